@@ -1,0 +1,72 @@
+// Set-up shared by `npm test`, `npm run bench` and `npm run lab`: installs what a fresh clone lacks.
+// - node_modules (npm ci) when missing;
+// - Debian packages the tests need, when running as root and a command is missing;
+// - the netlink native addon, when its build output is missing.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Commands the test suites call, and the Debian package that provides each. */
+export const REQUIRED_COMMANDS = [
+  { command: 'ip', pkg: 'iproute2', why: 'netlink benchmarks compare against `ip -batch`; tests inspect namespaces' },
+];
+
+export function log(msg) {
+  process.stderr.write(`[setup] ${msg}\n`);
+}
+
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+  }
+}
+
+function hasCommand(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function ensureNodeModules() {
+  if (existsSync(join(root, 'node_modules', '.bin', 'nx'))) return;
+  log('node_modules missing: npm ci');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+export function ensureDebianPackages(required = REQUIRED_COMMANDS) {
+  const missing = required.filter((r) => !hasCommand(r.command));
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !hasCommand('apt-get')) {
+    for (const m of missing) log(`missing command '${m.command}' (Debian package ${m.pkg}): ${m.why}`);
+    return;
+  }
+  const pkgs = [...new Set(missing.map((m) => m.pkg))];
+  log(`installing Debian packages: ${pkgs.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { env });
+}
+
+export function ensureNativeAddon() {
+  const pkg = join(root, 'packages', 'netlink');
+  if (!existsSync(join(pkg, 'binding.gyp'))) return;
+  const release = join(pkg, 'build', 'Release');
+  const built = existsSync(release) && readdirSync(release).some((f) => f.endsWith('.node'));
+  if (built) return;
+  log('netlink native addon not built: node-gyp rebuild');
+  run('npm', ['run', 'install', '-w', '@vectorplane/netlink']);
+}
+
+export function setup() {
+  ensureNodeModules();
+  ensureDebianPackages();
+  ensureNativeAddon();
+}
+
+export function machine() {
+  const os = execFileSync('uname', ['-srm']).toString().trim();
+  return { os, node: process.version };
+}
