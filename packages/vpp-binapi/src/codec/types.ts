@@ -13,7 +13,16 @@
  *   address (`'10.0.0.1'` or `'fd00::1'`, family from the text), prefix / ip4_prefix / ip6_prefix and the
  *   *_with_prefix aliases (`'10.0.0.0/24'`), mac_address (`'02:00:00:00:00:01'`);
  * - unions without a discriminator: an object with every member decoded (`{ ip4, ip6 }`); when encoding,
- *   the first member present is written and the rest of the union is zero;
+ *   the union starts as zeros and the members present are written last to first, skipping members
+ *   whose bytes are all zero, so the first non-zero member present wins over the bytes it covers (a
+ *   decoded union re-encodes exactly; `{ ip4: '0.0.0.0', ip6: 'fd00::1' }` from `create()` writes the ip6);
+ * - prefixes keep the host bits VPP sent (`'10.10.0.1/24'`), so decoded messages re-encode exactly;
+ * - a variable-length array's count field (`n_paths`) is optional when encoding: the encoder always
+ *   writes the array's length, whatever the count field says;
+ * - fixed arrays shorter than their length are zero-filled; longer ones are an error;
+ * - fixed strings (`string x[N]`) hold at most N-1 UTF-8 bytes (NUL terminated); variable strings
+ *   (`string x[]`) are a u32 length and the bytes, at most `limit - 1` bytes when a limit is given;
+ * - a field absent at encode time takes its schema default, else zero / empty;
  * - unions with a discriminator (`{"discriminator": "type"}` on the field, `{"case": "X"}` on the
  *   members): a TypeScript tagged union keyed on the discriminator field.
  */

@@ -1,0 +1,107 @@
+/**
+ * `npm run generate -w @vectorplane/vpp-binapi [-- --vendor <dir>] [--check]`
+ *
+ * --vendor <dir>  copy the schemas the project uses (VENDORED_MODULES and their imports) from <dir>
+ *                 (e.g. ../shared/vpp-api/v26.06) into api/, comments stripped, and pin the version in
+ *                 api/VERSION.json
+ * --check         regenerate in memory and exit 1, naming the files, when src/generated/ differs
+ * Without options it rewrites src/generated/ from api/.
+ */
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generate, vendor, type ApiJson } from '../src/generator/index.js';
+
+/** The one list of VPP modules the project uses; their imports are added automatically. */
+export const VENDORED_MODULES = [
+  // API plumbing and the golden session
+  'memclnt',
+  'vlib',
+  'vpe',
+  // interfaces
+  'interface',
+  'interface_types',
+  'ethernet_types',
+  'tapv2',
+  'af_packet',
+  'virtio',
+  'dev',
+  'gso',
+  'feature',
+  'l2',
+  // routing and neighbours
+  'ip',
+  'ip_types',
+  'fib_types',
+  'mpls',
+  'ip_neighbor',
+  'ip6_nd',
+  'punt',
+  // tunnels
+  'ipip',
+  'tunnel_types',
+  'vxlan',
+  // services and policies
+  'cnat',
+  'npol',
+] as const;
+
+/** Pinned source of the vendored schemas. */
+export const VPP_VERSION = { version: '26.06', tag: 'v26.06', commit: 'c3200b88dc46bd380f00a49ca3392a102cc1980b' };
+
+const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const apiDir = join(pkg, 'api');
+const outDir = join(pkg, 'src', 'generated');
+
+function readSchemas(dir: string): { name: string; json: ApiJson }[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.api.json'))
+    .sort()
+    .map((f) => ({ name: f.replace(/\.api\.json$/, ''), json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as ApiJson }));
+}
+
+function main(argv: string[]): number {
+  const vi = argv.indexOf('--vendor');
+  const check = argv.includes('--check');
+  if (vi >= 0) {
+    const src = argv[vi + 1];
+    if (!src) {
+      console.error('--vendor needs a directory');
+      return 2;
+    }
+    const { files, modules } = vendor(VENDORED_MODULES, (m) => JSON.parse(readFileSync(join(src, `${m}.api.json`), 'utf8')) as ApiJson);
+    rmSync(apiDir, { recursive: true, force: true });
+    mkdirSync(apiDir, { recursive: true });
+    for (const [f, text] of files) writeFileSync(join(apiDir, f), text);
+    writeFileSync(
+      join(apiDir, 'VERSION.json'),
+      JSON.stringify({ vpp: VPP_VERSION.version, tag: VPP_VERSION.tag, commit: VPP_VERSION.commit, files: [...files.keys()] }, null, 2) + '\n',
+    );
+    console.log(`vendored ${modules.length} schemas into ${apiDir}`);
+  }
+  const version = JSON.parse(readFileSync(join(apiDir, 'VERSION.json'), 'utf8')) as { vpp: string; commit: string };
+  const out = generate(readSchemas(apiDir), { source: `VPP ${version.vpp}, ${version.commit.slice(0, 12)}` });
+  if (check) {
+    const differ: string[] = [];
+    for (const [f, text] of out) {
+      const p = join(outDir, f);
+      if (!existsSync(p) || readFileSync(p, 'utf8') !== text) differ.push(`src/generated/${f}`);
+    }
+    if (existsSync(outDir)) {
+      for (const f of readdirSync(outDir)) if (!out.has(f)) differ.push(`src/generated/${f} (not generated)`);
+    }
+    if (differ.length) {
+      console.error(`generated bindings are stale; run \`npm run generate -w @vectorplane/vpp-binapi\`:\n  ${differ.join('\n  ')}`);
+      return 1;
+    }
+    console.log(`src/generated/ is up to date (${out.size} files)`);
+    return 0;
+  }
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  for (const [f, text] of out) writeFileSync(join(outDir, f), text);
+  console.log(`wrote ${out.size} files to ${outDir}`);
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,617 @@
+/**
+ * Small helpers the generated encoders and decoders call: text forms of addresses, strings, byte
+ * arrays, integer checks. Everything here works on one field at a time; the generated code does the
+ * layout. Not part of the public API beyond what `src/codec/index.ts` re-exports.
+ */
+import { VppDecodeError, VppEncodeError } from './errors.js';
+
+/** Read position for generated decoders: the buffer, a view on it, the offset and the end. */
+export interface Cursor {
+  readonly b: Uint8Array;
+  readonly dv: DataView;
+  o: number;
+  readonly end: number;
+}
+
+/** A decoding cursor over `buf[offset, end)`. */
+export function cursor(buf: Uint8Array, offset = 0, end = buf.length): Cursor {
+  return { b: buf, dv: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), o: offset, end };
+}
+
+/** A DataView over the whole of `buf`. */
+export function viewOf(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** Stand-in for an absent nested value: every field then takes its default. Typed `never` on purpose. */
+export const EMPTY_OBJECT = Object.freeze({}) as never;
+/** Stand-in for an absent array. Typed `never` on purpose. */
+export const EMPTY_ARRAY = Object.freeze([]) as never;
+export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+
+// ---------------------------------------------------------------------------------------------
+// errors raised by generated code
+
+export function truncated(c: Cursor, need: number, what = 'message'): VppDecodeError {
+  return new VppDecodeError('truncated', c.o, `${what} needs ${need} more bytes, ${Math.max(0, c.end - c.o)} left`);
+}
+
+export function truncatedAt(offset: number, end: number, need: number): VppDecodeError {
+  return new VppDecodeError('truncated', offset, `needs ${need} bytes, ${Math.max(0, end - offset)} left`);
+}
+
+export function badCount(offset: number, field: string, count: number, bytes: number, left: number): VppDecodeError {
+  return new VppDecodeError(
+    'bad_count',
+    offset,
+    `count ${count} needs ${bytes} bytes, ${Math.max(0, left)} left`,
+    field,
+  );
+}
+
+export function badDiscriminatorOnDecode(offset: number, field: string, tag: number): VppDecodeError {
+  return new VppDecodeError('bad_discriminator', offset, `no union member for tag ${tag}`, field);
+}
+
+export function badDiscriminator(field: string, tag: unknown): VppEncodeError {
+  return new VppEncodeError('bad_discriminator', field, `no union member for tag ${String(tag)}`);
+}
+
+export function intError(field: string, value: unknown, type: string): VppEncodeError {
+  if (typeof value !== 'number' && typeof value !== 'bigint') {
+    return new VppEncodeError('bad_type', field, `expected ${type}, got ${describe(value)}`);
+  }
+  return new VppEncodeError('int_range', field, `${String(value)} does not fit ${type}`);
+}
+
+export function typeError(field: string, value: unknown, expected: string): VppEncodeError {
+  return new VppEncodeError('bad_type', field, `expected ${expected}, got ${describe(value)}`);
+}
+
+export function arrayLengthError(field: string, length: number, max: number): VppEncodeError {
+  return new VppEncodeError('array_length', field, `${length} elements, at most ${max} fit`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Uint8Array) return 'Uint8Array';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  return typeof v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 64-bit integers and floats
+
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
+/** A u64 value as bigint (safe-integer numbers are accepted and converted). */
+export function u64(field: string, v: unknown): bigint {
+  const x = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
+  if (typeof x !== 'bigint' || x < 0n || x > U64_MAX) throw intError(field, v, 'u64');
+  return x;
+}
+
+/** An i64 value as bigint (safe-integer numbers are accepted and converted). */
+export function i64(field: string, v: unknown): bigint {
+  const x = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
+  if (typeof x !== 'bigint' || x < I64_MIN || x > I64_MAX) throw intError(field, v, 'i64');
+  return x;
+}
+
+export function f64(field: string, v: unknown): number {
+  if (typeof v !== 'number') throw typeError(field, v, 'f64 number');
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// strings
+
+const utf8Decoder = new TextDecoder('utf-8');
+const utf8Encoder = new TextEncoder();
+
+/** UTF-8 byte length of `s`. */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return utf8Encoder.encode(s).length;
+  }
+  return n;
+}
+
+function stringValue(field: string, v: unknown): string {
+  if (typeof v !== 'string') {
+    if (v === undefined) return '';
+    throw typeError(field, v, 'string');
+  }
+  return v;
+}
+
+/**
+ * Writes `s` as a NUL-padded fixed string of `n` bytes. At most `n - 1` bytes of UTF-8 fit: VPP
+ * reads these fields as C strings and needs the terminating NUL.
+ */
+export function writeFixedString(b: Uint8Array, o: number, n: number, v: unknown, field: string): void {
+  const s = stringValue(field, v);
+  const len = s.length;
+  let i = 0;
+  if (len < n) {
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      b[o + i] = c;
+    }
+  }
+  if (i === len) {
+    b.fill(0, o + len, o + n);
+    return;
+  }
+  const bytes = utf8Encoder.encode(s);
+  if (bytes.length > n - 1) {
+    throw new VppEncodeError('string_too_long', field, `${bytes.length} bytes, at most ${n - 1} fit in string[${n}]`);
+  }
+  b.set(bytes, o);
+  b.fill(0, o + bytes.length, o + n);
+}
+
+/** Reads a fixed string of `n` bytes: everything before the first NUL. */
+export function readFixedString(b: Uint8Array, o: number, n: number): string {
+  let s = '';
+  let ascii = true;
+  let e = o;
+  const end = o + n;
+  for (; e < end; e++) {
+    const c = b[e]!;
+    if (c === 0) break;
+    if (c >= 0x80) ascii = false;
+  }
+  if (e === o) return s;
+  if (!ascii || e - o > 64) return utf8Decoder.decode(b.subarray(o, e));
+  for (let i = o; i < e; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}
+
+/** Size on the wire of a variable string: u32 length, then the bytes. */
+export function sizeVarString(v: unknown): number {
+  return typeof v === 'string' ? 4 + utf8Length(v) : 4;
+}
+
+/**
+ * Writes a variable string (u32 big-endian byte length, then the bytes, no NUL) and returns the
+ * offset after it. With a `limit`, at most `limit - 1` bytes are accepted (VPP's own rule).
+ */
+export function writeVarString(b: Uint8Array, dv: DataView, o: number, v: unknown, limit: number, field: string): number {
+  const s = stringValue(field, v);
+  const len = s.length;
+  let i = 0;
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    b[o + 4 + i] = c;
+  }
+  let n = len;
+  if (i !== len) {
+    const bytes = utf8Encoder.encode(s);
+    n = bytes.length;
+    b.set(bytes, o + 4);
+  }
+  if (limit > 0 && n > limit - 1) {
+    throw new VppEncodeError('string_too_long', field, `${n} bytes, limit is ${limit - 1}`);
+  }
+  dv.setUint32(o, n);
+  return o + 4 + n;
+}
+
+/** Reads a variable string at `c.o` and advances the cursor. */
+export function readVarString(c: Cursor, field: string): string {
+  const o = c.o;
+  if (o + 4 > c.end) throw new VppDecodeError('truncated', o, 'string length needs 4 bytes', field);
+  const n = c.dv.getUint32(o);
+  if (n > c.end - o - 4) throw badCount(o, field, n, n, c.end - o - 4);
+  c.o = o + 4 + n;
+  if (n === 0) return '';
+  const b = c.b;
+  if (n <= 64) {
+    let s = '';
+    for (let i = o + 4; i < o + 4 + n; i++) {
+      const ch = b[i]!;
+      if (ch >= 0x80) return utf8Decoder.decode(b.subarray(o + 4, o + 4 + n));
+      s += String.fromCharCode(ch);
+    }
+    return s;
+  }
+  return utf8Decoder.decode(b.subarray(o + 4, o + 4 + n));
+}
+
+// ---------------------------------------------------------------------------------------------
+// byte arrays
+
+function bytesValue(field: string, v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (v === undefined) return EMPTY_BYTES;
+  if (Array.isArray(v)) {
+    const out = new Uint8Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x !== 'number' || (x & 0xff) !== x) throw intError(`${field}[${i}]`, x, 'u8');
+      out[i] = x;
+    }
+    return out;
+  }
+  throw typeError(field, v, 'Uint8Array');
+}
+
+/** Writes a fixed `u8 x[n]` byte array; shorter input is zero-padded, longer is an error. */
+export function writeFixedBytes(b: Uint8Array, o: number, n: number, v: unknown, field: string): void {
+  const x = bytesValue(field, v);
+  if (x.length > n) throw arrayLengthError(field, x.length, n);
+  b.set(x, o);
+  if (x.length < n) b.fill(0, o + x.length, o + n);
+}
+
+/** Byte length of a variable `u8` array value. */
+export function bytesLength(v: unknown): number {
+  return v instanceof Uint8Array || Array.isArray(v) ? v.length : 0;
+}
+
+/** Writes a variable-length `u8` array (no length prefix: the count lives in another field). */
+export function writeBytes(b: Uint8Array, o: number, v: unknown, field: string): number {
+  const x = bytesValue(field, v);
+  b.set(x, o);
+  return o + x.length;
+}
+
+/** A copy of `n` bytes at `o` (decoded messages never alias the receive buffer). */
+export function readBytes(b: Uint8Array, o: number, n: number): Uint8Array {
+  return b.slice(o, o + n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// addresses as text
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+
+function badAddress(field: string, v: unknown, what: string): VppEncodeError {
+  return new VppEncodeError(
+    'bad_address',
+    field,
+    `${typeof v === 'string' ? JSON.stringify(v) : describe(v)} is not ${what}`,
+  );
+}
+
+/** Parses dotted-quad IPv4 text in `s[start, end)` into `b[o..o+3]`; false when malformed. */
+function parseIp4Into(s: string, start: number, end: number, b: Uint8Array, o: number): boolean {
+  let part = 0;
+  let digits = 0;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || n === 3) return false;
+      b[o + n++] = part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return false;
+    } else return false;
+  }
+  if (digits === 0 || n !== 3) return false;
+  b[o + 3] = part;
+  return true;
+}
+
+const hextets = new Uint16Array(8);
+
+/** Parses IPv6 text in `s[start, end)` into 16 bytes at `b[o]`; false when malformed. */
+function parseIp6Into(s: string, start: number, end: number, b: Uint8Array, o: number): boolean {
+  if (end - start < 2) return false;
+  let n = 0; // hextets written
+  let gap = -1; // index where '::' sits
+  let i = start;
+  if (s.charCodeAt(i) === 58) {
+    if (s.charCodeAt(i + 1) !== 58) return false;
+    gap = 0;
+    i += 2;
+    if (i === end) {
+      b.fill(0, o, o + 16);
+      return true;
+    }
+  }
+  for (;;) {
+    // one group: hex digits, or a trailing dotted IPv4
+    let v = 0;
+    let digits = 0;
+    const groupStart = i;
+    while (i < end) {
+      const c = s.charCodeAt(i);
+      let d: number;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else if (c >= 65 && c <= 70) d = c - 55;
+      else break;
+      v = (v << 4) | d;
+      if (++digits > 4) return false;
+      i++;
+    }
+    if (i < end && s.charCodeAt(i) === 46) {
+      // embedded IPv4 as the last 32 bits
+      if (n > 6) return false;
+      if (!parseIp4Into(s, groupStart, end, scratch4, 0)) return false;
+      hextets[n++] = (scratch4[0]! << 8) | scratch4[1]!;
+      hextets[n++] = (scratch4[2]! << 8) | scratch4[3]!;
+      i = end;
+      break;
+    }
+    if (digits === 0) return false;
+    if (n === 8) return false;
+    hextets[n++] = v;
+    if (i === end) break;
+    if (s.charCodeAt(i) !== 58) return false;
+    i++;
+    if (i < end && s.charCodeAt(i) === 58) {
+      if (gap !== -1) return false;
+      gap = n;
+      i++;
+      if (i === end) break;
+    } else if (i === end) return false;
+  }
+  if (gap === -1) {
+    if (n !== 8) return false;
+  } else if (n > 7) return false;
+  const fill = 8 - n;
+  let w = o;
+  for (let k = 0; k < n; k++) {
+    if (k === gap) {
+      b.fill(0, w, w + fill * 2);
+      w += fill * 2;
+    }
+    const h = hextets[k]!;
+    b[w++] = h >>> 8;
+    b[w++] = h & 0xff;
+  }
+  if (gap === n) b.fill(0, w, w + fill * 2);
+  return true;
+}
+
+const scratch4 = new Uint8Array(4);
+
+export function writeIp4(b: Uint8Array, o: number, v: unknown, field: string): void {
+  if (v === undefined) {
+    b[o] = b[o + 1] = b[o + 2] = b[o + 3] = 0;
+    return;
+  }
+  if (typeof v !== 'string' || !parseIp4Into(v, 0, v.length, b, o)) throw badAddress(field, v, 'an IPv4 address');
+}
+
+export function readIp4(b: Uint8Array, o: number): string {
+  return `${b[o]!}.${b[o + 1]!}.${b[o + 2]!}.${b[o + 3]!}`;
+}
+
+export function writeIp6(b: Uint8Array, o: number, v: unknown, field: string): void {
+  if (v === undefined) {
+    b.fill(0, o, o + 16);
+    return;
+  }
+  if (typeof v !== 'string' || !parseIp6Into(v, 0, v.length, b, o)) throw badAddress(field, v, 'an IPv6 address');
+}
+
+/** IPv6 text as Python's `ipaddress` prints it: lower-case, longest run (≥ 2) of zero groups as `::`. */
+export function readIp6(b: Uint8Array, o: number): string {
+  let bestStart = -1;
+  let bestLen = 0;
+  let runStart = -1;
+  for (let k = 0; k < 8; k++) {
+    const zero = b[o + 2 * k] === 0 && b[o + 2 * k + 1] === 0;
+    if (zero) {
+      if (runStart < 0) runStart = k;
+      const len = k - runStart + 1;
+      if (len > bestLen) {
+        bestLen = len;
+        bestStart = runStart;
+      }
+    } else runStart = -1;
+  }
+  if (bestLen < 2) bestStart = -1;
+  let s = '';
+  for (let k = 0; k < 8; k++) {
+    if (k === bestStart) {
+      s += k === 0 ? '::' : ':';
+      k += bestLen - 1;
+      continue;
+    }
+    s += ((b[o + 2 * k]! << 8) | b[o + 2 * k + 1]!).toString(16);
+    if (k < 7) s += ':';
+  }
+  return s;
+}
+
+export function writeMac(b: Uint8Array, o: number, v: unknown, field: string): void {
+  if (v === undefined) {
+    b.fill(0, o, o + 6);
+    return;
+  }
+  if (typeof v !== 'string' || v.length !== 17) throw badAddress(field, v, 'a MAC address');
+  for (let k = 0; k < 6; k++) {
+    const h = hexDigit(v.charCodeAt(3 * k));
+    const l = hexDigit(v.charCodeAt(3 * k + 1));
+    if (h < 0 || l < 0 || (k < 5 && v.charCodeAt(3 * k + 2) !== 58 && v.charCodeAt(3 * k + 2) !== 45)) {
+      throw badAddress(field, v, 'a MAC address');
+    }
+    b[o + k] = (h << 4) | l;
+  }
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+export function readMac(b: Uint8Array, o: number): string {
+  return `${HEX[b[o]!]!}:${HEX[b[o + 1]!]!}:${HEX[b[o + 2]!]!}:${HEX[b[o + 3]!]!}:${HEX[b[o + 4]!]!}:${HEX[b[o + 5]!]!}`;
+}
+
+/** Writes `vl_api_address_t` (af u8 + 16-byte union) from text; the family comes from the text. */
+export function writeAddress(b: Uint8Array, o: number, v: unknown, field: string): void {
+  if (v === undefined) {
+    b.fill(0, o, o + 17);
+    return;
+  }
+  if (typeof v === 'string') {
+    if (v.indexOf(':') >= 0) {
+      b[o] = 1;
+      if (parseIp6Into(v, 0, v.length, b, o + 1)) return;
+    } else {
+      b[o] = 0;
+      if (parseIp4Into(v, 0, v.length, b, o + 1)) {
+        b.fill(0, o + 5, o + 17);
+        return;
+      }
+    }
+  }
+  throw badAddress(field, v, 'an IP address');
+}
+
+function readAddressAt(b: Uint8Array, o: number): string {
+  const af = b[o];
+  if (af === 0) return readIp4(b, o + 1);
+  if (af === 1) return readIp6(b, o + 1);
+  throw new VppDecodeError('bad_value', o, `address family ${String(af)} is neither IPv4 (0) nor IPv6 (1)`);
+}
+
+export function readAddress(b: Uint8Array, o: number): string {
+  return readAddressAt(b, o);
+}
+
+function prefixLength(v: string, slash: number, max: number): number {
+  let len = 0;
+  if (slash === v.length - 1 || v.length - slash > 4) return -1;
+  for (let i = slash + 1; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    len = len * 10 + (c - 48);
+  }
+  return len > max ? -1 : len;
+}
+
+/** Writes `vl_api_prefix_t` (address + u8 length, 18 bytes) from `'10.0.0.0/24'` text. */
+export function writePrefix(b: Uint8Array, o: number, v: unknown, field: string): void {
+  if (v === undefined) {
+    b.fill(0, o, o + 18);
+    return;
+  }
+  if (typeof v === 'string') {
+    const slash = v.indexOf('/');
+    if (slash > 0) {
+      if (v.lastIndexOf(':', slash) >= 0) {
+        const len = prefixLength(v, slash, 128);
+        if (len >= 0 && parseIp6Into(v, 0, slash, b, o + 1)) {
+          b[o] = 1;
+          b[o + 17] = len;
+          return;
+        }
+      } else {
+        const len = prefixLength(v, slash, 32);
+        if (len >= 0 && parseIp4Into(v, 0, slash, b, o + 1)) {
+          b[o] = 0;
+          b.fill(0, o + 5, o + 17);
+          b[o + 17] = len;
+          return;
+        }
+      }
+    }
+  }
+  throw badAddress(field, v, 'an IP prefix (address/length)');
+}
+
+export function readPrefix(b: Uint8Array, o: number): string {
+  return `${readAddressAt(b, o)}/${b[o + 17]!}`;
+}
+
+/** Writes `vl_api_ip4_prefix_t` (4 bytes + u8 length) from `'10.0.0.0/24'` text. */
+export function writeIp4Prefix(b: Uint8Array, o: number, v: unknown, field: string): void {
+  if (v === undefined) {
+    b.fill(0, o, o + 5);
+    return;
+  }
+  if (typeof v === 'string') {
+    const slash = v.indexOf('/');
+    const len = slash > 0 ? prefixLength(v, slash, 32) : -1;
+    if (len >= 0 && parseIp4Into(v, 0, slash, b, o)) {
+      b[o + 4] = len;
+      return;
+    }
+  }
+  throw badAddress(field, v, 'an IPv4 prefix (address/length)');
+}
+
+export function readIp4Prefix(b: Uint8Array, o: number): string {
+  return `${readIp4(b, o)}/${b[o + 4]!}`;
+}
+
+/** Writes `vl_api_ip6_prefix_t` (16 bytes + u8 length) from `'fd00::/64'` text. */
+export function writeIp6Prefix(b: Uint8Array, o: number, v: unknown, field: string): void {
+  if (v === undefined) {
+    b.fill(0, o, o + 17);
+    return;
+  }
+  if (typeof v === 'string') {
+    const slash = v.indexOf('/');
+    const len = slash > 0 ? prefixLength(v, slash, 128) : -1;
+    if (len >= 0 && parseIp6Into(v, 0, slash, b, o)) {
+      b[o + 16] = len;
+      return;
+    }
+  }
+  throw badAddress(field, v, 'an IPv6 prefix (address/length)');
+}
+
+export function readIp6Prefix(b: Uint8Array, o: number): string {
+  return `${readIp6(b, o)}/${b[o + 16]!}`;
+}
+
+/** Lower-case hex of bytes, e.g. for logs and JSON output. */
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]!;
+  return s;
+}
+
+/** Bytes from hex text (whitespace not allowed); throws a TypeError on odd length or bad digits. */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2) throw new TypeError('hex text has an odd length');
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const h = hexDigit(hex.charCodeAt(2 * i));
+    const l = hexDigit(hex.charCodeAt(2 * i + 1));
+    if (h < 0 || l < 0) throw new TypeError(`bad hex digit near offset ${2 * i}`);
+    out[i] = (h << 4) | l;
+  }
+  return out;
+}
+
+/** Element count of an array or byte-array value written as a count field; 0 when absent. */
+export function countOf(v: unknown, field: string): number {
+  if (v === undefined) return 0;
+  if (Array.isArray(v) || v instanceof Uint8Array) return v.length;
+  throw typeError(field, v, 'array');
+}
+
+/** The value as an array, `[]` when absent. */
+export function arrayOf<T>(v: readonly T[] | undefined, field: string): readonly T[] {
+  if (v === undefined) return EMPTY_ARRAY;
+  if (!Array.isArray(v)) throw typeError(field, v, 'array');
+  return v;
+}
+
+/** True when `b[o, o + n)` holds only zeros. */
+export function isZero(b: Uint8Array, o: number, n: number): boolean {
+  for (let i = o; i < o + n; i++) if (b[i] !== 0) return false;
+  return true;
+}
