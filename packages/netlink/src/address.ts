@@ -183,7 +183,7 @@ export function encodeAddress(op: AddressOp, spec: AddressSpec, ifindex: number)
   const dv = new DataView(hdr.buffer);
   hdr[0] = familyToAf(local.family);
   hdr[1] = prefixLen;
-  hdr[2] = flags & 0xff;
+  // ifa_flags stays 0: every flag goes in IFA_FLAGS (u32), which the kernel prefers (as iproute2 does).
   hdr[3] = scope;
   dv.setUint32(4, ifindex, true);
   const b = new MessageBuilder(op === 'delete' ? RTM_DELADDR : RTM_NEWADDR, NLM_F_REQUEST | OP_FLAGS[op], hdr);

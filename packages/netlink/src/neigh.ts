@@ -97,7 +97,10 @@ export interface NeighSpec {
   readonly dst?: string;
   /** Link-layer address (`02:00:00:00:00:01`); the FDB key for bridge entries. */
   readonly lladdr?: string;
-  /** Default `permanent` for neighbours (as `ip neigh add`), `noarp` (static) for FDB entries. */
+  /**
+   * Default `permanent` for neighbours (as `ip neigh add`); for FDB entries `noarp`+`reachable` (bridge(8)
+   * `static`) with the `master` flag, else `noarp`+`permanent` (bridge(8) `permanent`).
+   */
   readonly state?: NeighState | readonly NeighState[];
   /** e.g. `['proxy']`, `['router']`; FDB entries default to `['self']` unless `master` is given. */
   readonly flags?: readonly NeighFlag[];
@@ -194,7 +197,12 @@ export function encodeNeigh(op: NeighOp, spec: NeighSpec, ifindex: number, viaIn
   if (bridge && !(flags & (NEIGH_FLAGS.self | NEIGH_FLAGS.master))) flags |= NEIGH_FLAGS.self;
 
   let state: number;
-  if (spec.state === undefined) state = bridge ? NEIGH_STATES.noarp : NEIGH_STATES.permanent;
+  if (spec.state === undefined) {
+    if (!bridge) state = NEIGH_STATES.permanent;
+    // bridge(8) "static" for entries in the master's FDB, "permanent" for a device's own (VXLAN needs it)
+    else if (flags & NEIGH_FLAGS.master) state = NEIGH_STATES.noarp | NEIGH_STATES.reachable;
+    else state = NEIGH_STATES.noarp | NEIGH_STATES.permanent;
+  }
   else state = flagsToMask('state', Array.isArray(spec.state) ? spec.state : [spec.state], NEIGH_STATES);
 
   const dst = spec.dst === undefined ? undefined : requireIp('dst', spec.dst, bridge ? undefined : family);

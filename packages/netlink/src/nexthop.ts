@@ -73,7 +73,7 @@ export interface NexthopSpec {
   readonly blackhole?: boolean;
   /** Used by a bridge / VXLAN FDB (NHA_FDB); excludes oif and blackhole. */
   readonly fdb?: boolean;
-  /** Default `boot` (as iproute2). */
+  /** Default `unspec` (as iproute2). */
   readonly protocol?: RouteProtocol;
   /** Members of a group; excludes gateway, oif and blackhole. */
   readonly group?: readonly NexthopGroupMember[];
@@ -155,7 +155,7 @@ export function encodeNexthop(op: NexthopOp, spec: NexthopSpec, oifIndex?: numbe
     throw new InvalidArgumentError('family', spec.family, "must be 'inet' or 'inet6'");
   }
   const family = isGroup ? undefined : (spec.family ?? gw?.family ?? 'inet');
-  const protocol = spec.protocol === undefined ? ROUTE_PROTOCOLS.boot : checkNamed('protocol', spec.protocol, ROUTE_PROTOCOLS, 255);
+  const protocol = spec.protocol === undefined ? ROUTE_PROTOCOLS.unspec : checkNamed('protocol', spec.protocol, ROUTE_PROTOCOLS, 255);
 
   const hdr = new Uint8Array(8);
   hdr[0] = family ? familyToAf(family) : 0;
@@ -174,7 +174,6 @@ export function encodeNexthop(op: NexthopOp, spec: NexthopSpec, oifIndex?: numbe
     });
     b.attr(NHA_GROUP, g);
     const type = spec.groupType === undefined ? 0 : checkNamed('groupType', spec.groupType, NEXTHOP_GROUP_TYPES, 0xffff);
-    if (spec.groupType !== undefined) b.u16(NHA_GROUP_TYPE, type);
     if (spec.resilient !== undefined) {
       if (type !== NEXTHOP_GROUP_TYPES.resilient) {
         throw new InvalidArgumentError('resilient', spec.resilient, "needs groupType 'resilient'");
@@ -193,15 +192,16 @@ export function encodeNexthop(op: NexthopOp, spec: NexthopSpec, oifIndex?: numbe
       }
       b.end();
     }
+    if (spec.groupType !== undefined) b.u16(NHA_GROUP_TYPE, type);
     if (spec.fdb) b.flag(NHA_FDB);
   } else {
     if (spec.blackhole) b.flag(NHA_BLACKHOLE);
-    if (oifIndex !== undefined) b.u32(NHA_OIF, checkInt('oif', oifIndex, 1, 0x7fffffff));
-    else if (spec.oif !== undefined) throw new InvalidArgumentError('oif', spec.oif, 'was not resolved to an index');
     if (gw) {
       if (gw.family !== family) throw new InvalidArgumentError('gateway', spec.gateway, `must be in family ${family}`);
       b.attr(NHA_GATEWAY, gw.bytes);
     }
+    if (oifIndex !== undefined) b.u32(NHA_OIF, checkInt('oif', oifIndex, 1, 0x7fffffff));
+    else if (spec.oif !== undefined) throw new InvalidArgumentError('oif', spec.oif, 'was not resolved to an index');
     if (spec.fdb) b.flag(NHA_FDB);
   }
   return b.finish();

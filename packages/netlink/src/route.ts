@@ -404,11 +404,12 @@ function putMetrics(b: MessageBuilder, field: string, family: IpFamily, m: Route
     throw new InvalidArgumentError(`${field}metrics.congctl`, m.congctl, 'must be a congestion control name');
   }
   if (!lock && entries.length === 0 && m.congctl === undefined) return;
+  // Plain (not NLA_F_NESTED) like iproute2; metrics in RTAX order, the lock mask last.
   b.nestPlain(RTA_METRICS);
-  if (lock) b.u32(RTAX_LOCK, lock);
   entries.sort((x, y) => x[0] - y[0]);
   for (const [t, v] of entries) b.u32(t, v);
   if (m.congctl !== undefined) b.str(RTAX_CC_ALGO, m.congctl);
+  if (lock) b.u32(RTAX_LOCK, lock);
   b.end();
 }
 
