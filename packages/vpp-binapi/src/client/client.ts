@@ -1,0 +1,1185 @@
+/**
+ * The VPP socket-API client: one unix-socket connection to VPP's api.sock, `sockclnt_create`
+ * handshake, message ids resolved by `name_crc`, requests matched to replies by `context`, dumps and
+ * `_get` streams as async iterables, `want_*` events, pipelining with back-pressure, reconnect.
+ */
+import { createConnection, type Socket } from 'node:net';
+import type { MessageDef } from '../codec/types.js';
+import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE, FrameDecoder, writeFrameHeader } from '../codec/frame.js';
+import {
+  VppAbortError,
+  VppApiError,
+  VppClientClosedError,
+  VppConnectError,
+  VppCrcMismatchError,
+  VppDisconnectedError,
+  VppFrameTooLargeError,
+  VppFrameTruncatedError,
+  VppHandshakeError,
+  VppMalformedMessageError,
+  VppTimeoutError,
+  VppUnexpectedContextError,
+  VppUnexpectedMessageError,
+  VppUnknownMessageError,
+  VppUnknownMessageIdError,
+  VppUnsupportedMessageError,
+} from './errors.js';
+import { VPP_RETVAL_EAGAIN } from './retval.js';
+import type {
+  AnyVppApi,
+  CallReply,
+  CallRequest,
+  DumpDetails,
+  DumpRequest,
+  EventMessage,
+  EventRequest,
+  GetDetails,
+  GetRequest,
+  RequestInit,
+  VppApiShape,
+  VppBindings,
+  VppCallOptions,
+  VppClientEvents,
+  VppClientInit,
+  VppCompat,
+  VppCrcMismatch,
+  VppLogger,
+  VppSubscribeOptions,
+  VppSubscription,
+} from './types.js';
+
+/** Message ids VPP fixes for the handshake; every other id comes from the message table. */
+export const SOCKCLNT_CREATE_ID = 15;
+export const SOCKCLNT_CREATE_REPLY_ID = 16;
+/** Default socket path when neither the option nor `VPP_API_SOCKET` is set. */
+export const DEFAULT_VPP_API_SOCKET = '/run/vpp/api.sock';
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_IN_FLIGHT = 128;
+const DEFAULT_EVENT_BUFFER = 10_000;
+const CLOSE_TIMEOUT_MS = 1_000;
+/** Stream items buffered for slow consumers before the socket is paused, and resumed again. */
+const STREAM_HIGH_WATER = 8192;
+const STREAM_LOW_WATER = 1024;
+/** Contexts of abandoned requests remembered, so their late answers are dropped quietly. */
+const ABANDONED_MAX = 65_536;
+
+type Msg = Record<string, unknown>;
+type State = 'connecting' | 'up' | 'down' | 'failed' | 'closed';
+
+/** One open socket and what the handshake told us about it. */
+interface Conn {
+  readonly socket: Socket;
+  readonly decoder: FrameDecoder;
+  ready: boolean;
+  clientIndex: number;
+  /** Our message name → VPP's id, for messages whose name_crc VPP has. */
+  readonly idByName: Map<string, number>;
+  /** VPP id → our definition. */
+  readonly defById: (MessageDef<any> | undefined)[];
+  /** VPP's whole table: wire name → id. */
+  readonly table: Map<string, number>;
+  readonly wireById: Map<number, string>;
+  readonly mismatched: Map<string, VppCrcMismatch>;
+  compat: VppCompat;
+  error: Error | undefined;
+  handshake: { resolve(m: Msg): void; reject(e: Error): void } | undefined;
+}
+
+/** An outstanding request. */
+interface Op {
+  readonly context: number;
+  /** Request name, for errors. */
+  readonly name: string;
+  /** Message that completes the request (the reply, or `control_ping_reply` for dumps). */
+  readonly expect: string;
+  /** Message streamed before `expect`, if any. */
+  readonly details: string | undefined;
+  resolve(msg: Msg): void;
+  reject(err: Error): void;
+  onDetails(msg: Msg): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  readonly timeoutMs: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** Holds a maxInFlight slot. */
+  slot: boolean;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(err: Error): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** Shared state of all subscriptions to one `want_*` request. */
+interface Want {
+  readonly name: string;
+  init: Msg;
+  readonly subs: Set<Subscription>;
+  ready: Promise<void>;
+}
+
+const NOOP = (): void => {};
+
+type AddOptions = Parameters<EventTarget['addEventListener']>[2];
+type RemoveOptions = Parameters<EventTarget['removeEventListener']>[2];
+type AnyListener = Parameters<EventTarget['addEventListener']>[1] | null;
+type TypedListener<E> = ((ev: E) => void) | { handleEvent(ev: E): void } | null;
+
+/**
+ * A connection to VPP's binary API. Create with {@link connectVpp}; typed by the message sets `A`
+ * (the generated bindings' `VppApi` by default).
+ */
+export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
+  readonly #bindings: VppBindings;
+  readonly #socketPath: string;
+  readonly #clientName: string;
+  readonly #timeoutMs: number;
+  readonly #maxInFlight: number;
+  readonly #maxFrameSize: number;
+  readonly #reconnect: { initialDelayMs: number; maxDelayMs: number; healthIntervalMs: number } | undefined;
+  readonly #log: VppLogger | undefined;
+
+  #state: State = 'connecting';
+  #conn: Conn | undefined;
+  #ctx = 0;
+  readonly #pending = new Map<number, Op>();
+  /** Abandoned context → name of the message that would have ended it. */
+  readonly #abandoned = new Map<number, string>();
+  #inFlight = 0;
+  readonly #waiters: Waiter[] = [];
+  #needDrain = false;
+  #corked: Socket | undefined;
+  #buffered = 0;
+  #paused = false;
+  readonly #wants = new Map<string, Want>();
+  readonly #eventSubs = new Map<string, Set<Subscription>>();
+  #health: ReturnType<typeof setInterval> | undefined;
+  #healthBusy = false;
+  #retryTimer: { timer: ReturnType<typeof setTimeout>; wake(): void } | undefined;
+  #closing: Promise<void> | undefined;
+  #everUp = false;
+
+  /** @internal use {@link connectVpp} */
+  constructor(bindings: VppBindings, init: VppClientInit = {}) {
+    super();
+    this.#bindings = bindings;
+    this.#socketPath = init.socket ?? process.env['VPP_API_SOCKET'] ?? DEFAULT_VPP_API_SOCKET;
+    this.#clientName = init.name ?? 'vectorplane';
+    this.#timeoutMs = init.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#maxInFlight = Math.max(1, init.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    this.#maxFrameSize = init.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#log = init.logger;
+    const r = init.reconnect;
+    this.#reconnect = r
+      ? {
+          initialDelayMs: (r === true ? undefined : r.initialDelayMs) ?? 100,
+          maxDelayMs: (r === true ? undefined : r.maxDelayMs) ?? 5000,
+          healthIntervalMs: (r === true ? undefined : r.healthIntervalMs) ?? 5000,
+        }
+      : undefined;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // public surface
+
+  /** Socket path in use. */
+  get socket(): string {
+    return this.#socketPath;
+  }
+
+  /** True while a connection is established. */
+  get connected(): boolean {
+    return this.#state === 'up';
+  }
+
+  /** Client index VPP assigned to the current connection (`~0` before the first connect). */
+  get clientIndex(): number {
+    return this.#conn?.clientIndex ?? 0xffffffff;
+  }
+
+  /** CRC comparison of our bindings with the connected VPP, refreshed at every (re)connect. */
+  get compat(): VppCompat {
+    return this.#conn?.compat ?? { ok: true, mismatched: [], missing: [], matched: 0 };
+  }
+
+  /** VPP's message table of the current connection: wire name (`<name>_<crc>`) → message id. */
+  get table(): ReadonlyMap<string, number> {
+    return this.#conn?.table ?? new Map();
+  }
+
+  /** The bindings this client resolves names with. */
+  get bindings(): VppBindings {
+    return this.#bindings;
+  }
+
+  /** Counters for monitoring and tests: requests on the wire, requests waiting for a slot, bytes not yet flushed to the socket. */
+  get stats(): { inFlight: number; waiting: number; unflushedBytes: number; bufferedStreamItems: number } {
+    return {
+      inFlight: this.#inFlight,
+      waiting: this.#waiters.length,
+      unflushedBytes: this.#conn?.socket.writableLength ?? 0,
+      bufferedStreamItems: this.#buffered,
+    };
+  }
+
+  /**
+   * Sends a request and resolves with its reply.
+   * @throws VppApiError when the reply's `retval` is negative; VppTimeoutError, VppAbortError,
+   *   VppDisconnectedError, VppClientClosedError, VppCrcMismatchError, VppUnsupportedMessageError,
+   *   VppUnknownMessageError, VppEncodeError for a value that does not fit its field.
+   */
+  async call<K extends keyof A['calls'] & string>(
+    name: K,
+    init?: RequestInit<CallRequest<A, K>>,
+    options: VppCallOptions = {},
+  ): Promise<CallReply<A, K>> {
+    const def = this.#def(name);
+    const replyName = this.#bindings.services.get(name)?.reply ?? `${name}_reply`;
+    const msg = def.create(init as Msg);
+    const reply = await this.#request(def, msg, replyName, undefined, options, NOOP);
+    const retval = reply['retval'];
+    if (typeof retval === 'number' && retval < 0) throw new VppApiError(retval, name);
+    return reply as CallReply<A, K>;
+  }
+
+  /**
+   * Runs a `_dump` request and yields its details messages; the stream ends at VPP's
+   * `control_ping_reply`. Nothing is sent until iteration starts; breaking out early is safe.
+   * @throws (from iteration) the errors of {@link VppClient.call}.
+   */
+  dump<K extends keyof A['dumps'] & string>(
+    name: K,
+    init?: RequestInit<DumpRequest<A, K>>,
+    options: VppCallOptions = {},
+  ): AsyncIterable<DumpDetails<A, K>> {
+    return this.#dump(name, init as Msg | undefined, options) as AsyncIterable<DumpDetails<A, K>>;
+  }
+
+  /**
+   * Runs a `_get` request with cursor and yields every details message, calling again from the reply's
+   * `cursor` as long as VPP answers `retval` -165 (`VNET_API_ERROR_EAGAIN`).
+   * @throws (from iteration) VppApiError for another negative retval, and the errors of `call`.
+   */
+  get<K extends keyof A['gets'] & string>(
+    name: K,
+    init?: RequestInit<GetRequest<A, K>>,
+    options: VppCallOptions = {},
+  ): AsyncIterable<GetDetails<A, K>> {
+    return this.#get(name, init as Msg | undefined, options) as AsyncIterable<GetDetails<A, K>>;
+  }
+
+  /**
+   * Subscribes to the events a `want_*` request enables (e.g. `want_interface_events` →
+   * `sw_interface_event`). The request is sent once per name however many subscriptions share it,
+   * sent again after every reconnect, and disabled when the last subscription closes.
+   * @throws VppUnknownMessageError when `name` is not a `want_*` request with events.
+   */
+  events<K extends keyof A['events'] & string>(
+    name: K,
+    init?: RequestInit<EventRequest<A, K>>,
+    options: VppSubscribeOptions = {},
+  ): VppSubscription<EventMessage<A, K>> {
+    return this.#subscribe(name, (init ?? {}) as Msg, options) as unknown as VppSubscription<EventMessage<A, K>>;
+  }
+
+  /**
+   * Says goodbye (`sockclnt_delete`), ends the socket and every stream and subscription. Outstanding
+   * requests reject with VppClientClosedError. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  override addEventListener<K extends keyof VppClientEvents>(
+    type: K,
+    listener: TypedListener<VppClientEvents[K]>,
+    options?: AddOptions,
+  ): void;
+  override addEventListener(type: string, listener: AnyListener, options?: AddOptions): void;
+  override addEventListener(type: string, listener: any, options?: AddOptions): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  override removeEventListener<K extends keyof VppClientEvents>(
+    type: K,
+    listener: TypedListener<VppClientEvents[K]>,
+    options?: RemoveOptions,
+  ): void;
+  override removeEventListener(type: string, listener: AnyListener, options?: RemoveOptions): void;
+  override removeEventListener(type: string, listener: any, options?: RemoveOptions): void {
+    super.removeEventListener(type, listener, options);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // connect, handshake, reconnect
+
+  /** @internal first connect, called by connectVpp */
+  async start(signal?: AbortSignal): Promise<void> {
+    try {
+      this.#conn = await this.#open(signal);
+    } catch (err) {
+      this.#state = 'closed';
+      throw err;
+    }
+    this.#up(false);
+  }
+
+  async #open(signal?: AbortSignal): Promise<Conn> {
+    const path = this.#socketPath;
+    const socket = createConnection({ path });
+    const conn: Conn = {
+      socket,
+      decoder: new FrameDecoder(this.#maxFrameSize),
+      ready: false,
+      clientIndex: 0,
+      idByName: new Map(),
+      defById: [],
+      table: new Map(),
+      wireById: new Map(),
+      mismatched: new Map(),
+      compat: { ok: true, mismatched: [], missing: [], matched: 0 },
+      error: undefined,
+      handshake: undefined,
+    };
+    const timeoutMs = this.#timeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (err: Error): void => {
+          socket.destroy();
+          reject(err);
+        };
+        timer = setTimeout(() => fail(new VppConnectError(path, { cause: new VppTimeoutError('connect', timeoutMs) })), timeoutMs);
+        if (signal) {
+          if (signal.aborted) return fail(new VppConnectError(path, { cause: signal.reason }));
+          onAbort = () => fail(new VppConnectError(path, { cause: signal.reason }));
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+        socket.once('error', (err) => fail(new VppConnectError(path, { cause: err })));
+        socket.once('connect', () => {
+          socket.removeAllListeners('error');
+          resolve();
+        });
+      });
+      socket.on('data', (chunk: Buffer) => this.#onData(conn, chunk));
+      socket.on('error', (err) => {
+        conn.error ??= err;
+      });
+      socket.on('drain', () => this.#onDrain(conn));
+      socket.on('close', () => this.#onClose(conn));
+
+      const reply = await new Promise<Msg>((resolve, reject) => {
+        conn.handshake = { resolve, reject };
+        const def = this.#bindings.messages.get('sockclnt_create');
+        if (!def) return reject(new VppHandshakeError('bindings lack sockclnt_create'));
+        const context = this.#nextContext();
+        try {
+          const msg = def.create({ name: this.#clientName, context });
+          const size = def.size(msg);
+          const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size);
+          writeFrameHeader(buf, 0, size);
+          def.encodeInto(msg, buf, FRAME_HEADER_SIZE);
+          buf.writeUInt16BE(SOCKCLNT_CREATE_ID, FRAME_HEADER_SIZE);
+          socket.write(buf);
+        } catch (err) {
+          reject(new VppHandshakeError('cannot encode sockclnt_create', { cause: err }));
+        }
+        const prev = onAbort;
+        if (prev) signal?.removeEventListener('abort', prev);
+        onAbort = () => reject(new VppConnectError(path, { cause: signal?.reason }));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        clearTimeout(timer);
+        timer = setTimeout(() => reject(new VppHandshakeError(`no sockclnt_create_reply within ${timeoutMs} ms`)), timeoutMs);
+      });
+      this.#applyTable(conn, reply);
+      conn.handshake = undefined;
+      conn.ready = true;
+      return conn;
+    } catch (err) {
+      conn.handshake = undefined;
+      socket.destroy();
+      throw err;
+    } finally {
+      cleanup();
+    }
+  }
+
+  #applyTable(conn: Conn, reply: Msg): void {
+    const response = reply['response'];
+    if (typeof response === 'number' && response !== 0) {
+      throw new VppHandshakeError(`VPP refused the client registration (response ${response})`);
+    }
+    const table = reply['message_table'];
+    if (!Array.isArray(table)) throw new VppHandshakeError('sockclnt_create_reply carries no message table');
+    conn.clientIndex = Number(reply['index'] ?? 0) >>> 0;
+    const crcByName = new Map<string, string>();
+    for (const entry of table as { index?: unknown; name?: unknown }[]) {
+      if (typeof entry?.name !== 'string' || typeof entry.index !== 'number') continue;
+      conn.table.set(entry.name, entry.index);
+      conn.wireById.set(entry.index, entry.name);
+      const cut = entry.name.lastIndexOf('_');
+      if (cut > 0) crcByName.set(entry.name.slice(0, cut), `0x${entry.name.slice(cut + 1)}`);
+    }
+    const mismatched: VppCrcMismatch[] = [];
+    const missing: string[] = [];
+    let matched = 0;
+    for (const def of this.#bindings.messages.values()) {
+      const id = conn.table.get(def.nameCrc);
+      if (id !== undefined) {
+        conn.idByName.set(def.name, id);
+        conn.defById[id] = def;
+        matched++;
+        continue;
+      }
+      const vppCrc = crcByName.get(def.name);
+      if (vppCrc !== undefined) {
+        const m = { name: def.name, crc: def.crc, vppCrc };
+        mismatched.push(m);
+        conn.mismatched.set(def.name, m);
+      } else {
+        missing.push(def.name);
+      }
+    }
+    conn.compat = { ok: mismatched.length === 0, mismatched, missing, matched };
+    if (mismatched.length) {
+      this.#log?.warn({ mismatched: mismatched.map((m) => m.name) }, 'VPP message CRCs differ from our bindings; those messages will not be sent');
+    }
+  }
+
+  #up(reconnected: boolean): void {
+    const conn = this.#conn!;
+    this.#state = 'up';
+    this.#everUp = true;
+    this.#needDrain = false;
+    this.#log?.info({ socket: this.#socketPath, clientIndex: conn.clientIndex, reconnected }, 'connected to VPP');
+    if (this.#reconnect && this.#reconnect.healthIntervalMs > 0 && !this.#health) {
+      this.#health = setInterval(() => this.#healthCheck(), this.#reconnect.healthIntervalMs);
+      this.#health.unref();
+    }
+    if (reconnected) {
+      for (const want of this.#wants.values()) {
+        if (!want.subs.size) continue;
+        want.ready = this.#setWant(want.name, want.init, true);
+        want.ready.catch((err: Error) => this.#emitError(err));
+      }
+    }
+    this.dispatchEvent(new CustomEvent('vpp:up', { detail: { clientIndex: conn.clientIndex, reconnected, compat: conn.compat } }));
+    this.#pump();
+  }
+
+  #healthCheck(): void {
+    if (this.#state !== 'up' || this.#healthBusy) return;
+    const conn = this.#conn!;
+    const timeoutMs = Math.min(this.#timeoutMs, this.#reconnect!.healthIntervalMs);
+    this.#healthBusy = true;
+    (this as VppClient<AnyVppApi>)
+      .call('control_ping', {}, { timeoutMs })
+      .catch((err: Error) => {
+        if (this.#conn === conn && this.#state === 'up' && err.name === 'VppTimeoutError') {
+          this.#log?.warn({ err }, 'VPP health check failed; dropping the connection');
+          conn.error = err;
+          conn.socket.destroy();
+        }
+      })
+      .finally(() => {
+        this.#healthBusy = false;
+      });
+  }
+
+  #onClose(conn: Conn): void {
+    if (conn.handshake) {
+      conn.handshake.reject(new VppHandshakeError('VPP closed the connection during the handshake', { cause: conn.error }));
+      conn.handshake = undefined;
+    }
+    const rest = conn.decoder.end();
+    if (rest && !conn.error) conn.error = new VppFrameTruncatedError(rest.length);
+    if (this.#conn !== conn) return;
+    this.#conn = undefined;
+    if (this.#corked === conn.socket) this.#corked = undefined;
+    if (this.#state === 'closed') return;
+    const error = conn.error;
+    const reconnecting = this.#reconnect !== undefined;
+    this.#state = reconnecting ? 'down' : 'failed';
+    this.#log?.warn({ err: error, reconnecting }, 'connection to VPP lost');
+    const lost = (): VppDisconnectedError =>
+      new VppDisconnectedError(error ? `connection to VPP lost: ${error.message}` : 'connection to VPP lost', { cause: error });
+    for (const op of [...this.#pending.values()]) this.#settle(op, lost());
+    this.#abandoned.clear();
+    this.#buffered = 0;
+    this.#paused = false;
+    if (!reconnecting) {
+      for (const w of this.#waiters.splice(0)) this.#dropWaiter(w, lost());
+      for (const want of this.#wants.values()) for (const sub of [...want.subs]) sub.fail(lost());
+    }
+    this.dispatchEvent(new CustomEvent('vpp:down', { detail: { error, reconnecting } }));
+    if (reconnecting) void this.#reconnectLoop();
+  }
+
+  async #reconnectLoop(): Promise<void> {
+    const r = this.#reconnect!;
+    let delay = r.initialDelayMs;
+    while (this.#state === 'down') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay * (0.8 + Math.random() * 0.4));
+        this.#retryTimer = { timer, wake: resolve };
+      });
+      this.#retryTimer = undefined;
+      if (this.#state !== 'down') return;
+      try {
+        const conn = await this.#open();
+        if (this.#state !== 'down') {
+          conn.socket.destroy();
+          return;
+        }
+        this.#conn = conn;
+        this.#up(true);
+        return;
+      } catch (err) {
+        this.#log?.debug({ err, delayMs: delay }, 'VPP reconnect failed');
+        delay = Math.min(delay * 2, r.maxDelayMs);
+      }
+    }
+  }
+
+  async #close(): Promise<void> {
+    const conn = this.#conn;
+    const wasUp = this.#state === 'up';
+    this.#state = 'closed';
+    clearInterval(this.#health);
+    this.#health = undefined;
+    if (this.#retryTimer) {
+      clearTimeout(this.#retryTimer.timer);
+      this.#retryTimer.wake();
+    }
+    const closed = (): VppClientClosedError => new VppClientClosedError();
+    for (const w of this.#waiters.splice(0)) this.#dropWaiter(w, closed());
+    for (const op of [...this.#pending.values()]) this.#settle(op, closed());
+    for (const want of this.#wants.values()) for (const sub of [...want.subs]) sub.end();
+    this.#wants.clear();
+    if (!conn) return;
+    if (wasUp && conn.ready && !conn.socket.destroyed) {
+      const def = this.#bindings.messages.get('sockclnt_delete');
+      if (def && conn.idByName.has('sockclnt_delete')) {
+        try {
+          await this.#exchange(conn, def, def.create({ index: conn.clientIndex }), 'sockclnt_delete_reply', undefined, CLOSE_TIMEOUT_MS, undefined, NOOP, false);
+        } catch (err) {
+          this.#log?.debug({ err }, 'sockclnt_delete got no reply');
+        }
+      }
+    }
+    if (this.#corked === conn.socket) {
+      conn.socket.uncork();
+      this.#corked = undefined;
+    }
+    await new Promise<void>((resolve) => {
+      if (conn.socket.destroyed) return resolve();
+      const t = setTimeout(() => conn.socket.destroy(), CLOSE_TIMEOUT_MS);
+      conn.socket.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      conn.socket.end();
+    });
+    this.#conn = undefined;
+    this.#log?.info({ socket: this.#socketPath }, 'disconnected from VPP');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // requests
+
+  #def(name: string): MessageDef<any> {
+    const def = this.#bindings.messages.get(name);
+    if (!def) throw new VppUnknownMessageError(name);
+    return def;
+  }
+
+  /** Throws if `name` cannot be used on this connection. */
+  #usable(conn: Conn, name: string): number {
+    const id = conn.idByName.get(name);
+    if (id !== undefined) return id;
+    const m = conn.mismatched.get(name);
+    if (m) throw new VppCrcMismatchError(m.name, m.crc, m.vppCrc);
+    if (!this.#bindings.messages.has(name)) throw new VppUnknownMessageError(name);
+    throw new VppUnsupportedMessageError(name);
+  }
+
+  /** Waits for a slot (and a connection), then exchanges one request; resolves with the final message. */
+  async #request(
+    def: MessageDef<any>,
+    msg: Msg,
+    expect: string,
+    details: string | undefined,
+    options: VppCallOptions,
+    onDetails: (m: Msg) => void,
+    withPing = false,
+    ref?: { op?: Op },
+  ): Promise<Msg> {
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const signal = options.signal;
+    if (signal?.aborted) throw abortError(def.name, signal, timeoutMs);
+    const waited = this.#acquire(def.name, signal, timeoutMs);
+    if (waited) await waited;
+    const conn = this.#conn!;
+    return this.#exchange(conn, def, msg, expect, details, timeoutMs, signal, onDetails, true, withPing, ref);
+  }
+
+  #exchange(
+    conn: Conn,
+    def: MessageDef<any>,
+    msg: Msg,
+    expect: string,
+    details: string | undefined,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    onDetails: (m: Msg) => void,
+    slot: boolean,
+    withPing = false,
+    ref?: { op?: Op },
+  ): Promise<Msg> {
+    let frames: Buffer;
+    const context = this.#nextContext();
+    try {
+      this.#usable(conn, expect);
+      if (details) this.#usable(conn, details);
+      const req = this.#frame(conn, def, msg, context);
+      if (withPing) {
+        const ping = this.#def('control_ping');
+        frames = Buffer.concat([req, this.#frame(conn, ping, ping.create({}), context)]);
+      } else {
+        frames = req;
+      }
+    } catch (err) {
+      if (slot) this.#release();
+      return Promise.reject(err);
+    }
+    return new Promise<Msg>((resolve, reject) => {
+      const op: Op = {
+        context,
+        name: def.name,
+        expect,
+        details,
+        resolve,
+        reject,
+        onDetails,
+        timer: undefined,
+        timeoutMs,
+        signal,
+        onAbort: undefined,
+        slot,
+      };
+      op.timer = setTimeout(() => this.#abandon(op, new VppTimeoutError(def.name, timeoutMs)), timeoutMs);
+      if (signal) {
+        op.onAbort = () => this.#abandon(op, abortError(def.name, signal, timeoutMs));
+        signal.addEventListener('abort', op.onAbort, { once: true });
+      }
+      if (ref) ref.op = op;
+      this.#pending.set(context, op);
+      this.#write(conn, frames);
+    });
+  }
+
+  #frame(conn: Conn, def: MessageDef<any>, msg: Msg, context: number): Buffer {
+    const id = this.#usable(conn, def.name);
+    const size = def.size(msg);
+    const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size);
+    writeFrameHeader(buf, 0, size);
+    def.encodeInto(msg, buf, FRAME_HEADER_SIZE);
+    buf.writeUInt16BE(id, FRAME_HEADER_SIZE);
+    if (def.clientIndexOffset >= 0) buf.writeUInt32BE(conn.clientIndex, FRAME_HEADER_SIZE + def.clientIndexOffset);
+    if (def.contextOffset >= 0) buf.writeUInt32BE(context, FRAME_HEADER_SIZE + def.contextOffset);
+    return buf;
+  }
+
+  #write(conn: Conn, buf: Buffer): void {
+    const socket = conn.socket;
+    if (this.#corked !== socket) {
+      this.#corked = socket;
+      socket.cork();
+      process.nextTick(() => {
+        if (this.#corked === socket) this.#corked = undefined;
+        socket.uncork();
+      });
+    }
+    if (!socket.write(buf)) this.#needDrain = true;
+  }
+
+  #onDrain(conn: Conn): void {
+    if (conn !== this.#conn) return;
+    this.#needDrain = false;
+    this.#pump();
+  }
+
+  #nextContext(): number {
+    for (;;) {
+      this.#ctx = (this.#ctx + 1) >>> 0;
+      if (this.#ctx !== 0 && !this.#pending.has(this.#ctx) && !this.#abandoned.has(this.#ctx)) return this.#ctx;
+    }
+  }
+
+  /** Takes a slot now (undefined) or returns a promise that resolves once one is taken. */
+  #acquire(name: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> | undefined {
+    const state = this.#state;
+    if (state === 'closed') throw new VppClientClosedError();
+    if (state === 'failed') throw new VppDisconnectedError('not connected to VPP (connection lost, reconnect disabled)');
+    if (state === 'up' && this.#inFlight < this.#maxInFlight && !this.#needDrain && this.#waiters.length === 0) {
+      this.#inFlight++;
+      return undefined;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const w: Waiter = { resolve, reject, timer: undefined, signal, onAbort: undefined };
+      const drop = (err: Error): void => {
+        const i = this.#waiters.indexOf(w);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        this.#dropWaiter(w, err);
+      };
+      w.timer = setTimeout(() => drop(new VppTimeoutError(name, timeoutMs)), timeoutMs);
+      if (signal) {
+        w.onAbort = () => drop(abortError(name, signal, timeoutMs));
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      this.#waiters.push(w);
+    });
+  }
+
+  #dropWaiter(w: Waiter, err: Error): void {
+    clearTimeout(w.timer);
+    if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+    w.reject(err);
+  }
+
+  #release(): void {
+    this.#inFlight--;
+    if (this.#waiters.length) this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#waiters.length && this.#state === 'up' && this.#inFlight < this.#maxInFlight && !this.#needDrain) {
+      const w = this.#waiters.shift()!;
+      clearTimeout(w.timer);
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+      this.#inFlight++;
+      w.resolve();
+    }
+  }
+
+  /** Completes an op: forgets it, frees its slot. */
+  #finish(op: Op): void {
+    this.#pending.delete(op.context);
+    clearTimeout(op.timer);
+    if (op.onAbort) op.signal?.removeEventListener('abort', op.onAbort);
+    if (op.slot) this.#release();
+  }
+
+  /** Fails an op without remembering its context (connection gone). */
+  #settle(op: Op, err: Error): void {
+    this.#finish(op);
+    op.reject(err);
+  }
+
+  /** Gives up on an op whose answer may still come: the answer will be dropped. */
+  #abandon(op: Op, err: Error): void {
+    if (this.#pending.get(op.context) !== op) return;
+    this.#finish(op);
+    this.#abandoned.set(op.context, op.expect);
+    if (this.#abandoned.size > ABANDONED_MAX) {
+      const oldest = this.#abandoned.keys().next();
+      if (!oldest.done) this.#abandoned.delete(oldest.value);
+    }
+    op.reject(err);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // streams
+
+  async *#dump(name: string, init: Msg | undefined, options: VppCallOptions): AsyncGenerator<Msg> {
+    const def = this.#def(name);
+    const service = this.#bindings.services.get(name);
+    const details = service?.stream ?? service?.reply ?? name.replace(/_dump$/, '_details');
+    if (!this.#bindings.messages.has(details)) throw new VppUnknownMessageError(name, `no details message ${details} for this dump`);
+    const queue = new StreamQueue(this);
+    const ref: { op?: Op } = {};
+    const done = this.#request(def, def.create(init), 'control_ping_reply', details, options, (m) => queue.push(m), true, ref);
+    yield* queue.drain(done, () => this.#stop(ref.op));
+  }
+
+  async *#get(name: string, init: Msg | undefined, options: VppCallOptions): AsyncGenerator<Msg> {
+    const def = this.#def(name);
+    const service = this.#bindings.services.get(name);
+    const reply = service?.reply ?? `${name}_reply`;
+    const details = service?.streamMessage ?? service?.stream;
+    if (!details) throw new VppUnknownMessageError(name, 'not a _get request with a details stream');
+    let msg = def.create(init);
+    for (;;) {
+      const queue = new StreamQueue(this);
+      const ref: { op?: Op } = {};
+      const done = this.#request(def, msg, reply, details, options, (m) => queue.push(m), false, ref);
+      const last = yield* queue.drain(done, () => this.#stop(ref.op));
+      const retval = last['retval'];
+      if (retval === VPP_RETVAL_EAGAIN) {
+        msg = { ...msg, cursor: last['cursor'] };
+        continue;
+      }
+      if (typeof retval === 'number' && retval < 0) throw new VppApiError(retval, name);
+      return;
+    }
+  }
+
+  /** Abandons a stream's op if it is still pending (the consumer stopped early). */
+  #stop(op: Op | undefined): void {
+    if (op) this.#abandon(op, new VppAbortError(op.name));
+  }
+
+  /** @internal stream buffering accounting: pause the socket when consumers fall far behind. */
+  _buffered(delta: number): void {
+    this.#buffered += delta;
+    const socket = this.#conn?.socket;
+    if (!socket) return;
+    if (!this.#paused && this.#buffered > STREAM_HIGH_WATER) {
+      this.#paused = true;
+      socket.pause();
+    } else if (this.#paused && this.#buffered < STREAM_LOW_WATER) {
+      this.#paused = false;
+      socket.resume();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // events
+
+  #subscribe(name: string, init: Msg, options: VppSubscribeOptions): Subscription {
+    const service = this.#bindings.services.get(name);
+    const events = service?.events;
+    if (!events?.length) throw new VppUnknownMessageError(name, 'not a want_* request with events');
+    if (this.#state === 'closed') throw new VppClientClosedError();
+    let want = this.#wants.get(name);
+    const sub: Subscription = new Subscription(options.bufferSize ?? DEFAULT_EVENT_BUFFER, () => this.#unsubscribe(name, sub, events));
+    if (!want) {
+      want = { name, init, subs: new Set(), ready: Promise.resolve() };
+      this.#wants.set(name, want);
+      want.ready = this.#setWant(name, init, true, options);
+    }
+    want.subs.add(sub);
+    for (const e of events) {
+      let set = this.#eventSubs.get(e);
+      if (!set) this.#eventSubs.set(e, (set = new Set()));
+      set.add(sub);
+    }
+    sub.ready = want.ready.catch((err: Error) => {
+      sub.fail(err);
+      throw err;
+    });
+    sub.ready.catch(NOOP);
+    return sub;
+  }
+
+  async #setWant(name: string, init: Msg, enable: boolean, options: VppCallOptions = {}): Promise<void> {
+    const def = this.#def(name);
+    const msg: Msg = { ...init };
+    const names = new Set(def.fields.map((f) => f.name));
+    if (names.has('enable_disable')) msg['enable_disable'] = enable ? (init['enable_disable'] ?? 1) : 0;
+    if (names.has('enable')) msg['enable'] = enable ? (init['enable'] ?? true) : false;
+    if (names.has('pid') && msg['pid'] === undefined) msg['pid'] = process.pid;
+    await (this as VppClient<AnyVppApi>).call(name, msg, options);
+  }
+
+  async #unsubscribe(name: string, sub: Subscription, events: readonly string[]): Promise<void> {
+    for (const e of events) this.#eventSubs.get(e)?.delete(sub);
+    const want = this.#wants.get(name);
+    if (!want || !want.subs.delete(sub) || want.subs.size) return;
+    this.#wants.delete(name);
+    if (this.#state !== 'up') return;
+    try {
+      await want.ready;
+      await this.#setWant(name, want.init, false);
+    } catch (err) {
+      this.#log?.debug({ err, name }, 'disabling events failed');
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // receive
+
+  #onData(conn: Conn, chunk: Buffer): void {
+    const { payloads, error } = conn.decoder.push(chunk);
+    for (const p of payloads) {
+      try {
+        this.#onPayload(conn, p);
+      } catch (err) {
+        // a bug in a handler must never take the process down
+        this.#emitError(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (error) {
+      const err = new VppFrameTooLargeError(error.length, this.#maxFrameSize);
+      this.#emitError(err);
+      conn.error = err;
+      conn.socket.destroy();
+    }
+  }
+
+  #onPayload(conn: Conn, p: Uint8Array): void {
+    if (p.length < 2) {
+      this.#emitError(new VppMalformedMessageError('(empty payload)'));
+      return;
+    }
+    const id = (p[0]! << 8) | p[1]!;
+    if (!conn.ready) {
+      if (id !== SOCKCLNT_CREATE_REPLY_ID || !conn.handshake) return;
+      const def = this.#bindings.messages.get('sockclnt_create_reply');
+      if (!def) return conn.handshake.reject(new VppHandshakeError('bindings lack sockclnt_create_reply'));
+      try {
+        conn.handshake.resolve(def.decode(p, 0, p.length) as Msg);
+      } catch (err) {
+        conn.handshake.reject(new VppHandshakeError('malformed sockclnt_create_reply', { cause: err }));
+      }
+      return;
+    }
+    const def = conn.defById[id];
+    if (!def) {
+      this.#emitError(new VppUnknownMessageIdError(id, conn.wireById.get(id)));
+      return;
+    }
+    if (def.header === 'event') {
+      this.#onEvent(def, p);
+      return;
+    }
+    if (def.name === 'memclnt_keepalive') {
+      this.#keepalive(conn, def, p);
+      return;
+    }
+    const co = def.contextOffset;
+    if (co < 0 || p.length < co + 4) {
+      this.#emitError(new VppMalformedMessageError(def.name));
+      return;
+    }
+    const context = ((p[co]! << 24) | (p[co + 1]! << 16) | (p[co + 2]! << 8) | p[co + 3]!) >>> 0;
+    const op = this.#pending.get(context);
+    if (!op) {
+      const end = this.#abandoned.get(context);
+      if (end !== undefined) {
+        if (end === def.name) this.#abandoned.delete(context);
+        this.#log?.debug({ context, message: def.name }, 'dropped answer to an abandoned request');
+        return;
+      }
+      this.#emitError(new VppUnexpectedContextError(context, def.name));
+      return;
+    }
+    const isEnd = def.name === op.expect;
+    if (!isEnd && def.name !== op.details) {
+      this.#emitError(new VppUnexpectedMessageError(def.name, op.name));
+      return;
+    }
+    let msg: Msg;
+    try {
+      msg = def.decode(p, 0, p.length) as Msg;
+    } catch (err) {
+      this.#abandon(op, new VppMalformedMessageError(def.name, { cause: err }));
+      return;
+    }
+    if (isEnd) {
+      this.#finish(op);
+      op.resolve(msg);
+    } else {
+      op.timer?.refresh();
+      op.onDetails(msg);
+    }
+  }
+
+  #onEvent(def: MessageDef<any>, p: Uint8Array): void {
+    const subs = this.#eventSubs.get(def.name);
+    if (!subs?.size) {
+      this.#log?.debug({ message: def.name }, 'event without subscriber dropped');
+      return;
+    }
+    let msg: Msg;
+    try {
+      msg = def.decode(p, 0, p.length) as Msg;
+    } catch (err) {
+      this.#emitError(new VppMalformedMessageError(def.name, { cause: err }));
+      return;
+    }
+    for (const sub of subs) sub.push(msg);
+  }
+
+  #keepalive(conn: Conn, def: MessageDef<any>, p: Uint8Array): void {
+    const reply = this.#bindings.messages.get('memclnt_keepalive_reply');
+    if (!reply || def.contextOffset < 0 || p.length < def.contextOffset + 4) return;
+    const context = Buffer.from(p.buffer, p.byteOffset, p.byteLength).readUInt32BE(def.contextOffset);
+    try {
+      this.#write(conn, this.#frame(conn, reply, reply.create({ retval: 0 }), context));
+    } catch (err) {
+      this.#emitError(err as Error);
+    }
+  }
+
+  #emitError(error: Error): void {
+    this.#log?.warn({ err: error }, error.message);
+    this.dispatchEvent(new CustomEvent('vpp:error', { detail: { error } }));
+  }
+}
+
+function abortError(name: string, signal: AbortSignal, timeoutMs: number): Error {
+  const reason: unknown = signal.reason;
+  if ((reason as { name?: unknown })?.name === 'TimeoutError') return new VppTimeoutError(name, undefined, { cause: reason });
+  void timeoutMs;
+  return new VppAbortError(name, { cause: reason });
+}
+
+/** Buffers one stream's details between the socket and its consumer. */
+class StreamQueue {
+  readonly #items: Msg[] = [];
+  #head = 0;
+  #wake: (() => void) | undefined;
+
+  constructor(private readonly client: { _buffered(delta: number): void }) {}
+
+  push(m: Msg): void {
+    this.#items.push(m);
+    this.client._buffered(1);
+    const w = this.#wake;
+    if (w) {
+      this.#wake = undefined;
+      w();
+    }
+  }
+
+  /** Yields items until `done` settles; returns its value. Calls `abandon` when the consumer stops early. */
+  async *drain(done: Promise<Msg>, abandon: () => void): AsyncGenerator<Msg, Msg> {
+    let settled = false;
+    let result: Msg | undefined;
+    let failure: unknown;
+    let failed = false;
+    done.then(
+      (m) => {
+        settled = true;
+        result = m;
+        this.#wake?.();
+      },
+      (e: unknown) => {
+        settled = true;
+        failed = true;
+        failure = e;
+        this.#wake?.();
+      },
+    );
+    try {
+      for (;;) {
+        while (this.#head < this.#items.length) {
+          const m = this.#items[this.#head]!;
+          this.#items[this.#head++] = undefined as unknown as Msg;
+          this.client._buffered(-1);
+          yield m;
+        }
+        this.#items.length = 0;
+        this.#head = 0;
+        if (settled) {
+          if (failed) throw failure;
+          return result!;
+        }
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+      }
+    } finally {
+      const left = this.#items.length - this.#head;
+      if (left > 0) this.client._buffered(-left);
+      this.#items.length = 0;
+      this.#head = 0;
+      if (!settled) abandon();
+    }
+  }
+}
+
+/** One consumer of a `want_*` event stream. */
+class Subscription implements VppSubscription<Msg> {
+  ready: Promise<void> = Promise.resolve();
+  dropped = 0;
+  readonly #items: Msg[] = [];
+  #wake: (() => void) | undefined;
+  #done = false;
+  #error: Error | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(
+    private readonly bufferSize: number,
+    private readonly onClose: () => Promise<void>,
+  ) {}
+
+  push(m: Msg): void {
+    if (this.#done) return;
+    if (this.#items.length >= this.bufferSize) {
+      this.#items.shift();
+      this.dropped++;
+    }
+    this.#items.push(m);
+    this.#notify();
+  }
+
+  /** Ends the stream with an error (after buffered events). */
+  fail(err: Error): void {
+    if (this.#done) return;
+    this.#error = err;
+    this.#done = true;
+    void this.onClose();
+    this.#notify();
+  }
+
+  /** Ends the stream normally (client closed). */
+  end(): void {
+    this.#done = true;
+    this.#notify();
+  }
+
+  close(): Promise<void> {
+    this.#done = true;
+    this.#items.length = 0;
+    this.#notify();
+    this.#closed ??= this.onClose();
+    return this.#closed;
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    if (w) {
+      this.#wake = undefined;
+      w();
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Msg> {
+    return {
+      next: async (): Promise<IteratorResult<Msg>> => {
+        for (;;) {
+          if (this.#items.length) return { done: false, value: this.#items.shift()! };
+          if (this.#error) {
+            const e = this.#error;
+            this.#error = undefined;
+            throw e;
+          }
+          if (this.#done) return { done: true, value: undefined };
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve;
+          });
+        }
+      },
+      return: async (): Promise<IteratorResult<Msg>> => {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+}

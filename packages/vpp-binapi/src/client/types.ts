@@ -1,0 +1,163 @@
+import type { MessageDef, ServiceDef } from '../codec/types.js';
+
+/** A pino-compatible logger; every method optional to call with `(fields, message)`. */
+export interface VppLogger {
+  debug(fields: Record<string, unknown>, msg?: string): void;
+  info(fields: Record<string, unknown>, msg?: string): void;
+  warn(fields: Record<string, unknown>, msg?: string): void;
+  error(fields: Record<string, unknown>, msg?: string): void;
+}
+
+/** Reconnect behaviour; `true` means the defaults below. */
+export interface VppReconnectInit {
+  /** First back-off delay after the connection is lost. Default 100 ms. */
+  initialDelayMs?: number;
+  /** Ceiling of the doubling back-off. Default 5000 ms. */
+  maxDelayMs?: number;
+  /** How often a `control_ping` checks that VPP still answers; 0 disables it. Default 5000 ms. */
+  healthIntervalMs?: number;
+}
+
+/** Options of {@link connectVpp}. */
+export interface VppClientInit {
+  /** Path of VPP's API socket. Default `process.env.VPP_API_SOCKET ?? '/run/vpp/api.sock'`. */
+  socket?: string;
+  /** Client name registered with VPP (`show api clients`). Default `vectorplane`. */
+  name?: string;
+  /** Default time limit of every request, of the connect, and the idle limit of streams. Default 10000 ms. */
+  timeoutMs?: number;
+  /** Aborts the initial connect. */
+  signal?: AbortSignal;
+  /** Reconnect with back-off when the connection is lost. Default false. */
+  reconnect?: boolean | VppReconnectInit;
+  /** Most requests outstanding at once; further ones wait for a slot. Default 128. */
+  maxInFlight?: number;
+  /** Largest frame accepted from VPP. Default 16 MiB. */
+  maxFrameSize?: number;
+  /** Receives diagnostics; nothing is logged without one. */
+  logger?: VppLogger;
+}
+
+/** Per-request options. */
+export interface VppCallOptions {
+  /** Aborts the request: it rejects with `VppAbortError` and a late reply is dropped. */
+  signal?: AbortSignal;
+  /** Overrides the client's `timeoutMs` for this request (for streams: the idle limit between messages). */
+  timeoutMs?: number;
+}
+
+/**
+ * The message sets a client is typed with: request name → request/reply types, and so on. The
+ * generated bindings provide {@link VppApi}; a hand-made set works the same way.
+ */
+export interface VppApiShape {
+  calls: object;
+  dumps: object;
+  gets: object;
+  events: object;
+}
+
+/** An untyped API: any message name, any fields. */
+export interface AnyVppApi {
+  calls: Record<string, { request: Record<string, unknown>; reply: Record<string, unknown> }>;
+  dumps: Record<string, { request: Record<string, unknown>; details: Record<string, unknown> }>;
+  gets: Record<string, { request: Record<string, unknown>; reply: Record<string, unknown>; details: Record<string, unknown> }>;
+  events: Record<string, { request: Record<string, unknown>; event: Record<string, unknown> }>;
+}
+
+type Field<T, F extends string> = T extends { [K in F]: infer R } ? R : never;
+/** Request fields the caller gives: everything optional except what has no default; header fields are set by the client. */
+export type RequestInit<T> = Partial<Omit<T, '_vl_msg_id' | 'client_index' | 'context'>>;
+export type CallRequest<A extends VppApiShape, K extends keyof A['calls']> = Field<A['calls'][K], 'request'>;
+export type CallReply<A extends VppApiShape, K extends keyof A['calls']> = Field<A['calls'][K], 'reply'>;
+export type DumpRequest<A extends VppApiShape, K extends keyof A['dumps']> = Field<A['dumps'][K], 'request'>;
+export type DumpDetails<A extends VppApiShape, K extends keyof A['dumps']> = Field<A['dumps'][K], 'details'>;
+export type GetRequest<A extends VppApiShape, K extends keyof A['gets']> = Field<A['gets'][K], 'request'>;
+export type GetDetails<A extends VppApiShape, K extends keyof A['gets']> = Field<A['gets'][K], 'details'>;
+export type EventRequest<A extends VppApiShape, K extends keyof A['events']> = Field<A['events'][K], 'request'>;
+export type EventMessage<A extends VppApiShape, K extends keyof A['events']> = Field<A['events'][K], 'event'>;
+
+/** The message definitions and services a client resolves names with. */
+export interface VppBindings {
+  /** Every message our bindings know, by VPP name. */
+  readonly messages: ReadonlyMap<string, MessageDef<any>>;
+  /** How requests are answered, by request name. */
+  readonly services: ReadonlyMap<string, ServiceDef>;
+}
+
+/** Builds {@link VppBindings} from lists of definitions. */
+export function createBindings(messages: Iterable<MessageDef<any>>, services: Iterable<ServiceDef>): VppBindings {
+  return {
+    messages: new Map([...messages].map((m) => [m.name, m])),
+    services: new Map([...services].map((s) => [s.request, s])),
+  };
+}
+
+/** One message our bindings know whose CRC differs from the running VPP's. */
+export interface VppCrcMismatch {
+  readonly name: string;
+  /** Our CRC, `0x` hex. */
+  readonly crc: string;
+  /** VPP's CRC, `0x` hex. */
+  readonly vppCrc: string;
+}
+
+/** Result of comparing our bindings with VPP's message table at connect. */
+export interface VppCompat {
+  /** True when no message has a CRC mismatch (messages VPP lacks do not count). */
+  readonly ok: boolean;
+  /** Messages present in VPP under another CRC: they refuse to send (`VppCrcMismatchError`). */
+  readonly mismatched: readonly VppCrcMismatch[];
+  /** Messages VPP does not have at all (plugin not loaded); they refuse with `VppUnsupportedMessageError`. */
+  readonly missing: readonly string[];
+  /** Number of messages usable as they are. */
+  readonly matched: number;
+}
+
+/** Detail of `vpp:up`. */
+export interface VppUpDetail {
+  /** Client index VPP assigned to this connection. */
+  readonly clientIndex: number;
+  /** False for the first connect, true after a reconnect. */
+  readonly reconnected: boolean;
+  readonly compat: VppCompat;
+}
+
+/** Detail of `vpp:down`. */
+export interface VppDownDetail {
+  /** Why: the socket error, a protocol error, a failed health check; undefined for a plain close by VPP. */
+  readonly error: Error | undefined;
+  /** Whether the client will try to reconnect. */
+  readonly reconnecting: boolean;
+}
+
+/** Detail of `vpp:error`: trouble that belongs to no request (bad frames, stray replies, failed replays). */
+export interface VppErrorDetail {
+  readonly error: Error;
+}
+
+/** The client's events (typed `EventTarget`). */
+export interface VppClientEvents {
+  /** The connection is established (again). */
+  'vpp:up': CustomEvent<VppUpDetail>;
+  /** The connection was lost (not emitted for `close()`). */
+  'vpp:down': CustomEvent<VppDownDetail>;
+  /** Non-fatal protocol trouble; the connection continues unless a `vpp:down` follows. */
+  'vpp:error': CustomEvent<VppErrorDetail>;
+}
+
+/** A running `want_*` subscription: an async iterable of its events. */
+export interface VppSubscription<E> extends AsyncIterable<E> {
+  /** Resolves once VPP accepted the `want_*` request; rejects with its error. */
+  readonly ready: Promise<void>;
+  /** Events dropped because the consumer fell more than the buffer size behind. */
+  readonly dropped: number;
+  /** Ends the iteration; the last subscription of a `want_*` sends it again with `enable_disable: 0`. */
+  close(): Promise<void>;
+}
+
+/** Options of `events()`. */
+export interface VppSubscribeOptions extends VppCallOptions {
+  /** Events kept for a slow consumer before the oldest are dropped. Default 10000. */
+  bufferSize?: number;
+}
