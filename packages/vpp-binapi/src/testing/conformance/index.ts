@@ -1,0 +1,87 @@
+import { conformanceCases } from './cases.js';
+import type { ConformanceCase, ConformanceContext } from './types.js';
+
+export { conformanceCases } from './cases.js';
+export { ConformanceError } from './assert.js';
+export type { ConformanceCase, ConformanceClient, ConformanceContext, ConformanceSubscription } from './types.js';
+
+/** Outcome of one case run by {@link runConformance}. */
+export interface ConformanceResult {
+  readonly name: string;
+  readonly status: 'passed' | 'failed' | 'skipped';
+  readonly error?: unknown;
+  readonly ms: number;
+}
+
+/** Why `c` cannot run with `ctx`, or undefined when it can. */
+export function conformanceSkipReason(c: ConformanceCase, ctx: Partial<ConformanceContext>): string | undefined {
+  for (const r of c.requires ?? []) if (!ctx[r]) return `needs ${r}`;
+  return undefined;
+}
+
+/** Runs cases one after another (they share one VPP) and reports each; never throws. */
+export async function runConformance(ctx: ConformanceContext, cases: readonly ConformanceCase[] = conformanceCases): Promise<ConformanceResult[]> {
+  const out: ConformanceResult[] = [];
+  for (const c of cases) {
+    const start = Date.now();
+    if (conformanceSkipReason(c, ctx)) {
+      out.push({ name: c.name, status: 'skipped', ms: 0 });
+      continue;
+    }
+    try {
+      await c.run(ctx);
+      out.push({ name: c.name, status: 'passed', ms: Date.now() - start });
+    } catch (error) {
+      out.push({ name: c.name, status: 'failed', error, ms: Date.now() - start });
+    }
+  }
+  return out;
+}
+
+/** The parts of a test framework {@link describeConformance} uses (vitest and jest fit). */
+export interface ConformanceTestApi {
+  describe(name: string, fn: () => void): void;
+  it(name: string, fn: () => Promise<void>, timeoutMs?: number): void;
+  beforeAll(fn: () => Promise<void>, timeoutMs?: number): void;
+  afterAll(fn: () => Promise<void>, timeoutMs?: number): void;
+}
+
+/** What {@link describeConformance} connects to before the cases and closes after them. */
+export interface ConformanceTarget {
+  readonly context: ConformanceContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Declares one test per case under `title`, connecting once with `connect` for the whole block. Cases that
+ * lack context (e.g. a host interface) are declared as passing no-ops named "skipped: …".
+ */
+export function describeConformance(
+  title: string,
+  api: ConformanceTestApi,
+  connect: () => Promise<ConformanceTarget>,
+  cases: readonly ConformanceCase[] = conformanceCases,
+  timeoutMs = 20_000,
+): void {
+  api.describe(title, () => {
+    let target: ConformanceTarget | undefined;
+    api.beforeAll(async () => {
+      target = await connect();
+    }, timeoutMs);
+    api.afterAll(async () => {
+      await target?.close();
+    }, timeoutMs);
+    for (const c of cases) {
+      api.it(
+        c.name,
+        async () => {
+          if (!target) throw new Error('conformance target did not connect');
+          const reason = conformanceSkipReason(c, target.context);
+          if (reason) return;
+          await c.run(target.context);
+        },
+        timeoutMs,
+      );
+    }
+  });
+}

@@ -1,0 +1,519 @@
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { type Server, type Socket, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FRAME_HEADER_SIZE, FrameDecoder, frame, writeFrameHeader } from '../codec/frame.js';
+import type { MessageDef, ServiceDef } from '../codec/types.js';
+import { DEFAULT_VPP_VERSION, VNET_API_ERROR } from './constants.js';
+import { HANDLERS, type HandlerContext, type Msg } from './handlers.js';
+import { defaultBindings } from './registry.js';
+import { FakeVppState } from './state.js';
+
+/** Message definitions and services the fake speaks (the generated bindings by default). */
+export interface FakeVppBindings {
+  readonly messages: ReadonlyMap<string, MessageDef<any>>;
+  readonly services: ReadonlyMap<string, ServiceDef>;
+}
+
+/** A pino-compatible logger; the fake logs nothing without one. */
+export interface FakeVppLogger {
+  debug?(fields: Record<string, unknown>, msg?: string): void;
+  warn?(fields: Record<string, unknown>, msg?: string): void;
+}
+
+/** How the fake's message table differs from our bindings, to test CRC-mismatch handling. */
+export interface FakeVppMessagesInit {
+  /** Messages left out of the table, as if their plugin were not loaded. */
+  readonly omit?: readonly string[];
+  /** Messages announced with another CRC (`'0x12345678'`), as a newer or older VPP would. */
+  readonly crc?: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link startFakeVpp}. */
+export interface FakeVppInit {
+  /** Socket path to listen on. Default: `api.sock` in a new temporary directory, removed by `stop()`. */
+  readonly socket?: string;
+  /** Version reported by `show_version`. Default `26.06-release`. */
+  readonly vppVersion?: string;
+  /** Changes to the message table. Default: every message of the bindings with its own CRC. */
+  readonly messages?: FakeVppMessagesInit;
+  /** `tap_create_v3` outcome: `'fail'` (default, retval -11 like a kernel without vhost-net) or `'succeed'`. */
+  readonly tap?: 'fail' | 'succeed';
+  /** Message definitions to speak. Default: the generated bindings. */
+  readonly bindings?: FakeVppBindings;
+  readonly logger?: FakeVppLogger;
+}
+
+/** Fault injection for reliability tests of clients. Each applies to every connected client. */
+export interface FakeVppFaults {
+  /** Closes every client connection at once (VPP crashing, as seen from the socket). */
+  dropConnections(): void;
+  /** Delays every outgoing message by `ms` (order kept); `null` turns the delay off. */
+  delay(ms: number | null): void;
+  /** While on, requests are read and dropped without an answer. */
+  ignoreRequests(on: boolean): void;
+  /**
+   * Corrupts the next outgoing frame: `'garbage'` (default) replaces its payload with random bytes,
+   * `'length'` declares a length far above any sane limit, `'truncate'` declares a length shorter than the
+   * payload so the stream desynchronises.
+   */
+  corruptNextFrame(kind?: 'garbage' | 'length' | 'truncate'): void;
+  /** Writes half of the next outgoing frame, then closes the connection. */
+  closeMidFrame(): void;
+  /** Sends a `control_ping_reply` whose context no request used. */
+  sendUnknownContext(): void;
+  /** Sends a message with an id that is not in the message table. */
+  sendUnknownMessageId(): void;
+  /** Makes the next `count` requests named `name` fail with `retval`, state untouched. */
+  failNext(name: string, retval: number, count?: number): void;
+}
+
+/** A running fake VPP. */
+export interface FakeVpp {
+  readonly socketPath: string;
+  /** The current instance's state; a new object after `restart()`. */
+  readonly state: FakeVppState;
+  readonly faults: FakeVppFaults;
+  /** Number of connected clients. */
+  readonly connections: number;
+  /** Message id of `name` in the table, if announced. */
+  messageId(name: string): number | undefined;
+  /** Messages of the table that have no handler (they answer `VNET_API_ERROR_UNSUPPORTED`). */
+  unhandledMessages(): string[];
+  /** Sends `sw_interface_event`s as VPP would for the interface's current flags (tests may change state directly). */
+  emitInterfaceEvent(swIfIndex: number, deleted?: boolean): void;
+  /** Closes clients and the socket, and removes the temporary directory. */
+  stop(): Promise<void>;
+  /** Simulates a VPP restart: clients are dropped, state starts over, the same socket path listens again. */
+  restart(): Promise<void>;
+  /** Dies abruptly: connections reset, the socket file goes away, nothing is answered until `restart()`. */
+  kill(): Promise<void>;
+}
+
+/** Messages of memclnt.api in schema order: VPP gives them the first ids (sockclnt_create is 15). */
+const MEMCLNT_ORDER = [
+  'memclnt_create',
+  'memclnt_create_reply',
+  'memclnt_delete',
+  'memclnt_delete_reply',
+  'rx_thread_exit',
+  'memclnt_rx_thread_suspend',
+  'memclnt_read_timeout',
+  'rpc_call',
+  'rpc_call_reply',
+  'get_first_msg_id',
+  'get_first_msg_id_reply',
+  'api_versions',
+  'api_versions_reply',
+  'trace_plugin_msg_ids',
+  'sockclnt_create',
+  'sockclnt_create_reply',
+  'sockclnt_delete',
+  'sockclnt_delete_reply',
+  'sock_init_shm',
+  'sock_init_shm_reply',
+  'memclnt_keepalive',
+  'memclnt_keepalive_reply',
+  'control_ping',
+  'control_ping_reply',
+  'memclnt_create_v2',
+  'memclnt_create_v2_reply',
+  'get_api_json',
+  'get_api_json_reply',
+] as const;
+
+interface TableEntry {
+  readonly id: number;
+  readonly def: MessageDef<any>;
+  readonly nameCrc: string;
+}
+
+/**
+ * Builds the message table the way VPP numbers it: memclnt first at its fixed ids, then every other
+ * module's messages in a block, modules in name order, messages in schema order.
+ */
+function buildTable(bindings: FakeVppBindings, init: FakeVppMessagesInit | undefined): TableEntry[] {
+  const omit = new Set(init?.omit ?? []);
+  const crc = init?.crc ?? {};
+  const out: TableEntry[] = [];
+  const entry = (id: number, def: MessageDef<any>): TableEntry => {
+    const c = crc[def.name];
+    return { id, def, nameCrc: c ? `${def.name}_${c.replace(/^0x/, '')}` : def.nameCrc };
+  };
+  MEMCLNT_ORDER.forEach((name, i) => {
+    const def = bindings.messages.get(name);
+    if (def && !omit.has(name)) out.push(entry(i + 1, def));
+  });
+  const memclnt = new Set<string>(MEMCLNT_ORDER);
+  const byModule = new Map<string, MessageDef<any>[]>();
+  for (const def of bindings.messages.values()) {
+    if (memclnt.has(def.name)) continue;
+    const list = byModule.get(def.module) ?? [];
+    list.push(def);
+    byModule.set(def.module, list);
+  }
+  let next = MEMCLNT_ORDER.length + 1;
+  for (const module of [...byModule.keys()].sort()) {
+    for (const def of byModule.get(module) ?? []) {
+      const id = next++;
+      if (!omit.has(def.name)) out.push(entry(id, def));
+    }
+  }
+  return out;
+}
+
+interface Connection {
+  readonly socket: Socket;
+  readonly decoder: FrameDecoder;
+  clientIndex: number;
+  name: string;
+  interfaceEventsPid: number | undefined;
+  out: Uint8Array[];
+  flushScheduled: boolean;
+}
+
+/**
+ * Starts a fake VPP on a unix socket: the real socket protocol (framing, `sockclnt_create` handshake
+ * with a message table built from the schemas), state for what the dataplane needs, VPP's retvals and
+ * events, and fault injection.
+ * @throws Error when the socket cannot be listened on.
+ */
+export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
+  const bindings = init.bindings ?? defaultBindings();
+  const logger = init.logger;
+  const version = init.vppVersion ?? DEFAULT_VPP_VERSION;
+  const buildDate = new Date().toISOString().slice(0, 19);
+  const table = buildTable(bindings, init.messages);
+  const byId = new Map(table.map((e) => [e.id, e]));
+  const idByName = new Map(table.map((e) => [e.def.name, e.id]));
+  const replyOf = new Map<string, string>();
+  for (const s of bindings.services.values()) replyOf.set(s.request, s.reply);
+
+  let tempDir: string | undefined;
+  let socketPath = init.socket;
+  if (!socketPath) {
+    tempDir = await mkdtemp(join(tmpdir(), 'fake-vpp-'));
+    socketPath = join(tempDir, 'api.sock');
+  }
+  const path = socketPath;
+
+  let state = new FakeVppState(init.tap ? { tap: init.tap } : {});
+  let pid = 40000 + Math.floor(Math.random() * 20000);
+  let server: Server | undefined;
+  const conns = new Set<Connection>();
+  let nextClient = 1;
+  let delayMs: number | null = null;
+  let ignoring = false;
+  let corrupt: 'garbage' | 'length' | 'truncate' | undefined;
+  let cutNext = false;
+  const failures = new Map<string, { retval: number; count: number }>();
+  /** Events raised while a request is being handled go out after its reply, as in the capture. */
+  let pendingEvents: { sw_if_index: number; flags: number; deleted: boolean }[] | undefined;
+
+  const log = (level: 'debug' | 'warn', fields: Record<string, unknown>, msg: string): void => {
+    logger?.[level]?.(fields, msg);
+  };
+
+  const encode = (name: string, fields: Msg): Uint8Array | undefined => {
+    const id = idByName.get(name);
+    const def = bindings.messages.get(name);
+    if (id === undefined || !def) {
+      log('warn', { message: name }, 'fake-vpp: message not in table, not sent');
+      return undefined;
+    }
+    try {
+      return frame(def.encode(def.create({ ...fields, _vl_msg_id: id })));
+    } catch (err) {
+      log('warn', { message: name, err }, 'fake-vpp: cannot encode');
+      return undefined;
+    }
+  };
+
+  const flush = (c: Connection): void => {
+    c.flushScheduled = false;
+    if (c.socket.destroyed || c.out.length === 0) return;
+    const frames = c.out;
+    c.out = [];
+    for (let f of frames) {
+      if (corrupt) {
+        f = corruptFrame(f, corrupt);
+        corrupt = undefined;
+      }
+      if (cutNext) {
+        cutNext = false;
+        c.socket.write(f.subarray(0, Math.max(FRAME_HEADER_SIZE + 1, Math.floor(f.length / 2))));
+        c.socket.end();
+        setImmediate(() => c.socket.destroy());
+        return;
+      }
+      c.socket.write(f);
+    }
+  };
+
+  const send = (c: Connection, f: Uint8Array | undefined): void => {
+    if (!f) return;
+    if (delayMs !== null) {
+      setTimeout(() => {
+        c.out.push(f);
+        flush(c);
+      }, delayMs);
+      return;
+    }
+    c.out.push(f);
+    if (!c.flushScheduled) {
+      c.flushScheduled = true;
+      setImmediate(() => flush(c));
+    }
+  };
+
+  const sendEvent = (ev: { sw_if_index: number; flags: number; deleted: boolean }): void => {
+    for (const c of conns) {
+      if (c.interfaceEventsPid === undefined) continue;
+      send(
+        c,
+        encode('sw_interface_event', {
+          client_index: c.clientIndex,
+          pid: c.interfaceEventsPid,
+          sw_if_index: ev.sw_if_index,
+          flags: ev.flags,
+          deleted: ev.deleted,
+        }),
+      );
+    }
+  };
+
+  const attachState = (s: FakeVppState): void => {
+    s.setInterfaceEventListener((ev) => {
+      if (pendingEvents) pendingEvents.push(ev);
+      else sendEvent(ev);
+    });
+  };
+  attachState(state);
+
+  const handshake = (c: Connection, msg: Msg): void => {
+    c.name = typeof msg.name === 'string' ? msg.name : '';
+    c.clientIndex = (0x80000000 | nextClient++) >>> 0;
+    send(
+      c,
+      encode('sockclnt_create_reply', {
+        context: msg.context,
+        response: 0,
+        index: c.clientIndex,
+        count: table.length,
+        message_table: table.map((e) => ({ index: e.id, name: e.nameCrc })),
+      }),
+    );
+  };
+
+  const handle = (c: Connection, payload: Uint8Array): void => {
+    if (payload.length < 2) {
+      log('warn', { length: payload.length }, 'fake-vpp: frame too short for a message id');
+      return;
+    }
+    const id = (payload[0]! << 8) | payload[1]!;
+    const entry = byId.get(id);
+    if (!entry) {
+      log('warn', { id }, 'fake-vpp: unknown message id, dropped');
+      return;
+    }
+    let msg: Msg;
+    try {
+      msg = entry.def.decode(payload) as Msg;
+    } catch (err) {
+      log('warn', { message: entry.def.name, err }, 'fake-vpp: malformed message, dropped');
+      return;
+    }
+    const name = entry.def.name;
+    log('debug', { message: name, context: msg.context }, 'fake-vpp: request');
+    if (name === 'sockclnt_create') {
+      handshake(c, msg);
+      return;
+    }
+    if (ignoring) return;
+    const context = typeof msg.context === 'number' ? msg.context : 0;
+    if (name === 'sockclnt_delete') {
+      send(c, encode('sockclnt_delete_reply', { context, response: 1 }));
+      c.interfaceEventsPid = undefined;
+      setImmediate(() => {
+        flush(c);
+        c.socket.end();
+      });
+      return;
+    }
+    const replyName = replyOf.get(name);
+    const ctx: HandlerContext = {
+      state,
+      clientIndex: c.clientIndex,
+      vppVersion: version,
+      buildDate,
+      pid,
+      reply: (fields = {}) => {
+        if (replyName) send(c, encode(replyName, { ...fields, context }));
+      },
+      details: (detailsName, fields) => send(c, encode(detailsName, { ...fields, context })),
+      wantInterfaceEvents: (enable, evPid) => {
+        const registered = c.interfaceEventsPid !== undefined;
+        if (enable === registered) return VNET_API_ERROR.INVALID_REGISTRATION;
+        c.interfaceEventsPid = enable ? evPid : undefined;
+        return 0;
+      },
+    };
+    const failure = failures.get(name);
+    if (failure) {
+      if (--failure.count <= 0) failures.delete(name);
+      ctx.reply({ retval: failure.retval });
+      return;
+    }
+    const handler = HANDLERS[name];
+    if (!handler) {
+      const svc = bindings.services.get(name);
+      const hasRetval = replyName && bindings.messages.get(replyName)?.fields.some((f) => f.name === 'retval');
+      if (svc && !svc.stream && hasRetval) ctx.reply({ retval: VNET_API_ERROR.UNSUPPORTED });
+      else log('debug', { message: name }, 'fake-vpp: no handler, no answer');
+      return;
+    }
+    pendingEvents = [];
+    try {
+      handler(ctx, msg);
+    } catch (err) {
+      log('warn', { message: name, err }, 'fake-vpp: handler failed');
+      ctx.reply({ retval: VNET_API_ERROR.INVALID_VALUE });
+    } finally {
+      const evs = pendingEvents;
+      pendingEvents = undefined;
+      for (const ev of evs) sendEvent(ev);
+    }
+  };
+
+  const onConnection = (socket: Socket): void => {
+    const c: Connection = {
+      socket,
+      decoder: new FrameDecoder(),
+      clientIndex: 0,
+      name: '',
+      interfaceEventsPid: undefined,
+      out: [],
+      flushScheduled: false,
+    };
+    conns.add(c);
+    socket.on('data', (chunk: Buffer) => {
+      const { payloads, error } = c.decoder.push(chunk);
+      for (const p of payloads) handle(c, p);
+      if (error) {
+        log('warn', { ...error }, 'fake-vpp: bad frame from client, closing');
+        socket.destroy();
+      }
+    });
+    socket.on('error', (err) => log('debug', { err }, 'fake-vpp: client socket error'));
+    socket.on('close', () => {
+      const cut = c.decoder.end();
+      if (cut) log('debug', { ...cut }, 'fake-vpp: client closed mid-frame');
+      conns.delete(c);
+    });
+  };
+
+  const listen = async (): Promise<void> => {
+    await unlink(path).catch(() => undefined);
+    const s = createServer(onConnection);
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(path, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    server = s;
+  };
+
+  const close = async (): Promise<void> => {
+    for (const c of conns) c.socket.destroy();
+    conns.clear();
+    const s = server;
+    server = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    await unlink(path).catch(() => undefined);
+  };
+
+  await listen();
+
+  const fake: FakeVpp = {
+    socketPath: path,
+    get state() {
+      return state;
+    },
+    get connections() {
+      return conns.size;
+    },
+    faults: {
+      dropConnections: () => {
+        for (const c of conns) c.socket.destroy();
+      },
+      delay: (ms) => {
+        delayMs = ms;
+      },
+      ignoreRequests: (on) => {
+        ignoring = on;
+      },
+      corruptNextFrame: (kind = 'garbage') => {
+        corrupt = kind;
+      },
+      closeMidFrame: () => {
+        cutNext = true;
+      },
+      sendUnknownContext: () => {
+        for (const c of conns) send(c, encode('control_ping_reply', { context: 0x7ffffff1, retval: 0, client_index: 0, vpe_pid: pid }));
+      },
+      sendUnknownMessageId: () => {
+        let unused = 0xfff0;
+        while (byId.has(unused)) unused--;
+        const payload = new Uint8Array(10);
+        payload[0] = unused >> 8;
+        payload[1] = unused & 0xff;
+        for (const c of conns) send(c, frame(payload));
+      },
+      failNext: (name, retval, count = 1) => {
+        failures.set(name, { retval, count });
+      },
+    },
+    messageId: (name) => idByName.get(name),
+    unhandledMessages: () =>
+      table
+        .map((e) => e.def.name)
+        .filter((n) => replyOf.has(n) && !HANDLERS[n] && !['sockclnt_create', 'sockclnt_delete'].includes(n))
+        .sort(),
+    emitInterfaceEvent: (swIfIndex, deleted = false) => {
+      const itf = state.interfaces.get(swIfIndex);
+      sendEvent({ sw_if_index: swIfIndex, flags: itf ? state.interfaceFlags(itf) : 0, deleted });
+    },
+    stop: async () => {
+      await close();
+      if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await close();
+      state = new FakeVppState(init.tap ? { tap: init.tap } : {});
+      attachState(state);
+      pid += 1;
+      delayMs = null;
+      ignoring = false;
+      corrupt = undefined;
+      cutNext = false;
+      failures.clear();
+      await listen();
+    },
+    kill: async () => {
+      for (const c of conns) c.socket.resetAndDestroy();
+      await close();
+    },
+  };
+  return fake;
+}
+
+function corruptFrame(f: Uint8Array, kind: 'garbage' | 'length' | 'truncate'): Uint8Array {
+  const out = new Uint8Array(f);
+  const len = out.length - FRAME_HEADER_SIZE;
+  if (kind === 'length') writeFrameHeader(out, 0, 0x7ffffff0);
+  else if (kind === 'truncate') writeFrameHeader(out, 0, Math.max(0, Math.floor(len / 2)));
+  else for (let i = FRAME_HEADER_SIZE; i < out.length; i++) out[i] = Math.floor(Math.random() * 256);
+  return out;
+}

@@ -1,0 +1,969 @@
+import {
+  FIB_PATH_NH_PROTO_IP4,
+  FIB_PATH_NH_PROTO_IP6,
+  FIB_PATH_TYPE_DROP,
+  FIB_PATH_TYPE_LOCAL,
+  FIB_PATH_TYPE_NORMAL,
+  INDEX_INVALID,
+  INTERFACE_DEFAULTS,
+  IP_NEIGHBOR_FLAG_NO_FIB_ENTRY,
+  VNET_API_ERROR,
+} from './constants.js';
+import {
+  type Family,
+  type ParsedPrefix,
+  broadcastOf,
+  canonicalAddress,
+  formatAddress,
+  formatPrefix,
+  linkLocalFromMac,
+  networkOf,
+  parsePrefix,
+  prefixContains,
+  prefixesOverlap,
+} from './ip.js';
+import { IndexPool, InstanceSet } from './pool.js';
+
+export type InterfaceKind = 'local' | 'loopback' | 'tap' | 'af_packet' | 'sub' | 'ipip' | 'vxlan';
+
+export interface FakeSubInterface {
+  id: number;
+  numberOfTags: number;
+  outerVlanId: number;
+  innerVlanId: number;
+  flags: number;
+}
+
+export interface FakeIpipTunnel {
+  instance: number;
+  src: string;
+  dst: string;
+  table_id: number;
+  flags: number;
+  mode: number;
+  dscp: number;
+}
+
+export interface FakeVxlanTunnel {
+  instance: number;
+  src_address: string;
+  dst_address: string;
+  src_port: number;
+  dst_port: number;
+  mcast_sw_if_index: number;
+  encap_vrf_id: number;
+  decap_next_index: number;
+  vni: number;
+  is_l3: boolean;
+}
+
+/** One interface as the fake holds it. Field names follow `sw_interface_details` where they map 1:1. */
+export interface FakeInterface {
+  readonly sw_if_index: number;
+  readonly kind: InterfaceKind;
+  readonly interface_name: string;
+  readonly interface_dev_type: string;
+  /** Loopback/tap/ipip/vxlan instance number, sub-interface id, or 0. */
+  readonly instance: number;
+  readonly sup_sw_if_index: number;
+  l2_address: string;
+  adminUp: boolean;
+  linkUp: boolean;
+  link_mtu: number;
+  mtu: number[];
+  tag: string;
+  ip4TableId: number;
+  ip6TableId: number;
+  /** When unnumbered: the interface whose addresses it borrows. */
+  unnumberedTo?: number;
+  /** Addresses in the order added, as `'10.0.0.1/24'` / `'fd00::1/64'`. */
+  addresses: string[];
+  /** IPv6 link-local address once IPv6 is enabled on the interface. */
+  linkLocal?: string;
+  sub?: FakeSubInterface;
+  hostIfName?: string;
+  ipip?: FakeIpipTunnel;
+  vxlan?: FakeVxlanTunnel;
+}
+
+/** A FIB path, normalised: `nh` is the next-hop address text of the path's protocol. */
+export interface FakePath {
+  sw_if_index: number;
+  table_id: number;
+  rpf_id: number;
+  weight: number;
+  preference: number;
+  type: number;
+  flags: number;
+  proto: number;
+  nh: string;
+  via_label: number;
+  obj_id: number;
+  classify_table_index: number;
+  n_labels: number;
+  label_stack: unknown[];
+}
+
+/** Who put a path on a FIB entry, best first (VPP's FIB source priorities). */
+export type FibSource = 'special' | 'interface' | 'api' | 'adj' | 'default';
+const SOURCE_ORDER: readonly FibSource[] = ['special', 'interface', 'api', 'adj', 'default'];
+
+export interface FakeFibEntry {
+  readonly prefix: string;
+  readonly parsed: ParsedPrefix;
+  readonly stats_index: number;
+  readonly sources: Map<FibSource, FakePath[]>;
+}
+
+export interface FakeFibTable {
+  readonly table_id: number;
+  readonly is_ip6: boolean;
+  name: string;
+  /** Locked by ip_table_add_del. */
+  apiLocked: boolean;
+  /** Interfaces bound to the table. */
+  interfaceLocks: number;
+  /** Entries by canonical prefix, in creation order. */
+  readonly entries: Map<string, FakeFibEntry>;
+}
+
+export interface FakeNeighbor {
+  sw_if_index: number;
+  flags: number;
+  mac_address: string;
+  ip_address: string;
+  stats_index: number;
+}
+
+export interface FakePuntRedirect {
+  rx_sw_if_index: number;
+  af: number;
+  paths: FakePath[];
+}
+
+export interface FakeCnatEndpoint {
+  addr: string;
+  sw_if_index: number;
+  if_af: number;
+  port: number;
+}
+
+export interface FakeCnatTranslation {
+  id: number;
+  vip: FakeCnatEndpoint;
+  ip_proto: number;
+  is_real_ip: number;
+  flags: number;
+  lb_type: number;
+  flow_hash_config: number;
+  paths: { dst_ep: FakeCnatEndpoint; src_ep: FakeCnatEndpoint; flags: number }[];
+}
+
+export interface FakeNpolInterfaceConfig {
+  rxPolicies: number[];
+  txPolicies: number[];
+  profiles: number[];
+  invert_rx_tx: number;
+  policy_default_rx: number;
+  policy_default_tx: number;
+  profile_default_rx: number;
+  profile_default_tx: number;
+}
+
+/** Everything npol holds: objects as received (the API has no dumps; tests read them here). */
+export interface FakeNpolState {
+  readonly ipsets: Map<number, { type: number; members: unknown[] }>;
+  readonly rules: Map<number, unknown>;
+  readonly policies: Map<number, { is_inbound: boolean; rule_id: number }[]>;
+  readonly interfaces: Map<number, FakeNpolInterfaceConfig>;
+}
+
+/** Called when an interface's flags change or it is deleted (drives `sw_interface_event`). */
+export type InterfaceEventListener = (ev: { sw_if_index: number; flags: number; deleted: boolean }) => void;
+
+export interface FakeVppStateInit {
+  /** `tap_create_v3` result: `'fail'` (default) answers -11 like a kernel without vhost-net. */
+  readonly tap?: 'fail' | 'succeed';
+}
+
+function tableKey(isIp6: boolean, tableId: number): string {
+  return `${isIp6 ? 6 : 4}:${tableId}`;
+}
+
+function samePath(a: FakePath, b: FakePath): boolean {
+  return (
+    a.type === b.type &&
+    a.proto === b.proto &&
+    a.sw_if_index === b.sw_if_index &&
+    a.nh === b.nh &&
+    a.table_id === b.table_id &&
+    a.flags === b.flags
+  );
+}
+
+function drop(family: Family): FakePath {
+  return makePath({ type: FIB_PATH_TYPE_DROP, proto: family === 6 ? FIB_PATH_NH_PROTO_IP6 : FIB_PATH_NH_PROTO_IP4 });
+}
+
+/** A complete path from a partial one, with VPP's defaults (weight 1, no interface). */
+export function makePath(p: Partial<FakePath>): FakePath {
+  const proto = p.proto ?? FIB_PATH_NH_PROTO_IP4;
+  return {
+    sw_if_index: p.sw_if_index ?? INDEX_INVALID,
+    table_id: p.table_id ?? 0,
+    rpf_id: p.rpf_id ?? 0,
+    weight: p.weight || 1,
+    preference: p.preference ?? 0,
+    type: p.type ?? FIB_PATH_TYPE_NORMAL,
+    flags: p.flags ?? 0,
+    proto,
+    nh: p.nh ?? (proto === FIB_PATH_NH_PROTO_IP6 ? '::' : '0.0.0.0'),
+    via_label: p.via_label ?? 0,
+    obj_id: p.obj_id ?? 0,
+    classify_table_index: p.classify_table_index ?? 0,
+    n_labels: p.n_labels ?? 0,
+    label_stack: p.label_stack ?? [],
+  };
+}
+
+/**
+ * The fake VPP's state: interfaces, FIBs, neighbours, punt redirects, cnat and npol. Methods carry VPP's
+ * semantics and return VPP's retvals; tests read the public maps directly.
+ */
+export class FakeVppState {
+  readonly interfaces = new Map<number, FakeInterface>();
+  readonly tables = new Map<string, FakeFibTable>();
+  readonly neighbors = new Map<string, FakeNeighbor>();
+  readonly puntRedirects = new Map<string, FakePuntRedirect>();
+  readonly cnatTranslations = new Map<number, FakeCnatTranslation>();
+  readonly cnatSnat = { snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: INDEX_INVALID };
+  readonly cnatSnatExcluded = new Set<string>();
+  readonly npol: FakeNpolState = { ipsets: new Map(), rules: new Map(), policies: new Map(), interfaces: new Map() };
+  /** `tap_create_v3` behaviour; tests may flip it at run time. */
+  tap: 'fail' | 'succeed';
+
+  private readonly swIfIndexes = new IndexPool(0);
+  private readonly loopbackInstances = new InstanceSet();
+  private readonly ipipInstances = new InstanceSet();
+  private readonly vxlanInstances = new InstanceSet();
+  private readonly tapInstances = new InstanceSet();
+  private readonly cnatIds = new IndexPool(0);
+  private readonly ipsetIds = new IndexPool(0);
+  private readonly ruleIds = new IndexPool(0);
+  private readonly policyIds = new IndexPool(0);
+  private nextStatsIndex = 1;
+  private nextAdjIndex = 5;
+  private listener: InterfaceEventListener | undefined;
+
+  constructor(init: FakeVppStateInit = {}) {
+    this.tap = init.tap ?? 'fail';
+    const local0 = this.addInterface('local', 'local0', 0, INTERFACE_DEFAULTS.local);
+    local0.l2_address = '00:00:00:00:00:00';
+    this.createTable(false, 0, '');
+    this.createTable(true, 0, '');
+  }
+
+  /** @internal The server's hook for interface events. */
+  setInterfaceEventListener(l: InterfaceEventListener | undefined): void {
+    this.listener = l;
+  }
+
+  // ---- interfaces -------------------------------------------------------------------------------
+
+  interfaceFlags(i: FakeInterface): number {
+    return (i.adminUp ? 1 : 0) | (i.linkUp ? 2 : 0);
+  }
+
+  /** Interfaces in sw_if_index order (what `sw_interface_dump` walks). */
+  listInterfaces(): FakeInterface[] {
+    return [...this.interfaces.values()].sort((a, b) => a.sw_if_index - b.sw_if_index);
+  }
+
+  findInterfaceByName(name: string): FakeInterface | undefined {
+    for (const i of this.interfaces.values()) if (i.interface_name === name) return i;
+    return undefined;
+  }
+
+  private addInterface(
+    kind: InterfaceKind,
+    name: string,
+    instance: number,
+    defaults: { devType: string; linkMtu: number; mtu: readonly number[] },
+    extra: Partial<FakeInterface> = {},
+  ): FakeInterface {
+    const sw = this.swIfIndexes.alloc();
+    const itf: FakeInterface = {
+      sw_if_index: sw,
+      kind,
+      interface_name: name,
+      interface_dev_type: defaults.devType,
+      instance,
+      sup_sw_if_index: sw,
+      l2_address: '00:00:00:00:00:00',
+      adminUp: false,
+      linkUp: false,
+      link_mtu: defaults.linkMtu,
+      mtu: [...defaults.mtu],
+      tag: '',
+      ip4TableId: 0,
+      ip6TableId: 0,
+      addresses: [],
+      ...extra,
+    };
+    this.interfaces.set(sw, itf);
+    this.lockTable(false, 0, 1);
+    this.lockTable(true, 0, 1);
+    return itf;
+  }
+
+  private removeInterface(itf: FakeInterface): void {
+    this.delAllAddresses(itf);
+    for (const [k, n] of this.neighbors) if (n.sw_if_index === itf.sw_if_index) this.deleteNeighbor(k);
+    for (const other of this.interfaces.values()) {
+      if (other.unnumberedTo === itf.sw_if_index) delete other.unnumberedTo;
+      if (other.kind === 'sub' && other.sup_sw_if_index === itf.sw_if_index) this.removeInterface(other);
+    }
+    this.npol.interfaces.delete(itf.sw_if_index);
+    this.lockTable(false, itf.ip4TableId, -1);
+    this.lockTable(true, itf.ip6TableId, -1);
+    this.interfaces.delete(itf.sw_if_index);
+    this.swIfIndexes.release(itf.sw_if_index);
+    this.listener?.({ sw_if_index: itf.sw_if_index, flags: 0, deleted: true });
+  }
+
+  createLoopback(mac: string, instance?: number): { retval: number; sw_if_index: number } {
+    const inst = this.loopbackInstances.alloc(instance);
+    if (inst === undefined) return { retval: VNET_API_ERROR.INVALID_REGISTRATION, sw_if_index: INDEX_INVALID };
+    const l2 =
+      mac === '00:00:00:00:00:00' ? `de:ad:00:00:00:${(inst & 0xff).toString(16).padStart(2, '0')}` : mac;
+    const itf = this.addInterface('loopback', `loop${inst}`, inst, INTERFACE_DEFAULTS.loopback, { l2_address: l2 });
+    return { retval: 0, sw_if_index: itf.sw_if_index };
+  }
+
+  deleteLoopback(sw: number): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf || itf.kind !== 'loopback') return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    this.removeInterface(itf);
+    this.loopbackInstances.release(itf.instance);
+    return 0;
+  }
+
+  createTap(req: { id: number; mac: string; hostIfName: string }): { retval: number; sw_if_index: number } {
+    if (this.tap === 'fail') return { retval: VNET_API_ERROR.SYSCALL_ERROR_1, sw_if_index: INDEX_INVALID };
+    const inst = this.tapInstances.alloc(req.id === INDEX_INVALID ? undefined : req.id);
+    if (inst === undefined) return { retval: VNET_API_ERROR.INVALID_REGISTRATION, sw_if_index: INDEX_INVALID };
+    const itf = this.addInterface('tap', `tap${inst}`, inst, INTERFACE_DEFAULTS.tap, {
+      l2_address: req.mac,
+      hostIfName: req.hostIfName || `tap${inst}`,
+    });
+    return { retval: 0, sw_if_index: itf.sw_if_index };
+  }
+
+  deleteTap(sw: number): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf || itf.kind !== 'tap') return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    this.removeInterface(itf);
+    this.tapInstances.release(itf.instance);
+    return 0;
+  }
+
+  createAfPacket(hostIfName: string, mac: string): { retval: number; sw_if_index: number } {
+    for (const i of this.interfaces.values())
+      if (i.kind === 'af_packet' && i.hostIfName === hostIfName)
+        return { retval: VNET_API_ERROR.IF_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
+    const itf = this.addInterface('af_packet', `host-${hostIfName}`, 0, INTERFACE_DEFAULTS.af_packet, {
+      l2_address: mac,
+      hostIfName,
+      linkUp: true,
+    });
+    return { retval: 0, sw_if_index: itf.sw_if_index };
+  }
+
+  deleteAfPacket(hostIfName: string): number {
+    for (const i of this.interfaces.values()) {
+      if (i.kind === 'af_packet' && i.hostIfName === hostIfName) {
+        this.removeInterface(i);
+        return 0;
+      }
+    }
+    return VNET_API_ERROR.SYSCALL_ERROR_1;
+  }
+
+  createSubif(parent: number, sub: FakeSubInterface): { retval: number; sw_if_index: number } {
+    const p = this.interfaces.get(parent);
+    if (!p || p.kind === 'sub' || p.kind === 'local') return { retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, sw_if_index: INDEX_INVALID };
+    for (const i of this.interfaces.values())
+      if (i.kind === 'sub' && i.sup_sw_if_index === parent && i.sub?.id === sub.id)
+        return { retval: VNET_API_ERROR.SUBIF_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
+    const sw = this.swIfIndexes.alloc();
+    const itf: FakeInterface = {
+      sw_if_index: sw,
+      kind: 'sub',
+      interface_name: `${p.interface_name}.${sub.id}`,
+      interface_dev_type: p.interface_dev_type,
+      instance: sub.id,
+      sup_sw_if_index: parent,
+      l2_address: p.l2_address,
+      adminUp: false,
+      linkUp: p.linkUp,
+      link_mtu: p.link_mtu,
+      mtu: [...p.mtu],
+      tag: '',
+      ip4TableId: 0,
+      ip6TableId: 0,
+      addresses: [],
+      sub,
+    };
+    this.interfaces.set(sw, itf);
+    this.lockTable(false, 0, 1);
+    this.lockTable(true, 0, 1);
+    return { retval: 0, sw_if_index: sw };
+  }
+
+  deleteSubif(sw: number): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    if (itf.kind !== 'sub') return VNET_API_ERROR.INVALID_SUB_SW_IF_INDEX;
+    this.removeInterface(itf);
+    return 0;
+  }
+
+  createIpip(t: Omit<FakeIpipTunnel, 'instance'> & { instance: number }): { retval: number; sw_if_index: number } {
+    if (!this.tables.has(tableKey(t.src.includes(':'), t.table_id)))
+      return { retval: VNET_API_ERROR.NO_SUCH_FIB, sw_if_index: INDEX_INVALID };
+    for (const i of this.interfaces.values())
+      if (i.ipip && i.ipip.src === t.src && i.ipip.dst === t.dst && i.ipip.table_id === t.table_id && i.ipip.mode === t.mode)
+        return { retval: VNET_API_ERROR.IF_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
+    const inst = this.ipipInstances.alloc(t.instance === INDEX_INVALID ? undefined : t.instance);
+    if (inst === undefined) return { retval: VNET_API_ERROR.INSTANCE_IN_USE, sw_if_index: INDEX_INVALID };
+    const itf = this.addInterface('ipip', `ipip${inst}`, inst, INTERFACE_DEFAULTS.ipip, { ipip: { ...t, instance: inst } });
+    return { retval: 0, sw_if_index: itf.sw_if_index };
+  }
+
+  deleteIpip(sw: number): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf || itf.kind !== 'ipip') return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.removeInterface(itf);
+    this.ipipInstances.release(itf.instance);
+    return 0;
+  }
+
+  addDelVxlan(isAdd: boolean, t: FakeVxlanTunnel): { retval: number; sw_if_index: number } {
+    const existing = [...this.interfaces.values()].find(
+      (i) =>
+        i.vxlan &&
+        i.vxlan.src_address === t.src_address &&
+        i.vxlan.dst_address === t.dst_address &&
+        i.vxlan.vni === t.vni &&
+        i.vxlan.encap_vrf_id === t.encap_vrf_id &&
+        i.vxlan.dst_port === t.dst_port,
+    );
+    if (!isAdd) {
+      if (!existing) return { retval: VNET_API_ERROR.NO_SUCH_ENTRY, sw_if_index: INDEX_INVALID };
+      this.removeInterface(existing);
+      this.vxlanInstances.release(existing.instance);
+      return { retval: 0, sw_if_index: existing.sw_if_index };
+    }
+    if (existing) return { retval: VNET_API_ERROR.TUNNEL_EXIST, sw_if_index: INDEX_INVALID };
+    if (!this.tables.has(tableKey(t.src_address.includes(':'), t.encap_vrf_id)))
+      return { retval: VNET_API_ERROR.NO_SUCH_FIB, sw_if_index: INDEX_INVALID };
+    const inst = this.vxlanInstances.alloc(t.instance === INDEX_INVALID ? undefined : t.instance);
+    if (inst === undefined) return { retval: VNET_API_ERROR.INSTANCE_IN_USE, sw_if_index: INDEX_INVALID };
+    const itf = this.addInterface('vxlan', `vxlan_tunnel${inst}`, inst, INTERFACE_DEFAULTS.vxlan, {
+      vxlan: { ...t, instance: inst },
+    });
+    // VPP brings a new VXLAN tunnel up (admin and link) as soon as it exists.
+    this.setAdmin(itf, true);
+    return { retval: 0, sw_if_index: itf.sw_if_index };
+  }
+
+  private setAdmin(itf: FakeInterface, up: boolean): void {
+    const before = this.interfaceFlags(itf);
+    itf.adminUp = up;
+    if (itf.kind !== 'af_packet' && itf.kind !== 'local') {
+      if (itf.kind === 'sub') {
+        const parent = this.interfaces.get(itf.sup_sw_if_index);
+        itf.linkUp = parent?.linkUp ?? false;
+      } else {
+        itf.linkUp = up;
+      }
+    }
+    const after = this.interfaceFlags(itf);
+    if (before !== after) {
+      this.listener?.({ sw_if_index: itf.sw_if_index, flags: after, deleted: false });
+      for (const sub of this.interfaces.values()) {
+        if (sub.kind === 'sub' && sub.sup_sw_if_index === itf.sw_if_index && sub.linkUp !== itf.linkUp) {
+          sub.linkUp = itf.linkUp;
+          this.listener?.({ sw_if_index: sub.sw_if_index, flags: this.interfaceFlags(sub), deleted: false });
+        }
+      }
+    }
+  }
+
+  setFlags(sw: number, flags: number): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    this.setAdmin(itf, (flags & 1) !== 0);
+    return 0;
+  }
+
+  setMtu(sw: number, mtu: readonly number[]): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    itf.mtu = [mtu[0] ?? 0, mtu[1] ?? 0, mtu[2] ?? 0, mtu[3] ?? 0];
+    return 0;
+  }
+
+  setMac(sw: number, mac: string): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    if (itf.kind === 'ipip' || itf.kind === 'vxlan' || itf.kind === 'local' || itf.kind === 'sub')
+      return VNET_API_ERROR.INVALID_INTERFACE;
+    itf.l2_address = mac;
+    return 0;
+  }
+
+  setTag(sw: number, isAdd: boolean, tag: string): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    itf.tag = isAdd ? tag : '';
+    return 0;
+  }
+
+  /**
+   * `sw_interface_set_unnumbered`: `unnumbered` borrows the addresses of `ipSw`.
+   * VPP checks the borrower first (-2), then, when adding, the lender (-10).
+   */
+  setUnnumbered(ipSw: number, unnumbered: number, isAdd: boolean): number {
+    const borrower = this.interfaces.get(unnumbered);
+    if (!borrower) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    if (isAdd && !this.interfaces.has(ipSw)) return VNET_API_ERROR.INVALID_SW_IF_INDEX_2;
+    if (isAdd) borrower.unnumberedTo = ipSw;
+    else delete borrower.unnumberedTo;
+    return 0;
+  }
+
+  setTable(sw: number, isIp6: boolean, tableId: number): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    if (!this.tables.has(tableKey(isIp6, tableId))) return VNET_API_ERROR.NO_SUCH_FIB;
+    if (itf.addresses.some((a) => a.includes(':') === isIp6)) return VNET_API_ERROR.ADDRESS_FOUND_FOR_INTERFACE;
+    const old = isIp6 ? itf.ip6TableId : itf.ip4TableId;
+    if (old === tableId) return 0;
+    this.lockTable(isIp6, tableId, 1);
+    if (isIp6) itf.ip6TableId = tableId;
+    else itf.ip4TableId = tableId;
+    if (isIp6 && itf.linkLocal) {
+      this.removeSourcePaths(true, old, `${itf.linkLocal}/128`, 'interface', itf.sw_if_index);
+      this.addSourcePath(true, tableId, `${itf.linkLocal}/128`, 'interface', makePath({ sw_if_index: sw, type: FIB_PATH_TYPE_LOCAL, proto: 1, nh: itf.linkLocal }));
+    }
+    this.lockTable(isIp6, old, -1);
+    return 0;
+  }
+
+  getTable(sw: number, isIp6: boolean): { retval: number; vrf_id: number } {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return { retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, vrf_id: INDEX_INVALID };
+    return { retval: 0, vrf_id: isIp6 ? itf.ip6TableId : itf.ip4TableId };
+  }
+
+  // ---- addresses --------------------------------------------------------------------------------
+
+  /** Addresses of one family as `ip_address_dump` reports them (none for unnumbered interfaces). */
+  addressesOf(sw: number, isIp6: boolean): string[] {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return [];
+    return itf.addresses.filter((a) => a.includes(':') === isIp6);
+  }
+
+  addDelAddress(sw: number, isAdd: boolean, delAll: boolean, prefix: string): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    if (delAll) {
+      this.delAllAddresses(itf);
+      return 0;
+    }
+    const p = parsePrefix(prefix);
+    const text = formatPrefix(p);
+    const isIp6 = p.family === 6;
+    const tableId = isIp6 ? itf.ip6TableId : itf.ip4TableId;
+    if (!isAdd) {
+      const idx = itf.addresses.indexOf(text);
+      if (idx < 0) return VNET_API_ERROR.ADDRESS_NOT_FOUND_FOR_INTERFACE;
+      itf.addresses.splice(idx, 1);
+      this.removeAddressRoutes(itf, p, tableId);
+      return 0;
+    }
+    if (itf.addresses.includes(text)) return VNET_API_ERROR.DUPLICATE_IF_ADDRESS;
+    for (const other of this.interfaces.values()) {
+      const otherTable = isIp6 ? other.ip6TableId : other.ip4TableId;
+      if (otherTable !== tableId) continue;
+      for (const a of other.addresses) {
+        const q = parsePrefix(a);
+        if (q.family !== p.family) continue;
+        if (other === itf ? networkOf(q).value === networkOf(p).value && q.len === p.len : prefixesOverlap(networkOf(q), networkOf(p)))
+          return other === itf || isIp6 ? VNET_API_ERROR.DUPLICATE_IF_ADDRESS : VNET_API_ERROR.ADDRESS_IN_USE;
+      }
+    }
+    itf.addresses.push(text);
+    if (isIp6 && !itf.linkLocal) {
+      itf.linkLocal = linkLocalFromMac(itf.l2_address);
+      this.addSourcePath(true, tableId, `${itf.linkLocal}/128`, 'interface', makePath({ sw_if_index: sw, type: FIB_PATH_TYPE_LOCAL, proto: 1, nh: itf.linkLocal }));
+    }
+    this.addAddressRoutes(itf, p, tableId);
+    return 0;
+  }
+
+  private delAllAddresses(itf: FakeInterface): void {
+    for (const a of [...itf.addresses]) {
+      const p = parsePrefix(a);
+      itf.addresses.splice(itf.addresses.indexOf(a), 1);
+      this.removeAddressRoutes(itf, p, p.family === 6 ? itf.ip6TableId : itf.ip4TableId);
+    }
+    if (itf.linkLocal) {
+      this.removeSourcePaths(true, itf.ip6TableId, `${itf.linkLocal}/128`, 'interface', itf.sw_if_index);
+      delete itf.linkLocal;
+    }
+  }
+
+  /** The FIB entries VPP adds for an interface address: local /32, connected, network and broadcast. */
+  private addressRoutes(itf: FakeInterface, p: ParsedPrefix): [string, FakePath][] {
+    const proto = p.family === 6 ? FIB_PATH_NH_PROTO_IP6 : FIB_PATH_NH_PROTO_IP4;
+    const host = bitsOf(p.family);
+    const addr = formatAddress(p.family, p.value);
+    const out: [string, FakePath][] = [
+      [`${addr}/${host}`, makePath({ sw_if_index: itf.sw_if_index, type: FIB_PATH_TYPE_LOCAL, proto, nh: addr })],
+    ];
+    if (p.len < host) {
+      out.push([formatPrefix(networkOf(p)), makePath({ sw_if_index: itf.sw_if_index, proto })]);
+      if (p.family === 4 && p.len < 31) {
+        out.push([`${formatAddress(4, networkOf(p).value)}/32`, drop(4)]);
+        out.push([`${formatAddress(4, broadcastOf(p))}/32`, drop(4)]);
+      }
+    }
+    return out;
+  }
+
+  private addAddressRoutes(itf: FakeInterface, p: ParsedPrefix, tableId: number): void {
+    for (const [pfx, path] of this.addressRoutes(itf, p)) this.addSourcePath(p.family === 6, tableId, pfx, 'interface', path);
+  }
+
+  private removeAddressRoutes(itf: FakeInterface, p: ParsedPrefix, tableId: number): void {
+    for (const [pfx, path] of this.addressRoutes(itf, p)) {
+      const e = this.tables.get(tableKey(p.family === 6, tableId))?.entries.get(pfx);
+      const paths = e?.sources.get('interface');
+      if (!e || !paths) continue;
+      const idx = paths.findIndex((x) => samePath(x, path));
+      if (idx >= 0) paths.splice(idx, 1);
+      if (paths.length === 0) e.sources.delete('interface');
+      this.gcEntry(p.family === 6, tableId, pfx);
+    }
+  }
+
+  // ---- FIB --------------------------------------------------------------------------------------
+
+  table(isIp6: boolean, tableId: number): FakeFibTable | undefined {
+    return this.tables.get(tableKey(isIp6, tableId));
+  }
+
+  private createTable(isIp6: boolean, tableId: number, name: string): FakeFibTable {
+    const t: FakeFibTable = {
+      table_id: tableId,
+      is_ip6: isIp6,
+      name: name || `ipv${isIp6 ? 6 : 4}-VRF:${tableId}`,
+      apiLocked: false,
+      interfaceLocks: 0,
+      entries: new Map(),
+    };
+    this.tables.set(tableKey(isIp6, tableId), t);
+    if (!isIp6) {
+      this.addSourcePath(false, tableId, '0.0.0.0/0', 'default', drop(4));
+      for (const p of ['0.0.0.0/32', '240.0.0.0/4', '224.0.0.0/4', '255.255.255.255/32'])
+        this.addSourcePath(false, tableId, p, 'special', drop(4));
+    } else {
+      this.addSourcePath(true, tableId, '::/0', 'default', drop(6));
+      this.addSourcePath(true, tableId, 'fe80::/10', 'special', makePath({ type: FIB_PATH_TYPE_LOCAL, proto: 1 }));
+    }
+    return t;
+  }
+
+  /** `ip_table_add_del`: table 0 is ignored; adding twice is fine; deleting flushes the API's routes. */
+  addDelTable(isAdd: boolean, isIp6: boolean, tableId: number, name: string): number {
+    if (tableId === 0) return 0;
+    const key = tableKey(isIp6, tableId);
+    let t = this.tables.get(key);
+    if (isAdd) {
+      t ??= this.createTable(isIp6, tableId, name);
+      t.apiLocked = true;
+      return 0;
+    }
+    if (!t || !t.apiLocked) return 0;
+    t.apiLocked = false;
+    for (const pfx of [...t.entries.keys()]) {
+      t.entries.get(pfx)?.sources.delete('api');
+      this.gcEntry(isIp6, tableId, pfx);
+    }
+    this.maybeFreeTable(t);
+    return 0;
+  }
+
+  private lockTable(isIp6: boolean, tableId: number, delta: number): void {
+    const t = this.tables.get(tableKey(isIp6, tableId));
+    if (!t) return;
+    t.interfaceLocks += delta;
+    this.maybeFreeTable(t);
+  }
+
+  private maybeFreeTable(t: FakeFibTable): void {
+    if (t.table_id !== 0 && !t.apiLocked && t.interfaceLocks <= 0) this.tables.delete(tableKey(t.is_ip6, t.table_id));
+  }
+
+  /** Entries of a table in the order `ip_route_dump` reports them: shorter prefixes first. */
+  routesOf(isIp6: boolean, tableId: number): FakeFibEntry[] {
+    const t = this.table(isIp6, tableId);
+    if (!t) return [];
+    return [...t.entries.values()].sort((a, b) => a.parsed.len - b.parsed.len);
+  }
+
+  /** The paths VPP forwards with: those of the best source. */
+  bestPaths(e: FakeFibEntry): FakePath[] {
+    for (const s of SOURCE_ORDER) {
+      const p = e.sources.get(s);
+      if (p && p.length) return p;
+    }
+    return [];
+  }
+
+  private entryFor(isIp6: boolean, tableId: number, prefix: string): FakeFibEntry | undefined {
+    const t = this.table(isIp6, tableId);
+    if (!t) return undefined;
+    const parsed = networkOf(parsePrefix(prefix));
+    const key = formatPrefix(parsed);
+    let e = t.entries.get(key);
+    if (!e) {
+      e = { prefix: key, parsed, stats_index: this.nextStatsIndex++, sources: new Map() };
+      t.entries.set(key, e);
+    }
+    return e;
+  }
+
+  private addSourcePath(isIp6: boolean, tableId: number, prefix: string, source: FibSource, path: FakePath): void {
+    const e = this.entryFor(isIp6, tableId, prefix);
+    if (!e) return;
+    const paths = e.sources.get(source) ?? [];
+    if (!paths.some((p) => samePath(p, path))) paths.push(path);
+    e.sources.set(source, paths);
+  }
+
+  private removeSourcePaths(isIp6: boolean, tableId: number, prefix: string, source: FibSource, sw: number): void {
+    const t = this.table(isIp6, tableId);
+    const key = canonicalPrefixKey(prefix);
+    const e = t?.entries.get(key);
+    const paths = e?.sources.get(source);
+    if (!e || !paths) return;
+    const kept = paths.filter((p) => p.sw_if_index !== sw);
+    if (kept.length) e.sources.set(source, kept);
+    else e.sources.delete(source);
+    this.gcEntry(isIp6, tableId, key);
+  }
+
+  private gcEntry(isIp6: boolean, tableId: number, prefix: string): void {
+    const t = this.table(isIp6, tableId);
+    const e = t?.entries.get(prefix);
+    if (t && e && e.sources.size === 0) t.entries.delete(prefix);
+  }
+
+  /**
+   * `ip_route_add_del`: without `is_multipath` an add replaces the API's paths and a delete removes the
+   * route; with it, paths are added to or removed from the route (the route goes with its last path).
+   */
+  routeAddDel(
+    isAdd: boolean,
+    isMultipath: boolean,
+    tableId: number,
+    prefix: string,
+    paths: FakePath[],
+  ): { retval: number; stats_index: number } {
+    const isIp6 = prefix.includes(':');
+    if (!this.table(isIp6, tableId)) return { retval: VNET_API_ERROR.NO_SUCH_FIB, stats_index: INDEX_INVALID };
+    const key = canonicalPrefixKey(prefix);
+    if (isAdd) {
+      if (paths.length === 0) return { retval: VNET_API_ERROR.NO_PATHS_IN_ROUTE, stats_index: INDEX_INVALID };
+      const e = this.entryFor(isIp6, tableId, key);
+      if (!e) return { retval: VNET_API_ERROR.NO_SUCH_FIB, stats_index: INDEX_INVALID };
+      const current = isMultipath ? [...(e.sources.get('api') ?? [])] : [];
+      for (const p of paths) if (!current.some((c) => samePath(c, p))) current.push(p);
+      e.sources.set('api', current);
+      return { retval: 0, stats_index: e.stats_index };
+    }
+    const e = this.table(isIp6, tableId)?.entries.get(key);
+    if (e) {
+      if (isMultipath) {
+        if (paths.length === 0) return { retval: VNET_API_ERROR.NO_PATHS_IN_ROUTE, stats_index: INDEX_INVALID };
+        const kept = (e.sources.get('api') ?? []).filter((c) => !paths.some((p) => samePath(c, p)));
+        if (kept.length) e.sources.set('api', kept);
+        else e.sources.delete('api');
+      } else {
+        e.sources.delete('api');
+      }
+      this.gcEntry(isIp6, tableId, key);
+    }
+    return { retval: 0, stats_index: INDEX_INVALID };
+  }
+
+  /** `ip_route_lookup`: exact or longest-prefix match. */
+  routeLookup(tableId: number, prefix: string, exact: boolean): { retval: number; entry?: FakeFibEntry } {
+    const p = parsePrefix(prefix);
+    const t = this.table(p.family === 6, tableId);
+    if (!t) return { retval: VNET_API_ERROR.NO_SUCH_FIB };
+    if (exact) {
+      const e = t.entries.get(formatPrefix(networkOf(p)));
+      return e ? { retval: 0, entry: e } : { retval: VNET_API_ERROR.NO_SUCH_ENTRY };
+    }
+    let best: FakeFibEntry | undefined;
+    for (const e of t.entries.values()) {
+      if (prefixContains(e.parsed, p) && (!best || e.parsed.len > best.parsed.len)) best = e;
+    }
+    return best ? { retval: 0, entry: best } : { retval: VNET_API_ERROR.NO_SUCH_ENTRY };
+  }
+
+  // ---- neighbours -------------------------------------------------------------------------------
+
+  neighborAddDel(isAdd: boolean, n: Omit<FakeNeighbor, 'stats_index'>): { retval: number; stats_index: number } {
+    const itf = this.interfaces.get(n.sw_if_index);
+    if (!itf) return { retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, stats_index: INDEX_INVALID };
+    const ip = canonicalAddress(n.ip_address);
+    const key = `${n.sw_if_index}|${ip}`;
+    const existing = this.neighbors.get(key);
+    if (!isAdd) {
+      if (!existing) return { retval: VNET_API_ERROR.NO_SUCH_ENTRY, stats_index: INDEX_INVALID };
+      this.deleteNeighbor(key);
+      return { retval: 0, stats_index: INDEX_INVALID };
+    }
+    if (existing) {
+      existing.mac_address = n.mac_address;
+      existing.flags = n.flags;
+      return { retval: 0, stats_index: existing.stats_index };
+    }
+    const rec: FakeNeighbor = { ...n, ip_address: ip, stats_index: this.nextAdjIndex++ };
+    this.neighbors.set(key, rec);
+    if (!(n.flags & IP_NEIGHBOR_FLAG_NO_FIB_ENTRY)) {
+      const isIp6 = ip.includes(':');
+      this.addSourcePath(
+        isIp6,
+        isIp6 ? itf.ip6TableId : itf.ip4TableId,
+        `${ip}/${isIp6 ? 128 : 32}`,
+        'adj',
+        makePath({ sw_if_index: n.sw_if_index, proto: isIp6 ? 1 : 0, nh: ip }),
+      );
+    }
+    return { retval: 0, stats_index: rec.stats_index };
+  }
+
+  private deleteNeighbor(key: string): void {
+    const n = this.neighbors.get(key);
+    if (!n) return;
+    this.neighbors.delete(key);
+    const itf = this.interfaces.get(n.sw_if_index);
+    const isIp6 = n.ip_address.includes(':');
+    if (itf) this.removeSourcePaths(isIp6, isIp6 ? itf.ip6TableId : itf.ip4TableId, `${n.ip_address}/${isIp6 ? 128 : 32}`, 'adj', n.sw_if_index);
+  }
+
+  // ---- punt redirects ---------------------------------------------------------------------------
+
+  puntRedirectAddDel(isAdd: boolean, rx: number, af: number, paths: FakePath[]): number {
+    if (rx !== INDEX_INVALID && !this.interfaces.has(rx)) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    const key = `${rx}|${af}`;
+    if (isAdd) this.puntRedirects.set(key, { rx_sw_if_index: rx, af, paths });
+    else this.puntRedirects.delete(key);
+    return 0;
+  }
+
+  // ---- cnat -------------------------------------------------------------------------------------
+
+  cnatTranslationUpdate(t: Omit<FakeCnatTranslation, 'id'>): number {
+    for (const e of this.cnatTranslations.values()) {
+      if (e.vip.addr === t.vip.addr && e.vip.port === t.vip.port && e.ip_proto === t.ip_proto) {
+        Object.assign(e, t, { id: e.id });
+        return e.id;
+      }
+    }
+    const id = this.cnatIds.alloc();
+    this.cnatTranslations.set(id, { ...t, id });
+    return id;
+  }
+
+  cnatTranslationDel(id: number): number {
+    if (!this.cnatTranslations.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.cnatIds.release(id);
+    return 0;
+  }
+
+  // ---- npol -------------------------------------------------------------------------------------
+
+  npolIpsetCreate(type: number): number {
+    const id = this.ipsetIds.alloc();
+    this.npol.ipsets.set(id, { type, members: [] });
+    return id;
+  }
+
+  npolIpsetMembers(id: number, isAdd: boolean, members: unknown[]): number {
+    const set = this.npol.ipsets.get(id);
+    if (!set) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    for (const m of members) {
+      if (isAdd) set.members.push(m);
+      else {
+        const k = JSON.stringify(m);
+        set.members = set.members.filter((x) => JSON.stringify(x) !== k);
+      }
+    }
+    return 0;
+  }
+
+  npolIpsetDelete(id: number): number {
+    if (!this.npol.ipsets.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.ipsetIds.release(id);
+    return 0;
+  }
+
+  /** Create (id undefined or unknown) or replace a rule; like VPP, updating an unknown id creates one. */
+  npolRuleUpdate(id: number | undefined, rule: unknown): number {
+    if (id === undefined || !this.npol.rules.has(id)) id = this.ruleIds.alloc();
+    this.npol.rules.set(id, rule);
+    return id;
+  }
+
+  npolRuleDelete(id: number): number {
+    if (!this.npol.rules.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.ruleIds.release(id);
+    return 0;
+  }
+
+  npolPolicyUpdate(id: number | undefined, items: { is_inbound: boolean; rule_id: number }[]): number {
+    if (id === undefined || !this.npol.policies.has(id)) id = this.policyIds.alloc();
+    this.npol.policies.set(id, items);
+    return id;
+  }
+
+  npolPolicyDelete(id: number): number {
+    if (!this.npol.policies.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.policyIds.release(id);
+    return 0;
+  }
+
+  /** `npol_configure_policies`: -2 for a bad interface, and (as VPP does) retval 1 for an unknown policy. */
+  npolConfigurePolicies(sw: number, conf: FakeNpolInterfaceConfig): number {
+    if (!this.interfaces.has(sw)) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    for (const id of [...conf.rxPolicies, ...conf.txPolicies, ...conf.profiles]) if (!this.npol.policies.has(id)) return 1;
+    this.npol.interfaces.set(sw, conf);
+    return 0;
+  }
+}
+
+function bitsOf(f: Family): number {
+  return f === 4 ? 32 : 128;
+}
+
+function canonicalPrefixKey(prefix: string): string {
+  return formatPrefix(networkOf(parsePrefix(prefix)));
+}
