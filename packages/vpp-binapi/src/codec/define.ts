@@ -21,9 +21,29 @@ export interface MessageImpl<T> {
   /** Fixed size in bytes, or a function for messages with variable parts. */
   readonly size: number | ((msg: T) => number);
   /** Writes `msg` at `o` (the buffer has room) and returns the end offset. */
-  readonly enc: (msg: T, b: Uint8Array, dv: DataView, o: number) => number;
+  readonly enc: (msg: T, b: Uint8Array, o: number) => number;
   /** Reads one message at `c.o`. */
   readonly dec: (c: Cursor) => T;
+}
+
+const SLAB_SIZE = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * `n` bytes for an encoded message: a view into a shared 64 KiB slab for small messages (allocating an
+ * ArrayBuffer per message costs more than encoding it), a buffer of its own for large ones. Every byte
+ * is written by the encoder. Views never overlap; a slab lives as long as any view on it.
+ */
+function allocate(n: number): Uint8Array {
+  if (n > SLAB_SIZE / 8) return new Uint8Array(n);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, n);
+  slabUsed += (n + 7) & ~7;
+  return out;
 }
 
 /**
@@ -63,15 +83,16 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
         if (offset < 0 || offset + n > buf.length) {
           throw new VppEncodeError('buffer_too_small', '', `needs ${n} bytes at offset ${offset}, buffer has ${buf.length}`);
         }
-        return enc(msg, buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), offset);
+        return enc(msg, buf, offset);
       } catch (err) {
         throw withMessageName(err, name);
       }
     },
     encode(msg: T): Uint8Array {
       try {
-        const out = new Uint8Array(size(msg));
-        enc(msg, out, new DataView(out.buffer), 0);
+        const n = size(msg);
+        const out = allocate(n);
+        enc(msg, out, 0);
         return out;
       } catch (err) {
         throw withMessageName(err, name);

@@ -5,22 +5,16 @@
  */
 import { VppDecodeError, VppEncodeError } from './errors.js';
 
-/** Read position for generated decoders: the buffer, a view on it, the offset and the end. */
+/** Read position for generated decoders: the buffer, the offset and the end. */
 export interface Cursor {
   readonly b: Uint8Array;
-  readonly dv: DataView;
   o: number;
   readonly end: number;
 }
 
 /** A decoding cursor over `buf[offset, end)`. */
 export function cursor(buf: Uint8Array, offset = 0, end = buf.length): Cursor {
-  return { b: buf, dv: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), o: offset, end };
-}
-
-/** A DataView over the whole of `buf`. */
-export function viewOf(buf: Uint8Array): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  return { b: buf, o: offset, end };
 }
 
 /** Stand-in for an absent nested value: every field then takes its default. Typed `never` on purpose. */
@@ -36,8 +30,8 @@ export function truncated(c: Cursor, need: number, what = 'message'): VppDecodeE
   return new VppDecodeError('truncated', c.o, `${what} needs ${need} more bytes, ${Math.max(0, c.end - c.o)} left`);
 }
 
-export function truncatedAt(offset: number, end: number, need: number): VppDecodeError {
-  return new VppDecodeError('truncated', offset, `needs ${need} bytes, ${Math.max(0, end - offset)} left`);
+export function truncatedAt(c: Cursor, offset: number, need: number): VppDecodeError {
+  return new VppDecodeError('truncated', offset, `needs ${need} bytes, ${Math.max(0, c.end - offset)} left`);
 }
 
 export function badCount(offset: number, field: string, count: number, bytes: number, left: number): VppDecodeError {
@@ -101,9 +95,52 @@ export function i64(field: string, v: unknown): bigint {
   return x;
 }
 
-export function f64(field: string, v: unknown): number {
+const scratch8 = new Uint8Array(8);
+const scratchDv = new DataView(scratch8.buffer);
+
+export function writeU64(b: Uint8Array, o: number, v: unknown, field: string): void {
+  scratchDv.setBigUint64(0, u64(field, v));
+  b.set(scratch8, o);
+}
+
+export function writeI64(b: Uint8Array, o: number, v: unknown, field: string): void {
+  scratchDv.setBigInt64(0, i64(field, v));
+  b.set(scratch8, o);
+}
+
+export function writeF64(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (typeof v !== 'number') throw typeError(field, v, 'f64 number');
-  return v;
+  scratchDv.setFloat64(0, v);
+  b.set(scratch8, o);
+}
+
+export function readU64(b: Uint8Array, o: number): bigint {
+  const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+export function readI64(b: Uint8Array, o: number): bigint {
+  return BigInt.asIntN(64, readU64(b, o));
+}
+
+export function readF64(b: Uint8Array, o: number): number {
+  for (let i = 0; i < 8; i++) scratch8[i] = b[o + i]!;
+  return scratchDv.getFloat64(0);
+}
+
+/** Zeros `b[o, o + n)`. */
+export function zeroBytes(b: Uint8Array, o: number, n: number): void {
+  if (n > 32) b.fill(0, o, o + n);
+  else for (let i = o; i < o + n; i++) b[i] = 0;
+}
+
+/** Copies `from[0, n)` to `to[o, o + n)` unless it is all zeros (union members: zeros never overwrite). */
+export function copyNonZero(from: Uint8Array, to: Uint8Array, o: number, n: number): void {
+  let i = 0;
+  while (i < n && from[i] === 0) i++;
+  if (i === n) return;
+  for (i = 0; i < n; i++) to[o + i] = from[i]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,7 +220,7 @@ export function sizeVarString(v: unknown): number {
  * Writes a variable string (u32 big-endian byte length, then the bytes, no NUL) and returns the
  * offset after it. With a `limit`, at most `limit - 1` bytes are accepted (VPP's own rule).
  */
-export function writeVarString(b: Uint8Array, dv: DataView, o: number, v: unknown, limit: number, field: string): number {
+export function writeVarString(b: Uint8Array, o: number, v: unknown, limit: number, field: string): number {
   const s = stringValue(field, v);
   const len = s.length;
   let i = 0;
@@ -201,7 +238,10 @@ export function writeVarString(b: Uint8Array, dv: DataView, o: number, v: unknow
   if (limit > 0 && n > limit - 1) {
     throw new VppEncodeError('string_too_long', field, `${n} bytes, limit is ${limit - 1}`);
   }
-  dv.setUint32(o, n);
+  b[o] = n >>> 24;
+  b[o + 1] = n >>> 16;
+  b[o + 2] = n >>> 8;
+  b[o + 3] = n;
   return o + 4 + n;
 }
 
@@ -209,11 +249,11 @@ export function writeVarString(b: Uint8Array, dv: DataView, o: number, v: unknow
 export function readVarString(c: Cursor, field: string): string {
   const o = c.o;
   if (o + 4 > c.end) throw new VppDecodeError('truncated', o, 'string length needs 4 bytes', field);
-  const n = c.dv.getUint32(o);
+  const b = c.b;
+  const n = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   if (n > c.end - o - 4) throw badCount(o, field, n, n, c.end - o - 4);
   c.o = o + 4 + n;
   if (n === 0) return '';
-  const b = c.b;
   if (n <= 64) {
     let s = '';
     for (let i = o + 4; i < o + 4 + n; i++) {
@@ -273,7 +313,13 @@ export function readBytes(b: Uint8Array, o: number, n: number): Uint8Array {
 // addresses as text
 
 const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+const HEX1: string[] = [];
+const DEC: string[] = [];
+for (let i = 0; i < 256; i++) {
+  HEX.push(i.toString(16).padStart(2, '0'));
+  HEX1.push(i.toString(16));
+  DEC.push(String(i));
+}
 
 function badAddress(field: string, v: unknown, what: string): VppEncodeError {
   return new VppEncodeError(
@@ -389,7 +435,7 @@ export function writeIp4(b: Uint8Array, o: number, v: unknown, field: string): v
 }
 
 export function readIp4(b: Uint8Array, o: number): string {
-  return `${b[o]!}.${b[o + 1]!}.${b[o + 2]!}.${b[o + 3]!}`;
+  return DEC[b[o]!]! + '.' + DEC[b[o + 1]!]! + '.' + DEC[b[o + 2]!]! + '.' + DEC[b[o + 3]!]!;
 }
 
 export function writeIp6(b: Uint8Array, o: number, v: unknown, field: string): void {
@@ -424,7 +470,8 @@ export function readIp6(b: Uint8Array, o: number): string {
       k += bestLen - 1;
       continue;
     }
-    s += ((b[o + 2 * k]! << 8) | b[o + 2 * k + 1]!).toString(16);
+    const hi = b[o + 2 * k]!;
+    s += hi === 0 ? HEX1[b[o + 2 * k + 1]!]! : HEX1[hi]! + HEX[b[o + 2 * k + 1]!]!;
     if (k < 7) s += ':';
   }
   return s;

@@ -56,9 +56,9 @@ export function create_fib_mpls_label(): fib_mpls_label {
 }
 
 /** @internal */
-export function encode_fib_mpls_label(v: fib_mpls_label, b: Uint8Array, dv: DataView, o: number): number {
+export function encode_fib_mpls_label(v: fib_mpls_label, b: Uint8Array, o: number): number {
   { const x0 = v.is_uniform ?? 0; if ((x0 & 0xff) !== x0) throw intError(`is_uniform`, x0, 'u8'); b[o] = x0; }
-  { const x0 = v.label ?? 0; if (x0 >>> 0 !== x0) throw intError(`label`, x0, 'u32'); dv.setUint32(o + 1, x0); }
+  { const x0 = v.label ?? 0; if (x0 >>> 0 !== x0) throw intError(`label`, x0, 'u32'); b[o + 1] = x0 >>> 24; b[o + 2] = x0 >>> 16; b[o + 3] = x0 >>> 8; b[o + 4] = x0; }
   { const x0 = v.ttl ?? 0; if ((x0 & 0xff) !== x0) throw intError(`ttl`, x0, 'u8'); b[o + 5] = x0; }
   { const x0 = v.exp ?? 0; if ((x0 & 0xff) !== x0) throw intError(`exp`, x0, 'u8'); b[o + 6] = x0; }
   return o + 7;
@@ -68,11 +68,10 @@ export function encode_fib_mpls_label(v: fib_mpls_label, b: Uint8Array, dv: Data
 export function decode_fib_mpls_label(c: Cursor): fib_mpls_label {
   type T__ = fib_mpls_label;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 7 > c.end) throw truncatedAt(o, c.end, 7);
+  if (o + 7 > c.end) throw truncatedAt(c, o, 7);
   const f0 = b[o]!;
-  const f1 = dv.getUint32(o + 1);
+  const f1 = ((b[o + 1]! << 24) | (b[o + 2]! << 16) | (b[o + 3]! << 8) | b[o + 4]!) >>> 0;
   const f2 = b[o + 5]!;
   const f3 = b[o + 6]!;
   c.o = o + 7;
@@ -93,11 +92,11 @@ export function create_fib_path_nh(): fib_path_nh {
 }
 
 /** @internal */
-export function encode_fib_path_nh(v: fib_path_nh, b: Uint8Array, dv: DataView, o: number): number {
-  try { encode_address_union(v.address ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `address`); }
-  { const x0 = v.via_label ?? 0; if (x0 >>> 0 !== x0) throw intError(`via_label`, x0, 'u32'); dv.setUint32(o + 16, x0); }
-  { const x0 = v.obj_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`obj_id`, x0, 'u32'); dv.setUint32(o + 20, x0); }
-  { const x0 = v.classify_table_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`classify_table_index`, x0, 'u32'); dv.setUint32(o + 24, x0); }
+export function encode_fib_path_nh(v: fib_path_nh, b: Uint8Array, o: number): number {
+  try { encode_address_union(v.address ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `address`); }
+  { const x0 = v.via_label ?? 0; if (x0 >>> 0 !== x0) throw intError(`via_label`, x0, 'u32'); b[o + 16] = x0 >>> 24; b[o + 17] = x0 >>> 16; b[o + 18] = x0 >>> 8; b[o + 19] = x0; }
+  { const x0 = v.obj_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`obj_id`, x0, 'u32'); b[o + 20] = x0 >>> 24; b[o + 21] = x0 >>> 16; b[o + 22] = x0 >>> 8; b[o + 23] = x0; }
+  { const x0 = v.classify_table_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`classify_table_index`, x0, 'u32'); b[o + 24] = x0 >>> 24; b[o + 25] = x0 >>> 16; b[o + 26] = x0 >>> 8; b[o + 27] = x0; }
   return o + 28;
 }
 
@@ -105,13 +104,12 @@ export function encode_fib_path_nh(v: fib_path_nh, b: Uint8Array, dv: DataView, 
 export function decode_fib_path_nh(c: Cursor): fib_path_nh {
   type T__ = fib_path_nh;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 28 > c.end) throw truncatedAt(o, c.end, 28);
+  if (o + 28 > c.end) throw truncatedAt(c, o, 28);
   c.o = o; const f0 = decode_address_union(c);
-  const f1 = dv.getUint32(o + 16);
-  const f2 = dv.getUint32(o + 20);
-  const f3 = dv.getUint32(o + 24);
+  const f1 = ((b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!) >>> 0;
+  const f2 = ((b[o + 20]! << 24) | (b[o + 21]! << 16) | (b[o + 22]! << 8) | b[o + 23]!) >>> 0;
+  const f3 = ((b[o + 24]! << 24) | (b[o + 25]! << 16) | (b[o + 26]! << 8) | b[o + 27]!) >>> 0;
   c.o = o + 28;
   return { address: f0, via_label: f1, obj_id: f2, classify_table_index: f3 };
 }
@@ -137,18 +135,18 @@ export function create_fib_path(): fib_path {
 }
 
 /** @internal */
-export function encode_fib_path(v: fib_path, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o, x0); }
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 4, x0); }
-  { const x0 = v.rpf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rpf_id`, x0, 'u32'); dv.setUint32(o + 8, x0); }
+export function encode_fib_path(v: fib_path, b: Uint8Array, o: number): number {
+  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
+  { const x0 = v.rpf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rpf_id`, x0, 'u32'); b[o + 8] = x0 >>> 24; b[o + 9] = x0 >>> 16; b[o + 10] = x0 >>> 8; b[o + 11] = x0; }
   { const x0 = v.weight ?? 0; if ((x0 & 0xff) !== x0) throw intError(`weight`, x0, 'u8'); b[o + 12] = x0; }
   { const x0 = v.preference ?? 0; if ((x0 & 0xff) !== x0) throw intError(`preference`, x0, 'u8'); b[o + 13] = x0; }
-  { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); dv.setUint32(o + 14, x0); }
-  { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 18, x0); }
-  { const x0 = v.proto ?? 0; if (x0 >>> 0 !== x0) throw intError(`proto`, x0, 'u32'); dv.setUint32(o + 22, x0); }
-  try { encode_fib_path_nh(v.nh ?? EMPTY_OBJECT, b, dv, o + 26); } catch (e) { throw nestError(e, `nh`); }
+  { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+  { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); b[o + 18] = x0 >>> 24; b[o + 19] = x0 >>> 16; b[o + 20] = x0 >>> 8; b[o + 21] = x0; }
+  { const x0 = v.proto ?? 0; if (x0 >>> 0 !== x0) throw intError(`proto`, x0, 'u32'); b[o + 22] = x0 >>> 24; b[o + 23] = x0 >>> 16; b[o + 24] = x0 >>> 8; b[o + 25] = x0; }
+  try { encode_fib_path_nh(v.nh ?? EMPTY_OBJECT, b, o + 26); } catch (e) { throw nestError(e, `nh`); }
   { const x0 = v.n_labels ?? 0; if ((x0 & 0xff) !== x0) throw intError(`n_labels`, x0, 'u8'); b[o + 54] = x0; }
-  { const a0 = arrayOf(v.label_stack, `label_stack`); if (a0.length > 16) throw arrayLengthError(`label_stack`, a0.length, 16); for (let i0 = 0; i0 < 16; i0++) try { encode_fib_mpls_label(a0[i0] ?? EMPTY_OBJECT, b, dv, o + 55 + i0 * 7); } catch (e) { throw nestError(e, `label_stack[${i0}]`); } }
+  { const a0 = arrayOf(v.label_stack, `label_stack`); if (a0.length > 16) throw arrayLengthError(`label_stack`, a0.length, 16); for (let i0 = 0; i0 < 16; i0++) try { encode_fib_mpls_label(a0[i0] ?? EMPTY_OBJECT, b, o + 55 + i0 * 7); } catch (e) { throw nestError(e, `label_stack[${i0}]`); } }
   return o + 167;
 }
 
@@ -156,17 +154,16 @@ export function encode_fib_path(v: fib_path, b: Uint8Array, dv: DataView, o: num
 export function decode_fib_path(c: Cursor): fib_path {
   type T__ = fib_path;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 167 > c.end) throw truncatedAt(o, c.end, 167);
-  const f0 = dv.getUint32(o);
-  const f1 = dv.getUint32(o + 4);
-  const f2 = dv.getUint32(o + 8);
+  if (o + 167 > c.end) throw truncatedAt(c, o, 167);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  const f2 = ((b[o + 8]! << 24) | (b[o + 9]! << 16) | (b[o + 10]! << 8) | b[o + 11]!) >>> 0;
   const f3 = b[o + 12]!;
   const f4 = b[o + 13]!;
-  const f5 = dv.getUint32(o + 14);
-  const f6 = dv.getUint32(o + 18);
-  const f7 = dv.getUint32(o + 22);
+  const f5 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+  const f6 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
+  const f7 = ((b[o + 22]! << 24) | (b[o + 23]! << 16) | (b[o + 24]! << 8) | b[o + 25]!) >>> 0;
   c.o = o + 26; const f8 = decode_fib_path_nh(c);
   const f9 = b[o + 54]!;
   const f10: fib_mpls_label[] = []; for (let i0 = 0; i0 < 16; i0++) { c.o = o + 55 + i0 * 7; const e0 = decode_fib_mpls_label(c); f10.push(e0); }

@@ -57,8 +57,8 @@ export function create_ip_table(): ip_table {
 }
 
 /** @internal */
-export function encode_ip_table(v: ip_table, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o, x0); }
+export function encode_ip_table(v: ip_table, b: Uint8Array, o: number): number {
+  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
   b[o + 4] = (v.is_ip6 ?? false) ? 1 : 0;
   writeFixedString(b, o + 5, 64, v.name, `name`);
   return o + 69;
@@ -68,10 +68,9 @@ export function encode_ip_table(v: ip_table, b: Uint8Array, dv: DataView, o: num
 export function decode_ip_table(c: Cursor): ip_table {
   type T__ = ip_table;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 69 > c.end) throw truncatedAt(o, c.end, 69);
-  const f0 = dv.getUint32(o);
+  if (o + 69 > c.end) throw truncatedAt(c, o, 69);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   const f1 = b[o + 4] !== 0;
   const f2 = readFixedString(b, o + 5, 64);
   c.o = o + 69;
@@ -101,13 +100,13 @@ export function size_ip_route(v: ip_route): number {
 }
 
 /** @internal */
-export function encode_ip_route(v: ip_route, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o, x0); }
-  { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); dv.setUint32(o + 4, x0); }
+export function encode_ip_route(v: ip_route, b: Uint8Array, o: number): number {
+  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
   writePrefix(b, o + 8, v.prefix, `prefix`);
   const cnt_3 = countOf(v.paths, "paths"); if ((cnt_3 & 0xff) !== cnt_3) throw arrayLengthError("paths", cnt_3, 255); b[o + 26] = cnt_3;
   o += 27;
-  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -115,11 +114,10 @@ export function encode_ip_route(v: ip_route, b: Uint8Array, dv: DataView, o: num
 export function decode_ip_route(c: Cursor): ip_route {
   type T__ = ip_route;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 27 > c.end) throw truncatedAt(o, c.end, 27);
-  const f0 = dv.getUint32(o);
-  const f1 = dv.getUint32(o + 4);
+  if (o + 27 > c.end) throw truncatedAt(c, o, 27);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
   const f2 = readPrefix(b, o + 8);
   const f3 = b[o + 26]!;
   o += 27;
@@ -153,14 +151,14 @@ export function size_ip_route_v2(v: ip_route_v2): number {
 }
 
 /** @internal */
-export function encode_ip_route_v2(v: ip_route_v2, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o, x0); }
-  { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); dv.setUint32(o + 4, x0); }
+export function encode_ip_route_v2(v: ip_route_v2, b: Uint8Array, o: number): number {
+  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
   writePrefix(b, o + 8, v.prefix, `prefix`);
   const cnt_3 = countOf(v.paths, "paths"); if ((cnt_3 & 0xff) !== cnt_3) throw arrayLengthError("paths", cnt_3, 255); b[o + 26] = cnt_3;
   { const x0 = v.src ?? 0; if ((x0 & 0xff) !== x0) throw intError(`src`, x0, 'u8'); b[o + 27] = x0; }
   o += 28;
-  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -168,11 +166,10 @@ export function encode_ip_route_v2(v: ip_route_v2, b: Uint8Array, dv: DataView, 
 export function decode_ip_route_v2(c: Cursor): ip_route_v2 {
   type T__ = ip_route_v2;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 28 > c.end) throw truncatedAt(o, c.end, 28);
-  const f0 = dv.getUint32(o);
-  const f1 = dv.getUint32(o + 4);
+  if (o + 28 > c.end) throw truncatedAt(c, o, 28);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
   const f2 = readPrefix(b, o + 8);
   const f3 = b[o + 26]!;
   const f4 = b[o + 27]!;
@@ -207,14 +204,14 @@ export function size_ip_mroute(v: ip_mroute): number {
 }
 
 /** @internal */
-export function encode_ip_mroute(v: ip_mroute, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o, x0); }
-  { const x0 = v.entry_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`entry_flags`, x0, 'u32'); dv.setUint32(o + 4, x0); }
-  { const x0 = v.rpf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rpf_id`, x0, 'u32'); dv.setUint32(o + 8, x0); }
-  try { encode_mprefix(v.prefix ?? EMPTY_OBJECT, b, dv, o + 12); } catch (e) { throw nestError(e, `prefix`); }
+export function encode_ip_mroute(v: ip_mroute, b: Uint8Array, o: number): number {
+  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  { const x0 = v.entry_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`entry_flags`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
+  { const x0 = v.rpf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rpf_id`, x0, 'u32'); b[o + 8] = x0 >>> 24; b[o + 9] = x0 >>> 16; b[o + 10] = x0 >>> 8; b[o + 11] = x0; }
+  try { encode_mprefix(v.prefix ?? EMPTY_OBJECT, b, o + 12); } catch (e) { throw nestError(e, `prefix`); }
   const cnt_4 = countOf(v.paths, "paths"); if ((cnt_4 & 0xff) !== cnt_4) throw arrayLengthError("paths", cnt_4, 255); b[o + 47] = cnt_4;
   o += 48;
-  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_mfib_path(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 171; } }
+  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_mfib_path(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 171; } }
   return o;
 }
 
@@ -222,12 +219,11 @@ export function encode_ip_mroute(v: ip_mroute, b: Uint8Array, dv: DataView, o: n
 export function decode_ip_mroute(c: Cursor): ip_mroute {
   type T__ = ip_mroute;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 48 > c.end) throw truncatedAt(o, c.end, 48);
-  const f0 = dv.getUint32(o);
-  const f1 = dv.getUint32(o + 4);
-  const f2 = dv.getUint32(o + 8);
+  if (o + 48 > c.end) throw truncatedAt(c, o, 48);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  const f2 = ((b[o + 8]! << 24) | (b[o + 9]! << 16) | (b[o + 10]! << 8) | b[o + 11]!) >>> 0;
   c.o = o + 12; const f3 = decode_mprefix(c);
   const f4 = b[o + 47]!;
   o += 48;
@@ -250,9 +246,9 @@ export function create_punt_redirect(): punt_redirect {
 }
 
 /** @internal */
-export function encode_punt_redirect(v: punt_redirect, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); dv.setUint32(o, x0); }
-  { const x0 = v.tx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_sw_if_index`, x0, 'u32'); dv.setUint32(o + 4, x0); }
+export function encode_punt_redirect(v: punt_redirect, b: Uint8Array, o: number): number {
+  { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  { const x0 = v.tx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_sw_if_index`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
   writeAddress(b, o + 8, v.nh, `nh`);
   return o + 25;
 }
@@ -261,11 +257,10 @@ export function encode_punt_redirect(v: punt_redirect, b: Uint8Array, dv: DataVi
 export function decode_punt_redirect(c: Cursor): punt_redirect {
   type T__ = punt_redirect;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 25 > c.end) throw truncatedAt(o, c.end, 25);
-  const f0 = dv.getUint32(o);
-  const f1 = dv.getUint32(o + 4);
+  if (o + 25 > c.end) throw truncatedAt(c, o, 25);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
   const f2 = readAddress(b, o + 8);
   c.o = o + 25;
   return { rx_sw_if_index: f0, tx_sw_if_index: f1, nh: f2 };
@@ -293,12 +288,12 @@ export function size_punt_redirect_v2(v: punt_redirect_v2): number {
 }
 
 /** @internal */
-export function encode_punt_redirect_v2(v: punt_redirect_v2, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.rx_sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); dv.setUint32(o, x0); }
+export function encode_punt_redirect_v2(v: punt_redirect_v2, b: Uint8Array, o: number): number {
+  { const x0 = v.rx_sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
   { const x0 = v.af ?? 0; if ((x0 & 0xff) !== x0) throw intError(`af`, x0, 'u8'); b[o + 4] = x0; }
-  const cnt_2 = countOf(v.paths, "paths"); if (cnt_2 >>> 0 !== cnt_2) throw arrayLengthError("paths", cnt_2, 4294967295); dv.setUint32(o + 5, cnt_2);
+  const cnt_2 = countOf(v.paths, "paths"); if (cnt_2 >>> 0 !== cnt_2) throw arrayLengthError("paths", cnt_2, 4294967295); b[o + 5] = cnt_2 >>> 24; b[o + 6] = cnt_2 >>> 16; b[o + 7] = cnt_2 >>> 8; b[o + 8] = cnt_2;
   o += 9;
-  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -306,12 +301,11 @@ export function encode_punt_redirect_v2(v: punt_redirect_v2, b: Uint8Array, dv: 
 export function decode_punt_redirect_v2(c: Cursor): punt_redirect_v2 {
   type T__ = punt_redirect_v2;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 9 > c.end) throw truncatedAt(o, c.end, 9);
-  const f0 = dv.getUint32(o);
+  if (o + 9 > c.end) throw truncatedAt(c, o, 9);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   const f1 = b[o + 4]!;
-  const f2 = dv.getUint32(o + 5);
+  const f2 = ((b[o + 5]! << 24) | (b[o + 6]! << 16) | (b[o + 7]! << 8) | b[o + 8]!) >>> 0;
   o += 9;
   const n0 = f2; if (n0 * 167 > c.end - o) throw badCount(o, "paths", n0, n0 * 167, c.end - o); const f3: fib_path[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f3.push(e0); } o += n0 * 167;
   
@@ -334,12 +328,12 @@ export function create_ip_path_mtu(): ip_path_mtu {
 }
 
 /** @internal */
-export function encode_ip_path_mtu(v: ip_path_mtu, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o, x0); }
-  { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 4, x0); }
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 8, x0); }
+export function encode_ip_path_mtu(v: ip_path_mtu, b: Uint8Array, o: number): number {
+  { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
+  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 8] = x0 >>> 24; b[o + 9] = x0 >>> 16; b[o + 10] = x0 >>> 8; b[o + 11] = x0; }
   writeAddress(b, o + 12, v.nh, `nh`);
-  { const x0 = v.path_mtu ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`path_mtu`, x0, 'u16'); dv.setUint16(o + 29, x0); }
+  { const x0 = v.path_mtu ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`path_mtu`, x0, 'u16'); b[o + 29] = x0 >>> 8; b[o + 30] = x0; }
   return o + 31;
 }
 
@@ -347,14 +341,13 @@ export function encode_ip_path_mtu(v: ip_path_mtu, b: Uint8Array, dv: DataView, 
 export function decode_ip_path_mtu(c: Cursor): ip_path_mtu {
   type T__ = ip_path_mtu;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 31 > c.end) throw truncatedAt(o, c.end, 31);
-  const f0 = dv.getUint32(o);
-  const f1 = dv.getUint32(o + 4);
-  const f2 = dv.getUint32(o + 8);
+  if (o + 31 > c.end) throw truncatedAt(c, o, 31);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  const f2 = ((b[o + 8]! << 24) | (b[o + 9]! << 16) | (b[o + 10]! << 8) | b[o + 11]!) >>> 0;
   const f3 = readAddress(b, o + 12);
-  const f4 = dv.getUint16(o + 29);
+  const f4 = (b[o + 29]! << 8) | b[o + 30]!;
   c.o = o + 31;
   return { client_index: f0, context: f1, table_id: f2, nh: f3, path_mtu: f4 };
 }
@@ -392,23 +385,22 @@ export const ip_table_add_del: MessageDef<ip_table_add_del> = defineMessage<ip_t
   {
     create: (): ip_table_add_del => ({ is_add: true, table: create_ip_table() }) as ip_table_add_del,
     size: 80,
-    enc: (v: ip_table_add_del, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_table_add_del, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 11); } catch (e) { throw nestError(e, `table`); }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 11); } catch (e) { throw nestError(e, `table`); }
       return o + 80;
     },
     dec: (c: Cursor): ip_table_add_del => {
       type T__ = ip_table_add_del;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 80 > c.end) throw truncatedAt(o, c.end, 80);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 80 > c.end) throw truncatedAt(c, o, 80);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       c.o = o + 11; const f4 = decode_ip_table(c);
       c.o = o + 80;
@@ -446,21 +438,20 @@ export const ip_table_add_del_reply: MessageDef<ip_table_add_del_reply> = define
   {
     create: (): ip_table_add_del_reply => ({ retval: 0 }) as ip_table_add_del_reply,
     size: 10,
-    enc: (v: ip_table_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_table_add_del_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_table_add_del_reply => {
       type T__ = ip_table_add_del_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -502,11 +493,11 @@ export const ip_table_add_del_v2: MessageDef<ip_table_add_del_v2> = defineMessag
   {
     create: (): ip_table_add_del_v2 => ({ table: create_ip_table(), create_mfib: true, is_add: true }) as ip_table_add_del_v2,
     size: 81,
-    enc: (v: ip_table_add_del_v2, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_table_add_del_v2, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       b[o + 79] = (v.create_mfib ?? true) ? 1 : 0;
       b[o + 80] = (v.is_add ?? true) ? 1 : 0;
       return o + 81;
@@ -514,12 +505,11 @@ export const ip_table_add_del_v2: MessageDef<ip_table_add_del_v2> = defineMessag
     dec: (c: Cursor): ip_table_add_del_v2 => {
       type T__ = ip_table_add_del_v2;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 81 > c.end) throw truncatedAt(o, c.end, 81);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 81 > c.end) throw truncatedAt(c, o, 81);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ip_table(c);
       const f4 = b[o + 79] !== 0;
       const f5 = b[o + 80] !== 0;
@@ -558,21 +548,20 @@ export const ip_table_add_del_v2_reply: MessageDef<ip_table_add_del_v2_reply> = 
   {
     create: (): ip_table_add_del_v2_reply => ({ retval: 0 }) as ip_table_add_del_v2_reply,
     size: 10,
-    enc: (v: ip_table_add_del_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_table_add_del_v2_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_table_add_del_v2_reply => {
       type T__ = ip_table_add_del_v2_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -610,22 +599,21 @@ export const ip_table_allocate: MessageDef<ip_table_allocate> = defineMessage<ip
   {
     create: (): ip_table_allocate => ({ table: create_ip_table() }) as ip_table_allocate,
     size: 79,
-    enc: (v: ip_table_allocate, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_table_allocate, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_allocate => {
       type T__ = ip_table_allocate;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 79 > c.end) throw truncatedAt(o, c.end, 79);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 79 > c.end) throw truncatedAt(c, o, 79);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ip_table(c);
       c.o = o + 79;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table: f3 };
@@ -664,22 +652,21 @@ export const ip_table_allocate_reply: MessageDef<ip_table_allocate_reply> = defi
   {
     create: (): ip_table_allocate_reply => ({ retval: 0, table: create_ip_table() }) as ip_table_allocate_reply,
     size: 79,
-    enc: (v: ip_table_allocate_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_table_allocate_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_allocate_reply => {
       type T__ = ip_table_allocate_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 79 > c.end) throw truncatedAt(o, c.end, 79);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 79 > c.end) throw truncatedAt(c, o, 79);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10; const f3 = decode_ip_table(c);
       c.o = o + 79;
       return { _vl_msg_id: f0, context: f1, retval: f2, table: f3 };
@@ -716,21 +703,20 @@ export const ip_table_dump: MessageDef<ip_table_dump> = defineMessage<ip_table_d
   {
     create: (): ip_table_dump => ({  }) as ip_table_dump,
     size: 10,
-    enc: (v: ip_table_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_table_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_table_dump => {
       type T__ = ip_table_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -768,22 +754,21 @@ export const ip_table_replace_begin: MessageDef<ip_table_replace_begin> = define
   {
     create: (): ip_table_replace_begin => ({ table: create_ip_table() }) as ip_table_replace_begin,
     size: 79,
-    enc: (v: ip_table_replace_begin, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_table_replace_begin, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_replace_begin => {
       type T__ = ip_table_replace_begin;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 79 > c.end) throw truncatedAt(o, c.end, 79);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 79 > c.end) throw truncatedAt(c, o, 79);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ip_table(c);
       c.o = o + 79;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table: f3 };
@@ -820,21 +805,20 @@ export const ip_table_replace_begin_reply: MessageDef<ip_table_replace_begin_rep
   {
     create: (): ip_table_replace_begin_reply => ({ retval: 0 }) as ip_table_replace_begin_reply,
     size: 10,
-    enc: (v: ip_table_replace_begin_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_table_replace_begin_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_table_replace_begin_reply => {
       type T__ = ip_table_replace_begin_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -872,22 +856,21 @@ export const ip_table_replace_end: MessageDef<ip_table_replace_end> = defineMess
   {
     create: (): ip_table_replace_end => ({ table: create_ip_table() }) as ip_table_replace_end,
     size: 79,
-    enc: (v: ip_table_replace_end, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_table_replace_end, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_replace_end => {
       type T__ = ip_table_replace_end;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 79 > c.end) throw truncatedAt(o, c.end, 79);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 79 > c.end) throw truncatedAt(c, o, 79);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ip_table(c);
       c.o = o + 79;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table: f3 };
@@ -924,21 +907,20 @@ export const ip_table_replace_end_reply: MessageDef<ip_table_replace_end_reply> 
   {
     create: (): ip_table_replace_end_reply => ({ retval: 0 }) as ip_table_replace_end_reply,
     size: 10,
-    enc: (v: ip_table_replace_end_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_table_replace_end_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_table_replace_end_reply => {
       type T__ = ip_table_replace_end_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -976,22 +958,21 @@ export const ip_table_flush: MessageDef<ip_table_flush> = defineMessage<ip_table
   {
     create: (): ip_table_flush => ({ table: create_ip_table() }) as ip_table_flush,
     size: 79,
-    enc: (v: ip_table_flush, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_table_flush, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_flush => {
       type T__ = ip_table_flush;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 79 > c.end) throw truncatedAt(o, c.end, 79);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 79 > c.end) throw truncatedAt(c, o, 79);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ip_table(c);
       c.o = o + 79;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table: f3 };
@@ -1028,21 +1009,20 @@ export const ip_table_flush_reply: MessageDef<ip_table_flush_reply> = defineMess
   {
     create: (): ip_table_flush_reply => ({ retval: 0 }) as ip_table_flush_reply,
     size: 10,
-    enc: (v: ip_table_flush_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_table_flush_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_table_flush_reply => {
       type T__ = ip_table_flush_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1078,20 +1058,19 @@ export const ip_table_details: MessageDef<ip_table_details> = defineMessage<ip_t
   {
     create: (): ip_table_details => ({ table: create_ip_table() }) as ip_table_details,
     size: 75,
-    enc: (v: ip_table_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 6); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_table_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 6); } catch (e) { throw nestError(e, `table`); }
       return o + 75;
     },
     dec: (c: Cursor): ip_table_details => {
       type T__ = ip_table_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 75 > c.end) throw truncatedAt(o, c.end, 75);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 75 > c.end) throw truncatedAt(c, o, 75);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       c.o = o + 6; const f2 = decode_ip_table(c);
       c.o = o + 75;
       return { _vl_msg_id: f0, context: f1, table: f2 };
@@ -1139,25 +1118,24 @@ export const ip_route_add_del: MessageDef<ip_route_add_del> = defineMessage<ip_r
       n += size_ip_route(v.route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: ip_route_add_del, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_route_add_del, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
       b[o + 11] = (v.is_multipath ?? false) ? 1 : 0;
       o += 12;
-      try { o = encode_ip_route(v.route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { o = encode_ip_route(v.route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_add_del => {
       type T__ = ip_route_add_del;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 12 > c.end) throw truncatedAt(o, c.end, 12);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 12 > c.end) throw truncatedAt(c, o, 12);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       const f4 = b[o + 11] !== 0;
       o += 12;
@@ -1211,25 +1189,24 @@ export const ip_route_add_del_v2: MessageDef<ip_route_add_del_v2> = defineMessag
       n += size_ip_route_v2(v.route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: ip_route_add_del_v2, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_route_add_del_v2, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
       b[o + 11] = (v.is_multipath ?? false) ? 1 : 0;
       o += 12;
-      try { o = encode_ip_route_v2(v.route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { o = encode_ip_route_v2(v.route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_add_del_v2 => {
       type T__ = ip_route_add_del_v2;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 12 > c.end) throw truncatedAt(o, c.end, 12);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 12 > c.end) throw truncatedAt(c, o, 12);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       const f4 = b[o + 11] !== 0;
       o += 12;
@@ -1272,23 +1249,22 @@ export const ip_route_add_del_reply: MessageDef<ip_route_add_del_reply> = define
   {
     create: (): ip_route_add_del_reply => ({ retval: 0, stats_index: 0 }) as ip_route_add_del_reply,
     size: 14,
-    enc: (v: ip_route_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_route_add_del_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ip_route_add_del_reply => {
       type T__ = ip_route_add_del_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, stats_index: f3 };
     },
@@ -1328,23 +1304,22 @@ export const ip_route_add_del_v2_reply: MessageDef<ip_route_add_del_v2_reply> = 
   {
     create: (): ip_route_add_del_v2_reply => ({ retval: 0, stats_index: 0 }) as ip_route_add_del_v2_reply,
     size: 14,
-    enc: (v: ip_route_add_del_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_route_add_del_v2_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ip_route_add_del_v2_reply => {
       type T__ = ip_route_add_del_v2_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, stats_index: f3 };
     },
@@ -1382,22 +1357,21 @@ export const ip_route_dump: MessageDef<ip_route_dump> = defineMessage<ip_route_d
   {
     create: (): ip_route_dump => ({ table: create_ip_table() }) as ip_route_dump,
     size: 79,
-    enc: (v: ip_route_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_route_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_route_dump => {
       type T__ = ip_route_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 79 > c.end) throw truncatedAt(o, c.end, 79);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 79 > c.end) throw truncatedAt(c, o, 79);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ip_table(c);
       c.o = o + 79;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table: f3 };
@@ -1440,23 +1414,22 @@ export const ip_route_v2_dump: MessageDef<ip_route_v2_dump> = defineMessage<ip_r
   {
     create: (): ip_route_v2_dump => ({ src: 0, table: create_ip_table() }) as ip_route_v2_dump,
     size: 80,
-    enc: (v: ip_route_v2_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_route_v2_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       { const x0 = v.src ?? 0; if ((x0 & 0xff) !== x0) throw intError(`src`, x0, 'u8'); b[o + 10] = x0; }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 11); } catch (e) { throw nestError(e, `table`); }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 11); } catch (e) { throw nestError(e, `table`); }
       return o + 80;
     },
     dec: (c: Cursor): ip_route_v2_dump => {
       type T__ = ip_route_v2_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 80 > c.end) throw truncatedAt(o, c.end, 80);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 80 > c.end) throw truncatedAt(c, o, 80);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10]!;
       c.o = o + 11; const f4 = decode_ip_table(c);
       c.o = o + 80;
@@ -1499,21 +1472,20 @@ export const ip_route_details: MessageDef<ip_route_details> = defineMessage<ip_r
       n += size_ip_route(v.route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: ip_route_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+    enc: (v: ip_route_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
       o += 6;
-      try { o = encode_ip_route(v.route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { o = encode_ip_route(v.route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_details => {
       type T__ = ip_route_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 6 > c.end) throw truncatedAt(o, c.end, 6);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 6 > c.end) throw truncatedAt(c, o, 6);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       o += 6;
       c.o = o; const f2 = decode_ip_route(c); o = c.o;
       
@@ -1559,21 +1531,20 @@ export const ip_route_v2_details: MessageDef<ip_route_v2_details> = defineMessag
       n += size_ip_route_v2(v.route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: ip_route_v2_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+    enc: (v: ip_route_v2_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
       o += 6;
-      try { o = encode_ip_route_v2(v.route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { o = encode_ip_route_v2(v.route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_v2_details => {
       type T__ = ip_route_v2_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 6 > c.end) throw truncatedAt(o, c.end, 6);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 6 > c.end) throw truncatedAt(c, o, 6);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       o += 6;
       c.o = o; const f2 = decode_ip_route_v2(c); o = c.o;
       
@@ -1618,11 +1589,11 @@ export const ip_route_lookup: MessageDef<ip_route_lookup> = defineMessage<ip_rou
   {
     create: (): ip_route_lookup => ({ table_id: 0, exact: 0, prefix: '0.0.0.0/0' }) as ip_route_lookup,
     size: 33,
-    enc: (v: ip_route_lookup, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_route_lookup, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       { const x0 = v.exact ?? 0; if ((x0 & 0xff) !== x0) throw intError(`exact`, x0, 'u8'); b[o + 14] = x0; }
       writePrefix(b, o + 15, v.prefix, `prefix`);
       return o + 33;
@@ -1630,13 +1601,12 @@ export const ip_route_lookup: MessageDef<ip_route_lookup> = defineMessage<ip_rou
     dec: (c: Cursor): ip_route_lookup => {
       type T__ = ip_route_lookup;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 33 > c.end) throw truncatedAt(o, c.end, 33);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 33 > c.end) throw truncatedAt(c, o, 33);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14]!;
       const f5 = readPrefix(b, o + 15);
       c.o = o + 33;
@@ -1682,11 +1652,11 @@ export const ip_route_lookup_v2: MessageDef<ip_route_lookup_v2> = defineMessage<
   {
     create: (): ip_route_lookup_v2 => ({ table_id: 0, exact: 0, prefix: '0.0.0.0/0' }) as ip_route_lookup_v2,
     size: 33,
-    enc: (v: ip_route_lookup_v2, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_route_lookup_v2, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       { const x0 = v.exact ?? 0; if ((x0 & 0xff) !== x0) throw intError(`exact`, x0, 'u8'); b[o + 14] = x0; }
       writePrefix(b, o + 15, v.prefix, `prefix`);
       return o + 33;
@@ -1694,13 +1664,12 @@ export const ip_route_lookup_v2: MessageDef<ip_route_lookup_v2> = defineMessage<
     dec: (c: Cursor): ip_route_lookup_v2 => {
       type T__ = ip_route_lookup_v2;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 33 > c.end) throw truncatedAt(o, c.end, 33);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 33 > c.end) throw truncatedAt(c, o, 33);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14]!;
       const f5 = readPrefix(b, o + 15);
       c.o = o + 33;
@@ -1745,23 +1714,22 @@ export const ip_route_lookup_reply: MessageDef<ip_route_lookup_reply> = defineMe
       n += size_ip_route(v.route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: ip_route_lookup_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_route_lookup_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       o += 10;
-      try { o = encode_ip_route(v.route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { o = encode_ip_route(v.route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_lookup_reply => {
       type T__ = ip_route_lookup_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       o += 10;
       c.o = o; const f3 = decode_ip_route(c); o = c.o;
       
@@ -1809,23 +1777,22 @@ export const ip_route_lookup_v2_reply: MessageDef<ip_route_lookup_v2_reply> = de
       n += size_ip_route_v2(v.route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: ip_route_lookup_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_route_lookup_v2_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       o += 10;
-      try { o = encode_ip_route_v2(v.route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { o = encode_ip_route_v2(v.route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_lookup_v2_reply => {
       type T__ = ip_route_lookup_v2_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       o += 10;
       c.o = o; const f3 = decode_ip_route_v2(c); o = c.o;
       
@@ -1885,11 +1852,11 @@ export const set_ip_flow_hash: MessageDef<set_ip_flow_hash> = defineMessage<set_
   {
     create: (): set_ip_flow_hash => ({ vrf_id: 0, is_ipv6: false, src: false, dst: false, sport: false, dport: false, proto: false, reverse: false, symmetric: false }) as set_ip_flow_hash,
     size: 22,
-    enc: (v: set_ip_flow_hash, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`vrf_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: set_ip_flow_hash, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`vrf_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       b[o + 14] = (v.is_ipv6 ?? false) ? 1 : 0;
       b[o + 15] = (v.src ?? false) ? 1 : 0;
       b[o + 16] = (v.dst ?? false) ? 1 : 0;
@@ -1903,13 +1870,12 @@ export const set_ip_flow_hash: MessageDef<set_ip_flow_hash> = defineMessage<set_
     dec: (c: Cursor): set_ip_flow_hash => {
       type T__ = set_ip_flow_hash;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 22 > c.end) throw truncatedAt(o, c.end, 22);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 22 > c.end) throw truncatedAt(c, o, 22);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14] !== 0;
       const f5 = b[o + 15] !== 0;
       const f6 = b[o + 16] !== 0;
@@ -1956,21 +1922,20 @@ export const set_ip_flow_hash_reply: MessageDef<set_ip_flow_hash_reply> = define
   {
     create: (): set_ip_flow_hash_reply => ({ retval: 0 }) as set_ip_flow_hash_reply,
     size: 10,
-    enc: (v: set_ip_flow_hash_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: set_ip_flow_hash_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): set_ip_flow_hash_reply => {
       type T__ = set_ip_flow_hash_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2012,27 +1977,26 @@ export const set_ip_flow_hash_v2: MessageDef<set_ip_flow_hash_v2> = defineMessag
   {
     create: (): set_ip_flow_hash_v2 => ({ table_id: 0, af: 0, flow_hash_config: 0 }) as set_ip_flow_hash_v2,
     size: 19,
-    enc: (v: set_ip_flow_hash_v2, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: set_ip_flow_hash_v2, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       { const x0 = v.af ?? 0; if ((x0 & 0xff) !== x0) throw intError(`af`, x0, 'u8'); b[o + 14] = x0; }
-      { const x0 = v.flow_hash_config ?? 0; if (x0 >>> 0 !== x0) throw intError(`flow_hash_config`, x0, 'u32'); dv.setUint32(o + 15, x0); }
+      { const x0 = v.flow_hash_config ?? 0; if (x0 >>> 0 !== x0) throw intError(`flow_hash_config`, x0, 'u32'); b[o + 15] = x0 >>> 24; b[o + 16] = x0 >>> 16; b[o + 17] = x0 >>> 8; b[o + 18] = x0; }
       return o + 19;
     },
     dec: (c: Cursor): set_ip_flow_hash_v2 => {
       type T__ = set_ip_flow_hash_v2;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 19 > c.end) throw truncatedAt(o, c.end, 19);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 19 > c.end) throw truncatedAt(c, o, 19);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14]!;
-      const f5 = dv.getUint32(o + 15);
+      const f5 = ((b[o + 15]! << 24) | (b[o + 16]! << 16) | (b[o + 17]! << 8) | b[o + 18]!) >>> 0;
       c.o = o + 19;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table_id: f3, af: f4, flow_hash_config: f5 };
     },
@@ -2068,21 +2032,20 @@ export const set_ip_flow_hash_v2_reply: MessageDef<set_ip_flow_hash_v2_reply> = 
   {
     create: (): set_ip_flow_hash_v2_reply => ({ retval: 0 }) as set_ip_flow_hash_v2_reply,
     size: 10,
-    enc: (v: set_ip_flow_hash_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: set_ip_flow_hash_v2_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): set_ip_flow_hash_v2_reply => {
       type T__ = set_ip_flow_hash_v2_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2126,27 +2089,26 @@ export const set_ip_flow_hash_v3: MessageDef<set_ip_flow_hash_v3> = defineMessag
   {
     create: (): set_ip_flow_hash_v3 => ({ table_id: 0, af: 0, flow_hash_config: 0 }) as set_ip_flow_hash_v3,
     size: 19,
-    enc: (v: set_ip_flow_hash_v3, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: set_ip_flow_hash_v3, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       { const x0 = v.af ?? 0; if ((x0 & 0xff) !== x0) throw intError(`af`, x0, 'u8'); b[o + 14] = x0; }
-      { const x0 = v.flow_hash_config ?? 0; if (x0 >>> 0 !== x0) throw intError(`flow_hash_config`, x0, 'u32'); dv.setUint32(o + 15, x0); }
+      { const x0 = v.flow_hash_config ?? 0; if (x0 >>> 0 !== x0) throw intError(`flow_hash_config`, x0, 'u32'); b[o + 15] = x0 >>> 24; b[o + 16] = x0 >>> 16; b[o + 17] = x0 >>> 8; b[o + 18] = x0; }
       return o + 19;
     },
     dec: (c: Cursor): set_ip_flow_hash_v3 => {
       type T__ = set_ip_flow_hash_v3;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 19 > c.end) throw truncatedAt(o, c.end, 19);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 19 > c.end) throw truncatedAt(c, o, 19);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14]!;
-      const f5 = dv.getUint32(o + 15);
+      const f5 = ((b[o + 15]! << 24) | (b[o + 16]! << 16) | (b[o + 17]! << 8) | b[o + 18]!) >>> 0;
       c.o = o + 19;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table_id: f3, af: f4, flow_hash_config: f5 };
     },
@@ -2184,21 +2146,20 @@ export const set_ip_flow_hash_v3_reply: MessageDef<set_ip_flow_hash_v3_reply> = 
   {
     create: (): set_ip_flow_hash_v3_reply => ({ retval: 0 }) as set_ip_flow_hash_v3_reply,
     size: 10,
-    enc: (v: set_ip_flow_hash_v3_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: set_ip_flow_hash_v3_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): set_ip_flow_hash_v3_reply => {
       type T__ = set_ip_flow_hash_v3_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2236,23 +2197,22 @@ export const set_ip_flow_hash_router_id: MessageDef<set_ip_flow_hash_router_id> 
   {
     create: (): set_ip_flow_hash_router_id => ({ router_id: 0 }) as set_ip_flow_hash_router_id,
     size: 14,
-    enc: (v: set_ip_flow_hash_router_id, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.router_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`router_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: set_ip_flow_hash_router_id, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.router_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`router_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): set_ip_flow_hash_router_id => {
       type T__ = set_ip_flow_hash_router_id;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, router_id: f3 };
     },
@@ -2288,21 +2248,20 @@ export const set_ip_flow_hash_router_id_reply: MessageDef<set_ip_flow_hash_route
   {
     create: (): set_ip_flow_hash_router_id_reply => ({ retval: 0 }) as set_ip_flow_hash_router_id_reply,
     size: 10,
-    enc: (v: set_ip_flow_hash_router_id_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: set_ip_flow_hash_router_id_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): set_ip_flow_hash_router_id_reply => {
       type T__ = set_ip_flow_hash_router_id_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2342,24 +2301,23 @@ export const sw_interface_ip6_enable_disable: MessageDef<sw_interface_ip6_enable
   {
     create: (): sw_interface_ip6_enable_disable => ({ sw_if_index: 0, enable: false }) as sw_interface_ip6_enable_disable,
     size: 15,
-    enc: (v: sw_interface_ip6_enable_disable, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: sw_interface_ip6_enable_disable, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       b[o + 14] = (v.enable ?? false) ? 1 : 0;
       return o + 15;
     },
     dec: (c: Cursor): sw_interface_ip6_enable_disable => {
       type T__ = sw_interface_ip6_enable_disable;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 15 > c.end) throw truncatedAt(o, c.end, 15);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 15 > c.end) throw truncatedAt(c, o, 15);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14] !== 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, enable: f4 };
@@ -2396,21 +2354,20 @@ export const sw_interface_ip6_enable_disable_reply: MessageDef<sw_interface_ip6_
   {
     create: (): sw_interface_ip6_enable_disable_reply => ({ retval: 0 }) as sw_interface_ip6_enable_disable_reply,
     size: 10,
-    enc: (v: sw_interface_ip6_enable_disable_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: sw_interface_ip6_enable_disable_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): sw_interface_ip6_enable_disable_reply => {
       type T__ = sw_interface_ip6_enable_disable_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2450,24 +2407,23 @@ export const sw_interface_ip4_enable_disable: MessageDef<sw_interface_ip4_enable
   {
     create: (): sw_interface_ip4_enable_disable => ({ sw_if_index: 0, enable: false }) as sw_interface_ip4_enable_disable,
     size: 15,
-    enc: (v: sw_interface_ip4_enable_disable, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: sw_interface_ip4_enable_disable, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       b[o + 14] = (v.enable ?? false) ? 1 : 0;
       return o + 15;
     },
     dec: (c: Cursor): sw_interface_ip4_enable_disable => {
       type T__ = sw_interface_ip4_enable_disable;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 15 > c.end) throw truncatedAt(o, c.end, 15);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 15 > c.end) throw truncatedAt(c, o, 15);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14] !== 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, enable: f4 };
@@ -2504,21 +2460,20 @@ export const sw_interface_ip4_enable_disable_reply: MessageDef<sw_interface_ip4_
   {
     create: (): sw_interface_ip4_enable_disable_reply => ({ retval: 0 }) as sw_interface_ip4_enable_disable_reply,
     size: 10,
-    enc: (v: sw_interface_ip4_enable_disable_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: sw_interface_ip4_enable_disable_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): sw_interface_ip4_enable_disable_reply => {
       type T__ = sw_interface_ip4_enable_disable_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2554,21 +2509,20 @@ export const ip_mtable_dump: MessageDef<ip_mtable_dump> = defineMessage<ip_mtabl
   {
     create: (): ip_mtable_dump => ({  }) as ip_mtable_dump,
     size: 10,
-    enc: (v: ip_mtable_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_mtable_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_mtable_dump => {
       type T__ = ip_mtable_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -2606,22 +2560,21 @@ export const ip_mtable_details: MessageDef<ip_mtable_details> = defineMessage<ip
   {
     create: (): ip_mtable_details => ({ table: create_ip_table() }) as ip_mtable_details,
     size: 79,
-    enc: (v: ip_mtable_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_mtable_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_mtable_details => {
       type T__ = ip_mtable_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 79 > c.end) throw truncatedAt(o, c.end, 79);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 79 > c.end) throw truncatedAt(c, o, 79);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ip_table(c);
       c.o = o + 79;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table: f3 };
@@ -2669,25 +2622,24 @@ export const ip_mroute_add_del: MessageDef<ip_mroute_add_del> = defineMessage<ip
       n += size_ip_mroute(v.route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: ip_mroute_add_del, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_mroute_add_del, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
       b[o + 11] = (v.is_multipath ?? false) ? 1 : 0;
       o += 12;
-      try { o = encode_ip_mroute(v.route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { o = encode_ip_mroute(v.route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_mroute_add_del => {
       type T__ = ip_mroute_add_del;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 12 > c.end) throw truncatedAt(o, c.end, 12);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 12 > c.end) throw truncatedAt(c, o, 12);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       const f4 = b[o + 11] !== 0;
       o += 12;
@@ -2730,23 +2682,22 @@ export const ip_mroute_add_del_reply: MessageDef<ip_mroute_add_del_reply> = defi
   {
     create: (): ip_mroute_add_del_reply => ({ retval: 0, stats_index: 0 }) as ip_mroute_add_del_reply,
     size: 14,
-    enc: (v: ip_mroute_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_mroute_add_del_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ip_mroute_add_del_reply => {
       type T__ = ip_mroute_add_del_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, stats_index: f3 };
     },
@@ -2784,22 +2735,21 @@ export const ip_mroute_dump: MessageDef<ip_mroute_dump> = defineMessage<ip_mrout
   {
     create: (): ip_mroute_dump => ({ table: create_ip_table() }) as ip_mroute_dump,
     size: 79,
-    enc: (v: ip_mroute_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: ip_mroute_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_mroute_dump => {
       type T__ = ip_mroute_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 79 > c.end) throw truncatedAt(o, c.end, 79);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 79 > c.end) throw truncatedAt(c, o, 79);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ip_table(c);
       c.o = o + 79;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table: f3 };
@@ -2841,21 +2791,20 @@ export const ip_mroute_details: MessageDef<ip_mroute_details> = defineMessage<ip
       n += size_ip_mroute(v.route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: ip_mroute_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+    enc: (v: ip_mroute_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
       o += 6;
-      try { o = encode_ip_mroute(v.route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { o = encode_ip_mroute(v.route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_mroute_details => {
       type T__ = ip_mroute_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 6 > c.end) throw truncatedAt(o, c.end, 6);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 6 > c.end) throw truncatedAt(c, o, 6);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       o += 6;
       c.o = o; const f2 = decode_ip_mroute(c); o = c.o;
       
@@ -2896,22 +2845,21 @@ export const ip_address_details: MessageDef<ip_address_details> = defineMessage<
   {
     create: (): ip_address_details => ({ sw_if_index: 0, prefix: '0.0.0.0/0' }) as ip_address_details,
     size: 28,
-    enc: (v: ip_address_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_address_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       writePrefix(b, o + 10, v.prefix, `prefix`);
       return o + 28;
     },
     dec: (c: Cursor): ip_address_details => {
       type T__ = ip_address_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 28 > c.end) throw truncatedAt(o, c.end, 28);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 28 > c.end) throw truncatedAt(c, o, 28);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = readPrefix(b, o + 10);
       c.o = o + 28;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, prefix: f3 };
@@ -2952,24 +2900,23 @@ export const ip_address_dump: MessageDef<ip_address_dump> = defineMessage<ip_add
   {
     create: (): ip_address_dump => ({ sw_if_index: 0, is_ipv6: false }) as ip_address_dump,
     size: 15,
-    enc: (v: ip_address_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_address_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       b[o + 14] = (v.is_ipv6 ?? false) ? 1 : 0;
       return o + 15;
     },
     dec: (c: Cursor): ip_address_dump => {
       type T__ = ip_address_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 15 > c.end) throw truncatedAt(o, c.end, 15);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 15 > c.end) throw truncatedAt(c, o, 15);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14] !== 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, is_ipv6: f4 };
@@ -3008,23 +2955,22 @@ export const ip_unnumbered_details: MessageDef<ip_unnumbered_details> = defineMe
   {
     create: (): ip_unnumbered_details => ({ sw_if_index: 0, ip_sw_if_index: 0 }) as ip_unnumbered_details,
     size: 14,
-    enc: (v: ip_unnumbered_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.ip_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip_sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_unnumbered_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.ip_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip_sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ip_unnumbered_details => {
       type T__ = ip_unnumbered_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, ip_sw_if_index: f3 };
     },
@@ -3062,23 +3008,22 @@ export const ip_unnumbered_dump: MessageDef<ip_unnumbered_dump> = defineMessage<
   {
     create: (): ip_unnumbered_dump => ({ sw_if_index: 4294967295 }) as ip_unnumbered_dump,
     size: 14,
-    enc: (v: ip_unnumbered_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_unnumbered_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ip_unnumbered_dump => {
       type T__ = ip_unnumbered_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -3116,22 +3061,21 @@ export const ip_details: MessageDef<ip_details> = defineMessage<ip_details>(
   {
     create: (): ip_details => ({ sw_if_index: 0, is_ipv6: false }) as ip_details,
     size: 11,
-    enc: (v: ip_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_ipv6 ?? false) ? 1 : 0;
       return o + 11;
     },
     dec: (c: Cursor): ip_details => {
       type T__ = ip_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 11 > c.end) throw truncatedAt(o, c.end, 11);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 11 > c.end) throw truncatedAt(c, o, 11);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       c.o = o + 11;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, is_ipv6: f3 };
@@ -3170,22 +3114,21 @@ export const ip_dump: MessageDef<ip_dump> = defineMessage<ip_dump>(
   {
     create: (): ip_dump => ({ is_ipv6: false }) as ip_dump,
     size: 11,
-    enc: (v: ip_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_ipv6 ?? false) ? 1 : 0;
       return o + 11;
     },
     dec: (c: Cursor): ip_dump => {
       type T__ = ip_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 11 > c.end) throw truncatedAt(o, c.end, 11);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 11 > c.end) throw truncatedAt(c, o, 11);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       c.o = o + 11;
       return { _vl_msg_id: f0, client_index: f1, context: f2, is_ipv6: f3 };
@@ -3222,21 +3165,20 @@ export const mfib_signal_dump: MessageDef<mfib_signal_dump> = defineMessage<mfib
   {
     create: (): mfib_signal_dump => ({  }) as mfib_signal_dump,
     size: 10,
-    enc: (v: mfib_signal_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: mfib_signal_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): mfib_signal_dump => {
       type T__ = mfib_signal_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -3280,28 +3222,27 @@ export const mfib_signal_details: MessageDef<mfib_signal_details> = defineMessag
   {
     create: (): mfib_signal_details => ({ sw_if_index: 0, table_id: 0, prefix: create_mprefix(), ip_packet_len: 0, ip_packet_data: new Uint8Array(256) }) as mfib_signal_details,
     size: 307,
-    enc: (v: mfib_signal_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      try { encode_mprefix(v.prefix ?? EMPTY_OBJECT, b, dv, o + 14); } catch (e) { throw nestError(e, `prefix`); }
-      { const x0 = v.ip_packet_len ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`ip_packet_len`, x0, 'u16'); dv.setUint16(o + 49, x0); }
+    enc: (v: mfib_signal_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+      try { encode_mprefix(v.prefix ?? EMPTY_OBJECT, b, o + 14); } catch (e) { throw nestError(e, `prefix`); }
+      { const x0 = v.ip_packet_len ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`ip_packet_len`, x0, 'u16'); b[o + 49] = x0 >>> 8; b[o + 50] = x0; }
       writeFixedBytes(b, o + 51, 256, v.ip_packet_data, `ip_packet_data`);
       return o + 307;
     },
     dec: (c: Cursor): mfib_signal_details => {
       type T__ = mfib_signal_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 307 > c.end) throw truncatedAt(o, c.end, 307);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 307 > c.end) throw truncatedAt(c, o, 307);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14; const f4 = decode_mprefix(c);
-      const f5 = dv.getUint16(o + 49);
+      const f5 = (b[o + 49]! << 8) | b[o + 50]!;
       const f6 = readBytes(b, o + 51, 256);
       c.o = o + 307;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, table_id: f3, prefix: f4, ip_packet_len: f5, ip_packet_data: f6 };
@@ -3345,23 +3286,22 @@ export const ip_punt_redirect: MessageDef<ip_punt_redirect> = defineMessage<ip_p
   {
     create: (): ip_punt_redirect => ({ punt: create_punt_redirect(), is_add: true }) as ip_punt_redirect,
     size: 36,
-    enc: (v: ip_punt_redirect, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_punt_redirect(v.punt ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `punt`); }
+    enc: (v: ip_punt_redirect, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_punt_redirect(v.punt ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `punt`); }
       b[o + 35] = (v.is_add ?? true) ? 1 : 0;
       return o + 36;
     },
     dec: (c: Cursor): ip_punt_redirect => {
       type T__ = ip_punt_redirect;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 36 > c.end) throw truncatedAt(o, c.end, 36);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 36 > c.end) throw truncatedAt(c, o, 36);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_punt_redirect(c);
       const f4 = b[o + 35] !== 0;
       c.o = o + 36;
@@ -3402,21 +3342,20 @@ export const ip_punt_redirect_reply: MessageDef<ip_punt_redirect_reply> = define
   {
     create: (): ip_punt_redirect_reply => ({ retval: 0 }) as ip_punt_redirect_reply,
     size: 10,
-    enc: (v: ip_punt_redirect_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_punt_redirect_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_punt_redirect_reply => {
       type T__ = ip_punt_redirect_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3459,24 +3398,23 @@ export const ip_punt_redirect_dump: MessageDef<ip_punt_redirect_dump> = defineMe
   {
     create: (): ip_punt_redirect_dump => ({ sw_if_index: 0, is_ipv6: false }) as ip_punt_redirect_dump,
     size: 15,
-    enc: (v: ip_punt_redirect_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_punt_redirect_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       b[o + 14] = (v.is_ipv6 ?? false) ? 1 : 0;
       return o + 15;
     },
     dec: (c: Cursor): ip_punt_redirect_dump => {
       type T__ = ip_punt_redirect_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 15 > c.end) throw truncatedAt(o, c.end, 15);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 15 > c.end) throw truncatedAt(c, o, 15);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14] !== 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, is_ipv6: f4 };
@@ -3516,20 +3454,19 @@ export const ip_punt_redirect_details: MessageDef<ip_punt_redirect_details> = de
   {
     create: (): ip_punt_redirect_details => ({ punt: create_punt_redirect() }) as ip_punt_redirect_details,
     size: 31,
-    enc: (v: ip_punt_redirect_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { encode_punt_redirect(v.punt ?? EMPTY_OBJECT, b, dv, o + 6); } catch (e) { throw nestError(e, `punt`); }
+    enc: (v: ip_punt_redirect_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      try { encode_punt_redirect(v.punt ?? EMPTY_OBJECT, b, o + 6); } catch (e) { throw nestError(e, `punt`); }
       return o + 31;
     },
     dec: (c: Cursor): ip_punt_redirect_details => {
       type T__ = ip_punt_redirect_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 31 > c.end) throw truncatedAt(o, c.end, 31);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 31 > c.end) throw truncatedAt(c, o, 31);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       c.o = o + 6; const f2 = decode_punt_redirect(c);
       c.o = o + 31;
       return { _vl_msg_id: f0, context: f1, punt: f2 };
@@ -3575,24 +3512,23 @@ export const add_del_ip_punt_redirect_v2: MessageDef<add_del_ip_punt_redirect_v2
       n += size_punt_redirect_v2(v.punt ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: add_del_ip_punt_redirect_v2, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: add_del_ip_punt_redirect_v2, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
       o += 11;
-      try { o = encode_punt_redirect_v2(v.punt ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `punt`); }
+      try { o = encode_punt_redirect_v2(v.punt ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `punt`); }
       return o;
     },
     dec: (c: Cursor): add_del_ip_punt_redirect_v2 => {
       type T__ = add_del_ip_punt_redirect_v2;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 11 > c.end) throw truncatedAt(o, c.end, 11);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 11 > c.end) throw truncatedAt(c, o, 11);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       o += 11;
       c.o = o; const f4 = decode_punt_redirect_v2(c); o = c.o;
@@ -3632,21 +3568,20 @@ export const add_del_ip_punt_redirect_v2_reply: MessageDef<add_del_ip_punt_redir
   {
     create: (): add_del_ip_punt_redirect_v2_reply => ({ retval: 0 }) as add_del_ip_punt_redirect_v2_reply,
     size: 10,
-    enc: (v: add_del_ip_punt_redirect_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: add_del_ip_punt_redirect_v2_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): add_del_ip_punt_redirect_v2_reply => {
       type T__ = add_del_ip_punt_redirect_v2_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3686,24 +3621,23 @@ export const ip_punt_redirect_v2_dump: MessageDef<ip_punt_redirect_v2_dump> = de
   {
     create: (): ip_punt_redirect_v2_dump => ({ sw_if_index: 0, af: 0 }) as ip_punt_redirect_v2_dump,
     size: 15,
-    enc: (v: ip_punt_redirect_v2_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_punt_redirect_v2_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       { const x0 = v.af ?? 0; if ((x0 & 0xff) !== x0) throw intError(`af`, x0, 'u8'); b[o + 14] = x0; }
       return o + 15;
     },
     dec: (c: Cursor): ip_punt_redirect_v2_dump => {
       type T__ = ip_punt_redirect_v2_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 15 > c.end) throw truncatedAt(o, c.end, 15);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 15 > c.end) throw truncatedAt(c, o, 15);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14]!;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, af: f4 };
@@ -3745,21 +3679,20 @@ export const ip_punt_redirect_v2_details: MessageDef<ip_punt_redirect_v2_details
       n += size_punt_redirect_v2(v.punt ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: ip_punt_redirect_v2_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+    enc: (v: ip_punt_redirect_v2_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
       o += 6;
-      try { o = encode_punt_redirect_v2(v.punt ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `punt`); }
+      try { o = encode_punt_redirect_v2(v.punt ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `punt`); }
       return o;
     },
     dec: (c: Cursor): ip_punt_redirect_v2_details => {
       type T__ = ip_punt_redirect_v2_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 6 > c.end) throw truncatedAt(o, c.end, 6);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 6 > c.end) throw truncatedAt(c, o, 6);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       o += 6;
       c.o = o; const f2 = decode_punt_redirect_v2(c); o = c.o;
       
@@ -3804,26 +3737,25 @@ export const ip_container_proxy_add_del: MessageDef<ip_container_proxy_add_del> 
   {
     create: (): ip_container_proxy_add_del => ({ pfx: '0.0.0.0/0', sw_if_index: 0, is_add: true }) as ip_container_proxy_add_del,
     size: 33,
-    enc: (v: ip_container_proxy_add_del, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_container_proxy_add_del, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       writePrefix(b, o + 10, v.pfx, `pfx`);
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 28, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 28] = x0 >>> 24; b[o + 29] = x0 >>> 16; b[o + 30] = x0 >>> 8; b[o + 31] = x0; }
       b[o + 32] = (v.is_add ?? true) ? 1 : 0;
       return o + 33;
     },
     dec: (c: Cursor): ip_container_proxy_add_del => {
       type T__ = ip_container_proxy_add_del;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 33 > c.end) throw truncatedAt(o, c.end, 33);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 33 > c.end) throw truncatedAt(c, o, 33);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = readPrefix(b, o + 10);
-      const f4 = dv.getUint32(o + 28);
+      const f4 = ((b[o + 28]! << 24) | (b[o + 29]! << 16) | (b[o + 30]! << 8) | b[o + 31]!) >>> 0;
       const f5 = b[o + 32] !== 0;
       c.o = o + 33;
       return { _vl_msg_id: f0, client_index: f1, context: f2, pfx: f3, sw_if_index: f4, is_add: f5 };
@@ -3860,21 +3792,20 @@ export const ip_container_proxy_add_del_reply: MessageDef<ip_container_proxy_add
   {
     create: (): ip_container_proxy_add_del_reply => ({ retval: 0 }) as ip_container_proxy_add_del_reply,
     size: 10,
-    enc: (v: ip_container_proxy_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_container_proxy_add_del_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_container_proxy_add_del_reply => {
       type T__ = ip_container_proxy_add_del_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3910,21 +3841,20 @@ export const ip_container_proxy_dump: MessageDef<ip_container_proxy_dump> = defi
   {
     create: (): ip_container_proxy_dump => ({  }) as ip_container_proxy_dump,
     size: 10,
-    enc: (v: ip_container_proxy_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_container_proxy_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_container_proxy_dump => {
       type T__ = ip_container_proxy_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -3962,22 +3892,21 @@ export const ip_container_proxy_details: MessageDef<ip_container_proxy_details> 
   {
     create: (): ip_container_proxy_details => ({ sw_if_index: 0, prefix: '0.0.0.0/0' }) as ip_container_proxy_details,
     size: 28,
-    enc: (v: ip_container_proxy_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_container_proxy_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       writePrefix(b, o + 10, v.prefix, `prefix`);
       return o + 28;
     },
     dec: (c: Cursor): ip_container_proxy_details => {
       type T__ = ip_container_proxy_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 28 > c.end) throw truncatedAt(o, c.end, 28);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 28 > c.end) throw truncatedAt(c, o, 28);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = readPrefix(b, o + 10);
       c.o = o + 28;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, prefix: f3 };
@@ -4026,33 +3955,32 @@ export const ip_source_and_port_range_check_add_del: MessageDef<ip_source_and_po
   {
     create: (): ip_source_and_port_range_check_add_del => ({ is_add: true, prefix: '0.0.0.0/0', number_of_ranges: 0, low_ports: new Array<number>(32).fill(0), high_ports: new Array<number>(32).fill(0), vrf_id: 0 }) as ip_source_and_port_range_check_add_del,
     size: 162,
-    enc: (v: ip_source_and_port_range_check_add_del, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_source_and_port_range_check_add_del, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
       writePrefix(b, o + 11, v.prefix, `prefix`);
       { const x0 = v.number_of_ranges ?? 0; if ((x0 & 0xff) !== x0) throw intError(`number_of_ranges`, x0, 'u8'); b[o + 29] = x0; }
-      { const a0 = arrayOf(v.low_ports, `low_ports`); if (a0.length > 32) throw arrayLengthError(`low_ports`, a0.length, 32); for (let i0 = 0; i0 < 32; i0++) { const x1 = a0[i0] ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`low_ports[${i0}]`, x1, 'u16'); dv.setUint16(o + 30 + i0 * 2, x1); } }
-      { const a0 = arrayOf(v.high_ports, `high_ports`); if (a0.length > 32) throw arrayLengthError(`high_ports`, a0.length, 32); for (let i0 = 0; i0 < 32; i0++) { const x1 = a0[i0] ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`high_ports[${i0}]`, x1, 'u16'); dv.setUint16(o + 94 + i0 * 2, x1); } }
-      { const x0 = v.vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`vrf_id`, x0, 'u32'); dv.setUint32(o + 158, x0); }
+      { const a0 = arrayOf(v.low_ports, `low_ports`); if (a0.length > 32) throw arrayLengthError(`low_ports`, a0.length, 32); for (let i0 = 0; i0 < 32; i0++) { const x1 = a0[i0] ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`low_ports[${i0}]`, x1, 'u16'); b[o + 30 + i0 * 2] = x1 >>> 8; b[o + 30 + i0 * 2 + 1] = x1; } }
+      { const a0 = arrayOf(v.high_ports, `high_ports`); if (a0.length > 32) throw arrayLengthError(`high_ports`, a0.length, 32); for (let i0 = 0; i0 < 32; i0++) { const x1 = a0[i0] ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`high_ports[${i0}]`, x1, 'u16'); b[o + 94 + i0 * 2] = x1 >>> 8; b[o + 94 + i0 * 2 + 1] = x1; } }
+      { const x0 = v.vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`vrf_id`, x0, 'u32'); b[o + 158] = x0 >>> 24; b[o + 159] = x0 >>> 16; b[o + 160] = x0 >>> 8; b[o + 161] = x0; }
       return o + 162;
     },
     dec: (c: Cursor): ip_source_and_port_range_check_add_del => {
       type T__ = ip_source_and_port_range_check_add_del;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 162 > c.end) throw truncatedAt(o, c.end, 162);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 162 > c.end) throw truncatedAt(c, o, 162);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       const f4 = readPrefix(b, o + 11);
       const f5 = b[o + 29]!;
-      const f6: number[] = []; for (let i0 = 0; i0 < 32; i0++) { const e0 = dv.getUint16(o + 30 + i0 * 2); f6.push(e0); }
-      const f7: number[] = []; for (let i0 = 0; i0 < 32; i0++) { const e0 = dv.getUint16(o + 94 + i0 * 2); f7.push(e0); }
-      const f8 = dv.getUint32(o + 158);
+      const f6: number[] = []; for (let i0 = 0; i0 < 32; i0++) { const e0 = (b[o + 30 + i0 * 2]! << 8) | b[o + 30 + i0 * 2 + 1]!; f6.push(e0); }
+      const f7: number[] = []; for (let i0 = 0; i0 < 32; i0++) { const e0 = (b[o + 94 + i0 * 2]! << 8) | b[o + 94 + i0 * 2 + 1]!; f7.push(e0); }
+      const f8 = ((b[o + 158]! << 24) | (b[o + 159]! << 16) | (b[o + 160]! << 8) | b[o + 161]!) >>> 0;
       c.o = o + 162;
       return { _vl_msg_id: f0, client_index: f1, context: f2, is_add: f3, prefix: f4, number_of_ranges: f5, low_ports: f6, high_ports: f7, vrf_id: f8 };
     },
@@ -4088,21 +4016,20 @@ export const ip_source_and_port_range_check_add_del_reply: MessageDef<ip_source_
   {
     create: (): ip_source_and_port_range_check_add_del_reply => ({ retval: 0 }) as ip_source_and_port_range_check_add_del_reply,
     size: 10,
-    enc: (v: ip_source_and_port_range_check_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_source_and_port_range_check_add_del_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_source_and_port_range_check_add_del_reply => {
       type T__ = ip_source_and_port_range_check_add_del_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -4150,33 +4077,32 @@ export const ip_source_and_port_range_check_interface_add_del: MessageDef<ip_sou
   {
     create: (): ip_source_and_port_range_check_interface_add_del => ({ is_add: true, sw_if_index: 0, tcp_in_vrf_id: 0, tcp_out_vrf_id: 0, udp_in_vrf_id: 0, udp_out_vrf_id: 0 }) as ip_source_and_port_range_check_interface_add_del,
     size: 31,
-    enc: (v: ip_source_and_port_range_check_interface_add_del, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_source_and_port_range_check_interface_add_del, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 11, x0); }
-      { const x0 = v.tcp_in_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`tcp_in_vrf_id`, x0, 'u32'); dv.setUint32(o + 15, x0); }
-      { const x0 = v.tcp_out_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`tcp_out_vrf_id`, x0, 'u32'); dv.setUint32(o + 19, x0); }
-      { const x0 = v.udp_in_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`udp_in_vrf_id`, x0, 'u32'); dv.setUint32(o + 23, x0); }
-      { const x0 = v.udp_out_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`udp_out_vrf_id`, x0, 'u32'); dv.setUint32(o + 27, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 11] = x0 >>> 24; b[o + 12] = x0 >>> 16; b[o + 13] = x0 >>> 8; b[o + 14] = x0; }
+      { const x0 = v.tcp_in_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`tcp_in_vrf_id`, x0, 'u32'); b[o + 15] = x0 >>> 24; b[o + 16] = x0 >>> 16; b[o + 17] = x0 >>> 8; b[o + 18] = x0; }
+      { const x0 = v.tcp_out_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`tcp_out_vrf_id`, x0, 'u32'); b[o + 19] = x0 >>> 24; b[o + 20] = x0 >>> 16; b[o + 21] = x0 >>> 8; b[o + 22] = x0; }
+      { const x0 = v.udp_in_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`udp_in_vrf_id`, x0, 'u32'); b[o + 23] = x0 >>> 24; b[o + 24] = x0 >>> 16; b[o + 25] = x0 >>> 8; b[o + 26] = x0; }
+      { const x0 = v.udp_out_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`udp_out_vrf_id`, x0, 'u32'); b[o + 27] = x0 >>> 24; b[o + 28] = x0 >>> 16; b[o + 29] = x0 >>> 8; b[o + 30] = x0; }
       return o + 31;
     },
     dec: (c: Cursor): ip_source_and_port_range_check_interface_add_del => {
       type T__ = ip_source_and_port_range_check_interface_add_del;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 31 > c.end) throw truncatedAt(o, c.end, 31);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 31 > c.end) throw truncatedAt(c, o, 31);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
-      const f4 = dv.getUint32(o + 11);
-      const f5 = dv.getUint32(o + 15);
-      const f6 = dv.getUint32(o + 19);
-      const f7 = dv.getUint32(o + 23);
-      const f8 = dv.getUint32(o + 27);
+      const f4 = ((b[o + 11]! << 24) | (b[o + 12]! << 16) | (b[o + 13]! << 8) | b[o + 14]!) >>> 0;
+      const f5 = ((b[o + 15]! << 24) | (b[o + 16]! << 16) | (b[o + 17]! << 8) | b[o + 18]!) >>> 0;
+      const f6 = ((b[o + 19]! << 24) | (b[o + 20]! << 16) | (b[o + 21]! << 8) | b[o + 22]!) >>> 0;
+      const f7 = ((b[o + 23]! << 24) | (b[o + 24]! << 16) | (b[o + 25]! << 8) | b[o + 26]!) >>> 0;
+      const f8 = ((b[o + 27]! << 24) | (b[o + 28]! << 16) | (b[o + 29]! << 8) | b[o + 30]!) >>> 0;
       c.o = o + 31;
       return { _vl_msg_id: f0, client_index: f1, context: f2, is_add: f3, sw_if_index: f4, tcp_in_vrf_id: f5, tcp_out_vrf_id: f6, udp_in_vrf_id: f7, udp_out_vrf_id: f8 };
     },
@@ -4212,21 +4138,20 @@ export const ip_source_and_port_range_check_interface_add_del_reply: MessageDef<
   {
     create: (): ip_source_and_port_range_check_interface_add_del_reply => ({ retval: 0 }) as ip_source_and_port_range_check_interface_add_del_reply,
     size: 10,
-    enc: (v: ip_source_and_port_range_check_interface_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_source_and_port_range_check_interface_add_del_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_source_and_port_range_check_interface_add_del_reply => {
       type T__ = ip_source_and_port_range_check_interface_add_del_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -4266,24 +4191,23 @@ export const sw_interface_ip6_set_link_local_address: MessageDef<sw_interface_ip
   {
     create: (): sw_interface_ip6_set_link_local_address => ({ sw_if_index: 0, ip: '::' }) as sw_interface_ip6_set_link_local_address,
     size: 30,
-    enc: (v: sw_interface_ip6_set_link_local_address, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: sw_interface_ip6_set_link_local_address, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       writeIp6(b, o + 14, v.ip, `ip`);
       return o + 30;
     },
     dec: (c: Cursor): sw_interface_ip6_set_link_local_address => {
       type T__ = sw_interface_ip6_set_link_local_address;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 30 > c.end) throw truncatedAt(o, c.end, 30);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 30 > c.end) throw truncatedAt(c, o, 30);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = readIp6(b, o + 14);
       c.o = o + 30;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, ip: f4 };
@@ -4320,21 +4244,20 @@ export const sw_interface_ip6_set_link_local_address_reply: MessageDef<sw_interf
   {
     create: (): sw_interface_ip6_set_link_local_address_reply => ({ retval: 0 }) as sw_interface_ip6_set_link_local_address_reply,
     size: 10,
-    enc: (v: sw_interface_ip6_set_link_local_address_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: sw_interface_ip6_set_link_local_address_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): sw_interface_ip6_set_link_local_address_reply => {
       type T__ = sw_interface_ip6_set_link_local_address_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -4372,23 +4295,22 @@ export const sw_interface_ip6_get_link_local_address: MessageDef<sw_interface_ip
   {
     create: (): sw_interface_ip6_get_link_local_address => ({ sw_if_index: 0 }) as sw_interface_ip6_get_link_local_address,
     size: 14,
-    enc: (v: sw_interface_ip6_get_link_local_address, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: sw_interface_ip6_get_link_local_address, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): sw_interface_ip6_get_link_local_address => {
       type T__ = sw_interface_ip6_get_link_local_address;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -4426,22 +4348,21 @@ export const sw_interface_ip6_get_link_local_address_reply: MessageDef<sw_interf
   {
     create: (): sw_interface_ip6_get_link_local_address_reply => ({ retval: 0, ip: '::' }) as sw_interface_ip6_get_link_local_address_reply,
     size: 26,
-    enc: (v: sw_interface_ip6_get_link_local_address_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: sw_interface_ip6_get_link_local_address_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       writeIp6(b, o + 10, v.ip, `ip`);
       return o + 26;
     },
     dec: (c: Cursor): sw_interface_ip6_get_link_local_address_reply => {
       type T__ = sw_interface_ip6_get_link_local_address_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 26 > c.end) throw truncatedAt(o, c.end, 26);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 26 > c.end) throw truncatedAt(c, o, 26);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       const f3 = readIp6(b, o + 10);
       c.o = o + 26;
       return { _vl_msg_id: f0, context: f1, retval: f2, ip: f3 };
@@ -4490,33 +4411,32 @@ export const ioam_enable: MessageDef<ioam_enable> = defineMessage<ioam_enable>(
   {
     create: (): ioam_enable => ({ id: 0, seqno: false, analyse: false, pot_enable: false, trace_enable: false, node_id: 0 }) as ioam_enable,
     size: 20,
-    enc: (v: ioam_enable, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`id`, x0, 'u16'); dv.setUint16(o + 10, x0); }
+    enc: (v: ioam_enable, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`id`, x0, 'u16'); b[o + 10] = x0 >>> 8; b[o + 11] = x0; }
       b[o + 12] = (v.seqno ?? false) ? 1 : 0;
       b[o + 13] = (v.analyse ?? false) ? 1 : 0;
       b[o + 14] = (v.pot_enable ?? false) ? 1 : 0;
       b[o + 15] = (v.trace_enable ?? false) ? 1 : 0;
-      { const x0 = v.node_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`node_id`, x0, 'u32'); dv.setUint32(o + 16, x0); }
+      { const x0 = v.node_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`node_id`, x0, 'u32'); b[o + 16] = x0 >>> 24; b[o + 17] = x0 >>> 16; b[o + 18] = x0 >>> 8; b[o + 19] = x0; }
       return o + 20;
     },
     dec: (c: Cursor): ioam_enable => {
       type T__ = ioam_enable;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 20 > c.end) throw truncatedAt(o, c.end, 20);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint16(o + 10);
+      if (o + 20 > c.end) throw truncatedAt(c, o, 20);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = (b[o + 10]! << 8) | b[o + 11]!;
       const f4 = b[o + 12] !== 0;
       const f5 = b[o + 13] !== 0;
       const f6 = b[o + 14] !== 0;
       const f7 = b[o + 15] !== 0;
-      const f8 = dv.getUint32(o + 16);
+      const f8 = ((b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!) >>> 0;
       c.o = o + 20;
       return { _vl_msg_id: f0, client_index: f1, context: f2, id: f3, seqno: f4, analyse: f5, pot_enable: f6, trace_enable: f7, node_id: f8 };
     },
@@ -4552,21 +4472,20 @@ export const ioam_enable_reply: MessageDef<ioam_enable_reply> = defineMessage<io
   {
     create: (): ioam_enable_reply => ({ retval: 0 }) as ioam_enable_reply,
     size: 10,
-    enc: (v: ioam_enable_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ioam_enable_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ioam_enable_reply => {
       type T__ = ioam_enable_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -4604,23 +4523,22 @@ export const ioam_disable: MessageDef<ioam_disable> = defineMessage<ioam_disable
   {
     create: (): ioam_disable => ({ id: 0 }) as ioam_disable,
     size: 12,
-    enc: (v: ioam_disable, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`id`, x0, 'u16'); dv.setUint16(o + 10, x0); }
+    enc: (v: ioam_disable, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`id`, x0, 'u16'); b[o + 10] = x0 >>> 8; b[o + 11] = x0; }
       return o + 12;
     },
     dec: (c: Cursor): ioam_disable => {
       type T__ = ioam_disable;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 12 > c.end) throw truncatedAt(o, c.end, 12);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint16(o + 10);
+      if (o + 12 > c.end) throw truncatedAt(c, o, 12);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = (b[o + 10]! << 8) | b[o + 11]!;
       c.o = o + 12;
       return { _vl_msg_id: f0, client_index: f1, context: f2, id: f3 };
     },
@@ -4656,21 +4574,20 @@ export const ioam_disable_reply: MessageDef<ioam_disable_reply> = defineMessage<
   {
     create: (): ioam_disable_reply => ({ retval: 0 }) as ioam_disable_reply,
     size: 10,
-    enc: (v: ioam_disable_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ioam_disable_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ioam_disable_reply => {
       type T__ = ioam_disable_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -4718,33 +4635,32 @@ export const ip_reassembly_set: MessageDef<ip_reassembly_set> = defineMessage<ip
   {
     create: (): ip_reassembly_set => ({ timeout_ms: 0, max_reassemblies: 0, max_reassembly_length: 0, expire_walk_interval_ms: 0, is_ip6: false, type: 0 }) as ip_reassembly_set,
     size: 31,
-    enc: (v: ip_reassembly_set, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.timeout_ms ?? 0; if (x0 >>> 0 !== x0) throw intError(`timeout_ms`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      { const x0 = v.max_reassemblies ?? 0; if (x0 >>> 0 !== x0) throw intError(`max_reassemblies`, x0, 'u32'); dv.setUint32(o + 14, x0); }
-      { const x0 = v.max_reassembly_length ?? 0; if (x0 >>> 0 !== x0) throw intError(`max_reassembly_length`, x0, 'u32'); dv.setUint32(o + 18, x0); }
-      { const x0 = v.expire_walk_interval_ms ?? 0; if (x0 >>> 0 !== x0) throw intError(`expire_walk_interval_ms`, x0, 'u32'); dv.setUint32(o + 22, x0); }
+    enc: (v: ip_reassembly_set, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.timeout_ms ?? 0; if (x0 >>> 0 !== x0) throw intError(`timeout_ms`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+      { const x0 = v.max_reassemblies ?? 0; if (x0 >>> 0 !== x0) throw intError(`max_reassemblies`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+      { const x0 = v.max_reassembly_length ?? 0; if (x0 >>> 0 !== x0) throw intError(`max_reassembly_length`, x0, 'u32'); b[o + 18] = x0 >>> 24; b[o + 19] = x0 >>> 16; b[o + 20] = x0 >>> 8; b[o + 21] = x0; }
+      { const x0 = v.expire_walk_interval_ms ?? 0; if (x0 >>> 0 !== x0) throw intError(`expire_walk_interval_ms`, x0, 'u32'); b[o + 22] = x0 >>> 24; b[o + 23] = x0 >>> 16; b[o + 24] = x0 >>> 8; b[o + 25] = x0; }
       b[o + 26] = (v.is_ip6 ?? false) ? 1 : 0;
-      { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); dv.setUint32(o + 27, x0); }
+      { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); b[o + 27] = x0 >>> 24; b[o + 28] = x0 >>> 16; b[o + 29] = x0 >>> 8; b[o + 30] = x0; }
       return o + 31;
     },
     dec: (c: Cursor): ip_reassembly_set => {
       type T__ = ip_reassembly_set;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 31 > c.end) throw truncatedAt(o, c.end, 31);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
-      const f4 = dv.getUint32(o + 14);
-      const f5 = dv.getUint32(o + 18);
-      const f6 = dv.getUint32(o + 22);
+      if (o + 31 > c.end) throw truncatedAt(c, o, 31);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f5 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
+      const f6 = ((b[o + 22]! << 24) | (b[o + 23]! << 16) | (b[o + 24]! << 8) | b[o + 25]!) >>> 0;
       const f7 = b[o + 26] !== 0;
-      const f8 = dv.getUint32(o + 27);
+      const f8 = ((b[o + 27]! << 24) | (b[o + 28]! << 16) | (b[o + 29]! << 8) | b[o + 30]!) >>> 0;
       c.o = o + 31;
       return { _vl_msg_id: f0, client_index: f1, context: f2, timeout_ms: f3, max_reassemblies: f4, max_reassembly_length: f5, expire_walk_interval_ms: f6, is_ip6: f7, type: f8 };
     },
@@ -4780,21 +4696,20 @@ export const ip_reassembly_set_reply: MessageDef<ip_reassembly_set_reply> = defi
   {
     create: (): ip_reassembly_set_reply => ({ retval: 0 }) as ip_reassembly_set_reply,
     size: 10,
-    enc: (v: ip_reassembly_set_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_reassembly_set_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_reassembly_set_reply => {
       type T__ = ip_reassembly_set_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -4834,25 +4749,24 @@ export const ip_reassembly_get: MessageDef<ip_reassembly_get> = defineMessage<ip
   {
     create: (): ip_reassembly_get => ({ is_ip6: false, type: 0 }) as ip_reassembly_get,
     size: 15,
-    enc: (v: ip_reassembly_get, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_reassembly_get, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.is_ip6 ?? false) ? 1 : 0;
-      { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); dv.setUint32(o + 11, x0); }
+      { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); b[o + 11] = x0 >>> 24; b[o + 12] = x0 >>> 16; b[o + 13] = x0 >>> 8; b[o + 14] = x0; }
       return o + 15;
     },
     dec: (c: Cursor): ip_reassembly_get => {
       type T__ = ip_reassembly_get;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 15 > c.end) throw truncatedAt(o, c.end, 15);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 15 > c.end) throw truncatedAt(c, o, 15);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
-      const f4 = dv.getUint32(o + 11);
+      const f4 = ((b[o + 11]! << 24) | (b[o + 12]! << 16) | (b[o + 13]! << 8) | b[o + 14]!) >>> 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, is_ip6: f3, type: f4 };
     },
@@ -4898,30 +4812,29 @@ export const ip_reassembly_get_reply: MessageDef<ip_reassembly_get_reply> = defi
   {
     create: (): ip_reassembly_get_reply => ({ retval: 0, timeout_ms: 0, max_reassemblies: 0, max_reassembly_length: 0, expire_walk_interval_ms: 0, is_ip6: false }) as ip_reassembly_get_reply,
     size: 27,
-    enc: (v: ip_reassembly_get_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.timeout_ms ?? 0; if (x0 >>> 0 !== x0) throw intError(`timeout_ms`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      { const x0 = v.max_reassemblies ?? 0; if (x0 >>> 0 !== x0) throw intError(`max_reassemblies`, x0, 'u32'); dv.setUint32(o + 14, x0); }
-      { const x0 = v.max_reassembly_length ?? 0; if (x0 >>> 0 !== x0) throw intError(`max_reassembly_length`, x0, 'u32'); dv.setUint32(o + 18, x0); }
-      { const x0 = v.expire_walk_interval_ms ?? 0; if (x0 >>> 0 !== x0) throw intError(`expire_walk_interval_ms`, x0, 'u32'); dv.setUint32(o + 22, x0); }
+    enc: (v: ip_reassembly_get_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.timeout_ms ?? 0; if (x0 >>> 0 !== x0) throw intError(`timeout_ms`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+      { const x0 = v.max_reassemblies ?? 0; if (x0 >>> 0 !== x0) throw intError(`max_reassemblies`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+      { const x0 = v.max_reassembly_length ?? 0; if (x0 >>> 0 !== x0) throw intError(`max_reassembly_length`, x0, 'u32'); b[o + 18] = x0 >>> 24; b[o + 19] = x0 >>> 16; b[o + 20] = x0 >>> 8; b[o + 21] = x0; }
+      { const x0 = v.expire_walk_interval_ms ?? 0; if (x0 >>> 0 !== x0) throw intError(`expire_walk_interval_ms`, x0, 'u32'); b[o + 22] = x0 >>> 24; b[o + 23] = x0 >>> 16; b[o + 24] = x0 >>> 8; b[o + 25] = x0; }
       b[o + 26] = (v.is_ip6 ?? false) ? 1 : 0;
       return o + 27;
     },
     dec: (c: Cursor): ip_reassembly_get_reply => {
       type T__ = ip_reassembly_get_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 27 > c.end) throw truncatedAt(o, c.end, 27);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getUint32(o + 10);
-      const f4 = dv.getUint32(o + 14);
-      const f5 = dv.getUint32(o + 18);
-      const f6 = dv.getUint32(o + 22);
+      if (o + 27 > c.end) throw truncatedAt(c, o, 27);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f5 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
+      const f6 = ((b[o + 22]! << 24) | (b[o + 23]! << 16) | (b[o + 24]! << 8) | b[o + 25]!) >>> 0;
       const f7 = b[o + 26] !== 0;
       c.o = o + 27;
       return { _vl_msg_id: f0, context: f1, retval: f2, timeout_ms: f3, max_reassemblies: f4, max_reassembly_length: f5, expire_walk_interval_ms: f6, is_ip6: f7 };
@@ -4966,29 +4879,28 @@ export const ip_reassembly_enable_disable: MessageDef<ip_reassembly_enable_disab
   {
     create: (): ip_reassembly_enable_disable => ({ sw_if_index: 0, enable_ip4: false, enable_ip6: false, type: 0 }) as ip_reassembly_enable_disable,
     size: 20,
-    enc: (v: ip_reassembly_enable_disable, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_reassembly_enable_disable, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       b[o + 14] = (v.enable_ip4 ?? false) ? 1 : 0;
       b[o + 15] = (v.enable_ip6 ?? false) ? 1 : 0;
-      { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); dv.setUint32(o + 16, x0); }
+      { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); b[o + 16] = x0 >>> 24; b[o + 17] = x0 >>> 16; b[o + 18] = x0 >>> 8; b[o + 19] = x0; }
       return o + 20;
     },
     dec: (c: Cursor): ip_reassembly_enable_disable => {
       type T__ = ip_reassembly_enable_disable;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 20 > c.end) throw truncatedAt(o, c.end, 20);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 20 > c.end) throw truncatedAt(c, o, 20);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14] !== 0;
       const f5 = b[o + 15] !== 0;
-      const f6 = dv.getUint32(o + 16);
+      const f6 = ((b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!) >>> 0;
       c.o = o + 20;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, enable_ip4: f4, enable_ip6: f5, type: f6 };
     },
@@ -5024,21 +4936,20 @@ export const ip_reassembly_enable_disable_reply: MessageDef<ip_reassembly_enable
   {
     create: (): ip_reassembly_enable_disable_reply => ({ retval: 0 }) as ip_reassembly_enable_disable_reply,
     size: 10,
-    enc: (v: ip_reassembly_enable_disable_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_reassembly_enable_disable_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_reassembly_enable_disable_reply => {
       type T__ = ip_reassembly_enable_disable_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -5078,10 +4989,10 @@ export const ip_local_reass_enable_disable: MessageDef<ip_local_reass_enable_dis
   {
     create: (): ip_local_reass_enable_disable => ({ enable_ip4: false, enable_ip6: false }) as ip_local_reass_enable_disable,
     size: 12,
-    enc: (v: ip_local_reass_enable_disable, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_local_reass_enable_disable, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.enable_ip4 ?? false) ? 1 : 0;
       b[o + 11] = (v.enable_ip6 ?? false) ? 1 : 0;
       return o + 12;
@@ -5089,12 +5000,11 @@ export const ip_local_reass_enable_disable: MessageDef<ip_local_reass_enable_dis
     dec: (c: Cursor): ip_local_reass_enable_disable => {
       type T__ = ip_local_reass_enable_disable;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 12 > c.end) throw truncatedAt(o, c.end, 12);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 12 > c.end) throw truncatedAt(c, o, 12);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       const f4 = b[o + 11] !== 0;
       c.o = o + 12;
@@ -5132,21 +5042,20 @@ export const ip_local_reass_enable_disable_reply: MessageDef<ip_local_reass_enab
   {
     create: (): ip_local_reass_enable_disable_reply => ({ retval: 0 }) as ip_local_reass_enable_disable_reply,
     size: 10,
-    enc: (v: ip_local_reass_enable_disable_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_local_reass_enable_disable_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_local_reass_enable_disable_reply => {
       type T__ = ip_local_reass_enable_disable_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -5182,21 +5091,20 @@ export const ip_local_reass_get: MessageDef<ip_local_reass_get> = defineMessage<
   {
     create: (): ip_local_reass_get => ({  }) as ip_local_reass_get,
     size: 10,
-    enc: (v: ip_local_reass_get, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_local_reass_get, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_local_reass_get => {
       type T__ = ip_local_reass_get;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -5236,10 +5144,10 @@ export const ip_local_reass_get_reply: MessageDef<ip_local_reass_get_reply> = de
   {
     create: (): ip_local_reass_get_reply => ({ retval: 0, ip4_is_enabled: false, ip6_is_enabled: false }) as ip_local_reass_get_reply,
     size: 12,
-    enc: (v: ip_local_reass_get_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_local_reass_get_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.ip4_is_enabled ?? false) ? 1 : 0;
       b[o + 11] = (v.ip6_is_enabled ?? false) ? 1 : 0;
       return o + 12;
@@ -5247,12 +5155,11 @@ export const ip_local_reass_get_reply: MessageDef<ip_local_reass_get_reply> = de
     dec: (c: Cursor): ip_local_reass_get_reply => {
       type T__ = ip_local_reass_get_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 12 > c.end) throw truncatedAt(o, c.end, 12);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 12 > c.end) throw truncatedAt(c, o, 12);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       const f3 = b[o + 10] !== 0;
       const f4 = b[o + 11] !== 0;
       c.o = o + 12;
@@ -5292,22 +5199,21 @@ export const ip_path_mtu_update: MessageDef<ip_path_mtu_update> = defineMessage<
   {
     create: (): ip_path_mtu_update => ({ pmtu: create_ip_path_mtu() }) as ip_path_mtu_update,
     size: 41,
-    enc: (v: ip_path_mtu_update, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ip_path_mtu(v.pmtu ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `pmtu`); }
+    enc: (v: ip_path_mtu_update, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ip_path_mtu(v.pmtu ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `pmtu`); }
       return o + 41;
     },
     dec: (c: Cursor): ip_path_mtu_update => {
       type T__ = ip_path_mtu_update;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 41 > c.end) throw truncatedAt(o, c.end, 41);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 41 > c.end) throw truncatedAt(c, o, 41);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ip_path_mtu(c);
       c.o = o + 41;
       return { _vl_msg_id: f0, client_index: f1, context: f2, pmtu: f3 };
@@ -5344,21 +5250,20 @@ export const ip_path_mtu_update_reply: MessageDef<ip_path_mtu_update_reply> = de
   {
     create: (): ip_path_mtu_update_reply => ({ retval: 0 }) as ip_path_mtu_update_reply,
     size: 10,
-    enc: (v: ip_path_mtu_update_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_path_mtu_update_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_path_mtu_update_reply => {
       type T__ = ip_path_mtu_update_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -5396,23 +5301,22 @@ export const ip_path_mtu_get: MessageDef<ip_path_mtu_get> = defineMessage<ip_pat
   {
     create: (): ip_path_mtu_get => ({ cursor: 0 }) as ip_path_mtu_get,
     size: 14,
-    enc: (v: ip_path_mtu_get, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.cursor ?? 0; if (x0 >>> 0 !== x0) throw intError(`cursor`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_path_mtu_get, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.cursor ?? 0; if (x0 >>> 0 !== x0) throw intError(`cursor`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ip_path_mtu_get => {
       type T__ = ip_path_mtu_get;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, cursor: f3 };
     },
@@ -5450,23 +5354,22 @@ export const ip_path_mtu_get_reply: MessageDef<ip_path_mtu_get_reply> = defineMe
   {
     create: (): ip_path_mtu_get_reply => ({ retval: 0, cursor: 0 }) as ip_path_mtu_get_reply,
     size: 14,
-    enc: (v: ip_path_mtu_get_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.cursor ?? 0; if (x0 >>> 0 !== x0) throw intError(`cursor`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ip_path_mtu_get_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.cursor ?? 0; if (x0 >>> 0 !== x0) throw intError(`cursor`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ip_path_mtu_get_reply => {
       type T__ = ip_path_mtu_get_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, cursor: f3 };
     },
@@ -5502,20 +5405,19 @@ export const ip_path_mtu_details: MessageDef<ip_path_mtu_details> = defineMessag
   {
     create: (): ip_path_mtu_details => ({ pmtu: create_ip_path_mtu() }) as ip_path_mtu_details,
     size: 37,
-    enc: (v: ip_path_mtu_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { encode_ip_path_mtu(v.pmtu ?? EMPTY_OBJECT, b, dv, o + 6); } catch (e) { throw nestError(e, `pmtu`); }
+    enc: (v: ip_path_mtu_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      try { encode_ip_path_mtu(v.pmtu ?? EMPTY_OBJECT, b, o + 6); } catch (e) { throw nestError(e, `pmtu`); }
       return o + 37;
     },
     dec: (c: Cursor): ip_path_mtu_details => {
       type T__ = ip_path_mtu_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 37 > c.end) throw truncatedAt(o, c.end, 37);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 37 > c.end) throw truncatedAt(c, o, 37);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       c.o = o + 6; const f2 = decode_ip_path_mtu(c);
       c.o = o + 37;
       return { _vl_msg_id: f0, context: f1, pmtu: f2 };
@@ -5552,21 +5454,20 @@ export const ip_path_mtu_replace_begin: MessageDef<ip_path_mtu_replace_begin> = 
   {
     create: (): ip_path_mtu_replace_begin => ({  }) as ip_path_mtu_replace_begin,
     size: 10,
-    enc: (v: ip_path_mtu_replace_begin, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_path_mtu_replace_begin, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_path_mtu_replace_begin => {
       type T__ = ip_path_mtu_replace_begin;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -5602,21 +5503,20 @@ export const ip_path_mtu_replace_begin_reply: MessageDef<ip_path_mtu_replace_beg
   {
     create: (): ip_path_mtu_replace_begin_reply => ({ retval: 0 }) as ip_path_mtu_replace_begin_reply,
     size: 10,
-    enc: (v: ip_path_mtu_replace_begin_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_path_mtu_replace_begin_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_path_mtu_replace_begin_reply => {
       type T__ = ip_path_mtu_replace_begin_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -5652,21 +5552,20 @@ export const ip_path_mtu_replace_end: MessageDef<ip_path_mtu_replace_end> = defi
   {
     create: (): ip_path_mtu_replace_end => ({  }) as ip_path_mtu_replace_end,
     size: 10,
-    enc: (v: ip_path_mtu_replace_end, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: ip_path_mtu_replace_end, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_path_mtu_replace_end => {
       type T__ = ip_path_mtu_replace_end;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -5702,21 +5601,20 @@ export const ip_path_mtu_replace_end_reply: MessageDef<ip_path_mtu_replace_end_r
   {
     create: (): ip_path_mtu_replace_end_reply => ({ retval: 0 }) as ip_path_mtu_replace_end_reply,
     size: 10,
-    enc: (v: ip_path_mtu_replace_end_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ip_path_mtu_replace_end_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ip_path_mtu_replace_end_reply => {
       type T__ = ip_path_mtu_replace_end_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },

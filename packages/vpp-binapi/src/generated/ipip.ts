@@ -24,12 +24,12 @@ export function create_ipip_tunnel(): ipip_tunnel {
 }
 
 /** @internal */
-export function encode_ipip_tunnel(v: ipip_tunnel, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o, x0); }
+export function encode_ipip_tunnel(v: ipip_tunnel, b: Uint8Array, o: number): number {
+  { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
   writeAddress(b, o + 4, v.src, `src`);
   writeAddress(b, o + 21, v.dst, `dst`);
-  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 38, x0); }
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 42, x0); }
+  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 38] = x0 >>> 24; b[o + 39] = x0 >>> 16; b[o + 40] = x0 >>> 8; b[o + 41] = x0; }
+  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 42] = x0 >>> 24; b[o + 43] = x0 >>> 16; b[o + 44] = x0 >>> 8; b[o + 45] = x0; }
   { const x0 = v.flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`flags`, x0, 'u8'); b[o + 46] = x0; }
   { const x0 = v.mode ?? 0; if ((x0 & 0xff) !== x0) throw intError(`mode`, x0, 'u8'); b[o + 47] = x0; }
   { const x0 = v.dscp ?? 0; if ((x0 & 0xff) !== x0) throw intError(`dscp`, x0, 'u8'); b[o + 48] = x0; }
@@ -40,14 +40,13 @@ export function encode_ipip_tunnel(v: ipip_tunnel, b: Uint8Array, dv: DataView, 
 export function decode_ipip_tunnel(c: Cursor): ipip_tunnel {
   type T__ = ipip_tunnel;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 49 > c.end) throw truncatedAt(o, c.end, 49);
-  const f0 = dv.getUint32(o);
+  if (o + 49 > c.end) throw truncatedAt(c, o, 49);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   const f1 = readAddress(b, o + 4);
   const f2 = readAddress(b, o + 21);
-  const f3 = dv.getUint32(o + 38);
-  const f4 = dv.getUint32(o + 42);
+  const f3 = ((b[o + 38]! << 24) | (b[o + 39]! << 16) | (b[o + 40]! << 8) | b[o + 41]!) >>> 0;
+  const f4 = ((b[o + 42]! << 24) | (b[o + 43]! << 16) | (b[o + 44]! << 8) | b[o + 45]!) >>> 0;
   const f5 = b[o + 46]!;
   const f6 = b[o + 47]!;
   const f7 = b[o + 48]!;
@@ -86,22 +85,21 @@ export const ipip_add_tunnel: MessageDef<ipip_add_tunnel> = defineMessage<ipip_a
   {
     create: (): ipip_add_tunnel => ({ tunnel: create_ipip_tunnel() }) as ipip_add_tunnel,
     size: 59,
-    enc: (v: ipip_add_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_ipip_tunnel(v.tunnel ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `tunnel`); }
+    enc: (v: ipip_add_tunnel, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_ipip_tunnel(v.tunnel ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `tunnel`); }
       return o + 59;
     },
     dec: (c: Cursor): ipip_add_tunnel => {
       type T__ = ipip_add_tunnel;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 59 > c.end) throw truncatedAt(o, c.end, 59);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 59 > c.end) throw truncatedAt(c, o, 59);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_ipip_tunnel(c);
       c.o = o + 59;
       return { _vl_msg_id: f0, client_index: f1, context: f2, tunnel: f3 };
@@ -140,23 +138,22 @@ export const ipip_add_tunnel_reply: MessageDef<ipip_add_tunnel_reply> = defineMe
   {
     create: (): ipip_add_tunnel_reply => ({ retval: 0, sw_if_index: 0 }) as ipip_add_tunnel_reply,
     size: 14,
-    enc: (v: ipip_add_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ipip_add_tunnel_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ipip_add_tunnel_reply => {
       type T__ = ipip_add_tunnel_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -194,23 +191,22 @@ export const ipip_del_tunnel: MessageDef<ipip_del_tunnel> = defineMessage<ipip_d
   {
     create: (): ipip_del_tunnel => ({ sw_if_index: 0 }) as ipip_del_tunnel,
     size: 14,
-    enc: (v: ipip_del_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ipip_del_tunnel, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ipip_del_tunnel => {
       type T__ = ipip_del_tunnel;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -246,21 +242,20 @@ export const ipip_del_tunnel_reply: MessageDef<ipip_del_tunnel_reply> = defineMe
   {
     create: (): ipip_del_tunnel_reply => ({ retval: 0 }) as ipip_del_tunnel_reply,
     size: 10,
-    enc: (v: ipip_del_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ipip_del_tunnel_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ipip_del_tunnel_reply => {
       type T__ = ipip_del_tunnel_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -310,12 +305,12 @@ export const ipip_6rd_add_tunnel: MessageDef<ipip_6rd_add_tunnel> = defineMessag
   {
     create: (): ipip_6rd_add_tunnel => ({ ip6_table_id: 0, ip4_table_id: 0, ip6_prefix: '::/0', ip4_prefix: '0.0.0.0/0', ip4_src: '0.0.0.0', security_check: false, tc_tos: 0 }) as ipip_6rd_add_tunnel,
     size: 46,
-    enc: (v: ipip_6rd_add_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.ip6_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip6_table_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      { const x0 = v.ip4_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip4_table_id`, x0, 'u32'); dv.setUint32(o + 14, x0); }
+    enc: (v: ipip_6rd_add_tunnel, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.ip6_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip6_table_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+      { const x0 = v.ip4_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip4_table_id`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
       writeIp6Prefix(b, o + 18, v.ip6_prefix, `ip6_prefix`);
       writeIp4Prefix(b, o + 35, v.ip4_prefix, `ip4_prefix`);
       writeIp4(b, o + 40, v.ip4_src, `ip4_src`);
@@ -326,14 +321,13 @@ export const ipip_6rd_add_tunnel: MessageDef<ipip_6rd_add_tunnel> = defineMessag
     dec: (c: Cursor): ipip_6rd_add_tunnel => {
       type T__ = ipip_6rd_add_tunnel;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 46 > c.end) throw truncatedAt(o, c.end, 46);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
-      const f4 = dv.getUint32(o + 14);
+      if (o + 46 > c.end) throw truncatedAt(c, o, 46);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
       const f5 = readIp6Prefix(b, o + 18);
       const f6 = readIp4Prefix(b, o + 35);
       const f7 = readIp4(b, o + 40);
@@ -376,23 +370,22 @@ export const ipip_6rd_add_tunnel_reply: MessageDef<ipip_6rd_add_tunnel_reply> = 
   {
     create: (): ipip_6rd_add_tunnel_reply => ({ retval: 0, sw_if_index: 0 }) as ipip_6rd_add_tunnel_reply,
     size: 14,
-    enc: (v: ipip_6rd_add_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ipip_6rd_add_tunnel_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ipip_6rd_add_tunnel_reply => {
       type T__ = ipip_6rd_add_tunnel_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -430,23 +423,22 @@ export const ipip_6rd_del_tunnel: MessageDef<ipip_6rd_del_tunnel> = defineMessag
   {
     create: (): ipip_6rd_del_tunnel => ({ sw_if_index: 0 }) as ipip_6rd_del_tunnel,
     size: 14,
-    enc: (v: ipip_6rd_del_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ipip_6rd_del_tunnel, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ipip_6rd_del_tunnel => {
       type T__ = ipip_6rd_del_tunnel;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -482,21 +474,20 @@ export const ipip_6rd_del_tunnel_reply: MessageDef<ipip_6rd_del_tunnel_reply> = 
   {
     create: (): ipip_6rd_del_tunnel_reply => ({ retval: 0 }) as ipip_6rd_del_tunnel_reply,
     size: 10,
-    enc: (v: ipip_6rd_del_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: ipip_6rd_del_tunnel_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): ipip_6rd_del_tunnel_reply => {
       type T__ = ipip_6rd_del_tunnel_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -534,23 +525,22 @@ export const ipip_tunnel_dump: MessageDef<ipip_tunnel_dump> = defineMessage<ipip
   {
     create: (): ipip_tunnel_dump => ({ sw_if_index: 0 }) as ipip_tunnel_dump,
     size: 14,
-    enc: (v: ipip_tunnel_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: ipip_tunnel_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): ipip_tunnel_dump => {
       type T__ = ipip_tunnel_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -586,20 +576,19 @@ export const ipip_tunnel_details: MessageDef<ipip_tunnel_details> = defineMessag
   {
     create: (): ipip_tunnel_details => ({ tunnel: create_ipip_tunnel() }) as ipip_tunnel_details,
     size: 55,
-    enc: (v: ipip_tunnel_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { encode_ipip_tunnel(v.tunnel ?? EMPTY_OBJECT, b, dv, o + 6); } catch (e) { throw nestError(e, `tunnel`); }
+    enc: (v: ipip_tunnel_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      try { encode_ipip_tunnel(v.tunnel ?? EMPTY_OBJECT, b, o + 6); } catch (e) { throw nestError(e, `tunnel`); }
       return o + 55;
     },
     dec: (c: Cursor): ipip_tunnel_details => {
       type T__ = ipip_tunnel_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 55 > c.end) throw truncatedAt(o, c.end, 55);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 55 > c.end) throw truncatedAt(c, o, 55);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       c.o = o + 6; const f2 = decode_ipip_tunnel(c);
       c.o = o + 55;
       return { _vl_msg_id: f0, context: f1, tunnel: f2 };

@@ -39,9 +39,9 @@ export function create_mfib_path(): mfib_path {
 }
 
 /** @internal */
-export function encode_mfib_path(v: mfib_path, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.itf_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`itf_flags`, x0, 'u32'); dv.setUint32(o, x0); }
-  try { encode_fib_path(v.path ?? EMPTY_OBJECT, b, dv, o + 4); } catch (e) { throw nestError(e, `path`); }
+export function encode_mfib_path(v: mfib_path, b: Uint8Array, o: number): number {
+  { const x0 = v.itf_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`itf_flags`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  try { encode_fib_path(v.path ?? EMPTY_OBJECT, b, o + 4); } catch (e) { throw nestError(e, `path`); }
   return o + 171;
 }
 
@@ -49,10 +49,9 @@ export function encode_mfib_path(v: mfib_path, b: Uint8Array, dv: DataView, o: n
 export function decode_mfib_path(c: Cursor): mfib_path {
   type T__ = mfib_path;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 171 > c.end) throw truncatedAt(o, c.end, 171);
-  const f0 = dv.getUint32(o);
+  if (o + 171 > c.end) throw truncatedAt(c, o, 171);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   c.o = o + 4; const f1 = decode_fib_path(c);
   c.o = o + 171;
   return { itf_flags: f0, path: f1 };

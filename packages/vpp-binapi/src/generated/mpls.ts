@@ -31,15 +31,15 @@ export function size_mpls_tunnel(v: mpls_tunnel): number {
 }
 
 /** @internal */
-export function encode_mpls_tunnel(v: mpls_tunnel, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.mt_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mt_sw_if_index`, x0, 'u32'); dv.setUint32(o, x0); }
-  { const x0 = v.mt_tunnel_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mt_tunnel_index`, x0, 'u32'); dv.setUint32(o + 4, x0); }
+export function encode_mpls_tunnel(v: mpls_tunnel, b: Uint8Array, o: number): number {
+  { const x0 = v.mt_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mt_sw_if_index`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  { const x0 = v.mt_tunnel_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mt_tunnel_index`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
   b[o + 8] = (v.mt_l2_only ?? false) ? 1 : 0;
   b[o + 9] = (v.mt_is_multicast ?? false) ? 1 : 0;
   writeFixedString(b, o + 10, 64, v.mt_tag, `mt_tag`);
   const cnt_5 = countOf(v.mt_paths, "mt_paths"); if ((cnt_5 & 0xff) !== cnt_5) throw arrayLengthError("mt_paths", cnt_5, 255); b[o + 74] = cnt_5;
   o += 75;
-  { const a0 = arrayOf(v.mt_paths, `mt_paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `mt_paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.mt_paths, `mt_paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `mt_paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -47,11 +47,10 @@ export function encode_mpls_tunnel(v: mpls_tunnel, b: Uint8Array, dv: DataView, 
 export function decode_mpls_tunnel(c: Cursor): mpls_tunnel {
   type T__ = mpls_tunnel;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 75 > c.end) throw truncatedAt(o, c.end, 75);
-  const f0 = dv.getUint32(o);
-  const f1 = dv.getUint32(o + 4);
+  if (o + 75 > c.end) throw truncatedAt(c, o, 75);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
   const f2 = b[o + 8] !== 0;
   const f3 = b[o + 9] !== 0;
   const f4 = readFixedString(b, o + 10, 64);
@@ -75,8 +74,8 @@ export function create_mpls_table(): mpls_table {
 }
 
 /** @internal */
-export function encode_mpls_table(v: mpls_table, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.mt_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`mt_table_id`, x0, 'u32'); dv.setUint32(o, x0); }
+export function encode_mpls_table(v: mpls_table, b: Uint8Array, o: number): number {
+  { const x0 = v.mt_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`mt_table_id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
   writeFixedString(b, o + 4, 64, v.mt_name, `mt_name`);
   return o + 68;
 }
@@ -85,10 +84,9 @@ export function encode_mpls_table(v: mpls_table, b: Uint8Array, dv: DataView, o:
 export function decode_mpls_table(c: Cursor): mpls_table {
   type T__ = mpls_table;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 68 > c.end) throw truncatedAt(o, c.end, 68);
-  const f0 = dv.getUint32(o);
+  if (o + 68 > c.end) throw truncatedAt(c, o, 68);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   const f1 = readFixedString(b, o + 4, 64);
   c.o = o + 68;
   return { mt_table_id: f0, mt_name: f1 };
@@ -119,15 +117,15 @@ export function size_mpls_route(v: mpls_route): number {
 }
 
 /** @internal */
-export function encode_mpls_route(v: mpls_route, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.mr_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`mr_table_id`, x0, 'u32'); dv.setUint32(o, x0); }
-  { const x0 = v.mr_label ?? 0; if (x0 >>> 0 !== x0) throw intError(`mr_label`, x0, 'u32'); dv.setUint32(o + 4, x0); }
+export function encode_mpls_route(v: mpls_route, b: Uint8Array, o: number): number {
+  { const x0 = v.mr_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`mr_table_id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  { const x0 = v.mr_label ?? 0; if (x0 >>> 0 !== x0) throw intError(`mr_label`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
   { const x0 = v.mr_eos ?? 0; if ((x0 & 0xff) !== x0) throw intError(`mr_eos`, x0, 'u8'); b[o + 8] = x0; }
   { const x0 = v.mr_eos_proto ?? 0; if ((x0 & 0xff) !== x0) throw intError(`mr_eos_proto`, x0, 'u8'); b[o + 9] = x0; }
   b[o + 10] = (v.mr_is_multicast ?? false) ? 1 : 0;
   const cnt_5 = countOf(v.mr_paths, "mr_paths"); if ((cnt_5 & 0xff) !== cnt_5) throw arrayLengthError("mr_paths", cnt_5, 255); b[o + 11] = cnt_5;
   o += 12;
-  { const a0 = arrayOf(v.mr_paths, `mr_paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `mr_paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.mr_paths, `mr_paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `mr_paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -135,11 +133,10 @@ export function encode_mpls_route(v: mpls_route, b: Uint8Array, dv: DataView, o:
 export function decode_mpls_route(c: Cursor): mpls_route {
   type T__ = mpls_route;
   const b = c.b;
-  const dv = c.dv;
   let o = c.o;
-  if (o + 12 > c.end) throw truncatedAt(o, c.end, 12);
-  const f0 = dv.getUint32(o);
-  const f1 = dv.getUint32(o + 4);
+  if (o + 12 > c.end) throw truncatedAt(c, o, 12);
+  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
   const f2 = b[o + 8]!;
   const f3 = b[o + 9]!;
   const f4 = b[o + 10] !== 0;
@@ -190,13 +187,13 @@ export const mpls_ip_bind_unbind: MessageDef<mpls_ip_bind_unbind> = defineMessag
   {
     create: (): mpls_ip_bind_unbind => ({ mb_mpls_table_id: 0, mb_label: 0, mb_ip_table_id: 0, mb_is_bind: false, mb_prefix: '0.0.0.0/0' }) as mpls_ip_bind_unbind,
     size: 41,
-    enc: (v: mpls_ip_bind_unbind, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.mb_mpls_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`mb_mpls_table_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      { const x0 = v.mb_label ?? 0; if (x0 >>> 0 !== x0) throw intError(`mb_label`, x0, 'u32'); dv.setUint32(o + 14, x0); }
-      { const x0 = v.mb_ip_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`mb_ip_table_id`, x0, 'u32'); dv.setUint32(o + 18, x0); }
+    enc: (v: mpls_ip_bind_unbind, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.mb_mpls_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`mb_mpls_table_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+      { const x0 = v.mb_label ?? 0; if (x0 >>> 0 !== x0) throw intError(`mb_label`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+      { const x0 = v.mb_ip_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`mb_ip_table_id`, x0, 'u32'); b[o + 18] = x0 >>> 24; b[o + 19] = x0 >>> 16; b[o + 20] = x0 >>> 8; b[o + 21] = x0; }
       b[o + 22] = (v.mb_is_bind ?? false) ? 1 : 0;
       writePrefix(b, o + 23, v.mb_prefix, `mb_prefix`);
       return o + 41;
@@ -204,15 +201,14 @@ export const mpls_ip_bind_unbind: MessageDef<mpls_ip_bind_unbind> = defineMessag
     dec: (c: Cursor): mpls_ip_bind_unbind => {
       type T__ = mpls_ip_bind_unbind;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 41 > c.end) throw truncatedAt(o, c.end, 41);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
-      const f4 = dv.getUint32(o + 14);
-      const f5 = dv.getUint32(o + 18);
+      if (o + 41 > c.end) throw truncatedAt(c, o, 41);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f5 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
       const f6 = b[o + 22] !== 0;
       const f7 = readPrefix(b, o + 23);
       c.o = o + 41;
@@ -250,21 +246,20 @@ export const mpls_ip_bind_unbind_reply: MessageDef<mpls_ip_bind_unbind_reply> = 
   {
     create: (): mpls_ip_bind_unbind_reply => ({ retval: 0 }) as mpls_ip_bind_unbind_reply,
     size: 10,
-    enc: (v: mpls_ip_bind_unbind_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: mpls_ip_bind_unbind_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): mpls_ip_bind_unbind_reply => {
       type T__ = mpls_ip_bind_unbind_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -309,24 +304,23 @@ export const mpls_tunnel_add_del: MessageDef<mpls_tunnel_add_del> = defineMessag
       n += size_mpls_tunnel(v.mt_tunnel ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: mpls_tunnel_add_del, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: mpls_tunnel_add_del, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.mt_is_add ?? true) ? 1 : 0;
       o += 11;
-      try { o = encode_mpls_tunnel(v.mt_tunnel ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `mt_tunnel`); }
+      try { o = encode_mpls_tunnel(v.mt_tunnel ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `mt_tunnel`); }
       return o;
     },
     dec: (c: Cursor): mpls_tunnel_add_del => {
       type T__ = mpls_tunnel_add_del;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 11 > c.end) throw truncatedAt(o, c.end, 11);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 11 > c.end) throw truncatedAt(c, o, 11);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       o += 11;
       c.o = o; const f4 = decode_mpls_tunnel(c); o = c.o;
@@ -370,25 +364,24 @@ export const mpls_tunnel_add_del_reply: MessageDef<mpls_tunnel_add_del_reply> = 
   {
     create: (): mpls_tunnel_add_del_reply => ({ retval: 0, sw_if_index: 0, tunnel_index: 0 }) as mpls_tunnel_add_del_reply,
     size: 18,
-    enc: (v: mpls_tunnel_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      { const x0 = v.tunnel_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tunnel_index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
+    enc: (v: mpls_tunnel_add_del_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+      { const x0 = v.tunnel_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tunnel_index`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
       return o + 18;
     },
     dec: (c: Cursor): mpls_tunnel_add_del_reply => {
       type T__ = mpls_tunnel_add_del_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 18 > c.end) throw truncatedAt(o, c.end, 18);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getUint32(o + 10);
-      const f4 = dv.getUint32(o + 14);
+      if (o + 18 > c.end) throw truncatedAt(c, o, 18);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
       c.o = o + 18;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3, tunnel_index: f4 };
     },
@@ -426,23 +419,22 @@ export const mpls_tunnel_dump: MessageDef<mpls_tunnel_dump> = defineMessage<mpls
   {
     create: (): mpls_tunnel_dump => ({ sw_if_index: 4294967295 }) as mpls_tunnel_dump,
     size: 14,
-    enc: (v: mpls_tunnel_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: mpls_tunnel_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): mpls_tunnel_dump => {
       type T__ = mpls_tunnel_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -483,21 +475,20 @@ export const mpls_tunnel_details: MessageDef<mpls_tunnel_details> = defineMessag
       n += size_mpls_tunnel(v.mt_tunnel ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: mpls_tunnel_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+    enc: (v: mpls_tunnel_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
       o += 6;
-      try { o = encode_mpls_tunnel(v.mt_tunnel ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `mt_tunnel`); }
+      try { o = encode_mpls_tunnel(v.mt_tunnel ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `mt_tunnel`); }
       return o;
     },
     dec: (c: Cursor): mpls_tunnel_details => {
       type T__ = mpls_tunnel_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 6 > c.end) throw truncatedAt(o, c.end, 6);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 6 > c.end) throw truncatedAt(c, o, 6);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       o += 6;
       c.o = o; const f2 = decode_mpls_tunnel(c); o = c.o;
       
@@ -538,23 +529,22 @@ export const mpls_interface_dump: MessageDef<mpls_interface_dump> = defineMessag
   {
     create: (): mpls_interface_dump => ({ sw_if_index: 4294967295 }) as mpls_interface_dump,
     size: 14,
-    enc: (v: mpls_interface_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: mpls_interface_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): mpls_interface_dump => {
       type T__ = mpls_interface_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -590,21 +580,20 @@ export const mpls_interface_details: MessageDef<mpls_interface_details> = define
   {
     create: (): mpls_interface_details => ({ sw_if_index: 0 }) as mpls_interface_details,
     size: 10,
-    enc: (v: mpls_interface_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: mpls_interface_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): mpls_interface_details => {
       type T__ = mpls_interface_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2 };
     },
@@ -644,23 +633,22 @@ export const mpls_table_add_del: MessageDef<mpls_table_add_del> = defineMessage<
   {
     create: (): mpls_table_add_del => ({ mt_is_add: true, mt_table: create_mpls_table() }) as mpls_table_add_del,
     size: 79,
-    enc: (v: mpls_table_add_del, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: mpls_table_add_del, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.mt_is_add ?? true) ? 1 : 0;
-      try { encode_mpls_table(v.mt_table ?? EMPTY_OBJECT, b, dv, o + 11); } catch (e) { throw nestError(e, `mt_table`); }
+      try { encode_mpls_table(v.mt_table ?? EMPTY_OBJECT, b, o + 11); } catch (e) { throw nestError(e, `mt_table`); }
       return o + 79;
     },
     dec: (c: Cursor): mpls_table_add_del => {
       type T__ = mpls_table_add_del;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 79 > c.end) throw truncatedAt(o, c.end, 79);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 79 > c.end) throw truncatedAt(c, o, 79);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       c.o = o + 11; const f4 = decode_mpls_table(c);
       c.o = o + 79;
@@ -698,21 +686,20 @@ export const mpls_table_add_del_reply: MessageDef<mpls_table_add_del_reply> = de
   {
     create: (): mpls_table_add_del_reply => ({ retval: 0 }) as mpls_table_add_del_reply,
     size: 10,
-    enc: (v: mpls_table_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: mpls_table_add_del_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): mpls_table_add_del_reply => {
       type T__ = mpls_table_add_del_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -748,21 +735,20 @@ export const mpls_table_dump: MessageDef<mpls_table_dump> = defineMessage<mpls_t
   {
     create: (): mpls_table_dump => ({  }) as mpls_table_dump,
     size: 10,
-    enc: (v: mpls_table_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: mpls_table_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): mpls_table_dump => {
       type T__ = mpls_table_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -798,20 +784,19 @@ export const mpls_table_details: MessageDef<mpls_table_details> = defineMessage<
   {
     create: (): mpls_table_details => ({ mt_table: create_mpls_table() }) as mpls_table_details,
     size: 74,
-    enc: (v: mpls_table_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { encode_mpls_table(v.mt_table ?? EMPTY_OBJECT, b, dv, o + 6); } catch (e) { throw nestError(e, `mt_table`); }
+    enc: (v: mpls_table_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      try { encode_mpls_table(v.mt_table ?? EMPTY_OBJECT, b, o + 6); } catch (e) { throw nestError(e, `mt_table`); }
       return o + 74;
     },
     dec: (c: Cursor): mpls_table_details => {
       type T__ = mpls_table_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 74 > c.end) throw truncatedAt(o, c.end, 74);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 74 > c.end) throw truncatedAt(c, o, 74);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       c.o = o + 6; const f2 = decode_mpls_table(c);
       c.o = o + 74;
       return { _vl_msg_id: f0, context: f1, mt_table: f2 };
@@ -859,25 +844,24 @@ export const mpls_route_add_del: MessageDef<mpls_route_add_del> = defineMessage<
       n += size_mpls_route(v.mr_route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: mpls_route_add_del, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+    enc: (v: mpls_route_add_del, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       b[o + 10] = (v.mr_is_add ?? false) ? 1 : 0;
       b[o + 11] = (v.mr_is_multipath ?? false) ? 1 : 0;
       o += 12;
-      try { o = encode_mpls_route(v.mr_route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `mr_route`); }
+      try { o = encode_mpls_route(v.mr_route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `mr_route`); }
       return o;
     },
     dec: (c: Cursor): mpls_route_add_del => {
       type T__ = mpls_route_add_del;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 12 > c.end) throw truncatedAt(o, c.end, 12);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 12 > c.end) throw truncatedAt(c, o, 12);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = b[o + 10] !== 0;
       const f4 = b[o + 11] !== 0;
       o += 12;
@@ -920,23 +904,22 @@ export const mpls_route_add_del_reply: MessageDef<mpls_route_add_del_reply> = de
   {
     create: (): mpls_route_add_del_reply => ({ retval: 0, stats_index: 0 }) as mpls_route_add_del_reply,
     size: 14,
-    enc: (v: mpls_route_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: mpls_route_add_del_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.stats_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`stats_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       return o + 14;
     },
     dec: (c: Cursor): mpls_route_add_del_reply => {
       type T__ = mpls_route_add_del_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 14 > c.end) throw truncatedAt(o, c.end, 14);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 14 > c.end) throw truncatedAt(c, o, 14);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, stats_index: f3 };
     },
@@ -974,22 +957,21 @@ export const mpls_route_dump: MessageDef<mpls_route_dump> = defineMessage<mpls_r
   {
     create: (): mpls_route_dump => ({ table: create_mpls_table() }) as mpls_route_dump,
     size: 78,
-    enc: (v: mpls_route_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { encode_mpls_table(v.table ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `table`); }
+    enc: (v: mpls_route_dump, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      try { encode_mpls_table(v.table ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `table`); }
       return o + 78;
     },
     dec: (c: Cursor): mpls_route_dump => {
       type T__ = mpls_route_dump;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 78 > c.end) throw truncatedAt(o, c.end, 78);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
+      if (o + 78 > c.end) throw truncatedAt(c, o, 78);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       c.o = o + 10; const f3 = decode_mpls_table(c);
       c.o = o + 78;
       return { _vl_msg_id: f0, client_index: f1, context: f2, table: f3 };
@@ -1031,21 +1013,20 @@ export const mpls_route_details: MessageDef<mpls_route_details> = defineMessage<
       n += size_mpls_route(v.mr_route ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: mpls_route_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+    enc: (v: mpls_route_details, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
       o += 6;
-      try { o = encode_mpls_route(v.mr_route ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `mr_route`); }
+      try { o = encode_mpls_route(v.mr_route ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `mr_route`); }
       return o;
     },
     dec: (c: Cursor): mpls_route_details => {
       type T__ = mpls_route_details;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 6 > c.end) throw truncatedAt(o, c.end, 6);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
+      if (o + 6 > c.end) throw truncatedAt(c, o, 6);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
       o += 6;
       c.o = o; const f2 = decode_mpls_route(c); o = c.o;
       
@@ -1088,24 +1069,23 @@ export const sw_interface_set_mpls_enable: MessageDef<sw_interface_set_mpls_enab
   {
     create: (): sw_interface_set_mpls_enable => ({ sw_if_index: 0, enable: true }) as sw_interface_set_mpls_enable,
     size: 15,
-    enc: (v: sw_interface_set_mpls_enable, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+    enc: (v: sw_interface_set_mpls_enable, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
       b[o + 14] = (v.enable ?? true) ? 1 : 0;
       return o + 15;
     },
     dec: (c: Cursor): sw_interface_set_mpls_enable => {
       type T__ = sw_interface_set_mpls_enable;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 15 > c.end) throw truncatedAt(o, c.end, 15);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getUint32(o + 10);
+      if (o + 15 > c.end) throw truncatedAt(c, o, 15);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14] !== 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, enable: f4 };
@@ -1142,21 +1122,20 @@ export const sw_interface_set_mpls_enable_reply: MessageDef<sw_interface_set_mpl
   {
     create: (): sw_interface_set_mpls_enable_reply => ({ retval: 0 }) as sw_interface_set_mpls_enable_reply,
     size: 10,
-    enc: (v: sw_interface_set_mpls_enable_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+    enc: (v: sw_interface_set_mpls_enable_reply, b: Uint8Array, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
       return o + 10;
     },
     dec: (c: Cursor): sw_interface_set_mpls_enable_reply => {
       type T__ = sw_interface_set_mpls_enable_reply;
       const b = c.b;
-      const dv = c.dv;
       let o = c.o;
-      if (o + 10 > c.end) throw truncatedAt(o, c.end, 10);
-      const f0 = dv.getUint16(o);
-      const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getInt32(o + 6);
+      if (o + 10 > c.end) throw truncatedAt(c, o, 10);
+      const f0 = (b[o]! << 8) | b[o + 1]!;
+      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },

@@ -301,15 +301,13 @@ function intWrite(w: string, off: string, x: string): string {
     case 'u8':
       return `b[${off}] = ${x};`;
     case 'i8':
-      return `dv.setInt8(${off}, ${x});`;
+      return `b[${off}] = ${x};`;
     case 'u16':
-      return `dv.setUint16(${off}, ${x});`;
     case 'i16':
-      return `dv.setInt16(${off}, ${x});`;
+      return `b[${off}] = ${x} >>> 8; b[${plusExpr(off, 1)}] = ${x};`;
     case 'u32':
-      return `dv.setUint32(${off}, ${x});`;
     case 'i32':
-      return `dv.setInt32(${off}, ${x});`;
+      return `b[${off}] = ${x} >>> 24; b[${plusExpr(off, 1)}] = ${x} >>> 16; b[${plusExpr(off, 2)}] = ${x} >>> 8; b[${plusExpr(off, 3)}] = ${x};`;
   }
   throw new SchemaError(`no int write for ${w}`);
 }
@@ -319,21 +317,29 @@ function intRead(w: string, off: string): string {
     case 'u8':
       return `b[${off}]!`;
     case 'i8':
-      return `dv.getInt8(${off})`;
+      return `(b[${off}]! << 24) >> 24`;
     case 'u16':
-      return `dv.getUint16(${off})`;
+      return `(b[${off}]! << 8) | b[${plusExpr(off, 1)}]!`;
     case 'i16':
-      return `dv.getInt16(${off})`;
+      return `(((b[${off}]! << 8) | b[${plusExpr(off, 1)}]!) << 16) >> 16`;
     case 'u32':
-      return `dv.getUint32(${off})`;
+      return `((b[${off}]! << 24) | (b[${plusExpr(off, 1)}]! << 16) | (b[${plusExpr(off, 2)}]! << 8) | b[${plusExpr(off, 3)}]!) >>> 0`;
     case 'i32':
-      return `dv.getInt32(${off})`;
+      return `(b[${off}]! << 24) | (b[${plusExpr(off, 1)}]! << 16) | (b[${plusExpr(off, 2)}]! << 8) | b[${plusExpr(off, 3)}]!`;
   }
   throw new SchemaError(`no int read for ${w}`);
 }
 
 function plus(off: string, k: number): string {
   return k === 0 ? off : `${off} + ${k}`;
+}
+
+/** `off + k`, folding a trailing constant: `o + 4` + 2 → `o + 6`. */
+function plusExpr(off: string, k: number): string {
+  const m = /^(.*?) \+ (\d+)$/.exec(off);
+  if (m && !/[()]/.test(m[1]!)) return `${m[1]!} + ${Number(m[2]) + k}`;
+  if (/^\d+$/.test(off)) return String(Number(off) + k);
+  return `${off} + ${k}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,10 +357,10 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
       return `b[${off}] = (${val} ?? ${def ?? 'false'}) ? 1 : 0;`;
     case 'big':
       return c.w === 'u64'
-        ? `dv.setBigUint64(${off}, ${rt(ctx, 'u64')}(${p}, ${val} ?? ${def ?? '0n'}));`
-        : `dv.setBigInt64(${off}, ${rt(ctx, 'i64')}(${p}, ${val} ?? ${def ?? '0n'}));`;
+        ? `${rt(ctx, 'writeU64')}(b, ${off}, ${val} ?? ${def ?? '0n'}, ${p});`
+        : `${rt(ctx, 'writeI64')}(b, ${off}, ${val} ?? ${def ?? '0n'}, ${p});`;
     case 'f64':
-      return `dv.setFloat64(${off}, ${rt(ctx, 'f64')}(${p}, ${val} ?? ${def ?? '0'}));`;
+      return `${rt(ctx, 'writeF64')}(b, ${off}, ${val} ?? ${def ?? '0'}, ${p});`;
     case 'text':
       return `${rt(ctx, 'write' + c.t)}(b, ${off}, ${val}, ${p});`;
     case 'fstring':
@@ -364,7 +370,7 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
     case 'struct':
     case 'union': {
       const fn = ref(ctx, c.name, `encode_${c.name}`);
-      return `try { ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      return `try { ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array': {
       if (c.elem.size === null) throw new SchemaError('fixed array of variable elements reached encFixed');
@@ -383,12 +389,12 @@ function encVar(ctx: Ctx, c: Codec, val: string, path: string, depth: number): s
   const p = '`' + path + '`';
   switch (c.k) {
     case 'vstring':
-      return `o = ${rt(ctx, 'writeVarString')}(b, dv, o, ${val}, ${c.limit}, ${p});`;
+      return `o = ${rt(ctx, 'writeVarString')}(b, o, ${val}, ${c.limit}, ${p});`;
     case 'vbytes':
       return `o = ${rt(ctx, 'writeBytes')}(b, o, ${val}, ${p});`;
     case 'struct': {
       const fn = ref(ctx, c.name, `encode_${c.name}`);
-      return `try { o = ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, dv, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      return `try { o = ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array':
     case 'varray': {
@@ -445,9 +451,9 @@ function decFixed(ctx: Ctx, c: Codec, off: string, target: string, depth: number
     case 'bool':
       return `const ${target} = b[${off}] !== 0;`;
     case 'big':
-      return `const ${target} = dv.${c.w === 'u64' ? 'getBigUint64' : 'getBigInt64'}(${off});`;
+      return `const ${target} = ${rt(ctx, c.w === 'u64' ? 'readU64' : 'readI64')}(b, ${off});`;
     case 'f64':
-      return `const ${target} = dv.getFloat64(${off});`;
+      return `const ${target} = ${rt(ctx, 'readF64')}(b, ${off});`;
     case 'text':
       return `const ${target} = ${rt(ctx, 'read' + c.t)}(b, ${off});`;
     case 'fstring':
@@ -546,7 +552,7 @@ function discOf(ctx: Ctx, owner: string, fields: FieldSpec[], f: FieldSpec): Dis
 
 function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boolean): Body {
   const enc: string[] = [];
-  const dec: string[] = ['const b = c.b;', 'const dv = c.dv;', 'let o = c.o;'];
+  const dec: string[] = ['const b = c.b;', 'let o = c.o;'];
   const sizeLines: string[] = [];
   const tsLines: string[] = [];
   const createParts: string[] = [];
@@ -577,7 +583,7 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
   };
   const closeRun = (): void => {
     if (runStart >= 0) {
-      dec[runStart] = runSize > 0 ? `if (o + ${runSize} > c.end) throw ${rt(ctx, 'truncatedAt')}(o, c.end, ${runSize});` : '';
+      dec[runStart] = runSize > 0 ? `if (o + ${runSize} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${runSize});` : '';
       runStart = -1;
     }
   };
@@ -660,7 +666,7 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
     const common = tsLines.filter((l) => !l.trimStart().startsWith(`${key(d.tagField.name)}:`) && !l.trimStart().startsWith(`${key(d.tagField.name)}?:`));
     const variants = d.cases.map(
       (k) =>
-        `  | {\n${common.map((l) => '  ' + l).join('\n')}\n      ${key(d.tagField.name)}: typeof ${enumRef}.${k.caseName};\n      ${key(d.field.name)}: { ${key(k.member.name)}: ${k.codec.ts} };\n    }`,
+        `  | {\n${common.map((l) => '    ' + l.trimStart() + '\n').join('')}      ${key(d.tagField.name)}: typeof ${enumRef}.${k.caseName};\n      ${key(d.field.name)}: { ${key(k.member.name)}: ${k.codec.ts} };\n    }`,
     );
     ts = `\n${variants.join('\n')}`;
   }
@@ -687,7 +693,7 @@ function encDisc(ctx: Ctx, d: Disc, val: string, off: string, tag: string): stri
       return `case ${k.value}: ${encFixed(ctx, k.codec, mv, off, `${d.field.name}.${k.member.name}`, undefined, 1)} break;`;
     })
     .join(' ');
-  return `{ const ${u}: object = ${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}; b.fill(0, ${off}, ${off} + ${d.size}); switch (${tag}) { ${cases} default: throw ${rt(ctx, 'badDiscriminator')}(${q(d.field.name)}, ${tag}); } }`;
+  return `{ const ${u}: object = ${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}; ${rt(ctx, 'zeroBytes')}(b, ${off}, ${d.size}); switch (${tag}) { ${cases} default: throw ${rt(ctx, 'badDiscriminator')}(${q(d.field.name)}, ${tag}); } }`;
 }
 
 function decDisc(ctx: Ctx, d: Disc, off: string, target: string, tagLocal: string): string {
@@ -709,7 +715,7 @@ function emitStruct(ctx: Ctx, t: StructSpec, out: string[]): void {
   if (body.fixed === null) {
     out.push(`/** Encoded size of a \`${n}\`. @internal */\nexport function size_${n}(v: ${n}): number {\n  let n = 0;\n  ${body.size.join('\n  ')}\n  return n;\n}`);
   }
-  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, b: Uint8Array, dv: DataView, o: number): number {\n  ${body.enc.join('\n  ')}\n}`);
+  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, b: Uint8Array, o: number): number {\n  ${body.enc.join('\n  ')}\n}`);
   out.push(`/** @internal */\nexport function decode_${n}(c: ${rt(ctx, 'Cursor')}): ${n} {\n  type T__ = ${n};\n  ${body.dec.join('\n  ')}\n}`);
 }
 
@@ -722,17 +728,17 @@ function emitUnion(ctx: Ctx, t: StructSpec, out: string[]): void {
   );
   out.push(`/** A \`${n}\` with every member zero. */\nexport function create_${n}(): ${n} {\n  return { ${members.map(({ f, c }) => `${key(f.name)}: ${zero(ctx, c)}`).join(', ')} };\n}`);
   // encode: members last to first through a scratch buffer; all-zero members never overwrite
-  const enc: string[] = [`out.fill(0, o, o + ${size});`];
+  const enc: string[] = [`${rt(ctx, 'zeroBytes')}(out, o, ${size});`];
   for (const { f, c } of [...members].reverse()) {
     const x = prop('v', f.name);
     enc.push(
-      `if (${x} !== undefined) { const b = s_${n}; const dv = sdv_${n}; b.fill(0); ${encFixed(ctx, c, x, '0', f.name, undefined, 0)} if (!${rt(ctx, 'isZero')}(b, 0, ${c.size!})) out.set(b.subarray(0, ${c.size!}), o); void dv; }`,
+      `if (${x} !== undefined) { const b = s_${n}; ${encFixed(ctx, c, x, '0', f.name, undefined, 0)} ${rt(ctx, 'copyNonZero')}(b, out, o, ${c.size!}); }`,
     );
   }
   enc.push(`return o + ${size};`);
-  out.push(`const s_${n} = new Uint8Array(${size});\nconst sdv_${n} = new DataView(s_${n}.buffer);`);
-  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, out: Uint8Array, _dv: DataView, o: number): number {\n  ${enc.join('\n  ')}\n}`);
-  const dec: string[] = ['const b = c.b;', 'const dv = c.dv;', 'const o = c.o;', `if (o + ${size} > c.end) throw ${rt(ctx, 'truncatedAt')}(o, c.end, ${size});`, 'void b; void dv;'];
+  out.push(`const s_${n} = new Uint8Array(${size});`);
+  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, out: Uint8Array, o: number): number {\n  ${enc.join('\n  ')}\n}`);
+  const dec: string[] = ['const b = c.b;', 'const o = c.o;', `if (o + ${size} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${size});`, 'void b;'];
   members.forEach(({ c }, i) => dec.push(decFixed(ctx, c, 'o', `f${i}`, 0)));
   dec.push(`c.o = o + ${size};`);
   dec.push(`return { ${members.map(({ f }, i) => `${key(f.name)}: f${i}`).join(', ')} };`);
@@ -801,7 +807,7 @@ function emitMessage(ctx: Ctx, m: MessageSpec, out: string[]): void {
   const sizeImpl =
     body.fixed !== null ? String(body.fixed) : `(v: ${n}): number => {\n      let n = 0;\n      ${body.size.join('\n      ')}\n      return n;\n    }`;
   out.push(
-    `${tsdoc([`Codec for {@link ${n}}.`, ...(m.status === 'deprecated' ? ['@deprecated VPP marks this message deprecated.'] : [])])}\nexport const ${n}: ${rt(ctx, 'MessageDef')}<${n}> = ${rt(ctx, 'defineMessage')}<${n}>(\n  {\n  ${meta.join(',\n  ')},\n  },\n  {\n    create: (): ${n} => (${body.create}) as ${n},\n    size: ${sizeImpl},\n    enc: (v: ${n}, b: Uint8Array, dv: DataView, o: number): number => {\n      ${body.enc.join('\n      ')}\n    },\n    dec: (c: ${rt(ctx, 'Cursor')}): ${n} => {\n      type T__ = ${n};\n      ${body.dec.join('\n      ')}\n    },\n  },\n);`,
+    `${tsdoc([`Codec for {@link ${n}}.`, ...(m.status === 'deprecated' ? ['@deprecated VPP marks this message deprecated.'] : [])])}\nexport const ${n}: ${rt(ctx, 'MessageDef')}<${n}> = ${rt(ctx, 'defineMessage')}<${n}>(\n  {\n  ${meta.join(',\n  ')},\n  },\n  {\n    create: (): ${n} => (${body.create}) as ${n},\n    size: ${sizeImpl},\n    enc: (v: ${n}, b: Uint8Array, o: number): number => {\n      ${body.enc.join('\n      ')}\n    },\n    dec: (c: ${rt(ctx, 'Cursor')}): ${n} => {\n      type T__ = ${n};\n      ${body.dec.join('\n      ')}\n    },\n  },\n);`,
   );
 }
 

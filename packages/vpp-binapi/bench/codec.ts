@@ -1,0 +1,85 @@
+/**
+ * Codec throughput: encode and decode ops/s for `ip_route_add_del` with 2 paths and for
+ * `sw_interface_details`, on messages taken from the golden captures. Writes
+ * bench/results/codec.json. A benchmark, not a test: it never fails on time.
+ *
+ *   npx tsx bench/codec.ts
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromHex, type MessageDef } from '../src/codec/index.js';
+import { ip_route_add_del, sw_interface_details } from '../src/generated/index.js';
+
+// ip_route_add_del, 10.30.0.0/24 via 10.10.0.2 and 10.10.0.3 (golden frame 32)
+const ROUTE_2_PATHS =
+  '025c800000010000000d01010000000000000000000a1e0000000000000000000000000000180200000001000000000000000001000000000000000000000000000a0a0002000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001000000000000000001000000000000000000000000000a0a00030000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000';
+// sw_interface_details for loop0 (golden frame 90)
+const SW_IF_DETAILS =
+  '017f00000020000000010000000102000000000100000000000000000000000000000000232800002328000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000006c6f6f703000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000004c6f6f706261636b00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000006d61696e2d6574683000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000';
+
+export interface CaseResult {
+  name: string;
+  opsPerSec: number;
+  iterations: number;
+  ms: number;
+}
+
+export interface CodecBenchResult {
+  bench: 'codec';
+  date: string;
+  machine: { cpu: string; cores: number; node: string; platform: string };
+  cases: CaseResult[];
+}
+
+function measure(name: string, fn: () => unknown, minMs = 1000): CaseResult {
+  // warm-up so the optimising compiler has seen the code
+  for (let i = 0; i < 20_000; i++) fn();
+  let iterations = 0;
+  let batch = 10_000;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  let sink: unknown;
+  while (elapsed < minMs) {
+    for (let i = 0; i < batch; i++) sink = fn();
+    iterations += batch;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+    batch = Math.min(batch * 2, 200_000);
+  }
+  if (sink === Symbol.for('never')) console.log(sink);
+  return { name, opsPerSec: Math.round((iterations / elapsed) * 1000), iterations, ms: Math.round(elapsed) };
+}
+
+function cases<T extends object>(label: string, def: MessageDef<T>, hex: string): CaseResult[] {
+  const bytes = fromHex(hex);
+  const msg = def.decode(bytes);
+  const buf = new Uint8Array(def.size(msg) + 64);
+  return [
+    measure(`${label} encode`, () => def.encode(msg)),
+    measure(`${label} encodeInto (reused buffer)`, () => def.encodeInto(msg, buf, 16)),
+    measure(`${label} decode`, () => def.decode(bytes)),
+  ];
+}
+
+/** Runs every case and writes bench/results/codec.json; returns the results. */
+export function run(out = resolve(dirname(fileURLToPath(import.meta.url)), 'results', 'codec.json')): CodecBenchResult {
+  const result: CodecBenchResult = {
+    bench: 'codec',
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
+    cases: [
+      ...cases('ip_route_add_del (2 paths)', ip_route_add_del, ROUTE_2_PATHS),
+      ...cases('sw_interface_details', sw_interface_details, SW_IF_DETAILS),
+    ],
+  };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  return result;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const r = run();
+  for (const c of r.cases) console.log(`${c.name.padEnd(48)} ${c.opsPerSec.toLocaleString('en-US').padStart(12)} ops/s`);
+  console.log(`wrote ${join('bench', 'results', 'codec.json')}`);
+}
