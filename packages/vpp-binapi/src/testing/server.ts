@@ -502,7 +502,8 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       await listen();
     },
     kill: async () => {
-      for (const c of conns) c.socket.resetAndDestroy();
+      // A unix socket has no RST; destroying it without a goodbye is the abrupt end a client sees.
+      for (const c of conns) c.socket.destroy();
       await close();
     },
   };
