@@ -218,7 +218,7 @@ export function decode_cnat_translation(c: Cursor): cnat_translation {
   const f6 = ((b[o + 32]! << 24) | (b[o + 33]! << 16) | (b[o + 34]! << 8) | b[o + 35]!) >>> 0;
   const f7 = ((b[o + 36]! << 24) | (b[o + 37]! << 16) | (b[o + 38]! << 8) | b[o + 39]!) >>> 0;
   o += 40;
-  const n0 = f6; if (n0 * 49 > c.end - o) throw badCount(o, "paths", n0, n0 * 49, c.end - o); const f8: cnat_endpoint_tuple[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 49; const e0 = decode_cnat_endpoint_tuple(c); f8.push(e0); } o += n0 * 49;
+  const f8_n = f6; if (f8_n * 49 > c.end - o) throw badCount(o, "paths", f8_n, f8_n * 49, c.end - o); const f8: cnat_endpoint_tuple[] = []; for (let i0 = 0; i0 < f8_n; i0++) { c.o = o + i0 * 49; const e0 = decode_cnat_endpoint_tuple(c); f8.push(e0); } o += f8_n * 49;
   
   c.o = o;
   return { vip: f0, id: f1, ip_proto: f2, is_real_ip: f3, flags: f4, lb_type: f5, n_paths: f6, flow_hash_config: f7, paths: f8 };

@@ -2388,7 +2388,7 @@ export const sw_interface_set_tx_placement: MessageDef<sw_interface_set_tx_place
       const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
       const f5 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
       o += 22;
-      const n0 = f5; if (n0 * 4 > c.end - o) throw badCount(o, "threads", n0, n0 * 4, c.end - o); const f6: number[] = []; for (let i0 = 0; i0 < n0; i0++) { const e0 = ((b[o + i0 * 4]! << 24) | (b[o + i0 * 4 + 1]! << 16) | (b[o + i0 * 4 + 2]! << 8) | b[o + i0 * 4 + 3]!) >>> 0; f6.push(e0); } o += n0 * 4;
+      const f6_n = f5; if (f6_n * 4 > c.end - o) throw badCount(o, "threads", f6_n, f6_n * 4, c.end - o); const f6: number[] = []; for (let i0 = 0; i0 < f6_n; i0++) { const e0 = ((b[o + i0 * 4]! << 24) | (b[o + i0 * 4 + 1]! << 16) | (b[o + i0 * 4 + 2]! << 8) | b[o + i0 * 4 + 3]!) >>> 0; f6.push(e0); } o += f6_n * 4;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, queue_id: f4, array_size: f5, threads: f6 };
@@ -2848,7 +2848,7 @@ export const sw_interface_tx_placement_details: MessageDef<sw_interface_tx_place
       const f5 = b[o + 18]!;
       const f6 = ((b[o + 19]! << 24) | (b[o + 20]! << 16) | (b[o + 21]! << 8) | b[o + 22]!) >>> 0;
       o += 23;
-      const n0 = f6; if (n0 * 4 > c.end - o) throw badCount(o, "threads", n0, n0 * 4, c.end - o); const f7: number[] = []; for (let i0 = 0; i0 < n0; i0++) { const e0 = ((b[o + i0 * 4]! << 24) | (b[o + i0 * 4 + 1]! << 16) | (b[o + i0 * 4 + 2]! << 8) | b[o + i0 * 4 + 3]!) >>> 0; f7.push(e0); } o += n0 * 4;
+      const f7_n = f6; if (f7_n * 4 > c.end - o) throw badCount(o, "threads", f7_n, f7_n * 4, c.end - o); const f7: number[] = []; for (let i0 = 0; i0 < f7_n; i0++) { const e0 = ((b[o + i0 * 4]! << 24) | (b[o + i0 * 4 + 1]! << 16) | (b[o + i0 * 4 + 2]! << 8) | b[o + i0 * 4 + 3]!) >>> 0; f7.push(e0); } o += f7_n * 4;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, queue_id: f4, shared: f5, array_size: f6, threads: f7 };

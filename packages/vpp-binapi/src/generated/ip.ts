@@ -121,7 +121,7 @@ export function decode_ip_route(c: Cursor): ip_route {
   const f2 = readPrefix(b, o + 8);
   const f3 = b[o + 26]!;
   o += 27;
-  const n0 = f3; if (n0 * 167 > c.end - o) throw badCount(o, "paths", n0, n0 * 167, c.end - o); const f4: fib_path[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f4.push(e0); } o += n0 * 167;
+  const f4_n = f3; if (f4_n * 167 > c.end - o) throw badCount(o, "paths", f4_n, f4_n * 167, c.end - o); const f4: fib_path[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f4.push(e0); } o += f4_n * 167;
   
   c.o = o;
   return { table_id: f0, stats_index: f1, prefix: f2, n_paths: f3, paths: f4 };
@@ -174,7 +174,7 @@ export function decode_ip_route_v2(c: Cursor): ip_route_v2 {
   const f3 = b[o + 26]!;
   const f4 = b[o + 27]!;
   o += 28;
-  const n0 = f3; if (n0 * 167 > c.end - o) throw badCount(o, "paths", n0, n0 * 167, c.end - o); const f5: fib_path[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f5.push(e0); } o += n0 * 167;
+  const f5_n = f3; if (f5_n * 167 > c.end - o) throw badCount(o, "paths", f5_n, f5_n * 167, c.end - o); const f5: fib_path[] = []; for (let i0 = 0; i0 < f5_n; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f5.push(e0); } o += f5_n * 167;
   
   c.o = o;
   return { table_id: f0, stats_index: f1, prefix: f2, n_paths: f3, src: f4, paths: f5 };
@@ -227,7 +227,7 @@ export function decode_ip_mroute(c: Cursor): ip_mroute {
   c.o = o + 12; const f3 = decode_mprefix(c);
   const f4 = b[o + 47]!;
   o += 48;
-  const n0 = f4; if (n0 * 171 > c.end - o) throw badCount(o, "paths", n0, n0 * 171, c.end - o); const f5: mfib_path[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 171; const e0 = decode_mfib_path(c); f5.push(e0); } o += n0 * 171;
+  const f5_n = f4; if (f5_n * 171 > c.end - o) throw badCount(o, "paths", f5_n, f5_n * 171, c.end - o); const f5: mfib_path[] = []; for (let i0 = 0; i0 < f5_n; i0++) { c.o = o + i0 * 171; const e0 = decode_mfib_path(c); f5.push(e0); } o += f5_n * 171;
   
   c.o = o;
   return { table_id: f0, entry_flags: f1, rpf_id: f2, prefix: f3, n_paths: f4, paths: f5 };
@@ -307,7 +307,7 @@ export function decode_punt_redirect_v2(c: Cursor): punt_redirect_v2 {
   const f1 = b[o + 4]!;
   const f2 = ((b[o + 5]! << 24) | (b[o + 6]! << 16) | (b[o + 7]! << 8) | b[o + 8]!) >>> 0;
   o += 9;
-  const n0 = f2; if (n0 * 167 > c.end - o) throw badCount(o, "paths", n0, n0 * 167, c.end - o); const f3: fib_path[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f3.push(e0); } o += n0 * 167;
+  const f3_n = f2; if (f3_n * 167 > c.end - o) throw badCount(o, "paths", f3_n, f3_n * 167, c.end - o); const f3: fib_path[] = []; for (let i0 = 0; i0 < f3_n; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f3.push(e0); } o += f3_n * 167;
   
   c.o = o;
   return { rx_sw_if_index: f0, af: f1, n_paths: f2, paths: f3 };

@@ -586,7 +586,7 @@ export const sw_interface_ip6nd_ra_details: MessageDef<sw_interface_ip6nd_ra_det
       const f24 = ((b[o + 92]! << 24) | (b[o + 93]! << 16) | (b[o + 94]! << 8) | b[o + 95]!) >>> 0;
       const f25 = ((b[o + 96]! << 24) | (b[o + 97]! << 16) | (b[o + 98]! << 8) | b[o + 99]!) >>> 0;
       o += 100;
-      const n0 = f25; if (n0 * 46 > c.end - o) throw badCount(o, "prefixes", n0, n0 * 46, c.end - o); const f26: ip6nd_ra_prefix[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 46; const e0 = decode_ip6nd_ra_prefix(c); f26.push(e0); } o += n0 * 46;
+      const f26_n = f25; if (f26_n * 46 > c.end - o) throw badCount(o, "prefixes", f26_n, f26_n * 46, c.end - o); const f26: ip6nd_ra_prefix[] = []; for (let i0 = 0; i0 < f26_n; i0++) { c.o = o + i0 * 46; const e0 = decode_ip6nd_ra_prefix(c); f26.push(e0); } o += f26_n * 46;
       
       c.o = o;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, cur_hop_limit: f3, adv_managed_flag: f4, adv_other_flag: f5, adv_router_lifetime: f6, adv_neighbor_reachable_time: f7, adv_retransmit_interval: f8, adv_link_mtu: f9, send_radv: f10, cease_radv: f11, send_unicast: f12, adv_link_layer_address: f13, max_radv_interval: f14, min_radv_interval: f15, last_radv_time: f16, last_multicast_time: f17, next_multicast_time: f18, initial_adverts_count: f19, initial_adverts_interval: f20, initial_adverts_sent: f21, n_advertisements_sent: f22, n_solicitations_rcvd: f23, n_solicitations_dropped: f24, n_prefixes: f25, prefixes: f26 };
@@ -1225,7 +1225,7 @@ export const ip6_ra_event: MessageDef<ip6_ra_event> = defineMessage<ip6_ra_event
       const f9 = ((b[o + 38]! << 24) | (b[o + 39]! << 16) | (b[o + 40]! << 8) | b[o + 41]!) >>> 0;
       const f10 = ((b[o + 42]! << 24) | (b[o + 43]! << 16) | (b[o + 44]! << 8) | b[o + 45]!) >>> 0;
       o += 46;
-      const n0 = f10; if (n0 * 27 > c.end - o) throw badCount(o, "prefixes", n0, n0 * 27, c.end - o); const f11: ip6_ra_prefix_info[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 27; const e0 = decode_ip6_ra_prefix_info(c); f11.push(e0); } o += n0 * 27;
+      const f11_n = f10; if (f11_n * 27 > c.end - o) throw badCount(o, "prefixes", f11_n, f11_n * 27, c.end - o); const f11: ip6_ra_prefix_info[] = []; for (let i0 = 0; i0 < f11_n; i0++) { c.o = o + i0 * 27; const e0 = decode_ip6_ra_prefix_info(c); f11.push(e0); } o += f11_n * 27;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, pid: f2, sw_if_index: f3, router_addr: f4, current_hop_limit: f5, flags: f6, router_lifetime_in_sec: f7, neighbor_reachable_time_in_msec: f8, time_in_msec_between_retransmitted_neighbor_solicitations: f9, n_prefixes: f10, prefixes: f11 };

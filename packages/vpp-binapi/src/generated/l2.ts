@@ -1295,7 +1295,7 @@ export const l2_macs_event: MessageDef<l2_macs_event> = defineMessage<l2_macs_ev
       const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       o += 14;
-      const n0 = f3; if (n0 * 15 > c.end - o) throw badCount(o, "mac", n0, n0 * 15, c.end - o); const f4: mac_entry[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 15; const e0 = decode_mac_entry(c); f4.push(e0); } o += n0 * 15;
+      const f4_n = f3; if (f4_n * 15 > c.end - o) throw badCount(o, "mac", f4_n, f4_n * 15, c.end - o); const f4: mac_entry[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 15; const e0 = decode_mac_entry(c); f4.push(e0); } o += f4_n * 15;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, pid: f2, n_macs: f3, mac: f4 };
@@ -2611,7 +2611,7 @@ export const bridge_domain_details: MessageDef<bridge_domain_details> = defineMe
       const f12 = ((b[o + 85]! << 24) | (b[o + 86]! << 16) | (b[o + 87]! << 8) | b[o + 88]!) >>> 0;
       const f13 = ((b[o + 89]! << 24) | (b[o + 90]! << 16) | (b[o + 91]! << 8) | b[o + 92]!) >>> 0;
       o += 93;
-      const n0 = f13; if (n0 * 9 > c.end - o) throw badCount(o, "sw_if_details", n0, n0 * 9, c.end - o); const f14: bridge_domain_sw_if[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 9; const e0 = decode_bridge_domain_sw_if(c); f14.push(e0); } o += n0 * 9;
+      const f14_n = f13; if (f14_n * 9 > c.end - o) throw badCount(o, "sw_if_details", f14_n, f14_n * 9, c.end - o); const f14: bridge_domain_sw_if[] = []; for (let i0 = 0; i0 < f14_n; i0++) { c.o = o + i0 * 9; const e0 = decode_bridge_domain_sw_if(c); f14.push(e0); } o += f14_n * 9;
       
       c.o = o;
       return { _vl_msg_id: f0, context: f1, bd_id: f2, flood: f3, uu_flood: f4, forward: f5, learn: f6, arp_term: f7, arp_ufwd: f8, mac_age: f9, bd_tag: f10, bvi_sw_if_index: f11, uu_fwd_sw_if_index: f12, n_sw_ifs: f13, sw_if_details: f14 };

@@ -507,7 +507,7 @@ export const rpc_call: MessageDef<rpc_call> = defineMessage<rpc_call>(
       const f6 = b[o + 20]!;
       const f7 = ((b[o + 21]! << 24) | (b[o + 22]! << 16) | (b[o + 23]! << 8) | b[o + 24]!) >>> 0;
       o += 25;
-      const n0 = f7; if (n0 > c.end - o) throw badCount(o, "data", n0, n0, c.end - o); const f8 = readBytes(b, o, n0); o += n0;
+      const f8_n = f7; if (f8_n > c.end - o) throw badCount(o, "data", f8_n, f8_n, c.end - o); const f8 = readBytes(b, o, f8_n); o += f8_n;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, function: f3, multicast: f4, need_barrier_sync: f5, send_reply: f6, data_len: f7, data: f8 };
@@ -776,7 +776,7 @@ export const api_versions_reply: MessageDef<api_versions_reply> = defineMessage<
       const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       o += 14;
-      const n0 = f3; if (n0 * 76 > c.end - o) throw badCount(o, "api_versions", n0, n0 * 76, c.end - o); const f4: module_version[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 76; const e0 = decode_module_version(c); f4.push(e0); } o += n0 * 76;
+      const f4_n = f3; if (f4_n * 76 > c.end - o) throw badCount(o, "api_versions", f4_n, f4_n * 76, c.end - o); const f4: module_version[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 76; const e0 = decode_module_version(c); f4.push(e0); } o += f4_n * 76;
       
       c.o = o;
       return { _vl_msg_id: f0, context: f1, retval: f2, count: f3, api_versions: f4 };
@@ -959,7 +959,7 @@ export const sockclnt_create_reply: MessageDef<sockclnt_create_reply> = defineMe
       const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
       const f5 = (b[o + 18]! << 8) | b[o + 19]!;
       o += 20;
-      const n0 = f5; if (n0 * 66 > c.end - o) throw badCount(o, "message_table", n0, n0 * 66, c.end - o); const f6: message_table_entry[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 66; const e0 = decode_message_table_entry(c); f6.push(e0); } o += n0 * 66;
+      const f6_n = f5; if (f6_n * 66 > c.end - o) throw badCount(o, "message_table", f6_n, f6_n * 66, c.end - o); const f6: message_table_entry[] = []; for (let i0 = 0; i0 < f6_n; i0++) { c.o = o + i0 * 66; const e0 = decode_message_table_entry(c); f6.push(e0); } o += f6_n * 66;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, response: f3, index: f4, count: f5, message_table: f6 };
@@ -1130,7 +1130,7 @@ export const sock_init_shm: MessageDef<sock_init_shm> = defineMessage<sock_init_
       const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = b[o + 14]!;
       o += 15;
-      const n0 = f4; if (n0 * 8 > c.end - o) throw badCount(o, "configs", n0, n0 * 8, c.end - o); const f5: bigint[] = []; for (let i0 = 0; i0 < n0; i0++) { const e0 = readU64(b, o + i0 * 8); f5.push(e0); } o += n0 * 8;
+      const f5_n = f4; if (f5_n * 8 > c.end - o) throw badCount(o, "configs", f5_n, f5_n * 8, c.end - o); const f5: bigint[] = []; for (let i0 = 0; i0 < f5_n; i0++) { const e0 = readU64(b, o + i0 * 8); f5.push(e0); } o += f5_n * 8;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, requested_size: f3, nitems: f4, configs: f5 };

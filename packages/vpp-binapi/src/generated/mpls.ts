@@ -56,7 +56,7 @@ export function decode_mpls_tunnel(c: Cursor): mpls_tunnel {
   const f4 = readFixedString(b, o + 10, 64);
   const f5 = b[o + 74]!;
   o += 75;
-  const n0 = f5; if (n0 * 167 > c.end - o) throw badCount(o, "mt_paths", n0, n0 * 167, c.end - o); const f6: fib_path[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f6.push(e0); } o += n0 * 167;
+  const f6_n = f5; if (f6_n * 167 > c.end - o) throw badCount(o, "mt_paths", f6_n, f6_n * 167, c.end - o); const f6: fib_path[] = []; for (let i0 = 0; i0 < f6_n; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f6.push(e0); } o += f6_n * 167;
   
   c.o = o;
   return { mt_sw_if_index: f0, mt_tunnel_index: f1, mt_l2_only: f2, mt_is_multicast: f3, mt_tag: f4, mt_n_paths: f5, mt_paths: f6 };
@@ -142,7 +142,7 @@ export function decode_mpls_route(c: Cursor): mpls_route {
   const f4 = b[o + 10] !== 0;
   const f5 = b[o + 11]!;
   o += 12;
-  const n0 = f5; if (n0 * 167 > c.end - o) throw badCount(o, "mr_paths", n0, n0 * 167, c.end - o); const f6: fib_path[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f6.push(e0); } o += n0 * 167;
+  const f6_n = f5; if (f6_n * 167 > c.end - o) throw badCount(o, "mr_paths", f6_n, f6_n * 167, c.end - o); const f6: fib_path[] = []; for (let i0 = 0; i0 < f6_n; i0++) { c.o = o + i0 * 167; const e0 = decode_fib_path(c); f6.push(e0); } o += f6_n * 167;
   
   c.o = o;
   return { mr_table_id: f0, mr_label: f1, mr_eos: f2, mr_eos_proto: f3, mr_is_multicast: f4, mr_n_paths: f5, mr_paths: f6 };

@@ -292,7 +292,7 @@ export function decode_npol_rule(c: Cursor): npol_rule {
   const f1: npol_rule_filter[] = []; for (let i0 = 0; i0 < 3; i0++) { c.o = o + 1 + i0 * 6; const e0 = decode_npol_rule_filter(c); f1.push(e0); }
   const f2 = ((b[o + 19]! << 24) | (b[o + 20]! << 16) | (b[o + 21]! << 8) | b[o + 22]!) >>> 0;
   o += 23;
-  const n0 = f2; if (n0 * 21 > c.end - o) throw badCount(o, "matches", n0, n0 * 21, c.end - o); const f3: npol_rule_entry[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 21; const e0 = decode_npol_rule_entry(c); f3.push(e0); } o += n0 * 21;
+  const f3_n = f2; if (f3_n * 21 > c.end - o) throw badCount(o, "matches", f3_n, f3_n * 21, c.end - o); const f3: npol_rule_entry[] = []; for (let i0 = 0; i0 < f3_n; i0++) { c.o = o + i0 * 21; const e0 = decode_npol_rule_entry(c); f3.push(e0); } o += f3_n * 21;
   
   c.o = o;
   return { action: f0, filters: f1, num_entries: f2, matches: f3 };
@@ -673,7 +673,7 @@ export const npol_ipset_add_del_members: MessageDef<npol_ipset_add_del_members> 
       const f4 = b[o + 14] !== 0;
       const f5 = ((b[o + 15]! << 24) | (b[o + 16]! << 16) | (b[o + 17]! << 8) | b[o + 18]!) >>> 0;
       o += 19;
-      const n0 = f5; if (n0 * 20 > c.end - o) throw badCount(o, "members", n0, n0 * 20, c.end - o); const f6: npol_ipset_member[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 20; const e0 = decode_npol_ipset_member(c); f6.push(e0); } o += n0 * 20;
+      const f6_n = f5; if (f6_n * 20 > c.end - o) throw badCount(o, "members", f6_n, f6_n * 20, c.end - o); const f6: npol_ipset_member[] = []; for (let i0 = 0; i0 < f6_n; i0++) { c.o = o + i0 * 20; const e0 = decode_npol_ipset_member(c); f6.push(e0); } o += f6_n * 20;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, set_id: f3, is_add: f4, len: f5, members: f6 };
@@ -1219,7 +1219,7 @@ export const npol_policy_create: MessageDef<npol_policy_create> = defineMessage<
       const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
       const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       o += 14;
-      const n0 = f3; if (n0 * 5 > c.end - o) throw badCount(o, "rules", n0, n0 * 5, c.end - o); const f4: npol_policy_item[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 5; const e0 = decode_npol_policy_item(c); f4.push(e0); } o += n0 * 5;
+      const f4_n = f3; if (f4_n * 5 > c.end - o) throw badCount(o, "rules", f4_n, f4_n * 5, c.end - o); const f4: npol_policy_item[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 5; const e0 = decode_npol_policy_item(c); f4.push(e0); } o += f4_n * 5;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, num_items: f3, rules: f4 };
@@ -1341,7 +1341,7 @@ export const npol_policy_update: MessageDef<npol_policy_update> = defineMessage<
       const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
       o += 18;
-      const n0 = f4; if (n0 * 5 > c.end - o) throw badCount(o, "rules", n0, n0 * 5, c.end - o); const f5: npol_policy_item[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 5; const e0 = decode_npol_policy_item(c); f5.push(e0); } o += n0 * 5;
+      const f5_n = f4; if (f5_n * 5 > c.end - o) throw badCount(o, "rules", f5_n, f5_n * 5, c.end - o); const f5: npol_policy_item[] = []; for (let i0 = 0; i0 < f5_n; i0++) { c.o = o + i0 * 5; const e0 = decode_npol_policy_item(c); f5.push(e0); } o += f5_n * 5;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, policy_id: f3, num_items: f4, rules: f5 };
@@ -1589,7 +1589,7 @@ export const npol_configure_policies: MessageDef<npol_configure_policies> = defi
       const f10 = b[o + 29]!;
       const f11 = b[o + 30]!;
       o += 31;
-      const n0 = f6; if (n0 * 4 > c.end - o) throw badCount(o, "policy_ids", n0, n0 * 4, c.end - o); const f12: number[] = []; for (let i0 = 0; i0 < n0; i0++) { const e0 = ((b[o + i0 * 4]! << 24) | (b[o + i0 * 4 + 1]! << 16) | (b[o + i0 * 4 + 2]! << 8) | b[o + i0 * 4 + 3]!) >>> 0; f12.push(e0); } o += n0 * 4;
+      const f12_n = f6; if (f12_n * 4 > c.end - o) throw badCount(o, "policy_ids", f12_n, f12_n * 4, c.end - o); const f12: number[] = []; for (let i0 = 0; i0 < f12_n; i0++) { const e0 = ((b[o + i0 * 4]! << 24) | (b[o + i0 * 4 + 1]! << 16) | (b[o + i0 * 4 + 2]! << 8) | b[o + i0 * 4 + 3]!) >>> 0; f12.push(e0); } o += f12_n * 4;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, num_rx_policies: f4, num_tx_policies: f5, total_ids: f6, invert_rx_tx: f7, policy_default_rx: f8, policy_default_tx: f9, profile_default_rx: f10, profile_default_tx: f11, policy_ids: f12 };

@@ -598,7 +598,7 @@ export const show_threads_reply: MessageDef<show_threads_reply> = defineMessage<
       const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
       const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
       o += 14;
-      const n0 = f3; if (n0 * 148 > c.end - o) throw badCount(o, "thread_data", n0, n0 * 148, c.end - o); const f4: thread_data[] = []; for (let i0 = 0; i0 < n0; i0++) { c.o = o + i0 * 148; const e0 = decode_thread_data(c); f4.push(e0); } o += n0 * 148;
+      const f4_n = f3; if (f4_n * 148 > c.end - o) throw badCount(o, "thread_data", f4_n, f4_n * 148, c.end - o); const f4: thread_data[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 148; const e0 = decode_thread_data(c); f4.push(e0); } o += f4_n * 148;
       
       c.o = o;
       return { _vl_msg_id: f0, context: f1, retval: f2, count: f3, thread_data: f4 };

@@ -480,7 +480,8 @@ function decVar(ctx: Ctx, c: Codec, target: string, field: string, count: string
       return `c.o = o; const ${target} = ${rt(ctx, 'readVarString')}(c, ${q(field)}); o = c.o;`;
     case 'vbytes': {
       const n = count ?? 'c.end - o';
-      return `const n${depth} = ${n}; if (n${depth} > c.end - o) throw ${rt(ctx, 'badCount')}(o, ${q(field)}, n${depth}, n${depth}, c.end - o); const ${target} = ${rt(ctx, 'readBytes')}(b, o, n${depth}); o += n${depth};`;
+      const nv = `${target}_n`;
+      return `const ${nv} = ${n}; if (${nv} > c.end - o) throw ${rt(ctx, 'badCount')}(o, ${q(field)}, ${nv}, ${nv}, c.end - o); const ${target} = ${rt(ctx, 'readBytes')}(b, o, ${nv}); o += ${nv};`;
     }
     case 'struct':
       return `c.o = o; const ${target} = ${ref(ctx, c.name, `decode_${c.name}`)}(c); o = c.o;`;
@@ -488,7 +489,7 @@ function decVar(ctx: Ctx, c: Codec, target: string, field: string, count: string
     case 'varray': {
       const i = `i${depth}`;
       const e = `e${depth}`;
-      const n = `n${depth}`;
+      const n = `${target}_n`;
       const s = c.elem.size;
       if (s !== null) {
         const cnt = c.k === 'array' ? String(c.n) : (count ?? `Math.floor((c.end - o) / ${s})`);
