@@ -35,7 +35,12 @@ function normalise(name: string, m: Record<string, any>): Record<string, any> {
   if (name === 'control_ping_reply') return { ...rest, vpe_pid: 'pid' };
   if (name === 'show_version_reply') return { ...rest, build_date: 'date' };
   if (name === 'ip_route_add_del_reply') return { ...rest, stats_index: 'stats' };
-  if (name === 'ip_route_details') return { ...rest, route: { ...rest.route, stats_index: 'stats' } };
+  if (name === 'ip_route_details') {
+    // The default entries and those of the first interface address are numbered as VPP numbers them;
+    // routes added later depend on VPP internals the fake does not model.
+    const stats = rest.route.stats_index < 12 ? rest.route.stats_index : 'stats';
+    return { ...rest, route: { ...rest.route, stats_index: stats } };
+  }
   if (name === 'cli_inband_reply') {
     // Counters depend on traffic; keep each row up to the MTU column.
     const rows = (rest.reply as string).split('\n').map((l) => (l.length > 68 && !l.startsWith(' ') ? l.slice(0, 68) : l)).filter((l) => l && !l.startsWith('      '));

@@ -245,7 +245,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
         dst_port: num(m, 'dst_port') || VXLAN_DEFAULT_DST_PORT,
         mcast_sw_if_index: num(m, 'mcast_sw_if_index'),
         encap_vrf_id: num(m, 'encap_vrf_id'),
-        decap_next_index: num(m, 'decap_next_index'),
+        // VPP turns "no decap next" (~0) into l2-input (1).
+        decap_next_index: m.decap_next_index === undefined || num(m, 'decap_next_index') === INDEX_INVALID ? 1 : num(m, 'decap_next_index'),
         vni: num(m, 'vni'),
         is_l3: bool(m, 'is_l3'),
       }),

@@ -222,7 +222,12 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       return undefined;
     }
     try {
-      return frame(def.encode(def.create({ ...fields, _vl_msg_id: id })));
+      const msg = def.create({ ...fields, _vl_msg_id: id });
+      const size = def.size(msg);
+      const out = new Uint8Array(FRAME_HEADER_SIZE + size);
+      writeFrameHeader(out, 0, size);
+      def.encodeInto(msg, out, FRAME_HEADER_SIZE);
+      return out;
     } catch (err) {
       log('warn', { message: name, err }, 'fake-vpp: cannot encode');
       return undefined;
@@ -234,6 +239,10 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     if (c.socket.destroyed || c.out.length === 0) return;
     const frames = c.out;
     c.out = [];
+    if (!corrupt && !cutNext) {
+      c.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+      return;
+    }
     for (let f of frames) {
       if (corrupt) {
         f = corruptFrame(f, corrupt);

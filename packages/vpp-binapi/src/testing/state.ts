@@ -370,7 +370,7 @@ export class FakeVppState {
   createAfPacket(hostIfName: string, mac: string): { retval: number; sw_if_index: number } {
     for (const i of this.interfaces.values())
       if (i.kind === 'af_packet' && i.hostIfName === hostIfName)
-        return { retval: VNET_API_ERROR.IF_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
+        return { retval: VNET_API_ERROR.SUBIF_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
     const itf = this.addInterface('af_packet', `host-${hostIfName}`, 0, INTERFACE_DEFAULTS.af_packet, {
       l2_address: mac,
       hostIfName,

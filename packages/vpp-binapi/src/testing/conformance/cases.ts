@@ -20,6 +20,7 @@ const E = {
   NO_SUCH_FIB: -3,
   NO_SUCH_ENTRY: -6,
   INVALID_SW_IF_INDEX_2: -10,
+  SYSCALL_ERROR_1: -11,
   INVALID_REGISTRATION: -31,
   SUBIF_ALREADY_EXISTS: -68,
   TUNNEL_EXIST: -75,
@@ -585,7 +586,7 @@ export const conformanceCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'af_packet_create_v3: host-<name>, link up; af_packet_delete removes it',
+    name: 'af_packet_create_v3: host-<name>; af_packet_delete removes it, and fails with -11 for an unknown host interface',
     requires: ['hostInterface'],
     async run({ vpp, hostInterface }) {
       check(hostInterface, 'a host interface is needed');
@@ -609,6 +610,7 @@ export const conformanceCases: ConformanceCase[] = [
         equal([d?.interface_name, d?.interface_dev_type, d?.l2_address], [`host-${hostInterface}`, 'af-packet', '02:fe:00:00:00:10'], 'af_packet details');
         await call(vpp, 'af_packet_delete', { host_if_name: hostInterface });
         equal(await interfaceDetails(vpp, sw), undefined, 'af_packet interface after delete');
+        await expectRetval(vpp, 'af_packet_delete', { host_if_name: hostInterface }, E.SYSCALL_ERROR_1);
       });
     },
   },
