@@ -1,0 +1,787 @@
+/*
+ * @vectorplane/netlink native addon: only what JavaScript cannot do.
+ *  - AF_NETLINK sockets: non-blocking, read by a uv_poll on the libuv loop, whole datagrams (peek for size),
+ *    socket options, group membership, sendmsg of many messages in one datagram (iovec);
+ *  - work inside another network namespace on a short-lived helper thread (setns there, never on the main
+ *    thread): open a socket, open a file (sysctls), create a TUN/TAP device;
+ *  - named namespace create/delete as iproute2 does (bind mount under /run/netns).
+ * Message encoding/decoding lives in TypeScript.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <uv.h>
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+
+#define CHECK(call)                                                                                    \
+  do {                                                                                                 \
+    if ((call) != napi_ok) return NULL;                                                                \
+  } while (0)
+
+/* ---------- errors ---------- */
+
+static napi_value make_errno_error(napi_env env, int err, const char *what) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_value code, text, error, num;
+  napi_create_string_utf8(env, uv_err_name(-err), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, code, text, &error);
+  napi_create_int32(env, err, &num);
+  napi_set_named_property(env, error, "errno", num);
+  napi_value syscall;
+  napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &syscall);
+  napi_set_named_property(env, error, "syscall", syscall);
+  return error;
+}
+
+static void throw_errno(napi_env env, int err, const char *what) {
+  napi_throw(env, make_errno_error(env, err, what));
+}
+
+static int get_int(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok ? 0 : -1;
+}
+
+/* Copies a JS string (or null/undefined → empty) into buf; returns -1 when not a string / too long. */
+static int get_str(napi_env env, napi_value v, char *buf, size_t size) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) {
+    buf[0] = 0;
+    return 0;
+  }
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok) return -1;
+  if (len >= size - 1) return -1;
+  return 0;
+}
+
+/* ---------- helper-thread work (namespace-bound operations) ---------- */
+
+enum op_kind { OP_SOCKET, OP_OPEN, OP_TUN, OP_NETNS_ADD, OP_NETNS_DEL };
+
+typedef struct {
+  enum op_kind kind;
+  char netns[4096]; /* path of the namespace to enter, "" = current */
+  char path[4096];  /* OP_OPEN file; OP_NETNS_* mount point */
+  int domain, type, protocol; /* OP_SOCKET */
+  int flags, mode;            /* OP_OPEN */
+  char ifname[IFNAMSIZ];      /* OP_TUN in/out */
+  int tun_flags, persist, keep_fd;
+  int owner, group; /* -1 = leave */
+  int result_fd;
+  int err;
+  const char *where;
+  napi_deferred deferred;
+  napi_async_work work;
+} op_t;
+
+static int enter_netns(op_t *op) {
+  if (!op->netns[0]) return 0;
+  int fd = open(op->netns, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    op->where = "open netns";
+    return errno;
+  }
+  if (setns(fd, CLONE_NEWNET) < 0) {
+    int e = errno;
+    close(fd);
+    op->where = "setns";
+    return e;
+  }
+  close(fd);
+  return 0;
+}
+
+static int do_tun(op_t *op) {
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    op->where = "open /dev/net/tun";
+    return errno;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, op->ifname, IFNAMSIZ);
+  ifr.ifr_flags = (short)op->tun_flags;
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    op->where = "TUNSETIFF";
+    goto fail;
+  }
+  strncpy(op->ifname, ifr.ifr_name, IFNAMSIZ - 1);
+  op->ifname[IFNAMSIZ - 1] = 0;
+  if (op->owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)op->owner) < 0) {
+    op->where = "TUNSETOWNER";
+    goto fail;
+  }
+  if (op->group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)op->group) < 0) {
+    op->where = "TUNSETGROUP";
+    goto fail;
+  }
+  if (op->persist && ioctl(fd, TUNSETPERSIST, 1UL) < 0) {
+    op->where = "TUNSETPERSIST";
+    goto fail;
+  }
+  if (op->keep_fd) {
+    op->result_fd = fd;
+  } else {
+    close(fd);
+    op->result_fd = -1;
+  }
+  return 0;
+fail: {
+  int e = errno;
+  close(fd);
+  return e;
+}
+}
+
+/* /run/netns must be a shared mount point so that mounts under it propagate (as `ip netns add`). */
+static int prepare_netns_dir(op_t *op, const char *dir) {
+  if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+    op->where = "mkdir netns dir";
+    return errno;
+  }
+  for (int tries = 0; tries < 2; tries++) {
+    if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) == 0) return 0;
+    if (errno != EINVAL || tries) {
+      op->where = "mount --make-shared";
+      return errno;
+    }
+    if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) < 0) {
+      op->where = "mount --bind netns dir";
+      return errno;
+    }
+  }
+  return 0;
+}
+
+static int do_netns_add(op_t *op) {
+  char dir[4096];
+  strncpy(dir, op->path, sizeof dir - 1);
+  dir[sizeof dir - 1] = 0;
+  char *slash = strrchr(dir, '/');
+  if (slash && slash != dir) {
+    *slash = 0;
+    int e = prepare_netns_dir(op, dir);
+    if (e) return e;
+  }
+  int fd = open(op->path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) {
+    op->where = "create netns file";
+    return errno;
+  }
+  close(fd);
+  if (unshare(CLONE_NEWNET) < 0) {
+    op->where = "unshare(CLONE_NEWNET)";
+    goto fail;
+  }
+  char self[64];
+  snprintf(self, sizeof self, "/proc/self/task/%ld/ns/net", (long)syscall(SYS_gettid));
+  if (mount(self, op->path, "none", MS_BIND, NULL) < 0) {
+    op->where = "bind mount netns";
+    goto fail;
+  }
+  return 0;
+fail: {
+  int e = errno;
+  unlink(op->path);
+  return e;
+}
+}
+
+static int do_netns_del(op_t *op) {
+  if (umount2(op->path, MNT_DETACH) < 0 && errno != EINVAL) {
+    op->where = "umount netns";
+    return errno;
+  }
+  if (unlink(op->path) < 0) {
+    op->where = "unlink netns";
+    return errno;
+  }
+  return 0;
+}
+
+static void *helper_main(void *arg) {
+  op_t *op = arg;
+  op->result_fd = -1;
+  if (op->kind == OP_NETNS_DEL) {
+    op->err = do_netns_del(op);
+    return NULL;
+  }
+  if (op->kind == OP_NETNS_ADD) {
+    op->err = do_netns_add(op);
+    return NULL;
+  }
+  op->err = enter_netns(op);
+  if (op->err) return NULL;
+  switch (op->kind) {
+  case OP_SOCKET:
+    op->result_fd = socket(op->domain, op->type | SOCK_CLOEXEC | SOCK_NONBLOCK, op->protocol);
+    if (op->result_fd < 0) {
+      op->err = errno;
+      op->where = "socket";
+    }
+    break;
+  case OP_OPEN:
+    op->result_fd = open(op->path, op->flags | O_CLOEXEC, op->mode);
+    if (op->result_fd < 0) {
+      op->err = errno;
+      op->where = "open";
+    }
+    break;
+  case OP_TUN:
+    op->err = do_tun(op);
+    break;
+  default:
+    break;
+  }
+  return NULL;
+}
+
+/* Runs on a libuv pool thread: starts a fresh thread (whose namespace may change) and waits for it, so the
+ * pool thread itself never leaves the process's namespace. */
+static void op_execute(napi_env env, void *data) {
+  (void)env;
+  op_t *op = data;
+  pthread_t t;
+  int rc = pthread_create(&t, NULL, helper_main, op);
+  if (rc) {
+    op->err = rc;
+    op->where = "pthread_create";
+    return;
+  }
+  pthread_join(t, NULL);
+}
+
+static void op_complete(napi_env env, napi_status status, void *data) {
+  op_t *op = data;
+  if (status != napi_ok && !op->err) {
+    op->err = ECANCELED;
+    op->where = "async work";
+  }
+  if (op->err) {
+    napi_reject_deferred(env, op->deferred, make_errno_error(env, op->err, op->where ? op->where : "op"));
+  } else if (op->kind == OP_TUN) {
+    napi_value obj, name, fd;
+    napi_create_object(env, &obj);
+    napi_create_string_utf8(env, op->ifname, NAPI_AUTO_LENGTH, &name);
+    napi_create_int32(env, op->result_fd, &fd);
+    napi_set_named_property(env, obj, "name", name);
+    napi_set_named_property(env, obj, "fd", fd);
+    napi_resolve_deferred(env, op->deferred, obj);
+  } else if (op->kind == OP_SOCKET || op->kind == OP_OPEN) {
+    napi_value fd;
+    napi_create_int32(env, op->result_fd, &fd);
+    napi_resolve_deferred(env, op->deferred, fd);
+  } else {
+    napi_value undef;
+    napi_get_undefined(env, &undef);
+    napi_resolve_deferred(env, op->deferred, undef);
+  }
+  napi_delete_async_work(env, op->work);
+  free(op);
+}
+
+static napi_value queue_op(napi_env env, op_t *op) {
+  napi_value promise, name;
+  if (napi_create_promise(env, &op->deferred, &promise) != napi_ok) {
+    free(op);
+    return NULL;
+  }
+  napi_create_string_utf8(env, "vectorplane:netlink", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, op_execute, op_complete, op, &op->work);
+  napi_queue_async_work(env, op->work);
+  return promise;
+}
+
+static op_t *new_op(enum op_kind kind) {
+  op_t *op = calloc(1, sizeof *op);
+  if (op) op->kind = kind;
+  return op;
+}
+
+/* socketIn(netnsPath|null, domain, type, protocol) → Promise<fd> */
+static napi_value js_socket_in(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  op_t *op = new_op(OP_SOCKET);
+  if (!op || argc < 4 || get_str(env, argv[0], op->netns, sizeof op->netns) || get_int(env, argv[1], &op->domain) ||
+      get_int(env, argv[2], &op->type) || get_int(env, argv[3], &op->protocol)) {
+    free(op);
+    napi_throw_type_error(env, NULL, "socketIn(netns, domain, type, protocol)");
+    return NULL;
+  }
+  return queue_op(env, op);
+}
+
+/* openIn(netnsPath|null, path, flags, mode) → Promise<fd> */
+static napi_value js_open_in(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  op_t *op = new_op(OP_OPEN);
+  if (!op || argc < 4 || get_str(env, argv[0], op->netns, sizeof op->netns) ||
+      get_str(env, argv[1], op->path, sizeof op->path) || get_int(env, argv[2], &op->flags) ||
+      get_int(env, argv[3], &op->mode)) {
+    free(op);
+    napi_throw_type_error(env, NULL, "openIn(netns, path, flags, mode)");
+    return NULL;
+  }
+  return queue_op(env, op);
+}
+
+/* tunCreate(netnsPath|null, name, ifrFlags, persist, owner, group, keepFd) → Promise<{ name, fd }> */
+static napi_value js_tun_create(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  op_t *op = new_op(OP_TUN);
+  if (!op || argc < 7 || get_str(env, argv[0], op->netns, sizeof op->netns) ||
+      get_str(env, argv[1], op->ifname, sizeof op->ifname) || get_int(env, argv[2], &op->tun_flags) ||
+      get_int(env, argv[3], &op->persist) || get_int(env, argv[4], &op->owner) ||
+      get_int(env, argv[5], &op->group) || get_int(env, argv[6], &op->keep_fd)) {
+    free(op);
+    napi_throw_type_error(env, NULL, "tunCreate(netns, name, flags, persist, owner, group, keepFd)");
+    return NULL;
+  }
+  return queue_op(env, op);
+}
+
+/* netnsAdd(path) / netnsDelete(path) → Promise<void> */
+static napi_value netns_op(napi_env env, napi_callback_info info, enum op_kind kind) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  op_t *op = new_op(kind);
+  if (!op || argc < 1 || get_str(env, argv[0], op->path, sizeof op->path) || !op->path[0]) {
+    free(op);
+    napi_throw_type_error(env, NULL, "expected a namespace path");
+    return NULL;
+  }
+  return queue_op(env, op);
+}
+static napi_value js_netns_add(napi_env env, napi_callback_info info) { return netns_op(env, info, OP_NETNS_ADD); }
+static napi_value js_netns_del(napi_env env, napi_callback_info info) { return netns_op(env, info, OP_NETNS_DEL); }
+
+/* closeFd(fd) */
+static napi_value js_close_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_int(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "closeFd(fd)");
+    return NULL;
+  }
+  if (close(fd) < 0) throw_errno(env, errno, "close");
+  return NULL;
+}
+
+/* ---------- the netlink socket object ---------- */
+
+typedef struct {
+  napi_env env;
+  int fd;
+  uv_poll_t poll;
+  int closed;        /* fd closed, polling stopped */
+  int handle_closed; /* uv_close callback ran */
+  int finalized;     /* JS wrapper collected */
+  napi_ref on_data;  /* (datagrams: Buffer[], groups: number[]) => void, or (null, null, errno) */
+  napi_async_context ctx;
+  uint8_t *buf;
+  size_t bufsize;
+} nlsock_t;
+
+static void sock_free(nlsock_t *s) {
+  free(s->buf);
+  free(s);
+}
+
+static void sock_poll_closed(uv_handle_t *h) {
+  nlsock_t *s = h->data;
+  s->handle_closed = 1;
+  if (s->finalized) sock_free(s);
+}
+
+/* Stops polling, closes the fd, releases JS references; the uv handle is closed asynchronously. */
+static void sock_teardown(nlsock_t *s) {
+  if (s->closed) return;
+  s->closed = 1;
+  uv_poll_stop(&s->poll);
+  if (s->on_data) napi_delete_reference(s->env, s->on_data);
+  s->on_data = NULL;
+  if (s->ctx) napi_async_destroy(s->env, s->ctx);
+  s->ctx = NULL;
+  if (s->fd >= 0) close(s->fd);
+  s->fd = -1;
+  uv_close((uv_handle_t *)&s->poll, sock_poll_closed);
+}
+
+static void call_on_data(nlsock_t *s, napi_value *args, size_t n) {
+  napi_env env = s->env;
+  napi_value cb, recv, result;
+  if (!s->on_data || napi_get_reference_value(env, s->on_data, &cb) != napi_ok || !cb) return;
+  napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
+  napi_make_callback(env, s->ctx, recv, cb, n, args, &result);
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value exc;
+    napi_get_and_clear_last_exception(env, &exc);
+    napi_fatal_exception(env, exc);
+  }
+}
+
+#define MAX_BATCH 64
+
+static void sock_on_readable(uv_poll_t *h, int status, int events) {
+  nlsock_t *s = h->data;
+  (void)events;
+  if (s->closed) return;
+  napi_env env = s->env;
+  napi_handle_scope hs;
+  napi_open_handle_scope(env, &hs);
+  if (status < 0) {
+    napi_value args[3];
+    napi_get_null(env, &args[0]);
+    napi_get_null(env, &args[1]);
+    napi_create_int32(env, EIO, &args[2]);
+    call_on_data(s, args, 3);
+    napi_close_handle_scope(env, hs);
+    return;
+  }
+  napi_value list, groups;
+  napi_create_array(env, &list);
+  napi_create_array(env, &groups);
+  uint32_t count = 0;
+  int err = 0;
+  while (count < MAX_BATCH && !s->closed) {
+    ssize_t size = recv(s->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+    if (size < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+      break;
+    }
+    if ((size_t)size > s->bufsize) {
+      size_t ns = s->bufsize;
+      while (ns < (size_t)size) ns *= 2;
+      uint8_t *nb = realloc(s->buf, ns);
+      if (!nb) {
+        err = ENOMEM;
+        break;
+      }
+      s->buf = nb;
+      s->bufsize = ns;
+    }
+    struct sockaddr_nl addr;
+    char cbuf[CMSG_SPACE(sizeof(struct nl_pktinfo))];
+    struct iovec iov = {s->buf, s->bufsize};
+    struct msghdr mh = {&addr, sizeof addr, &iov, 1, cbuf, sizeof cbuf, 0};
+    ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+      break;
+    }
+    uint32_t group = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_PKTINFO) {
+        struct nl_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        group = pi.group;
+      }
+    }
+    if (!group && addr.nl_groups) group = (uint32_t)__builtin_ctz(addr.nl_groups) + 1;
+    if (addr.nl_pid != 0) continue; /* only the kernel talks to us */
+    napi_value b, g;
+    void *dst;
+    napi_create_buffer_copy(env, (size_t)n, s->buf, &dst, &b);
+    napi_create_uint32(env, group, &g);
+    napi_set_element(env, list, count, b);
+    napi_set_element(env, groups, count, g);
+    count++;
+  }
+  if (count) {
+    napi_value args[2] = {list, groups};
+    call_on_data(s, args, 2);
+  }
+  if (err && !s->closed) {
+    napi_value args[3];
+    napi_get_null(env, &args[0]);
+    napi_get_null(env, &args[1]);
+    napi_create_int32(env, err, &args[2]);
+    call_on_data(s, args, 3);
+  }
+  napi_close_handle_scope(env, hs);
+}
+
+static void sock_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  (void)env;
+  nlsock_t *s = data;
+  s->finalized = 1;
+  sock_teardown(s);
+  if (s->handle_closed) sock_free(s);
+}
+
+static nlsock_t *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || !data) {
+    napi_throw_error(env, NULL, "not a NetlinkSocket");
+    return NULL;
+  }
+  nlsock_t *s = data;
+  if (s->closed) {
+    throw_errno(env, EBADF, "socket closed");
+    return NULL;
+  }
+  return s;
+}
+
+/* new NetlinkSocket(fd, onData) — takes ownership of fd; binds (portid chosen by the kernel), sets
+ * NETLINK_PKTINFO, starts polling (unref'd until ref()). */
+static napi_value sock_ctor(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], self;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  int32_t fd;
+  if (argc < 2 || get_int(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "NetlinkSocket(fd, onData)");
+    return NULL;
+  }
+  nlsock_t *s = calloc(1, sizeof *s);
+  s->env = env;
+  s->fd = fd;
+  s->bufsize = 65536;
+  s->buf = malloc(s->bufsize);
+  napi_create_reference(env, argv[1], 1, &s->on_data);
+  napi_value rname;
+  napi_create_string_utf8(env, "vectorplane:netlink-socket", NAPI_AUTO_LENGTH, &rname);
+  napi_async_init(env, self, rname, &s->ctx);
+  int on = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_PKTINFO, &on, sizeof on);
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ? errno : 0;
+  if (!rc) rc = -uv_poll_init(loop, &s->poll, fd);
+  if (rc) {
+    napi_delete_reference(env, s->on_data);
+    napi_async_destroy(env, s->ctx);
+    close(fd);
+    sock_free(s);
+    throw_errno(env, rc, "bind/poll");
+    return NULL;
+  }
+  s->poll.data = s;
+  uv_poll_start(&s->poll, UV_READABLE, sock_on_readable);
+  uv_unref((uv_handle_t *)&s->poll);
+  napi_wrap(env, self, s, sock_finalize, NULL, NULL);
+  return self;
+}
+
+/* portid() → number */
+static napi_value sock_portid(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  nlsock_t *s = unwrap(env, info, &argc, NULL);
+  if (!s) return NULL;
+  struct sockaddr_nl sa;
+  socklen_t len = sizeof sa;
+  if (getsockname(s->fd, (struct sockaddr *)&sa, &len) < 0) {
+    throw_errno(env, errno, "getsockname");
+    return NULL;
+  }
+  napi_value v;
+  napi_create_uint32(env, sa.nl_pid, &v);
+  return v;
+}
+
+/* setOption(level, name, value, optional=false) → boolean (false when optional and refused) */
+static napi_value sock_setopt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  nlsock_t *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t level, name, value;
+  bool optional = false;
+  if (argc < 3 || get_int(env, argv[0], &level) || get_int(env, argv[1], &name) || get_int(env, argv[2], &value)) {
+    napi_throw_type_error(env, NULL, "setOption(level, name, value)");
+    return NULL;
+  }
+  if (argc > 3) napi_get_value_bool(env, argv[3], &optional);
+  napi_value ok;
+  if (setsockopt(s->fd, level, name, &value, sizeof value) < 0) {
+    if (!optional) {
+      throw_errno(env, errno, "setsockopt");
+      return NULL;
+    }
+    napi_get_boolean(env, false, &ok);
+    return ok;
+  }
+  napi_get_boolean(env, true, &ok);
+  return ok;
+}
+
+/* getOption(level, name) → number */
+static napi_value sock_getopt(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  nlsock_t *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t level, name, value = 0;
+  socklen_t len = sizeof value;
+  if (argc < 2 || get_int(env, argv[0], &level) || get_int(env, argv[1], &name)) {
+    napi_throw_type_error(env, NULL, "getOption(level, name)");
+    return NULL;
+  }
+  if (getsockopt(s->fd, level, name, &value, &len) < 0) {
+    throw_errno(env, errno, "getsockopt");
+    return NULL;
+  }
+  napi_value v;
+  napi_create_int32(env, value, &v);
+  return v;
+}
+
+/* send(messages: Uint8Array[]) → bytes sent. All messages go in one datagram (one sendmsg, one iovec
+ * entry each); the kernel processes them in order. Throws on error (EAGAIN included). */
+static napi_value sock_send(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  nlsock_t *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  bool is_array = false;
+  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "send(messages: Uint8Array[])");
+    return NULL;
+  }
+  uint32_t n;
+  napi_get_array_length(env, argv[0], &n);
+  if (n == 0 || n > 1024) { /* IOV_MAX bounds one sendmsg */
+    napi_throw_range_error(env, NULL, "send: 1..1024 messages per datagram");
+    return NULL;
+  }
+  struct iovec *iov = calloc(n, sizeof *iov);
+  if (!iov) {
+    throw_errno(env, ENOMEM, "send");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value el, ab;
+    napi_typedarray_type tt;
+    size_t len, off;
+    void *data;
+    napi_get_element(env, argv[0], i, &el);
+    if (napi_get_typedarray_info(env, el, &tt, &len, &data, &ab, &off) != napi_ok || tt != napi_uint8_array) {
+      free(iov);
+      napi_throw_type_error(env, NULL, "send: every message must be a Uint8Array");
+      return NULL;
+    }
+    iov[i].iov_base = data;
+    iov[i].iov_len = len;
+  }
+  struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+  ssize_t sent;
+  int err = 0;
+  struct msghdr mh = {&to, sizeof to, iov, n, NULL, 0, 0};
+  do {
+    sent = sendmsg(s->fd, &mh, 0);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) err = errno;
+  free(iov);
+  if (err) {
+    throw_errno(env, err, "sendmsg");
+    return NULL;
+  }
+  napi_value v;
+  napi_create_int64(env, sent, &v);
+  return v;
+}
+
+/* ref()/unref(): whether pending work on this socket keeps the event loop alive. */
+static napi_value sock_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  nlsock_t *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  bool on = true;
+  if (argc > 0) napi_get_value_bool(env, argv[0], &on);
+  if (on)
+    uv_ref((uv_handle_t *)&s->poll);
+  else
+    uv_unref((uv_handle_t *)&s->poll);
+  return NULL;
+}
+
+/* close(): stops polling and closes the fd; idempotent. */
+static napi_value sock_close(napi_env env, napi_callback_info info) {
+  napi_value self;
+  void *data = NULL;
+  size_t argc = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, NULL, &self, NULL));
+  if (napi_unwrap(env, self, &data) != napi_ok || !data) return NULL;
+  nlsock_t *s = data;
+  sock_teardown(s);
+  return NULL;
+}
+
+#define EXPORT_FN(name, fn)                                                                            \
+  do {                                                                                                 \
+    napi_value f;                                                                                      \
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);                                   \
+    napi_set_named_property(env, exports, name, f);                                                    \
+  } while (0)
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor methods[] = {
+      {"portid", NULL, sock_portid, NULL, NULL, NULL, napi_default, NULL},
+      {"setOption", NULL, sock_setopt, NULL, NULL, NULL, napi_default, NULL},
+      {"getOption", NULL, sock_getopt, NULL, NULL, NULL, napi_default, NULL},
+      {"send", NULL, sock_send, NULL, NULL, NULL, napi_default, NULL},
+      {"ref", NULL, sock_ref, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, sock_close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_value cls;
+  napi_define_class(env, "NetlinkSocket", NAPI_AUTO_LENGTH, sock_ctor, NULL, sizeof methods / sizeof methods[0],
+                    methods, &cls);
+  napi_set_named_property(env, exports, "NetlinkSocket", cls);
+  EXPORT_FN("socketIn", js_socket_in);
+  EXPORT_FN("openIn", js_open_in);
+  EXPORT_FN("tunCreate", js_tun_create);
+  EXPORT_FN("netnsAdd", js_netns_add);
+  EXPORT_FN("netnsDelete", js_netns_del);
+  EXPORT_FN("closeFd", js_close_fd);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
