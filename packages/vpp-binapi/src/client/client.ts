@@ -241,7 +241,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const msg = def.create(init as Msg);
     const reply = await this.#request(def, msg, replyName, undefined, options, NOOP);
     const retval = reply['retval'];
-    if (typeof retval === 'number' && retval < 0) throw new VppApiError(retval, name);
+    if (typeof retval === 'number' && retval < 0) throw new VppApiError(retval, name, reply);
     return reply as CallReply<A, K>;
   }
 
@@ -832,7 +832,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
         msg = { ...msg, cursor: last['cursor'] };
         continue;
       }
-      if (typeof retval === 'number' && retval < 0) throw new VppApiError(retval, name);
+      if (typeof retval === 'number' && retval < 0) throw new VppApiError(retval, name, last);
       return;
     }
   }

@@ -22,6 +22,8 @@ export class VppApiError extends VppClientError {
   constructor(
     readonly retval: number,
     messageName: string,
+    /** The whole reply, for replies that carry data along with the error. */
+    readonly reply?: Readonly<Record<string, unknown>>,
   ) {
     const short = vppErrorName(retval);
     const errorName = short ? `VNET_API_ERROR_${short}` : `VNET_API_ERROR_UNKNOWN(${retval})`;
