@@ -1,0 +1,189 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openNetlink, type NetlinkHandle } from '../../src/handle.js';
+import { native } from '../../src/native.js';
+import { diffSnapshots, restore, snapshot, type InterfaceSnapshot } from '../../src/snapshot.js';
+import { Sysctl } from '../../src/sysctl.js';
+
+function skipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
+  try {
+    native();
+  } catch {
+    return 'native addon not built (npm run install -w @vectorplane/netlink)';
+  }
+  return undefined;
+}
+const reason = skipReason();
+if (reason) console.log(`skip snapshot interop: ${reason}`);
+
+const ns = `vp-snap-${process.pid}-${Date.now().toString(36)}`;
+const ip = (...args: string[]): string => execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
+
+/** Finite lifetimes tick down between two snapshots; equality holds up to that. */
+function comparable(s: InterfaceSnapshot): unknown {
+  return {
+    ...s,
+    capturedAt: '',
+    addresses: s.addresses.map((a) =>
+      a.validLifetime === undefined ? a : { ...a, validLifetime: 'finite', preferredLifetime: 'finite' },
+    ),
+  };
+}
+
+/**
+ * Snapshot once the kernel has settled: IPv6 local routes follow the carrier, which veth reports through
+ * the kernel's link-watch work (up to a second later), so poll until equal or 5 s passed.
+ */
+async function settledSnapshot(nl: NetlinkHandle, want: InterfaceSnapshot): Promise<InterfaceSnapshot> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const s = await snapshot(nl, 'vp0');
+    if (diffSnapshots(want, s).length === 0 || Date.now() > deadline) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** vp0 (the interface under test) and its veth peer vp1, which carries the second path of a multipath route. */
+function createPair(): void {
+  ip('link', 'add', 'vp0', 'type', 'veth', 'peer', 'name', 'vp1');
+  ip('link', 'set', 'vp1', 'up');
+  ip('addr', 'add', '10.1.0.1/24', 'dev', 'vp1');
+}
+
+function configureRich(): void {
+  ip('link', 'set', 'vp0', 'mtu', '1400', 'address', '02:00:00:aa:bb:01', 'promisc', 'on', 'txqueuelen', '500', 'alias', 'uplink');
+  ip('link', 'set', 'vp0', 'up');
+  ip('addr', 'add', '10.0.0.1/24', 'dev', 'vp0');
+  ip('addr', 'add', '10.0.0.5/24', 'dev', 'vp0');
+  ip('addr', 'add', '192.168.50.1', 'peer', '192.168.50.2/32', 'dev', 'vp0');
+  ip('-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'vp0', 'nodad');
+  ip('-6', 'addr', 'add', '2001:db8:2::1/64', 'dev', 'vp0', 'nodad', 'valid_lft', '3600', 'preferred_lft', '1800');
+  ip('route', 'add', '10.10.0.0/16', 'dev', 'vp0');
+  ip('route', 'add', '10.20.0.0/16', 'via', '10.0.0.2', 'metric', '50', 'mtu', 'lock', '1300');
+  ip('route', 'add', 'default', 'via', '10.0.0.254');
+  ip('route', 'add', '10.30.0.0/16', 'via', '10.0.0.3', 'table', '100');
+  ip('route', 'add', '10.31.0.0/16', 'dev', 'vp0', 'table', '100', 'proto', 'static');
+  ip('route', 'add', 'default', 'via', '10.0.0.254', 'table', '100');
+  ip('route', 'add', '10.40.0.0/16', 'nexthop', 'via', '10.0.0.2', 'dev', 'vp0', 'weight', '2', 'nexthop', 'via', '10.1.0.2', 'dev', 'vp1');
+  ip('-6', 'route', 'add', 'default', 'via', '2001:db8::ff');
+  ip('-6', 'route', 'add', '2001:db8:99::/48', 'via', '2001:db8::2', 'table', '100', 'metric', '10');
+}
+
+function wreck(): void {
+  ip('route', 'flush', 'table', 'all', 'dev', 'vp0');
+  ip('route', 'del', '10.40.0.0/16');
+  ip('addr', 'flush', 'dev', 'vp0');
+  ip('link', 'set', 'vp0', 'down');
+  ip('link', 'set', 'vp0', 'mtu', '1280', 'address', '02:00:00:cc:dd:02', 'promisc', 'off', 'txqueuelen', '1000', 'alias', 'wrecked');
+  ip('addr', 'add', '172.16.9.9/24', 'dev', 'vp0');
+}
+
+describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', () => {
+  let nl: NetlinkHandle;
+  let before: InterfaceSnapshot;
+
+  beforeAll(async () => {
+    execFileSync('ip', ['netns', 'add', ns]);
+    // No DAD: addresses and their routes exist at once, so two snapshots can be compared without waiting.
+    const sysctl = new Sysctl({ netns: ns });
+    await sysctl.set('net/ipv6/conf/all/accept_dad', 0);
+    await sysctl.set('net/ipv6/conf/default/accept_dad', 0);
+    nl = await openNetlink({ netns: ns });
+    createPair();
+    configureRich();
+  });
+  afterAll(() => {
+    nl?.close();
+    try {
+      execFileSync('ip', ['netns', 'del', ns]);
+    } catch {
+      /* already gone */
+    }
+  });
+
+  it('captures link state, addresses and routes in every table', async () => {
+    before = await snapshot(nl, 'vp0');
+    expect(JSON.parse(JSON.stringify(before))).toEqual(before);
+    expect(before.link).toEqual({ mtu: 1400, mac: '02:00:00:aa:bb:01', up: true, promisc: true, alias: 'uplink', txqueuelen: 500 });
+    const addrs = before.addresses.map((a) => a.peer ? `${a.address} peer ${a.peer}` : a.address);
+    expect(addrs).toEqual(expect.arrayContaining(['10.0.0.1/24', '10.0.0.5/24', '192.168.50.1 peer 192.168.50.2/32', '2001:db8::1/64', '2001:db8:2::1/64']));
+    expect(addrs.indexOf('10.0.0.1/24')).toBeLessThan(addrs.indexOf('10.0.0.5/24'));
+    const finite = before.addresses.find((a) => a.address === '2001:db8:2::1/64');
+    expect(finite?.validLifetime).toBeGreaterThan(3500);
+    expect(finite?.preferredLifetime).toBeGreaterThan(1700);
+    const r = (dst: string, table: number): unknown => before.routes.find((x) => x.dst === dst && x.table === table);
+    expect(r('10.10.0.0/16', 254)).toMatchObject({ oif: 'vp0', scope: 'link', protocol: 'boot' });
+    expect(r('10.20.0.0/16', 254)).toMatchObject({ gateway: '10.0.0.2', oif: 'vp0', metric: 50, metrics: { mtu: 1300, lock: ['mtu'] } });
+    expect(r('0.0.0.0/0', 254)).toMatchObject({ gateway: '10.0.0.254', oif: 'vp0' });
+    expect(r('0.0.0.0/0', 100)).toMatchObject({ gateway: '10.0.0.254', oif: 'vp0' });
+    expect(r('10.30.0.0/16', 100)).toMatchObject({ gateway: '10.0.0.3' });
+    expect(r('10.31.0.0/16', 100)).toMatchObject({ protocol: 'static' });
+    expect(r('10.40.0.0/16', 254)).toMatchObject({
+      multipath: [
+        { gateway: '10.0.0.2', oif: 'vp0', weight: 2 },
+        { gateway: '10.1.0.2', oif: 'vp1', weight: 1 },
+      ],
+    });
+    expect(r('::/0', 254)).toMatchObject({ gateway: '2001:db8::ff', oif: 'vp0' });
+    expect(r('2001:db8:99::/48', 100)).toMatchObject({ gateway: '2001:db8::2', metric: 10 });
+    expect(before.routes.some((x) => x.protocol === 'kernel' && x.table === 255)).toBe(true);
+  });
+
+  it('restores a wrecked interface to an equal snapshot', async () => {
+    wreck();
+    const wrecked = await snapshot(nl, 'vp0');
+    expect(diffSnapshots(before, wrecked).length).toBeGreaterThan(5);
+
+    const report = await restore(nl, before);
+    expect(report.failed).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.applied.map((i) => `${i.kind} ${i.action} ${i.what}`)).toEqual(
+      expect.arrayContaining(['link set mac 02:00:00:aa:bb:01', 'link set mtu 1400', 'link set up', 'address delete 172.16.9.9/24', 'address add 10.0.0.1/24']),
+    );
+
+    const after = await settledSnapshot(nl, before);
+    expect(diffSnapshots(before, after)).toEqual([]);
+    expect(comparable(after)).toEqual(comparable(before));
+    // A second restore has nothing left to do.
+    const again = await restore(nl, before);
+    expect(again.failed).toEqual([]);
+    expect(again.applied).toEqual([]);
+  });
+
+  it('restores onto a link deleted and recreated with a new index (keyed by name)', async () => {
+    const oldIndex = await nl.linkIndex('vp0');
+    ip('link', 'del', 'vp0');
+    createPair();
+    const newIndex = await nl.linkIndex('vp0');
+    expect(newIndex).not.toBe(oldIndex);
+
+    const report = await restore(nl, JSON.parse(JSON.stringify(before)) as InterfaceSnapshot);
+    expect(report.failed).toEqual([]);
+    expect(report.ifindex).toBe(newIndex);
+    const after = await settledSnapshot(nl, before);
+    expect(diffSnapshots(before, after)).toEqual([]);
+    expect(comparable(after)).toEqual(comparable(before));
+  });
+
+  it('reports a missing interface and refuses a malformed snapshot', async () => {
+    await expect(restore(nl, { ...before, ifname: 'nosuch0' })).rejects.toMatchObject({ name: 'LinkNotFoundError' });
+    await expect(restore(nl, { ...before, version: 2 } as unknown as InterfaceSnapshot)).rejects.toMatchObject({
+      name: 'InvalidArgumentError',
+      field: 'snapshot.version',
+    });
+    await expect(snapshot(nl, 'bad/name')).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'ifname' });
+  });
+
+  it('reports item by item what the kernel refused', async () => {
+    const bad: InterfaceSnapshot = {
+      ...before,
+      routes: [...before.routes, { dst: '10.77.0.0/16', family: 'inet', table: 254, gateway: '10.99.0.1', oif: 'vp0', protocol: 'boot', scope: 'universe', type: 'unicast' }],
+    };
+    const report = await restore(nl, bad);
+    expect(report.ok).toBe(false);
+    expect(report.failed).toHaveLength(1);
+    expect(report.failed[0]).toMatchObject({ kind: 'route', action: 'add', what: expect.stringContaining('10.77.0.0/16') });
+    expect(report.failed[0]?.error).toMatchObject({ name: 'NetlinkError' });
+  });
+});
