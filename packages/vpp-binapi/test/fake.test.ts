@@ -79,13 +79,15 @@ describe('protocol', () => {
   it('answers want_interface_events twice with -31 and sends a deleted event when an interface goes', async () => {
     const f = await fakeVpp();
     const c = await raw(f);
-    await c.call('want_interface_events', { enable_disable: 1, pid: 5 });
+    const sub = c.events('want_interface_events', { pid: 5 });
+    await sub.ready;
     await expect(c.call('want_interface_events', { enable_disable: 1, pid: 5 })).rejects.toMatchObject({ retval: -31 });
     const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
     await c.call('delete_loopback', { sw_if_index });
-    await sleep(20);
+    const ev = (await sub[Symbol.asyncIterator]().next()).value as Record<string, unknown>;
+    expect(ev).toMatchObject({ sw_if_index, deleted: true, pid: 5 });
     expect(c.unsolicited).toEqual([]);
-    await c.call('want_interface_events', { enable_disable: 0, pid: 5 });
+    await sub.close();
     await expect(c.call('want_interface_events', { enable_disable: 0, pid: 5 })).rejects.toMatchObject({ retval: -31 });
   });
 

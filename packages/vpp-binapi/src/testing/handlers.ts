@@ -1,6 +1,6 @@
 import { runCli } from './cli.js';
 import { CNAT_TRK_ACTIVE, INDEX_INVALID, VNET_API_ERROR, VXLAN_DEFAULT_DST_PORT } from './constants.js';
-import { canonicalAddress, canonicalPrefix, formatPrefix, parsePrefix } from './ip.js';
+import { canonicalAddress, canonicalPrefix, formatPrefix, parseAddress, parsePrefix } from './ip.js';
 import {
   type FakeCnatEndpoint,
   type FakeInterface,
@@ -334,7 +334,11 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ip_neighbor_dump: (ctx, m) => {
     const only = m.sw_if_index === undefined ? INDEX_INVALID : num(m, 'sw_if_index');
     const isIp6 = num(m, 'af') === 1;
-    for (const n of ctx.state.neighbors.values()) {
+    // VPP sorts neighbours by interface, then address.
+    const sorted = [...ctx.state.neighbors.values()].sort(
+      (a, b) => a.sw_if_index - b.sw_if_index || compareAddresses(a.ip_address, b.ip_address),
+    );
+    for (const n of sorted) {
       if (n.ip_address.includes(':') !== isIp6 || (only !== INDEX_INVALID && n.sw_if_index !== only)) continue;
       ctx.details('ip_neighbor_details', {
         age: 0,
@@ -457,6 +461,12 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     });
   },
 };
+
+function compareAddresses(a: string, b: string): number {
+  const x = parseAddress(a);
+  const y = parseAddress(b);
+  return x.family - y.family || (x.value < y.value ? -1 : x.value > y.value ? 1 : 0);
+}
 
 function policyItems(m: Msg): { is_inbound: boolean; rule_id: number }[] {
   return arr(m, 'rules').map((r) => ({ is_inbound: bool(r, 'is_inbound'), rule_id: num(r, 'rule_id') }));
