@@ -305,7 +305,96 @@ function routeFamily(spec: RouteSpec, field: string): { family: IpFamily; dst: I
   return { family: dst.family, dst };
 }
 
-function putGateway(b: MessageBuilder, field: string, family: IpFamily, gw: IpAddr): void {
+/**
+ * The part of a message builder route encoding needs. {@link RouteWriter} implements it without a
+ * temporary array per attribute: batches encode tens of thousands of routes.
+ */
+interface AttrSink {
+  attr(type: number, value: Uint8Array): unknown;
+  u8(type: number, v: number): unknown;
+  u32(type: number, v: number): unknown;
+  str(type: number, s: string): unknown;
+  nestPlain(type: number): unknown;
+  end(): unknown;
+}
+
+/** Writes one netlink message in place: header, 12-byte rtmsg, then attributes. */
+class RouteWriter implements AttrSink {
+  private buf = new Uint8Array(192);
+  private dv = new DataView(this.buf.buffer);
+  private len = 28;
+  private readonly nests: number[] = [];
+
+  constructor(type: number, flags: number) {
+    this.dv.setUint16(4, type, true);
+    this.dv.setUint16(6, flags, true);
+  }
+  /** The rtmsg bytes (offsets 16..27). */
+  header(family: number, dstLen: number, srcLen: number, tos: number, table: number, protocol: number, scope: number, type: number, flags: number): void {
+    const b = this.buf;
+    b[16] = family;
+    b[17] = dstLen;
+    b[18] = srcLen;
+    b[19] = tos;
+    b[20] = table;
+    b[21] = protocol;
+    b[22] = scope;
+    b[23] = type;
+    this.dv.setUint32(24, flags, true);
+  }
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+    this.dv = new DataView(next.buffer);
+  }
+  private head(type: number, payload: number): number {
+    const total = 4 + payload;
+    this.reserve((total + 3) & ~3);
+    this.dv.setUint16(this.len, total, true);
+    this.dv.setUint16(this.len + 2, type, true);
+    const at = this.len + 4;
+    this.len += (total + 3) & ~3; // fresh buffers are zeroed, so padding already is
+    return at;
+  }
+  attr(type: number, value: Uint8Array): this {
+    this.buf.set(value, this.head(type, value.length));
+    return this;
+  }
+  u8(type: number, v: number): this {
+    this.buf[this.head(type, 1)] = v;
+    return this;
+  }
+  u32(type: number, v: number): this {
+    this.dv.setUint32(this.head(type, 4), v >>> 0, true);
+    return this;
+  }
+  str(type: number, s: string): this {
+    const enc = new TextEncoder().encode(s);
+    this.buf.set(enc, this.head(type, enc.length + 1));
+    return this;
+  }
+  nestPlain(type: number): this {
+    this.reserve(4);
+    this.nests.push(this.len);
+    this.dv.setUint16(this.len + 2, type, true);
+    this.len += 4;
+    return this;
+  }
+  end(): this {
+    const start = this.nests.pop();
+    if (start === undefined) throw new Error('RouteWriter.end() without nestPlain()');
+    this.dv.setUint16(start, this.len - start, true);
+    return this;
+  }
+  finish(): Uint8Array {
+    this.dv.setUint32(0, this.len, true);
+    return this.buf.slice(0, this.len);
+  }
+}
+
+function putGateway(b: AttrSink, field: string, family: IpFamily, gw: IpAddr): void {
   if (gw.family === family) b.attr(RTA_GATEWAY, gw.bytes);
   else if (family === 'inet') b.attr(RTA_VIA, via(gw));
   else throw new InvalidArgumentError(field, formatIp(gw.bytes), 'an IPv6 route cannot have an IPv4 gateway');
@@ -385,7 +474,7 @@ function metricRange(name: RouteMetricName, family: IpFamily): [number, number] 
   }
 }
 
-function putMetrics(b: MessageBuilder, field: string, family: IpFamily, m: RouteMetrics): void {
+function putMetrics(b: AttrSink, field: string, family: IpFamily, m: RouteMetrics): void {
   if (m === null || typeof m !== 'object') throw new InvalidArgumentError(`${field}metrics`, m, 'must be an object');
   const lock = flagsToMask(`${field}metrics.lock`, m.lock, lockBits);
   const entries: [number, number][] = [];
@@ -460,18 +549,18 @@ export function encodeRoute(op: RouteOp, spec: RouteSpec, link: LinkIndexes = by
     else scope = SCOPES.universe;
   } else scope = SCOPES.universe;
 
-  const hdr = new Uint8Array(12);
-  hdr[0] = familyToAf(family);
-  hdr[1] = dst?.prefixLen ?? 0;
-  hdr[2] = src?.prefixLen ?? 0;
-  hdr[3] = spec.tos === undefined ? 0 : checkInt(`${field}tos`, spec.tos, 0, 255);
-  hdr[4] = table < 256 ? table : ROUTE_TABLES.unspec;
-  hdr[5] = protocol;
-  hdr[6] = scope;
-  hdr[7] = type;
-  new DataView(hdr.buffer).setUint32(8, spec.onlink ? RTNH_F_ONLINK : 0, true);
-
-  const b = new MessageBuilder(del ? RTM_DELROUTE : RTM_NEWROUTE, NLM_F_REQUEST | OP_FLAGS[op], hdr, 128);
+  const b = new RouteWriter(del ? RTM_DELROUTE : RTM_NEWROUTE, NLM_F_REQUEST | OP_FLAGS[op]);
+  b.header(
+    familyToAf(family),
+    dst?.prefixLen ?? 0,
+    src?.prefixLen ?? 0,
+    spec.tos === undefined ? 0 : checkInt(`${field}tos`, spec.tos, 0, 255),
+    table < 256 ? table : ROUTE_TABLES.unspec,
+    protocol,
+    scope,
+    type,
+    spec.onlink ? RTNH_F_ONLINK : 0,
+  );
   if (table >= 256) b.u32(RTA_TABLE, table);
   if (dst && dst.prefixLen > 0) b.attr(RTA_DST, dst.bytes);
   if (src && src.prefixLen > 0) b.attr(RTA_SRC, src.bytes);

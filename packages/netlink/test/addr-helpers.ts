@@ -98,3 +98,6 @@ export function invalid(fn: () => unknown): { name: string; field: string } {
   }
   return { name: 'none', field: '' };
 }
+
+/** A spec with any field overridable, `undefined` included (to drop a default in a validation case). */
+export type Loose<T> = { [K in keyof T]?: T[K] | undefined };

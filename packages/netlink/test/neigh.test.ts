@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NeighApi, decodeNeigh, encodeNeigh, encodeNeighDump, type NeighOp, type NeighSpec } from '../src/neigh.js';
-import { FakeTransport, canon, collect, hex, invalid, msg, toHex } from './addr-helpers.js';
+import { FakeTransport, canon, collect, hex, invalid, msg, toHex, type Loose } from './addr-helpers.js';
 
 // What iproute2 6.1 sent (strace capture, seq zeroed); vb 2, va 3, vx0 5.
 const golden: [string, NeighOp, NeighSpec, number, number | undefined, string][] = [
@@ -44,7 +44,7 @@ describe('encodeNeigh', () => {
     );
   });
   it('refuses bad input naming the field', () => {
-    const f = (s: Partial<NeighSpec>): string =>
+    const f = (s: Loose<NeighSpec>): string =>
       invalid(() => encodeNeigh('add', { link: 3, dst: '192.0.2.1', lladdr: '02:00:00:00:00:01', ...s } as NeighSpec, 3)).field;
     expect(f({ lladdr: '02:00:00:00:00' })).toBe('lladdr');
     expect(f({ lladdr: undefined })).toBe('lladdr');

@@ -8,7 +8,7 @@ import {
   type NexthopOp,
   type NexthopSpec,
 } from '../src/nexthop.js';
-import { FakeTransport, canon, collect, hex, invalid, msg, toHex } from './addr-helpers.js';
+import { FakeTransport, canon, collect, hex, invalid, msg, toHex, type Loose } from './addr-helpers.js';
 
 // What iproute2 6.1 sent (strace capture, seq zeroed); va is ifindex 3.
 const golden: [string, NexthopOp, NexthopSpec, number | undefined, string][] = [
@@ -44,7 +44,7 @@ describe('encodeNexthop', () => {
     expect(toHex(m)).toBe('200000006900050000000000000000000000000000000000080001000b000000');
   });
   it('refuses bad input naming the field', () => {
-    const f = (s: Partial<NexthopSpec>, oif?: number): string =>
+    const f = (s: Loose<NexthopSpec>, oif?: number): string =>
       invalid(() => encodeNexthop('add', { id: 1, gateway: '10.0.0.1', oif: 3, ...s } as NexthopSpec, oif ?? 3)).field;
     expect(f({ id: 0 })).toBe('id');
     expect(f({ gateway: '10.0.0.999' })).toBe('gateway');

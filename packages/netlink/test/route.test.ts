@@ -10,7 +10,7 @@ import {
   type RouteOp,
   type RouteSpec,
 } from '../src/route.js';
-import { FakeTransport, canon, collect, hex, invalid, msg, toHex } from './addr-helpers.js';
+import { FakeTransport, canon, collect, hex, invalid, msg, toHex, type Loose } from './addr-helpers.js';
 
 const links: LinkIndexes = (ref) => (typeof ref === 'number' ? ref : ({ lo: 1, va: 3 } as Record<string, number>)[ref]!);
 
@@ -97,7 +97,7 @@ describe('encodeRoute', () => {
   });
 
   it('refuses bad input naming the field', () => {
-    const f = (s: Partial<RouteSpec>, op: RouteOp = 'add'): string =>
+    const f = (s: Loose<RouteSpec>, op: RouteOp = 'add'): string =>
       invalid(() => encodeRoute(op, { dst: '10.0.0.0/8', oif: 3, ...s } as RouteSpec, links, 'routes[4].')).field;
     expect(f({ dst: '10.0.0.1/8' })).toBe('routes[4].dst');
     expect(f({ dst: '10.0.0.0/40' })).toBe('routes[4].dst');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RuleApi, decodeRule, encodeRule, encodeRuleDump, type RuleOp, type RuleSpec } from '../src/rule.js';
-import { FakeTransport, canon, collect, hex, invalid, msg, toHex } from './addr-helpers.js';
+import { FakeTransport, canon, collect, hex, invalid, msg, toHex, type Loose } from './addr-helpers.js';
 
 // What iproute2 6.1 sent (strace capture, seq zeroed).
 const golden: [string, RuleOp, RuleSpec, string][] = [
@@ -39,7 +39,7 @@ describe('encodeRule', () => {
     );
   });
   it('refuses bad input naming the field', () => {
-    const f = (s: Partial<RuleSpec>): string => invalid(() => encodeRule('add', { priority: 10, table: 100, ...s } as RuleSpec)).field;
+    const f = (s: Loose<RuleSpec>): string => invalid(() => encodeRule('add', { priority: 10, table: 100, ...s } as RuleSpec)).field;
     expect(f({ src: '10.0.0.1/8' })).toBe('src');
     expect(f({ src: '10.0.0.0/8', dst: '2001:db8::/32' })).toBe('dst');
     expect(f({ table: 0 })).toBe('table');
