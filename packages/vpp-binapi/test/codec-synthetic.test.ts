@@ -226,9 +226,9 @@ describe('synthetic schema: every construct', () => {
   });
 
   it('writes variable strings as u32 length + bytes and fixed strings NUL padded', () => {
-    const ws = synth.encode_with_var as (v: Any, b: Uint8Array, o: number) => number;
+    const ws = synth.encode_with_var as (v: Any, b: Uint8Array, dv: DataView, o: number) => number;
     const b = new Uint8Array(20).fill(0xee);
-    expect(ws({ id: 1, name: 'ab' }, b, 0)).toBe(10);
+    expect(ws({ id: 1, name: 'ab' }, b, new DataView(b.buffer), 0)).toBe(10);
     expect(toHex(b.subarray(0, 10))).toBe('00000001' + '00000002' + '6162');
     const e = def('everything');
     const m = e.create({ fixed: 'ab' });
@@ -302,6 +302,21 @@ describe('synthetic schema: every construct', () => {
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
     expect(t.decode(longer).rest).toHaveLength(2);
+  });
+
+  it('encodes into and decodes from views at an offset in a larger ArrayBuffer', () => {
+    const e = def('everything');
+    const bytes = e.encode(full());
+    const big = new Uint8Array(bytes.length + 100).fill(0x55);
+    const view = big.subarray(17, 17 + bytes.length + 20);
+    expect(e.encodeInto(full(), view, 3)).toBe(3 + bytes.length);
+    expect(toHex(big.subarray(20, 20 + bytes.length))).toBe(toHex(bytes));
+    expect(big[19]).toBe(0x55);
+    expect(big[20 + bytes.length]).toBe(0x55);
+    expect(e.decode(view, 3, 3 + bytes.length)).toEqual(e.decode(bytes));
+    // decode error offsets are relative to the view given
+    const cut = view.subarray(3, 3 + 20);
+    expect(() => e.decode(cut)).toThrow(expect.objectContaining({ code: 'truncated', offset: 0 }));
   });
 
   it('decodes at an offset and up to an end', () => {

@@ -80,7 +80,7 @@ describe('generate()', () => {
   it('emits a type once, in the module that defines it', () => {
     const ip = readFileSync(join(GENERATED, 'ip.ts'), 'utf8');
     expect(ip).not.toMatch(/export interface fib_path\b/);
-    expect(ip).toMatch(/import \{[^}]*\bencode_fib_path\b[^}]*\} from '\.\/fib_types\.js';/);
+    expect(ip).toMatch(/import \{[^}]*\btype fib_path\b[^}]*\} from '\.\/fib_types\.js';/);
     expect(readFileSync(join(GENERATED, 'fib_types.ts'), 'utf8')).toMatch(/export interface fib_path \{/);
     expect(readFileSync(join(GENERATED, 'ip_types.ts'), 'utf8')).toContain('export type prefix = string;');
   });

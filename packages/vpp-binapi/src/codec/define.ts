@@ -1,5 +1,5 @@
 import { VppEncodeError, withMessageName } from './errors.js';
-import { cursor, type Cursor } from './runtime.js';
+import { BufferViews, cursor, type Cursor } from './runtime.js';
 import type { FieldDef, HeaderKind, MessageDef } from './types.js';
 
 /** Static facts about one message, as the generator writes them. @internal */
@@ -21,29 +21,51 @@ export interface MessageImpl<T> {
   /** Fixed size in bytes, or a function for messages with variable parts. */
   readonly size: number | ((msg: T) => number);
   /** Writes `msg` at `o` (the buffer has room) and returns the end offset. */
-  readonly enc: (msg: T, b: Uint8Array, o: number) => number;
+  readonly enc: (msg: T, b: Uint8Array, dv: DataView, o: number) => number;
   /** Reads one message at `c.o`. */
   readonly dec: (c: Cursor) => T;
 }
 
 const SLAB_SIZE = 64 * 1024;
-let slab = new ArrayBuffer(SLAB_SIZE);
+let slab = new Uint8Array(SLAB_SIZE);
+let slabDv = new DataView(slab.buffer);
 let slabUsed = 0;
+const writeViews = new BufferViews();
 
 /**
- * `n` bytes for an encoded message: a view into a shared 64 KiB slab for small messages (allocating an
- * ArrayBuffer per message costs more than encoding it), a buffer of its own for large ones. Every byte
- * is written by the encoder. Views never overlap; a slab lives as long as any view on it.
+ * Encoded messages up to SLAB_SIZE / 8 bytes are views into a shared 64 KiB slab: allocating an
+ * ArrayBuffer (and a DataView) per message costs more than encoding it. Every byte of a view is
+ * written by the encoder; views never overlap; a slab lives as long as any view on it.
  */
-function allocate(n: number): Uint8Array {
-  if (n > SLAB_SIZE / 8) return new Uint8Array(n);
+function encodeNew<T>(enc: MessageImpl<T>['enc'], msg: T, n: number, name: string): Uint8Array {
+  if (n > SLAB_SIZE / 8) {
+    const out = new Uint8Array(n);
+    checkEnd(enc(msg, out, new DataView(out.buffer), 0), n, name);
+    return out;
+  }
   if (slabUsed + n > SLAB_SIZE) {
-    slab = new ArrayBuffer(SLAB_SIZE);
+    slab = new Uint8Array(SLAB_SIZE);
+    slabDv = new DataView(slab.buffer);
     slabUsed = 0;
   }
-  const out = new Uint8Array(slab, slabUsed, n);
+  const at = slabUsed;
+  checkEnd(enc(msg, slab, slabDv, at), at + n, name);
   slabUsed += (n + 7) & ~7;
-  return out;
+  return slab.subarray(at, at + n);
+}
+
+function checkEnd(end: number, expected: number, name: string): void {
+  if (end !== expected) throw new Error(`vpp-binapi: ${name} encoder wrote ${end} bytes where size() said ${expected} (a generator bug)`);
+}
+
+/** Decode errors carry offsets relative to the caller's Uint8Array. */
+function rebase(err: unknown, base: number): unknown {
+  const e = err as { name?: unknown; offset?: unknown; message?: unknown };
+  if (base !== 0 && e?.name === 'VppDecodeError' && typeof e.offset === 'number') {
+    (e as { offset: number }).offset = e.offset - base;
+    if (typeof e.message === 'string') e.message = e.message.replace(/\(at byte \d+\)/, `(at byte ${e.offset - base})`);
+  }
+  return err;
 }
 
 /**
@@ -83,17 +105,18 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
         if (offset < 0 || offset + n > buf.length) {
           throw new VppEncodeError('buffer_too_small', '', `needs ${n} bytes at offset ${offset}, buffer has ${buf.length}`);
         }
-        return enc(msg, buf, offset);
+        const v = writeViews.of(buf);
+        const at = buf.byteOffset + offset;
+        const end = enc(msg, v.b, v.dv, at);
+        checkEnd(end, at + n, name);
+        return end - buf.byteOffset;
       } catch (err) {
         throw withMessageName(err, name);
       }
     },
     encode(msg: T): Uint8Array {
       try {
-        const n = size(msg);
-        const out = allocate(n);
-        enc(msg, out, 0);
-        return out;
+        return encodeNew(enc, msg, size(msg), name);
       } catch (err) {
         throw withMessageName(err, name);
       }
@@ -102,7 +125,7 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
       try {
         return dec(cursor(buf, offset, Math.min(end, buf.length)));
       } catch (err) {
-        throw withMessageName(err, name);
+        throw withMessageName(rebase(err, buf.byteOffset), name);
       }
     },
   };

@@ -5,16 +5,44 @@
  */
 import { VppDecodeError, VppEncodeError } from './errors.js';
 
-/** Read position for generated decoders: the buffer, the offset and the end. */
+/**
+ * Read position for generated decoders. `b` and `dv` cover the whole ArrayBuffer under the caller's
+ * bytes, so `o` and `end` are absolute; `base` is where the caller's Uint8Array starts in it.
+ */
 export interface Cursor {
   readonly b: Uint8Array;
+  readonly dv: DataView;
   o: number;
   readonly end: number;
+  readonly base: number;
 }
+
+/** A Uint8Array and a DataView over a whole ArrayBuffer; one cached entry (creating a DataView costs more than decoding a small message). */
+export class BufferViews {
+  private ab: ArrayBufferLike | undefined;
+  b: Uint8Array = EMPTY_BYTES_INTERNAL;
+  dv: DataView = new DataView(EMPTY_BYTES_INTERNAL.buffer);
+
+  /** Points `b`/`dv` at `buf`'s ArrayBuffer. */
+  of(buf: Uint8Array): this {
+    const ab = buf.buffer;
+    if (ab !== this.ab) {
+      this.ab = ab;
+      this.b = new Uint8Array(ab);
+      this.dv = new DataView(ab);
+    }
+    return this;
+  }
+}
+
+const EMPTY_BYTES_INTERNAL = new Uint8Array(0);
+const readViews = new BufferViews();
 
 /** A decoding cursor over `buf[offset, end)`. */
 export function cursor(buf: Uint8Array, offset = 0, end = buf.length): Cursor {
-  return { b: buf, o: offset, end };
+  const v = readViews.of(buf);
+  const base = buf.byteOffset;
+  return { b: v.b, dv: v.dv, o: base + offset, end: base + end, base };
 }
 
 /** Stand-in for an absent nested value: every field then takes its default. Typed `never` on purpose. */
@@ -93,6 +121,11 @@ export function i64(field: string, v: unknown): bigint {
   const x = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
   if (typeof x !== 'bigint' || x < I64_MIN || x > I64_MAX) throw intError(field, v, 'i64');
   return x;
+}
+
+export function f64(field: string, v: unknown): number {
+  if (typeof v !== 'number') throw typeError(field, v, 'f64 number');
+  return v;
 }
 
 const scratch8 = new Uint8Array(8);
@@ -220,7 +253,7 @@ export function sizeVarString(v: unknown): number {
  * Writes a variable string (u32 big-endian byte length, then the bytes, no NUL) and returns the
  * offset after it. With a `limit`, at most `limit - 1` bytes are accepted (VPP's own rule).
  */
-export function writeVarString(b: Uint8Array, o: number, v: unknown, limit: number, field: string): number {
+export function writeVarString(b: Uint8Array, dv: DataView, o: number, v: unknown, limit: number, field: string): number {
   const s = stringValue(field, v);
   const len = s.length;
   let i = 0;
@@ -238,10 +271,7 @@ export function writeVarString(b: Uint8Array, o: number, v: unknown, limit: numb
   if (limit > 0 && n > limit - 1) {
     throw new VppEncodeError('string_too_long', field, `${n} bytes, limit is ${limit - 1}`);
   }
-  b[o] = n >>> 24;
-  b[o + 1] = n >>> 16;
-  b[o + 2] = n >>> 8;
-  b[o + 3] = n;
+  dv.setUint32(o, n);
   return o + 4 + n;
 }
 
@@ -250,7 +280,7 @@ export function readVarString(c: Cursor, field: string): string {
   const o = c.o;
   if (o + 4 > c.end) throw new VppDecodeError('truncated', o, 'string length needs 4 bytes', field);
   const b = c.b;
-  const n = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const n = c.dv.getUint32(o);
   if (n > c.end - o - 4) throw badCount(o, field, n, n, c.end - o - 4);
   c.o = o + 4 + n;
   if (n === 0) return '';

@@ -17,6 +17,7 @@ export {
   bytesLength,
   copyNonZero,
   countOf,
+  f64,
   i64,
   intError,
   isZero,

@@ -60,10 +60,10 @@ export const af_packet_create: MessageDef<af_packet_create> = defineMessage<af_p
   {
     create: (): af_packet_create => ({ hw_addr: '00:00:00:00:00:00', use_random_hw_addr: false, host_if_name: '' }) as af_packet_create,
     size: 81,
-    enc: (v: af_packet_create, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: af_packet_create, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeMac(b, o + 10, v.hw_addr, `hw_addr`);
       b[o + 16] = (v.use_random_hw_addr ?? false) ? 1 : 0;
       writeFixedString(b, o + 17, 64, v.host_if_name, `host_if_name`);
@@ -72,11 +72,12 @@ export const af_packet_create: MessageDef<af_packet_create> = defineMessage<af_p
     dec: (c: Cursor): af_packet_create => {
       type T__ = af_packet_create;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 81 > c.end) throw truncatedAt(c, o, 81);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readMac(b, o + 10);
       const f4 = b[o + 16] !== 0;
       const f5 = readFixedString(b, o + 17, 64);
@@ -120,22 +121,23 @@ export const af_packet_create_reply: MessageDef<af_packet_create_reply> = define
   {
     create: (): af_packet_create_reply => ({ retval: 0, sw_if_index: 0 }) as af_packet_create_reply,
     size: 14,
-    enc: (v: af_packet_create_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: af_packet_create_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): af_packet_create_reply => {
       type T__ = af_packet_create_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -192,38 +194,39 @@ export const af_packet_create_v2: MessageDef<af_packet_create_v2> = defineMessag
   {
     create: (): af_packet_create_v2 => ({ hw_addr: '00:00:00:00:00:00', use_random_hw_addr: false, host_if_name: '', rx_frame_size: 0, tx_frame_size: 0, rx_frames_per_block: 0, tx_frames_per_block: 0, flags: 0, num_rx_queues: 1 }) as af_packet_create_v2,
     size: 103,
-    enc: (v: af_packet_create_v2, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: af_packet_create_v2, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeMac(b, o + 10, v.hw_addr, `hw_addr`);
       b[o + 16] = (v.use_random_hw_addr ?? false) ? 1 : 0;
       writeFixedString(b, o + 17, 64, v.host_if_name, `host_if_name`);
-      { const x0 = v.rx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frame_size`, x0, 'u32'); b[o + 81] = x0 >>> 24; b[o + 82] = x0 >>> 16; b[o + 83] = x0 >>> 8; b[o + 84] = x0; }
-      { const x0 = v.tx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frame_size`, x0, 'u32'); b[o + 85] = x0 >>> 24; b[o + 86] = x0 >>> 16; b[o + 87] = x0 >>> 8; b[o + 88] = x0; }
-      { const x0 = v.rx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frames_per_block`, x0, 'u32'); b[o + 89] = x0 >>> 24; b[o + 90] = x0 >>> 16; b[o + 91] = x0 >>> 8; b[o + 92] = x0; }
-      { const x0 = v.tx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frames_per_block`, x0, 'u32'); b[o + 93] = x0 >>> 24; b[o + 94] = x0 >>> 16; b[o + 95] = x0 >>> 8; b[o + 96] = x0; }
-      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); b[o + 97] = x0 >>> 24; b[o + 98] = x0 >>> 16; b[o + 99] = x0 >>> 8; b[o + 100] = x0; }
-      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); b[o + 101] = x0 >>> 8; b[o + 102] = x0; }
+      { const x0 = v.rx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frame_size`, x0, 'u32'); dv.setUint32(o + 81, x0); }
+      { const x0 = v.tx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frame_size`, x0, 'u32'); dv.setUint32(o + 85, x0); }
+      { const x0 = v.rx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 89, x0); }
+      { const x0 = v.tx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 93, x0); }
+      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 97, x0); }
+      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 101, x0); }
       return o + 103;
     },
     dec: (c: Cursor): af_packet_create_v2 => {
       type T__ = af_packet_create_v2;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 103 > c.end) throw truncatedAt(c, o, 103);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readMac(b, o + 10);
       const f4 = b[o + 16] !== 0;
       const f5 = readFixedString(b, o + 17, 64);
-      const f6 = ((b[o + 81]! << 24) | (b[o + 82]! << 16) | (b[o + 83]! << 8) | b[o + 84]!) >>> 0;
-      const f7 = ((b[o + 85]! << 24) | (b[o + 86]! << 16) | (b[o + 87]! << 8) | b[o + 88]!) >>> 0;
-      const f8 = ((b[o + 89]! << 24) | (b[o + 90]! << 16) | (b[o + 91]! << 8) | b[o + 92]!) >>> 0;
-      const f9 = ((b[o + 93]! << 24) | (b[o + 94]! << 16) | (b[o + 95]! << 8) | b[o + 96]!) >>> 0;
-      const f10 = ((b[o + 97]! << 24) | (b[o + 98]! << 16) | (b[o + 99]! << 8) | b[o + 100]!) >>> 0;
-      const f11 = (b[o + 101]! << 8) | b[o + 102]!;
+      const f6 = dv.getUint32(o + 81);
+      const f7 = dv.getUint32(o + 85);
+      const f8 = dv.getUint32(o + 89);
+      const f9 = dv.getUint32(o + 93);
+      const f10 = dv.getUint32(o + 97);
+      const f11 = dv.getUint16(o + 101);
       c.o = o + 103;
       return { _vl_msg_id: f0, client_index: f1, context: f2, hw_addr: f3, use_random_hw_addr: f4, host_if_name: f5, rx_frame_size: f6, tx_frame_size: f7, rx_frames_per_block: f8, tx_frames_per_block: f9, flags: f10, num_rx_queues: f11 };
     },
@@ -264,22 +267,23 @@ export const af_packet_create_v2_reply: MessageDef<af_packet_create_v2_reply> = 
   {
     create: (): af_packet_create_v2_reply => ({ retval: 0, sw_if_index: 0 }) as af_packet_create_v2_reply,
     size: 14,
-    enc: (v: af_packet_create_v2_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: af_packet_create_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): af_packet_create_v2_reply => {
       type T__ = af_packet_create_v2_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -337,42 +341,43 @@ export const af_packet_create_v3: MessageDef<af_packet_create_v3> = defineMessag
   {
     create: (): af_packet_create_v3 => ({ mode: 0, hw_addr: '00:00:00:00:00:00', use_random_hw_addr: false, host_if_name: '', rx_frame_size: 0, tx_frame_size: 0, rx_frames_per_block: 0, tx_frames_per_block: 0, flags: 0, num_rx_queues: 1, num_tx_queues: 1 }) as af_packet_create_v3,
     size: 109,
-    enc: (v: af_packet_create_v3, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.mode ?? 0; if (x0 >>> 0 !== x0) throw intError(`mode`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: af_packet_create_v3, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.mode ?? 0; if (x0 >>> 0 !== x0) throw intError(`mode`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       writeMac(b, o + 14, v.hw_addr, `hw_addr`);
       b[o + 20] = (v.use_random_hw_addr ?? false) ? 1 : 0;
       writeFixedString(b, o + 21, 64, v.host_if_name, `host_if_name`);
-      { const x0 = v.rx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frame_size`, x0, 'u32'); b[o + 85] = x0 >>> 24; b[o + 86] = x0 >>> 16; b[o + 87] = x0 >>> 8; b[o + 88] = x0; }
-      { const x0 = v.tx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frame_size`, x0, 'u32'); b[o + 89] = x0 >>> 24; b[o + 90] = x0 >>> 16; b[o + 91] = x0 >>> 8; b[o + 92] = x0; }
-      { const x0 = v.rx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frames_per_block`, x0, 'u32'); b[o + 93] = x0 >>> 24; b[o + 94] = x0 >>> 16; b[o + 95] = x0 >>> 8; b[o + 96] = x0; }
-      { const x0 = v.tx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frames_per_block`, x0, 'u32'); b[o + 97] = x0 >>> 24; b[o + 98] = x0 >>> 16; b[o + 99] = x0 >>> 8; b[o + 100] = x0; }
-      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); b[o + 101] = x0 >>> 24; b[o + 102] = x0 >>> 16; b[o + 103] = x0 >>> 8; b[o + 104] = x0; }
-      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); b[o + 105] = x0 >>> 8; b[o + 106] = x0; }
-      { const x0 = v.num_tx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); b[o + 107] = x0 >>> 8; b[o + 108] = x0; }
+      { const x0 = v.rx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frame_size`, x0, 'u32'); dv.setUint32(o + 85, x0); }
+      { const x0 = v.tx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frame_size`, x0, 'u32'); dv.setUint32(o + 89, x0); }
+      { const x0 = v.rx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 93, x0); }
+      { const x0 = v.tx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 97, x0); }
+      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 101, x0); }
+      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 105, x0); }
+      { const x0 = v.num_tx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); dv.setUint16(o + 107, x0); }
       return o + 109;
     },
     dec: (c: Cursor): af_packet_create_v3 => {
       type T__ = af_packet_create_v3;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 109 > c.end) throw truncatedAt(c, o, 109);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = readMac(b, o + 14);
       const f5 = b[o + 20] !== 0;
       const f6 = readFixedString(b, o + 21, 64);
-      const f7 = ((b[o + 85]! << 24) | (b[o + 86]! << 16) | (b[o + 87]! << 8) | b[o + 88]!) >>> 0;
-      const f8 = ((b[o + 89]! << 24) | (b[o + 90]! << 16) | (b[o + 91]! << 8) | b[o + 92]!) >>> 0;
-      const f9 = ((b[o + 93]! << 24) | (b[o + 94]! << 16) | (b[o + 95]! << 8) | b[o + 96]!) >>> 0;
-      const f10 = ((b[o + 97]! << 24) | (b[o + 98]! << 16) | (b[o + 99]! << 8) | b[o + 100]!) >>> 0;
-      const f11 = ((b[o + 101]! << 24) | (b[o + 102]! << 16) | (b[o + 103]! << 8) | b[o + 104]!) >>> 0;
-      const f12 = (b[o + 105]! << 8) | b[o + 106]!;
-      const f13 = (b[o + 107]! << 8) | b[o + 108]!;
+      const f7 = dv.getUint32(o + 85);
+      const f8 = dv.getUint32(o + 89);
+      const f9 = dv.getUint32(o + 93);
+      const f10 = dv.getUint32(o + 97);
+      const f11 = dv.getUint32(o + 101);
+      const f12 = dv.getUint16(o + 105);
+      const f13 = dv.getUint16(o + 107);
       c.o = o + 109;
       return { _vl_msg_id: f0, client_index: f1, context: f2, mode: f3, hw_addr: f4, use_random_hw_addr: f5, host_if_name: f6, rx_frame_size: f7, tx_frame_size: f8, rx_frames_per_block: f9, tx_frames_per_block: f10, flags: f11, num_rx_queues: f12, num_tx_queues: f13 };
     },
@@ -410,22 +415,23 @@ export const af_packet_create_v3_reply: MessageDef<af_packet_create_v3_reply> = 
   {
     create: (): af_packet_create_v3_reply => ({ retval: 0, sw_if_index: 0 }) as af_packet_create_v3_reply,
     size: 14,
-    enc: (v: af_packet_create_v3_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: af_packet_create_v3_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): af_packet_create_v3_reply => {
       type T__ = af_packet_create_v3_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -463,21 +469,22 @@ export const af_packet_delete: MessageDef<af_packet_delete> = defineMessage<af_p
   {
     create: (): af_packet_delete => ({ host_if_name: '' }) as af_packet_delete,
     size: 74,
-    enc: (v: af_packet_delete, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: af_packet_delete, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeFixedString(b, o + 10, 64, v.host_if_name, `host_if_name`);
       return o + 74;
     },
     dec: (c: Cursor): af_packet_delete => {
       type T__ = af_packet_delete;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 74 > c.end) throw truncatedAt(c, o, 74);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readFixedString(b, o + 10, 64);
       c.o = o + 74;
       return { _vl_msg_id: f0, client_index: f1, context: f2, host_if_name: f3 };
@@ -514,20 +521,21 @@ export const af_packet_delete_reply: MessageDef<af_packet_delete_reply> = define
   {
     create: (): af_packet_delete_reply => ({ retval: 0 }) as af_packet_delete_reply,
     size: 10,
-    enc: (v: af_packet_delete_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: af_packet_delete_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): af_packet_delete_reply => {
       type T__ = af_packet_delete_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -567,23 +575,24 @@ export const af_packet_set_l4_cksum_offload: MessageDef<af_packet_set_l4_cksum_o
   {
     create: (): af_packet_set_l4_cksum_offload => ({ sw_if_index: 0, set: false }) as af_packet_set_l4_cksum_offload,
     size: 15,
-    enc: (v: af_packet_set_l4_cksum_offload, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: af_packet_set_l4_cksum_offload, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.set ?? false) ? 1 : 0;
       return o + 15;
     },
     dec: (c: Cursor): af_packet_set_l4_cksum_offload => {
       type T__ = af_packet_set_l4_cksum_offload;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 15 > c.end) throw truncatedAt(c, o, 15);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, set: f4 };
@@ -620,20 +629,21 @@ export const af_packet_set_l4_cksum_offload_reply: MessageDef<af_packet_set_l4_c
   {
     create: (): af_packet_set_l4_cksum_offload_reply => ({ retval: 0 }) as af_packet_set_l4_cksum_offload_reply,
     size: 10,
-    enc: (v: af_packet_set_l4_cksum_offload_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: af_packet_set_l4_cksum_offload_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): af_packet_set_l4_cksum_offload_reply => {
       type T__ = af_packet_set_l4_cksum_offload_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -669,20 +679,21 @@ export const af_packet_dump: MessageDef<af_packet_dump> = defineMessage<af_packe
   {
     create: (): af_packet_dump => ({  }) as af_packet_dump,
     size: 10,
-    enc: (v: af_packet_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: af_packet_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): af_packet_dump => {
       type T__ = af_packet_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -720,21 +731,22 @@ export const af_packet_details: MessageDef<af_packet_details> = defineMessage<af
   {
     create: (): af_packet_details => ({ sw_if_index: 0, host_if_name: '' }) as af_packet_details,
     size: 74,
-    enc: (v: af_packet_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: af_packet_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeFixedString(b, o + 10, 64, v.host_if_name, `host_if_name`);
       return o + 74;
     },
     dec: (c: Cursor): af_packet_details => {
       type T__ = af_packet_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 74 > c.end) throw truncatedAt(c, o, 74);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readFixedString(b, o + 10, 64);
       c.o = o + 74;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, host_if_name: f3 };

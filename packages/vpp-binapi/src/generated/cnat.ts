@@ -74,11 +74,11 @@ export function create_cnat_endpoint(): cnat_endpoint {
 }
 
 /** @internal */
-export function encode_cnat_endpoint(v: cnat_endpoint, b: Uint8Array, o: number): number {
+export function encode_cnat_endpoint(v: cnat_endpoint, b: Uint8Array, dv: DataView, o: number): number {
   writeAddress(b, o, v.addr, `addr`);
-  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 17] = x0 >>> 24; b[o + 18] = x0 >>> 16; b[o + 19] = x0 >>> 8; b[o + 20] = x0; }
+  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 17, x0); }
   { const x0 = v.if_af ?? 0; if ((x0 & 0xff) !== x0) throw intError(`if_af`, x0, 'u8'); b[o + 21] = x0; }
-  { const x0 = v.port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`port`, x0, 'u16'); b[o + 22] = x0 >>> 8; b[o + 23] = x0; }
+  { const x0 = v.port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`port`, x0, 'u16'); dv.setUint16(o + 22, x0); }
   return o + 24;
 }
 
@@ -86,12 +86,13 @@ export function encode_cnat_endpoint(v: cnat_endpoint, b: Uint8Array, o: number)
 export function decode_cnat_endpoint(c: Cursor): cnat_endpoint {
   type T__ = cnat_endpoint;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 24 > c.end) throw truncatedAt(c, o, 24);
   const f0 = readAddress(b, o);
-  const f1 = ((b[o + 17]! << 24) | (b[o + 18]! << 16) | (b[o + 19]! << 8) | b[o + 20]!) >>> 0;
+  const f1 = dv.getUint32(o + 17);
   const f2 = b[o + 21]!;
-  const f3 = (b[o + 22]! << 8) | b[o + 23]!;
+  const f3 = dv.getUint16(o + 22);
   c.o = o + 24;
   return { addr: f0, sw_if_index: f1, if_af: f2, port: f3 };
 }
@@ -109,9 +110,9 @@ export function create_cnat_endpoint_tuple(): cnat_endpoint_tuple {
 }
 
 /** @internal */
-export function encode_cnat_endpoint_tuple(v: cnat_endpoint_tuple, b: Uint8Array, o: number): number {
-  try { encode_cnat_endpoint(v.dst_ep ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `dst_ep`); }
-  try { encode_cnat_endpoint(v.src_ep ?? EMPTY_OBJECT, b, o + 24); } catch (e) { throw nestError(e, `src_ep`); }
+export function encode_cnat_endpoint_tuple(v: cnat_endpoint_tuple, b: Uint8Array, dv: DataView, o: number): number {
+  try { const s0 = v.dst_ep ?? EMPTY_OBJECT; writeAddress(b, o, s0.addr, `addr`); { const x1 = s0.sw_if_index ?? 0; if (x1 >>> 0 !== x1) throw intError(`sw_if_index`, x1, 'u32'); dv.setUint32(o + 17, x1); } { const x1 = s0.if_af ?? 0; if ((x1 & 0xff) !== x1) throw intError(`if_af`, x1, 'u8'); b[o + 21] = x1; } { const x1 = s0.port ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port`, x1, 'u16'); dv.setUint16(o + 22, x1); } } catch (e) { throw nestError(e, `dst_ep`); }
+  try { const s1 = v.src_ep ?? EMPTY_OBJECT; writeAddress(b, o + 24, s1.addr, `addr`); { const x1 = s1.sw_if_index ?? 0; if (x1 >>> 0 !== x1) throw intError(`sw_if_index`, x1, 'u32'); dv.setUint32(o + 41, x1); } { const x1 = s1.if_af ?? 0; if ((x1 & 0xff) !== x1) throw intError(`if_af`, x1, 'u8'); b[o + 45] = x1; } { const x1 = s1.port ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port`, x1, 'u16'); dv.setUint16(o + 46, x1); } } catch (e) { throw nestError(e, `src_ep`); }
   { const x0 = v.flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`flags`, x0, 'u8'); b[o + 48] = x0; }
   return o + 49;
 }
@@ -120,10 +121,11 @@ export function encode_cnat_endpoint_tuple(v: cnat_endpoint_tuple, b: Uint8Array
 export function decode_cnat_endpoint_tuple(c: Cursor): cnat_endpoint_tuple {
   type T__ = cnat_endpoint_tuple;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 49 > c.end) throw truncatedAt(c, o, 49);
-  c.o = o; const f0 = decode_cnat_endpoint(c);
-  c.o = o + 24; const f1 = decode_cnat_endpoint(c);
+  const f0_0 = readAddress(b, o); const f0_1 = dv.getUint32(o + 17); const f0_2 = b[o + 21]!; const f0_3 = dv.getUint16(o + 22); const f0 = { addr: f0_0, sw_if_index: f0_1, if_af: f0_2, port: f0_3 };
+  const f1_0 = readAddress(b, o + 24); const f1_1 = dv.getUint32(o + 41); const f1_2 = b[o + 45]!; const f1_3 = dv.getUint16(o + 46); const f1 = { addr: f1_0, sw_if_index: f1_1, if_af: f1_2, port: f1_3 };
   const f2 = b[o + 48]!;
   c.o = o + 49;
   return { dst_ep: f0, src_ep: f1, flags: f2 };
@@ -142,9 +144,9 @@ export function create_cnat_5tuple(): cnat_5tuple {
 }
 
 /** @internal */
-export function encode_cnat_5tuple(v: cnat_5tuple, b: Uint8Array, o: number): number {
+export function encode_cnat_5tuple(v: cnat_5tuple, b: Uint8Array, dv: DataView, o: number): number {
   { const a0 = arrayOf(v.addr, `addr`); if (a0.length > 2) throw arrayLengthError(`addr`, a0.length, 2); for (let i0 = 0; i0 < 2; i0++) writeAddress(b, o + i0 * 17, a0[i0], `addr[${i0}]`); }
-  { const a0 = arrayOf(v.port, `port`); if (a0.length > 2) throw arrayLengthError(`port`, a0.length, 2); for (let i0 = 0; i0 < 2; i0++) { const x1 = a0[i0] ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port[${i0}]`, x1, 'u16'); b[o + 34 + i0 * 2] = x1 >>> 8; b[o + 34 + i0 * 2 + 1] = x1; } }
+  { const a0 = arrayOf(v.port, `port`); if (a0.length > 2) throw arrayLengthError(`port`, a0.length, 2); for (let i0 = 0; i0 < 2; i0++) { const x1 = a0[i0] ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port[${i0}]`, x1, 'u16'); dv.setUint16(o + 34 + i0 * 2, x1); } }
   { const x0 = v.ip_proto ?? 0; if ((x0 & 0xff) !== x0) throw intError(`ip_proto`, x0, 'u8'); b[o + 38] = x0; }
   return o + 39;
 }
@@ -153,10 +155,11 @@ export function encode_cnat_5tuple(v: cnat_5tuple, b: Uint8Array, o: number): nu
 export function decode_cnat_5tuple(c: Cursor): cnat_5tuple {
   type T__ = cnat_5tuple;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 39 > c.end) throw truncatedAt(c, o, 39);
   const f0: address[] = []; for (let i0 = 0; i0 < 2; i0++) { const e0 = readAddress(b, o + i0 * 17); f0.push(e0); }
-  const f1: number[] = []; for (let i0 = 0; i0 < 2; i0++) { const e0 = (b[o + 34 + i0 * 2]! << 8) | b[o + 34 + i0 * 2 + 1]!; f1.push(e0); }
+  const f1: number[] = []; for (let i0 = 0; i0 < 2; i0++) { const e0 = dv.getUint16(o + 34 + i0 * 2); f1.push(e0); }
   const f2 = b[o + 38]!;
   c.o = o + 39;
   return { addr: f0, port: f1, ip_proto: f2 };
@@ -189,17 +192,17 @@ export function size_cnat_translation(v: cnat_translation): number {
 }
 
 /** @internal */
-export function encode_cnat_translation(v: cnat_translation, b: Uint8Array, o: number): number {
-  try { encode_cnat_endpoint(v.vip ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `vip`); }
-  { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); b[o + 24] = x0 >>> 24; b[o + 25] = x0 >>> 16; b[o + 26] = x0 >>> 8; b[o + 27] = x0; }
+export function encode_cnat_translation(v: cnat_translation, b: Uint8Array, dv: DataView, o: number): number {
+  try { const s2 = v.vip ?? EMPTY_OBJECT; writeAddress(b, o, s2.addr, `addr`); { const x1 = s2.sw_if_index ?? 0; if (x1 >>> 0 !== x1) throw intError(`sw_if_index`, x1, 'u32'); dv.setUint32(o + 17, x1); } { const x1 = s2.if_af ?? 0; if ((x1 & 0xff) !== x1) throw intError(`if_af`, x1, 'u8'); b[o + 21] = x1; } { const x1 = s2.port ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port`, x1, 'u16'); dv.setUint16(o + 22, x1); } } catch (e) { throw nestError(e, `vip`); }
+  { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 24, x0); }
   { const x0 = v.ip_proto ?? 0; if ((x0 & 0xff) !== x0) throw intError(`ip_proto`, x0, 'u8'); b[o + 28] = x0; }
   { const x0 = v.is_real_ip ?? 0; if ((x0 & 0xff) !== x0) throw intError(`is_real_ip`, x0, 'u8'); b[o + 29] = x0; }
   { const x0 = v.flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`flags`, x0, 'u8'); b[o + 30] = x0; }
   { const x0 = v.lb_type ?? 0; if ((x0 & 0xff) !== x0) throw intError(`lb_type`, x0, 'u8'); b[o + 31] = x0; }
-  const cnt_6 = countOf(v.paths, "paths"); if (cnt_6 >>> 0 !== cnt_6) throw arrayLengthError("paths", cnt_6, 4294967295); b[o + 32] = cnt_6 >>> 24; b[o + 33] = cnt_6 >>> 16; b[o + 34] = cnt_6 >>> 8; b[o + 35] = cnt_6;
-  { const x0 = v.flow_hash_config ?? 0; if (x0 >>> 0 !== x0) throw intError(`flow_hash_config`, x0, 'u32'); b[o + 36] = x0 >>> 24; b[o + 37] = x0 >>> 16; b[o + 38] = x0 >>> 8; b[o + 39] = x0; }
+  const cnt_6 = countOf(v.paths, "paths"); if (cnt_6 >>> 0 !== cnt_6) throw arrayLengthError("paths", cnt_6, 4294967295); dv.setUint32(o + 32, cnt_6);
+  { const x0 = v.flow_hash_config ?? 0; if (x0 >>> 0 !== x0) throw intError(`flow_hash_config`, x0, 'u32'); dv.setUint32(o + 36, x0); }
   o += 40;
-  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_cnat_endpoint_tuple(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 49; } }
+  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s3 = a0[i0] ?? EMPTY_OBJECT; try { const s4 = s3.dst_ep ?? EMPTY_OBJECT; writeAddress(b, o, s4.addr, `addr`); { const x3 = s4.sw_if_index ?? 0; if (x3 >>> 0 !== x3) throw intError(`sw_if_index`, x3, 'u32'); dv.setUint32(o + 17, x3); } { const x3 = s4.if_af ?? 0; if ((x3 & 0xff) !== x3) throw intError(`if_af`, x3, 'u8'); b[o + 21] = x3; } { const x3 = s4.port ?? 0; if ((x3 & 0xffff) !== x3) throw intError(`port`, x3, 'u16'); dv.setUint16(o + 22, x3); } } catch (e) { throw nestError(e, `dst_ep`); } try { const s5 = s3.src_ep ?? EMPTY_OBJECT; writeAddress(b, o + 24, s5.addr, `addr`); { const x3 = s5.sw_if_index ?? 0; if (x3 >>> 0 !== x3) throw intError(`sw_if_index`, x3, 'u32'); dv.setUint32(o + 41, x3); } { const x3 = s5.if_af ?? 0; if ((x3 & 0xff) !== x3) throw intError(`if_af`, x3, 'u8'); b[o + 45] = x3; } { const x3 = s5.port ?? 0; if ((x3 & 0xffff) !== x3) throw intError(`port`, x3, 'u16'); dv.setUint16(o + 46, x3); } } catch (e) { throw nestError(e, `src_ep`); } { const x2 = s3.flags ?? 0; if ((x2 & 0xff) !== x2) throw intError(`flags`, x2, 'u8'); b[o + 48] = x2; } } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 49; } }
   return o;
 }
 
@@ -207,18 +210,19 @@ export function encode_cnat_translation(v: cnat_translation, b: Uint8Array, o: n
 export function decode_cnat_translation(c: Cursor): cnat_translation {
   type T__ = cnat_translation;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 40 > c.end) throw truncatedAt(c, o, 40);
-  c.o = o; const f0 = decode_cnat_endpoint(c);
-  const f1 = ((b[o + 24]! << 24) | (b[o + 25]! << 16) | (b[o + 26]! << 8) | b[o + 27]!) >>> 0;
+  const f0_0 = readAddress(b, o); const f0_1 = dv.getUint32(o + 17); const f0_2 = b[o + 21]!; const f0_3 = dv.getUint16(o + 22); const f0 = { addr: f0_0, sw_if_index: f0_1, if_af: f0_2, port: f0_3 };
+  const f1 = dv.getUint32(o + 24);
   const f2 = b[o + 28]!;
   const f3 = b[o + 29]!;
   const f4 = b[o + 30]!;
   const f5 = b[o + 31]!;
-  const f6 = ((b[o + 32]! << 24) | (b[o + 33]! << 16) | (b[o + 34]! << 8) | b[o + 35]!) >>> 0;
-  const f7 = ((b[o + 36]! << 24) | (b[o + 37]! << 16) | (b[o + 38]! << 8) | b[o + 39]!) >>> 0;
+  const f6 = dv.getUint32(o + 32);
+  const f7 = dv.getUint32(o + 36);
   o += 40;
-  const f8_n = f6; if (f8_n * 49 > c.end - o) throw badCount(o, "paths", f8_n, f8_n * 49, c.end - o); const f8: cnat_endpoint_tuple[] = []; for (let i0 = 0; i0 < f8_n; i0++) { c.o = o + i0 * 49; const e0 = decode_cnat_endpoint_tuple(c); f8.push(e0); } o += f8_n * 49;
+  const f8_n = f6; if (f8_n * 49 > c.end - o) throw badCount(o, "paths", f8_n, f8_n * 49, c.end - o); const f8: cnat_endpoint_tuple[] = []; for (let i0 = 0; i0 < f8_n; i0++) { const e0_0_0 = readAddress(b, o + i0 * 49); const e0_0_1 = dv.getUint32(o + i0 * 49 + 17); const e0_0_2 = b[o + i0 * 49 + 21]!; const e0_0_3 = dv.getUint16(o + i0 * 49 + 22); const e0_0 = { addr: e0_0_0, sw_if_index: e0_0_1, if_af: e0_0_2, port: e0_0_3 }; const e0_1_0 = readAddress(b, o + i0 * 49 + 24); const e0_1_1 = dv.getUint32(o + i0 * 49 + 41); const e0_1_2 = b[o + i0 * 49 + 45]!; const e0_1_3 = dv.getUint16(o + i0 * 49 + 46); const e0_1 = { addr: e0_1_0, sw_if_index: e0_1_1, if_af: e0_1_2, port: e0_1_3 }; const e0_2 = b[o + i0 * 49 + 48]!; const e0 = { dst_ep: e0_0, src_ep: e0_1, flags: e0_2 }; f8.push(e0); } o += f8_n * 49;
   
   c.o = o;
   return { vip: f0, id: f1, ip_proto: f2, is_real_ip: f3, flags: f4, lb_type: f5, n_paths: f6, flow_hash_config: f7, paths: f8 };
@@ -237,10 +241,10 @@ export function create_cnat_session(): cnat_session {
 }
 
 /** @internal */
-export function encode_cnat_session(v: cnat_session, b: Uint8Array, o: number): number {
-  try { encode_cnat_5tuple(v.tuple ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `tuple`); }
-  { const x0 = v.ts_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`ts_index`, x0, 'u32'); b[o + 39] = x0 >>> 24; b[o + 40] = x0 >>> 16; b[o + 41] = x0 >>> 8; b[o + 42] = x0; }
-  { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); b[o + 43] = x0 >>> 24; b[o + 44] = x0 >>> 16; b[o + 45] = x0 >>> 8; b[o + 46] = x0; }
+export function encode_cnat_session(v: cnat_session, b: Uint8Array, dv: DataView, o: number): number {
+  try { const s6 = v.tuple ?? EMPTY_OBJECT; { const a1 = arrayOf(s6.addr, `addr`); if (a1.length > 2) throw arrayLengthError(`addr`, a1.length, 2); for (let i1 = 0; i1 < 2; i1++) writeAddress(b, o + i1 * 17, a1[i1], `addr[${i1}]`); } { const a1 = arrayOf(s6.port, `port`); if (a1.length > 2) throw arrayLengthError(`port`, a1.length, 2); for (let i1 = 0; i1 < 2; i1++) { const x2 = a1[i1] ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`port[${i1}]`, x2, 'u16'); dv.setUint16(o + 34 + i1 * 2, x2); } } { const x1 = s6.ip_proto ?? 0; if ((x1 & 0xff) !== x1) throw intError(`ip_proto`, x1, 'u8'); b[o + 38] = x1; } } catch (e) { throw nestError(e, `tuple`); }
+  { const x0 = v.ts_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`ts_index`, x0, 'u32'); dv.setUint32(o + 39, x0); }
+  { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 43, x0); }
   return o + 47;
 }
 
@@ -248,11 +252,12 @@ export function encode_cnat_session(v: cnat_session, b: Uint8Array, o: number): 
 export function decode_cnat_session(c: Cursor): cnat_session {
   type T__ = cnat_session;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 47 > c.end) throw truncatedAt(c, o, 47);
-  c.o = o; const f0 = decode_cnat_5tuple(c);
-  const f1 = ((b[o + 39]! << 24) | (b[o + 40]! << 16) | (b[o + 41]! << 8) | b[o + 42]!) >>> 0;
-  const f2 = ((b[o + 43]! << 24) | (b[o + 44]! << 16) | (b[o + 45]! << 8) | b[o + 46]!) >>> 0;
+  const f0_0: address[] = []; for (let i1 = 0; i1 < 2; i1++) { const e1 = readAddress(b, o + i1 * 17); f0_0.push(e1); } const f0_1: number[] = []; for (let i1 = 0; i1 < 2; i1++) { const e1 = dv.getUint16(o + 34 + i1 * 2); f0_1.push(e1); } const f0_2 = b[o + 38]!; const f0 = { addr: f0_0, port: f0_1, ip_proto: f0_2 };
+  const f1 = dv.getUint32(o + 39);
+  const f2 = dv.getUint32(o + 43);
   c.o = o + 47;
   return { tuple: f0, ts_index: f1, flags: f2 };
 }
@@ -293,22 +298,23 @@ export const cnat_translation_update: MessageDef<cnat_translation_update> = defi
       n += size_cnat_translation(v.translation ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: cnat_translation_update, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_translation_update, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       o += 10;
-      try { o = encode_cnat_translation(v.translation ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `translation`); }
+      try { o = encode_cnat_translation(v.translation ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `translation`); }
       return o;
     },
     dec: (c: Cursor): cnat_translation_update => {
       type T__ = cnat_translation_update;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       o += 10;
       c.o = o; const f3 = decode_cnat_translation(c); o = c.o;
       
@@ -349,22 +355,23 @@ export const cnat_translation_update_reply: MessageDef<cnat_translation_update_r
   {
     create: (): cnat_translation_update_reply => ({ retval: 0, id: 0 }) as cnat_translation_update_reply,
     size: 14,
-    enc: (v: cnat_translation_update_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: cnat_translation_update_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): cnat_translation_update_reply => {
       type T__ = cnat_translation_update_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, id: f3 };
     },
@@ -402,22 +409,23 @@ export const cnat_translation_del: MessageDef<cnat_translation_del> = defineMess
   {
     create: (): cnat_translation_del => ({ id: 0 }) as cnat_translation_del,
     size: 14,
-    enc: (v: cnat_translation_del, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: cnat_translation_del, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): cnat_translation_del => {
       type T__ = cnat_translation_del;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, id: f3 };
     },
@@ -453,20 +461,21 @@ export const cnat_translation_del_reply: MessageDef<cnat_translation_del_reply> 
   {
     create: (): cnat_translation_del_reply => ({ retval: 0 }) as cnat_translation_del_reply,
     size: 10,
-    enc: (v: cnat_translation_del_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_translation_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_translation_del_reply => {
       type T__ = cnat_translation_del_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -507,20 +516,21 @@ export const cnat_translation_details: MessageDef<cnat_translation_details> = de
       n += size_cnat_translation(v.translation ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: cnat_translation_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+    enc: (v: cnat_translation_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       o += 6;
-      try { o = encode_cnat_translation(v.translation ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `translation`); }
+      try { o = encode_cnat_translation(v.translation ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `translation`); }
       return o;
     },
     dec: (c: Cursor): cnat_translation_details => {
       type T__ = cnat_translation_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 6 > c.end) throw truncatedAt(c, o, 6);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
       o += 6;
       c.o = o; const f2 = decode_cnat_translation(c); o = c.o;
       
@@ -559,20 +569,21 @@ export const cnat_translation_dump: MessageDef<cnat_translation_dump> = defineMe
   {
     create: (): cnat_translation_dump => ({  }) as cnat_translation_dump,
     size: 10,
-    enc: (v: cnat_translation_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_translation_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_translation_dump => {
       type T__ = cnat_translation_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -608,20 +619,21 @@ export const cnat_session_purge: MessageDef<cnat_session_purge> = defineMessage<
   {
     create: (): cnat_session_purge => ({  }) as cnat_session_purge,
     size: 10,
-    enc: (v: cnat_session_purge, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_session_purge, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_session_purge => {
       type T__ = cnat_session_purge;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -657,20 +669,21 @@ export const cnat_session_purge_reply: MessageDef<cnat_session_purge_reply> = de
   {
     create: (): cnat_session_purge_reply => ({ retval: 0 }) as cnat_session_purge_reply,
     size: 10,
-    enc: (v: cnat_session_purge_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_session_purge_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_session_purge_reply => {
       type T__ = cnat_session_purge_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -706,20 +719,21 @@ export const cnat_session_details: MessageDef<cnat_session_details> = defineMess
   {
     create: (): cnat_session_details => ({ session: create_cnat_session() }) as cnat_session_details,
     size: 53,
-    enc: (v: cnat_session_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      try { encode_cnat_session(v.session ?? EMPTY_OBJECT, b, o + 6); } catch (e) { throw nestError(e, `session`); }
+    enc: (v: cnat_session_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      try { const s7 = v.session ?? EMPTY_OBJECT; try { const s8 = s7.tuple ?? EMPTY_OBJECT; { const a2 = arrayOf(s8.addr, `addr`); if (a2.length > 2) throw arrayLengthError(`addr`, a2.length, 2); for (let i2 = 0; i2 < 2; i2++) writeAddress(b, o + 6 + i2 * 17, a2[i2], `addr[${i2}]`); } { const a2 = arrayOf(s8.port, `port`); if (a2.length > 2) throw arrayLengthError(`port`, a2.length, 2); for (let i2 = 0; i2 < 2; i2++) { const x3 = a2[i2] ?? 0; if ((x3 & 0xffff) !== x3) throw intError(`port[${i2}]`, x3, 'u16'); dv.setUint16(o + 40 + i2 * 2, x3); } } { const x2 = s8.ip_proto ?? 0; if ((x2 & 0xff) !== x2) throw intError(`ip_proto`, x2, 'u8'); b[o + 44] = x2; } } catch (e) { throw nestError(e, `tuple`); } { const x1 = s7.ts_index ?? 0; if (x1 >>> 0 !== x1) throw intError(`ts_index`, x1, 'u32'); dv.setUint32(o + 45, x1); } { const x1 = s7.flags ?? 0; if (x1 >>> 0 !== x1) throw intError(`flags`, x1, 'u32'); dv.setUint32(o + 49, x1); } } catch (e) { throw nestError(e, `session`); }
       return o + 53;
     },
     dec: (c: Cursor): cnat_session_details => {
       type T__ = cnat_session_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 53 > c.end) throw truncatedAt(c, o, 53);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      c.o = o + 6; const f2 = decode_cnat_session(c);
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2_0_0: address[] = []; for (let i2 = 0; i2 < 2; i2++) { const e2 = readAddress(b, o + 6 + i2 * 17); f2_0_0.push(e2); } const f2_0_1: number[] = []; for (let i2 = 0; i2 < 2; i2++) { const e2 = dv.getUint16(o + 40 + i2 * 2); f2_0_1.push(e2); } const f2_0_2 = b[o + 44]!; const f2_0 = { addr: f2_0_0, port: f2_0_1, ip_proto: f2_0_2 }; const f2_1 = dv.getUint32(o + 45); const f2_2 = dv.getUint32(o + 49); const f2 = { tuple: f2_0, ts_index: f2_1, flags: f2_2 };
       c.o = o + 53;
       return { _vl_msg_id: f0, context: f1, session: f2 };
     },
@@ -755,20 +769,21 @@ export const cnat_session_dump: MessageDef<cnat_session_dump> = defineMessage<cn
   {
     create: (): cnat_session_dump => ({  }) as cnat_session_dump,
     size: 10,
-    enc: (v: cnat_session_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_session_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_session_dump => {
       type T__ = cnat_session_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -810,26 +825,27 @@ export const cnat_set_snat_addresses: MessageDef<cnat_set_snat_addresses> = defi
   {
     create: (): cnat_set_snat_addresses => ({ snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: 0 }) as cnat_set_snat_addresses,
     size: 34,
-    enc: (v: cnat_set_snat_addresses, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_set_snat_addresses, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeIp4(b, o + 10, v.snat_ip4, `snat_ip4`);
       writeIp6(b, o + 14, v.snat_ip6, `snat_ip6`);
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 30] = x0 >>> 24; b[o + 31] = x0 >>> 16; b[o + 32] = x0 >>> 8; b[o + 33] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 30, x0); }
       return o + 34;
     },
     dec: (c: Cursor): cnat_set_snat_addresses => {
       type T__ = cnat_set_snat_addresses;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 34 > c.end) throw truncatedAt(c, o, 34);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readIp4(b, o + 10);
       const f4 = readIp6(b, o + 14);
-      const f5 = ((b[o + 30]! << 24) | (b[o + 31]! << 16) | (b[o + 32]! << 8) | b[o + 33]!) >>> 0;
+      const f5 = dv.getUint32(o + 30);
       c.o = o + 34;
       return { _vl_msg_id: f0, client_index: f1, context: f2, snat_ip4: f3, snat_ip6: f4, sw_if_index: f5 };
     },
@@ -865,20 +881,21 @@ export const cnat_set_snat_addresses_reply: MessageDef<cnat_set_snat_addresses_r
   {
     create: (): cnat_set_snat_addresses_reply => ({ retval: 0 }) as cnat_set_snat_addresses_reply,
     size: 10,
-    enc: (v: cnat_set_snat_addresses_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_set_snat_addresses_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_set_snat_addresses_reply => {
       type T__ = cnat_set_snat_addresses_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -926,31 +943,32 @@ export const cnat_set_snat_addresses_v2: MessageDef<cnat_set_snat_addresses_v2> 
   {
     create: (): cnat_set_snat_addresses_v2 => ({ fwd_fib_index: 0, ret_fib_index: 0, snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: 0, flags: 0 }) as cnat_set_snat_addresses_v2,
     size: 43,
-    enc: (v: cnat_set_snat_addresses_v2, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.fwd_fib_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`fwd_fib_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.ret_fib_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`ret_fib_index`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+    enc: (v: cnat_set_snat_addresses_v2, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.fwd_fib_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`fwd_fib_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.ret_fib_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`ret_fib_index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       writeIp4(b, o + 18, v.snat_ip4, `snat_ip4`);
       writeIp6(b, o + 22, v.snat_ip6, `snat_ip6`);
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 38] = x0 >>> 24; b[o + 39] = x0 >>> 16; b[o + 40] = x0 >>> 8; b[o + 41] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 38, x0); }
       { const x0 = v.flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`flags`, x0, 'u8'); b[o + 42] = x0; }
       return o + 43;
     },
     dec: (c: Cursor): cnat_set_snat_addresses_v2 => {
       type T__ = cnat_set_snat_addresses_v2;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 43 > c.end) throw truncatedAt(c, o, 43);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
       const f5 = readIp4(b, o + 18);
       const f6 = readIp6(b, o + 22);
-      const f7 = ((b[o + 38]! << 24) | (b[o + 39]! << 16) | (b[o + 40]! << 8) | b[o + 41]!) >>> 0;
+      const f7 = dv.getUint32(o + 38);
       const f8 = b[o + 42]!;
       c.o = o + 43;
       return { _vl_msg_id: f0, client_index: f1, context: f2, fwd_fib_index: f3, ret_fib_index: f4, snat_ip4: f5, snat_ip6: f6, sw_if_index: f7, flags: f8 };
@@ -987,20 +1005,21 @@ export const cnat_set_snat_addresses_v2_reply: MessageDef<cnat_set_snat_addresse
   {
     create: (): cnat_set_snat_addresses_v2_reply => ({ retval: 0 }) as cnat_set_snat_addresses_v2_reply,
     size: 10,
-    enc: (v: cnat_set_snat_addresses_v2_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_set_snat_addresses_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_set_snat_addresses_v2_reply => {
       type T__ = cnat_set_snat_addresses_v2_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1036,20 +1055,21 @@ export const cnat_get_snat_addresses: MessageDef<cnat_get_snat_addresses> = defi
   {
     create: (): cnat_get_snat_addresses => ({  }) as cnat_get_snat_addresses,
     size: 10,
-    enc: (v: cnat_get_snat_addresses, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_get_snat_addresses, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_get_snat_addresses => {
       type T__ = cnat_get_snat_addresses;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -1093,28 +1113,29 @@ export const cnat_get_snat_addresses_reply: MessageDef<cnat_get_snat_addresses_r
   {
     create: (): cnat_get_snat_addresses_reply => ({ retval: 0, id: 0, snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: 0 }) as cnat_get_snat_addresses_reply,
     size: 38,
-    enc: (v: cnat_get_snat_addresses_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: cnat_get_snat_addresses_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       writeIp4(b, o + 14, v.snat_ip4, `snat_ip4`);
       writeIp6(b, o + 18, v.snat_ip6, `snat_ip6`);
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 34] = x0 >>> 24; b[o + 35] = x0 >>> 16; b[o + 36] = x0 >>> 8; b[o + 37] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 34, x0); }
       return o + 38;
     },
     dec: (c: Cursor): cnat_get_snat_addresses_reply => {
       type T__ = cnat_get_snat_addresses_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 38 > c.end) throw truncatedAt(c, o, 38);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = readIp4(b, o + 14);
       const f5 = readIp6(b, o + 18);
-      const f6 = ((b[o + 34]! << 24) | (b[o + 35]! << 16) | (b[o + 36]! << 8) | b[o + 37]!) >>> 0;
+      const f6 = dv.getUint32(o + 34);
       c.o = o + 38;
       return { _vl_msg_id: f0, context: f1, retval: f2, id: f3, snat_ip4: f4, snat_ip6: f5, sw_if_index: f6 };
     },
@@ -1150,20 +1171,21 @@ export const cnat_snat_addresses_dump: MessageDef<cnat_snat_addresses_dump> = de
   {
     create: (): cnat_snat_addresses_dump => ({  }) as cnat_snat_addresses_dump,
     size: 10,
-    enc: (v: cnat_snat_addresses_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_snat_addresses_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_snat_addresses_dump => {
       type T__ = cnat_snat_addresses_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -1213,34 +1235,35 @@ export const cnat_snat_addresses_details: MessageDef<cnat_snat_addresses_details
   {
     create: (): cnat_snat_addresses_details => ({ retval: 0, fwd_table_id4: 0, fwd_table_id6: 0, ret_table_id4: 0, ret_table_id6: 0, snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: 0 }) as cnat_snat_addresses_details,
     size: 50,
-    enc: (v: cnat_snat_addresses_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.fwd_table_id4 ?? 0; if (x0 >>> 0 !== x0) throw intError(`fwd_table_id4`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.fwd_table_id6 ?? 0; if (x0 >>> 0 !== x0) throw intError(`fwd_table_id6`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
-      { const x0 = v.ret_table_id4 ?? 0; if (x0 >>> 0 !== x0) throw intError(`ret_table_id4`, x0, 'u32'); b[o + 18] = x0 >>> 24; b[o + 19] = x0 >>> 16; b[o + 20] = x0 >>> 8; b[o + 21] = x0; }
-      { const x0 = v.ret_table_id6 ?? 0; if (x0 >>> 0 !== x0) throw intError(`ret_table_id6`, x0, 'u32'); b[o + 22] = x0 >>> 24; b[o + 23] = x0 >>> 16; b[o + 24] = x0 >>> 8; b[o + 25] = x0; }
+    enc: (v: cnat_snat_addresses_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.fwd_table_id4 ?? 0; if (x0 >>> 0 !== x0) throw intError(`fwd_table_id4`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.fwd_table_id6 ?? 0; if (x0 >>> 0 !== x0) throw intError(`fwd_table_id6`, x0, 'u32'); dv.setUint32(o + 14, x0); }
+      { const x0 = v.ret_table_id4 ?? 0; if (x0 >>> 0 !== x0) throw intError(`ret_table_id4`, x0, 'u32'); dv.setUint32(o + 18, x0); }
+      { const x0 = v.ret_table_id6 ?? 0; if (x0 >>> 0 !== x0) throw intError(`ret_table_id6`, x0, 'u32'); dv.setUint32(o + 22, x0); }
       writeIp4(b, o + 26, v.snat_ip4, `snat_ip4`);
       writeIp6(b, o + 30, v.snat_ip6, `snat_ip6`);
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 46] = x0 >>> 24; b[o + 47] = x0 >>> 16; b[o + 48] = x0 >>> 8; b[o + 49] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 46, x0); }
       return o + 50;
     },
     dec: (c: Cursor): cnat_snat_addresses_details => {
       type T__ = cnat_snat_addresses_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 50 > c.end) throw truncatedAt(c, o, 50);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
-      const f5 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
-      const f6 = ((b[o + 22]! << 24) | (b[o + 23]! << 16) | (b[o + 24]! << 8) | b[o + 25]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
+      const f5 = dv.getUint32(o + 18);
+      const f6 = dv.getUint32(o + 22);
       const f7 = readIp4(b, o + 26);
       const f8 = readIp6(b, o + 30);
-      const f9 = ((b[o + 46]! << 24) | (b[o + 47]! << 16) | (b[o + 48]! << 8) | b[o + 49]!) >>> 0;
+      const f9 = dv.getUint32(o + 46);
       c.o = o + 50;
       return { _vl_msg_id: f0, context: f1, retval: f2, fwd_table_id4: f3, fwd_table_id6: f4, ret_table_id4: f5, ret_table_id6: f6, snat_ip4: f7, snat_ip6: f8, sw_if_index: f9 };
     },
@@ -1280,10 +1303,10 @@ export const cnat_snat_policy_add_del_exclude_pfx: MessageDef<cnat_snat_policy_a
   {
     create: (): cnat_snat_policy_add_del_exclude_pfx => ({ is_add: 0, prefix: '0.0.0.0/0' }) as cnat_snat_policy_add_del_exclude_pfx,
     size: 29,
-    enc: (v: cnat_snat_policy_add_del_exclude_pfx, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_snat_policy_add_del_exclude_pfx, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       { const x0 = v.is_add ?? 0; if ((x0 & 0xff) !== x0) throw intError(`is_add`, x0, 'u8'); b[o + 10] = x0; }
       writePrefix(b, o + 11, v.prefix, `prefix`);
       return o + 29;
@@ -1291,11 +1314,12 @@ export const cnat_snat_policy_add_del_exclude_pfx: MessageDef<cnat_snat_policy_a
     dec: (c: Cursor): cnat_snat_policy_add_del_exclude_pfx => {
       type T__ = cnat_snat_policy_add_del_exclude_pfx;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 29 > c.end) throw truncatedAt(c, o, 29);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10]!;
       const f4 = readPrefix(b, o + 11);
       c.o = o + 29;
@@ -1333,20 +1357,21 @@ export const cnat_snat_policy_add_del_exclude_pfx_reply: MessageDef<cnat_snat_po
   {
     create: (): cnat_snat_policy_add_del_exclude_pfx_reply => ({ retval: 0 }) as cnat_snat_policy_add_del_exclude_pfx_reply,
     size: 10,
-    enc: (v: cnat_snat_policy_add_del_exclude_pfx_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_snat_policy_add_del_exclude_pfx_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_snat_policy_add_del_exclude_pfx_reply => {
       type T__ = cnat_snat_policy_add_del_exclude_pfx_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1388,11 +1413,11 @@ export const cnat_snat_policy_add_del_if: MessageDef<cnat_snat_policy_add_del_if
   {
     create: (): cnat_snat_policy_add_del_if => ({ sw_if_index: 0, is_add: 0, table: 0 }) as cnat_snat_policy_add_del_if,
     size: 16,
-    enc: (v: cnat_snat_policy_add_del_if, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: cnat_snat_policy_add_del_if, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       { const x0 = v.is_add ?? 0; if ((x0 & 0xff) !== x0) throw intError(`is_add`, x0, 'u8'); b[o + 14] = x0; }
       { const x0 = v.table ?? 0; if ((x0 & 0xff) !== x0) throw intError(`table`, x0, 'u8'); b[o + 15] = x0; }
       return o + 16;
@@ -1400,12 +1425,13 @@ export const cnat_snat_policy_add_del_if: MessageDef<cnat_snat_policy_add_del_if
     dec: (c: Cursor): cnat_snat_policy_add_del_if => {
       type T__ = cnat_snat_policy_add_del_if;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 16 > c.end) throw truncatedAt(c, o, 16);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14]!;
       const f5 = b[o + 15]!;
       c.o = o + 16;
@@ -1443,20 +1469,21 @@ export const cnat_snat_policy_add_del_if_reply: MessageDef<cnat_snat_policy_add_
   {
     create: (): cnat_snat_policy_add_del_if_reply => ({ retval: 0 }) as cnat_snat_policy_add_del_if_reply,
     size: 10,
-    enc: (v: cnat_snat_policy_add_del_if_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_snat_policy_add_del_if_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_snat_policy_add_del_if_reply => {
       type T__ = cnat_snat_policy_add_del_if_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1494,21 +1521,22 @@ export const cnat_set_snat_policy: MessageDef<cnat_set_snat_policy> = defineMess
   {
     create: (): cnat_set_snat_policy => ({ policy: 0 }) as cnat_set_snat_policy,
     size: 11,
-    enc: (v: cnat_set_snat_policy, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_set_snat_policy, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       { const x0 = v.policy ?? 0; if ((x0 & 0xff) !== x0) throw intError(`policy`, x0, 'u8'); b[o + 10] = x0; }
       return o + 11;
     },
     dec: (c: Cursor): cnat_set_snat_policy => {
       type T__ = cnat_set_snat_policy;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 11 > c.end) throw truncatedAt(c, o, 11);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10]!;
       c.o = o + 11;
       return { _vl_msg_id: f0, client_index: f1, context: f2, policy: f3 };
@@ -1545,20 +1573,21 @@ export const cnat_set_snat_policy_reply: MessageDef<cnat_set_snat_policy_reply> 
   {
     create: (): cnat_set_snat_policy_reply => ({ retval: 0 }) as cnat_set_snat_policy_reply,
     size: 10,
-    enc: (v: cnat_set_snat_policy_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: cnat_set_snat_policy_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): cnat_set_snat_policy_reply => {
       type T__ = cnat_set_snat_policy_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1598,23 +1627,24 @@ export const feature_cnat_enable_disable: MessageDef<feature_cnat_enable_disable
   {
     create: (): feature_cnat_enable_disable => ({ sw_if_index: 0, enable_disable: false }) as feature_cnat_enable_disable,
     size: 15,
-    enc: (v: feature_cnat_enable_disable, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: feature_cnat_enable_disable, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.enable_disable ?? false) ? 1 : 0;
       return o + 15;
     },
     dec: (c: Cursor): feature_cnat_enable_disable => {
       type T__ = feature_cnat_enable_disable;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 15 > c.end) throw truncatedAt(c, o, 15);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, enable_disable: f4 };
@@ -1651,20 +1681,21 @@ export const feature_cnat_enable_disable_reply: MessageDef<feature_cnat_enable_d
   {
     create: (): feature_cnat_enable_disable_reply => ({ retval: 0 }) as feature_cnat_enable_disable_reply,
     size: 10,
-    enc: (v: feature_cnat_enable_disable_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: feature_cnat_enable_disable_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): feature_cnat_enable_disable_reply => {
       type T__ = feature_cnat_enable_disable_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },

@@ -60,28 +60,29 @@ export const dev_attach: MessageDef<dev_attach> = defineMessage<dev_attach>(
       n += sizeVarString(v.args);
       return n;
     },
-    enc: (v: dev_attach, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: dev_attach, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeFixedString(b, o + 10, 48, v.device_id, `device_id`);
       writeFixedString(b, o + 58, 16, v.driver_name, `driver_name`);
-      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); b[o + 74] = x0 >>> 24; b[o + 75] = x0 >>> 16; b[o + 76] = x0 >>> 8; b[o + 77] = x0; }
+      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 74, x0); }
       o += 78;
-      o = writeVarString(b, o, v.args, 0, `args`);
+      o = writeVarString(b, dv, o, v.args, 0, `args`);
       return o;
     },
     dec: (c: Cursor): dev_attach => {
       type T__ = dev_attach;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 78 > c.end) throw truncatedAt(c, o, 78);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readFixedString(b, o + 10, 48);
       const f4 = readFixedString(b, o + 58, 16);
-      const f5 = ((b[o + 74]! << 24) | (b[o + 75]! << 16) | (b[o + 76]! << 8) | b[o + 77]!) >>> 0;
+      const f5 = dv.getUint32(o + 74);
       o += 78;
       c.o = o; const f6 = readVarString(c, "args"); o = c.o;
       
@@ -129,24 +130,25 @@ export const dev_attach_reply: MessageDef<dev_attach_reply> = defineMessage<dev_
       n += sizeVarString(v.error_string);
       return n;
     },
-    enc: (v: dev_attach_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.dev_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`dev_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: dev_attach_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.dev_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`dev_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 10, x0); }
       o += 14;
-      o = writeVarString(b, o, v.error_string, 0, `error_string`);
+      o = writeVarString(b, dv, o, v.error_string, 0, `error_string`);
       return o;
     },
     dec: (c: Cursor): dev_attach_reply => {
       type T__ = dev_attach_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = (b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getInt32(o + 10);
       o += 14;
       c.o = o; const f4 = readVarString(c, "error_string"); o = c.o;
       
@@ -187,22 +189,23 @@ export const dev_detach: MessageDef<dev_detach> = defineMessage<dev_detach>(
   {
     create: (): dev_detach => ({ dev_index: 0 }) as dev_detach,
     size: 14,
-    enc: (v: dev_detach, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.dev_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`dev_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: dev_detach, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.dev_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`dev_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): dev_detach => {
       type T__ = dev_detach;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, dev_index: f3 };
     },
@@ -245,22 +248,23 @@ export const dev_detach_reply: MessageDef<dev_detach_reply> = defineMessage<dev_
       n += sizeVarString(v.error_string);
       return n;
     },
-    enc: (v: dev_detach_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: dev_detach_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       o += 10;
-      o = writeVarString(b, o, v.error_string, 0, `error_string`);
+      o = writeVarString(b, dv, o, v.error_string, 0, `error_string`);
       return o;
     },
     dec: (c: Cursor): dev_detach_reply => {
       type T__ = dev_detach_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       o += 10;
       c.o = o; const f3 = readVarString(c, "error_string"); o = c.o;
       
@@ -322,38 +326,39 @@ export const dev_create_port_if: MessageDef<dev_create_port_if> = defineMessage<
       n += sizeVarString(v.args);
       return n;
     },
-    enc: (v: dev_create_port_if, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.dev_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`dev_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: dev_create_port_if, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.dev_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`dev_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       writeFixedString(b, o + 14, 32, v.intf_name, `intf_name`);
-      { const x0 = v.num_rx_queues ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); b[o + 46] = x0 >>> 8; b[o + 47] = x0; }
-      { const x0 = v.num_tx_queues ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); b[o + 48] = x0 >>> 8; b[o + 49] = x0; }
-      { const x0 = v.rx_queue_size ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`rx_queue_size`, x0, 'u16'); b[o + 50] = x0 >>> 8; b[o + 51] = x0; }
-      { const x0 = v.tx_queue_size ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`tx_queue_size`, x0, 'u16'); b[o + 52] = x0 >>> 8; b[o + 53] = x0; }
-      { const x0 = v.port_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`port_id`, x0, 'u16'); b[o + 54] = x0 >>> 8; b[o + 55] = x0; }
-      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); b[o + 56] = x0 >>> 24; b[o + 57] = x0 >>> 16; b[o + 58] = x0 >>> 8; b[o + 59] = x0; }
+      { const x0 = v.num_rx_queues ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 46, x0); }
+      { const x0 = v.num_tx_queues ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); dv.setUint16(o + 48, x0); }
+      { const x0 = v.rx_queue_size ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`rx_queue_size`, x0, 'u16'); dv.setUint16(o + 50, x0); }
+      { const x0 = v.tx_queue_size ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`tx_queue_size`, x0, 'u16'); dv.setUint16(o + 52, x0); }
+      { const x0 = v.port_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`port_id`, x0, 'u16'); dv.setUint16(o + 54, x0); }
+      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 56, x0); }
       o += 60;
-      o = writeVarString(b, o, v.args, 0, `args`);
+      o = writeVarString(b, dv, o, v.args, 0, `args`);
       return o;
     },
     dec: (c: Cursor): dev_create_port_if => {
       type T__ = dev_create_port_if;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 60 > c.end) throw truncatedAt(c, o, 60);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = readFixedString(b, o + 14, 32);
-      const f5 = (b[o + 46]! << 8) | b[o + 47]!;
-      const f6 = (b[o + 48]! << 8) | b[o + 49]!;
-      const f7 = (b[o + 50]! << 8) | b[o + 51]!;
-      const f8 = (b[o + 52]! << 8) | b[o + 53]!;
-      const f9 = (b[o + 54]! << 8) | b[o + 55]!;
-      const f10 = ((b[o + 56]! << 24) | (b[o + 57]! << 16) | (b[o + 58]! << 8) | b[o + 59]!) >>> 0;
+      const f5 = dv.getUint16(o + 46);
+      const f6 = dv.getUint16(o + 48);
+      const f7 = dv.getUint16(o + 50);
+      const f8 = dv.getUint16(o + 52);
+      const f9 = dv.getUint16(o + 54);
+      const f10 = dv.getUint32(o + 56);
       o += 60;
       c.o = o; const f11 = readVarString(c, "args"); o = c.o;
       
@@ -403,26 +408,27 @@ export const dev_create_port_if_reply: MessageDef<dev_create_port_if_reply> = de
       n += sizeVarString(v.error_string);
       return n;
     },
-    enc: (v: dev_create_port_if_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+    enc: (v: dev_create_port_if_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 14, x0); }
       o += 18;
-      o = writeVarString(b, o, v.error_string, 0, `error_string`);
+      o = writeVarString(b, dv, o, v.error_string, 0, `error_string`);
       return o;
     },
     dec: (c: Cursor): dev_create_port_if_reply => {
       type T__ = dev_create_port_if_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 18 > c.end) throw truncatedAt(c, o, 18);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = (b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getInt32(o + 14);
       o += 18;
       c.o = o; const f5 = readVarString(c, "error_string"); o = c.o;
       
@@ -463,22 +469,23 @@ export const dev_remove_port_if: MessageDef<dev_remove_port_if> = defineMessage<
   {
     create: (): dev_remove_port_if => ({ sw_if_index: 0 }) as dev_remove_port_if,
     size: 14,
-    enc: (v: dev_remove_port_if, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: dev_remove_port_if, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): dev_remove_port_if => {
       type T__ = dev_remove_port_if;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -521,22 +528,23 @@ export const dev_remove_port_if_reply: MessageDef<dev_remove_port_if_reply> = de
       n += sizeVarString(v.error_string);
       return n;
     },
-    enc: (v: dev_remove_port_if_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: dev_remove_port_if_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       o += 10;
-      o = writeVarString(b, o, v.error_string, 0, `error_string`);
+      o = writeVarString(b, dv, o, v.error_string, 0, `error_string`);
       return o;
     },
     dec: (c: Cursor): dev_remove_port_if_reply => {
       type T__ = dev_remove_port_if_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       o += 10;
       c.o = o; const f3 = readVarString(c, "error_string"); o = c.o;
       

@@ -111,7 +111,7 @@ export function create_ip4_address_and_mask(): ip4_address_and_mask {
 }
 
 /** @internal */
-export function encode_ip4_address_and_mask(v: ip4_address_and_mask, b: Uint8Array, o: number): number {
+export function encode_ip4_address_and_mask(v: ip4_address_and_mask, b: Uint8Array, dv: DataView, o: number): number {
   writeIp4(b, o, v.addr, `addr`);
   writeIp4(b, o + 4, v.mask, `mask`);
   return o + 8;
@@ -121,6 +121,7 @@ export function encode_ip4_address_and_mask(v: ip4_address_and_mask, b: Uint8Arr
 export function decode_ip4_address_and_mask(c: Cursor): ip4_address_and_mask {
   type T__ = ip4_address_and_mask;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 8 > c.end) throw truncatedAt(c, o, 8);
   const f0 = readIp4(b, o);
@@ -141,7 +142,7 @@ export function create_ip6_address_and_mask(): ip6_address_and_mask {
 }
 
 /** @internal */
-export function encode_ip6_address_and_mask(v: ip6_address_and_mask, b: Uint8Array, o: number): number {
+export function encode_ip6_address_and_mask(v: ip6_address_and_mask, b: Uint8Array, dv: DataView, o: number): number {
   writeIp6(b, o, v.addr, `addr`);
   writeIp6(b, o + 16, v.mask, `mask`);
   return o + 32;
@@ -151,6 +152,7 @@ export function encode_ip6_address_and_mask(v: ip6_address_and_mask, b: Uint8Arr
 export function decode_ip6_address_and_mask(c: Cursor): ip6_address_and_mask {
   type T__ = ip6_address_and_mask;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 32 > c.end) throw truncatedAt(c, o, 32);
   const f0 = readIp6(b, o);
@@ -173,11 +175,11 @@ export function create_mprefix(): mprefix {
 }
 
 /** @internal */
-export function encode_mprefix(v: mprefix, b: Uint8Array, o: number): number {
+export function encode_mprefix(v: mprefix, b: Uint8Array, dv: DataView, o: number): number {
   { const x0 = v.af ?? 0; if ((x0 & 0xff) !== x0) throw intError(`af`, x0, 'u8'); b[o] = x0; }
-  { const x0 = v.grp_address_length ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`grp_address_length`, x0, 'u16'); b[o + 1] = x0 >>> 8; b[o + 2] = x0; }
-  try { encode_address_union(v.grp_address ?? EMPTY_OBJECT, b, o + 3); } catch (e) { throw nestError(e, `grp_address`); }
-  try { encode_address_union(v.src_address ?? EMPTY_OBJECT, b, o + 19); } catch (e) { throw nestError(e, `src_address`); }
+  { const x0 = v.grp_address_length ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`grp_address_length`, x0, 'u16'); dv.setUint16(o + 1, x0); }
+  try { encode_address_union(v.grp_address ?? EMPTY_OBJECT, b, dv, o + 3); } catch (e) { throw nestError(e, `grp_address`); }
+  try { encode_address_union(v.src_address ?? EMPTY_OBJECT, b, dv, o + 19); } catch (e) { throw nestError(e, `src_address`); }
   return o + 35;
 }
 
@@ -185,12 +187,13 @@ export function encode_mprefix(v: mprefix, b: Uint8Array, o: number): number {
 export function decode_mprefix(c: Cursor): mprefix {
   type T__ = mprefix;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 35 > c.end) throw truncatedAt(c, o, 35);
   const f0 = b[o]!;
-  const f1 = (b[o + 1]! << 8) | b[o + 2]!;
-  c.o = o + 3; const f2 = decode_address_union(c);
-  c.o = o + 19; const f3 = decode_address_union(c);
+  const f1 = dv.getUint16(o + 1);
+  const f2_0 = readIp4(b, o + 3); const f2_1 = readIp6(b, o + 3); const f2 = { ip4: f2_0, ip6: f2_1 };
+  const f3_0 = readIp4(b, o + 19); const f3_1 = readIp6(b, o + 19); const f3 = { ip4: f3_0, ip6: f3_1 };
   c.o = o + 35;
   return { af: f0, grp_address_length: f1, grp_address: f2, src_address: f3 };
 }
@@ -213,7 +216,7 @@ export function create_prefix_matcher(): prefix_matcher {
 }
 
 /** @internal */
-export function encode_prefix_matcher(v: prefix_matcher, b: Uint8Array, o: number): number {
+export function encode_prefix_matcher(v: prefix_matcher, b: Uint8Array, dv: DataView, o: number): number {
   { const x0 = v.le ?? 0; if ((x0 & 0xff) !== x0) throw intError(`le`, x0, 'u8'); b[o] = x0; }
   { const x0 = v.ge ?? 0; if ((x0 & 0xff) !== x0) throw intError(`ge`, x0, 'u8'); b[o + 1] = x0; }
   return o + 2;
@@ -223,6 +226,7 @@ export function encode_prefix_matcher(v: prefix_matcher, b: Uint8Array, o: numbe
 export function decode_prefix_matcher(c: Cursor): prefix_matcher {
   type T__ = prefix_matcher;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 2 > c.end) throw truncatedAt(c, o, 2);
   const f0 = b[o]!;
@@ -243,21 +247,23 @@ export function create_address_union(): address_union {
 }
 
 const s_address_union = new Uint8Array(16);
+const sdv_address_union = new DataView(s_address_union.buffer);
 
 /** @internal */
-export function encode_address_union(v: address_union, out: Uint8Array, o: number): number {
+export function encode_address_union(v: address_union, out: Uint8Array, _dv: DataView, o: number): number {
   zeroBytes(out, o, 16);
-  if (v.ip6 !== undefined) { const b = s_address_union; writeIp6(b, 0, v.ip6, `ip6`); copyNonZero(b, out, o, 16); }
-  if (v.ip4 !== undefined) { const b = s_address_union; writeIp4(b, 0, v.ip4, `ip4`); copyNonZero(b, out, o, 4); }
+  if (v.ip6 !== undefined) { const b = s_address_union; const dv = sdv_address_union; writeIp6(b, 0, v.ip6, `ip6`); copyNonZero(b, out, o, 16); }
+  if (v.ip4 !== undefined) { const b = s_address_union; const dv = sdv_address_union; writeIp4(b, 0, v.ip4, `ip4`); copyNonZero(b, out, o, 4); }
   return o + 16;
 }
 
 /** @internal */
 export function decode_address_union(c: Cursor): address_union {
   const b = c.b;
+  const dv = c.dv;
   const o = c.o;
   if (o + 16 > c.end) throw truncatedAt(c, o, 16);
-  void b;
+  void b; void dv;
   const f0 = readIp4(b, o);
   const f1 = readIp6(b, o);
   c.o = o + 16;

@@ -24,12 +24,12 @@ export function create_ipip_tunnel(): ipip_tunnel {
 }
 
 /** @internal */
-export function encode_ipip_tunnel(v: ipip_tunnel, b: Uint8Array, o: number): number {
-  { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+export function encode_ipip_tunnel(v: ipip_tunnel, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o, x0); }
   writeAddress(b, o + 4, v.src, `src`);
   writeAddress(b, o + 21, v.dst, `dst`);
-  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 38] = x0 >>> 24; b[o + 39] = x0 >>> 16; b[o + 40] = x0 >>> 8; b[o + 41] = x0; }
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 42] = x0 >>> 24; b[o + 43] = x0 >>> 16; b[o + 44] = x0 >>> 8; b[o + 45] = x0; }
+  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 38, x0); }
+  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 42, x0); }
   { const x0 = v.flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`flags`, x0, 'u8'); b[o + 46] = x0; }
   { const x0 = v.mode ?? 0; if ((x0 & 0xff) !== x0) throw intError(`mode`, x0, 'u8'); b[o + 47] = x0; }
   { const x0 = v.dscp ?? 0; if ((x0 & 0xff) !== x0) throw intError(`dscp`, x0, 'u8'); b[o + 48] = x0; }
@@ -40,13 +40,14 @@ export function encode_ipip_tunnel(v: ipip_tunnel, b: Uint8Array, o: number): nu
 export function decode_ipip_tunnel(c: Cursor): ipip_tunnel {
   type T__ = ipip_tunnel;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 49 > c.end) throw truncatedAt(c, o, 49);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f0 = dv.getUint32(o);
   const f1 = readAddress(b, o + 4);
   const f2 = readAddress(b, o + 21);
-  const f3 = ((b[o + 38]! << 24) | (b[o + 39]! << 16) | (b[o + 40]! << 8) | b[o + 41]!) >>> 0;
-  const f4 = ((b[o + 42]! << 24) | (b[o + 43]! << 16) | (b[o + 44]! << 8) | b[o + 45]!) >>> 0;
+  const f3 = dv.getUint32(o + 38);
+  const f4 = dv.getUint32(o + 42);
   const f5 = b[o + 46]!;
   const f6 = b[o + 47]!;
   const f7 = b[o + 48]!;
@@ -85,22 +86,23 @@ export const ipip_add_tunnel: MessageDef<ipip_add_tunnel> = defineMessage<ipip_a
   {
     create: (): ipip_add_tunnel => ({ tunnel: create_ipip_tunnel() }) as ipip_add_tunnel,
     size: 59,
-    enc: (v: ipip_add_tunnel, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      try { encode_ipip_tunnel(v.tunnel ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `tunnel`); }
+    enc: (v: ipip_add_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      try { const s0 = v.tunnel ?? EMPTY_OBJECT; { const x1 = s0.instance ?? 0; if (x1 >>> 0 !== x1) throw intError(`instance`, x1, 'u32'); dv.setUint32(o + 10, x1); } writeAddress(b, o + 14, s0.src, `src`); writeAddress(b, o + 31, s0.dst, `dst`); { const x1 = s0.sw_if_index ?? 0; if (x1 >>> 0 !== x1) throw intError(`sw_if_index`, x1, 'u32'); dv.setUint32(o + 48, x1); } { const x1 = s0.table_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 52, x1); } { const x1 = s0.flags ?? 0; if ((x1 & 0xff) !== x1) throw intError(`flags`, x1, 'u8'); b[o + 56] = x1; } { const x1 = s0.mode ?? 0; if ((x1 & 0xff) !== x1) throw intError(`mode`, x1, 'u8'); b[o + 57] = x1; } { const x1 = s0.dscp ?? 0; if ((x1 & 0xff) !== x1) throw intError(`dscp`, x1, 'u8'); b[o + 58] = x1; } } catch (e) { throw nestError(e, `tunnel`); }
       return o + 59;
     },
     dec: (c: Cursor): ipip_add_tunnel => {
       type T__ = ipip_add_tunnel;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 59 > c.end) throw truncatedAt(c, o, 59);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      c.o = o + 10; const f3 = decode_ipip_tunnel(c);
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3_0 = dv.getUint32(o + 10); const f3_1 = readAddress(b, o + 14); const f3_2 = readAddress(b, o + 31); const f3_3 = dv.getUint32(o + 48); const f3_4 = dv.getUint32(o + 52); const f3_5 = b[o + 56]!; const f3_6 = b[o + 57]!; const f3_7 = b[o + 58]!; const f3 = { instance: f3_0, src: f3_1, dst: f3_2, sw_if_index: f3_3, table_id: f3_4, flags: f3_5, mode: f3_6, dscp: f3_7 };
       c.o = o + 59;
       return { _vl_msg_id: f0, client_index: f1, context: f2, tunnel: f3 };
     },
@@ -138,22 +140,23 @@ export const ipip_add_tunnel_reply: MessageDef<ipip_add_tunnel_reply> = defineMe
   {
     create: (): ipip_add_tunnel_reply => ({ retval: 0, sw_if_index: 0 }) as ipip_add_tunnel_reply,
     size: 14,
-    enc: (v: ipip_add_tunnel_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: ipip_add_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): ipip_add_tunnel_reply => {
       type T__ = ipip_add_tunnel_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -191,22 +194,23 @@ export const ipip_del_tunnel: MessageDef<ipip_del_tunnel> = defineMessage<ipip_d
   {
     create: (): ipip_del_tunnel => ({ sw_if_index: 0 }) as ipip_del_tunnel,
     size: 14,
-    enc: (v: ipip_del_tunnel, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: ipip_del_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): ipip_del_tunnel => {
       type T__ = ipip_del_tunnel;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -242,20 +246,21 @@ export const ipip_del_tunnel_reply: MessageDef<ipip_del_tunnel_reply> = defineMe
   {
     create: (): ipip_del_tunnel_reply => ({ retval: 0 }) as ipip_del_tunnel_reply,
     size: 10,
-    enc: (v: ipip_del_tunnel_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: ipip_del_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): ipip_del_tunnel_reply => {
       type T__ = ipip_del_tunnel_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -305,12 +310,12 @@ export const ipip_6rd_add_tunnel: MessageDef<ipip_6rd_add_tunnel> = defineMessag
   {
     create: (): ipip_6rd_add_tunnel => ({ ip6_table_id: 0, ip4_table_id: 0, ip6_prefix: '::/0', ip4_prefix: '0.0.0.0/0', ip4_src: '0.0.0.0', security_check: false, tc_tos: 0 }) as ipip_6rd_add_tunnel,
     size: 46,
-    enc: (v: ipip_6rd_add_tunnel, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.ip6_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip6_table_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.ip4_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip4_table_id`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+    enc: (v: ipip_6rd_add_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.ip6_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip6_table_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.ip4_table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`ip4_table_id`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       writeIp6Prefix(b, o + 18, v.ip6_prefix, `ip6_prefix`);
       writeIp4Prefix(b, o + 35, v.ip4_prefix, `ip4_prefix`);
       writeIp4(b, o + 40, v.ip4_src, `ip4_src`);
@@ -321,13 +326,14 @@ export const ipip_6rd_add_tunnel: MessageDef<ipip_6rd_add_tunnel> = defineMessag
     dec: (c: Cursor): ipip_6rd_add_tunnel => {
       type T__ = ipip_6rd_add_tunnel;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 46 > c.end) throw truncatedAt(c, o, 46);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
       const f5 = readIp6Prefix(b, o + 18);
       const f6 = readIp4Prefix(b, o + 35);
       const f7 = readIp4(b, o + 40);
@@ -370,22 +376,23 @@ export const ipip_6rd_add_tunnel_reply: MessageDef<ipip_6rd_add_tunnel_reply> = 
   {
     create: (): ipip_6rd_add_tunnel_reply => ({ retval: 0, sw_if_index: 0 }) as ipip_6rd_add_tunnel_reply,
     size: 14,
-    enc: (v: ipip_6rd_add_tunnel_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: ipip_6rd_add_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): ipip_6rd_add_tunnel_reply => {
       type T__ = ipip_6rd_add_tunnel_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -423,22 +430,23 @@ export const ipip_6rd_del_tunnel: MessageDef<ipip_6rd_del_tunnel> = defineMessag
   {
     create: (): ipip_6rd_del_tunnel => ({ sw_if_index: 0 }) as ipip_6rd_del_tunnel,
     size: 14,
-    enc: (v: ipip_6rd_del_tunnel, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: ipip_6rd_del_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): ipip_6rd_del_tunnel => {
       type T__ = ipip_6rd_del_tunnel;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -474,20 +482,21 @@ export const ipip_6rd_del_tunnel_reply: MessageDef<ipip_6rd_del_tunnel_reply> = 
   {
     create: (): ipip_6rd_del_tunnel_reply => ({ retval: 0 }) as ipip_6rd_del_tunnel_reply,
     size: 10,
-    enc: (v: ipip_6rd_del_tunnel_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: ipip_6rd_del_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): ipip_6rd_del_tunnel_reply => {
       type T__ = ipip_6rd_del_tunnel_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -525,22 +534,23 @@ export const ipip_tunnel_dump: MessageDef<ipip_tunnel_dump> = defineMessage<ipip
   {
     create: (): ipip_tunnel_dump => ({ sw_if_index: 0 }) as ipip_tunnel_dump,
     size: 14,
-    enc: (v: ipip_tunnel_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: ipip_tunnel_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): ipip_tunnel_dump => {
       type T__ = ipip_tunnel_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -576,20 +586,21 @@ export const ipip_tunnel_details: MessageDef<ipip_tunnel_details> = defineMessag
   {
     create: (): ipip_tunnel_details => ({ tunnel: create_ipip_tunnel() }) as ipip_tunnel_details,
     size: 55,
-    enc: (v: ipip_tunnel_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      try { encode_ipip_tunnel(v.tunnel ?? EMPTY_OBJECT, b, o + 6); } catch (e) { throw nestError(e, `tunnel`); }
+    enc: (v: ipip_tunnel_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      try { const s1 = v.tunnel ?? EMPTY_OBJECT; { const x1 = s1.instance ?? 0; if (x1 >>> 0 !== x1) throw intError(`instance`, x1, 'u32'); dv.setUint32(o + 6, x1); } writeAddress(b, o + 10, s1.src, `src`); writeAddress(b, o + 27, s1.dst, `dst`); { const x1 = s1.sw_if_index ?? 0; if (x1 >>> 0 !== x1) throw intError(`sw_if_index`, x1, 'u32'); dv.setUint32(o + 44, x1); } { const x1 = s1.table_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 48, x1); } { const x1 = s1.flags ?? 0; if ((x1 & 0xff) !== x1) throw intError(`flags`, x1, 'u8'); b[o + 52] = x1; } { const x1 = s1.mode ?? 0; if ((x1 & 0xff) !== x1) throw intError(`mode`, x1, 'u8'); b[o + 53] = x1; } { const x1 = s1.dscp ?? 0; if ((x1 & 0xff) !== x1) throw intError(`dscp`, x1, 'u8'); b[o + 54] = x1; } } catch (e) { throw nestError(e, `tunnel`); }
       return o + 55;
     },
     dec: (c: Cursor): ipip_tunnel_details => {
       type T__ = ipip_tunnel_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 55 > c.end) throw truncatedAt(c, o, 55);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      c.o = o + 6; const f2 = decode_ipip_tunnel(c);
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2_0 = dv.getUint32(o + 6); const f2_1 = readAddress(b, o + 10); const f2_2 = readAddress(b, o + 27); const f2_3 = dv.getUint32(o + 44); const f2_4 = dv.getUint32(o + 48); const f2_5 = b[o + 52]!; const f2_6 = b[o + 53]!; const f2_7 = b[o + 54]!; const f2 = { instance: f2_0, src: f2_1, dst: f2_2, sw_if_index: f2_3, table_id: f2_4, flags: f2_5, mode: f2_6, dscp: f2_7 };
       c.o = o + 55;
       return { _vl_msg_id: f0, context: f1, tunnel: f2 };
     },

@@ -64,10 +64,10 @@ export function create_mac_entry(): mac_entry {
 }
 
 /** @internal */
-export function encode_mac_entry(v: mac_entry, b: Uint8Array, o: number): number {
-  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+export function encode_mac_entry(v: mac_entry, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o, x0); }
   writeMac(b, o + 4, v.mac_addr, `mac_addr`);
-  { const x0 = v.action ?? 0; if (x0 >>> 0 !== x0) throw intError(`action`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+  { const x0 = v.action ?? 0; if (x0 >>> 0 !== x0) throw intError(`action`, x0, 'u32'); dv.setUint32(o + 10, x0); }
   { const x0 = v.flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`flags`, x0, 'u8'); b[o + 14] = x0; }
   return o + 15;
 }
@@ -76,11 +76,12 @@ export function encode_mac_entry(v: mac_entry, b: Uint8Array, o: number): number
 export function decode_mac_entry(c: Cursor): mac_entry {
   type T__ = mac_entry;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 15 > c.end) throw truncatedAt(c, o, 15);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f0 = dv.getUint32(o);
   const f1 = readMac(b, o + 4);
-  const f2 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+  const f2 = dv.getUint32(o + 10);
   const f3 = b[o + 14]!;
   c.o = o + 15;
   return { sw_if_index: f0, mac_addr: f1, action: f2, flags: f3 };
@@ -99,9 +100,9 @@ export function create_bridge_domain_sw_if(): bridge_domain_sw_if {
 }
 
 /** @internal */
-export function encode_bridge_domain_sw_if(v: bridge_domain_sw_if, b: Uint8Array, o: number): number {
-  { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
-  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
+export function encode_bridge_domain_sw_if(v: bridge_domain_sw_if, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o, x0); }
+  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 4, x0); }
   { const x0 = v.shg ?? 0; if ((x0 & 0xff) !== x0) throw intError(`shg`, x0, 'u8'); b[o + 8] = x0; }
   return o + 9;
 }
@@ -110,10 +111,11 @@ export function encode_bridge_domain_sw_if(v: bridge_domain_sw_if, b: Uint8Array
 export function decode_bridge_domain_sw_if(c: Cursor): bridge_domain_sw_if {
   type T__ = bridge_domain_sw_if;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 9 > c.end) throw truncatedAt(c, o, 9);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  const f0 = dv.getUint32(o);
+  const f1 = dv.getUint32(o + 4);
   const f2 = b[o + 8]!;
   c.o = o + 9;
   return { context: f0, sw_if_index: f1, shg: f2 };
@@ -132,8 +134,8 @@ export function create_bd_ip_mac(): bd_ip_mac {
 }
 
 /** @internal */
-export function encode_bd_ip_mac(v: bd_ip_mac, b: Uint8Array, o: number): number {
-  { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+export function encode_bd_ip_mac(v: bd_ip_mac, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o, x0); }
   writeAddress(b, o + 4, v.ip, `ip`);
   writeMac(b, o + 21, v.mac, `mac`);
   return o + 27;
@@ -143,9 +145,10 @@ export function encode_bd_ip_mac(v: bd_ip_mac, b: Uint8Array, o: number): number
 export function decode_bd_ip_mac(c: Cursor): bd_ip_mac {
   type T__ = bd_ip_mac;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 27 > c.end) throw truncatedAt(c, o, 27);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f0 = dv.getUint32(o);
   const f1 = readAddress(b, o + 4);
   const f2 = readMac(b, o + 21);
   c.o = o + 27;
@@ -183,22 +186,23 @@ export const l2_xconnect_details: MessageDef<l2_xconnect_details> = defineMessag
   {
     create: (): l2_xconnect_details => ({ rx_sw_if_index: 0, tx_sw_if_index: 0 }) as l2_xconnect_details,
     size: 14,
-    enc: (v: l2_xconnect_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.tx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_xconnect_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.tx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): l2_xconnect_details => {
       type T__ = l2_xconnect_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, rx_sw_if_index: f2, tx_sw_if_index: f3 };
     },
@@ -234,20 +238,21 @@ export const l2_xconnect_dump: MessageDef<l2_xconnect_dump> = defineMessage<l2_x
   {
     create: (): l2_xconnect_dump => ({  }) as l2_xconnect_dump,
     size: 10,
-    enc: (v: l2_xconnect_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_xconnect_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2_xconnect_dump => {
       type T__ = l2_xconnect_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -293,12 +298,12 @@ export const l2_fib_table_details: MessageDef<l2_fib_table_details> = defineMess
   {
     create: (): l2_fib_table_details => ({ bd_id: 0, mac: '00:00:00:00:00:00', sw_if_index: 0, static_mac: false, filter_mac: false, bvi_mac: false }) as l2_fib_table_details,
     size: 23,
-    enc: (v: l2_fib_table_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_fib_table_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeMac(b, o + 10, v.mac, `mac`);
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 16] = x0 >>> 24; b[o + 17] = x0 >>> 16; b[o + 18] = x0 >>> 8; b[o + 19] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 16, x0); }
       b[o + 20] = (v.static_mac ?? false) ? 1 : 0;
       b[o + 21] = (v.filter_mac ?? false) ? 1 : 0;
       b[o + 22] = (v.bvi_mac ?? false) ? 1 : 0;
@@ -307,13 +312,14 @@ export const l2_fib_table_details: MessageDef<l2_fib_table_details> = defineMess
     dec: (c: Cursor): l2_fib_table_details => {
       type T__ = l2_fib_table_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 23 > c.end) throw truncatedAt(c, o, 23);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readMac(b, o + 10);
-      const f4 = ((b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!) >>> 0;
+      const f4 = dv.getUint32(o + 16);
       const f5 = b[o + 20] !== 0;
       const f6 = b[o + 21] !== 0;
       const f7 = b[o + 22] !== 0;
@@ -354,22 +360,23 @@ export const l2_fib_table_dump: MessageDef<l2_fib_table_dump> = defineMessage<l2
   {
     create: (): l2_fib_table_dump => ({ bd_id: 0 }) as l2_fib_table_dump,
     size: 14,
-    enc: (v: l2_fib_table_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_fib_table_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): l2_fib_table_dump => {
       type T__ = l2_fib_table_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, bd_id: f3 };
     },
@@ -405,20 +412,21 @@ export const l2_fib_clear_table: MessageDef<l2_fib_clear_table> = defineMessage<
   {
     create: (): l2_fib_clear_table => ({  }) as l2_fib_clear_table,
     size: 10,
-    enc: (v: l2_fib_clear_table, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_fib_clear_table, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2_fib_clear_table => {
       type T__ = l2_fib_clear_table;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -454,20 +462,21 @@ export const l2_fib_clear_table_reply: MessageDef<l2_fib_clear_table_reply> = de
   {
     create: (): l2_fib_clear_table_reply => ({ retval: 0 }) as l2_fib_clear_table_reply,
     size: 10,
-    enc: (v: l2_fib_clear_table_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_fib_clear_table_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2_fib_clear_table_reply => {
       type T__ = l2_fib_clear_table_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -503,20 +512,21 @@ export const l2fib_flush_all: MessageDef<l2fib_flush_all> = defineMessage<l2fib_
   {
     create: (): l2fib_flush_all => ({  }) as l2fib_flush_all,
     size: 10,
-    enc: (v: l2fib_flush_all, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2fib_flush_all, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2fib_flush_all => {
       type T__ = l2fib_flush_all;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -552,20 +562,21 @@ export const l2fib_flush_all_reply: MessageDef<l2fib_flush_all_reply> = defineMe
   {
     create: (): l2fib_flush_all_reply => ({ retval: 0 }) as l2fib_flush_all_reply,
     size: 10,
-    enc: (v: l2fib_flush_all_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2fib_flush_all_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2fib_flush_all_reply => {
       type T__ = l2fib_flush_all_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -603,22 +614,23 @@ export const l2fib_flush_bd: MessageDef<l2fib_flush_bd> = defineMessage<l2fib_fl
   {
     create: (): l2fib_flush_bd => ({ bd_id: 0 }) as l2fib_flush_bd,
     size: 14,
-    enc: (v: l2fib_flush_bd, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2fib_flush_bd, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): l2fib_flush_bd => {
       type T__ = l2fib_flush_bd;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, bd_id: f3 };
     },
@@ -654,20 +666,21 @@ export const l2fib_flush_bd_reply: MessageDef<l2fib_flush_bd_reply> = defineMess
   {
     create: (): l2fib_flush_bd_reply => ({ retval: 0 }) as l2fib_flush_bd_reply,
     size: 10,
-    enc: (v: l2fib_flush_bd_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2fib_flush_bd_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2fib_flush_bd_reply => {
       type T__ = l2fib_flush_bd_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -705,22 +718,23 @@ export const l2fib_flush_int: MessageDef<l2fib_flush_int> = defineMessage<l2fib_
   {
     create: (): l2fib_flush_int => ({ sw_if_index: 0 }) as l2fib_flush_int,
     size: 14,
-    enc: (v: l2fib_flush_int, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2fib_flush_int, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): l2fib_flush_int => {
       type T__ = l2fib_flush_int;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -756,20 +770,21 @@ export const l2fib_flush_int_reply: MessageDef<l2fib_flush_int_reply> = defineMe
   {
     create: (): l2fib_flush_int_reply => ({ retval: 0 }) as l2fib_flush_int_reply,
     size: 10,
-    enc: (v: l2fib_flush_int_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2fib_flush_int_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2fib_flush_int_reply => {
       type T__ = l2fib_flush_int_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -819,13 +834,13 @@ export const l2fib_add_del: MessageDef<l2fib_add_del> = defineMessage<l2fib_add_
   {
     create: (): l2fib_add_del => ({ mac: '00:00:00:00:00:00', bd_id: 0, sw_if_index: 0, is_add: true, static_mac: false, filter_mac: false, bvi_mac: false }) as l2fib_add_del,
     size: 28,
-    enc: (v: l2fib_add_del, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2fib_add_del, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeMac(b, o + 10, v.mac, `mac`);
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 16] = x0 >>> 24; b[o + 17] = x0 >>> 16; b[o + 18] = x0 >>> 8; b[o + 19] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 20] = x0 >>> 24; b[o + 21] = x0 >>> 16; b[o + 22] = x0 >>> 8; b[o + 23] = x0; }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 16, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 20, x0); }
       b[o + 24] = (v.is_add ?? true) ? 1 : 0;
       b[o + 25] = (v.static_mac ?? false) ? 1 : 0;
       b[o + 26] = (v.filter_mac ?? false) ? 1 : 0;
@@ -835,14 +850,15 @@ export const l2fib_add_del: MessageDef<l2fib_add_del> = defineMessage<l2fib_add_
     dec: (c: Cursor): l2fib_add_del => {
       type T__ = l2fib_add_del;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 28 > c.end) throw truncatedAt(c, o, 28);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readMac(b, o + 10);
-      const f4 = ((b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!) >>> 0;
-      const f5 = ((b[o + 20]! << 24) | (b[o + 21]! << 16) | (b[o + 22]! << 8) | b[o + 23]!) >>> 0;
+      const f4 = dv.getUint32(o + 16);
+      const f5 = dv.getUint32(o + 20);
       const f6 = b[o + 24] !== 0;
       const f7 = b[o + 25] !== 0;
       const f8 = b[o + 26] !== 0;
@@ -882,20 +898,21 @@ export const l2fib_add_del_reply: MessageDef<l2fib_add_del_reply> = defineMessag
   {
     create: (): l2fib_add_del_reply => ({ retval: 0 }) as l2fib_add_del_reply,
     size: 10,
-    enc: (v: l2fib_add_del_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2fib_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2fib_add_del_reply => {
       type T__ = l2fib_add_del_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -944,30 +961,31 @@ export const want_l2_macs_events: MessageDef<want_l2_macs_events> = defineMessag
   {
     create: (): want_l2_macs_events => ({ learn_limit: 1000, scan_delay: 10, max_macs_in_event: 10, enable_disable: true, pid: 0 }) as want_l2_macs_events,
     size: 21,
-    enc: (v: want_l2_macs_events, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.learn_limit ?? 1000; if (x0 >>> 0 !== x0) throw intError(`learn_limit`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: want_l2_macs_events, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.learn_limit ?? 1000; if (x0 >>> 0 !== x0) throw intError(`learn_limit`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       { const x0 = v.scan_delay ?? 10; if ((x0 & 0xff) !== x0) throw intError(`scan_delay`, x0, 'u8'); b[o + 14] = x0; }
       { const x0 = v.max_macs_in_event ?? 10; if ((x0 & 0xff) !== x0) throw intError(`max_macs_in_event`, x0, 'u8'); b[o + 15] = x0; }
       b[o + 16] = (v.enable_disable ?? true) ? 1 : 0;
-      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); b[o + 17] = x0 >>> 24; b[o + 18] = x0 >>> 16; b[o + 19] = x0 >>> 8; b[o + 20] = x0; }
+      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); dv.setUint32(o + 17, x0); }
       return o + 21;
     },
     dec: (c: Cursor): want_l2_macs_events => {
       type T__ = want_l2_macs_events;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 21 > c.end) throw truncatedAt(c, o, 21);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14]!;
       const f5 = b[o + 15]!;
       const f6 = b[o + 16] !== 0;
-      const f7 = ((b[o + 17]! << 24) | (b[o + 18]! << 16) | (b[o + 19]! << 8) | b[o + 20]!) >>> 0;
+      const f7 = dv.getUint32(o + 17);
       c.o = o + 21;
       return { _vl_msg_id: f0, client_index: f1, context: f2, learn_limit: f3, scan_delay: f4, max_macs_in_event: f5, enable_disable: f6, pid: f7 };
     },
@@ -1006,20 +1024,21 @@ export const want_l2_macs_events_reply: MessageDef<want_l2_macs_events_reply> = 
   {
     create: (): want_l2_macs_events_reply => ({ retval: 0 }) as want_l2_macs_events_reply,
     size: 10,
-    enc: (v: want_l2_macs_events_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: want_l2_macs_events_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): want_l2_macs_events_reply => {
       type T__ = want_l2_macs_events_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1061,26 +1080,27 @@ export const want_l2_macs_events2: MessageDef<want_l2_macs_events2> = defineMess
   {
     create: (): want_l2_macs_events2 => ({ max_macs_in_event: 10, enable_disable: true, pid: 0 }) as want_l2_macs_events2,
     size: 16,
-    enc: (v: want_l2_macs_events2, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: want_l2_macs_events2, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       { const x0 = v.max_macs_in_event ?? 10; if ((x0 & 0xff) !== x0) throw intError(`max_macs_in_event`, x0, 'u8'); b[o + 10] = x0; }
       b[o + 11] = (v.enable_disable ?? true) ? 1 : 0;
-      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); b[o + 12] = x0 >>> 24; b[o + 13] = x0 >>> 16; b[o + 14] = x0 >>> 8; b[o + 15] = x0; }
+      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); dv.setUint32(o + 12, x0); }
       return o + 16;
     },
     dec: (c: Cursor): want_l2_macs_events2 => {
       type T__ = want_l2_macs_events2;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 16 > c.end) throw truncatedAt(c, o, 16);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10]!;
       const f4 = b[o + 11] !== 0;
-      const f5 = ((b[o + 12]! << 24) | (b[o + 13]! << 16) | (b[o + 14]! << 8) | b[o + 15]!) >>> 0;
+      const f5 = dv.getUint32(o + 12);
       c.o = o + 16;
       return { _vl_msg_id: f0, client_index: f1, context: f2, max_macs_in_event: f3, enable_disable: f4, pid: f5 };
     },
@@ -1116,20 +1136,21 @@ export const want_l2_macs_events2_reply: MessageDef<want_l2_macs_events2_reply> 
   {
     create: (): want_l2_macs_events2_reply => ({ retval: 0 }) as want_l2_macs_events2_reply,
     size: 10,
-    enc: (v: want_l2_macs_events2_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: want_l2_macs_events2_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): want_l2_macs_events2_reply => {
       type T__ = want_l2_macs_events2_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1167,22 +1188,23 @@ export const l2fib_set_scan_delay: MessageDef<l2fib_set_scan_delay> = defineMess
   {
     create: (): l2fib_set_scan_delay => ({ scan_delay: 10 }) as l2fib_set_scan_delay,
     size: 12,
-    enc: (v: l2fib_set_scan_delay, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.scan_delay ?? 10; if ((x0 & 0xffff) !== x0) throw intError(`scan_delay`, x0, 'u16'); b[o + 10] = x0 >>> 8; b[o + 11] = x0; }
+    enc: (v: l2fib_set_scan_delay, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.scan_delay ?? 10; if ((x0 & 0xffff) !== x0) throw intError(`scan_delay`, x0, 'u16'); dv.setUint16(o + 10, x0); }
       return o + 12;
     },
     dec: (c: Cursor): l2fib_set_scan_delay => {
       type T__ = l2fib_set_scan_delay;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 12 > c.end) throw truncatedAt(c, o, 12);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = (b[o + 10]! << 8) | b[o + 11]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint16(o + 10);
       c.o = o + 12;
       return { _vl_msg_id: f0, client_index: f1, context: f2, scan_delay: f3 };
     },
@@ -1218,20 +1240,21 @@ export const l2fib_set_scan_delay_reply: MessageDef<l2fib_set_scan_delay_reply> 
   {
     create: (): l2fib_set_scan_delay_reply => ({ retval: 0 }) as l2fib_set_scan_delay_reply,
     size: 10,
-    enc: (v: l2fib_set_scan_delay_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2fib_set_scan_delay_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2fib_set_scan_delay_reply => {
       type T__ = l2fib_set_scan_delay_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1276,26 +1299,27 @@ export const l2_macs_event: MessageDef<l2_macs_event> = defineMessage<l2_macs_ev
       n += countOf(v.mac, '') * 15;
       return n;
     },
-    enc: (v: l2_macs_event, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      const cnt_3 = countOf(v.mac, "mac"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("mac", cnt_3, 4294967295); b[o + 10] = cnt_3 >>> 24; b[o + 11] = cnt_3 >>> 16; b[o + 12] = cnt_3 >>> 8; b[o + 13] = cnt_3;
+    enc: (v: l2_macs_event, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      const cnt_3 = countOf(v.mac, "mac"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("mac", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.mac, `mac`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_mac_entry(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `mac[${i0}]`); } o += 15; } }
+      { const a0 = arrayOf(v.mac, `mac`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0 = a0[i0] ?? EMPTY_OBJECT; { const x2 = s0.sw_if_index ?? 0; if (x2 >>> 0 !== x2) throw intError(`sw_if_index`, x2, 'u32'); dv.setUint32(o, x2); } writeMac(b, o + 4, s0.mac_addr, `mac_addr`); { const x2 = s0.action ?? 0; if (x2 >>> 0 !== x2) throw intError(`action`, x2, 'u32'); dv.setUint32(o + 10, x2); } { const x2 = s0.flags ?? 0; if ((x2 & 0xff) !== x2) throw intError(`flags`, x2, 'u8'); b[o + 14] = x2; } } catch (e) { throw nestError(e, `mac[${i0}]`); } o += 15; } }
       return o;
     },
     dec: (c: Cursor): l2_macs_event => {
       type T__ = l2_macs_event;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       o += 14;
-      const f4_n = f3; if (f4_n * 15 > c.end - o) throw badCount(o, "mac", f4_n, f4_n * 15, c.end - o); const f4: mac_entry[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 15; const e0 = decode_mac_entry(c); f4.push(e0); } o += f4_n * 15;
+      const f4_n = f3; if (f4_n * 15 > c.end - o) throw badCount(o, "mac", f4_n, f4_n * 15, c.end - o); const f4: mac_entry[] = []; for (let i0 = 0; i0 < f4_n; i0++) { const e0_0 = dv.getUint32(o + i0 * 15); const e0_1 = readMac(b, o + i0 * 15 + 4); const e0_2 = dv.getUint32(o + i0 * 15 + 10); const e0_3 = b[o + i0 * 15 + 14]!; const e0 = { sw_if_index: e0_0, mac_addr: e0_1, action: e0_2, flags: e0_3 }; f4.push(e0); } o += f4_n * 15;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, pid: f2, n_macs: f3, mac: f4 };
@@ -1338,26 +1362,27 @@ export const l2_flags: MessageDef<l2_flags> = defineMessage<l2_flags>(
   {
     create: (): l2_flags => ({ sw_if_index: 0, is_set: false, feature_bitmap: 0 }) as l2_flags,
     size: 19,
-    enc: (v: l2_flags, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_flags, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.is_set ?? false) ? 1 : 0;
-      { const x0 = v.feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`feature_bitmap`, x0, 'u32'); b[o + 15] = x0 >>> 24; b[o + 16] = x0 >>> 16; b[o + 17] = x0 >>> 8; b[o + 18] = x0; }
+      { const x0 = v.feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`feature_bitmap`, x0, 'u32'); dv.setUint32(o + 15, x0); }
       return o + 19;
     },
     dec: (c: Cursor): l2_flags => {
       type T__ = l2_flags;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 19 > c.end) throw truncatedAt(c, o, 19);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
-      const f5 = ((b[o + 15]! << 24) | (b[o + 16]! << 16) | (b[o + 17]! << 8) | b[o + 18]!) >>> 0;
+      const f5 = dv.getUint32(o + 15);
       c.o = o + 19;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, is_set: f4, feature_bitmap: f5 };
     },
@@ -1395,22 +1420,23 @@ export const l2_flags_reply: MessageDef<l2_flags_reply> = defineMessage<l2_flags
   {
     create: (): l2_flags_reply => ({ retval: 0, resulting_feature_bitmap: 0 }) as l2_flags_reply,
     size: 14,
-    enc: (v: l2_flags_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.resulting_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`resulting_feature_bitmap`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_flags_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.resulting_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`resulting_feature_bitmap`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): l2_flags_reply => {
       type T__ = l2_flags_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, resulting_feature_bitmap: f3 };
     },
@@ -1448,22 +1474,23 @@ export const l2_flags_get: MessageDef<l2_flags_get> = defineMessage<l2_flags_get
   {
     create: (): l2_flags_get => ({ sw_if_index: 0 }) as l2_flags_get,
     size: 14,
-    enc: (v: l2_flags_get, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_flags_get, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): l2_flags_get => {
       type T__ = l2_flags_get;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -1503,24 +1530,25 @@ export const l2_flags_get_reply: MessageDef<l2_flags_get_reply> = defineMessage<
   {
     create: (): l2_flags_get_reply => ({ retval: 0, input_feature_bitmap: 0, output_feature_bitmap: 0 }) as l2_flags_get_reply,
     size: 18,
-    enc: (v: l2_flags_get_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.input_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`input_feature_bitmap`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.output_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`output_feature_bitmap`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+    enc: (v: l2_flags_get_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.input_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`input_feature_bitmap`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.output_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`output_feature_bitmap`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       return o + 18;
     },
     dec: (c: Cursor): l2_flags_get_reply => {
       type T__ = l2_flags_get_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 18 > c.end) throw truncatedAt(c, o, 18);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
       c.o = o + 18;
       return { _vl_msg_id: f0, context: f1, retval: f2, input_feature_bitmap: f3, output_feature_bitmap: f4 };
     },
@@ -1564,28 +1592,29 @@ export const l2_flags_set: MessageDef<l2_flags_set> = defineMessage<l2_flags_set
   {
     create: (): l2_flags_set => ({ sw_if_index: 0, is_set: false, input_feature_bitmap: 0, output_feature_bitmap: 0 }) as l2_flags_set,
     size: 23,
-    enc: (v: l2_flags_set, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_flags_set, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.is_set ?? false) ? 1 : 0;
-      { const x0 = v.input_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`input_feature_bitmap`, x0, 'u32'); b[o + 15] = x0 >>> 24; b[o + 16] = x0 >>> 16; b[o + 17] = x0 >>> 8; b[o + 18] = x0; }
-      { const x0 = v.output_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`output_feature_bitmap`, x0, 'u32'); b[o + 19] = x0 >>> 24; b[o + 20] = x0 >>> 16; b[o + 21] = x0 >>> 8; b[o + 22] = x0; }
+      { const x0 = v.input_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`input_feature_bitmap`, x0, 'u32'); dv.setUint32(o + 15, x0); }
+      { const x0 = v.output_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`output_feature_bitmap`, x0, 'u32'); dv.setUint32(o + 19, x0); }
       return o + 23;
     },
     dec: (c: Cursor): l2_flags_set => {
       type T__ = l2_flags_set;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 23 > c.end) throw truncatedAt(c, o, 23);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
-      const f5 = ((b[o + 15]! << 24) | (b[o + 16]! << 16) | (b[o + 17]! << 8) | b[o + 18]!) >>> 0;
-      const f6 = ((b[o + 19]! << 24) | (b[o + 20]! << 16) | (b[o + 21]! << 8) | b[o + 22]!) >>> 0;
+      const f5 = dv.getUint32(o + 15);
+      const f6 = dv.getUint32(o + 19);
       c.o = o + 23;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, is_set: f4, input_feature_bitmap: f5, output_feature_bitmap: f6 };
     },
@@ -1621,20 +1650,21 @@ export const l2_flags_set_reply: MessageDef<l2_flags_set_reply> = defineMessage<
   {
     create: (): l2_flags_set_reply => ({ retval: 0 }) as l2_flags_set_reply,
     size: 10,
-    enc: (v: l2_flags_set_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_flags_set_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2_flags_set_reply => {
       type T__ = l2_flags_set_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1672,22 +1702,23 @@ export const l2_interface_feat_flags_get: MessageDef<l2_interface_feat_flags_get
   {
     create: (): l2_interface_feat_flags_get => ({ sw_if_index: 0 }) as l2_interface_feat_flags_get,
     size: 14,
-    enc: (v: l2_interface_feat_flags_get, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_interface_feat_flags_get, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): l2_interface_feat_flags_get => {
       type T__ = l2_interface_feat_flags_get;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -1725,22 +1756,23 @@ export const l2_interface_feat_flags_get_reply: MessageDef<l2_interface_feat_fla
   {
     create: (): l2_interface_feat_flags_get_reply => ({ retval: 0, flags: 0 }) as l2_interface_feat_flags_get_reply,
     size: 14,
-    enc: (v: l2_interface_feat_flags_get_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_interface_feat_flags_get_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): l2_interface_feat_flags_get_reply => {
       type T__ = l2_interface_feat_flags_get_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, flags: f3 };
     },
@@ -1782,26 +1814,27 @@ export const l2_interface_feat_flags_set: MessageDef<l2_interface_feat_flags_set
   {
     create: (): l2_interface_feat_flags_set => ({ sw_if_index: 0, is_set: false, flags: 0 }) as l2_interface_feat_flags_set,
     size: 19,
-    enc: (v: l2_interface_feat_flags_set, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_interface_feat_flags_set, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.is_set ?? false) ? 1 : 0;
-      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); b[o + 15] = x0 >>> 24; b[o + 16] = x0 >>> 16; b[o + 17] = x0 >>> 8; b[o + 18] = x0; }
+      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 15, x0); }
       return o + 19;
     },
     dec: (c: Cursor): l2_interface_feat_flags_set => {
       type T__ = l2_interface_feat_flags_set;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 19 > c.end) throw truncatedAt(c, o, 19);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
-      const f5 = ((b[o + 15]! << 24) | (b[o + 16]! << 16) | (b[o + 17]! << 8) | b[o + 18]!) >>> 0;
+      const f5 = dv.getUint32(o + 15);
       c.o = o + 19;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, is_set: f4, flags: f5 };
     },
@@ -1837,20 +1870,21 @@ export const l2_interface_feat_flags_set_reply: MessageDef<l2_interface_feat_fla
   {
     create: (): l2_interface_feat_flags_set_reply => ({ retval: 0 }) as l2_interface_feat_flags_set_reply,
     size: 10,
-    enc: (v: l2_interface_feat_flags_set_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_interface_feat_flags_set_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2_interface_feat_flags_set_reply => {
       type T__ = l2_interface_feat_flags_set_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1890,23 +1924,24 @@ export const bridge_domain_set_mac_age: MessageDef<bridge_domain_set_mac_age> = 
   {
     create: (): bridge_domain_set_mac_age => ({ bd_id: 0, mac_age: 0 }) as bridge_domain_set_mac_age,
     size: 15,
-    enc: (v: bridge_domain_set_mac_age, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bridge_domain_set_mac_age, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       { const x0 = v.mac_age ?? 0; if ((x0 & 0xff) !== x0) throw intError(`mac_age`, x0, 'u8'); b[o + 14] = x0; }
       return o + 15;
     },
     dec: (c: Cursor): bridge_domain_set_mac_age => {
       type T__ = bridge_domain_set_mac_age;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 15 > c.end) throw truncatedAt(c, o, 15);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14]!;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, bd_id: f3, mac_age: f4 };
@@ -1943,20 +1978,21 @@ export const bridge_domain_set_mac_age_reply: MessageDef<bridge_domain_set_mac_a
   {
     create: (): bridge_domain_set_mac_age_reply => ({ retval: 0 }) as bridge_domain_set_mac_age_reply,
     size: 10,
-    enc: (v: bridge_domain_set_mac_age_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bridge_domain_set_mac_age_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): bridge_domain_set_mac_age_reply => {
       type T__ = bridge_domain_set_mac_age_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1994,22 +2030,23 @@ export const bridge_domain_set_default_learn_limit: MessageDef<bridge_domain_set
   {
     create: (): bridge_domain_set_default_learn_limit => ({ learn_limit: 0 }) as bridge_domain_set_default_learn_limit,
     size: 14,
-    enc: (v: bridge_domain_set_default_learn_limit, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.learn_limit ?? 0; if (x0 >>> 0 !== x0) throw intError(`learn_limit`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bridge_domain_set_default_learn_limit, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.learn_limit ?? 0; if (x0 >>> 0 !== x0) throw intError(`learn_limit`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): bridge_domain_set_default_learn_limit => {
       type T__ = bridge_domain_set_default_learn_limit;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, learn_limit: f3 };
     },
@@ -2045,20 +2082,21 @@ export const bridge_domain_set_default_learn_limit_reply: MessageDef<bridge_doma
   {
     create: (): bridge_domain_set_default_learn_limit_reply => ({ retval: 0 }) as bridge_domain_set_default_learn_limit_reply,
     size: 10,
-    enc: (v: bridge_domain_set_default_learn_limit_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bridge_domain_set_default_learn_limit_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): bridge_domain_set_default_learn_limit_reply => {
       type T__ = bridge_domain_set_default_learn_limit_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2098,24 +2136,25 @@ export const bridge_domain_set_learn_limit: MessageDef<bridge_domain_set_learn_l
   {
     create: (): bridge_domain_set_learn_limit => ({ bd_id: 0, learn_limit: 0 }) as bridge_domain_set_learn_limit,
     size: 18,
-    enc: (v: bridge_domain_set_learn_limit, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.learn_limit ?? 0; if (x0 >>> 0 !== x0) throw intError(`learn_limit`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+    enc: (v: bridge_domain_set_learn_limit, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.learn_limit ?? 0; if (x0 >>> 0 !== x0) throw intError(`learn_limit`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       return o + 18;
     },
     dec: (c: Cursor): bridge_domain_set_learn_limit => {
       type T__ = bridge_domain_set_learn_limit;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 18 > c.end) throw truncatedAt(c, o, 18);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
       c.o = o + 18;
       return { _vl_msg_id: f0, client_index: f1, context: f2, bd_id: f3, learn_limit: f4 };
     },
@@ -2151,20 +2190,21 @@ export const bridge_domain_set_learn_limit_reply: MessageDef<bridge_domain_set_l
   {
     create: (): bridge_domain_set_learn_limit_reply => ({ retval: 0 }) as bridge_domain_set_learn_limit_reply,
     size: 10,
-    enc: (v: bridge_domain_set_learn_limit_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bridge_domain_set_learn_limit_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): bridge_domain_set_learn_limit_reply => {
       type T__ = bridge_domain_set_learn_limit_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2223,11 +2263,11 @@ export const bridge_domain_add_del: MessageDef<bridge_domain_add_del> = defineMe
   {
     create: (): bridge_domain_add_del => ({ bd_id: 0, flood: false, uu_flood: false, forward: false, learn: false, arp_term: false, arp_ufwd: false, mac_age: 0, bd_tag: '', is_add: true }) as bridge_domain_add_del,
     size: 86,
-    enc: (v: bridge_domain_add_del, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bridge_domain_add_del, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.flood ?? false) ? 1 : 0;
       b[o + 15] = (v.uu_flood ?? false) ? 1 : 0;
       b[o + 16] = (v.forward ?? false) ? 1 : 0;
@@ -2242,12 +2282,13 @@ export const bridge_domain_add_del: MessageDef<bridge_domain_add_del> = defineMe
     dec: (c: Cursor): bridge_domain_add_del => {
       type T__ = bridge_domain_add_del;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 86 > c.end) throw truncatedAt(c, o, 86);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
       const f5 = b[o + 15] !== 0;
       const f6 = b[o + 16] !== 0;
@@ -2295,20 +2336,21 @@ export const bridge_domain_add_del_reply: MessageDef<bridge_domain_add_del_reply
   {
     create: (): bridge_domain_add_del_reply => ({ retval: 0 }) as bridge_domain_add_del_reply,
     size: 10,
-    enc: (v: bridge_domain_add_del_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bridge_domain_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): bridge_domain_add_del_reply => {
       type T__ = bridge_domain_add_del_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2364,11 +2406,11 @@ export const bridge_domain_add_del_v2: MessageDef<bridge_domain_add_del_v2> = de
   {
     create: (): bridge_domain_add_del_v2 => ({ bd_id: 0, flood: false, uu_flood: false, forward: false, learn: false, arp_term: false, arp_ufwd: false, mac_age: 0, bd_tag: '', is_add: true }) as bridge_domain_add_del_v2,
     size: 86,
-    enc: (v: bridge_domain_add_del_v2, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bridge_domain_add_del_v2, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.flood ?? false) ? 1 : 0;
       b[o + 15] = (v.uu_flood ?? false) ? 1 : 0;
       b[o + 16] = (v.forward ?? false) ? 1 : 0;
@@ -2383,12 +2425,13 @@ export const bridge_domain_add_del_v2: MessageDef<bridge_domain_add_del_v2> = de
     dec: (c: Cursor): bridge_domain_add_del_v2 => {
       type T__ = bridge_domain_add_del_v2;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 86 > c.end) throw truncatedAt(c, o, 86);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
       const f5 = b[o + 15] !== 0;
       const f6 = b[o + 16] !== 0;
@@ -2435,22 +2478,23 @@ export const bridge_domain_add_del_v2_reply: MessageDef<bridge_domain_add_del_v2
   {
     create: (): bridge_domain_add_del_v2_reply => ({ retval: 0, bd_id: 0 }) as bridge_domain_add_del_v2_reply,
     size: 14,
-    enc: (v: bridge_domain_add_del_v2_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bridge_domain_add_del_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): bridge_domain_add_del_v2_reply => {
       type T__ = bridge_domain_add_del_v2_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, bd_id: f3 };
     },
@@ -2490,24 +2534,25 @@ export const bridge_domain_dump: MessageDef<bridge_domain_dump> = defineMessage<
   {
     create: (): bridge_domain_dump => ({ bd_id: 4294967295, sw_if_index: 4294967295 }) as bridge_domain_dump,
     size: 18,
-    enc: (v: bridge_domain_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+    enc: (v: bridge_domain_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       return o + 18;
     },
     dec: (c: Cursor): bridge_domain_dump => {
       type T__ = bridge_domain_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 18 > c.end) throw truncatedAt(c, o, 18);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
       c.o = o + 18;
       return { _vl_msg_id: f0, client_index: f1, context: f2, bd_id: f3, sw_if_index: f4 };
     },
@@ -2572,10 +2617,10 @@ export const bridge_domain_details: MessageDef<bridge_domain_details> = defineMe
       n += countOf(v.sw_if_details, '') * 9;
       return n;
     },
-    enc: (v: bridge_domain_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bridge_domain_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.flood ?? false) ? 1 : 0;
       b[o + 11] = (v.uu_flood ?? false) ? 1 : 0;
       b[o + 12] = (v.forward ?? false) ? 1 : 0;
@@ -2584,21 +2629,22 @@ export const bridge_domain_details: MessageDef<bridge_domain_details> = defineMe
       b[o + 15] = (v.arp_ufwd ?? false) ? 1 : 0;
       { const x0 = v.mac_age ?? 0; if ((x0 & 0xff) !== x0) throw intError(`mac_age`, x0, 'u8'); b[o + 16] = x0; }
       writeFixedString(b, o + 17, 64, v.bd_tag, `bd_tag`);
-      { const x0 = v.bvi_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`bvi_sw_if_index`, x0, 'u32'); b[o + 81] = x0 >>> 24; b[o + 82] = x0 >>> 16; b[o + 83] = x0 >>> 8; b[o + 84] = x0; }
-      { const x0 = v.uu_fwd_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`uu_fwd_sw_if_index`, x0, 'u32'); b[o + 85] = x0 >>> 24; b[o + 86] = x0 >>> 16; b[o + 87] = x0 >>> 8; b[o + 88] = x0; }
-      const cnt_13 = countOf(v.sw_if_details, "sw_if_details"); if (cnt_13 >>> 0 !== cnt_13) throw arrayLengthError("sw_if_details", cnt_13, 4294967295); b[o + 89] = cnt_13 >>> 24; b[o + 90] = cnt_13 >>> 16; b[o + 91] = cnt_13 >>> 8; b[o + 92] = cnt_13;
+      { const x0 = v.bvi_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`bvi_sw_if_index`, x0, 'u32'); dv.setUint32(o + 81, x0); }
+      { const x0 = v.uu_fwd_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`uu_fwd_sw_if_index`, x0, 'u32'); dv.setUint32(o + 85, x0); }
+      const cnt_13 = countOf(v.sw_if_details, "sw_if_details"); if (cnt_13 >>> 0 !== cnt_13) throw arrayLengthError("sw_if_details", cnt_13, 4294967295); dv.setUint32(o + 89, cnt_13);
       o += 93;
-      { const a0 = arrayOf(v.sw_if_details, `sw_if_details`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_bridge_domain_sw_if(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `sw_if_details[${i0}]`); } o += 9; } }
+      { const a0 = arrayOf(v.sw_if_details, `sw_if_details`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s1 = a0[i0] ?? EMPTY_OBJECT; { const x2 = s1.context ?? 0; if (x2 >>> 0 !== x2) throw intError(`context`, x2, 'u32'); dv.setUint32(o, x2); } { const x2 = s1.sw_if_index ?? 0; if (x2 >>> 0 !== x2) throw intError(`sw_if_index`, x2, 'u32'); dv.setUint32(o + 4, x2); } { const x2 = s1.shg ?? 0; if ((x2 & 0xff) !== x2) throw intError(`shg`, x2, 'u8'); b[o + 8] = x2; } } catch (e) { throw nestError(e, `sw_if_details[${i0}]`); } o += 9; } }
       return o;
     },
     dec: (c: Cursor): bridge_domain_details => {
       type T__ = bridge_domain_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 93 > c.end) throw truncatedAt(c, o, 93);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10] !== 0;
       const f4 = b[o + 11] !== 0;
       const f5 = b[o + 12] !== 0;
@@ -2607,11 +2653,11 @@ export const bridge_domain_details: MessageDef<bridge_domain_details> = defineMe
       const f8 = b[o + 15] !== 0;
       const f9 = b[o + 16]!;
       const f10 = readFixedString(b, o + 17, 64);
-      const f11 = ((b[o + 81]! << 24) | (b[o + 82]! << 16) | (b[o + 83]! << 8) | b[o + 84]!) >>> 0;
-      const f12 = ((b[o + 85]! << 24) | (b[o + 86]! << 16) | (b[o + 87]! << 8) | b[o + 88]!) >>> 0;
-      const f13 = ((b[o + 89]! << 24) | (b[o + 90]! << 16) | (b[o + 91]! << 8) | b[o + 92]!) >>> 0;
+      const f11 = dv.getUint32(o + 81);
+      const f12 = dv.getUint32(o + 85);
+      const f13 = dv.getUint32(o + 89);
       o += 93;
-      const f14_n = f13; if (f14_n * 9 > c.end - o) throw badCount(o, "sw_if_details", f14_n, f14_n * 9, c.end - o); const f14: bridge_domain_sw_if[] = []; for (let i0 = 0; i0 < f14_n; i0++) { c.o = o + i0 * 9; const e0 = decode_bridge_domain_sw_if(c); f14.push(e0); } o += f14_n * 9;
+      const f14_n = f13; if (f14_n * 9 > c.end - o) throw badCount(o, "sw_if_details", f14_n, f14_n * 9, c.end - o); const f14: bridge_domain_sw_if[] = []; for (let i0 = 0; i0 < f14_n; i0++) { const e0_0 = dv.getUint32(o + i0 * 9); const e0_1 = dv.getUint32(o + i0 * 9 + 4); const e0_2 = b[o + i0 * 9 + 8]!; const e0 = { context: e0_0, sw_if_index: e0_1, shg: e0_2 }; f14.push(e0); } o += f14_n * 9;
       
       c.o = o;
       return { _vl_msg_id: f0, context: f1, bd_id: f2, flood: f3, uu_flood: f4, forward: f5, learn: f6, arp_term: f7, arp_ufwd: f8, mac_age: f9, bd_tag: f10, bvi_sw_if_index: f11, uu_fwd_sw_if_index: f12, n_sw_ifs: f13, sw_if_details: f14 };
@@ -2654,26 +2700,27 @@ export const bridge_flags: MessageDef<bridge_flags> = defineMessage<bridge_flags
   {
     create: (): bridge_flags => ({ bd_id: 0, is_set: false, flags: 0 }) as bridge_flags,
     size: 19,
-    enc: (v: bridge_flags, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bridge_flags, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.is_set ?? false) ? 1 : 0;
-      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); b[o + 15] = x0 >>> 24; b[o + 16] = x0 >>> 16; b[o + 17] = x0 >>> 8; b[o + 18] = x0; }
+      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 15, x0); }
       return o + 19;
     },
     dec: (c: Cursor): bridge_flags => {
       type T__ = bridge_flags;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 19 > c.end) throw truncatedAt(c, o, 19);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
-      const f5 = ((b[o + 15]! << 24) | (b[o + 16]! << 16) | (b[o + 17]! << 8) | b[o + 18]!) >>> 0;
+      const f5 = dv.getUint32(o + 15);
       c.o = o + 19;
       return { _vl_msg_id: f0, client_index: f1, context: f2, bd_id: f3, is_set: f4, flags: f5 };
     },
@@ -2711,22 +2758,23 @@ export const bridge_flags_reply: MessageDef<bridge_flags_reply> = defineMessage<
   {
     create: (): bridge_flags_reply => ({ retval: 0, resulting_feature_bitmap: 0 }) as bridge_flags_reply,
     size: 14,
-    enc: (v: bridge_flags_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.resulting_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`resulting_feature_bitmap`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bridge_flags_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.resulting_feature_bitmap ?? 0; if (x0 >>> 0 !== x0) throw intError(`resulting_feature_bitmap`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): bridge_flags_reply => {
       type T__ = bridge_flags_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, resulting_feature_bitmap: f3 };
     },
@@ -2772,30 +2820,31 @@ export const l2_interface_vlan_tag_rewrite: MessageDef<l2_interface_vlan_tag_rew
   {
     create: (): l2_interface_vlan_tag_rewrite => ({ sw_if_index: 0, vtr_op: 0, push_dot1q: 0, tag1: 0, tag2: 0 }) as l2_interface_vlan_tag_rewrite,
     size: 30,
-    enc: (v: l2_interface_vlan_tag_rewrite, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.vtr_op ?? 0; if (x0 >>> 0 !== x0) throw intError(`vtr_op`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
-      { const x0 = v.push_dot1q ?? 0; if (x0 >>> 0 !== x0) throw intError(`push_dot1q`, x0, 'u32'); b[o + 18] = x0 >>> 24; b[o + 19] = x0 >>> 16; b[o + 20] = x0 >>> 8; b[o + 21] = x0; }
-      { const x0 = v.tag1 ?? 0; if (x0 >>> 0 !== x0) throw intError(`tag1`, x0, 'u32'); b[o + 22] = x0 >>> 24; b[o + 23] = x0 >>> 16; b[o + 24] = x0 >>> 8; b[o + 25] = x0; }
-      { const x0 = v.tag2 ?? 0; if (x0 >>> 0 !== x0) throw intError(`tag2`, x0, 'u32'); b[o + 26] = x0 >>> 24; b[o + 27] = x0 >>> 16; b[o + 28] = x0 >>> 8; b[o + 29] = x0; }
+    enc: (v: l2_interface_vlan_tag_rewrite, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.vtr_op ?? 0; if (x0 >>> 0 !== x0) throw intError(`vtr_op`, x0, 'u32'); dv.setUint32(o + 14, x0); }
+      { const x0 = v.push_dot1q ?? 0; if (x0 >>> 0 !== x0) throw intError(`push_dot1q`, x0, 'u32'); dv.setUint32(o + 18, x0); }
+      { const x0 = v.tag1 ?? 0; if (x0 >>> 0 !== x0) throw intError(`tag1`, x0, 'u32'); dv.setUint32(o + 22, x0); }
+      { const x0 = v.tag2 ?? 0; if (x0 >>> 0 !== x0) throw intError(`tag2`, x0, 'u32'); dv.setUint32(o + 26, x0); }
       return o + 30;
     },
     dec: (c: Cursor): l2_interface_vlan_tag_rewrite => {
       type T__ = l2_interface_vlan_tag_rewrite;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 30 > c.end) throw truncatedAt(c, o, 30);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
-      const f5 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
-      const f6 = ((b[o + 22]! << 24) | (b[o + 23]! << 16) | (b[o + 24]! << 8) | b[o + 25]!) >>> 0;
-      const f7 = ((b[o + 26]! << 24) | (b[o + 27]! << 16) | (b[o + 28]! << 8) | b[o + 29]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
+      const f5 = dv.getUint32(o + 18);
+      const f6 = dv.getUint32(o + 22);
+      const f7 = dv.getUint32(o + 26);
       c.o = o + 30;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, vtr_op: f4, push_dot1q: f5, tag1: f6, tag2: f7 };
     },
@@ -2831,20 +2880,21 @@ export const l2_interface_vlan_tag_rewrite_reply: MessageDef<l2_interface_vlan_t
   {
     create: (): l2_interface_vlan_tag_rewrite_reply => ({ retval: 0 }) as l2_interface_vlan_tag_rewrite_reply,
     size: 10,
-    enc: (v: l2_interface_vlan_tag_rewrite_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_interface_vlan_tag_rewrite_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2_interface_vlan_tag_rewrite_reply => {
       type T__ = l2_interface_vlan_tag_rewrite_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -2894,34 +2944,35 @@ export const l2_interface_pbb_tag_rewrite: MessageDef<l2_interface_pbb_tag_rewri
   {
     create: (): l2_interface_pbb_tag_rewrite => ({ sw_if_index: 0, vtr_op: 0, outer_tag: 0, b_dmac: '00:00:00:00:00:00', b_smac: '00:00:00:00:00:00', b_vlanid: 0, i_sid: 0 }) as l2_interface_pbb_tag_rewrite,
     size: 38,
-    enc: (v: l2_interface_pbb_tag_rewrite, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.vtr_op ?? 0; if (x0 >>> 0 !== x0) throw intError(`vtr_op`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
-      { const x0 = v.outer_tag ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`outer_tag`, x0, 'u16'); b[o + 18] = x0 >>> 8; b[o + 19] = x0; }
+    enc: (v: l2_interface_pbb_tag_rewrite, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.vtr_op ?? 0; if (x0 >>> 0 !== x0) throw intError(`vtr_op`, x0, 'u32'); dv.setUint32(o + 14, x0); }
+      { const x0 = v.outer_tag ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`outer_tag`, x0, 'u16'); dv.setUint16(o + 18, x0); }
       writeMac(b, o + 20, v.b_dmac, `b_dmac`);
       writeMac(b, o + 26, v.b_smac, `b_smac`);
-      { const x0 = v.b_vlanid ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`b_vlanid`, x0, 'u16'); b[o + 32] = x0 >>> 8; b[o + 33] = x0; }
-      { const x0 = v.i_sid ?? 0; if (x0 >>> 0 !== x0) throw intError(`i_sid`, x0, 'u32'); b[o + 34] = x0 >>> 24; b[o + 35] = x0 >>> 16; b[o + 36] = x0 >>> 8; b[o + 37] = x0; }
+      { const x0 = v.b_vlanid ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`b_vlanid`, x0, 'u16'); dv.setUint16(o + 32, x0); }
+      { const x0 = v.i_sid ?? 0; if (x0 >>> 0 !== x0) throw intError(`i_sid`, x0, 'u32'); dv.setUint32(o + 34, x0); }
       return o + 38;
     },
     dec: (c: Cursor): l2_interface_pbb_tag_rewrite => {
       type T__ = l2_interface_pbb_tag_rewrite;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 38 > c.end) throw truncatedAt(c, o, 38);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
-      const f5 = (b[o + 18]! << 8) | b[o + 19]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
+      const f5 = dv.getUint16(o + 18);
       const f6 = readMac(b, o + 20);
       const f7 = readMac(b, o + 26);
-      const f8 = (b[o + 32]! << 8) | b[o + 33]!;
-      const f9 = ((b[o + 34]! << 24) | (b[o + 35]! << 16) | (b[o + 36]! << 8) | b[o + 37]!) >>> 0;
+      const f8 = dv.getUint16(o + 32);
+      const f9 = dv.getUint32(o + 34);
       c.o = o + 38;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, vtr_op: f4, outer_tag: f5, b_dmac: f6, b_smac: f7, b_vlanid: f8, i_sid: f9 };
     },
@@ -2957,20 +3008,21 @@ export const l2_interface_pbb_tag_rewrite_reply: MessageDef<l2_interface_pbb_tag
   {
     create: (): l2_interface_pbb_tag_rewrite_reply => ({ retval: 0 }) as l2_interface_pbb_tag_rewrite_reply,
     size: 10,
-    enc: (v: l2_interface_pbb_tag_rewrite_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_interface_pbb_tag_rewrite_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2_interface_pbb_tag_rewrite_reply => {
       type T__ = l2_interface_pbb_tag_rewrite_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3012,25 +3064,26 @@ export const l2_patch_add_del: MessageDef<l2_patch_add_del> = defineMessage<l2_p
   {
     create: (): l2_patch_add_del => ({ rx_sw_if_index: 0, tx_sw_if_index: 0, is_add: true }) as l2_patch_add_del,
     size: 19,
-    enc: (v: l2_patch_add_del, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.tx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_sw_if_index`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+    enc: (v: l2_patch_add_del, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.tx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_sw_if_index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       b[o + 18] = (v.is_add ?? true) ? 1 : 0;
       return o + 19;
     },
     dec: (c: Cursor): l2_patch_add_del => {
       type T__ = l2_patch_add_del;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 19 > c.end) throw truncatedAt(c, o, 19);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
       const f5 = b[o + 18] !== 0;
       c.o = o + 19;
       return { _vl_msg_id: f0, client_index: f1, context: f2, rx_sw_if_index: f3, tx_sw_if_index: f4, is_add: f5 };
@@ -3067,20 +3120,21 @@ export const l2_patch_add_del_reply: MessageDef<l2_patch_add_del_reply> = define
   {
     create: (): l2_patch_add_del_reply => ({ retval: 0 }) as l2_patch_add_del_reply,
     size: 10,
-    enc: (v: l2_patch_add_del_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_patch_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2_patch_add_del_reply => {
       type T__ = l2_patch_add_del_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3122,25 +3176,26 @@ export const sw_interface_set_l2_xconnect: MessageDef<sw_interface_set_l2_xconne
   {
     create: (): sw_interface_set_l2_xconnect => ({ rx_sw_if_index: 0, tx_sw_if_index: 0, enable: true }) as sw_interface_set_l2_xconnect,
     size: 19,
-    enc: (v: sw_interface_set_l2_xconnect, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.tx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_sw_if_index`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+    enc: (v: sw_interface_set_l2_xconnect, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.tx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_sw_if_index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       b[o + 18] = (v.enable ?? true) ? 1 : 0;
       return o + 19;
     },
     dec: (c: Cursor): sw_interface_set_l2_xconnect => {
       type T__ = sw_interface_set_l2_xconnect;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 19 > c.end) throw truncatedAt(c, o, 19);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
       const f5 = b[o + 18] !== 0;
       c.o = o + 19;
       return { _vl_msg_id: f0, client_index: f1, context: f2, rx_sw_if_index: f3, tx_sw_if_index: f4, enable: f5 };
@@ -3177,20 +3232,21 @@ export const sw_interface_set_l2_xconnect_reply: MessageDef<sw_interface_set_l2_
   {
     create: (): sw_interface_set_l2_xconnect_reply => ({ retval: 0 }) as sw_interface_set_l2_xconnect_reply,
     size: 10,
-    enc: (v: sw_interface_set_l2_xconnect_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: sw_interface_set_l2_xconnect_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): sw_interface_set_l2_xconnect_reply => {
       type T__ = sw_interface_set_l2_xconnect_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3236,13 +3292,13 @@ export const sw_interface_set_l2_bridge: MessageDef<sw_interface_set_l2_bridge> 
   {
     create: (): sw_interface_set_l2_bridge => ({ rx_sw_if_index: 0, bd_id: 0, port_type: 0, shg: 0, enable: true }) as sw_interface_set_l2_bridge,
     size: 24,
-    enc: (v: sw_interface_set_l2_bridge, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
-      { const x0 = v.port_type ?? 0; if (x0 >>> 0 !== x0) throw intError(`port_type`, x0, 'u32'); b[o + 18] = x0 >>> 24; b[o + 19] = x0 >>> 16; b[o + 20] = x0 >>> 8; b[o + 21] = x0; }
+    enc: (v: sw_interface_set_l2_bridge, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.rx_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 14, x0); }
+      { const x0 = v.port_type ?? 0; if (x0 >>> 0 !== x0) throw intError(`port_type`, x0, 'u32'); dv.setUint32(o + 18, x0); }
       { const x0 = v.shg ?? 0; if ((x0 & 0xff) !== x0) throw intError(`shg`, x0, 'u8'); b[o + 22] = x0; }
       b[o + 23] = (v.enable ?? true) ? 1 : 0;
       return o + 24;
@@ -3250,14 +3306,15 @@ export const sw_interface_set_l2_bridge: MessageDef<sw_interface_set_l2_bridge> 
     dec: (c: Cursor): sw_interface_set_l2_bridge => {
       type T__ = sw_interface_set_l2_bridge;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 24 > c.end) throw truncatedAt(c, o, 24);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
-      const f5 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
+      const f5 = dv.getUint32(o + 18);
       const f6 = b[o + 22]!;
       const f7 = b[o + 23] !== 0;
       c.o = o + 24;
@@ -3295,20 +3352,21 @@ export const sw_interface_set_l2_bridge_reply: MessageDef<sw_interface_set_l2_br
   {
     create: (): sw_interface_set_l2_bridge_reply => ({ retval: 0 }) as sw_interface_set_l2_bridge_reply,
     size: 10,
-    enc: (v: sw_interface_set_l2_bridge_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: sw_interface_set_l2_bridge_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): sw_interface_set_l2_bridge_reply => {
       type T__ = sw_interface_set_l2_bridge_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3348,24 +3406,25 @@ export const bd_ip_mac_add_del: MessageDef<bd_ip_mac_add_del> = defineMessage<bd
   {
     create: (): bd_ip_mac_add_del => ({ is_add: true, entry: create_bd_ip_mac() }) as bd_ip_mac_add_del,
     size: 38,
-    enc: (v: bd_ip_mac_add_del, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bd_ip_mac_add_del, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      try { encode_bd_ip_mac(v.entry ?? EMPTY_OBJECT, b, o + 11); } catch (e) { throw nestError(e, `entry`); }
+      try { const s2 = v.entry ?? EMPTY_OBJECT; { const x1 = s2.bd_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } writeAddress(b, o + 15, s2.ip, `ip`); writeMac(b, o + 32, s2.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
       return o + 38;
     },
     dec: (c: Cursor): bd_ip_mac_add_del => {
       type T__ = bd_ip_mac_add_del;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 38 > c.end) throw truncatedAt(c, o, 38);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10] !== 0;
-      c.o = o + 11; const f4 = decode_bd_ip_mac(c);
+      const f4_0 = dv.getUint32(o + 11); const f4_1 = readAddress(b, o + 15); const f4_2 = readMac(b, o + 32); const f4 = { bd_id: f4_0, ip: f4_1, mac: f4_2 };
       c.o = o + 38;
       return { _vl_msg_id: f0, client_index: f1, context: f2, is_add: f3, entry: f4 };
     },
@@ -3401,20 +3460,21 @@ export const bd_ip_mac_add_del_reply: MessageDef<bd_ip_mac_add_del_reply> = defi
   {
     create: (): bd_ip_mac_add_del_reply => ({ retval: 0 }) as bd_ip_mac_add_del_reply,
     size: 10,
-    enc: (v: bd_ip_mac_add_del_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bd_ip_mac_add_del_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): bd_ip_mac_add_del_reply => {
       type T__ = bd_ip_mac_add_del_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3452,22 +3512,23 @@ export const bd_ip_mac_flush: MessageDef<bd_ip_mac_flush> = defineMessage<bd_ip_
   {
     create: (): bd_ip_mac_flush => ({ bd_id: 0 }) as bd_ip_mac_flush,
     size: 14,
-    enc: (v: bd_ip_mac_flush, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bd_ip_mac_flush, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): bd_ip_mac_flush => {
       type T__ = bd_ip_mac_flush;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, bd_id: f3 };
     },
@@ -3503,20 +3564,21 @@ export const bd_ip_mac_flush_reply: MessageDef<bd_ip_mac_flush_reply> = defineMe
   {
     create: (): bd_ip_mac_flush_reply => ({ retval: 0 }) as bd_ip_mac_flush_reply,
     size: 10,
-    enc: (v: bd_ip_mac_flush_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bd_ip_mac_flush_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): bd_ip_mac_flush_reply => {
       type T__ = bd_ip_mac_flush_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3552,20 +3614,21 @@ export const bd_ip_mac_details: MessageDef<bd_ip_mac_details> = defineMessage<bd
   {
     create: (): bd_ip_mac_details => ({ entry: create_bd_ip_mac() }) as bd_ip_mac_details,
     size: 33,
-    enc: (v: bd_ip_mac_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      try { encode_bd_ip_mac(v.entry ?? EMPTY_OBJECT, b, o + 6); } catch (e) { throw nestError(e, `entry`); }
+    enc: (v: bd_ip_mac_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      try { const s3 = v.entry ?? EMPTY_OBJECT; { const x1 = s3.bd_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 6, x1); } writeAddress(b, o + 10, s3.ip, `ip`); writeMac(b, o + 27, s3.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
       return o + 33;
     },
     dec: (c: Cursor): bd_ip_mac_details => {
       type T__ = bd_ip_mac_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 33 > c.end) throw truncatedAt(c, o, 33);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      c.o = o + 6; const f2 = decode_bd_ip_mac(c);
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2_0 = dv.getUint32(o + 6); const f2_1 = readAddress(b, o + 10); const f2_2 = readMac(b, o + 27); const f2 = { bd_id: f2_0, ip: f2_1, mac: f2_2 };
       c.o = o + 33;
       return { _vl_msg_id: f0, context: f1, entry: f2 };
     },
@@ -3603,22 +3666,23 @@ export const bd_ip_mac_dump: MessageDef<bd_ip_mac_dump> = defineMessage<bd_ip_ma
   {
     create: (): bd_ip_mac_dump => ({ bd_id: 0 }) as bd_ip_mac_dump,
     size: 14,
-    enc: (v: bd_ip_mac_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bd_ip_mac_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.bd_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`bd_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): bd_ip_mac_dump => {
       type T__ = bd_ip_mac_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, bd_id: f3 };
     },
@@ -3658,23 +3722,24 @@ export const l2_interface_efp_filter: MessageDef<l2_interface_efp_filter> = defi
   {
     create: (): l2_interface_efp_filter => ({ sw_if_index: 0, enable_disable: true }) as l2_interface_efp_filter,
     size: 15,
-    enc: (v: l2_interface_efp_filter, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: l2_interface_efp_filter, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.enable_disable ?? true) ? 1 : 0;
       return o + 15;
     },
     dec: (c: Cursor): l2_interface_efp_filter => {
       type T__ = l2_interface_efp_filter;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 15 > c.end) throw truncatedAt(c, o, 15);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, enable_disable: f4 };
@@ -3711,20 +3776,21 @@ export const l2_interface_efp_filter_reply: MessageDef<l2_interface_efp_filter_r
   {
     create: (): l2_interface_efp_filter_reply => ({ retval: 0 }) as l2_interface_efp_filter_reply,
     size: 10,
-    enc: (v: l2_interface_efp_filter_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_interface_efp_filter_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): l2_interface_efp_filter_reply => {
       type T__ = l2_interface_efp_filter_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3764,23 +3830,24 @@ export const sw_interface_set_vpath: MessageDef<sw_interface_set_vpath> = define
   {
     create: (): sw_interface_set_vpath => ({ sw_if_index: 0, enable: true }) as sw_interface_set_vpath,
     size: 15,
-    enc: (v: sw_interface_set_vpath, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: sw_interface_set_vpath, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.enable ?? true) ? 1 : 0;
       return o + 15;
     },
     dec: (c: Cursor): sw_interface_set_vpath => {
       type T__ = sw_interface_set_vpath;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 15 > c.end) throw truncatedAt(c, o, 15);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, enable: f4 };
@@ -3817,20 +3884,21 @@ export const sw_interface_set_vpath_reply: MessageDef<sw_interface_set_vpath_rep
   {
     create: (): sw_interface_set_vpath_reply => ({ retval: 0 }) as sw_interface_set_vpath_reply,
     size: 10,
-    enc: (v: sw_interface_set_vpath_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: sw_interface_set_vpath_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): sw_interface_set_vpath_reply => {
       type T__ = sw_interface_set_vpath_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -3870,24 +3938,25 @@ export const bvi_create: MessageDef<bvi_create> = defineMessage<bvi_create>(
   {
     create: (): bvi_create => ({ mac: '00:00:00:00:00:00', user_instance: 4294967295 }) as bvi_create,
     size: 20,
-    enc: (v: bvi_create, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bvi_create, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeMac(b, o + 10, v.mac, `mac`);
-      { const x0 = v.user_instance ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`user_instance`, x0, 'u32'); b[o + 16] = x0 >>> 24; b[o + 17] = x0 >>> 16; b[o + 18] = x0 >>> 8; b[o + 19] = x0; }
+      { const x0 = v.user_instance ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`user_instance`, x0, 'u32'); dv.setUint32(o + 16, x0); }
       return o + 20;
     },
     dec: (c: Cursor): bvi_create => {
       type T__ = bvi_create;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 20 > c.end) throw truncatedAt(c, o, 20);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readMac(b, o + 10);
-      const f4 = ((b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!) >>> 0;
+      const f4 = dv.getUint32(o + 16);
       c.o = o + 20;
       return { _vl_msg_id: f0, client_index: f1, context: f2, mac: f3, user_instance: f4 };
     },
@@ -3925,22 +3994,23 @@ export const bvi_create_reply: MessageDef<bvi_create_reply> = defineMessage<bvi_
   {
     create: (): bvi_create_reply => ({ retval: 0, sw_if_index: 0 }) as bvi_create_reply,
     size: 14,
-    enc: (v: bvi_create_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bvi_create_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): bvi_create_reply => {
       type T__ = bvi_create_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -3978,22 +4048,23 @@ export const bvi_delete: MessageDef<bvi_delete> = defineMessage<bvi_delete>(
   {
     create: (): bvi_delete => ({ sw_if_index: 0 }) as bvi_delete,
     size: 14,
-    enc: (v: bvi_delete, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: bvi_delete, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): bvi_delete => {
       type T__ = bvi_delete;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -4029,20 +4100,21 @@ export const bvi_delete_reply: MessageDef<bvi_delete_reply> = defineMessage<bvi_
   {
     create: (): bvi_delete_reply => ({ retval: 0 }) as bvi_delete_reply,
     size: 10,
-    enc: (v: bvi_delete_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: bvi_delete_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): bvi_delete_reply => {
       type T__ = bvi_delete_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -4082,24 +4154,25 @@ export const want_l2_arp_term_events: MessageDef<want_l2_arp_term_events> = defi
   {
     create: (): want_l2_arp_term_events => ({ enable: false, pid: 0 }) as want_l2_arp_term_events,
     size: 15,
-    enc: (v: want_l2_arp_term_events, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: want_l2_arp_term_events, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.enable ?? false) ? 1 : 0;
-      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); b[o + 11] = x0 >>> 24; b[o + 12] = x0 >>> 16; b[o + 13] = x0 >>> 8; b[o + 14] = x0; }
+      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); dv.setUint32(o + 11, x0); }
       return o + 15;
     },
     dec: (c: Cursor): want_l2_arp_term_events => {
       type T__ = want_l2_arp_term_events;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 15 > c.end) throw truncatedAt(c, o, 15);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10] !== 0;
-      const f4 = ((b[o + 11]! << 24) | (b[o + 12]! << 16) | (b[o + 13]! << 8) | b[o + 14]!) >>> 0;
+      const f4 = dv.getUint32(o + 11);
       c.o = o + 15;
       return { _vl_msg_id: f0, client_index: f1, context: f2, enable: f3, pid: f4 };
     },
@@ -4135,20 +4208,21 @@ export const want_l2_arp_term_events_reply: MessageDef<want_l2_arp_term_events_r
   {
     create: (): want_l2_arp_term_events_reply => ({ retval: 0 }) as want_l2_arp_term_events_reply,
     size: 10,
-    enc: (v: want_l2_arp_term_events_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: want_l2_arp_term_events_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): want_l2_arp_term_events_reply => {
       type T__ = want_l2_arp_term_events_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -4190,25 +4264,26 @@ export const l2_arp_term_event: MessageDef<l2_arp_term_event> = defineMessage<l2
   {
     create: (): l2_arp_term_event => ({ pid: 0, ip: '0.0.0.0', sw_if_index: 0, mac: '00:00:00:00:00:00' }) as l2_arp_term_event,
     size: 37,
-    enc: (v: l2_arp_term_event, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: l2_arp_term_event, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeAddress(b, o + 10, v.ip, `ip`);
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 27] = x0 >>> 24; b[o + 28] = x0 >>> 16; b[o + 29] = x0 >>> 8; b[o + 30] = x0; }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 27, x0); }
       writeMac(b, o + 31, v.mac, `mac`);
       return o + 37;
     },
     dec: (c: Cursor): l2_arp_term_event => {
       type T__ = l2_arp_term_event;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 37 > c.end) throw truncatedAt(c, o, 37);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = readAddress(b, o + 10);
-      const f4 = ((b[o + 27]! << 24) | (b[o + 28]! << 16) | (b[o + 29]! << 8) | b[o + 30]!) >>> 0;
+      const f4 = dv.getUint32(o + 27);
       const f5 = readMac(b, o + 31);
       c.o = o + 37;
       return { _vl_msg_id: f0, client_index: f1, pid: f2, ip: f3, sw_if_index: f4, mac: f5 };

@@ -65,10 +65,10 @@ export function create_npol_three_tuple(): npol_three_tuple {
 }
 
 /** @internal */
-export function encode_npol_three_tuple(v: npol_three_tuple, b: Uint8Array, o: number): number {
+export function encode_npol_three_tuple(v: npol_three_tuple, b: Uint8Array, dv: DataView, o: number): number {
   writeAddress(b, o, v.address, `address`);
   { const x0 = v.l4_proto ?? 0; if ((x0 & 0xff) !== x0) throw intError(`l4_proto`, x0, 'u8'); b[o + 17] = x0; }
-  { const x0 = v.port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`port`, x0, 'u16'); b[o + 18] = x0 >>> 8; b[o + 19] = x0; }
+  { const x0 = v.port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`port`, x0, 'u16'); dv.setUint16(o + 18, x0); }
   return o + 20;
 }
 
@@ -76,11 +76,12 @@ export function encode_npol_three_tuple(v: npol_three_tuple, b: Uint8Array, o: n
 export function decode_npol_three_tuple(c: Cursor): npol_three_tuple {
   type T__ = npol_three_tuple;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 20 > c.end) throw truncatedAt(c, o, 20);
   const f0 = readAddress(b, o);
   const f1 = b[o + 17]!;
-  const f2 = (b[o + 18]! << 8) | b[o + 19]!;
+  const f2 = dv.getUint16(o + 18);
   c.o = o + 20;
   return { address: f0, l4_proto: f1, port: f2 };
 }
@@ -96,8 +97,8 @@ export function create_npol_ipset_member(): npol_ipset_member {
 }
 
 /** @internal */
-export function encode_npol_ipset_member(v: npol_ipset_member, b: Uint8Array, o: number): number {
-  try { encode_npol_ipset_member_val(v.val ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `val`); }
+export function encode_npol_ipset_member(v: npol_ipset_member, b: Uint8Array, dv: DataView, o: number): number {
+  try { encode_npol_ipset_member_val(v.val ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `val`); }
   return o + 20;
 }
 
@@ -105,9 +106,10 @@ export function encode_npol_ipset_member(v: npol_ipset_member, b: Uint8Array, o:
 export function decode_npol_ipset_member(c: Cursor): npol_ipset_member {
   type T__ = npol_ipset_member;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 20 > c.end) throw truncatedAt(c, o, 20);
-  c.o = o; const f0 = decode_npol_ipset_member_val(c);
+  const f0_0 = readAddress(b, o); const f0_1 = readPrefix(b, o); const f0_2_0 = readAddress(b, o); const f0_2_1 = b[o + 17]!; const f0_2_2 = dv.getUint16(o + 18); const f0_2 = { address: f0_2_0, l4_proto: f0_2_1, port: f0_2_2 }; const f0 = { address: f0_0, prefix: f0_1, tuple: f0_2 };
   c.o = o + 20;
   return { val: f0 };
 }
@@ -124,9 +126,9 @@ export function create_npol_port_range(): npol_port_range {
 }
 
 /** @internal */
-export function encode_npol_port_range(v: npol_port_range, b: Uint8Array, o: number): number {
-  { const x0 = v.start ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`start`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-  { const x0 = v.end ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`end`, x0, 'u16'); b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+export function encode_npol_port_range(v: npol_port_range, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.start ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`start`, x0, 'u16'); dv.setUint16(o, x0); }
+  { const x0 = v.end ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`end`, x0, 'u16'); dv.setUint16(o + 2, x0); }
   return o + 4;
 }
 
@@ -134,10 +136,11 @@ export function encode_npol_port_range(v: npol_port_range, b: Uint8Array, o: num
 export function decode_npol_port_range(c: Cursor): npol_port_range {
   type T__ = npol_port_range;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 4 > c.end) throw truncatedAt(c, o, 4);
-  const f0 = (b[o]! << 8) | b[o + 1]!;
-  const f1 = (b[o + 2]! << 8) | b[o + 3]!;
+  const f0 = dv.getUint16(o);
+  const f1 = dv.getUint16(o + 2);
   c.o = o + 4;
   return { start: f0, end: f1 };
 }
@@ -153,8 +156,8 @@ export function create_npol_entry_set_id(): npol_entry_set_id {
 }
 
 /** @internal */
-export function encode_npol_entry_set_id(v: npol_entry_set_id, b: Uint8Array, o: number): number {
-  { const x0 = v.set_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`set_id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+export function encode_npol_entry_set_id(v: npol_entry_set_id, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.set_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`set_id`, x0, 'u32'); dv.setUint32(o, x0); }
   return o + 4;
 }
 
@@ -162,9 +165,10 @@ export function encode_npol_entry_set_id(v: npol_entry_set_id, b: Uint8Array, o:
 export function decode_npol_entry_set_id(c: Cursor): npol_entry_set_id {
   type T__ = npol_entry_set_id;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 4 > c.end) throw truncatedAt(c, o, 4);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f0 = dv.getUint32(o);
   c.o = o + 4;
   return { set_id: f0 };
 }
@@ -196,11 +200,11 @@ export function create_npol_rule_entry(): npol_rule_entry {
 }
 
 /** @internal */
-export function encode_npol_rule_entry(v: npol_rule_entry, b: Uint8Array, o: number): number {
+export function encode_npol_rule_entry(v: npol_rule_entry, b: Uint8Array, dv: DataView, o: number): number {
   b[o] = (v.is_src ?? false) ? 1 : 0;
   b[o + 1] = (v.is_not ?? false) ? 1 : 0;
   const tag_2 = v.type ?? 0; if ((tag_2 & 0xff) !== tag_2) throw intError("type", tag_2, 'u8'); b[o + 2] = tag_2;
-  { const u_data: object = v.data ?? EMPTY_OBJECT; zeroBytes(b, o + 3, 18); switch (tag_2) { case 0: writePrefix(b, o + 3, (u_data as { cidr?: prefix }).cidr, `data.cidr`); break; case 1: try { encode_npol_port_range((u_data as { port_range?: npol_port_range }).port_range ?? EMPTY_OBJECT, b, o + 3); } catch (e) { throw nestError(e, `data.port_range`); } break; case 2: try { encode_npol_entry_set_id((u_data as { set_id?: npol_entry_set_id }).set_id ?? EMPTY_OBJECT, b, o + 3); } catch (e) { throw nestError(e, `data.set_id`); } break; default: throw badDiscriminator("data", tag_2); } }
+  { const u_data: object = v.data ?? EMPTY_OBJECT; zeroBytes(b, o + 3, 18); switch (tag_2) { case 0: writePrefix(b, o + 3, (u_data as { cidr?: prefix }).cidr, `data.cidr`); break; case 1: try { const s0 = (u_data as { port_range?: npol_port_range }).port_range ?? EMPTY_OBJECT; { const x2 = s0.start ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`start`, x2, 'u16'); dv.setUint16(o + 3, x2); } { const x2 = s0.end ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`end`, x2, 'u16'); dv.setUint16(o + 5, x2); } } catch (e) { throw nestError(e, `data.port_range`); } break; case 2: try { const s1 = (u_data as { set_id?: npol_entry_set_id }).set_id ?? EMPTY_OBJECT; { const x2 = s1.set_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`set_id`, x2, 'u32'); dv.setUint32(o + 3, x2); } } catch (e) { throw nestError(e, `data.set_id`); } break; default: throw badDiscriminator("data", tag_2); } }
   return o + 21;
 }
 
@@ -208,12 +212,13 @@ export function encode_npol_rule_entry(v: npol_rule_entry, b: Uint8Array, o: num
 export function decode_npol_rule_entry(c: Cursor): npol_rule_entry {
   type T__ = npol_rule_entry;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 21 > c.end) throw truncatedAt(c, o, 21);
   const f0 = b[o] !== 0;
   const f1 = b[o + 1] !== 0;
   const f2 = b[o + 2]!;
-  let f3: object; switch (f2) { case 0: { const m = readPrefix(b, o + 3); f3 = { cidr: m }; break; } case 1: { c.o = o + 3; const m = decode_npol_port_range(c); f3 = { port_range: m }; break; } case 2: { c.o = o + 3; const m = decode_npol_entry_set_id(c); f3 = { set_id: m }; break; } default: throw badDiscriminatorOnDecode(o + 3, "data", f2); }
+  let f3: object; switch (f2) { case 0: { const m = readPrefix(b, o + 3); f3 = { cidr: m }; break; } case 1: { const m_0 = dv.getUint16(o + 3); const m_1 = dv.getUint16(o + 5); const m = { start: m_0, end: m_1 }; f3 = { port_range: m }; break; } case 2: { const m_0 = dv.getUint32(o + 3); const m = { set_id: m_0 }; f3 = { set_id: m }; break; } default: throw badDiscriminatorOnDecode(o + 3, "data", f2); }
   c.o = o + 21;
   return { is_src: f0, is_not: f1, type: f2, data: f3 } as unknown as T__;
 }
@@ -231,8 +236,8 @@ export function create_npol_rule_filter(): npol_rule_filter {
 }
 
 /** @internal */
-export function encode_npol_rule_filter(v: npol_rule_filter, b: Uint8Array, o: number): number {
-  { const x0 = v.value ?? 0; if (x0 >>> 0 !== x0) throw intError(`value`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+export function encode_npol_rule_filter(v: npol_rule_filter, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.value ?? 0; if (x0 >>> 0 !== x0) throw intError(`value`, x0, 'u32'); dv.setUint32(o, x0); }
   { const x0 = v.type ?? 0; if ((x0 & 0xff) !== x0) throw intError(`type`, x0, 'u8'); b[o + 4] = x0; }
   { const x0 = v.should_match ?? 0; if ((x0 & 0xff) !== x0) throw intError(`should_match`, x0, 'u8'); b[o + 5] = x0; }
   return o + 6;
@@ -242,9 +247,10 @@ export function encode_npol_rule_filter(v: npol_rule_filter, b: Uint8Array, o: n
 export function decode_npol_rule_filter(c: Cursor): npol_rule_filter {
   type T__ = npol_rule_filter;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 6 > c.end) throw truncatedAt(c, o, 6);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f0 = dv.getUint32(o);
   const f1 = b[o + 4]!;
   const f2 = b[o + 5]!;
   c.o = o + 6;
@@ -273,12 +279,12 @@ export function size_npol_rule(v: npol_rule): number {
 }
 
 /** @internal */
-export function encode_npol_rule(v: npol_rule, b: Uint8Array, o: number): number {
+export function encode_npol_rule(v: npol_rule, b: Uint8Array, dv: DataView, o: number): number {
   { const x0 = v.action ?? 0; if ((x0 & 0xff) !== x0) throw intError(`action`, x0, 'u8'); b[o] = x0; }
-  { const a0 = arrayOf(v.filters, `filters`); if (a0.length > 3) throw arrayLengthError(`filters`, a0.length, 3); for (let i0 = 0; i0 < 3; i0++) try { encode_npol_rule_filter(a0[i0] ?? EMPTY_OBJECT, b, o + 1 + i0 * 6); } catch (e) { throw nestError(e, `filters[${i0}]`); } }
-  const cnt_2 = countOf(v.matches, "matches"); if (cnt_2 >>> 0 !== cnt_2) throw arrayLengthError("matches", cnt_2, 4294967295); b[o + 19] = cnt_2 >>> 24; b[o + 20] = cnt_2 >>> 16; b[o + 21] = cnt_2 >>> 8; b[o + 22] = cnt_2;
+  { const a0 = arrayOf(v.filters, `filters`); if (a0.length > 3) throw arrayLengthError(`filters`, a0.length, 3); for (let i0 = 0; i0 < 3; i0++) try { const s2 = a0[i0] ?? EMPTY_OBJECT; { const x2 = s2.value ?? 0; if (x2 >>> 0 !== x2) throw intError(`value`, x2, 'u32'); dv.setUint32(o + 1 + i0 * 6, x2); } { const x2 = s2.type ?? 0; if ((x2 & 0xff) !== x2) throw intError(`type`, x2, 'u8'); b[o + 1 + i0 * 6 + 4] = x2; } { const x2 = s2.should_match ?? 0; if ((x2 & 0xff) !== x2) throw intError(`should_match`, x2, 'u8'); b[o + 1 + i0 * 6 + 5] = x2; } } catch (e) { throw nestError(e, `filters[${i0}]`); } }
+  const cnt_2 = countOf(v.matches, "matches"); if (cnt_2 >>> 0 !== cnt_2) throw arrayLengthError("matches", cnt_2, 4294967295); dv.setUint32(o + 19, cnt_2);
   o += 23;
-  { const a0 = arrayOf(v.matches, `matches`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_npol_rule_entry(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `matches[${i0}]`); } o += 21; } }
+  { const a0 = arrayOf(v.matches, `matches`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_npol_rule_entry(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `matches[${i0}]`); } o += 21; } }
   return o;
 }
 
@@ -286,11 +292,12 @@ export function encode_npol_rule(v: npol_rule, b: Uint8Array, o: number): number
 export function decode_npol_rule(c: Cursor): npol_rule {
   type T__ = npol_rule;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 23 > c.end) throw truncatedAt(c, o, 23);
   const f0 = b[o]!;
-  const f1: npol_rule_filter[] = []; for (let i0 = 0; i0 < 3; i0++) { c.o = o + 1 + i0 * 6; const e0 = decode_npol_rule_filter(c); f1.push(e0); }
-  const f2 = ((b[o + 19]! << 24) | (b[o + 20]! << 16) | (b[o + 21]! << 8) | b[o + 22]!) >>> 0;
+  const f1: npol_rule_filter[] = []; for (let i0 = 0; i0 < 3; i0++) { const e0_0 = dv.getUint32(o + 1 + i0 * 6); const e0_1 = b[o + 1 + i0 * 6 + 4]!; const e0_2 = b[o + 1 + i0 * 6 + 5]!; const e0 = { value: e0_0, type: e0_1, should_match: e0_2 }; f1.push(e0); }
+  const f2 = dv.getUint32(o + 19);
   o += 23;
   const f3_n = f2; if (f3_n * 21 > c.end - o) throw badCount(o, "matches", f3_n, f3_n * 21, c.end - o); const f3: npol_rule_entry[] = []; for (let i0 = 0; i0 < f3_n; i0++) { c.o = o + i0 * 21; const e0 = decode_npol_rule_entry(c); f3.push(e0); } o += f3_n * 21;
   
@@ -310,9 +317,9 @@ export function create_npol_policy_item(): npol_policy_item {
 }
 
 /** @internal */
-export function encode_npol_policy_item(v: npol_policy_item, b: Uint8Array, o: number): number {
+export function encode_npol_policy_item(v: npol_policy_item, b: Uint8Array, dv: DataView, o: number): number {
   b[o] = (v.is_inbound ?? false) ? 1 : 0;
-  { const x0 = v.rule_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rule_id`, x0, 'u32'); b[o + 1] = x0 >>> 24; b[o + 2] = x0 >>> 16; b[o + 3] = x0 >>> 8; b[o + 4] = x0; }
+  { const x0 = v.rule_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rule_id`, x0, 'u32'); dv.setUint32(o + 1, x0); }
   return o + 5;
 }
 
@@ -320,10 +327,11 @@ export function encode_npol_policy_item(v: npol_policy_item, b: Uint8Array, o: n
 export function decode_npol_policy_item(c: Cursor): npol_policy_item {
   type T__ = npol_policy_item;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 5 > c.end) throw truncatedAt(c, o, 5);
   const f0 = b[o] !== 0;
-  const f1 = ((b[o + 1]! << 24) | (b[o + 2]! << 16) | (b[o + 3]! << 8) | b[o + 4]!) >>> 0;
+  const f1 = dv.getUint32(o + 1);
   c.o = o + 5;
   return { is_inbound: f0, rule_id: f1 };
 }
@@ -341,25 +349,27 @@ export function create_npol_ipset_member_val(): npol_ipset_member_val {
 }
 
 const s_npol_ipset_member_val = new Uint8Array(20);
+const sdv_npol_ipset_member_val = new DataView(s_npol_ipset_member_val.buffer);
 
 /** @internal */
-export function encode_npol_ipset_member_val(v: npol_ipset_member_val, out: Uint8Array, o: number): number {
+export function encode_npol_ipset_member_val(v: npol_ipset_member_val, out: Uint8Array, _dv: DataView, o: number): number {
   zeroBytes(out, o, 20);
-  if (v.tuple !== undefined) { const b = s_npol_ipset_member_val; try { encode_npol_three_tuple(v.tuple ?? EMPTY_OBJECT, b, 0); } catch (e) { throw nestError(e, `tuple`); } copyNonZero(b, out, o, 20); }
-  if (v.prefix !== undefined) { const b = s_npol_ipset_member_val; writePrefix(b, 0, v.prefix, `prefix`); copyNonZero(b, out, o, 18); }
-  if (v.address !== undefined) { const b = s_npol_ipset_member_val; writeAddress(b, 0, v.address, `address`); copyNonZero(b, out, o, 17); }
+  if (v.tuple !== undefined) { const b = s_npol_ipset_member_val; const dv = sdv_npol_ipset_member_val; try { const s3 = v.tuple ?? EMPTY_OBJECT; writeAddress(b, 0, s3.address, `address`); { const x1 = s3.l4_proto ?? 0; if ((x1 & 0xff) !== x1) throw intError(`l4_proto`, x1, 'u8'); b[17] = x1; } { const x1 = s3.port ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port`, x1, 'u16'); dv.setUint16(18, x1); } } catch (e) { throw nestError(e, `tuple`); } copyNonZero(b, out, o, 20); }
+  if (v.prefix !== undefined) { const b = s_npol_ipset_member_val; const dv = sdv_npol_ipset_member_val; writePrefix(b, 0, v.prefix, `prefix`); copyNonZero(b, out, o, 18); }
+  if (v.address !== undefined) { const b = s_npol_ipset_member_val; const dv = sdv_npol_ipset_member_val; writeAddress(b, 0, v.address, `address`); copyNonZero(b, out, o, 17); }
   return o + 20;
 }
 
 /** @internal */
 export function decode_npol_ipset_member_val(c: Cursor): npol_ipset_member_val {
   const b = c.b;
+  const dv = c.dv;
   const o = c.o;
   if (o + 20 > c.end) throw truncatedAt(c, o, 20);
-  void b;
+  void b; void dv;
   const f0 = readAddress(b, o);
   const f1 = readPrefix(b, o);
-  c.o = o; const f2 = decode_npol_three_tuple(c);
+  const f2_0 = readAddress(b, o); const f2_1 = b[o + 17]!; const f2_2 = dv.getUint16(o + 18); const f2 = { address: f2_0, l4_proto: f2_1, port: f2_2 };
   c.o = o + 20;
   return { address: f0, prefix: f1, tuple: f2 };
 }
@@ -377,25 +387,27 @@ export function create_npol_entry_data(): npol_entry_data {
 }
 
 const s_npol_entry_data = new Uint8Array(18);
+const sdv_npol_entry_data = new DataView(s_npol_entry_data.buffer);
 
 /** @internal */
-export function encode_npol_entry_data(v: npol_entry_data, out: Uint8Array, o: number): number {
+export function encode_npol_entry_data(v: npol_entry_data, out: Uint8Array, _dv: DataView, o: number): number {
   zeroBytes(out, o, 18);
-  if (v.set_id !== undefined) { const b = s_npol_entry_data; try { encode_npol_entry_set_id(v.set_id ?? EMPTY_OBJECT, b, 0); } catch (e) { throw nestError(e, `set_id`); } copyNonZero(b, out, o, 4); }
-  if (v.port_range !== undefined) { const b = s_npol_entry_data; try { encode_npol_port_range(v.port_range ?? EMPTY_OBJECT, b, 0); } catch (e) { throw nestError(e, `port_range`); } copyNonZero(b, out, o, 4); }
-  if (v.cidr !== undefined) { const b = s_npol_entry_data; writePrefix(b, 0, v.cidr, `cidr`); copyNonZero(b, out, o, 18); }
+  if (v.set_id !== undefined) { const b = s_npol_entry_data; const dv = sdv_npol_entry_data; try { const s4 = v.set_id ?? EMPTY_OBJECT; { const x1 = s4.set_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`set_id`, x1, 'u32'); dv.setUint32(0, x1); } } catch (e) { throw nestError(e, `set_id`); } copyNonZero(b, out, o, 4); }
+  if (v.port_range !== undefined) { const b = s_npol_entry_data; const dv = sdv_npol_entry_data; try { const s5 = v.port_range ?? EMPTY_OBJECT; { const x1 = s5.start ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`start`, x1, 'u16'); dv.setUint16(0, x1); } { const x1 = s5.end ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`end`, x1, 'u16'); dv.setUint16(2, x1); } } catch (e) { throw nestError(e, `port_range`); } copyNonZero(b, out, o, 4); }
+  if (v.cidr !== undefined) { const b = s_npol_entry_data; const dv = sdv_npol_entry_data; writePrefix(b, 0, v.cidr, `cidr`); copyNonZero(b, out, o, 18); }
   return o + 18;
 }
 
 /** @internal */
 export function decode_npol_entry_data(c: Cursor): npol_entry_data {
   const b = c.b;
+  const dv = c.dv;
   const o = c.o;
   if (o + 18 > c.end) throw truncatedAt(c, o, 18);
-  void b;
+  void b; void dv;
   const f0 = readPrefix(b, o);
-  c.o = o; const f1 = decode_npol_port_range(c);
-  c.o = o; const f2 = decode_npol_entry_set_id(c);
+  const f1_0 = dv.getUint16(o); const f1_1 = dv.getUint16(o + 2); const f1 = { start: f1_0, end: f1_1 };
+  const f2_0 = dv.getUint32(o); const f2 = { set_id: f2_0 };
   c.o = o + 18;
   return { cidr: f0, port_range: f1, set_id: f2 };
 }
@@ -429,20 +441,21 @@ export const npol_get_version: MessageDef<npol_get_version> = defineMessage<npol
   {
     create: (): npol_get_version => ({  }) as npol_get_version,
     size: 10,
-    enc: (v: npol_get_version, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_get_version, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): npol_get_version => {
       type T__ = npol_get_version;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, client_index: f1, context: f2 };
     },
@@ -480,22 +493,23 @@ export const npol_get_version_reply: MessageDef<npol_get_version_reply> = define
   {
     create: (): npol_get_version_reply => ({ major: 0, minor: 0 }) as npol_get_version_reply,
     size: 14,
-    enc: (v: npol_get_version_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.major ?? 0; if (x0 >>> 0 !== x0) throw intError(`major`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.minor ?? 0; if (x0 >>> 0 !== x0) throw intError(`minor`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: npol_get_version_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.major ?? 0; if (x0 >>> 0 !== x0) throw intError(`major`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.minor ?? 0; if (x0 >>> 0 !== x0) throw intError(`minor`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): npol_get_version_reply => {
       type T__ = npol_get_version_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, major: f2, minor: f3 };
     },
@@ -533,21 +547,22 @@ export const npol_ipset_create: MessageDef<npol_ipset_create> = defineMessage<np
   {
     create: (): npol_ipset_create => ({ type: 0 }) as npol_ipset_create,
     size: 11,
-    enc: (v: npol_ipset_create, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_ipset_create, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       { const x0 = v.type ?? 0; if ((x0 & 0xff) !== x0) throw intError(`type`, x0, 'u8'); b[o + 10] = x0; }
       return o + 11;
     },
     dec: (c: Cursor): npol_ipset_create => {
       type T__ = npol_ipset_create;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 11 > c.end) throw truncatedAt(c, o, 11);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10]!;
       c.o = o + 11;
       return { _vl_msg_id: f0, client_index: f1, context: f2, type: f3 };
@@ -586,22 +601,23 @@ export const npol_ipset_create_reply: MessageDef<npol_ipset_create_reply> = defi
   {
     create: (): npol_ipset_create_reply => ({ retval: 0, set_id: 0 }) as npol_ipset_create_reply,
     size: 14,
-    enc: (v: npol_ipset_create_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.set_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`set_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: npol_ipset_create_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.set_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`set_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): npol_ipset_create_reply => {
       type T__ = npol_ipset_create_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, set_id: f3 };
     },
@@ -650,30 +666,31 @@ export const npol_ipset_add_del_members: MessageDef<npol_ipset_add_del_members> 
       n += countOf(v.members, '') * 20;
       return n;
     },
-    enc: (v: npol_ipset_add_del_members, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.set_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`set_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: npol_ipset_add_del_members, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.set_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`set_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.is_add ?? false) ? 1 : 0;
-      const cnt_5 = countOf(v.members, "members"); if (cnt_5 >>> 0 !== cnt_5) throw arrayLengthError("members", cnt_5, 4294967295); b[o + 15] = cnt_5 >>> 24; b[o + 16] = cnt_5 >>> 16; b[o + 17] = cnt_5 >>> 8; b[o + 18] = cnt_5;
+      const cnt_5 = countOf(v.members, "members"); if (cnt_5 >>> 0 !== cnt_5) throw arrayLengthError("members", cnt_5, 4294967295); dv.setUint32(o + 15, cnt_5);
       o += 19;
-      { const a0 = arrayOf(v.members, `members`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_npol_ipset_member(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `members[${i0}]`); } o += 20; } }
+      { const a0 = arrayOf(v.members, `members`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s6 = a0[i0] ?? EMPTY_OBJECT; try { encode_npol_ipset_member_val(s6.val ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `val`); } } catch (e) { throw nestError(e, `members[${i0}]`); } o += 20; } }
       return o;
     },
     dec: (c: Cursor): npol_ipset_add_del_members => {
       type T__ = npol_ipset_add_del_members;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 19 > c.end) throw truncatedAt(c, o, 19);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
-      const f5 = ((b[o + 15]! << 24) | (b[o + 16]! << 16) | (b[o + 17]! << 8) | b[o + 18]!) >>> 0;
+      const f5 = dv.getUint32(o + 15);
       o += 19;
-      const f6_n = f5; if (f6_n * 20 > c.end - o) throw badCount(o, "members", f6_n, f6_n * 20, c.end - o); const f6: npol_ipset_member[] = []; for (let i0 = 0; i0 < f6_n; i0++) { c.o = o + i0 * 20; const e0 = decode_npol_ipset_member(c); f6.push(e0); } o += f6_n * 20;
+      const f6_n = f5; if (f6_n * 20 > c.end - o) throw badCount(o, "members", f6_n, f6_n * 20, c.end - o); const f6: npol_ipset_member[] = []; for (let i0 = 0; i0 < f6_n; i0++) { const e0_0_0 = readAddress(b, o + i0 * 20); const e0_0_1 = readPrefix(b, o + i0 * 20); const e0_0_2_0 = readAddress(b, o + i0 * 20); const e0_0_2_1 = b[o + i0 * 20 + 17]!; const e0_0_2_2 = dv.getUint16(o + i0 * 20 + 18); const e0_0_2 = { address: e0_0_2_0, l4_proto: e0_0_2_1, port: e0_0_2_2 }; const e0_0 = { address: e0_0_0, prefix: e0_0_1, tuple: e0_0_2 }; const e0 = { val: e0_0 }; f6.push(e0); } o += f6_n * 20;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, set_id: f3, is_add: f4, len: f5, members: f6 };
@@ -710,20 +727,21 @@ export const npol_ipset_add_del_members_reply: MessageDef<npol_ipset_add_del_mem
   {
     create: (): npol_ipset_add_del_members_reply => ({ retval: 0 }) as npol_ipset_add_del_members_reply,
     size: 10,
-    enc: (v: npol_ipset_add_del_members_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_ipset_add_del_members_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): npol_ipset_add_del_members_reply => {
       type T__ = npol_ipset_add_del_members_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -761,22 +779,23 @@ export const npol_ipset_delete: MessageDef<npol_ipset_delete> = defineMessage<np
   {
     create: (): npol_ipset_delete => ({ set_id: 0 }) as npol_ipset_delete,
     size: 14,
-    enc: (v: npol_ipset_delete, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.set_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`set_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: npol_ipset_delete, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.set_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`set_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): npol_ipset_delete => {
       type T__ = npol_ipset_delete;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, set_id: f3 };
     },
@@ -812,20 +831,21 @@ export const npol_ipset_delete_reply: MessageDef<npol_ipset_delete_reply> = defi
   {
     create: (): npol_ipset_delete_reply => ({ retval: 0 }) as npol_ipset_delete_reply,
     size: 10,
-    enc: (v: npol_ipset_delete_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_ipset_delete_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): npol_ipset_delete_reply => {
       type T__ = npol_ipset_delete_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -868,22 +888,23 @@ export const npol_rule_create: MessageDef<npol_rule_create> = defineMessage<npol
       n += size_npol_rule(v.rule ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: npol_rule_create, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_rule_create, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       o += 10;
-      try { o = encode_npol_rule(v.rule ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `rule`); }
+      try { o = encode_npol_rule(v.rule ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `rule`); }
       return o;
     },
     dec: (c: Cursor): npol_rule_create => {
       type T__ = npol_rule_create;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       o += 10;
       c.o = o; const f3 = decode_npol_rule(c); o = c.o;
       
@@ -931,24 +952,25 @@ export const npol_rule_update: MessageDef<npol_rule_update> = defineMessage<npol
       n += size_npol_rule(v.rule ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: npol_rule_update, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.rule_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rule_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: npol_rule_update, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.rule_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rule_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       o += 14;
-      try { o = encode_npol_rule(v.rule ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `rule`); }
+      try { o = encode_npol_rule(v.rule ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `rule`); }
       return o;
     },
     dec: (c: Cursor): npol_rule_update => {
       type T__ = npol_rule_update;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       o += 14;
       c.o = o; const f4 = decode_npol_rule(c); o = c.o;
       
@@ -987,20 +1009,21 @@ export const npol_rule_update_reply: MessageDef<npol_rule_update_reply> = define
   {
     create: (): npol_rule_update_reply => ({ retval: 0 }) as npol_rule_update_reply,
     size: 10,
-    enc: (v: npol_rule_update_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_rule_update_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): npol_rule_update_reply => {
       type T__ = npol_rule_update_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1038,22 +1061,23 @@ export const npol_rule_create_reply: MessageDef<npol_rule_create_reply> = define
   {
     create: (): npol_rule_create_reply => ({ retval: 0, rule_id: 0 }) as npol_rule_create_reply,
     size: 14,
-    enc: (v: npol_rule_create_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.rule_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rule_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: npol_rule_create_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.rule_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rule_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): npol_rule_create_reply => {
       type T__ = npol_rule_create_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, rule_id: f3 };
     },
@@ -1091,22 +1115,23 @@ export const npol_rule_delete: MessageDef<npol_rule_delete> = defineMessage<npol
   {
     create: (): npol_rule_delete => ({ rule_id: 0 }) as npol_rule_delete,
     size: 14,
-    enc: (v: npol_rule_delete, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.rule_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rule_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: npol_rule_delete, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.rule_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`rule_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): npol_rule_delete => {
       type T__ = npol_rule_delete;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, rule_id: f3 };
     },
@@ -1142,20 +1167,21 @@ export const npol_rule_delete_reply: MessageDef<npol_rule_delete_reply> = define
   {
     create: (): npol_rule_delete_reply => ({ retval: 0 }) as npol_rule_delete_reply,
     size: 10,
-    enc: (v: npol_rule_delete_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_rule_delete_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): npol_rule_delete_reply => {
       type T__ = npol_rule_delete_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1200,26 +1226,27 @@ export const npol_policy_create: MessageDef<npol_policy_create> = defineMessage<
       n += countOf(v.rules, '') * 5;
       return n;
     },
-    enc: (v: npol_policy_create, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      const cnt_3 = countOf(v.rules, "rules"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("rules", cnt_3, 4294967295); b[o + 10] = cnt_3 >>> 24; b[o + 11] = cnt_3 >>> 16; b[o + 12] = cnt_3 >>> 8; b[o + 13] = cnt_3;
+    enc: (v: npol_policy_create, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      const cnt_3 = countOf(v.rules, "rules"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("rules", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_npol_policy_item(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
+      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s7 = a0[i0] ?? EMPTY_OBJECT; b[o] = (s7.is_inbound ?? false) ? 1 : 0; { const x2 = s7.rule_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`rule_id`, x2, 'u32'); dv.setUint32(o + 1, x2); } } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
       return o;
     },
     dec: (c: Cursor): npol_policy_create => {
       type T__ = npol_policy_create;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       o += 14;
-      const f4_n = f3; if (f4_n * 5 > c.end - o) throw badCount(o, "rules", f4_n, f4_n * 5, c.end - o); const f4: npol_policy_item[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 5; const e0 = decode_npol_policy_item(c); f4.push(e0); } o += f4_n * 5;
+      const f4_n = f3; if (f4_n * 5 > c.end - o) throw badCount(o, "rules", f4_n, f4_n * 5, c.end - o); const f4: npol_policy_item[] = []; for (let i0 = 0; i0 < f4_n; i0++) { const e0_0 = b[o + i0 * 5] !== 0; const e0_1 = dv.getUint32(o + i0 * 5 + 1); const e0 = { is_inbound: e0_0, rule_id: e0_1 }; f4.push(e0); } o += f4_n * 5;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, num_items: f3, rules: f4 };
@@ -1258,22 +1285,23 @@ export const npol_policy_create_reply: MessageDef<npol_policy_create_reply> = de
   {
     create: (): npol_policy_create_reply => ({ retval: 0, policy_id: 0 }) as npol_policy_create_reply,
     size: 14,
-    enc: (v: npol_policy_create_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.policy_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`policy_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: npol_policy_create_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.policy_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`policy_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): npol_policy_create_reply => {
       type T__ = npol_policy_create_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, policy_id: f3 };
     },
@@ -1320,28 +1348,29 @@ export const npol_policy_update: MessageDef<npol_policy_update> = defineMessage<
       n += countOf(v.rules, '') * 5;
       return n;
     },
-    enc: (v: npol_policy_update, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.policy_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`policy_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      const cnt_4 = countOf(v.rules, "rules"); if (cnt_4 >>> 0 !== cnt_4) throw arrayLengthError("rules", cnt_4, 4294967295); b[o + 14] = cnt_4 >>> 24; b[o + 15] = cnt_4 >>> 16; b[o + 16] = cnt_4 >>> 8; b[o + 17] = cnt_4;
+    enc: (v: npol_policy_update, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.policy_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`policy_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      const cnt_4 = countOf(v.rules, "rules"); if (cnt_4 >>> 0 !== cnt_4) throw arrayLengthError("rules", cnt_4, 4294967295); dv.setUint32(o + 14, cnt_4);
       o += 18;
-      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_npol_policy_item(a0[i0] ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
+      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s8 = a0[i0] ?? EMPTY_OBJECT; b[o] = (s8.is_inbound ?? false) ? 1 : 0; { const x2 = s8.rule_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`rule_id`, x2, 'u32'); dv.setUint32(o + 1, x2); } } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
       return o;
     },
     dec: (c: Cursor): npol_policy_update => {
       type T__ = npol_policy_update;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 18 > c.end) throw truncatedAt(c, o, 18);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
       o += 18;
-      const f5_n = f4; if (f5_n * 5 > c.end - o) throw badCount(o, "rules", f5_n, f5_n * 5, c.end - o); const f5: npol_policy_item[] = []; for (let i0 = 0; i0 < f5_n; i0++) { c.o = o + i0 * 5; const e0 = decode_npol_policy_item(c); f5.push(e0); } o += f5_n * 5;
+      const f5_n = f4; if (f5_n * 5 > c.end - o) throw badCount(o, "rules", f5_n, f5_n * 5, c.end - o); const f5: npol_policy_item[] = []; for (let i0 = 0; i0 < f5_n; i0++) { const e0_0 = b[o + i0 * 5] !== 0; const e0_1 = dv.getUint32(o + i0 * 5 + 1); const e0 = { is_inbound: e0_0, rule_id: e0_1 }; f5.push(e0); } o += f5_n * 5;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, policy_id: f3, num_items: f4, rules: f5 };
@@ -1378,20 +1407,21 @@ export const npol_policy_update_reply: MessageDef<npol_policy_update_reply> = de
   {
     create: (): npol_policy_update_reply => ({ retval: 0 }) as npol_policy_update_reply,
     size: 10,
-    enc: (v: npol_policy_update_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_policy_update_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): npol_policy_update_reply => {
       type T__ = npol_policy_update_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1429,22 +1459,23 @@ export const npol_policy_delete: MessageDef<npol_policy_delete> = defineMessage<
   {
     create: (): npol_policy_delete => ({ policy_id: 0 }) as npol_policy_delete,
     size: 14,
-    enc: (v: npol_policy_delete, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.policy_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`policy_id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: npol_policy_delete, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.policy_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`policy_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): npol_policy_delete => {
       type T__ = npol_policy_delete;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, policy_id: f3 };
     },
@@ -1480,20 +1511,21 @@ export const npol_policy_delete_reply: MessageDef<npol_policy_delete_reply> = de
   {
     create: (): npol_policy_delete_reply => ({ retval: 0 }) as npol_policy_delete_reply,
     size: 10,
-    enc: (v: npol_policy_delete_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_policy_delete_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): npol_policy_delete_reply => {
       type T__ = npol_policy_delete_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -1554,42 +1586,43 @@ export const npol_configure_policies: MessageDef<npol_configure_policies> = defi
       n += countOf(v.policy_ids, '') * 4;
       return n;
     },
-    enc: (v: npol_configure_policies, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.num_rx_policies ?? 0; if (x0 >>> 0 !== x0) throw intError(`num_rx_policies`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
-      { const x0 = v.num_tx_policies ?? 0; if (x0 >>> 0 !== x0) throw intError(`num_tx_policies`, x0, 'u32'); b[o + 18] = x0 >>> 24; b[o + 19] = x0 >>> 16; b[o + 20] = x0 >>> 8; b[o + 21] = x0; }
-      const cnt_6 = countOf(v.policy_ids, "policy_ids"); if (cnt_6 >>> 0 !== cnt_6) throw arrayLengthError("policy_ids", cnt_6, 4294967295); b[o + 22] = cnt_6 >>> 24; b[o + 23] = cnt_6 >>> 16; b[o + 24] = cnt_6 >>> 8; b[o + 25] = cnt_6;
+    enc: (v: npol_configure_policies, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.num_rx_policies ?? 0; if (x0 >>> 0 !== x0) throw intError(`num_rx_policies`, x0, 'u32'); dv.setUint32(o + 14, x0); }
+      { const x0 = v.num_tx_policies ?? 0; if (x0 >>> 0 !== x0) throw intError(`num_tx_policies`, x0, 'u32'); dv.setUint32(o + 18, x0); }
+      const cnt_6 = countOf(v.policy_ids, "policy_ids"); if (cnt_6 >>> 0 !== cnt_6) throw arrayLengthError("policy_ids", cnt_6, 4294967295); dv.setUint32(o + 22, cnt_6);
       { const x0 = v.invert_rx_tx ?? 0; if ((x0 & 0xff) !== x0) throw intError(`invert_rx_tx`, x0, 'u8'); b[o + 26] = x0; }
       { const x0 = v.policy_default_rx ?? 0; if ((x0 & 0xff) !== x0) throw intError(`policy_default_rx`, x0, 'u8'); b[o + 27] = x0; }
       { const x0 = v.policy_default_tx ?? 0; if ((x0 & 0xff) !== x0) throw intError(`policy_default_tx`, x0, 'u8'); b[o + 28] = x0; }
       { const x0 = v.profile_default_rx ?? 0; if ((x0 & 0xff) !== x0) throw intError(`profile_default_rx`, x0, 'u8'); b[o + 29] = x0; }
       { const x0 = v.profile_default_tx ?? 0; if ((x0 & 0xff) !== x0) throw intError(`profile_default_tx`, x0, 'u8'); b[o + 30] = x0; }
       o += 31;
-      { const a0 = arrayOf(v.policy_ids, `policy_ids`); for (let i0 = 0; i0 < a0.length; i0++) { { const x1 = a0[i0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`policy_ids[${i0}]`, x1, 'u32'); b[o] = x1 >>> 24; b[o + 1] = x1 >>> 16; b[o + 2] = x1 >>> 8; b[o + 3] = x1; } o += 4; } }
+      { const a0 = arrayOf(v.policy_ids, `policy_ids`); for (let i0 = 0; i0 < a0.length; i0++) { { const x1 = a0[i0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`policy_ids[${i0}]`, x1, 'u32'); dv.setUint32(o, x1); } o += 4; } }
       return o;
     },
     dec: (c: Cursor): npol_configure_policies => {
       type T__ = npol_configure_policies;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 31 > c.end) throw truncatedAt(c, o, 31);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
-      const f5 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
-      const f6 = ((b[o + 22]! << 24) | (b[o + 23]! << 16) | (b[o + 24]! << 8) | b[o + 25]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
+      const f5 = dv.getUint32(o + 18);
+      const f6 = dv.getUint32(o + 22);
       const f7 = b[o + 26]!;
       const f8 = b[o + 27]!;
       const f9 = b[o + 28]!;
       const f10 = b[o + 29]!;
       const f11 = b[o + 30]!;
       o += 31;
-      const f12_n = f6; if (f12_n * 4 > c.end - o) throw badCount(o, "policy_ids", f12_n, f12_n * 4, c.end - o); const f12: number[] = []; for (let i0 = 0; i0 < f12_n; i0++) { const e0 = ((b[o + i0 * 4]! << 24) | (b[o + i0 * 4 + 1]! << 16) | (b[o + i0 * 4 + 2]! << 8) | b[o + i0 * 4 + 3]!) >>> 0; f12.push(e0); } o += f12_n * 4;
+      const f12_n = f6; if (f12_n * 4 > c.end - o) throw badCount(o, "policy_ids", f12_n, f12_n * 4, c.end - o); const f12: number[] = []; for (let i0 = 0; i0 < f12_n; i0++) { const e0 = dv.getUint32(o + i0 * 4); f12.push(e0); } o += f12_n * 4;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, num_rx_policies: f4, num_tx_policies: f5, total_ids: f6, invert_rx_tx: f7, policy_default_rx: f8, policy_default_tx: f9, profile_default_rx: f10, profile_default_tx: f11, policy_ids: f12 };
@@ -1626,20 +1659,21 @@ export const npol_configure_policies_reply: MessageDef<npol_configure_policies_r
   {
     create: (): npol_configure_policies_reply => ({ retval: 0 }) as npol_configure_policies_reply,
     size: 10,
-    enc: (v: npol_configure_policies_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: npol_configure_policies_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): npol_configure_policies_reply => {
       type T__ = npol_configure_policies_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },

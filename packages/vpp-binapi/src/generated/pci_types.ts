@@ -17,8 +17,8 @@ export function create_pci_address(): pci_address {
 }
 
 /** @internal */
-export function encode_pci_address(v: pci_address, b: Uint8Array, o: number): number {
-  { const x0 = v.domain ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`domain`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
+export function encode_pci_address(v: pci_address, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.domain ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`domain`, x0, 'u16'); dv.setUint16(o, x0); }
   { const x0 = v.bus ?? 0; if ((x0 & 0xff) !== x0) throw intError(`bus`, x0, 'u8'); b[o + 2] = x0; }
   { const x0 = v.slot ?? 0; if ((x0 & 0xff) !== x0) throw intError(`slot`, x0, 'u8'); b[o + 3] = x0; }
   { const x0 = v.function ?? 0; if ((x0 & 0xff) !== x0) throw intError(`function`, x0, 'u8'); b[o + 4] = x0; }
@@ -29,9 +29,10 @@ export function encode_pci_address(v: pci_address, b: Uint8Array, o: number): nu
 export function decode_pci_address(c: Cursor): pci_address {
   type T__ = pci_address;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 5 > c.end) throw truncatedAt(c, o, 5);
-  const f0 = (b[o]! << 8) | b[o + 1]!;
+  const f0 = dv.getUint16(o);
   const f1 = b[o + 2]!;
   const f2 = b[o + 3]!;
   const f3 = b[o + 4]!;

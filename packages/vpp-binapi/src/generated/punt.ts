@@ -26,10 +26,10 @@ export function create_punt_l4(): punt_l4 {
 }
 
 /** @internal */
-export function encode_punt_l4(v: punt_l4, b: Uint8Array, o: number): number {
+export function encode_punt_l4(v: punt_l4, b: Uint8Array, dv: DataView, o: number): number {
   { const x0 = v.af ?? 0; if ((x0 & 0xff) !== x0) throw intError(`af`, x0, 'u8'); b[o] = x0; }
   { const x0 = v.protocol ?? 0; if ((x0 & 0xff) !== x0) throw intError(`protocol`, x0, 'u8'); b[o + 1] = x0; }
-  { const x0 = v.port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`port`, x0, 'u16'); b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+  { const x0 = v.port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`port`, x0, 'u16'); dv.setUint16(o + 2, x0); }
   return o + 4;
 }
 
@@ -37,11 +37,12 @@ export function encode_punt_l4(v: punt_l4, b: Uint8Array, o: number): number {
 export function decode_punt_l4(c: Cursor): punt_l4 {
   type T__ = punt_l4;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 4 > c.end) throw truncatedAt(c, o, 4);
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
-  const f2 = (b[o + 2]! << 8) | b[o + 3]!;
+  const f2 = dv.getUint16(o + 2);
   c.o = o + 4;
   return { af: f0, protocol: f1, port: f2 };
 }
@@ -58,7 +59,7 @@ export function create_punt_ip_proto(): punt_ip_proto {
 }
 
 /** @internal */
-export function encode_punt_ip_proto(v: punt_ip_proto, b: Uint8Array, o: number): number {
+export function encode_punt_ip_proto(v: punt_ip_proto, b: Uint8Array, dv: DataView, o: number): number {
   { const x0 = v.af ?? 0; if ((x0 & 0xff) !== x0) throw intError(`af`, x0, 'u8'); b[o] = x0; }
   { const x0 = v.protocol ?? 0; if ((x0 & 0xff) !== x0) throw intError(`protocol`, x0, 'u8'); b[o + 1] = x0; }
   return o + 2;
@@ -68,6 +69,7 @@ export function encode_punt_ip_proto(v: punt_ip_proto, b: Uint8Array, o: number)
 export function decode_punt_ip_proto(c: Cursor): punt_ip_proto {
   type T__ = punt_ip_proto;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 2 > c.end) throw truncatedAt(c, o, 2);
   const f0 = b[o]!;
@@ -87,8 +89,8 @@ export function create_punt_exception(): punt_exception {
 }
 
 /** @internal */
-export function encode_punt_exception(v: punt_exception, b: Uint8Array, o: number): number {
-  { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+export function encode_punt_exception(v: punt_exception, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o, x0); }
   return o + 4;
 }
 
@@ -96,9 +98,10 @@ export function encode_punt_exception(v: punt_exception, b: Uint8Array, o: numbe
 export function decode_punt_exception(c: Cursor): punt_exception {
   type T__ = punt_exception;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 4 > c.end) throw truncatedAt(c, o, 4);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f0 = dv.getUint32(o);
   c.o = o + 4;
   return { id: f0 };
 }
@@ -124,9 +127,9 @@ export function create_punt(): punt {
 }
 
 /** @internal */
-export function encode_punt(v: punt, b: Uint8Array, o: number): number {
-  const tag_0 = v.type ?? 0; if (tag_0 >>> 0 !== tag_0) throw intError("type", tag_0, 'u32'); b[o] = tag_0 >>> 24; b[o + 1] = tag_0 >>> 16; b[o + 2] = tag_0 >>> 8; b[o + 3] = tag_0;
-  { const u_punt: object = v.punt ?? EMPTY_OBJECT; zeroBytes(b, o + 4, 4); switch (tag_0) { case 2: try { encode_punt_exception((u_punt as { exception?: punt_exception }).exception ?? EMPTY_OBJECT, b, o + 4); } catch (e) { throw nestError(e, `punt.exception`); } break; case 0: try { encode_punt_l4((u_punt as { l4?: punt_l4 }).l4 ?? EMPTY_OBJECT, b, o + 4); } catch (e) { throw nestError(e, `punt.l4`); } break; case 1: try { encode_punt_ip_proto((u_punt as { ip_proto?: punt_ip_proto }).ip_proto ?? EMPTY_OBJECT, b, o + 4); } catch (e) { throw nestError(e, `punt.ip_proto`); } break; default: throw badDiscriminator("punt", tag_0); } }
+export function encode_punt(v: punt, b: Uint8Array, dv: DataView, o: number): number {
+  const tag_0 = v.type ?? 0; if (tag_0 >>> 0 !== tag_0) throw intError("type", tag_0, 'u32'); dv.setUint32(o, tag_0);
+  { const u_punt: object = v.punt ?? EMPTY_OBJECT; zeroBytes(b, o + 4, 4); switch (tag_0) { case 2: try { const s0 = (u_punt as { exception?: punt_exception }).exception ?? EMPTY_OBJECT; { const x2 = s0.id ?? 0; if (x2 >>> 0 !== x2) throw intError(`id`, x2, 'u32'); dv.setUint32(o + 4, x2); } } catch (e) { throw nestError(e, `punt.exception`); } break; case 0: try { const s1 = (u_punt as { l4?: punt_l4 }).l4 ?? EMPTY_OBJECT; { const x2 = s1.af ?? 0; if ((x2 & 0xff) !== x2) throw intError(`af`, x2, 'u8'); b[o + 4] = x2; } { const x2 = s1.protocol ?? 0; if ((x2 & 0xff) !== x2) throw intError(`protocol`, x2, 'u8'); b[o + 5] = x2; } { const x2 = s1.port ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`port`, x2, 'u16'); dv.setUint16(o + 6, x2); } } catch (e) { throw nestError(e, `punt.l4`); } break; case 1: try { const s2 = (u_punt as { ip_proto?: punt_ip_proto }).ip_proto ?? EMPTY_OBJECT; { const x2 = s2.af ?? 0; if ((x2 & 0xff) !== x2) throw intError(`af`, x2, 'u8'); b[o + 4] = x2; } { const x2 = s2.protocol ?? 0; if ((x2 & 0xff) !== x2) throw intError(`protocol`, x2, 'u8'); b[o + 5] = x2; } } catch (e) { throw nestError(e, `punt.ip_proto`); } break; default: throw badDiscriminator("punt", tag_0); } }
   return o + 8;
 }
 
@@ -134,10 +137,11 @@ export function encode_punt(v: punt, b: Uint8Array, o: number): number {
 export function decode_punt(c: Cursor): punt {
   type T__ = punt;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 8 > c.end) throw truncatedAt(c, o, 8);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-  let f1: object; switch (f0) { case 2: { c.o = o + 4; const m = decode_punt_exception(c); f1 = { exception: m }; break; } case 0: { c.o = o + 4; const m = decode_punt_l4(c); f1 = { l4: m }; break; } case 1: { c.o = o + 4; const m = decode_punt_ip_proto(c); f1 = { ip_proto: m }; break; } default: throw badDiscriminatorOnDecode(o + 4, "punt", f0); }
+  const f0 = dv.getUint32(o);
+  let f1: object; switch (f0) { case 2: { const m_0 = dv.getUint32(o + 4); const m = { id: m_0 }; f1 = { exception: m }; break; } case 0: { const m_0 = b[o + 4]!; const m_1 = b[o + 5]!; const m_2 = dv.getUint16(o + 6); const m = { af: m_0, protocol: m_1, port: m_2 }; f1 = { l4: m }; break; } case 1: { const m_0 = b[o + 4]!; const m_1 = b[o + 5]!; const m = { af: m_0, protocol: m_1 }; f1 = { ip_proto: m }; break; } default: throw badDiscriminatorOnDecode(o + 4, "punt", f0); }
   c.o = o + 8;
   return { type: f0, punt: f1 } as unknown as T__;
 }
@@ -162,10 +166,10 @@ export function size_punt_reason(v: punt_reason): number {
 }
 
 /** @internal */
-export function encode_punt_reason(v: punt_reason, b: Uint8Array, o: number): number {
-  { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+export function encode_punt_reason(v: punt_reason, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o, x0); }
   o += 4;
-  o = writeVarString(b, o, v.name, 0, `name`);
+  o = writeVarString(b, dv, o, v.name, 0, `name`);
   return o;
 }
 
@@ -173,9 +177,10 @@ export function encode_punt_reason(v: punt_reason, b: Uint8Array, o: number): nu
 export function decode_punt_reason(c: Cursor): punt_reason {
   type T__ = punt_reason;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 4 > c.end) throw truncatedAt(c, o, 4);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f0 = dv.getUint32(o);
   o += 4;
   c.o = o; const f1 = readVarString(c, "name"); o = c.o;
   
@@ -196,25 +201,27 @@ export function create_punt_union(): punt_union {
 }
 
 const s_punt_union = new Uint8Array(4);
+const sdv_punt_union = new DataView(s_punt_union.buffer);
 
 /** @internal */
-export function encode_punt_union(v: punt_union, out: Uint8Array, o: number): number {
+export function encode_punt_union(v: punt_union, out: Uint8Array, _dv: DataView, o: number): number {
   zeroBytes(out, o, 4);
-  if (v.ip_proto !== undefined) { const b = s_punt_union; try { encode_punt_ip_proto(v.ip_proto ?? EMPTY_OBJECT, b, 0); } catch (e) { throw nestError(e, `ip_proto`); } copyNonZero(b, out, o, 2); }
-  if (v.l4 !== undefined) { const b = s_punt_union; try { encode_punt_l4(v.l4 ?? EMPTY_OBJECT, b, 0); } catch (e) { throw nestError(e, `l4`); } copyNonZero(b, out, o, 4); }
-  if (v.exception !== undefined) { const b = s_punt_union; try { encode_punt_exception(v.exception ?? EMPTY_OBJECT, b, 0); } catch (e) { throw nestError(e, `exception`); } copyNonZero(b, out, o, 4); }
+  if (v.ip_proto !== undefined) { const b = s_punt_union; const dv = sdv_punt_union; try { const s3 = v.ip_proto ?? EMPTY_OBJECT; { const x1 = s3.af ?? 0; if ((x1 & 0xff) !== x1) throw intError(`af`, x1, 'u8'); b[0] = x1; } { const x1 = s3.protocol ?? 0; if ((x1 & 0xff) !== x1) throw intError(`protocol`, x1, 'u8'); b[1] = x1; } } catch (e) { throw nestError(e, `ip_proto`); } copyNonZero(b, out, o, 2); }
+  if (v.l4 !== undefined) { const b = s_punt_union; const dv = sdv_punt_union; try { const s4 = v.l4 ?? EMPTY_OBJECT; { const x1 = s4.af ?? 0; if ((x1 & 0xff) !== x1) throw intError(`af`, x1, 'u8'); b[0] = x1; } { const x1 = s4.protocol ?? 0; if ((x1 & 0xff) !== x1) throw intError(`protocol`, x1, 'u8'); b[1] = x1; } { const x1 = s4.port ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port`, x1, 'u16'); dv.setUint16(2, x1); } } catch (e) { throw nestError(e, `l4`); } copyNonZero(b, out, o, 4); }
+  if (v.exception !== undefined) { const b = s_punt_union; const dv = sdv_punt_union; try { const s5 = v.exception ?? EMPTY_OBJECT; { const x1 = s5.id ?? 0; if (x1 >>> 0 !== x1) throw intError(`id`, x1, 'u32'); dv.setUint32(0, x1); } } catch (e) { throw nestError(e, `exception`); } copyNonZero(b, out, o, 4); }
   return o + 4;
 }
 
 /** @internal */
 export function decode_punt_union(c: Cursor): punt_union {
   const b = c.b;
+  const dv = c.dv;
   const o = c.o;
   if (o + 4 > c.end) throw truncatedAt(c, o, 4);
-  void b;
-  c.o = o; const f0 = decode_punt_exception(c);
-  c.o = o; const f1 = decode_punt_l4(c);
-  c.o = o; const f2 = decode_punt_ip_proto(c);
+  void b; void dv;
+  const f0_0 = dv.getUint32(o); const f0 = { id: f0_0 };
+  const f1_0 = b[o]!; const f1_1 = b[o + 1]!; const f1_2 = dv.getUint16(o + 2); const f1 = { af: f1_0, protocol: f1_1, port: f1_2 };
+  const f2_0 = b[o]!; const f2_1 = b[o + 1]!; const f2 = { af: f2_0, protocol: f2_1 };
   c.o = o + 4;
   return { exception: f0, l4: f1, ip_proto: f2 };
 }
@@ -252,22 +259,23 @@ export const set_punt: MessageDef<set_punt> = defineMessage<set_punt>(
   {
     create: (): set_punt => ({ is_add: false, punt: create_punt() }) as set_punt,
     size: 19,
-    enc: (v: set_punt, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: set_punt, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? false) ? 1 : 0;
-      try { encode_punt(v.punt ?? EMPTY_OBJECT, b, o + 11); } catch (e) { throw nestError(e, `punt`); }
+      try { encode_punt(v.punt ?? EMPTY_OBJECT, b, dv, o + 11); } catch (e) { throw nestError(e, `punt`); }
       return o + 19;
     },
     dec: (c: Cursor): set_punt => {
       type T__ = set_punt;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 19 > c.end) throw truncatedAt(c, o, 19);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10] !== 0;
       c.o = o + 11; const f4 = decode_punt(c);
       c.o = o + 19;
@@ -305,20 +313,21 @@ export const set_punt_reply: MessageDef<set_punt_reply> = defineMessage<set_punt
   {
     create: (): set_punt_reply => ({ retval: 0 }) as set_punt_reply,
     size: 10,
-    enc: (v: set_punt_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: set_punt_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): set_punt_reply => {
       type T__ = set_punt_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -360,24 +369,25 @@ export const punt_socket_register: MessageDef<punt_socket_register> = defineMess
   {
     create: (): punt_socket_register => ({ header_version: 0, punt: create_punt(), pathname: '' }) as punt_socket_register,
     size: 130,
-    enc: (v: punt_socket_register, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.header_version ?? 0; if (x0 >>> 0 !== x0) throw intError(`header_version`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      try { encode_punt(v.punt ?? EMPTY_OBJECT, b, o + 14); } catch (e) { throw nestError(e, `punt`); }
+    enc: (v: punt_socket_register, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.header_version ?? 0; if (x0 >>> 0 !== x0) throw intError(`header_version`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      try { encode_punt(v.punt ?? EMPTY_OBJECT, b, dv, o + 14); } catch (e) { throw nestError(e, `punt`); }
       writeFixedString(b, o + 22, 108, v.pathname, `pathname`);
       return o + 130;
     },
     dec: (c: Cursor): punt_socket_register => {
       type T__ = punt_socket_register;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 130 > c.end) throw truncatedAt(c, o, 130);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14; const f4 = decode_punt(c);
       const f5 = readFixedString(b, o + 22, 108);
       c.o = o + 130;
@@ -417,21 +427,22 @@ export const punt_socket_register_reply: MessageDef<punt_socket_register_reply> 
   {
     create: (): punt_socket_register_reply => ({ retval: 0, pathname: '' }) as punt_socket_register_reply,
     size: 118,
-    enc: (v: punt_socket_register_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: punt_socket_register_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       writeFixedString(b, o + 10, 108, v.pathname, `pathname`);
       return o + 118;
     },
     dec: (c: Cursor): punt_socket_register_reply => {
       type T__ = punt_socket_register_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 118 > c.end) throw truncatedAt(c, o, 118);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       const f3 = readFixedString(b, o + 10, 108);
       c.o = o + 118;
       return { _vl_msg_id: f0, context: f1, retval: f2, pathname: f3 };
@@ -470,22 +481,23 @@ export const punt_socket_dump: MessageDef<punt_socket_dump> = defineMessage<punt
   {
     create: (): punt_socket_dump => ({ type: 0 }) as punt_socket_dump,
     size: 14,
-    enc: (v: punt_socket_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: punt_socket_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.type ?? 0; if (x0 >>> 0 !== x0) throw intError(`type`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): punt_socket_dump => {
       type T__ = punt_socket_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, type: f3 };
     },
@@ -523,20 +535,21 @@ export const punt_socket_details: MessageDef<punt_socket_details> = defineMessag
   {
     create: (): punt_socket_details => ({ punt: create_punt(), pathname: '' }) as punt_socket_details,
     size: 122,
-    enc: (v: punt_socket_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      try { encode_punt(v.punt ?? EMPTY_OBJECT, b, o + 6); } catch (e) { throw nestError(e, `punt`); }
+    enc: (v: punt_socket_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      try { encode_punt(v.punt ?? EMPTY_OBJECT, b, dv, o + 6); } catch (e) { throw nestError(e, `punt`); }
       writeFixedString(b, o + 14, 108, v.pathname, `pathname`);
       return o + 122;
     },
     dec: (c: Cursor): punt_socket_details => {
       type T__ = punt_socket_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 122 > c.end) throw truncatedAt(c, o, 122);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
       c.o = o + 6; const f2 = decode_punt(c);
       const f3 = readFixedString(b, o + 14, 108);
       c.o = o + 122;
@@ -576,21 +589,22 @@ export const punt_socket_deregister: MessageDef<punt_socket_deregister> = define
   {
     create: (): punt_socket_deregister => ({ punt: create_punt() }) as punt_socket_deregister,
     size: 18,
-    enc: (v: punt_socket_deregister, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      try { encode_punt(v.punt ?? EMPTY_OBJECT, b, o + 10); } catch (e) { throw nestError(e, `punt`); }
+    enc: (v: punt_socket_deregister, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      try { encode_punt(v.punt ?? EMPTY_OBJECT, b, dv, o + 10); } catch (e) { throw nestError(e, `punt`); }
       return o + 18;
     },
     dec: (c: Cursor): punt_socket_deregister => {
       type T__ = punt_socket_deregister;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 18 > c.end) throw truncatedAt(c, o, 18);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       c.o = o + 10; const f3 = decode_punt(c);
       c.o = o + 18;
       return { _vl_msg_id: f0, client_index: f1, context: f2, punt: f3 };
@@ -627,20 +641,21 @@ export const punt_socket_deregister_reply: MessageDef<punt_socket_deregister_rep
   {
     create: (): punt_socket_deregister_reply => ({ retval: 0 }) as punt_socket_deregister_reply,
     size: 10,
-    enc: (v: punt_socket_deregister_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: punt_socket_deregister_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): punt_socket_deregister_reply => {
       type T__ = punt_socket_deregister_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -683,22 +698,23 @@ export const punt_reason_dump: MessageDef<punt_reason_dump> = defineMessage<punt
       n += size_punt_reason(v.reason ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: punt_reason_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: punt_reason_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       o += 10;
-      try { o = encode_punt_reason(v.reason ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `reason`); }
+      try { o = encode_punt_reason(v.reason ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `reason`); }
       return o;
     },
     dec: (c: Cursor): punt_reason_dump => {
       type T__ = punt_reason_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       o += 10;
       c.o = o; const f3 = decode_punt_reason(c); o = c.o;
       
@@ -742,20 +758,21 @@ export const punt_reason_details: MessageDef<punt_reason_details> = defineMessag
       n += size_punt_reason(v.reason ?? EMPTY_OBJECT);
       return n;
     },
-    enc: (v: punt_reason_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
+    enc: (v: punt_reason_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       o += 6;
-      try { o = encode_punt_reason(v.reason ?? EMPTY_OBJECT, b, o); } catch (e) { throw nestError(e, `reason`); }
+      try { o = encode_punt_reason(v.reason ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `reason`); }
       return o;
     },
     dec: (c: Cursor): punt_reason_details => {
       type T__ = punt_reason_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 6 > c.end) throw truncatedAt(c, o, 6);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
       o += 6;
       c.o = o; const f2 = decode_punt_reason(c); o = c.o;
       

@@ -109,19 +109,19 @@ export const tap_create_v3: MessageDef<tap_create_v3> = defineMessage<tap_create
       n += sizeVarString(v.tag);
       return n;
     },
-    enc: (v: tap_create_v3, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.id ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: tap_create_v3, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.id ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.use_random_mac ?? true) ? 1 : 0;
       writeMac(b, o + 15, v.mac_address, `mac_address`);
-      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); b[o + 21] = x0 >>> 8; b[o + 22] = x0; }
-      { const x0 = v.num_tx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); b[o + 23] = x0 >>> 8; b[o + 24] = x0; }
-      { const x0 = v.tx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); b[o + 25] = x0 >>> 8; b[o + 26] = x0; }
-      { const x0 = v.rx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); b[o + 27] = x0 >>> 8; b[o + 28] = x0; }
+      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 21, x0); }
+      { const x0 = v.num_tx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); dv.setUint16(o + 23, x0); }
+      { const x0 = v.tx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); dv.setUint16(o + 25, x0); }
+      { const x0 = v.rx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); dv.setUint16(o + 27, x0); }
       b[o + 29] = (v.host_mtu_set ?? false) ? 1 : 0;
-      { const x0 = v.host_mtu_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); b[o + 30] = x0 >>> 24; b[o + 31] = x0 >>> 16; b[o + 32] = x0 >>> 8; b[o + 33] = x0; }
+      { const x0 = v.host_mtu_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); dv.setUint32(o + 30, x0); }
       b[o + 34] = (v.host_mac_addr_set ?? false) ? 1 : 0;
       writeMac(b, o + 35, v.host_mac_addr, `host_mac_addr`);
       b[o + 41] = (v.host_ip4_prefix_set ?? false) ? 1 : 0;
@@ -132,7 +132,7 @@ export const tap_create_v3: MessageDef<tap_create_v3> = defineMessage<tap_create
       writeIp4(b, o + 66, v.host_ip4_gw, `host_ip4_gw`);
       b[o + 70] = (v.host_ip6_gw_set ?? false) ? 1 : 0;
       writeIp6(b, o + 71, v.host_ip6_gw, `host_ip6_gw`);
-      { const x0 = v.tap_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); b[o + 87] = x0 >>> 24; b[o + 88] = x0 >>> 16; b[o + 89] = x0 >>> 8; b[o + 90] = x0; }
+      { const x0 = v.tap_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); dv.setUint32(o + 87, x0); }
       b[o + 91] = (v.host_namespace_set ?? false) ? 1 : 0;
       writeFixedString(b, o + 92, 64, v.host_namespace, `host_namespace`);
       b[o + 156] = (v.host_if_name_set ?? false) ? 1 : 0;
@@ -140,26 +140,27 @@ export const tap_create_v3: MessageDef<tap_create_v3> = defineMessage<tap_create
       b[o + 221] = (v.host_bridge_set ?? false) ? 1 : 0;
       writeFixedString(b, o + 222, 64, v.host_bridge, `host_bridge`);
       o += 286;
-      o = writeVarString(b, o, v.tag, 0, `tag`);
+      o = writeVarString(b, dv, o, v.tag, 0, `tag`);
       return o;
     },
     dec: (c: Cursor): tap_create_v3 => {
       type T__ = tap_create_v3;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 286 > c.end) throw truncatedAt(c, o, 286);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
       const f5 = readMac(b, o + 15);
-      const f6 = (b[o + 21]! << 8) | b[o + 22]!;
-      const f7 = (b[o + 23]! << 8) | b[o + 24]!;
-      const f8 = (b[o + 25]! << 8) | b[o + 26]!;
-      const f9 = (b[o + 27]! << 8) | b[o + 28]!;
+      const f6 = dv.getUint16(o + 21);
+      const f7 = dv.getUint16(o + 23);
+      const f8 = dv.getUint16(o + 25);
+      const f9 = dv.getUint16(o + 27);
       const f10 = b[o + 29] !== 0;
-      const f11 = ((b[o + 30]! << 24) | (b[o + 31]! << 16) | (b[o + 32]! << 8) | b[o + 33]!) >>> 0;
+      const f11 = dv.getUint32(o + 30);
       const f12 = b[o + 34] !== 0;
       const f13 = readMac(b, o + 35);
       const f14 = b[o + 41] !== 0;
@@ -170,7 +171,7 @@ export const tap_create_v3: MessageDef<tap_create_v3> = defineMessage<tap_create
       const f19 = readIp4(b, o + 66);
       const f20 = b[o + 70] !== 0;
       const f21 = readIp6(b, o + 71);
-      const f22 = ((b[o + 87]! << 24) | (b[o + 88]! << 16) | (b[o + 89]! << 8) | b[o + 90]!) >>> 0;
+      const f22 = dv.getUint32(o + 87);
       const f23 = b[o + 91] !== 0;
       const f24 = readFixedString(b, o + 92, 64);
       const f25 = b[o + 156] !== 0;
@@ -217,22 +218,23 @@ export const tap_create_v3_reply: MessageDef<tap_create_v3_reply> = defineMessag
   {
     create: (): tap_create_v3_reply => ({ retval: 0, sw_if_index: 0 }) as tap_create_v3_reply,
     size: 14,
-    enc: (v: tap_create_v3_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: tap_create_v3_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): tap_create_v3_reply => {
       type T__ = tap_create_v3_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -328,18 +330,18 @@ export const tap_create_v2: MessageDef<tap_create_v2> = defineMessage<tap_create
       n += sizeVarString(v.tag);
       return n;
     },
-    enc: (v: tap_create_v2, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.id ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: tap_create_v2, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.id ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.use_random_mac ?? true) ? 1 : 0;
       writeMac(b, o + 15, v.mac_address, `mac_address`);
       { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xff) !== x0) throw intError(`num_rx_queues`, x0, 'u8'); b[o + 21] = x0; }
-      { const x0 = v.tx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); b[o + 22] = x0 >>> 8; b[o + 23] = x0; }
-      { const x0 = v.rx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); b[o + 24] = x0 >>> 8; b[o + 25] = x0; }
+      { const x0 = v.tx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); dv.setUint16(o + 22, x0); }
+      { const x0 = v.rx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); dv.setUint16(o + 24, x0); }
       b[o + 26] = (v.host_mtu_set ?? false) ? 1 : 0;
-      { const x0 = v.host_mtu_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); b[o + 27] = x0 >>> 24; b[o + 28] = x0 >>> 16; b[o + 29] = x0 >>> 8; b[o + 30] = x0; }
+      { const x0 = v.host_mtu_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); dv.setUint32(o + 27, x0); }
       b[o + 31] = (v.host_mac_addr_set ?? false) ? 1 : 0;
       writeMac(b, o + 32, v.host_mac_addr, `host_mac_addr`);
       b[o + 38] = (v.host_ip4_prefix_set ?? false) ? 1 : 0;
@@ -350,7 +352,7 @@ export const tap_create_v2: MessageDef<tap_create_v2> = defineMessage<tap_create
       writeIp4(b, o + 63, v.host_ip4_gw, `host_ip4_gw`);
       b[o + 67] = (v.host_ip6_gw_set ?? false) ? 1 : 0;
       writeIp6(b, o + 68, v.host_ip6_gw, `host_ip6_gw`);
-      { const x0 = v.tap_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); b[o + 84] = x0 >>> 24; b[o + 85] = x0 >>> 16; b[o + 86] = x0 >>> 8; b[o + 87] = x0; }
+      { const x0 = v.tap_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); dv.setUint32(o + 84, x0); }
       b[o + 88] = (v.host_namespace_set ?? false) ? 1 : 0;
       writeFixedString(b, o + 89, 64, v.host_namespace, `host_namespace`);
       b[o + 153] = (v.host_if_name_set ?? false) ? 1 : 0;
@@ -358,25 +360,26 @@ export const tap_create_v2: MessageDef<tap_create_v2> = defineMessage<tap_create
       b[o + 218] = (v.host_bridge_set ?? false) ? 1 : 0;
       writeFixedString(b, o + 219, 64, v.host_bridge, `host_bridge`);
       o += 283;
-      o = writeVarString(b, o, v.tag, 0, `tag`);
+      o = writeVarString(b, dv, o, v.tag, 0, `tag`);
       return o;
     },
     dec: (c: Cursor): tap_create_v2 => {
       type T__ = tap_create_v2;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 283 > c.end) throw truncatedAt(c, o, 283);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
       const f5 = readMac(b, o + 15);
       const f6 = b[o + 21]!;
-      const f7 = (b[o + 22]! << 8) | b[o + 23]!;
-      const f8 = (b[o + 24]! << 8) | b[o + 25]!;
+      const f7 = dv.getUint16(o + 22);
+      const f8 = dv.getUint16(o + 24);
       const f9 = b[o + 26] !== 0;
-      const f10 = ((b[o + 27]! << 24) | (b[o + 28]! << 16) | (b[o + 29]! << 8) | b[o + 30]!) >>> 0;
+      const f10 = dv.getUint32(o + 27);
       const f11 = b[o + 31] !== 0;
       const f12 = readMac(b, o + 32);
       const f13 = b[o + 38] !== 0;
@@ -387,7 +390,7 @@ export const tap_create_v2: MessageDef<tap_create_v2> = defineMessage<tap_create
       const f18 = readIp4(b, o + 63);
       const f19 = b[o + 67] !== 0;
       const f20 = readIp6(b, o + 68);
-      const f21 = ((b[o + 84]! << 24) | (b[o + 85]! << 16) | (b[o + 86]! << 8) | b[o + 87]!) >>> 0;
+      const f21 = dv.getUint32(o + 84);
       const f22 = b[o + 88] !== 0;
       const f23 = readFixedString(b, o + 89, 64);
       const f24 = b[o + 153] !== 0;
@@ -437,22 +440,23 @@ export const tap_create_v2_reply: MessageDef<tap_create_v2_reply> = defineMessag
   {
     create: (): tap_create_v2_reply => ({ retval: 0, sw_if_index: 0 }) as tap_create_v2_reply,
     size: 14,
-    enc: (v: tap_create_v2_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: tap_create_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): tap_create_v2_reply => {
       type T__ = tap_create_v2_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -490,22 +494,23 @@ export const tap_delete_v2: MessageDef<tap_delete_v2> = defineMessage<tap_delete
   {
     create: (): tap_delete_v2 => ({ sw_if_index: 0 }) as tap_delete_v2,
     size: 14,
-    enc: (v: tap_delete_v2, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: tap_delete_v2, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): tap_delete_v2 => {
       type T__ = tap_delete_v2;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -541,20 +546,21 @@ export const tap_delete_v2_reply: MessageDef<tap_delete_v2_reply> = defineMessag
   {
     create: (): tap_delete_v2_reply => ({ retval: 0 }) as tap_delete_v2_reply,
     size: 10,
-    enc: (v: tap_delete_v2_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: tap_delete_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): tap_delete_v2_reply => {
       type T__ = tap_delete_v2_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -592,22 +598,23 @@ export const sw_interface_tap_v2_dump: MessageDef<sw_interface_tap_v2_dump> = de
   {
     create: (): sw_interface_tap_v2_dump => ({ sw_if_index: 4294967295 }) as sw_interface_tap_v2_dump,
     size: 14,
-    enc: (v: sw_interface_tap_v2_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: sw_interface_tap_v2_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): sw_interface_tap_v2_dump => {
       type T__ = sw_interface_tap_v2_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -667,18 +674,18 @@ export const sw_interface_tap_v2_details: MessageDef<sw_interface_tap_v2_details
   {
     create: (): sw_interface_tap_v2_details => ({ sw_if_index: 0, id: 0, tx_ring_sz: 0, rx_ring_sz: 0, host_mtu_size: 0, host_mac_addr: '00:00:00:00:00:00', host_ip4_prefix: '0.0.0.0/0', host_ip6_prefix: '::/0', tap_flags: 0, dev_name: '', host_if_name: '', host_namespace: '', host_bridge: '' }) as sw_interface_tap_v2_details,
     size: 310,
-    enc: (v: sw_interface_tap_v2_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.tx_ring_sz ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); b[o + 14] = x0 >>> 8; b[o + 15] = x0; }
-      { const x0 = v.rx_ring_sz ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
-      { const x0 = v.host_mtu_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); b[o + 18] = x0 >>> 24; b[o + 19] = x0 >>> 16; b[o + 20] = x0 >>> 8; b[o + 21] = x0; }
+    enc: (v: sw_interface_tap_v2_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.tx_ring_sz ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); dv.setUint16(o + 14, x0); }
+      { const x0 = v.rx_ring_sz ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); dv.setUint16(o + 16, x0); }
+      { const x0 = v.host_mtu_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); dv.setUint32(o + 18, x0); }
       writeMac(b, o + 22, v.host_mac_addr, `host_mac_addr`);
       writeIp4Prefix(b, o + 28, v.host_ip4_prefix, `host_ip4_prefix`);
       writeIp6Prefix(b, o + 33, v.host_ip6_prefix, `host_ip6_prefix`);
-      { const x0 = v.tap_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); b[o + 50] = x0 >>> 24; b[o + 51] = x0 >>> 16; b[o + 52] = x0 >>> 8; b[o + 53] = x0; }
+      { const x0 = v.tap_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); dv.setUint32(o + 50, x0); }
       writeFixedString(b, o + 54, 64, v.dev_name, `dev_name`);
       writeFixedString(b, o + 118, 64, v.host_if_name, `host_if_name`);
       writeFixedString(b, o + 182, 64, v.host_namespace, `host_namespace`);
@@ -688,19 +695,20 @@ export const sw_interface_tap_v2_details: MessageDef<sw_interface_tap_v2_details
     dec: (c: Cursor): sw_interface_tap_v2_details => {
       type T__ = sw_interface_tap_v2_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 310 > c.end) throw truncatedAt(c, o, 310);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = (b[o + 14]! << 8) | b[o + 15]!;
-      const f5 = (b[o + 16]! << 8) | b[o + 17]!;
-      const f6 = ((b[o + 18]! << 24) | (b[o + 19]! << 16) | (b[o + 20]! << 8) | b[o + 21]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint16(o + 14);
+      const f5 = dv.getUint16(o + 16);
+      const f6 = dv.getUint32(o + 18);
       const f7 = readMac(b, o + 22);
       const f8 = readIp4Prefix(b, o + 28);
       const f9 = readIp6Prefix(b, o + 33);
-      const f10 = ((b[o + 50]! << 24) | (b[o + 51]! << 16) | (b[o + 52]! << 8) | b[o + 53]!) >>> 0;
+      const f10 = dv.getUint32(o + 50);
       const f11 = readFixedString(b, o + 54, 64);
       const f12 = readFixedString(b, o + 118, 64);
       const f13 = readFixedString(b, o + 182, 64);

@@ -55,12 +55,12 @@ export function create_tunnel(): tunnel {
 }
 
 /** @internal */
-export function encode_tunnel(v: tunnel, b: Uint8Array, o: number): number {
-  { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
+export function encode_tunnel(v: tunnel, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o, x0); }
   writeAddress(b, o + 4, v.src, `src`);
   writeAddress(b, o + 21, v.dst, `dst`);
-  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 38] = x0 >>> 24; b[o + 39] = x0 >>> 16; b[o + 40] = x0 >>> 8; b[o + 41] = x0; }
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); b[o + 42] = x0 >>> 24; b[o + 43] = x0 >>> 16; b[o + 44] = x0 >>> 8; b[o + 45] = x0; }
+  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 38, x0); }
+  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 42, x0); }
   { const x0 = v.encap_decap_flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`encap_decap_flags`, x0, 'u8'); b[o + 46] = x0; }
   { const x0 = v.mode ?? 0; if ((x0 & 0xff) !== x0) throw intError(`mode`, x0, 'u8'); b[o + 47] = x0; }
   { const x0 = v.flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`flags`, x0, 'u8'); b[o + 48] = x0; }
@@ -73,13 +73,14 @@ export function encode_tunnel(v: tunnel, b: Uint8Array, o: number): number {
 export function decode_tunnel(c: Cursor): tunnel {
   type T__ = tunnel;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 51 > c.end) throw truncatedAt(c, o, 51);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const f0 = dv.getUint32(o);
   const f1 = readAddress(b, o + 4);
   const f2 = readAddress(b, o + 21);
-  const f3 = ((b[o + 38]! << 24) | (b[o + 39]! << 16) | (b[o + 40]! << 8) | b[o + 41]!) >>> 0;
-  const f4 = ((b[o + 42]! << 24) | (b[o + 43]! << 16) | (b[o + 44]! << 8) | b[o + 45]!) >>> 0;
+  const f3 = dv.getUint32(o + 38);
+  const f4 = dv.getUint32(o + 42);
   const f5 = b[o + 46]!;
   const f6 = b[o + 47]!;
   const f7 = b[o + 48]!;

@@ -39,10 +39,10 @@ export function create_version(): version {
 }
 
 /** @internal */
-export function encode_version(v: version, b: Uint8Array, o: number): number {
-  { const x0 = v.major ?? 0; if (x0 >>> 0 !== x0) throw intError(`major`, x0, 'u32'); b[o] = x0 >>> 24; b[o + 1] = x0 >>> 16; b[o + 2] = x0 >>> 8; b[o + 3] = x0; }
-  { const x0 = v.minor ?? 0; if (x0 >>> 0 !== x0) throw intError(`minor`, x0, 'u32'); b[o + 4] = x0 >>> 24; b[o + 5] = x0 >>> 16; b[o + 6] = x0 >>> 8; b[o + 7] = x0; }
-  { const x0 = v.patch ?? 0; if (x0 >>> 0 !== x0) throw intError(`patch`, x0, 'u32'); b[o + 8] = x0 >>> 24; b[o + 9] = x0 >>> 16; b[o + 10] = x0 >>> 8; b[o + 11] = x0; }
+export function encode_version(v: version, b: Uint8Array, dv: DataView, o: number): number {
+  { const x0 = v.major ?? 0; if (x0 >>> 0 !== x0) throw intError(`major`, x0, 'u32'); dv.setUint32(o, x0); }
+  { const x0 = v.minor ?? 0; if (x0 >>> 0 !== x0) throw intError(`minor`, x0, 'u32'); dv.setUint32(o + 4, x0); }
+  { const x0 = v.patch ?? 0; if (x0 >>> 0 !== x0) throw intError(`patch`, x0, 'u32'); dv.setUint32(o + 8, x0); }
   writeFixedBytes(b, o + 12, 17, v.pre_release, `pre_release`);
   writeFixedBytes(b, o + 29, 17, v.build_metadata, `build_metadata`);
   return o + 46;
@@ -52,11 +52,12 @@ export function encode_version(v: version, b: Uint8Array, o: number): number {
 export function decode_version(c: Cursor): version {
   type T__ = version;
   const b = c.b;
+  const dv = c.dv;
   let o = c.o;
   if (o + 46 > c.end) throw truncatedAt(c, o, 46);
-  const f0 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-  const f1 = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
-  const f2 = ((b[o + 8]! << 24) | (b[o + 9]! << 16) | (b[o + 10]! << 8) | b[o + 11]!) >>> 0;
+  const f0 = dv.getUint32(o);
+  const f1 = dv.getUint32(o + 4);
+  const f2 = dv.getUint32(o + 8);
   const f3 = readBytes(b, o + 12, 17);
   const f4 = readBytes(b, o + 29, 17);
   c.o = o + 46;

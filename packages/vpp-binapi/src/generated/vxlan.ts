@@ -53,36 +53,37 @@ export const vxlan_add_del_tunnel: MessageDef<vxlan_add_del_tunnel> = defineMess
   {
     create: (): vxlan_add_del_tunnel => ({ is_add: true, instance: 0, src_address: '0.0.0.0', dst_address: '0.0.0.0', mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0 }) as vxlan_add_del_tunnel,
     size: 65,
-    enc: (v: vxlan_add_del_tunnel, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: vxlan_add_del_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); b[o + 11] = x0 >>> 24; b[o + 12] = x0 >>> 16; b[o + 13] = x0 >>> 8; b[o + 14] = x0; }
+      { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 11, x0); }
       writeAddress(b, o + 15, v.src_address, `src_address`);
       writeAddress(b, o + 32, v.dst_address, `dst_address`);
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); b[o + 49] = x0 >>> 24; b[o + 50] = x0 >>> 16; b[o + 51] = x0 >>> 8; b[o + 52] = x0; }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); b[o + 53] = x0 >>> 24; b[o + 54] = x0 >>> 16; b[o + 55] = x0 >>> 8; b[o + 56] = x0; }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); b[o + 57] = x0 >>> 24; b[o + 58] = x0 >>> 16; b[o + 59] = x0 >>> 8; b[o + 60] = x0; }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); b[o + 61] = x0 >>> 24; b[o + 62] = x0 >>> 16; b[o + 63] = x0 >>> 8; b[o + 64] = x0; }
+      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 49, x0); }
+      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 53, x0); }
+      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 57, x0); }
+      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 61, x0); }
       return o + 65;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel => {
       type T__ = vxlan_add_del_tunnel;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 65 > c.end) throw truncatedAt(c, o, 65);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10] !== 0;
-      const f4 = ((b[o + 11]! << 24) | (b[o + 12]! << 16) | (b[o + 13]! << 8) | b[o + 14]!) >>> 0;
+      const f4 = dv.getUint32(o + 11);
       const f5 = readAddress(b, o + 15);
       const f6 = readAddress(b, o + 32);
-      const f7 = ((b[o + 49]! << 24) | (b[o + 50]! << 16) | (b[o + 51]! << 8) | b[o + 52]!) >>> 0;
-      const f8 = ((b[o + 53]! << 24) | (b[o + 54]! << 16) | (b[o + 55]! << 8) | b[o + 56]!) >>> 0;
-      const f9 = ((b[o + 57]! << 24) | (b[o + 58]! << 16) | (b[o + 59]! << 8) | b[o + 60]!) >>> 0;
-      const f10 = ((b[o + 61]! << 24) | (b[o + 62]! << 16) | (b[o + 63]! << 8) | b[o + 64]!) >>> 0;
+      const f7 = dv.getUint32(o + 49);
+      const f8 = dv.getUint32(o + 53);
+      const f9 = dv.getUint32(o + 57);
+      const f10 = dv.getUint32(o + 61);
       c.o = o + 65;
       return { _vl_msg_id: f0, client_index: f1, context: f2, is_add: f3, instance: f4, src_address: f5, dst_address: f6, mcast_sw_if_index: f7, encap_vrf_id: f8, decap_next_index: f9, vni: f10 };
     },
@@ -141,40 +142,41 @@ export const vxlan_add_del_tunnel_v2: MessageDef<vxlan_add_del_tunnel_v2> = defi
   {
     create: (): vxlan_add_del_tunnel_v2 => ({ is_add: true, instance: 4294967295, src_address: '0.0.0.0', dst_address: '0.0.0.0', src_port: 0, dst_port: 0, mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0 }) as vxlan_add_del_tunnel_v2,
     size: 69,
-    enc: (v: vxlan_add_del_tunnel_v2, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: vxlan_add_del_tunnel_v2, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      { const x0 = v.instance ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); b[o + 11] = x0 >>> 24; b[o + 12] = x0 >>> 16; b[o + 13] = x0 >>> 8; b[o + 14] = x0; }
+      { const x0 = v.instance ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 11, x0); }
       writeAddress(b, o + 15, v.src_address, `src_address`);
       writeAddress(b, o + 32, v.dst_address, `dst_address`);
-      { const x0 = v.src_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); b[o + 49] = x0 >>> 8; b[o + 50] = x0; }
-      { const x0 = v.dst_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); b[o + 51] = x0 >>> 8; b[o + 52] = x0; }
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); b[o + 53] = x0 >>> 24; b[o + 54] = x0 >>> 16; b[o + 55] = x0 >>> 8; b[o + 56] = x0; }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); b[o + 57] = x0 >>> 24; b[o + 58] = x0 >>> 16; b[o + 59] = x0 >>> 8; b[o + 60] = x0; }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); b[o + 61] = x0 >>> 24; b[o + 62] = x0 >>> 16; b[o + 63] = x0 >>> 8; b[o + 64] = x0; }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); b[o + 65] = x0 >>> 24; b[o + 66] = x0 >>> 16; b[o + 67] = x0 >>> 8; b[o + 68] = x0; }
+      { const x0 = v.src_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); dv.setUint16(o + 49, x0); }
+      { const x0 = v.dst_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); dv.setUint16(o + 51, x0); }
+      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 53, x0); }
+      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 57, x0); }
+      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 61, x0); }
+      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 65, x0); }
       return o + 69;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel_v2 => {
       type T__ = vxlan_add_del_tunnel_v2;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 69 > c.end) throw truncatedAt(c, o, 69);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10] !== 0;
-      const f4 = ((b[o + 11]! << 24) | (b[o + 12]! << 16) | (b[o + 13]! << 8) | b[o + 14]!) >>> 0;
+      const f4 = dv.getUint32(o + 11);
       const f5 = readAddress(b, o + 15);
       const f6 = readAddress(b, o + 32);
-      const f7 = (b[o + 49]! << 8) | b[o + 50]!;
-      const f8 = (b[o + 51]! << 8) | b[o + 52]!;
-      const f9 = ((b[o + 53]! << 24) | (b[o + 54]! << 16) | (b[o + 55]! << 8) | b[o + 56]!) >>> 0;
-      const f10 = ((b[o + 57]! << 24) | (b[o + 58]! << 16) | (b[o + 59]! << 8) | b[o + 60]!) >>> 0;
-      const f11 = ((b[o + 61]! << 24) | (b[o + 62]! << 16) | (b[o + 63]! << 8) | b[o + 64]!) >>> 0;
-      const f12 = ((b[o + 65]! << 24) | (b[o + 66]! << 16) | (b[o + 67]! << 8) | b[o + 68]!) >>> 0;
+      const f7 = dv.getUint16(o + 49);
+      const f8 = dv.getUint16(o + 51);
+      const f9 = dv.getUint32(o + 53);
+      const f10 = dv.getUint32(o + 57);
+      const f11 = dv.getUint32(o + 61);
+      const f12 = dv.getUint32(o + 65);
       c.o = o + 69;
       return { _vl_msg_id: f0, client_index: f1, context: f2, is_add: f3, instance: f4, src_address: f5, dst_address: f6, src_port: f7, dst_port: f8, mcast_sw_if_index: f9, encap_vrf_id: f10, decap_next_index: f11, vni: f12 };
     },
@@ -232,41 +234,42 @@ export const vxlan_add_del_tunnel_v3: MessageDef<vxlan_add_del_tunnel_v3> = defi
   {
     create: (): vxlan_add_del_tunnel_v3 => ({ is_add: true, instance: 4294967295, src_address: '0.0.0.0', dst_address: '0.0.0.0', src_port: 0, dst_port: 0, mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0, is_l3: false }) as vxlan_add_del_tunnel_v3,
     size: 70,
-    enc: (v: vxlan_add_del_tunnel_v3, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: vxlan_add_del_tunnel_v3, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      { const x0 = v.instance ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); b[o + 11] = x0 >>> 24; b[o + 12] = x0 >>> 16; b[o + 13] = x0 >>> 8; b[o + 14] = x0; }
+      { const x0 = v.instance ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 11, x0); }
       writeAddress(b, o + 15, v.src_address, `src_address`);
       writeAddress(b, o + 32, v.dst_address, `dst_address`);
-      { const x0 = v.src_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); b[o + 49] = x0 >>> 8; b[o + 50] = x0; }
-      { const x0 = v.dst_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); b[o + 51] = x0 >>> 8; b[o + 52] = x0; }
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); b[o + 53] = x0 >>> 24; b[o + 54] = x0 >>> 16; b[o + 55] = x0 >>> 8; b[o + 56] = x0; }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); b[o + 57] = x0 >>> 24; b[o + 58] = x0 >>> 16; b[o + 59] = x0 >>> 8; b[o + 60] = x0; }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); b[o + 61] = x0 >>> 24; b[o + 62] = x0 >>> 16; b[o + 63] = x0 >>> 8; b[o + 64] = x0; }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); b[o + 65] = x0 >>> 24; b[o + 66] = x0 >>> 16; b[o + 67] = x0 >>> 8; b[o + 68] = x0; }
+      { const x0 = v.src_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); dv.setUint16(o + 49, x0); }
+      { const x0 = v.dst_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); dv.setUint16(o + 51, x0); }
+      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 53, x0); }
+      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 57, x0); }
+      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 61, x0); }
+      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 65, x0); }
       b[o + 69] = (v.is_l3 ?? false) ? 1 : 0;
       return o + 70;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel_v3 => {
       type T__ = vxlan_add_del_tunnel_v3;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 70 > c.end) throw truncatedAt(c, o, 70);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
       const f3 = b[o + 10] !== 0;
-      const f4 = ((b[o + 11]! << 24) | (b[o + 12]! << 16) | (b[o + 13]! << 8) | b[o + 14]!) >>> 0;
+      const f4 = dv.getUint32(o + 11);
       const f5 = readAddress(b, o + 15);
       const f6 = readAddress(b, o + 32);
-      const f7 = (b[o + 49]! << 8) | b[o + 50]!;
-      const f8 = (b[o + 51]! << 8) | b[o + 52]!;
-      const f9 = ((b[o + 53]! << 24) | (b[o + 54]! << 16) | (b[o + 55]! << 8) | b[o + 56]!) >>> 0;
-      const f10 = ((b[o + 57]! << 24) | (b[o + 58]! << 16) | (b[o + 59]! << 8) | b[o + 60]!) >>> 0;
-      const f11 = ((b[o + 61]! << 24) | (b[o + 62]! << 16) | (b[o + 63]! << 8) | b[o + 64]!) >>> 0;
-      const f12 = ((b[o + 65]! << 24) | (b[o + 66]! << 16) | (b[o + 67]! << 8) | b[o + 68]!) >>> 0;
+      const f7 = dv.getUint16(o + 49);
+      const f8 = dv.getUint16(o + 51);
+      const f9 = dv.getUint32(o + 53);
+      const f10 = dv.getUint32(o + 57);
+      const f11 = dv.getUint32(o + 61);
+      const f12 = dv.getUint32(o + 65);
       const f13 = b[o + 69] !== 0;
       c.o = o + 70;
       return { _vl_msg_id: f0, client_index: f1, context: f2, is_add: f3, instance: f4, src_address: f5, dst_address: f6, src_port: f7, dst_port: f8, mcast_sw_if_index: f9, encap_vrf_id: f10, decap_next_index: f11, vni: f12, is_l3: f13 };
@@ -308,22 +311,23 @@ export const vxlan_add_del_tunnel_reply: MessageDef<vxlan_add_del_tunnel_reply> 
   {
     create: (): vxlan_add_del_tunnel_reply => ({ retval: 0, sw_if_index: 0 }) as vxlan_add_del_tunnel_reply,
     size: 14,
-    enc: (v: vxlan_add_del_tunnel_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: vxlan_add_del_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel_reply => {
       type T__ = vxlan_add_del_tunnel_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -364,22 +368,23 @@ export const vxlan_add_del_tunnel_v2_reply: MessageDef<vxlan_add_del_tunnel_v2_r
   {
     create: (): vxlan_add_del_tunnel_v2_reply => ({ retval: 0, sw_if_index: 0 }) as vxlan_add_del_tunnel_v2_reply,
     size: 14,
-    enc: (v: vxlan_add_del_tunnel_v2_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: vxlan_add_del_tunnel_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel_v2_reply => {
       type T__ = vxlan_add_del_tunnel_v2_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -417,22 +422,23 @@ export const vxlan_add_del_tunnel_v3_reply: MessageDef<vxlan_add_del_tunnel_v3_r
   {
     create: (): vxlan_add_del_tunnel_v3_reply => ({ retval: 0, sw_if_index: 0 }) as vxlan_add_del_tunnel_v3_reply,
     size: 14,
-    enc: (v: vxlan_add_del_tunnel_v3_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: vxlan_add_del_tunnel_v3_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel_v3_reply => {
       type T__ = vxlan_add_del_tunnel_v3_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, context: f1, retval: f2, sw_if_index: f3 };
     },
@@ -473,22 +479,23 @@ export const vxlan_tunnel_dump: MessageDef<vxlan_tunnel_dump> = defineMessage<vx
   {
     create: (): vxlan_tunnel_dump => ({ sw_if_index: 0 }) as vxlan_tunnel_dump,
     size: 14,
-    enc: (v: vxlan_tunnel_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: vxlan_tunnel_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_tunnel_dump => {
       type T__ = vxlan_tunnel_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -526,22 +533,23 @@ export const vxlan_tunnel_v2_dump: MessageDef<vxlan_tunnel_v2_dump> = defineMess
   {
     create: (): vxlan_tunnel_v2_dump => ({ sw_if_index: 0 }) as vxlan_tunnel_v2_dump,
     size: 14,
-    enc: (v: vxlan_tunnel_v2_dump, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: vxlan_tunnel_v2_dump, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_tunnel_v2_dump => {
       type T__ = vxlan_tunnel_v2_dump;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 14 > c.end) throw truncatedAt(c, o, 14);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       c.o = o + 14;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3 };
     },
@@ -594,34 +602,35 @@ export const vxlan_tunnel_details: MessageDef<vxlan_tunnel_details> = defineMess
   {
     create: (): vxlan_tunnel_details => ({ sw_if_index: 0, instance: 0, src_address: '0.0.0.0', dst_address: '0.0.0.0', mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0 }) as vxlan_tunnel_details,
     size: 64,
-    enc: (v: vxlan_tunnel_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: vxlan_tunnel_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       writeAddress(b, o + 14, v.src_address, `src_address`);
       writeAddress(b, o + 31, v.dst_address, `dst_address`);
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); b[o + 48] = x0 >>> 24; b[o + 49] = x0 >>> 16; b[o + 50] = x0 >>> 8; b[o + 51] = x0; }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); b[o + 52] = x0 >>> 24; b[o + 53] = x0 >>> 16; b[o + 54] = x0 >>> 8; b[o + 55] = x0; }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); b[o + 56] = x0 >>> 24; b[o + 57] = x0 >>> 16; b[o + 58] = x0 >>> 8; b[o + 59] = x0; }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); b[o + 60] = x0 >>> 24; b[o + 61] = x0 >>> 16; b[o + 62] = x0 >>> 8; b[o + 63] = x0; }
+      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 48, x0); }
+      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 52, x0); }
+      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 56, x0); }
+      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 60, x0); }
       return o + 64;
     },
     dec: (c: Cursor): vxlan_tunnel_details => {
       type T__ = vxlan_tunnel_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 64 > c.end) throw truncatedAt(c, o, 64);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = readAddress(b, o + 14);
       const f5 = readAddress(b, o + 31);
-      const f6 = ((b[o + 48]! << 24) | (b[o + 49]! << 16) | (b[o + 50]! << 8) | b[o + 51]!) >>> 0;
-      const f7 = ((b[o + 52]! << 24) | (b[o + 53]! << 16) | (b[o + 54]! << 8) | b[o + 55]!) >>> 0;
-      const f8 = ((b[o + 56]! << 24) | (b[o + 57]! << 16) | (b[o + 58]! << 8) | b[o + 59]!) >>> 0;
-      const f9 = ((b[o + 60]! << 24) | (b[o + 61]! << 16) | (b[o + 62]! << 8) | b[o + 63]!) >>> 0;
+      const f6 = dv.getUint32(o + 48);
+      const f7 = dv.getUint32(o + 52);
+      const f8 = dv.getUint32(o + 56);
+      const f9 = dv.getUint32(o + 60);
       c.o = o + 64;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, instance: f3, src_address: f4, dst_address: f5, mcast_sw_if_index: f6, encap_vrf_id: f7, decap_next_index: f8, vni: f9 };
     },
@@ -675,38 +684,39 @@ export const vxlan_tunnel_v2_details: MessageDef<vxlan_tunnel_v2_details> = defi
   {
     create: (): vxlan_tunnel_v2_details => ({ sw_if_index: 0, instance: 0, src_address: '0.0.0.0', dst_address: '0.0.0.0', src_port: 0, dst_port: 0, mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0 }) as vxlan_tunnel_v2_details,
     size: 68,
-    enc: (v: vxlan_tunnel_v2_details, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: vxlan_tunnel_v2_details, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       writeAddress(b, o + 14, v.src_address, `src_address`);
       writeAddress(b, o + 31, v.dst_address, `dst_address`);
-      { const x0 = v.src_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); b[o + 48] = x0 >>> 8; b[o + 49] = x0; }
-      { const x0 = v.dst_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); b[o + 50] = x0 >>> 8; b[o + 51] = x0; }
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); b[o + 52] = x0 >>> 24; b[o + 53] = x0 >>> 16; b[o + 54] = x0 >>> 8; b[o + 55] = x0; }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); b[o + 56] = x0 >>> 24; b[o + 57] = x0 >>> 16; b[o + 58] = x0 >>> 8; b[o + 59] = x0; }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); b[o + 60] = x0 >>> 24; b[o + 61] = x0 >>> 16; b[o + 62] = x0 >>> 8; b[o + 63] = x0; }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); b[o + 64] = x0 >>> 24; b[o + 65] = x0 >>> 16; b[o + 66] = x0 >>> 8; b[o + 67] = x0; }
+      { const x0 = v.src_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); dv.setUint16(o + 48, x0); }
+      { const x0 = v.dst_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); dv.setUint16(o + 50, x0); }
+      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 52, x0); }
+      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 56, x0); }
+      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 60, x0); }
+      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 64, x0); }
       return o + 68;
     },
     dec: (c: Cursor): vxlan_tunnel_v2_details => {
       type T__ = vxlan_tunnel_v2_details;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 68 > c.end) throw truncatedAt(c, o, 68);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = readAddress(b, o + 14);
       const f5 = readAddress(b, o + 31);
-      const f6 = (b[o + 48]! << 8) | b[o + 49]!;
-      const f7 = (b[o + 50]! << 8) | b[o + 51]!;
-      const f8 = ((b[o + 52]! << 24) | (b[o + 53]! << 16) | (b[o + 54]! << 8) | b[o + 55]!) >>> 0;
-      const f9 = ((b[o + 56]! << 24) | (b[o + 57]! << 16) | (b[o + 58]! << 8) | b[o + 59]!) >>> 0;
-      const f10 = ((b[o + 60]! << 24) | (b[o + 61]! << 16) | (b[o + 62]! << 8) | b[o + 63]!) >>> 0;
-      const f11 = ((b[o + 64]! << 24) | (b[o + 65]! << 16) | (b[o + 66]! << 8) | b[o + 67]!) >>> 0;
+      const f6 = dv.getUint16(o + 48);
+      const f7 = dv.getUint16(o + 50);
+      const f8 = dv.getUint32(o + 52);
+      const f9 = dv.getUint32(o + 56);
+      const f10 = dv.getUint32(o + 60);
+      const f11 = dv.getUint32(o + 64);
       c.o = o + 68;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, instance: f3, src_address: f4, dst_address: f5, src_port: f6, dst_port: f7, mcast_sw_if_index: f8, encap_vrf_id: f9, decap_next_index: f10, vni: f11 };
     },
@@ -748,11 +758,11 @@ export const sw_interface_set_vxlan_bypass: MessageDef<sw_interface_set_vxlan_by
   {
     create: (): sw_interface_set_vxlan_bypass => ({ sw_if_index: 0, is_ipv6: false, enable: true }) as sw_interface_set_vxlan_bypass,
     size: 16,
-    enc: (v: sw_interface_set_vxlan_bypass, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
+    enc: (v: sw_interface_set_vxlan_bypass, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.is_ipv6 ?? false) ? 1 : 0;
       b[o + 15] = (v.enable ?? true) ? 1 : 0;
       return o + 16;
@@ -760,12 +770,13 @@ export const sw_interface_set_vxlan_bypass: MessageDef<sw_interface_set_vxlan_by
     dec: (c: Cursor): sw_interface_set_vxlan_bypass => {
       type T__ = sw_interface_set_vxlan_bypass;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 16 > c.end) throw truncatedAt(c, o, 16);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
       const f4 = b[o + 14] !== 0;
       const f5 = b[o + 15] !== 0;
       c.o = o + 16;
@@ -803,20 +814,21 @@ export const sw_interface_set_vxlan_bypass_reply: MessageDef<sw_interface_set_vx
   {
     create: (): sw_interface_set_vxlan_bypass_reply => ({ retval: 0 }) as sw_interface_set_vxlan_bypass_reply,
     size: 10,
-    enc: (v: sw_interface_set_vxlan_bypass_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: sw_interface_set_vxlan_bypass_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): sw_interface_set_vxlan_bypass_reply => {
       type T__ = sw_interface_set_vxlan_bypass_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },
@@ -858,25 +870,26 @@ export const vxlan_offload_rx: MessageDef<vxlan_offload_rx> = defineMessage<vxla
   {
     create: (): vxlan_offload_rx => ({ hw_if_index: 0, sw_if_index: 0, enable: true }) as vxlan_offload_rx,
     size: 19,
-    enc: (v: vxlan_offload_rx, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
-      { const x0 = v.hw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`hw_if_index`, x0, 'u32'); b[o + 10] = x0 >>> 24; b[o + 11] = x0 >>> 16; b[o + 12] = x0 >>> 8; b[o + 13] = x0; }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); b[o + 14] = x0 >>> 24; b[o + 15] = x0 >>> 16; b[o + 16] = x0 >>> 8; b[o + 17] = x0; }
+    enc: (v: vxlan_offload_rx, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { const x0 = v.hw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`hw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       b[o + 18] = (v.enable ?? true) ? 1 : 0;
       return o + 19;
     },
     dec: (c: Cursor): vxlan_offload_rx => {
       type T__ = vxlan_offload_rx;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 19 > c.end) throw truncatedAt(c, o, 19);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-      const f3 = ((b[o + 10]! << 24) | (b[o + 11]! << 16) | (b[o + 12]! << 8) | b[o + 13]!) >>> 0;
-      const f4 = ((b[o + 14]! << 24) | (b[o + 15]! << 16) | (b[o + 16]! << 8) | b[o + 17]!) >>> 0;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getUint32(o + 6);
+      const f3 = dv.getUint32(o + 10);
+      const f4 = dv.getUint32(o + 14);
       const f5 = b[o + 18] !== 0;
       c.o = o + 19;
       return { _vl_msg_id: f0, client_index: f1, context: f2, hw_if_index: f3, sw_if_index: f4, enable: f5 };
@@ -913,20 +926,21 @@ export const vxlan_offload_rx_reply: MessageDef<vxlan_offload_rx_reply> = define
   {
     create: (): vxlan_offload_rx_reply => ({ retval: 0 }) as vxlan_offload_rx_reply,
     size: 10,
-    enc: (v: vxlan_offload_rx_reply, b: Uint8Array, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); b[o] = x0 >>> 8; b[o + 1] = x0; }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); b[o + 2] = x0 >>> 24; b[o + 3] = x0 >>> 16; b[o + 4] = x0 >>> 8; b[o + 5] = x0; }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); b[o + 6] = x0 >>> 24; b[o + 7] = x0 >>> 16; b[o + 8] = x0 >>> 8; b[o + 9] = x0; }
+    enc: (v: vxlan_offload_rx_reply, b: Uint8Array, dv: DataView, o: number): number => {
+      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): vxlan_offload_rx_reply => {
       type T__ = vxlan_offload_rx_reply;
       const b = c.b;
+      const dv = c.dv;
       let o = c.o;
       if (o + 10 > c.end) throw truncatedAt(c, o, 10);
-      const f0 = (b[o]! << 8) | b[o + 1]!;
-      const f1 = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-      const f2 = (b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!;
+      const f0 = dv.getUint16(o);
+      const f1 = dv.getUint32(o + 2);
+      const f2 = dv.getInt32(o + 6);
       c.o = o + 10;
       return { _vl_msg_id: f0, context: f1, retval: f2 };
     },

@@ -303,11 +303,13 @@ function intWrite(w: string, off: string, x: string): string {
     case 'i8':
       return `b[${off}] = ${x};`;
     case 'u16':
+      return `dv.setUint16(${off}, ${x});`;
     case 'i16':
-      return `b[${off}] = ${x} >>> 8; b[${plusExpr(off, 1)}] = ${x};`;
+      return `dv.setInt16(${off}, ${x});`;
     case 'u32':
+      return `dv.setUint32(${off}, ${x});`;
     case 'i32':
-      return `b[${off}] = ${x} >>> 24; b[${plusExpr(off, 1)}] = ${x} >>> 16; b[${plusExpr(off, 2)}] = ${x} >>> 8; b[${plusExpr(off, 3)}] = ${x};`;
+      return `dv.setInt32(${off}, ${x});`;
   }
   throw new SchemaError(`no int write for ${w}`);
 }
@@ -317,15 +319,15 @@ function intRead(w: string, off: string): string {
     case 'u8':
       return `b[${off}]!`;
     case 'i8':
-      return `(b[${off}]! << 24) >> 24`;
+      return `dv.getInt8(${off})`;
     case 'u16':
-      return `(b[${off}]! << 8) | b[${plusExpr(off, 1)}]!`;
+      return `dv.getUint16(${off})`;
     case 'i16':
-      return `(((b[${off}]! << 8) | b[${plusExpr(off, 1)}]!) << 16) >> 16`;
+      return `dv.getInt16(${off})`;
     case 'u32':
-      return `((b[${off}]! << 24) | (b[${plusExpr(off, 1)}]! << 16) | (b[${plusExpr(off, 2)}]! << 8) | b[${plusExpr(off, 3)}]!) >>> 0`;
+      return `dv.getUint32(${off})`;
     case 'i32':
-      return `(b[${off}]! << 24) | (b[${plusExpr(off, 1)}]! << 16) | (b[${plusExpr(off, 2)}]! << 8) | b[${plusExpr(off, 3)}]!`;
+      return `dv.getInt32(${off})`;
   }
   throw new SchemaError(`no int read for ${w}`);
 }
@@ -334,8 +336,22 @@ function plus(off: string, k: number): string {
   return k === 0 ? off : `${off} + ${k}`;
 }
 
+/** Structs and unions this small are encoded/decoded in place instead of through a call. */
+const INLINE_MAX_FIELDS = 12;
+
+/** The fields of a small fixed-size struct/union without counts or discriminators, else undefined. */
+function inlineFields(ctx: Ctx, name: string): FieldSpec[] | undefined {
+  const t = ctx.set.type(name, ctx.mod);
+  if (t.kind !== 'struct' && t.kind !== 'union') return undefined;
+  if (t.fields.length > INLINE_MAX_FIELDS) return undefined;
+  if (t.fields.some((f) => f.discriminator !== undefined || f.lengthFrom !== undefined || f.length === 0 || (f.type === 'string' && !f.length))) return undefined;
+  for (const f of t.fields) if (resolveField(ctx, f).size === null) return undefined;
+  return t.fields;
+}
+
 /** `off + k`, folding a trailing constant: `o + 4` + 2 → `o + 6`. */
 function plusExpr(off: string, k: number): string {
+  if (k === 0) return off;
   const m = /^(.*?) \+ (\d+)$/.exec(off);
   if (m && !/[()]/.test(m[1]!)) return `${m[1]!} + ${Number(m[2]) + k}`;
   if (/^\d+$/.test(off)) return String(Number(off) + k);
@@ -357,10 +373,10 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
       return `b[${off}] = (${val} ?? ${def ?? 'false'}) ? 1 : 0;`;
     case 'big':
       return c.w === 'u64'
-        ? `${rt(ctx, 'writeU64')}(b, ${off}, ${val} ?? ${def ?? '0n'}, ${p});`
-        : `${rt(ctx, 'writeI64')}(b, ${off}, ${val} ?? ${def ?? '0n'}, ${p});`;
+        ? `dv.setBigUint64(${off}, ${rt(ctx, 'u64')}(${p}, ${val} ?? ${def ?? '0n'}));`
+        : `dv.setBigInt64(${off}, ${rt(ctx, 'i64')}(${p}, ${val} ?? ${def ?? '0n'}));`;
     case 'f64':
-      return `${rt(ctx, 'writeF64')}(b, ${off}, ${val} ?? ${def ?? '0'}, ${p});`;
+      return `dv.setFloat64(${off}, ${rt(ctx, 'f64')}(${p}, ${val} ?? ${def ?? '0'}));`;
     case 'text':
       return `${rt(ctx, 'write' + c.t)}(b, ${off}, ${val}, ${p});`;
     case 'fstring':
@@ -369,8 +385,21 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
       return `${rt(ctx, 'writeFixedBytes')}(b, ${off}, ${c.n}, ${val}, ${p});`;
     case 'struct':
     case 'union': {
+      const fields = c.k === 'struct' ? inlineFields(ctx, c.name) : undefined;
+      if (fields) {
+        // small fixed-size struct: written in place, no call
+        const sv = `s${ctx.counter++}`;
+        let K = 0;
+        const stmts = fields.map((f) => {
+          const fc = resolveField(ctx, f);
+          const stmt = encFixed(ctx, fc, prop(sv, f.name), plusExpr(off, K), f.name, f.default !== undefined ? literal(fc, f.default) : undefined, depth + 1);
+          K += fc.size!;
+          return stmt;
+        });
+        return `try { const ${sv} = ${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}; ${stmts.join(' ')} } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      }
       const fn = ref(ctx, c.name, `encode_${c.name}`);
-      return `try { ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      return `try { ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array': {
       if (c.elem.size === null) throw new SchemaError('fixed array of variable elements reached encFixed');
@@ -389,12 +418,12 @@ function encVar(ctx: Ctx, c: Codec, val: string, path: string, depth: number): s
   const p = '`' + path + '`';
   switch (c.k) {
     case 'vstring':
-      return `o = ${rt(ctx, 'writeVarString')}(b, o, ${val}, ${c.limit}, ${p});`;
+      return `o = ${rt(ctx, 'writeVarString')}(b, dv, o, ${val}, ${c.limit}, ${p});`;
     case 'vbytes':
       return `o = ${rt(ctx, 'writeBytes')}(b, o, ${val}, ${p});`;
     case 'struct': {
       const fn = ref(ctx, c.name, `encode_${c.name}`);
-      return `try { o = ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      return `try { o = ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, dv, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array':
     case 'varray': {
@@ -451,9 +480,9 @@ function decFixed(ctx: Ctx, c: Codec, off: string, target: string, depth: number
     case 'bool':
       return `const ${target} = b[${off}] !== 0;`;
     case 'big':
-      return `const ${target} = ${rt(ctx, c.w === 'u64' ? 'readU64' : 'readI64')}(b, ${off});`;
+      return `const ${target} = dv.${c.w === 'u64' ? 'getBigUint64' : 'getBigInt64'}(${off});`;
     case 'f64':
-      return `const ${target} = ${rt(ctx, 'readF64')}(b, ${off});`;
+      return `const ${target} = dv.getFloat64(${off});`;
     case 'text':
       return `const ${target} = ${rt(ctx, 'read' + c.t)}(b, ${off});`;
     case 'fstring':
@@ -461,8 +490,24 @@ function decFixed(ctx: Ctx, c: Codec, off: string, target: string, depth: number
     case 'bytes':
       return `const ${target} = ${rt(ctx, 'readBytes')}(b, ${off}, ${c.n});`;
     case 'struct':
-    case 'union':
+    case 'union': {
+      const fields = inlineFields(ctx, c.name);
+      if (fields) {
+        // small fixed-size struct or union: read in place (the caller checked the bounds)
+        let K = 0;
+        const stmts: string[] = [];
+        const parts: string[] = [];
+        fields.forEach((f, i) => {
+          const fc = resolveField(ctx, f);
+          const local = `${target}_${i}`;
+          stmts.push(decFixed(ctx, fc, c.k === 'union' ? off : plusExpr(off, K), local, depth + 1));
+          parts.push(`${key(f.name)}: ${local}`);
+          if (c.k === 'struct') K += fc.size!;
+        });
+        return `${stmts.join(' ')} const ${target} = { ${parts.join(', ')} };`;
+      }
       return `c.o = ${off}; const ${target} = ${ref(ctx, c.name, `decode_${c.name}`)}(c);`;
+    }
     case 'array': {
       const i = `i${depth}`;
       const e = `e${depth}`;
@@ -553,7 +598,7 @@ function discOf(ctx: Ctx, owner: string, fields: FieldSpec[], f: FieldSpec): Dis
 
 function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boolean): Body {
   const enc: string[] = [];
-  const dec: string[] = ['const b = c.b;', 'let o = c.o;'];
+  const dec: string[] = ['const b = c.b;', 'const dv = c.dv;', 'let o = c.o;'];
   const sizeLines: string[] = [];
   const tsLines: string[] = [];
   const createParts: string[] = [];
@@ -716,7 +761,7 @@ function emitStruct(ctx: Ctx, t: StructSpec, out: string[]): void {
   if (body.fixed === null) {
     out.push(`/** Encoded size of a \`${n}\`. @internal */\nexport function size_${n}(v: ${n}): number {\n  let n = 0;\n  ${body.size.join('\n  ')}\n  return n;\n}`);
   }
-  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, b: Uint8Array, o: number): number {\n  ${body.enc.join('\n  ')}\n}`);
+  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, b: Uint8Array, dv: DataView, o: number): number {\n  ${body.enc.join('\n  ')}\n}`);
   out.push(`/** @internal */\nexport function decode_${n}(c: ${rt(ctx, 'Cursor')}): ${n} {\n  type T__ = ${n};\n  ${body.dec.join('\n  ')}\n}`);
 }
 
@@ -733,13 +778,13 @@ function emitUnion(ctx: Ctx, t: StructSpec, out: string[]): void {
   for (const { f, c } of [...members].reverse()) {
     const x = prop('v', f.name);
     enc.push(
-      `if (${x} !== undefined) { const b = s_${n}; ${encFixed(ctx, c, x, '0', f.name, undefined, 0)} ${rt(ctx, 'copyNonZero')}(b, out, o, ${c.size!}); }`,
+      `if (${x} !== undefined) { const b = s_${n}; const dv = sdv_${n}; ${encFixed(ctx, c, x, '0', f.name, undefined, 0)} ${rt(ctx, 'copyNonZero')}(b, out, o, ${c.size!}); }`,
     );
   }
   enc.push(`return o + ${size};`);
-  out.push(`const s_${n} = new Uint8Array(${size});`);
-  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, out: Uint8Array, o: number): number {\n  ${enc.join('\n  ')}\n}`);
-  const dec: string[] = ['const b = c.b;', 'const o = c.o;', `if (o + ${size} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${size});`, 'void b;'];
+  out.push(`const s_${n} = new Uint8Array(${size});\nconst sdv_${n} = new DataView(s_${n}.buffer);`);
+  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, out: Uint8Array, _dv: DataView, o: number): number {\n  ${enc.join('\n  ')}\n}`);
+  const dec: string[] = ['const b = c.b;', 'const dv = c.dv;', 'const o = c.o;', `if (o + ${size} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${size});`, 'void b; void dv;'];
   members.forEach(({ c }, i) => dec.push(decFixed(ctx, c, 'o', `f${i}`, 0)));
   dec.push(`c.o = o + ${size};`);
   dec.push(`return { ${members.map(({ f }, i) => `${key(f.name)}: f${i}`).join(', ')} };`);
@@ -808,7 +853,7 @@ function emitMessage(ctx: Ctx, m: MessageSpec, out: string[]): void {
   const sizeImpl =
     body.fixed !== null ? String(body.fixed) : `(v: ${n}): number => {\n      let n = 0;\n      ${body.size.join('\n      ')}\n      return n;\n    }`;
   out.push(
-    `${tsdoc([`Codec for {@link ${n}}.`, ...(m.status === 'deprecated' ? ['@deprecated VPP marks this message deprecated.'] : [])])}\nexport const ${n}: ${rt(ctx, 'MessageDef')}<${n}> = ${rt(ctx, 'defineMessage')}<${n}>(\n  {\n  ${meta.join(',\n  ')},\n  },\n  {\n    create: (): ${n} => (${body.create}) as ${n},\n    size: ${sizeImpl},\n    enc: (v: ${n}, b: Uint8Array, o: number): number => {\n      ${body.enc.join('\n      ')}\n    },\n    dec: (c: ${rt(ctx, 'Cursor')}): ${n} => {\n      type T__ = ${n};\n      ${body.dec.join('\n      ')}\n    },\n  },\n);`,
+    `${tsdoc([`Codec for {@link ${n}}.`, ...(m.status === 'deprecated' ? ['@deprecated VPP marks this message deprecated.'] : [])])}\nexport const ${n}: ${rt(ctx, 'MessageDef')}<${n}> = ${rt(ctx, 'defineMessage')}<${n}>(\n  {\n  ${meta.join(',\n  ')},\n  },\n  {\n    create: (): ${n} => (${body.create}) as ${n},\n    size: ${sizeImpl},\n    enc: (v: ${n}, b: Uint8Array, dv: DataView, o: number): number => {\n      ${body.enc.join('\n      ')}\n    },\n    dec: (c: ${rt(ctx, 'Cursor')}): ${n} => {\n      type T__ = ${n};\n      ${body.dec.join('\n      ')}\n    },\n  },\n);`,
   );
 }
 
