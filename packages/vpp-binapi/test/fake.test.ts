@@ -123,6 +123,67 @@ describe('protocol', () => {
   });
 });
 
+describe('more handlers', () => {
+  it('taps show in sw_interface_tap_v2_dump; af_packets in af_packet_dump', async () => {
+    const f = await fakeVpp({ tap: 'succeed' });
+    const c = await raw(f);
+    const t = (await c.call('tap_create_v3', {
+      id: 9,
+      host_if_name_set: true,
+      host_if_name: 'vtap9',
+      host_namespace_set: true,
+      host_namespace: 'pod-ns',
+      host_mtu_set: true,
+      host_mtu_size: 1450,
+    })) as { sw_if_index: number };
+    expect(await collect(c.dump('sw_interface_tap_v2_dump', { sw_if_index: ANY }))).toMatchObject([
+      { sw_if_index: t.sw_if_index, id: 9, dev_name: 'tap9', host_if_name: 'vtap9', host_namespace: 'pod-ns', host_mtu_size: 1450 },
+    ]);
+    const a = (await c.call('af_packet_create_v3', { host_if_name: 'veth0', hw_addr: '02:00:00:00:00:10' })) as { sw_if_index: number };
+    expect(await collect(c.dump('af_packet_dump'))).toMatchObject([{ sw_if_index: a.sw_if_index, host_if_name: 'veth0' }]);
+    await expect(c.call('af_packet_create_v3', { host_if_name: 'veth0' })).rejects.toMatchObject({ retval: -68 });
+    await c.call('tap_delete_v2', { sw_if_index: t.sw_if_index });
+    expect(await collect(c.dump('sw_interface_tap_v2_dump', { sw_if_index: ANY }))).toEqual([]);
+  });
+
+  it('IPv6 enable gives an EUI-64 link-local address; it can be set, read and removed', async () => {
+    const f = await fakeVpp();
+    const c = await raw(f);
+    const { sw_if_index } = (await c.call('create_loopback', { mac_address: '02:00:00:00:00:01' })) as { sw_if_index: number };
+    await expect(c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).rejects.toMatchObject({ retval: -62 });
+    await c.call('sw_interface_ip6_enable_disable', { sw_if_index, enable: true });
+    expect(await c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).toMatchObject({ ip: 'fe80::ff:fe00:1' });
+    await expect(c.call('sw_interface_ip6_set_link_local_address', { sw_if_index, ip: 'fd00::1' })).rejects.toMatchObject({ retval: -61 });
+    await c.call('sw_interface_ip6_set_link_local_address', { sw_if_index, ip: 'fe80::abcd' });
+    expect(await c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).toMatchObject({ ip: 'fe80::abcd' });
+    expect(f.state.routesOf(true, 0).map((e) => e.prefix)).toContain('fe80::abcd/128');
+    await c.call('sw_interface_ip6_enable_disable', { sw_if_index, enable: false });
+    expect(f.state.routesOf(true, 0).map((e) => e.prefix)).not.toContain('fe80::abcd/128');
+    expect(await c.call('sw_interface_get_mac_address', { sw_if_index })).toMatchObject({ mac_address: '02:00:00:00:00:01' });
+  });
+
+  it('ip_neighbor_flush removes the neighbours of one family on an interface', async () => {
+    const f = await fakeVpp();
+    const c = await raw(f);
+    const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
+    for (const ip of ['10.0.0.2', '10.0.0.3', 'fd00::2'])
+      await c.call('ip_neighbor_add_del', { is_add: true, neighbor: { sw_if_index, flags: 1, mac_address: '02:00:00:00:00:09', ip_address: ip } });
+    await c.call('ip_neighbor_flush', { af: 0, sw_if_index });
+    expect([...f.state.neighbors.values()].map((n) => n.ip_address)).toEqual(['fd00::2']);
+  });
+
+  it('cnat SNAT policy and per-interface policy tables are kept', async () => {
+    const f = await fakeVpp();
+    const c = await raw(f);
+    const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
+    await c.call('cnat_set_snat_policy', { policy: 2 });
+    await c.call('cnat_snat_policy_add_del_if', { sw_if_index, is_add: 1, table: 2 });
+    expect(f.state.cnatSnatPolicy).toBe(2);
+    expect([...(f.state.cnatSnatInterfaces.get(2) ?? [])]).toEqual([sw_if_index]);
+    await expect(c.call('cnat_snat_policy_add_del_if', { sw_if_index: 999, is_add: 1, table: 2 })).rejects.toMatchObject({ retval: -2 });
+  });
+});
+
 describe('state', () => {
   it('is inspectable, and changes made directly show in dumps', async () => {
     const f = await fakeVpp();

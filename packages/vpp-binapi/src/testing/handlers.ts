@@ -184,14 +184,50 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   },
   tap_create_v3: (ctx, m) => {
     const mac = bool(m, 'use_random_mac') || !str(m, 'mac_address') ? randomMac(0x02, 0xfe) : str(m, 'mac_address');
+    const opt = (flag: string, field: string, dflt: string): string => (bool(m, flag) ? str(m, field) || dflt : dflt);
     ctx.reply(
       ctx.state.createTap({
         id: m.id === undefined ? INDEX_INVALID : num(m, 'id'),
         mac,
-        hostIfName: bool(m, 'host_if_name_set') ? str(m, 'host_if_name') : '',
+        tag: str(m, 'tag'),
+        tx_ring_sz: num(m, 'tx_ring_sz') || 256,
+        rx_ring_sz: num(m, 'rx_ring_sz') || 256,
+        host_mtu_size: bool(m, 'host_mtu_set') ? num(m, 'host_mtu_size') : 0,
+        host_mac_addr: opt('host_mac_addr_set', 'host_mac_addr', '00:00:00:00:00:00'),
+        host_ip4_prefix: opt('host_ip4_prefix_set', 'host_ip4_prefix', '0.0.0.0/0'),
+        host_ip6_prefix: opt('host_ip6_prefix_set', 'host_ip6_prefix', '::/0'),
+        tap_flags: num(m, 'tap_flags'),
+        host_if_name: opt('host_if_name_set', 'host_if_name', ''),
+        host_namespace: opt('host_namespace_set', 'host_namespace', ''),
+        host_bridge: opt('host_bridge_set', 'host_bridge', ''),
       }),
     );
   },
+  sw_interface_tap_v2_dump: (ctx, m) => {
+    const only = m.sw_if_index === undefined ? INDEX_INVALID : num(m, 'sw_if_index');
+    for (const i of ctx.state.listInterfaces()) {
+      if (!i.tap || (only !== INDEX_INVALID && only !== i.sw_if_index)) continue;
+      ctx.details('sw_interface_tap_v2_details', { sw_if_index: i.sw_if_index, dev_name: i.interface_name, ...i.tap });
+    }
+  },
+  af_packet_dump: (ctx) => {
+    for (const i of ctx.state.listInterfaces())
+      if (i.kind === 'af_packet') ctx.details('af_packet_details', { sw_if_index: i.sw_if_index, host_if_name: i.hostIfName ?? '' });
+  },
+  sw_interface_get_mac_address: (ctx, m) => {
+    const itf = ctx.state.interfaces.get(num(m, 'sw_if_index'));
+    ctx.reply(itf ? { retval: 0, mac_address: itf.l2_address } : { retval: VNET_API_ERROR.INVALID_SW_IF_INDEX });
+  },
+  sw_interface_ip6_enable_disable: (ctx, m) =>
+    ctx.reply({ retval: ctx.state.ip6EnableDisable(num(m, 'sw_if_index'), bool(m, 'enable')) }),
+  sw_interface_ip6_get_link_local_address: (ctx, m) => {
+    const itf = ctx.state.interfaces.get(num(m, 'sw_if_index'));
+    if (!itf) ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX });
+    else if (!itf.linkLocal) ctx.reply({ retval: VNET_API_ERROR.IP6_NOT_ENABLED });
+    else ctx.reply({ retval: 0, ip: itf.linkLocal });
+  },
+  sw_interface_ip6_set_link_local_address: (ctx, m) =>
+    ctx.reply({ retval: ctx.state.setLinkLocalAddress(num(m, 'sw_if_index'), str(m, 'ip') || '::') }),
   tap_delete_v2: (ctx, m) => ctx.reply({ retval: ctx.state.deleteTap(num(m, 'sw_if_index')) }),
   af_packet_create_v3: (ctx, m) => {
     const mac = bool(m, 'use_random_hw_addr') || !str(m, 'hw_addr') ? randomMac(0x02, 0xfe) : str(m, 'hw_addr');
@@ -331,6 +367,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
       }),
     );
   },
+  ip_neighbor_flush: (ctx, m) =>
+    ctx.reply({ retval: ctx.state.neighborFlush(num(m, 'af') === 1, m.sw_if_index === undefined ? INDEX_INVALID : num(m, 'sw_if_index')) }),
   ip_neighbor_dump: (ctx, m) => {
     const only = m.sw_if_index === undefined ? INDEX_INVALID : num(m, 'sw_if_index');
     const isIp6 = num(m, 'af') === 1;
@@ -390,7 +428,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   },
   cnat_translation_del: (ctx, m) => ctx.reply({ retval: ctx.state.cnatTranslationDel(num(m, 'id')) }),
   cnat_translation_dump: (ctx) => {
-    for (const t of ctx.state.cnatTranslations.values()) {
+    // VPP walks its translation pool in index order.
+    for (const t of [...ctx.state.cnatTranslations.values()].sort((a, b) => a.id - b.id)) {
       ctx.details('cnat_translation_details', {
         translation: {
           vip: { ...t.vip },
@@ -417,6 +456,23 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     ctx.reply({ retval: 0 });
   },
   cnat_get_snat_addresses: (ctx) => ctx.reply({ retval: 0, id: 0, ...ctx.state.cnatSnat }),
+  cnat_set_snat_policy: (ctx, m) => {
+    ctx.state.cnatSnatPolicy = num(m, 'policy');
+    ctx.reply({ retval: 0 });
+  },
+  cnat_snat_policy_add_del_if: (ctx, m) => {
+    const sw = num(m, 'sw_if_index');
+    if (!ctx.state.interfaces.has(sw)) {
+      ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX });
+      return;
+    }
+    const table = num(m, 'table');
+    const set = ctx.state.cnatSnatInterfaces.get(table) ?? new Set<number>();
+    if (num(m, 'is_add')) set.add(sw);
+    else set.delete(sw);
+    ctx.state.cnatSnatInterfaces.set(table, set);
+    ctx.reply({ retval: 0 });
+  },
   cnat_snat_policy_add_del_exclude_pfx: (ctx, m) => {
     const pfx = formatPrefix(parsePrefix(str(m, 'prefix') || '0.0.0.0/0'));
     if (num(m, 'is_add')) ctx.state.cnatSnatExcluded.add(pfx);

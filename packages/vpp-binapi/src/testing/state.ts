@@ -44,6 +44,21 @@ export interface FakeIpipTunnel {
   dscp: number;
 }
 
+/** What `sw_interface_tap_v2_details` reports about a tap. */
+export interface FakeTap {
+  id: number;
+  tx_ring_sz: number;
+  rx_ring_sz: number;
+  host_mtu_size: number;
+  host_mac_addr: string;
+  host_ip4_prefix: string;
+  host_ip6_prefix: string;
+  tap_flags: number;
+  host_if_name: string;
+  host_namespace: string;
+  host_bridge: string;
+}
+
 export interface FakeVxlanTunnel {
   instance: number;
   src_address: string;
@@ -82,6 +97,7 @@ export interface FakeInterface {
   linkLocal?: string;
   sub?: FakeSubInterface;
   hostIfName?: string;
+  tap?: FakeTap;
   ipip?: FakeIpipTunnel;
   vxlan?: FakeVxlanTunnel;
 }
@@ -197,7 +213,9 @@ function samePath(a: FakePath, b: FakePath): boolean {
     a.sw_if_index === b.sw_if_index &&
     a.nh === b.nh &&
     a.table_id === b.table_id &&
-    a.flags === b.flags
+    a.flags === b.flags &&
+    a.weight === b.weight &&
+    a.preference === b.preference
   );
 }
 
@@ -238,6 +256,10 @@ export class FakeVppState {
   readonly cnatTranslations = new Map<number, FakeCnatTranslation>();
   readonly cnatSnat = { snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: INDEX_INVALID };
   readonly cnatSnatExcluded = new Set<string>();
+  /** `cnat_snat_policy_add_del_if`: interfaces per policy table (`cnat_snat_policy_table`). */
+  readonly cnatSnatInterfaces = new Map<number, Set<number>>();
+  /** `cnat_set_snat_policy` (`cnat_snat_policies`), 0 until set. */
+  cnatSnatPolicy = 0;
   readonly npol: FakeNpolState = { ipsets: new Map(), rules: new Map(), policies: new Map(), interfaces: new Map() };
   /** `tap_create_v3` behaviour; tests may flip it at run time. */
   tap: 'fail' | 'succeed';
@@ -348,13 +370,17 @@ export class FakeVppState {
     return 0;
   }
 
-  createTap(req: { id: number; mac: string; hostIfName: string }): { retval: number; sw_if_index: number } {
+  createTap(req: { id: number; mac: string; tag: string } & Omit<FakeTap, 'id'>): { retval: number; sw_if_index: number } {
     if (this.tap === 'fail') return { retval: VNET_API_ERROR.SYSCALL_ERROR_1, sw_if_index: INDEX_INVALID };
     const inst = this.tapInstances.alloc(req.id === INDEX_INVALID ? undefined : req.id);
     if (inst === undefined) return { retval: VNET_API_ERROR.INVALID_REGISTRATION, sw_if_index: INDEX_INVALID };
+    const { mac, tag, id: _id, ...tap } = req;
+    const hostIfName = tap.host_if_name || `tap${inst}`;
     const itf = this.addInterface('tap', `tap${inst}`, inst, INTERFACE_DEFAULTS.tap, {
-      l2_address: req.mac,
-      hostIfName: req.hostIfName || `tap${inst}`,
+      l2_address: mac,
+      hostIfName,
+      tag,
+      tap: { ...tap, id: inst, host_if_name: hostIfName },
     });
     return { retval: 0, sw_if_index: itf.sw_if_index };
   }
@@ -561,6 +587,32 @@ export class FakeVppState {
     return 0;
   }
 
+  /** `sw_interface_ip6_enable_disable`: enabling gives the interface its EUI-64 link-local address. */
+  ip6EnableDisable(sw: number, enable: boolean): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    if (enable) this.setLinkLocal(itf, itf.linkLocal ?? linkLocalFromMac(itf.l2_address));
+    else if (itf.linkLocal && !itf.addresses.some((a) => a.includes(':'))) {
+      this.removeSourcePaths(true, itf.ip6TableId, `${itf.linkLocal}/128`, 'interface', sw);
+      delete itf.linkLocal;
+    }
+    return 0;
+  }
+
+  setLinkLocalAddress(sw: number, ip: string): number {
+    const itf = this.interfaces.get(sw);
+    if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    if (!prefixContains(parsePrefix('fe80::/10'), parsePrefix(ip))) return VNET_API_ERROR.ADDRESS_NOT_LINK_LOCAL;
+    this.setLinkLocal(itf, canonicalAddress(ip));
+    return 0;
+  }
+
+  private setLinkLocal(itf: FakeInterface, ll: string): void {
+    if (itf.linkLocal) this.removeSourcePaths(true, itf.ip6TableId, `${itf.linkLocal}/128`, 'interface', itf.sw_if_index);
+    itf.linkLocal = ll;
+    this.addSourcePath(true, itf.ip6TableId, `${ll}/128`, 'interface', makePath({ sw_if_index: itf.sw_if_index, type: FIB_PATH_TYPE_LOCAL, proto: 1, nh: ll }));
+  }
+
   getTable(sw: number, isIp6: boolean): { retval: number; vrf_id: number } {
     const itf = this.interfaces.get(sw);
     if (!itf) return { retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, vrf_id: INDEX_INVALID };
@@ -606,10 +658,7 @@ export class FakeVppState {
       }
     }
     itf.addresses.push(text);
-    if (isIp6 && !itf.linkLocal) {
-      itf.linkLocal = linkLocalFromMac(itf.l2_address);
-      this.addSourcePath(true, tableId, `${itf.linkLocal}/128`, 'interface', makePath({ sw_if_index: sw, type: FIB_PATH_TYPE_LOCAL, proto: 1, nh: itf.linkLocal }));
-    }
+    if (isIp6 && !itf.linkLocal) this.setLinkLocal(itf, linkLocalFromMac(itf.l2_address));
     this.addAddressRoutes(itf, p, tableId);
     return 0;
   }
@@ -858,6 +907,14 @@ export class FakeVppState {
       );
     }
     return { retval: 0, stats_index: rec.stats_index };
+  }
+
+  /** `ip_neighbor_flush`: every neighbour of one family, on one interface or all (~0). */
+  neighborFlush(isIp6: boolean, sw: number): number {
+    if (sw !== INDEX_INVALID && !this.interfaces.has(sw)) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
+    for (const [k, n] of this.neighbors)
+      if (n.ip_address.includes(':') === isIp6 && (sw === INDEX_INVALID || n.sw_if_index === sw)) this.deleteNeighbor(k);
+    return 0;
   }
 
   private deleteNeighbor(key: string): void {

@@ -22,6 +22,7 @@ const E = {
   INVALID_SW_IF_INDEX_2: -10,
   SYSCALL_ERROR_1: -11,
   INVALID_REGISTRATION: -31,
+  IP6_NOT_ENABLED: -62,
   SUBIF_ALREADY_EXISTS: -68,
   TUNNEL_EXIST: -75,
   ADDRESS_FOUND_FOR_INTERFACE: -114,
@@ -363,6 +364,20 @@ export const conformanceCases: ConformanceCase[] = [
         equal((r.paths as Msg[]).map((p) => [p.sw_if_index, p.proto, nhOf(p)]), [[sw, 1, 'fe80::2']], 'IPv6 path');
         await route(vpp, false, dst, []);
         equal((await routes(vpp, 0, true)).find((x) => x.prefix === dst), undefined, 'IPv6 route after delete');
+      });
+    },
+  },
+  {
+    name: 'sw_interface_ip6_enable_disable: the EUI-64 link-local address of the MAC, settable, -62 before IPv6 is on',
+    async run({ vpp }) {
+      await withCleanup(async (defer) => {
+        const { sw } = await loopback(vpp, defer, '02:fe:12:34:56:01');
+        await expectRetval(vpp, 'sw_interface_ip6_get_link_local_address', { sw_if_index: sw }, E.IP6_NOT_ENABLED);
+        await call(vpp, 'sw_interface_ip6_enable_disable', { sw_if_index: sw, enable: true });
+        defer(() => vpp.call('sw_interface_ip6_enable_disable', { sw_if_index: sw, enable: false }));
+        equal((await call(vpp, 'sw_interface_ip6_get_link_local_address', { sw_if_index: sw })).ip, 'fe80::fe:12ff:fe34:5601', 'link-local address');
+        await call(vpp, 'sw_interface_ip6_set_link_local_address', { sw_if_index: sw, ip: 'fe80::1:2' });
+        equal((await call(vpp, 'sw_interface_ip6_get_link_local_address', { sw_if_index: sw })).ip, 'fe80::1:2', 'link-local address after set');
       });
     },
   },
