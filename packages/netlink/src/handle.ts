@@ -36,7 +36,11 @@ import {
   NetlinkError,
   NetnsNotFoundError,
 } from './errors.js';
+import { LinkApi } from './link.js';
 import { native, nativeError, type NativeNetlinkSocket } from './native.js';
+import { netnsPath, type NetnsRef } from './netns.js';
+
+export { netnsPath, validateNetnsName, type NetnsRef } from './netns.js';
 import type { BatchItemResult, CallOptions, RtnlTransport } from './transport.js';
 
 export const AF_NETLINK = 16;
@@ -65,10 +69,6 @@ const SNDBUF = 4 * 1024 * 1024;
 const BATCH_MAX_MESSAGES = 1024;
 const BATCH_MAX_BYTES = 1024 * 1024;
 const DUMP_RETRIES = 8;
-const NETNS_DIR = '/run/netns';
-
-/** Where a handle lives: a name under /run/netns, `{ path }` of a namespace file, or undefined (current). */
-export type NetnsRef = string | { readonly path: string } | undefined;
 
 /** Options of `openNetlink`. */
 export interface NetlinkInit {
@@ -85,29 +85,13 @@ export interface MulticastListener {
   overrun(): void;
 }
 
-/** Resolves a namespace reference to a file path ('' for the current namespace). */
-export function netnsPath(ref: NetnsRef): string {
-  if (ref === undefined) return '';
-  if (typeof ref === 'string') {
-    validateNetnsName(ref);
-    return `${NETNS_DIR}/${ref}`;
-  }
-  if (typeof ref.path !== 'string' || ref.path === '') throw new InvalidArgumentError('netns.path', ref.path, 'must be a non-empty path');
-  return ref.path;
-}
-
-/** @throws InvalidArgumentError unless `name` is a usable file name under /run/netns. */
-export function validateNetnsName(name: string): void {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 255) {
-    throw new InvalidArgumentError('netns', name, 'must be 1..255 characters');
-  }
-  if (name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
-    throw new InvalidArgumentError('netns', name, "must not be '.', '..' or contain '/' or NUL");
-  }
-}
-
 const errnoNames = new Map<number, string>();
 for (const [name, num] of Object.entries(osConstants.errno)) if (!errnoNames.has(num)) errnoNames.set(num, name);
+// Aliases share a number on Linux: prefer the names the kernel and iproute2 print.
+for (const name of ['EOPNOTSUPP', 'EAGAIN', 'EDEADLK']) {
+  const num = (osConstants.errno as Record<string, number>)[name];
+  if (num !== undefined) errnoNames.set(num, name);
+}
 
 /** 'EEXIST' for 17, … */
 export function errnoCode(errno: number): string {
@@ -199,6 +183,13 @@ export class NetlinkHandle implements RtnlTransport {
     s.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1, true);
     this.strictDump = s.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1, true);
     this.portid = s.portid();
+  }
+
+  #link: LinkApi | undefined;
+
+  /** Links of this handle's namespace. */
+  get link(): LinkApi {
+    return (this.#link ??= new LinkApi(this, { netnsPath: this.netnsPath }));
   }
 
   /** Whether `close()` was called. */

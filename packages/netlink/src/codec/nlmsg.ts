@@ -142,6 +142,15 @@ export class MessageBuilder {
     return this.attr(type, new Uint8Array(0));
   }
 
+  /** Appends raw bytes (padded to 4), e.g. the struct ifinfomsg that opens a veth peer nest. */
+  raw(value: Uint8Array): this {
+    this.reserve(align4(value.length));
+    this.buf.set(value, this.len);
+    this.buf.fill(0, this.len + value.length, this.len + align4(value.length));
+    this.len += align4(value.length);
+    return this;
+  }
+
   /** Opens a nested attribute; close it with `end()`. */
   nest(type: number): this {
     this.reserve(NLA_HDRLEN);
