@@ -15,6 +15,7 @@ import {
 } from './codec/nlmsg.js';
 import { afToFamily, familyToAf, formatIp, requireIp, type IpFamily, type Scope, SCOPES } from './addr.js';
 import { NEXTHOP_FLAGS, ROUTE_PROTOCOLS, type NexthopFlag, type RouteProtocol } from './route.js';
+import { ProtocolError } from './errors.js';
 import type { CallOptions, RtnlTransport } from './transport.js';
 import {
   InvalidArgumentError,
@@ -298,14 +299,14 @@ export class NexthopApi {
     }
   }
 
-  /** Reads one nexthop by id. @throws NetlinkError (ENOENT when absent) */
+  /** Reads one nexthop by id. @throws NetlinkError (ENOENT when absent), ProtocolError */
   async get(id: number, opts?: CallOptions): Promise<Nexthop> {
     const replies = await this.transport.request(encodeNexthopId('get', id), sig(opts));
     for (const m of replies) {
       const n = decodeNexthop(m);
       if (n) return n;
     }
-    throw new Error(`no reply for nexthop ${id}`);
+    throw new ProtocolError(`the kernel sent no nexthop for id ${id}`);
   }
 
   /** Adds a nexthop or group; EEXIST when the id is taken. @throws InvalidArgumentError, NetlinkError */

@@ -29,6 +29,7 @@ import {
   type IpPrefix,
   type Scope,
 } from './addr.js';
+import { ProtocolError } from './errors.js';
 import type { BatchItemResult, CallOptions, RtnlTransport } from './transport.js';
 import {
   InvalidArgumentError,
@@ -843,7 +844,7 @@ export class RouteApi {
 
   /**
    * Asks the kernel which route it would use for `dst` (as `ip route get`).
-   * @throws InvalidArgumentError, NetlinkError (ENETUNREACH when there is none)
+   * @throws InvalidArgumentError, NetlinkError (ENETUNREACH when there is none), ProtocolError
    */
   async get(dst: string, opts: RouteGetOptions = {}): Promise<Route> {
     requireIp('dst', dst);
@@ -861,7 +862,7 @@ export class RouteApi {
       const r = decodeRoute(m);
       if (r) return r;
     }
-    throw new Error(`no route reply for ${dst}`);
+    throw new ProtocolError(`the kernel sent no route for ${dst}`);
   }
 
   /** Adds a route; EEXIST when the same route exists. @throws InvalidArgumentError, NetlinkError */

@@ -96,6 +96,7 @@ describe('NexthopApi', () => {
     expect(toHex(encodeNexthopDump({ oif: 3, groups: true }))).toBe('240000006a00010000000000000000000000000000000000080005000300000004000900');
     t.requestReplies.push([msg(replies.v6)]);
     expect((await new NexthopApi(t).get(4)).gateway).toBe('2001:db8::2');
+    await expect(new NexthopApi(t).get(4)).rejects.toMatchObject({ name: 'ProtocolError' });
   });
   it('resolves oif names and validates first', async () => {
     const t = new FakeTransport();

@@ -216,6 +216,7 @@ describe('RouteApi', () => {
     const r = await new RouteApi(t).get('10.3.1.1', { oif: 'va' });
     expect(r.gateway).toBe('192.0.2.252');
     expect(t.requests[0]).toEqual(encodeRouteGet('10.3.1.1', { oif: 3 }));
+    await expect(new RouteApi(t).get('10.3.1.1')).rejects.toMatchObject({ name: 'ProtocolError' });
   });
   it('batches: one lookup per name, results item by item', async () => {
     const t = new FakeTransport();
