@@ -72,6 +72,12 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
     expect(r?.multipath?.map((h) => [h.gateway, h.weight])).toEqual([['192.0.2.253', 3], ['198.51.100.2', 1]]);
     const [r6] = await collect(api.list({ family: 'inet6' })).then((l) => l.filter((x) => x.dst === '2001:db8:20::/64'));
     expect(r6?.multipath?.map((h) => [h.gateway, h.weight])).toEqual([['2001:db8::2', 5], ['2001:db8::3', 1]]);
+    // an IPv4 route with one IPv6 next hop (RTA_VIA inside rtnexthop)
+    await api.add({ dst: '10.21.0.0/16', multipath: [{ gateway: '2001:db8::2', oif: 'va0', weight: 2 }, { gateway: '198.51.100.2', oif: 'vb0' }] });
+    expect(show('10.21.0.0/16')).toMatch(/nexthop via inet6 2001:db8::2 dev va0 weight 2\s+nexthop via 198\.51\.100\.2 dev vb0 weight 1/);
+    const [rv] = (await collect(api.list({ oif: 'vb0' }))).filter((x) => x.dst === '10.21.0.0/16');
+    expect(rv?.multipath?.[0]).toMatchObject({ gateway: '2001:db8::2', viaFamily: 'inet6', weight: 2 });
+    expect((await collect(api.list({ oif: 'vb0' }))).every((x) => x.oif === rv?.multipath?.[1]?.oif || x.multipath?.some((h) => h.oif === rv?.multipath?.[1]?.oif))).toBe(true);
   });
 
   it('sets metrics: mtu with its lock, advmss, hoplimit', async () => {
