@@ -201,6 +201,17 @@ describe('state', () => {
     const adj = f.state.routesOf(false, 0).find((e) => e.prefix === '10.10.0.2/32');
     expect(adj && f.state.bestPaths(adj)).toMatchObject([{ sw_if_index, nh: '10.10.0.2' }]);
 
+    const snap = f.state.snapshot();
+    expect(snap.interfaces.loop0).toMatchObject({ sw_if_index, addresses: ['10.10.0.1/24'], flags: 0 });
+    expect(snap.routes['ip4:0']).toMatchObject({
+      '10.10.0.0/24': ['via 0.0.0.0 loop0'],
+      '10.10.0.1/32': ['local'],
+      '10.10.0.2/32': ['via 10.10.0.2 loop0'],
+      '0.0.0.0/0': ['drop'],
+    });
+    expect(snap.neighbors).toEqual(['10.10.0.2 02:00:00:00:00:02 loop0']);
+    expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
+
     f.state.setTag(sw_if_index, true, 'set-by-test');
     const [d] = (await collect(c.dump('sw_interface_dump', { sw_if_index }))) as Record<string, unknown>[];
     expect(d?.tag).toBe('set-by-test');

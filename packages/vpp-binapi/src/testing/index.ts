@@ -9,7 +9,8 @@
  * const fake = await startFakeVpp();
  * const vpp = await connectRawVpp({ socket: fake.socketPath });
  * const { sw_if_index } = await vpp.call('create_loopback', { mac_address: '02:00:00:00:00:01' });
- * fake.state.interfaces.get(sw_if_index as number); // { interface_name: 'loop0', ... }
+ * fake.state.interfaces.get(sw_if_index)?.interface_name; // 'loop0'
+ * fake.faults.delay(200); // every answer now comes 200 ms late
  * await vpp.close();
  * await fake.stop();
  * ```
@@ -45,7 +46,7 @@ export {
   type InterfaceKind,
 } from './state.js';
 export { VNET_API_ERROR, INDEX_INVALID, DEFAULT_VPP_VERSION, INTERFACE_DEFAULTS } from './constants.js';
-export { connectRawVpp, RawVppApiError, type RawVppClient, type RawVppInit } from './raw-client.js';
+export { connectRawVpp, RawVppApiError, type RawMessage, type RawVppClient, type RawVppInit } from './raw-client.js';
 export {
   conformanceCases,
   conformanceSkipReason,

@@ -27,8 +27,15 @@ export class RawVppApiError extends Error {
   }
 }
 
+/** A decoded message as the raw client returns it (`_name` added: the message name). */
+export type RawMessage = Record<string, any>;
+
 /** A minimal protocol peer: enough to drive the fake (and a real VPP) without the full client. */
 export interface RawVppClient extends ConformanceClient {
+  /** Request/reply; rejects with {@link RawVppApiError} for a negative retval. */
+  call(name: string, msg?: Record<string, unknown>): Promise<RawMessage>;
+  /** A `_dump` ended by `control_ping`. */
+  dump(name: string, msg?: Record<string, unknown>): AsyncIterable<RawMessage>;
   /** Message id announced for `name`. */
   messageId(name: string): number | undefined;
   /** Writes raw bytes to the socket (for malformed-input tests). */
@@ -125,7 +132,8 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
     socket.write(frame(def.encode(msg)));
   };
 
-  const request = (name: string, fields: Record<string, unknown>, endName: string, extra?: () => void): Promise<Record<string, unknown>[]> =>
+  /** Sends `name` (and, for a dump, the trailing `control_ping`) and collects every answer up to `endName`. */
+  const request = (name: string, fields: Record<string, unknown>, endName: string, ping = false): Promise<Record<string, unknown>[]> =>
     new Promise((resolve, reject) => {
       const context = nextContext++;
       const timer = setTimeout(() => {
@@ -135,8 +143,7 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
       pending.set(context, { resolve, reject, collected: [], endName, timer });
       try {
         write(name, fields, context);
-        extra?.();
-        if (extra) write('control_ping', {}, context);
+        if (ping) write('control_ping', {}, context);
       } catch (err) {
         clearTimeout(timer);
         pending.delete(context);
@@ -175,7 +182,7 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
       return reply ?? {};
     },
     async *dump(name, msg = {}) {
-      const all = await request(name, msg, 'control_ping_reply', () => undefined);
+      const all = await request(name, msg, 'control_ping_reply', true);
       for (const m of all) if (m._name !== 'control_ping_reply') yield m;
     },
     events(name, msg = {}) {

@@ -290,6 +290,52 @@ export class FakeVppState {
     this.listener = l;
   }
 
+  /**
+   * A plain, JSON-friendly summary of the state for assertions and debugging: interfaces by name,
+   * routes by table (`'ip4:0'`) as prefix → best paths (`'via 10.0.0.1 loop0'`, `'local'`, `'drop'`).
+   */
+  snapshot(): {
+    interfaces: Record<string, { sw_if_index: number; flags: number; mtu: number[]; addresses: string[]; tag: string; table: number }>;
+    routes: Record<string, Record<string, string[]>>;
+    neighbors: string[];
+    cnat: { id: number; vip: string; backends: string[] }[];
+  } {
+    const nameOf = (sw: number): string => this.interfaces.get(sw)?.interface_name ?? String(sw);
+    const interfaces: ReturnType<FakeVppState['snapshot']>['interfaces'] = {};
+    for (const i of this.listInterfaces())
+      interfaces[i.interface_name] = {
+        sw_if_index: i.sw_if_index,
+        flags: this.interfaceFlags(i),
+        mtu: [...i.mtu],
+        addresses: [...i.addresses],
+        tag: i.tag,
+        table: i.ip4TableId,
+      };
+    const routes: Record<string, Record<string, string[]>> = {};
+    for (const t of this.tables.values()) {
+      const out: Record<string, string[]> = {};
+      for (const e of this.routesOf(t.is_ip6, t.table_id))
+        out[e.prefix] = this.bestPaths(e).map((p) =>
+          p.type === FIB_PATH_TYPE_DROP
+            ? 'drop'
+            : p.type === FIB_PATH_TYPE_LOCAL
+              ? 'local'
+              : `via ${p.nh}${p.sw_if_index === INDEX_INVALID ? '' : ` ${nameOf(p.sw_if_index)}`}${p.weight !== 1 ? ` weight ${p.weight}` : ''}`,
+        );
+      routes[`ip${t.is_ip6 ? 6 : 4}:${t.table_id}`] = out;
+    }
+    return {
+      interfaces,
+      routes,
+      neighbors: [...this.neighbors.values()].map((n) => `${n.ip_address} ${n.mac_address} ${nameOf(n.sw_if_index)}`),
+      cnat: [...this.cnatTranslations.values()].map((t) => ({
+        id: t.id,
+        vip: `${t.vip.addr}:${t.vip.port}/${t.ip_proto}`,
+        backends: t.paths.map((p) => `${p.dst_ep.addr}:${p.dst_ep.port}`),
+      })),
+    };
+  }
+
   // ---- interfaces -------------------------------------------------------------------------------
 
   interfaceFlags(i: FakeInterface): number {
