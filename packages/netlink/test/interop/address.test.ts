@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressApi } from '../../src/address.js';
 import { collect, createEnv, skipReason, vethPair, type NsEnv } from './rtnl-env.js';
 
-const reason = skipReason();
+const reason = await skipReason();
 if (reason) console.log(`skip address interop: ${reason}`);
 
 interface IpAddrJson {
@@ -20,7 +20,7 @@ describe.skipIf(reason !== undefined)('AddressApi against the kernel', () => {
     env = await createEnv('addr', vethPair('va0', 'vb0'));
     api = new AddressApi(env.nl);
   });
-  afterAll(() => env?.close());
+  afterAll(async () => env?.close());
 
   it('adds IPv4 with scope, label, broadcast and metric, and lists it back', async () => {
     await api.add({ link: 'va0', address: '10.1.0.1/24', broadcast: '10.1.0.255', label: 'va0:web', scope: 'link', metric: 77 });

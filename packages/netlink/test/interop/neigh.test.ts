@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NeighApi } from '../../src/neigh.js';
 import { collect, createEnv, skipReason, vethPair, type NsEnv } from './rtnl-env.js';
 
-const reason = skipReason();
+const reason = await skipReason();
 if (reason) console.log(`skip neighbour interop: ${reason}`);
 
 describe.skipIf(reason !== undefined)('NeighApi against the kernel', () => {
@@ -23,7 +23,7 @@ describe.skipIf(reason !== undefined)('NeighApi against the kernel', () => {
     ]);
     api = new NeighApi(env.nl);
   });
-  afterAll(() => env?.close());
+  afterAll(async () => env?.close());
 
   it('adds permanent, noarp and reachable neighbours (v4 and v6)', async () => {
     await api.add({ link: 'va0', dst: '192.0.2.77', lladdr: '02:00:00:00:00:77' });

@@ -3,7 +3,7 @@ import { NexthopApi } from '../../src/nexthop.js';
 import { RouteApi } from '../../src/route.js';
 import { collect, createEnv, skipReason, vethPair, type NsEnv } from './rtnl-env.js';
 
-const reason = skipReason();
+const reason = await skipReason();
 if (reason) console.log(`skip nexthop interop: ${reason}`);
 
 describe.skipIf(reason !== undefined)('NexthopApi against the kernel', () => {
@@ -28,7 +28,7 @@ describe.skipIf(reason !== undefined)('NexthopApi against the kernel', () => {
       console.log(`skip nexthop objects: the kernel refuses RTM_GETNEXTHOP (${(e as Error).message})`);
     }
   });
-  afterAll(() => env?.close());
+  afterAll(async () => env?.close());
 
   it('adds gateway, IPv6, blackhole and fdb nexthops', async (ctx) => {
     if (!supported) ctx.skip();

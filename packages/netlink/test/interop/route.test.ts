@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouteApi, type RouteSpec } from '../../src/route.js';
 import { collect, createEnv, skipReason, vethPair, type NsEnv } from './rtnl-env.js';
 
-const reason = skipReason();
+const reason = await skipReason();
 if (reason) console.log(`skip route interop: ${reason}`);
 
 describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
@@ -20,7 +20,7 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
     ]);
     api = new RouteApi(env.nl);
   });
-  afterAll(() => env?.close());
+  afterAll(async () => env?.close());
 
   it('adds a gateway route in a big table with protocol and metric', async () => {
     await api.add({ dst: '10.1.0.0/16', gateway: '192.0.2.254', oif: 'va0', table: 1000, protocol: 'static', metric: 100 });

@@ -1,22 +1,14 @@
 /**
- * Set-up for the rtnetlink family interop tests: a namespace with a unique name, links made with
- * iproute2, and an rtnetlink handle inside it; `close()` removes everything even after a failure.
- * Not a test file.
+ * Set-up for the rtnetlink family interop tests: a namespace from `createNetns()` (unique name, removed
+ * even when a test fails, and at process exit as a last resort), links made with iproute2 inside it,
+ * and its handle. Not a test file.
  */
 import { execFileSync } from 'node:child_process';
-import { native } from '../../src/native.js';
-import { openNetlink, type NetlinkHandle } from '../../src/handle.js';
+import type { NetlinkHandle } from '../../src/handle.js';
+import { createNetns, kernelSkipReason } from '../../src/testing/index.js';
 
-/** Why the kernel tests cannot run here, or undefined when they can. */
-export function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (creates network namespaces)';
-  try {
-    native();
-  } catch {
-    return 'native addon not built (npm run install -w @vectorplane/netlink)';
-  }
-  return undefined;
-}
+/** Why the kernel tests cannot run here (one line), or undefined when they can. */
+export const skipReason = kernelSkipReason;
 
 export interface NsEnv {
   readonly ns: string;
@@ -27,44 +19,30 @@ export interface NsEnv {
   ipJson<T = unknown>(...args: string[]): T;
   /** Runs any command inside the namespace. */
   exec(cmd: string, ...args: string[]): string;
-  close(): void;
+  /** Closes the handle and deletes the namespace; idempotent. */
+  close(): Promise<void>;
 }
 
-let counter = 0;
+const run = (cmd: string, args: string[]): string =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-/**
- * Creates namespace `vp-<tag>-<pid>-<n>` with loopback up, runs each `ip` command of `setup` in it
- * and opens a handle there.
- */
+/** Creates a namespace named after `tag`, runs each `ip` command of `setup` in it, and returns it. */
 export async function createEnv(tag: string, setup: readonly string[][] = []): Promise<NsEnv> {
-  const ns = `vp-${tag}-${process.pid}-${(counter++).toString(36)}`;
-  const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  run('ip', ['netns', 'add', ns]);
-  let nl: NetlinkHandle | undefined;
-  const close = (): void => {
-    nl?.close();
-    try {
-      run('ip', ['netns', 'del', ns]);
-    } catch {
-      /* already gone */
-    }
-  };
+  const t = await createNetns(`vp-${tag}`);
+  const ns = t.name;
   try {
-    run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     for (const args of setup) run('ip', ['-n', ns, ...args]);
-    nl = await openNetlink({ netns: ns });
   } catch (e) {
-    close();
+    await t.remove();
     throw e;
   }
-  const handle = nl;
   return {
     ns,
-    nl: handle,
+    nl: t.nl,
     ip: (...args) => run('ip', ['-n', ns, ...args]),
     ipJson: <T,>(...args: string[]) => JSON.parse(run('ip', ['-j', '-n', ns, ...args]) || 'null') as T,
     exec: (cmd, ...args) => run('ip', ['netns', 'exec', ns, cmd, ...args]),
-    close,
+    close: () => t.remove(),
   };
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuleApi } from '../../src/rule.js';
 import { collect, createEnv, skipReason, vethPair, type NsEnv } from './rtnl-env.js';
 
-const reason = skipReason();
+const reason = await skipReason();
 if (reason) console.log(`skip rule interop: ${reason}`);
 
 describe.skipIf(reason !== undefined)('RuleApi against the kernel', () => {
@@ -14,7 +14,7 @@ describe.skipIf(reason !== undefined)('RuleApi against the kernel', () => {
     env = await createEnv('rule', vethPair('va0', 'vb0'));
     api = new RuleApi(env.nl);
   });
-  afterAll(() => env?.close());
+  afterAll(async () => env?.close());
 
   it('adds rules with selectors and actions', async () => {
     await api.add({ src: '10.20.0.0/16', table: 100, priority: 1000 });
