@@ -63,6 +63,22 @@ describe.skipIf(reason !== undefined)('NeighApi against the kernel', () => {
     expect(env.exec('bridge', 'fdb', 'show', 'dev', 'vb0')).not.toContain('02:00:00:00:00:aa');
   });
 
+  it('adds a VLAN-scoped FDB entry on a VLAN-filtering bridge', async (ctx) => {
+    try {
+      env.ip('link', 'set', 'br0', 'type', 'bridge', 'vlan_filtering', '1');
+    } catch {
+      console.log('skip VLAN FDB interop: this kernel has no bridge VLAN filtering (encoding is checked in test/neigh.test.ts)');
+      ctx.skip();
+    }
+    env.exec('bridge', 'vlan', 'add', 'vid', '10', 'dev', 'vb0');
+    await api.add({ link: 'vb0', lladdr: '02:00:00:00:00:ab', flags: ['master'], vlan: 10 });
+    expect(env.exec('bridge', 'fdb', 'show', 'dev', 'vb0')).toContain('02:00:00:00:00:ab vlan 10 master br0 static');
+    const e = (await collect(api.list({ family: 'bridge', link: 'vb0' }))).find((x) => x.lladdr === '02:00:00:00:00:ab');
+    expect(e).toMatchObject({ vlan: 10 });
+    await expect(api.add({ link: 'vb0', lladdr: '02:00:00:00:00:ac', flags: ['master'], vlan: 20 })).rejects.toMatchObject({ name: 'NetlinkError' });
+    await api.delete({ link: 'vb0', lladdr: '02:00:00:00:00:ab', flags: ['master'], vlan: 10 });
+  });
+
   it('adds VXLAN FDB entries with remote, port, vni and via, and appends a second remote', async () => {
     await api.add({ link: 'vx0', family: 'bridge', lladdr: '02:00:00:00:00:bb', dst: '192.0.2.2' });
     await api.append({ link: 'vx0', family: 'bridge', lladdr: '00:00:00:00:00:00', dst: '192.0.2.3', port: 4790, vni: 43, via: 'va0' });
