@@ -172,12 +172,37 @@ describe('more handlers', () => {
     expect([...f.state.neighbors.values()].map((n) => n.ip_address)).toEqual(['fd00::2']);
   });
 
+  it('ip_table_replace_begin/end sweeps the API routes not re-added; ip_table_flush removes them all', async () => {
+    const f = await fakeVpp();
+    const c = await raw(f);
+    const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
+    await c.call('sw_interface_add_del_address', { sw_if_index, is_add: true, prefix: '10.0.0.1/24' });
+    const route = (prefix: string) =>
+      c.call('ip_route_add_del', { is_add: true, route: { prefix, n_paths: 1, paths: [{ sw_if_index, nh: { address: { ip4: '10.0.0.2' } } }] } });
+    await route('10.1.0.0/16');
+    await route('10.2.0.0/16');
+    const table = { table_id: 0, is_ip6: false, name: '' };
+    await c.call('ip_table_replace_begin', { table });
+    await route('10.2.0.0/16');
+    await c.call('ip_table_replace_end', { table });
+    const prefixes = () => Object.keys(f.state.snapshot().routes['ip4:0'] ?? {});
+    expect(prefixes()).not.toContain('10.1.0.0/16');
+    expect(prefixes()).toContain('10.2.0.0/16');
+    expect(prefixes()).toContain('10.0.0.0/24');
+    await c.call('ip_table_flush', { table });
+    expect(prefixes()).not.toContain('10.2.0.0/16');
+    expect(prefixes()).toContain('10.0.0.0/24');
+    await expect(c.call('ip_table_flush', { table: { table_id: 5, is_ip6: false, name: '' } })).rejects.toMatchObject({ retval: -3 });
+  });
+
   it('cnat SNAT policy and per-interface policy tables are kept', async () => {
     const f = await fakeVpp();
     const c = await raw(f);
     const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
     await c.call('cnat_set_snat_policy', { policy: 2 });
     await c.call('cnat_snat_policy_add_del_if', { sw_if_index, is_add: 1, table: 2 });
+    await c.call('feature_cnat_enable_disable', { sw_if_index, enable_disable: true });
+    expect(f.state.cnatFeatureInterfaces.has(sw_if_index)).toBe(true);
     expect(f.state.cnatSnatPolicy).toBe(2);
     expect([...(f.state.cnatSnatInterfaces.get(2) ?? [])]).toEqual([sw_if_index]);
     await expect(c.call('cnat_snat_policy_add_del_if', { sw_if_index: 999, is_add: 1, table: 2 })).rejects.toMatchObject({ retval: -2 });

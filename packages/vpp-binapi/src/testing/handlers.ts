@@ -324,6 +324,19 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     const tables = [...ctx.state.tables.values()].sort((a, b) => Number(a.is_ip6) - Number(b.is_ip6));
     for (const t of tables) ctx.details('ip_table_details', { table: { table_id: t.table_id, is_ip6: t.is_ip6, name: t.name } });
   },
+  ip_table_replace_begin: (ctx, m) => tableOp(ctx, m, 'begin'),
+  ip_table_replace_end: (ctx, m) => tableOp(ctx, m, 'end'),
+  ip_table_flush: (ctx, m) => tableOp(ctx, m, 'flush'),
+  set_ip_flow_hash_v2: (ctx, m) => {
+    const isIp6 = num(m, 'af') === 1;
+    const tableId = num(m, 'table_id');
+    if (!ctx.state.table(isIp6, tableId)) {
+      ctx.reply({ retval: VNET_API_ERROR.NO_SUCH_FIB });
+      return;
+    }
+    ctx.state.flowHash.set(`ip${isIp6 ? 6 : 4}:${tableId}`, num(m, 'flow_hash_config'));
+    ctx.reply({ retval: 0 });
+  },
   ip_route_add_del: (ctx, m) => {
     const r = obj(m, 'route');
     let prefix: string;
@@ -455,6 +468,36 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     s.sw_if_index = num(m, 'sw_if_index');
     ctx.reply({ retval: 0 });
   },
+  cnat_set_snat_addresses_v2: (ctx, m) => {
+    const s = ctx.state.cnatSnat;
+    s.snat_ip4 = canonicalAddress(str(m, 'snat_ip4') || '0.0.0.0');
+    s.snat_ip6 = canonicalAddress(str(m, 'snat_ip6') || '::');
+    s.sw_if_index = num(m, 'sw_if_index');
+    ctx.reply({ retval: 0 });
+  },
+  feature_cnat_enable_disable: (ctx, m) => {
+    const sw = num(m, 'sw_if_index');
+    if (!ctx.state.interfaces.has(sw)) {
+      ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX });
+      return;
+    }
+    if (bool(m, 'enable_disable')) ctx.state.cnatFeatureInterfaces.add(sw);
+    else ctx.state.cnatFeatureInterfaces.delete(sw);
+    ctx.reply({ retval: 0 });
+  },
+  feature_enable_disable: (ctx, m) => {
+    const sw = num(m, 'sw_if_index');
+    if (!ctx.state.interfaces.has(sw)) {
+      ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX });
+      return;
+    }
+    const set = ctx.state.features.get(sw) ?? new Set<string>();
+    const name = `${str(m, 'arc_name')}/${str(m, 'feature_name')}`;
+    if (bool(m, 'enable')) set.add(name);
+    else set.delete(name);
+    ctx.state.features.set(sw, set);
+    ctx.reply({ retval: 0 });
+  },
   cnat_get_snat_addresses: (ctx) => ctx.reply({ retval: 0, id: 0, ...ctx.state.cnatSnat }),
   cnat_set_snat_policy: (ctx, m) => {
     ctx.state.cnatSnatPolicy = num(m, 'policy');
@@ -517,6 +560,11 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     });
   },
 };
+
+function tableOp(ctx: HandlerContext, m: Msg, op: 'begin' | 'end' | 'flush'): void {
+  const t = obj(m, 'table');
+  ctx.reply({ retval: ctx.state.tableReplace(bool(t, 'is_ip6'), num(t, 'table_id'), op) });
+}
 
 function compareAddresses(a: string, b: string): number {
   const x = parseAddress(a);

@@ -129,6 +129,8 @@ export interface FakeFibEntry {
   readonly parsed: ParsedPrefix;
   readonly stats_index: number;
   readonly sources: Map<FibSource, FakePath[]>;
+  /** Marked by `ip_table_replace_begin`; an add clears it, `ip_table_replace_end` removes what is left. */
+  stale?: boolean;
 }
 
 export interface FakeFibTable {
@@ -260,6 +262,12 @@ export class FakeVppState {
   readonly cnatSnatInterfaces = new Map<number, Set<number>>();
   /** `cnat_set_snat_policy` (`cnat_snat_policies`), 0 until set. */
   cnatSnatPolicy = 0;
+  /** Interfaces with `feature_cnat_enable_disable` on. */
+  readonly cnatFeatureInterfaces = new Set<number>();
+  /** `feature_enable_disable`: `'<arc>/<feature>'` names enabled, by interface. */
+  readonly features = new Map<number, Set<string>>();
+  /** `set_ip_flow_hash_v2`/`_v3` by table (`'ip4:0'`). */
+  readonly flowHash = new Map<string, number>();
   readonly npol: FakeNpolState = { ipsets: new Map(), rules: new Map(), policies: new Map(), interfaces: new Map() };
   /** `tap_create_v3` behaviour; tests may flip it at run time. */
   tap: 'fail' | 'succeed';
@@ -886,6 +894,7 @@ export class FakeVppState {
       if (paths.length === 0) return { retval: VNET_API_ERROR.NO_PATHS_IN_ROUTE, stats_index: INDEX_INVALID };
       const e = this.entryFor(isIp6, tableId, key);
       if (!e) return { retval: VNET_API_ERROR.NO_SUCH_FIB, stats_index: INDEX_INVALID };
+      delete e.stale;
       const current = isMultipath ? [...(e.sources.get('api') ?? [])] : [];
       for (const p of paths) if (!current.some((c) => samePath(c, p))) current.push(p);
       e.sources.set('api', current);
@@ -904,6 +913,25 @@ export class FakeVppState {
       this.gcEntry(isIp6, tableId, key);
     }
     return { retval: 0, stats_index: INDEX_INVALID };
+  }
+
+  /**
+   * `ip_table_replace_begin` / `_end` / `ip_table_flush` on the API's routes: mark them stale, remove the
+   * ones still stale, or remove them all.
+   */
+  tableReplace(isIp6: boolean, tableId: number, op: 'begin' | 'end' | 'flush'): number {
+    const t = this.table(isIp6, tableId);
+    if (!t) return VNET_API_ERROR.NO_SUCH_FIB;
+    for (const [pfx, e] of [...t.entries]) {
+      if (!e.sources.has('api')) continue;
+      if (op === 'begin') e.stale = true;
+      else if (op === 'flush' || e.stale) {
+        delete e.stale;
+        e.sources.delete('api');
+        this.gcEntry(isIp6, tableId, pfx);
+      }
+    }
+    return 0;
   }
 
   /** `ip_route_lookup`: exact or longest-prefix match. */
