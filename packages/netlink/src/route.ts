@@ -905,7 +905,11 @@ export class RouteApi {
   }
 
   private async send(op: RouteOp, spec: RouteSpec, opts: CallOptions | undefined): Promise<void> {
-    encodeRoute(op, spec, (ref, f) => (checkLinkRef(f, ref), 1)); // validate all before any lookup
+    // Validate everything (names included) before any lookup or send.
+    encodeRoute(op, spec, (ref, f) => {
+      checkLinkRef(f, ref);
+      return 1;
+    });
     const link = await this.resolver([spec], opts, () => '');
     await this.transport.request(encodeRoute(op, spec, link), sig(opts));
   }
