@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameDecoder, frame } from '../src/codec/frame.js';
 import { messagesByName, messagesByNameCrc } from '../src/generated/index.js';
-import { type FakeVpp, startFakeVpp } from '../src/testing/index.js';
+import { type FakeVpp, connectRawVpp, startFakeVpp } from '../src/testing/index.js';
 
 interface Frame {
   seq: number;
@@ -128,4 +128,27 @@ it('every captured VPP answer has a counterpart from the fake', () => {
   const total = [...received.values()].reduce((n, l) => n + l.length, 0);
   expect(total).toBe(frames.filter((f) => f.dir === 's2c').length);
   expect(received.get(15)?.filter((m) => m.name === 'ip_route_details').length).toBe(11);
+});
+
+it('announces the captured CRCs, and the captured ids for memclnt messages', async () => {
+  const table = (frames.find((f) => f.msg.startsWith('sockclnt_create_reply'))?.json.message_table ?? []) as { index: number; name: string }[];
+  expect(table.length).toBeGreaterThan(1000);
+  const f = await startFakeVpp();
+  try {
+    const vpp = await connectRawVpp({ socket: f.socketPath });
+    let common = 0;
+    for (const e of table) {
+      const name = nameOf(e.name);
+      const def = messagesByName.get(name);
+      if (!def || f.messageId(name) === undefined) continue;
+      common++;
+      expect(def.nameCrc, name).toBe(e.name);
+      expect(vpp.messageId(name), name).toBe(f.messageId(name));
+      if (e.index <= 28) expect(f.messageId(name), `id of ${name}`).toBe(e.index);
+    }
+    expect(common).toBeGreaterThan(300);
+    await vpp.close();
+  } finally {
+    await f.stop();
+  }
 });
