@@ -9,8 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fromHex, type MessageDef } from '../src/codec/index.js';
-import { ip_route_add_del, sw_interface_details } from '../src/generated/index.js';
+import { fromHex, toHex, type MessageDef } from '../src/codec/index.js';
+import { create_fib_path, ip_route_add_del, sw_interface_details, type fib_path } from '../src/generated/index.js';
 
 // ip_route_add_del, 10.30.0.0/24 via 10.10.0.2 and 10.10.0.3 (golden frame 32)
 const ROUTE_2_PATHS =
@@ -71,14 +71,30 @@ function cases<T extends object>(label: string, def: MessageDef<T>, hex: string)
   const msg = def.decode(bytes);
   const buf = new Uint8Array(def.size(msg) + 64);
   return [
-    measure(`${label} encode`, () => def.encode(msg)),
+    measure(`${label} encode (decoded message)`, () => def.encode(msg)),
     measure(`${label} encodeInto (reused buffer)`, () => def.encodeInto(msg, buf, 16)),
     measure(`${label} decode`, () => def.decode(bytes)),
   ];
 }
 
+/** The same route as a caller builds it: create() defaults, next hops given as ip4 only. */
+function callerRoute(): ip_route_add_del {
+  const path = (ip4: string): fib_path => ({ ...create_fib_path(), sw_if_index: 1, weight: 1, nh: { ...create_fib_path().nh, address: { ip4 } } });
+  return ip_route_add_del.create({
+    _vl_msg_id: 0x025c,
+    client_index: 0x80000001,
+    context: 13,
+    is_add: true,
+    is_multipath: true,
+    route: { table_id: 0, stats_index: 0, prefix: '10.30.0.0/24', paths: [path('10.10.0.2'), path('10.10.0.3')] },
+  });
+}
+
 /** Runs every case and writes bench/results/codec.json; returns the results. */
 export function run(out = resolve(dirname(fileURLToPath(import.meta.url)), 'results', 'codec.json')): CodecBenchResult {
+  const built = callerRoute();
+  // the caller-built route is the captured one, byte for byte
+  if (toHex(ip_route_add_del.encode(built)) !== ROUTE_2_PATHS) throw new Error('caller-built route differs from the capture');
   const result: CodecBenchResult = {
     bench: 'codec',
     date: new Date().toISOString(),
@@ -90,6 +106,7 @@ export function run(out = resolve(dirname(fileURLToPath(import.meta.url)), 'resu
       loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
     },
     cases: [
+      measure('ip_route_add_del (2 paths) encode (caller-built message)', () => ip_route_add_del.encode(built)),
       ...cases('ip_route_add_del (2 paths)', ip_route_add_del, ROUTE_2_PATHS),
       ...cases('sw_interface_details', sw_interface_details, SW_IF_DETAILS),
     ],

@@ -51,7 +51,7 @@ function encodeNew<T>(enc: MessageImpl<T>['enc'], msg: T, n: number, name: strin
   const at = slabUsed;
   checkEnd(enc(msg, slab, slabDv, at), at + n, name);
   slabUsed += (n + 7) & ~7;
-  return slab.subarray(at, at + n);
+  return new Uint8Array(slab.buffer, at, n);
 }
 
 function checkEnd(end: number, expected: number, name: string): void {

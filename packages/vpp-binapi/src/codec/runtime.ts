@@ -216,7 +216,7 @@ export function writeFixedString(b: Uint8Array, o: number, n: number, v: unknown
     }
   }
   if (i === len) {
-    b.fill(0, o + len, o + n);
+    zeroBytes(b, o + len, n - len);
     return;
   }
   const bytes = utf8Encoder.encode(s);
@@ -224,7 +224,7 @@ export function writeFixedString(b: Uint8Array, o: number, n: number, v: unknown
     throw new VppEncodeError('string_too_long', field, `${bytes.length} bytes, at most ${n - 1} fit in string[${n}]`);
   }
   b.set(bytes, o);
-  b.fill(0, o + bytes.length, o + n);
+  zeroBytes(b, o + bytes.length, n - bytes.length);
 }
 
 /** Reads a fixed string of `n` bytes: everything before the first NUL. */
@@ -319,7 +319,7 @@ export function writeFixedBytes(b: Uint8Array, o: number, n: number, v: unknown,
   const x = bytesValue(field, v);
   if (x.length > n) throw arrayLengthError(field, x.length, n);
   b.set(x, o);
-  if (x.length < n) b.fill(0, o + x.length, o + n);
+  if (x.length < n) zeroBytes(b, o + x.length, n - x.length);
 }
 
 /** Byte length of a variable `u8` array value. */
@@ -382,6 +382,12 @@ function parseIp4Into(s: string, start: number, end: number, b: Uint8Array, o: n
 }
 
 const hextets = new Uint16Array(8);
+const HEXVAL = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEXVAL[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEXVAL[97 + i] = 10 + i;
+  HEXVAL[65 + i] = 10 + i;
+}
 
 /** Parses IPv6 text in `s[start, end)` into 16 bytes at `b[o]`; false when malformed. */
 function parseIp6Into(s: string, start: number, end: number, b: Uint8Array, o: number): boolean {
@@ -394,7 +400,7 @@ function parseIp6Into(s: string, start: number, end: number, b: Uint8Array, o: n
     gap = 0;
     i += 2;
     if (i === end) {
-      b.fill(0, o, o + 16);
+      zeroBytes(b, o, 16);
       return true;
     }
   }
@@ -405,11 +411,8 @@ function parseIp6Into(s: string, start: number, end: number, b: Uint8Array, o: n
     const groupStart = i;
     while (i < end) {
       const c = s.charCodeAt(i);
-      let d: number;
-      if (c >= 48 && c <= 57) d = c - 48;
-      else if (c >= 97 && c <= 102) d = c - 87;
-      else if (c >= 65 && c <= 70) d = c - 55;
-      else break;
+      const d = c < 128 ? HEXVAL[c]! : -1;
+      if (d < 0) break;
       v = (v << 4) | d;
       if (++digits > 4) return false;
       i++;
@@ -443,14 +446,13 @@ function parseIp6Into(s: string, start: number, end: number, b: Uint8Array, o: n
   let w = o;
   for (let k = 0; k < n; k++) {
     if (k === gap) {
-      b.fill(0, w, w + fill * 2);
-      w += fill * 2;
+      for (let z = 0; z < fill * 2; z++) b[w++] = 0;
     }
     const h = hextets[k]!;
     b[w++] = h >>> 8;
     b[w++] = h & 0xff;
   }
-  if (gap === n) b.fill(0, w, w + fill * 2);
+  if (gap === n) for (let z = 0; z < fill * 2; z++) b[w++] = 0;
   return true;
 }
 
@@ -470,7 +472,7 @@ export function readIp4(b: Uint8Array, o: number): string {
 
 export function writeIp6(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (v === undefined) {
-    b.fill(0, o, o + 16);
+    zeroBytes(b, o, 16);
     return;
   }
   if (typeof v !== 'string' || !parseIp6Into(v, 0, v.length, b, o)) throw badAddress(field, v, 'an IPv6 address');
@@ -509,7 +511,7 @@ export function readIp6(b: Uint8Array, o: number): string {
 
 export function writeMac(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (v === undefined) {
-    b.fill(0, o, o + 6);
+    zeroBytes(b, o, 6);
     return;
   }
   if (typeof v !== 'string' || v.length !== 17) throw badAddress(field, v, 'a MAC address');
@@ -537,7 +539,7 @@ export function readMac(b: Uint8Array, o: number): string {
 /** Writes `vl_api_address_t` (af u8 + 16-byte union) from text; the family comes from the text. */
 export function writeAddress(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (v === undefined) {
-    b.fill(0, o, o + 17);
+    zeroBytes(b, o, 17);
     return;
   }
   if (typeof v === 'string') {
@@ -547,7 +549,7 @@ export function writeAddress(b: Uint8Array, o: number, v: unknown, field: string
     } else {
       b[o] = 0;
       if (parseIp4Into(v, 0, v.length, b, o + 1)) {
-        b.fill(0, o + 5, o + 17);
+        zeroBytes(b, o + 5, 12);
         return;
       }
     }
@@ -580,7 +582,7 @@ function prefixLength(v: string, slash: number, max: number): number {
 /** Writes `vl_api_prefix_t` (address + u8 length, 18 bytes) from `'10.0.0.0/24'` text. */
 export function writePrefix(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (v === undefined) {
-    b.fill(0, o, o + 18);
+    zeroBytes(b, o, 18);
     return;
   }
   if (typeof v === 'string') {
@@ -597,7 +599,7 @@ export function writePrefix(b: Uint8Array, o: number, v: unknown, field: string)
         const len = prefixLength(v, slash, 32);
         if (len >= 0 && parseIp4Into(v, 0, slash, b, o + 1)) {
           b[o] = 0;
-          b.fill(0, o + 5, o + 17);
+          zeroBytes(b, o + 5, 12);
           b[o + 17] = len;
           return;
         }
@@ -614,7 +616,7 @@ export function readPrefix(b: Uint8Array, o: number): string {
 /** Writes `vl_api_ip4_prefix_t` (4 bytes + u8 length) from `'10.0.0.0/24'` text. */
 export function writeIp4Prefix(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (v === undefined) {
-    b.fill(0, o, o + 5);
+    zeroBytes(b, o, 5);
     return;
   }
   if (typeof v === 'string') {
@@ -635,7 +637,7 @@ export function readIp4Prefix(b: Uint8Array, o: number): string {
 /** Writes `vl_api_ip6_prefix_t` (16 bytes + u8 length) from `'fd00::/64'` text. */
 export function writeIp6Prefix(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (v === undefined) {
-    b.fill(0, o, o + 17);
+    zeroBytes(b, o, 17);
     return;
   }
   if (typeof v === 'string') {

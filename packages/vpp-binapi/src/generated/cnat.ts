@@ -145,8 +145,8 @@ export function create_cnat_5tuple(): cnat_5tuple {
 
 /** @internal */
 export function encode_cnat_5tuple(v: cnat_5tuple, b: Uint8Array, dv: DataView, o: number): number {
-  { const a0 = arrayOf(v.addr, `addr`); if (a0.length > 2) throw arrayLengthError(`addr`, a0.length, 2); for (let i0 = 0; i0 < 2; i0++) writeAddress(b, o + i0 * 17, a0[i0], `addr[${i0}]`); }
-  { const a0 = arrayOf(v.port, `port`); if (a0.length > 2) throw arrayLengthError(`port`, a0.length, 2); for (let i0 = 0; i0 < 2; i0++) { const x1 = a0[i0] ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port[${i0}]`, x1, 'u16'); dv.setUint16(o + 34 + i0 * 2, x1); } }
+  { const a0 = arrayOf(v.addr, `addr`); if (a0.length > 2) throw arrayLengthError(`addr`, a0.length, 2); writeAddress(b, o, a0[0], `addr[0]`); writeAddress(b, o + 17, a0[1], `addr[1]`); }
+  { const a0 = arrayOf(v.port, `port`); if (a0.length > 2) throw arrayLengthError(`port`, a0.length, 2); { const x1 = a0[0] ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port[0]`, x1, 'u16'); dv.setUint16(o + 34, x1); } { const x1 = a0[1] ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port[1]`, x1, 'u16'); dv.setUint16(o + 36, x1); } }
   { const x0 = v.ip_proto ?? 0; if ((x0 & 0xff) !== x0) throw intError(`ip_proto`, x0, 'u8'); b[o + 38] = x0; }
   return o + 39;
 }
@@ -158,8 +158,8 @@ export function decode_cnat_5tuple(c: Cursor): cnat_5tuple {
   const dv = c.dv;
   let o = c.o;
   if (o + 39 > c.end) throw truncatedAt(c, o, 39);
-  const f0: address[] = []; for (let i0 = 0; i0 < 2; i0++) { const e0 = readAddress(b, o + i0 * 17); f0.push(e0); }
-  const f1: number[] = []; for (let i0 = 0; i0 < 2; i0++) { const e0 = dv.getUint16(o + 34 + i0 * 2); f1.push(e0); }
+  const f0_0 = readAddress(b, o); const f0_1 = readAddress(b, o + 17); const f0: address[] = [f0_0, f0_1];
+  const f1_0 = dv.getUint16(o + 34); const f1_1 = dv.getUint16(o + 36); const f1: number[] = [f1_0, f1_1];
   const f2 = b[o + 38]!;
   c.o = o + 39;
   return { addr: f0, port: f1, ip_proto: f2 };
@@ -242,7 +242,7 @@ export function create_cnat_session(): cnat_session {
 
 /** @internal */
 export function encode_cnat_session(v: cnat_session, b: Uint8Array, dv: DataView, o: number): number {
-  try { const s6 = v.tuple ?? EMPTY_OBJECT; { const a1 = arrayOf(s6.addr, `addr`); if (a1.length > 2) throw arrayLengthError(`addr`, a1.length, 2); for (let i1 = 0; i1 < 2; i1++) writeAddress(b, o + i1 * 17, a1[i1], `addr[${i1}]`); } { const a1 = arrayOf(s6.port, `port`); if (a1.length > 2) throw arrayLengthError(`port`, a1.length, 2); for (let i1 = 0; i1 < 2; i1++) { const x2 = a1[i1] ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`port[${i1}]`, x2, 'u16'); dv.setUint16(o + 34 + i1 * 2, x2); } } { const x1 = s6.ip_proto ?? 0; if ((x1 & 0xff) !== x1) throw intError(`ip_proto`, x1, 'u8'); b[o + 38] = x1; } } catch (e) { throw nestError(e, `tuple`); }
+  try { const s6 = v.tuple ?? EMPTY_OBJECT; { const a1 = arrayOf(s6.addr, `addr`); if (a1.length > 2) throw arrayLengthError(`addr`, a1.length, 2); writeAddress(b, o, a1[0], `addr[0]`); writeAddress(b, o + 17, a1[1], `addr[1]`); } { const a1 = arrayOf(s6.port, `port`); if (a1.length > 2) throw arrayLengthError(`port`, a1.length, 2); { const x2 = a1[0] ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`port[0]`, x2, 'u16'); dv.setUint16(o + 34, x2); } { const x2 = a1[1] ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`port[1]`, x2, 'u16'); dv.setUint16(o + 36, x2); } } { const x1 = s6.ip_proto ?? 0; if ((x1 & 0xff) !== x1) throw intError(`ip_proto`, x1, 'u8'); b[o + 38] = x1; } } catch (e) { throw nestError(e, `tuple`); }
   { const x0 = v.ts_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`ts_index`, x0, 'u32'); dv.setUint32(o + 39, x0); }
   { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 43, x0); }
   return o + 47;
@@ -255,7 +255,7 @@ export function decode_cnat_session(c: Cursor): cnat_session {
   const dv = c.dv;
   let o = c.o;
   if (o + 47 > c.end) throw truncatedAt(c, o, 47);
-  const f0_0: address[] = []; for (let i1 = 0; i1 < 2; i1++) { const e1 = readAddress(b, o + i1 * 17); f0_0.push(e1); } const f0_1: number[] = []; for (let i1 = 0; i1 < 2; i1++) { const e1 = dv.getUint16(o + 34 + i1 * 2); f0_1.push(e1); } const f0_2 = b[o + 38]!; const f0 = { addr: f0_0, port: f0_1, ip_proto: f0_2 };
+  const f0_0_0 = readAddress(b, o); const f0_0_1 = readAddress(b, o + 17); const f0_0: address[] = [f0_0_0, f0_0_1]; const f0_1_0 = dv.getUint16(o + 34); const f0_1_1 = dv.getUint16(o + 36); const f0_1: number[] = [f0_1_0, f0_1_1]; const f0_2 = b[o + 38]!; const f0 = { addr: f0_0, port: f0_1, ip_proto: f0_2 };
   const f1 = dv.getUint32(o + 39);
   const f2 = dv.getUint32(o + 43);
   c.o = o + 47;
@@ -722,7 +722,7 @@ export const cnat_session_details: MessageDef<cnat_session_details> = defineMess
     enc: (v: cnat_session_details, b: Uint8Array, dv: DataView, o: number): number => {
       { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { const s7 = v.session ?? EMPTY_OBJECT; try { const s8 = s7.tuple ?? EMPTY_OBJECT; { const a2 = arrayOf(s8.addr, `addr`); if (a2.length > 2) throw arrayLengthError(`addr`, a2.length, 2); for (let i2 = 0; i2 < 2; i2++) writeAddress(b, o + 6 + i2 * 17, a2[i2], `addr[${i2}]`); } { const a2 = arrayOf(s8.port, `port`); if (a2.length > 2) throw arrayLengthError(`port`, a2.length, 2); for (let i2 = 0; i2 < 2; i2++) { const x3 = a2[i2] ?? 0; if ((x3 & 0xffff) !== x3) throw intError(`port[${i2}]`, x3, 'u16'); dv.setUint16(o + 40 + i2 * 2, x3); } } { const x2 = s8.ip_proto ?? 0; if ((x2 & 0xff) !== x2) throw intError(`ip_proto`, x2, 'u8'); b[o + 44] = x2; } } catch (e) { throw nestError(e, `tuple`); } { const x1 = s7.ts_index ?? 0; if (x1 >>> 0 !== x1) throw intError(`ts_index`, x1, 'u32'); dv.setUint32(o + 45, x1); } { const x1 = s7.flags ?? 0; if (x1 >>> 0 !== x1) throw intError(`flags`, x1, 'u32'); dv.setUint32(o + 49, x1); } } catch (e) { throw nestError(e, `session`); }
+      try { const s7 = v.session ?? EMPTY_OBJECT; try { const s8 = s7.tuple ?? EMPTY_OBJECT; { const a2 = arrayOf(s8.addr, `addr`); if (a2.length > 2) throw arrayLengthError(`addr`, a2.length, 2); writeAddress(b, o + 6, a2[0], `addr[0]`); writeAddress(b, o + 23, a2[1], `addr[1]`); } { const a2 = arrayOf(s8.port, `port`); if (a2.length > 2) throw arrayLengthError(`port`, a2.length, 2); { const x3 = a2[0] ?? 0; if ((x3 & 0xffff) !== x3) throw intError(`port[0]`, x3, 'u16'); dv.setUint16(o + 40, x3); } { const x3 = a2[1] ?? 0; if ((x3 & 0xffff) !== x3) throw intError(`port[1]`, x3, 'u16'); dv.setUint16(o + 42, x3); } } { const x2 = s8.ip_proto ?? 0; if ((x2 & 0xff) !== x2) throw intError(`ip_proto`, x2, 'u8'); b[o + 44] = x2; } } catch (e) { throw nestError(e, `tuple`); } { const x1 = s7.ts_index ?? 0; if (x1 >>> 0 !== x1) throw intError(`ts_index`, x1, 'u32'); dv.setUint32(o + 45, x1); } { const x1 = s7.flags ?? 0; if (x1 >>> 0 !== x1) throw intError(`flags`, x1, 'u32'); dv.setUint32(o + 49, x1); } } catch (e) { throw nestError(e, `session`); }
       return o + 53;
     },
     dec: (c: Cursor): cnat_session_details => {
@@ -733,7 +733,7 @@ export const cnat_session_details: MessageDef<cnat_session_details> = defineMess
       if (o + 53 > c.end) throw truncatedAt(c, o, 53);
       const f0 = dv.getUint16(o);
       const f1 = dv.getUint32(o + 2);
-      const f2_0_0: address[] = []; for (let i2 = 0; i2 < 2; i2++) { const e2 = readAddress(b, o + 6 + i2 * 17); f2_0_0.push(e2); } const f2_0_1: number[] = []; for (let i2 = 0; i2 < 2; i2++) { const e2 = dv.getUint16(o + 40 + i2 * 2); f2_0_1.push(e2); } const f2_0_2 = b[o + 44]!; const f2_0 = { addr: f2_0_0, port: f2_0_1, ip_proto: f2_0_2 }; const f2_1 = dv.getUint32(o + 45); const f2_2 = dv.getUint32(o + 49); const f2 = { tuple: f2_0, ts_index: f2_1, flags: f2_2 };
+      const f2_0_0_0 = readAddress(b, o + 6); const f2_0_0_1 = readAddress(b, o + 23); const f2_0_0: address[] = [f2_0_0_0, f2_0_0_1]; const f2_0_1_0 = dv.getUint16(o + 40); const f2_0_1_1 = dv.getUint16(o + 42); const f2_0_1: number[] = [f2_0_1_0, f2_0_1_1]; const f2_0_2 = b[o + 44]!; const f2_0 = { addr: f2_0_0, port: f2_0_1, ip_proto: f2_0_2 }; const f2_1 = dv.getUint32(o + 45); const f2_2 = dv.getUint32(o + 49); const f2 = { tuple: f2_0, ts_index: f2_1, flags: f2_2 };
       c.o = o + 53;
       return { _vl_msg_id: f0, context: f1, session: f2 };
     },

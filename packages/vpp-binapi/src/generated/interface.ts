@@ -368,7 +368,7 @@ export const sw_interface_set_mtu: MessageDef<sw_interface_set_mtu> = defineMess
       { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      { const a0 = arrayOf(v.mtu, `mtu`); if (a0.length > 4) throw arrayLengthError(`mtu`, a0.length, 4); for (let i0 = 0; i0 < 4; i0++) { const x1 = a0[i0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[${i0}]`, x1, 'u32'); dv.setUint32(o + 14 + i0 * 4, x1); } }
+      { const a0 = arrayOf(v.mtu, `mtu`); if (a0.length > 4) throw arrayLengthError(`mtu`, a0.length, 4); { const x1 = a0[0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[0]`, x1, 'u32'); dv.setUint32(o + 14, x1); } { const x1 = a0[1] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[1]`, x1, 'u32'); dv.setUint32(o + 18, x1); } { const x1 = a0[2] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[2]`, x1, 'u32'); dv.setUint32(o + 22, x1); } { const x1 = a0[3] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[3]`, x1, 'u32'); dv.setUint32(o + 26, x1); } }
       return o + 30;
     },
     dec: (c: Cursor): sw_interface_set_mtu => {
@@ -381,7 +381,7 @@ export const sw_interface_set_mtu: MessageDef<sw_interface_set_mtu> = defineMess
       const f1 = dv.getUint32(o + 2);
       const f2 = dv.getUint32(o + 6);
       const f3 = dv.getUint32(o + 10);
-      const f4: number[] = []; for (let i0 = 0; i0 < 4; i0++) { const e0 = dv.getUint32(o + 14 + i0 * 4); f4.push(e0); }
+      const f4_0 = dv.getUint32(o + 14); const f4_1 = dv.getUint32(o + 18); const f4_2 = dv.getUint32(o + 22); const f4_3 = dv.getUint32(o + 26); const f4: number[] = [f4_0, f4_1, f4_2, f4_3];
       c.o = o + 30;
       return { _vl_msg_id: f0, client_index: f1, context: f2, sw_if_index: f3, mtu: f4 };
     },
@@ -806,7 +806,7 @@ export const sw_interface_details: MessageDef<sw_interface_details> = defineMess
       { const x0 = v.link_duplex ?? 0; if (x0 >>> 0 !== x0) throw intError(`link_duplex`, x0, 'u32'); dv.setUint32(o + 28, x0); }
       { const x0 = v.link_speed ?? 0; if (x0 >>> 0 !== x0) throw intError(`link_speed`, x0, 'u32'); dv.setUint32(o + 32, x0); }
       { const x0 = v.link_mtu ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`link_mtu`, x0, 'u16'); dv.setUint16(o + 36, x0); }
-      { const a0 = arrayOf(v.mtu, `mtu`); if (a0.length > 4) throw arrayLengthError(`mtu`, a0.length, 4); for (let i0 = 0; i0 < 4; i0++) { const x1 = a0[i0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[${i0}]`, x1, 'u32'); dv.setUint32(o + 38 + i0 * 4, x1); } }
+      { const a0 = arrayOf(v.mtu, `mtu`); if (a0.length > 4) throw arrayLengthError(`mtu`, a0.length, 4); { const x1 = a0[0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[0]`, x1, 'u32'); dv.setUint32(o + 38, x1); } { const x1 = a0[1] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[1]`, x1, 'u32'); dv.setUint32(o + 42, x1); } { const x1 = a0[2] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[2]`, x1, 'u32'); dv.setUint32(o + 46, x1); } { const x1 = a0[3] ?? 0; if (x1 >>> 0 !== x1) throw intError(`mtu[3]`, x1, 'u32'); dv.setUint32(o + 50, x1); } }
       { const x0 = v.sub_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`sub_id`, x0, 'u32'); dv.setUint32(o + 54, x0); }
       { const x0 = v.sub_number_of_tags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`sub_number_of_tags`, x0, 'u8'); b[o + 58] = x0; }
       { const x0 = v.sub_outer_vlan_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`sub_outer_vlan_id`, x0, 'u16'); dv.setUint16(o + 59, x0); }
@@ -842,7 +842,7 @@ export const sw_interface_details: MessageDef<sw_interface_details> = defineMess
       const f7 = dv.getUint32(o + 28);
       const f8 = dv.getUint32(o + 32);
       const f9 = dv.getUint16(o + 36);
-      const f10: number[] = []; for (let i0 = 0; i0 < 4; i0++) { const e0 = dv.getUint32(o + 38 + i0 * 4); f10.push(e0); }
+      const f10_0 = dv.getUint32(o + 38); const f10_1 = dv.getUint32(o + 42); const f10_2 = dv.getUint32(o + 46); const f10_3 = dv.getUint32(o + 50); const f10: number[] = [f10_0, f10_1, f10_2, f10_3];
       const f11 = dv.getUint32(o + 54);
       const f12 = b[o + 58]!;
       const f13 = dv.getUint16(o + 59);

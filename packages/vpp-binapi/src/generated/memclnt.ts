@@ -115,7 +115,7 @@ export const memclnt_create: MessageDef<memclnt_create> = defineMessage<memclnt_
       { const x0 = v.ctx_quota ?? 0; if ((x0 | 0) !== x0) throw intError(`ctx_quota`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       dv.setBigUint64(o + 10, u64(`input_queue`, v.input_queue ?? 0n));
       writeFixedString(b, o + 18, 64, v.name, `name`);
-      { const a0 = arrayOf(v.api_versions, `api_versions`); if (a0.length > 8) throw arrayLengthError(`api_versions`, a0.length, 8); for (let i0 = 0; i0 < 8; i0++) { const x1 = a0[i0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[${i0}]`, x1, 'u32'); dv.setUint32(o + 82 + i0 * 4, x1); } }
+      { const a0 = arrayOf(v.api_versions, `api_versions`); if (a0.length > 8) throw arrayLengthError(`api_versions`, a0.length, 8); { const x1 = a0[0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[0]`, x1, 'u32'); dv.setUint32(o + 82, x1); } { const x1 = a0[1] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[1]`, x1, 'u32'); dv.setUint32(o + 86, x1); } { const x1 = a0[2] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[2]`, x1, 'u32'); dv.setUint32(o + 90, x1); } { const x1 = a0[3] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[3]`, x1, 'u32'); dv.setUint32(o + 94, x1); } { const x1 = a0[4] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[4]`, x1, 'u32'); dv.setUint32(o + 98, x1); } { const x1 = a0[5] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[5]`, x1, 'u32'); dv.setUint32(o + 102, x1); } { const x1 = a0[6] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[6]`, x1, 'u32'); dv.setUint32(o + 106, x1); } { const x1 = a0[7] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[7]`, x1, 'u32'); dv.setUint32(o + 110, x1); } }
       return o + 114;
     },
     dec: (c: Cursor): memclnt_create => {
@@ -129,7 +129,7 @@ export const memclnt_create: MessageDef<memclnt_create> = defineMessage<memclnt_
       const f2 = dv.getInt32(o + 6);
       const f3 = dv.getBigUint64(o + 10);
       const f4 = readFixedString(b, o + 18, 64);
-      const f5: number[] = []; for (let i0 = 0; i0 < 8; i0++) { const e0 = dv.getUint32(o + 82 + i0 * 4); f5.push(e0); }
+      const f5_0 = dv.getUint32(o + 82); const f5_1 = dv.getUint32(o + 86); const f5_2 = dv.getUint32(o + 90); const f5_3 = dv.getUint32(o + 94); const f5_4 = dv.getUint32(o + 98); const f5_5 = dv.getUint32(o + 102); const f5_6 = dv.getUint32(o + 106); const f5_7 = dv.getUint32(o + 110); const f5: number[] = [f5_0, f5_1, f5_2, f5_3, f5_4, f5_5, f5_6, f5_7];
       c.o = o + 114;
       return { _vl_msg_id: f0, context: f1, ctx_quota: f2, input_queue: f3, name: f4, api_versions: f5 };
     },
@@ -1460,7 +1460,7 @@ export const memclnt_create_v2: MessageDef<memclnt_create_v2> = defineMessage<me
       { const x0 = v.ctx_quota ?? 0; if ((x0 | 0) !== x0) throw intError(`ctx_quota`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       dv.setBigUint64(o + 10, u64(`input_queue`, v.input_queue ?? 0n));
       writeFixedString(b, o + 18, 64, v.name, `name`);
-      { const a0 = arrayOf(v.api_versions, `api_versions`); if (a0.length > 8) throw arrayLengthError(`api_versions`, a0.length, 8); for (let i0 = 0; i0 < 8; i0++) { const x1 = a0[i0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[${i0}]`, x1, 'u32'); dv.setUint32(o + 82 + i0 * 4, x1); } }
+      { const a0 = arrayOf(v.api_versions, `api_versions`); if (a0.length > 8) throw arrayLengthError(`api_versions`, a0.length, 8); { const x1 = a0[0] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[0]`, x1, 'u32'); dv.setUint32(o + 82, x1); } { const x1 = a0[1] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[1]`, x1, 'u32'); dv.setUint32(o + 86, x1); } { const x1 = a0[2] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[2]`, x1, 'u32'); dv.setUint32(o + 90, x1); } { const x1 = a0[3] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[3]`, x1, 'u32'); dv.setUint32(o + 94, x1); } { const x1 = a0[4] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[4]`, x1, 'u32'); dv.setUint32(o + 98, x1); } { const x1 = a0[5] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[5]`, x1, 'u32'); dv.setUint32(o + 102, x1); } { const x1 = a0[6] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[6]`, x1, 'u32'); dv.setUint32(o + 106, x1); } { const x1 = a0[7] ?? 0; if (x1 >>> 0 !== x1) throw intError(`api_versions[7]`, x1, 'u32'); dv.setUint32(o + 110, x1); } }
       b[o + 114] = (v.keepalive ?? true) ? 1 : 0;
       return o + 115;
     },
@@ -1475,7 +1475,7 @@ export const memclnt_create_v2: MessageDef<memclnt_create_v2> = defineMessage<me
       const f2 = dv.getInt32(o + 6);
       const f3 = dv.getBigUint64(o + 10);
       const f4 = readFixedString(b, o + 18, 64);
-      const f5: number[] = []; for (let i0 = 0; i0 < 8; i0++) { const e0 = dv.getUint32(o + 82 + i0 * 4); f5.push(e0); }
+      const f5_0 = dv.getUint32(o + 82); const f5_1 = dv.getUint32(o + 86); const f5_2 = dv.getUint32(o + 90); const f5_3 = dv.getUint32(o + 94); const f5_4 = dv.getUint32(o + 98); const f5_5 = dv.getUint32(o + 102); const f5_6 = dv.getUint32(o + 106); const f5_7 = dv.getUint32(o + 110); const f5: number[] = [f5_0, f5_1, f5_2, f5_3, f5_4, f5_5, f5_6, f5_7];
       const f6 = b[o + 114] !== 0;
       c.o = o + 115;
       return { _vl_msg_id: f0, context: f1, ctx_quota: f2, input_queue: f3, name: f4, api_versions: f5, keepalive: f6 };

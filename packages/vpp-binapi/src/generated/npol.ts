@@ -281,7 +281,7 @@ export function size_npol_rule(v: npol_rule): number {
 /** @internal */
 export function encode_npol_rule(v: npol_rule, b: Uint8Array, dv: DataView, o: number): number {
   { const x0 = v.action ?? 0; if ((x0 & 0xff) !== x0) throw intError(`action`, x0, 'u8'); b[o] = x0; }
-  { const a0 = arrayOf(v.filters, `filters`); if (a0.length > 3) throw arrayLengthError(`filters`, a0.length, 3); for (let i0 = 0; i0 < 3; i0++) try { const s2 = a0[i0] ?? EMPTY_OBJECT; { const x2 = s2.value ?? 0; if (x2 >>> 0 !== x2) throw intError(`value`, x2, 'u32'); dv.setUint32(o + 1 + i0 * 6, x2); } { const x2 = s2.type ?? 0; if ((x2 & 0xff) !== x2) throw intError(`type`, x2, 'u8'); b[o + 1 + i0 * 6 + 4] = x2; } { const x2 = s2.should_match ?? 0; if ((x2 & 0xff) !== x2) throw intError(`should_match`, x2, 'u8'); b[o + 1 + i0 * 6 + 5] = x2; } } catch (e) { throw nestError(e, `filters[${i0}]`); } }
+  { const a0 = arrayOf(v.filters, `filters`); if (a0.length > 3) throw arrayLengthError(`filters`, a0.length, 3); try { const s2 = a0[0] ?? EMPTY_OBJECT; { const x2 = s2.value ?? 0; if (x2 >>> 0 !== x2) throw intError(`value`, x2, 'u32'); dv.setUint32(o + 1, x2); } { const x2 = s2.type ?? 0; if ((x2 & 0xff) !== x2) throw intError(`type`, x2, 'u8'); b[o + 5] = x2; } { const x2 = s2.should_match ?? 0; if ((x2 & 0xff) !== x2) throw intError(`should_match`, x2, 'u8'); b[o + 6] = x2; } } catch (e) { throw nestError(e, `filters[0]`); } try { const s3 = a0[1] ?? EMPTY_OBJECT; { const x2 = s3.value ?? 0; if (x2 >>> 0 !== x2) throw intError(`value`, x2, 'u32'); dv.setUint32(o + 7, x2); } { const x2 = s3.type ?? 0; if ((x2 & 0xff) !== x2) throw intError(`type`, x2, 'u8'); b[o + 11] = x2; } { const x2 = s3.should_match ?? 0; if ((x2 & 0xff) !== x2) throw intError(`should_match`, x2, 'u8'); b[o + 12] = x2; } } catch (e) { throw nestError(e, `filters[1]`); } try { const s4 = a0[2] ?? EMPTY_OBJECT; { const x2 = s4.value ?? 0; if (x2 >>> 0 !== x2) throw intError(`value`, x2, 'u32'); dv.setUint32(o + 13, x2); } { const x2 = s4.type ?? 0; if ((x2 & 0xff) !== x2) throw intError(`type`, x2, 'u8'); b[o + 17] = x2; } { const x2 = s4.should_match ?? 0; if ((x2 & 0xff) !== x2) throw intError(`should_match`, x2, 'u8'); b[o + 18] = x2; } } catch (e) { throw nestError(e, `filters[2]`); } }
   const cnt_2 = countOf(v.matches, "matches"); if (cnt_2 >>> 0 !== cnt_2) throw arrayLengthError("matches", cnt_2, 4294967295); dv.setUint32(o + 19, cnt_2);
   o += 23;
   { const a0 = arrayOf(v.matches, `matches`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_npol_rule_entry(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `matches[${i0}]`); } o += 21; } }
@@ -296,7 +296,7 @@ export function decode_npol_rule(c: Cursor): npol_rule {
   let o = c.o;
   if (o + 23 > c.end) throw truncatedAt(c, o, 23);
   const f0 = b[o]!;
-  const f1: npol_rule_filter[] = []; for (let i0 = 0; i0 < 3; i0++) { const e0_0 = dv.getUint32(o + 1 + i0 * 6); const e0_1 = b[o + 1 + i0 * 6 + 4]!; const e0_2 = b[o + 1 + i0 * 6 + 5]!; const e0 = { value: e0_0, type: e0_1, should_match: e0_2 }; f1.push(e0); }
+  const f1_0_0 = dv.getUint32(o + 1); const f1_0_1 = b[o + 5]!; const f1_0_2 = b[o + 6]!; const f1_0 = { value: f1_0_0, type: f1_0_1, should_match: f1_0_2 }; const f1_1_0 = dv.getUint32(o + 7); const f1_1_1 = b[o + 11]!; const f1_1_2 = b[o + 12]!; const f1_1 = { value: f1_1_0, type: f1_1_1, should_match: f1_1_2 }; const f1_2_0 = dv.getUint32(o + 13); const f1_2_1 = b[o + 17]!; const f1_2_2 = b[o + 18]!; const f1_2 = { value: f1_2_0, type: f1_2_1, should_match: f1_2_2 }; const f1: npol_rule_filter[] = [f1_0, f1_1, f1_2];
   const f2 = dv.getUint32(o + 19);
   o += 23;
   const f3_n = f2; if (f3_n * 21 > c.end - o) throw badCount(o, "matches", f3_n, f3_n * 21, c.end - o); const f3: npol_rule_entry[] = []; for (let i0 = 0; i0 < f3_n; i0++) { c.o = o + i0 * 21; const e0 = decode_npol_rule_entry(c); f3.push(e0); } o += f3_n * 21;
@@ -354,7 +354,7 @@ const sdv_npol_ipset_member_val = new DataView(s_npol_ipset_member_val.buffer);
 /** @internal */
 export function encode_npol_ipset_member_val(v: npol_ipset_member_val, out: Uint8Array, _dv: DataView, o: number): number {
   zeroBytes(out, o, 20);
-  if (v.tuple !== undefined) { const b = s_npol_ipset_member_val; const dv = sdv_npol_ipset_member_val; try { const s3 = v.tuple ?? EMPTY_OBJECT; writeAddress(b, 0, s3.address, `address`); { const x1 = s3.l4_proto ?? 0; if ((x1 & 0xff) !== x1) throw intError(`l4_proto`, x1, 'u8'); b[17] = x1; } { const x1 = s3.port ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port`, x1, 'u16'); dv.setUint16(18, x1); } } catch (e) { throw nestError(e, `tuple`); } copyNonZero(b, out, o, 20); }
+  if (v.tuple !== undefined) { const b = s_npol_ipset_member_val; const dv = sdv_npol_ipset_member_val; try { const s5 = v.tuple ?? EMPTY_OBJECT; writeAddress(b, 0, s5.address, `address`); { const x1 = s5.l4_proto ?? 0; if ((x1 & 0xff) !== x1) throw intError(`l4_proto`, x1, 'u8'); b[17] = x1; } { const x1 = s5.port ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`port`, x1, 'u16'); dv.setUint16(18, x1); } } catch (e) { throw nestError(e, `tuple`); } copyNonZero(b, out, o, 20); }
   if (v.prefix !== undefined) { const b = s_npol_ipset_member_val; const dv = sdv_npol_ipset_member_val; writePrefix(b, 0, v.prefix, `prefix`); copyNonZero(b, out, o, 18); }
   if (v.address !== undefined) { const b = s_npol_ipset_member_val; const dv = sdv_npol_ipset_member_val; writeAddress(b, 0, v.address, `address`); copyNonZero(b, out, o, 17); }
   return o + 20;
@@ -392,8 +392,8 @@ const sdv_npol_entry_data = new DataView(s_npol_entry_data.buffer);
 /** @internal */
 export function encode_npol_entry_data(v: npol_entry_data, out: Uint8Array, _dv: DataView, o: number): number {
   zeroBytes(out, o, 18);
-  if (v.set_id !== undefined) { const b = s_npol_entry_data; const dv = sdv_npol_entry_data; try { const s4 = v.set_id ?? EMPTY_OBJECT; { const x1 = s4.set_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`set_id`, x1, 'u32'); dv.setUint32(0, x1); } } catch (e) { throw nestError(e, `set_id`); } copyNonZero(b, out, o, 4); }
-  if (v.port_range !== undefined) { const b = s_npol_entry_data; const dv = sdv_npol_entry_data; try { const s5 = v.port_range ?? EMPTY_OBJECT; { const x1 = s5.start ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`start`, x1, 'u16'); dv.setUint16(0, x1); } { const x1 = s5.end ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`end`, x1, 'u16'); dv.setUint16(2, x1); } } catch (e) { throw nestError(e, `port_range`); } copyNonZero(b, out, o, 4); }
+  if (v.set_id !== undefined) { const b = s_npol_entry_data; const dv = sdv_npol_entry_data; try { const s6 = v.set_id ?? EMPTY_OBJECT; { const x1 = s6.set_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`set_id`, x1, 'u32'); dv.setUint32(0, x1); } } catch (e) { throw nestError(e, `set_id`); } copyNonZero(b, out, o, 4); }
+  if (v.port_range !== undefined) { const b = s_npol_entry_data; const dv = sdv_npol_entry_data; try { const s7 = v.port_range ?? EMPTY_OBJECT; { const x1 = s7.start ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`start`, x1, 'u16'); dv.setUint16(0, x1); } { const x1 = s7.end ?? 0; if ((x1 & 0xffff) !== x1) throw intError(`end`, x1, 'u16'); dv.setUint16(2, x1); } } catch (e) { throw nestError(e, `port_range`); } copyNonZero(b, out, o, 4); }
   if (v.cidr !== undefined) { const b = s_npol_entry_data; const dv = sdv_npol_entry_data; writePrefix(b, 0, v.cidr, `cidr`); copyNonZero(b, out, o, 18); }
   return o + 18;
 }
@@ -674,7 +674,7 @@ export const npol_ipset_add_del_members: MessageDef<npol_ipset_add_del_members> 
       b[o + 14] = (v.is_add ?? false) ? 1 : 0;
       const cnt_5 = countOf(v.members, "members"); if (cnt_5 >>> 0 !== cnt_5) throw arrayLengthError("members", cnt_5, 4294967295); dv.setUint32(o + 15, cnt_5);
       o += 19;
-      { const a0 = arrayOf(v.members, `members`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s6 = a0[i0] ?? EMPTY_OBJECT; try { encode_npol_ipset_member_val(s6.val ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `val`); } } catch (e) { throw nestError(e, `members[${i0}]`); } o += 20; } }
+      { const a0 = arrayOf(v.members, `members`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s8 = a0[i0] ?? EMPTY_OBJECT; try { encode_npol_ipset_member_val(s8.val ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `val`); } } catch (e) { throw nestError(e, `members[${i0}]`); } o += 20; } }
       return o;
     },
     dec: (c: Cursor): npol_ipset_add_del_members => {
@@ -1232,7 +1232,7 @@ export const npol_policy_create: MessageDef<npol_policy_create> = defineMessage<
       { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       const cnt_3 = countOf(v.rules, "rules"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("rules", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s7 = a0[i0] ?? EMPTY_OBJECT; b[o] = (s7.is_inbound ?? false) ? 1 : 0; { const x2 = s7.rule_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`rule_id`, x2, 'u32'); dv.setUint32(o + 1, x2); } } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
+      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s9 = a0[i0] ?? EMPTY_OBJECT; b[o] = (s9.is_inbound ?? false) ? 1 : 0; { const x2 = s9.rule_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`rule_id`, x2, 'u32'); dv.setUint32(o + 1, x2); } } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
       return o;
     },
     dec: (c: Cursor): npol_policy_create => {
@@ -1355,7 +1355,7 @@ export const npol_policy_update: MessageDef<npol_policy_update> = defineMessage<
       { const x0 = v.policy_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`policy_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       const cnt_4 = countOf(v.rules, "rules"); if (cnt_4 >>> 0 !== cnt_4) throw arrayLengthError("rules", cnt_4, 4294967295); dv.setUint32(o + 14, cnt_4);
       o += 18;
-      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s8 = a0[i0] ?? EMPTY_OBJECT; b[o] = (s8.is_inbound ?? false) ? 1 : 0; { const x2 = s8.rule_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`rule_id`, x2, 'u32'); dv.setUint32(o + 1, x2); } } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
+      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s10 = a0[i0] ?? EMPTY_OBJECT; b[o] = (s10.is_inbound ?? false) ? 1 : 0; { const x2 = s10.rule_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`rule_id`, x2, 'u32'); dv.setUint32(o + 1, x2); } } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
       return o;
     },
     dec: (c: Cursor): npol_policy_update => {

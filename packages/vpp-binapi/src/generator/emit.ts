@@ -336,6 +336,9 @@ function plus(off: string, k: number): string {
   return k === 0 ? off : `${off} + ${k}`;
 }
 
+/** Fixed arrays this short are encoded/decoded element by element without a loop. */
+const UNROLL_MAX = 16;
+
 /** Structs and unions this small are encoded/decoded in place instead of through a call. */
 const INLINE_MAX_FIELDS = 12;
 
@@ -405,8 +408,14 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
       if (c.elem.size === null) throw new SchemaError('fixed array of variable elements reached encFixed');
       const a = `a${depth}`;
       const i = `i${depth}`;
+      const head = `const ${a} = ${rt(ctx, 'arrayOf')}(${val}, ${p}); if (${a}.length > ${c.n}) throw ${rt(ctx, 'arrayLengthError')}(${p}, ${a}.length, ${c.n});`;
+      if (c.n <= UNROLL_MAX) {
+        const items: string[] = [];
+        for (let k = 0; k < c.n; k++) items.push(encFixed(ctx, c.elem, `${a}[${k}]`, plusExpr(off, k * c.elem.size), `${path}[${k}]`, undefined, depth + 1));
+        return `{ ${head} ${items.join(' ')} }`;
+      }
       const inner = encFixed(ctx, c.elem, `${a}[${i}]`, `${off} + ${i} * ${c.elem.size}`, `${path}[\${${i}}]`, undefined, depth + 1);
-      return `{ const ${a} = ${rt(ctx, 'arrayOf')}(${val}, ${p}); if (${a}.length > ${c.n}) throw ${rt(ctx, 'arrayLengthError')}(${p}, ${a}.length, ${c.n}); for (let ${i} = 0; ${i} < ${c.n}; ${i}++) ${inner} }`;
+      return `{ ${head} for (let ${i} = 0; ${i} < ${c.n}; ${i}++) ${inner} }`;
     }
     default:
       throw new SchemaError(`${c.k} is not fixed-size`);
@@ -511,6 +520,15 @@ function decFixed(ctx: Ctx, c: Codec, off: string, target: string, depth: number
     case 'array': {
       const i = `i${depth}`;
       const e = `e${depth}`;
+      if (c.n <= UNROLL_MAX) {
+        const stmts: string[] = [];
+        const names: string[] = [];
+        for (let k = 0; k < c.n; k++) {
+          stmts.push(decFixed(ctx, c.elem, plusExpr(off, k * c.elem.size!), `${target}_${k}`, depth + 1));
+          names.push(`${target}_${k}`);
+        }
+        return `${stmts.join(' ')} const ${target}: ${c.ts} = [${names.join(', ')}];`;
+      }
       return `const ${target}: ${c.ts} = []; for (let ${i} = 0; ${i} < ${c.n}; ${i}++) { ${decFixed(ctx, c.elem, `${off} + ${i} * ${c.elem.size!}`, e, depth + 1)} ${target}.push(${e}); }`;
     }
     default:
