@@ -3,27 +3,14 @@
  * txqueuelen), addresses, and every route through it in every table. A snapshot names interfaces, never
  * indexes, so it restores onto a link that was deleted and recreated; it is plain JSON (no bigint).
  */
-import { MessageBuilder, NLM_F_REQUEST, attrs, readStr, readU32, type NlMessage } from './codec/nlmsg.js';
-import { formatMac, requireMac } from './addr.js';
 import { AddressApi, addressToSpec, type Address, type AddressSpec } from './address.js';
-import { LinkNotFoundError } from './errors.js';
+import { LinkApi, type LinkSetInit } from './link.js';
 import { RouteApi, routeToSpec, type Route, type RouteNexthopSpec, type RouteSpec } from './route.js';
 import type { CallOptions, RtnlTransport } from './transport.js';
-import { InvalidArgumentError, checkInt, checkLinkName, sig } from './validate.js';
+import { InvalidArgumentError, checkLinkName, sig } from './validate.js';
 
 /** Format version written into every snapshot. */
 export const SNAPSHOT_VERSION = 1;
-
-const RTM_NEWLINK = 16;
-const RTM_GETLINK = 18;
-const IFLA_ADDRESS = 1;
-const IFLA_IFNAME = 3;
-const IFLA_MTU = 4;
-const IFLA_TXQLEN = 13;
-const IFLA_IFALIAS = 20;
-const IFF_UP = 0x1;
-const IFF_PROMISC = 0x100;
-const IFINFOMSG_LEN = 16;
 
 /** Link-level state of the interface. */
 export interface LinkSnapshot {
@@ -93,85 +80,9 @@ export interface RestoreOptions extends CallOptions {
   readonly now?: () => number;
 }
 
-interface LinkInfo {
-  index: number;
-  name: string;
-  flags: number;
-  mtu: number;
-  mac: string | undefined;
-  alias: string | undefined;
-  txqueuelen: number;
-}
-
-function decodeLink(m: NlMessage): LinkInfo | undefined {
-  if (m.type !== RTM_NEWLINK || m.payload.length < IFINFOMSG_LEN) return undefined;
-  const dv = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
-  const info: LinkInfo = {
-    index: dv.getInt32(4, true),
-    name: '',
-    flags: dv.getUint32(8, true),
-    mtu: 0,
-    mac: undefined,
-    alias: undefined,
-    txqueuelen: 0,
-  };
-  for (const a of attrs(m.payload.subarray(IFINFOMSG_LEN))) {
-    if (a.type === IFLA_IFNAME) info.name = readStr(a.value);
-    else if (a.type === IFLA_MTU) info.mtu = readU32(a.value);
-    else if (a.type === IFLA_TXQLEN) info.txqueuelen = readU32(a.value);
-    else if (a.type === IFLA_ADDRESS && a.value.length > 0) info.mac = formatMac(a.value);
-    else if (a.type === IFLA_IFALIAS) {
-      const s = readStr(a.value);
-      if (s) info.alias = s;
-    }
-  }
-  return info;
-}
-
-async function getLink(nl: RtnlTransport, name: string, opts: CallOptions): Promise<LinkInfo> {
-  const b = new MessageBuilder(RTM_GETLINK, NLM_F_REQUEST, IFINFOMSG_LEN);
-  b.str(IFLA_IFNAME, name);
-  let replies: NlMessage[];
-  try {
-    replies = await nl.request(b.finish(), opts);
-  } catch (e) {
-    if ((e as { code?: unknown }).code === 'ENODEV') throw new LinkNotFoundError(name, { cause: e });
-    throw e;
-  }
-  for (const r of replies) {
-    const l = decodeLink(r);
-    if (l) return l;
-  }
-  throw new LinkNotFoundError(name);
-}
-
-async function linkNames(nl: RtnlTransport, opts: CallOptions): Promise<Map<number, string>> {
-  const names = new Map<number, string>();
-  for await (const m of nl.dump(new MessageBuilder(RTM_GETLINK, NLM_F_REQUEST, IFINFOMSG_LEN).finish(), opts)) {
-    const l = decodeLink(m);
-    if (l) names.set(l.index, l.name);
-  }
-  return names;
-}
-
-/** RTM_NEWLINK on an existing link (no NLM_F_CREATE): changes only what is given. */
-function encodeLinkSet(
-  index: number,
-  set: { flags?: { mask: number; value: number }; mtu?: number; mac?: string; txqueuelen?: number; alias?: string },
-): Uint8Array {
-  const hdr = new Uint8Array(IFINFOMSG_LEN);
-  const dv = new DataView(hdr.buffer);
-  dv.setInt32(4, index, true);
-  if (set.flags) {
-    dv.setUint32(8, set.flags.value, true);
-    dv.setUint32(12, set.flags.mask, true);
-  }
-  const b = new MessageBuilder(RTM_NEWLINK, NLM_F_REQUEST, hdr);
-  if (set.mtu !== undefined) b.u32(IFLA_MTU, checkInt('link.mtu', set.mtu, 68, 0xffffffff));
-  if (set.mac !== undefined) b.attr(IFLA_ADDRESS, requireMac('link.mac', set.mac));
-  if (set.txqueuelen !== undefined) b.u32(IFLA_TXQLEN, checkInt('link.txqueuelen', set.txqueuelen, 0, 0xffffffff));
-  if (set.alias !== undefined) b.str(IFLA_IFALIAS, set.alias);
-  return b.finish();
+/** Index → name of every link of the namespace (routes name their interfaces in a snapshot). */
+async function linkNames(links: LinkApi, opts: CallOptions): Promise<Map<number, string>> {
+  return new Map((await links.list({}, opts)).map((l) => [l.index, l.name]));
 }
 
 /** `addr/len`, with the peer when there is one: the identity of an address on its link. */
@@ -279,8 +190,9 @@ function sortAddresses(list: SnapshotAddress[]): SnapshotAddress[] {
 export async function snapshot(nl: RtnlTransport, ifname: string, opts: CallOptions = {}): Promise<InterfaceSnapshot> {
   checkLinkName('ifname', ifname);
   const o = sig(opts);
-  const link = await getLink(nl, ifname, o);
-  const names = await linkNames(nl, o);
+  const links = new LinkApi(nl);
+  const link = await links.get(ifname, o);
+  const names = await linkNames(links, o);
   names.set(link.index, ifname);
   const addresses = sortAddresses((await listAddresses(nl, link.index, o)).map((a) => toSnapshotAddress(a, ifname)));
   const routes: SnapshotRoute[] = [];
@@ -296,10 +208,10 @@ export async function snapshot(nl: RtnlTransport, ifname: string, opts: CallOpti
     link: {
       mtu: link.mtu,
       ...(link.mac !== undefined && { mac: link.mac }),
-      up: (link.flags & IFF_UP) !== 0,
-      promisc: (link.flags & IFF_PROMISC) !== 0,
-      ...(link.alias !== undefined && { alias: link.alias }),
-      txqueuelen: link.txqueuelen,
+      up: link.up,
+      promisc: link.promisc,
+      ...(link.alias !== undefined && link.alias !== '' && { alias: link.alias }),
+      txqueuelen: link.txqlen ?? 0,
     },
     addresses,
     routes,
@@ -359,26 +271,21 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
   };
 
   // 1. Link settings, then state.
-  let link = await getLink(nl, s.ifname, o);
+  const links = new LinkApi(nl);
+  const link = await links.get(s.ifname, o);
   const want = s.link;
-  const setLink = (what: string, set: Parameters<typeof encodeLinkSet>[1]): Promise<boolean> =>
-    step({ kind: 'link', action: 'set', what }, () => nl.request(encodeLinkSet(link.index, set), o));
+  const setLink = (what: string, changes: LinkSetInit): Promise<boolean> =>
+    step({ kind: 'link', action: 'set', what }, () => links.set(link.index, changes, o));
+  let up = link.up;
   if (want.mac !== undefined && want.mac !== link.mac) {
-    if (link.flags & IFF_UP) {
-      await setLink('down (to change the MAC)', { flags: { mask: IFF_UP, value: 0 } });
-      link = { ...link, flags: link.flags & ~IFF_UP };
-    }
+    if (up && (await setLink('down (to change the MAC)', { up: false }))) up = false;
     await setLink(`mac ${want.mac}`, { mac: want.mac });
   }
   if (want.mtu !== link.mtu) await setLink(`mtu ${want.mtu}`, { mtu: want.mtu });
-  if (want.txqueuelen !== link.txqueuelen) await setLink(`txqueuelen ${want.txqueuelen}`, { txqueuelen: want.txqueuelen });
+  if (want.txqueuelen !== (link.txqlen ?? 0)) await setLink(`txqueuelen ${want.txqueuelen}`, { txqlen: want.txqueuelen });
   if ((want.alias ?? '') !== (link.alias ?? '')) await setLink(`alias '${want.alias ?? ''}'`, { alias: want.alias ?? '' });
-  if (want.promisc !== ((link.flags & IFF_PROMISC) !== 0)) {
-    await setLink(`promisc ${want.promisc ? 'on' : 'off'}`, { flags: { mask: IFF_PROMISC, value: want.promisc ? IFF_PROMISC : 0 } });
-  }
-  if (want.up !== ((link.flags & IFF_UP) !== 0)) {
-    await setLink(want.up ? 'up' : 'down', { flags: { mask: IFF_UP, value: want.up ? IFF_UP : 0 } });
-  }
+  if (want.promisc !== link.promisc) await setLink(`promisc ${want.promisc ? 'on' : 'off'}`, { promisc: want.promisc });
+  if (want.up !== up) await setLink(want.up ? 'up' : 'down', { up: want.up });
   const index = link.index;
   const addressApi = new AddressApi(nl);
   const routeApi = new RouteApi(nl);
@@ -422,7 +329,7 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
   }
 
   // 3. Routes through the interface.
-  const names = await linkNames(nl, o);
+  const names = await linkNames(links, o);
   names.set(index, s.ifname);
   const wantRoutes = new Map(s.routes.map((r) => [canonical(r), r]));
   const haveRoutes = new Map<string, Route>();

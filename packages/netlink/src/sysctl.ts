@@ -7,7 +7,7 @@ import { close, read, readFile, write, writeFile } from 'node:fs';
 import { promisify } from 'node:util';
 import { constants as fsConstants } from 'node:fs';
 import { SysctlError } from './errors.js';
-import { netnsPath, type NetnsRef } from './handle.js';
+import { netnsPath, type NetnsRef } from './netns.js';
 import { native } from './native.js';
 import type { CallOptions } from './transport.js';
 import { InvalidArgumentError, checkLinkName } from './validate.js';

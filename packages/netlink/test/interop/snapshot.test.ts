@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openNetlink, type NetlinkHandle } from '../../src/handle.js';
+import type { NetlinkHandle } from '../../src/handle.js';
 import { native } from '../../src/native.js';
+import { createNetns, type TestNetns } from '../../src/testing/index.js';
 import { diffSnapshots, restore, snapshot, type InterfaceSnapshot } from '../../src/snapshot.js';
 import { Sysctl } from '../../src/sysctl.js';
 
@@ -17,7 +18,7 @@ function skipReason(): string | undefined {
 const reason = skipReason();
 if (reason) console.log(`skip snapshot interop: ${reason}`);
 
-const ns = `vp-snap-${process.pid}-${Date.now().toString(36)}`;
+let ns = '';
 const ip = (...args: string[]): string => execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
 
 /** Finite lifetimes tick down between two snapshots; equality holds up to that. */
@@ -80,26 +81,23 @@ function wreck(): void {
 }
 
 describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', () => {
+  let netns: TestNetns | undefined;
   let nl: NetlinkHandle;
   let before: InterfaceSnapshot;
 
   beforeAll(async () => {
-    execFileSync('ip', ['netns', 'add', ns]);
+    netns = await createNetns('vp-snap');
+    ns = netns.name;
+    nl = netns.nl;
     // No DAD: addresses and their routes exist at once, so two snapshots can be compared without waiting.
     const sysctl = new Sysctl({ netns: ns });
     await sysctl.set('net/ipv6/conf/all/accept_dad', 0);
     await sysctl.set('net/ipv6/conf/default/accept_dad', 0);
-    nl = await openNetlink({ netns: ns });
     createPair();
     configureRich();
   });
-  afterAll(() => {
-    nl?.close();
-    try {
-      execFileSync('ip', ['netns', 'del', ns]);
-    } catch {
-      /* already gone */
-    }
+  afterAll(async () => {
+    await netns?.remove();
   });
 
   it('captures link state, addresses and routes in every table', async () => {

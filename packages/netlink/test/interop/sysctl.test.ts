@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native.js';
 import { Sysctl } from '../../src/sysctl.js';
+import { createNetns, type TestNetns } from '../../src/testing/index.js';
 
 function skipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
@@ -16,21 +17,19 @@ function skipReason(): string | undefined {
 const reason = skipReason();
 if (reason) console.log(`skip sysctl interop: ${reason}`);
 
-const ns = `vp-sysctl-${process.pid}-${Date.now().toString(36)}`;
+let ns = '';
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
 const inNs = (file: string): string => ip('netns', 'exec', ns, 'cat', `/proc/sys/${file}`).trim();
 
 describe.skipIf(reason !== undefined)('Sysctl in a namespace the test creates', () => {
-  beforeAll(() => {
-    ip('netns', 'add', ns);
-    ip('-n', ns, 'link', 'add', 'vsa0', 'type', 'veth', 'peer', 'name', 'vsa1');
+  let netns: TestNetns | undefined;
+  beforeAll(async () => {
+    netns = await createNetns('vp-sysctl');
+    ns = netns.name;
+    await netns.nl.link.add({ kind: 'veth', name: 'vsa0', peer: { name: 'vsa1' } });
   });
-  afterAll(() => {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      /* already gone */
-    }
+  afterAll(async () => {
+    await netns?.remove();
   });
 
   it('writes forwarding, rp_filter, disable_ipv6 and accept_ra inside the namespace only', async () => {
