@@ -130,7 +130,7 @@ it('every captured VPP answer has a counterpart from the fake', () => {
   expect(received.get(15)?.filter((m) => m.name === 'ip_route_details').length).toBe(11);
 });
 
-it('announces the captured CRCs, and the captured ids for memclnt messages', async () => {
+it('announces every message with the CRC and the id the captured VPP gave it', async () => {
   const table = (frames.find((f) => f.msg.startsWith('sockclnt_create_reply'))?.json.message_table ?? []) as { index: number; name: string }[];
   expect(table.length).toBeGreaterThan(1000);
   const f = await startFakeVpp();
@@ -144,7 +144,7 @@ it('announces the captured CRCs, and the captured ids for memclnt messages', asy
       common++;
       expect(def.nameCrc, name).toBe(e.name);
       expect(vpp.messageId(name), name).toBe(f.messageId(name));
-      if (e.index <= 28) expect(f.messageId(name), `id of ${name}`).toBe(e.index);
+      expect(f.messageId(name), `id of ${name}`).toBe(e.index);
     }
     expect(common).toBeGreaterThan(300);
     await vpp.close();

@@ -68,3 +68,22 @@ export const INTERFACE_DEFAULTS = {
   ipip: { devType: 'IPIP tunnel device', linkMtu: 65516, mtu: [9000, 0, 0, 0] },
   vxlan: { devType: 'VXLAN', linkMtu: 0, mtu: [0, 0, 0, 0] },
 } as const;
+
+/**
+ * First message id of each `.api` module in VPP 26.06's message table, as the captured VPP numbered
+ * them (its init order for the plugins it had loaded). A module's messages follow in schema order, so
+ * with this table the fake gives every message the id that VPP gave it.
+ */
+export const VPP_MODULE_FIRST_ID: Readonly<Record<string, number>> = {
+  memclnt: 1, tm: 29, arp: 55, ip6_dad: 63, ip6_nd: 70, rd_cp: 87, acl: 89, cnat: 131,
+  dhcp6_ia_na_client_cp: 157, dhcp6_pd_client_cp: 159, lcp: 163, memif: 194, nat44_ed: 208, npol: 283,
+  ping: 305, graph: 308, tracedump: 311, urpf: 328, vlib: 334, dev: 352, flow: 360, interface: 370,
+  p2p_ethernet: 446, l2: 450, bond: 522, classify: 546, ip: 590, punt: 685, ip_neighbor: 695, bfd: 715,
+  crypto: 752, ipsec: 758, tcp: 818, udp: 820, ipip: 828, mpls: 838, sr: 856, sr_pt: 888, ipfix_export: 894,
+  gso: 913, span: 915, pg: 919, virtio: 933, pipe: 941, session: 947, feature: 987, fib: 991, qos: 995,
+  bier: 1014, syslog: 1036, teib: 1044, sfdp: 1048, vpe: 1066, af_packet: 1072, dhcp: 1084, tapv2: 1115,
+  vxlan: 1123, wireguard: 1137,
+};
+
+/** Number of messages in the captured VPP 26.06 table; modules it did not have are numbered after it. */
+export const VPP_MESSAGE_COUNT = 1157;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FRAME_HEADER_SIZE, FrameDecoder, frame, writeFrameHeader } from '../codec/frame.js';
 import type { MessageDef, ServiceDef } from '../codec/types.js';
-import { DEFAULT_VPP_VERSION, VNET_API_ERROR } from './constants.js';
+import { DEFAULT_VPP_VERSION, VNET_API_ERROR, VPP_MESSAGE_COUNT, VPP_MODULE_FIRST_ID } from './constants.js';
 import { HANDLERS, type HandlerContext, type Msg } from './handlers.js';
 import { defaultBindings } from './registry.js';
 import { FakeVppState } from './state.js';
@@ -90,38 +90,6 @@ export interface FakeVpp {
   kill(): Promise<void>;
 }
 
-/** Messages of memclnt.api in schema order: VPP gives them the first ids (sockclnt_create is 15). */
-const MEMCLNT_ORDER = [
-  'memclnt_create',
-  'memclnt_create_reply',
-  'memclnt_delete',
-  'memclnt_delete_reply',
-  'rx_thread_exit',
-  'memclnt_rx_thread_suspend',
-  'memclnt_read_timeout',
-  'rpc_call',
-  'rpc_call_reply',
-  'get_first_msg_id',
-  'get_first_msg_id_reply',
-  'api_versions',
-  'api_versions_reply',
-  'trace_plugin_msg_ids',
-  'sockclnt_create',
-  'sockclnt_create_reply',
-  'sockclnt_delete',
-  'sockclnt_delete_reply',
-  'sock_init_shm',
-  'sock_init_shm_reply',
-  'memclnt_keepalive',
-  'memclnt_keepalive_reply',
-  'control_ping',
-  'control_ping_reply',
-  'memclnt_create_v2',
-  'memclnt_create_v2_reply',
-  'get_api_json',
-  'get_api_json_reply',
-] as const;
-
 interface TableEntry {
   readonly id: number;
   readonly def: MessageDef<any>;
@@ -129,37 +97,34 @@ interface TableEntry {
 }
 
 /**
- * Builds the message table the way VPP numbers it: memclnt first at its fixed ids, then every other
- * module's messages in a block, modules in name order, messages in schema order.
+ * Builds the message table the way VPP numbers it: each module gets a block of ids, its messages in
+ * schema order. Blocks start where the captured VPP 26.06 started them, so known messages get VPP's own
+ * ids (sockclnt_create is 15, control_ping 23); modules VPP did not have follow after its last id.
  */
 function buildTable(bindings: FakeVppBindings, init: FakeVppMessagesInit | undefined): TableEntry[] {
   const omit = new Set(init?.omit ?? []);
   const crc = init?.crc ?? {};
-  const out: TableEntry[] = [];
-  const entry = (id: number, def: MessageDef<any>): TableEntry => {
-    const c = crc[def.name];
-    return { id, def, nameCrc: c ? `${def.name}_${c.replace(/^0x/, '')}` : def.nameCrc };
-  };
-  MEMCLNT_ORDER.forEach((name, i) => {
-    const def = bindings.messages.get(name);
-    if (def && !omit.has(name)) out.push(entry(i + 1, def));
-  });
-  const memclnt = new Set<string>(MEMCLNT_ORDER);
   const byModule = new Map<string, MessageDef<any>[]>();
   for (const def of bindings.messages.values()) {
-    if (memclnt.has(def.name)) continue;
     const list = byModule.get(def.module) ?? [];
     list.push(def);
     byModule.set(def.module, list);
   }
-  let next = MEMCLNT_ORDER.length + 1;
-  for (const module of [...byModule.keys()].sort()) {
-    for (const def of byModule.get(module) ?? []) {
-      const id = next++;
-      if (!omit.has(def.name)) out.push(entry(id, def));
+  const out: TableEntry[] = [];
+  let next = VPP_MESSAGE_COUNT + 1;
+  const known = [...byModule.keys()].filter((m) => VPP_MODULE_FIRST_ID[m] !== undefined);
+  const unknown = [...byModule.keys()].filter((m) => VPP_MODULE_FIRST_ID[m] === undefined).sort();
+  for (const module of [...known, ...unknown]) {
+    const defs = byModule.get(module) ?? [];
+    let id = VPP_MODULE_FIRST_ID[module] ?? next;
+    for (const def of defs) {
+      const c = crc[def.name];
+      if (!omit.has(def.name)) out.push({ id, def, nameCrc: c ? `${def.name}_${c.replace(/^0x/, '')}` : def.nameCrc });
+      id++;
     }
+    next = Math.max(next, id);
   }
-  return out;
+  return out.sort((a, b) => a.id - b.id);
 }
 
 interface Connection {
