@@ -156,9 +156,10 @@ describe('more handlers', () => {
     await expect(c.call('sw_interface_ip6_set_link_local_address', { sw_if_index, ip: 'fd00::1' })).rejects.toMatchObject({ retval: -61 });
     await c.call('sw_interface_ip6_set_link_local_address', { sw_if_index, ip: 'fe80::abcd' });
     expect(await c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).toMatchObject({ ip: 'fe80::abcd' });
-    expect(f.state.routesOf(true, 0).map((e) => e.prefix)).toContain('fe80::abcd/128');
+    // Link-local addresses are kept out of the interface's FIB, as VPP keeps them in a table of their own.
+    expect(f.state.routesOf(true, 0).map((e) => e.prefix)).toEqual(['::/0', 'fe80::/10']);
     await c.call('sw_interface_ip6_enable_disable', { sw_if_index, enable: false });
-    expect(f.state.routesOf(true, 0).map((e) => e.prefix)).not.toContain('fe80::abcd/128');
+    await expect(c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).rejects.toMatchObject({ retval: -62 });
     expect(await c.call('sw_interface_get_mac_address', { sw_if_index })).toMatchObject({ mac_address: '02:00:00:00:00:01' });
   });
 

@@ -633,10 +633,6 @@ export class FakeVppState {
     this.lockTable(isIp6, tableId, 1);
     if (isIp6) itf.ip6TableId = tableId;
     else itf.ip4TableId = tableId;
-    if (isIp6 && itf.linkLocal) {
-      this.removeSourcePaths(true, old, `${itf.linkLocal}/128`, 'interface', itf.sw_if_index);
-      this.addSourcePath(true, tableId, `${itf.linkLocal}/128`, 'interface', makePath({ sw_if_index: sw, type: FIB_PATH_TYPE_LOCAL, proto: 1, nh: itf.linkLocal }));
-    }
     this.lockTable(isIp6, old, -1);
     return 0;
   }
@@ -646,10 +642,7 @@ export class FakeVppState {
     const itf = this.interfaces.get(sw);
     if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
     if (enable) this.setLinkLocal(itf, itf.linkLocal ?? linkLocalFromMac(itf.l2_address));
-    else if (itf.linkLocal && !itf.addresses.some((a) => a.includes(':'))) {
-      this.removeSourcePaths(true, itf.ip6TableId, `${itf.linkLocal}/128`, 'interface', sw);
-      delete itf.linkLocal;
-    }
+    else if (!itf.addresses.some((a) => a.includes(':'))) delete itf.linkLocal;
     return 0;
   }
 
@@ -661,10 +654,9 @@ export class FakeVppState {
     return 0;
   }
 
+  /** Link-local addresses live in VPP's per-interface link-local table, not in the interface's FIB. */
   private setLinkLocal(itf: FakeInterface, ll: string): void {
-    if (itf.linkLocal) this.removeSourcePaths(true, itf.ip6TableId, `${itf.linkLocal}/128`, 'interface', itf.sw_if_index);
     itf.linkLocal = ll;
-    this.addSourcePath(true, itf.ip6TableId, `${ll}/128`, 'interface', makePath({ sw_if_index: itf.sw_if_index, type: FIB_PATH_TYPE_LOCAL, proto: 1, nh: ll }));
   }
 
   getTable(sw: number, isIp6: boolean): { retval: number; vrf_id: number } {
@@ -723,10 +715,7 @@ export class FakeVppState {
       itf.addresses.splice(itf.addresses.indexOf(a), 1);
       this.removeAddressRoutes(itf, p, p.family === 6 ? itf.ip6TableId : itf.ip4TableId);
     }
-    if (itf.linkLocal) {
-      this.removeSourcePaths(true, itf.ip6TableId, `${itf.linkLocal}/128`, 'interface', itf.sw_if_index);
-      delete itf.linkLocal;
-    }
+    delete itf.linkLocal;
   }
 
   /** The FIB entries VPP adds for an interface address: local /32, connected, network and broadcast. */
