@@ -382,7 +382,7 @@ export const conformanceCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'ip_neighbor_add_del: static neighbours are dumped per interface and family; deleting twice fails with -6',
+    name: 'ip_neighbor_add_del: static neighbours are dumped per interface and family, with a /32 adj-fib unless no-fib-entry; deleting twice fails with -6',
     async run({ vpp }) {
       await withCleanup(async (defer) => {
         const { sw } = await loopback(vpp, defer);
@@ -399,8 +399,17 @@ export const conformanceCases: ConformanceCase[] = [
           'neighbours dumped',
         );
         equal(await dump(vpp, 'ip_neighbor_dump', { sw_if_index: sw, af: 1 }), [], 'no IPv6 neighbours');
+        const adjFib = (await routes(vpp, 0, false)).find((r) => r.prefix === `${net}.2/32`);
+        check(adjFib, `the neighbour's /32 (adj-fib) is in the FIB`);
+        equal((adjFib.paths as Msg[]).map((p) => [p.sw_if_index, nhOf(p)]), [[sw, `${net}.2`]], 'adj-fib path');
+        const quiet = { ...neighbor, ip_address: `${net}.3`, flags: 1 | 2 };
+        await call(vpp, 'ip_neighbor_add_del', { is_add: true, neighbor: quiet });
+        defer(() => vpp.call('ip_neighbor_add_del', { is_add: false, neighbor: quiet }));
+        equal((await routes(vpp, 0, false)).find((r) => r.prefix === `${net}.3/32`), undefined, 'no FIB entry for a no-fib-entry neighbour');
+        await call(vpp, 'ip_neighbor_add_del', { is_add: false, neighbor: quiet });
         await call(vpp, 'ip_neighbor_add_del', { is_add: false, neighbor });
         equal(await dump(vpp, 'ip_neighbor_dump', { sw_if_index: sw, af: 0 }), [], 'neighbours after delete');
+        equal((await routes(vpp, 0, false)).find((r) => r.prefix === `${net}.2/32`), undefined, 'adj-fib after delete');
         await expectRetval(vpp, 'ip_neighbor_add_del', { is_add: false, neighbor }, E.NO_SUCH_ENTRY);
         await expectRetval(vpp, 'ip_neighbor_add_del', { is_add: true, neighbor: { ...neighbor, sw_if_index: BAD_INDEX } }, E.INVALID_SW_IF_INDEX);
       });
