@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { connectVppWith } from '../src/client/connect.js';
-import { defaultBindings } from '../src/testing/registry.js';
+import { connectVpp } from '../src/client/connect.js';
 import { type ConformanceTarget, describeConformance, startFakeVpp } from '../src/testing/index.js';
 
 const api = { describe, it, beforeAll, afterAll };
 
 async function connect(socket: string, hostInterface?: string): Promise<ConformanceTarget> {
-  const vpp = await connectVppWith(defaultBindings(), { socket, name: 'conformance', timeoutMs: 10_000 });
+  const vpp = await connectVpp({ socket, name: 'conformance', timeoutMs: 10_000 });
   return {
     context: hostInterface ? { vpp, hostInterface } : { vpp },
     close: () => vpp.close(),
