@@ -196,6 +196,25 @@ describe('more handlers', () => {
     await expect(c.call('ip_table_flush', { table: { table_id: 5, is_ip6: false, name: '' } })).rejects.toMatchObject({ retval: -3 });
   });
 
+  it('the _v2 route messages carry the FIB source: API routes are source 8, connected ones 4, defaults 20', async () => {
+    const f = await fakeVpp();
+    const c = await raw(f);
+    const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
+    await c.call('sw_interface_add_del_address', { sw_if_index, is_add: true, prefix: '10.0.0.1/24' });
+    await c.call('ip_table_add_del_v2', { table: { table_id: 3, is_ip6: false, name: '' } });
+    await c.call('ip_route_add_del_v2', {
+      route: { table_id: 0, prefix: '10.9.0.0/16', n_paths: 1, paths: [{ sw_if_index, nh: { address: { ip4: '10.0.0.2' } } }] },
+    });
+    const all = (await collect(c.dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: false } }))).map((d) => d.route);
+    const src = (p: string) => all.find((r) => r.prefix === p)?.src;
+    expect([src('10.9.0.0/16'), src('10.0.0.0/24'), src('0.0.0.0/0'), src('240.0.0.0/4')]).toEqual([8, 4, 20, 1]);
+    const api = (await collect(c.dump('ip_route_v2_dump', { src: 8, table: { table_id: 0, is_ip6: false } }))).map((d) => d.route.prefix);
+    expect(api).toEqual(['10.9.0.0/16']);
+    expect(await c.call('ip_route_lookup_v2', { table_id: 0, exact: 0, prefix: '10.9.1.1/32' })).toMatchObject({ route: { prefix: '10.9.0.0/16', src: 8 } });
+    expect(f.state.table(false, 3)).toBeDefined();
+    await expect(c.call('ip_route_add_del_v2', { route: { prefix: '10.8.0.0/16', src: 9, n_paths: 1, paths: [{}] } })).rejects.toMatchObject({ retval: -126 });
+  });
+
   it('cnat SNAT policy and per-interface policy tables are kept', async () => {
     const f = await fakeVpp();
     const c = await raw(f);

@@ -87,3 +87,6 @@ export const VPP_MODULE_FIRST_ID: Readonly<Record<string, number>> = {
 
 /** Number of messages in the captured VPP 26.06 table; modules it did not have are numbered after it. */
 export const VPP_MESSAGE_COUNT = 1157;
+
+/** VPP's `fib_source_t` ids of the FIB sources the fake models (`src` in the `_v2` route messages). */
+export const FIB_SOURCE_ID = { special: 1, interface: 4, api: 8, adj: 15, default: 20 } as const;

@@ -1,9 +1,11 @@
 import { runCli } from './cli.js';
-import { CNAT_TRK_ACTIVE, INDEX_INVALID, VNET_API_ERROR, VXLAN_DEFAULT_DST_PORT } from './constants.js';
+import { CNAT_TRK_ACTIVE, FIB_SOURCE_ID, INDEX_INVALID, VNET_API_ERROR, VXLAN_DEFAULT_DST_PORT } from './constants.js';
 import { canonicalAddress, canonicalPrefix, formatPrefix, parseAddress, parsePrefix } from './ip.js';
 import {
   type FakeCnatEndpoint,
+  type FakeFibEntry,
   type FakeInterface,
+  type FibSource,
   type FakePath,
   type FakeVppState,
   makePath,
@@ -129,10 +131,19 @@ function endpointFromApi(e: Msg): FakeCnatEndpoint {
   return { addr, sw_if_index: num(e, 'sw_if_index'), if_af: num(e, 'if_af'), port: num(e, 'port') };
 }
 
-function routeDetails(state: FakeVppState, tableId: number, e: ReturnType<FakeVppState['routesOf']>[number]): Msg {
+function routeDetails(state: FakeVppState, tableId: number, e: FakeFibEntry): Msg {
   const paths = state.bestPaths(e).map(pathToApi);
   return { table_id: tableId, stats_index: e.stats_index, prefix: e.prefix, n_paths: paths.length, paths };
 }
+
+/** `ip_route_v2`: the route with the id of the source its paths come from. */
+function routeDetailsV2(state: FakeVppState, tableId: number, e: FakeFibEntry, only?: FibSource): Msg {
+  const src = only ?? state.bestSource(e);
+  const paths = (src ? (e.sources.get(src) ?? []) : []).map(pathToApi);
+  return { table_id: tableId, stats_index: e.stats_index, prefix: e.prefix, n_paths: paths.length, src: src ? FIB_SOURCE_ID[src] : 0, paths };
+}
+
+const SOURCE_BY_ID = new Map(Object.entries(FIB_SOURCE_ID).map(([k, v]) => [v as number, k as FibSource]));
 
 const SUB_IF_ONE_TAG = 2;
 const SUB_IF_TWO_TAGS = 4;
@@ -356,6 +367,32 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
       ),
     );
   },
+  ip_route_add_del_v2: (ctx, m) => {
+    const r = obj(m, 'route');
+    const src = num(r, 'src');
+    if (src !== 0 && src !== FIB_SOURCE_ID.api) {
+      // The fake keeps routes of the API source only.
+      ctx.reply({ retval: VNET_API_ERROR.UNSUPPORTED, stats_index: INDEX_INVALID });
+      return;
+    }
+    HANDLERS.ip_route_add_del?.(ctx, m);
+  },
+  ip_route_v2_dump: (ctx, m) => {
+    const t = obj(m, 'table');
+    const tableId = num(t, 'table_id');
+    const only = SOURCE_BY_ID.get(num(m, 'src'));
+    if (num(m, 'src') !== 0 && !only) return;
+    for (const e of ctx.state.routesOf(bool(t, 'is_ip6'), tableId)) {
+      if (only && !e.sources.get(only)?.length) continue;
+      ctx.details('ip_route_v2_details', { route: routeDetailsV2(ctx.state, tableId, e, only) });
+    }
+  },
+  ip_route_lookup_v2: (ctx, m) => {
+    const tableId = num(m, 'table_id');
+    const res = ctx.state.routeLookup(tableId, str(m, 'prefix') || '0.0.0.0/32', num(m, 'exact') !== 0);
+    ctx.reply(res.entry ? { retval: 0, route: routeDetailsV2(ctx.state, tableId, res.entry) } : { retval: res.retval });
+  },
+  ip_table_add_del_v2: (ctx, m) => HANDLERS.ip_table_add_del?.(ctx, m),
   ip_route_dump: (ctx, m) => {
     const t = obj(m, 'table');
     const tableId = num(t, 'table_id');

@@ -819,11 +819,17 @@ export class FakeVppState {
 
   /** The paths VPP forwards with: those of the best source. */
   bestPaths(e: FakeFibEntry): FakePath[] {
+    const s = this.bestSource(e);
+    return s ? (e.sources.get(s) ?? []) : [];
+  }
+
+  /** The source whose paths are used (VPP's priority order: special, interface, API, adjacency, default). */
+  bestSource(e: FakeFibEntry): FibSource | undefined {
     for (const s of SOURCE_ORDER) {
       const p = e.sources.get(s);
-      if (p && p.length) return p;
+      if (p && p.length) return s;
     }
-    return [];
+    return undefined;
   }
 
   private entryFor(isIp6: boolean, tableId: number, prefix: string): FakeFibEntry | undefined {
