@@ -434,6 +434,8 @@ export class FakeVppState {
       l2_address: mac,
       hostIfName,
       tag,
+      // VPP marks a tap's link up as soon as it exists, like af_packet's.
+      linkUp: true,
       tap: { ...tap, id: inst, host_if_name: hostIfName },
     });
     return { retval: 0, sw_if_index: itf.sw_if_index };
@@ -560,7 +562,7 @@ export class FakeVppState {
   private setAdmin(itf: FakeInterface, up: boolean): void {
     const before = this.interfaceFlags(itf);
     itf.adminUp = up;
-    if (itf.kind !== 'af_packet' && itf.kind !== 'local') {
+    if (itf.kind !== 'af_packet' && itf.kind !== 'tap' && itf.kind !== 'local') {
       if (itf.kind === 'sub') {
         const parent = this.interfaces.get(itf.sup_sw_if_index);
         itf.linkUp = parent?.linkUp ?? false;
