@@ -173,7 +173,8 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
   let cutNext = false;
   const failures = new Map<string, { retval: number; count: number }>();
   /** Events raised while a request is being handled go out after its reply, as in the capture. */
-  let pendingEvents: { sw_if_index: number; flags: number; deleted: boolean }[] | undefined;
+  let handling = false;
+  let pendingEvents: { sw_if_index: number; flags: number; deleted: boolean }[] = [];
 
   const log = (level: 'debug' | 'warn', fields: Record<string, unknown>, msg: string): void => {
     logger?.[level]?.(fields, msg);
@@ -187,10 +188,15 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       return undefined;
     }
     try {
-      const msg = def.create({ ...fields, _vl_msg_id: id });
+      fields._vl_msg_id = id;
+      const msg = def.create(fields);
       const size = def.size(msg);
       const out = new Uint8Array(FRAME_HEADER_SIZE + size);
-      writeFrameHeader(out, 0, size);
+      // Header: 8 bytes of nothing, the payload length (u32 BE), a zero gc mark.
+      out[8] = size >>> 24;
+      out[9] = (size >>> 16) & 0xff;
+      out[10] = (size >>> 8) & 0xff;
+      out[11] = size & 0xff;
       def.encodeInto(msg, out, FRAME_HEADER_SIZE);
       return out;
     } catch (err) {
@@ -258,7 +264,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
 
   const attachState = (s: FakeVppState): void => {
     s.setInterfaceEventListener((ev) => {
-      if (pendingEvents) pendingEvents.push(ev);
+      if (handling) pendingEvents.push(ev);
       else sendEvent(ev);
     });
   };
@@ -279,6 +285,45 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     );
   };
 
+  /** What a handler sees of one request; a class so that no closures are made per request. */
+  class RequestContext implements HandlerContext {
+    constructor(
+      private readonly c: Connection,
+      private readonly context: number,
+      private readonly replyName: string | undefined,
+    ) {}
+    get state(): FakeVppState {
+      return state;
+    }
+    get clientIndex(): number {
+      return this.c.clientIndex;
+    }
+    get vppVersion(): string {
+      return version;
+    }
+    get buildDate(): string {
+      return buildDate;
+    }
+    get pid(): number {
+      return pid;
+    }
+    reply(fields: Msg = {}): void {
+      if (!this.replyName) return;
+      fields.context = this.context;
+      send(this.c, encode(this.replyName, fields));
+    }
+    details(name: string, fields: Msg): void {
+      fields.context = this.context;
+      send(this.c, encode(name, fields));
+    }
+    wantInterfaceEvents(enable: boolean, evPid: number): number {
+      const registered = this.c.interfaceEventsPid !== undefined;
+      if (enable === registered) return VNET_API_ERROR.INVALID_REGISTRATION;
+      this.c.interfaceEventsPid = enable ? evPid : undefined;
+      return 0;
+    }
+  }
+
   const handle = (c: Connection, payload: Uint8Array): void => {
     if (payload.length < 2) {
       log('warn', { length: payload.length }, 'fake-vpp: frame too short for a message id');
@@ -298,7 +343,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       return;
     }
     const name = entry.def.name;
-    log('debug', { message: name, context: msg.context }, 'fake-vpp: request');
+    if (logger?.debug) log('debug', { message: name, context: msg.context }, 'fake-vpp: request');
     if (name === 'sockclnt_create') {
       handshake(c, msg);
       return;
@@ -315,23 +360,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       return;
     }
     const replyName = replyOf.get(name);
-    const ctx: HandlerContext = {
-      state,
-      clientIndex: c.clientIndex,
-      vppVersion: version,
-      buildDate,
-      pid,
-      reply: (fields = {}) => {
-        if (replyName) send(c, encode(replyName, { ...fields, context }));
-      },
-      details: (detailsName, fields) => send(c, encode(detailsName, { ...fields, context })),
-      wantInterfaceEvents: (enable, evPid) => {
-        const registered = c.interfaceEventsPid !== undefined;
-        if (enable === registered) return VNET_API_ERROR.INVALID_REGISTRATION;
-        c.interfaceEventsPid = enable ? evPid : undefined;
-        return 0;
-      },
-    };
+    const ctx = new RequestContext(c, context, replyName);
     const failure = failures.get(name);
     if (failure) {
       if (--failure.count <= 0) failures.delete(name);
@@ -346,16 +375,19 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       else log('debug', { message: name }, 'fake-vpp: no handler, no answer');
       return;
     }
-    pendingEvents = [];
+    handling = true;
     try {
       handler(ctx, msg);
     } catch (err) {
       log('warn', { message: name, err }, 'fake-vpp: handler failed');
       ctx.reply({ retval: VNET_API_ERROR.INVALID_VALUE });
     } finally {
-      const evs = pendingEvents;
-      pendingEvents = undefined;
-      for (const ev of evs) sendEvent(ev);
+      handling = false;
+      if (pendingEvents.length) {
+        const evs = pendingEvents;
+        pendingEvents = [];
+        for (const ev of evs) sendEvent(ev);
+      }
     }
   };
 
