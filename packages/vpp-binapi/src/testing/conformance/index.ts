@@ -41,7 +41,8 @@ export async function runConformance(ctx: ConformanceContext, cases: readonly Co
 /** The parts of a test framework {@link describeConformance} uses (vitest and jest fit). */
 export interface ConformanceTestApi {
   describe(name: string, fn: () => void): void;
-  it(name: string, fn: () => Promise<void>, timeoutMs?: number): void;
+  /** `fn` receives the framework's test context; its `skip(note)` is used for cases that cannot run. */
+  it(name: string, fn: (t: { skip(note?: string): void }) => Promise<void>, timeoutMs?: number): void;
   beforeAll(fn: () => Promise<void>, timeoutMs?: number): void;
   afterAll(fn: () => Promise<void>, timeoutMs?: number): void;
 }
@@ -54,7 +55,7 @@ export interface ConformanceTarget {
 
 /**
  * Declares one test per case under `title`, connecting once with `connect` for the whole block. Cases that
- * lack context (e.g. a host interface) are declared as passing no-ops named "skipped: …".
+ * lack context (e.g. a host interface) are skipped at run time with the reason.
  */
 export function describeConformance(
   title: string,
@@ -74,10 +75,13 @@ export function describeConformance(
     for (const c of cases) {
       api.it(
         c.name,
-        async () => {
+        async (t) => {
           if (!target) throw new Error('conformance target did not connect');
           const reason = conformanceSkipReason(c, target.context);
-          if (reason) return;
+          if (reason) {
+            t.skip(reason);
+            return;
+          }
           await c.run(target.context);
         },
         timeoutMs,
