@@ -112,6 +112,32 @@ describe('golden session-main.jsonl', () => {
     expect(toHex(buf.subarray(3, 3 + payload.length))).toBe(f.hex);
   });
 
+  it.each(frames.map((f) => [`${f.seq} ${f.msg}`, f] as const))('corrupted %s decodes or fails with VppDecodeError', (_label, f) => {
+    const name = f.msg.replace(/_[0-9a-f]{8}$/, '');
+    const def = messagesByName.get(name)!;
+    const payload = fromHex(f.hex);
+    let seed = f.seq * 7919 + 1;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let round = 0; round < 40; round++) {
+      const bad = payload.slice();
+      for (let k = 0; k < 1 + rand(4); k++) bad[rand(bad.length)] = rand(256);
+      try {
+        const msg = def.decode(bad);
+        // whatever decodes must encode again (or be refused with a typed error)
+        try {
+          def.encode(msg);
+        } catch (err) {
+          expect((err as { name?: string }).name).toBe('VppEncodeError');
+        }
+      } catch (err) {
+        expect((err as { name?: string }).name, String(err)).toBe('VppDecodeError');
+      }
+    }
+  });
+
   it.each(frames.map((f) => [`${f.seq} ${f.msg}`, f] as const))('truncated %s never crashes', (_label, f) => {
     const name = f.msg.replace(/_[0-9a-f]{8}$/, '');
     const def = messagesByName.get(name)!;

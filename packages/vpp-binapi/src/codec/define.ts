@@ -1,4 +1,4 @@
-import { VppEncodeError, withMessageName } from './errors.js';
+import { VppDecodeError, VppEncodeError, withMessageName } from './errors.js';
 import { BufferViews, cursor, type Cursor } from './runtime.js';
 import type { FieldDef, HeaderKind, MessageDef } from './types.js';
 
@@ -77,7 +77,10 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
   const { create, enc, dec } = impl;
   const fixed = typeof impl.size === 'number' ? impl.size : -1;
   const sizeFn = typeof impl.size === 'number' ? undefined : impl.size;
-  const size = (msg: T): number => (fixed >= 0 ? fixed : sizeFn!(msg));
+  const size = (msg: T): number => {
+    if (typeof msg !== 'object' || msg === null) throw new VppEncodeError('bad_type', '', `expected a message object, got ${msg === null ? 'null' : typeof msg}`);
+    return fixed >= 0 ? fixed : sizeFn!(msg);
+  };
   const def: MessageDef<T> = {
     name,
     crc: meta.crc,
@@ -123,7 +126,9 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
     },
     decode(buf: Uint8Array, offset = 0, end = buf.length): T {
       try {
-        return dec(cursor(buf, offset, Math.min(end, buf.length)));
+        const stop = Math.min(end, buf.length);
+        if (!(offset >= 0 && offset <= stop)) throw new VppDecodeError('truncated', offset, `no bytes between offset ${offset} and end ${stop}`);
+        return dec(cursor(buf, offset, stop));
       } catch (err) {
         throw withMessageName(rebase(err, buf.byteOffset), name);
       }

@@ -79,7 +79,10 @@ export interface MessageDef<T extends object = Record<string, unknown>> {
    * @throws VppEncodeError naming the field path when a value does not fit its field.
    */
   encodeInto(msg: T, buf: Uint8Array, offset: number): number;
-  /** `encodeInto` into a new buffer of exactly `size(msg)` bytes. */
+  /**
+   * `encodeInto` into a new Uint8Array of exactly `size(msg)` bytes. Small messages are views into a
+   * shared slab (mind `byteOffset`; copy before transferring the ArrayBuffer to a worker).
+   */
   encode(msg: T): Uint8Array;
   /**
    * Decodes one payload from `buf[offset, end)`.
