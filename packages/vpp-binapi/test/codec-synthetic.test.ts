@@ -30,7 +30,7 @@ export const SYNTH: ApiJson = {
     ['plain_union', ['u8', 'small'], ['u32', 'big']],
   ],
   enums: [
-    ['kind', ['KIND_NUM', 0], ['KIND_INNER', 1], ['KIND_IP6', 2], { enumtype: 'u8' }],
+    ['kind', ['KIND_NUM', 0], ['KIND_INNER', 1], ['KIND_IP6', 2], ['KIND_OTHER', 3], { enumtype: 'u8' }],
     ['e16', ['A', 1], ['B', 65535], { enumtype: 'u16' }],
     ['e32', ['X', 4000000000], { enumtype: 'u32' }],
     ['ei32', ['NEG', -5], { enumtype: 'i32' }],
@@ -197,7 +197,7 @@ describe('synthetic schema: every construct', () => {
     expect(src).toContain('export type flags8 = number;');
     expect(src).toMatch(/kind: typeof kind\.KIND_IP6;\s+data: \{ ip6: ip6_address \};/);
     expect(src).not.toContain('prose');
-    expect(synth.kind).toEqual({ KIND_NUM: 0, KIND_INNER: 1, KIND_IP6: 2 });
+    expect(synth.kind).toEqual({ KIND_NUM: 0, KIND_INNER: 1, KIND_IP6: 2, KIND_OTHER: 3 });
     expect(synth.ei32).toEqual({ NEG: -5 });
   });
 
@@ -291,6 +291,15 @@ describe('synthetic schema: every construct', () => {
       const back = e.decode(e.encode({ tagged }));
       expect(back.tagged).toEqual(tagged);
     }
+  });
+
+  it('carries the whole union for an enum value no member names', () => {
+    const e = def('everything');
+    const back = e.decode(e.encode({ tagged: { flag: 0, kind: 3, data: { num: 0x01020304 } } }));
+    expect(back.tagged.kind).toBe(3);
+    expect(back.tagged.data.num).toBe(0x01020304);
+    expect(back.tagged.data.inner).toEqual({ a: 0x0102, b: 3 });
+    expect(sources.get('synth.ts')).toMatch(/kind: typeof kind\.KIND_OTHER;\s+data: payload;/);
   });
 
   it('decodes a variable array at the end without a count field', () => {

@@ -178,21 +178,27 @@ export type npol_rule_entry =
   | {
     is_src: boolean;
     is_not: boolean;
-      type: typeof npol_entry_type.NPOL_CIDR;
-      data: { cidr: prefix };
-    }
+    type: typeof npol_entry_type.NPOL_CIDR;
+    data: { cidr: prefix };
+  }
   | {
     is_src: boolean;
     is_not: boolean;
-      type: typeof npol_entry_type.NPOL_PORT_RANGE;
-      data: { port_range: npol_port_range };
-    }
+    type: typeof npol_entry_type.NPOL_PORT_RANGE;
+    data: { port_range: npol_port_range };
+  }
   | {
     is_src: boolean;
     is_not: boolean;
-      type: typeof npol_entry_type.NPOL_PORT_IP_SET;
-      data: { set_id: npol_entry_set_id };
-    };
+    type: typeof npol_entry_type.NPOL_PORT_IP_SET;
+    data: { set_id: npol_entry_set_id };
+  }
+  | {
+    is_src: boolean;
+    is_not: boolean;
+    type: typeof npol_entry_type.NPOL_IP_SET;
+    data: npol_entry_data;
+  };
 
 /** A `npol_rule_entry` with defaults and zeros. */
 export function create_npol_rule_entry(): npol_rule_entry {
@@ -204,7 +210,7 @@ export function encode_npol_rule_entry(v: npol_rule_entry, b: Uint8Array, dv: Da
   b[o] = (v.is_src ?? false) ? 1 : 0;
   b[o + 1] = (v.is_not ?? false) ? 1 : 0;
   const tag_2 = v.type ?? 0; if ((tag_2 & 0xff) !== tag_2) throw intError("type", tag_2, 'u8'); b[o + 2] = tag_2;
-  { const u_data: object = v.data ?? EMPTY_OBJECT; zeroBytes(b, o + 3, 18); switch (tag_2) { case 0: writePrefix(b, o + 3, (u_data as { cidr?: prefix }).cidr, `data.cidr`); break; case 1: try { const s0 = (u_data as { port_range?: npol_port_range }).port_range ?? EMPTY_OBJECT; { const x2 = s0.start ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`start`, x2, 'u16'); dv.setUint16(o + 3, x2); } { const x2 = s0.end ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`end`, x2, 'u16'); dv.setUint16(o + 5, x2); } } catch (e) { throw nestError(e, `data.port_range`); } break; case 2: try { const s1 = (u_data as { set_id?: npol_entry_set_id }).set_id ?? EMPTY_OBJECT; { const x2 = s1.set_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`set_id`, x2, 'u32'); dv.setUint32(o + 3, x2); } } catch (e) { throw nestError(e, `data.set_id`); } break; default: throw badDiscriminator("data", tag_2); } }
+  { const u_data: object = v.data ?? EMPTY_OBJECT; zeroBytes(b, o + 3, 18); switch (tag_2) { case 0: writePrefix(b, o + 3, (u_data as { cidr?: prefix }).cidr, `data.cidr`); break; case 1: try { const s0 = (u_data as { port_range?: npol_port_range }).port_range ?? EMPTY_OBJECT; { const x2 = s0.start ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`start`, x2, 'u16'); dv.setUint16(o + 3, x2); } { const x2 = s0.end ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`end`, x2, 'u16'); dv.setUint16(o + 5, x2); } } catch (e) { throw nestError(e, `data.port_range`); } break; case 2: try { const s1 = (u_data as { set_id?: npol_entry_set_id }).set_id ?? EMPTY_OBJECT; { const x2 = s1.set_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`set_id`, x2, 'u32'); dv.setUint32(o + 3, x2); } } catch (e) { throw nestError(e, `data.set_id`); } break; case 3: try { encode_npol_entry_data(u_data as npol_entry_data, b, dv, o + 3); } catch (e) { throw nestError(e, "data"); } break; default: throw badDiscriminator("data", tag_2); } }
   return o + 21;
 }
 
@@ -218,7 +224,7 @@ export function decode_npol_rule_entry(c: Cursor): npol_rule_entry {
   const f0 = b[o] !== 0;
   const f1 = b[o + 1] !== 0;
   const f2 = b[o + 2]!;
-  let f3: object; switch (f2) { case 0: { const m = readPrefix(b, o + 3); f3 = { cidr: m }; break; } case 1: { const m_0 = dv.getUint16(o + 3); const m_1 = dv.getUint16(o + 5); const m = { start: m_0, end: m_1 }; f3 = { port_range: m }; break; } case 2: { const m_0 = dv.getUint32(o + 3); const m = { set_id: m_0 }; f3 = { set_id: m }; break; } default: throw badDiscriminatorOnDecode(o + 3, "data", f2); }
+  let f3: object; switch (f2) { case 0: { const m = readPrefix(b, o + 3); f3 = { cidr: m }; break; } case 1: { const m_0 = dv.getUint16(o + 3); const m_1 = dv.getUint16(o + 5); const m = { start: m_0, end: m_1 }; f3 = { port_range: m }; break; } case 2: { const m_0 = dv.getUint32(o + 3); const m = { set_id: m_0 }; f3 = { set_id: m }; break; } case 3: { c.o = o + 3; f3 = decode_npol_entry_data(c); break; } default: throw badDiscriminatorOnDecode(o + 3, "data", f2); }
   c.o = o + 21;
   return { is_src: f0, is_not: f1, type: f2, data: f3 } as unknown as T__;
 }

@@ -109,17 +109,17 @@ export function decode_punt_exception(c: Cursor): punt_exception {
 /** VPP type `punt` (a tagged union on its discriminator). */
 export type punt =
   | {
-      type: typeof punt_type.PUNT_API_TYPE_EXCEPTION;
-      punt: { exception: punt_exception };
-    }
+    type: typeof punt_type.PUNT_API_TYPE_EXCEPTION;
+    punt: { exception: punt_exception };
+  }
   | {
-      type: typeof punt_type.PUNT_API_TYPE_L4;
-      punt: { l4: punt_l4 };
-    }
+    type: typeof punt_type.PUNT_API_TYPE_L4;
+    punt: { l4: punt_l4 };
+  }
   | {
-      type: typeof punt_type.PUNT_API_TYPE_IP_PROTO;
-      punt: { ip_proto: punt_ip_proto };
-    };
+    type: typeof punt_type.PUNT_API_TYPE_IP_PROTO;
+    punt: { ip_proto: punt_ip_proto };
+  };
 
 /** A `punt` with defaults and zeros. */
 export function create_punt(): punt {

@@ -590,6 +590,8 @@ interface Disc {
   tagCodec: Codec;
   enumName: string;
   cases: { member: FieldSpec; value: number; caseName: string; codec: Codec }[];
+  /** Enum values no member names as its case: the union is then carried whole (every member). */
+  uncovered: [string, number][];
   size: number;
 }
 
@@ -611,7 +613,16 @@ function discOf(ctx: Ctx, owner: string, fields: FieldSpec[], f: FieldSpec): Dis
     resolveField(ctx, m);
     return { member: m, value: v[1], caseName: m.case, codec };
   });
-  return { field: f, union: u, tagField, tagCodec: resolveField(ctx, tagField), enumName, cases, size: unionSize(ctx, u) };
+  const covered = new Set(cases.map((k) => k.value));
+  const uncovered: [string, number][] = [];
+  for (const [name, value] of (e as EnumSpec).values) {
+    if (!covered.has(value)) {
+      covered.add(value);
+      uncovered.push([name, value]);
+    }
+  }
+  if (uncovered.length) ref(ctx, u.name, `encode_${u.name}`);
+  return { field: f, union: u, tagField, tagCodec: resolveField(ctx, tagField), enumName, cases, uncovered, size: unionSize(ctx, u) };
 }
 
 function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boolean): Body {
@@ -730,8 +741,13 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
     const common = tsLines.filter((l) => !l.trimStart().startsWith(`${key(d.tagField.name)}:`) && !l.trimStart().startsWith(`${key(d.tagField.name)}?:`));
     const variants = d.cases.map(
       (k) =>
-        `  | {\n${common.map((l) => '    ' + l.trimStart() + '\n').join('')}      ${key(d.tagField.name)}: typeof ${enumRef}.${k.caseName};\n      ${key(d.field.name)}: { ${key(k.member.name)}: ${k.codec.ts} };\n    }`,
+        `  | {\n${common.map((l) => '    ' + l.trimStart() + '\n').join('')}    ${key(d.tagField.name)}: typeof ${enumRef}.${k.caseName};\n    ${key(d.field.name)}: { ${key(k.member.name)}: ${k.codec.ts} };\n  }`,
     );
+    for (const [name] of d.uncovered) {
+      variants.push(
+        `  | {\n${common.map((l) => '    ' + l.trimStart() + '\n').join('')}    ${key(d.tagField.name)}: typeof ${enumRef}.${name};\n    ${key(d.field.name)}: ${ref(ctx, d.union.name, d.union.name, true)};\n  }`,
+      );
+    }
     ts = `\n${variants.join('\n')}`;
   }
   dec.push(`return { ${objParts.join(', ')} }${discs.size ? ` as unknown as T__` : ''};`);
@@ -757,14 +773,20 @@ function encDisc(ctx: Ctx, d: Disc, val: string, off: string, tag: string): stri
       return `case ${k.value}: ${encFixed(ctx, k.codec, mv, off, `${d.field.name}.${k.member.name}`, undefined, 1)} break;`;
     })
     .join(' ');
-  return `{ const ${u}: object = ${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}; ${rt(ctx, 'zeroBytes')}(b, ${off}, ${d.size}); switch (${tag}) { ${cases} default: throw ${rt(ctx, 'badDiscriminator')}(${q(d.field.name)}, ${tag}); } }`;
+  const whole = d.uncovered.length
+    ? ` ${d.uncovered.map(([, v]) => `case ${v}:`).join(' ')} try { ${ref(ctx, d.union.name, `encode_${d.union.name}`)}(${u} as ${ref(ctx, d.union.name, d.union.name, true)}, b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${q(d.field.name)}); } break;`
+    : '';
+  return `{ const ${u}: object = ${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}; ${rt(ctx, 'zeroBytes')}(b, ${off}, ${d.size}); switch (${tag}) { ${cases}${whole} default: throw ${rt(ctx, 'badDiscriminator')}(${q(d.field.name)}, ${tag}); } }`;
 }
 
 function decDisc(ctx: Ctx, d: Disc, off: string, target: string, tagLocal: string): string {
   const cases = d.cases
     .map((k) => `case ${k.value}: { ${decFixed(ctx, k.codec, off, 'm', 1)} ${target} = { ${key(k.member.name)}: m }; break; }`)
     .join(' ');
-  return `let ${target}: object; switch (${tagLocal}) { ${cases} default: throw ${rt(ctx, 'badDiscriminatorOnDecode')}(${off}, ${q(d.field.name)}, ${tagLocal}); }`;
+  const whole = d.uncovered.length
+    ? ` ${d.uncovered.map(([, v]) => `case ${v}:`).join(' ')} { c.o = ${off}; ${target} = ${ref(ctx, d.union.name, `decode_${d.union.name}`)}(c); break; }`
+    : '';
+  return `let ${target}: object; switch (${tagLocal}) { ${cases}${whole} default: throw ${rt(ctx, 'badDiscriminatorOnDecode')}(${off}, ${q(d.field.name)}, ${tagLocal}); }`;
 }
 
 // ---------------------------------------------------------------------------------------------
