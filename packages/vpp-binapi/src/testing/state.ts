@@ -656,8 +656,12 @@ export class FakeVppState {
     return 0;
   }
 
-  /** Link-local addresses live in VPP's per-interface link-local table, not in the interface's FIB. */
+  /**
+   * Link-local addresses live in VPP's per-interface link-local table, not in the interface's FIB. That
+   * table's two default entries and the address's own entry take FIB stats indexes all the same.
+   */
   private setLinkLocal(itf: FakeInterface, ll: string): void {
+    if (itf.linkLocal === undefined) this.nextStatsIndex += 3;
     itf.linkLocal = ll;
   }
 
