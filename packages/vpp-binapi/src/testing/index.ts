@@ -40,12 +40,13 @@ export {
   type FakePath,
   type FakePuntRedirect,
   type FakeSubInterface,
+  type FakeTap,
   type FakeVppStateInit,
   type FakeVxlanTunnel,
   type FibSource,
   type InterfaceKind,
 } from './state.js';
-export { VNET_API_ERROR, INDEX_INVALID, DEFAULT_VPP_VERSION, INTERFACE_DEFAULTS } from './constants.js';
+export { VNET_API_ERROR, INDEX_INVALID, DEFAULT_VPP_VERSION, FIB_SOURCE_ID, INTERFACE_DEFAULTS } from './constants.js';
 export { connectRawVpp, RawVppApiError, type RawMessage, type RawVppClient, type RawVppInit } from './raw-client.js';
 export {
   conformanceCases,
