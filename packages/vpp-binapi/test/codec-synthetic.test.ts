@@ -118,6 +118,7 @@ beforeAll(async () => {
   sources = generate([{ name: 'synth', json: SYNTH }], { runtimeImport: SUPPORT });
   mkdirSync(dir, { recursive: true });
   for (const [f, text] of sources) writeFileSync(join(dir, f), text);
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   synth = await import(pathToFileURL(join(dir, 'synth.ts')).href);
   index = await import(pathToFileURL(join(dir, 'index.ts')).href);
 });
@@ -448,6 +449,24 @@ describe('synthetic schema: decode errors', () => {
     bad[at] = 7;
     expect(() => e.decode(bad)).toThrow(expect.objectContaining({ name: 'VppDecodeError', code: 'bad_discriminator' }));
   });
+});
+
+describe('synthetic schema: generated code', () => {
+  it('type-checks under the project compiler options', async () => {
+    const ts = (await import('typescript')).default;
+    const base = ts.readConfigFile(resolve(dirname(SUPPORT), '../../../../tsconfig.base.json'), ts.sys.readFile);
+    const parsed = ts.convertCompilerOptionsFromJson(base.config.compilerOptions, dir);
+    const program = ts.createProgram([join(dir, 'index.ts'), join(dir, 'synth.ts')], {
+      ...parsed.options,
+      noEmit: true,
+      allowImportingTsExtensions: true,
+    });
+    const diags = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.file?.fileName.startsWith(dir))
+      .map((d) => `${d.file?.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    expect(diags).toEqual([]);
+  }, 60_000);
 });
 
 describe('synthetic schema: index', () => {

@@ -1,8 +1,10 @@
 /**
- * Everything generated bindings import, under one specifier. Bindings generated for other schemas with
- * `vpp-binapi generate` import this through the package (see the generator's `--runtime` option).
+ * Everything generated bindings import, under one specifier, plus the public codec API. Bindings
+ * generated for other schemas with `vpp-binapi generate` import this as
+ * `@vectorplane/vpp-binapi/codec` (the generator's `--runtime` option changes the specifier).
  * @packageDocumentation
  */
+export * from './index.js';
 export type { MessageDef, ServiceDef, FieldDef, HeaderKind } from './types.js';
 export { defineMessage, type MessageImpl, type MessageMeta } from './define.js';
 export { nestError } from './errors.js';
