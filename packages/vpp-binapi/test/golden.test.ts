@@ -88,6 +88,23 @@ describe('golden session-main.jsonl', () => {
     expect(frames.length).toBeGreaterThan(90);
   });
 
+  it("agrees with the running VPP's message table on every CRC we bind", () => {
+    const reply = frames.find((f) => f.msg.startsWith('sockclnt_create_reply_'))!;
+    const table = (reply.json.message_table as { index: number; name: string }[]).map((e) => e.name);
+    expect(table).toHaveLength(reply.json.count as number);
+    const byName = new Map(table.map((n) => [n.replace(/_[0-9a-f]{8}$/, ''), n]));
+    const mismatched: string[] = [];
+    let bound = 0;
+    for (const [name, def] of messagesByName) {
+      const wire = byName.get(name);
+      if (wire === undefined) continue;
+      bound++;
+      if (wire !== def.nameCrc) mismatched.push(`${def.nameCrc} vs ${wire}`);
+    }
+    expect(mismatched).toEqual([]);
+    expect(bound).toBeGreaterThan(400);
+  });
+
   it.each(frames.map((f) => [`${f.seq} ${f.dir} ${f.msg}`, f] as const))('%s', (_label, f) => {
     const name = f.msg.replace(/_[0-9a-f]{8}$/, '');
     const def = messagesByName.get(name);
