@@ -12,17 +12,19 @@ async function connect(socket: string, hostInterface?: string): Promise<Conforma
   };
 }
 
-describeConformance('conformance: fake VPP', api, async () => {
-  const fake = await startFakeVpp();
-  const target = await connect(fake.socketPath, 'vfake0');
-  return {
-    context: target.context,
-    close: async () => {
-      await target.close();
-      await fake.stop();
-    },
-  };
-});
+for (const tap of ['fail', 'succeed'] as const) {
+  describeConformance(`conformance: fake VPP (tap_create_v3 ${tap === 'fail' ? 'fails, no vhost-net' : 'succeeds'})`, api, async () => {
+    const fake = await startFakeVpp({ tap });
+    const target = await connect(fake.socketPath, 'vfake0');
+    return {
+      context: target.context,
+      close: async () => {
+        await target.close();
+        await fake.stop();
+      },
+    };
+  });
+}
 
 const real = process.env.VPP_API_SOCKET;
 if (real) {

@@ -24,6 +24,8 @@ const E = {
   INVALID_REGISTRATION: -31,
   IP6_NOT_ENABLED: -62,
   SUBIF_ALREADY_EXISTS: -68,
+  IF_ALREADY_EXISTS: -79,
+  INVALID_SUB_SW_IF_INDEX: -98,
   TUNNEL_EXIST: -75,
   ADDRESS_FOUND_FOR_INTERFACE: -114,
 } as const;
@@ -135,7 +137,7 @@ export const conformanceCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'create_loopback_instance: the requested instance names the interface; a taken one fails with -31',
+    name: 'create_loopback_instance: the requested instance names the interface; a taken one fails with -31; no MAC means de:ad:00:00:00:<instance>',
     async run({ vpp }) {
       await withCleanup(async (defer) => {
         const inst = 3000 + nonce(900);
@@ -143,6 +145,14 @@ export const conformanceCases: ConformanceCase[] = [
         defer(() => vpp.call('delete_loopback', { sw_if_index: r.sw_if_index }));
         const d = await interfaceDetails(vpp, r.sw_if_index as number);
         equal(d?.interface_name, `loop${inst}`, 'name of a loopback with a given instance');
+        const inst2 = inst + 1000;
+        const z = await call(vpp, 'create_loopback_instance', { mac_address: '00:00:00:00:00:00', is_specified: true, user_instance: inst2 });
+        defer(() => vpp.call('delete_loopback', { sw_if_index: z.sw_if_index }));
+        equal(
+          (await interfaceDetails(vpp, z.sw_if_index as number))?.l2_address,
+          `de:ad:00:00:00:${(inst2 & 0xff).toString(16).padStart(2, '0')}`,
+          'default MAC of a loopback (de:ad + instance)',
+        );
         await expectRetval(vpp, 'create_loopback_instance', { mac_address: mac(inst + 1), is_specified: true, user_instance: inst }, E.INVALID_REGISTRATION);
       });
     },
@@ -191,6 +201,7 @@ export const conformanceCases: ConformanceCase[] = [
         const l2 = mac(nonce(0xffffff));
         await call(vpp, 'sw_interface_set_mac_address', { sw_if_index: sw, mac_address: l2 });
         equal((await interfaceDetails(vpp, sw))?.l2_address, l2, 'MAC after sw_interface_set_mac_address');
+        equal((await call(vpp, 'sw_interface_get_mac_address', { sw_if_index: sw })).mac_address, l2, 'sw_interface_get_mac_address');
         const tag = `conf-${nonce(1e6)}`;
         await call(vpp, 'sw_interface_tag_add_del', { sw_if_index: sw, is_add: true, tag });
         equal((await interfaceDetails(vpp, sw))?.tag, tag, 'tag after add');
@@ -291,6 +302,32 @@ export const conformanceCases: ConformanceCase[] = [
           is_multipath: false,
           route: { table_id: id, stats_index: 0, prefix: '10.1.0.0/16', n_paths: 1, paths: [path(ANY, '10.0.0.1')] },
         }, E.NO_SUCH_FIB);
+      });
+    },
+  },
+  {
+    name: 'ip_table_replace_begin/end sweeps the API routes not re-added; ip_table_flush removes them; _v2 routes report FIB source 8',
+    async run({ vpp }) {
+      await withCleanup(async (defer) => {
+        const id = 300000 + nonce(100000);
+        const table = { table_id: id, is_ip6: false, name: '' };
+        await call(vpp, 'ip_table_add_del', { is_add: true, table });
+        defer(() => vpp.call('ip_table_add_del', { is_add: false, table }));
+        const via = [path(ANY, '192.0.2.1')];
+        await route(vpp, true, '198.51.100.0/24', via, { table: id });
+        await route(vpp, true, '203.0.113.0/24', via, { table: id });
+        await call(vpp, 'ip_table_replace_begin', { table });
+        await route(vpp, true, '203.0.113.0/24', via, { table: id });
+        await call(vpp, 'ip_table_replace_end', { table });
+        let prefixes = (await routes(vpp, id, false)).map((r) => r.prefix);
+        check(!prefixes.includes('198.51.100.0/24') && prefixes.includes('203.0.113.0/24'), 'only the re-added route survives the sweep', prefixes);
+        check(prefixes.includes('0.0.0.0/0'), 'the default entry survives the sweep', prefixes);
+        const v2 = (await dump(vpp, 'ip_route_v2_dump', { src: 0, table })).map((d) => d.route as Msg);
+        equal(v2.find((r) => r.prefix === '203.0.113.0/24')?.src, 8, 'source of an API route');
+        equal(v2.find((r) => r.prefix === '0.0.0.0/0')?.src, 20, 'source of the default route');
+        await call(vpp, 'ip_table_flush', { table });
+        prefixes = (await routes(vpp, id, false)).map((r) => r.prefix);
+        check(!prefixes.includes('203.0.113.0/24') && prefixes.includes('0.0.0.0/0'), 'ip_table_flush removes the API routes only', prefixes);
       });
     },
   },
@@ -409,6 +446,9 @@ export const conformanceCases: ConformanceCase[] = [
         await call(vpp, 'ip_neighbor_add_del', { is_add: false, neighbor: quiet });
         await call(vpp, 'ip_neighbor_add_del', { is_add: false, neighbor });
         equal(await dump(vpp, 'ip_neighbor_dump', { sw_if_index: sw, af: 0 }), [], 'neighbours after delete');
+        await call(vpp, 'ip_neighbor_add_del', { is_add: true, neighbor });
+        await call(vpp, 'ip_neighbor_flush', { af: 0, sw_if_index: sw });
+        equal(await dump(vpp, 'ip_neighbor_dump', { sw_if_index: sw, af: 0 }), [], 'neighbours after ip_neighbor_flush');
         equal((await routes(vpp, 0, false)).find((r) => r.prefix === `${net}.2/32`), undefined, 'adj-fib after delete');
         await expectRetval(vpp, 'ip_neighbor_add_del', { is_add: false, neighbor }, E.NO_SUCH_ENTRY);
         await expectRetval(vpp, 'ip_neighbor_add_del', { is_add: true, neighbor: { ...neighbor, sw_if_index: BAD_INDEX } }, E.INVALID_SW_IF_INDEX);
@@ -536,7 +576,7 @@ export const conformanceCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'create_subif: a dot1q sub-interface named <parent>.<id>; a duplicate fails; delete_subif removes it',
+    name: 'create_subif: a dot1q sub-interface named <parent>.<id>; a duplicate fails with -68; delete_subif removes it, -98 for a non-sub-interface',
     async run({ vpp }) {
       await withCleanup(async (defer) => {
         const parent = await loopback(vpp, defer);
@@ -550,13 +590,15 @@ export const conformanceCases: ConformanceCase[] = [
         equal(d.interface_name, `${parent.details.interface_name}.${subId}`, 'sub-interface name');
         equal([d.sup_sw_if_index, d.type, d.sub_id, d.sub_number_of_tags, d.sub_outer_vlan_id], [parent.sw, 1, subId, 1, subId], 'sub-interface details');
         await expectRetval(vpp, 'create_subif', req, E.SUBIF_ALREADY_EXISTS);
+        await expectRetval(vpp, 'delete_subif', { sw_if_index: parent.sw }, E.INVALID_SUB_SW_IF_INDEX);
         await call(vpp, 'delete_subif', { sw_if_index: sw });
         equal(await interfaceDetails(vpp, sw), undefined, 'sub-interface after delete');
+        await expectRetval(vpp, 'delete_subif', { sw_if_index: sw }, E.INVALID_SW_IF_INDEX);
       });
     },
   },
   {
-    name: 'ipip_add_tunnel: ipip<instance> with its tunnel dump; ipip_del_tunnel removes it',
+    name: 'ipip_add_tunnel: ipip<instance> with its tunnel dump, -79 for the same endpoints again; ipip_del_tunnel removes it, -6 after',
     async run({ vpp }) {
       await withCleanup(async (defer) => {
         const src = `10.${nonce(250)}.${nonce(250)}.1`;
@@ -572,8 +614,15 @@ export const conformanceCases: ConformanceCase[] = [
         const t = await dump(vpp, 'ipip_tunnel_dump', { sw_if_index: sw });
         equal(t.map((x) => [(x.tunnel as Msg).sw_if_index, (x.tunnel as Msg).src, (x.tunnel as Msg).dst]), [[sw, src, dst]], 'ipip_tunnel_dump');
         equal((t[0]?.tunnel as Msg).instance, Number((d.interface_name as string).slice(4)), 'tunnel instance matches the name');
+        await expectRetval(
+          vpp,
+          'ipip_add_tunnel',
+          { tunnel: { instance: ANY, src, dst, sw_if_index: 0, table_id: 0, flags: 0, mode: 0, dscp: 0 } },
+          E.IF_ALREADY_EXISTS,
+        );
         await call(vpp, 'ipip_del_tunnel', { sw_if_index: sw });
         equal(await interfaceDetails(vpp, sw), undefined, 'ipip interface after delete');
+        await expectRetval(vpp, 'ipip_del_tunnel', { sw_if_index: sw }, E.NO_SUCH_ENTRY);
       });
     },
   },
@@ -632,6 +681,7 @@ export const conformanceCases: ConformanceCase[] = [
         defer(() => vpp.call('af_packet_delete', { host_if_name: hostInterface }));
         const d = await interfaceDetails(vpp, sw);
         equal([d?.interface_name, d?.interface_dev_type, d?.l2_address], [`host-${hostInterface}`, 'af-packet', '02:fe:00:00:00:10'], 'af_packet details');
+        check((await dump(vpp, 'af_packet_dump')).some((x) => x.sw_if_index === sw && x.host_if_name === hostInterface), 'af_packet_dump lists it');
         await call(vpp, 'af_packet_delete', { host_if_name: hostInterface });
         equal(await interfaceDetails(vpp, sw), undefined, 'af_packet interface after delete');
         await expectRetval(vpp, 'af_packet_delete', { host_if_name: hostInterface }, E.SYSCALL_ERROR_1);
@@ -652,6 +702,8 @@ export const conformanceCases: ConformanceCase[] = [
       const sw = reply.sw_if_index as number;
       try {
         check((await interfaceDetails(vpp, sw))?.interface_name === `tap${id}`, 'tap name is tap<id>');
+        const taps = await dump(vpp, 'sw_interface_tap_v2_dump', { sw_if_index: sw });
+        equal(taps.map((t) => [t.sw_if_index, t.id, t.host_if_name]), [[sw, id, `vconf${id}`]], 'sw_interface_tap_v2_dump');
       } finally {
         await call(vpp, 'tap_delete_v2', { sw_if_index: sw });
       }
