@@ -525,10 +525,10 @@ export const conformanceCases: ConformanceCase[] = [
         await call(vpp, 'cnat_snat_policy_add_del_exclude_pfx', { is_add: 1, prefix: pfx });
         await call(vpp, 'cnat_snat_policy_add_del_exclude_pfx', { is_add: 0, prefix: pfx });
       } finally {
-        if (before)
-          await vpp
-            .call('cnat_set_snat_addresses', { snat_ip4: before.snat_ip4, snat_ip6: before.snat_ip6, sw_if_index: before.sw_if_index })
-            .catch(() => undefined);
+        const restore = before ?? { snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: ANY };
+        await vpp
+          .call('cnat_set_snat_addresses', { snat_ip4: restore.snat_ip4, snat_ip6: restore.snat_ip6, sw_if_index: restore.sw_if_index })
+          .catch(() => undefined);
       }
     },
   },
@@ -565,6 +565,8 @@ export const conformanceCases: ConformanceCase[] = [
         };
         equal((await call(vpp, 'npol_configure_policies', conf)).retval, 0, 'npol_configure_policies retval');
         await expectRetval(vpp, 'npol_configure_policies', { ...conf, sw_if_index: BAD_INDEX }, E.INVALID_SW_IF_INDEX);
+        // Unbind before deleting: VPP does not check whether a policy is still in use.
+        await call(vpp, 'npol_configure_policies', { ...conf, num_rx_policies: 0, total_ids: 0, policy_ids: [] });
         await call(vpp, 'npol_policy_delete', { policy_id: policy });
         await expectRetval(vpp, 'npol_policy_delete', { policy_id: policy }, E.NO_SUCH_ENTRY);
         await call(vpp, 'npol_rule_delete', { rule_id: rule });
