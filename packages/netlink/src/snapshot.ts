@@ -361,17 +361,28 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
     const results = await routeApi.batch('add', todo as RouteSpec[], o);
     const next: SnapshotRoute[] = [];
     const errors = new Map<SnapshotRoute, Error>();
+    const clashes: SnapshotRoute[] = [];
     results.forEach((res, i) => {
       const r = todo[i] as SnapshotRoute;
-      if (res.ok || (res.error as { code?: unknown }).code === 'EEXIST') {
-        applied.push({ kind: 'route', action: 'add', what: describeRoute(r) });
-      } else {
+      if (res.ok) applied.push({ kind: 'route', action: 'add', what: describeRoute(r) });
+      else if ((res.error as { code?: unknown }).code === 'EEXIST') clashes.push(r);
+      else {
         next.push(r);
         errors.set(r, res.error);
       }
     });
+    // EEXIST: a route with the same key that does not go through this interface (e.g. the surviving path
+    // of a multipath route) holds the slot; the snapshot's route replaces it.
+    if (clashes.length > 0) {
+      const replaced = await routeApi.batch('replace', clashes as RouteSpec[], o);
+      replaced.forEach((res, i) => {
+        const r = clashes[i] as SnapshotRoute;
+        if (res.ok) applied.push({ kind: 'route', action: 'replace', what: describeRoute(r) });
+        else failed.push({ kind: 'route', action: 'replace', what: describeRoute(r), error: res.error });
+      });
+    }
     lastErrors = errors;
-    if (next.length === todo.length) break;
+    if (next.length === todo.length) break; // no progress
     todo = next;
   }
   for (const [r, error] of lastErrors) failed.push({ kind: 'route', action: 'add', what: describeRoute(r), error });

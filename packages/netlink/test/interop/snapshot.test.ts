@@ -50,6 +50,7 @@ function createPair(): void {
   ip('link', 'add', 'vp0', 'type', 'veth', 'peer', 'name', 'vp1');
   ip('link', 'set', 'vp1', 'up');
   ip('addr', 'add', '10.1.0.1/24', 'dev', 'vp1');
+  ip('-6', 'addr', 'add', '2001:db8:1::1/64', 'dev', 'vp1', 'nodad');
 }
 
 function configureRich(): void {
@@ -69,6 +70,7 @@ function configureRich(): void {
   ip('route', 'add', '10.40.0.0/16', 'nexthop', 'via', '10.0.0.2', 'dev', 'vp0', 'weight', '2', 'nexthop', 'via', '10.1.0.2', 'dev', 'vp1');
   ip('-6', 'route', 'add', 'default', 'via', '2001:db8::ff');
   ip('-6', 'route', 'add', '2001:db8:99::/48', 'via', '2001:db8::2', 'table', '100', 'metric', '10');
+  ip('-6', 'route', 'add', '2001:db8:77::/48', 'nexthop', 'via', '2001:db8::2', 'dev', 'vp0', 'nexthop', 'via', '2001:db8:1::2', 'dev', 'vp1');
 }
 
 function wreck(): void {
@@ -123,6 +125,12 @@ describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', (
         { gateway: '10.1.0.2', oif: 'vp1', weight: 1 },
       ],
     });
+    expect(r('2001:db8:77::/48', 254)).toMatchObject({
+      multipath: [
+        { gateway: '2001:db8::2', oif: 'vp0', weight: 1 },
+        { gateway: '2001:db8:1::2', oif: 'vp1', weight: 1 },
+      ],
+    });
     expect(r('::/0', 254)).toMatchObject({ gateway: '2001:db8::ff', oif: 'vp0' });
     expect(r('2001:db8:99::/48', 100)).toMatchObject({ gateway: '2001:db8::2', metric: 10 });
     expect(before.routes.some((x) => x.protocol === 'kernel' && x.table === 255)).toBe(true);
@@ -162,6 +170,18 @@ describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', (
     const after = await settledSnapshot(nl, before);
     expect(diffSnapshots(before, after)).toEqual([]);
     expect(comparable(after)).toEqual(comparable(before));
+  });
+
+  it('replaces a route that holds the slot without going through the interface', async () => {
+    ip('route', 'replace', '10.40.0.0/16', 'via', '10.1.0.2', 'dev', 'vp1');
+    ip('-6', 'route', 'replace', '2001:db8:77::/48', 'via', '2001:db8:1::2', 'dev', 'vp1');
+    const report = await restore(nl, before);
+    expect(report.failed).toEqual([]);
+    expect(report.applied.filter((i) => i.action === 'replace').map((i) => i.what)).toEqual([
+      expect.stringContaining('10.40.0.0/16'),
+      expect.stringContaining('2001:db8:77::/48'),
+    ]);
+    expect(diffSnapshots(before, await settledSnapshot(nl, before))).toEqual([]);
   });
 
   it('reports a missing interface and refuses a malformed snapshot', async () => {
