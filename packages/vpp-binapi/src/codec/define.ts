@@ -62,8 +62,9 @@ function checkEnd(end: number, expected: number, name: string): void {
 function rebase(err: unknown, base: number): unknown {
   const e = err as { name?: unknown; offset?: unknown; message?: unknown };
   if (base !== 0 && e?.name === 'VppDecodeError' && typeof e.offset === 'number') {
-    (e as { offset: number }).offset = e.offset - base;
-    if (typeof e.message === 'string') e.message = e.message.replace(/\(at byte \d+\)/, `(at byte ${e.offset - base})`);
+    const rel = e.offset - base;
+    (e as { offset: number }).offset = rel;
+    if (typeof e.message === 'string') e.message = e.message.replace(/\(at byte \d+\)/, `(at byte ${rel})`);
   }
   return err;
 }
