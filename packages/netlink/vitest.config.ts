@@ -7,5 +7,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Kernel tests create namespaces and links: one file at a time.
+    fileParallelism: false,
   },
 });

@@ -36,7 +36,14 @@ import {
   NetlinkError,
   NetnsNotFoundError,
 } from './errors.js';
+import { AddressApi } from './address.js';
+import { subscribeEvents, type NetlinkEvent, type SubscribeInit } from './events.js';
 import { LinkApi } from './link.js';
+import { NeighApi } from './neigh.js';
+import { NexthopApi } from './nexthop.js';
+import { RouteApi } from './route.js';
+import { RuleApi } from './rule.js';
+import { Sysctl } from './sysctl.js';
 import { native, nativeError, type NativeNetlinkSocket } from './native.js';
 import { netnsPath, type NetnsRef } from './netns.js';
 
@@ -186,10 +193,40 @@ export class NetlinkHandle implements RtnlTransport {
   }
 
   #link: LinkApi | undefined;
+  #address: AddressApi | undefined;
+  #route: RouteApi | undefined;
+  #neigh: NeighApi | undefined;
+  #rule: RuleApi | undefined;
+  #nexthop: NexthopApi | undefined;
+  #sysctl: Sysctl | undefined;
 
   /** Links of this handle's namespace. */
   get link(): LinkApi {
     return (this.#link ??= new LinkApi(this, { netnsPath: this.netnsPath }));
+  }
+  /** Addresses of this handle's namespace. */
+  get address(): AddressApi {
+    return (this.#address ??= new AddressApi(this));
+  }
+  /** Routes of this handle's namespace. */
+  get route(): RouteApi {
+    return (this.#route ??= new RouteApi(this));
+  }
+  /** Neighbours and FDB entries of this handle's namespace. */
+  get neigh(): NeighApi {
+    return (this.#neigh ??= new NeighApi(this));
+  }
+  /** Policy routing rules of this handle's namespace. */
+  get rule(): RuleApi {
+    return (this.#rule ??= new RuleApi(this));
+  }
+  /** Nexthop objects and groups of this handle's namespace. */
+  get nexthop(): NexthopApi {
+    return (this.#nexthop ??= new NexthopApi(this));
+  }
+  /** Network sysctls of this handle's namespace. */
+  get sysctl(): Sysctl {
+    return (this.#sysctl ??= new Sysctl(this.netnsPath ? { netns: { path: this.netnsPath } } : {}));
   }
 
   /** Whether `close()` was called. */
@@ -466,6 +503,17 @@ export class NetlinkHandle implements RtnlTransport {
       }
       throw e;
     }
+  }
+
+  /**
+   * Watches this namespace: an async iterable that lists what exists (`existing: true`, then `sync`), then
+   * yields changes, and resyncs by itself (`resync` … `sync`) when the kernel drops notifications. Runs on
+   * its own socket, closed when iteration stops.
+   * @throws InvalidArgumentError when nothing is selected.
+   */
+  subscribe(init: SubscribeInit): AsyncIterable<NetlinkEvent> {
+    this.#assertOpen();
+    return subscribeEvents(() => openNetlink(this.netnsPath ? { netns: { path: this.netnsPath } } : {}), init);
   }
 
   /** Joins a multicast group (RTNLGRP_*); messages go to listeners added with `addListener`. */
