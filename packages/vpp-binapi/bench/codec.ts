@@ -39,9 +39,19 @@ export interface CodecBenchResult {
 const ROUNDS = 5;
 const ROUND_MS = 300;
 
+/**
+ * A fresh loop per case: a shared loop would collect type feedback from every case and time the
+ * later ones with code optimised for the earlier ones.
+ */
+function loopFor(fn: () => unknown): (n: number) => unknown {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('fn', 'return function loop(n) { let s; for (let i = 0; i < n; i++) s = fn(); return s; };')(fn) as (n: number) => unknown;
+}
+
 function measure(name: string, fn: () => unknown): CaseResult {
+  const loop = loopFor(fn);
   // warm-up so the optimising compiler has seen the code
-  for (let i = 0; i < 50_000; i++) fn();
+  loop(50_000);
   let bestWall = 0;
   let bestCpu = 0;
   let total = 0;
@@ -52,7 +62,7 @@ function measure(name: string, fn: () => unknown): CaseResult {
     const t0 = process.hrtime.bigint();
     let wall = 0;
     while (wall < ROUND_MS) {
-      for (let i = 0; i < 20_000; i++) sink = fn();
+      sink = loop(20_000);
       iterations += 20_000;
       wall = Number(process.hrtime.bigint() - t0) / 1e6;
     }
