@@ -3,10 +3,10 @@
  * namespace of the thread that opens them, so for another namespace the file is opened by the addon on a
  * helper thread inside it (`openIn`); the process itself never changes namespace.
  */
-import { close, read, readFile, write, writeFile } from 'node:fs';
+import { close, existsSync, read, readFile, write, writeFile } from 'node:fs';
 import { promisify } from 'node:util';
 import { constants as fsConstants } from 'node:fs';
-import { SysctlError } from './errors.js';
+import { NetnsNotFoundError, SysctlError } from './errors.js';
 import { netnsPath, type NetnsRef } from './netns.js';
 import { native } from './native.js';
 import type { CallOptions } from './transport.js';
@@ -114,7 +114,7 @@ function fsError(e: unknown, key: string, op: 'read' | 'write'): SysctlError {
 }
 
 /** Reads and writes /proc/sys files directly (current namespace) or through the addon's `openIn`. */
-function procComponents(path: string): SysctlComponents {
+function procComponents(path: string, netns: NetnsRef): SysctlComponents {
   if (path === '') {
     return {
       async read(key, opts) {
@@ -140,6 +140,9 @@ function procComponents(path: string): SysctlComponents {
       return await native().openIn(path, `${PROC_SYS}/${key}`, flags, 0);
     } catch (e) {
       if ((e as { name?: unknown }).name === 'NativeAddonError') throw e;
+      if ((e as { code?: unknown }).code === 'ENOENT' && !existsSync(path)) {
+        throw new NetnsNotFoundError(typeof netns === 'string' ? netns : path, { cause: e });
+      }
       throw fsError(e, key, op);
     }
   };
@@ -196,12 +199,13 @@ export class Sysctl {
   /** @throws InvalidArgumentError for a malformed namespace name */
   constructor(init: SysctlInit = {}, components?: SysctlComponents) {
     this.netnsPath = netnsPath(init.netns);
-    this.#io = components ?? procComponents(this.netnsPath);
+    this.#io = components ?? procComponents(this.netnsPath, init.netns);
   }
 
   /**
    * Reads a key (`net/ipv4/ip_forward` or `net.ipv4.ip_forward`) and returns its text, trimmed.
-   * @throws InvalidArgumentError (field `path`), SysctlError ('ENOENT' for an unknown key), NativeAddonError
+   * @throws InvalidArgumentError (field `path`), SysctlError ('ENOENT' for an unknown key), NetnsNotFoundError,
+   *   NativeAddonError
    */
   async get(path: string, opts: CallOptions = {}): Promise<string> {
     const key = checkSysctlKey(path);

@@ -184,6 +184,24 @@ describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', (
     expect(diffSnapshots(before, await settledSnapshot(nl, before))).toEqual([]);
   });
 
+  it('shortens finite lifetimes by the time since the snapshot, and skips addresses that expired', async () => {
+    const finite = before.addresses.find((a) => a.address === '2001:db8:2::1/64');
+    const valid = finite?.validLifetime as number;
+    ip('-6', 'addr', 'del', '2001:db8:2::1/64', 'dev', 'vp0');
+    const later = Date.parse(before.capturedAt) + 600_000;
+    const report = await restore(nl, before, { now: () => later });
+    expect(report.failed).toEqual([]);
+    const now = (await snapshot(nl, 'vp0')).addresses.find((a) => a.address === '2001:db8:2::1/64');
+    expect(now?.validLifetime).toBeGreaterThan(valid - 600 - 10);
+    expect(now?.validLifetime).toBeLessThanOrEqual(valid - 600);
+
+    ip('-6', 'addr', 'del', '2001:db8:2::1/64', 'dev', 'vp0');
+    const expired = await restore(nl, before, { now: () => Date.parse(before.capturedAt) + (valid + 1) * 1000 });
+    expect(expired.failed).toEqual([]);
+    expect(expired.skipped).toContainEqual(expect.objectContaining({ kind: 'address', what: '2001:db8:2::1/64', reason: expect.stringContaining('lifetime') }));
+    await restore(nl, before); // put it back for the tests after this one
+  });
+
   it('reports a missing interface and refuses a malformed snapshot', async () => {
     await expect(restore(nl, { ...before, ifname: 'nosuch0' })).rejects.toMatchObject({ name: 'LinkNotFoundError' });
     await expect(restore(nl, { ...before, version: 2 } as unknown as InterfaceSnapshot)).rejects.toMatchObject({

@@ -77,6 +77,6 @@ describe.skipIf(reason !== undefined)('Sysctl in a namespace the test creates', 
 
   it('a missing namespace fails with a typed error', async () => {
     const s = new Sysctl({ netns: `${ns}-missing` });
-    await expect(s.getIpForward()).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(s.getIpForward()).rejects.toMatchObject({ name: 'NetnsNotFoundError', code: 'ENOENT', netns: `${ns}-missing` });
   });
 });
