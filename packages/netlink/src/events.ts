@@ -54,6 +54,8 @@ export interface SubscribeInit {
    * 100 000.
    */
   readonly maxQueue?: number;
+  /** Receive buffer of the event socket in bytes; default 32 MiB (see `NetlinkInit.rcvbuf`). */
+  readonly rcvbuf?: number;
 }
 
 /**
@@ -136,7 +138,7 @@ async function* listing(nl: NetlinkHandle, init: SubscribeInit, signal: AbortSig
  * stops iterating or `signal` aborts (then it throws the abort reason); either way that socket is closed.
  * @throws InvalidArgumentError when nothing is selected.
  */
-export function subscribeEvents(open: () => Promise<NetlinkHandle>, init: SubscribeInit): AsyncIterable<NetlinkEvent> {
+export function subscribeEvents(open: (rcvbuf: number | undefined) => Promise<NetlinkHandle>, init: SubscribeInit): AsyncIterable<NetlinkEvent> {
   const groups = subscriptionGroups(init);
   if (groups.length === 0) {
     throw new InvalidArgumentError('subscribe', init, 'select at least one of link, address, route, neigh, rule, nexthop');
@@ -146,7 +148,7 @@ export function subscribeEvents(open: () => Promise<NetlinkHandle>, init: Subscr
   return {
     async *[Symbol.asyncIterator]() {
       signal?.throwIfAborted();
-      const h = await open();
+      const h = await open(init.rcvbuf);
       let queue: NlMessage[] = [];
       let overrun = false;
       let wake: (() => void) | undefined;

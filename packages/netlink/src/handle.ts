@@ -109,7 +109,7 @@ export function errnoCode(errno: number): string {
 export function decodeNlError(msg: NlMessage): { errno: number; extack?: string; offset?: number; requestType?: number } {
   const p = msg.payload;
   const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  const errno = p.length >= 4 ? -view.getInt32(0, true) : 0;
+  const errno = p.length >= 4 ? -view.getInt32(0, true) | 0 : 0;
   const out: { errno: number; extack?: string; offset?: number; requestType?: number } = { errno };
   let tlvStart: number;
   if (msg.type === NLMSG_ERROR) {
@@ -393,7 +393,8 @@ export class NetlinkHandle implements RtnlTransport {
       }
       this.#updateRef();
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     return Promise.all(results).finally(() => signal?.removeEventListener('abort', onAbort));
   }
 
@@ -421,6 +422,7 @@ export class NetlinkHandle implements RtnlTransport {
     await this.#acquireDump(signal);
     let releaseOnSettle = true;
     try {
+      signal?.throwIfAborted();
       const m = msg.slice();
       const view = new DataView(m.buffer, m.byteOffset, m.byteLength);
       view.setUint32(0, m.length, true);
@@ -450,7 +452,8 @@ export class NetlinkHandle implements RtnlTransport {
           pending.messages = [];
           reject(abortReason(signal));
         };
-        signal.addEventListener('abort', onAbort, { once: true });
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
         finished.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
       });
     } catch (e) {
@@ -513,7 +516,10 @@ export class NetlinkHandle implements RtnlTransport {
    */
   subscribe(init: SubscribeInit): AsyncIterable<NetlinkEvent> {
     this.#assertOpen();
-    return subscribeEvents(() => openNetlink(this.netnsPath ? { netns: { path: this.netnsPath } } : {}), init);
+    return subscribeEvents(
+      (rcvbuf) => openNetlink({ ...(this.netnsPath && { netns: { path: this.netnsPath } }), ...(rcvbuf !== undefined && { rcvbuf }) }),
+      init,
+    );
   }
 
   /** Joins a multicast group (RTNLGRP_*); messages go to listeners added with `addListener`. */
