@@ -469,15 +469,9 @@ static void sock_on_readable(uv_poll_t *h, int status, int events) {
   napi_env env = s->env;
   napi_handle_scope hs;
   napi_open_handle_scope(env, &hs);
-  if (status < 0) {
-    napi_value args[3];
-    napi_get_null(env, &args[0]);
-    napi_get_null(env, &args[1]);
-    napi_create_int32(env, EIO, &args[2]);
-    call_on_data(s, args, 3);
-    napi_close_handle_scope(env, hs);
-    return;
-  }
+  /* On EPOLLERR (e.g. sk_err = ENOBUFS after dropped multicast) libuv stops the handle and reports a
+   * status; the recv below returns that socket error (clearing it), and polling is re-armed after. */
+  int rearm = status < 0;
   napi_value list, groups;
   napi_create_array(env, &list);
   napi_create_array(env, &groups);
@@ -487,6 +481,10 @@ static void sock_on_readable(uv_poll_t *h, int status, int events) {
     ssize_t size = recv(s->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
     if (size < 0) {
       if (errno == EINTR) continue;
+      if (errno == ENOBUFS) { /* reported once, then the queue reads on: keep draining it */
+        err = ENOBUFS;
+        continue;
+      }
       if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
       break;
     }
@@ -508,6 +506,10 @@ static void sock_on_readable(uv_poll_t *h, int status, int events) {
     ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {
+        err = ENOBUFS;
+        continue;
+      }
       if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
       break;
     }
@@ -533,6 +535,7 @@ static void sock_on_readable(uv_poll_t *h, int status, int events) {
     napi_value args[2] = {list, groups};
     call_on_data(s, args, 2);
   }
+  if (rearm && !s->closed) uv_poll_start(&s->poll, UV_READABLE, sock_on_readable);
   if (err && !s->closed) {
     napi_value args[3];
     napi_get_null(env, &args[0]);

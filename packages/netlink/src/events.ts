@@ -148,7 +148,15 @@ export function subscribeEvents(open: (rcvbuf: number | undefined) => Promise<Ne
   return {
     async *[Symbol.asyncIterator]() {
       signal?.throwIfAborted();
+      // `h` only listens; listings run on `q`, so a dump is never starved by a backlog of notifications.
       const h = await open(init.rcvbuf);
+      let q: NetlinkHandle;
+      try {
+        q = await open(undefined);
+      } catch (err) {
+        h.close();
+        throw err;
+      }
       let queue: NlMessage[] = [];
       let overrun = false;
       let wake: (() => void) | undefined;
@@ -177,7 +185,7 @@ export function subscribeEvents(open: (rcvbuf: number | undefined) => Promise<Ne
       try {
         for (const g of groups) h.joinGroup(g);
         if (init.snapshot ?? true) {
-          yield* listing(h, init, signal);
+          yield* listing(q, init, signal);
           yield { type: 'sync' };
         }
         for (;;) {
@@ -186,7 +194,7 @@ export function subscribeEvents(open: (rcvbuf: number | undefined) => Promise<Ne
             overrun = false;
             queue = [];
             yield { type: 'resync', reason: 'overrun' };
-            yield* listing(h, init, signal);
+            yield* listing(q, init, signal);
             yield { type: 'sync' };
             continue;
           }
@@ -208,6 +216,7 @@ export function subscribeEvents(open: (rcvbuf: number | undefined) => Promise<Ne
         signal?.removeEventListener('abort', onAbort);
         off();
         h.close();
+        q.close();
       }
     },
   };

@@ -76,6 +76,8 @@ const SNDBUF = 4 * 1024 * 1024;
 const BATCH_MAX_MESSAGES = 1024;
 const BATCH_MAX_BYTES = 1024 * 1024;
 const DUMP_RETRIES = 8;
+/** Receive-buffer cost budgeted per batch item (ACK or small reply skb truesize, rounded up). */
+const ACK_TRUESIZE = 4096;
 
 /** Options of `openNetlink`. */
 export interface NetlinkInit {
@@ -169,6 +171,7 @@ export class NetlinkHandle implements RtnlTransport {
   readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Set<MulticastListener>();
   #seq: number;
+  readonly #batchMax: number;
   #closed = false;
   #dumpBusy = false;
   readonly #dumpQueue: Array<() => void> = [];
@@ -189,6 +192,11 @@ export class NetlinkHandle implements RtnlTransport {
     s.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1, true);
     s.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1, true);
     this.strictDump = s.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1, true);
+    // Every ACK of a datagram is queued before we read any: keep a batch's ACKs well inside the receive
+    // buffer the kernel really granted (an ACK or a small reply costs up to ~4 KiB of it), or the kernel
+    // would drop some.
+    const granted = s.getOption(SOL_SOCKET, SO_RCVBUF);
+    this.#batchMax = Math.max(16, Math.min(BATCH_MAX_MESSAGES, Math.floor(granted / 2 / ACK_TRUESIZE)));
     this.portid = s.portid();
   }
 
@@ -331,7 +339,7 @@ export class NetlinkHandle implements RtnlTransport {
     while (i < msgs.length) {
       let bytes = 0;
       let j = i;
-      while (j < msgs.length && j - i < BATCH_MAX_MESSAGES) {
+      while (j < msgs.length && j - i < this.#batchMax) {
         const len = (msgs[j] as Uint8Array).length;
         if (j > i && bytes + len > BATCH_MAX_BYTES) break;
         bytes += len;

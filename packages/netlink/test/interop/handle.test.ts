@@ -61,6 +61,18 @@ describe.skipIf(reason !== undefined)('NetlinkHandle (kernel)', () => {
     expect(results.every((r, i) => r.index === i && r.ok === (i % 2 === 1))).toBe(true);
   });
 
+  it('sizes batch windows to the receive buffer it got, so no ACK or reply is dropped', async () => {
+    const small = await openNetlink({ netns: ns.name, rcvbuf: 65536 });
+    try {
+      const msgs = [];
+      for (let i = 0; i < 2000; i++) msgs.push(new MessageBuilder(18, 0, 16).str(3, 'lo').finish());
+      const results = await small.batch(msgs);
+      expect(results.filter((r) => r.ok && r.replies.length === 1)).toHaveLength(2000);
+    } finally {
+      small.close();
+    }
+  });
+
   it('types kernel refusals: errno, code and the extended-ack text', async () => {
     const b = new MessageBuilder(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 16);
     b.str(3, 'x0').nest(18).str(1, 'no-such-kind').end();
