@@ -558,7 +558,7 @@ export const sw_interface_ip6nd_ra_details: MessageDef<sw_interface_ip6nd_ra_det
       { const x0 = v.n_solicitations_dropped ?? 0; if (x0 >>> 0 !== x0) throw intError(`n_solicitations_dropped`, x0, 'u32'); dv.setUint32(o + 92, x0); }
       const cnt_25 = countOf(v.prefixes, "prefixes"); if (cnt_25 >>> 0 !== cnt_25) throw arrayLengthError("prefixes", cnt_25, 4294967295); dv.setUint32(o + 96, cnt_25);
       o += 100;
-      { const a0 = arrayOf(v.prefixes, `prefixes`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0 = a0[i0] ?? EMPTY_OBJECT; writePrefix(b, o, s0.prefix, `prefix`); b[o + 18] = (s0.onlink_flag ?? false) ? 1 : 0; b[o + 19] = (s0.autonomous_flag ?? false) ? 1 : 0; { const x2 = s0.val_lifetime ?? 0; if (x2 >>> 0 !== x2) throw intError(`val_lifetime`, x2, 'u32'); dv.setUint32(o + 20, x2); } { const x2 = s0.pref_lifetime ?? 0; if (x2 >>> 0 !== x2) throw intError(`pref_lifetime`, x2, 'u32'); dv.setUint32(o + 24, x2); } dv.setFloat64(o + 28, f64(`valid_lifetime_expires`, s0.valid_lifetime_expires ?? 0)); dv.setFloat64(o + 36, f64(`pref_lifetime_expires`, s0.pref_lifetime_expires ?? 0)); b[o + 44] = (s0.decrement_lifetime_flag ?? false) ? 1 : 0; b[o + 45] = (s0.no_advertise ?? false) ? 1 : 0; } catch (e) { throw nestError(e, `prefixes[${i0}]`); } o += 46; } }
+      { const a0 = arrayOf(v.prefixes, `prefixes`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_ip6nd_ra_prefix(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `prefixes[${i0}]`); } o += 46; } }
       return o;
     },
     dec: (c: Cursor): sw_interface_ip6nd_ra_details => {
@@ -594,7 +594,7 @@ export const sw_interface_ip6nd_ra_details: MessageDef<sw_interface_ip6nd_ra_det
       const f24 = dv.getUint32(o + 92);
       const f25 = dv.getUint32(o + 96);
       o += 100;
-      const f26_n = f25; if (f26_n * 46 > c.end - o) throw badCount(o, "prefixes", f26_n, f26_n * 46, c.end - o); const f26: ip6nd_ra_prefix[] = []; for (let i0 = 0; i0 < f26_n; i0++) { const e0_0 = readPrefix(b, o + i0 * 46); const e0_1 = b[o + i0 * 46 + 18] !== 0; const e0_2 = b[o + i0 * 46 + 19] !== 0; const e0_3 = dv.getUint32(o + i0 * 46 + 20); const e0_4 = dv.getUint32(o + i0 * 46 + 24); const e0_5 = dv.getFloat64(o + i0 * 46 + 28); const e0_6 = dv.getFloat64(o + i0 * 46 + 36); const e0_7 = b[o + i0 * 46 + 44] !== 0; const e0_8 = b[o + i0 * 46 + 45] !== 0; const e0 = { prefix: e0_0, onlink_flag: e0_1, autonomous_flag: e0_2, val_lifetime: e0_3, pref_lifetime: e0_4, valid_lifetime_expires: e0_5, pref_lifetime_expires: e0_6, decrement_lifetime_flag: e0_7, no_advertise: e0_8 }; f26.push(e0); } o += f26_n * 46;
+      const f26_n = f25; if (f26_n * 46 > c.end - o) throw badCount(o, "prefixes", f26_n, f26_n * 46, c.end - o); const f26: ip6nd_ra_prefix[] = []; for (let i0 = 0; i0 < f26_n; i0++) { c.o = o + i0 * 46; const e0 = decode_ip6nd_ra_prefix(c); f26.push(e0); } o += f26_n * 46;
       
       c.o = o;
       return { _vl_msg_id: f0, context: f1, sw_if_index: f2, cur_hop_limit: f3, adv_managed_flag: f4, adv_other_flag: f5, adv_router_lifetime: f6, adv_neighbor_reachable_time: f7, adv_retransmit_interval: f8, adv_link_mtu: f9, send_radv: f10, cease_radv: f11, send_unicast: f12, adv_link_layer_address: f13, max_radv_interval: f14, min_radv_interval: f15, last_radv_time: f16, last_multicast_time: f17, next_multicast_time: f18, initial_adverts_count: f19, initial_adverts_interval: f20, initial_adverts_sent: f21, n_advertisements_sent: f22, n_solicitations_rcvd: f23, n_solicitations_dropped: f24, n_prefixes: f25, prefixes: f26 };
@@ -1223,7 +1223,7 @@ export const ip6_ra_event: MessageDef<ip6_ra_event> = defineMessage<ip6_ra_event
       { const x0 = v.time_in_msec_between_retransmitted_neighbor_solicitations ?? 0; if (x0 >>> 0 !== x0) throw intError(`time_in_msec_between_retransmitted_neighbor_solicitations`, x0, 'u32'); dv.setUint32(o + 38, x0); }
       const cnt_10 = countOf(v.prefixes, "prefixes"); if (cnt_10 >>> 0 !== cnt_10) throw arrayLengthError("prefixes", cnt_10, 4294967295); dv.setUint32(o + 42, cnt_10);
       o += 46;
-      { const a0 = arrayOf(v.prefixes, `prefixes`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s1 = a0[i0] ?? EMPTY_OBJECT; writePrefix(b, o, s1.prefix, `prefix`); { const x2 = s1.flags ?? 0; if ((x2 & 0xff) !== x2) throw intError(`flags`, x2, 'u8'); b[o + 18] = x2; } { const x2 = s1.valid_time ?? 0; if (x2 >>> 0 !== x2) throw intError(`valid_time`, x2, 'u32'); dv.setUint32(o + 19, x2); } { const x2 = s1.preferred_time ?? 0; if (x2 >>> 0 !== x2) throw intError(`preferred_time`, x2, 'u32'); dv.setUint32(o + 23, x2); } } catch (e) { throw nestError(e, `prefixes[${i0}]`); } o += 27; } }
+      { const a0 = arrayOf(v.prefixes, `prefixes`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_ip6_ra_prefix_info(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `prefixes[${i0}]`); } o += 27; } }
       return o;
     },
     dec: (c: Cursor): ip6_ra_event => {
@@ -1244,7 +1244,7 @@ export const ip6_ra_event: MessageDef<ip6_ra_event> = defineMessage<ip6_ra_event
       const f9 = dv.getUint32(o + 38);
       const f10 = dv.getUint32(o + 42);
       o += 46;
-      const f11_n = f10; if (f11_n * 27 > c.end - o) throw badCount(o, "prefixes", f11_n, f11_n * 27, c.end - o); const f11: ip6_ra_prefix_info[] = []; for (let i0 = 0; i0 < f11_n; i0++) { const e0_0 = readPrefix(b, o + i0 * 27); const e0_1 = b[o + i0 * 27 + 18]!; const e0_2 = dv.getUint32(o + i0 * 27 + 19); const e0_3 = dv.getUint32(o + i0 * 27 + 23); const e0 = { prefix: e0_0, flags: e0_1, valid_time: e0_2, preferred_time: e0_3 }; f11.push(e0); } o += f11_n * 27;
+      const f11_n = f10; if (f11_n * 27 > c.end - o) throw badCount(o, "prefixes", f11_n, f11_n * 27, c.end - o); const f11: ip6_ra_prefix_info[] = []; for (let i0 = 0; i0 < f11_n; i0++) { c.o = o + i0 * 27; const e0 = decode_ip6_ra_prefix_info(c); f11.push(e0); } o += f11_n * 27;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, pid: f2, sw_if_index: f3, router_addr: f4, current_hop_limit: f5, flags: f6, router_lifetime_in_sec: f7, neighbor_reachable_time_in_msec: f8, time_in_msec_between_retransmitted_neighbor_solicitations: f9, n_prefixes: f10, prefixes: f11 };

@@ -1305,7 +1305,7 @@ export const l2_macs_event: MessageDef<l2_macs_event> = defineMessage<l2_macs_ev
       { const x0 = v.pid ?? 0; if (x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       const cnt_3 = countOf(v.mac, "mac"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("mac", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.mac, `mac`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0 = a0[i0] ?? EMPTY_OBJECT; { const x2 = s0.sw_if_index ?? 0; if (x2 >>> 0 !== x2) throw intError(`sw_if_index`, x2, 'u32'); dv.setUint32(o, x2); } writeMac(b, o + 4, s0.mac_addr, `mac_addr`); { const x2 = s0.action ?? 0; if (x2 >>> 0 !== x2) throw intError(`action`, x2, 'u32'); dv.setUint32(o + 10, x2); } { const x2 = s0.flags ?? 0; if ((x2 & 0xff) !== x2) throw intError(`flags`, x2, 'u8'); b[o + 14] = x2; } } catch (e) { throw nestError(e, `mac[${i0}]`); } o += 15; } }
+      { const a0 = arrayOf(v.mac, `mac`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_mac_entry(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `mac[${i0}]`); } o += 15; } }
       return o;
     },
     dec: (c: Cursor): l2_macs_event => {
@@ -1319,7 +1319,7 @@ export const l2_macs_event: MessageDef<l2_macs_event> = defineMessage<l2_macs_ev
       const f2 = dv.getUint32(o + 6);
       const f3 = dv.getUint32(o + 10);
       o += 14;
-      const f4_n = f3; if (f4_n * 15 > c.end - o) throw badCount(o, "mac", f4_n, f4_n * 15, c.end - o); const f4: mac_entry[] = []; for (let i0 = 0; i0 < f4_n; i0++) { const e0_0 = dv.getUint32(o + i0 * 15); const e0_1 = readMac(b, o + i0 * 15 + 4); const e0_2 = dv.getUint32(o + i0 * 15 + 10); const e0_3 = b[o + i0 * 15 + 14]!; const e0 = { sw_if_index: e0_0, mac_addr: e0_1, action: e0_2, flags: e0_3 }; f4.push(e0); } o += f4_n * 15;
+      const f4_n = f3; if (f4_n * 15 > c.end - o) throw badCount(o, "mac", f4_n, f4_n * 15, c.end - o); const f4: mac_entry[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 15; const e0 = decode_mac_entry(c); f4.push(e0); } o += f4_n * 15;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, pid: f2, n_macs: f3, mac: f4 };
@@ -2633,7 +2633,7 @@ export const bridge_domain_details: MessageDef<bridge_domain_details> = defineMe
       { const x0 = v.uu_fwd_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`uu_fwd_sw_if_index`, x0, 'u32'); dv.setUint32(o + 85, x0); }
       const cnt_13 = countOf(v.sw_if_details, "sw_if_details"); if (cnt_13 >>> 0 !== cnt_13) throw arrayLengthError("sw_if_details", cnt_13, 4294967295); dv.setUint32(o + 89, cnt_13);
       o += 93;
-      { const a0 = arrayOf(v.sw_if_details, `sw_if_details`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s1 = a0[i0] ?? EMPTY_OBJECT; { const x2 = s1.context ?? 0; if (x2 >>> 0 !== x2) throw intError(`context`, x2, 'u32'); dv.setUint32(o, x2); } { const x2 = s1.sw_if_index ?? 0; if (x2 >>> 0 !== x2) throw intError(`sw_if_index`, x2, 'u32'); dv.setUint32(o + 4, x2); } { const x2 = s1.shg ?? 0; if ((x2 & 0xff) !== x2) throw intError(`shg`, x2, 'u8'); b[o + 8] = x2; } } catch (e) { throw nestError(e, `sw_if_details[${i0}]`); } o += 9; } }
+      { const a0 = arrayOf(v.sw_if_details, `sw_if_details`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_bridge_domain_sw_if(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `sw_if_details[${i0}]`); } o += 9; } }
       return o;
     },
     dec: (c: Cursor): bridge_domain_details => {
@@ -2657,7 +2657,7 @@ export const bridge_domain_details: MessageDef<bridge_domain_details> = defineMe
       const f12 = dv.getUint32(o + 85);
       const f13 = dv.getUint32(o + 89);
       o += 93;
-      const f14_n = f13; if (f14_n * 9 > c.end - o) throw badCount(o, "sw_if_details", f14_n, f14_n * 9, c.end - o); const f14: bridge_domain_sw_if[] = []; for (let i0 = 0; i0 < f14_n; i0++) { const e0_0 = dv.getUint32(o + i0 * 9); const e0_1 = dv.getUint32(o + i0 * 9 + 4); const e0_2 = b[o + i0 * 9 + 8]!; const e0 = { context: e0_0, sw_if_index: e0_1, shg: e0_2 }; f14.push(e0); } o += f14_n * 9;
+      const f14_n = f13; if (f14_n * 9 > c.end - o) throw badCount(o, "sw_if_details", f14_n, f14_n * 9, c.end - o); const f14: bridge_domain_sw_if[] = []; for (let i0 = 0; i0 < f14_n; i0++) { c.o = o + i0 * 9; const e0 = decode_bridge_domain_sw_if(c); f14.push(e0); } o += f14_n * 9;
       
       c.o = o;
       return { _vl_msg_id: f0, context: f1, bd_id: f2, flood: f3, uu_flood: f4, forward: f5, learn: f6, arp_term: f7, arp_ufwd: f8, mac_age: f9, bd_tag: f10, bvi_sw_if_index: f11, uu_fwd_sw_if_index: f12, n_sw_ifs: f13, sw_if_details: f14 };
@@ -3411,7 +3411,7 @@ export const bd_ip_mac_add_del: MessageDef<bd_ip_mac_add_del> = defineMessage<bd
       { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      try { const s2 = v.entry ?? EMPTY_OBJECT; { const x1 = s2.bd_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } writeAddress(b, o + 15, s2.ip, `ip`); writeMac(b, o + 32, s2.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
+      try { const s0 = v.entry ?? EMPTY_OBJECT; { const x1 = s0.bd_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } writeAddress(b, o + 15, s0.ip, `ip`); writeMac(b, o + 32, s0.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
       return o + 38;
     },
     dec: (c: Cursor): bd_ip_mac_add_del => {
@@ -3617,7 +3617,7 @@ export const bd_ip_mac_details: MessageDef<bd_ip_mac_details> = defineMessage<bd
     enc: (v: bd_ip_mac_details, b: Uint8Array, dv: DataView, o: number): number => {
       { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { const s3 = v.entry ?? EMPTY_OBJECT; { const x1 = s3.bd_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 6, x1); } writeAddress(b, o + 10, s3.ip, `ip`); writeMac(b, o + 27, s3.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
+      try { const s1 = v.entry ?? EMPTY_OBJECT; { const x1 = s1.bd_id ?? 0; if (x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 6, x1); } writeAddress(b, o + 10, s1.ip, `ip`); writeMac(b, o + 27, s1.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
       return o + 33;
     },
     dec: (c: Cursor): bd_ip_mac_details => {

@@ -777,7 +777,7 @@ export const api_versions_reply: MessageDef<api_versions_reply> = defineMessage<
       { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       const cnt_3 = countOf(v.api_versions, "api_versions"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("api_versions", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.api_versions, `api_versions`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0 = a0[i0] ?? EMPTY_OBJECT; { const x2 = s0.major ?? 0; if (x2 >>> 0 !== x2) throw intError(`major`, x2, 'u32'); dv.setUint32(o, x2); } { const x2 = s0.minor ?? 0; if (x2 >>> 0 !== x2) throw intError(`minor`, x2, 'u32'); dv.setUint32(o + 4, x2); } { const x2 = s0.patch ?? 0; if (x2 >>> 0 !== x2) throw intError(`patch`, x2, 'u32'); dv.setUint32(o + 8, x2); } writeFixedString(b, o + 12, 64, s0.name, `name`); } catch (e) { throw nestError(e, `api_versions[${i0}]`); } o += 76; } }
+      { const a0 = arrayOf(v.api_versions, `api_versions`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_module_version(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `api_versions[${i0}]`); } o += 76; } }
       return o;
     },
     dec: (c: Cursor): api_versions_reply => {
@@ -791,7 +791,7 @@ export const api_versions_reply: MessageDef<api_versions_reply> = defineMessage<
       const f2 = dv.getInt32(o + 6);
       const f3 = dv.getUint32(o + 10);
       o += 14;
-      const f4_n = f3; if (f4_n * 76 > c.end - o) throw badCount(o, "api_versions", f4_n, f4_n * 76, c.end - o); const f4: module_version[] = []; for (let i0 = 0; i0 < f4_n; i0++) { const e0_0 = dv.getUint32(o + i0 * 76); const e0_1 = dv.getUint32(o + i0 * 76 + 4); const e0_2 = dv.getUint32(o + i0 * 76 + 8); const e0_3 = readFixedString(b, o + i0 * 76 + 12, 64); const e0 = { major: e0_0, minor: e0_1, patch: e0_2, name: e0_3 }; f4.push(e0); } o += f4_n * 76;
+      const f4_n = f3; if (f4_n * 76 > c.end - o) throw badCount(o, "api_versions", f4_n, f4_n * 76, c.end - o); const f4: module_version[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 76; const e0 = decode_module_version(c); f4.push(e0); } o += f4_n * 76;
       
       c.o = o;
       return { _vl_msg_id: f0, context: f1, retval: f2, count: f3, api_versions: f4 };
@@ -961,7 +961,7 @@ export const sockclnt_create_reply: MessageDef<sockclnt_create_reply> = defineMe
       { const x0 = v.index ?? 0; if (x0 >>> 0 !== x0) throw intError(`index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       const cnt_5 = countOf(v.message_table, "message_table"); if ((cnt_5 & 0xffff) !== cnt_5) throw arrayLengthError("message_table", cnt_5, 65535); dv.setUint16(o + 18, cnt_5);
       o += 20;
-      { const a0 = arrayOf(v.message_table, `message_table`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s1 = a0[i0] ?? EMPTY_OBJECT; { const x2 = s1.index ?? 0; if ((x2 & 0xffff) !== x2) throw intError(`index`, x2, 'u16'); dv.setUint16(o, x2); } writeFixedString(b, o + 2, 64, s1.name, `name`); } catch (e) { throw nestError(e, `message_table[${i0}]`); } o += 66; } }
+      { const a0 = arrayOf(v.message_table, `message_table`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_message_table_entry(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `message_table[${i0}]`); } o += 66; } }
       return o;
     },
     dec: (c: Cursor): sockclnt_create_reply => {
@@ -977,7 +977,7 @@ export const sockclnt_create_reply: MessageDef<sockclnt_create_reply> = defineMe
       const f4 = dv.getUint32(o + 14);
       const f5 = dv.getUint16(o + 18);
       o += 20;
-      const f6_n = f5; if (f6_n * 66 > c.end - o) throw badCount(o, "message_table", f6_n, f6_n * 66, c.end - o); const f6: message_table_entry[] = []; for (let i0 = 0; i0 < f6_n; i0++) { const e0_0 = dv.getUint16(o + i0 * 66); const e0_1 = readFixedString(b, o + i0 * 66 + 2, 64); const e0 = { index: e0_0, name: e0_1 }; f6.push(e0); } o += f6_n * 66;
+      const f6_n = f5; if (f6_n * 66 > c.end - o) throw badCount(o, "message_table", f6_n, f6_n * 66, c.end - o); const f6: message_table_entry[] = []; for (let i0 = 0; i0 < f6_n; i0++) { c.o = o + i0 * 66; const e0 = decode_message_table_entry(c); f6.push(e0); } o += f6_n * 66;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, response: f3, index: f4, count: f5, message_table: f6 };

@@ -680,7 +680,7 @@ export const npol_ipset_add_del_members: MessageDef<npol_ipset_add_del_members> 
       b[o + 14] = (v.is_add ?? false) ? 1 : 0;
       const cnt_5 = countOf(v.members, "members"); if (cnt_5 >>> 0 !== cnt_5) throw arrayLengthError("members", cnt_5, 4294967295); dv.setUint32(o + 15, cnt_5);
       o += 19;
-      { const a0 = arrayOf(v.members, `members`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s8 = a0[i0] ?? EMPTY_OBJECT; try { encode_npol_ipset_member_val(s8.val ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `val`); } } catch (e) { throw nestError(e, `members[${i0}]`); } o += 20; } }
+      { const a0 = arrayOf(v.members, `members`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_npol_ipset_member(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `members[${i0}]`); } o += 20; } }
       return o;
     },
     dec: (c: Cursor): npol_ipset_add_del_members => {
@@ -696,7 +696,7 @@ export const npol_ipset_add_del_members: MessageDef<npol_ipset_add_del_members> 
       const f4 = b[o + 14] !== 0;
       const f5 = dv.getUint32(o + 15);
       o += 19;
-      const f6_n = f5; if (f6_n * 20 > c.end - o) throw badCount(o, "members", f6_n, f6_n * 20, c.end - o); const f6: npol_ipset_member[] = []; for (let i0 = 0; i0 < f6_n; i0++) { const e0_0_0 = readAddress(b, o + i0 * 20); const e0_0_1 = readPrefix(b, o + i0 * 20); const e0_0_2_0 = readAddress(b, o + i0 * 20); const e0_0_2_1 = b[o + i0 * 20 + 17]!; const e0_0_2_2 = dv.getUint16(o + i0 * 20 + 18); const e0_0_2 = { address: e0_0_2_0, l4_proto: e0_0_2_1, port: e0_0_2_2 }; const e0_0 = { address: e0_0_0, prefix: e0_0_1, tuple: e0_0_2 }; const e0 = { val: e0_0 }; f6.push(e0); } o += f6_n * 20;
+      const f6_n = f5; if (f6_n * 20 > c.end - o) throw badCount(o, "members", f6_n, f6_n * 20, c.end - o); const f6: npol_ipset_member[] = []; for (let i0 = 0; i0 < f6_n; i0++) { c.o = o + i0 * 20; const e0 = decode_npol_ipset_member(c); f6.push(e0); } o += f6_n * 20;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, set_id: f3, is_add: f4, len: f5, members: f6 };
@@ -1238,7 +1238,7 @@ export const npol_policy_create: MessageDef<npol_policy_create> = defineMessage<
       { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       const cnt_3 = countOf(v.rules, "rules"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("rules", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s9 = a0[i0] ?? EMPTY_OBJECT; b[o] = (s9.is_inbound ?? false) ? 1 : 0; { const x2 = s9.rule_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`rule_id`, x2, 'u32'); dv.setUint32(o + 1, x2); } } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
+      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_npol_policy_item(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
       return o;
     },
     dec: (c: Cursor): npol_policy_create => {
@@ -1252,7 +1252,7 @@ export const npol_policy_create: MessageDef<npol_policy_create> = defineMessage<
       const f2 = dv.getUint32(o + 6);
       const f3 = dv.getUint32(o + 10);
       o += 14;
-      const f4_n = f3; if (f4_n * 5 > c.end - o) throw badCount(o, "rules", f4_n, f4_n * 5, c.end - o); const f4: npol_policy_item[] = []; for (let i0 = 0; i0 < f4_n; i0++) { const e0_0 = b[o + i0 * 5] !== 0; const e0_1 = dv.getUint32(o + i0 * 5 + 1); const e0 = { is_inbound: e0_0, rule_id: e0_1 }; f4.push(e0); } o += f4_n * 5;
+      const f4_n = f3; if (f4_n * 5 > c.end - o) throw badCount(o, "rules", f4_n, f4_n * 5, c.end - o); const f4: npol_policy_item[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 5; const e0 = decode_npol_policy_item(c); f4.push(e0); } o += f4_n * 5;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, num_items: f3, rules: f4 };
@@ -1361,7 +1361,7 @@ export const npol_policy_update: MessageDef<npol_policy_update> = defineMessage<
       { const x0 = v.policy_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`policy_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       const cnt_4 = countOf(v.rules, "rules"); if (cnt_4 >>> 0 !== cnt_4) throw arrayLengthError("rules", cnt_4, 4294967295); dv.setUint32(o + 14, cnt_4);
       o += 18;
-      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s10 = a0[i0] ?? EMPTY_OBJECT; b[o] = (s10.is_inbound ?? false) ? 1 : 0; { const x2 = s10.rule_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`rule_id`, x2, 'u32'); dv.setUint32(o + 1, x2); } } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
+      { const a0 = arrayOf(v.rules, `rules`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_npol_policy_item(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `rules[${i0}]`); } o += 5; } }
       return o;
     },
     dec: (c: Cursor): npol_policy_update => {
@@ -1376,7 +1376,7 @@ export const npol_policy_update: MessageDef<npol_policy_update> = defineMessage<
       const f3 = dv.getUint32(o + 10);
       const f4 = dv.getUint32(o + 14);
       o += 18;
-      const f5_n = f4; if (f5_n * 5 > c.end - o) throw badCount(o, "rules", f5_n, f5_n * 5, c.end - o); const f5: npol_policy_item[] = []; for (let i0 = 0; i0 < f5_n; i0++) { const e0_0 = b[o + i0 * 5] !== 0; const e0_1 = dv.getUint32(o + i0 * 5 + 1); const e0 = { is_inbound: e0_0, rule_id: e0_1 }; f5.push(e0); } o += f5_n * 5;
+      const f5_n = f4; if (f5_n * 5 > c.end - o) throw badCount(o, "rules", f5_n, f5_n * 5, c.end - o); const f5: npol_policy_item[] = []; for (let i0 = 0; i0 < f5_n; i0++) { c.o = o + i0 * 5; const e0 = decode_npol_policy_item(c); f5.push(e0); } o += f5_n * 5;
       
       c.o = o;
       return { _vl_msg_id: f0, client_index: f1, context: f2, policy_id: f3, num_items: f4, rules: f5 };

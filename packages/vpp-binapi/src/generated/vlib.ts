@@ -595,7 +595,7 @@ export const show_threads_reply: MessageDef<show_threads_reply> = defineMessage<
       { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       const cnt_3 = countOf(v.thread_data, "thread_data"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("thread_data", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.thread_data, `thread_data`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0 = a0[i0] ?? EMPTY_OBJECT; { const x2 = s0.id ?? 0; if (x2 >>> 0 !== x2) throw intError(`id`, x2, 'u32'); dv.setUint32(o, x2); } writeFixedString(b, o + 4, 64, s0.name, `name`); writeFixedString(b, o + 68, 64, s0.type, `type`); { const x2 = s0.pid ?? 0; if (x2 >>> 0 !== x2) throw intError(`pid`, x2, 'u32'); dv.setUint32(o + 132, x2); } { const x2 = s0.cpu_id ?? 0; if (x2 >>> 0 !== x2) throw intError(`cpu_id`, x2, 'u32'); dv.setUint32(o + 136, x2); } { const x2 = s0.core ?? 0; if (x2 >>> 0 !== x2) throw intError(`core`, x2, 'u32'); dv.setUint32(o + 140, x2); } { const x2 = s0.cpu_socket ?? 0; if (x2 >>> 0 !== x2) throw intError(`cpu_socket`, x2, 'u32'); dv.setUint32(o + 144, x2); } } catch (e) { throw nestError(e, `thread_data[${i0}]`); } o += 148; } }
+      { const a0 = arrayOf(v.thread_data, `thread_data`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_thread_data(a0[i0] ?? EMPTY_OBJECT, b, dv, o); } catch (e) { throw nestError(e, `thread_data[${i0}]`); } o += 148; } }
       return o;
     },
     dec: (c: Cursor): show_threads_reply => {
@@ -609,7 +609,7 @@ export const show_threads_reply: MessageDef<show_threads_reply> = defineMessage<
       const f2 = dv.getInt32(o + 6);
       const f3 = dv.getUint32(o + 10);
       o += 14;
-      const f4_n = f3; if (f4_n * 148 > c.end - o) throw badCount(o, "thread_data", f4_n, f4_n * 148, c.end - o); const f4: thread_data[] = []; for (let i0 = 0; i0 < f4_n; i0++) { const e0_0 = dv.getUint32(o + i0 * 148); const e0_1 = readFixedString(b, o + i0 * 148 + 4, 64); const e0_2 = readFixedString(b, o + i0 * 148 + 68, 64); const e0_3 = dv.getUint32(o + i0 * 148 + 132); const e0_4 = dv.getUint32(o + i0 * 148 + 136); const e0_5 = dv.getUint32(o + i0 * 148 + 140); const e0_6 = dv.getUint32(o + i0 * 148 + 144); const e0 = { id: e0_0, name: e0_1, type: e0_2, pid: e0_3, cpu_id: e0_4, core: e0_5, cpu_socket: e0_6 }; f4.push(e0); } o += f4_n * 148;
+      const f4_n = f3; if (f4_n * 148 > c.end - o) throw badCount(o, "thread_data", f4_n, f4_n * 148, c.end - o); const f4: thread_data[] = []; for (let i0 = 0; i0 < f4_n; i0++) { c.o = o + i0 * 148; const e0 = decode_thread_data(c); f4.push(e0); } o += f4_n * 148;
       
       c.o = o;
       return { _vl_msg_id: f0, context: f1, retval: f2, count: f3, thread_data: f4 };

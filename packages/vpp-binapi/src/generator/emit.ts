@@ -339,7 +339,11 @@ function plus(off: string, k: number): string {
 /** Fixed arrays this short are encoded/decoded element by element without a loop. */
 const UNROLL_MAX = 16;
 
-/** Structs and unions this small are encoded/decoded in place instead of through a call. */
+/**
+ * Structs and unions this small are encoded/decoded in place instead of through a call, except as
+ * the elements of a loop: a loop body stays a call, so the big straight-line code lives in a function
+ * without loops (V8 may otherwise optimise it only on-stack, once, and run it slowly ever after).
+ */
 const INLINE_MAX_FIELDS = 12;
 
 /** The fields of a small fixed-size struct/union without counts or discriminators, else undefined. */
@@ -365,7 +369,7 @@ function plusExpr(off: string, k: number): string {
 // encoding
 
 /** Statements writing fixed-size `c` from `val` at `off`; `path` is a template-literal body. */
-function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, def: string | undefined, depth: number): string {
+function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, def: string | undefined, depth: number, inline = true): string {
   const p = '`' + path + '`';
   switch (c.k) {
     case 'int': {
@@ -388,7 +392,7 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
       return `${rt(ctx, 'writeFixedBytes')}(b, ${off}, ${c.n}, ${val}, ${p});`;
     case 'struct':
     case 'union': {
-      const fields = c.k === 'struct' ? inlineFields(ctx, c.name) : undefined;
+      const fields = c.k === 'struct' && inline ? inlineFields(ctx, c.name) : undefined;
       if (fields) {
         // small fixed-size struct: written in place, no call
         const sv = `s${ctx.counter++}`;
@@ -414,7 +418,7 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
         for (let k = 0; k < c.n; k++) items.push(encFixed(ctx, c.elem, `${a}[${k}]`, plusExpr(off, k * c.elem.size), `${path}[${k}]`, undefined, depth + 1));
         return `{ ${head} ${items.join(' ')} }`;
       }
-      const inner = encFixed(ctx, c.elem, `${a}[${i}]`, `${off} + ${i} * ${c.elem.size}`, `${path}[\${${i}}]`, undefined, depth + 1);
+      const inner = encFixed(ctx, c.elem, `${a}[${i}]`, `${off} + ${i} * ${c.elem.size}`, `${path}[\${${i}}]`, undefined, depth + 1, false);
       return `{ ${head} for (let ${i} = 0; ${i} < ${c.n}; ${i}++) ${inner} }`;
     }
     default:
@@ -446,7 +450,7 @@ function encVar(ctx: Ctx, c: Codec, val: string, path: string, depth: number): s
       const ep = `${path}[\${${i}}]`;
       const inner =
         c.elem.size !== null
-          ? `{ ${encFixed(ctx, c.elem, `${a}[${i}]`, 'o', ep, undefined, depth + 1)} o += ${c.elem.size}; }`
+          ? `{ ${encFixed(ctx, c.elem, `${a}[${i}]`, 'o', ep, undefined, depth + 1, false)} o += ${c.elem.size}; }`
           : `{ ${encVar(ctx, c.elem, `${a}[${i}]`, ep, depth + 1)} }`;
       return `{ const ${a} = ${rt(ctx, 'arrayOf')}(${val}, ${p}); ${check}for (let ${i} = 0; ${i} < ${bound}; ${i}++) ${inner} }`;
     }
@@ -482,7 +486,7 @@ function sizeVar(ctx: Ctx, c: Codec, val: string, depth: number): string {
 // decoding
 
 /** Statements declaring `target` with fixed-size `c` read at `off`. */
-function decFixed(ctx: Ctx, c: Codec, off: string, target: string, depth: number): string {
+function decFixed(ctx: Ctx, c: Codec, off: string, target: string, depth: number, inline = true): string {
   switch (c.k) {
     case 'int':
       return `const ${target} = ${intRead(c.w, off)};`;
@@ -500,7 +504,7 @@ function decFixed(ctx: Ctx, c: Codec, off: string, target: string, depth: number
       return `const ${target} = ${rt(ctx, 'readBytes')}(b, ${off}, ${c.n});`;
     case 'struct':
     case 'union': {
-      const fields = inlineFields(ctx, c.name);
+      const fields = inline ? inlineFields(ctx, c.name) : undefined;
       if (fields) {
         // small fixed-size struct or union: read in place (the caller checked the bounds)
         let K = 0;
@@ -529,7 +533,7 @@ function decFixed(ctx: Ctx, c: Codec, off: string, target: string, depth: number
         }
         return `${stmts.join(' ')} const ${target}: ${c.ts} = [${names.join(', ')}];`;
       }
-      return `const ${target}: ${c.ts} = []; for (let ${i} = 0; ${i} < ${c.n}; ${i}++) { ${decFixed(ctx, c.elem, `${off} + ${i} * ${c.elem.size!}`, e, depth + 1)} ${target}.push(${e}); }`;
+      return `const ${target}: ${c.ts} = []; for (let ${i} = 0; ${i} < ${c.n}; ${i}++) { ${decFixed(ctx, c.elem, `${off} + ${i} * ${c.elem.size!}`, e, depth + 1, false)} ${target}.push(${e}); }`;
     }
     default:
       throw new SchemaError(`${c.k} is not fixed-size`);
@@ -556,7 +560,7 @@ function decVar(ctx: Ctx, c: Codec, target: string, field: string, count: string
       const s = c.elem.size;
       if (s !== null) {
         const cnt = c.k === 'array' ? String(c.n) : (count ?? `Math.floor((c.end - o) / ${s})`);
-        return `const ${n} = ${cnt}; if (${n} * ${s} > c.end - o) throw ${rt(ctx, 'badCount')}(o, ${q(field)}, ${n}, ${n} * ${s}, c.end - o); const ${target}: ${c.ts} = []; for (let ${i} = 0; ${i} < ${n}; ${i}++) { ${decFixed(ctx, c.elem, `o + ${i} * ${s}`, e, depth + 1)} ${target}.push(${e}); } o += ${n} * ${s};`;
+        return `const ${n} = ${cnt}; if (${n} * ${s} > c.end - o) throw ${rt(ctx, 'badCount')}(o, ${q(field)}, ${n}, ${n} * ${s}, c.end - o); const ${target}: ${c.ts} = []; for (let ${i} = 0; ${i} < ${n}; ${i}++) { ${decFixed(ctx, c.elem, `o + ${i} * ${s}`, e, depth + 1, false)} ${target}.push(${e}); } o += ${n} * ${s};`;
       }
       const inner = decVar(ctx, c.elem, e, `${field}[]`, undefined, depth + 1);
       if (c.k === 'array' || count !== undefined) {
