@@ -44,7 +44,7 @@ import { NexthopApi } from './nexthop.js';
 import { RouteApi } from './route.js';
 import { RuleApi } from './rule.js';
 import { Sysctl } from './sysctl.js';
-import { native, nativeError, type NativeNetlinkSocket } from './native.js';
+import { native, nativeError, type NativeNetlinkSocket, type NativeOnData } from './native.js';
 import { netnsPath, type NetnsRef } from './netns.js';
 
 export { netnsPath, validateNetnsName, type NetnsRef } from './netns.js';
@@ -176,14 +176,18 @@ export class NetlinkHandle implements RtnlTransport {
   #dumpBusy = false;
   readonly #dumpQueue: Array<() => void> = [];
 
-  /** @internal use `openNetlink()`. */
-  constructor(fd: number, netnsPath: string, rcvbuf: number) {
+  /**
+   * @internal use `openNetlink()`. `socket` replaces the addon's socket (tests drive the handle with a
+   * scripted kernel).
+   */
+  constructor(fd: number, netnsPath: string, rcvbuf: number, socket?: (fd: number, onData: NativeOnData) => NativeNetlinkSocket) {
     this.netnsPath = netnsPath;
     this.#seq = (Math.floor(Math.random() * 0x7fffffff) | 1) >>> 0;
-    const addon = native();
+    const onData: NativeOnData = (datagrams, groups, errno) => this.#onData(datagrams, groups, errno);
     try {
-      this.#sock = new addon.NetlinkSocket(fd, (datagrams, groups, errno) => this.#onData(datagrams, groups, errno));
+      this.#sock = socket ? socket(fd, onData) : new (native().NetlinkSocket)(fd, onData);
     } catch (e) {
+      if ((e as { name?: string }).name === 'NativeAddonError') throw e;
       throw nativeError(e, 'netlink socket');
     }
     const s = this.#sock;
@@ -273,13 +277,7 @@ export class NetlinkHandle implements RtnlTransport {
 
   #dispatch(m: NlMessage): void {
     const p = this.#pending.get(m.seq);
-    if (!p) {
-      // Not ours (e.g. a late reply after an abort): notifications echoing our seq with pid 0 go to listeners.
-      if (m.pid === 0 && m.type !== NLMSG_ERROR && m.type !== NLMSG_DONE) {
-        for (const l of this.#listeners) l.message(m, 0);
-      }
-      return;
-    }
+    if (!p) return; // a late reply to a call that was aborted
     if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) return;
     if (p.kind === 'request') {
       if (m.type === NLMSG_ERROR) {
@@ -313,6 +311,7 @@ export class NetlinkHandle implements RtnlTransport {
 
   /** Sends up to 1024 messages in one datagram; throws the sendmsg error. */
   #send(msgs: readonly Uint8Array[]): void {
+    this.#assertOpen();
     try {
       this.#sock.send(msgs);
     } catch (e) {
@@ -430,6 +429,7 @@ export class NetlinkHandle implements RtnlTransport {
     await this.#acquireDump(signal);
     let releaseOnSettle = true;
     try {
+      this.#assertOpen();
       signal?.throwIfAborted();
       const m = msg.slice();
       const view = new DataView(m.buffer, m.byteOffset, m.byteLength);
