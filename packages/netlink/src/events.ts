@@ -208,7 +208,12 @@ export function subscribeEvents(open: (rcvbuf: number | undefined) => Promise<Ne
           queue = [];
           for (const m of batch) {
             if (overrun) break;
-            const ev = decodeEvent(m);
+            let ev: NetlinkEvent | undefined;
+            try {
+              ev = decodeEvent(m);
+            } catch {
+              ev = undefined; // a malformed notification is skipped, never the end of the stream
+            }
             if (ev) yield ev;
           }
         }

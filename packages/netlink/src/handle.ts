@@ -259,7 +259,10 @@ export class NetlinkHandle implements RtnlTransport {
   #onData(datagrams: Buffer[] | null, groups: number[] | null, errno?: number): void {
     if (datagrams === null || groups === null) {
       // ENOBUFS: the kernel dropped messages for us (events, or ACKs beyond the receive buffer).
-      if (errno === osConstants.errno.ENOBUFS) for (const l of this.#listeners) l.overrun();
+      if (errno === osConstants.errno.ENOBUFS) {
+        for (const l of this.#listeners) l.overrun();
+        this.#failLostReplies();
+      }
       return;
     }
     for (let i = 0; i < datagrams.length; i++) {
@@ -303,6 +306,29 @@ export class NetlinkHandle implements RtnlTransport {
       return;
     }
     if (!p.aborted) p.messages.push(m);
+  }
+
+  /**
+   * After an overrun some requests may have lost their ACK and would wait forever. A barrier (NLMSG_NOOP
+   * with NLM_F_ACK) is acknowledged after everything queued before it, so any request that is still
+   * pending once the barrier's ACK is in lost its reply: it rejects with NetlinkError 'ENOBUFS' (the
+   * kernel may or may not have applied it). Dumps are flow-controlled by the kernel and never lose data.
+   */
+  #failLostReplies(): void {
+    const suspects = [...this.#pending].filter(([, p]) => p.kind === 'request').map(([seq]) => seq);
+    if (suspects.length === 0 || this.#closed) return;
+    const barrier = new MessageBuilder(NLMSG_NOOP, 0, 0).finish();
+    void this.#batchChunk([barrier], undefined, 0).then(([r]) => {
+      if (!r?.ok) return; // the barrier itself was lost: the next overrun report starts another one
+      const errno = osConstants.errno.ENOBUFS;
+      for (const seq of suspects) {
+        const p = this.#pending.get(seq);
+        if (p?.kind !== 'request') continue;
+        this.#pending.delete(seq);
+        p.settle({ ok: false, error: new NetlinkError({ errno, code: 'ENOBUFS', extack: 'reply lost: receive buffer overrun' }) });
+      }
+      this.#updateRef();
+    });
   }
 
   #assertOpen(): void {

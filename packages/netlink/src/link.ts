@@ -885,7 +885,7 @@ export class LinkApi {
     opts.signal?.throwIfAborted();
     if (spec.kind === 'tun' || spec.kind === 'tap') {
       const { kind, name, mtu, mac, txqlen, up, master, alias, promisc, ...tun } = spec;
-      await createTuntap({ ...tun, name, mode: kind, netns: { path: this.#netns || '/proc/self/ns/net' } });
+      await createTuntap({ ...tun, name, mode: kind, ...(this.#netns && { netns: { path: this.#netns } }) });
       const set: Record<string, unknown> = {};
       for (const [k, v] of Object.entries({ mtu, mac, txqlen, up, master, alias, promisc })) if (v !== undefined) set[k] = v;
       if (Object.keys(set).length) await this.set(name, set as LinkSetInit, opts);

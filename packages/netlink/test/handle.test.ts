@@ -236,6 +236,20 @@ describe('NetlinkHandle with a scripted kernel', () => {
     expect(overruns).toBe(1);
   });
 
+  it('after an overrun, requests whose ACK was lost reject with ENOBUFS once a barrier is acknowledged', async () => {
+    const held: NlMessage[] = [];
+    const { nl, error } = scripted((m) => {
+      if (m.type === 1) return [ack(m)]; // the NLMSG_NOOP barrier
+      held.push(m);
+      return []; // this ACK is "lost"
+    });
+    const lost = nl.request(req());
+    await new Promise((r) => setImmediate(r));
+    error(105);
+    await expect(lost).rejects.toMatchObject({ name: 'NetlinkError', code: 'ENOBUFS', errno: 105 });
+    expect(held).toHaveLength(1);
+  });
+
   it('close() settles everything pending', async () => {
     const { nl } = scripted(() => []);
     const r = nl.request(req());
