@@ -156,8 +156,8 @@ interface PendingDump {
 type Pending = PendingRequest | PendingDump;
 
 /**
- * An open rtnetlink socket in one namespace. Family APIs (`link`, and the others once wired) use it
- * through `RtnlTransport`; `close()` releases it.
+ * An open rtnetlink socket in one namespace. The family APIs (`link`, `address`, `route`, `neigh`,
+ * `rule`, `nexthop`) use it through `RtnlTransport`; `subscribe` watches changes; `close()` releases it.
  */
 export class NetlinkHandle implements RtnlTransport {
   /** Namespace file path this handle lives in ('' = the namespace of the process). */
@@ -172,6 +172,7 @@ export class NetlinkHandle implements RtnlTransport {
   readonly #listeners = new Set<MulticastListener>();
   #seq: number;
   readonly #batchMax: number;
+  readonly #batchBytes: number;
   #closed = false;
   #dumpBusy = false;
   readonly #dumpQueue: Array<() => void> = [];
@@ -201,6 +202,8 @@ export class NetlinkHandle implements RtnlTransport {
     // would drop some.
     const granted = s.getOption(SOL_SOCKET, SO_RCVBUF);
     this.#batchMax = Math.max(16, Math.min(BATCH_MAX_MESSAGES, Math.floor(granted / 2 / ACK_TRUESIZE)));
+    // One datagram must fit the send buffer (netlink refuses len > sndbuf - 32 with EMSGSIZE).
+    this.#batchBytes = Math.max(64 * 1024, Math.min(BATCH_MAX_BYTES, Math.floor(s.getOption(SOL_SOCKET, SO_SNDBUF) / 2)));
     this.portid = s.portid();
   }
 
@@ -366,7 +369,7 @@ export class NetlinkHandle implements RtnlTransport {
       let j = i;
       while (j < msgs.length && j - i < this.#batchMax) {
         const len = (msgs[j] as Uint8Array).length;
-        if (j > i && bytes + len > BATCH_MAX_BYTES) break;
+        if (j > i && bytes + len > this.#batchBytes) break;
         bytes += len;
         j++;
       }
