@@ -1,5 +1,5 @@
 // Set-up shared by `npm test`, `npm run bench` and `npm run lab`: installs what a fresh clone lacks.
-// - node_modules (npm ci) when missing;
+// - node_modules (npm install) when missing;
 // - Debian packages the tests need, when running as root and a command is missing;
 // - the netlink native addon, when its build output is missing.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -31,8 +31,11 @@ function hasCommand(command) {
 
 export function ensureNodeModules() {
   if (existsSync(join(root, 'node_modules', '.bin', 'nx'))) return;
-  log('node_modules missing: npm ci');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install`, not `npm ci`: the registry reachable here does not serve other platforms' optional
+  // packages (e.g. @nx/nx-darwin-arm64), so the lockfile cannot list them and `npm ci` refuses it as out
+  // of sync. `npm install` keeps every version the lockfile pins. It also builds the netlink addon.
+  log('node_modules missing: npm install (versions from package-lock.json)');
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 export function ensureDebianPackages(required = REQUIRED_COMMANDS) {
