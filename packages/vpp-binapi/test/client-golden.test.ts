@@ -63,7 +63,8 @@ describe.skipIf(frames.length === 0)('golden session replayed through the client
       const ctxMap = new Map<number, number>(); // recorded context -> client's context
       sock.on('error', () => {});
       sock.on('data', (chunk) => {
-        for (const p of dec.push(chunk).payloads) {
+        for (const raw of dec.push(chunk).payloads) {
+          const p = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
           const id = p.readUInt16BE(0);
           if (id === 15) {
             const reply = bytes(handshake.hex);
