@@ -352,6 +352,37 @@ describe('streams', () => {
   });
 });
 
+describe('housekeeping', () => {
+  it('answers VPP’s memclnt_keepalive with memclnt_keepalive_reply on the same context', async () => {
+    const { peer, errors } = await setup();
+    const reply = peer.waitFor('memclnt_keepalive_reply');
+    peer.conns[0]!.send('memclnt_keepalive', { context: 77 });
+    expect(await reply).toMatchObject({ context: 77, retval: 0 });
+    expect(errors).toEqual([]);
+  });
+
+  it('drops the oldest events of a slow consumer and counts them', async () => {
+    const { peer, vpp } = await setup();
+    const sub = vpp.events('want_interface_events', { enable_disable: 1 }, { bufferSize: 2 });
+    await sub.ready;
+    for (const i of [1, 2, 3, 4]) peer.conns[0]!.send('sw_interface_event', { sw_if_index: i });
+    await until(() => sub.dropped === 2);
+    const it = sub[Symbol.asyncIterator]();
+    expect((await it.next()).value?.sw_if_index).toBe(3);
+    expect((await it.next()).value?.sw_if_index).toBe(4);
+    await sub.close();
+  });
+
+  it('logs through the given logger only', async () => {
+    const lines: string[] = [];
+    const log = (level: string) => (_f: Record<string, unknown>, msg?: string) => void lines.push(`${level}: ${msg}`);
+    const { vpp } = await setup({ logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } });
+    await vpp.close();
+    expect(lines).toContain('info: connected to VPP');
+    expect(lines).toContain('info: disconnected from VPP');
+  });
+});
+
 describe('disconnect and reconnect', () => {
   it('closes with sockclnt_delete and refuses further calls', async () => {
     const { peer, vpp } = await setup();
