@@ -8,6 +8,7 @@
  *   npx tsx bench/roundtrip.ts
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -121,6 +122,43 @@ interface Result {
   /** Client CPU microseconds per round trip. */
   clientCpuUsPerRoundTrip: number;
   fakeCpuUsPerRoundTrip?: number;
+  /** Where the client process's CPU samples went (V8 sampling profile of this case), % of non-idle samples. */
+  clientProfile?: Record<string, number>;
+}
+
+/** Runs `fn` under V8's sampling profiler and splits the non-idle self time into categories. */
+async function profiled<T>(fn: () => Promise<T>): Promise<{ value: T; profile: Record<string, number> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  const value = await fn();
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  const deltas = profile.timeDeltas ?? [];
+  (profile.samples ?? []).forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (deltas[i] ?? 0)));
+  const cats = new Map<string, number>();
+  let total = 0;
+  for (const [id, t] of self) {
+    const { url, functionName } = byId.get(id)!.callFrame;
+    let cat: string;
+    if (functionName === '(idle)') continue;
+    if (url.includes('/src/client/')) cat = 'client (src/client)';
+    else if (url.includes('/src/codec/') || url.includes('/src/generated/')) cat = 'codec (encode/decode, framing)';
+    else if (['writev', 'writeBuffer', 'writeUtf8String', 'onStreamRead'].includes(functionName) || url.includes('stream_base_commons')) cat = 'socket I/O (native writes/reads)';
+    else if (functionName === '(garbage collector)') cat = 'garbage collection';
+    else if (url.includes('/bench/')) cat = 'benchmark loop';
+    else if (url.startsWith('node:')) cat = 'node internals (streams, timers, buffers, promises)';
+    else cat = 'other (microtasks, program)';
+    cats.set(cat, (cats.get(cat) ?? 0) + t);
+    total += t;
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of [...cats].sort((a, b) => b[1] - a[1])) out[k] = round((v / total) * 100, 1);
+  return { value, profile: out };
 }
 
 async function measure(vpp: VppClient<VppApi>, fake: FakeHandle, message: string, inFlight: number, mode: Result['fake']): Promise<Result> {
@@ -175,7 +213,13 @@ async function runAll(mode: Result['fake']): Promise<Result[]> {
   try {
     for (const message of Object.keys(OPS)) {
       for (const inFlight of [1, 64]) {
-        const r = await measure(vpp, fake, message, inFlight, mode);
+        let r: Result;
+        if (mode === 'child-process' && inFlight === 64) {
+          const p = await profiled(() => measure(vpp, fake, message, inFlight, mode));
+          r = { ...p.value, clientProfile: p.profile };
+        } else {
+          r = await measure(vpp, fake, message, inFlight, mode);
+        }
         out.push(r);
         process.stderr.write(`${mode} ${message} x${inFlight}: ${r.roundTripsPerSec} rt/s (client ${r.clientCpuPct}% cpu${r.fakeCpuPct !== undefined ? `, fake ${r.fakeCpuPct}%` : ''})\n`);
       }
@@ -202,13 +246,19 @@ function bottleneck(results: Result[]): Record<string, string> {
     const f = r.fakeCpuUsPerRoundTrip ?? 0;
     const wall = round(1e6 / r.roundTripsPerSec, 1);
     const e = echo(r.message, r.inFlight);
+    const prof = r.clientProfile
+      ? `; client CPU split: ${Object.entries(r.clientProfile)
+          .slice(0, 4)
+          .map(([k, v]) => `${k} ${v}%`)
+          .join(', ')}`
+      : '';
     const alone = e ? `; against a minimal echo peer the client reaches ${e.roundTripsPerSec} rt/s at ${e.clientCpuUsPerRoundTrip} µs CPU per round trip` : '';
     if (r.inFlight === 1) {
       verdict[key] = `latency: ${wall} µs wall per round trip, of which client ${c} µs and fake ${f} µs CPU; the rest is waiting for cross-process socket wake-ups${alone}`;
     } else if (f > c) {
-      verdict[key] = `fake: ${f} µs CPU per round trip vs client ${c} µs, so the fake saturates its core first (≈ ${Math.round(1e6 / f)} rt/s at 100%)${alone}`;
+      verdict[key] = `fake: ${f} µs CPU per round trip vs client ${c} µs, so the fake saturates its core first (≈ ${Math.round(1e6 / f)} rt/s at 100%)${prof}${alone}`;
     } else {
-      verdict[key] = `client: ${c} µs CPU per round trip vs fake ${f} µs, so the client saturates its core first (≈ ${Math.round(1e6 / c)} rt/s at 100%)${alone}`;
+      verdict[key] = `client: ${c} µs CPU per round trip vs fake ${f} µs, so the client saturates its core first (≈ ${Math.round(1e6 / c)} rt/s at 100%)${prof}${alone}`;
     }
   }
   return verdict;
