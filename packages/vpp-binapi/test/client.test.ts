@@ -401,8 +401,10 @@ describe('disconnect and reconnect', () => {
     peer.on('delete_loopback', () => {});
     const p = vpp.call('delete_loopback');
     await peer.waitFor('delete_loopback');
+    // the handler is attached before close() rejects the call, so the rejection is never unhandled
+    const rejected = expect(p).rejects.toMatchObject({ name: 'VppClientClosedError' });
     await vpp.close();
-    await expect(p).rejects.toMatchObject({ name: 'VppClientClosedError' });
+    await rejected;
   });
 
   it('reports VPP going away and coming back, replays want_* and keeps working', async () => {
