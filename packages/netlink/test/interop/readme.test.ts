@@ -6,18 +6,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Sysctl, diffSnapshots, openNetlink, restore, snapshot } from '@vectorplane/netlink';
 import { createNetns } from '@vectorplane/netlink/testing';
-import { native } from '../../src/native.js';
+import { kernelSkipReason } from '../../src/testing/index.js';
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  try {
-    native();
-  } catch {
-    return 'native addon not built (npm run install -w @vectorplane/netlink)';
-  }
-  return undefined;
-}
-const reason = skipReason();
+const reason = await kernelSkipReason();
 if (reason) console.log(`skip README example: ${reason}`);
 
 const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter((l) => l !== '');

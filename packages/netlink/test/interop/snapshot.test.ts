@@ -1,21 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetlinkHandle } from '../../src/handle.js';
-import { native } from '../../src/native.js';
-import { createNetns, type TestNetns } from '../../src/testing/index.js';
+import { createNetns, type TestNetns, kernelSkipReason } from '../../src/testing/index.js';
 import { diffSnapshots, restore, snapshot, type InterfaceSnapshot } from '../../src/snapshot.js';
 import { Sysctl } from '../../src/sysctl.js';
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  try {
-    native();
-  } catch {
-    return 'native addon not built (npm run install -w @vectorplane/netlink)';
-  }
-  return undefined;
-}
-const reason = skipReason();
+const reason = await kernelSkipReason();
 if (reason) console.log(`skip snapshot interop: ${reason}`);
 
 let ns = '';

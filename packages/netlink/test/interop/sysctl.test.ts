@@ -1,20 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { native } from '../../src/native.js';
 import { Sysctl } from '../../src/sysctl.js';
-import { createNetns, type TestNetns } from '../../src/testing/index.js';
+import { createNetns, type TestNetns, kernelSkipReason } from '../../src/testing/index.js';
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  try {
-    native();
-  } catch {
-    return 'native addon not built (npm run install -w @vectorplane/netlink)';
-  }
-  return undefined;
-}
-const reason = skipReason();
+const reason = await kernelSkipReason();
 if (reason) console.log(`skip sysctl interop: ${reason}`);
 
 let ns = '';
