@@ -83,27 +83,36 @@ let probe: Promise<string | undefined> | undefined;
 /**
  * Why kernel tests cannot run here (one line), or undefined when they can: needs root (CAP_SYS_ADMIN and
  * CAP_NET_ADMIN), the native addon built, and a namespace that can really be created.
+ * With `VECTORPLANE_REQUIRE_KERNEL=1` (set by the project's `npm test` when it runs as root on Linux) a
+ * reason is an error instead, so a broken addon or namespace set-up cannot pass as skipped tests.
  */
 export function kernelSkipReason(): Promise<string | undefined> {
-  probe ??= (async () => {
-    if (process.platform !== 'linux') return `kernel tests need Linux (this is ${process.platform})`;
-    if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-      return 'kernel tests need root (they create network namespaces); run as root to include them';
+  probe ??= probeKernel().then((reason) => {
+    if (reason !== undefined && process.env['VECTORPLANE_REQUIRE_KERNEL'] === '1') {
+      throw new Error(`kernel tests are required here (VECTORPLANE_REQUIRE_KERNEL=1) but cannot run: ${reason}`);
     }
-    try {
-      native();
-    } catch (e) {
-      return `kernel tests need the native addon: ${(e as Error).message}`;
-    }
-    try {
-      const ns = await createNetns('vpt-probe');
-      await ns.remove();
-    } catch (e) {
-      return `kernel tests cannot create a network namespace here: ${(e as Error).message}`;
-    }
-    return undefined;
-  })();
+    return reason;
+  });
   return probe;
+}
+
+async function probeKernel(): Promise<string | undefined> {
+  if (process.platform !== 'linux') return `kernel tests need Linux (this is ${process.platform})`;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    return 'kernel tests need root (they create network namespaces); run as root to include them';
+  }
+  try {
+    native();
+  } catch (e) {
+    return `kernel tests need the native addon: ${(e as Error).message}`;
+  }
+  try {
+    const ns = await createNetns('vpt-probe');
+    await ns.remove();
+  } catch (e) {
+    return `kernel tests cannot create a network namespace here: ${(e as Error).message}`;
+  }
+  return undefined;
 }
 
 /**
