@@ -16,6 +16,7 @@ for (const p of packages) rmSync(join(root, 'packages', p, 'test-results'), { re
 
 const steps = [
   ['generated bindings match the vendored schemas', 'npm', ['run', 'generate', '-w', '@vectorplane/vpp-binapi', '--', '--check']],
+  ['dependency direction and library hygiene', 'node', ['scripts/check-boundaries.mjs']],
   ['typecheck', 'npx', ['nx', 'run-many', '-t', 'typecheck', '--outputStyle=static']],
   ['tests', 'npx', ['nx', 'run-many', '-t', 'test', '--parallel=1', '--outputStyle=static', '--',
     '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']],
