@@ -1,7 +1,8 @@
 /*
  * @vectorplane/netlink native addon: only what JavaScript cannot do.
- *  - AF_NETLINK sockets: non-blocking, read by a uv_poll on the libuv loop, whole datagrams (peek for size),
- *    socket options, group membership, sendmsg of many messages in one datagram (iovec);
+ *  - AF_NETLINK sockets: non-blocking, read by a uv_poll on the libuv loop (one recvmsg per datagram, many
+ *    datagrams packed per callback), socket options, group membership, sendmsg of many messages in one
+ *    datagram;
  *  - work inside another network namespace on a short-lived helper thread (setns there, never on the main
  *    thread): open a socket, open a file (sysctls), create a TUN/TAP device;
  *  - named namespace create/delete as iproute2 does (bind mount under /run/netns).
@@ -409,6 +410,10 @@ static napi_value js_close_fd(napi_env env, napi_callback_info info) {
 /* ---------- the netlink socket object ---------- */
 
 typedef struct {
+  uint32_t off, len, group; /* a run of packed datagrams of one group in the receive buffer */
+} run_t;
+
+typedef struct {
   napi_env env;
   int fd;
   uv_poll_t poll;
@@ -417,12 +422,15 @@ typedef struct {
   int finalized;     /* JS wrapper collected */
   napi_ref on_data;  /* (datagrams: Buffer[], groups: number[]) => void, or (null, null, errno) */
   napi_async_context ctx;
-  uint8_t *buf;
+  uint8_t *buf; /* receive buffer: datagrams of one callback, packed */
   size_t bufsize;
+  size_t grow_to;
+  run_t *runs; /* RECV_MAX_DATAGRAMS entries */
 } nlsock_t;
 
 static void sock_free(nlsock_t *s) {
   free(s->buf);
+  free(s->runs);
   free(s);
 }
 
@@ -460,8 +468,17 @@ static void call_on_data(nlsock_t *s, napi_value *args, size_t n) {
   }
 }
 
-#define MAX_BATCH 64
+/* One readable callback reads until EAGAIN, or this many datagrams, or the buffer runs short of room. */
+#define RECV_MAX_DATAGRAMS 4096
+/* Every recvmsg offers at least this much room. Unicast rtnetlink datagrams are far smaller (dump skbs are at
+ * most 32 KiB unless a dump needs more per message; ACKs are 36 bytes); a bigger one is truncated (the kernel
+ * still tells its size with MSG_TRUNC), the buffer grows to fit it, and the loss is reported as EMSGSIZE. */
+#define RECV_MIN_SPACE (256 * 1024)
 
+/* Reads whole datagrams with one recvmsg each (no peek), packed one after another (each padded to 4 bytes)
+ * in the socket's buffer; consecutive datagrams of the same group (0 = unicast) go to JS as one Buffer, so an
+ * ACK storm costs one syscall per ACK and one Buffer per callback. Netlink messages never straddle datagrams
+ * and datagrams are 4-aligned, so a packed run parses exactly like the datagrams it holds. */
 static void sock_on_readable(uv_poll_t *h, int status, int events) {
   nlsock_t *s = h->data;
   (void)events;
@@ -472,14 +489,17 @@ static void sock_on_readable(uv_poll_t *h, int status, int events) {
   /* On EPOLLERR (e.g. sk_err = ENOBUFS after dropped multicast) libuv stops the handle and reports a
    * status; the recv below returns that socket error (clearing it), and polling is re-armed after. */
   int rearm = status < 0;
-  napi_value list, groups;
-  napi_create_array(env, &list);
-  napi_create_array(env, &groups);
-  uint32_t count = 0;
+  uint32_t nruns = 0, count = 0;
+  size_t off = 0;
   int err = 0;
-  while (count < MAX_BATCH && !s->closed) {
-    ssize_t size = recv(s->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-    if (size < 0) {
+  while (count < RECV_MAX_DATAGRAMS && !s->closed && s->bufsize - off >= RECV_MIN_SPACE) {
+    struct sockaddr_nl addr;
+    char cbuf[CMSG_SPACE(sizeof(struct nl_pktinfo))];
+    size_t room = s->bufsize - off;
+    struct iovec iov = {s->buf + off, room};
+    struct msghdr mh = {&addr, sizeof addr, &iov, 1, cbuf, sizeof cbuf, 0};
+    ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOBUFS) { /* reported once, then the queue reads on: keep draining it */
         err = ENOBUFS;
@@ -488,29 +508,12 @@ static void sock_on_readable(uv_poll_t *h, int status, int events) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
       break;
     }
-    if ((size_t)size > s->bufsize) {
+    if ((size_t)n > room) {
+      /* Lost: grow so that the next one this size fits, deliver what came before, report the loss. */
       size_t ns = s->bufsize;
-      while (ns < (size_t)size) ns *= 2;
-      uint8_t *nb = realloc(s->buf, ns);
-      if (!nb) {
-        err = ENOMEM;
-        break;
-      }
-      s->buf = nb;
-      s->bufsize = ns;
-    }
-    struct sockaddr_nl addr;
-    char cbuf[CMSG_SPACE(sizeof(struct nl_pktinfo))];
-    struct iovec iov = {s->buf, s->bufsize};
-    struct msghdr mh = {&addr, sizeof addr, &iov, 1, cbuf, sizeof cbuf, 0};
-    ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ENOBUFS) {
-        err = ENOBUFS;
-        continue;
-      }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+      while (ns < (size_t)n + RECV_MIN_SPACE) ns *= 2;
+      s->grow_to = ns; /* after this callback's runs are copied out */
+      err = EMSGSIZE;
       break;
     }
     uint32_t group = 0;
@@ -523,18 +526,42 @@ static void sock_on_readable(uv_poll_t *h, int status, int events) {
     }
     if (!group && addr.nl_groups) group = (uint32_t)__builtin_ctz(addr.nl_groups) + 1;
     if (addr.nl_pid != 0) continue; /* only the kernel talks to us */
-    napi_value b, g;
-    void *dst;
-    napi_create_buffer_copy(env, (size_t)n, s->buf, &dst, &b);
-    napi_create_uint32(env, group, &g);
-    napi_set_element(env, list, count, b);
-    napi_set_element(env, groups, count, g);
+    size_t padded = ((size_t)n + 3) & ~(size_t)3;
+    memset(s->buf + off + n, 0, padded - (size_t)n);
+    if (nruns > 0 && s->runs[nruns - 1].group == group) {
+      s->runs[nruns - 1].len += (uint32_t)padded;
+    } else {
+      s->runs[nruns].off = (uint32_t)off;
+      s->runs[nruns].len = (uint32_t)padded;
+      s->runs[nruns].group = group;
+      nruns++;
+    }
+    off += padded;
     count++;
   }
-  if (count) {
+  if (nruns && !s->closed) {
+    napi_value list, groups;
+    napi_create_array_with_length(env, nruns, &list);
+    napi_create_array_with_length(env, nruns, &groups);
+    for (uint32_t i = 0; i < nruns; i++) {
+      napi_value b, g;
+      void *dst;
+      napi_create_buffer_copy(env, s->runs[i].len, s->buf + s->runs[i].off, &dst, &b);
+      napi_create_uint32(env, s->runs[i].group, &g);
+      napi_set_element(env, list, i, b);
+      napi_set_element(env, groups, i, g);
+    }
     napi_value args[2] = {list, groups};
     call_on_data(s, args, 2);
   }
+  if (s->grow_to > s->bufsize) {
+    uint8_t *nb = realloc(s->buf, s->grow_to);
+    if (nb) {
+      s->buf = nb;
+      s->bufsize = s->grow_to;
+    }
+  }
+  s->grow_to = 0;
   if (rearm && !s->closed) uv_poll_start(&s->poll, UV_READABLE, sock_on_readable);
   if (err && !s->closed) {
     napi_value args[3];
@@ -585,8 +612,15 @@ static napi_value sock_ctor(napi_env env, napi_callback_info info) {
   nlsock_t *s = calloc(1, sizeof *s);
   s->env = env;
   s->fd = fd;
-  s->bufsize = 65536;
+  s->bufsize = 2 * RECV_MIN_SPACE;
   s->buf = malloc(s->bufsize);
+  s->runs = malloc(RECV_MAX_DATAGRAMS * sizeof *s->runs);
+  if (!s->buf || !s->runs) {
+    close(fd);
+    sock_free(s);
+    throw_errno(env, ENOMEM, "NetlinkSocket");
+    return NULL;
+  }
   napi_create_reference(env, argv[1], 1, &s->on_data);
   napi_value rname;
   napi_create_string_utf8(env, "vectorplane:netlink-socket", NAPI_AUTO_LENGTH, &rname);

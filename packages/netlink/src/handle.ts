@@ -72,8 +72,8 @@ const IFINFOMSG_LEN = 16;
 /** Default receive buffer: large enough for the ACKs of a full batch window and event bursts. */
 export const DEFAULT_RCVBUF = 32 * 1024 * 1024;
 const SNDBUF = 4 * 1024 * 1024;
-/** Messages per sendmsg (IOV_MAX) and bytes per datagram in a batch. */
-const BATCH_MAX_MESSAGES = 1024;
+/** Messages and bytes per datagram in a batch (one contiguous buffer, one sendmsg). */
+const BATCH_MAX_MESSAGES = 8192;
 const BATCH_MAX_BYTES = 1024 * 1024;
 const DUMP_RETRIES = 8;
 /** Receive-buffer cost budgeted per batch item (ACK or small reply skb truesize, rounded up). */
@@ -139,10 +139,21 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
 }
 
-interface PendingRequest {
-  kind: 'request';
-  replies: NlMessage[];
-  settle: (r: { ok: true; replies: NlMessage[] } | { ok: false; error: Error }) => void;
+/**
+ * One datagram of requests in flight: items `first .. first + count - 1` by seq, results written straight
+ * into `out[base + k]` (a hole = not settled yet); one promise per window, not per item.
+ */
+interface PendingWindow {
+  kind: 'window';
+  readonly first: number;
+  readonly count: number;
+  readonly base: number;
+  readonly out: BatchItemResult[];
+  /** Messages before an item's ACK (NLM_F_ECHO replies, the reply of a GET), by item; rare, so lazy. */
+  replies: Map<number, NlMessage[]> | undefined;
+  remaining: number;
+  live: boolean;
+  done: () => void;
 }
 
 interface PendingDump {
@@ -153,7 +164,10 @@ interface PendingDump {
   settle: (r: { ok: true; messages: NlMessage[]; interrupted: boolean } | { ok: false; error: Error }) => void;
 }
 
-type Pending = PendingRequest | PendingDump;
+type Pending = PendingWindow | PendingDump;
+
+/** `replies` of an item that had none (shared; the type is readonly). */
+const NO_REPLIES: readonly NlMessage[] = Object.freeze([]);
 
 /**
  * An open rtnetlink socket in one namespace. The family APIs (`link`, `address`, `route`, `neigh`,
@@ -168,7 +182,11 @@ export class NetlinkHandle implements RtnlTransport {
   readonly portid: number;
 
   readonly #sock: NativeNetlinkSocket;
+  /** Dumps, and windows of one request, by seq. */
   readonly #pending = new Map<number, Pending>();
+  /** Windows of more than one request (few at a time: one per running `batch()`). */
+  readonly #windows: PendingWindow[] = [];
+  #refd = false;
   readonly #listeners = new Set<MulticastListener>();
   #seq: number;
   readonly #batchMax: number;
@@ -249,22 +267,73 @@ export class NetlinkHandle implements RtnlTransport {
     return this.#closed;
   }
 
-  #nextSeq(): number {
-    this.#seq = (this.#seq + 1) >>> 0;
-    if (this.#seq === 0) this.#seq = 1;
-    return this.#seq;
+  /** `n` consecutive sequence numbers (never 0, never wrapping inside the range); returns the first. */
+  #takeSeqs(n: number): number {
+    let first = (this.#seq + 1) >>> 0;
+    if (first === 0 || first + n - 1 > 0xffffffff) first = 1;
+    this.#seq = first + n - 1;
+    return first;
   }
 
   #updateRef(): void {
-    if (!this.#closed) this.#sock.ref(this.#pending.size > 0 || this.#listeners.size > 0);
+    if (this.#closed) return;
+    const want = this.#pending.size > 0 || this.#windows.length > 0 || this.#listeners.size > 0;
+    if (want !== this.#refd) {
+      this.#refd = want;
+      this.#sock.ref(want);
+    }
+  }
+
+  /** The window holding `seq`, if any. */
+  #windowOf(seq: number): PendingWindow | undefined {
+    const p = this.#pending.get(seq);
+    if (p) return p.kind === 'window' ? p : undefined;
+    const ws = this.#windows;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i] as PendingWindow;
+      if (((seq - w.first) >>> 0) < w.count) return w;
+    }
+    return undefined;
+  }
+
+  #settleItem(w: PendingWindow, k: number, r: BatchItemResult): void {
+    w.out[w.base + k] = r;
+    if (--w.remaining === 0) this.#finishWindow(w);
+  }
+
+  /** Settles every item of `w` not settled yet with `error`, then the window. */
+  #failWindow(w: PendingWindow, error: Error): void {
+    if (!w.live) return;
+    for (let k = 0; k < w.count; k++) {
+      if (w.out[w.base + k] === undefined) w.out[w.base + k] = { ok: false, index: w.base + k, error };
+    }
+    w.remaining = 0;
+    this.#finishWindow(w);
+  }
+
+  #finishWindow(w: PendingWindow): void {
+    if (!w.live) return;
+    w.live = false;
+    if (w.count === 1) this.#pending.delete(w.first);
+    else {
+      const i = this.#windows.indexOf(w);
+      if (i >= 0) this.#windows.splice(i, 1);
+    }
+    this.#updateRef();
+    w.done();
   }
 
   #onData(datagrams: Buffer[] | null, groups: number[] | null, errno?: number): void {
     if (datagrams === null || groups === null) {
       // ENOBUFS: the kernel dropped messages for us (events, or ACKs beyond the receive buffer).
-      if (errno === osConstants.errno.ENOBUFS) {
+      // EMSGSIZE: the addon lost a datagram larger than its receive buffer (which has grown since).
+      if (errno === osConstants.errno.ENOBUFS || errno === osConstants.errno.EMSGSIZE) {
         for (const l of this.#listeners) l.overrun();
         this.#failLostReplies();
+      }
+      if (errno === osConstants.errno.EMSGSIZE) {
+        // A dump may have lost part of its answer: run it again.
+        for (const p of this.#pending.values()) if (p.kind === 'dump') p.interrupted = true;
       }
       return;
     }
@@ -272,28 +341,70 @@ export class NetlinkHandle implements RtnlTransport {
       const data = datagrams[i];
       if (!data) continue;
       const group = groups[i] ?? 0;
-      const { messages } = parseMessages(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       if (group !== 0) {
+        const { messages } = parseMessages(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         for (const m of messages) for (const l of this.#listeners) l.message(m, group);
         continue;
       }
-      for (const m of messages) this.#dispatch(m);
+      this.#onUnicast(data);
+    }
+  }
+
+  /**
+   * Unicast messages (the addon packs many datagrams into one buffer). A successful ACK of a batch item is
+   * settled from the header alone, without decoding it into an NlMessage; everything else is dispatched.
+   */
+  #onUnicast(data: Uint8Array): void {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const end = data.length;
+    let off = 0;
+    while (off + NLMSG_HDRLEN <= end) {
+      const len = view.getUint32(off, true);
+      if (len < NLMSG_HDRLEN || off + len > end) return; // truncated: nothing after it can be framed
+      const type = view.getUint16(off + 4, true);
+      const seq = view.getUint32(off + 8, true);
+      if (type === NLMSG_ERROR && len >= NLMSG_HDRLEN + 4 && view.getInt32(off + NLMSG_HDRLEN, true) === 0) {
+        const w = this.#windowOf(seq);
+        if (w) {
+          const k = (seq - w.first) >>> 0;
+          if (w.out[w.base + k] === undefined) {
+            this.#settleItem(w, k, { ok: true, index: w.base + k, replies: w.replies?.get(k) ?? NO_REPLIES });
+          }
+          off += align4(len);
+          continue;
+        }
+      }
+      this.#dispatch({
+        type,
+        flags: view.getUint16(off + 6, true),
+        seq,
+        pid: view.getUint32(off + 12, true),
+        payload: data.subarray(off + NLMSG_HDRLEN, off + len),
+      });
+      off += align4(len);
     }
   }
 
   #dispatch(m: NlMessage): void {
-    const p = this.#pending.get(m.seq);
+    const p = this.#pending.get(m.seq) ?? this.#windowOf(m.seq);
     if (!p) return; // a late reply to a call that was aborted
     if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) return;
-    if (p.kind === 'request') {
+    if (p.kind === 'window') {
+      const k = (m.seq - p.first) >>> 0;
+      if (p.out[p.base + k] !== undefined) return; // already settled (aborted, lost)
       if (m.type === NLMSG_ERROR) {
-        this.#pending.delete(m.seq);
-        this.#updateRef();
         const d = decodeNlError(m);
-        if (d.errno === 0) p.settle({ ok: true, replies: p.replies });
-        else p.settle({ ok: false, error: toNetlinkError(m) });
+        const index = p.base + k;
+        this.#settleItem(
+          p,
+          k,
+          d.errno === 0 ? { ok: true, index, replies: p.replies?.get(k) ?? NO_REPLIES } : { ok: false, index, error: toNetlinkError(m) },
+        );
       } else if (m.type !== NLMSG_DONE) {
-        p.replies.push(m);
+        const replies = (p.replies ??= new Map());
+        const list = replies.get(k);
+        if (list) list.push(m);
+        else replies.set(k, [m]);
       }
       return;
     }
@@ -318,19 +429,17 @@ export class NetlinkHandle implements RtnlTransport {
    * kernel may or may not have applied it). Dumps are flow-controlled by the kernel and never lose data.
    */
   #failLostReplies(): void {
-    const suspects = [...this.#pending].filter(([, p]) => p.kind === 'request').map(([seq]) => seq);
+    const suspects: PendingWindow[] = [...this.#windows];
+    for (const p of this.#pending.values()) if (p.kind === 'window') suspects.push(p);
     if (suspects.length === 0 || this.#closed) return;
     const barrier = new MessageBuilder(NLMSG_NOOP, 0, 0).finish();
-    void this.#batchChunk([barrier], undefined, 0).then(([r]) => {
-      if (!r?.ok) return; // the barrier itself was lost: the next overrun report starts another one
+    const out: BatchItemResult[] = [];
+    void this.#sendWindow([barrier], 0, 1, align4(barrier.length), undefined, out).then(() => {
+      if (!out[0]?.ok) return; // the barrier itself was lost: the next overrun report starts another one
       const errno = osConstants.errno.ENOBUFS;
-      for (const seq of suspects) {
-        const p = this.#pending.get(seq);
-        if (p?.kind !== 'request') continue;
-        this.#pending.delete(seq);
-        p.settle({ ok: false, error: new NetlinkError({ errno, code: 'ENOBUFS', extack: 'reply lost: receive buffer overrun' }) });
+      for (const w of suspects) {
+        this.#failWindow(w, new NetlinkError({ errno, code: 'ENOBUFS', extack: 'reply lost: receive buffer overrun' }));
       }
-      this.#updateRef();
     });
   }
 
@@ -352,86 +461,88 @@ export class NetlinkHandle implements RtnlTransport {
 
   /** {@inheritDoc RtnlTransport.request} */
   async request(msg: Uint8Array, opts: CallOptions = {}): Promise<NlMessage[]> {
-    const [r] = await this.#batchChunk([msg], opts.signal, 0);
+    this.#assertOpen();
+    opts.signal?.throwIfAborted();
+    if (msg.length < NLMSG_HDRLEN) throw new InvalidArgumentError('messages[0]', msg.length, 'shorter than a netlink header');
+    const out: BatchItemResult[] = [];
+    await this.#sendWindow([msg], 0, 1, align4(msg.length), opts.signal, out);
+    const r = out[0];
     if (!r) throw new HandleClosedError();
     if (!r.ok) throw r.error;
-    return r.replies as NlMessage[];
+    return r.replies === NO_REPLIES ? [] : (r.replies as NlMessage[]);
   }
 
   /** {@inheritDoc RtnlTransport.batch} */
   async batch(msgs: readonly Uint8Array[], opts: CallOptions = {}): Promise<BatchItemResult[]> {
     this.#assertOpen();
     opts.signal?.throwIfAborted();
-    const out: BatchItemResult[] = [];
+    const out = new Array<BatchItemResult>(msgs.length);
     let i = 0;
     while (i < msgs.length) {
       let bytes = 0;
       let j = i;
       while (j < msgs.length && j - i < this.#batchMax) {
-        const len = (msgs[j] as Uint8Array).length;
+        const m = msgs[j];
+        if (!(m instanceof Uint8Array) || m.length < NLMSG_HDRLEN) {
+          throw new InvalidArgumentError(`messages[${j}]`, m instanceof Uint8Array ? m.length : m, 'shorter than a netlink header');
+        }
+        const len = align4(m.length);
         if (j > i && bytes + len > this.#batchBytes) break;
         bytes += len;
         j++;
       }
-      const results = await this.#batchChunk(msgs.slice(i, j), opts.signal, i);
-      for (const r of results) out.push(r);
+      await this.#sendWindow(msgs, i, j, bytes, opts.signal, out);
       i = j;
     }
     return out;
   }
 
-  #batchChunk(chunk: readonly Uint8Array[], signal: AbortSignal | undefined, base: number): Promise<BatchItemResult[]> {
+  /**
+   * Sends `msgs[from..to)` (validated, `bytes` = their 4-aligned total) as one datagram: copied once into
+   * one buffer with length, NLM_F_REQUEST|NLM_F_ACK and consecutive seqs written in place, one sendmsg.
+   * Resolves when every item has a result in `out[from..to)`: its ACK, the kernel's error, the send error,
+   * the abort reason, HandleClosedError, or ENOBUFS when the kernel dropped its ACK.
+   */
+  #sendWindow(
+    msgs: readonly Uint8Array[],
+    from: number,
+    to: number,
+    bytes: number,
+    signal: AbortSignal | undefined,
+    out: BatchItemResult[],
+  ): Promise<void> {
     this.#assertOpen();
     signal?.throwIfAborted();
-    const seqs: number[] = [];
-    const wire: Uint8Array[] = [];
-    const results: Promise<BatchItemResult>[] = [];
-    for (let k = 0; k < chunk.length; k++) {
-      const src = chunk[k] as Uint8Array;
-      if (src.length < NLMSG_HDRLEN) throw new InvalidArgumentError(`messages[${base + k}]`, src.length, 'shorter than a netlink header');
-      const m = src.slice();
-      const view = new DataView(m.buffer, m.byteOffset, m.byteLength);
-      view.setUint32(0, m.length, true);
-      view.setUint16(6, view.getUint16(6, true) | NLM_F_REQUEST | NLM_F_ACK, true);
-      const seq = this.#nextSeq();
-      setSeq(m, seq);
-      seqs.push(seq);
-      wire.push(m);
-      const index = base + k;
-      results.push(
-        new Promise<BatchItemResult>((resolve) => {
-          this.#pending.set(seq, {
-            kind: 'request',
-            replies: [],
-            settle: (r) => resolve(r.ok ? { ok: true, index, replies: r.replies } : { ok: false, index, error: r.error }),
-          });
-        }),
-      );
+    const count = to - from;
+    const first = this.#takeSeqs(count);
+    const wire = new Uint8Array(bytes);
+    const view = new DataView(wire.buffer);
+    let off = 0;
+    for (let k = 0; k < count; k++) {
+      const src = msgs[from + k] as Uint8Array;
+      wire.set(src, off);
+      view.setUint32(off, src.length, true);
+      view.setUint16(off + 6, view.getUint16(off + 6, true) | NLM_F_REQUEST | NLM_F_ACK, true);
+      view.setUint32(off + 8, (first + k) >>> 0, true);
+      off += align4(src.length);
     }
+    let done!: () => void;
+    const settled = new Promise<void>((resolve) => (done = resolve));
+    const w: PendingWindow = { kind: 'window', first, count, base: from, out, replies: undefined, remaining: count, live: true, done };
+    if (count === 1) this.#pending.set(first, w);
+    else this.#windows.push(w);
     this.#updateRef();
-    const onAbort = (): void => {
-      for (const seq of seqs) {
-        const p = this.#pending.get(seq);
-        if (p) {
-          this.#pending.delete(seq);
-          p.settle({ ok: false, error: abortReason(signal as AbortSignal) as Error });
-        }
-      }
-      this.#updateRef();
-    };
     try {
-      this.#send(wire);
+      this.#send([wire]);
     } catch (e) {
-      for (const seq of seqs) {
-        const p = this.#pending.get(seq);
-        this.#pending.delete(seq);
-        p?.settle({ ok: false, error: e as Error });
-      }
-      this.#updateRef();
+      this.#failWindow(w, e as Error);
+      return settled;
     }
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    return Promise.all(results).finally(() => signal?.removeEventListener('abort', onAbort));
+    if (!signal) return settled;
+    const onAbort = (): void => this.#failWindow(w, abortReason(signal) as Error);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    return settled.finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   /** {@inheritDoc RtnlTransport.dump} */
@@ -464,7 +575,7 @@ export class NetlinkHandle implements RtnlTransport {
       const view = new DataView(m.buffer, m.byteOffset, m.byteLength);
       view.setUint32(0, m.length, true);
       view.setUint16(6, view.getUint16(6, true) | NLM_F_REQUEST | NLM_F_DUMP, true);
-      const seq = this.#nextSeq();
+      const seq = this.#takeSeqs(1);
       setSeq(m, seq);
       let pending!: PendingDump;
       const done = new Promise<{ messages: NlMessage[]; interrupted: boolean }>((resolve, reject) => {
@@ -585,11 +696,15 @@ export class NetlinkHandle implements RtnlTransport {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
+    const pending = [...this.#pending.values(), ...this.#windows];
     this.#listeners.clear();
     this.#sock.close();
-    for (const p of pending) p.settle({ ok: false, error: new HandleClosedError() });
+    for (const p of pending) {
+      if (p.kind === 'dump') p.settle({ ok: false, error: new HandleClosedError() });
+      else this.#failWindow(p, new HandleClosedError());
+    }
+    this.#pending.clear();
+    this.#windows.length = 0;
     const queued = this.#dumpQueue.splice(0);
     for (const go of queued) go();
   }
