@@ -319,36 +319,59 @@ interface AttrSink {
   end(): unknown;
 }
 
-/** Writes one netlink message in place: header, 12-byte rtmsg, then attributes. */
+/**
+ * Writes route messages in place: header, 12-byte rtmsg, then attributes. One writer reused for a whole
+ * batch packs the messages one after another in shared buffers (`arena` bytes each) and hands out views of
+ * them: no allocation and no copy per message.
+ */
 class RouteWriter implements AttrSink {
-  private buf = new Uint8Array(192);
-  private dv = new DataView(this.buf.buffer);
-  private len = 28;
+  private buf: Uint8Array;
+  private dv: DataView;
+  /** Offset of the message being written, and the end of what is written so far. */
+  private start = 0;
+  private len = 0;
   private readonly nests: number[] = [];
 
-  constructor(type: number, flags: number) {
-    this.dv.setUint16(4, type, true);
-    this.dv.setUint16(6, flags, true);
+  constructor(private readonly arena = 192) {
+    this.buf = new Uint8Array(arena);
+    this.dv = new DataView(this.buf.buffer);
+  }
+  /** Starts a message (after a finished one, or over one abandoned by a throw). */
+  begin(type: number, flags: number): void {
+    // Bytes past `start` are zero unless an encode threw half-way: padding and seq rely on zeros.
+    if (this.len > this.start) this.buf.fill(0, this.start, this.len);
+    this.len = this.start;
+    this.nests.length = 0;
+    this.reserve(28);
+    this.dv.setUint16(this.start + 4, type, true);
+    this.dv.setUint16(this.start + 6, flags, true);
+    this.len = this.start + 28;
   }
   /** The rtmsg bytes (offsets 16..27). */
   header(family: number, dstLen: number, srcLen: number, tos: number, table: number, protocol: number, scope: number, type: number, flags: number): void {
     const b = this.buf;
-    b[16] = family;
-    b[17] = dstLen;
-    b[18] = srcLen;
-    b[19] = tos;
-    b[20] = table;
-    b[21] = protocol;
-    b[22] = scope;
-    b[23] = type;
-    this.dv.setUint32(24, flags, true);
+    const o = this.start;
+    b[o + 16] = family;
+    b[o + 17] = dstLen;
+    b[o + 18] = srcLen;
+    b[o + 19] = tos;
+    b[o + 20] = table;
+    b[o + 21] = protocol;
+    b[o + 22] = scope;
+    b[o + 23] = type;
+    this.dv.setUint32(o + 24, flags, true);
   }
+  /** Room for `n` more bytes: a message that outgrows the buffer moves alone to a fresh (zeroed) one. */
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
+    const used = this.len - this.start;
+    const next = new Uint8Array(Math.max(this.arena, (used + n) * 2));
+    next.set(this.buf.subarray(this.start, this.len));
+    for (let i = 0; i < this.nests.length; i++) this.nests[i] = (this.nests[i] as number) - this.start;
     this.buf = next;
     this.dv = new DataView(next.buffer);
+    this.start = 0;
+    this.len = used;
   }
   private head(type: number, payload: number): number {
     const total = 4 + payload;
@@ -356,24 +379,28 @@ class RouteWriter implements AttrSink {
     this.dv.setUint16(this.len, total, true);
     this.dv.setUint16(this.len + 2, type, true);
     const at = this.len + 4;
-    this.len += (total + 3) & ~3; // fresh buffers are zeroed, so padding already is
+    this.len += (total + 3) & ~3; // unwritten bytes are zero, so padding already is
     return at;
   }
   attr(type: number, value: Uint8Array): this {
-    this.buf.set(value, this.head(type, value.length));
+    const at = this.head(type, value.length); // first: head() may move the message to a new buffer
+    this.buf.set(value, at);
     return this;
   }
   u8(type: number, v: number): this {
-    this.buf[this.head(type, 1)] = v;
+    const at = this.head(type, 1);
+    this.buf[at] = v;
     return this;
   }
   u32(type: number, v: number): this {
-    this.dv.setUint32(this.head(type, 4), v >>> 0, true);
+    const at = this.head(type, 4);
+    this.dv.setUint32(at, v >>> 0, true);
     return this;
   }
   str(type: number, s: string): this {
     const enc = new TextEncoder().encode(s);
-    this.buf.set(enc, this.head(type, enc.length + 1));
+    const at = this.head(type, enc.length + 1);
+    this.buf.set(enc, at);
     return this;
   }
   nestPlain(type: number): this {
@@ -389,11 +416,17 @@ class RouteWriter implements AttrSink {
     this.dv.setUint16(start, this.len - start, true);
     return this;
   }
-  finish(): Uint8Array {
-    this.dv.setUint32(0, this.len, true);
-    return this.buf.slice(0, this.len);
+  /** Writes the length; returns the message as a view of the shared buffer, or (`copy`) its own bytes. */
+  finish(copy: boolean): Uint8Array {
+    this.dv.setUint32(this.start, this.len - this.start, true);
+    const m = copy ? this.buf.slice(this.start, this.len) : this.buf.subarray(this.start, this.len);
+    this.start = this.len;
+    return m;
   }
 }
+
+/** Arena size of a batch's RouteWriter. */
+const BATCH_ARENA = 64 * 1024;
 
 function putGateway(b: AttrSink, field: string, family: IpFamily, gw: IpAddr): void {
   if (gw.family === family) b.attr(RTA_GATEWAY, gw.bytes);
@@ -519,6 +552,11 @@ function tableId(field: string, t: unknown): number {
  * @throws InvalidArgumentError naming the bad field
  */
 export function encodeRoute(op: RouteOp, spec: RouteSpec, link: LinkIndexes = byIndex, field = ''): Uint8Array {
+  return encodeRouteWith(new RouteWriter(), true, op, spec, link, field);
+}
+
+/** `encodeRoute` through `b`; `copy` = false returns a view of the writer's shared buffer (batches). */
+function encodeRouteWith(b: RouteWriter, copy: boolean, op: RouteOp, spec: RouteSpec, link: LinkIndexes, field: string): Uint8Array {
   const { family, dst } = routeFamily(spec, field);
   const del = op === 'delete';
   const table = spec.table === undefined ? RT_TABLE_MAIN : tableId(`${field}table`, spec.table);
@@ -550,7 +588,7 @@ export function encodeRoute(op: RouteOp, spec: RouteSpec, link: LinkIndexes = by
     else scope = SCOPES.universe;
   } else scope = SCOPES.universe;
 
-  const b = new RouteWriter(del ? RTM_DELROUTE : RTM_NEWROUTE, NLM_F_REQUEST | OP_FLAGS[op]);
+  b.begin(del ? RTM_DELROUTE : RTM_NEWROUTE, NLM_F_REQUEST | OP_FLAGS[op]);
   b.header(
     familyToAf(family),
     dst?.prefixLen ?? 0,
@@ -576,7 +614,7 @@ export function encodeRoute(op: RouteOp, spec: RouteSpec, link: LinkIndexes = by
     if (family !== 'inet6') throw new InvalidArgumentError(`${field}pref`, spec.pref, 'is IPv6 only');
     b.u8(RTA_PREF, checkNamed(`${field}pref`, spec.pref, ROUTE_PREFS, 3));
   }
-  return b.finish();
+  return b.finish(copy);
 }
 
 /** Resolved dump filter (indexes and ids, no names). */
@@ -891,7 +929,8 @@ export class RouteApi {
     if (!Array.isArray(routes)) throw new InvalidArgumentError('routes', routes, 'must be an array');
     const link = await this.resolver(routes, opts, (i) => `routes[${i}].`);
     const msgs = new Array<Uint8Array>(routes.length);
-    for (let i = 0; i < routes.length; i++) msgs[i] = encodeRoute(op, routes[i]!, link, `routes[${i}].`);
+    const w = new RouteWriter(BATCH_ARENA);
+    for (let i = 0; i < routes.length; i++) msgs[i] = encodeRouteWith(w, false, op, routes[i]!, link, `routes[${i}].`);
     return this.transport.batch(msgs, sig(opts));
   }
 
