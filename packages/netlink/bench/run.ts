@@ -202,7 +202,7 @@ interface FloorRun {
 
 /**
  * The floor under any library: the same routes, encoded beforehand into one buffer, written straight to an
- * addon socket (8192 per sendmsg, as the handle's windows) and the ACKs only counted by size. With `acks`
+ * addon socket (1024 per sendmsg, as the handle's windows) and the ACKs only counted by size. With `acks`
  * false the messages ask for none (the kernel answers only errors): time inside sendmsg is then the
  * kernel's route work alone, and the difference to `acks` true is what per-message ACKs cost.
  */
@@ -219,7 +219,7 @@ async function rawFloor(ns: string, ifindex: number, acks: boolean): Promise<Flo
       dv.setUint16(off + 6, dv.getUint16(off + 6, true) | 0x01 | (acks ? 0x04 : 0), true); // REQUEST (| ACK)
       dv.setUint32(off + 8, i + 1, true);
       off += m.length;
-      if ((i + 1) % 8192 === 0 || i === msgs.length - 1) ends.push(off);
+      if ((i + 1) % 1024 === 0 || i === msgs.length - 1) ends.push(off);
     });
     return { wire, ends };
   };
@@ -233,7 +233,7 @@ async function rawFloor(ns: string, ifindex: number, acks: boolean): Promise<Flo
   });
   try {
     s.setOption(1, 33, DEFAULT_RCVBUF, true); // SO_RCVBUFFORCE
-    s.setOption(1, 32, 4 << 20, true); // SO_SNDBUFFORCE: one datagram of 8192 routes
+    s.setOption(1, 32, 4 << 20, true); // SO_SNDBUFFORCE: room for a datagram of 1024 routes
     s.setOption(270, 10, 1, true); // NETLINK_CAP_ACK: 36-byte ACKs
     s.ref(true);
     const run = async (op: 'add' | 'delete'): Promise<{ wall: number; inside: number; cpu: number }> => {
@@ -552,7 +552,7 @@ async function main(): Promise<void> {
           withAcks: floors.withAcks,
           withoutAcks: floors.withoutAcks,
           note:
-            'the same routes pre-encoded into one buffer, written straight to an addon socket 8192 per sendmsg, ACKs only ' +
+            'the same routes pre-encoded into one buffer, written straight to an addon socket 1024 per sendmsg, ACKs only ' +
             'counted (median of 3): what any library pays. withoutAcks asks for none: inside sendmsg is then the route work alone',
         },
         limitedBy: {
