@@ -15,7 +15,10 @@ export interface NativeNetlinkSocket {
   close(): void;
 }
 
-/** Called with received datagrams and their multicast group (0 = unicast), or with an errno. */
+/**
+ * Called with what was received, or with an errno. Each Buffer holds one or more whole datagrams of the same
+ * multicast group (`groups[i]`, 0 = unicast); split it with `parseMessages`.
+ */
 export type NativeOnData = (datagrams: Buffer[] | null, groups: number[] | null, errno?: number) => void;
 
 export interface NativeAddon {
