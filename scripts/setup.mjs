@@ -1,4 +1,4 @@
-// Set-up shared by `npm test`, `npm run bench` and `npm run lab`: installs what a fresh clone lacks.
+// Set-up shared by `npm test` and `npm run bench`: installs what a fresh clone lacks.
 // - node_modules (npm install) when missing;
 // - Debian packages the tests need, when running as root and a command is missing;
 // - the netlink native addon, when its build output is missing.
