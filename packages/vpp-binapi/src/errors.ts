@@ -21,4 +21,6 @@ export {
   VppUnknownMessageError,
   VppUnknownMessageIdError,
   VppUnsupportedMessageError,
+  VppStreamOverflowError,
+  VppInvalidRequestError,
 } from './client/errors.js';

@@ -72,6 +72,8 @@ export {
   VppUnknownMessageError,
   VppUnknownMessageIdError,
   VppUnsupportedMessageError,
+  VppStreamOverflowError,
+  VppInvalidRequestError,
   type VppDecodeErrorCode,
   type VppEncodeErrorCode,
 } from './errors.js';

@@ -16,7 +16,9 @@ import {
   VppFrameTooLargeError,
   VppFrameTruncatedError,
   VppHandshakeError,
+  VppInvalidRequestError,
   VppMalformedMessageError,
+  VppStreamOverflowError,
   VppTimeoutError,
   VppUnexpectedContextError,
   VppUnexpectedMessageError,
@@ -57,9 +59,16 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_IN_FLIGHT = 128;
 const DEFAULT_EVENT_BUFFER = 10_000;
 const CLOSE_TIMEOUT_MS = 1_000;
-/** Stream items buffered for slow consumers before the socket is paused, and resumed again. */
+/**
+ * Stream items buffered for slow consumers before the socket is paused, and resumed again. Reading
+ * pauses only while every outstanding request is a stream whose consumer still has items to work
+ * through; a request waiting for its answer (a call, the health check, a stream whose consumer waits)
+ * keeps the socket read.
+ */
 const STREAM_HIGH_WATER = 8192;
 const STREAM_LOW_WATER = 1024;
+/** Details one stream may hold while the socket must be read for other requests. */
+const DEFAULT_MAX_STREAM_BUFFER = 65_536;
 /** Contexts of abandoned requests remembered, so their late answers are dropped quietly. */
 const ABANDONED_MAX = 65_536;
 
@@ -103,6 +112,10 @@ interface Op {
   onAbort: (() => void) | undefined;
   /** Holds a maxInFlight slot. */
   slot: boolean;
+  /** The stream's buffer, for dumps and gets. */
+  queue: StreamQueue | undefined;
+  /** Timer stopped because reading is paused by our own consumers. */
+  frozen: boolean;
 }
 
 interface Waiter {
@@ -154,6 +167,9 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   #corked: Socket | undefined;
   #buffered = 0;
   #paused = false;
+  readonly #maxStreamBuffer: number;
+  readonly #highWater: number;
+  readonly #lowWater: number;
   readonly #wants = new Map<string, Want>();
   readonly #eventSubs = new Map<string, Set<Subscription>>();
   #health: ReturnType<typeof setInterval> | undefined;
@@ -171,6 +187,9 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     this.#timeoutMs = init.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#maxInFlight = Math.max(1, init.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.#maxFrameSize = init.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#maxStreamBuffer = Math.max(2, init.maxStreamBuffer ?? DEFAULT_MAX_STREAM_BUFFER);
+    this.#highWater = Math.min(STREAM_HIGH_WATER, Math.floor(this.#maxStreamBuffer / 2));
+    this.#lowWater = Math.min(STREAM_LOW_WATER, Math.floor(this.#highWater / 8));
     this.#log = init.logger;
     const r = init.reconnect;
     this.#reconnect = r
@@ -216,12 +235,13 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   /** Counters for monitoring and tests: requests on the wire, requests waiting for a slot, bytes not yet flushed to the socket. */
-  get stats(): { inFlight: number; waiting: number; unflushedBytes: number; bufferedStreamItems: number } {
+  get stats(): { inFlight: number; waiting: number; unflushedBytes: number; bufferedStreamItems: number; readingPaused: boolean } {
     return {
       inFlight: this.#inFlight,
       waiting: this.#waiters.length,
       unflushedBytes: this.#conn?.socket.writableLength ?? 0,
       bufferedStreamItems: this.#buffered,
+      readingPaused: this.#paused,
     };
   }
 
@@ -481,7 +501,9 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   #healthCheck(): void {
-    if (this.#state !== 'up' || this.#healthBusy) return;
+    // while reading is paused, every outstanding request is a stream our own consumer is behind on:
+    // a ping could only be answered after we read on, so there is nothing to check
+    if (this.#state !== 'up' || this.#healthBusy || this.#paused) return;
     const conn = this.#conn!;
     const timeoutMs = Math.min(this.#timeoutMs, this.#reconnect!.healthIntervalMs);
     this.#healthBusy = true;
@@ -625,7 +647,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     options: VppCallOptions,
     onDetails: (m: Msg) => void,
     withPing = false,
-    ref?: { op?: Op },
+    ref?: { op?: Op; queue?: StreamQueue },
   ): Promise<Msg> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const signal = options.signal;
@@ -647,7 +669,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     onDetails: (m: Msg) => void,
     slot: boolean,
     withPing = false,
-    ref?: { op?: Op },
+    ref?: { op?: Op; queue?: StreamQueue },
   ): Promise<Msg> {
     let frames: Buffer;
     const context = this.#nextContext();
@@ -679,14 +701,18 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
         signal,
         onAbort: undefined,
         slot,
+        queue: ref?.queue,
+        frozen: false,
       };
-      op.timer = setTimeout(() => this.#abandon(op, new VppTimeoutError(def.name, timeoutMs)), timeoutMs);
+      this.#arm(op);
       if (signal) {
         op.onAbort = () => this.#abandon(op, abortError(def.name, signal, timeoutMs));
         signal.addEventListener('abort', op.onAbort, { once: true });
       }
       if (ref) ref.op = op;
       this.#pending.set(context, op);
+      // a new request waits for its answer: read again if our own consumers had paused reading
+      if (this.#paused) this.#reading();
       this.#write(conn, frames);
     });
   }
@@ -775,12 +801,20 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     }
   }
 
+  /** Starts (or restarts) an op's time limit. */
+  #arm(op: Op): void {
+    clearTimeout(op.timer);
+    op.frozen = false;
+    op.timer = setTimeout(() => this.#abandon(op, new VppTimeoutError(op.name, op.timeoutMs)), op.timeoutMs);
+  }
+
   /** Completes an op: forgets it, frees its slot. */
   #finish(op: Op): void {
     this.#pending.delete(op.context);
     clearTimeout(op.timer);
     if (op.onAbort) op.signal?.removeEventListener('abort', op.onAbort);
     if (op.slot) this.#release();
+    if (!this.#paused && this.#buffered > this.#highWater) this.#reading();
   }
 
   /** Fails an op without remembering its context (connection gone). */
@@ -809,8 +843,8 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const service = this.#bindings.services.get(name);
     const details = service?.stream ?? service?.reply ?? name.replace(/_dump$/, '_details');
     if (!this.#bindings.messages.has(details)) throw new VppUnknownMessageError(name, `no details message ${details} for this dump`);
-    const queue = new StreamQueue(this);
-    const ref: { op?: Op } = {};
+    const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
+    const ref: { op?: Op; queue?: StreamQueue } = { queue };
     const done = this.#request(def, def.create(init), 'control_ping_reply', details, options, (m) => queue.push(m), true, ref);
     yield* queue.drain(done, () => this.#stop(ref.op));
   }
@@ -823,8 +857,8 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     if (!details) throw new VppUnknownMessageError(name, 'not a _get request with a details stream');
     let msg = def.create(init);
     for (;;) {
-      const queue = new StreamQueue(this);
-      const ref: { op?: Op } = {};
+      const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
+      const ref: { op?: Op; queue?: StreamQueue } = { queue };
       const done = this.#request(def, msg, reply, details, options, (m) => queue.push(m), false, ref);
       const last = yield* queue.drain(done, () => this.#stop(ref.op));
       const retval = last['retval'];
@@ -842,16 +876,51 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     if (op) this.#abandon(op, new VppAbortError(op.name));
   }
 
+  /** Ends a stream whose consumer fell `maxStreamBuffer` behind: only that stream fails. */
+  #overflow(op: Op | undefined, queue: StreamQueue): void {
+    if (op) this.#abandon(op, new VppStreamOverflowError(op.name, queue.size));
+  }
+
   /** @internal stream buffering accounting: pause the socket when consumers fall far behind. */
-  _buffered(delta: number): void {
-    this.#buffered += delta;
+  _buffered(delta: number, queue: StreamQueue): void {
+    // counts of streams from a lost connection may come back after the reset in #onClose
+    this.#buffered = Math.max(0, this.#buffered + delta);
+    if (this.#paused) {
+      // below the low water mark, or a consumer that has run dry now waits for the socket
+      if (this.#buffered < this.#lowWater || queue.size === 0) this.#reading();
+    } else if (delta > 0 && this.#buffered > this.#highWater) {
+      this.#reading();
+    }
+  }
+
+  /**
+   * Pauses reading when stream consumers are far behind and nobody waits for the socket: every
+   * outstanding request is then a stream with items its consumer has yet to take. While paused, the
+   * time limits of those streams stand still (we are the ones not reading); they restart on resume.
+   */
+  #reading(): void {
     const socket = this.#conn?.socket;
     if (!socket) return;
-    if (!this.#paused && this.#buffered > STREAM_HIGH_WATER) {
-      this.#paused = true;
+    let pause = this.#paused ? this.#buffered >= this.#lowWater : this.#buffered > this.#highWater;
+    if (pause) {
+      for (const op of this.#pending.values()) {
+        if (!op.queue || op.queue.size === 0) {
+          pause = false;
+          break;
+        }
+      }
+    }
+    if (pause === this.#paused) return;
+    this.#paused = pause;
+    if (pause) {
       socket.pause();
-    } else if (this.#paused && this.#buffered < STREAM_LOW_WATER) {
-      this.#paused = false;
+      for (const op of this.#pending.values()) {
+        clearTimeout(op.timer);
+        op.timer = undefined;
+        op.frozen = true;
+      }
+    } else {
+      for (const op of this.#pending.values()) if (op.frozen) this.#arm(op);
       socket.resume();
     }
   }
@@ -1044,11 +1113,24 @@ class StreamQueue {
   #head = 0;
   #wake: (() => void) | undefined;
 
-  constructor(private readonly client: { _buffered(delta: number): void }) {}
+  constructor(
+    private readonly client: { _buffered(delta: number, queue: StreamQueue): void },
+    private readonly max: number,
+    private readonly onOverflow: () => void,
+  ) {}
+
+  /** Items waiting for the consumer. */
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
 
   push(m: Msg): void {
+    if (this.size >= this.max) {
+      this.onOverflow();
+      return;
+    }
     this.#items.push(m);
-    this.client._buffered(1);
+    this.client._buffered(1, this);
     const w = this.#wake;
     if (w) {
       this.#wake = undefined;
@@ -1080,7 +1162,7 @@ class StreamQueue {
         while (this.#head < this.#items.length) {
           const m = this.#items[this.#head]!;
           this.#items[this.#head++] = undefined as unknown as Msg;
-          this.client._buffered(-1);
+          this.client._buffered(-1, this);
           yield m;
         }
         this.#items.length = 0;
@@ -1096,9 +1178,9 @@ class StreamQueue {
       }
     } finally {
       const left = this.#items.length - this.#head;
-      if (left > 0) this.client._buffered(-left);
       this.#items.length = 0;
       this.#head = 0;
+      if (left > 0) this.client._buffered(-left, this);
       if (!settled) abandon();
     }
   }

@@ -70,6 +70,34 @@ export class VppUnknownMessageError extends VppClientError {
   }
 }
 
+/**
+ * A stream's consumer fell more than `maxStreamBuffer` details behind while the socket had to be read for
+ * other requests: that stream ends with this error (after the details it holds); the others go on.
+ */
+export class VppStreamOverflowError extends VppClientError {
+  override readonly name = 'VppStreamOverflowError';
+  readonly code = 'VPP_STREAM_OVERFLOW';
+  constructor(
+    readonly messageName: string,
+    /** Details the stream held when it was cut. */
+    readonly buffered: number,
+  ) {
+    super(`${messageName}: the consumer fell ${buffered} details behind while other requests needed the socket; stream ended`);
+  }
+}
+
+/** The fields given for a request are not an object (e.g. `vpp.call(name, 'abc')`). */
+export class VppInvalidRequestError extends VppClientError {
+  override readonly name = 'VppInvalidRequestError';
+  readonly code = 'VPP_INVALID_REQUEST';
+  constructor(
+    readonly messageName: string,
+    detail: string,
+  ) {
+    super(`${messageName}: ${detail}`);
+  }
+}
+
 /** The socket could not be opened. */
 export class VppConnectError extends VppClientError {
   override readonly name = 'VppConnectError';

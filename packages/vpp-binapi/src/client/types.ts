@@ -34,6 +34,12 @@ export interface VppClientInit {
   maxInFlight?: number;
   /** Largest frame accepted from VPP. Default 16 MiB. */
   maxFrameSize?: number;
+  /**
+   * Most details one `_dump`/`_get` stream holds for a consumer that has fallen behind while the socket
+   * must still be read for other requests; beyond it that stream ends with `VppStreamOverflowError`.
+   * (With no other request waiting, reading simply pauses.) Default 65536.
+   */
+  maxStreamBuffer?: number;
   /** Receives diagnostics; nothing is logged without one. */
   logger?: VppLogger;
 }
