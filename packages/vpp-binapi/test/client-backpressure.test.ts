@@ -35,7 +35,7 @@ describe('read-side back-pressure', () => {
     const { vpp, downs } = await setup(10_000, { reconnect: { healthIntervalMs: 400 } });
     let n = 0;
     let sawPause = false;
-    for await (const r of vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false } })) {
+    for await (const r of vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false, name: '' } })) {
       void r;
       if (n++ === 0) {
         const end = Date.now() + 2500;
@@ -54,7 +54,7 @@ describe('read-side back-pressure', () => {
 
   it('another request made while reading is paused is answered, not timed out (no reconnect)', async () => {
     const { vpp, downs } = await setup(10_000, { timeoutMs: 500 });
-    const it = vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false } })[Symbol.asyncIterator]();
+    const it = vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false, name: '' } })[Symbol.asyncIterator]();
     await it.next();
     for (let i = 0; i < 100 && !vpp.stats.readingPaused; i++) await sleep(10);
     expect(vpp.stats.readingPaused).toBe(true);
@@ -70,7 +70,7 @@ describe('read-side back-pressure', () => {
 
   it('a stalled consumer bounds what the client buffers: reading pauses, the rest waits in the peer', async () => {
     const { vpp } = await setup(40_000, { timeoutMs: 5000 });
-    const it = vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false } })[Symbol.asyncIterator]();
+    const it = vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false, name: '' } })[Symbol.asyncIterator]();
     await it.next();
     let max = 0;
     for (let i = 0; i < 60; i++) {
@@ -89,7 +89,7 @@ describe('read-side back-pressure', () => {
 
   it('a stream too far behind while others need the socket ends alone with VppStreamOverflowError', async () => {
     const { vpp, downs } = await setup(5000, { maxStreamBuffer: 1000 });
-    const it = vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false } })[Symbol.asyncIterator]();
+    const it = vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false, name: '' } })[Symbol.asyncIterator]();
     await it.next();
     // this call's answer comes after the rest of the dump, so the socket must be read through it
     await expect(vpp.call('show_version')).resolves.toMatchObject({ retval: 0 });
