@@ -119,7 +119,15 @@ export type { SysctlInit, SysctlFamily, SysctlIface, RpFilter } from './sysctl.j
 
 // snapshot / restore of one interface
 export { snapshot, restore, diffSnapshots, SNAPSHOT_VERSION } from './snapshot.js';
-export type { InterfaceSnapshot, LinkSnapshot, RestoreReport, RestoreItem, RestoreOptions, SnapshotDifference } from './snapshot.js';
+export type {
+  InterfaceSnapshot,
+  LinkSnapshot,
+  RestoreReport,
+  RestoreItem,
+  RestoreOptions,
+  SnapshotDifference,
+  SnapshotNexthopObject,
+} from './snapshot.js';
 
 // address helpers
 export { parseIp, formatIp, parseMac, formatMac, SCOPES } from './addr.js';

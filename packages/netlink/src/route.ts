@@ -213,6 +213,10 @@ export interface RouteSpec {
   readonly nhid?: number;
   /** IPv6 router preference. */
   readonly pref?: keyof typeof ROUTE_PREFS;
+  /** Seconds until the kernel removes the route (RTA_EXPIRES; IPv6 only, as RA routes); default never. */
+  readonly expires?: number;
+  /** Routing realm (RTA_FLOW: destination realm in the low 16 bits, source realm in the high 16). */
+  readonly realm?: number;
 }
 
 /** One path of a multipath route, as reported. */
@@ -253,6 +257,10 @@ export interface Route {
   readonly pref?: keyof typeof ROUTE_PREFS | number;
   readonly mark?: number;
   readonly uid?: number;
+  /** Whole seconds left before the kernel removes the route (from RTA_CACHEINFO); absent when it never expires. */
+  readonly expires?: number;
+  /** RTA_FLOW: destination realm in the low 16 bits, source realm in the high 16. */
+  readonly realm?: number;
 }
 
 /** Filter for {@link RouteApi.list}. */
@@ -614,6 +622,12 @@ function encodeRouteWith(b: RouteWriter, copy: boolean, op: RouteOp, spec: Route
     if (family !== 'inet6') throw new InvalidArgumentError(`${field}pref`, spec.pref, 'is IPv6 only');
     b.u8(RTA_PREF, checkNamed(`${field}pref`, spec.pref, ROUTE_PREFS, 3));
   }
+  if (spec.realm !== undefined) b.u32(RTA_FLOW, checkInt(`${field}realm`, spec.realm, 0, U32_MAX));
+  if (spec.expires !== undefined) {
+    // The kernel honours RTA_EXPIRES for IPv6 routes only; refuse rather than silently make it permanent.
+    if (family !== 'inet6') throw new InvalidArgumentError(`${field}expires`, spec.expires, 'is IPv6 only');
+    b.u32(RTA_EXPIRES, checkInt(`${field}expires`, spec.expires, 1, U32_MAX - 1));
+  }
   return b.finish(copy);
 }
 
@@ -784,6 +798,17 @@ export function decodeRoute(msg: NlMessage): Route | undefined {
       case RTA_UID:
         r['uid'] = readU32(a.value);
         break;
+      case RTA_FLOW:
+        r['realm'] = readU32(a.value);
+        break;
+      case RTA_CACHEINFO: {
+        // struct rta_cacheinfo: rta_expires (s32, USER_HZ ticks) at offset 8; 0 = never.
+        if (a.value.length >= 12) {
+          const ticks = new DataView(a.value.buffer, a.value.byteOffset, a.value.byteLength).getInt32(8, true);
+          if (ticks !== 0) r['expires'] = Math.max(1, Math.ceil(ticks / USER_HZ));
+        }
+        break;
+      }
     }
   }
   const zero = family === 'inet' ? '0.0.0.0' : '::';
@@ -803,7 +828,14 @@ export function decodeRoute(msg: NlMessage): Route | undefined {
   } as Route;
 }
 
-/** The spec that re-creates `r` (for snapshot / restore). */
+/** USER_HZ clock ticks per second (the unit of rta_cacheinfo.rta_expires). */
+const USER_HZ = 100;
+
+/**
+ * The spec that re-creates `r` (for snapshot / restore), usable as is for add, replace and delete. A
+ * route through a nexthop object keeps only `nhid`: the kernel reports the object's gateway and
+ * interface with it but refuses them in a request.
+ */
 export function routeToSpec(r: Route): RouteSpec {
   const s: Record<string, unknown> = {
     dst: r.dst,
@@ -817,20 +849,21 @@ export function routeToSpec(r: Route): RouteSpec {
   if (r.tos) s['tos'] = r.tos;
   if (r.metric !== undefined) s['metric'] = r.metric;
   if (r.prefsrc !== undefined) s['prefsrc'] = r.prefsrc;
-  if (r.gateway !== undefined) s['gateway'] = r.gateway;
-  if (r.oif !== undefined) s['oif'] = r.oif;
-  if (r.flags.includes('onlink')) s['onlink'] = true;
   if (r.metrics !== undefined) s['metrics'] = r.metrics;
-  if (r.nhid !== undefined) s['nhid'] = r.nhid;
-  else if (r.multipath !== undefined) {
+  if (r.realm !== undefined) s['realm'] = r.realm;
+  if (r.expires !== undefined && r.family === 'inet6') s['expires'] = r.expires;
+  if (r.nhid !== undefined) s['nhid'] = r.nhid; // gateway, oif, onlink and paths belong to the object
+  else if (r.multipath === undefined) {
+    if (r.gateway !== undefined) s['gateway'] = r.gateway;
+    if (r.oif !== undefined) s['oif'] = r.oif;
+    if (r.flags.includes('onlink')) s['onlink'] = true;
+  } else {
     s['multipath'] = r.multipath.map((h) => ({
       ...(h.gateway !== undefined && { gateway: h.gateway }),
       ...(h.oif > 0 && { oif: h.oif }),
       weight: h.weight,
       ...(h.flags.includes('onlink') && { onlink: true }),
     }));
-    delete s['gateway'];
-    delete s['oif'];
   }
   if (typeof r.pref === 'string') s['pref'] = r.pref;
   return s as unknown as RouteSpec;

@@ -4,9 +4,11 @@
  * indexes, so it restores onto a link that was deleted and recreated; it is plain JSON (no bigint).
  */
 import { AddressApi, addressToSpec, type Address, type AddressSpec } from './address.js';
+import { LinkNotFoundError } from './errors.js';
 import { LinkApi, type LinkSetInit } from './link.js';
-import { RouteApi, routeToSpec, type Route, type RouteNexthopSpec, type RouteSpec } from './route.js';
-import type { CallOptions, RtnlTransport } from './transport.js';
+import { NexthopApi, type Nexthop, type NexthopSpec } from './nexthop.js';
+import { RouteApi, encodeRoute, routeToSpec, type Route, type RouteNexthopSpec, type RouteSpec } from './route.js';
+import type { BatchItemResult, CallOptions, RtnlTransport } from './transport.js';
 import { InvalidArgumentError, checkLinkName, sig } from './validate.js';
 
 /** Format version written into every snapshot. */
@@ -37,6 +39,9 @@ export type SnapshotRoute = Omit<RouteSpec, 'oif' | 'multipath'> & {
   readonly multipath?: readonly SnapshotNexthop[];
 };
 
+/** A nexthop object a route of the interface uses (`nhid`), its interface by name. */
+export type SnapshotNexthopObject = Omit<NexthopSpec, 'oif' | 'resilient'> & { readonly oif?: string };
+
 /** One interface's configuration, serialisable with `JSON.stringify`. */
 export interface InterfaceSnapshot {
   readonly version: typeof SNAPSHOT_VERSION;
@@ -48,11 +53,13 @@ export interface InterfaceSnapshot {
   readonly addresses: readonly SnapshotAddress[];
   /** Sorted by family, table, destination, metric. `protocol: 'kernel'` routes are the kernel's own. */
   readonly routes: readonly SnapshotRoute[];
+  /** The nexthop objects the routes use (`nhid`), group members before their groups; absent when none. */
+  readonly nexthops?: readonly SnapshotNexthopObject[];
 }
 
 /** One step of `restore`: what it changed or tried to. */
 export interface RestoreItem {
-  readonly kind: 'link' | 'address' | 'route';
+  readonly kind: 'link' | 'address' | 'nexthop' | 'route';
   readonly action: 'set' | 'add' | 'replace' | 'delete' | 'skip';
   /** Human-readable target: `mtu 1400`, `10.0.0.1/24`, `10.2.0.0/16 table 254 via 10.0.0.2`. */
   readonly what: string;
@@ -137,12 +144,76 @@ function canonical(v: unknown): string {
   );
 }
 
+/** A route's identity: everything but the seconds left before it expires (expiring or not still counts). */
+function routeKey(r: SnapshotRoute): string {
+  if (r.expires === undefined) return canonical(r);
+  const { expires: _expires, ...rest } = r;
+  return canonical({ ...rest, expiring: true });
+}
+
+function toSnapshotNexthop(n: Nexthop, names: ReadonlyMap<number, string>): SnapshotNexthopObject | undefined {
+  const out: Record<string, unknown> = { id: n.id };
+  if (n.group) {
+    out['group'] = n.group.map((g) => ({ id: g.id, weight: g.weight }));
+    if (typeof n.groupType === 'string') out['groupType'] = n.groupType;
+  } else {
+    if (n.family !== undefined) out['family'] = n.family;
+    if (n.blackhole) out['blackhole'] = true;
+    else {
+      if (n.gateway !== undefined) out['gateway'] = n.gateway;
+      if (n.oif !== undefined && n.oif > 0 && !n.fdb) {
+        const name = names.get(n.oif);
+        if (name === undefined) return undefined;
+        out['oif'] = name;
+      }
+      if (n.flags.includes('onlink')) out['onlink'] = true;
+    }
+    if (n.fdb) out['fdb'] = true;
+  }
+  out['protocol'] = n.protocol;
+  return out as SnapshotNexthopObject;
+}
+
+/** The nexthop objects `routes` use, members before their groups; ids the kernel no longer has are left out. */
+async function listNexthops(
+  nl: RtnlTransport,
+  routes: readonly Route[],
+  names: ReadonlyMap<number, string>,
+  opts: CallOptions,
+): Promise<SnapshotNexthopObject[]> {
+  const api = new NexthopApi(nl);
+  const out = new Map<number, SnapshotNexthopObject>();
+  const visit = async (id: number, depth: number): Promise<void> => {
+    if (out.has(id) || depth > 2) return;
+    let n: Nexthop;
+    try {
+      n = await api.get(id, opts);
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'ENOENT' || (e as { code?: unknown }).code === 'ENODEV') return;
+      throw e;
+    }
+    for (const g of n.group ?? []) await visit(g.id, depth + 1);
+    const s = toSnapshotNexthop(n, names);
+    if (s) out.set(id, s);
+  };
+  for (const r of routes) if (r.nhid !== undefined) await visit(r.nhid, 0);
+  return [...out.values()];
+}
+
+function describeNexthop(n: SnapshotNexthopObject): string {
+  if (n.group) return `id ${n.id} group ${n.group.map((g) => `${g.id},${g.weight ?? 1}`).join('/')}`;
+  if (n.blackhole) return `id ${n.id} blackhole`;
+  return `id ${n.id}${n.gateway !== undefined ? ` via ${n.gateway}` : ''}${n.oif !== undefined ? ` dev ${n.oif}` : ''}`;
+}
+
 function describeRoute(r: SnapshotRoute): string {
   let s = `${r.dst} table ${String(r.table ?? 'main')}`;
   if (r.type !== undefined && r.type !== 'unicast') s = `${String(r.type)} ${s}`;
   if (r.gateway !== undefined) s += ` via ${r.gateway}`;
   if (r.oif !== undefined) s += ` dev ${r.oif}`;
   if (r.multipath) s += ` multipath ${r.multipath.map((h) => `${h.gateway ?? ''}@${h.oif ?? ''}`).join(',')}`;
+  if (r.nhid !== undefined) s += ` nhid ${r.nhid}`;
+  if (r.src !== undefined) s += ` from ${r.src}`;
   if (r.metric !== undefined) s += ` metric ${r.metric}`;
   return s;
 }
@@ -196,11 +267,13 @@ export async function snapshot(nl: RtnlTransport, ifname: string, opts: CallOpti
   names.set(link.index, ifname);
   const addresses = sortAddresses((await listAddresses(nl, link.index, o)).map((a) => toSnapshotAddress(a, ifname)));
   const routes: SnapshotRoute[] = [];
-  for (const r of await listRoutes(nl, link.index, o)) {
+  const raw = await listRoutes(nl, link.index, o);
+  for (const r of raw) {
     const s = toSnapshotRoute(r, names);
     if (s) routes.push(s);
   }
   routes.sort(routeOrder);
+  const nexthops = await listNexthops(nl, raw, names, o);
   return {
     version: SNAPSHOT_VERSION,
     ifname,
@@ -215,6 +288,7 @@ export async function snapshot(nl: RtnlTransport, ifname: string, opts: CallOpti
     },
     addresses,
     routes,
+    ...(nexthops.length > 0 && { nexthops }),
   };
 }
 
@@ -228,6 +302,9 @@ function checkSnapshot(s: unknown): InterfaceSnapshot {
   if (snap.link === null || typeof snap.link !== 'object') throw new InvalidArgumentError('snapshot.link', snap.link, 'must be an object');
   if (!Array.isArray(snap.addresses)) throw new InvalidArgumentError('snapshot.addresses', snap.addresses, 'must be an array');
   if (!Array.isArray(snap.routes)) throw new InvalidArgumentError('snapshot.routes', snap.routes, 'must be an array');
+  if (snap.nexthops !== undefined && !Array.isArray(snap.nexthops)) {
+    throw new InvalidArgumentError('snapshot.nexthops', snap.nexthops, 'must be an array');
+  }
   return snap;
 }
 
@@ -240,15 +317,38 @@ function ageAddress(a: SnapshotAddress, elapsed: number): SnapshotAddress | unde
   return { ...a, validLifetime: valid, preferredLifetime: Math.min(pref, valid) };
 }
 
-const hasGateway = (r: SnapshotRoute): boolean => r.gateway !== undefined || r.multipath !== undefined;
+/** Shortens a route's expiry by the seconds elapsed since capture; `undefined` when it ran out. */
+function ageRoute(r: SnapshotRoute, elapsed: number): SnapshotRoute | undefined {
+  if (r.expires === undefined || elapsed <= 0) return r;
+  const left = r.expires - elapsed;
+  return left > 0 ? { ...r, expires: left } : undefined;
+}
+
+const hasGateway = (r: SnapshotRoute): boolean => r.gateway !== undefined || r.multipath !== undefined || r.nhid !== undefined;
+
+/** A snapshot route with its interface names turned into indexes; a name the namespace lacks throws. */
+function routeByIndex(r: SnapshotRoute, index: ReadonlyMap<string, number>): RouteSpec {
+  const idx = (n: string): number => {
+    const i = index.get(n);
+    if (i === undefined) throw new LinkNotFoundError(n);
+    return i;
+  };
+  const { oif, multipath, ...rest } = r;
+  return {
+    ...rest,
+    ...(oif !== undefined && { oif: idx(oif) }),
+    ...(multipath !== undefined && { multipath: multipath.map(({ oif: h, ...hop }) => (h === undefined ? hop : { ...hop, oif: idx(h) })) }),
+  };
+}
 
 /**
  * Makes the interface named in the snapshot match it again, in order: link settings (MTU, MAC,
  * txqueuelen, alias, promisc), up/down, addresses (removing those the snapshot lacks, then adding the
- * missing ones), then routes (removing routes through the interface the snapshot lacks, then adding
- * direct routes before gateway and multipath routes, retrying while any succeed). Routes with protocol
- * `kernel` are the kernel's own (they follow addresses and link state) and are not added. Never throws
- * for a refused item: every step is reported.
+ * missing ones), the nexthop objects its routes use, then routes (removing routes through the interface
+ * the snapshot lacks, then adding direct routes before gateway, nexthop and multipath routes, retrying while
+ * any succeed). The kernel's own routes (protocol `kernel`) that are missing once the addresses are in
+ * place are added back as they were; expiring routes get the lifetime left. Never throws for a refused
+ * or unsendable item: every step is reported.
  * @throws InvalidArgumentError for a malformed snapshot, LinkNotFoundError when the interface does not exist
  */
 export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: RestoreOptions = {}): Promise<RestoreReport> {
@@ -328,14 +428,37 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
     );
   }
 
-  // 3. Routes through the interface.
+  // 3. Nexthop objects the routes use (members before groups), then routes through the interface.
   const names = await linkNames(links, o);
   names.set(index, s.ifname);
-  const wantRoutes = new Map(s.routes.map((r) => [canonical(r), r]));
+  const indexOf = new Map([...names].map(([i, n]) => [n, i] as const));
+  const nexthopApi = new NexthopApi(nl);
+  for (const n of s.nexthops ?? []) {
+    const what = describeNexthop(n);
+    let cur: SnapshotNexthopObject | undefined;
+    let present = false;
+    try {
+      const got = await nexthopApi.get(n.id, o);
+      present = true;
+      cur = toSnapshotNexthop(got, names);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code !== 'ENOENT' && code !== 'ENODEV') {
+        failed.push({ kind: 'nexthop', action: 'add', what, error: e as Error });
+        continue;
+      }
+    }
+    if (cur !== undefined && canonical(cur) === canonical(n)) continue;
+    await step({ kind: 'nexthop', action: present ? 'replace' : 'add', what }, () =>
+      present ? nexthopApi.replace(n, o) : nexthopApi.add(n, o),
+    );
+  }
+
+  const wantRoutes = new Map(s.routes.map((r) => [routeKey(r), r]));
   const haveRoutes = new Map<string, Route>();
   for (const r of await listRoutes(nl, index, o)) {
     const sr = toSnapshotRoute(r, names);
-    if (sr) haveRoutes.set(canonical(sr), r);
+    if (sr) haveRoutes.set(routeKey(sr), r);
   }
   if (prune) {
     for (const [key, r] of haveRoutes) {
@@ -345,38 +468,62 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
       haveRoutes.delete(key);
     }
   }
-  let todo: SnapshotRoute[] = [];
-  for (const [key, r] of wantRoutes) {
+  let todo: { r: SnapshotRoute; spec: RouteSpec }[] = [];
+  for (const [key, want] of wantRoutes) {
     if (haveRoutes.has(key)) continue;
-    if (r.protocol === 'kernel') {
-      skipped.push({ kind: 'route', action: 'skip', what: describeRoute(r), reason: 'kernel route: follows addresses and link state' });
+    // IPv6 local, anycast and multicast routes of the local table are the kernel's per-address routes: it
+    // installs them once the address is usable (DAD done, carrier up), with metric 0, which a request cannot
+    // set (0 means 1024 there). Adding them here would race it and leave a duplicate.
+    if (want.protocol === 'kernel' && want.family === 'inet6' && want.type !== 'unicast') {
+      skipped.push({ kind: 'route', action: 'skip', what: describeRoute(want), reason: 'kernel route: the kernel adds it once the address is usable' });
       continue;
     }
-    todo.push(r);
+    const r = ageRoute(want, Number.isFinite(elapsed) ? elapsed : 0);
+    if (!r) {
+      skipped.push({ kind: 'route', action: 'skip', what: describeRoute(want), reason: 'it expired since the snapshot' });
+      continue;
+    }
+    // A route that cannot be sent (bad field, interface gone) is one failed item, never the whole restore.
+    try {
+      const spec = routeByIndex(r, indexOf);
+      encodeRoute('add', spec);
+      todo.push({ r, spec });
+    } catch (e) {
+      failed.push({ kind: 'route', action: 'add', what: describeRoute(r), error: e as Error });
+    }
   }
-  // Direct routes first, so that gateways resolve; then retry what failed while anything succeeds.
-  todo.sort((a, b) => Number(hasGateway(a)) - Number(hasGateway(b)));
+  const sendAll = async (op: 'add' | 'replace', items: readonly { spec: RouteSpec }[]): Promise<BatchItemResult[]> => {
+    try {
+      return await routeApi.batch(op, items.map((t) => t.spec), o);
+    } catch (e) {
+      if ((e as { name?: unknown }).name === 'AbortError' || o.signal?.aborted) throw e;
+      return items.map((_t, i) => ({ ok: false, index: i, error: e as Error }) as BatchItemResult);
+    }
+  };
+  // Direct routes first (the kernel's prefix routes among them), so that gateways resolve; then retry
+  // what failed while anything succeeds.
+  todo.sort((a, b) => Number(hasGateway(a.r)) - Number(hasGateway(b.r)));
   let lastErrors = new Map<SnapshotRoute, Error>();
   while (todo.length > 0) {
-    const results = await routeApi.batch('add', todo as RouteSpec[], o);
-    const next: SnapshotRoute[] = [];
+    const results = await sendAll('add', todo);
+    const next: typeof todo = [];
     const errors = new Map<SnapshotRoute, Error>();
-    const clashes: SnapshotRoute[] = [];
+    const clashes: typeof todo = [];
     results.forEach((res, i) => {
-      const r = todo[i] as SnapshotRoute;
-      if (res.ok) applied.push({ kind: 'route', action: 'add', what: describeRoute(r) });
-      else if ((res.error as { code?: unknown }).code === 'EEXIST') clashes.push(r);
+      const t = todo[i]!;
+      if (res.ok) applied.push({ kind: 'route', action: 'add', what: describeRoute(t.r) });
+      else if ((res.error as { code?: unknown }).code === 'EEXIST') clashes.push(t);
       else {
-        next.push(r);
-        errors.set(r, res.error);
+        next.push(t);
+        errors.set(t.r, res.error);
       }
     });
     // EEXIST: a route with the same key that does not go through this interface (e.g. the surviving path
     // of a multipath route) holds the slot; the snapshot's route replaces it.
     if (clashes.length > 0) {
-      const replaced = await routeApi.batch('replace', clashes as RouteSpec[], o);
+      const replaced = await sendAll('replace', clashes);
       replaced.forEach((res, i) => {
-        const r = clashes[i] as SnapshotRoute;
+        const r = clashes[i]!.r;
         if (res.ok) applied.push({ kind: 'route', action: 'replace', what: describeRoute(r) });
         else failed.push({ kind: 'route', action: 'replace', what: describeRoute(r), error: res.error });
       });
@@ -421,9 +568,20 @@ export function diffSnapshots(a: InterfaceSnapshot, b: InterfaceSnapshot, o: { l
     }
   }
   for (const [k, y] of bm) if (!am.has(k)) out.push({ path: `addresses[${k}]`, a: undefined, b: y });
-  const ar = new Set(a.routes.map(canonical));
-  const br = new Set(b.routes.map(canonical));
-  for (const r of a.routes) if (!br.has(canonical(r))) out.push({ path: `routes[${describeRoute(r)}]`, a: r, b: undefined });
-  for (const r of b.routes) if (!ar.has(canonical(r))) out.push({ path: `routes[${describeRoute(r)}]`, a: undefined, b: r });
+  const arm = new Map(a.routes.map((r) => [routeKey(r), r]));
+  const brm = new Map(b.routes.map((r) => [routeKey(r), r]));
+  for (const [k, r] of arm) {
+    const y = brm.get(k);
+    if (!y) out.push({ path: `routes[${describeRoute(r)}]`, a: r, b: undefined });
+    else if (!life(r.expires, y.expires)) out.push({ path: `routes[${describeRoute(r)}].expires`, a: r.expires, b: y.expires });
+  }
+  for (const [k, r] of brm) if (!arm.has(k)) out.push({ path: `routes[${describeRoute(r)}]`, a: undefined, b: r });
+  const an = new Map((a.nexthops ?? []).map((n) => [n.id, n]));
+  const bn = new Map((b.nexthops ?? []).map((n) => [n.id, n]));
+  for (const [id, n] of an) {
+    const y = bn.get(id);
+    if (!y || canonical(n) !== canonical(y)) out.push({ path: `nexthops[${id}]`, a: n, b: y });
+  }
+  for (const [id, y] of bn) if (!an.has(id)) out.push({ path: `nexthops[${id}]`, a: undefined, b: y });
   return out;
 }

@@ -59,6 +59,16 @@ const golden: [string, RouteOp, RouteSpec, string][] = [
     '2c000000190005000000000000000000021000000000ff0000000000080001000a04000008000f00e8030000'],
   ['ip route add 10.15.0.0/16 nhid 10', 'add', { dst: '10.15.0.0/16', nhid: 10 },
     '2c00000018000506000000000000000002100000fe03000100000000080001000a0f000008001e000a000000'],
+  ['ip -6 route add 2001:db8:9::/48 from 2001:db8::/64 via fe80::2 dev va', 'add',
+    { dst: '2001:db8:9::/48', src: '2001:db8::/64', gateway: 'fe80::2', oif: 'va' },
+    '600000001800050600000000000000000a304000fe030001000000001400010020010db80009000000000000000000001400020020010db800000000000000000000000014000500fe8000000000000000000000000000020800040003000000'],
+  ['ip route add 10.70.0.0/16 dev va scope host', 'add', { dst: '10.70.0.0/16', oif: 'va', scope: 'host' },
+    '2c00000018000506000000000000000002100000fe03fe0100000000080001000a4600000800040003000000'],
+  ['ip route add 10.61.0.0/16 dev va realm 3', 'add', { dst: '10.61.0.0/16', oif: 'va', realm: 3 },
+    '3400000018000506000000000000000002100000fe03fd0100000000080001000a3d000008000b00030000000800040003000000'],
+  ['ip -6 route add 2001:db8:7::/48 via fe80::1 dev va expires 300', 'add',
+    { dst: '2001:db8:7::/48', gateway: 'fe80::1', oif: 'va', expires: 300 },
+    '540000001800050600000000000000000a300000fe030001000000001400010020010db800070000000000000000000014000500fe800000000000000000000000000001080017002c0100000800040003000000'],
 ];
 
 describe('encodeRoute', () => {
@@ -178,6 +188,59 @@ describe('decodeRoute', () => {
       const theirs = canon(hex(golden[gi]![3]), 12);
       expect(mine.attrs.filter((a) => !a.startsWith('08000f00'))).toEqual(theirs.attrs.filter((a) => !a.startsWith('08000f00')));
     }
+  });
+});
+
+// Kernel 6.18 dump replies (captured from a namespace; `ip route` output in the comment).
+const replies2 = {
+  // 10.15.0.0/16 nhid 10 via 192.0.2.254 dev va: the kernel adds the object's gateway and oif
+  nhidGateway: '4400000018002200000000000000000002100000fe0300010000000008000f00fe000000080001000a0f000008001e000a00000008000500c00002fe0800040003000000',
+  // 10.61.0.0/16 dev va scope link realm 3
+  realm: '3c00000018002200000000000000000002100000fe03fd010000000008000f00fe000000080001000a3d0000080004000300000008000b0003000000',
+  // 10.70.0.0/16 dev va scope host
+  scopeHost: '3400000018002200000000000000000002100000fe03fe010000000008000f00fe000000080001000a4600000800040003000000',
+  // 2001:db8:9::/48 from 2001:db8::/64 via fe80::2 dev va metric 1024 pref medium
+  v6src: '9c0000001800220000000000000000000a304000fe0300010000000008000f00fe0000001400010020010db80009000000000000000000001400020020010db8000000000000000000000000080006000004000014000500fe800000000000000000000000000002080004000300000024000c0000000000000000000000000000000000000000000000000000000000000000000500140000000000',
+  // default via fe80::1 dev va proto ra metric 1024 expires 299sec pref medium (rta_expires 29999 ticks)
+  raExpires: '740000001800220000000000000000000a000000fe0900010000000008000f00fe000000080006000004000014000500fe800000000000000000000000000001080004000300000024000c0000000000000000002f75000000000000000000000000000000000000000000000500140000000000',
+};
+
+describe('routes read back from the kernel', () => {
+  it('turns a route through a nexthop object into a spec with only nhid (the kernel refuses gateway/oif with it)', () => {
+    const r = decodeRoute(msg(replies2.nhidGateway))!;
+    expect(r).toMatchObject({ nhid: 10, gateway: '192.0.2.254', oif: 3 });
+    const spec = routeToSpec(r);
+    expect(spec).not.toHaveProperty('gateway');
+    expect(spec).not.toHaveProperty('oif');
+    for (const op of ['add', 'replace', 'delete'] as const) {
+      expect(() => encodeRoute(op, spec)).not.toThrow();
+    }
+    expect(canon(encodeRoute('add', spec), 12).attrs).toEqual(canon(hex(golden[17]![3]), 12).attrs);
+  });
+  it('decodes the source prefix, an explicit scope, the realm and the time left before expiry', () => {
+    expect(decodeRoute(msg(replies2.v6src))).toMatchObject({ dst: '2001:db8:9::/48', src: '2001:db8::/64', gateway: 'fe80::2', metric: 1024 });
+    expect(decodeRoute(msg(replies2.scopeHost))).toMatchObject({ dst: '10.70.0.0/16', scope: 'host', oif: 3 });
+    expect(decodeRoute(msg(replies2.realm))).toMatchObject({ dst: '10.61.0.0/16', realm: 3, scope: 'link' });
+    const ra = decodeRoute(msg(replies2.raExpires))!;
+    expect(ra).toMatchObject({ dst: '::/0', protocol: 'ra', expires: 300 });
+    expect(decodeRoute(msg(replies2.v6src))).not.toHaveProperty('expires');
+  });
+  it('round-trips source, scope, realm and expiry through routeToSpec and encodeRoute', () => {
+    for (const [key, gi] of [['v6src', 18], ['scopeHost', 19], ['realm', 20]] as const) {
+      const spec = routeToSpec(decodeRoute(msg(replies2[key]))!);
+      const mine = canon(encodeRoute('add', spec, links), 12);
+      const theirs = canon(hex(golden[gi]![3]), 12);
+      // RTA_TABLE (our spec names table 254), RTA_PRIORITY (the kernel's default metric) and RTA_PREF aside.
+      const skip = (a: string): boolean => a.startsWith('08000f00') || a.startsWith('08000600') || a.startsWith('05001400');
+      expect(mine.attrs.filter((a) => !skip(a))).toEqual(theirs.attrs.filter((a) => !skip(a)));
+    }
+    expect(routeToSpec(decodeRoute(msg(replies2.raExpires))!)).toMatchObject({ expires: 300, protocol: 'ra' });
+  });
+  it('refuses expiry on IPv4 routes and out-of-range values, naming the field', () => {
+    expect(invalid(() => encodeRoute('add', { dst: '10.0.0.0/8', oif: 3, expires: 30 })).field).toBe('expires');
+    expect(invalid(() => encodeRoute('add', { dst: '2001:db8::/32', oif: 3, expires: 0 })).field).toBe('expires');
+    expect(invalid(() => encodeRoute('add', { dst: '10.0.0.0/8', oif: 3, realm: -1 })).field).toBe('realm');
+    expect(invalid(() => encodeRoute('add', { dst: '2001:db8::/32', src: '2001:db8::1/64', oif: 3 })).field).toBe('src');
   });
 });
 

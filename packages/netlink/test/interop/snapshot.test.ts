@@ -213,3 +213,135 @@ describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', (
     expect(report.failed[0]?.error).toMatchObject({ name: 'NetlinkError' });
   });
 });
+
+describe.skipIf(reason !== undefined)('snapshot / restore of nexthop, kernel, expiring and realm routes', () => {
+  let netns: TestNetns | undefined;
+  let nl: NetlinkHandle;
+
+  beforeAll(async () => {
+    netns = await createNetns('vp-snap2');
+    ns = netns.name;
+    nl = netns.nl;
+    const sysctl = new Sysctl({ netns: ns });
+    await sysctl.set('net/ipv6/conf/all/accept_dad', 0);
+    await sysctl.set('net/ipv6/conf/default/accept_dad', 0);
+    ip('link', 'add', 'vp0', 'type', 'veth', 'peer', 'name', 'vp1');
+    ip('link', 'set', 'vp0', 'up');
+    ip('link', 'set', 'vp1', 'up');
+    ip('addr', 'add', '10.0.0.1/24', 'dev', 'vp0');
+    ip('-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'vp0', 'nodad');
+  });
+  afterAll(async () => {
+    await netns?.remove();
+  });
+
+  it('restores a route through a nexthop object, and the object itself', async () => {
+    ns = netns!.name;
+    ip('nexthop', 'add', 'id', '5', 'via', '10.0.0.2', 'dev', 'vp0');
+    ip('nexthop', 'add', 'id', '6', 'via', '10.0.0.3', 'dev', 'vp0');
+    ip('nexthop', 'add', 'id', '7', 'group', '5,2/6');
+    ip('route', 'add', '10.50.0.0/16', 'nhid', '5');
+    ip('route', 'add', '10.51.0.0/16', 'nhid', '7');
+    try {
+      const before = await settledSnapshot(nl, await snapshot(nl, 'vp0'));
+      expect(before.routes.find((r) => r.dst === '10.50.0.0/16')).toMatchObject({ nhid: 5 });
+      expect(before.routes.find((r) => r.dst === '10.50.0.0/16')).not.toHaveProperty('gateway');
+      expect(before.nexthops).toEqual([
+        { id: 5, family: 'inet', gateway: '10.0.0.2', oif: 'vp0', protocol: 'unspec' },
+        { id: 6, family: 'inet', gateway: '10.0.0.3', oif: 'vp0', protocol: 'unspec' },
+        { id: 7, group: [{ id: 5, weight: 2 }, { id: 6, weight: 1 }], groupType: 'mpath', protocol: 'unspec' },
+      ]);
+      // Only the routes go: restore re-adds them (it threw InvalidArgumentError routes[i].nhid before).
+      ip('route', 'del', '10.50.0.0/16');
+      ip('route', 'del', '10.51.0.0/16');
+      const r1 = await restore(nl, before);
+      expect(r1.failed).toEqual([]);
+      expect(diffSnapshots(before, await snapshot(nl, 'vp0'))).toEqual([]);
+      // The objects go too (taking their routes): restore adds them back before the routes.
+      ip('nexthop', 'del', 'id', '7');
+      ip('nexthop', 'del', 'id', '5');
+      ip('nexthop', 'del', 'id', '6');
+      const r2 = await restore(nl, before);
+      expect(r2.failed).toEqual([]);
+      expect(r2.applied.map((i) => `${i.kind} ${i.action}`)).toEqual(['nexthop add', 'nexthop add', 'nexthop add', 'route add', 'route add']);
+      expect(diffSnapshots(before, await snapshot(nl, 'vp0'))).toEqual([]);
+      expect(ip('route', 'show', '10.51.0.0/16')).toMatch(/^10\.51\.0\.0\/16 nhid 7 /);
+      // A snapshot without the objects (or with a route the kernel refuses) reports the route, never throws.
+      ip('nexthop', 'del', 'id', '7');
+      const r3 = await restore(nl, { ...before, nexthops: before.nexthops!.filter((n) => n.id !== 7) });
+      expect(r3.ok).toBe(false);
+      expect(r3.failed.map((i) => `${i.kind} ${i.action} ${i.what}`)).toEqual(['route add 10.51.0.0/16 table 254 nhid 7']);
+      const r4 = await restore(nl, { ...before, routes: [...before.routes, { ...before.routes[0]!, dst: '10.52.0.0/16', nhid: 5, gateway: '10.0.0.2' }] });
+      expect(r4.failed.map((i) => [i.what, (i.error as { field?: string }).field])).toContainEqual(['10.52.0.0/16 table 254 via 10.0.0.2 dev vp0 nhid 5', 'nhid']);
+    } finally {
+      ip('nexthop', 'flush'); // routes through them go too
+    }
+  });
+
+  it('adds back kernel prefix routes deleted while their addresses stayed (IPv4 and IPv6)', async () => {
+    ns = netns!.name;
+    const before = await snapshot(nl, 'vp0');
+    const kernelRoutes = before.routes.filter((r) => r.protocol === 'kernel' && r.table === 254).map((r) => r.dst);
+    expect(kernelRoutes).toEqual(expect.arrayContaining(['10.0.0.0/24', '2001:db8::/64']));
+    ip('route', 'del', '10.0.0.0/24', 'dev', 'vp0', 'proto', 'kernel');
+    ip('-6', 'route', 'del', '2001:db8::/64', 'dev', 'vp0', 'proto', 'kernel');
+    expect(diffSnapshots(before, await snapshot(nl, 'vp0')).map((d) => d.path)).toHaveLength(2);
+    const report = await restore(nl, before);
+    expect(report.failed).toEqual([]);
+    expect(report.applied.map((i) => i.what)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^10\.0\.0\.0\/24 table 254 dev vp0/), expect.stringMatching(/^2001:db8::\/64 table 254 dev vp0/)]),
+    );
+    expect(diffSnapshots(before, await snapshot(nl, 'vp0'))).toEqual([]);
+    expect(ip('route', 'show', '10.0.0.0/24').trim()).toBe('10.0.0.0/24 dev vp0 proto kernel scope link src 10.0.0.1');
+    // They are the kernel's again: deleting the address takes them away.
+    ip('addr', 'del', '10.0.0.1/24', 'dev', 'vp0');
+    expect(ip('route', 'show', '10.0.0.0/24').trim()).toBe('');
+    ip('addr', 'add', '10.0.0.1/24', 'dev', 'vp0');
+  });
+
+  it('keeps route expiry and realm, restores the lifetime left, and sees permanent vs expiring', async () => {
+    ns = netns!.name;
+    ip('-6', 'route', 'add', 'default', 'via', 'fe80::1', 'dev', 'vp0', 'proto', 'ra', 'metric', '1024', 'expires', '300');
+    ip('route', 'add', '10.61.0.0/16', 'dev', 'vp0', 'realm', '3');
+    try {
+      const before = await snapshot(nl, 'vp0');
+      const ra = before.routes.find((r) => r.dst === '::/0');
+      expect(ra?.expires).toBeGreaterThan(290);
+      expect(ra?.expires).toBeLessThanOrEqual(300);
+      expect(before.routes.find((r) => r.dst === '10.61.0.0/16')).toMatchObject({ realm: 3 });
+      ip('-6', 'route', 'del', 'default', 'dev', 'vp0');
+      ip('route', 'del', '10.61.0.0/16');
+      // Restored 100 s "later": the route gets the ~200 s it had left.
+      const report = await restore(nl, before, { now: () => Date.parse(before.capturedAt) + 100_000 });
+      expect(report.failed).toEqual([]);
+      const after = await snapshot(nl, 'vp0');
+      const left = after.routes.find((r) => r.dst === '::/0')?.expires ?? 0;
+      expect(left).toBeGreaterThan(190);
+      expect(left).toBeLessThanOrEqual(200);
+      expect(after.routes.find((r) => r.dst === '10.61.0.0/16')).toMatchObject({ realm: 3 });
+      expect(ip('route', 'show', '10.61.0.0/16').trim()).toContain('realm 3');
+      // 100 s apart: a difference in the seconds left, beyond the slack.
+      expect(diffSnapshots(before, after).map((d) => d.path)).toEqual(['routes[::/0 table 254 via fe80::1 dev vp0 metric 1024].expires']);
+      // Permanent vs expiring is a difference; restore makes it expiring again.
+      ip('-6', 'route', 'replace', 'default', 'via', 'fe80::1', 'dev', 'vp0', 'proto', 'ra', 'metric', '1024');
+      const permanent = await snapshot(nl, 'vp0');
+      expect(permanent.routes.find((r) => r.dst === '::/0')).not.toHaveProperty('expires');
+      expect(diffSnapshots(before, permanent).length).toBe(2);
+      expect((await restore(nl, before)).failed).toEqual([]);
+      expect(diffSnapshots(before, await snapshot(nl, 'vp0'))).toEqual([]);
+      // An expired route is skipped, not added as permanent.
+      ip('-6', 'route', 'del', 'default', 'dev', 'vp0');
+      const late = await restore(nl, before, { now: () => Date.parse(before.capturedAt) + 400_000 });
+      expect(late.skipped.map((i) => i.reason)).toContain('it expired since the snapshot');
+      expect(ip('-6', 'route', 'show', 'default').trim()).toBe('');
+    } finally {
+      for (const args of [['-6', 'route', 'del', 'default', 'dev', 'vp0'], ['route', 'del', '10.61.0.0/16']]) {
+        try {
+          ip(...args);
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+});
