@@ -84,6 +84,92 @@ describe.skipIf(reason !== undefined)('events (kernel)', () => {
     }
   });
 
+  it('lists, then streams neighbour changes', async () => {
+    await ns.nl.link.add({ kind: 'veth', name: 'nb0', peer: { name: 'nb1' }, up: true });
+    await ns.nl.address.add({ link: 'nb0', address: '192.0.2.1/24' });
+    await ns.nl.neigh.add({ link: 'nb0', dst: '192.0.2.8', lladdr: '02:00:00:00:00:08', state: ['permanent'] });
+    const it = ns.nl.subscribe({ neigh: true })[Symbol.asyncIterator]();
+    try {
+      const listing = await take(it, (e) => e.type === 'sync');
+      expect(listing.filter((e) => e.type === 'neigh:add').map((e) => e.type === 'neigh:add' && [e.neigh.dst, e.existing])).toContainEqual(['192.0.2.8', true]);
+      await ns.nl.neigh.add({ link: 'nb0', dst: '192.0.2.9', lladdr: '02:00:00:00:00:09', state: ['permanent'] });
+      const added = await take(it, (e) => e.type === 'neigh:add' && e.neigh.dst === '192.0.2.9');
+      expect(added.at(-1)).toMatchObject({
+        type: 'neigh:add',
+        existing: false,
+        neigh: { family: 'inet', dst: '192.0.2.9', lladdr: '02:00:00:00:00:09', state: ['permanent'], index: await ns.nl.linkIndex('nb0') },
+      });
+      await ns.nl.neigh.delete({ link: 'nb0', dst: '192.0.2.9' });
+      const gone = await take(it, (e) => e.type === 'neigh:del' && e.neigh.dst === '192.0.2.9');
+      expect(gone.at(-1)).toMatchObject({ type: 'neigh:del', existing: false, neigh: { dst: '192.0.2.9' } });
+    } finally {
+      await it.return?.();
+    }
+  });
+
+  it('lists, then streams policy rule changes', async () => {
+    const it = ns.nl.subscribe({ rule: true })[Symbol.asyncIterator]();
+    try {
+      const listing = await take(it, (e) => e.type === 'sync');
+      // The default rules of a fresh namespace (local, main, default) in both families.
+      expect(listing.filter((e) => e.type === 'rule:add' && e.existing && e.rule.family === 'inet').map((e) => e.type === 'rule:add' && e.rule.table)).toEqual([255, 254, 253]);
+      await ns.nl.rule.add({ src: '10.9.0.0/16', table: 7, priority: 500 });
+      const added = await take(it, (e) => e.type === 'rule:add' && e.rule.priority === 500);
+      expect(added.at(-1)).toMatchObject({ type: 'rule:add', existing: false, rule: { family: 'inet', src: '10.9.0.0/16', table: 7, priority: 500, action: 'table' } });
+      await ns.nl.rule.delete({ src: '10.9.0.0/16', table: 7, priority: 500 });
+      const gone = await take(it, (e) => e.type === 'rule:del' && e.rule.priority === 500);
+      expect(gone.at(-1)).toMatchObject({ type: 'rule:del', existing: false, rule: { src: '10.9.0.0/16', table: 7 } });
+    } finally {
+      await it.return?.();
+    }
+  });
+
+  it('lists, then streams nexthop object changes', async () => {
+    await ns.nl.link.add({ kind: 'veth', name: 'nh0', peer: { name: 'nh1' }, up: true });
+    await ns.nl.link.up('nh1'); // carrier: the kernel refuses a gateway nexthop on a link without one
+    await ns.nl.address.add({ link: 'nh0', address: '192.0.2.1/24' });
+    await ns.nl.nexthop.add({ id: 1, gateway: '192.0.2.254', oif: 'nh0' });
+    const it = ns.nl.subscribe({ nexthop: true })[Symbol.asyncIterator]();
+    try {
+      const listing = await take(it, (e) => e.type === 'sync');
+      expect(listing.map((e) => e.type === 'nexthop:add' && [e.nexthop.id, e.existing])).toEqual([[1, true], false]);
+      await ns.nl.nexthop.add({ id: 2, gateway: '192.0.2.253', oif: 'nh0', protocol: 'static' });
+      const added = await take(it, (e) => e.type === 'nexthop:add' && e.nexthop.id === 2);
+      expect(added.at(-1)).toMatchObject({
+        type: 'nexthop:add',
+        existing: false,
+        nexthop: { id: 2, family: 'inet', gateway: '192.0.2.253', oif: await ns.nl.linkIndex('nh0'), protocol: 'static' },
+      });
+      await ns.nl.nexthop.delete(2);
+      const gone = await take(it, (e) => e.type === 'nexthop:del' && e.nexthop.id === 2);
+      expect(gone.at(-1)).toMatchObject({ type: 'nexthop:del', existing: false, nexthop: { id: 2 } });
+    } finally {
+      await it.return?.();
+    }
+  });
+
+  it('resyncs when the consumer falls maxQueue behind, then streams again', async () => {
+    const it = ns.nl.subscribe({ link: true, maxQueue: 10 })[Symbol.asyncIterator]();
+    try {
+      await take(it, (e) => e.type === 'sync');
+      // Not reading while 20 pairs (40+ notifications) arrive: the queue passes 10 and is dropped.
+      for (let i = 0; i < 20; i++) await ns.nl.link.add({ kind: 'veth', name: `q${i}`, peer: { name: `q${i}p` } });
+      const events = await take(it, (e) => e.type === 'sync');
+      expect(events[0]).toEqual({ type: 'resync', reason: 'overrun' });
+      // Nothing of the dropped queue is yielded: only the complete listing that replaces it.
+      const relisted = events.slice(1, -1);
+      expect(relisted.every((e) => e.type === 'link:add' && e.existing)).toBe(true);
+      expect(relisted.map((e) => (e.type === 'link:add' ? e.link.name : '')).sort()).toEqual(
+        ['lo', ...Array.from({ length: 20 }, (_, i) => [`q${i}`, `q${i}p`]).flat()].sort(),
+      );
+      await ns.nl.link.add({ kind: 'veth', name: 'after0', peer: { name: 'after1' } });
+      const next = await take(it, (e) => e.type === 'link:add' && e.link.name === 'after0');
+      expect(next.every((e) => e.type === 'link:add' && !e.existing)).toBe(true);
+    } finally {
+      await it.return?.();
+    }
+  });
+
   it('ends on abort, closing its socket', async () => {
     const ac = new AbortController();
     const stream = ns.nl.subscribe({ link: true, signal: ac.signal });
