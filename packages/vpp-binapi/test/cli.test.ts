@@ -149,3 +149,18 @@ describe('vpp-api (in-process)', () => {
     expect(r.stderr).toContain('sw_if_index');
   });
 });
+
+describe('vpp-api refuses the wrong command for a message', () => {
+  it('call of a _dump or _get exits 2 with a usage message, like dump of a call', async () => {
+    const c = await run([...sock, 'call', 'sw_interface_dump']);
+    expect(c.code).toBe(EXIT.USAGE);
+    expect(c.stderr).toContain('sw_interface_dump is a _dump request; use dump');
+    const g = await run([...sock, 'call', 'sw_interface_tx_placement_get']);
+    expect(g.code).toBe(EXIT.USAGE);
+    expect(g.stderr).toContain('use dump');
+    const d = await run([...sock, 'dump', 'show_version']);
+    expect(d.code).toBe(EXIT.USAGE);
+    const r = await run([...sock, 'call', 'show_version_reply']);
+    expect(r.code).toBe(EXIT.USAGE);
+  });
+});

@@ -170,13 +170,17 @@ function plan_(command: string, args: string[], bindings: VppBindings): Plan {
   switch (command) {
     case 'call': {
       const { name, msg } = needMessage();
+      const service = bindings.services.get(name);
+      if (service?.streamMessage) throw new UsageError(`${name} is a _get request with cursor; use dump`);
+      if (service?.stream) throw new UsageError(`${name} is a _dump request; use dump`);
+      if (!service && !bindings.messages.has(`${name}_reply`)) throw new UsageError(`${name} is not a request VPP answers with a reply`);
       return { kind: 'call', name, msg };
     }
     case 'dump': {
       const { name, msg } = needMessage();
       const service = bindings.services.get(name);
       if (service?.streamMessage) return { kind: 'dump', name, msg, get: true };
-      if (!service?.stream && !name.endsWith('_dump')) throw new UsageError(`${name} is not a _dump or _get request; use call`);
+      if (service ? !service.stream : !name.endsWith('_dump')) throw new UsageError(`${name} is not a _dump or _get request; use call`);
       return { kind: 'dump', name, msg, get: false };
     }
     case 'events': {

@@ -257,8 +257,8 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     options: VppCallOptions = {},
   ): Promise<CallReply<A, K>> {
     const def = this.#def(name);
-    const replyName = this.#bindings.services.get(name)?.reply ?? `${name}_reply`;
-    const msg = def.create(init as Msg);
+    const replyName = this.#method(name, 'call');
+    const msg = this.#create(def, init);
     const reply = await this.#request(def, msg, replyName, undefined, options, NOOP);
     const retval = reply['retval'];
     if (typeof retval === 'number' && retval < 0) throw new VppApiError(retval, name, reply);
@@ -628,6 +628,41 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     return def;
   }
 
+  /**
+   * Checks that `name` is answered the way `method` expects, from the schema's services: calls have a
+   * reply and no stream, dumps a details stream ended by control_ping, gets a cursor and a stream.
+   * Returns the reply name (call) or the details name (dump, get).
+   * @throws VppUnknownMessageError before anything is sent.
+   */
+  #method(name: string, method: 'call' | 'dump' | 'get'): string {
+    const s = this.#bindings.services.get(name);
+    const wrong = (detail: string): VppUnknownMessageError => new VppUnknownMessageError(name, detail);
+    if (!s) {
+      // requests the schemas give no service for: a plain request/reply by VPP's naming, if both exist
+      if (method === 'call' && this.#bindings.messages.has(`${name}_reply`)) return `${name}_reply`;
+      if (method === 'dump' && name.endsWith('_dump') && this.#bindings.messages.has(name.replace(/_dump$/, '_details'))) {
+        return name.replace(/_dump$/, '_details');
+      }
+      throw wrong(`not a request with a known answer (no service in the schemas); it cannot be sent with ${method}()`);
+    }
+    const kind = s.streamMessage ? 'get' : s.stream ? 'dump' : 'call';
+    if (kind !== method) {
+      const use = kind === 'get' ? 'a _get request with cursor; use get()' : kind === 'dump' ? 'a _dump request; use dump()' : 'answered by a single reply; use call()';
+      throw wrong(`${method}() refused: ${use}`);
+    }
+    const answer = kind === 'call' ? s.reply : (s.streamMessage ?? s.stream)!;
+    if (!this.#bindings.messages.has(answer)) throw wrong(`its answer ${answer} is not in the bindings`);
+    return answer;
+  }
+
+  /** A complete message from the caller's fields. @throws VppInvalidRequestError when they are not an object. */
+  #create(def: MessageDef<any>, init: unknown): Msg {
+    if (init !== undefined && (typeof init !== 'object' || init === null || Array.isArray(init) || init instanceof Uint8Array)) {
+      throw new VppInvalidRequestError(def.name, `the fields must be an object, not ${describe(init)}`);
+    }
+    return def.create(init as Msg);
+  }
+
   /** Throws if `name` cannot be used on this connection. */
   #usable(conn: Conn, name: string): number {
     const id = conn.idByName.get(name);
@@ -840,22 +875,19 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
 
   async *#dump(name: string, init: Msg | undefined, options: VppCallOptions): AsyncGenerator<Msg> {
     const def = this.#def(name);
-    const service = this.#bindings.services.get(name);
-    const details = service?.stream ?? service?.reply ?? name.replace(/_dump$/, '_details');
-    if (!this.#bindings.messages.has(details)) throw new VppUnknownMessageError(name, `no details message ${details} for this dump`);
+    const details = this.#method(name, 'dump');
+    const msg = this.#create(def, init);
     const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
     const ref: { op?: Op; queue?: StreamQueue } = { queue };
-    const done = this.#request(def, def.create(init), 'control_ping_reply', details, options, (m) => queue.push(m), true, ref);
+    const done = this.#request(def, msg, 'control_ping_reply', details, options, (m) => queue.push(m), true, ref);
     yield* queue.drain(done, () => this.#stop(ref.op));
   }
 
   async *#get(name: string, init: Msg | undefined, options: VppCallOptions): AsyncGenerator<Msg> {
     const def = this.#def(name);
-    const service = this.#bindings.services.get(name);
-    const reply = service?.reply ?? `${name}_reply`;
-    const details = service?.streamMessage ?? service?.stream;
-    if (!details) throw new VppUnknownMessageError(name, 'not a _get request with a details stream');
-    let msg = def.create(init);
+    const details = this.#method(name, 'get');
+    const reply = this.#bindings.services.get(name)!.reply;
+    let msg = this.#create(def, init);
     for (;;) {
       const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
       const ref: { op?: Op; queue?: StreamQueue } = { queue };
@@ -929,9 +961,13 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   // events
 
   #subscribe(name: string, init: Msg, options: VppSubscribeOptions): Subscription {
+    this.#def(name);
     const service = this.#bindings.services.get(name);
     const events = service?.events;
-    if (!events?.length) throw new VppUnknownMessageError(name, 'not a want_* request with events');
+    if (!events?.length) throw new VppUnknownMessageError(name, 'not a want_* request with events; use call()');
+    if (typeof init !== 'object' || init === null || Array.isArray(init)) {
+      throw new VppInvalidRequestError(name, `the fields must be an object, not ${describe(init)}`);
+    }
     if (this.#state === 'closed') throw new VppClientClosedError();
     let want = this.#wants.get(name);
     const sub: Subscription = new Subscription(options.bufferSize ?? DEFAULT_EVENT_BUFFER, () => this.#unsubscribe(name, sub, events));
@@ -1098,6 +1134,13 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     this.#log?.warn({ err: error }, error.message);
     this.dispatchEvent(new CustomEvent('vpp:error', { detail: { error } }));
   }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}`;
+  return `a ${typeof v}`;
 }
 
 function abortError(name: string, signal: AbortSignal, timeoutMs: number): Error {
