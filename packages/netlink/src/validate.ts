@@ -17,13 +17,20 @@ export const U8_MAX = 0xff;
 export const U16_MAX = 0xffff;
 export const U32_MAX = 0xffffffff;
 
-/** Linux interface names: 1..15 bytes, no '/', ':' or whitespace, not '.' or '..'. */
+/**
+ * Linux interface names, as the kernel's `dev_valid_name`: 1..15 bytes (IFNAMSIZ - 1), not '.' or '..', no
+ * '/', ':' or whitespace (the kernel's `isspace` includes byte 0xA0, which UTF-8 uses inside characters
+ * such as 'à'). NUL and other control characters are refused too: the kernel would cut the name at a NUL.
+ */
 export function checkLinkName(field: string, name: unknown): string {
   if (typeof name !== 'string') throw new InvalidArgumentError(field, name, 'must be a string');
-  const bytes = new TextEncoder().encode(name).length;
-  if (bytes === 0 || bytes > 15) throw new InvalidArgumentError(field, name, 'must be 1 to 15 bytes long');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/u.test(name)) throw new InvalidArgumentError(field, name, 'must not contain NUL or control characters');
+  const bytes = new TextEncoder().encode(name);
+  if (bytes.length === 0 || bytes.length > 15) throw new InvalidArgumentError(field, name, 'must be 1 to 15 bytes long');
   if (name === '.' || name === '..') throw new InvalidArgumentError(field, name, 'is reserved');
   if (/[\s/:]/u.test(name)) throw new InvalidArgumentError(field, name, "must not contain '/', ':' or whitespace");
+  if (bytes.includes(0xa0)) throw new InvalidArgumentError(field, name, 'must not contain byte 0xa0 (whitespace to the kernel)');
   return name;
 }
 
