@@ -260,8 +260,8 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const replyName = this.#method(name, 'call');
     const msg = this.#create(def, init);
     const reply = await this.#request(def, msg, replyName, undefined, options, NOOP);
-    const retval = reply['retval'];
-    if (typeof retval === 'number' && retval < 0) throw new VppApiError(retval, name, reply);
+    const retval = signedRetval(reply['retval']);
+    if (retval < 0) throw new VppApiError(retval, name, reply);
     return reply as CallReply<A, K>;
   }
 
@@ -893,12 +893,12 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       const ref: { op?: Op; queue?: StreamQueue } = { queue };
       const done = this.#request(def, msg, reply, details, options, (m) => queue.push(m), false, ref);
       const last = yield* queue.drain(done, () => this.#stop(ref.op));
-      const retval = last['retval'];
+      const retval = signedRetval(last['retval']);
       if (retval === VPP_RETVAL_EAGAIN) {
         msg = { ...msg, cursor: last['cursor'] };
         continue;
       }
-      if (typeof retval === 'number' && retval < 0) throw new VppApiError(retval, name, last);
+      if (retval < 0) throw new VppApiError(retval, name, last);
       return;
     }
   }
@@ -1134,6 +1134,14 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     this.#log?.warn({ err: error }, error.message);
     this.dispatchEvent(new CustomEvent('vpp:error', { detail: { error } }));
   }
+}
+
+/**
+ * VPP writes its `int rv` into every reply's 32-bit retval, also where the schema says u32
+ * (`get_f64_endian_value_reply`): read it as the signed number it is. Not a number: 0.
+ */
+function signedRetval(v: unknown): number {
+  return typeof v === 'number' ? v | 0 : 0;
 }
 
 function describe(v: unknown): string {

@@ -29,6 +29,8 @@ export const VNET_API_ERROR = {
   UNSUPPORTED: -126,
   DUPLICATE_IF_ADDRESS: -127,
   INSTANCE_IN_USE: -147,
+  API_ENDIAN_FAILED: -159,
+  EAGAIN: -165,
 } as const;
 
 /** `~0` as VPP writes it in u32 fields: "no interface", "no index", "any". */

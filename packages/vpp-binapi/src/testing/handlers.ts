@@ -155,6 +155,13 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   show_version: (ctx) =>
     ctx.reply({ retval: 0, program: 'vpe', version: ctx.vppVersion, build_date: ctx.buildDate, build_directory: '' }),
 
+  // vlib_api.c: VPP checks that 1.0 arrived in its byte order, answers 1.0 in network order; the
+  // reply's retval is a u32 in the schema, VPP writes its negative rv into it all the same
+  get_f64_endian_value: (ctx, m) =>
+    ctx.reply({ retval: num(m, 'f64_one') === 1 ? 0 : VNET_API_ERROR.API_ENDIAN_FAILED, f64_one_result: 1 }),
+
+  get_f64_increment_by_one: (ctx, m) => ctx.reply({ retval: 0, f64_value: num(m, 'f64_value') + 1 }),
+
   cli_inband: (ctx, m) => ctx.reply({ retval: 0, reply: runCli(ctx.state, str(m, 'cmd'), ctx.vppVersion, ctx.buildDate) }),
 
   want_interface_events: (ctx, m) =>

@@ -177,7 +177,8 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
       const replyName = replyOf.get(name);
       if (!replyName) throw new Error(`${name} has no reply`);
       const [reply] = await request(name, msg, replyName);
-      const retval = typeof reply?.retval === 'number' ? reply.retval : 0;
+      // signed: VPP writes its int rv also into the u32 retval of a few replies
+      const retval = typeof reply?.retval === 'number' ? reply.retval | 0 : 0;
       if (retval < 0) throw new RawVppApiError(name, retval);
       return reply ?? {};
     },

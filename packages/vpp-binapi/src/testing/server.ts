@@ -153,6 +153,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
   const idByName = new Map(table.map((e) => [e.def.name, e.id]));
   const replyOf = new Map<string, string>();
   for (const s of bindings.services.values()) replyOf.set(s.request, s.reply);
+  const retvalIsU32 = (name: string): boolean => bindings.messages.get(name)?.fields.some((f) => f.name === 'retval' && f.type === 'u32') ?? false;
 
   let tempDir: string | undefined;
   let socketPath = init.socket;
@@ -308,9 +309,24 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       return pid;
     }
     reply(fields: Msg = {}): void {
-      if (!this.replyName) return;
+      const name = this.replyName;
+      if (!name) return;
       fields.context = this.context;
-      send(this.c, encode(this.replyName, fields));
+      // VPP writes its int rv with htonl into whatever 32-bit retval the reply has (u32 in a few)
+      const unsigned = typeof fields.retval === 'number' && retvalIsU32(name);
+      if (unsigned) fields.retval = (fields.retval as number) >>> 0;
+      let frame = encode(name, fields);
+      // a reply that cannot be encoded (a handler bug) still answers: retval alone, else the client is
+      // told by a closed connection rather than left waiting
+      frame ??= encode(name, { context: this.context, retval: fields.retval ?? VNET_API_ERROR.UNSPECIFIED });
+      if (!frame) {
+        if (!idByName.has(name)) return;
+        log('warn', { message: name }, 'fake-vpp: reply cannot be encoded; closing the connection');
+        flush(this.c);
+        this.c.socket.destroy();
+        return;
+      }
+      send(this.c, frame);
     }
     details(name: string, fields: Msg): void {
       fields.context = this.context;

@@ -24,6 +24,7 @@ const E = {
   INVALID_REGISTRATION: -31,
   IP6_NOT_ENABLED: -62,
   SUBIF_ALREADY_EXISTS: -68,
+  API_ENDIAN_FAILED: -159,
   IF_ALREADY_EXISTS: -79,
   INVALID_SUB_SW_IF_INDEX: -98,
   TUNNEL_EXIST: -75,
@@ -102,6 +103,19 @@ export const conformanceCases: ConformanceCase[] = [
       equal(v.program, 'vpe', 'show_version program');
       const p = await call(vpp, 'control_ping');
       check(typeof p.vpe_pid === 'number' && p.vpe_pid > 0, 'control_ping_reply carries vpe_pid', p.vpe_pid);
+    },
+  },
+  {
+    name: 'get_f64_endian_value checks that 1.0 arrives in order (-159 otherwise) and answers 1.0; get_f64_increment_by_one adds 1',
+    async run({ vpp }) {
+      const e = await call(vpp, 'get_f64_endian_value', { f64_one: 1 });
+      equal(e.retval, 0, 'get_f64_endian_value retval');
+      equal(e.f64_one_result, 1, 'get_f64_endian_value f64_one_result');
+      await expectRetval(vpp, 'get_f64_endian_value', { f64_one: 2 }, E.API_ENDIAN_FAILED);
+      const i = await call(vpp, 'get_f64_increment_by_one', { f64_value: 41.5 });
+      equal(i.retval, 0, 'get_f64_increment_by_one retval');
+      equal(i.f64_value, 42.5, 'get_f64_increment_by_one f64_value');
+      equal((await call(vpp, 'get_f64_increment_by_one', { f64_value: -1e300 })).f64_value, -1e300 + 1, 'increment of -1e300');
     },
   },
   {
