@@ -116,17 +116,39 @@ async function probeKernel(): Promise<string | undefined> {
 }
 
 /**
- * Runs `fn`; when the kernel refuses the link kind (EOPNOTSUPP / "Unknown device type") returns the
- * one-line reason to skip, naming the kind, instead of throwing.
+ * Runs `fn`; when the kernel answers that it has no such link kind — `EOPNOTSUPP` with the extended ack
+ * "Unknown device type", what `rtnl_newlink` says when no driver registered the kind — returns the one-line
+ * reason to skip, naming the kind, instead of throwing. Any other error (another `EOPNOTSUPP` included, e.g.
+ * a driver refusing an option) is thrown: it is a failure, not a missing kind.
  */
 export async function unlessKindMissing(kind: string, fn: () => Promise<void>): Promise<string | undefined> {
   try {
     await fn();
     return undefined;
   } catch (e) {
-    const err = e as { code?: string; extack?: string; message?: string };
-    if (err.code === 'EOPNOTSUPP' || /Unknown device type/i.test(err.extack ?? err.message ?? '')) {
-      return `this kernel lacks link kind '${kind}' (${err.extack ?? err.code})`;
+    const err = e as { name?: unknown; code?: unknown; extack?: unknown };
+    if (err.name === 'NetlinkError' && err.code === 'EOPNOTSUPP' && typeof err.extack === 'string' && /^Unknown device type$/i.test(err.extack)) {
+      return `this kernel lacks link kind '${kind}' (${err.extack})`;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Runs `fn` (typically the first request of a message family, such as listing nexthop objects); when the
+ * kernel refuses it as a whole — a `NetlinkError` with `EOPNOTSUPP` (no handler for the message type) or
+ * `EINVAL` — returns the one-line reason to skip, naming `feature`. Anything else, a decode error
+ * (`ProtocolError`) or a refusal before sending (`InvalidArgumentError`) included, is thrown: a test must
+ * fail on it, never skip.
+ */
+export async function unlessFeatureMissing(feature: string, fn: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await fn();
+    return undefined;
+  } catch (e) {
+    const err = e as { name?: unknown; code?: unknown; message?: unknown };
+    if (err.name === 'NetlinkError' && (err.code === 'EOPNOTSUPP' || err.code === 'EINVAL')) {
+      return `this kernel lacks ${feature} (${String(err.message)})`;
     }
     throw e;
   }
