@@ -94,6 +94,47 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
     expect(r).toMatchObject({ metric: 2048, pref: 'high', gateway: '2001:db8::2', family: 'inet6' });
   });
 
+  it('adds an IPv6 source-specific route (RTA_SRC) and deletes it by source', async () => {
+    await api.add({ dst: '2001:db8:9::/48', src: '2001:db8::/64', gateway: 'fe80::2', oif: 'va0' });
+    await api.add({ dst: '2001:db8:9::/48', src: '2001:db8:1::/64', gateway: 'fe80::3', oif: 'va0' });
+    expect(env.ip('-6', 'route', 'show', '2001:db8:9::/48').trim().split('\n').map((l) => l.trim())).toEqual([
+      '2001:db8:9::/48 from 2001:db8::/64 via fe80::2 dev va0 metric 1024 pref medium',
+      '2001:db8:9::/48 from 2001:db8:1::/64 via fe80::3 dev va0 metric 1024 pref medium',
+    ]);
+    const got = (await collect(api.list({ family: 'inet6' }))).filter((r) => r.dst === '2001:db8:9::/48');
+    expect(got.map((r) => [r.src, r.gateway])).toEqual([
+      ['2001:db8::/64', 'fe80::2'],
+      ['2001:db8:1::/64', 'fe80::3'],
+    ]);
+    // The lookup honours the source: the same destination goes to a different gateway.
+    expect((await api.get('2001:db8:9::1', { src: '2001:db8:1::5' })).gateway).toBe('fe80::3');
+    await api.delete({ dst: '2001:db8:9::/48', src: '2001:db8:1::/64' });
+    expect(env.ip('-6', 'route', 'show', '2001:db8:9::/48').trim()).toBe('2001:db8:9::/48 from 2001:db8::/64 via fe80::2 dev va0 metric 1024 pref medium');
+    await api.delete({ dst: '2001:db8:9::/48', src: '2001:db8::/64' });
+    expect(env.ip('-6', 'route', 'show', '2001:db8:9::/48').trim()).toBe('');
+  });
+
+  it('adds routes with an explicit scope, and lists it back', async () => {
+    await api.add({ dst: '10.70.0.0/16', oif: 'va0', scope: 'host' });
+    await api.add({ dst: '10.71.0.0/16', gateway: '192.0.2.254', oif: 'va0', scope: 'site' });
+    expect(show('10.70.0.0/16')).toBe('10.70.0.0/16 dev va0 scope host');
+    expect(show('10.71.0.0/16')).toBe('10.71.0.0/16 via 192.0.2.254 dev va0 scope site');
+    const got = (await collect(api.list())).filter((r) => r.dst === '10.70.0.0/16' || r.dst === '10.71.0.0/16');
+    expect(got.map((r) => [r.dst, r.scope])).toEqual([
+      ['10.70.0.0/16', 'host'],
+      ['10.71.0.0/16', 'site'],
+    ]);
+    // A scope the kernel does not allow for a gateway route is its refusal, typed.
+    await expect(api.add({ dst: '10.72.0.0/16', gateway: '192.0.2.254', oif: 'va0', scope: 'host' })).rejects.toMatchObject({
+      name: 'NetlinkError',
+      code: 'EINVAL',
+      extack: 'Route with host scope can not have a gateway',
+    });
+    await api.delete({ dst: '10.70.0.0/16', scope: 'host' });
+    await api.delete({ dst: '10.71.0.0/16' });
+    expect(show('10.70.0.0/16')).toBe('');
+  });
+
   it('replaces and appends', async () => {
     await api.add({ dst: '10.30.0.0/16', gateway: '192.0.2.254', oif: 'va0' });
     await expect(api.add({ dst: '10.30.0.0/16', gateway: '192.0.2.253', oif: 'va0' })).rejects.toMatchObject({ name: 'NetlinkError', code: 'EEXIST' });
