@@ -92,6 +92,31 @@ describe.skipIf(reason !== undefined)('links (kernel)', () => {
     expect(ipJson(a.name, 'link', 'show', 'vx0')[0]).toMatchObject({ linkinfo: { info_kind: 'vxlan', info_data: { id: 4242, port: 4790 } } });
   });
 
+  it('macvlan and vxlan: set, list by kind, delete', async () => {
+    await a.nl.link.add({ kind: 'veth', name: 'u0', peer: { name: 'u0p' }, mtu: 9000 });
+    await a.nl.link.add({ kind: 'macvlan', name: 'mv0', parent: 'u0', mode: 'bridge' });
+    await a.nl.link.add({ kind: 'macvlan', name: 'mv1', parent: 'u0', mode: 'vepa' });
+    await a.nl.link.add({ kind: 'vxlan', name: 'vx0', vni: 10, local: '192.0.2.1', port: 4789, parent: 'u0' });
+    await a.nl.link.set('mv0', { mtu: 1400, mac: '02:00:00:00:0a:01', alias: 'pod-a', up: true });
+    await a.nl.link.set('vx0', { mtu: 1450, mac: '02:00:00:00:0b:01', name: 'vx10', up: true });
+    expect(await a.nl.link.get('mv0')).toMatchObject({ mtu: 1400, mac: '02:00:00:00:0a:01', alias: 'pod-a', up: true, data: { kind: 'macvlan', mode: 'bridge' } });
+    expect(await a.nl.link.get('vx10')).toMatchObject({ mtu: 1450, mac: '02:00:00:00:0b:01', up: true, data: { kind: 'vxlan', vni: 10, port: 4789 } });
+    expect(ipJson(a.name, 'link', 'show', 'mv0')[0]).toMatchObject({ mtu: 1400, address: '02:00:00:00:0a:01', ifalias: 'pod-a' });
+    expect((await a.nl.link.list({ kind: 'macvlan' })).map((l) => [l.name, l.data?.kind === 'macvlan' && l.data.mode])).toEqual([
+      ['mv0', 'bridge'],
+      ['mv1', 'vepa'],
+    ]);
+    expect((await a.nl.link.list({ kind: 'vxlan' })).map((l) => l.name)).toEqual(['vx10']);
+    await a.nl.link.delete('mv1');
+    await a.nl.link.delete('vx10');
+    expect((await a.nl.link.list({ kind: 'macvlan' })).map((l) => l.name)).toEqual(['mv0']);
+    expect(await a.nl.link.list({ kind: 'vxlan' })).toEqual([]);
+    await expect(a.nl.link.delete('vx10')).rejects.toMatchObject({ name: 'LinkNotFoundError' });
+    // Deleting the parent takes its macvlans with it.
+    await a.nl.link.delete('u0');
+    expect(await a.nl.link.list({ kind: 'macvlan' })).toEqual([]);
+  });
+
   it('moves a link to another namespace by name, by path and by fd', async () => {
     await a.nl.link.add({ kind: 'veth', name: 'm0', peer: { name: 'm0p' } });
     await a.nl.link.moveTo('m0', b.name);
