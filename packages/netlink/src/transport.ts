@@ -24,7 +24,8 @@ export interface RtnlTransport {
   request(msg: Uint8Array, opts?: CallOptions): Promise<NlMessage[]>;
   /**
    * Sends a dump request (the transport sets NLM_F_REQUEST|NLM_F_DUMP) and yields each reply until
-   * NLMSG_DONE; restarts from scratch (up to a bound) when the kernel flags NLM_F_DUMP_INTR.
+   * NLMSG_DONE; restarts from scratch (up to a bound) when the kernel flags NLM_F_DUMP_INTR. `NetlinkHandle`
+   * collects the whole answer before yielding the first reply (so a retried dump is never seen torn).
    */
   dump(msg: Uint8Array, opts?: CallOptions): AsyncIterable<NlMessage>;
   /**
