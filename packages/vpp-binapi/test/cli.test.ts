@@ -164,3 +164,36 @@ describe('vpp-api refuses the wrong command for a message', () => {
     expect(r.code).toBe(EXIT.USAGE);
   });
 });
+
+describe('vpp-api request JSON is checked by the schema', () => {
+  it('64-bit integers as strings inside arrays are converted and sent', async () => {
+    const r = await run([...sock, 'call', 'sock_init_shm', '{"configs":["5"]}']);
+    // sent: the fake answers VPP's "unsupported" (there is no shared memory on the socket transport)
+    expect(r.stderr).toContain('sock_init_shm: VNET_API_ERROR_UNSUPPORTED');
+    expect(r.code).toBe(EXIT.VPP_ERROR);
+  });
+
+  it('nested enums by name are converted and sent', async () => {
+    const route = { prefix: '10.77.0.0/24', paths: [{ sw_if_index: 4294967295, type: 'FIB_API_PATH_TYPE_DROP' }] };
+    const r = await run([...sock, 'call', 'ip_route_add_del', JSON.stringify({ is_add: true, route })]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT.OK);
+  });
+
+  it('unknown fields, at any depth, exit 2 naming the field', async () => {
+    const top = await run([...sock, 'call', 'create_loopback', '{"mac":"02:00:00:00:00:01"}']);
+    expect(top.code).toBe(EXIT.USAGE);
+    expect(top.stderr).toContain('create_loopback.mac: unknown field "mac"');
+    const deep = await run([...sock, 'call', 'ip_route_add_del', '{"route":{"paths":[{"nexthop":"10.0.0.2"}]}}']);
+    expect(deep.code).toBe(EXIT.USAGE);
+    expect(deep.stderr).toContain('ip_route_add_del.route.paths[0].nexthop: unknown field');
+  });
+
+  it('booleans must be true or false', async () => {
+    for (const bad of ['"yes"', '{}', '1']) {
+      const r = await run([...sock, 'call', 'ip_route_add_del', `{"is_add":${bad}}`]);
+      expect(r.code).toBe(EXIT.USAGE);
+      expect(r.stderr).toContain('ip_route_add_del.is_add: expected true or false');
+    }
+  });
+});

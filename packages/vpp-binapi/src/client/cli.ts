@@ -4,7 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { MessageDef } from '../codec/types.js';
-import { fromHex, toHex } from '../codec/runtime.js';
+import { toHex } from '../codec/runtime.js';
+import { convertRequest } from './cli-input.js';
 import type { VppClient } from './client.js';
 import { DEFAULT_VPP_API_SOCKET } from './client.js';
 import { connectVppWith, defaultBindings } from './connect.js';
@@ -200,7 +201,11 @@ function plan_(command: string, args: string[], bindings: VppBindings): Plan {
   }
 }
 
-/** Parses the JSON fields of a request: 64-bit integers may be given as strings, byte fields as hex. */
+/**
+ * Parses the JSON fields of a request and converts them by the schema at every depth: 64-bit integers
+ * may be given as decimal strings, byte fields as hex, enums by name; unknown fields, non-boolean
+ * booleans and values of the wrong kind are usage errors naming the field.
+ */
 function parseMessage(json: string, def: MessageDef<any>): Record<string, unknown> {
   let v: unknown;
   try {
@@ -208,20 +213,12 @@ function parseMessage(json: string, def: MessageDef<any>): Record<string, unknow
   } catch (err) {
     throw new UsageError(`bad JSON for ${def.name}: ${(err as Error).message}`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`the fields of ${def.name} must be a JSON object`);
-  const msg = v as Record<string, unknown>;
-  for (const f of def.fields) {
-    const x = msg[f.name];
-    if ((f.type === 'u64' || f.type === 'i64') && typeof x === 'string' && /^-?\d+$/.test(x)) msg[f.name] = BigInt(x);
-    else if (f.type === 'u8' && f.length !== undefined && typeof x === 'string') {
-      try {
-        msg[f.name] = fromHex(x.replace(/^0x/, ''));
-      } catch {
-        throw new UsageError(`${def.name}.${f.name}: expected hex bytes`);
-      }
-    }
+  try {
+    return convertRequest(def, v);
+  } catch (err) {
+    if ((err as Error).name === 'FieldInputError') throw new UsageError((err as Error).message);
+    throw err;
   }
-  return msg;
 }
 
 const HIDDEN = new Set(['_vl_msg_id', 'client_index', 'context']);
