@@ -442,6 +442,36 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     }
   },
 
+  // ---- path MTU ----
+  ip_path_mtu_update: (ctx, m) => {
+    const p = obj(m, 'pmtu');
+    ctx.reply({ retval: ctx.state.pathMtuUpdate(num(p, 'table_id'), str(p, 'nh') || '0.0.0.0', num(p, 'path_mtu')) });
+  },
+  // REPLY_AND_DETAILS_MACRO over ip_pmtu_pool: an empty pool answers at once; a cursor at a free
+  // index moves to the next used one (none: INVALID_VALUE); a page that stops before the end answers
+  // EAGAIN with the cursor to go on from, the last page 0 with cursor ~0
+  ip_path_mtu_get: (ctx, m) => {
+    const s = ctx.state;
+    if (!s.pathMtus.some((e) => e)) return ctx.reply({ retval: 0, cursor: 0 });
+    let cursor = num(m, 'cursor');
+    let retval = 0;
+    if (!s.pathMtus[cursor]) {
+      cursor = s.pathMtuNext(cursor);
+      if (cursor === INDEX_INVALID) retval = VNET_API_ERROR.INVALID_VALUE;
+    }
+    let sent = 0;
+    while (cursor !== INDEX_INVALID) {
+      const e = s.pathMtus[cursor]!;
+      ctx.details('ip_path_mtu_details', { pmtu: { table_id: e.table_id, nh: e.nh, path_mtu: e.path_mtu } });
+      cursor = s.pathMtuNext(cursor);
+      if (++sent >= s.getPageSize) {
+        if (cursor !== INDEX_INVALID) retval = VNET_API_ERROR.EAGAIN;
+        break;
+      }
+    }
+    ctx.reply({ retval, cursor });
+  },
+
   // ---- punt ----
   add_del_ip_punt_redirect_v2: (ctx, m) => {
     const p = obj(m, 'punt');

@@ -36,6 +36,10 @@ export interface RawVppClient extends ConformanceClient {
   call(name: string, msg?: Record<string, unknown>): Promise<RawMessage>;
   /** A `_dump` ended by `control_ping`. */
   dump(name: string, msg?: Record<string, unknown>): AsyncIterable<RawMessage>;
+  /** One page of a `_get` with cursor: its details and its reply (retval and cursor), no paging. */
+  getPage(name: string, msg?: Record<string, unknown>): Promise<{ details: RawMessage[]; reply: RawMessage }>;
+  /** A `_get` with cursor, paged while VPP answers EAGAIN (-165); rejects with RawVppApiError otherwise. */
+  get(name: string, msg?: Record<string, unknown>): AsyncIterable<RawMessage>;
   /** Message id announced for `name`. */
   messageId(name: string): number | undefined;
   /** Writes raw bytes to the socket (for malformed-input tests). */
@@ -181,6 +185,27 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
       const retval = typeof reply?.retval === 'number' ? reply.retval | 0 : 0;
       if (retval < 0) throw new RawVppApiError(name, retval);
       return reply ?? {};
+    },
+    async getPage(name, msg = {}) {
+      const replyName = replyOf.get(name);
+      if (!replyName) throw new Error(`${name} has no reply`);
+      const all = await request(name, msg, replyName);
+      const reply = all.pop() ?? {};
+      return { details: all, reply };
+    },
+    async *get(name, msg = {}) {
+      let cursor = Number(msg['cursor'] ?? 0);
+      for (;;) {
+        const { details, reply } = await client.getPage(name, { ...msg, cursor });
+        yield* details;
+        const retval = typeof reply.retval === 'number' ? reply.retval | 0 : 0;
+        if (retval === -165) {
+          cursor = Number(reply.cursor);
+          continue;
+        }
+        if (retval < 0) throw new RawVppApiError(name, retval);
+        return;
+      }
     },
     async *dump(name, msg = {}) {
       const all = await request(name, msg, 'control_ping_reply', true);

@@ -39,6 +39,8 @@ export interface FakeVppInit {
   readonly messages?: FakeVppMessagesInit;
   /** `tap_create_v3` outcome: `'fail'` (default, retval -11 like a kernel without vhost-net) or `'succeed'`. */
   readonly tap?: 'fail' | 'succeed';
+  /** Details per page of a `_get` with cursor before EAGAIN (VPP pages by time, 1 ms). Default 64. */
+  readonly getPageSize?: number;
   /** Message definitions to speak. Default: the generated bindings. */
   readonly bindings?: FakeVppBindings;
   readonly logger?: FakeVppLogger;
@@ -163,7 +165,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
   }
   const path = socketPath;
 
-  let state = new FakeVppState(init.tap ? { tap: init.tap } : {});
+  let state = new FakeVppState({ ...(init.tap && { tap: init.tap }), ...(init.getPageSize !== undefined && { getPageSize: init.getPageSize }) });
   let pid = 40000 + Math.floor(Math.random() * 20000);
   let server: Server | undefined;
   const conns = new Set<Connection>();
@@ -513,7 +515,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     },
     restart: async () => {
       await close();
-      state = new FakeVppState(init.tap ? { tap: init.tap } : {});
+      state = new FakeVppState({ ...(init.tap && { tap: init.tap }), ...(init.getPageSize !== undefined && { getPageSize: init.getPageSize }) });
       attachState(state);
       pid += 1;
       delayMs = null;

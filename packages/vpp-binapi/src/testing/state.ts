@@ -202,6 +202,18 @@ export type InterfaceEventListener = (ev: { sw_if_index: number; flags: number; 
 export interface FakeVppStateInit {
   /** `tap_create_v3` result: `'fail'` (default) answers -11 like a kernel without vhost-net. */
   readonly tap?: 'fail' | 'succeed';
+  /**
+   * Details per page of a `_get` with cursor (`ip_path_mtu_get`) before VPP's EAGAIN (-165) and the
+   * cursor to go on from. VPP ends a page after 1 ms in the handler; the fake counts. Default 64.
+   */
+  readonly getPageSize?: number;
+}
+
+/** A path MTU entry (`ip_path_mtu_update`), at its index in VPP's `ip_pmtu_pool`. */
+export interface FakePathMtu {
+  readonly table_id: number;
+  readonly nh: string;
+  path_mtu: number;
 }
 
 function tableKey(isIp6: boolean, tableId: number): string {
@@ -285,8 +297,14 @@ export class FakeVppState {
   private nextAdjIndex = 5;
   private listener: InterfaceEventListener | undefined;
 
+  /** `ip_pmtu_pool`: path MTU entries by pool index (holes are free indexes). */
+  readonly pathMtus: (FakePathMtu | undefined)[] = [];
+  readonly #pathMtuIndexes = new IndexPool();
+  readonly getPageSize: number;
+
   constructor(init: FakeVppStateInit = {}) {
     this.tap = init.tap ?? 'fail';
+    this.getPageSize = Math.max(1, init.getPageSize ?? 64);
     const local0 = this.addInterface('local', 'local0', 0, INTERFACE_DEFAULTS.local);
     local0.l2_address = '00:00:00:00:00:00';
     this.createTable(false, 0, '');
@@ -999,6 +1017,38 @@ export class FakeVppState {
     const itf = this.interfaces.get(n.sw_if_index);
     const isIp6 = n.ip_address.includes(':');
     if (itf) this.removeSourcePaths(isIp6, isIp6 ? itf.ip6TableId : itf.ip4TableId, `${n.ip_address}/${isIp6 ? 128 : 32}`, 'adj', n.sw_if_index);
+  }
+
+  // ---- path MTU ---------------------------------------------------------------------------------
+
+  /**
+   * `ip_path_mtu_update` (ip_path_mtu.c): the table must exist (-65); an MTU of 0 or 0xffff removes the
+   * entry for (family, table, next hop), any other adds or updates it.
+   */
+  pathMtuUpdate(tableId: number, nh: string, pathMtu: number): number {
+    const isIp6 = nh.includes(':');
+    if (!this.table(isIp6, tableId)) return VNET_API_ERROR.NO_SUCH_TABLE;
+    const key = canonicalAddress(nh);
+    const i = this.pathMtus.findIndex((e) => e !== undefined && e.table_id === tableId && e.nh === key);
+    if (pathMtu === 0 || pathMtu === 0xffff) {
+      if (i >= 0) {
+        this.pathMtus[i] = undefined;
+        this.#pathMtuIndexes.release(i);
+      }
+      return 0;
+    }
+    if (i >= 0) {
+      this.pathMtus[i]!.path_mtu = pathMtu;
+      return 0;
+    }
+    this.pathMtus[this.#pathMtuIndexes.alloc()] = { table_id: tableId, nh: key, path_mtu: pathMtu };
+    return 0;
+  }
+
+  /** `pool_next_index`: the first used index after `i`, or ~0. */
+  pathMtuNext(i: number): number {
+    for (let j = i + 1; j < this.pathMtus.length; j++) if (this.pathMtus[j]) return j;
+    return INDEX_INVALID;
   }
 
   // ---- punt redirects ---------------------------------------------------------------------------

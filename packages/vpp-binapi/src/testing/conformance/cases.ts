@@ -25,6 +25,7 @@ const E = {
   IP6_NOT_ENABLED: -62,
   SUBIF_ALREADY_EXISTS: -68,
   API_ENDIAN_FAILED: -159,
+  NO_SUCH_TABLE: -65,
   IF_ALREADY_EXISTS: -79,
   INVALID_SUB_SW_IF_INDEX: -98,
   TUNNEL_EXIST: -75,
@@ -116,6 +117,42 @@ export const conformanceCases: ConformanceCase[] = [
       equal(i.retval, 0, 'get_f64_increment_by_one retval');
       equal(i.f64_value, 42.5, 'get_f64_increment_by_one f64_value');
       equal((await call(vpp, 'get_f64_increment_by_one', { f64_value: -1e300 })).f64_value, -1e300 + 1, 'increment of -1e300');
+    },
+  },
+  {
+    name: 'ip_path_mtu_update / ip_path_mtu_get: every entry comes back through the cursor pages (EAGAIN -165 means go on from the cursor); update in place; MTU 0 removes; an unknown table fails with -65',
+    async run({ vpp }) {
+      const get = vpp.get?.bind(vpp);
+      check(get, 'the client has get() for _get requests with cursor');
+      const n = 300;
+      const base = nonce(200);
+      const nh = (i: number): string => `198.18.${base + (i >> 8)}.${i & 0xff}`;
+      const wanted = new Set(Array.from({ length: n }, (_, i) => nh(i)));
+      const ours = async (): Promise<Map<string, number[]>> => {
+        const seen = new Map<string, number[]>();
+        for await (const d of get('ip_path_mtu_get', { cursor: 0 })) {
+          const p = (d as Msg).pmtu as Msg;
+          if (p.table_id !== 0 || !String(p.nh).startsWith(`198.18.`)) continue;
+          const k = String(p.nh);
+          if (!wanted.has(k)) continue;
+          seen.set(k, [...(seen.get(k) ?? []), p.path_mtu as number]);
+        }
+        return seen;
+      };
+      await withCleanup(async (defer) => {
+        for (let i = 0; i < n; i++) defer(() => vpp.call('ip_path_mtu_update', { pmtu: { table_id: 0, nh: nh(i), path_mtu: 0 } }));
+        await Promise.all(Array.from({ length: n }, (_, i) => call(vpp, 'ip_path_mtu_update', { pmtu: { table_id: 0, nh: nh(i), path_mtu: 1000 + i } })));
+        let seen = await ours();
+        equal(seen.size, n, 'path MTU entries listed by ip_path_mtu_get');
+        for (let i = 0; i < n; i++) equal(seen.get(nh(i)), [1000 + i], `path MTU of ${nh(i)} (once, with its MTU)`);
+        await call(vpp, 'ip_path_mtu_update', { pmtu: { table_id: 0, nh: nh(7), path_mtu: 1280 } });
+        await call(vpp, 'ip_path_mtu_update', { pmtu: { table_id: 0, nh: nh(8), path_mtu: 0 } });
+        seen = await ours();
+        equal(seen.get(nh(7)), [1280], 'updated path MTU');
+        equal(seen.has(nh(8)), false, 'path MTU 0 removes the entry');
+        equal(seen.size, n - 1, 'entries after one removal');
+        await expectRetval(vpp, 'ip_path_mtu_update', { pmtu: { table_id: 0x7ffffff0, nh: '198.18.0.1', path_mtu: 1400 } }, E.NO_SUCH_TABLE);
+      });
     },
   },
   {

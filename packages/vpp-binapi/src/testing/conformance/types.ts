@@ -7,6 +7,11 @@ export interface ConformanceClient {
   call(name: string, msg?: Record<string, unknown>): Promise<unknown>;
   /** A `_dump` request streamed until its `control_ping_reply`. */
   dump(name: string, msg?: Record<string, unknown>): AsyncIterable<unknown>;
+  /**
+   * A `_get` request with cursor, paged until VPP stops answering EAGAIN (-165). Cases that need it
+   * fail without it.
+   */
+  get?(name: string, msg?: Record<string, unknown>): AsyncIterable<unknown>;
   /** A `want_*` subscription. */
   events(name: string, msg?: Record<string, unknown>): ConformanceSubscription;
 }
