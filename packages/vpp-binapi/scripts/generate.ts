@@ -2,8 +2,9 @@
  * `npm run generate -w @vectorplane/vpp-binapi [-- --vendor <dir>] [--check]`
  *
  * --vendor <dir>  copy the schemas the project uses (VENDORED_MODULES and their imports) from <dir>
- *                 (e.g. ../shared/vpp-api/v26.06) into api/, comments stripped, and pin the version in
- *                 api/VERSION.json
+ *                 (e.g. ../shared/vpp-api/v26.06) into api/, comments stripped, and rewrite the file
+ *                 list in api/VERSION.json. api/VERSION.json is the one place the VPP version is
+ *                 pinned (`vpp`, `tag`, `commit`): to move to another VPP, edit it, then re-vendor.
  * --check         regenerate in memory and exit 1, naming the files, when src/generated/ differs
  * Without options it rewrites src/generated/ from api/.
  */
@@ -46,12 +47,25 @@ export const VENDORED_MODULES = [
   'npol',
 ] as const;
 
-/** Pinned source of the vendored schemas. */
-export const VPP_VERSION = { version: '26.06', tag: 'v26.06', commit: 'c3200b88dc46bd380f00a49ca3392a102cc1980b' };
-
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const apiDir = join(pkg, 'api');
 const outDir = join(pkg, 'src', 'generated');
+
+/** The pin in api/VERSION.json: the single source of the VPP version the schemas come from. */
+interface VersionPin {
+  vpp: string;
+  tag: string;
+  commit: string;
+  files: string[];
+}
+
+function readPin(): VersionPin {
+  const pin = JSON.parse(readFileSync(join(apiDir, 'VERSION.json'), 'utf8')) as Partial<VersionPin>;
+  if (typeof pin.vpp !== 'string' || typeof pin.tag !== 'string' || typeof pin.commit !== 'string') {
+    throw new Error(`${join(apiDir, 'VERSION.json')} must pin "vpp", "tag" and "commit"`);
+  }
+  return { vpp: pin.vpp, tag: pin.tag, commit: pin.commit, files: Array.isArray(pin.files) ? pin.files : [] };
+}
 
 function readSchemas(dir: string): { name: string; json: ApiJson }[] {
   return readdirSync(dir)
@@ -69,17 +83,18 @@ function main(argv: string[]): number {
       console.error('--vendor needs a directory');
       return 2;
     }
+    const pin = readPin();
     const { files, modules } = vendor(VENDORED_MODULES, (m) => JSON.parse(readFileSync(join(src, `${m}.api.json`), 'utf8')) as ApiJson);
     rmSync(apiDir, { recursive: true, force: true });
     mkdirSync(apiDir, { recursive: true });
     for (const [f, text] of files) writeFileSync(join(apiDir, f), text);
     writeFileSync(
       join(apiDir, 'VERSION.json'),
-      JSON.stringify({ vpp: VPP_VERSION.version, tag: VPP_VERSION.tag, commit: VPP_VERSION.commit, files: [...files.keys()] }, null, 2) + '\n',
+      JSON.stringify({ vpp: pin.vpp, tag: pin.tag, commit: pin.commit, files: [...files.keys()] }, null, 2) + '\n',
     );
-    console.log(`vendored ${modules.length} schemas into ${apiDir}`);
+    console.log(`vendored ${modules.length} schemas (VPP ${pin.vpp}, ${pin.tag}) into ${apiDir}`);
   }
-  const version = JSON.parse(readFileSync(join(apiDir, 'VERSION.json'), 'utf8')) as { vpp: string; commit: string };
+  const version = readPin();
   const out = generate(readSchemas(apiDir), { source: `VPP ${version.vpp}, ${version.commit.slice(0, 12)}` });
   if (check) {
     const differ: string[] = [];

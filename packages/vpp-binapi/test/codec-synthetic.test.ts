@@ -269,7 +269,7 @@ describe('synthetic schema: every construct', () => {
     expect(back.items).toEqual(full().items);
   });
 
-  it('encodes non-discriminated unions: zero members never overwrite, the first non-zero wins its bytes', () => {
+  it('encodes non-discriminated unions: zero members count as unset, the others must agree', () => {
     const e = def('everything');
     const pu = (v: Any): string => {
       const hex = toHex(e.encode({ pu: v }));
@@ -279,7 +279,13 @@ describe('synthetic schema: every construct', () => {
     expect(pu({ small: 5 })).toContain('{"small":5,"big":83886080}');
     expect(pu({ big: 0x01020304 })).toContain('{"small":1,"big":16909060}');
     expect(pu({ small: 0, big: 0x01020304 })).toContain('{"small":1,"big":16909060}');
-    expect(pu({ small: 9, big: 0x01020304 })).toContain('{"small":9,"big":151126788}'); // 0x09020304
+    expect(pu({ small: 1, big: 0x01020304 })).toContain('{"small":1,"big":16909060}'); // agree on byte 0
+    // disagreeing members are refused, whichever order they come in
+    expect(encodeError({ pu: { small: 9, big: 0x01020304 } })).toMatchObject({ name: 'VppEncodeError', code: 'union_mismatch', path: 'pu' });
+    expect(encodeError({ pu: { big: 0x01020304, small: 9 } })).toMatchObject({ code: 'union_mismatch', path: 'pu' });
+    // a decoded union (every member, consistent) re-encodes exactly
+    const bytes = e.encode({ pu: { big: 0xfe020304 } });
+    expect(toHex(e.encode(e.decode(bytes)))).toBe(toHex(bytes));
   });
 
   it('encodes discriminated unions by their tag', () => {
@@ -393,6 +399,37 @@ describe('synthetic schema: encode errors', () => {
     expect(encodeError({ tagged: { kind: 2, data: { ip6: 'nope' } } })).toMatchObject({ code: 'bad_address', path: 'tagged.data.ip6' });
     expect(encodeError({ wv: { name: 5 } })).toMatchObject({ code: 'bad_type', path: 'wv.name' });
     expect(encodeError({ pu: { big: 2 ** 33 } })).toMatchObject({ code: 'int_range', path: 'pu.big' });
+  });
+
+  it('refuses bigints, null and garbage in integer fields with a VppEncodeError', () => {
+    for (const f of ['u8v', 'i8v', 'u16v', 'i16v', 'u32v', 'i32v', 'e16', 'e32', 'ei32', 'fl', 'h']) {
+      expect(encodeError({ [f]: 1n }), f).toMatchObject({ name: 'VppEncodeError', code: 'bad_type', path: f });
+      expect(encodeError({ [f]: null }), f).toMatchObject({ name: 'VppEncodeError', code: 'bad_type', path: f });
+      expect(encodeError({ [f]: Number.NaN }), f).toMatchObject({ name: 'VppEncodeError', code: 'int_range', path: f });
+    }
+    expect(encodeError({ arr: [1, 2n] })).toMatchObject({ code: 'bad_type', path: 'arr[1]' });
+    expect(encodeError({ ports: [1n] })).toMatchObject({ code: 'bad_type', path: 'ports[0]' });
+    expect(encodeError({ items: [{ a: 1n }] })).toMatchObject({ code: 'bad_type', path: 'items[0].a' });
+    expect(encodeError({ tagged: { kind: 1n, data: {} } })).toMatchObject({ code: 'bad_type', path: 'tagged.kind' });
+    expect(encodeError({ u64v: 2 ** 53 })).toMatchObject({ code: 'int_range', path: 'u64v' });
+    expect(encodeError({ f64v: null })).toMatchObject({ code: 'bad_type', path: 'f64v' });
+  });
+
+  it('refuses non-objects for structs and unions, and tags without their member', () => {
+    expect(encodeError({ inner: 'x' })).toMatchObject({ code: 'bad_type', path: 'inner' });
+    expect(encodeError({ inner: null })).toMatchObject({ code: 'bad_type', path: 'inner' });
+    expect(encodeError({ pu: 5 })).toMatchObject({ code: 'bad_type', path: 'pu' });
+    expect(encodeError({ items: [{ a: 1 }, 'b'] })).toMatchObject({ code: 'bad_type', path: 'items[1]' });
+    expect(encodeError({ wv: [] })).toMatchObject({ code: 'bad_type', path: 'wv' });
+    expect(encodeError({ tagged: { kind: 1, data: { num: 5 } } })).toMatchObject({ code: 'union_mismatch', path: 'tagged.data' });
+    expect(encodeError({ tagged: { kind: 0, data: { num: 5, ip6: '::1' } } })).toMatchObject({ code: 'union_mismatch', path: 'tagged.data' });
+    expect(encodeError({ tagged: { kind: 3, data: { num: 0x01020304, inner: { a: 9, b: 0 } } } })).toMatchObject({ code: 'union_mismatch', path: 'tagged.data' });
+  });
+
+  it('refuses NUL in fixed and variable strings', () => {
+    expect(encodeError({ fixed: 'a\0b' })).toMatchObject({ code: 'string_nul', path: 'fixed' });
+    expect(encodeError({ name: 'a\0' })).toMatchObject({ code: 'string_nul', path: 'name' });
+    expect(encodeError({ wv: { name: 'x\0y' } })).toMatchObject({ code: 'string_nul', path: 'wv.name' });
   });
 
   it('rejects an unknown tag and an array its count field cannot express', () => {

@@ -49,6 +49,16 @@ describe('vendored schemas', () => {
     expect(v.files).toEqual(files.map((f) => `${f.name}.api.json`));
   });
 
+  it('pins the version only in api/VERSION.json: the generate script reads it from there', () => {
+    const script = readFileSync(join(PKG, 'scripts', 'generate.ts'), 'utf8');
+    const v = JSON.parse(readFileSync(join(API, 'VERSION.json'), 'utf8')) as { vpp: string; tag: string; commit: string };
+    for (const pinned of [v.commit, v.commit.slice(0, 12), `'${v.vpp}'`, `'${v.tag}'`]) expect(script).not.toContain(pinned);
+    expect(script).toContain("'VERSION.json'");
+    // every generated header names the pinned version
+    const header = readFileSync(join(GENERATED, 'ip.ts'), 'utf8').split('\n')[0]!;
+    expect(header).toContain(`VPP ${v.vpp}, ${v.commit.slice(0, 12)}`);
+  });
+
   it('carries no comments', () => {
     for (const f of files) expect(JSON.stringify(f.json), f.name).not.toContain('"comment"');
   });

@@ -17,6 +17,13 @@ export type VppEncodeErrorCode =
   | 'array_length'
   /** A discriminated union whose tag matches none of its members. */
   | 'bad_discriminator'
+  /**
+   * A union whose data contradicts itself: a tagged union without the member its tag selects (or with
+   * another member as well), or a plain union whose non-zero members disagree on the bytes they share.
+   */
+  | 'union_mismatch'
+  /** A string with an embedded NUL character (VPP reads strings as C strings and would cut it there). */
+  | 'string_nul'
   /** `encodeInto` was given a buffer without room for the message. */
   | 'buffer_too_small';
 

@@ -80,10 +80,76 @@ export function badDiscriminator(field: string, tag: unknown): VppEncodeError {
 }
 
 export function intError(field: string, value: unknown, type: string): VppEncodeError {
+  const big = type === 'u64' || type === 'i64';
+  if (typeof value === 'bigint' && !big) {
+    return new VppEncodeError('bad_type', field, `expected a number for ${type}, got bigint ${String(value)}n (only u64/i64 fields take bigints)`);
+  }
   if (typeof value !== 'number' && typeof value !== 'bigint') {
     return new VppEncodeError('bad_type', field, `expected ${type}, got ${describe(value)}`);
   }
+  if (big && typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    return new VppEncodeError('int_range', field, `${String(value)} is not a safe integer; pass ${type} values beyond 2^53 as bigint`);
+  }
   return new VppEncodeError('int_range', field, `${String(value)} does not fit ${type}`);
+}
+
+/**
+ * A struct or union value: `undefined` stands for "all defaults" (an empty object); anything but a
+ * plain object (a string, number, null, an array) is refused rather than read as zeros.
+ * @throws VppEncodeError `bad_type` with an empty path (the caller's `nestError` names the field).
+ */
+export function objectOf<T>(v: T | undefined): T {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v;
+  if (v === undefined) return EMPTY_OBJECT;
+  throw typeError('', v, 'an object');
+}
+
+/**
+ * The member a discriminated union's tag selects, from the union value `u` (already through
+ * `objectOf`). An absent union (`EMPTY_OBJECT`) is all zeros; otherwise the selected member must be
+ * present and no other member may be given.
+ * @throws VppEncodeError `union_mismatch` with an empty path.
+ */
+export function taggedMember(u: object, member: string, others: readonly string[], tag: string): unknown {
+  const m = (u as Record<string, unknown>)[member];
+  if (u === EMPTY_OBJECT) return undefined;
+  let other: string | undefined;
+  for (const k of others) {
+    if ((u as Record<string, unknown>)[k] !== undefined) {
+      other = k;
+      break;
+    }
+  }
+  if (m === undefined) {
+    throw new VppEncodeError('union_mismatch', '', `tag ${tag} selects member ${member}, which is missing${other ? ` (${other} given instead)` : ''}`);
+  }
+  if (other !== undefined) throw new VppEncodeError('union_mismatch', '', `tag ${tag} selects member ${member}, but ${other} is given too`);
+  return m;
+}
+
+/**
+ * Merges one plain-union member, encoded at `from[0, n)`, into the union at `to[o, ...)`, of which
+ * `w` bytes are written so far (by `prev`). An all-zero member counts as unset and returns -1;
+ * otherwise the bytes both cover must agree, the member's further bytes are copied, and the new
+ * written length is returned.
+ * @throws VppEncodeError `union_mismatch` with an empty path when two members disagree.
+ */
+export function mergeMember(from: Uint8Array, to: Uint8Array, o: number, n: number, w: number, prev: string, name: string): number {
+  let i = 0;
+  while (i < n && from[i] === 0) i++;
+  if (i === n) return -1;
+  const m = n < w ? n : w;
+  for (i = 0; i < m; i++) {
+    if (to[o + i] !== from[i]) {
+      throw new VppEncodeError(
+        'union_mismatch',
+        '',
+        `members ${prev} and ${name} disagree on the bytes they share (a union holds one value: give one member, or members that agree)`,
+      );
+    }
+  }
+  for (; i < n; i++) to[o + i] = from[i]!;
+  return n > w ? n : w;
 }
 
 export function typeError(field: string, value: unknown, expected: string): VppEncodeError {
@@ -109,14 +175,14 @@ const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 
-/** A u64 value as bigint (safe-integer numbers are accepted and converted). */
+/** A u64 value as bigint (safe-integer numbers are accepted and converted; larger numbers are refused, as they may already have lost precision). */
 export function u64(field: string, v: unknown): bigint {
   const x = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
   if (typeof x !== 'bigint' || x < 0n || x > U64_MAX) throw intError(field, v, 'u64');
   return x;
 }
 
-/** An i64 value as bigint (safe-integer numbers are accepted and converted). */
+/** An i64 value as bigint (safe-integer numbers are accepted and converted; larger numbers are refused). */
 export function i64(field: string, v: unknown): bigint {
   const x = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
   if (typeof x !== 'bigint' || x < I64_MIN || x > I64_MAX) throw intError(field, v, 'i64');
@@ -200,6 +266,10 @@ function stringValue(field: string, v: unknown): string {
   return v;
 }
 
+function nulError(field: string, s: string): VppEncodeError {
+  return new VppEncodeError('string_nul', field, `NUL character at index ${s.indexOf('\0')}: VPP reads strings as C strings and would cut it there`);
+}
+
 /**
  * Writes `s` as a NUL-padded fixed string of `n` bytes. At most `n - 1` bytes of UTF-8 fit: VPP
  * reads these fields as C strings and needs the terminating NUL.
@@ -211,7 +281,7 @@ export function writeFixedString(b: Uint8Array, o: number, n: number, v: unknown
   if (len < n) {
     for (; i < len; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
+      if ((c - 1) >>> 0 >= 0x7f) break; // NUL or non-ASCII: handled below
       b[o + i] = c;
     }
   }
@@ -219,6 +289,7 @@ export function writeFixedString(b: Uint8Array, o: number, n: number, v: unknown
     zeroBytes(b, o + len, n - len);
     return;
   }
+  if (s.indexOf('\0') >= 0) throw nulError(field, s);
   const bytes = utf8Encoder.encode(s);
   if (bytes.length > n - 1) {
     throw new VppEncodeError('string_too_long', field, `${bytes.length} bytes, at most ${n - 1} fit in string[${n}]`);
@@ -259,11 +330,12 @@ export function writeVarString(b: Uint8Array, dv: DataView, o: number, v: unknow
   let i = 0;
   for (; i < len; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) break;
+    if ((c - 1) >>> 0 >= 0x7f) break; // NUL or non-ASCII: handled below
     b[o + 4 + i] = c;
   }
   let n = len;
   if (i !== len) {
+    if (s.indexOf('\0') >= 0) throw nulError(field, s);
     const bytes = utf8Encoder.encode(s);
     n = bytes.length;
     b.set(bytes, o + 4);

@@ -5,17 +5,24 @@
  *
  * Value conventions (the same as VPP's own Python decoder, so decoded messages compare 1:1 with the
  * golden captures):
- * - integers u8..u32/i8..i32 and f64: `number`; u64/i64: `bigint`; bool: `boolean`;
+ * - integers u8..u32/i8..i32 and f64: `number`; u64/i64: `bigint`; bool: `boolean`. When encoding,
+ *   u8..u32/i8..i32 take only numbers that fit (a bigint, string, null, NaN or fraction is refused);
+ *   u64/i64 also take numbers, as long as they are safe integers (larger ones may already have lost
+ *   precision, so they must be bigints);
  * - enums and enumflags: `number` (generated `as const` objects give the names);
- * - fixed and variable strings: `string`;
+ * - fixed and variable strings: `string`, without NUL characters (VPP reads them as C strings);
  * - u8 arrays that are byte data (not aliases below): `Uint8Array`; other arrays: `T[]`;
  * - well-known aliases and types as text: ip4_address / ip6_address (`'10.0.0.1'`, `'fd00::1'`),
  *   address (`'10.0.0.1'` or `'fd00::1'`, family from the text), prefix / ip4_prefix / ip6_prefix and the
  *   *_with_prefix aliases (`'10.0.0.0/24'`), mac_address (`'02:00:00:00:00:01'`);
+ * - structs and unions: plain objects; absent (`undefined`) means every field takes its default, while
+ *   anything else that is not an object (a string, number, `null`, an array) is refused;
  * - unions without a discriminator: an object with every member decoded (`{ ip4, ip6 }`); when encoding,
- *   the union starts as zeros and the members present are written last to first, skipping members
- *   whose bytes are all zero, so the first non-zero member present wins over the bytes it covers (a
- *   decoded union re-encodes exactly; `{ ip4: '0.0.0.0', ip6: 'fd00::1' }` from `create()` writes the ip6);
+ *   the union starts as zeros, a member whose bytes are all zero counts as unset, and every other
+ *   member present must agree with the others on the bytes they share (the longest one's bytes are
+ *   written). So a decoded union re-encodes exactly, `{ ip4: '0.0.0.0', ip6: 'fd00::1' }` from
+ *   `create()` writes the ip6, and `{ ip4: '10.0.0.1', ip6: 'fd00::1' }` is refused
+ *   (`union_mismatch`) instead of silently dropping one;
  * - prefixes keep the host bits VPP sent (`'10.10.0.1/24'`), so decoded messages re-encode exactly;
  * - a variable-length array's count field (`n_paths`) is optional when encoding: the encoder always
  *   writes the array's length, whatever the count field says;
@@ -24,7 +31,10 @@
  *   (`string x[]`) are a u32 length and the bytes, at most `limit - 1` bytes when a limit is given;
  * - a field absent at encode time takes its schema default, else zero / empty;
  * - unions with a discriminator (`{"discriminator": "type"}` on the field, `{"case": "X"}` on the
- *   members): a TypeScript tagged union keyed on the discriminator field.
+ *   members): a TypeScript tagged union keyed on the discriminator field. When encoding, the union
+ *   value must hold the member its tag selects and no other (`union_mismatch`), or be absent (zeros).
+ *   A tag no member names is carried as the whole union, unless VPP's C code shows which member it
+ *   uses (the generator's UNION_CASE_OVERRIDES: npol's NPOL_IP_SET uses `set_id`).
  */
 
 /** The three header layouts VPP messages start with. */

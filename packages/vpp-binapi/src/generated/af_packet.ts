@@ -61,9 +61,9 @@ export const af_packet_create: MessageDef<af_packet_create> = defineMessage<af_p
     create: (): af_packet_create => ({ hw_addr: '00:00:00:00:00:00', use_random_hw_addr: false, host_if_name: '' }) as af_packet_create,
     size: 81,
     enc: (v: af_packet_create, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeMac(b, o + 10, v.hw_addr, `hw_addr`);
       b[o + 16] = (v.use_random_hw_addr ?? false) ? 1 : 0;
       writeFixedString(b, o + 17, 64, v.host_if_name, `host_if_name`);
@@ -122,10 +122,10 @@ export const af_packet_create_reply: MessageDef<af_packet_create_reply> = define
     create: (): af_packet_create_reply => ({ retval: 0, sw_if_index: 0 }) as af_packet_create_reply,
     size: 14,
     enc: (v: af_packet_create_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): af_packet_create_reply => {
@@ -195,18 +195,18 @@ export const af_packet_create_v2: MessageDef<af_packet_create_v2> = defineMessag
     create: (): af_packet_create_v2 => ({ hw_addr: '00:00:00:00:00:00', use_random_hw_addr: false, host_if_name: '', rx_frame_size: 0, tx_frame_size: 0, rx_frames_per_block: 0, tx_frames_per_block: 0, flags: 0, num_rx_queues: 1 }) as af_packet_create_v2,
     size: 103,
     enc: (v: af_packet_create_v2, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeMac(b, o + 10, v.hw_addr, `hw_addr`);
       b[o + 16] = (v.use_random_hw_addr ?? false) ? 1 : 0;
       writeFixedString(b, o + 17, 64, v.host_if_name, `host_if_name`);
-      { const x0 = v.rx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frame_size`, x0, 'u32'); dv.setUint32(o + 81, x0); }
-      { const x0 = v.tx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frame_size`, x0, 'u32'); dv.setUint32(o + 85, x0); }
-      { const x0 = v.rx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 89, x0); }
-      { const x0 = v.tx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 93, x0); }
-      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 97, x0); }
-      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 101, x0); }
+      { let x0 = v.rx_frame_size; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`rx_frame_size`, x0, 'u32'); dv.setUint32(o + 81, x0); }
+      { let x0 = v.tx_frame_size; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`tx_frame_size`, x0, 'u32'); dv.setUint32(o + 85, x0); }
+      { let x0 = v.rx_frames_per_block; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`rx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 89, x0); }
+      { let x0 = v.tx_frames_per_block; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`tx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 93, x0); }
+      { let x0 = v.flags; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 97, x0); }
+      { let x0 = v.num_rx_queues; if (x0 === undefined) x0 = 1; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 101, x0); }
       return o + 103;
     },
     dec: (c: Cursor): af_packet_create_v2 => {
@@ -268,10 +268,10 @@ export const af_packet_create_v2_reply: MessageDef<af_packet_create_v2_reply> = 
     create: (): af_packet_create_v2_reply => ({ retval: 0, sw_if_index: 0 }) as af_packet_create_v2_reply,
     size: 14,
     enc: (v: af_packet_create_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): af_packet_create_v2_reply => {
@@ -342,20 +342,20 @@ export const af_packet_create_v3: MessageDef<af_packet_create_v3> = defineMessag
     create: (): af_packet_create_v3 => ({ mode: 0, hw_addr: '00:00:00:00:00:00', use_random_hw_addr: false, host_if_name: '', rx_frame_size: 0, tx_frame_size: 0, rx_frames_per_block: 0, tx_frames_per_block: 0, flags: 0, num_rx_queues: 1, num_tx_queues: 1 }) as af_packet_create_v3,
     size: 109,
     enc: (v: af_packet_create_v3, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.mode ?? 0; if (x0 >>> 0 !== x0) throw intError(`mode`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.mode; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`mode`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       writeMac(b, o + 14, v.hw_addr, `hw_addr`);
       b[o + 20] = (v.use_random_hw_addr ?? false) ? 1 : 0;
       writeFixedString(b, o + 21, 64, v.host_if_name, `host_if_name`);
-      { const x0 = v.rx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frame_size`, x0, 'u32'); dv.setUint32(o + 85, x0); }
-      { const x0 = v.tx_frame_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frame_size`, x0, 'u32'); dv.setUint32(o + 89, x0); }
-      { const x0 = v.rx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`rx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 93, x0); }
-      { const x0 = v.tx_frames_per_block ?? 0; if (x0 >>> 0 !== x0) throw intError(`tx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 97, x0); }
-      { const x0 = v.flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 101, x0); }
-      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 105, x0); }
-      { const x0 = v.num_tx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); dv.setUint16(o + 107, x0); }
+      { let x0 = v.rx_frame_size; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`rx_frame_size`, x0, 'u32'); dv.setUint32(o + 85, x0); }
+      { let x0 = v.tx_frame_size; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`tx_frame_size`, x0, 'u32'); dv.setUint32(o + 89, x0); }
+      { let x0 = v.rx_frames_per_block; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`rx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 93, x0); }
+      { let x0 = v.tx_frames_per_block; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`tx_frames_per_block`, x0, 'u32'); dv.setUint32(o + 97, x0); }
+      { let x0 = v.flags; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`flags`, x0, 'u32'); dv.setUint32(o + 101, x0); }
+      { let x0 = v.num_rx_queues; if (x0 === undefined) x0 = 1; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 105, x0); }
+      { let x0 = v.num_tx_queues; if (x0 === undefined) x0 = 1; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); dv.setUint16(o + 107, x0); }
       return o + 109;
     },
     dec: (c: Cursor): af_packet_create_v3 => {
@@ -416,10 +416,10 @@ export const af_packet_create_v3_reply: MessageDef<af_packet_create_v3_reply> = 
     create: (): af_packet_create_v3_reply => ({ retval: 0, sw_if_index: 0 }) as af_packet_create_v3_reply,
     size: 14,
     enc: (v: af_packet_create_v3_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): af_packet_create_v3_reply => {
@@ -470,9 +470,9 @@ export const af_packet_delete: MessageDef<af_packet_delete> = defineMessage<af_p
     create: (): af_packet_delete => ({ host_if_name: '' }) as af_packet_delete,
     size: 74,
     enc: (v: af_packet_delete, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeFixedString(b, o + 10, 64, v.host_if_name, `host_if_name`);
       return o + 74;
     },
@@ -522,9 +522,9 @@ export const af_packet_delete_reply: MessageDef<af_packet_delete_reply> = define
     create: (): af_packet_delete_reply => ({ retval: 0 }) as af_packet_delete_reply,
     size: 10,
     enc: (v: af_packet_delete_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): af_packet_delete_reply => {
@@ -576,10 +576,10 @@ export const af_packet_set_l4_cksum_offload: MessageDef<af_packet_set_l4_cksum_o
     create: (): af_packet_set_l4_cksum_offload => ({ sw_if_index: 0, set: false }) as af_packet_set_l4_cksum_offload,
     size: 15,
     enc: (v: af_packet_set_l4_cksum_offload, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.set ?? false) ? 1 : 0;
       return o + 15;
     },
@@ -630,9 +630,9 @@ export const af_packet_set_l4_cksum_offload_reply: MessageDef<af_packet_set_l4_c
     create: (): af_packet_set_l4_cksum_offload_reply => ({ retval: 0 }) as af_packet_set_l4_cksum_offload_reply,
     size: 10,
     enc: (v: af_packet_set_l4_cksum_offload_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): af_packet_set_l4_cksum_offload_reply => {
@@ -680,9 +680,9 @@ export const af_packet_dump: MessageDef<af_packet_dump> = defineMessage<af_packe
     create: (): af_packet_dump => ({  }) as af_packet_dump,
     size: 10,
     enc: (v: af_packet_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): af_packet_dump => {
@@ -732,9 +732,9 @@ export const af_packet_details: MessageDef<af_packet_details> = defineMessage<af
     create: (): af_packet_details => ({ sw_if_index: 0, host_if_name: '' }) as af_packet_details,
     size: 74,
     enc: (v: af_packet_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeFixedString(b, o + 10, 64, v.host_if_name, `host_if_name`);
       return o + 74;
     },

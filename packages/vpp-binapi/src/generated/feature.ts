@@ -42,10 +42,10 @@ export const feature_enable_disable: MessageDef<feature_enable_disable> = define
     create: (): feature_enable_disable => ({ sw_if_index: 0, enable: false, arc_name: '', feature_name: '' }) as feature_enable_disable,
     size: 143,
     enc: (v: feature_enable_disable, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.enable ?? false) ? 1 : 0;
       writeFixedString(b, o + 15, 64, v.arc_name, `arc_name`);
       writeFixedString(b, o + 79, 64, v.feature_name, `feature_name`);
@@ -100,9 +100,9 @@ export const feature_enable_disable_reply: MessageDef<feature_enable_disable_rep
     create: (): feature_enable_disable_reply => ({ retval: 0 }) as feature_enable_disable_reply,
     size: 10,
     enc: (v: feature_enable_disable_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): feature_enable_disable_reply => {
@@ -156,12 +156,12 @@ export const feature_is_enabled: MessageDef<feature_is_enabled> = defineMessage<
     create: (): feature_is_enabled => ({ arc_name: '', feature_name: '', sw_if_index: 0 }) as feature_is_enabled,
     size: 142,
     enc: (v: feature_is_enabled, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       writeFixedString(b, o + 10, 64, v.arc_name, `arc_name`);
       writeFixedString(b, o + 74, 64, v.feature_name, `feature_name`);
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 138, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 138, x0); }
       return o + 142;
     },
     dec: (c: Cursor): feature_is_enabled => {
@@ -216,10 +216,10 @@ export const feature_is_enabled_reply: MessageDef<feature_is_enabled_reply> = de
     create: (): feature_is_enabled_reply => ({ retval: 0, is_enabled: false }) as feature_is_enabled_reply,
     size: 15,
     enc: (v: feature_is_enabled_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 10, x0); }
       b[o + 14] = (v.is_enabled ?? false) ? 1 : 0;
       return o + 15;
     },

@@ -18,10 +18,10 @@ export function create_pci_address(): pci_address {
 
 /** @internal */
 export function encode_pci_address(v: pci_address, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.domain ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`domain`, x0, 'u16'); dv.setUint16(o, x0); }
-  { const x0 = v.bus ?? 0; if ((x0 & 0xff) !== x0) throw intError(`bus`, x0, 'u8'); b[o + 2] = x0; }
-  { const x0 = v.slot ?? 0; if ((x0 & 0xff) !== x0) throw intError(`slot`, x0, 'u8'); b[o + 3] = x0; }
-  { const x0 = v.function ?? 0; if ((x0 & 0xff) !== x0) throw intError(`function`, x0, 'u8'); b[o + 4] = x0; }
+  { let x0 = v.domain; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`domain`, x0, 'u16'); dv.setUint16(o, x0); }
+  { let x0 = v.bus; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`bus`, x0, 'u8'); b[o + 2] = x0; }
+  { let x0 = v.slot; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`slot`, x0, 'u8'); b[o + 3] = x0; }
+  { let x0 = v.function; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`function`, x0, 'u8'); b[o + 4] = x0; }
   return o + 5;
 }
 

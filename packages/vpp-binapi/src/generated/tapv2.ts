@@ -110,18 +110,18 @@ export const tap_create_v3: MessageDef<tap_create_v3> = defineMessage<tap_create
       return n;
     },
     enc: (v: tap_create_v3, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.id ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.id; if (x0 === undefined) x0 = 4294967295; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.use_random_mac ?? true) ? 1 : 0;
       writeMac(b, o + 15, v.mac_address, `mac_address`);
-      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 21, x0); }
-      { const x0 = v.num_tx_queues ?? 1; if ((x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); dv.setUint16(o + 23, x0); }
-      { const x0 = v.tx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); dv.setUint16(o + 25, x0); }
-      { const x0 = v.rx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); dv.setUint16(o + 27, x0); }
+      { let x0 = v.num_rx_queues; if (x0 === undefined) x0 = 1; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`num_rx_queues`, x0, 'u16'); dv.setUint16(o + 21, x0); }
+      { let x0 = v.num_tx_queues; if (x0 === undefined) x0 = 1; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`num_tx_queues`, x0, 'u16'); dv.setUint16(o + 23, x0); }
+      { let x0 = v.tx_ring_sz; if (x0 === undefined) x0 = 256; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); dv.setUint16(o + 25, x0); }
+      { let x0 = v.rx_ring_sz; if (x0 === undefined) x0 = 256; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); dv.setUint16(o + 27, x0); }
       b[o + 29] = (v.host_mtu_set ?? false) ? 1 : 0;
-      { const x0 = v.host_mtu_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); dv.setUint32(o + 30, x0); }
+      { let x0 = v.host_mtu_size; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); dv.setUint32(o + 30, x0); }
       b[o + 34] = (v.host_mac_addr_set ?? false) ? 1 : 0;
       writeMac(b, o + 35, v.host_mac_addr, `host_mac_addr`);
       b[o + 41] = (v.host_ip4_prefix_set ?? false) ? 1 : 0;
@@ -132,7 +132,7 @@ export const tap_create_v3: MessageDef<tap_create_v3> = defineMessage<tap_create
       writeIp4(b, o + 66, v.host_ip4_gw, `host_ip4_gw`);
       b[o + 70] = (v.host_ip6_gw_set ?? false) ? 1 : 0;
       writeIp6(b, o + 71, v.host_ip6_gw, `host_ip6_gw`);
-      { const x0 = v.tap_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); dv.setUint32(o + 87, x0); }
+      { let x0 = v.tap_flags; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); dv.setUint32(o + 87, x0); }
       b[o + 91] = (v.host_namespace_set ?? false) ? 1 : 0;
       writeFixedString(b, o + 92, 64, v.host_namespace, `host_namespace`);
       b[o + 156] = (v.host_if_name_set ?? false) ? 1 : 0;
@@ -219,10 +219,10 @@ export const tap_create_v3_reply: MessageDef<tap_create_v3_reply> = defineMessag
     create: (): tap_create_v3_reply => ({ retval: 0, sw_if_index: 0 }) as tap_create_v3_reply,
     size: 14,
     enc: (v: tap_create_v3_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): tap_create_v3_reply => {
@@ -331,17 +331,17 @@ export const tap_create_v2: MessageDef<tap_create_v2> = defineMessage<tap_create
       return n;
     },
     enc: (v: tap_create_v2, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.id ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.id; if (x0 === undefined) x0 = 4294967295; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.use_random_mac ?? true) ? 1 : 0;
       writeMac(b, o + 15, v.mac_address, `mac_address`);
-      { const x0 = v.num_rx_queues ?? 1; if ((x0 & 0xff) !== x0) throw intError(`num_rx_queues`, x0, 'u8'); b[o + 21] = x0; }
-      { const x0 = v.tx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); dv.setUint16(o + 22, x0); }
-      { const x0 = v.rx_ring_sz ?? 256; if ((x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); dv.setUint16(o + 24, x0); }
+      { let x0 = v.num_rx_queues; if (x0 === undefined) x0 = 1; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`num_rx_queues`, x0, 'u8'); b[o + 21] = x0; }
+      { let x0 = v.tx_ring_sz; if (x0 === undefined) x0 = 256; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); dv.setUint16(o + 22, x0); }
+      { let x0 = v.rx_ring_sz; if (x0 === undefined) x0 = 256; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); dv.setUint16(o + 24, x0); }
       b[o + 26] = (v.host_mtu_set ?? false) ? 1 : 0;
-      { const x0 = v.host_mtu_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); dv.setUint32(o + 27, x0); }
+      { let x0 = v.host_mtu_size; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); dv.setUint32(o + 27, x0); }
       b[o + 31] = (v.host_mac_addr_set ?? false) ? 1 : 0;
       writeMac(b, o + 32, v.host_mac_addr, `host_mac_addr`);
       b[o + 38] = (v.host_ip4_prefix_set ?? false) ? 1 : 0;
@@ -352,7 +352,7 @@ export const tap_create_v2: MessageDef<tap_create_v2> = defineMessage<tap_create
       writeIp4(b, o + 63, v.host_ip4_gw, `host_ip4_gw`);
       b[o + 67] = (v.host_ip6_gw_set ?? false) ? 1 : 0;
       writeIp6(b, o + 68, v.host_ip6_gw, `host_ip6_gw`);
-      { const x0 = v.tap_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); dv.setUint32(o + 84, x0); }
+      { let x0 = v.tap_flags; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); dv.setUint32(o + 84, x0); }
       b[o + 88] = (v.host_namespace_set ?? false) ? 1 : 0;
       writeFixedString(b, o + 89, 64, v.host_namespace, `host_namespace`);
       b[o + 153] = (v.host_if_name_set ?? false) ? 1 : 0;
@@ -441,10 +441,10 @@ export const tap_create_v2_reply: MessageDef<tap_create_v2_reply> = defineMessag
     create: (): tap_create_v2_reply => ({ retval: 0, sw_if_index: 0 }) as tap_create_v2_reply,
     size: 14,
     enc: (v: tap_create_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): tap_create_v2_reply => {
@@ -495,10 +495,10 @@ export const tap_delete_v2: MessageDef<tap_delete_v2> = defineMessage<tap_delete
     create: (): tap_delete_v2 => ({ sw_if_index: 0 }) as tap_delete_v2,
     size: 14,
     enc: (v: tap_delete_v2, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): tap_delete_v2 => {
@@ -547,9 +547,9 @@ export const tap_delete_v2_reply: MessageDef<tap_delete_v2_reply> = defineMessag
     create: (): tap_delete_v2_reply => ({ retval: 0 }) as tap_delete_v2_reply,
     size: 10,
     enc: (v: tap_delete_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): tap_delete_v2_reply => {
@@ -599,10 +599,10 @@ export const sw_interface_tap_v2_dump: MessageDef<sw_interface_tap_v2_dump> = de
     create: (): sw_interface_tap_v2_dump => ({ sw_if_index: 4294967295 }) as sw_interface_tap_v2_dump,
     size: 14,
     enc: (v: sw_interface_tap_v2_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 4294967295; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): sw_interface_tap_v2_dump => {
@@ -675,17 +675,17 @@ export const sw_interface_tap_v2_details: MessageDef<sw_interface_tap_v2_details
     create: (): sw_interface_tap_v2_details => ({ sw_if_index: 0, id: 0, tx_ring_sz: 0, rx_ring_sz: 0, host_mtu_size: 0, host_mac_addr: '00:00:00:00:00:00', host_ip4_prefix: '0.0.0.0/0', host_ip6_prefix: '::/0', tap_flags: 0, dev_name: '', host_if_name: '', host_namespace: '', host_bridge: '' }) as sw_interface_tap_v2_details,
     size: 310,
     enc: (v: sw_interface_tap_v2_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.id ?? 0; if (x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      { const x0 = v.tx_ring_sz ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); dv.setUint16(o + 14, x0); }
-      { const x0 = v.rx_ring_sz ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); dv.setUint16(o + 16, x0); }
-      { const x0 = v.host_mtu_size ?? 0; if (x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); dv.setUint32(o + 18, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v.tx_ring_sz; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`tx_ring_sz`, x0, 'u16'); dv.setUint16(o + 14, x0); }
+      { let x0 = v.rx_ring_sz; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`rx_ring_sz`, x0, 'u16'); dv.setUint16(o + 16, x0); }
+      { let x0 = v.host_mtu_size; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`host_mtu_size`, x0, 'u32'); dv.setUint32(o + 18, x0); }
       writeMac(b, o + 22, v.host_mac_addr, `host_mac_addr`);
       writeIp4Prefix(b, o + 28, v.host_ip4_prefix, `host_ip4_prefix`);
       writeIp6Prefix(b, o + 33, v.host_ip6_prefix, `host_ip6_prefix`);
-      { const x0 = v.tap_flags ?? 0; if (x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); dv.setUint32(o + 50, x0); }
+      { let x0 = v.tap_flags; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`tap_flags`, x0, 'u32'); dv.setUint32(o + 50, x0); }
       writeFixedString(b, o + 54, 64, v.dev_name, `dev_name`);
       writeFixedString(b, o + 118, 64, v.host_if_name, `host_if_name`);
       writeFixedString(b, o + 182, 64, v.host_namespace, `host_namespace`);

@@ -56,16 +56,16 @@ export function create_tunnel(): tunnel {
 
 /** @internal */
 export function encode_tunnel(v: tunnel, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o, x0); }
+  { let x0 = v.instance; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o, x0); }
   writeAddress(b, o + 4, v.src, `src`);
   writeAddress(b, o + 21, v.dst, `dst`);
-  { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 38, x0); }
-  { const x0 = v.table_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 42, x0); }
-  { const x0 = v.encap_decap_flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`encap_decap_flags`, x0, 'u8'); b[o + 46] = x0; }
-  { const x0 = v.mode ?? 0; if ((x0 & 0xff) !== x0) throw intError(`mode`, x0, 'u8'); b[o + 47] = x0; }
-  { const x0 = v.flags ?? 0; if ((x0 & 0xff) !== x0) throw intError(`flags`, x0, 'u8'); b[o + 48] = x0; }
-  { const x0 = v.dscp ?? 0; if ((x0 & 0xff) !== x0) throw intError(`dscp`, x0, 'u8'); b[o + 49] = x0; }
-  { const x0 = v.hop_limit ?? 0; if ((x0 & 0xff) !== x0) throw intError(`hop_limit`, x0, 'u8'); b[o + 50] = x0; }
+  { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 38, x0); }
+  { let x0 = v.table_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 42, x0); }
+  { let x0 = v.encap_decap_flags; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`encap_decap_flags`, x0, 'u8'); b[o + 46] = x0; }
+  { let x0 = v.mode; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`mode`, x0, 'u8'); b[o + 47] = x0; }
+  { let x0 = v.flags; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`flags`, x0, 'u8'); b[o + 48] = x0; }
+  { let x0 = v.dscp; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`dscp`, x0, 'u8'); b[o + 49] = x0; }
+  { let x0 = v.hop_limit; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`hop_limit`, x0, 'u8'); b[o + 50] = x0; }
   return o + 51;
 }
 

@@ -40,9 +40,9 @@ export function create_version(): version {
 
 /** @internal */
 export function encode_version(v: version, b: Uint8Array, dv: DataView, o: number): number {
-  { const x0 = v.major ?? 0; if (x0 >>> 0 !== x0) throw intError(`major`, x0, 'u32'); dv.setUint32(o, x0); }
-  { const x0 = v.minor ?? 0; if (x0 >>> 0 !== x0) throw intError(`minor`, x0, 'u32'); dv.setUint32(o + 4, x0); }
-  { const x0 = v.patch ?? 0; if (x0 >>> 0 !== x0) throw intError(`patch`, x0, 'u32'); dv.setUint32(o + 8, x0); }
+  { let x0 = v.major; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`major`, x0, 'u32'); dv.setUint32(o, x0); }
+  { let x0 = v.minor; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`minor`, x0, 'u32'); dv.setUint32(o + 4, x0); }
+  { let x0 = v.patch; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`patch`, x0, 'u32'); dv.setUint32(o + 8, x0); }
   writeFixedBytes(b, o + 12, 17, v.pre_release, `pre_release`);
   writeFixedBytes(b, o + 29, 17, v.build_metadata, `build_metadata`);
   return o + 46;

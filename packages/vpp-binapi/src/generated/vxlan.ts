@@ -54,17 +54,17 @@ export const vxlan_add_del_tunnel: MessageDef<vxlan_add_del_tunnel> = defineMess
     create: (): vxlan_add_del_tunnel => ({ is_add: true, instance: 0, src_address: '0.0.0.0', dst_address: '0.0.0.0', mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0 }) as vxlan_add_del_tunnel,
     size: 65,
     enc: (v: vxlan_add_del_tunnel, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 11, x0); }
+      { let x0 = v.instance; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 11, x0); }
       writeAddress(b, o + 15, v.src_address, `src_address`);
       writeAddress(b, o + 32, v.dst_address, `dst_address`);
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 49, x0); }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 53, x0); }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 57, x0); }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 61, x0); }
+      { let x0 = v.mcast_sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 49, x0); }
+      { let x0 = v.encap_vrf_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 53, x0); }
+      { let x0 = v.decap_next_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 57, x0); }
+      { let x0 = v.vni; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 61, x0); }
       return o + 65;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel => {
@@ -143,19 +143,19 @@ export const vxlan_add_del_tunnel_v2: MessageDef<vxlan_add_del_tunnel_v2> = defi
     create: (): vxlan_add_del_tunnel_v2 => ({ is_add: true, instance: 4294967295, src_address: '0.0.0.0', dst_address: '0.0.0.0', src_port: 0, dst_port: 0, mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0 }) as vxlan_add_del_tunnel_v2,
     size: 69,
     enc: (v: vxlan_add_del_tunnel_v2, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      { const x0 = v.instance ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 11, x0); }
+      { let x0 = v.instance; if (x0 === undefined) x0 = 4294967295; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 11, x0); }
       writeAddress(b, o + 15, v.src_address, `src_address`);
       writeAddress(b, o + 32, v.dst_address, `dst_address`);
-      { const x0 = v.src_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); dv.setUint16(o + 49, x0); }
-      { const x0 = v.dst_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); dv.setUint16(o + 51, x0); }
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 53, x0); }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 57, x0); }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 61, x0); }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 65, x0); }
+      { let x0 = v.src_port; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); dv.setUint16(o + 49, x0); }
+      { let x0 = v.dst_port; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); dv.setUint16(o + 51, x0); }
+      { let x0 = v.mcast_sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 53, x0); }
+      { let x0 = v.encap_vrf_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 57, x0); }
+      { let x0 = v.decap_next_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 61, x0); }
+      { let x0 = v.vni; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 65, x0); }
       return o + 69;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel_v2 => {
@@ -235,19 +235,19 @@ export const vxlan_add_del_tunnel_v3: MessageDef<vxlan_add_del_tunnel_v3> = defi
     create: (): vxlan_add_del_tunnel_v3 => ({ is_add: true, instance: 4294967295, src_address: '0.0.0.0', dst_address: '0.0.0.0', src_port: 0, dst_port: 0, mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0, is_l3: false }) as vxlan_add_del_tunnel_v3,
     size: 70,
     enc: (v: vxlan_add_del_tunnel_v3, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      { const x0 = v.instance ?? 4294967295; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 11, x0); }
+      { let x0 = v.instance; if (x0 === undefined) x0 = 4294967295; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 11, x0); }
       writeAddress(b, o + 15, v.src_address, `src_address`);
       writeAddress(b, o + 32, v.dst_address, `dst_address`);
-      { const x0 = v.src_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); dv.setUint16(o + 49, x0); }
-      { const x0 = v.dst_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); dv.setUint16(o + 51, x0); }
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 53, x0); }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 57, x0); }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 61, x0); }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 65, x0); }
+      { let x0 = v.src_port; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); dv.setUint16(o + 49, x0); }
+      { let x0 = v.dst_port; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); dv.setUint16(o + 51, x0); }
+      { let x0 = v.mcast_sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 53, x0); }
+      { let x0 = v.encap_vrf_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 57, x0); }
+      { let x0 = v.decap_next_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 61, x0); }
+      { let x0 = v.vni; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 65, x0); }
       b[o + 69] = (v.is_l3 ?? false) ? 1 : 0;
       return o + 70;
     },
@@ -312,10 +312,10 @@ export const vxlan_add_del_tunnel_reply: MessageDef<vxlan_add_del_tunnel_reply> 
     create: (): vxlan_add_del_tunnel_reply => ({ retval: 0, sw_if_index: 0 }) as vxlan_add_del_tunnel_reply,
     size: 14,
     enc: (v: vxlan_add_del_tunnel_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel_reply => {
@@ -369,10 +369,10 @@ export const vxlan_add_del_tunnel_v2_reply: MessageDef<vxlan_add_del_tunnel_v2_r
     create: (): vxlan_add_del_tunnel_v2_reply => ({ retval: 0, sw_if_index: 0 }) as vxlan_add_del_tunnel_v2_reply,
     size: 14,
     enc: (v: vxlan_add_del_tunnel_v2_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel_v2_reply => {
@@ -423,10 +423,10 @@ export const vxlan_add_del_tunnel_v3_reply: MessageDef<vxlan_add_del_tunnel_v3_r
     create: (): vxlan_add_del_tunnel_v3_reply => ({ retval: 0, sw_if_index: 0 }) as vxlan_add_del_tunnel_v3_reply,
     size: 14,
     enc: (v: vxlan_add_del_tunnel_v3_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_add_del_tunnel_v3_reply => {
@@ -480,10 +480,10 @@ export const vxlan_tunnel_dump: MessageDef<vxlan_tunnel_dump> = defineMessage<vx
     create: (): vxlan_tunnel_dump => ({ sw_if_index: 0 }) as vxlan_tunnel_dump,
     size: 14,
     enc: (v: vxlan_tunnel_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_tunnel_dump => {
@@ -534,10 +534,10 @@ export const vxlan_tunnel_v2_dump: MessageDef<vxlan_tunnel_v2_dump> = defineMess
     create: (): vxlan_tunnel_v2_dump => ({ sw_if_index: 0 }) as vxlan_tunnel_v2_dump,
     size: 14,
     enc: (v: vxlan_tunnel_v2_dump, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       return o + 14;
     },
     dec: (c: Cursor): vxlan_tunnel_v2_dump => {
@@ -603,16 +603,16 @@ export const vxlan_tunnel_details: MessageDef<vxlan_tunnel_details> = defineMess
     create: (): vxlan_tunnel_details => ({ sw_if_index: 0, instance: 0, src_address: '0.0.0.0', dst_address: '0.0.0.0', mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0 }) as vxlan_tunnel_details,
     size: 64,
     enc: (v: vxlan_tunnel_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.instance; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       writeAddress(b, o + 14, v.src_address, `src_address`);
       writeAddress(b, o + 31, v.dst_address, `dst_address`);
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 48, x0); }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 52, x0); }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 56, x0); }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 60, x0); }
+      { let x0 = v.mcast_sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 48, x0); }
+      { let x0 = v.encap_vrf_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 52, x0); }
+      { let x0 = v.decap_next_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 56, x0); }
+      { let x0 = v.vni; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 60, x0); }
       return o + 64;
     },
     dec: (c: Cursor): vxlan_tunnel_details => {
@@ -685,18 +685,18 @@ export const vxlan_tunnel_v2_details: MessageDef<vxlan_tunnel_v2_details> = defi
     create: (): vxlan_tunnel_v2_details => ({ sw_if_index: 0, instance: 0, src_address: '0.0.0.0', dst_address: '0.0.0.0', src_port: 0, dst_port: 0, mcast_sw_if_index: 0, encap_vrf_id: 0, decap_next_index: 0, vni: 0 }) as vxlan_tunnel_v2_details,
     size: 68,
     enc: (v: vxlan_tunnel_v2_details, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.instance ?? 0; if (x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.instance; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`instance`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       writeAddress(b, o + 14, v.src_address, `src_address`);
       writeAddress(b, o + 31, v.dst_address, `dst_address`);
-      { const x0 = v.src_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); dv.setUint16(o + 48, x0); }
-      { const x0 = v.dst_port ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); dv.setUint16(o + 50, x0); }
-      { const x0 = v.mcast_sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 52, x0); }
-      { const x0 = v.encap_vrf_id ?? 0; if (x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 56, x0); }
-      { const x0 = v.decap_next_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 60, x0); }
-      { const x0 = v.vni ?? 0; if (x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 64, x0); }
+      { let x0 = v.src_port; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`src_port`, x0, 'u16'); dv.setUint16(o + 48, x0); }
+      { let x0 = v.dst_port; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`dst_port`, x0, 'u16'); dv.setUint16(o + 50, x0); }
+      { let x0 = v.mcast_sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`mcast_sw_if_index`, x0, 'u32'); dv.setUint32(o + 52, x0); }
+      { let x0 = v.encap_vrf_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`encap_vrf_id`, x0, 'u32'); dv.setUint32(o + 56, x0); }
+      { let x0 = v.decap_next_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`decap_next_index`, x0, 'u32'); dv.setUint32(o + 60, x0); }
+      { let x0 = v.vni; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`vni`, x0, 'u32'); dv.setUint32(o + 64, x0); }
       return o + 68;
     },
     dec: (c: Cursor): vxlan_tunnel_v2_details => {
@@ -759,10 +759,10 @@ export const sw_interface_set_vxlan_bypass: MessageDef<sw_interface_set_vxlan_by
     create: (): sw_interface_set_vxlan_bypass => ({ sw_if_index: 0, is_ipv6: false, enable: true }) as sw_interface_set_vxlan_bypass,
     size: 16,
     enc: (v: sw_interface_set_vxlan_bypass, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
       b[o + 14] = (v.is_ipv6 ?? false) ? 1 : 0;
       b[o + 15] = (v.enable ?? true) ? 1 : 0;
       return o + 16;
@@ -815,9 +815,9 @@ export const sw_interface_set_vxlan_bypass_reply: MessageDef<sw_interface_set_vx
     create: (): sw_interface_set_vxlan_bypass_reply => ({ retval: 0 }) as sw_interface_set_vxlan_bypass_reply,
     size: 10,
     enc: (v: sw_interface_set_vxlan_bypass_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): sw_interface_set_vxlan_bypass_reply => {
@@ -871,11 +871,11 @@ export const vxlan_offload_rx: MessageDef<vxlan_offload_rx> = defineMessage<vxla
     create: (): vxlan_offload_rx => ({ hw_if_index: 0, sw_if_index: 0, enable: true }) as vxlan_offload_rx,
     size: 19,
     enc: (v: vxlan_offload_rx, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.client_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.hw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`hw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      { const x0 = v.sw_if_index ?? 0; if (x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
+      { let x0 = v.hw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`hw_if_index`, x0, 'u32'); dv.setUint32(o + 10, x0); }
+      { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       b[o + 18] = (v.enable ?? true) ? 1 : 0;
       return o + 19;
     },
@@ -927,9 +927,9 @@ export const vxlan_offload_rx_reply: MessageDef<vxlan_offload_rx_reply> = define
     create: (): vxlan_offload_rx_reply => ({ retval: 0 }) as vxlan_offload_rx_reply,
     size: 10,
     enc: (v: vxlan_offload_rx_reply, b: Uint8Array, dv: DataView, o: number): number => {
-      { const x0 = v._vl_msg_id ?? 0; if ((x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
-      { const x0 = v.context ?? 0; if (x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.retval ?? 0; if ((x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
+      { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
+      { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
+      { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       return o + 10;
     },
     dec: (c: Cursor): vxlan_offload_rx_reply => {

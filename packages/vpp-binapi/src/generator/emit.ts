@@ -296,6 +296,14 @@ function intCheck(w: string, x: string): string {
   throw new SchemaError(`no int check for ${w}`);
 }
 
+/**
+ * A block writing integer field `val` (width `w`) at `off`: absent takes `def`; anything but a number
+ * that fits (bigint, string, null, NaN, fractions, out of range) throws `intError`, a VppEncodeError.
+ */
+function intStmt(ctx: Ctx, w: string, val: string, off: string, p: string, def: string | undefined, x: string): string {
+  return `{ let ${x} = ${val}; if (${x} === undefined) ${x} = ${def ?? '0'}; else if (typeof ${x} !== 'number' || ${intCheck(w, x)}) throw ${rt(ctx, 'intError')}(${p}, ${x}, '${w}'); ${intWrite(w, off, x)} }`;
+}
+
 function intWrite(w: string, off: string, x: string): string {
   switch (w) {
     case 'u8':
@@ -372,18 +380,20 @@ function plusExpr(off: string, k: number): string {
 function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, def: string | undefined, depth: number, inline = true): string {
   const p = '`' + path + '`';
   switch (c.k) {
-    case 'int': {
-      const x = `x${depth}`;
-      return `{ const ${x} = ${val} ?? ${def ?? '0'}; if (${intCheck(c.w, x)}) throw ${rt(ctx, 'intError')}(${p}, ${x}, '${c.w}'); ${intWrite(c.w, off, x)} }`;
-    }
+    case 'int':
+      return intStmt(ctx, c.w, val, off, p, def, `x${depth}`);
     case 'bool':
       return `b[${off}] = (${val} ?? ${def ?? 'false'}) ? 1 : 0;`;
-    case 'big':
+    case 'big': {
+      const x = `x${depth}`;
       return c.w === 'u64'
-        ? `dv.setBigUint64(${off}, ${rt(ctx, 'u64')}(${p}, ${val} ?? ${def ?? '0n'}));`
-        : `dv.setBigInt64(${off}, ${rt(ctx, 'i64')}(${p}, ${val} ?? ${def ?? '0n'}));`;
-    case 'f64':
-      return `dv.setFloat64(${off}, ${rt(ctx, 'f64')}(${p}, ${val} ?? ${def ?? '0'}));`;
+        ? `{ const ${x} = ${val}; dv.setBigUint64(${off}, ${x} === undefined ? ${def ?? '0n'} : ${rt(ctx, 'u64')}(${p}, ${x})); }`
+        : `{ const ${x} = ${val}; dv.setBigInt64(${off}, ${x} === undefined ? ${def ?? '0n'} : ${rt(ctx, 'i64')}(${p}, ${x})); }`;
+    }
+    case 'f64': {
+      const x = `x${depth}`;
+      return `{ const ${x} = ${val}; dv.setFloat64(${off}, ${x} === undefined ? ${def ?? '0'} : ${rt(ctx, 'f64')}(${p}, ${x})); }`;
+    }
     case 'text':
       return `${rt(ctx, 'write' + c.t)}(b, ${off}, ${val}, ${p});`;
     case 'fstring':
@@ -403,10 +413,10 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
           K += fc.size!;
           return stmt;
         });
-        return `try { const ${sv} = ${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}; ${stmts.join(' ')} } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+        return `try { const ${sv} = ${rt(ctx, 'objectOf')}(${val}); ${stmts.join(' ')} } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
       }
       const fn = ref(ctx, c.name, `encode_${c.name}`);
-      return `try { ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      return `try { ${fn}(${rt(ctx, 'objectOf')}(${val}), b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array': {
       if (c.elem.size === null) throw new SchemaError('fixed array of variable elements reached encFixed');
@@ -436,7 +446,7 @@ function encVar(ctx: Ctx, c: Codec, val: string, path: string, depth: number): s
       return `o = ${rt(ctx, 'writeBytes')}(b, o, ${val}, ${p});`;
     case 'struct': {
       const fn = ref(ctx, c.name, `encode_${c.name}`);
-      return `try { o = ${fn}(${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}, b, dv, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      return `try { o = ${fn}(${rt(ctx, 'objectOf')}(${val}), b, dv, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array':
     case 'varray': {
@@ -599,6 +609,19 @@ interface Disc {
   size: number;
 }
 
+/**
+ * Tag values a schema leaves without a member (`case`), mapped to the member VPP's own C code uses for
+ * them, by union type name. Only facts read in VPP's source belong here; any other uncovered tag keeps
+ * the whole union (every member), as the schema gives nothing better.
+ */
+export const UNION_CASE_OVERRIDES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  // VPP 26.06's npol.api names no member for NPOL_IP_SET (3). FD.io vpp src/plugins/npol/npol_api.c,
+  // npol_rule_entry_decode(), reads it together with NPOL_PORT_IP_SET
+  // (`case NPOL_PORT_IP_SET: case NPOL_IP_SET: out->data.set_id = ntohl (in->data.set_id.set_id)`),
+  // and npol_rule.c keeps entry->data.set_id for both: the member is `set_id`.
+  npol_entry_data: { NPOL_IP_SET: 'set_id' },
+};
+
 function discOf(ctx: Ctx, owner: string, fields: FieldSpec[], f: FieldSpec): Disc {
   const tagField = fields.find((x) => x.name === f.discriminator);
   if (!tagField) throw new SchemaError(`${owner}: discriminator ${f.discriminator} of ${f.name} is not a field`);
@@ -619,11 +642,15 @@ function discOf(ctx: Ctx, owner: string, fields: FieldSpec[], f: FieldSpec): Dis
   });
   const covered = new Set(cases.map((k) => k.value));
   const uncovered: [string, number][] = [];
+  const overrides = UNION_CASE_OVERRIDES[u.name] ?? {};
   for (const [name, value] of (e as EnumSpec).values) {
-    if (!covered.has(value)) {
-      covered.add(value);
-      uncovered.push([name, value]);
-    }
+    if (covered.has(value)) continue;
+    covered.add(value);
+    const memberName = overrides[name];
+    const member = memberName === undefined ? undefined : u.fields.find((m) => m.name === memberName);
+    if (memberName !== undefined && !member) throw new SchemaError(`${owner}: override for ${name} names ${memberName}, not a member of ${u.name}`);
+    if (member) cases.push({ member, value, caseName: name, codec: resolveField(uctx, member) });
+    else uncovered.push([name, value]);
   }
   if (uncovered.length) ref(ctx, u.name, `encode_${u.name}`);
   return { field: f, union: u, tagField, tagCodec: resolveField(ctx, tagField), enumName, cases, uncovered, size: unionSize(ctx, u) };
@@ -699,7 +726,7 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
         tagLocal.set(f.name, tl);
         if (c.k !== 'int') throw new SchemaError(`${owner}: discriminator ${f.name} is not an integer`);
         enc.push(
-          `const ${tl} = ${v} ?? ${def ?? '0'}; if (${intCheck(c.w, tl)}) throw ${rt(ctx, 'intError')}(${q(f.name)}, ${tl}, '${c.w}'); ${intWrite(c.w, off, tl)}`,
+          `let ${tl} = ${v}; if (${tl} === undefined) ${tl} = ${def ?? '0'}; else if (typeof ${tl} !== 'number' || ${intCheck(c.w, tl)}) throw ${rt(ctx, 'intError')}(${q(f.name)}, ${tl}, '${c.w}'); ${intWrite(c.w, off, tl)}`,
         );
       } else if (disc) {
         enc.push(encDisc(ctx, disc, v, off, tagLocal.get(disc.tagField.name)!));
@@ -771,16 +798,28 @@ function discCreate(ctx: Ctx, d: Disc): string {
 
 function encDisc(ctx: Ctx, d: Disc, val: string, off: string, tag: string): string {
   const u = `u_${d.field.name}`;
-  const cases = d.cases
-    .map((k) => {
-      const mv = `(${u} as { ${key(k.member.name)}?: ${k.codec.ts} }).${k.member.name}`;
-      return `case ${k.value}: ${encFixed(ctx, k.codec, mv, off, `${d.field.name}.${k.member.name}`, undefined, 1)} break;`;
+  const names = d.union.fields.map((m) => m.name);
+  // several tags may select the same member (see UNION_CASE_OVERRIDES): one case label list per member
+  const byMember = new Map<string, Disc['cases']>();
+  for (const k of d.cases) {
+    const l = byMember.get(k.member.name);
+    if (l) l.push(k);
+    else byMember.set(k.member.name, [k]);
+  }
+  const cases = [...byMember.values()]
+    .map((ks) => {
+      const k = ks[0]!;
+      const others = names.filter((x) => x !== k.member.name);
+      const tagText = ks.length === 1 ? `${k.value} (${k.caseName})` : `${ks.map((x) => `${x.value} (${x.caseName})`).join(' or ')}`;
+      const mv = `${rt(ctx, 'taggedMember')}(${u}, ${q(k.member.name)}, ${JSON.stringify(others)}, ${q(tagText)}) as ${k.codec.ts} | undefined`;
+      const labels = ks.map((x) => `case ${x.value}:`).join(' ');
+      return `${labels} { let m_: ${k.codec.ts} | undefined; try { m_ = ${mv}; } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${q(d.field.name)}); } ${encFixed(ctx, k.codec, 'm_', off, `${d.field.name}.${k.member.name}`, undefined, 1)} break; }`;
     })
     .join(' ');
   const whole = d.uncovered.length
     ? ` ${d.uncovered.map(([, v]) => `case ${v}:`).join(' ')} try { ${ref(ctx, d.union.name, `encode_${d.union.name}`)}(${u} as ${ref(ctx, d.union.name, d.union.name, true)}, b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${q(d.field.name)}); } break;`
     : '';
-  return `{ const ${u}: object = ${val} ?? ${rt(ctx, 'EMPTY_OBJECT')}; ${rt(ctx, 'zeroBytes')}(b, ${off}, ${d.size}); switch (${tag}) { ${cases}${whole} default: throw ${rt(ctx, 'badDiscriminator')}(${q(d.field.name)}, ${tag}); } }`;
+  return `{ let ${u}: object; try { ${u} = ${rt(ctx, 'objectOf')}(${val} as object | undefined); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${q(d.field.name)}); } ${rt(ctx, 'zeroBytes')}(b, ${off}, ${d.size}); switch (${tag}) { ${cases}${whole} default: throw ${rt(ctx, 'badDiscriminator')}(${q(d.field.name)}, ${tag}); } }`;
 }
 
 function decDisc(ctx: Ctx, d: Disc, off: string, target: string, tagLocal: string): string {
@@ -817,14 +856,16 @@ function emitUnion(ctx: Ctx, t: StructSpec, out: string[]): void {
     `/** VPP union \`${n}\`: decoded with every member read from the same bytes; encoded from the members present. */\nexport interface ${n} {\n${members.map(({ f, c }) => `  ${key(f.name)}?: ${c.ts};`).join('\n')}\n}`,
   );
   out.push(`/** A \`${n}\` with every member zero. */\nexport function create_${n}(): ${n} {\n  return { ${members.map(({ f, c }) => `${key(f.name)}: ${zero(ctx, c)}`).join(', ')} };\n}`);
-  // encode: members last to first through a scratch buffer; all-zero members never overwrite
-  const enc: string[] = [`${rt(ctx, 'zeroBytes')}(out, o, ${size});`];
-  for (const { f, c } of [...members].reverse()) {
+  // encode: each member present goes through a scratch buffer; all-zero members count as unset, the
+  // others must agree on the bytes they share (see src/codec/types.ts)
+  const enc: string[] = [`${rt(ctx, 'zeroBytes')}(out, o, ${size});`, `let w = 0; let wn = '';`];
+  for (const { f, c } of members) {
     const x = prop('v', f.name);
     enc.push(
-      `if (${x} !== undefined) { const b = s_${n}; const dv = sdv_${n}; ${encFixed(ctx, c, x, '0', f.name, undefined, 0)} ${rt(ctx, 'copyNonZero')}(b, out, o, ${c.size!}); }`,
+      `if (${x} !== undefined) { const b = s_${n}; const dv = sdv_${n}; ${encFixed(ctx, c, x, '0', f.name, undefined, 0)} const r = ${rt(ctx, 'mergeMember')}(b, out, o, ${c.size!}, w, wn, ${q(f.name)}); if (r >= 0) { w = r; wn = ${q(f.name)}; } }`,
     );
   }
+  enc.push('void w; void wn;');
   enc.push(`return o + ${size};`);
   out.push(`const s_${n} = new Uint8Array(${size});\nconst sdv_${n} = new DataView(s_${n}.buffer);`);
   out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, out: Uint8Array, _dv: DataView, o: number): number {\n  ${enc.join('\n  ')}\n}`);
