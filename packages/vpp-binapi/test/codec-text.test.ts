@@ -1,4 +1,5 @@
 /** Text forms of addresses, prefixes and MACs: parsing, VPP-compatible formatting, errors. */
+import { isIPv6 } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   readAddress,
@@ -47,6 +48,53 @@ describe('IPv6 text', () => {
       expect(() => ip6(text)).toThrow(expect.objectContaining({ name: 'VppEncodeError', code: 'bad_address', path: 'x' }));
     },
   );
+});
+
+describe('IPv6 text, randomised against node:net', () => {
+  // deterministic xorshift, so a failure reproduces
+  let seed = 0x9e3779b9;
+  const rnd = (n: number): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const groups = (b: Uint8Array): string[] => Array.from({ length: 8 }, (_, k) => ((b[2 * k]! << 8) | b[2 * k + 1]!).toString(16));
+
+  it('parses the printed, the expanded and every ::-compressed form of random addresses to the same bytes', () => {
+    for (let n = 0; n < 2000; n++) {
+      const b = new Uint8Array(16);
+      for (let k = 0; k < 8; k++) {
+        if (rnd(3) === 0) continue; // zero groups, often in runs
+        b[2 * k] = rnd(3) === 0 ? 0 : rnd(256);
+        b[2 * k + 1] = rnd(256);
+      }
+      const hex = toHex(b);
+      const g = groups(b);
+      const forms = [readIp6(b, 0), g.join(':'), g.map((x) => x.padStart(4, '0').toUpperCase()).join(':')];
+      for (let i = 0; i < 8; i++) {
+        for (let j = i + 1; j <= 8; j++) {
+          if (g.slice(i, j).every((x) => x === '0')) forms.push(`${g.slice(0, i).join(':')}::${g.slice(j).join(':')}`);
+        }
+      }
+      for (const f of forms) {
+        expect(isIPv6(f), f).toBe(true);
+        expect(ip6(f), f).toBe(hex);
+      }
+    }
+  });
+
+  it('refuses what node:net refuses', () => {
+    const bad = ['1:2:3:4:5:6:7:8::', '::1:2:3:4:5:6:7:8', '1::2:3:4:5:6:7:8', '1:2:3:4:5:6:7::8:9', ':1::', '1:::2', '::ffff:1.2.3', '1:2:3:4:5:6:7:1.2.3.4', '::1.2.3.4:5', 'fffff::'];
+    for (const t of bad) {
+      expect(isIPv6(t), t).toBe(false);
+      expect(() => ip6(t), t).toThrow(expect.objectContaining({ code: 'bad_address' }));
+    }
+    for (const t of ['1:2:3:4:5:6:1.2.3.4', '::1.2.3.4', '1::1.2.3.4', '1:2:3:4:5::1.2.3.4']) {
+      expect(isIPv6(t), t).toBe(true);
+      expect(() => ip6(t), t).not.toThrow();
+    }
+  });
 });
 
 describe('IPv4 text', () => {

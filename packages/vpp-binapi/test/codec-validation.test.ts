@@ -65,6 +65,30 @@ describe('struct and union values must be objects', () => {
   });
 });
 
+describe('MPLS label stacks (all-zero entries skip the per-field work)', () => {
+  it('round-trips labels among zero entries, and zero-fills a short stack', () => {
+    const labels = create_fib_path().label_stack;
+    labels[2] = { is_uniform: 1, label: 1048575, ttl: 64, exp: 7 };
+    labels[15] = { is_uniform: 0, label: 16, ttl: 0, exp: 0 };
+    const p = { ...path('10.0.0.2'), n_labels: 2, label_stack: labels };
+    const back = ip_route_add_del.decode(ip_route_add_del.encode(ip_route_add_del.create(route([p]) as never)));
+    expect(back.route.paths[0]!.label_stack).toEqual(labels);
+    const short = { ...path('10.0.0.2'), label_stack: [{ is_uniform: 0, label: 5, ttl: 1, exp: 0 }] };
+    const b2 = ip_route_add_del.decode(ip_route_add_del.encode(ip_route_add_del.create(route([short]) as never)));
+    expect(b2.route.paths[0]!.label_stack[0]).toEqual({ is_uniform: 0, label: 5, ttl: 1, exp: 0 });
+    expect(b2.route.paths[0]!.label_stack.slice(1).every((l) => l.label === 0 && l.ttl === 0)).toBe(true);
+  });
+
+  it('still validates every entry', () => {
+    const at = (label_stack: unknown[]): Any => encodeError(ip_route_add_del, route([{ label_stack }]));
+    expect(at([{}, { label: 1n }])).toMatchObject({ code: 'bad_type', path: 'route.paths[0].label_stack[1].label' });
+    expect(at([{ is_uniform: 0, label: 0, ttl: 0, exp: 256 }])).toMatchObject({ code: 'int_range', path: 'route.paths[0].label_stack[0].exp' });
+    expect(at([0])).toMatchObject({ code: 'bad_type', path: 'route.paths[0].label_stack[0]' });
+    expect(at([{ is_uniform: 0, label: 0, ttl: 0, exp: 0 }, null])).toMatchObject({ code: 'bad_type', path: 'route.paths[0].label_stack[1]' });
+    expect(at(new Array(17).fill({}))).toMatchObject({ code: 'array_length', path: 'route.paths[0].label_stack' });
+  });
+});
+
 describe('plain unions whose members disagree', () => {
   it('refuses ip4 and ip6 next hops that are not the same bytes', () => {
     const p = { ...path('10.0.0.2'), nh: { ...create_fib_path().nh, address: { ip4: '10.0.0.2', ip6: 'fd00::1' } } };

@@ -453,7 +453,6 @@ function parseIp4Into(s: string, start: number, end: number, b: Uint8Array, o: n
   return true;
 }
 
-const hextets = new Uint16Array(8);
 const HEXVAL = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) HEXVAL[48 + i] = i;
 for (let i = 0; i < 6; i++) {
@@ -461,11 +460,15 @@ for (let i = 0; i < 6; i++) {
   HEXVAL[65 + i] = 10 + i;
 }
 
-/** Parses IPv6 text in `s[start, end)` into 16 bytes at `b[o]`; false when malformed. */
+/**
+ * Parses IPv6 text in `s[start, end)` into 16 bytes at `b[o]`; false when malformed (the bytes are then
+ * undefined: every caller throws). Groups are written as they are read; a `::` gap is opened at the end
+ * by moving the groups after it.
+ */
 function parseIp6Into(s: string, start: number, end: number, b: Uint8Array, o: number): boolean {
   if (end - start < 2) return false;
-  let n = 0; // hextets written
-  let gap = -1; // index where '::' sits
+  let w = 0; // bytes written at b[o + w]
+  let gap = -1; // byte index where '::' sits
   let i = start;
   if (s.charCodeAt(i) === 58) {
     if (s.charCodeAt(i + 1) !== 58) return false;
@@ -491,44 +494,33 @@ function parseIp6Into(s: string, start: number, end: number, b: Uint8Array, o: n
     }
     if (i < end && s.charCodeAt(i) === 46) {
       // embedded IPv4 as the last 32 bits
-      if (n > 6) return false;
-      if (!parseIp4Into(s, groupStart, end, scratch4, 0)) return false;
-      hextets[n++] = (scratch4[0]! << 8) | scratch4[1]!;
-      hextets[n++] = (scratch4[2]! << 8) | scratch4[3]!;
-      i = end;
+      if (w > 12) return false;
+      if (!parseIp4Into(s, groupStart, end, b, o + w)) return false;
+      w += 4;
       break;
     }
-    if (digits === 0) return false;
-    if (n === 8) return false;
-    hextets[n++] = v;
+    if (digits === 0 || w === 16) return false;
+    b[o + w] = v >>> 8;
+    b[o + w + 1] = v & 0xff;
+    w += 2;
     if (i === end) break;
     if (s.charCodeAt(i) !== 58) return false;
     i++;
     if (i < end && s.charCodeAt(i) === 58) {
       if (gap !== -1) return false;
-      gap = n;
+      gap = w;
       i++;
       if (i === end) break;
     } else if (i === end) return false;
   }
-  if (gap === -1) {
-    if (n !== 8) return false;
-  } else if (n > 7) return false;
-  const fill = 8 - n;
-  let w = o;
-  for (let k = 0; k < n; k++) {
-    if (k === gap) {
-      for (let z = 0; z < fill * 2; z++) b[w++] = 0;
-    }
-    const h = hextets[k]!;
-    b[w++] = h >>> 8;
-    b[w++] = h & 0xff;
-  }
-  if (gap === n) for (let z = 0; z < fill * 2; z++) b[w++] = 0;
+  if (gap === -1) return w === 16;
+  if (w > 14) return false;
+  const shift = 16 - w;
+  for (let k = w - 1; k >= gap; k--) b[o + k + shift] = b[o + k]!;
+  for (let k = gap; k < gap + shift; k++) b[o + k] = 0;
   return true;
 }
 
-const scratch4 = new Uint8Array(4);
 
 export function writeIp4(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (v === undefined) {

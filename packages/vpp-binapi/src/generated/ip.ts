@@ -107,7 +107,7 @@ export function encode_ip_route(v: ip_route, b: Uint8Array, dv: DataView, o: num
   writePrefix(b, o + 8, v.prefix, `prefix`);
   const cnt_3 = countOf(v.paths, "paths"); if ((cnt_3 & 0xff) !== cnt_3) throw arrayLengthError("paths", cnt_3, 255); b[o + 26] = cnt_3;
   o += 27;
-  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0_ = a0[i0]; const s0 = typeof s0_ === 'object' && s0_ !== null && !Array.isArray(s0_) ? s0_ : objectOf(s0_); encode_fib_path(s0, b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -160,7 +160,7 @@ export function encode_ip_route_v2(v: ip_route_v2, b: Uint8Array, dv: DataView, 
   const cnt_3 = countOf(v.paths, "paths"); if ((cnt_3 & 0xff) !== cnt_3) throw arrayLengthError("paths", cnt_3, 255); b[o + 26] = cnt_3;
   { let x0 = v.src; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`src`, x0, 'u8'); b[o + 27] = x0; }
   o += 28;
-  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s1_ = a0[i0]; const s1 = typeof s1_ === 'object' && s1_ !== null && !Array.isArray(s1_) ? s1_ : objectOf(s1_); encode_fib_path(s1, b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -211,10 +211,10 @@ export function encode_ip_mroute(v: ip_mroute, b: Uint8Array, dv: DataView, o: n
   { let x0 = v.table_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o, x0); }
   { let x0 = v.entry_flags; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`entry_flags`, x0, 'u32'); dv.setUint32(o + 4, x0); }
   { let x0 = v.rpf_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`rpf_id`, x0, 'u32'); dv.setUint32(o + 8, x0); }
-  try { const s0 = objectOf(v.prefix); { let x1 = s0.af; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xff) !== x1) throw intError(`af`, x1, 'u8'); b[o + 12] = x1; } { let x1 = s0.grp_address_length; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xffff) !== x1) throw intError(`grp_address_length`, x1, 'u16'); dv.setUint16(o + 13, x1); } try { encode_address_union(objectOf(s0.grp_address), b, dv, o + 15); } catch (e) { throw nestError(e, `grp_address`); } try { encode_address_union(objectOf(s0.src_address), b, dv, o + 31); } catch (e) { throw nestError(e, `src_address`); } } catch (e) { throw nestError(e, `prefix`); }
+  try { const s2_ = v.prefix; const s2 = typeof s2_ === 'object' && s2_ !== null && !Array.isArray(s2_) ? s2_ : objectOf(s2_); { let x1 = s2.af; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xff) !== x1) throw intError(`af`, x1, 'u8'); b[o + 12] = x1; } { let x1 = s2.grp_address_length; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xffff) !== x1) throw intError(`grp_address_length`, x1, 'u16'); dv.setUint16(o + 13, x1); } try { const s3_ = s2.grp_address; const s3 = typeof s3_ === 'object' && s3_ !== null && !Array.isArray(s3_) ? s3_ : objectOf(s3_); encode_address_union(s3, b, dv, o + 15); } catch (e) { throw nestError(e, `grp_address`); } try { const s4_ = s2.src_address; const s4 = typeof s4_ === 'object' && s4_ !== null && !Array.isArray(s4_) ? s4_ : objectOf(s4_); encode_address_union(s4, b, dv, o + 31); } catch (e) { throw nestError(e, `src_address`); } } catch (e) { throw nestError(e, `prefix`); }
   const cnt_4 = countOf(v.paths, "paths"); if ((cnt_4 & 0xff) !== cnt_4) throw arrayLengthError("paths", cnt_4, 255); b[o + 47] = cnt_4;
   o += 48;
-  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_mfib_path(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 171; } }
+  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s5_ = a0[i0]; const s5 = typeof s5_ === 'object' && s5_ !== null && !Array.isArray(s5_) ? s5_ : objectOf(s5_); encode_mfib_path(s5, b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 171; } }
   return o;
 }
 
@@ -298,7 +298,7 @@ export function encode_punt_redirect_v2(v: punt_redirect_v2, b: Uint8Array, dv: 
   { let x0 = v.af; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`af`, x0, 'u8'); b[o + 4] = x0; }
   const cnt_2 = countOf(v.paths, "paths"); if (cnt_2 >>> 0 !== cnt_2) throw arrayLengthError("paths", cnt_2, 4294967295); dv.setUint32(o + 5, cnt_2);
   o += 9;
-  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.paths, `paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s6_ = a0[i0]; const s6 = typeof s6_ === 'object' && s6_ !== null && !Array.isArray(s6_) ? s6_ : objectOf(s6_); encode_fib_path(s6, b, dv, o); } catch (e) { throw nestError(e, `paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -397,7 +397,7 @@ export const ip_table_add_del: MessageDef<ip_table_add_del> = defineMessage<ip_t
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      try { const s1 = objectOf(v.table); { let x1 = s1.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } b[o + 15] = (s1.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 16, 64, s1.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s7_ = v.table; const s7 = typeof s7_ === 'object' && s7_ !== null && !Array.isArray(s7_) ? s7_ : objectOf(s7_); { let x1 = s7.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } b[o + 15] = (s7.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 16, 64, s7.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 80;
     },
     dec: (c: Cursor): ip_table_add_del => {
@@ -506,7 +506,7 @@ export const ip_table_add_del_v2: MessageDef<ip_table_add_del_v2> = defineMessag
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s2 = objectOf(v.table); { let x1 = s2.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s2.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s2.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s8_ = v.table; const s8 = typeof s8_ === 'object' && s8_ !== null && !Array.isArray(s8_) ? s8_ : objectOf(s8_); { let x1 = s8.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s8.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s8.name, `name`); } catch (e) { throw nestError(e, `table`); }
       b[o + 79] = (v.create_mfib ?? true) ? 1 : 0;
       b[o + 80] = (v.is_add ?? true) ? 1 : 0;
       return o + 81;
@@ -614,7 +614,7 @@ export const ip_table_allocate: MessageDef<ip_table_allocate> = defineMessage<ip
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s3 = objectOf(v.table); { let x1 = s3.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s3.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s3.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s9_ = v.table; const s9 = typeof s9_ === 'object' && s9_ !== null && !Array.isArray(s9_) ? s9_ : objectOf(s9_); { let x1 = s9.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s9.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s9.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_allocate => {
@@ -668,7 +668,7 @@ export const ip_table_allocate_reply: MessageDef<ip_table_allocate_reply> = defi
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      try { const s4 = objectOf(v.table); { let x1 = s4.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s4.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s4.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s10_ = v.table; const s10 = typeof s10_ === 'object' && s10_ !== null && !Array.isArray(s10_) ? s10_ : objectOf(s10_); { let x1 = s10.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s10.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s10.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_allocate_reply => {
@@ -772,7 +772,7 @@ export const ip_table_replace_begin: MessageDef<ip_table_replace_begin> = define
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s5 = objectOf(v.table); { let x1 = s5.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s5.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s5.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s11_ = v.table; const s11 = typeof s11_ === 'object' && s11_ !== null && !Array.isArray(s11_) ? s11_ : objectOf(s11_); { let x1 = s11.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s11.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s11.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_replace_begin => {
@@ -876,7 +876,7 @@ export const ip_table_replace_end: MessageDef<ip_table_replace_end> = defineMess
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s6 = objectOf(v.table); { let x1 = s6.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s6.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s6.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s12_ = v.table; const s12 = typeof s12_ === 'object' && s12_ !== null && !Array.isArray(s12_) ? s12_ : objectOf(s12_); { let x1 = s12.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s12.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s12.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_replace_end => {
@@ -980,7 +980,7 @@ export const ip_table_flush: MessageDef<ip_table_flush> = defineMessage<ip_table
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s7 = objectOf(v.table); { let x1 = s7.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s7.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s7.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s13_ = v.table; const s13 = typeof s13_ === 'object' && s13_ !== null && !Array.isArray(s13_) ? s13_ : objectOf(s13_); { let x1 = s13.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s13.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s13.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_table_flush => {
@@ -1081,7 +1081,7 @@ export const ip_table_details: MessageDef<ip_table_details> = defineMessage<ip_t
     enc: (v: ip_table_details, b: Uint8Array, dv: DataView, o: number): number => {
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { const s8 = objectOf(v.table); { let x1 = s8.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 6, x1); } b[o + 10] = (s8.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 11, 64, s8.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s14_ = v.table; const s14 = typeof s14_ === 'object' && s14_ !== null && !Array.isArray(s14_) ? s14_ : objectOf(s14_); { let x1 = s14.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 6, x1); } b[o + 10] = (s14.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 11, 64, s14.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 75;
     },
     dec: (c: Cursor): ip_table_details => {
@@ -1146,7 +1146,7 @@ export const ip_route_add_del: MessageDef<ip_route_add_del> = defineMessage<ip_r
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
       b[o + 11] = (v.is_multipath ?? false) ? 1 : 0;
       o += 12;
-      try { o = encode_ip_route(objectOf(v.route), b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { const s15_ = v.route; const s15 = typeof s15_ === 'object' && s15_ !== null && !Array.isArray(s15_) ? s15_ : objectOf(s15_); o = encode_ip_route(s15, b, dv, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_add_del => {
@@ -1218,7 +1218,7 @@ export const ip_route_add_del_v2: MessageDef<ip_route_add_del_v2> = defineMessag
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
       b[o + 11] = (v.is_multipath ?? false) ? 1 : 0;
       o += 12;
-      try { o = encode_ip_route_v2(objectOf(v.route), b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { const s16_ = v.route; const s16 = typeof s16_ === 'object' && s16_ !== null && !Array.isArray(s16_) ? s16_ : objectOf(s16_); o = encode_ip_route_v2(s16, b, dv, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_add_del_v2 => {
@@ -1386,7 +1386,7 @@ export const ip_route_dump: MessageDef<ip_route_dump> = defineMessage<ip_route_d
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s9 = objectOf(v.table); { let x1 = s9.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s9.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s9.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s17_ = v.table; const s17 = typeof s17_ === 'object' && s17_ !== null && !Array.isArray(s17_) ? s17_ : objectOf(s17_); { let x1 = s17.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s17.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s17.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_route_dump => {
@@ -1445,7 +1445,7 @@ export const ip_route_v2_dump: MessageDef<ip_route_v2_dump> = defineMessage<ip_r
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       { let x0 = v.src; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xff) !== x0) throw intError(`src`, x0, 'u8'); b[o + 10] = x0; }
-      try { const s10 = objectOf(v.table); { let x1 = s10.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } b[o + 15] = (s10.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 16, 64, s10.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s18_ = v.table; const s18 = typeof s18_ === 'object' && s18_ !== null && !Array.isArray(s18_) ? s18_ : objectOf(s18_); { let x1 = s18.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } b[o + 15] = (s18.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 16, 64, s18.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 80;
     },
     dec: (c: Cursor): ip_route_v2_dump => {
@@ -1503,7 +1503,7 @@ export const ip_route_details: MessageDef<ip_route_details> = defineMessage<ip_r
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       o += 6;
-      try { o = encode_ip_route(objectOf(v.route), b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { const s19_ = v.route; const s19 = typeof s19_ === 'object' && s19_ !== null && !Array.isArray(s19_) ? s19_ : objectOf(s19_); o = encode_ip_route(s19, b, dv, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_details => {
@@ -1563,7 +1563,7 @@ export const ip_route_v2_details: MessageDef<ip_route_v2_details> = defineMessag
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       o += 6;
-      try { o = encode_ip_route_v2(objectOf(v.route), b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { const s20_ = v.route; const s20 = typeof s20_ === 'object' && s20_ !== null && !Array.isArray(s20_) ? s20_ : objectOf(s20_); o = encode_ip_route_v2(s20, b, dv, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_v2_details => {
@@ -1750,7 +1750,7 @@ export const ip_route_lookup_reply: MessageDef<ip_route_lookup_reply> = defineMe
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       o += 10;
-      try { o = encode_ip_route(objectOf(v.route), b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { const s21_ = v.route; const s21 = typeof s21_ === 'object' && s21_ !== null && !Array.isArray(s21_) ? s21_ : objectOf(s21_); o = encode_ip_route(s21, b, dv, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_lookup_reply => {
@@ -1814,7 +1814,7 @@ export const ip_route_lookup_v2_reply: MessageDef<ip_route_lookup_v2_reply> = de
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       o += 10;
-      try { o = encode_ip_route_v2(objectOf(v.route), b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { const s22_ = v.route; const s22 = typeof s22_ === 'object' && s22_ !== null && !Array.isArray(s22_) ? s22_ : objectOf(s22_); o = encode_ip_route_v2(s22, b, dv, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_route_lookup_v2_reply => {
@@ -2610,7 +2610,7 @@ export const ip_mtable_details: MessageDef<ip_mtable_details> = defineMessage<ip
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s11 = objectOf(v.table); { let x1 = s11.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s11.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s11.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s23_ = v.table; const s23 = typeof s23_ === 'object' && s23_ !== null && !Array.isArray(s23_) ? s23_ : objectOf(s23_); { let x1 = s23.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s23.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s23.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_mtable_details => {
@@ -2676,7 +2676,7 @@ export const ip_mroute_add_del: MessageDef<ip_mroute_add_del> = defineMessage<ip
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
       b[o + 11] = (v.is_multipath ?? false) ? 1 : 0;
       o += 12;
-      try { o = encode_ip_mroute(objectOf(v.route), b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { const s24_ = v.route; const s24 = typeof s24_ === 'object' && s24_ !== null && !Array.isArray(s24_) ? s24_ : objectOf(s24_); o = encode_ip_mroute(s24, b, dv, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_mroute_add_del => {
@@ -2788,7 +2788,7 @@ export const ip_mroute_dump: MessageDef<ip_mroute_dump> = defineMessage<ip_mrout
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s12 = objectOf(v.table); { let x1 = s12.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s12.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s12.name, `name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s25_ = v.table; const s25 = typeof s25_ === 'object' && s25_ !== null && !Array.isArray(s25_) ? s25_ : objectOf(s25_); { let x1 = s25.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } b[o + 14] = (s25.is_ip6 ?? false) ? 1 : 0; writeFixedString(b, o + 15, 64, s25.name, `name`); } catch (e) { throw nestError(e, `table`); }
       return o + 79;
     },
     dec: (c: Cursor): ip_mroute_dump => {
@@ -2845,7 +2845,7 @@ export const ip_mroute_details: MessageDef<ip_mroute_details> = defineMessage<ip
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       o += 6;
-      try { o = encode_ip_mroute(objectOf(v.route), b, dv, o); } catch (e) { throw nestError(e, `route`); }
+      try { const s26_ = v.route; const s26 = typeof s26_ === 'object' && s26_ !== null && !Array.isArray(s26_) ? s26_ : objectOf(s26_); o = encode_ip_mroute(s26, b, dv, o); } catch (e) { throw nestError(e, `route`); }
       return o;
     },
     dec: (c: Cursor): ip_mroute_details => {
@@ -3285,7 +3285,7 @@ export const mfib_signal_details: MessageDef<mfib_signal_details> = defineMessag
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`sw_if_index`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       { let x0 = v.table_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`table_id`, x0, 'u32'); dv.setUint32(o + 10, x0); }
-      try { const s13 = objectOf(v.prefix); { let x1 = s13.af; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xff) !== x1) throw intError(`af`, x1, 'u8'); b[o + 14] = x1; } { let x1 = s13.grp_address_length; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xffff) !== x1) throw intError(`grp_address_length`, x1, 'u16'); dv.setUint16(o + 15, x1); } try { encode_address_union(objectOf(s13.grp_address), b, dv, o + 17); } catch (e) { throw nestError(e, `grp_address`); } try { encode_address_union(objectOf(s13.src_address), b, dv, o + 33); } catch (e) { throw nestError(e, `src_address`); } } catch (e) { throw nestError(e, `prefix`); }
+      try { const s27_ = v.prefix; const s27 = typeof s27_ === 'object' && s27_ !== null && !Array.isArray(s27_) ? s27_ : objectOf(s27_); { let x1 = s27.af; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xff) !== x1) throw intError(`af`, x1, 'u8'); b[o + 14] = x1; } { let x1 = s27.grp_address_length; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xffff) !== x1) throw intError(`grp_address_length`, x1, 'u16'); dv.setUint16(o + 15, x1); } try { const s28_ = s27.grp_address; const s28 = typeof s28_ === 'object' && s28_ !== null && !Array.isArray(s28_) ? s28_ : objectOf(s28_); encode_address_union(s28, b, dv, o + 17); } catch (e) { throw nestError(e, `grp_address`); } try { const s29_ = s27.src_address; const s29 = typeof s29_ === 'object' && s29_ !== null && !Array.isArray(s29_) ? s29_ : objectOf(s29_); encode_address_union(s29, b, dv, o + 33); } catch (e) { throw nestError(e, `src_address`); } } catch (e) { throw nestError(e, `prefix`); }
       { let x0 = v.ip_packet_len; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`ip_packet_len`, x0, 'u16'); dv.setUint16(o + 49, x0); }
       writeFixedBytes(b, o + 51, 256, v.ip_packet_data, `ip_packet_data`);
       return o + 307;
@@ -3349,7 +3349,7 @@ export const ip_punt_redirect: MessageDef<ip_punt_redirect> = defineMessage<ip_p
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s14 = objectOf(v.punt); { let x1 = s14.rx_sw_if_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`rx_sw_if_index`, x1, 'u32'); dv.setUint32(o + 10, x1); } { let x1 = s14.tx_sw_if_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`tx_sw_if_index`, x1, 'u32'); dv.setUint32(o + 14, x1); } writeAddress(b, o + 18, s14.nh, `nh`); } catch (e) { throw nestError(e, `punt`); }
+      try { const s30_ = v.punt; const s30 = typeof s30_ === 'object' && s30_ !== null && !Array.isArray(s30_) ? s30_ : objectOf(s30_); { let x1 = s30.rx_sw_if_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`rx_sw_if_index`, x1, 'u32'); dv.setUint32(o + 10, x1); } { let x1 = s30.tx_sw_if_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`tx_sw_if_index`, x1, 'u32'); dv.setUint32(o + 14, x1); } writeAddress(b, o + 18, s30.nh, `nh`); } catch (e) { throw nestError(e, `punt`); }
       b[o + 35] = (v.is_add ?? true) ? 1 : 0;
       return o + 36;
     },
@@ -3519,7 +3519,7 @@ export const ip_punt_redirect_details: MessageDef<ip_punt_redirect_details> = de
     enc: (v: ip_punt_redirect_details, b: Uint8Array, dv: DataView, o: number): number => {
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { const s15 = objectOf(v.punt); { let x1 = s15.rx_sw_if_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`rx_sw_if_index`, x1, 'u32'); dv.setUint32(o + 6, x1); } { let x1 = s15.tx_sw_if_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`tx_sw_if_index`, x1, 'u32'); dv.setUint32(o + 10, x1); } writeAddress(b, o + 14, s15.nh, `nh`); } catch (e) { throw nestError(e, `punt`); }
+      try { const s31_ = v.punt; const s31 = typeof s31_ === 'object' && s31_ !== null && !Array.isArray(s31_) ? s31_ : objectOf(s31_); { let x1 = s31.rx_sw_if_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`rx_sw_if_index`, x1, 'u32'); dv.setUint32(o + 6, x1); } { let x1 = s31.tx_sw_if_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`tx_sw_if_index`, x1, 'u32'); dv.setUint32(o + 10, x1); } writeAddress(b, o + 14, s31.nh, `nh`); } catch (e) { throw nestError(e, `punt`); }
       return o + 31;
     },
     dec: (c: Cursor): ip_punt_redirect_details => {
@@ -3581,7 +3581,7 @@ export const add_del_ip_punt_redirect_v2: MessageDef<add_del_ip_punt_redirect_v2
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
       o += 11;
-      try { o = encode_punt_redirect_v2(objectOf(v.punt), b, dv, o); } catch (e) { throw nestError(e, `punt`); }
+      try { const s32_ = v.punt; const s32 = typeof s32_ === 'object' && s32_ !== null && !Array.isArray(s32_) ? s32_ : objectOf(s32_); o = encode_punt_redirect_v2(s32, b, dv, o); } catch (e) { throw nestError(e, `punt`); }
       return o;
     },
     dec: (c: Cursor): add_del_ip_punt_redirect_v2 => {
@@ -3749,7 +3749,7 @@ export const ip_punt_redirect_v2_details: MessageDef<ip_punt_redirect_v2_details
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       o += 6;
-      try { o = encode_punt_redirect_v2(objectOf(v.punt), b, dv, o); } catch (e) { throw nestError(e, `punt`); }
+      try { const s33_ = v.punt; const s33 = typeof s33_ === 'object' && s33_ !== null && !Array.isArray(s33_) ? s33_ : objectOf(s33_); o = encode_punt_redirect_v2(s33, b, dv, o); } catch (e) { throw nestError(e, `punt`); }
       return o;
     },
     dec: (c: Cursor): ip_punt_redirect_v2_details => {
@@ -5296,7 +5296,7 @@ export const ip_path_mtu_update: MessageDef<ip_path_mtu_update> = defineMessage<
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s16 = objectOf(v.pmtu); { let x1 = s16.client_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`client_index`, x1, 'u32'); dv.setUint32(o + 10, x1); } { let x1 = s16.context; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`context`, x1, 'u32'); dv.setUint32(o + 14, x1); } { let x1 = s16.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 18, x1); } writeAddress(b, o + 22, s16.nh, `nh`); { let x1 = s16.path_mtu; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xffff) !== x1) throw intError(`path_mtu`, x1, 'u16'); dv.setUint16(o + 39, x1); } } catch (e) { throw nestError(e, `pmtu`); }
+      try { const s34_ = v.pmtu; const s34 = typeof s34_ === 'object' && s34_ !== null && !Array.isArray(s34_) ? s34_ : objectOf(s34_); { let x1 = s34.client_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`client_index`, x1, 'u32'); dv.setUint32(o + 10, x1); } { let x1 = s34.context; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`context`, x1, 'u32'); dv.setUint32(o + 14, x1); } { let x1 = s34.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 18, x1); } writeAddress(b, o + 22, s34.nh, `nh`); { let x1 = s34.path_mtu; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xffff) !== x1) throw intError(`path_mtu`, x1, 'u16'); dv.setUint16(o + 39, x1); } } catch (e) { throw nestError(e, `pmtu`); }
       return o + 41;
     },
     dec: (c: Cursor): ip_path_mtu_update => {
@@ -5505,7 +5505,7 @@ export const ip_path_mtu_details: MessageDef<ip_path_mtu_details> = defineMessag
     enc: (v: ip_path_mtu_details, b: Uint8Array, dv: DataView, o: number): number => {
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { const s17 = objectOf(v.pmtu); { let x1 = s17.client_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`client_index`, x1, 'u32'); dv.setUint32(o + 6, x1); } { let x1 = s17.context; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`context`, x1, 'u32'); dv.setUint32(o + 10, x1); } { let x1 = s17.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 14, x1); } writeAddress(b, o + 18, s17.nh, `nh`); { let x1 = s17.path_mtu; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xffff) !== x1) throw intError(`path_mtu`, x1, 'u16'); dv.setUint16(o + 35, x1); } } catch (e) { throw nestError(e, `pmtu`); }
+      try { const s35_ = v.pmtu; const s35 = typeof s35_ === 'object' && s35_ !== null && !Array.isArray(s35_) ? s35_ : objectOf(s35_); { let x1 = s35.client_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`client_index`, x1, 'u32'); dv.setUint32(o + 6, x1); } { let x1 = s35.context; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`context`, x1, 'u32'); dv.setUint32(o + 10, x1); } { let x1 = s35.table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`table_id`, x1, 'u32'); dv.setUint32(o + 14, x1); } writeAddress(b, o + 18, s35.nh, `nh`); { let x1 = s35.path_mtu; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xffff) !== x1) throw intError(`path_mtu`, x1, 'u16'); dv.setUint16(o + 35, x1); } } catch (e) { throw nestError(e, `pmtu`); }
       return o + 37;
     },
     dec: (c: Cursor): ip_path_mtu_details => {

@@ -558,7 +558,7 @@ export const sw_interface_ip6nd_ra_details: MessageDef<sw_interface_ip6nd_ra_det
       { let x0 = v.n_solicitations_dropped; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`n_solicitations_dropped`, x0, 'u32'); dv.setUint32(o + 92, x0); }
       const cnt_25 = countOf(v.prefixes, "prefixes"); if (cnt_25 >>> 0 !== cnt_25) throw arrayLengthError("prefixes", cnt_25, 4294967295); dv.setUint32(o + 96, cnt_25);
       o += 100;
-      { const a0 = arrayOf(v.prefixes, `prefixes`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_ip6nd_ra_prefix(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `prefixes[${i0}]`); } o += 46; } }
+      { const a0 = arrayOf(v.prefixes, `prefixes`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0_ = a0[i0]; const s0 = typeof s0_ === 'object' && s0_ !== null && !Array.isArray(s0_) ? s0_ : objectOf(s0_); encode_ip6nd_ra_prefix(s0, b, dv, o); } catch (e) { throw nestError(e, `prefixes[${i0}]`); } o += 46; } }
       return o;
     },
     dec: (c: Cursor): sw_interface_ip6nd_ra_details => {
@@ -1223,7 +1223,7 @@ export const ip6_ra_event: MessageDef<ip6_ra_event> = defineMessage<ip6_ra_event
       { let x0 = v.time_in_msec_between_retransmitted_neighbor_solicitations; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`time_in_msec_between_retransmitted_neighbor_solicitations`, x0, 'u32'); dv.setUint32(o + 38, x0); }
       const cnt_10 = countOf(v.prefixes, "prefixes"); if (cnt_10 >>> 0 !== cnt_10) throw arrayLengthError("prefixes", cnt_10, 4294967295); dv.setUint32(o + 42, cnt_10);
       o += 46;
-      { const a0 = arrayOf(v.prefixes, `prefixes`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_ip6_ra_prefix_info(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `prefixes[${i0}]`); } o += 27; } }
+      { const a0 = arrayOf(v.prefixes, `prefixes`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s1_ = a0[i0]; const s1 = typeof s1_ === 'object' && s1_ !== null && !Array.isArray(s1_) ? s1_ : objectOf(s1_); encode_ip6_ra_prefix_info(s1, b, dv, o); } catch (e) { throw nestError(e, `prefixes[${i0}]`); } o += 27; } }
       return o;
     },
     dec: (c: Cursor): ip6_ra_event => {

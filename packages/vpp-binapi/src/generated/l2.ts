@@ -1305,7 +1305,7 @@ export const l2_macs_event: MessageDef<l2_macs_event> = defineMessage<l2_macs_ev
       { let x0 = v.pid; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`pid`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       const cnt_3 = countOf(v.mac, "mac"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("mac", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.mac, `mac`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_mac_entry(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `mac[${i0}]`); } o += 15; } }
+      { const a0 = arrayOf(v.mac, `mac`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0_ = a0[i0]; const s0 = typeof s0_ === 'object' && s0_ !== null && !Array.isArray(s0_) ? s0_ : objectOf(s0_); encode_mac_entry(s0, b, dv, o); } catch (e) { throw nestError(e, `mac[${i0}]`); } o += 15; } }
       return o;
     },
     dec: (c: Cursor): l2_macs_event => {
@@ -2633,7 +2633,7 @@ export const bridge_domain_details: MessageDef<bridge_domain_details> = defineMe
       { let x0 = v.uu_fwd_sw_if_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`uu_fwd_sw_if_index`, x0, 'u32'); dv.setUint32(o + 85, x0); }
       const cnt_13 = countOf(v.sw_if_details, "sw_if_details"); if (cnt_13 >>> 0 !== cnt_13) throw arrayLengthError("sw_if_details", cnt_13, 4294967295); dv.setUint32(o + 89, cnt_13);
       o += 93;
-      { const a0 = arrayOf(v.sw_if_details, `sw_if_details`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_bridge_domain_sw_if(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `sw_if_details[${i0}]`); } o += 9; } }
+      { const a0 = arrayOf(v.sw_if_details, `sw_if_details`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s1_ = a0[i0]; const s1 = typeof s1_ === 'object' && s1_ !== null && !Array.isArray(s1_) ? s1_ : objectOf(s1_); encode_bridge_domain_sw_if(s1, b, dv, o); } catch (e) { throw nestError(e, `sw_if_details[${i0}]`); } o += 9; } }
       return o;
     },
     dec: (c: Cursor): bridge_domain_details => {
@@ -3411,7 +3411,7 @@ export const bd_ip_mac_add_del: MessageDef<bd_ip_mac_add_del> = defineMessage<bd
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.is_add ?? true) ? 1 : 0;
-      try { const s0 = objectOf(v.entry); { let x1 = s0.bd_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } writeAddress(b, o + 15, s0.ip, `ip`); writeMac(b, o + 32, s0.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
+      try { const s2_ = v.entry; const s2 = typeof s2_ === 'object' && s2_ !== null && !Array.isArray(s2_) ? s2_ : objectOf(s2_); { let x1 = s2.bd_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } writeAddress(b, o + 15, s2.ip, `ip`); writeMac(b, o + 32, s2.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
       return o + 38;
     },
     dec: (c: Cursor): bd_ip_mac_add_del => {
@@ -3617,7 +3617,7 @@ export const bd_ip_mac_details: MessageDef<bd_ip_mac_details> = defineMessage<bd
     enc: (v: bd_ip_mac_details, b: Uint8Array, dv: DataView, o: number): number => {
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { const s1 = objectOf(v.entry); { let x1 = s1.bd_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 6, x1); } writeAddress(b, o + 10, s1.ip, `ip`); writeMac(b, o + 27, s1.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
+      try { const s3_ = v.entry; const s3 = typeof s3_ === 'object' && s3_ !== null && !Array.isArray(s3_) ? s3_ : objectOf(s3_); { let x1 = s3.bd_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`bd_id`, x1, 'u32'); dv.setUint32(o + 6, x1); } writeAddress(b, o + 10, s3.ip, `ip`); writeMac(b, o + 27, s3.mac, `mac`); } catch (e) { throw nestError(e, `entry`); }
       return o + 33;
     },
     dec: (c: Cursor): bd_ip_mac_details => {

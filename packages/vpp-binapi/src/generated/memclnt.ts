@@ -777,7 +777,7 @@ export const api_versions_reply: MessageDef<api_versions_reply> = defineMessage<
       { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       const cnt_3 = countOf(v.api_versions, "api_versions"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("api_versions", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.api_versions, `api_versions`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_module_version(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `api_versions[${i0}]`); } o += 76; } }
+      { const a0 = arrayOf(v.api_versions, `api_versions`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0_ = a0[i0]; const s0 = typeof s0_ === 'object' && s0_ !== null && !Array.isArray(s0_) ? s0_ : objectOf(s0_); encode_module_version(s0, b, dv, o); } catch (e) { throw nestError(e, `api_versions[${i0}]`); } o += 76; } }
       return o;
     },
     dec: (c: Cursor): api_versions_reply => {
@@ -961,7 +961,7 @@ export const sockclnt_create_reply: MessageDef<sockclnt_create_reply> = defineMe
       { let x0 = v.index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`index`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       const cnt_5 = countOf(v.message_table, "message_table"); if ((cnt_5 & 0xffff) !== cnt_5) throw arrayLengthError("message_table", cnt_5, 65535); dv.setUint16(o + 18, cnt_5);
       o += 20;
-      { const a0 = arrayOf(v.message_table, `message_table`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_message_table_entry(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `message_table[${i0}]`); } o += 66; } }
+      { const a0 = arrayOf(v.message_table, `message_table`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s1_ = a0[i0]; const s1 = typeof s1_ === 'object' && s1_ !== null && !Array.isArray(s1_) ? s1_ : objectOf(s1_); encode_message_table_entry(s1, b, dv, o); } catch (e) { throw nestError(e, `message_table[${i0}]`); } o += 66; } }
       return o;
     },
     dec: (c: Cursor): sockclnt_create_reply => {

@@ -39,7 +39,7 @@ export function encode_mpls_tunnel(v: mpls_tunnel, b: Uint8Array, dv: DataView, 
   writeFixedString(b, o + 10, 64, v.mt_tag, `mt_tag`);
   const cnt_5 = countOf(v.mt_paths, "mt_paths"); if ((cnt_5 & 0xff) !== cnt_5) throw arrayLengthError("mt_paths", cnt_5, 255); b[o + 74] = cnt_5;
   o += 75;
-  { const a0 = arrayOf(v.mt_paths, `mt_paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `mt_paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.mt_paths, `mt_paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0_ = a0[i0]; const s0 = typeof s0_ === 'object' && s0_ !== null && !Array.isArray(s0_) ? s0_ : objectOf(s0_); encode_fib_path(s0, b, dv, o); } catch (e) { throw nestError(e, `mt_paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -127,7 +127,7 @@ export function encode_mpls_route(v: mpls_route, b: Uint8Array, dv: DataView, o:
   b[o + 10] = (v.mr_is_multicast ?? false) ? 1 : 0;
   const cnt_5 = countOf(v.mr_paths, "mr_paths"); if ((cnt_5 & 0xff) !== cnt_5) throw arrayLengthError("mr_paths", cnt_5, 255); b[o + 11] = cnt_5;
   o += 12;
-  { const a0 = arrayOf(v.mr_paths, `mr_paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_fib_path(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `mr_paths[${i0}]`); } o += 167; } }
+  { const a0 = arrayOf(v.mr_paths, `mr_paths`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s1_ = a0[i0]; const s1 = typeof s1_ === 'object' && s1_ !== null && !Array.isArray(s1_) ? s1_ : objectOf(s1_); encode_fib_path(s1, b, dv, o); } catch (e) { throw nestError(e, `mr_paths[${i0}]`); } o += 167; } }
   return o;
 }
 
@@ -315,7 +315,7 @@ export const mpls_tunnel_add_del: MessageDef<mpls_tunnel_add_del> = defineMessag
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.mt_is_add ?? true) ? 1 : 0;
       o += 11;
-      try { o = encode_mpls_tunnel(objectOf(v.mt_tunnel), b, dv, o); } catch (e) { throw nestError(e, `mt_tunnel`); }
+      try { const s2_ = v.mt_tunnel; const s2 = typeof s2_ === 'object' && s2_ !== null && !Array.isArray(s2_) ? s2_ : objectOf(s2_); o = encode_mpls_tunnel(s2, b, dv, o); } catch (e) { throw nestError(e, `mt_tunnel`); }
       return o;
     },
     dec: (c: Cursor): mpls_tunnel_add_del => {
@@ -487,7 +487,7 @@ export const mpls_tunnel_details: MessageDef<mpls_tunnel_details> = defineMessag
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       o += 6;
-      try { o = encode_mpls_tunnel(objectOf(v.mt_tunnel), b, dv, o); } catch (e) { throw nestError(e, `mt_tunnel`); }
+      try { const s3_ = v.mt_tunnel; const s3 = typeof s3_ === 'object' && s3_ !== null && !Array.isArray(s3_) ? s3_ : objectOf(s3_); o = encode_mpls_tunnel(s3, b, dv, o); } catch (e) { throw nestError(e, `mt_tunnel`); }
       return o;
     },
     dec: (c: Cursor): mpls_tunnel_details => {
@@ -649,7 +649,7 @@ export const mpls_table_add_del: MessageDef<mpls_table_add_del> = defineMessage<
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
       b[o + 10] = (v.mt_is_add ?? true) ? 1 : 0;
-      try { const s0 = objectOf(v.mt_table); { let x1 = s0.mt_table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`mt_table_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } writeFixedString(b, o + 15, 64, s0.mt_name, `mt_name`); } catch (e) { throw nestError(e, `mt_table`); }
+      try { const s4_ = v.mt_table; const s4 = typeof s4_ === 'object' && s4_ !== null && !Array.isArray(s4_) ? s4_ : objectOf(s4_); { let x1 = s4.mt_table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`mt_table_id`, x1, 'u32'); dv.setUint32(o + 11, x1); } writeFixedString(b, o + 15, 64, s4.mt_name, `mt_name`); } catch (e) { throw nestError(e, `mt_table`); }
       return o + 79;
     },
     dec: (c: Cursor): mpls_table_add_del => {
@@ -801,7 +801,7 @@ export const mpls_table_details: MessageDef<mpls_table_details> = defineMessage<
     enc: (v: mpls_table_details, b: Uint8Array, dv: DataView, o: number): number => {
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      try { const s1 = objectOf(v.mt_table); { let x1 = s1.mt_table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`mt_table_id`, x1, 'u32'); dv.setUint32(o + 6, x1); } writeFixedString(b, o + 10, 64, s1.mt_name, `mt_name`); } catch (e) { throw nestError(e, `mt_table`); }
+      try { const s5_ = v.mt_table; const s5 = typeof s5_ === 'object' && s5_ !== null && !Array.isArray(s5_) ? s5_ : objectOf(s5_); { let x1 = s5.mt_table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`mt_table_id`, x1, 'u32'); dv.setUint32(o + 6, x1); } writeFixedString(b, o + 10, 64, s5.mt_name, `mt_name`); } catch (e) { throw nestError(e, `mt_table`); }
       return o + 74;
     },
     dec: (c: Cursor): mpls_table_details => {
@@ -866,7 +866,7 @@ export const mpls_route_add_del: MessageDef<mpls_route_add_del> = defineMessage<
       b[o + 10] = (v.mr_is_add ?? false) ? 1 : 0;
       b[o + 11] = (v.mr_is_multipath ?? false) ? 1 : 0;
       o += 12;
-      try { o = encode_mpls_route(objectOf(v.mr_route), b, dv, o); } catch (e) { throw nestError(e, `mr_route`); }
+      try { const s6_ = v.mr_route; const s6 = typeof s6_ === 'object' && s6_ !== null && !Array.isArray(s6_) ? s6_ : objectOf(s6_); o = encode_mpls_route(s6, b, dv, o); } catch (e) { throw nestError(e, `mr_route`); }
       return o;
     },
     dec: (c: Cursor): mpls_route_add_del => {
@@ -978,7 +978,7 @@ export const mpls_route_dump: MessageDef<mpls_route_dump> = defineMessage<mpls_r
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      try { const s2 = objectOf(v.table); { let x1 = s2.mt_table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`mt_table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } writeFixedString(b, o + 14, 64, s2.mt_name, `mt_name`); } catch (e) { throw nestError(e, `table`); }
+      try { const s7_ = v.table; const s7 = typeof s7_ === 'object' && s7_ !== null && !Array.isArray(s7_) ? s7_ : objectOf(s7_); { let x1 = s7.mt_table_id; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`mt_table_id`, x1, 'u32'); dv.setUint32(o + 10, x1); } writeFixedString(b, o + 14, 64, s7.mt_name, `mt_name`); } catch (e) { throw nestError(e, `table`); }
       return o + 78;
     },
     dec: (c: Cursor): mpls_route_dump => {
@@ -1035,7 +1035,7 @@ export const mpls_route_details: MessageDef<mpls_route_details> = defineMessage<
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       o += 6;
-      try { o = encode_mpls_route(objectOf(v.mr_route), b, dv, o); } catch (e) { throw nestError(e, `mr_route`); }
+      try { const s8_ = v.mr_route; const s8 = typeof s8_ === 'object' && s8_ !== null && !Array.isArray(s8_) ? s8_ : objectOf(s8_); o = encode_mpls_route(s8, b, dv, o); } catch (e) { throw nestError(e, `mr_route`); }
       return o;
     },
     dec: (c: Cursor): mpls_route_details => {

@@ -595,7 +595,7 @@ export const show_threads_reply: MessageDef<show_threads_reply> = defineMessage<
       { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
       const cnt_3 = countOf(v.thread_data, "thread_data"); if (cnt_3 >>> 0 !== cnt_3) throw arrayLengthError("thread_data", cnt_3, 4294967295); dv.setUint32(o + 10, cnt_3);
       o += 14;
-      { const a0 = arrayOf(v.thread_data, `thread_data`); for (let i0 = 0; i0 < a0.length; i0++) { try { encode_thread_data(objectOf(a0[i0]), b, dv, o); } catch (e) { throw nestError(e, `thread_data[${i0}]`); } o += 148; } }
+      { const a0 = arrayOf(v.thread_data, `thread_data`); for (let i0 = 0; i0 < a0.length; i0++) { try { const s0_ = a0[i0]; const s0 = typeof s0_ === 'object' && s0_ !== null && !Array.isArray(s0_) ? s0_ : objectOf(s0_); encode_thread_data(s0, b, dv, o); } catch (e) { throw nestError(e, `thread_data[${i0}]`); } o += 148; } }
       return o;
     },
     dec: (c: Cursor): show_threads_reply => {

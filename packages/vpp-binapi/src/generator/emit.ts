@@ -364,6 +364,18 @@ function inlineFields(ctx: Ctx, name: string): FieldSpec[] | undefined {
   return t.fields;
 }
 
+/**
+ * For a struct element made only of integer fields without defaults (an MPLS label), the field names: an
+ * element whose fields are all 0 (or that is absent) encodes as zeros, which a zeroed array already holds.
+ */
+function zeroTestFields(ctx: Ctx, c: Codec): string[] | undefined {
+  if (c.k !== 'struct') return undefined;
+  const fields = inlineFields(ctx, c.name);
+  if (!fields || fields.length > 6) return undefined;
+  for (const f of fields) if (f.default !== undefined || f.length !== undefined || resolveField(ctx, f).k !== 'int') return undefined;
+  return fields.map((f) => f.name);
+}
+
 /** `off + k`, folding a trailing constant: `o + 4` + 2 → `o + 6`. */
 function plusExpr(off: string, k: number): string {
   if (k === 0) return off;
@@ -375,6 +387,15 @@ function plusExpr(off: string, k: number): string {
 
 // ---------------------------------------------------------------------------------------------
 // encoding
+
+/**
+ * Declares `name` as struct/union value `val` checked to be an object: the common case (a plain object)
+ * is tested in place, `objectOf` (a call) only handles absent values and throws on the rest.
+ */
+function objDecl(ctx: Ctx, name: string, val: string): string {
+  const t = `${name}_`;
+  return `const ${t} = ${val}; const ${name} = typeof ${t} === 'object' && ${t} !== null && !Array.isArray(${t}) ? ${t} : ${rt(ctx, 'objectOf')}(${t});`;
+}
 
 /** Statements writing fixed-size `c` from `val` at `off`; `path` is a template-literal body. */
 function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, def: string | undefined, depth: number, inline = true): string {
@@ -413,10 +434,11 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
           K += fc.size!;
           return stmt;
         });
-        return `try { const ${sv} = ${rt(ctx, 'objectOf')}(${val}); ${stmts.join(' ')} } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+        return `try { ${objDecl(ctx, sv, val)} ${stmts.join(' ')} } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
       }
       const fn = ref(ctx, c.name, `encode_${c.name}`);
-      return `try { ${fn}(${rt(ctx, 'objectOf')}(${val}), b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      const sv = `s${ctx.counter++}`;
+      return `try { ${objDecl(ctx, sv, val)} ${fn}(${sv}, b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array': {
       if (c.elem.size === null) throw new SchemaError('fixed array of variable elements reached encFixed');
@@ -424,9 +446,19 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
       const i = `i${depth}`;
       const head = `const ${a} = ${rt(ctx, 'arrayOf')}(${val}, ${p}); if (${a}.length > ${c.n}) throw ${rt(ctx, 'arrayLengthError')}(${p}, ${a}.length, ${c.n});`;
       if (c.n <= UNROLL_MAX) {
+        const zf = zeroTestFields(ctx, c.elem);
         const items: string[] = [];
-        for (let k = 0; k < c.n; k++) items.push(encFixed(ctx, c.elem, `${a}[${k}]`, plusExpr(off, k * c.elem.size), `${path}[${k}]`, undefined, depth + 1));
-        return `{ ${head} ${items.join(' ')} }`;
+        for (let k = 0; k < c.n; k++) {
+          const item = encFixed(ctx, c.elem, `${a}[${k}]`, plusExpr(off, k * c.elem.size), `${path}[${k}]`, undefined, depth + 1);
+          if (!zf) {
+            items.push(item);
+            continue;
+          }
+          // all-zero elements (every label of an unlabelled path) leave the zeroed bytes as they are
+          const e = `${a}_${k}`;
+          items.push(`{ const ${e} = ${a}[${k}]; if (!(${e} === undefined || (${e} !== null && ${zf.map((f) => `${prop(e, f)} === 0`).join(' && ')}))) ${item} }`);
+        }
+        return `{ ${head}${zf ? ` ${rt(ctx, 'zeroBytes')}(b, ${off}, ${c.n * c.elem.size});` : ''} ${items.join(' ')} }`;
       }
       const inner = encFixed(ctx, c.elem, `${a}[${i}]`, `${off} + ${i} * ${c.elem.size}`, `${path}[\${${i}}]`, undefined, depth + 1, false);
       return `{ ${head} for (let ${i} = 0; ${i} < ${c.n}; ${i}++) ${inner} }`;
@@ -446,7 +478,8 @@ function encVar(ctx: Ctx, c: Codec, val: string, path: string, depth: number): s
       return `o = ${rt(ctx, 'writeBytes')}(b, o, ${val}, ${p});`;
     case 'struct': {
       const fn = ref(ctx, c.name, `encode_${c.name}`);
-      return `try { o = ${fn}(${rt(ctx, 'objectOf')}(${val}), b, dv, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      const sv = `s${ctx.counter++}`;
+      return `try { ${objDecl(ctx, sv, val)} o = ${fn}(${sv}, b, dv, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array':
     case 'varray': {
@@ -858,13 +891,20 @@ function emitUnion(ctx: Ctx, t: StructSpec, out: string[]): void {
   out.push(`/** A \`${n}\` with every member zero. */\nexport function create_${n}(): ${n} {\n  return { ${members.map(({ f, c }) => `${key(f.name)}: ${zero(ctx, c)}`).join(', ')} };\n}`);
   // encode: each member present goes through a scratch buffer; all-zero members count as unset, the
   // others must agree on the bytes they share (see src/codec/types.ts)
+  // the first member is written in place (nothing to agree with yet), the others through scratch
   const enc: string[] = [`${rt(ctx, 'zeroBytes')}(out, o, ${size});`, `let w = 0; let wn = '';`];
-  for (const { f, c } of members) {
+  members.forEach(({ f, c }, i) => {
     const x = prop('v', f.name);
+    if (i === 0) {
+      enc.push(
+        `if (${x} !== undefined) { const b = out; const dv = _dv; ${encFixed(ctx, c, x, 'o', f.name, undefined, 0)} if (!${rt(ctx, 'isZero')}(out, o, ${c.size!})) { w = ${c.size!}; wn = ${q(f.name)}; } }`,
+      );
+      return;
+    }
     enc.push(
       `if (${x} !== undefined) { const b = s_${n}; const dv = sdv_${n}; ${encFixed(ctx, c, x, '0', f.name, undefined, 0)} const r = ${rt(ctx, 'mergeMember')}(b, out, o, ${c.size!}, w, wn, ${q(f.name)}); if (r >= 0) { w = r; wn = ${q(f.name)}; } }`,
     );
-  }
+  });
   enc.push('void w; void wn;');
   enc.push(`return o + ${size};`);
   out.push(`const s_${n} = new Uint8Array(${size});\nconst sdv_${n} = new DataView(s_${n}.buffer);`);
