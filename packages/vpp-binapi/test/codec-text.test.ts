@@ -2,6 +2,7 @@
 import { isIPv6 } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
+  isIp6Text,
   readAddress,
   readIp4,
   readIp6,
@@ -81,6 +82,28 @@ describe('IPv6 text, randomised against node:net', () => {
         expect(isIPv6(f), f).toBe(true);
         expect(ip6(f), f).toBe(hex);
       }
+    }
+  });
+
+  it('isIp6Text: true only for the canonical text of exactly these bytes', () => {
+    for (let n = 0; n < 2000; n++) {
+      const b = new Uint8Array(16);
+      for (let k = 0; k < 8; k++) {
+        if (rnd(3) === 0) continue;
+        b[2 * k] = rnd(3) === 0 ? 0 : rnd(256);
+        b[2 * k + 1] = rnd(256);
+      }
+      const text = readIp6(b, 0);
+      expect(isIp6Text(text, b, 0), text).toBe(true);
+      const g = groups(b);
+      const expanded = g.join(':');
+      if (expanded !== text) expect(isIp6Text(expanded, b, 0), expanded).toBe(false);
+      if (text.toUpperCase() !== text) expect(isIp6Text(text.toUpperCase(), b, 0)).toBe(false);
+      expect(isIp6Text(text + '0', b, 0)).toBe(false);
+      expect(isIp6Text(text.slice(0, -1), b, 0)).toBe(false);
+      const other = b.slice();
+      other[rnd(16)]! ^= 1 << rnd(8);
+      expect(isIp6Text(text, other, 0), `${text} vs ${readIp6(other, 0)}`).toBe(false);
     }
   });
 

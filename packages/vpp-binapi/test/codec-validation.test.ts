@@ -102,9 +102,30 @@ describe('plain unions whose members disagree', () => {
 
   it('accepts members that agree, and an all-zero member as unset', () => {
     const only4 = ip_route_add_del.encode(ip_route_add_del.create(route([path('10.0.0.2')]) as never));
-    for (const address of [{ ip4: '10.0.0.2', ip6: 'a00:2::' }, { ip4: '10.0.0.2', ip6: '::' }, { ip4: '0.0.0.0', ip6: 'a00:2::' }, { ip6: 'a00:2::' }]) {
+    for (const address of [
+      { ip4: '10.0.0.2', ip6: 'a00:2::' },
+      { ip4: '10.0.0.2', ip6: 'A00:0002:0:0:0:0:0:0' },
+      { ip4: '10.0.0.2', ip6: '::' },
+      { ip4: '0.0.0.0', ip6: 'a00:2::' },
+      { ip6: 'a00:2::' },
+    ]) {
       const p = { ...path('10.0.0.2'), nh: { ...create_fib_path().nh, address } };
       expect(toHex(ip_route_add_del.encode(ip_route_add_del.create(route([p]) as never))), JSON.stringify(address)).toBe(toHex(only4));
+    }
+  });
+});
+
+describe('plain unions: a longer member agreeing on the shared bytes', () => {
+  it('writes the ip6 bytes beyond the ip4, and refuses an ip6 whose start differs', () => {
+    const enc = (address: unknown): Any => {
+      const p = { ...path('10.0.0.2'), nh: { ...create_fib_path().nh, address } };
+      return ip_route_add_del.decode(ip_route_add_del.encode(ip_route_add_del.create(route([p]) as never))).route.paths[0].nh.address;
+    };
+    expect(enc({ ip4: '10.0.0.2', ip6: 'a00:2::1' })).toEqual({ ip4: '10.0.0.2', ip6: 'a00:2::1' });
+    expect(enc({ ip6: 'a00:2::1', ip4: '10.0.0.2' })).toEqual({ ip4: '10.0.0.2', ip6: 'a00:2::1' });
+    for (const ip6 of ['a00:3::', 'a00:3::1', '::a00:2']) {
+      const p = { ...path('10.0.0.2'), nh: { ...create_fib_path().nh, address: { ip4: '10.0.0.2', ip6 } } };
+      expect(encodeError(ip_route_add_del, route([p])), ip6).toMatchObject({ code: 'union_mismatch', path: 'route.paths[0].nh.address' });
     }
   });
 });

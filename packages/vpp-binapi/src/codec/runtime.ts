@@ -573,6 +573,48 @@ export function readIp6(b: Uint8Array, o: number): string {
   return s;
 }
 
+/**
+ * True when `s` is exactly the text `readIp6` prints for the 16 bytes at `b[o]` (canonical form), checked
+ * character by character without parsing or allocating. Equal canonical text means equal bytes; any
+ * other spelling of the same address gives false, and the caller then parses it.
+ */
+export function isIp6Text(s: string, b: Uint8Array, o: number): boolean {
+  let bestStart = -1;
+  let bestLen = 0;
+  let runStart = -1;
+  for (let k = 0; k < 8; k++) {
+    if (b[o + 2 * k] === 0 && b[o + 2 * k + 1] === 0) {
+      if (runStart < 0) runStart = k;
+      const len = k - runStart + 1;
+      if (len > bestLen) {
+        bestLen = len;
+        bestStart = runStart;
+      }
+    } else runStart = -1;
+  }
+  if (bestLen < 2) bestStart = -1;
+  const n = s.length;
+  let p = 0;
+  for (let k = 0; k < 8; k++) {
+    if (k === bestStart) {
+      if (s.charCodeAt(p++) !== 58) return false;
+      if (k === 0 && s.charCodeAt(p++) !== 58) return false;
+      k += bestLen - 1;
+      continue;
+    }
+    const h = (b[o + 2 * k]! << 8) | b[o + 2 * k + 1]!;
+    let started = false;
+    for (let shift = 12; shift >= 0; shift -= 4) {
+      const d = (h >>> shift) & 0xf;
+      if (d === 0 && !started && shift !== 0) continue;
+      started = true;
+      if (s.charCodeAt(p++) !== (d < 10 ? 48 + d : 87 + d)) return false;
+    }
+    if (k < 7 && s.charCodeAt(p++) !== 58) return false;
+  }
+  return p === n;
+}
+
 export function writeMac(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (v === undefined) {
     zeroBytes(b, o, 6);

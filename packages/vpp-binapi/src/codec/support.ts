@@ -22,6 +22,7 @@ export {
   f64,
   i64,
   intError,
+  isIp6Text,
   isZero,
   mergeMember,
   objectOf,

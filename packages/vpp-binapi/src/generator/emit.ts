@@ -901,8 +901,14 @@ function emitUnion(ctx: Ctx, t: StructSpec, out: string[]): void {
       );
       return;
     }
+    // an IPv6 member spanning the union whose text is already the union's bytes (a decoded IPv4 next
+    // hop's ip6 view, the zero-extension of its ip4) agrees without being parsed
+    const same =
+      c.k === 'text' && c.t === 'Ip6' && c.size === size
+        ? `if (typeof ${x} === 'string' && ${rt(ctx, 'isIp6Text')}(${x}, out, o)) { if (w !== 0) { w = ${size}; wn = ${q(f.name)}; } } else `
+        : '';
     enc.push(
-      `if (${x} !== undefined) { const b = s_${n}; const dv = sdv_${n}; ${encFixed(ctx, c, x, '0', f.name, undefined, 0)} const r = ${rt(ctx, 'mergeMember')}(b, out, o, ${c.size!}, w, wn, ${q(f.name)}); if (r >= 0) { w = r; wn = ${q(f.name)}; } }`,
+      `if (${x} !== undefined) { ${same}{ const b = s_${n}; const dv = sdv_${n}; ${encFixed(ctx, c, x, '0', f.name, undefined, 0)} const r = ${rt(ctx, 'mergeMember')}(b, out, o, ${c.size!}, w, wn, ${q(f.name)}); if (r >= 0) { w = r; wn = ${q(f.name)}; } } }`,
     );
   });
   enc.push('void w; void wn;');
