@@ -119,7 +119,7 @@ describe('plain unions: a longer member agreeing on the shared bytes', () => {
   it('writes the ip6 bytes beyond the ip4, and refuses an ip6 whose start differs', () => {
     const enc = (address: unknown): Any => {
       const p = { ...path('10.0.0.2'), nh: { ...create_fib_path().nh, address } };
-      return ip_route_add_del.decode(ip_route_add_del.encode(ip_route_add_del.create(route([p]) as never))).route.paths[0].nh.address;
+      return ip_route_add_del.decode(ip_route_add_del.encode(ip_route_add_del.create(route([p]) as never))).route.paths[0]!.nh.address;
     };
     expect(enc({ ip4: '10.0.0.2', ip6: 'a00:2::1' })).toEqual({ ip4: '10.0.0.2', ip6: 'a00:2::1' });
     expect(enc({ ip6: 'a00:2::1', ip4: '10.0.0.2' })).toEqual({ ip4: '10.0.0.2', ip6: 'a00:2::1' });

@@ -197,6 +197,7 @@ export type npol_rule_entry =
     is_src: boolean;
     is_not: boolean;
     type: typeof npol_entry_type.NPOL_IP_SET;
+    /** The schema names no member for NPOL_IP_SET; VPP's C code reads `set_id` for it (generator: UNION_CASE_OVERRIDES). */
     data: { set_id: npol_entry_set_id };
   };
 

@@ -636,7 +636,8 @@ interface Disc {
   tagField: FieldSpec;
   tagCodec: Codec;
   enumName: string;
-  cases: { member: FieldSpec; value: number; caseName: string; codec: Codec }[];
+  /** `override`: the schema names no member for this tag; UNION_CASE_OVERRIDES gives VPP's. */
+  cases: { member: FieldSpec; value: number; caseName: string; codec: Codec; override?: true }[];
   /** Enum values no member names as its case: the union is then carried whole (every member). */
   uncovered: [string, number][];
   size: number;
@@ -664,7 +665,7 @@ function discOf(ctx: Ctx, owner: string, fields: FieldSpec[], f: FieldSpec): Dis
   const e = ctx.set.type(enumName, ctx.mod);
   if (e.kind !== 'enum' && e.kind !== 'enumflags') throw new SchemaError(`${owner}: discriminator ${tagField.name} is not an enum`);
   const uctx: Ctx = { ...ctx, mod: ctx.set.owner(u.name, ctx.mod) };
-  const cases = u.fields.map((m) => {
+  const cases: Disc['cases'] = u.fields.map((m) => {
     if (!m.case) throw new SchemaError(`${owner}: union ${u.name} member ${m.name} has no case`);
     const v = (e as EnumSpec).values.find(([n]) => n === m.case);
     if (!v) throw new SchemaError(`${owner}: case ${m.case} is not in enum ${enumName}`);
@@ -682,7 +683,7 @@ function discOf(ctx: Ctx, owner: string, fields: FieldSpec[], f: FieldSpec): Dis
     const memberName = overrides[name];
     const member = memberName === undefined ? undefined : u.fields.find((m) => m.name === memberName);
     if (memberName !== undefined && !member) throw new SchemaError(`${owner}: override for ${name} names ${memberName}, not a member of ${u.name}`);
-    if (member) cases.push({ member, value, caseName: name, codec: resolveField(uctx, member) });
+    if (member) cases.push({ member, value, caseName: name, codec: resolveField(uctx, member), override: true });
     else uncovered.push([name, value]);
   }
   if (uncovered.length) ref(ctx, u.name, `encode_${u.name}`);
@@ -805,7 +806,11 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
     const common = tsLines.filter((l) => !l.trimStart().startsWith(`${key(d.tagField.name)}:`) && !l.trimStart().startsWith(`${key(d.tagField.name)}?:`));
     const variants = d.cases.map(
       (k) =>
-        `  | {\n${common.map((l) => '    ' + l.trimStart() + '\n').join('')}    ${key(d.tagField.name)}: typeof ${enumRef}.${k.caseName};\n    ${key(d.field.name)}: { ${key(k.member.name)}: ${k.codec.ts} };\n  }`,
+        `  | {\n${common.map((l) => '    ' + l.trimStart() + '\n').join('')}    ${key(d.tagField.name)}: typeof ${enumRef}.${k.caseName};\n${
+          k.override
+            ? `    /** The schema names no member for ${k.caseName}; VPP's C code reads \`${k.member.name}\` for it (generator: UNION_CASE_OVERRIDES). */\n`
+            : ''
+        }    ${key(d.field.name)}: { ${key(k.member.name)}: ${k.codec.ts} };\n  }`,
     );
     for (const [name] of d.uncovered) {
       variants.push(
