@@ -238,3 +238,19 @@ describe('strings with NUL', () => {
     expect(cli_inband.decode(cli_inband.encode({ cmd: 'show ver ü' } as never)).cmd).toBe('show ver ü');
   });
 });
+
+describe('bool fields', () => {
+  it('take true/false and 0/1, and absent means the schema default', () => {
+    const on = sw_interface_tag_add_del.encode({ is_add: true, sw_if_index: 1, tag: 't' } as any);
+    const one = sw_interface_tag_add_del.encode({ is_add: 1, sw_if_index: 1, tag: 't' } as any);
+    expect(toHex(one)).toBe(toHex(on));
+    const off = sw_interface_tag_add_del.encode({ is_add: false, sw_if_index: 1, tag: 't' } as any);
+    expect(sw_interface_tag_add_del.decode(off).is_add).toBe(false);
+    expect(sw_interface_tag_add_del.decode(on).is_add).toBe(true);
+  });
+
+  it.each([['false'], ['yes'], [2], [{}], [null]])('refuse %j instead of reading it as truthy', (v) => {
+    const err = encodeError(sw_interface_tag_add_del, { is_add: v, sw_if_index: 1, tag: 't' });
+    expect(err).toMatchObject({ name: 'VppEncodeError', code: 'bad_type', path: 'is_add' });
+  });
+});

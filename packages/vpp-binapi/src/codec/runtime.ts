@@ -189,6 +189,12 @@ export function i64(field: string, v: unknown): bigint {
   return x;
 }
 
+/** A bool field's byte: `true`/`false` (handled inline by generated code), or the numbers 0 and 1. */
+export function bool(field: string, v: unknown): number {
+  if (v === 0 || v === 1) return v;
+  throw typeError(field, v, 'a boolean');
+}
+
 export function f64(field: string, v: unknown): number {
   if (typeof v !== 'number') throw typeError(field, v, 'f64 number');
   return v;

@@ -16,6 +16,7 @@ export {
   badCount,
   badDiscriminator,
   badDiscriminatorOnDecode,
+  bool,
   bytesLength,
   copyNonZero,
   countOf,

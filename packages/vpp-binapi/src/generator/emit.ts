@@ -403,8 +403,11 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
   switch (c.k) {
     case 'int':
       return intStmt(ctx, c.w, val, off, p, def, `x${depth}`);
-    case 'bool':
-      return `b[${off}] = (${val} ?? ${def ?? 'false'}) ? 1 : 0;`;
+    case 'bool': {
+      const x = `x${depth}`;
+      const d = def === 'true' ? 1 : 0;
+      return `{ const ${x} = ${val}; b[${off}] = ${x} === true ? 1 : ${x} === false ? 0 : ${x} === undefined ? ${d} : ${rt(ctx, 'bool')}(${p}, ${x}); }`;
+    }
     case 'big': {
       const x = `x${depth}`;
       return c.w === 'u64'
