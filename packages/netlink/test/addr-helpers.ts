@@ -101,3 +101,16 @@ export function invalid(fn: () => unknown): { name: string; field: string } {
 
 /** A spec with any field overridable, `undefined` included (to drop a default in a validation case). */
 export type Loose<T> = { [K in keyof T]?: T[K] | undefined };
+
+/** One netlink message with its 16-byte header (length, type, flags, seq, pid), payload padded to 4. */
+export function frame(type: number, flags: number, seq: number, payload: Uint8Array = new Uint8Array(0), pid = 0): Uint8Array {
+  const b = new Uint8Array(16 + ((payload.length + 3) & ~3));
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 16 + payload.length, true);
+  v.setUint16(4, type, true);
+  v.setUint16(6, flags, true);
+  v.setUint32(8, seq, true);
+  v.setUint32(12, pid, true);
+  b.set(payload, 16);
+  return b;
+}

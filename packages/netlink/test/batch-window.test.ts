@@ -8,18 +8,8 @@ import { MessageBuilder, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_CAPPED, NLM_F
 import { NetlinkHandle } from '../src/handle.js';
 import type { NativeNetlinkSocket, NativeOnData } from '../src/native.js';
 import { RouteApi, decodeRoute, encodeRoute, type RouteSpec } from '../src/route.js';
-import { FakeTransport, toHex } from './addr-helpers.js';
+import { FakeTransport, frame, toHex } from './addr-helpers.js';
 
-function frame(type: number, flags: number, seq: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const b = new Uint8Array(16 + ((payload.length + 3) & ~3));
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 16 + payload.length, true);
-  v.setUint16(4, type, true);
-  v.setUint16(6, flags, true);
-  v.setUint32(8, seq, true);
-  b.set(payload, 16);
-  return b;
-}
 function ack(req: NlMessage, errno = 0): Uint8Array {
   const head = new Uint8Array(20);
   const v = new DataView(head.buffer);

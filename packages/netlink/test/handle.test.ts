@@ -19,23 +19,15 @@ import {
 } from '../src/codec/nlmsg.js';
 import { NetlinkHandle } from '../src/handle.js';
 import type { NativeNetlinkSocket, NativeOnData } from '../src/native.js';
+import { frame as nlFrame } from './addr-helpers.js';
 
 interface Sent {
   readonly datagram: number;
   readonly msg: NlMessage;
 }
 
-function frame(type: number, flags: number, seq: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const b = new Uint8Array(16 + ((payload.length + 3) & ~3));
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 16 + payload.length, true);
-  v.setUint16(4, type, true);
-  v.setUint16(6, flags, true);
-  v.setUint32(8, seq, true);
-  v.setUint32(12, 1234, true);
-  b.set(payload, 16);
-  return b;
-}
+const frame = (type: number, flags: number, seq: number, payload?: Uint8Array): Uint8Array =>
+  nlFrame(type, flags, seq, payload, 1234);
 const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
