@@ -2,7 +2,7 @@
 // - node_modules (npm install) when missing;
 // - Debian packages the tests need, when running as root and a command is missing;
 // - the netlink native addon, when its build output is missing.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,11 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const REQUIRED_COMMANDS = [
   { command: 'ip', pkg: 'iproute2', why: 'netlink benchmarks compare against `ip -batch`; tests inspect namespaces' },
 ];
+
+/** Environment for nx runs: no daemon, no cloud, no TUI (plain logs in CI and pipes). */
+export const NX_ENV = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+
+export const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 export function log(msg) {
   process.stderr.write(`[setup] ${msg}\n`);
@@ -41,8 +46,7 @@ export function ensureNodeModules() {
 export function ensureDebianPackages(required = REQUIRED_COMMANDS) {
   const missing = required.filter((r) => !hasCommand(r.command));
   if (missing.length === 0) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !hasCommand('apt-get')) {
+  if (!isRoot() || !hasCommand('apt-get')) {
     for (const m of missing) log(`missing command '${m.command}' (Debian package ${m.pkg}): ${m.why}`);
     return;
   }
@@ -67,9 +71,4 @@ export function setup() {
   ensureNodeModules();
   ensureDebianPackages();
   ensureNativeAddon();
-}
-
-export function machine() {
-  const os = execFileSync('uname', ['-srm']).toString().trim();
-  return { os, node: process.version };
 }
