@@ -436,7 +436,8 @@ class RouteWriter implements AttrSink {
 /** Arena size of a batch's RouteWriter. */
 const BATCH_ARENA = 64 * 1024;
 
-function putGateway(b: AttrSink, field: string, family: IpFamily, gw: IpAddr): void {
+/** A route's or a path's gateway: RTA_GATEWAY in the route's family, RTA_VIA for an IPv6 gateway of an IPv4 route. */
+function putGateway(b: Pick<AttrSink, 'attr'>, field: string, family: IpFamily, gw: IpAddr): void {
   if (gw.family === family) b.attr(RTA_GATEWAY, gw.bytes);
   else if (family === 'inet') b.attr(RTA_VIA, via(gw));
   else throw new InvalidArgumentError(field, formatIp(gw.bytes), 'an IPv6 route cannot have an IPv4 gateway');
@@ -467,11 +468,7 @@ function encodeMultipath(
     const gw = h.gateway === undefined ? undefined : requireIp(`${f}gateway`, h.gateway);
     if (!gw && h.oif === undefined) throw new InvalidArgumentError(`${field}multipath[${i}]`, h, 'needs a gateway or an oif');
     let attr: Uint8Array | undefined;
-    if (gw) {
-      if (gw.family === family) attr = rta(RTA_GATEWAY, gw.bytes);
-      else if (family === 'inet') attr = rta(RTA_VIA, via(gw));
-      else throw new InvalidArgumentError(`${f}gateway`, h.gateway, 'an IPv6 route cannot have an IPv4 gateway');
-    }
+    if (gw) putGateway({ attr: (type, value) => (attr = rta(type, value)) }, `${f}gateway`, family, gw);
     const len = 8 + (attr?.length ?? 0);
     const p = new Uint8Array(len);
     const dv = new DataView(p.buffer);
