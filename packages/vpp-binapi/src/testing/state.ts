@@ -12,8 +12,10 @@ import {
 import {
   type Family,
   type ParsedPrefix,
+  bits,
   broadcastOf,
   canonicalAddress,
+  canonicalPrefix,
   formatAddress,
   formatPrefix,
   linkLocalFromMac,
@@ -495,29 +497,14 @@ export class FakeVppState {
     for (const i of this.interfaces.values())
       if (i.kind === 'sub' && i.sup_sw_if_index === parent && i.sub?.id === sub.id)
         return { retval: VNET_API_ERROR.SUBIF_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
-    const sw = this.swIfIndexes.alloc();
-    const itf: FakeInterface = {
-      sw_if_index: sw,
-      kind: 'sub',
-      interface_name: `${p.interface_name}.${sub.id}`,
-      interface_dev_type: p.interface_dev_type,
-      instance: sub.id,
+    const defaults = { devType: p.interface_dev_type, linkMtu: p.link_mtu, mtu: p.mtu };
+    const itf = this.addInterface('sub', `${p.interface_name}.${sub.id}`, sub.id, defaults, {
       sup_sw_if_index: parent,
       l2_address: p.l2_address,
-      adminUp: false,
       linkUp: p.linkUp,
-      link_mtu: p.link_mtu,
-      mtu: [...p.mtu],
-      tag: '',
-      ip4TableId: 0,
-      ip6TableId: 0,
-      addresses: [],
       sub,
-    };
-    this.interfaces.set(sw, itf);
-    this.lockTable(false, 0, 1);
-    this.lockTable(true, 0, 1);
-    return { retval: 0, sw_if_index: sw };
+    });
+    return { retval: 0, sw_if_index: itf.sw_if_index };
   }
 
   deleteSubif(sw: number): number {
@@ -745,7 +732,7 @@ export class FakeVppState {
   /** The FIB entries VPP adds for an interface address: local /32, connected, network and broadcast. */
   private addressRoutes(itf: FakeInterface, p: ParsedPrefix): [string, FakePath][] {
     const proto = p.family === 6 ? FIB_PATH_NH_PROTO_IP6 : FIB_PATH_NH_PROTO_IP4;
-    const host = bitsOf(p.family);
+    const host = bits(p.family);
     const addr = formatAddress(p.family, p.value);
     const out: [string, FakePath][] = [
       [`${addr}/${host}`, makePath({ sw_if_index: itf.sw_if_index, type: FIB_PATH_TYPE_LOCAL, proto, nh: addr })],
@@ -879,7 +866,7 @@ export class FakeVppState {
 
   private removeSourcePaths(isIp6: boolean, tableId: number, prefix: string, source: FibSource, sw: number): void {
     const t = this.table(isIp6, tableId);
-    const key = canonicalPrefixKey(prefix);
+    const key = canonicalPrefix(prefix);
     const e = t?.entries.get(key);
     const paths = e?.sources.get(source);
     if (!e || !paths) return;
@@ -908,7 +895,7 @@ export class FakeVppState {
   ): { retval: number; stats_index: number } {
     const isIp6 = prefix.includes(':');
     if (!this.table(isIp6, tableId)) return { retval: VNET_API_ERROR.NO_SUCH_FIB, stats_index: INDEX_INVALID };
-    const key = canonicalPrefixKey(prefix);
+    const key = canonicalPrefix(prefix);
     if (isAdd) {
       if (paths.length === 0) return { retval: VNET_API_ERROR.NO_PATHS_IN_ROUTE, stats_index: INDEX_INVALID };
       const e = this.entryFor(isIp6, tableId, key);
@@ -1140,12 +1127,4 @@ export class FakeVppState {
     this.npol.interfaces.set(sw, conf);
     return 0;
   }
-}
-
-function bitsOf(f: Family): number {
-  return f === 4 ? 32 : 128;
-}
-
-function canonicalPrefixKey(prefix: string): string {
-  return formatPrefix(networkOf(parsePrefix(prefix)));
 }
