@@ -17,11 +17,13 @@ export interface Cursor {
   readonly base: number;
 }
 
+const EMPTY_BYTES = new Uint8Array(0);
+
 /** A Uint8Array and a DataView over a whole ArrayBuffer; one cached entry (creating a DataView costs more than decoding a small message). */
 export class BufferViews {
   private ab: ArrayBufferLike | undefined;
-  b: Uint8Array = EMPTY_BYTES_INTERNAL;
-  dv: DataView = new DataView(EMPTY_BYTES_INTERNAL.buffer);
+  b: Uint8Array = EMPTY_BYTES;
+  dv: DataView = new DataView(EMPTY_BYTES.buffer);
 
   /** Points `b`/`dv` at `buf`'s ArrayBuffer. */
   of(buf: Uint8Array): this {
@@ -35,7 +37,6 @@ export class BufferViews {
   }
 }
 
-const EMPTY_BYTES_INTERNAL = new Uint8Array(0);
 const readViews = new BufferViews();
 
 /** A decoding cursor over `buf[offset, end)`. */
@@ -48,15 +49,10 @@ export function cursor(buf: Uint8Array, offset = 0, end = buf.length): Cursor {
 /** Stand-in for an absent nested value: every field then takes its default. Typed `never` on purpose. */
 export const EMPTY_OBJECT = Object.freeze({}) as never;
 /** Stand-in for an absent array. Typed `never` on purpose. */
-export const EMPTY_ARRAY = Object.freeze([]) as never;
-export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+const EMPTY_ARRAY = Object.freeze([]) as never;
 
 // ---------------------------------------------------------------------------------------------
 // errors raised by generated code
-
-export function truncated(c: Cursor, need: number, what = 'message'): VppDecodeError {
-  return new VppDecodeError('truncated', c.o, `${what} needs ${need} more bytes, ${Math.max(0, c.end - c.o)} left`);
-}
 
 export function truncatedAt(c: Cursor, offset: number, need: number): VppDecodeError {
   return new VppDecodeError('truncated', offset, `needs ${need} bytes, ${Math.max(0, c.end - offset)} left`);
@@ -200,52 +196,10 @@ export function f64(field: string, v: unknown): number {
   return v;
 }
 
-const scratch8 = new Uint8Array(8);
-const scratchDv = new DataView(scratch8.buffer);
-
-export function writeU64(b: Uint8Array, o: number, v: unknown, field: string): void {
-  scratchDv.setBigUint64(0, u64(field, v));
-  b.set(scratch8, o);
-}
-
-export function writeI64(b: Uint8Array, o: number, v: unknown, field: string): void {
-  scratchDv.setBigInt64(0, i64(field, v));
-  b.set(scratch8, o);
-}
-
-export function writeF64(b: Uint8Array, o: number, v: unknown, field: string): void {
-  if (typeof v !== 'number') throw typeError(field, v, 'f64 number');
-  scratchDv.setFloat64(0, v);
-  b.set(scratch8, o);
-}
-
-export function readU64(b: Uint8Array, o: number): bigint {
-  const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-  const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
-  return (BigInt(hi) << 32n) | BigInt(lo);
-}
-
-export function readI64(b: Uint8Array, o: number): bigint {
-  return BigInt.asIntN(64, readU64(b, o));
-}
-
-export function readF64(b: Uint8Array, o: number): number {
-  for (let i = 0; i < 8; i++) scratch8[i] = b[o + i]!;
-  return scratchDv.getFloat64(0);
-}
-
 /** Zeros `b[o, o + n)`. */
 export function zeroBytes(b: Uint8Array, o: number, n: number): void {
   if (n > 32) b.fill(0, o, o + n);
   else for (let i = o; i < o + n; i++) b[i] = 0;
-}
-
-/** Copies `from[0, n)` to `to[o, o + n)` unless it is all zeros (union members: zeros never overwrite). */
-export function copyNonZero(from: Uint8Array, to: Uint8Array, o: number, n: number): void {
-  let i = 0;
-  while (i < n && from[i] === 0) i++;
-  if (i === n) return;
-  for (i = 0; i < n; i++) to[o + i] = from[i]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -669,15 +623,11 @@ export function writeAddress(b: Uint8Array, o: number, v: unknown, field: string
   throw badAddress(field, v, 'an IP address');
 }
 
-function readAddressAt(b: Uint8Array, o: number): string {
+export function readAddress(b: Uint8Array, o: number): string {
   const af = b[o];
   if (af === 0) return readIp4(b, o + 1);
   if (af === 1) return readIp6(b, o + 1);
   throw new VppDecodeError('bad_value', o, `address family ${String(af)} is neither IPv4 (0) nor IPv6 (1)`);
-}
-
-export function readAddress(b: Uint8Array, o: number): string {
-  return readAddressAt(b, o);
 }
 
 function prefixLength(v: string, slash: number, max: number): number {
@@ -722,7 +672,7 @@ export function writePrefix(b: Uint8Array, o: number, v: unknown, field: string)
 }
 
 export function readPrefix(b: Uint8Array, o: number): string {
-  return `${readAddressAt(b, o)}/${b[o + 17]!}`;
+  return `${readAddress(b, o)}/${b[o + 17]!}`;
 }
 
 /** Writes `vl_api_ip4_prefix_t` (4 bytes + u8 length) from `'10.0.0.0/24'` text. */

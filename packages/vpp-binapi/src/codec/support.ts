@@ -9,7 +9,6 @@ export type { MessageDef, ServiceDef, FieldDef, HeaderKind } from './types.js';
 export { defineMessage, type MessageImpl, type MessageMeta } from './define.js';
 export { nestError } from './errors.js';
 export {
-  EMPTY_ARRAY,
   EMPTY_OBJECT,
   arrayLengthError,
   arrayOf,
@@ -18,7 +17,6 @@ export {
   badDiscriminatorOnDecode,
   bool,
   bytesLength,
-  copyNonZero,
   countOf,
   f64,
   i64,
@@ -30,9 +28,6 @@ export {
   taggedMember,
   readAddress,
   readBytes,
-  readF64,
-  readI64,
-  readU64,
   readFixedString,
   readIp4,
   readIp4Prefix,
@@ -46,9 +41,6 @@ export {
   u64,
   writeAddress,
   writeBytes,
-  writeF64,
-  writeI64,
-  writeU64,
   zeroBytes,
   writeFixedBytes,
   writeFixedString,
