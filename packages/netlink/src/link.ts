@@ -21,7 +21,7 @@ import { InvalidArgumentError, LinkNotFoundError } from './errors.js';
 import { netnsPath, type NetnsRef } from './netns.js';
 import type { CallOptions, RtnlTransport } from './transport.js';
 import { createTuntap, type TuntapInit } from './tuntap.js';
-import { checkInt, checkLinkName, checkLinkRef } from './validate.js';
+import { checkInt, checkLinkName, checkLinkRef, resolveLink } from './validate.js';
 
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
@@ -825,14 +825,9 @@ export class LinkApi {
     this.#netns = ctx.netnsPath ?? '';
   }
 
-  async #index(field: string, ref: string | number, opts: Opts): Promise<number> {
-    const r = checkLinkRef(field, ref);
-    return typeof r === 'number' ? r : this.#t.linkIndex(r, opts);
-  }
-
   /** Every link of the namespace (one dump), optionally filtered by kind and master. */
   async list(filter: LinkListFilter = {}, opts: Opts = {}): Promise<Link[]> {
-    const masterIndex = filter.master === undefined ? undefined : await this.#index('master', filter.master, opts);
+    const masterIndex = filter.master === undefined ? undefined : await resolveLink(this.#t, 'master', filter.master, opts);
     const req: { kind?: string; masterIndex?: number } = {};
     if (masterIndex !== undefined) req.masterIndex = masterIndex;
     // tun and tap both report IFLA_INFO_KIND "tun"
@@ -892,8 +887,8 @@ export class LinkApi {
       return this.get(name, opts);
     }
     const resolved: Record<string, unknown> = { ...spec };
-    if ('parent' in spec && spec.parent !== undefined) resolved['parentIndex'] = await this.#index('parent', spec.parent, opts);
-    if (spec.master !== undefined) resolved['masterIndex'] = await this.#index('master', spec.master, opts);
+    if ('parent' in spec && spec.parent !== undefined) resolved['parentIndex'] = await resolveLink(this.#t, 'parent', spec.parent, opts);
+    if (spec.master !== undefined) resolved['masterIndex'] = await resolveLink(this.#t, 'master', spec.master, opts);
     let peerFd: number | undefined;
     try {
       if (spec.kind === 'veth' && spec.peer.netns !== undefined) {
@@ -917,10 +912,10 @@ export class LinkApi {
    */
   async set(ref: string | number, changes: LinkSetInit, opts: Opts = {}): Promise<void> {
     validateLinkSet(changes);
-    const index = await this.#index('link', ref, opts);
+    const index = await resolveLink(this.#t, 'link', ref, opts);
     const { master, netns, ...rest } = changes;
     const resolved: { -readonly [K in keyof ResolvedLinkSet]: ResolvedLinkSet[K] } = { ...rest };
-    if (master !== undefined) resolved.masterIndex = master === null ? 0 : await this.#index('master', master, opts);
+    if (master !== undefined) resolved.masterIndex = master === null ? 0 : await resolveLink(this.#t, 'master', master, opts);
     let fd: number | undefined;
     let ownFd = false;
     try {
@@ -958,7 +953,7 @@ export class LinkApi {
 
   /** Deletes a link (a veth pair goes with it). @throws LinkNotFoundError */
   async delete(ref: string | number, opts: Opts = {}): Promise<void> {
-    const index = await this.#index('link', ref, opts);
+    const index = await resolveLink(this.#t, 'link', ref, opts);
     try {
       await this.#t.request(encodeLinkDel(index), opts);
     } catch (e) {
