@@ -176,7 +176,6 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   #healthBusy = false;
   #retryTimer: { timer: ReturnType<typeof setTimeout>; wake(): void } | undefined;
   #closing: Promise<void> | undefined;
-  #everUp = false;
 
   /** @internal use {@link connectVpp} */
   constructor(bindings: VppBindings, init: VppClientInit = {}) {
@@ -482,7 +481,6 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   #up(reconnected: boolean): void {
     const conn = this.#conn!;
     this.#state = 'up';
-    this.#everUp = true;
     this.#needDrain = false;
     this.#log?.info({ socket: this.#socketPath, clientIndex: conn.clientIndex, reconnected }, 'connected to VPP');
     if (this.#reconnect && this.#reconnect.healthIntervalMs > 0 && !this.#health) {
@@ -686,7 +684,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   ): Promise<Msg> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const signal = options.signal;
-    if (signal?.aborted) throw abortError(def.name, signal, timeoutMs);
+    if (signal?.aborted) throw abortError(def.name, signal);
     const waited = this.#acquire(def.name, signal, timeoutMs);
     if (waited) await waited;
     const conn = this.#conn!;
@@ -741,7 +739,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       };
       this.#arm(op);
       if (signal) {
-        op.onAbort = () => this.#abandon(op, abortError(def.name, signal, timeoutMs));
+        op.onAbort = () => this.#abandon(op, abortError(def.name, signal));
         signal.addEventListener('abort', op.onAbort, { once: true });
       }
       if (ref) ref.op = op;
@@ -808,7 +806,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       };
       w.timer = setTimeout(() => drop(new VppTimeoutError(name, timeoutMs)), timeoutMs);
       if (signal) {
-        w.onAbort = () => drop(abortError(name, signal, timeoutMs));
+        w.onAbort = () => drop(abortError(name, signal));
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
       this.#waiters.push(w);
@@ -1151,10 +1149,9 @@ function describe(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-function abortError(name: string, signal: AbortSignal, timeoutMs: number): Error {
+function abortError(name: string, signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   if ((reason as { name?: unknown })?.name === 'TimeoutError') return new VppTimeoutError(name, undefined, { cause: reason });
-  void timeoutMs;
   return new VppAbortError(name, { cause: reason });
 }
 
