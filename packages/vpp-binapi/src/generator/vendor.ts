@@ -20,8 +20,13 @@ export interface VendorResult {
 
 /** The vendored form of `wanted` and its import closure: comments stripped, stable formatting. */
 export function vendor(wanted: readonly string[], read: (module: string) => ApiJson): VendorResult {
-  const modules = closure(wanted, read);
+  const schemas = new Map<string, ApiJson>();
+  const modules = closure(wanted, (m) => {
+    const json = read(m);
+    schemas.set(m, json);
+    return json;
+  });
   const files = new Map<string, string>();
-  for (const m of modules) files.set(`${m}.api.json`, formatApiJson(stripComments(read(m))));
+  for (const m of modules) files.set(`${m}.api.json`, formatApiJson(stripComments(schemas.get(m)!)));
   return { files, modules };
 }
