@@ -4,15 +4,15 @@
  * it yields `{ type: 'resync' }`, everything that exists again (`existing: true`), then `{ type: 'sync' }`.
  * Consumers that keep state clear it on `resync`.
  */
-import { decodeAddress, type Address } from './address.js';
+import { decodeAddress, RTM_DELADDR, RTM_NEWADDR, type Address } from './address.js';
 import type { NlMessage } from './codec/nlmsg.js';
 import { InvalidArgumentError } from './errors.js';
 import type { NetlinkHandle } from './handle.js';
 import { decodeLink, RTM_DELLINK, RTM_NEWLINK, type Link } from './link.js';
-import { decodeNeigh, type Neigh } from './neigh.js';
-import { decodeNexthop, type Nexthop } from './nexthop.js';
-import { decodeRoute, type Route } from './route.js';
-import { decodeRule, type Rule } from './rule.js';
+import { decodeNeigh, RTM_DELNEIGH, RTM_NEWNEIGH, type Neigh } from './neigh.js';
+import { decodeNexthop, RTM_DELNEXTHOP, RTM_NEWNEXTHOP, type Nexthop } from './nexthop.js';
+import { decodeRoute, RTM_DELROUTE, RTM_NEWROUTE, type Route } from './route.js';
+import { decodeRule, RTM_DELRULE, RTM_NEWRULE, type Rule } from './rule.js';
 
 /** Multicast groups (linux/rtnetlink.h enum rtnetlink_groups). */
 export const RTNLGRP = {
@@ -26,17 +26,6 @@ export const RTNLGRP = {
   IPV6_RULE: 19,
   NEXTHOP: 32,
 } as const;
-
-const RTM_NEWADDR = 20;
-const RTM_DELADDR = 21;
-const RTM_NEWROUTE = 24;
-const RTM_DELROUTE = 25;
-const RTM_NEWNEIGH = 28;
-const RTM_DELNEIGH = 29;
-const RTM_NEWRULE = 32;
-const RTM_DELRULE = 33;
-const RTM_NEWNEXTHOP = 104;
-const RTM_DELNEXTHOP = 105;
 
 /** What to watch; each defaults to false. `snapshot` (default true) lists what exists first. */
 export interface SubscribeInit {
