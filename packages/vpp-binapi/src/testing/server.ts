@@ -165,7 +165,9 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
   }
   const path = socketPath;
 
-  let state = new FakeVppState({ ...(init.tap && { tap: init.tap }), ...(init.getPageSize !== undefined && { getPageSize: init.getPageSize }) });
+  const newState = (): FakeVppState =>
+    new FakeVppState({ ...(init.tap && { tap: init.tap }), ...(init.getPageSize !== undefined && { getPageSize: init.getPageSize }) });
+  let state = newState();
   let pid = 40000 + Math.floor(Math.random() * 20000);
   let server: Server | undefined;
   const conns = new Set<Connection>();
@@ -515,7 +517,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     },
     restart: async () => {
       await close();
-      state = new FakeVppState({ ...(init.tap && { tap: init.tap }), ...(init.getPageSize !== undefined && { getPageSize: init.getPageSize }) });
+      state = newState();
       attachState(state);
       pid += 1;
       delayMs = null;
