@@ -155,7 +155,12 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
   const idByName = new Map(table.map((e) => [e.def.name, e.id]));
   const replyOf = new Map<string, string>();
   for (const s of bindings.services.values()) replyOf.set(s.request, s.reply);
-  const retvalIsU32 = (name: string): boolean => bindings.messages.get(name)?.fields.some((f) => f.name === 'retval' && f.type === 'u32') ?? false;
+  /** Type of each message's `retval` field, for the messages that have one. */
+  const retvalType = new Map<string, string>();
+  for (const [name, def] of bindings.messages) {
+    const f = def.fields.find((x) => x.name === 'retval');
+    if (f) retvalType.set(name, f.type);
+  }
 
   let tempDir: string | undefined;
   let socketPath = init.socket;
@@ -317,7 +322,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       if (!name) return;
       fields.context = this.context;
       // VPP writes its int rv with htonl into whatever 32-bit retval the reply has (u32 in a few)
-      const unsigned = typeof fields.retval === 'number' && retvalIsU32(name);
+      const unsigned = typeof fields.retval === 'number' && retvalType.get(name) === 'u32';
       if (unsigned) fields.retval = (fields.retval as number) >>> 0;
       let frame = encode(name, fields);
       // a reply that cannot be encoded (a handler bug) still answers: retval alone, else the client is
@@ -390,8 +395,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     const handler = HANDLERS[name];
     if (!handler) {
       const svc = bindings.services.get(name);
-      const hasRetval = replyName && bindings.messages.get(replyName)?.fields.some((f) => f.name === 'retval');
-      if (svc && !svc.stream && hasRetval) ctx.reply({ retval: VNET_API_ERROR.UNSUPPORTED });
+      if (svc && !svc.stream && replyName && retvalType.has(replyName)) ctx.reply({ retval: VNET_API_ERROR.UNSUPPORTED });
       else log('debug', { message: name }, 'fake-vpp: no handler, no answer');
       return;
     }
