@@ -38,7 +38,7 @@ import {
 } from './errors.js';
 import { AddressApi } from './address.js';
 import { subscribeEvents, type NetlinkEvent, type SubscribeInit } from './events.js';
-import { LinkApi } from './link.js';
+import { IFINFOMSG_LEN, LinkApi, encodeLinkGet } from './link.js';
 import { NeighApi } from './neigh.js';
 import { NexthopApi } from './nexthop.js';
 import { RouteApi } from './route.js';
@@ -64,10 +64,6 @@ export const NETLINK_DROP_MEMBERSHIP = 2;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_EXT_ACK = 11;
 export const NETLINK_GET_STRICT_CHK = 12;
-
-const RTM_GETLINK = 18;
-const IFLA_IFNAME = 3;
-const IFINFOMSG_LEN = 16;
 
 /** Default receive buffer: large enough for the ACKs of a full batch window and event bursts. */
 export const DEFAULT_RCVBUF = 32 * 1024 * 1024;
@@ -645,10 +641,8 @@ export class NetlinkHandle implements RtnlTransport {
     if (typeof name !== 'string' || name.length === 0 || name.length > 15) {
       throw new InvalidArgumentError('name', name, 'must be 1..15 bytes');
     }
-    const b = new MessageBuilder(RTM_GETLINK, 0, IFINFOMSG_LEN);
-    b.str(IFLA_IFNAME, name);
     try {
-      const replies = await this.request(b.finish(), opts);
+      const replies = await this.request(encodeLinkGet(name), opts);
       const r = replies[0];
       if (!r || r.payload.length < IFINFOMSG_LEN) throw new LinkNotFoundError(name);
       return new DataView(r.payload.buffer, r.payload.byteOffset).getInt32(4, true);
