@@ -340,10 +340,6 @@ function intRead(w: string, off: string): string {
   throw new SchemaError(`no int read for ${w}`);
 }
 
-function plus(off: string, k: number): string {
-  return k === 0 ? off : `${off} + ${k}`;
-}
-
 /** Fixed arrays this short are encoded/decoded element by element without a loop. */
 const UNROLL_MAX = 16;
 
@@ -749,7 +745,7 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
       else createParts.push(`${key(f.name)}: ${def ?? zero(ctx, c)}`);
     }
     if (c.size !== null) {
-      const off = plus('o', K);
+      const off = plusExpr('o', K);
       // encode
       if (countFields.has(f.name)) {
         const arr = countFields.get(f.name)!;
@@ -795,8 +791,8 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
     }
   });
   closeRun();
-  enc.push(`return ${plus('o', K)};`);
-  dec.push(`c.o = ${plus('o', K)};`);
+  enc.push(`return ${plusExpr('o', K)};`);
+  dec.push(`c.o = ${plusExpr('o', K)};`);
   if (K) sizeLines.push(`n += ${K};`);
   // return object
   const objParts = fields.map((f, idx) => `${key(f.name)}: f${idx}`);
