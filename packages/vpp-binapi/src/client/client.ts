@@ -406,13 +406,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
         if (!def) return reject(new VppHandshakeError('bindings lack sockclnt_create'));
         const context = this.#nextContext();
         try {
-          const msg = def.create({ name: this.#clientName, context });
-          const size = def.size(msg);
-          const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size);
-          writeFrameHeader(buf, 0, size);
-          def.encodeInto(msg, buf, FRAME_HEADER_SIZE);
-          buf.writeUInt16BE(SOCKCLNT_CREATE_ID, FRAME_HEADER_SIZE);
-          socket.write(buf);
+          socket.write(encodeFrame(def, def.create({ name: this.#clientName, context }), SOCKCLNT_CREATE_ID, conn.clientIndex, context));
         } catch (err) {
           reject(new VppHandshakeError('cannot encode sockclnt_create', { cause: err }));
         }
@@ -751,15 +745,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   #frame(conn: Conn, def: MessageDef<any>, msg: Msg, context: number): Buffer {
-    const id = this.#usable(conn, def.name);
-    const size = def.size(msg);
-    const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size);
-    writeFrameHeader(buf, 0, size);
-    def.encodeInto(msg, buf, FRAME_HEADER_SIZE);
-    buf.writeUInt16BE(id, FRAME_HEADER_SIZE);
-    if (def.clientIndexOffset >= 0) buf.writeUInt32BE(conn.clientIndex, FRAME_HEADER_SIZE + def.clientIndexOffset);
-    if (def.contextOffset >= 0) buf.writeUInt32BE(context, FRAME_HEADER_SIZE + def.contextOffset);
-    return buf;
+    return encodeFrame(def, msg, this.#usable(conn, def.name), conn.clientIndex, context);
   }
 
   #write(conn: Conn, buf: Buffer): void {
@@ -1132,6 +1118,18 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     this.#log?.warn({ err: error }, error.message);
     this.dispatchEvent(new CustomEvent('vpp:error', { detail: { error } }));
   }
+}
+
+/** One frame ready for the socket: header, then the payload with VPP's message id, our client index and the context written in. */
+function encodeFrame(def: MessageDef<any>, msg: Msg, id: number, clientIndex: number, context: number): Buffer {
+  const size = def.size(msg);
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size);
+  writeFrameHeader(buf, 0, size);
+  def.encodeInto(msg, buf, FRAME_HEADER_SIZE);
+  buf.writeUInt16BE(id, FRAME_HEADER_SIZE);
+  if (def.clientIndexOffset >= 0) buf.writeUInt32BE(clientIndex, FRAME_HEADER_SIZE + def.clientIndexOffset);
+  if (def.contextOffset >= 0) buf.writeUInt32BE(context, FRAME_HEADER_SIZE + def.contextOffset);
+  return buf;
 }
 
 /**
