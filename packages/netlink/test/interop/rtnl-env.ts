@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import type { NetlinkHandle } from '../../src/handle.js';
 import { createNetns, kernelSkipReason } from '../../src/testing/index.js';
 
+export { collect } from '../addr-helpers.js';
+
 /** Why the kernel tests cannot run here (one line), or undefined when they can. */
 export const skipReason = kernelSkipReason;
 
@@ -52,10 +54,3 @@ export const vethPair = (a: string, b: string): string[][] => [
   ['link', 'set', a, 'up'],
   ['link', 'set', b, 'up'],
 ];
-
-/** Collects an async iterable. */
-export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
