@@ -698,7 +698,7 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
   const locals: string[] = [];
   const countFields = new Map<string, string>(); // count field name → array field name
   const discs = new Map<string, Disc>();
-  const tagFields = new Set<string>();
+  const discByTag = new Map<string, Disc>(); // discriminator field name → its union
   for (const f of fields) {
     if (f.lengthFrom !== undefined) {
       if (!fields.some((x) => x.name === f.lengthFrom)) throw new SchemaError(`${owner}: ${f.name} counted by missing ${f.lengthFrom}`);
@@ -707,7 +707,7 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
     if (f.discriminator !== undefined) {
       const d = discOf(ctx, owner, fields, f);
       discs.set(f.name, d);
-      tagFields.add(d.tagField.name);
+      discByTag.set(d.tagField.name, d);
     }
   }
   const HEADER = new Set(['_vl_msg_id', 'client_index', 'context']);
@@ -741,7 +741,7 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
     // create()
     if (!(isMessage && HEADER.has(f.name) && idx < 3)) {
       if (disc) createParts.push(`${key(f.name)}: ${discCreate(ctx, disc)}`);
-      else if (tagFields.has(f.name)) createParts.push(`${key(f.name)}: ${discDefaultTag(ctx, [...discs.values()].find((d) => d.tagField.name === f.name)!, def)}`);
+      else if (discByTag.has(f.name)) createParts.push(`${key(f.name)}: ${def ?? String(firstCase(discByTag.get(f.name)!).value)}`);
       else createParts.push(`${key(f.name)}: ${def ?? zero(ctx, c)}`);
     }
     if (c.size !== null) {
@@ -754,7 +754,7 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
         enc.push(
           `const ${cl} = ${rt(ctx, 'countOf')}(${prop('v', arr)}, ${q(arr)}); if (${intCheck(c.w, cl)}) throw ${rt(ctx, 'arrayLengthError')}(${q(arr)}, ${cl}, ${INT_MAX[c.w]!}); ${intWrite(c.w, off, cl)}`,
         );
-      } else if (tagFields.has(f.name)) {
+      } else if (discByTag.has(f.name)) {
         const tl = `tag_${idx}`;
         tagLocal.set(f.name, tl);
         if (c.k !== 'int') throw new SchemaError(`${owner}: discriminator ${f.name} is not an integer`);
@@ -822,14 +822,13 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
   return { ts, enc, dec, fixed, size: sizeLines, create: `{ ${createParts.join(', ')} }` };
 }
 
-function discDefaultTag(_ctx: Ctx, d: Disc, def: string | undefined): string {
-  if (def !== undefined) return def;
-  const first = d.cases.find((k) => k.value === 0) ?? d.cases[0]!;
-  return String(first.value);
+/** The case `create()` starts from: tag 0 when a member has it, else the first member. */
+function firstCase(d: Disc): Disc['cases'][number] {
+  return d.cases.find((k) => k.value === 0) ?? d.cases[0]!;
 }
 
 function discCreate(ctx: Ctx, d: Disc): string {
-  const first = d.cases.find((k) => k.value === 0) ?? d.cases[0]!;
+  const first = firstCase(d);
   return `{ ${key(first.member.name)}: ${zero(ctx, first.codec)} }`;
 }
 
