@@ -105,14 +105,13 @@ interface Op {
   readonly details: string | undefined;
   resolve(msg: Msg): void;
   reject(err: Error): void;
-  onDetails(msg: Msg): void;
   timer: ReturnType<typeof setTimeout> | undefined;
   readonly timeoutMs: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Holds a maxInFlight slot. */
   slot: boolean;
-  /** The stream's buffer, for dumps and gets. */
+  /** The stream's buffer, for dumps and gets: every details message goes there. */
   queue: StreamQueue | undefined;
   /** Timer stopped because reading is paused by our own consumers. */
   frozen: boolean;
@@ -258,7 +257,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const def = this.#def(name);
     const replyName = this.#method(name, 'call');
     const msg = this.#create(def, init);
-    const reply = await this.#request(def, msg, replyName, undefined, options, NOOP);
+    const reply = await this.#request(def, msg, replyName, undefined, options);
     const retval = signedRetval(reply['retval']);
     if (retval < 0) throw new VppApiError(retval, name, reply);
     return reply as CallReply<A, K>;
@@ -588,7 +587,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       const def = this.#bindings.messages.get('sockclnt_delete');
       if (def && conn.idByName.has('sockclnt_delete')) {
         try {
-          await this.#exchange(conn, def, def.create({ index: conn.clientIndex }), 'sockclnt_delete_reply', undefined, CLOSE_TIMEOUT_MS, undefined, NOOP, false);
+          await this.#exchange(conn, def, def.create({ index: conn.clientIndex }), 'sockclnt_delete_reply', undefined, CLOSE_TIMEOUT_MS, undefined, false);
         } catch (err) {
           this.#log?.debug({ err }, 'sockclnt_delete got no reply');
         }
@@ -672,7 +671,6 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     expect: string,
     details: string | undefined,
     options: VppCallOptions,
-    onDetails: (m: Msg) => void,
     withPing = false,
     ref?: { op?: Op; queue?: StreamQueue },
   ): Promise<Msg> {
@@ -682,7 +680,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const waited = this.#acquire(def.name, signal, timeoutMs);
     if (waited) await waited;
     const conn = this.#conn!;
-    return this.#exchange(conn, def, msg, expect, details, timeoutMs, signal, onDetails, true, withPing, ref);
+    return this.#exchange(conn, def, msg, expect, details, timeoutMs, signal, true, withPing, ref);
   }
 
   #exchange(
@@ -693,7 +691,6 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     details: string | undefined,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-    onDetails: (m: Msg) => void,
     slot: boolean,
     withPing = false,
     ref?: { op?: Op; queue?: StreamQueue },
@@ -722,7 +719,6 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
         details,
         resolve,
         reject,
-        onDetails,
         timer: undefined,
         timeoutMs,
         signal,
@@ -863,7 +859,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const msg = this.#create(def, init);
     const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
     const ref: { op?: Op; queue?: StreamQueue } = { queue };
-    const done = this.#request(def, msg, 'control_ping_reply', details, options, (m) => queue.push(m), true, ref);
+    const done = this.#request(def, msg, 'control_ping_reply', details, options, true, ref);
     yield* queue.drain(done, () => this.#stop(ref.op));
   }
 
@@ -875,7 +871,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     for (;;) {
       const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
       const ref: { op?: Op; queue?: StreamQueue } = { queue };
-      const done = this.#request(def, msg, reply, details, options, (m) => queue.push(m), false, ref);
+      const done = this.#request(def, msg, reply, details, options, false, ref);
       const last = yield* queue.drain(done, () => this.#stop(ref.op));
       const retval = signedRetval(last['retval']);
       if (retval === VPP_RETVAL_EAGAIN) {
@@ -1083,7 +1079,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       op.resolve(msg);
     } else {
       op.timer?.refresh();
-      op.onDetails(msg);
+      op.queue?.push(msg);
     }
   }
 
