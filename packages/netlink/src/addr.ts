@@ -220,6 +220,11 @@ export function isNetworkAddress(bytes: Uint8Array, prefixLen: number): boolean 
 
 // ---- throwing variants used by the family modules ----
 
+/** Checks an optional family field or filter: absent, 'inet' or 'inet6'. @throws InvalidArgumentError naming `field` */
+export function checkFamily(field: string, v: unknown): void {
+  if (v !== undefined && v !== 'inet' && v !== 'inet6') throw new InvalidArgumentError(field, v, "must be 'inet' or 'inet6'");
+}
+
 /** @throws InvalidArgumentError naming `field` */
 export function requireIp(field: string, s: unknown, family?: IpFamily): IpAddr {
   if (typeof s !== 'string') throw new InvalidArgumentError(field, s, 'must be an IP address string');

@@ -16,6 +16,7 @@ import {
 import {
   SCOPES,
   afToFamily,
+  checkFamily,
   familyToAf,
   formatIp,
   requireIp,
@@ -332,9 +333,7 @@ export class AddressApi {
    * @throws InvalidArgumentError, LinkNotFoundError, NetlinkError
    */
   async *list(filter: AddressFilter = {}, opts?: CallOptions): AsyncIterable<Address> {
-    if (filter.family !== undefined && filter.family !== 'inet' && filter.family !== 'inet6') {
-      throw new InvalidArgumentError('family', filter.family, "must be 'inet' or 'inet6'");
-    }
+    checkFamily('family', filter.family);
     const index = filter.link === undefined ? 0 : await resolveLink(this.transport, 'link', filter.link, sig(opts));
     for await (const msg of this.transport.dump(encodeAddressDump(filter.family, index), sig(opts))) {
       const a = decodeAddress(msg);

@@ -13,7 +13,7 @@ import {
   readU32,
   type NlMessage,
 } from './codec/nlmsg.js';
-import { afToFamily, familyToAf, formatIp, requireIp, type IpFamily, type Scope, SCOPES } from './addr.js';
+import { afToFamily, checkFamily, familyToAf, formatIp, requireIp, type IpFamily, type Scope, SCOPES } from './addr.js';
 import { NEXTHOP_FLAGS, ROUTE_PROTOCOLS, type NexthopFlag, type RouteProtocol } from './route.js';
 import { ProtocolError } from './errors.js';
 import type { CallOptions, RtnlTransport } from './transport.js';
@@ -152,9 +152,7 @@ export function encodeNexthop(op: NexthopOp, spec: NexthopSpec, oifIndex?: numbe
       throw new InvalidArgumentError('groupType', spec.groupType ?? spec.resilient, 'applies to groups only');
     }
   }
-  if (spec.family !== undefined && spec.family !== 'inet' && spec.family !== 'inet6') {
-    throw new InvalidArgumentError('family', spec.family, "must be 'inet' or 'inet6'");
-  }
+  checkFamily('family', spec.family);
   const family = isGroup ? undefined : (spec.family ?? gw?.family ?? 'inet');
   const protocol = spec.protocol === undefined ? ROUTE_PROTOCOLS.unspec : checkNamed('protocol', spec.protocol, ROUTE_PROTOCOLS, 255);
 

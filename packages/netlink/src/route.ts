@@ -19,6 +19,7 @@ import {
 import {
   SCOPES,
   afToFamily,
+  checkFamily,
   familyBits,
   familyToAf,
   formatIp,
@@ -302,9 +303,7 @@ const byIndex: LinkIndexes = (ref, field) => {
 
 function routeFamily(spec: RouteSpec, field: string): { family: IpFamily; dst: IpPrefix | undefined } {
   if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError(field || 'route', spec, 'must be an object');
-  if (spec.family !== undefined && spec.family !== 'inet' && spec.family !== 'inet6') {
-    throw new InvalidArgumentError(`${field}family`, spec.family, "must be 'inet' or 'inet6'");
-  }
+  checkFamily(`${field}family`, spec.family);
   if (spec.dst === 'default') {
     let family = spec.family;
     if (!family && typeof spec.gateway === 'string' && spec.gateway.includes(':')) family = 'inet6';
@@ -889,9 +888,7 @@ export class RouteApi {
    * @throws InvalidArgumentError, LinkNotFoundError, NetlinkError
    */
   async *list(filter: RouteFilter = {}, opts?: CallOptions): AsyncIterable<Route> {
-    if (filter.family !== undefined && filter.family !== 'inet' && filter.family !== 'inet6') {
-      throw new InvalidArgumentError('family', filter.family, "must be 'inet' or 'inet6'");
-    }
+    checkFamily('family', filter.family);
     const table = filter.table === 'all' ? 0 : filter.table === undefined ? RT_TABLE_MAIN : tableId('table', filter.table);
     const protocol = filter.protocol === undefined ? 0 : checkNamed('protocol', filter.protocol, ROUTE_PROTOCOLS, 255);
     const type = filter.type === undefined ? 0 : checkNamed('type', filter.type, ROUTE_TYPES, 255);

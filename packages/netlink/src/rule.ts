@@ -13,7 +13,7 @@ import {
   readU8,
   type NlMessage,
 } from './codec/nlmsg.js';
-import { afToFamily, familyToAf, formatIp, requirePrefix, type IpFamily, type IpPrefix } from './addr.js';
+import { afToFamily, checkFamily, familyToAf, formatIp, requirePrefix, type IpFamily, type IpPrefix } from './addr.js';
 import type { CallOptions, RtnlTransport } from './transport.js';
 import {
   InvalidArgumentError,
@@ -140,9 +140,7 @@ export type RuleOp = 'add' | 'delete';
 function ruleFamily(spec: RuleSpec): { family: IpFamily; src?: IpPrefix; dst?: IpPrefix } {
   if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError('rule', spec, 'must be an object');
   let family = spec.family;
-  if (family !== undefined && family !== 'inet' && family !== 'inet6') {
-    throw new InvalidArgumentError('family', family, "must be 'inet' or 'inet6'");
-  }
+  checkFamily('family', family);
   const src = spec.src === undefined ? undefined : requirePrefix('src', spec.src, { family, network: true });
   family ??= src?.family;
   const dst = spec.dst === undefined ? undefined : requirePrefix('dst', spec.dst, { family, network: true });
@@ -342,7 +340,7 @@ export class RuleApi {
   /** Lists rules of one family, or of IPv4 and IPv6. @throws InvalidArgumentError, NetlinkError */
   async *list(filter: { readonly family?: IpFamily } = {}, opts?: CallOptions): AsyncIterable<Rule> {
     const f = filter.family;
-    if (f !== undefined && f !== 'inet' && f !== 'inet6') throw new InvalidArgumentError('family', f, "must be 'inet' or 'inet6'");
+    checkFamily('family', f);
     for await (const msg of this.transport.dump(encodeRuleDump(f), sig(opts))) {
       const r = decodeRule(msg);
       if (!r || (f && r.family !== f)) continue;
