@@ -90,6 +90,11 @@ function fail(where: string, what: string): never {
   throw new SchemaError(`${where}: ${what}`);
 }
 
+/** Module name of an `imports` entry: `vnet/ip/ip_types.api` → `ip_types`. */
+export function importName(path: string): string {
+  return path.replace(/^.*\//, '').replace(/\.api(\.json)?$/, '');
+}
+
 /** Short type name: `vl_api_prefix_t` → `prefix`; base types unchanged. */
 export function shortName(type: string): string {
   const m = /^vl_api_(.+)_t$/.exec(type);
@@ -183,7 +188,7 @@ export function parseModule(json: ApiJson, fallbackName: string): ModuleSpec {
   }
   const imports: string[] = [];
   for (const i of json.imports ?? []) {
-    const base = i.replace(/^.*\//, '').replace(/\.api(\.json)?$/, '');
+    const base = importName(i);
     if (!imports.includes(base)) imports.push(base);
   }
   const mod: ModuleSpec = { name, imports, types, messages, services };

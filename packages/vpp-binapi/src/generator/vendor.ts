@@ -1,4 +1,4 @@
-import { formatApiJson, stripComments, type ApiJson } from './schema.js';
+import { formatApiJson, importName, stripComments, type ApiJson } from './schema.js';
 
 /** Module names in `wanted` plus everything they import, transitively, in a stable order. */
 export function closure(wanted: readonly string[], read: (module: string) => ApiJson): string[] {
@@ -6,7 +6,7 @@ export function closure(wanted: readonly string[], read: (module: string) => Api
   const visit = (m: string): void => {
     if (seen.has(m)) return;
     seen.add(m);
-    for (const imp of read(m).imports ?? []) visit(imp.replace(/^.*\//, '').replace(/\.api(\.json)?$/, ''));
+    for (const imp of read(m).imports ?? []) visit(importName(imp));
   };
   for (const m of wanted) visit(m);
   return [...seen].sort();
