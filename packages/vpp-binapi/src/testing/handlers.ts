@@ -542,13 +542,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     s.sw_if_index = num(m, 'sw_if_index');
     ctx.reply({ retval: 0 });
   },
-  cnat_set_snat_addresses_v2: (ctx, m) => {
-    const s = ctx.state.cnatSnat;
-    s.snat_ip4 = canonicalAddress(str(m, 'snat_ip4') || '0.0.0.0');
-    s.snat_ip6 = canonicalAddress(str(m, 'snat_ip6') || '::');
-    s.sw_if_index = num(m, 'sw_if_index');
-    ctx.reply({ retval: 0 });
-  },
+  // the fake keeps no FIB indexes: v2's fwd_fib_index/ret_fib_index are not modelled
+  cnat_set_snat_addresses_v2: (ctx, m) => HANDLERS.cnat_set_snat_addresses?.(ctx, m),
   feature_cnat_enable_disable: (ctx, m) => {
     const sw = num(m, 'sw_if_index');
     if (!ctx.state.interfaces.has(sw)) {
