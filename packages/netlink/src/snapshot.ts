@@ -455,15 +455,14 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
   }
 
   const wantRoutes = new Map(s.routes.map((r) => [routeKey(r), r]));
-  const haveRoutes = new Map<string, Route>();
+  const haveRoutes = new Map<string, { r: Route; sr: SnapshotRoute }>();
   for (const r of await listRoutes(nl, index, o)) {
     const sr = toSnapshotRoute(r, names);
-    if (sr) haveRoutes.set(routeKey(sr), r);
+    if (sr) haveRoutes.set(routeKey(sr), { r, sr });
   }
   if (prune) {
-    for (const [key, r] of haveRoutes) {
+    for (const [key, { r, sr }] of haveRoutes) {
       if (wantRoutes.has(key) || r.protocol === 'kernel') continue;
-      const sr = toSnapshotRoute(r, names) as SnapshotRoute;
       await step({ kind: 'route', action: 'delete', what: describeRoute(sr) }, () => routeApi.delete(routeToSpec(r), o));
       haveRoutes.delete(key);
     }
