@@ -796,8 +796,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   #dropWaiter(w: Waiter, err: Error): void {
-    clearTimeout(w.timer);
-    if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+    unwatch(w);
     w.reject(err);
   }
 
@@ -809,8 +808,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   #pump(): void {
     while (this.#waiters.length && this.#state === 'up' && this.#inFlight < this.#maxInFlight && !this.#needDrain) {
       const w = this.#waiters.shift()!;
-      clearTimeout(w.timer);
-      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+      unwatch(w);
       this.#inFlight++;
       w.resolve();
     }
@@ -826,8 +824,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   /** Completes an op: forgets it, frees its slot. */
   #finish(op: Op): void {
     this.#pending.delete(op.context);
-    clearTimeout(op.timer);
-    if (op.onAbort) op.signal?.removeEventListener('abort', op.onAbort);
+    unwatch(op);
     if (op.slot) this.#release();
     if (!this.#paused && this.#buffered > this.#highWater) this.#reading();
   }
@@ -1114,6 +1111,12 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     this.#log?.warn({ err: error }, error.message);
     this.dispatchEvent(new CustomEvent('vpp:error', { detail: { error } }));
   }
+}
+
+/** Stops the time limit and the abort listener of a request or a waiter. */
+function unwatch(w: { timer: ReturnType<typeof setTimeout> | undefined; signal: AbortSignal | undefined; onAbort: (() => void) | undefined }): void {
+  clearTimeout(w.timer);
+  if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
 }
 
 /** One frame ready for the socket: header, then the payload with VPP's message id, our client index and the context written in. */
