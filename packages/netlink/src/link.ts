@@ -10,6 +10,8 @@ import {
   NLM_F_EXCL,
   attrMap,
   readBe16,
+  readBe32,
+  readS32,
   readStr,
   readU16,
   readU32,
@@ -260,14 +262,13 @@ function decodeData(kind: string, data: Uint8Array | undefined): LinkData | unde
     case 'gre': {
       const ikey = a.get(IFLA_GRE.IKEY);
       const okey = a.get(IFLA_GRE.OKEY);
-      const be32 = (v: Uint8Array): number => new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(0, false);
       return opt({
         kind,
         local: ipAttr(a.get(IFLA_GRE.LOCAL)),
         remote: ipAttr(a.get(IFLA_GRE.REMOTE)),
         ttl: u8(IFLA_GRE.TTL),
-        ikey: ikey && ikey.length >= 4 ? be32(ikey) || undefined : undefined,
-        okey: okey && okey.length >= 4 ? be32(okey) || undefined : undefined,
+        ikey: ikey && ikey.length >= 4 ? readBe32(ikey) || undefined : undefined,
+        okey: okey && okey.length >= 4 ? readBe32(okey) || undefined : undefined,
         parent: u32(IFLA_GRE.LINK) || undefined,
       });
     }
@@ -359,6 +360,7 @@ export function decodeLink(msg: NlMessage): Link {
   const op = a.get(IFLA.OPERSTATE);
   const opNum = op ? readU8(op) : 0;
   const alias = a.get(IFLA.IFALIAS);
+  const netnsId = a.get(IFLA.LINK_NETNSID);
   const carrier = a.get(IFLA.CARRIER);
   return {
     index,
@@ -377,7 +379,7 @@ export function decodeLink(msg: NlMessage): Link {
     permMac: perm && perm.length ? formatMac(perm) : undefined,
     master: u32(IFLA.MASTER) || undefined,
     parent: u32(IFLA.LINK) || undefined,
-    linkNetnsId: a.has(IFLA.LINK_NETNSID) ? readS32Safe(a.get(IFLA.LINK_NETNSID)) : undefined,
+    linkNetnsId: netnsId && netnsId.length >= 4 ? readS32(netnsId) : undefined,
     alias: alias && alias.length ? readStr(alias) : undefined,
     txqlen: u32(IFLA.TXQLEN),
     promisc: (flags & IFF_PROMISC) !== 0,
@@ -389,11 +391,6 @@ export function decodeLink(msg: NlMessage): Link {
     data,
     stats: decodeStats(a.get(IFLA.STATS64)),
   };
-}
-
-function readS32Safe(v: Uint8Array | undefined): number | undefined {
-  if (!v || v.length < 4) return undefined;
-  return new DataView(v.buffer, v.byteOffset, 4).getInt32(0, true);
 }
 
 // ---------------------------------------------------------------- encode

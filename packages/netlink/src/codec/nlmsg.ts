@@ -244,6 +244,7 @@ export const readU8 = (b: Uint8Array): number => b[0] ?? 0;
 export const readU16 = (b: Uint8Array): number => (b.length >= 2 ? dv(b).getUint16(0, true) : 0);
 export const readBe16 = (b: Uint8Array): number => (b.length >= 2 ? dv(b).getUint16(0, false) : 0);
 export const readU32 = (b: Uint8Array): number => (b.length >= 4 ? dv(b).getUint32(0, true) : 0);
+export const readBe32 = (b: Uint8Array): number => (b.length >= 4 ? dv(b).getUint32(0, false) : 0);
 export const readS32 = (b: Uint8Array): number => (b.length >= 4 ? dv(b).getInt32(0, true) : 0);
 export const readU64 = (b: Uint8Array): bigint => (b.length >= 8 ? dv(b).getBigUint64(0, true) : 0n);
 /** A NUL-terminated (or not) string attribute. */
