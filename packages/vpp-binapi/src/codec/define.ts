@@ -1,4 +1,4 @@
-import { VppDecodeError, VppEncodeError, withMessageName } from './errors.js';
+import { VppDecodeError, VppEncodeError, messageOf, withMessageName } from './errors.js';
 import { BufferViews, cursor, type Cursor } from './runtime.js';
 import type { FieldDef, HeaderKind, MessageDef } from './types.js';
 
@@ -60,11 +60,10 @@ function checkEnd(end: number, expected: number, name: string): void {
 
 /** Decode errors carry offsets relative to the caller's Uint8Array. */
 function rebase(err: unknown, base: number): unknown {
-  const e = err as { name?: unknown; offset?: unknown; message?: unknown };
+  const e = err as { name?: unknown; offset?: unknown; message?: unknown; messageName?: unknown };
   if (base !== 0 && e?.name === 'VppDecodeError' && typeof e.offset === 'number') {
-    const rel = e.offset - base;
-    (e as { offset: number }).offset = rel;
-    if (typeof e.message === 'string') e.message = e.message.replace(/\(at byte \d+\)/, `(at byte ${rel})`);
+    e.offset -= base;
+    if (typeof e.message === 'string') e.message = messageOf(e, e.messageName as string | undefined);
   }
   return err;
 }

@@ -85,20 +85,32 @@ function formatMessage(messageName: string | undefined, path: string, detail: st
   return where ? `${where}: ${detail}` : detail;
 }
 
+/** A codec error seen from outside its class (it may come from the other module format's copy). */
+type CodecErrorFields = { name?: unknown; path?: unknown; detail?: unknown; messageName?: unknown; message?: unknown; offset?: unknown };
+
+/**
+ * The `message` a codec error's fields give, under `messageName`: what the constructors write, and
+ * what the helpers below (and `defineMessage`'s offset rebasing) rewrite after changing a field.
+ * @internal
+ */
+export function messageOf(e: CodecErrorFields, messageName: string | undefined): string {
+  return formatMessage(
+    messageName,
+    String(e.path ?? ''),
+    e.name === 'VppDecodeError' ? `${String(e.detail)} (at byte ${String(e.offset)})` : String(e.detail),
+  );
+}
+
 /**
  * Prefixes the field path of a codec error thrown by a nested encoder/decoder; other errors pass
  * through unchanged. Used by generated code only.
  * @internal
  */
 export function nestError(err: unknown, seg: string): unknown {
-  const e = err as { name?: unknown; path?: unknown; detail?: unknown; message?: unknown; offset?: unknown };
+  const e = err as CodecErrorFields;
   if ((e?.name === 'VppEncodeError' || e?.name === 'VppDecodeError') && typeof e.path === 'string') {
     e.path = e.path === '' ? seg : e.path.startsWith('[') ? seg + e.path : `${seg}.${e.path}`;
-    e.message = formatMessage(
-      undefined,
-      e.path as string,
-      e.name === 'VppDecodeError' ? `${String(e.detail)} (at byte ${String(e.offset)})` : String(e.detail),
-    );
+    e.message = messageOf(e, undefined);
   }
   return err;
 }
@@ -108,14 +120,10 @@ export function nestError(err: unknown, seg: string): unknown {
  * @internal
  */
 export function withMessageName(err: unknown, messageName: string): unknown {
-  const e = err as { name?: unknown; path?: unknown; detail?: unknown; messageName?: unknown; message?: unknown; offset?: unknown };
+  const e = err as CodecErrorFields;
   if ((e?.name === 'VppEncodeError' || e?.name === 'VppDecodeError') && e.messageName === undefined) {
     e.messageName = messageName;
-    e.message = formatMessage(
-      messageName,
-      String(e.path ?? ''),
-      e.name === 'VppDecodeError' ? `${String(e.detail)} (at byte ${String(e.offset)})` : String(e.detail),
-    );
+    e.message = messageOf(e, messageName);
   }
   return err;
 }
