@@ -173,7 +173,8 @@ function procComponents(path: string, netns: NetnsRef): SysctlComponents {
       const fd = await openIn(key, fsConstants.O_WRONLY, 'write');
       try {
         // One write call: proc sysctl handlers parse what a single write hands them.
-        await writeAsync(fd, Buffer.from(`${value}\n`), 0, Buffer.byteLength(`${value}\n`), null);
+        const data = Buffer.from(`${value}\n`);
+        await writeAsync(fd, data, 0, data.length, null);
       } catch (e) {
         throw fsError(e, key, 'write');
       } finally {
