@@ -62,7 +62,8 @@ const INT_RANGE: Record<string, [number, number]> = {
   i32: [-0x80000000, 0x7fffffff],
 };
 
-const HEADER = new Set(['_vl_msg_id', 'client_index', 'context']);
+/** Message header fields: set by the client, never given by the user nor printed. */
+export const HEADER_FIELDS: ReadonlySet<string> = new Set(['_vl_msg_id', 'client_index', 'context']);
 const short = (type: string): string => type.replace(/^vl_api_/, '').replace(/_t$/, '');
 
 function schemaField(f: unknown[]): Field {
@@ -142,7 +143,7 @@ function convertObject(path: string, fields: readonly Field[], value: Record<str
   for (const [k, v] of Object.entries(value)) {
     const f = byName.get(k);
     if (!f) {
-      const known = fields.map((x) => x.name).filter((n) => !HEADER.has(n));
+      const known = fields.map((x) => x.name).filter((n) => !HEADER_FIELDS.has(n));
       throw new FieldInputError(`${path}.${k}`, `unknown field ${JSON.stringify(k)} (known: ${known.join(', ')})`);
     }
     out[k] = convertField(`${path}.${k}`, f.type, f.length, v, types);

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { MessageDef } from '../codec/types.js';
 import { toHex } from '../codec/runtime.js';
-import { convertRequest } from './cli-input.js';
+import { HEADER_FIELDS, convertRequest } from './cli-input.js';
 import type { VppClient } from './client.js';
 import { DEFAULT_VPP_API_SOCKET } from './client.js';
 import { connectVppWith, defaultBindings } from './connect.js';
@@ -221,14 +221,12 @@ function parseMessage(json: string, def: MessageDef<any>): Record<string, unknow
   }
 }
 
-const HIDDEN = new Set(['_vl_msg_id', 'client_index', 'context']);
-
 /** JSON text of a decoded message: header fields left out, bigint as string, bytes as hex. */
 export function toJson(msg: unknown, indent?: number): string {
   return JSON.stringify(
     msg,
     function (this: unknown, key: string, value: unknown) {
-      if (this === msg && HIDDEN.has(key)) return undefined;
+      if (this === msg && HEADER_FIELDS.has(key)) return undefined;
       if (typeof value === 'bigint') return value.toString();
       if (value instanceof Uint8Array) return toHex(value);
       return value;
