@@ -44,6 +44,15 @@ const obj = (m: Msg, k: string): Msg => {
 };
 const arr = (m: Msg, k: string): Msg[] => (Array.isArray(m[k]) ? (m[k] as Msg[]) : []);
 
+/** The canonical text of an address, or the text as received when it does not parse. */
+function canonicalOrAsReceived(text: string): string {
+  try {
+    return canonicalAddress(text);
+  } catch {
+    return text;
+  }
+}
+
 const ZERO_LABEL = Object.freeze({ is_uniform: 0, label: 0, ttl: 0, exp: 0 });
 
 /** A FIB path from its API form; the next hop is read from the union member of the path's protocol. */
@@ -51,12 +60,7 @@ export function pathFromApi(p: Msg): FakePath {
   const proto = num(p, 'proto');
   const nh = obj(p, 'nh');
   const address = obj(nh, 'address');
-  let text = proto === 1 ? str(address, 'ip6') || '::' : str(address, 'ip4') || '0.0.0.0';
-  try {
-    text = canonicalAddress(text);
-  } catch {
-    // keep as received
-  }
+  const text = canonicalOrAsReceived(proto === 1 ? str(address, 'ip6') || '::' : str(address, 'ip4') || '0.0.0.0');
   return makePath({
     sw_if_index: num(p, 'sw_if_index'),
     table_id: num(p, 'table_id'),
@@ -122,12 +126,7 @@ function interfaceDetails(state: FakeVppState, i: FakeInterface): Msg {
 }
 
 function endpointFromApi(e: Msg): FakeCnatEndpoint {
-  let addr = str(e, 'addr') || '0.0.0.0';
-  try {
-    addr = canonicalAddress(addr);
-  } catch {
-    // keep as received
-  }
+  const addr = canonicalOrAsReceived(str(e, 'addr') || '0.0.0.0');
   return { addr, sw_if_index: num(e, 'sw_if_index'), if_af: num(e, 'if_af'), port: num(e, 'port') };
 }
 
