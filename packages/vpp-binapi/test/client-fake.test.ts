@@ -8,6 +8,7 @@ import type { VppClient } from '../src/client/client.js';
 import { connectVpp, type VppApi } from '../src/client/connect.js';
 import type { VppClientInit } from '../src/client/types.js';
 import { describeConformance, startFakeVpp, type FakeVpp, type FakeVppInit } from '../src/testing/index.js';
+import { until } from './helpers/until.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -26,14 +27,6 @@ async function setup(
   vpp.addEventListener('vpp:error', (e) => errors.push(e.detail.error));
   return { fake, vpp, errors };
 }
-
-const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('client against the fake VPP', () => {
   it('connects, checks CRCs and talks', async () => {

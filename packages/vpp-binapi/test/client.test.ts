@@ -5,6 +5,7 @@ import { connectVpp, connectVppWith, defaultBindings, type VppApi } from '../src
 import type { AnyVppApi, VppClientInit } from '../src/client/types.js';
 import { messages, messagesByName } from '../src/generated/index.js';
 import { startPeer, type Peer } from './helpers/client-peer.js';
+import { until } from './helpers/until.js';
 
 const bindings = defaultBindings;
 const ALL = [...messages];
@@ -34,14 +35,6 @@ function rejection(p: Promise<unknown>): Promise<Error & Record<string, unknown>
     (e: unknown) => e as Error & Record<string, unknown>,
   );
 }
-
-const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('handshake and message table', () => {
   it('registers with sockclnt_create and resolves ids by name_crc', async () => {
