@@ -992,6 +992,8 @@ function emitMessage(ctx: Ctx, m: MessageSpec, out: string[]): void {
 }
 
 export interface ModuleOutput {
+  /** VPP module name, e.g. `ip`; the file is `<module>.ts`. */
+  module: string;
   file: string;
   code: string;
   /** Exported names by kind, for the index. */
@@ -1062,6 +1064,7 @@ export function emitModule(set: SchemaSet, mod: ModuleSpec, opts: EmitOptions): 
     head.push(`import { ${parts.join(', ')} } from './${im}.js';`);
   }
   return {
+    module: mod.name,
     file: `${mod.name}.ts`,
     code: `${head.join('\n')}\n\n${out.join('\n\n')}\n`,
     typeNames,
@@ -1082,7 +1085,7 @@ export function emitIndex(set: SchemaSet, outputs: ModuleOutput[], opts: EmitOpt
   const exportLines: string[] = [];
   const skipped: string[] = [];
   for (const o of outputs) {
-    const mod = o.file.replace(/\.ts$/, '');
+    const mod = o.module;
     const parts: string[] = [];
     for (const m of o.messageNames) {
       if (seenValues.has(m) || seenTypes.has(m)) throw new SchemaError(`message ${m} is defined in ${mod} and ${seenValues.get(m) ?? seenTypes.get(m)}`);
@@ -1120,7 +1123,7 @@ export function emitIndex(set: SchemaSet, outputs: ModuleOutput[], opts: EmitOpt
   if (skipped.length) lines.push(`// Not re-exported here (name taken by an earlier module; import the module directly): ${skipped.join(', ')}`);
   lines.push('');
   lines.push(`/** Every generated module as a namespace, by VPP module name. */`);
-  lines.push(`export const modules = {\n  ${outputs.map((o) => { const m = o.file.replace(/\.ts$/, ''); return `${key(m)}: ${modAlias(m)}`; }).join(',\n  ')},\n} as const;`);
+  lines.push(`export const modules = {\n  ${outputs.map((o) => `${key(o.module)}: ${modAlias(o.module)}`).join(',\n  ')},\n} as const;`);
   lines.push('');
   lines.push(`/** Every message codec, in schema order. */`);
   lines.push(`export const messages: readonly MessageDef<any>[] = [\n  ${allMessages.map((m) => `${modAlias(m.mod)}.${m.name}`).join(',\n  ')},\n];`);
@@ -1135,7 +1138,7 @@ export function emitIndex(set: SchemaSet, outputs: ModuleOutput[], opts: EmitOpt
   const known = new Map(allMessages.map((m) => [m.name, m.mod]));
   const svcs: ServiceSpec[] = [];
   for (const o of outputs) {
-    const mod = set.modules.get(o.file.replace(/\.ts$/, ''))!;
+    const mod = set.modules.get(o.module)!;
     for (const s of mod.services) svcs.push(s);
   }
   const T = (name: string): string => `${modAlias(known.get(name)!)}.${name}`;
