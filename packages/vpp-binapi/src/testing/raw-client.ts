@@ -2,6 +2,7 @@ import { type Socket, createConnection } from 'node:net';
 import { FrameDecoder, frame } from '../codec/frame.js';
 import type { MessageDef } from '../codec/types.js';
 import type { ConformanceClient, ConformanceSubscription } from './conformance/types.js';
+import { VNET_API_ERROR } from './constants.js';
 import { defaultBindings } from './registry.js';
 import type { FakeVppBindings } from './server.js';
 
@@ -51,6 +52,11 @@ export interface RawVppClient extends ConformanceClient {
   readonly socket: Socket;
   /** Sends `sockclnt_delete` and closes the socket. */
   close(): Promise<void>;
+}
+
+/** A reply's retval, signed (VPP writes its int rv also into the u32 retval of a few replies); 0 when absent. */
+function retvalOf(reply: Record<string, unknown> | undefined): number {
+  return typeof reply?.retval === 'number' ? reply.retval | 0 : 0;
 }
 
 interface Pending {
@@ -181,8 +187,7 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
       const replyName = replyOf.get(name);
       if (!replyName) throw new Error(`${name} has no reply`);
       const [reply] = await request(name, msg, replyName);
-      // signed: VPP writes its int rv also into the u32 retval of a few replies
-      const retval = typeof reply?.retval === 'number' ? reply.retval | 0 : 0;
+      const retval = retvalOf(reply);
       if (retval < 0) throw new RawVppApiError(name, retval);
       return reply ?? {};
     },
@@ -198,8 +203,8 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
       for (;;) {
         const { details, reply } = await client.getPage(name, { ...msg, cursor });
         yield* details;
-        const retval = typeof reply.retval === 'number' ? reply.retval | 0 : 0;
-        if (retval === -165) {
+        const retval = retvalOf(reply);
+        if (retval === VNET_API_ERROR.EAGAIN) {
           cursor = Number(reply.cursor);
           continue;
         }
