@@ -1042,12 +1042,11 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       this.#keepalive(conn, def, p);
       return;
     }
-    const co = def.contextOffset;
-    if (co < 0 || p.length < co + 4) {
+    const context = contextOf(def, p);
+    if (context === undefined) {
       this.#emitError(new VppMalformedMessageError(def.name));
       return;
     }
-    const context = ((p[co]! << 24) | (p[co + 1]! << 16) | (p[co + 2]! << 8) | p[co + 3]!) >>> 0;
     const op = this.#pending.get(context);
     if (!op) {
       const end = this.#abandoned.get(context);
@@ -1098,8 +1097,8 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
 
   #keepalive(conn: Conn, def: MessageDef<any>, p: Uint8Array): void {
     const reply = this.#bindings.messages.get('memclnt_keepalive_reply');
-    if (!reply || def.contextOffset < 0 || p.length < def.contextOffset + 4) return;
-    const context = Buffer.from(p.buffer, p.byteOffset, p.byteLength).readUInt32BE(def.contextOffset);
+    const context = contextOf(def, p);
+    if (!reply || context === undefined) return;
     try {
       this.#write(conn, this.#frame(conn, reply, reply.create({ retval: 0 }), context));
     } catch (err) {
@@ -1111,6 +1110,13 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     this.#log?.warn({ err: error }, error.message);
     this.dispatchEvent(new CustomEvent('vpp:error', { detail: { error } }));
   }
+}
+
+/** The context of a received payload; undefined when its message has none or the payload is too short for it. */
+function contextOf(def: MessageDef<any>, p: Uint8Array): number | undefined {
+  const co = def.contextOffset;
+  if (co < 0 || p.length < co + 4) return undefined;
+  return ((p[co]! << 24) | (p[co + 1]! << 16) | (p[co + 2]! << 8) | p[co + 3]!) >>> 0;
 }
 
 /** Stops the time limit and the abort listener of a request or a waiter. */
