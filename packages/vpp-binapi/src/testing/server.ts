@@ -531,11 +531,8 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       failures.clear();
       await listen();
     },
-    kill: async () => {
-      // A unix socket has no RST; destroying it without a goodbye is the abrupt end a client sees.
-      for (const c of conns) c.socket.destroy();
-      await close();
-    },
+    // A unix socket has no RST; close() destroying it without a goodbye is the abrupt end a client sees.
+    kill: close,
   };
   return fake;
 }
