@@ -14,11 +14,11 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectVpp, type VppApi } from '../src/client/connect.js';
-import type { VppClient } from '../src/client/client.js';
+import { SOCKCLNT_CREATE_ID, SOCKCLNT_CREATE_REPLY_ID, type VppClient } from '../src/client/client.js';
 import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { FrameDecoder, frame } from '../src/codec/frame.js';
+import { FRAME_HEADER_SIZE, FrameDecoder, frame } from '../src/codec/frame.js';
 import { messagesByName } from '../src/generated/index.js';
 import { startFakeVpp } from '../src/testing/index.js';
 
@@ -43,12 +43,12 @@ interface FakeHandle {
 async function startEchoPeer(): Promise<{ socketPath: string; stop(): Promise<void> }> {
   const socketPath = join(mkdtempSync(join(tmpdir(), 'echo-vpp-')), 'api.sock');
   const names = ['sockclnt_create', 'sockclnt_create_reply', 'sockclnt_delete', 'sockclnt_delete_reply', 'control_ping', 'control_ping_reply', 'sw_interface_set_flags', 'sw_interface_set_flags_reply', 'create_loopback', 'create_loopback_reply'];
-  const ids = new Map(names.map((n, i) => [n, n === 'sockclnt_create' ? 15 : n === 'sockclnt_create_reply' ? 16 : 100 + i]));
+  const ids = new Map(names.map((n, i) => [n, n === 'sockclnt_create' ? SOCKCLNT_CREATE_ID : n === 'sockclnt_create_reply' ? SOCKCLNT_CREATE_REPLY_ID : 100 + i]));
   const table = names.map((n) => ({ index: ids.get(n)!, name: messagesByName.get(n)!.nameCrc }));
   const replyFor = new Map<number, { bytes: Uint8Array; ctx: number }>();
   for (const [req, rep] of [['sockclnt_delete', 'sockclnt_delete_reply'], ['control_ping', 'control_ping_reply'], ['sw_interface_set_flags', 'sw_interface_set_flags_reply'], ['create_loopback', 'create_loopback_reply']] as const) {
     const def = messagesByName.get(rep)!;
-    replyFor.set(ids.get(req)!, { bytes: frame(def.encode(def.create({ _vl_msg_id: ids.get(rep), sw_if_index: 1 } as never))), ctx: 16 + def.contextOffset });
+    replyFor.set(ids.get(req)!, { bytes: frame(def.encode(def.create({ _vl_msg_id: ids.get(rep), sw_if_index: 1 } as never))), ctx: FRAME_HEADER_SIZE + def.contextOffset });
   }
   const handshake = messagesByName.get('sockclnt_create_reply')!;
   const server = createServer((sock) => {
@@ -58,9 +58,9 @@ async function startEchoPeer(): Promise<{ socketPath: string; stop(): Promise<vo
       const out: Uint8Array[] = [];
       for (const p of dec.push(chunk).payloads) {
         const id = (p[0]! << 8) | p[1]!;
-        if (id === 15) {
+        if (id === SOCKCLNT_CREATE_ID) {
           const ctx = new DataView(p.buffer, p.byteOffset).getUint32(2);
-          out.push(frame(handshake.encode(handshake.create({ _vl_msg_id: 16, context: ctx, index: 1, count: table.length, message_table: table } as never))));
+          out.push(frame(handshake.encode(handshake.create({ _vl_msg_id: SOCKCLNT_CREATE_REPLY_ID, context: ctx, index: 1, count: table.length, message_table: table } as never))));
           continue;
         }
         const r = replyFor.get(id);

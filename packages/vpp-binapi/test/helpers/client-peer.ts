@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameDecoder, frame } from '../../src/codec/frame.js';
 import type { MessageDef } from '../../src/codec/types.js';
+import { SOCKCLNT_CREATE_ID, SOCKCLNT_CREATE_REPLY_ID } from '../../src/client/client.js';
 
 type Msg = Record<string, unknown>;
 
@@ -50,7 +51,7 @@ export async function startPeer(defs: MessageDef[], opts: { skip?: string[]; crc
   let next = 100;
   for (const d of defs) {
     if (opts.skip?.includes(d.name)) continue;
-    const id = d.name === 'sockclnt_create' ? 15 : d.name === 'sockclnt_create_reply' ? 16 : next++;
+    const id = d.name === 'sockclnt_create' ? SOCKCLNT_CREATE_ID : d.name === 'sockclnt_create_reply' ? SOCKCLNT_CREATE_REPLY_ID : next++;
     ids.set(d.name, id);
     byId.set(id, d);
     const crc = opts.crcOverride?.[d.name] ?? d.crc;
