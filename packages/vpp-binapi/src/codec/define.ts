@@ -1,18 +1,9 @@
 import { VppDecodeError, VppEncodeError, messageOf, withMessageName } from './errors.js';
 import { BufferViews, cursor, type Cursor } from './runtime.js';
-import type { FieldDef, HeaderKind, MessageDef } from './types.js';
+import type { MessageDef } from './types.js';
 
-/** Static facts about one message, as the generator writes them. @internal */
-export interface MessageMeta {
-  readonly name: string;
-  readonly crc: string;
-  readonly module: string;
-  readonly header: HeaderKind;
-  readonly contextOffset: number;
-  readonly clientIndexOffset: number;
-  readonly fields: readonly FieldDef[];
-  readonly status?: 'deprecated' | 'in_progress';
-}
+/** Static facts about one message, as the generator writes them: `MessageDef`'s data but `nameCrc`. @internal */
+export type MessageMeta = Pick<MessageDef, 'name' | 'crc' | 'module' | 'header' | 'contextOffset' | 'clientIndexOffset' | 'fields' | 'status'>;
 
 /** The specialised functions the generator writes for one message. @internal */
 export interface MessageImpl<T> {
