@@ -854,10 +854,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const def = this.#def(name);
     const details = this.#method(name, 'dump');
     const msg = this.#create(def, init);
-    const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
-    const ref: { op?: Op; queue?: StreamQueue } = { queue };
-    const done = this.#request(def, msg, 'control_ping_reply', details, options, true, ref);
-    yield* queue.drain(done, () => this.#stop(ref.op));
+    yield* this.#stream(def, msg, 'control_ping_reply', details, options, true);
   }
 
   async *#get(name: string, init: Msg | undefined, options: VppCallOptions): AsyncGenerator<Msg> {
@@ -866,10 +863,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const reply = this.#bindings.services.get(name)!.reply;
     let msg = this.#create(def, init);
     for (;;) {
-      const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
-      const ref: { op?: Op; queue?: StreamQueue } = { queue };
-      const done = this.#request(def, msg, reply, details, options, false, ref);
-      const last = yield* queue.drain(done, () => this.#stop(ref.op));
+      const last = yield* this.#stream(def, msg, reply, details, options, false);
       const retval = signedRetval(last['retval']);
       if (retval === VPP_RETVAL_EAGAIN) {
         msg = { ...msg, cursor: last['cursor'] };
@@ -878,6 +872,14 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       if (retval < 0) throw new VppApiError(retval, name, last);
       return;
     }
+  }
+
+  /** Sends one streamed request; yields its details through a StreamQueue and returns the message that ends it. */
+  #stream(def: MessageDef<any>, msg: Msg, expect: string, details: string, options: VppCallOptions, withPing: boolean): AsyncGenerator<Msg, Msg> {
+    const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
+    const ref: { op?: Op; queue?: StreamQueue } = { queue };
+    const done = this.#request(def, msg, expect, details, options, withPing, ref);
+    return queue.drain(done, () => this.#stop(ref.op));
   }
 
   /** Abandons a stream's op if it is still pending (the consumer stopped early). */
