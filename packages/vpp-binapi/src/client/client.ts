@@ -876,7 +876,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
 
   /** Sends one streamed request; yields its details through a StreamQueue and returns the message that ends it. */
   #stream(def: MessageDef<any>, msg: Msg, expect: string, details: string, options: VppCallOptions, withPing: boolean): AsyncGenerator<Msg, Msg> {
-    const queue = new StreamQueue(this, this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
+    const queue = new StreamQueue((delta) => this.#onBuffered(delta, queue), this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
     const ref: { op?: Op; queue?: StreamQueue } = { queue };
     const done = this.#request(def, msg, expect, details, options, withPing, ref);
     return queue.drain(done, () => this.#stop(ref.op));
@@ -892,8 +892,8 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     if (op) this.#abandon(op, new VppStreamOverflowError(op.name, queue.size));
   }
 
-  /** @internal stream buffering accounting: pause the socket when consumers fall far behind. */
-  _buffered(delta: number, queue: StreamQueue): void {
+  /** Stream buffering accounting: pause the socket when consumers fall far behind. */
+  #onBuffered(delta: number, queue: StreamQueue): void {
     // counts of streams from a lost connection may come back after the reset in #onClose
     this.#buffered = Math.max(0, this.#buffered + delta);
     if (this.#paused) {
@@ -1167,7 +1167,8 @@ class StreamQueue {
   #wake: (() => void) | undefined;
 
   constructor(
-    private readonly client: { _buffered(delta: number, queue: StreamQueue): void },
+    /** Told how many items were added (+) or taken (−). */
+    private readonly onBuffered: (delta: number) => void,
     private readonly max: number,
     private readonly onOverflow: () => void,
   ) {}
@@ -1183,7 +1184,7 @@ class StreamQueue {
       return;
     }
     this.#items.push(m);
-    this.client._buffered(1, this);
+    this.onBuffered(1);
     const w = this.#wake;
     if (w) {
       this.#wake = undefined;
@@ -1215,7 +1216,7 @@ class StreamQueue {
         while (this.#head < this.#items.length) {
           const m = this.#items[this.#head]!;
           this.#items[this.#head++] = undefined as unknown as Msg;
-          this.client._buffered(-1, this);
+          this.onBuffered(-1);
           yield m;
         }
         this.#items.length = 0;
@@ -1233,7 +1234,7 @@ class StreamQueue {
       const left = this.#items.length - this.#head;
       this.#items.length = 0;
       this.#head = 0;
-      if (left > 0) this.client._buffered(-left, this);
+      if (left > 0) this.onBuffered(-left);
       if (!settled) abandon();
     }
   }
