@@ -115,7 +115,9 @@ describe('client against the fake VPP', () => {
     const downs: (Error | undefined)[] = [];
     vpp.addEventListener('vpp:down', (e) => downs.push(e.detail.error));
     fake.faults.ignoreRequests(true);
-    await expect(vpp.call('show_version')).rejects.toMatchObject({ name: 'VppTimeoutError' });
+    // The health check's ping times out after min(timeoutMs, healthIntervalMs) = 50 ms; this call's 20 ms
+    // deadline is always due first, so it ends as a timeout, not as the health check's disconnect.
+    await expect(vpp.call('show_version', {}, { timeoutMs: 20 })).rejects.toMatchObject({ name: 'VppTimeoutError' });
     await until(() => downs.length > 0);
     expect(downs[0]!.name).toBe('VppTimeoutError');
     fake.faults.ignoreRequests(false);
