@@ -1,6 +1,7 @@
 import { type Socket, createConnection } from 'node:net';
 import { FrameDecoder, frame } from '../codec/frame.js';
 import type { MessageDef } from '../codec/types.js';
+import { SOCKCLNT_CREATE_ID, SOCKCLNT_CREATE_REPLY_ID } from '../client/client.js';
 import type { ConformanceClient, ConformanceSubscription } from './conformance/types.js';
 import { VNET_API_ERROR } from './constants.js';
 import { defaultBindings } from './registry.js';
@@ -98,7 +99,7 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
 
   const onMessage = (payload: Uint8Array): void => {
     const id = ((payload[0] ?? 0) << 8) | (payload[1] ?? 0);
-    const def = id === 16 ? bindings.messages.get('sockclnt_create_reply') : byId.get(id);
+    const def = id === SOCKCLNT_CREATE_REPLY_ID ? bindings.messages.get('sockclnt_create_reply') : byId.get(id);
     if (!def) {
       unsolicited.push({ _vl_msg_id: id });
       return;
@@ -136,7 +137,7 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
 
   const write = (name: string, fields: Record<string, unknown>, context: number): void => {
     const def = bindings.messages.get(name);
-    const id = name === 'sockclnt_create' ? 15 : ids.get(name);
+    const id = name === 'sockclnt_create' ? SOCKCLNT_CREATE_ID : ids.get(name);
     if (!def || id === undefined) throw new Error(`message ${name} is not available`);
     const msg = def.create({ ...fields, _vl_msg_id: id, client_index: clientIndex, context });
     socket.write(frame(def.encode(msg)));
