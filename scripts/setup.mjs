@@ -12,6 +12,11 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Commands the test suites call, and the Debian package that provides each. */
 export const REQUIRED_COMMANDS = [
   { command: 'ip', pkg: 'iproute2', why: 'netlink benchmarks compare against `ip -batch`; tests inspect namespaces' },
+  { command: 'gobgpd', pkg: 'gobgpd', why: 'bgp drives a real gobgpd over its gRPC API' },
+  { command: 'bird', pkg: 'bird2', why: 'bgp interop tests peer with BIRD as an independent speaker' },
+  { path: '/usr/lib/cni/host-local', pkg: 'containernetworking-plugins', why: 'the CNI plugin delegates IPAM to host-local' },
+  { command: 'kubectl', pkg: 'kubernetes-client', why: 'kube tests run kubectl against the test API server' },
+  { command: 'ping', pkg: 'iputils-ping', why: 'traffic tests ping between namespaces' },
 ];
 
 /** Environment for nx runs: no daemon, no cloud, no TUI (plain logs in CI and pipes). */
@@ -44,10 +49,10 @@ export function ensureNodeModules() {
 }
 
 export function ensureDebianPackages(required = REQUIRED_COMMANDS) {
-  const missing = required.filter((r) => !hasCommand(r.command));
+  const missing = required.filter((r) => (r.path ? !existsSync(r.path) : !hasCommand(r.command)));
   if (missing.length === 0) return;
   if (!isRoot() || !hasCommand('apt-get')) {
-    for (const m of missing) log(`missing command '${m.command}' (Debian package ${m.pkg}): ${m.why}`);
+    for (const m of missing) log(`missing '${m.command ?? m.path}' (Debian package ${m.pkg}): ${m.why}`);
     return;
   }
   const pkgs = [...new Set(missing.map((m) => m.pkg))];
