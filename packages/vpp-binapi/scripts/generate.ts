@@ -27,6 +27,11 @@ export const VENDORED_MODULES = [
   'af_packet',
   'virtio',
   'dev',
+  'af_xdp',
+  'rdma',
+  'vmxnet3',
+  'memif',
+  'lcp',
   'gso',
   'feature',
   'l2',
@@ -37,14 +42,23 @@ export const VENDORED_MODULES = [
   'mpls',
   'ip_neighbor',
   'ip6_nd',
+  'arp',
   'punt',
+  'urpf',
+  'classify',
+  'ip_session_redirect',
+  'session',
+  'http_static',
   // tunnels
   'ipip',
   'tunnel_types',
   'vxlan',
+  'wireguard',
   // services and policies
   'cnat',
   'npol',
+  'acl',
+  'acl_types',
 ] as const;
 
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
