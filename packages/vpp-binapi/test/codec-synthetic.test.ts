@@ -215,12 +215,12 @@ describe('synthetic schema: every construct', () => {
     expect(toHex(e.encode(back))).toBe(toHex(bytes));
   });
 
-  it('lays out integers big endian at the right offsets', () => {
+  it('lays out integers big endian and f64 little endian at the right offsets', () => {
     const hex = toHex(def('everything').encode(full()));
     expect(hex.slice(0, 20)).toBe('1234' + '80000001' + '00000007');
-    // u8 ff, i8 80, u16 ffff, i16 fffe, u32 fffffffe, i32 80000000, u64, i64, f64 -0.25
+    // u8 ff, i8 80, u16 ffff, i16 fffe, u32 fffffffe, i32 80000000, u64, i64, f64 -0.25 (little endian, as VPP sends it)
     expect(hex.slice(20, 20 + 2 * 38)).toBe(
-      'ff' + '80' + 'ffff' + 'fffe' + 'fffffffe' + '80000000' + 'ffffffffffffffff' + '8000000000000000' + 'bfd0000000000000',
+      'ff' + '80' + 'ffff' + 'fffe' + 'fffffffe' + '80000000' + 'ffffffffffffffff' + '8000000000000000' + '000000000000d0bf',
     );
     const tail = def('tail_bytes').encode({ context: 1, data: new Uint8Array([0xaa, 0xbb]) });
     expect(toHex(tail)).toBe('0000' + '00000001' + 'aabb');

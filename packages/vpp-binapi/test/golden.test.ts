@@ -1,6 +1,7 @@
 /**
- * Golden bytes: every frame recorded from a real VPP 26.06 decodes to the JSON VPP's own Python
- * library produced, and re-encodes to the identical payload.
+ * Golden bytes: every frame of every recorded session (session-main.jsonl, session-dataplane.jsonl)
+ * from a real VPP 26.06 decodes to the JSON VPP's own Python library produced, and re-encodes to the
+ * identical payload.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -10,10 +11,15 @@ import { messagesByName, messagesByNameCrc } from '../src/generated/index.js';
 import { fromHex, toHex } from '../src/codec/index.js';
 import { readPrefix, writePrefix } from '../src/codec/support.js';
 import { parseModule, type ApiJson, type FieldSpec } from '../src/generator/index.js';
+import { UNION_CASE_OVERRIDES } from '../src/generator/emit.js';
 import { readdirSync } from 'node:fs';
 
 const GOLDEN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/vpp-golden');
-const GOLDEN_FILE = join(GOLDEN_DIR, 'session-main.jsonl');
+/** Each recorded session and the fewest frames it must hold (a truncated file fails loudly). */
+const SESSIONS = [
+  { file: 'session-main.jsonl', minFrames: 90 },
+  { file: 'session-dataplane.jsonl', minFrames: 141 },
+] as const;
 
 interface Frame {
   kind: 'frame';
@@ -27,13 +33,14 @@ interface Frame {
   decoded_size: number;
 }
 
-function loadFrames(): Frame[] {
-  if (!existsSync(GOLDEN_FILE)) {
+function loadFrames(file: string): Frame[] {
+  const path = join(GOLDEN_DIR, file);
+  if (!existsSync(path)) {
     throw new Error(
-      `golden captures missing: ${GOLDEN_FILE} not found. Clone the shared fixtures next to the repository (../shared/vpp-golden); they are required.`,
+      `golden captures missing: ${path} not found. Clone the shared fixtures next to the repository (../shared/vpp-golden); they are required.`,
     );
   }
-  return readFileSync(GOLDEN_FILE, 'utf8')
+  return readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as { kind: string })
@@ -43,10 +50,44 @@ function loadFrames(): Frame[] {
 // Field types of every vendored struct/union/message, to format values the way the captures' decoder did.
 const API_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../api');
 const layouts = new Map<string, FieldSpec[]>();
+const enumValues = new Map<string, Map<string, number>>();
 for (const f of readdirSync(API_DIR).filter((x) => x.endsWith('.api.json'))) {
   const mod = parseModule(JSON.parse(readFileSync(join(API_DIR, f), 'utf8')) as ApiJson, f.replace(/\.api\.json$/, ''));
   for (const t of mod.types) if (t.kind === 'struct' || t.kind === 'union') layouts.set(`vl_api_${t.name}_t`, t.fields);
+  for (const t of mod.types) if (t.kind === 'enum' || t.kind === 'enumflags') enumValues.set(`vl_api_${t.name}_t`, new Map(t.values));
   for (const m of mod.messages) layouts.set(m.name, m.fields);
+}
+
+/**
+ * The recorder's JSON for a discriminated union shows every member as read from the same bytes
+ * (../shared/vpp-golden/README.md); our decoder gives the member the discriminator selects. This
+ * keeps, in the expected JSON, only that member: the one whose `case` is the tag's enum name, or
+ * the generator's UNION_CASE_OVERRIDES member, or every member when the schema names none.
+ */
+function selectCases(json: unknown, type: string | undefined): unknown {
+  const fields = type ? layouts.get(type) : undefined;
+  if (Array.isArray(json)) return json.map((x) => selectCases(x, type));
+  if (!fields || !json || typeof json !== 'object') return json;
+  const o = json as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    const f = fields.find((x) => x.name === k);
+    if (f?.discriminator !== undefined && v && typeof v === 'object') {
+      const tagType = fields.find((x) => x.name === f.discriminator)!.type;
+      const tag = o[f.discriminator] as number;
+      const tagName = [...(enumValues.get(tagType) ?? [])].find(([, n]) => n === tag)?.[0];
+      const members = layouts.get(f.type)!;
+      const unionName = f.type.replace(/^vl_api_(.+)_t$/, '$1');
+      const chosen =
+        members.find((m) => m.case !== undefined && m.case === tagName)?.name ??
+        (tagName !== undefined ? UNION_CASE_OVERRIDES[unionName]?.[tagName] : undefined);
+      const u = v as Record<string, unknown>;
+      out[k] = chosen === undefined ? selectCases(u, f.type) : { [chosen]: selectCases(u[chosen], members.find((m) => m.name === chosen)!.type) };
+      continue;
+    }
+    out[k] = selectCases(v, f?.type);
+  }
+  return out;
 }
 
 /** VPP's Python decoder prints `vl_api_prefix_t` (and ip4/ip6_prefix) as a network: host bits cleared. */
@@ -81,11 +122,12 @@ function toCaptureJson(v: unknown, type?: string): unknown {
   return v;
 }
 
-const frames = loadFrames();
 
-describe('golden session-main.jsonl', () => {
+describe.each(SESSIONS)('golden $file', ({ file, minFrames }) => {
+  const frames = loadFrames(file);
+
   it('has the recorded frames', () => {
-    expect(frames.length).toBeGreaterThan(90);
+    expect(frames.length).toBeGreaterThanOrEqual(minFrames);
   });
 
   it("agrees with the running VPP's message table on every CRC we bind", () => {
@@ -118,7 +160,7 @@ describe('golden session-main.jsonl', () => {
     expect(new DataView(header.buffer).getUint32(8, false)).toBe(payload.length);
     // decode
     const decoded = def!.decode(payload);
-    expect(toCaptureJson(decoded, name)).toEqual(f.json);
+    expect(toCaptureJson(decoded, name)).toEqual(selectCases(f.json, name));
     expect((decoded as { _vl_msg_id: number })._vl_msg_id).toBe(f.msg_id);
     // re-encode
     expect(def!.size(decoded)).toBe(payload.length);

@@ -30,8 +30,8 @@ export function encode_ip6nd_ra_prefix(v: ip6nd_ra_prefix, b: Uint8Array, dv: Da
   { const x0 = v.autonomous_flag; b[o + 19] = x0 === true ? 1 : x0 === false ? 0 : x0 === undefined ? 0 : bool(`autonomous_flag`, x0); }
   { let x0 = v.val_lifetime; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`val_lifetime`, x0, 'u32'); dv.setUint32(o + 20, x0); }
   { let x0 = v.pref_lifetime; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`pref_lifetime`, x0, 'u32'); dv.setUint32(o + 24, x0); }
-  { const x0 = v.valid_lifetime_expires; dv.setFloat64(o + 28, x0 === undefined ? 0 : f64(`valid_lifetime_expires`, x0)); }
-  { const x0 = v.pref_lifetime_expires; dv.setFloat64(o + 36, x0 === undefined ? 0 : f64(`pref_lifetime_expires`, x0)); }
+  { const x0 = v.valid_lifetime_expires; dv.setFloat64(o + 28, x0 === undefined ? 0 : f64(`valid_lifetime_expires`, x0), true); }
+  { const x0 = v.pref_lifetime_expires; dv.setFloat64(o + 36, x0 === undefined ? 0 : f64(`pref_lifetime_expires`, x0), true); }
   { const x0 = v.decrement_lifetime_flag; b[o + 44] = x0 === true ? 1 : x0 === false ? 0 : x0 === undefined ? 0 : bool(`decrement_lifetime_flag`, x0); }
   { const x0 = v.no_advertise; b[o + 45] = x0 === true ? 1 : x0 === false ? 0 : x0 === undefined ? 0 : bool(`no_advertise`, x0); }
   return o + 46;
@@ -49,8 +49,8 @@ export function decode_ip6nd_ra_prefix(c: Cursor): ip6nd_ra_prefix {
   const f2 = b[o + 19] !== 0;
   const f3 = dv.getUint32(o + 20);
   const f4 = dv.getUint32(o + 24);
-  const f5 = dv.getFloat64(o + 28);
-  const f6 = dv.getFloat64(o + 36);
+  const f5 = dv.getFloat64(o + 28, true);
+  const f6 = dv.getFloat64(o + 36, true);
   const f7 = b[o + 44] !== 0;
   const f8 = b[o + 45] !== 0;
   c.o = o + 46;
@@ -545,13 +545,13 @@ export const sw_interface_ip6nd_ra_details: MessageDef<sw_interface_ip6nd_ra_det
       { const x0 = v.cease_radv; b[o + 28] = x0 === true ? 1 : x0 === false ? 0 : x0 === undefined ? 0 : bool(`cease_radv`, x0); }
       { const x0 = v.send_unicast; b[o + 29] = x0 === true ? 1 : x0 === false ? 0 : x0 === undefined ? 0 : bool(`send_unicast`, x0); }
       { const x0 = v.adv_link_layer_address; b[o + 30] = x0 === true ? 1 : x0 === false ? 0 : x0 === undefined ? 0 : bool(`adv_link_layer_address`, x0); }
-      { const x0 = v.max_radv_interval; dv.setFloat64(o + 31, x0 === undefined ? 0 : f64(`max_radv_interval`, x0)); }
-      { const x0 = v.min_radv_interval; dv.setFloat64(o + 39, x0 === undefined ? 0 : f64(`min_radv_interval`, x0)); }
-      { const x0 = v.last_radv_time; dv.setFloat64(o + 47, x0 === undefined ? 0 : f64(`last_radv_time`, x0)); }
-      { const x0 = v.last_multicast_time; dv.setFloat64(o + 55, x0 === undefined ? 0 : f64(`last_multicast_time`, x0)); }
-      { const x0 = v.next_multicast_time; dv.setFloat64(o + 63, x0 === undefined ? 0 : f64(`next_multicast_time`, x0)); }
+      { const x0 = v.max_radv_interval; dv.setFloat64(o + 31, x0 === undefined ? 0 : f64(`max_radv_interval`, x0), true); }
+      { const x0 = v.min_radv_interval; dv.setFloat64(o + 39, x0 === undefined ? 0 : f64(`min_radv_interval`, x0), true); }
+      { const x0 = v.last_radv_time; dv.setFloat64(o + 47, x0 === undefined ? 0 : f64(`last_radv_time`, x0), true); }
+      { const x0 = v.last_multicast_time; dv.setFloat64(o + 55, x0 === undefined ? 0 : f64(`last_multicast_time`, x0), true); }
+      { const x0 = v.next_multicast_time; dv.setFloat64(o + 63, x0 === undefined ? 0 : f64(`next_multicast_time`, x0), true); }
       { let x0 = v.initial_adverts_count; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`initial_adverts_count`, x0, 'u32'); dv.setUint32(o + 71, x0); }
-      { const x0 = v.initial_adverts_interval; dv.setFloat64(o + 75, x0 === undefined ? 0 : f64(`initial_adverts_interval`, x0)); }
+      { const x0 = v.initial_adverts_interval; dv.setFloat64(o + 75, x0 === undefined ? 0 : f64(`initial_adverts_interval`, x0), true); }
       { const x0 = v.initial_adverts_sent; b[o + 83] = x0 === true ? 1 : x0 === false ? 0 : x0 === undefined ? 0 : bool(`initial_adverts_sent`, x0); }
       { let x0 = v.n_advertisements_sent; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`n_advertisements_sent`, x0, 'u32'); dv.setUint32(o + 84, x0); }
       { let x0 = v.n_solicitations_rcvd; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`n_solicitations_rcvd`, x0, 'u32'); dv.setUint32(o + 88, x0); }
@@ -581,13 +581,13 @@ export const sw_interface_ip6nd_ra_details: MessageDef<sw_interface_ip6nd_ra_det
       const f11 = b[o + 28] !== 0;
       const f12 = b[o + 29] !== 0;
       const f13 = b[o + 30] !== 0;
-      const f14 = dv.getFloat64(o + 31);
-      const f15 = dv.getFloat64(o + 39);
-      const f16 = dv.getFloat64(o + 47);
-      const f17 = dv.getFloat64(o + 55);
-      const f18 = dv.getFloat64(o + 63);
+      const f14 = dv.getFloat64(o + 31, true);
+      const f15 = dv.getFloat64(o + 39, true);
+      const f16 = dv.getFloat64(o + 47, true);
+      const f17 = dv.getFloat64(o + 55, true);
+      const f18 = dv.getFloat64(o + 63, true);
       const f19 = dv.getUint32(o + 71);
-      const f20 = dv.getFloat64(o + 75);
+      const f20 = dv.getFloat64(o + 75, true);
       const f21 = b[o + 83] !== 0;
       const f22 = dv.getUint32(o + 84);
       const f23 = dv.getUint32(o + 88);

@@ -264,7 +264,7 @@ export const ip_neighbor_details: MessageDef<ip_neighbor_details> = defineMessag
     enc: (v: ip_neighbor_details, b: Uint8Array, dv: DataView, o: number): number => {
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.age; dv.setFloat64(o + 6, x0 === undefined ? 0 : f64(`age`, x0)); }
+      { const x0 = v.age; dv.setFloat64(o + 6, x0 === undefined ? 0 : f64(`age`, x0), true); }
       try { const s1_ = v.neighbor; const s1 = typeof s1_ === 'object' && s1_ !== null && !Array.isArray(s1_) ? s1_ : objectOf(s1_); { let x1 = s1.sw_if_index; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || x1 >>> 0 !== x1) throw intError(`sw_if_index`, x1, 'u32'); dv.setUint32(o + 14, x1); } { let x1 = s1.flags; if (x1 === undefined) x1 = 0; else if (typeof x1 !== 'number' || (x1 & 0xff) !== x1) throw intError(`flags`, x1, 'u8'); b[o + 18] = x1; } writeMac(b, o + 19, s1.mac_address, `mac_address`); writeAddress(b, o + 25, s1.ip_address, `ip_address`); } catch (e) { throw nestError(e, `neighbor`); }
       return o + 42;
     },
@@ -276,7 +276,7 @@ export const ip_neighbor_details: MessageDef<ip_neighbor_details> = defineMessag
       if (o + 42 > c.end) throw truncatedAt(c, o, 42);
       const f0 = dv.getUint16(o);
       const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getFloat64(o + 6);
+      const f2 = dv.getFloat64(o + 6, true);
       const f3_0 = dv.getUint32(o + 14); const f3_1 = b[o + 18]!; const f3_2 = readMac(b, o + 19); const f3_3 = readAddress(b, o + 25); const f3 = { sw_if_index: f3_0, flags: f3_1, mac_address: f3_2, ip_address: f3_3 };
       c.o = o + 42;
       return { _vl_msg_id: f0, context: f1, age: f2, neighbor: f3 };

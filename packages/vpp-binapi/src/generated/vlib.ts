@@ -868,7 +868,7 @@ export const get_f64_endian_value: MessageDef<get_f64_endian_value> = defineMess
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.f64_one; dv.setFloat64(o + 10, x0 === undefined ? 1 : f64(`f64_one`, x0)); }
+      { const x0 = v.f64_one; dv.setFloat64(o + 10, x0 === undefined ? 1 : f64(`f64_one`, x0), true); }
       return o + 18;
     },
     dec: (c: Cursor): get_f64_endian_value => {
@@ -880,7 +880,7 @@ export const get_f64_endian_value: MessageDef<get_f64_endian_value> = defineMess
       const f0 = dv.getUint16(o);
       const f1 = dv.getUint32(o + 2);
       const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getFloat64(o + 10);
+      const f3 = dv.getFloat64(o + 10, true);
       c.o = o + 18;
       return { _vl_msg_id: f0, client_index: f1, context: f2, f64_one: f3 };
     },
@@ -922,7 +922,7 @@ export const get_f64_endian_value_reply: MessageDef<get_f64_endian_value_reply> 
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`retval`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.f64_one_result; dv.setFloat64(o + 10, x0 === undefined ? 0 : f64(`f64_one_result`, x0)); }
+      { const x0 = v.f64_one_result; dv.setFloat64(o + 10, x0 === undefined ? 0 : f64(`f64_one_result`, x0), true); }
       return o + 18;
     },
     dec: (c: Cursor): get_f64_endian_value_reply => {
@@ -934,7 +934,7 @@ export const get_f64_endian_value_reply: MessageDef<get_f64_endian_value_reply> 
       const f0 = dv.getUint16(o);
       const f1 = dv.getUint32(o + 2);
       const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getFloat64(o + 10);
+      const f3 = dv.getFloat64(o + 10, true);
       c.o = o + 18;
       return { _vl_msg_id: f0, context: f1, retval: f2, f64_one_result: f3 };
     },
@@ -976,7 +976,7 @@ export const get_f64_increment_by_one: MessageDef<get_f64_increment_by_one> = de
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.f64_value; dv.setFloat64(o + 10, x0 === undefined ? 1 : f64(`f64_value`, x0)); }
+      { const x0 = v.f64_value; dv.setFloat64(o + 10, x0 === undefined ? 1 : f64(`f64_value`, x0), true); }
       return o + 18;
     },
     dec: (c: Cursor): get_f64_increment_by_one => {
@@ -988,7 +988,7 @@ export const get_f64_increment_by_one: MessageDef<get_f64_increment_by_one> = de
       const f0 = dv.getUint16(o);
       const f1 = dv.getUint32(o + 2);
       const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getFloat64(o + 10);
+      const f3 = dv.getFloat64(o + 10, true);
       c.o = o + 18;
       return { _vl_msg_id: f0, client_index: f1, context: f2, f64_value: f3 };
     },
@@ -1030,7 +1030,7 @@ export const get_f64_increment_by_one_reply: MessageDef<get_f64_increment_by_one
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`retval`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.f64_value; dv.setFloat64(o + 10, x0 === undefined ? 0 : f64(`f64_value`, x0)); }
+      { const x0 = v.f64_value; dv.setFloat64(o + 10, x0 === undefined ? 0 : f64(`f64_value`, x0), true); }
       return o + 18;
     },
     dec: (c: Cursor): get_f64_increment_by_one_reply => {
@@ -1042,7 +1042,7 @@ export const get_f64_increment_by_one_reply: MessageDef<get_f64_increment_by_one
       const f0 = dv.getUint16(o);
       const f1 = dv.getUint32(o + 2);
       const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getFloat64(o + 10);
+      const f3 = dv.getFloat64(o + 10, true);
       c.o = o + 18;
       return { _vl_msg_id: f0, context: f1, retval: f2, f64_value: f3 };
     },

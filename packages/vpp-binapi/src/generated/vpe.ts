@@ -205,7 +205,7 @@ export const show_vpe_system_time_reply: MessageDef<show_vpe_system_time_reply> 
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.retval; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 | 0) !== x0) throw intError(`retval`, x0, 'i32'); dv.setInt32(o + 6, x0); }
-      { const x0 = v.vpe_system_time; dv.setFloat64(o + 10, x0 === undefined ? 0 : f64(`vpe_system_time`, x0)); }
+      { const x0 = v.vpe_system_time; dv.setFloat64(o + 10, x0 === undefined ? 0 : f64(`vpe_system_time`, x0), true); }
       return o + 18;
     },
     dec: (c: Cursor): show_vpe_system_time_reply => {
@@ -217,7 +217,7 @@ export const show_vpe_system_time_reply: MessageDef<show_vpe_system_time_reply> 
       const f0 = dv.getUint16(o);
       const f1 = dv.getUint32(o + 2);
       const f2 = dv.getInt32(o + 6);
-      const f3 = dv.getFloat64(o + 10);
+      const f3 = dv.getFloat64(o + 10, true);
       c.o = o + 18;
       return { _vl_msg_id: f0, context: f1, retval: f2, vpe_system_time: f3 };
     },
@@ -259,7 +259,7 @@ export const log_dump: MessageDef<log_dump> = defineMessage<log_dump>(
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.client_index; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`client_index`, x0, 'u32'); dv.setUint32(o + 2, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 6, x0); }
-      { const x0 = v.start_timestamp; dv.setFloat64(o + 10, x0 === undefined ? 0 : f64(`start_timestamp`, x0)); }
+      { const x0 = v.start_timestamp; dv.setFloat64(o + 10, x0 === undefined ? 0 : f64(`start_timestamp`, x0), true); }
       return o + 18;
     },
     dec: (c: Cursor): log_dump => {
@@ -271,7 +271,7 @@ export const log_dump: MessageDef<log_dump> = defineMessage<log_dump>(
       const f0 = dv.getUint16(o);
       const f1 = dv.getUint32(o + 2);
       const f2 = dv.getUint32(o + 6);
-      const f3 = dv.getFloat64(o + 10);
+      const f3 = dv.getFloat64(o + 10, true);
       c.o = o + 18;
       return { _vl_msg_id: f0, client_index: f1, context: f2, start_timestamp: f3 };
     },
@@ -316,7 +316,7 @@ export const log_details: MessageDef<log_details> = defineMessage<log_details>(
     enc: (v: log_details, b: Uint8Array, dv: DataView, o: number): number => {
       { let x0 = v._vl_msg_id; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || (x0 & 0xffff) !== x0) throw intError(`_vl_msg_id`, x0, 'u16'); dv.setUint16(o, x0); }
       { let x0 = v.context; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`context`, x0, 'u32'); dv.setUint32(o + 2, x0); }
-      { const x0 = v.timestamp; dv.setFloat64(o + 6, x0 === undefined ? 0 : f64(`timestamp`, x0)); }
+      { const x0 = v.timestamp; dv.setFloat64(o + 6, x0 === undefined ? 0 : f64(`timestamp`, x0), true); }
       { let x0 = v.level; if (x0 === undefined) x0 = 0; else if (typeof x0 !== 'number' || x0 >>> 0 !== x0) throw intError(`level`, x0, 'u32'); dv.setUint32(o + 14, x0); }
       writeFixedString(b, o + 18, 32, v.msg_class, `msg_class`);
       writeFixedString(b, o + 50, 256, v.message, `message`);
@@ -330,7 +330,7 @@ export const log_details: MessageDef<log_details> = defineMessage<log_details>(
       if (o + 306 > c.end) throw truncatedAt(c, o, 306);
       const f0 = dv.getUint16(o);
       const f1 = dv.getUint32(o + 2);
-      const f2 = dv.getFloat64(o + 6);
+      const f2 = dv.getFloat64(o + 6, true);
       const f3 = dv.getUint32(o + 14);
       const f4 = readFixedString(b, o + 18, 32);
       const f5 = readFixedString(b, o + 50, 256);

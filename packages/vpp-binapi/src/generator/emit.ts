@@ -412,7 +412,10 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
     }
     case 'f64': {
       const x = `x${depth}`;
-      return `{ const ${x} = ${val}; dv.setFloat64(${off}, ${x} === undefined ? ${def ?? '0'} : ${rt(ctx, 'f64')}(${p}, ${x})); }`;
+      // f64 travels little-endian, unlike VPP's integers: a real VPP 26.06 answers get_f64_endian_value
+      // 1.0 only when sent so (else -159), and its Python client packs f64 as native `=d`
+      // (../shared/vpp-golden/session-dataplane.jsonl records both f64 messages)
+      return `{ const ${x} = ${val}; dv.setFloat64(${off}, ${x} === undefined ? ${def ?? '0'} : ${rt(ctx, 'f64')}(${p}, ${x}), true); }`;
     }
     case 'text':
       return `${rt(ctx, 'write' + c.t)}(b, ${off}, ${val}, ${p});`;
@@ -537,7 +540,7 @@ function decFixed(ctx: Ctx, c: Codec, off: string, target: string, depth: number
     case 'big':
       return `const ${target} = dv.${c.w === 'u64' ? 'getBigUint64' : 'getBigInt64'}(${off});`;
     case 'f64':
-      return `const ${target} = dv.getFloat64(${off});`;
+      return `const ${target} = dv.getFloat64(${off}, true);`;
     case 'text':
       return `const ${target} = ${rt(ctx, 'read' + c.t)}(b, ${off});`;
     case 'fstring':
