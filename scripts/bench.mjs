@@ -3,6 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { NX_ENV, log, root, setup } from './setup.mjs';
 
 setup();
-const r = spawnSync('npx', ['nx', 'run-many', '-t', 'bench', '--parallel=1', '--outputStyle=static'], { stdio: 'inherit', cwd: root, env: NX_ENV });
+const r = spawnSync('npx', ['nx', 'run-many', '-t', 'bench', '--parallel=1', '--outputStyle=static'], {
+  stdio: 'inherit',
+  cwd: root,
+  env: NX_ENV,
+});
 if (r.status !== 0) log('a benchmark failed');
 process.exitCode = r.status ?? 1;

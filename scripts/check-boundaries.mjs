@@ -32,7 +32,8 @@ function* sources(dir) {
 
 const importRe = /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 for (const [name, info] of packages) {
-  if (!info.layer || !(info.layer in ALLOWED)) problems.push(`${name}: package.json nx.tags needs one of ${Object.keys(ALLOWED).join(', ')}`);
+  if (!info.layer || !(info.layer in ALLOWED))
+    problems.push(`${name}: package.json nx.tags needs one of ${Object.keys(ALLOWED).join(', ')}`);
   const src = join(info.dir, 'src');
   if (!existsSync(src)) continue;
   for (const file of sources(src)) {

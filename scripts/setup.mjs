@@ -14,7 +14,11 @@ export const REQUIRED_COMMANDS = [
   { command: 'ip', pkg: 'iproute2', why: 'netlink benchmarks compare against `ip -batch`; tests inspect namespaces' },
   { command: 'gobgpd', pkg: 'gobgpd', why: 'bgp drives a real gobgpd over its gRPC API' },
   { command: 'bird', pkg: 'bird2', why: 'bgp interop tests peer with BIRD as an independent speaker' },
-  { path: '/usr/lib/cni/host-local', pkg: 'containernetworking-plugins', why: 'the CNI plugin delegates IPAM to host-local' },
+  {
+    path: '/usr/lib/cni/host-local',
+    pkg: 'containernetworking-plugins',
+    why: 'the CNI plugin delegates IPAM to host-local',
+  },
   { command: 'kubectl', pkg: 'kubernetes-client', why: 'kube tests run kubectl against the test API server' },
   { command: 'ping', pkg: 'iputils-ping', why: 'traffic tests ping between namespaces' },
 ];

@@ -11,16 +11,42 @@ const env = { ...NX_ENV, FORCE_COLOR: '0' };
 // As root on Linux the kernel tests must run: a probe failure (addon not built, netns refused) fails them
 // instead of passing as skipped. Elsewhere they skip with one line saying why.
 if (process.platform === 'linux' && isRoot()) env.VECTORPLANE_REQUIRE_KERNEL ??= '1';
-const packages = readdirSync(join(root, 'packages')).filter((p) => existsSync(join(root, 'packages', p, 'package.json')));
+const packages = readdirSync(join(root, 'packages')).filter((p) =>
+  existsSync(join(root, 'packages', p, 'package.json')),
+);
 for (const p of packages) rmSync(join(root, 'packages', p, 'test-results'), { recursive: true, force: true });
 
 const steps = [
-  ['generated bindings match the vendored schemas', 'npm', ['run', 'generate', '-w', '@vectorplane/vpp-binapi', '--', '--check']],
+  [
+    'generated bindings match the vendored schemas',
+    'npm',
+    ['run', 'generate', '-w', '@vectorplane/vpp-binapi', '--', '--check'],
+  ],
   ['dependency direction and library hygiene', 'node', ['scripts/check-boundaries.mjs']],
   ['typecheck', 'npx', ['nx', 'run-many', '-t', 'typecheck', '--outputStyle=static']],
-  ['tests', 'npx', ['nx', 'run-many', '-t', 'test', '--parallel=1', '--outputStyle=static', '--',
-    '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']],
-  ['packaging (build, publint, attw)', 'npx', ['nx', 'run-many', '-t', 'test:build', '--parallel=1', '--outputStyle=static']],
+  ['lint (eslint, type-aware)', 'npx', ['eslint', '.']],
+  ['format (prettier --check)', 'npx', ['prettier', '--check', '.', '--log-level', 'warn']],
+  [
+    'tests',
+    'npx',
+    [
+      'nx',
+      'run-many',
+      '-t',
+      'test',
+      '--parallel=1',
+      '--outputStyle=static',
+      '--',
+      '--reporter=default',
+      '--reporter=json',
+      '--outputFile.json=test-results/vitest.json',
+    ],
+  ],
+  [
+    'packaging (build, publint, attw)',
+    'npx',
+    ['nx', 'run-many', '-t', 'test:build', '--parallel=1', '--outputStyle=static'],
+  ],
 ];
 
 const failedSteps = [];

@@ -40,7 +40,9 @@ for (let r = 0; r < ROUNDS; r++) {
     const wall = Number(process.hrtime.bigint() - t0) / 1e6;
     const c = process.cpuUsage(c0);
     const bad = res.filter((x) => !x.ok).length;
-    line.push(`${op} ${wall.toFixed(1)} ms (u ${(c.user / 1000).toFixed(0)} s ${(c.system / 1000).toFixed(0)})${bad ? ` FAILED ${bad}` : ''}`);
+    line.push(
+      `${op} ${wall.toFixed(1)} ms (u ${(c.user / 1000).toFixed(0)} s ${(c.system / 1000).toFixed(0)})${bad ? ` FAILED ${bad}` : ''}`,
+    );
   }
   console.log(line.join('  '));
 }

@@ -111,12 +111,21 @@ async function measure(fn: () => Promise<void> | void): Promise<Measured> {
 }
 
 function countRoutes(ns: string): number {
-  const out = execFileSync('ip', ['-n', ns, '-4', 'route', 'show', 'table', 'main'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out = execFileSync('ip', ['-n', ns, '-4', 'route', 'show', 'table', 'main'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   return out.split('\n').filter((l) => l.startsWith('10.')).length;
 }
 
 // ---- (a) install / delete: ours vs ip -batch ----
-async function oursRound(): Promise<{ add: Measured; del: Measured; transportAdd: Measured; transportDel: Measured; failed: number }> {
+async function oursRound(): Promise<{
+  add: Measured;
+  del: Measured;
+  transportAdd: Measured;
+  transportDel: Measured;
+  failed: number;
+}> {
   const ns = createNs();
   let nl: NetlinkHandle | undefined;
   try {

@@ -92,7 +92,6 @@ export function parseIPv6(s: string): Uint8Array | undefined {
       const v4 = parseIPv4(s.slice(i));
       if (!v4) return undefined;
       cur.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      i = s.length;
       break;
     }
     if (j === i || j - i > 4) return undefined;
@@ -157,7 +156,7 @@ export function formatIPv6(b: Uint8Array): string {
   }
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -172,7 +171,10 @@ export function formatIPv6(b: Uint8Array): string {
   }
   const hex = (x: number): string => x.toString(16);
   if (bestStart < 0) return g.map(hex).join(':');
-  return `${g.slice(0, bestStart).map(hex).join(':')}::${g.slice(bestStart + bestLen).map(hex).join(':')}`;
+  return `${g.slice(0, bestStart).map(hex).join(':')}::${g
+    .slice(bestStart + bestLen)
+    .map(hex)
+    .join(':')}`;
 }
 
 /** Formats 4 or 16 address bytes; other lengths come back as hex. */
@@ -222,7 +224,8 @@ export function isNetworkAddress(bytes: Uint8Array, prefixLen: number): boolean 
 
 /** Checks an optional family field or filter: absent, 'inet' or 'inet6'. @throws InvalidArgumentError naming `field` */
 export function checkFamily(field: string, v: unknown): void {
-  if (v !== undefined && v !== 'inet' && v !== 'inet6') throw new InvalidArgumentError(field, v, "must be 'inet' or 'inet6'");
+  if (v !== undefined && v !== 'inet' && v !== 'inet6')
+    throw new InvalidArgumentError(field, v, "must be 'inet' or 'inet6'");
 }
 
 /** @throws InvalidArgumentError naming `field` */

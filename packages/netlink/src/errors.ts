@@ -17,7 +17,13 @@ export class NetlinkError extends Error {
   readonly requestType: number | undefined;
 
   constructor(
-    init: { errno: number; code: string; extack?: string | undefined; offset?: number | undefined; requestType?: number | undefined },
+    init: {
+      errno: number;
+      code: string;
+      extack?: string | undefined;
+      offset?: number | undefined;
+      requestType?: number | undefined;
+    },
     options?: { cause?: unknown },
   ) {
     super(`${init.code}${init.extack ? `: ${init.extack}` : ''}`, options);
@@ -61,7 +67,11 @@ export class NativeAddonError extends Error {
   readonly code: string;
   readonly errno: number | undefined;
   readonly syscall: string | undefined;
-  constructor(message: string, init: { code: string; errno?: number | undefined; syscall?: string | undefined }, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    init: { code: string; errno?: number | undefined; syscall?: string | undefined },
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.code = init.code;
     this.errno = init.errno;
@@ -111,7 +121,7 @@ export class ProtocolError extends Error {
 
 function safeString(v: unknown): string {
   try {
-    return typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
+    return typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v));
   } catch {
     return String(v);
   }

@@ -111,14 +111,21 @@ export function subscriptionGroups(init: SubscribeInit): number[] {
   return g;
 }
 
-async function* listing(nl: NetlinkHandle, init: SubscribeInit, signal: AbortSignal | undefined): AsyncGenerator<NetlinkEvent> {
+async function* listing(
+  nl: NetlinkHandle,
+  init: SubscribeInit,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<NetlinkEvent> {
   const opts = signal ? { signal } : {};
   if (init.link) for (const link of await nl.link.list({}, opts)) yield { type: 'link:add', link, existing: true };
-  if (init.address) for await (const address of nl.address.list({}, opts)) yield { type: 'address:add', address, existing: true };
-  if (init.route) for await (const route of nl.route.list({ table: 'all' }, opts)) yield { type: 'route:add', route, existing: true };
+  if (init.address)
+    for await (const address of nl.address.list({}, opts)) yield { type: 'address:add', address, existing: true };
+  if (init.route)
+    for await (const route of nl.route.list({ table: 'all' }, opts)) yield { type: 'route:add', route, existing: true };
   if (init.neigh) for await (const neigh of nl.neigh.list({}, opts)) yield { type: 'neigh:add', neigh, existing: true };
   if (init.rule) for await (const rule of nl.rule.list({}, opts)) yield { type: 'rule:add', rule, existing: true };
-  if (init.nexthop) for await (const nexthop of nl.nexthop.list({}, opts)) yield { type: 'nexthop:add', nexthop, existing: true };
+  if (init.nexthop)
+    for await (const nexthop of nl.nexthop.list({}, opts)) yield { type: 'nexthop:add', nexthop, existing: true };
 }
 
 /**
@@ -127,10 +134,17 @@ async function* listing(nl: NetlinkHandle, init: SubscribeInit, signal: AbortSig
  * stops iterating or `signal` aborts (then it throws the abort reason); either way that socket is closed.
  * @throws InvalidArgumentError when nothing is selected.
  */
-export function subscribeEvents(open: (rcvbuf: number | undefined) => Promise<NetlinkHandle>, init: SubscribeInit): AsyncIterable<NetlinkEvent> {
+export function subscribeEvents(
+  open: (rcvbuf: number | undefined) => Promise<NetlinkHandle>,
+  init: SubscribeInit,
+): AsyncIterable<NetlinkEvent> {
   const groups = subscriptionGroups(init);
   if (groups.length === 0) {
-    throw new InvalidArgumentError('subscribe', init, 'select at least one of link, address, route, neigh, rule, nexthop');
+    throw new InvalidArgumentError(
+      'subscribe',
+      init,
+      'select at least one of link, address, route, neigh, rule, nexthop',
+    );
   }
   const maxQueue = init.maxQueue ?? 100_000;
   const signal = init.signal;

@@ -108,7 +108,12 @@ export function errnoCode(errno: number): string {
 }
 
 /** Decodes the payload of an NLMSG_ERROR (or a failed NLMSG_DONE) into its errno and extended ack. */
-export function decodeNlError(msg: NlMessage): { errno: number; extack?: string; offset?: number; requestType?: number } {
+export function decodeNlError(msg: NlMessage): {
+  errno: number;
+  extack?: string;
+  offset?: number;
+  requestType?: number;
+} {
   const p = msg.payload;
   const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
   const errno = p.length >= 4 ? -view.getInt32(0, true) | 0 : 0;
@@ -132,7 +137,13 @@ export function decodeNlError(msg: NlMessage): { errno: number; extack?: string;
 
 function toNetlinkError(msg: NlMessage): NetlinkError {
   const d = decodeNlError(msg);
-  return new NetlinkError({ errno: d.errno, code: errnoCode(d.errno), extack: d.extack, offset: d.offset, requestType: d.requestType });
+  return new NetlinkError({
+    errno: d.errno,
+    code: errnoCode(d.errno),
+    extack: d.extack,
+    offset: d.offset,
+    requestType: d.requestType,
+  });
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -199,7 +210,12 @@ export class NetlinkHandle implements RtnlTransport {
    * @internal use `openNetlink()`. `socket` replaces the addon's socket (tests drive the handle with a
    * scripted kernel).
    */
-  constructor(fd: number, netnsPath: string, rcvbuf: number, socket?: (fd: number, onData: NativeOnData) => NativeNetlinkSocket) {
+  constructor(
+    fd: number,
+    netnsPath: string,
+    rcvbuf: number,
+    socket?: (fd: number, onData: NativeOnData) => NativeNetlinkSocket,
+  ) {
     this.netnsPath = netnsPath;
     this.#seq = (Math.floor(Math.random() * 0x7fffffff) | 1) >>> 0;
     const onData: NativeOnData = (datagrams, groups, errno) => this.#onData(datagrams, groups, errno);
@@ -210,8 +226,9 @@ export class NetlinkHandle implements RtnlTransport {
       throw nativeError(e, 'netlink socket');
     }
     const s = this.#sock;
-    s.setOption(SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf, true) || s.setOption(SOL_SOCKET, SO_RCVBUF, rcvbuf, true);
-    s.setOption(SOL_SOCKET, SO_SNDBUFFORCE, SNDBUF, true) || s.setOption(SOL_SOCKET, SO_SNDBUF, SNDBUF, true);
+    // The FORCE variants need CAP_NET_ADMIN; without it, fall back to the capped ones.
+    if (!s.setOption(SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf, true)) s.setOption(SOL_SOCKET, SO_RCVBUF, rcvbuf, true);
+    if (!s.setOption(SOL_SOCKET, SO_SNDBUFFORCE, SNDBUF, true)) s.setOption(SOL_SOCKET, SO_SNDBUF, SNDBUF, true);
     s.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1, true);
     s.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1, true);
     this.strictDump = s.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1, true);
@@ -221,7 +238,10 @@ export class NetlinkHandle implements RtnlTransport {
     const granted = s.getOption(SOL_SOCKET, SO_RCVBUF);
     this.#batchMax = Math.max(16, Math.min(BATCH_MAX_MESSAGES, Math.floor(granted / 2 / ACK_TRUESIZE)));
     // One datagram must fit the send buffer (netlink refuses len > sndbuf - 32 with EMSGSIZE).
-    this.#batchBytes = Math.max(64 * 1024, Math.min(BATCH_MAX_BYTES, Math.floor(s.getOption(SOL_SOCKET, SO_SNDBUF) / 2)));
+    this.#batchBytes = Math.max(
+      64 * 1024,
+      Math.min(BATCH_MAX_BYTES, Math.floor(s.getOption(SOL_SOCKET, SO_SNDBUF) / 2)),
+    );
     this.portid = s.portid();
   }
 
@@ -291,7 +311,7 @@ export class NetlinkHandle implements RtnlTransport {
     const ws = this.#windows;
     for (let i = 0; i < ws.length; i++) {
       const w = ws[i] as PendingWindow;
-      if (((seq - w.first) >>> 0) < w.count) return w;
+      if ((seq - w.first) >>> 0 < w.count) return w;
     }
     return undefined;
   }
@@ -398,7 +418,9 @@ export class NetlinkHandle implements RtnlTransport {
         this.#settleItem(
           p,
           k,
-          d.errno === 0 ? { ok: true, index, replies: p.replies?.get(k) ?? NO_REPLIES } : { ok: false, index, error: toNetlinkError(m) },
+          d.errno === 0
+            ? { ok: true, index, replies: p.replies?.get(k) ?? NO_REPLIES }
+            : { ok: false, index, error: toNetlinkError(m) },
         );
       } else if (m.type !== NLMSG_DONE) {
         const replies = (p.replies ??= new Map());
@@ -463,7 +485,8 @@ export class NetlinkHandle implements RtnlTransport {
   async request(msg: Uint8Array, opts: CallOptions = {}): Promise<NlMessage[]> {
     this.#assertOpen();
     opts.signal?.throwIfAborted();
-    if (msg.length < NLMSG_HDRLEN) throw new InvalidArgumentError('messages[0]', msg.length, 'shorter than a netlink header');
+    if (msg.length < NLMSG_HDRLEN)
+      throw new InvalidArgumentError('messages[0]', msg.length, 'shorter than a netlink header');
     const out: BatchItemResult[] = [];
     await this.#sendWindow([msg], 0, 1, align4(msg.length), opts.signal, out);
     const r = out[0];
@@ -484,7 +507,11 @@ export class NetlinkHandle implements RtnlTransport {
       while (j < msgs.length && j - i < this.#batchMax) {
         const m = msgs[j];
         if (!(m instanceof Uint8Array) || m.length < NLMSG_HDRLEN) {
-          throw new InvalidArgumentError(`messages[${j}]`, m instanceof Uint8Array ? m.length : m, 'shorter than a netlink header');
+          throw new InvalidArgumentError(
+            `messages[${j}]`,
+            m instanceof Uint8Array ? m.length : m,
+            'shorter than a netlink header',
+          );
         }
         const len = align4(m.length);
         if (j > i && bytes + len > this.#batchBytes) break;
@@ -528,7 +555,17 @@ export class NetlinkHandle implements RtnlTransport {
     }
     let done!: () => void;
     const settled = new Promise<void>((resolve) => (done = resolve));
-    const w: PendingWindow = { kind: 'window', first, count, base: from, out, replies: undefined, remaining: count, live: true, done };
+    const w: PendingWindow = {
+      kind: 'window',
+      first,
+      count,
+      base: from,
+      out,
+      replies: undefined,
+      remaining: count,
+      live: true,
+      done,
+    };
     if (count === 1) this.#pending.set(first, w);
     else this.#windows.push(w);
     this.#updateRef();
@@ -562,10 +599,14 @@ export class NetlinkHandle implements RtnlTransport {
   }
 
   /** Runs one dump to completion and returns every message (the kernel allows one dump per socket at a time). */
-  async #dumpOnce(msg: Uint8Array, signal: AbortSignal | undefined): Promise<{ messages: NlMessage[]; interrupted: boolean }> {
+  async #dumpOnce(
+    msg: Uint8Array,
+    signal: AbortSignal | undefined,
+  ): Promise<{ messages: NlMessage[]; interrupted: boolean }> {
     this.#assertOpen();
     signal?.throwIfAborted();
-    if (msg.length < NLMSG_HDRLEN) throw new InvalidArgumentError('message', msg.length, 'shorter than a netlink header');
+    if (msg.length < NLMSG_HDRLEN)
+      throw new InvalidArgumentError('message', msg.length, 'shorter than a netlink header');
     await this.#acquireDump(signal);
     let releaseOnSettle = true;
     try {
@@ -663,7 +704,11 @@ export class NetlinkHandle implements RtnlTransport {
   subscribe(init: SubscribeInit): AsyncIterable<NetlinkEvent> {
     this.#assertOpen();
     return subscribeEvents(
-      (rcvbuf) => openNetlink({ ...(this.netnsPath && { netns: { path: this.netnsPath } }), ...(rcvbuf !== undefined && { rcvbuf }) }),
+      (rcvbuf) =>
+        openNetlink({
+          ...(this.netnsPath && { netns: { path: this.netnsPath } }),
+          ...(rcvbuf !== undefined && { rcvbuf }),
+        }),
       init,
     );
   }

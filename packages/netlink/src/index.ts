@@ -40,7 +40,14 @@ export {
 } from './errors.js';
 
 // namespaces
-export { createNamedNetns, deleteNamedNetns, listNamedNetns, namedNetnsExists, netnsPath, NETNS_RUN_DIR } from './netns.js';
+export {
+  createNamedNetns,
+  deleteNamedNetns,
+  listNamedNetns,
+  namedNetnsExists,
+  netnsPath,
+  NETNS_RUN_DIR,
+} from './netns.js';
 export type { NetnsRef } from './netns.js';
 
 // links and tun/tap
@@ -82,7 +89,15 @@ export { AddressApi, decodeAddress, encodeAddress, ADDRESS_FLAGS } from './addre
 export type { Address, AddressSpec, AddressFilter, AddressFlag, AddressOp } from './address.js';
 
 // routes
-export { RouteApi, decodeRoute, encodeRoute, ROUTE_TABLES, ROUTE_TYPES, ROUTE_PROTOCOLS, ROUTE_METRICS } from './route.js';
+export {
+  RouteApi,
+  decodeRoute,
+  encodeRoute,
+  ROUTE_TABLES,
+  ROUTE_TYPES,
+  ROUTE_PROTOCOLS,
+  ROUTE_METRICS,
+} from './route.js';
 export type {
   Route,
   RouteSpec,
@@ -99,7 +114,14 @@ export type {
 
 // nexthops
 export { NexthopApi, decodeNexthop, encodeNexthop } from './nexthop.js';
-export type { Nexthop, NexthopSpec, NexthopFilter, NexthopGroupMember, NexthopGroupType, NexthopOp } from './nexthop.js';
+export type {
+  Nexthop,
+  NexthopSpec,
+  NexthopFilter,
+  NexthopGroupMember,
+  NexthopGroupType,
+  NexthopOp,
+} from './nexthop.js';
 
 // neighbours and FDB
 export { NeighApi, decodeNeigh, encodeNeigh, NEIGH_STATES, NEIGH_FLAGS } from './neigh.js';

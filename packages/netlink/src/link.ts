@@ -65,14 +65,53 @@ export const VETH_INFO_PEER = 1;
 export const IFLA_VLAN = { ID: 1, FLAGS: 2, PROTOCOL: 5 } as const;
 export const IFLA_MACVLAN = { MODE: 1, FLAGS: 2 } as const;
 export const IFLA_IPVLAN = { MODE: 1, FLAGS: 2 } as const;
-export const IFLA_VXLAN = { ID: 1, GROUP: 2, LINK: 3, LOCAL: 4, TTL: 5, TOS: 6, LEARNING: 7, PORT: 15, GROUP6: 16, LOCAL6: 17 } as const;
+export const IFLA_VXLAN = {
+  ID: 1,
+  GROUP: 2,
+  LINK: 3,
+  LOCAL: 4,
+  TTL: 5,
+  TOS: 6,
+  LEARNING: 7,
+  PORT: 15,
+  GROUP6: 16,
+  LOCAL6: 17,
+} as const;
 export const IFLA_IPTUN = { LINK: 1, LOCAL: 2, REMOTE: 3, TTL: 4, TOS: 5, PMTUDISC: 10 } as const;
-export const IFLA_GRE = { LINK: 1, IFLAGS: 2, OFLAGS: 3, IKEY: 4, OKEY: 5, LOCAL: 6, REMOTE: 7, TTL: 8, TOS: 9, PMTUDISC: 10 } as const;
+export const IFLA_GRE = {
+  LINK: 1,
+  IFLAGS: 2,
+  OFLAGS: 3,
+  IKEY: 4,
+  OKEY: 5,
+  LOCAL: 6,
+  REMOTE: 7,
+  TTL: 8,
+  TOS: 9,
+  PMTUDISC: 10,
+} as const;
 /** GRE_KEY in the big-endian GRE flags field (`htons(0x2000)` as the kernel sees it). */
 export const GRE_KEY = 0x2000;
-export const IFLA_BR = { FORWARD_DELAY: 1, HELLO_TIME: 2, MAX_AGE: 3, AGEING_TIME: 4, STP_STATE: 5, PRIORITY: 6, VLAN_FILTERING: 7 } as const;
+export const IFLA_BR = {
+  FORWARD_DELAY: 1,
+  HELLO_TIME: 2,
+  MAX_AGE: 3,
+  AGEING_TIME: 4,
+  STP_STATE: 5,
+  PRIORITY: 6,
+  VLAN_FILTERING: 7,
+} as const;
 export const IFLA_VRF_TABLE = 1;
-export const IFLA_TUN = { OWNER: 1, GROUP: 2, TYPE: 3, PI: 4, VNET_HDR: 5, PERSIST: 6, MULTI_QUEUE: 7, NUM_QUEUES: 8 } as const;
+export const IFLA_TUN = {
+  OWNER: 1,
+  GROUP: 2,
+  TYPE: 3,
+  PI: 4,
+  VNET_HDR: 5,
+  PERSIST: 6,
+  MULTI_QUEUE: 7,
+  NUM_QUEUES: 8,
+} as const;
 
 export const IFF_UP = 0x1;
 export const IFF_BROADCAST = 0x2;
@@ -113,7 +152,13 @@ export type LinkData =
       readonly learning?: boolean;
       readonly parent?: number;
     }
-  | { readonly kind: 'ipip'; readonly local?: string; readonly remote?: string; readonly ttl?: number; readonly parent?: number }
+  | {
+      readonly kind: 'ipip';
+      readonly local?: string;
+      readonly remote?: string;
+      readonly ttl?: number;
+      readonly parent?: number;
+    }
   | {
       readonly kind: 'gre';
       readonly local?: string;
@@ -228,7 +273,11 @@ function decodeData(kind: string, data: Uint8Array | undefined): LinkData | unde
   switch (kind) {
     case 'vlan': {
       const p = a.get(IFLA_VLAN.PROTOCOL);
-      return { kind, id: readU16(a.get(IFLA_VLAN.ID) ?? new Uint8Array(2)), protocol: named(VLAN_PROTOCOLS, p ? readBe16(p) : 0x8100) };
+      return {
+        kind,
+        id: readU16(a.get(IFLA_VLAN.ID) ?? new Uint8Array(2)),
+        protocol: named(VLAN_PROTOCOLS, p ? readBe16(p) : 0x8100),
+      };
     }
     case 'macvlan':
       return { kind, mode: named(MACVLAN_MODES, u32(IFLA_MACVLAN.MODE) ?? 4) };
@@ -433,7 +482,12 @@ export type LinkAddSpec = LinkCommonInit & { readonly name: string } & (
       }
     | { readonly kind: 'vlan'; readonly parent: string | number; readonly id: number; readonly protocol?: VlanProtocol }
     | { readonly kind: 'macvlan'; readonly parent: string | number; readonly mode?: MacvlanMode }
-    | { readonly kind: 'ipvlan'; readonly parent: string | number; readonly mode?: IpvlanMode; readonly flags?: IpvlanFlag }
+    | {
+        readonly kind: 'ipvlan';
+        readonly parent: string | number;
+        readonly mode?: IpvlanMode;
+        readonly flags?: IpvlanFlag;
+      }
     | {
         readonly kind: 'vxlan';
         readonly vni: number;
@@ -446,7 +500,13 @@ export type LinkAddSpec = LinkCommonInit & { readonly name: string } & (
         readonly ttl?: number;
         readonly learning?: boolean;
       }
-    | { readonly kind: 'ipip'; readonly local?: string; readonly remote?: string; readonly ttl?: number; readonly parent?: string | number }
+    | {
+        readonly kind: 'ipip';
+        readonly local?: string;
+        readonly remote?: string;
+        readonly ttl?: number;
+        readonly parent?: string | number;
+      }
     | {
         readonly kind: 'gre';
         readonly local?: string;
@@ -476,7 +536,8 @@ export type ResolvedLinkAdd = Exclude<LinkAddSpec, { kind: 'tun' | 'tap' }> & {
 /** Validates a MAC for a link: 6 bytes, unicast, not all zero. @throws InvalidArgumentError */
 export function checkLinkMac(field: string, mac: unknown): Uint8Array {
   const b = requireMac(field, mac);
-  if (((b[0] ?? 0) & 1) !== 0) throw new InvalidArgumentError(field, mac, 'must be a unicast address (multicast bit set)');
+  if (((b[0] ?? 0) & 1) !== 0)
+    throw new InvalidArgumentError(field, mac, 'must be a unicast address (multicast bit set)');
   if (b.every((x) => x === 0)) throw new InvalidArgumentError(field, mac, 'must not be all zeros');
   return b;
 }
@@ -503,7 +564,8 @@ function be32bytes(n: number): Uint8Array {
 
 function checkAlias(field: string, alias: unknown): string {
   if (typeof alias !== 'string') throw new InvalidArgumentError(field, alias, 'must be a string');
-  if (new TextEncoder().encode(alias).length > 255) throw new InvalidArgumentError(field, alias, 'must be at most 255 bytes (IFALIASZ - 1)');
+  if (new TextEncoder().encode(alias).length > 255)
+    throw new InvalidArgumentError(field, alias, 'must be at most 255 bytes (IFALIASZ - 1)');
   return alias;
 }
 
@@ -521,7 +583,8 @@ export function validateLinkAdd(spec: LinkAddSpec): void {
   if (spec.alias !== undefined) checkAlias('alias', spec.alias);
   switch (spec.kind) {
     case 'veth':
-      if (!spec.peer || typeof spec.peer !== 'object') throw new InvalidArgumentError('peer', spec.peer, 'veth needs a peer');
+      if (!spec.peer || typeof spec.peer !== 'object')
+        throw new InvalidArgumentError('peer', spec.peer, 'veth needs a peer');
       checkLinkName('peer.name', spec.peer.name);
       if (spec.peer.mtu !== undefined) checkMtu('peer.mtu', spec.peer.mtu);
       if (spec.peer.mac !== undefined) checkLinkMac('peer.mac', spec.peer.mac);
@@ -557,7 +620,11 @@ export function validateLinkAdd(spec: LinkAddSpec): void {
       if (spec.ttl !== undefined) checkInt('ttl', spec.ttl, 0, 255);
       if (spec.local !== undefined) requireIp('local', spec.local);
       if (spec.group !== undefined) requireIp('group', spec.group);
-      if (spec.local !== undefined && spec.group !== undefined && requireIp('local', spec.local).family !== requireIp('group', spec.group).family) {
+      if (
+        spec.local !== undefined &&
+        spec.group !== undefined &&
+        requireIp('local', spec.local).family !== requireIp('group', spec.group).family
+      ) {
         throw new InvalidArgumentError('group', spec.group, 'must be the same address family as local');
       }
       break;
@@ -572,7 +639,11 @@ export function validateLinkAdd(spec: LinkAddSpec): void {
         if (spec.okey !== undefined) checkInt('okey', spec.okey, 0, 0xffffffff);
         const fam = (s: string | undefined) => (s === undefined ? undefined : requireIp('x', s).family);
         if (fam(spec.local) === 'inet6' || fam(spec.remote) === 'inet6') {
-          throw new InvalidArgumentError('remote', spec.remote ?? spec.local, 'IPv6 GRE (ip6gre) is not supported; use IPv4 endpoints');
+          throw new InvalidArgumentError(
+            'remote',
+            spec.remote ?? spec.local,
+            'IPv6 GRE (ip6gre) is not supported; use IPv4 endpoints',
+          );
         }
       }
       break;
@@ -598,7 +669,11 @@ export function validateLinkAdd(spec: LinkAddSpec): void {
  * The transport adds NLM_F_REQUEST|NLM_F_ACK and the sequence number.
  */
 export function encodeLinkAdd(spec: ResolvedLinkAdd): Uint8Array {
-  const b = new MessageBuilder(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ifinfo(0, spec.up ? IFF_UP : 0, spec.up ? IFF_UP : 0));
+  const b = new MessageBuilder(
+    RTM_NEWLINK,
+    NLM_F_CREATE | NLM_F_EXCL,
+    ifinfo(0, spec.up ? IFF_UP : 0, spec.up ? IFF_UP : 0),
+  );
   b.str(IFLA.IFNAME, spec.name);
   if (spec.mtu !== undefined) b.u32(IFLA.MTU, spec.mtu);
   if (spec.mac !== undefined) b.attr(IFLA.ADDRESS, checkLinkMac('mac', spec.mac));
@@ -629,7 +704,9 @@ export function encodeLinkAdd(spec: ResolvedLinkAdd): Uint8Array {
       b.end();
       break;
     case 'macvlan':
-      b.nest(IFLA_INFO.DATA).u32(IFLA_MACVLAN.MODE, MACVLAN_MODES[spec.mode ?? 'bridge']).end();
+      b.nest(IFLA_INFO.DATA)
+        .u32(IFLA_MACVLAN.MODE, MACVLAN_MODES[spec.mode ?? 'bridge'])
+        .end();
       break;
     case 'ipvlan':
       b.nest(IFLA_INFO.DATA).u16(IFLA_IPVLAN.MODE, IPVLAN_MODES[spec.mode ?? 'l3']);
@@ -674,7 +751,11 @@ export function encodeLinkAdd(spec: ResolvedLinkAdd): Uint8Array {
       break;
     }
     case 'bridge': {
-      const any = spec.stpState !== undefined || spec.vlanFiltering !== undefined || spec.ageingTime !== undefined || spec.forwardDelay !== undefined;
+      const any =
+        spec.stpState !== undefined ||
+        spec.vlanFiltering !== undefined ||
+        spec.ageingTime !== undefined ||
+        spec.forwardDelay !== undefined;
       if (any) {
         b.nest(IFLA_INFO.DATA);
         if (spec.forwardDelay !== undefined) b.u32(IFLA_BR.FORWARD_DELAY, spec.forwardDelay);
@@ -713,18 +794,23 @@ export interface LinkSetInit {
 }
 
 /** A resolved set request: what `encodeLinkSet` takes. */
-export type ResolvedLinkSet = Omit<LinkSetInit, 'master' | 'netns'> & { readonly masterIndex?: number; readonly netnsFd?: number };
+export type ResolvedLinkSet = Omit<LinkSetInit, 'master' | 'netns'> & {
+  readonly masterIndex?: number;
+  readonly netnsFd?: number;
+};
 
 /** @throws InvalidArgumentError naming the field. */
 export function validateLinkSet(changes: LinkSetInit): void {
-  if (changes === null || typeof changes !== 'object') throw new InvalidArgumentError('changes', changes, 'must be an object');
+  if (changes === null || typeof changes !== 'object')
+    throw new InvalidArgumentError('changes', changes, 'must be an object');
   if (changes.mtu !== undefined) checkMtu('mtu', changes.mtu);
   if (changes.mac !== undefined) checkLinkMac('mac', changes.mac);
   if (changes.name !== undefined) checkLinkName('name', changes.name);
   if (changes.alias !== undefined) checkAlias('alias', changes.alias);
   if (changes.txqlen !== undefined) checkInt('txqlen', changes.txqlen, 0, 0xffffffff);
   if (changes.master !== undefined && changes.master !== null) checkLinkRef('master', changes.master);
-  if (changes.up !== undefined && typeof changes.up !== 'boolean') throw new InvalidArgumentError('up', changes.up, 'must be a boolean');
+  if (changes.up !== undefined && typeof changes.up !== 'boolean')
+    throw new InvalidArgumentError('up', changes.up, 'must be a boolean');
   if (changes.promisc !== undefined && typeof changes.promisc !== 'boolean') {
     throw new InvalidArgumentError('promisc', changes.promisc, 'must be a boolean');
   }
@@ -824,7 +910,8 @@ export class LinkApi {
 
   /** Every link of the namespace (one dump), optionally filtered by kind and master. */
   async list(filter: LinkListFilter = {}, opts: Opts = {}): Promise<Link[]> {
-    const masterIndex = filter.master === undefined ? undefined : await resolveLink(this.#t, 'master', filter.master, opts);
+    const masterIndex =
+      filter.master === undefined ? undefined : await resolveLink(this.#t, 'master', filter.master, opts);
     const req: { kind?: string; masterIndex?: number } = {};
     if (masterIndex !== undefined) req.masterIndex = masterIndex;
     // tun and tap both report IFLA_INFO_KIND "tun"
@@ -879,12 +966,14 @@ export class LinkApi {
       const { kind, name, mtu, mac, txqlen, up, master, alias, promisc, ...tun } = spec;
       await createTuntap({ ...tun, name, mode: kind, ...(this.#netns && { netns: { path: this.#netns } }) });
       const set: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries({ mtu, mac, txqlen, up, master, alias, promisc })) if (v !== undefined) set[k] = v;
+      for (const [k, v] of Object.entries({ mtu, mac, txqlen, up, master, alias, promisc }))
+        if (v !== undefined) set[k] = v;
       if (Object.keys(set).length) await this.set(name, set as LinkSetInit, opts);
       return this.get(name, opts);
     }
     const resolved: Record<string, unknown> = { ...spec };
-    if ('parent' in spec && spec.parent !== undefined) resolved['parentIndex'] = await resolveLink(this.#t, 'parent', spec.parent, opts);
+    if ('parent' in spec && spec.parent !== undefined)
+      resolved['parentIndex'] = await resolveLink(this.#t, 'parent', spec.parent, opts);
     if (spec.master !== undefined) resolved['masterIndex'] = await resolveLink(this.#t, 'master', spec.master, opts);
     let peerFd: number | undefined;
     try {
@@ -912,7 +1001,8 @@ export class LinkApi {
     const index = await resolveLink(this.#t, 'link', ref, opts);
     const { master, netns, ...rest } = changes;
     const resolved: { -readonly [K in keyof ResolvedLinkSet]: ResolvedLinkSet[K] } = { ...rest };
-    if (master !== undefined) resolved.masterIndex = master === null ? 0 : await resolveLink(this.#t, 'master', master, opts);
+    if (master !== undefined)
+      resolved.masterIndex = master === null ? 0 : await resolveLink(this.#t, 'master', master, opts);
     let fd: number | undefined;
     let ownFd = false;
     try {

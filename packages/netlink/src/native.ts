@@ -74,9 +74,13 @@ export function native(): NativeAddon {
 export function nativeError(e: unknown, what: string): NativeAddonError {
   const err = e as { code?: unknown; errno?: unknown; syscall?: unknown; message?: unknown };
   const code = typeof err?.code === 'string' ? err.code : 'EUNKNOWN';
-  return new NativeAddonError(`${what}: ${typeof err?.message === 'string' ? err.message : String(e)}`, {
-    code,
-    errno: typeof err?.errno === 'number' ? err.errno : undefined,
-    syscall: typeof err?.syscall === 'string' ? err.syscall : undefined,
-  }, { cause: e });
+  return new NativeAddonError(
+    `${what}: ${typeof err?.message === 'string' ? err.message : String(e)}`,
+    {
+      code,
+      errno: typeof err?.errno === 'number' ? err.errno : undefined,
+      syscall: typeof err?.syscall === 'string' ? err.syscall : undefined,
+    },
+    { cause: e },
+  );
 }

@@ -202,14 +202,19 @@ export function encodeNeigh(op: NeighOp, spec: NeighSpec, ifindex: number, viaIn
     // bridge(8) "static" for entries in the master's FDB, "permanent" for a device's own (VXLAN needs it)
     else if (flags & NEIGH_FLAGS.master) state = NEIGH_STATES.noarp | NEIGH_STATES.reachable;
     else state = NEIGH_STATES.noarp | NEIGH_STATES.permanent;
-  }
-  else state = flagsToMask('state', Array.isArray(spec.state) ? spec.state : [spec.state], NEIGH_STATES);
+  } else state = flagsToMask('state', Array.isArray(spec.state) ? spec.state : [spec.state], NEIGH_STATES);
 
   const dst = spec.dst === undefined ? undefined : requireIp('dst', spec.dst, bridge ? undefined : family);
   if (!bridge && !dst) throw new InvalidArgumentError('dst', spec.dst, 'is required for an IP neighbour');
   const lladdr = spec.lladdr === undefined ? undefined : requireMac('lladdr', spec.lladdr);
   if (bridge && !lladdr) throw new InvalidArgumentError('lladdr', spec.lladdr, 'is required for an FDB entry');
-  if (!bridge && !proxy && !lladdr && op !== 'delete' && (state & (NEIGH_STATES.permanent | NEIGH_STATES.reachable | NEIGH_STATES.stale))) {
+  if (
+    !bridge &&
+    !proxy &&
+    !lladdr &&
+    op !== 'delete' &&
+    state & (NEIGH_STATES.permanent | NEIGH_STATES.reachable | NEIGH_STATES.stale)
+  ) {
     throw new InvalidArgumentError('lladdr', spec.lladdr, `is required for a ${spec.state ?? 'permanent'} neighbour`);
   }
   if (!bridge) {
@@ -241,7 +246,9 @@ export function encodeNeigh(op: NeighOp, spec: NeighSpec, ifindex: number, viaIn
  * Encodes an RTM_GETNEIGH dump. IP families filter with NDA_IFINDEX / NDA_MASTER attributes (and
  * NTF_PROXY for proxy entries); the bridge family filters on ndm_ifindex (port) and NDA_MASTER.
  */
-export function encodeNeighDump(f: { family?: NeighFamily; ifindex?: number; master?: number; proxy?: boolean } = {}): Uint8Array {
+export function encodeNeighDump(
+  f: { family?: NeighFamily; ifindex?: number; master?: number; proxy?: boolean } = {},
+): Uint8Array {
   const hdr = new Uint8Array(12);
   hdr[0] = f.family ? familyAf(f.family) : 0;
   const bridge = f.family === 'bridge';
@@ -331,7 +338,8 @@ export class NeighApi {
       throw new InvalidArgumentError('family', f, "must be 'inet', 'inet6' or 'bridge'");
     }
     const ifindex = filter.link === undefined ? 0 : await resolveLink(this.transport, 'link', filter.link, sig(opts));
-    const master = filter.master === undefined ? 0 : await resolveLink(this.transport, 'master', filter.master, sig(opts));
+    const master =
+      filter.master === undefined ? 0 : await resolveLink(this.transport, 'master', filter.master, sig(opts));
     const families: (NeighFamily | undefined)[] = f ? [f] : filter.proxy ? ['inet', 'inet6'] : [undefined];
     for (const family of families) {
       const req = encodeNeighDump({

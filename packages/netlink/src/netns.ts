@@ -19,7 +19,8 @@ export function netnsPath(ref: NetnsRef): string {
     validateNetnsName(ref);
     return `${NETNS_RUN_DIR}/${ref}`;
   }
-  if (typeof ref.path !== 'string' || ref.path === '') throw new InvalidArgumentError('netns.path', ref.path, 'must be a non-empty path');
+  if (typeof ref.path !== 'string' || ref.path === '')
+    throw new InvalidArgumentError('netns.path', ref.path, 'must be a non-empty path');
   return ref.path;
 }
 
@@ -32,7 +33,6 @@ export function validateNetnsName(name: string): void {
     throw new InvalidArgumentError('netns', name, "must not be '.', '..' or contain '/' or NUL");
   }
 }
-
 
 /**
  * Creates a named namespace (`ip netns add <name>`); its loopback starts down.
@@ -80,4 +80,3 @@ export function namedNetnsExists(name: string): boolean {
   validateNetnsName(name);
   return existsSync(`${NETNS_RUN_DIR}/${name}`);
 }
-

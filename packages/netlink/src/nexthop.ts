@@ -132,7 +132,8 @@ export function encodeNexthop(op: NexthopOp, spec: NexthopSpec, oifIndex?: numbe
   const gw = spec.gateway === undefined ? undefined : requireIp('gateway', spec.gateway, spec.family);
   if (isGroup) {
     for (const k of ['gateway', 'oif', 'blackhole', 'onlink'] as const) {
-      if (spec[k] !== undefined && spec[k] !== false) throw new InvalidArgumentError(k, spec[k], 'cannot be set on a group');
+      if (spec[k] !== undefined && spec[k] !== false)
+        throw new InvalidArgumentError(k, spec[k], 'cannot be set on a group');
     }
     if (!Array.isArray(spec.group) || spec.group.length === 0) {
       throw new InvalidArgumentError('group', spec.group, 'must be a non-empty array of { id, weight }');
@@ -154,7 +155,8 @@ export function encodeNexthop(op: NexthopOp, spec: NexthopSpec, oifIndex?: numbe
   }
   checkFamily('family', spec.family);
   const family = isGroup ? undefined : (spec.family ?? gw?.family ?? 'inet');
-  const protocol = spec.protocol === undefined ? ROUTE_PROTOCOLS.unspec : checkNamed('protocol', spec.protocol, ROUTE_PROTOCOLS, 255);
+  const protocol =
+    spec.protocol === undefined ? ROUTE_PROTOCOLS.unspec : checkNamed('protocol', spec.protocol, ROUTE_PROTOCOLS, 255);
 
   const hdr = new Uint8Array(8);
   hdr[0] = family ? familyToAf(family) : 0;
@@ -167,12 +169,14 @@ export function encodeNexthop(op: NexthopOp, spec: NexthopSpec, oifIndex?: numbe
     const g = new Uint8Array(8 * spec.group!.length);
     const dv = new DataView(g.buffer);
     spec.group!.forEach((m, i) => {
-      if (m === null || typeof m !== 'object') throw new InvalidArgumentError(`group[${i}]`, m, 'must be { id, weight }');
+      if (m === null || typeof m !== 'object')
+        throw new InvalidArgumentError(`group[${i}]`, m, 'must be { id, weight }');
       dv.setUint32(i * 8, checkInt(`group[${i}].id`, m.id, 1, U32_MAX), true);
       g[i * 8 + 4] = (m.weight === undefined ? 1 : checkInt(`group[${i}].weight`, m.weight, 1, 256)) - 1;
     });
     b.attr(NHA_GROUP, g);
-    const type = spec.groupType === undefined ? 0 : checkNamed('groupType', spec.groupType, NEXTHOP_GROUP_TYPES, 0xffff);
+    const type =
+      spec.groupType === undefined ? 0 : checkNamed('groupType', spec.groupType, NEXTHOP_GROUP_TYPES, 0xffff);
     if (spec.resilient !== undefined) {
       if (type !== NEXTHOP_GROUP_TYPES.resilient) {
         throw new InvalidArgumentError('resilient', spec.resilient, "needs groupType 'resilient'");
@@ -181,7 +185,10 @@ export function encodeNexthop(op: NexthopOp, spec: NexthopSpec, oifIndex?: numbe
       b.nest(NHA_RES_GROUP);
       if (r.buckets !== undefined) b.u16(NHA_RES_GROUP_BUCKETS, checkInt('resilient.buckets', r.buckets, 1, 0xffff));
       if (r.idleTimer !== undefined) {
-        b.u32(NHA_RES_GROUP_IDLE_TIMER, checkInt('resilient.idleTimer', r.idleTimer, 0, Math.floor(U32_MAX / USER_HZ)) * USER_HZ);
+        b.u32(
+          NHA_RES_GROUP_IDLE_TIMER,
+          checkInt('resilient.idleTimer', r.idleTimer, 0, Math.floor(U32_MAX / USER_HZ)) * USER_HZ,
+        );
       }
       if (r.unbalancedTimer !== undefined) {
         b.u32(
@@ -209,11 +216,15 @@ export function encodeNexthop(op: NexthopOp, spec: NexthopSpec, oifIndex?: numbe
 /** Encodes RTM_DELNEXTHOP (`delete`) or a single RTM_GETNEXTHOP (`get`) for `id`. */
 export function encodeNexthopId(op: 'delete' | 'get', id: number): Uint8Array {
   checkInt('id', id, 1, U32_MAX);
-  return new MessageBuilder(op === 'delete' ? RTM_DELNEXTHOP : RTM_GETNEXTHOP, NLM_F_REQUEST, 8, 32).u32(NHA_ID, id).finish();
+  return new MessageBuilder(op === 'delete' ? RTM_DELNEXTHOP : RTM_GETNEXTHOP, NLM_F_REQUEST, 8, 32)
+    .u32(NHA_ID, id)
+    .finish();
 }
 
 /** Encodes an RTM_GETNEXTHOP dump with the kernel's filter attributes (NHA_OIF, NHA_MASTER, NHA_GROUPS, NHA_FDB). */
-export function encodeNexthopDump(f: { oif?: number; master?: number; groups?: boolean; fdb?: boolean } = {}): Uint8Array {
+export function encodeNexthopDump(
+  f: { oif?: number; master?: number; groups?: boolean; fdb?: boolean } = {},
+): Uint8Array {
   const b = new MessageBuilder(RTM_GETNEXTHOP, NLM_F_REQUEST, 8, 64);
   if (f.oif) b.u32(NHA_OIF, f.oif);
   if (f.master) b.u32(NHA_MASTER, f.master);
@@ -284,8 +295,14 @@ export class NexthopApi {
   /** Lists nexthops (filtered by the kernel's dump attributes and again here). @throws NetlinkError */
   async *list(filter: NexthopFilter = {}, opts?: CallOptions): AsyncIterable<Nexthop> {
     const oif = filter.oif === undefined ? 0 : await resolveLink(this.transport, 'oif', filter.oif, sig(opts));
-    const master = filter.master === undefined ? 0 : await resolveLink(this.transport, 'master', filter.master, sig(opts));
-    const req = encodeNexthopDump({ oif, master, ...(filter.groups && { groups: true }), ...(filter.fdb && { fdb: true }) });
+    const master =
+      filter.master === undefined ? 0 : await resolveLink(this.transport, 'master', filter.master, sig(opts));
+    const req = encodeNexthopDump({
+      oif,
+      master,
+      ...(filter.groups && { groups: true }),
+      ...(filter.fdb && { fdb: true }),
+    });
     for await (const msg of this.transport.dump(req, sig(opts))) {
       const n = decodeNexthop(msg);
       if (!n) continue;

@@ -302,7 +302,8 @@ const byIndex: LinkIndexes = (ref, field) => {
 };
 
 function routeFamily(spec: RouteSpec, field: string): { family: IpFamily; dst: IpPrefix | undefined } {
-  if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError(field || 'route', spec, 'must be an object');
+  if (spec === null || typeof spec !== 'object')
+    throw new InvalidArgumentError(field || 'route', spec, 'must be an object');
   checkFamily(`${field}family`, spec.family);
   if (spec.dst === 'default') {
     let family = spec.family;
@@ -355,7 +356,17 @@ class RouteWriter implements AttrSink {
     this.len = this.start + 28;
   }
   /** The rtmsg bytes (offsets 16..27). */
-  header(family: number, dstLen: number, srcLen: number, tos: number, table: number, protocol: number, scope: number, type: number, flags: number): void {
+  header(
+    family: number,
+    dstLen: number,
+    srcLen: number,
+    tos: number,
+    table: number,
+    protocol: number,
+    scope: number,
+    type: number,
+    flags: number,
+  ): void {
     const b = this.buf;
     const o = this.start;
     b[o + 16] = family;
@@ -455,17 +466,19 @@ function encodeMultipath(
   hops: readonly RouteNexthopSpec[],
   link: LinkIndexes,
 ): Uint8Array {
-  if (!Array.isArray(hops) || hops.length === 0) {
+  if (!Array.isArray(hops as unknown) || hops.length === 0) {
     throw new InvalidArgumentError(`${field}multipath`, hops, 'must be a non-empty array');
   }
   const parts: Uint8Array[] = [];
   let total = 0;
   hops.forEach((h, i) => {
     const f = `${field}multipath[${i}].`;
-    if (h === null || typeof h !== 'object') throw new InvalidArgumentError(`${field}multipath[${i}]`, h, 'must be an object');
+    if (h === null || typeof h !== 'object')
+      throw new InvalidArgumentError(`${field}multipath[${i}]`, h, 'must be an object');
     const weight = h.weight === undefined ? 1 : checkInt(`${f}weight`, h.weight, 1, 256);
     const gw = h.gateway === undefined ? undefined : requireIp(`${f}gateway`, h.gateway);
-    if (!gw && h.oif === undefined) throw new InvalidArgumentError(`${field}multipath[${i}]`, h, 'needs a gateway or an oif');
+    if (!gw && h.oif === undefined)
+      throw new InvalidArgumentError(`${field}multipath[${i}]`, h, 'needs a gateway or an oif');
     let attr: Uint8Array | undefined;
     if (gw) putGateway({ attr: (type, value) => (attr = rta(type, value)) }, `${f}gateway`, family, gw);
     const len = 8 + (attr?.length ?? 0);
@@ -560,12 +573,23 @@ export function encodeRoute(op: RouteOp, spec: RouteSpec, link: LinkIndexes = by
 }
 
 /** `encodeRoute` through `b`; `copy` = false returns a view of the writer's shared buffer (batches). */
-function encodeRouteWith(b: RouteWriter, copy: boolean, op: RouteOp, spec: RouteSpec, link: LinkIndexes, field: string): Uint8Array {
+function encodeRouteWith(
+  b: RouteWriter,
+  copy: boolean,
+  op: RouteOp,
+  spec: RouteSpec,
+  link: LinkIndexes,
+  field: string,
+): Uint8Array {
   const { family, dst } = routeFamily(spec, field);
   const del = op === 'delete';
   const table = spec.table === undefined ? RT_TABLE_MAIN : tableId(`${field}table`, spec.table);
   const type =
-    spec.type === undefined ? (del ? ROUTE_TYPES.unspec : ROUTE_TYPES.unicast) : checkNamed(`${field}type`, spec.type, ROUTE_TYPES, 255);
+    spec.type === undefined
+      ? del
+        ? ROUTE_TYPES.unspec
+        : ROUTE_TYPES.unicast
+      : checkNamed(`${field}type`, spec.type, ROUTE_TYPES, 255);
   const protocol =
     spec.protocol === undefined
       ? del
@@ -657,7 +681,13 @@ export function encodeRouteDump(f: RouteDumpFilter = {}): Uint8Array {
 /** Encodes an RTM_GETROUTE lookup of `dst` (a FIB lookup, as `ip route get`). */
 export function encodeRouteGet(
   dst: string,
-  o: { readonly src?: string; readonly iif?: number; readonly oif?: number; readonly mark?: number; readonly fibMatch?: boolean } = {},
+  o: {
+    readonly src?: string;
+    readonly iif?: number;
+    readonly oif?: number;
+    readonly mark?: number;
+    readonly fibMatch?: boolean;
+  } = {},
 ): Uint8Array {
   const d = requireIp('dst', dst);
   const s = o.src === undefined ? undefined : requireIp('src', o.src, d.family);
@@ -848,7 +878,8 @@ export function routeToSpec(r: Route): RouteSpec {
   if (r.metrics !== undefined) s['metrics'] = r.metrics;
   if (r.realm !== undefined) s['realm'] = r.realm;
   if (r.expires !== undefined && r.family === 'inet6') s['expires'] = r.expires;
-  if (r.nhid !== undefined) s['nhid'] = r.nhid; // gateway, oif, onlink and paths belong to the object
+  if (r.nhid !== undefined)
+    s['nhid'] = r.nhid; // gateway, oif, onlink and paths belong to the object
   else if (r.multipath === undefined) {
     if (r.gateway !== undefined) s['gateway'] = r.gateway;
     if (r.oif !== undefined) s['oif'] = r.oif;
@@ -889,7 +920,8 @@ export class RouteApi {
    */
   async *list(filter: RouteFilter = {}, opts?: CallOptions): AsyncIterable<Route> {
     checkFamily('family', filter.family);
-    const table = filter.table === 'all' ? 0 : filter.table === undefined ? RT_TABLE_MAIN : tableId('table', filter.table);
+    const table =
+      filter.table === 'all' ? 0 : filter.table === undefined ? RT_TABLE_MAIN : tableId('table', filter.table);
     const protocol = filter.protocol === undefined ? 0 : checkNamed('protocol', filter.protocol, ROUTE_PROTOCOLS, 255);
     const type = filter.type === undefined ? 0 : checkNamed('type', filter.type, ROUTE_TYPES, 255);
     const oif = filter.oif === undefined ? 0 : await resolveLink(this.transport, 'oif', filter.oif, sig(opts));
@@ -953,7 +985,7 @@ export class RouteApi {
    * @throws InvalidArgumentError (field prefixed `routes[i].`), LinkNotFoundError
    */
   async batch(op: RouteOp, routes: readonly RouteSpec[], opts?: CallOptions): Promise<BatchItemResult[]> {
-    if (!Array.isArray(routes)) throw new InvalidArgumentError('routes', routes, 'must be an array');
+    if (!Array.isArray(routes as unknown)) throw new InvalidArgumentError('routes', routes, 'must be an array');
     const link = await this.resolver(routes, opts, (i) => `routes[${i}].`);
     const msgs = new Array<Uint8Array>(routes.length);
     const w = new RouteWriter(BATCH_ARENA);

@@ -15,15 +15,7 @@ import {
 } from './codec/nlmsg.js';
 import { afToFamily, checkFamily, familyToAf, formatIp, requirePrefix, type IpFamily, type IpPrefix } from './addr.js';
 import type { CallOptions, RtnlTransport } from './transport.js';
-import {
-  InvalidArgumentError,
-  U32_MAX,
-  checkInt,
-  checkLinkName,
-  checkNamed,
-  nameOf,
-  sig,
-} from './validate.js';
+import { InvalidArgumentError, U32_MAX, checkInt, checkLinkName, checkNamed, nameOf, sig } from './validate.js';
 
 export const RTM_NEWRULE = 32;
 export const RTM_DELRULE = 33;
@@ -192,7 +184,12 @@ export function encodeRule(op: RuleOp, spec: RuleSpec): Uint8Array {
   hdr[7] = action ?? 0;
   new DataView(hdr.buffer).setUint32(8, spec.invert ? FIB_RULE_INVERT : 0, true);
 
-  const b = new MessageBuilder(add ? RTM_NEWRULE : RTM_DELRULE, NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_EXCL : 0), hdr, 128);
+  const b = new MessageBuilder(
+    add ? RTM_NEWRULE : RTM_DELRULE,
+    NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_EXCL : 0),
+    hdr,
+    128,
+  );
   if (spec.priority !== undefined) b.u32(FRA_PRIORITY, checkInt('priority', spec.priority, 0, U32_MAX));
   if (dst && dst.prefixLen > 0) b.attr(FRA_DST, dst.bytes);
   if (src && src.prefixLen > 0) b.attr(FRA_SRC, src.bytes);
@@ -206,9 +203,13 @@ export function encodeRule(op: RuleOp, spec: RuleSpec): Uint8Array {
   if (spec.iif !== undefined) b.str(FRA_IIFNAME, checkLinkName('iif', spec.iif));
   if (spec.oif !== undefined) b.str(FRA_OIFNAME, checkLinkName('oif', spec.oif));
   if (spec.suppressPrefixLength !== undefined) {
-    b.u32(FRA_SUPPRESS_PREFIXLEN, checkInt('suppressPrefixLength', spec.suppressPrefixLength, 0, family === 'inet' ? 32 : 128));
+    b.u32(
+      FRA_SUPPRESS_PREFIXLEN,
+      checkInt('suppressPrefixLength', spec.suppressPrefixLength, 0, family === 'inet' ? 32 : 128),
+    );
   }
-  if (spec.suppressIfgroup !== undefined) b.u32(FRA_SUPPRESS_IFGROUP, checkInt('suppressIfgroup', spec.suppressIfgroup, 0, 0x7fffffff));
+  if (spec.suppressIfgroup !== undefined)
+    b.u32(FRA_SUPPRESS_IFGROUP, checkInt('suppressIfgroup', spec.suppressIfgroup, 0, 0x7fffffff));
   if (spec.flow !== undefined) {
     if (family !== 'inet') throw new InvalidArgumentError('flow', spec.flow, 'is IPv4 only');
     b.u32(FRA_FLOW, checkInt('flow', spec.flow, 0, U32_MAX));

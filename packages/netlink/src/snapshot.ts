@@ -99,7 +99,7 @@ function addressKey(a: SnapshotAddress): string {
 
 /** Everything of an address except lifetime values (finite or not still counts). */
 function addressShape(a: SnapshotAddress): string {
-  const { validLifetime, preferredLifetime, ...rest } = a;
+  const { validLifetime, preferredLifetime: _preferred, ...rest } = a;
   return canonical({ ...rest, finite: validLifetime !== undefined && validLifetime !== 'forever' });
 }
 
@@ -139,7 +139,9 @@ function toSnapshotRoute(r: Route, names: ReadonlyMap<number, string>): Snapshot
 function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) =>
     val !== null && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : val,
   );
 }
@@ -299,8 +301,10 @@ function checkSnapshot(s: unknown): InterfaceSnapshot {
     throw new InvalidArgumentError('snapshot.version', snap.version, `must be ${SNAPSHOT_VERSION}`);
   }
   checkLinkName('snapshot.ifname', snap.ifname);
-  if (snap.link === null || typeof snap.link !== 'object') throw new InvalidArgumentError('snapshot.link', snap.link, 'must be an object');
-  if (!Array.isArray(snap.addresses)) throw new InvalidArgumentError('snapshot.addresses', snap.addresses, 'must be an array');
+  if (snap.link === null || typeof snap.link !== 'object')
+    throw new InvalidArgumentError('snapshot.link', snap.link, 'must be an object');
+  if (!Array.isArray(snap.addresses))
+    throw new InvalidArgumentError('snapshot.addresses', snap.addresses, 'must be an array');
   if (!Array.isArray(snap.routes)) throw new InvalidArgumentError('snapshot.routes', snap.routes, 'must be an array');
   if (snap.nexthops !== undefined && !Array.isArray(snap.nexthops)) {
     throw new InvalidArgumentError('snapshot.nexthops', snap.nexthops, 'must be an array');
@@ -313,7 +317,10 @@ function ageAddress(a: SnapshotAddress, elapsed: number): SnapshotAddress | unde
   if (a.validLifetime === undefined || a.validLifetime === 'forever' || elapsed <= 0) return a;
   const valid = a.validLifetime - elapsed;
   if (valid <= 0) return undefined;
-  const pref = a.preferredLifetime === undefined || a.preferredLifetime === 'forever' ? valid : Math.max(0, a.preferredLifetime - elapsed);
+  const pref =
+    a.preferredLifetime === undefined || a.preferredLifetime === 'forever'
+      ? valid
+      : Math.max(0, a.preferredLifetime - elapsed);
   return { ...a, validLifetime: valid, preferredLifetime: Math.min(pref, valid) };
 }
 
@@ -324,7 +331,8 @@ function ageRoute(r: SnapshotRoute, elapsed: number): SnapshotRoute | undefined 
   return left > 0 ? { ...r, expires: left } : undefined;
 }
 
-const hasGateway = (r: SnapshotRoute): boolean => r.gateway !== undefined || r.multipath !== undefined || r.nhid !== undefined;
+const hasGateway = (r: SnapshotRoute): boolean =>
+  r.gateway !== undefined || r.multipath !== undefined || r.nhid !== undefined;
 
 /** A snapshot route with its interface names turned into indexes; a name the namespace lacks throws. */
 function routeByIndex(r: SnapshotRoute, index: ReadonlyMap<string, number>): RouteSpec {
@@ -337,7 +345,9 @@ function routeByIndex(r: SnapshotRoute, index: ReadonlyMap<string, number>): Rou
   return {
     ...rest,
     ...(oif !== undefined && { oif: idx(oif) }),
-    ...(multipath !== undefined && { multipath: multipath.map(({ oif: h, ...hop }) => (h === undefined ? hop : { ...hop, oif: idx(h) })) }),
+    ...(multipath !== undefined && {
+      multipath: multipath.map(({ oif: h, ...hop }) => (h === undefined ? hop : { ...hop, oif: idx(h) })),
+    }),
   };
 }
 
@@ -351,7 +361,11 @@ function routeByIndex(r: SnapshotRoute, index: ReadonlyMap<string, number>): Rou
  * or unsendable item: every step is reported.
  * @throws InvalidArgumentError for a malformed snapshot, LinkNotFoundError when the interface does not exist
  */
-export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: RestoreOptions = {}): Promise<RestoreReport> {
+export async function restore(
+  nl: RtnlTransport,
+  snap: InterfaceSnapshot,
+  opts: RestoreOptions = {},
+): Promise<RestoreReport> {
   const s = checkSnapshot(snap);
   const o = sig(opts);
   const prune = opts.prune ?? true;
@@ -382,8 +396,10 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
     await setLink(`mac ${want.mac}`, { mac: want.mac });
   }
   if (want.mtu !== link.mtu) await setLink(`mtu ${want.mtu}`, { mtu: want.mtu });
-  if (want.txqueuelen !== (link.txqlen ?? 0)) await setLink(`txqueuelen ${want.txqueuelen}`, { txqlen: want.txqueuelen });
-  if ((want.alias ?? '') !== (link.alias ?? '')) await setLink(`alias '${want.alias ?? ''}'`, { alias: want.alias ?? '' });
+  if (want.txqueuelen !== (link.txqlen ?? 0))
+    await setLink(`txqueuelen ${want.txqueuelen}`, { txqlen: want.txqueuelen });
+  if ((want.alias ?? '') !== (link.alias ?? ''))
+    await setLink(`alias '${want.alias ?? ''}'`, { alias: want.alias ?? '' });
   if (want.promisc !== link.promisc) await setLink(`promisc ${want.promisc ? 'on' : 'off'}`, { promisc: want.promisc });
   if (want.up !== up) await setLink(want.up ? 'up' : 'down', { up: want.up });
   const index = link.index;
@@ -393,10 +409,12 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
   // 2. Addresses: remove what the snapshot lacks, then add what is missing (in snapshot order).
   const wantAddr = new Map(s.addresses.map((a) => [addressKey(a), a]));
   const current = async (): Promise<Map<string, SnapshotAddress>> =>
-    new Map((await listAddresses(nl, index, o)).map((a) => {
-      const sa = toSnapshotAddress(a, s.ifname);
-      return [addressKey(sa), sa];
-    }));
+    new Map(
+      (await listAddresses(nl, index, o)).map((a) => {
+        const sa = toSnapshotAddress(a, s.ifname);
+        return [addressKey(sa), sa];
+      }),
+    );
   let have = await current();
   if (prune) {
     let removed = false;
@@ -463,7 +481,9 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
   if (prune) {
     for (const [key, { r, sr }] of haveRoutes) {
       if (wantRoutes.has(key) || r.protocol === 'kernel') continue;
-      await step({ kind: 'route', action: 'delete', what: describeRoute(sr) }, () => routeApi.delete(routeToSpec(r), o));
+      await step({ kind: 'route', action: 'delete', what: describeRoute(sr) }, () =>
+        routeApi.delete(routeToSpec(r), o),
+      );
       haveRoutes.delete(key);
     }
   }
@@ -474,12 +494,22 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
     // installs them once the address is usable (DAD done, carrier up), with metric 0, which a request cannot
     // set (0 means 1024 there). Adding them here would race it and leave a duplicate.
     if (want.protocol === 'kernel' && want.family === 'inet6' && want.type !== 'unicast') {
-      skipped.push({ kind: 'route', action: 'skip', what: describeRoute(want), reason: 'kernel route: the kernel adds it once the address is usable' });
+      skipped.push({
+        kind: 'route',
+        action: 'skip',
+        what: describeRoute(want),
+        reason: 'kernel route: the kernel adds it once the address is usable',
+      });
       continue;
     }
     const r = ageRoute(want, Number.isFinite(elapsed) ? elapsed : 0);
     if (!r) {
-      skipped.push({ kind: 'route', action: 'skip', what: describeRoute(want), reason: 'it expired since the snapshot' });
+      skipped.push({
+        kind: 'route',
+        action: 'skip',
+        what: describeRoute(want),
+        reason: 'it expired since the snapshot',
+      });
       continue;
     }
     // A route that cannot be sent (bad field, interface gone) is one failed item, never the whole restore.
@@ -493,7 +523,11 @@ export async function restore(nl: RtnlTransport, snap: InterfaceSnapshot, opts: 
   }
   const sendAll = async (op: 'add' | 'replace', items: readonly { spec: RouteSpec }[]): Promise<BatchItemResult[]> => {
     try {
-      return await routeApi.batch(op, items.map((t) => t.spec), o);
+      return await routeApi.batch(
+        op,
+        items.map((t) => t.spec),
+        o,
+      );
     } catch (e) {
       if ((e as { name?: unknown }).name === 'AbortError' || o.signal?.aborted) throw e;
       return items.map((_t, i) => ({ ok: false, index: i, error: e as Error }) as BatchItemResult);
@@ -546,7 +580,11 @@ export interface SnapshotDifference {
  * Compares two snapshots of the same interface: link state, addresses (finite lifetimes equal within
  * `lifetimeSlack` seconds, default 10) and routes; `capturedAt` is ignored. Empty when they match.
  */
-export function diffSnapshots(a: InterfaceSnapshot, b: InterfaceSnapshot, o: { lifetimeSlack?: number } = {}): SnapshotDifference[] {
+export function diffSnapshots(
+  a: InterfaceSnapshot,
+  b: InterfaceSnapshot,
+  o: { lifetimeSlack?: number } = {},
+): SnapshotDifference[] {
   const slack = o.lifetimeSlack ?? 10;
   const out: SnapshotDifference[] = [];
   if (a.ifname !== b.ifname) out.push({ path: 'ifname', a: a.ifname, b: b.ifname });
@@ -562,7 +600,11 @@ export function diffSnapshots(a: InterfaceSnapshot, b: InterfaceSnapshot, o: { l
   for (const [k, x] of am) {
     const y = bm.get(k);
     if (!y) out.push({ path: `addresses[${k}]`, a: x, b: undefined });
-    else if (addressShape(x) !== addressShape(y) || !life(x.validLifetime, y.validLifetime) || !life(x.preferredLifetime, y.preferredLifetime)) {
+    else if (
+      addressShape(x) !== addressShape(y) ||
+      !life(x.validLifetime, y.validLifetime) ||
+      !life(x.preferredLifetime, y.preferredLifetime)
+    ) {
       out.push({ path: `addresses[${k}]`, a: x, b: y });
     }
   }
@@ -572,7 +614,8 @@ export function diffSnapshots(a: InterfaceSnapshot, b: InterfaceSnapshot, o: { l
   for (const [k, r] of arm) {
     const y = brm.get(k);
     if (!y) out.push({ path: `routes[${describeRoute(r)}]`, a: r, b: undefined });
-    else if (!life(r.expires, y.expires)) out.push({ path: `routes[${describeRoute(r)}].expires`, a: r.expires, b: y.expires });
+    else if (!life(r.expires, y.expires))
+      out.push({ path: `routes[${describeRoute(r)}].expires`, a: r.expires, b: y.expires });
   }
   for (const [k, r] of brm) if (!arm.has(k)) out.push({ path: `routes[${describeRoute(r)}]`, a: undefined, b: r });
   const an = new Map((a.nexthops ?? []).map((n) => [n.id, n]));

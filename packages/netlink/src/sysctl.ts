@@ -54,7 +54,8 @@ export interface SysctlInit {
  * @throws InvalidArgumentError (field `path`)
  */
 export function checkSysctlKey(key: unknown, field = 'path'): string {
-  if (typeof key !== 'string' || key.length === 0) throw new InvalidArgumentError(field, key, 'must be a non-empty string');
+  if (typeof key !== 'string' || key.length === 0)
+    throw new InvalidArgumentError(field, key, 'must be a non-empty string');
   if (key.length > 512) throw new InvalidArgumentError(field, key, 'must be at most 512 characters');
   if (key.includes('\0')) throw new InvalidArgumentError(field, key, 'must not contain NUL');
   if (key.startsWith('/')) throw new InvalidArgumentError(field, key, "must be relative to /proc/sys (no leading '/')");
@@ -89,7 +90,8 @@ export function formatSysctlValue(value: unknown, field = 'value'): string {
 /** Parses an integer sysctl value. @throws SysctlError (code 'EPROTO') when the file holds something else */
 export function parseSysctlInt(key: string, text: string): number {
   const t = text.trim();
-  if (!/^-?\d+$/u.test(t)) throw new SysctlError({ key, op: 'read', code: 'EPROTO', message: `not an integer: '${t}'` });
+  if (!/^-?\d+$/u.test(t))
+    throw new SysctlError({ key, op: 'read', code: 'EPROTO', message: `not an integer: '${t}'` });
   return Number(t);
 }
 
@@ -225,7 +227,11 @@ export class Sysctl {
    * Writes a key: booleans become 1/0, integers decimal, arrays space-separated.
    * @throws InvalidArgumentError (fields `path`, `value`), SysctlError ('EINVAL' when the kernel refuses the value)
    */
-  async set(path: string, value: string | number | boolean | readonly (string | number)[], opts: CallOptions = {}): Promise<void> {
+  async set(
+    path: string,
+    value: string | number | boolean | readonly (string | number)[],
+    opts: CallOptions = {},
+  ): Promise<void> {
     const key = checkSysctlKey(path);
     await this.#io.write(key, formatSysctlValue(value), opts);
   }
@@ -284,7 +290,8 @@ export class Sysctl {
   async getAcceptRa(iface: SysctlIface = 'all', opts?: CallOptions): Promise<0 | 1 | 2> {
     const key = confKey('inet6', iface, 'accept_ra');
     const v = await this.getInt(key, opts);
-    if (v !== 0 && v !== 1 && v !== 2) throw new SysctlError({ key, op: 'read', code: 'EPROTO', message: `unknown accept_ra value ${v}` });
+    if (v !== 0 && v !== 1 && v !== 2)
+      throw new SysctlError({ key, op: 'read', code: 'EPROTO', message: `unknown accept_ra value ${v}` });
     return v;
   }
 

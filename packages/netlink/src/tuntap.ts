@@ -59,13 +59,18 @@ export function tuntapFlags(init: Pick<TuntapInit, 'mode' | 'multiQueue' | 'vnet
  *   the name is taken by another kind of device, 'EPERM', …).
  */
 export async function createTuntap(init: TuntapInit): Promise<Tuntap> {
-  if (init.mode !== 'tun' && init.mode !== 'tap') throw new InvalidArgumentError('mode', init.mode, "must be 'tun' or 'tap'");
+  if (init.mode !== 'tun' && init.mode !== 'tap')
+    throw new InvalidArgumentError('mode', init.mode, "must be 'tun' or 'tap'");
   if (init.name !== undefined) checkLinkName('name', init.name);
   if (init.owner !== undefined) checkInt('owner', init.owner, 0, 0x7fffffff);
   if (init.group !== undefined) checkInt('group', init.group, 0, 0x7fffffff);
   const persist = init.persist ?? true;
   if (!persist && !init.keepFd) {
-    throw new InvalidArgumentError('persist', init.persist, 'a non-persistent device vanishes at once unless keepFd is set');
+    throw new InvalidArgumentError(
+      'persist',
+      init.persist,
+      'a non-persistent device vanishes at once unless keepFd is set',
+    );
   }
   const path = netnsPath(init.netns);
   try {

@@ -25,12 +25,15 @@ export const U32_MAX = 0xffffffff;
 export function checkLinkName(field: string, name: unknown): string {
   if (typeof name !== 'string') throw new InvalidArgumentError(field, name, 'must be a string');
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/u.test(name)) throw new InvalidArgumentError(field, name, 'must not contain NUL or control characters');
+  if (/[\u0000-\u001f\u007f-\u009f]/u.test(name))
+    throw new InvalidArgumentError(field, name, 'must not contain NUL or control characters');
   const bytes = new TextEncoder().encode(name);
-  if (bytes.length === 0 || bytes.length > 15) throw new InvalidArgumentError(field, name, 'must be 1 to 15 bytes long');
+  if (bytes.length === 0 || bytes.length > 15)
+    throw new InvalidArgumentError(field, name, 'must be 1 to 15 bytes long');
   if (name === '.' || name === '..') throw new InvalidArgumentError(field, name, 'is reserved');
   if (/[\s/:]/u.test(name)) throw new InvalidArgumentError(field, name, "must not contain '/', ':' or whitespace");
-  if (bytes.includes(0xa0)) throw new InvalidArgumentError(field, name, 'must not contain byte 0xa0 (whitespace to the kernel)');
+  if (bytes.includes(0xa0))
+    throw new InvalidArgumentError(field, name, 'must not contain byte 0xa0 (whitespace to the kernel)');
   return name;
 }
 

@@ -103,7 +103,13 @@ export function invalid(fn: () => unknown): { name: string; field: string } {
 export type Loose<T> = { [K in keyof T]?: T[K] | undefined };
 
 /** One netlink message with its 16-byte header (length, type, flags, seq, pid), payload padded to 4. */
-export function frame(type: number, flags: number, seq: number, payload: Uint8Array = new Uint8Array(0), pid = 0): Uint8Array {
+export function frame(
+  type: number,
+  flags: number,
+  seq: number,
+  payload: Uint8Array = new Uint8Array(0),
+  pid = 0,
+): Uint8Array {
   const b = new Uint8Array(16 + ((payload.length + 3) & ~3));
   const v = new DataView(b.buffer);
   v.setUint32(0, 16 + payload.length, true);

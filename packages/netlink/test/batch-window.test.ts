@@ -4,7 +4,17 @@
  * ACKs packed many per buffer, aborts, close, lost datagrams) against a scripted kernel. No root.
  */
 import { describe, expect, it } from 'vitest';
-import { MessageBuilder, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_CAPPED, NLM_F_MULTI, NLM_F_REQUEST, parseMessages, type NlMessage } from '../src/codec/nlmsg.js';
+import {
+  MessageBuilder,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLM_F_ACK,
+  NLM_F_CAPPED,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  parseMessages,
+  type NlMessage,
+} from '../src/codec/nlmsg.js';
 import { NetlinkHandle } from '../src/handle.js';
 import type { NativeNetlinkSocket, NativeOnData } from '../src/native.js';
 import { RouteApi, decodeRoute, encodeRoute, type RouteSpec } from '../src/route.js';
@@ -50,7 +60,14 @@ function scripted(respond: (m: NlMessage) => Uint8Array[] | undefined) {
     onData = cb;
     return socket;
   });
-  return { nl, raw, sent, refs: () => refs, deliver: (d: Uint8Array) => onData([Buffer.from(d)], [0]), error: (e: number) => onData(null, null, e) };
+  return {
+    nl,
+    raw,
+    sent,
+    refs: () => refs,
+    deliver: (d: Uint8Array) => onData([Buffer.from(d)], [0]),
+    error: (e: number) => onData(null, null, e),
+  };
 }
 
 describe('RouteApi.batch encoding', () => {
@@ -58,10 +75,29 @@ describe('RouteApi.batch encoding', () => {
     const t = new FakeTransport();
     const specs: RouteSpec[] = [];
     for (let i = 0; i < 3000; i++) {
-      if (i % 7 === 0) specs.push({ dst: `2001:db8:${i.toString(16)}::/64`, gateway: '2001:db8::1', oif: 3, metric: i, pref: 'high' });
-      else if (i % 5 === 0) specs.push({ dst: `10.9.${i >> 8}.${i & 255}/32`, oif: 'va', metrics: { mtu: 1400, advmss: 1360, lock: ['mtu'], congctl: 'cubic' } });
-      else if (i % 11 === 0) specs.push({ dst: `10.8.${i >> 8}.${i & 255}/32`, multipath: [{ gateway: '192.0.2.1', oif: 3, weight: 2 }, { gateway: '192.0.2.2', oif: 'va' }] });
-      else specs.push({ dst: `10.7.${i >> 8}.${i & 255}/32`, gateway: '192.0.2.254', oif: 'va', table: i % 3 ? 'main' : 70000 });
+      if (i % 7 === 0)
+        specs.push({ dst: `2001:db8:${i.toString(16)}::/64`, gateway: '2001:db8::1', oif: 3, metric: i, pref: 'high' });
+      else if (i % 5 === 0)
+        specs.push({
+          dst: `10.9.${i >> 8}.${i & 255}/32`,
+          oif: 'va',
+          metrics: { mtu: 1400, advmss: 1360, lock: ['mtu'], congctl: 'cubic' },
+        });
+      else if (i % 11 === 0)
+        specs.push({
+          dst: `10.8.${i >> 8}.${i & 255}/32`,
+          multipath: [
+            { gateway: '192.0.2.1', oif: 3, weight: 2 },
+            { gateway: '192.0.2.2', oif: 'va' },
+          ],
+        });
+      else
+        specs.push({
+          dst: `10.7.${i >> 8}.${i & 255}/32`,
+          gateway: '192.0.2.254',
+          oif: 'va',
+          table: i % 3 ? 'main' : 70000,
+        });
     }
     const links = (ref: string | number): number => (typeof ref === 'number' ? ref : 3);
     for (const op of ['add', 'delete'] as const) {
@@ -72,8 +108,12 @@ describe('RouteApi.batch encoding', () => {
     }
   });
 
-  it('encodes a route larger than the writer\'s first buffer (12-hop multipath) completely', () => {
-    const spec: RouteSpec = { dst: '10.0.0.0/8', multipath: Array.from({ length: 12 }, (_, i) => ({ gateway: `192.0.2.${i + 1}`, oif: 3 })), metric: 77 };
+  it("encodes a route larger than the writer's first buffer (12-hop multipath) completely", () => {
+    const spec: RouteSpec = {
+      dst: '10.0.0.0/8',
+      multipath: Array.from({ length: 12 }, (_, i) => ({ gateway: `192.0.2.${i + 1}`, oif: 3 })),
+      metric: 77,
+    };
     const m = encodeRoute('add', spec);
     expect(m.length).toBe(28 + 8 + (4 + 12 * 16) + 8);
     const r = decodeRoute(parseMessages(m).messages[0]!);
@@ -84,8 +124,12 @@ describe('RouteApi.batch encoding', () => {
   it('a route refused half-way through encoding leaves no stray bytes in the next message', async () => {
     const t = new FakeTransport();
     const api = new RouteApi(t);
-    await expect(api.addMany([{ dst: '10.0.0.0/8', oif: 3, gateway: '192.0.2.1', metrics: { mtu: 10 } }])).rejects.toMatchObject({ field: 'routes[0].metrics.mtu' });
-    await expect(api.addMany([{ dst: '2001:db8::/64', gateway: '192.0.2.1' }])).rejects.toMatchObject({ field: 'routes[0].gateway' });
+    await expect(
+      api.addMany([{ dst: '10.0.0.0/8', oif: 3, gateway: '192.0.2.1', metrics: { mtu: 10 } }]),
+    ).rejects.toMatchObject({ field: 'routes[0].metrics.mtu' });
+    await expect(api.addMany([{ dst: '2001:db8::/64', gateway: '192.0.2.1' }])).rejects.toMatchObject({
+      field: 'routes[0].gateway',
+    });
     const res = await api.addMany([{ dst: '10.0.0.0/8', oif: 3 }]);
     expect(res[0]?.ok).toBe(true);
     expect(toHex(t.batches[0]![0]!)).toBe(toHex(encodeRoute('add', { dst: '10.0.0.0/8', oif: 3 })));
@@ -107,14 +151,21 @@ describe('NetlinkHandle batch windows', () => {
     expect(sent.map((m) => m.seq - sent[0]!.seq)).toEqual([0, 1, 2, 3]);
     expect(sent.every((m) => (m.flags & (NLM_F_REQUEST | NLM_F_ACK)) === (NLM_F_REQUEST | NLM_F_ACK))).toBe(true);
     expect([...sent[1]!.payload]).toEqual([0xaa, 0xbb]);
-    expect(results.map((r) => [r.index, r.ok])).toEqual([[0, true], [1, true], [2, false], [3, true]]);
+    expect(results.map((r) => [r.index, r.ok])).toEqual([
+      [0, true],
+      [1, true],
+      [2, false],
+      [3, true],
+    ]);
     expect(results[2]).toMatchObject({ ok: false, error: { name: 'NetlinkError', code: 'EINVAL' } });
     // The caller's messages are not modified.
     expect(new DataView(msgs[0]!.buffer).getUint32(8, true)).toBe(0);
   });
 
   it('keeps replies that come before an item ACK, per item', async () => {
-    const { nl } = scripted((m) => (m.type === 60 ? [frame(61, 0, m.seq, Uint8Array.of(m.payload[0]!, 0, 0, 0)), ack(m)] : [ack(m)]));
+    const { nl } = scripted((m) =>
+      m.type === 60 ? [frame(61, 0, m.seq, Uint8Array.of(m.payload[0]!, 0, 0, 0)), ack(m)] : [ack(m)],
+    );
     const msgs = [0, 1, 2].map((i) => {
       const b = new MessageBuilder(i === 1 ? 60 : 50, 0, 4);
       b.family.setUint8(0, 7 + i);
@@ -152,7 +203,13 @@ describe('NetlinkHandle batch windows', () => {
     deliver(concat([ack(held[0]!), ack(held[1]!, 1)]));
     ac.abort(new Error('enough'));
     const results = await pending;
-    expect(results.map((r) => (r.ok ? 'ok' : (r.error as { code?: string }).code ?? r.error.message))).toEqual(['ok', 'EPERM', 'enough', 'enough', 'enough']);
+    expect(results.map((r) => (r.ok ? 'ok' : ((r.error as { code?: string }).code ?? r.error.message)))).toEqual([
+      'ok',
+      'EPERM',
+      'enough',
+      'enough',
+      'enough',
+    ]);
     deliver(concat(held.slice(2).map((m) => ack(m)))); // late ACKs go nowhere
     expect(sent).toHaveLength(5);
     await expect(nl.batch(msgs, { signal: ac.signal })).rejects.toThrow('enough');
@@ -188,7 +245,10 @@ describe('NetlinkHandle batch windows', () => {
           queueMicrotask(() => error(90)); // part of the first attempt was lost
           return [frame(NLMSG_DONE, NLM_F_MULTI, m.seq, new Uint8Array(4))];
         }
-        return [frame(71, NLM_F_MULTI, m.seq, Uint8Array.of(5, 0, 0, 0)), frame(NLMSG_DONE, NLM_F_MULTI, m.seq, new Uint8Array(4))];
+        return [
+          frame(71, NLM_F_MULTI, m.seq, Uint8Array.of(5, 0, 0, 0)),
+          frame(NLMSG_DONE, NLM_F_MULTI, m.seq, new Uint8Array(4)),
+        ];
       }
       held.push(m);
       return undefined;

@@ -7,7 +7,17 @@ import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_TUN, IFF_VNET_HDR, tuntapFlags
 
 describe('subscriptionGroups', () => {
   it('maps each kind to its RTNLGRP_* groups (numbers from linux/rtnetlink.h)', () => {
-    expect(RTNLGRP).toEqual({ LINK: 1, NEIGH: 3, IPV4_IFADDR: 5, IPV4_ROUTE: 7, IPV4_RULE: 8, IPV6_IFADDR: 9, IPV6_ROUTE: 11, IPV6_RULE: 19, NEXTHOP: 32 });
+    expect(RTNLGRP).toEqual({
+      LINK: 1,
+      NEIGH: 3,
+      IPV4_IFADDR: 5,
+      IPV4_ROUTE: 7,
+      IPV4_RULE: 8,
+      IPV6_IFADDR: 9,
+      IPV6_ROUTE: 11,
+      IPV6_RULE: 19,
+      NEXTHOP: 32,
+    });
     expect(subscriptionGroups({ link: true })).toEqual([1]);
     expect(subscriptionGroups({ address: true, route: true })).toEqual([5, 9, 7, 11]);
     expect(subscriptionGroups({ neigh: true, rule: true, nexthop: true })).toEqual([3, 8, 19, 32]);

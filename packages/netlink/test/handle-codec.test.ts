@@ -1,6 +1,13 @@
 /** Error and ACK decoding of the handle, on hand-built kernel replies (no socket). */
 import { describe, expect, it } from 'vitest';
-import { NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_MULTI, type NlMessage } from '../src/codec/nlmsg.js';
+import {
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLM_F_ACK_TLVS,
+  NLM_F_CAPPED,
+  NLM_F_MULTI,
+  type NlMessage,
+} from '../src/codec/nlmsg.js';
 import { decodeNlError, errnoCode } from '../src/handle.js';
 import { netnsPath } from '../src/netns.js';
 
@@ -12,7 +19,10 @@ const le32 = (n: number) => {
 const cat = (...p: Uint8Array[]) => {
   const out = new Uint8Array(p.reduce((n, x) => n + x.length, 0));
   let o = 0;
-  for (const x of p) (out.set(x, o), (o += x.length));
+  for (const x of p) {
+    out.set(x, o);
+    o += x.length;
+  }
   return out;
 };
 const nla = (type: number, v: Uint8Array) => {
@@ -34,7 +44,13 @@ describe('decodeNlError', () => {
 
   it('capped error with extended ack message and offset', () => {
     const tlvs = cat(nla(1, new TextEncoder().encode('Unknown device type\0')), nla(2, le32(36)));
-    const m: NlMessage = { type: NLMSG_ERROR, flags: NLM_F_CAPPED | NLM_F_ACK_TLVS, seq: 77, pid: 1, payload: cat(le32(-95), origHeader, tlvs) };
+    const m: NlMessage = {
+      type: NLMSG_ERROR,
+      flags: NLM_F_CAPPED | NLM_F_ACK_TLVS,
+      seq: 77,
+      pid: 1,
+      payload: cat(le32(-95), origHeader, tlvs),
+    };
     expect(decodeNlError(m)).toEqual({ errno: 95, extack: 'Unknown device type', offset: 36, requestType: 16 });
     expect(errnoCode(95)).toBe('EOPNOTSUPP');
     expect(errnoCode(17)).toBe('EEXIST');
@@ -43,12 +59,24 @@ describe('decodeNlError', () => {
 
   it('uncapped error skips the echoed request before the TLVs', () => {
     const request = cat(origHeader, new Uint8Array(24).fill(0xee)); // 40 bytes in all
-    const m: NlMessage = { type: NLMSG_ERROR, flags: NLM_F_ACK_TLVS, seq: 77, pid: 1, payload: cat(le32(-17), request, nla(1, new TextEncoder().encode('exists\0'))) };
+    const m: NlMessage = {
+      type: NLMSG_ERROR,
+      flags: NLM_F_ACK_TLVS,
+      seq: 77,
+      pid: 1,
+      payload: cat(le32(-17), request, nla(1, new TextEncoder().encode('exists\0'))),
+    };
     expect(decodeNlError(m)).toMatchObject({ errno: 17, extack: 'exists' });
   });
 
   it('a failed dump ends with NLMSG_DONE carrying the error and TLVs', () => {
-    const m: NlMessage = { type: NLMSG_DONE, flags: NLM_F_MULTI | NLM_F_ACK_TLVS, seq: 1, pid: 1, payload: cat(le32(-22), nla(1, new TextEncoder().encode('bad filter\0'))) };
+    const m: NlMessage = {
+      type: NLMSG_DONE,
+      flags: NLM_F_MULTI | NLM_F_ACK_TLVS,
+      seq: 1,
+      pid: 1,
+      payload: cat(le32(-22), nla(1, new TextEncoder().encode('bad filter\0'))),
+    };
     expect(decodeNlError(m)).toMatchObject({ errno: 22, extack: 'bad filter' });
   });
 });

@@ -31,7 +31,10 @@ const frame = (type: number, flags: number, seq: number, payload?: Uint8Array): 
 const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 };
 function ack(req: NlMessage, errno = 0, extack?: string): Uint8Array {
@@ -76,7 +79,11 @@ function scripted(respond: (m: NlMessage, all: Sent[]) => Uint8Array[] | undefin
         }
       }
       setImmediate(() => {
-        if (out.length) onData(out.map((d) => Buffer.from(d)), out.map(() => 0));
+        if (out.length)
+          onData(
+            out.map((d) => Buffer.from(d)),
+            out.map(() => 0),
+          );
       });
       return msgs.reduce((n, m) => n + m.length, 0);
     },
@@ -85,7 +92,12 @@ function scripted(respond: (m: NlMessage, all: Sent[]) => Uint8Array[] | undefin
     onData = cb;
     return socket;
   });
-  return { nl, sent, deliver: (d: Uint8Array, group: number) => onData([Buffer.from(d)], [group]), error: (errno: number) => onData(null, null, errno) };
+  return {
+    nl,
+    sent,
+    deliver: (d: Uint8Array, group: number) => onData([Buffer.from(d)], [group]),
+    error: (errno: number) => onData(null, null, errno),
+  };
 }
 
 const req = (type = 50) => new MessageBuilder(type, 0, 4).finish();

@@ -57,7 +57,8 @@ const nla = (type: number, value: Uint8Array): Uint8Array => {
   return cat(u16le(len), u16le(type), value, new Uint8Array(pad));
 };
 const nest = (type: number, ...children: Uint8Array[]): Uint8Array => nla(type | NESTED, cat(...children));
-const ifinfomsg = (index = 0, flags = 0, change = 0) => cat(Uint8Array.of(0, 0), u16le(0), u32le(index), u32le(flags), u32le(change));
+const ifinfomsg = (index = 0, flags = 0, change = 0) =>
+  cat(Uint8Array.of(0, 0), u16le(0), u32le(index), u32le(flags), u32le(change));
 const nlmsg = (type: number, flags: number, body: Uint8Array): Uint8Array =>
   cat(u32le(16 + body.length), u16le(type), u16le(flags), u32le(0), u32le(0), body);
 const CREATE = NLM_F_CREATE | NLM_F_EXCL;
@@ -78,7 +79,18 @@ describe('link add encoding (byte for byte)', () => {
 
   it('dummy with mtu, mac, txqlen, master, up', () => {
     const mac = Uint8Array.of(2, 0, 0, 0, 0, 1);
-    expect(add({ kind: 'dummy', name: 'd', mtu: 9000, mac: '02:00:00:00:00:01', txqlen: 10, up: true, master: 7, masterIndex: 7 })).toEqual(
+    expect(
+      add({
+        kind: 'dummy',
+        name: 'd',
+        mtu: 9000,
+        mac: '02:00:00:00:00:01',
+        txqlen: 10,
+        up: true,
+        master: 7,
+        masterIndex: 7,
+      }),
+    ).toEqual(
       nlmsg(
         RTM_NEWLINK,
         CREATE,
@@ -96,7 +108,12 @@ describe('link add encoding (byte for byte)', () => {
   });
 
   it('veth: VETH_INFO_PEER holds a struct ifinfomsg, then the peer attributes (netns by fd)', () => {
-    const peer = cat(ifinfomsg(), nla(IFLA_IFNAME, str('vp')), nla(IFLA_MTU, u32le(1400)), nla(IFLA_NET_NS_FD, u32le(42)));
+    const peer = cat(
+      ifinfomsg(),
+      nla(IFLA_IFNAME, str('vp')),
+      nla(IFLA_MTU, u32le(1400)),
+      nla(IFLA_NET_NS_FD, u32le(42)),
+    );
     expect(add({ kind: 'veth', name: 'v', peer: { name: 'vp', mtu: 1400 }, peerNetnsFd: 42 })).toEqual(
       nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('v')), kindInfo('veth', nest(1, peer)))),
     );
@@ -107,14 +124,23 @@ describe('link add encoding (byte for byte)', () => {
       nlmsg(
         RTM_NEWLINK,
         CREATE,
-        cat(ifinfomsg(), nla(IFLA_IFNAME, str('eth0.10')), nla(IFLA_LINK, u32le(2)), kindInfo('vlan', cat(nla(1, u16le(10)), nla(5, u16be(0x88a8))))),
+        cat(
+          ifinfomsg(),
+          nla(IFLA_IFNAME, str('eth0.10')),
+          nla(IFLA_LINK, u32le(2)),
+          kindInfo('vlan', cat(nla(1, u16le(10)), nla(5, u16be(0x88a8)))),
+        ),
       ),
     );
   });
 
   it('macvlan: mode u32 (bridge = 4 by default)', () => {
     expect(add({ kind: 'macvlan', name: 'mv', parent: 3, parentIndex: 3 })).toEqual(
-      nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('mv')), nla(IFLA_LINK, u32le(3)), kindInfo('macvlan', nla(1, u32le(4))))),
+      nlmsg(
+        RTM_NEWLINK,
+        CREATE,
+        cat(ifinfomsg(), nla(IFLA_IFNAME, str('mv')), nla(IFLA_LINK, u32le(3)), kindInfo('macvlan', nla(1, u32le(4)))),
+      ),
     );
   });
 
@@ -123,11 +149,20 @@ describe('link add encoding (byte for byte)', () => {
       nlmsg(
         RTM_NEWLINK,
         CREATE,
-        cat(ifinfomsg(), nla(IFLA_IFNAME, str('iv')), nla(IFLA_LINK, u32le(3)), kindInfo('ipvlan', cat(nla(1, u16le(0)), nla(2, u16le(2))))),
+        cat(
+          ifinfomsg(),
+          nla(IFLA_IFNAME, str('iv')),
+          nla(IFLA_LINK, u32le(3)),
+          kindInfo('ipvlan', cat(nla(1, u16le(0)), nla(2, u16le(2)))),
+        ),
       ),
     );
     expect(add({ kind: 'ipvlan', name: 'iv', parent: 3, parentIndex: 3 })).toEqual(
-      nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('iv')), nla(IFLA_LINK, u32le(3)), kindInfo('ipvlan', nla(1, u16le(1))))),
+      nlmsg(
+        RTM_NEWLINK,
+        CREATE,
+        cat(ifinfomsg(), nla(IFLA_IFNAME, str('iv')), nla(IFLA_LINK, u32le(3)), kindInfo('ipvlan', nla(1, u16le(1)))),
+      ),
     );
   });
 
@@ -142,7 +177,17 @@ describe('link add encoding (byte for byte)', () => {
       nla(15, u16be(4789)),
     );
     expect(
-      add({ kind: 'vxlan', name: 'vx', vni: 42, group: '10.0.0.2', local: '10.0.0.1', parent: 5, parentIndex: 5, ttl: 64, learning: false }),
+      add({
+        kind: 'vxlan',
+        name: 'vx',
+        vni: 42,
+        group: '10.0.0.2',
+        local: '10.0.0.1',
+        parent: 5,
+        parentIndex: 5,
+        ttl: 64,
+        learning: false,
+      }),
     ).toEqual(nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('vx')), kindInfo('vxlan', data))));
   });
 
@@ -155,10 +200,15 @@ describe('link add encoding (byte for byte)', () => {
   });
 
   it('ipip: IFLA_IPTUN_LINK, LOCAL, REMOTE, TTL', () => {
-    const data = cat(nla(1, u32le(2)), nla(2, Uint8Array.of(192, 0, 2, 1)), nla(3, Uint8Array.of(192, 0, 2, 2)), nla(4, Uint8Array.of(64)));
-    expect(add({ kind: 'ipip', name: 'tun1', local: '192.0.2.1', remote: '192.0.2.2', ttl: 64, parent: 2, parentIndex: 2 })).toEqual(
-      nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('tun1')), kindInfo('ipip', data))),
+    const data = cat(
+      nla(1, u32le(2)),
+      nla(2, Uint8Array.of(192, 0, 2, 1)),
+      nla(3, Uint8Array.of(192, 0, 2, 2)),
+      nla(4, Uint8Array.of(64)),
     );
+    expect(
+      add({ kind: 'ipip', name: 'tun1', local: '192.0.2.1', remote: '192.0.2.2', ttl: 64, parent: 2, parentIndex: 2 }),
+    ).toEqual(nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('tun1')), kindInfo('ipip', data))));
   });
 
   it('gre: keys set GRE_KEY in IFLAGS/OFLAGS (big endian) and IKEY/OKEY big endian', () => {
@@ -171,30 +221,47 @@ describe('link add encoding (byte for byte)', () => {
       nla(7, Uint8Array.of(192, 0, 2, 2)),
       nla(8, Uint8Array.of(255)),
     );
-    expect(add({ kind: 'gre', name: 'gre1', local: '192.0.2.1', remote: '192.0.2.2', ttl: 255, ikey: 100, okey: 200 })).toEqual(
-      nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('gre1')), kindInfo('gre', data))),
-    );
+    expect(
+      add({ kind: 'gre', name: 'gre1', local: '192.0.2.1', remote: '192.0.2.2', ttl: 255, ikey: 100, okey: 200 }),
+    ).toEqual(nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('gre1')), kindInfo('gre', data))));
   });
 
   it('vrf: IFLA_VRF_TABLE u32', () => {
     expect(add({ kind: 'vrf', name: 'vrf-blue', table: 10 })).toEqual(
-      nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('vrf-blue')), kindInfo('vrf', nla(1, u32le(10))))),
+      nlmsg(
+        RTM_NEWLINK,
+        CREATE,
+        cat(ifinfomsg(), nla(IFLA_IFNAME, str('vrf-blue')), kindInfo('vrf', nla(1, u32le(10)))),
+      ),
     );
   });
 
   it('bridge: no data unless asked; STP, ageing, forward delay, vlan filtering', () => {
-    expect(add({ kind: 'bridge', name: 'br0' })).toEqual(nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('br0')), kindInfo('bridge'))));
-    const data = cat(nla(1, u32le(1500)), nla(4, u32le(30000)), nla(5, u32le(1)), nla(7, Uint8Array.of(1)));
-    expect(add({ kind: 'bridge', name: 'br0', stpState: 1, ageingTime: 30000, forwardDelay: 1500, vlanFiltering: true })).toEqual(
-      nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('br0')), kindInfo('bridge', data))),
+    expect(add({ kind: 'bridge', name: 'br0' })).toEqual(
+      nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('br0')), kindInfo('bridge'))),
     );
+    const data = cat(nla(1, u32le(1500)), nla(4, u32le(30000)), nla(5, u32le(1)), nla(7, Uint8Array.of(1)));
+    expect(
+      add({ kind: 'bridge', name: 'br0', stpState: 1, ageingTime: 30000, forwardDelay: 1500, vlanFiltering: true }),
+    ).toEqual(nlmsg(RTM_NEWLINK, CREATE, cat(ifinfomsg(), nla(IFLA_IFNAME, str('br0')), kindInfo('bridge', data))));
   });
 });
 
 describe('link set / delete / get / dump encoding', () => {
   it('set: up and promisc through ifi_flags/ifi_change, attributes for the rest', () => {
     validateLinkSet({ up: true, promisc: false, mtu: 1400, name: 'x', alias: 'a', txqlen: 5 });
-    expect(encodeLinkSet(4, { up: true, promisc: false, mtu: 1400, name: 'x', alias: 'a', txqlen: 5, masterIndex: 0, netnsFd: 9 })).toEqual(
+    expect(
+      encodeLinkSet(4, {
+        up: true,
+        promisc: false,
+        mtu: 1400,
+        name: 'x',
+        alias: 'a',
+        txqlen: 5,
+        masterIndex: 0,
+        netnsFd: 9,
+      }),
+    ).toEqual(
       nlmsg(
         RTM_NEWLINK,
         0,
@@ -259,21 +326,42 @@ describe('link decoding', () => {
       alias: 'uplink',
       txqlen: 1000,
       slaveKind: 'bridge',
-      stats: { rxPackets: 1, txPackets: 2, rxBytes: 300, txBytes: 400, rxErrors: 5, txErrors: 6, rxDropped: 7, txDropped: 8 },
+      stats: {
+        rxPackets: 1,
+        txPackets: 2,
+        rxBytes: 300,
+        txBytes: 400,
+        rxErrors: 5,
+        txErrors: 6,
+        rxDropped: 7,
+        txDropped: 8,
+      },
     });
   });
 
   it('decodes kind data: vlan, vxlan, tun (tap)', () => {
     const link = (kind: string, data: Uint8Array) =>
-      decodeLink(parseMessages(nlmsg(RTM_NEWLINK, 0, cat(ifinfomsg(2), nla(IFLA_IFNAME, str('x')), kindInfo(kind, data)))).messages[0]!);
-    expect(link('vlan', cat(nla(1, u16le(100)), nla(5, u16be(0x8100)))).data).toEqual({ kind: 'vlan', id: 100, protocol: '802.1Q' });
-    expect(link('vxlan', cat(nla(1, u32le(9)), nla(2, Uint8Array.of(239, 1, 1, 1)), nla(15, u16be(4789)))).data).toEqual({
+      decodeLink(
+        parseMessages(nlmsg(RTM_NEWLINK, 0, cat(ifinfomsg(2), nla(IFLA_IFNAME, str('x')), kindInfo(kind, data))))
+          .messages[0]!,
+      );
+    expect(link('vlan', cat(nla(1, u16le(100)), nla(5, u16be(0x8100)))).data).toEqual({
+      kind: 'vlan',
+      id: 100,
+      protocol: '802.1Q',
+    });
+    expect(
+      link('vxlan', cat(nla(1, u32le(9)), nla(2, Uint8Array.of(239, 1, 1, 1)), nla(15, u16be(4789)))).data,
+    ).toEqual({
       kind: 'vxlan',
       vni: 9,
       group: '239.1.1.1',
       port: 4789,
     });
-    const tap = link('tun', cat(nla(3, Uint8Array.of(2)), nla(6, Uint8Array.of(1)), nla(7, Uint8Array.of(1)), nla(1, u32le(1000))));
+    const tap = link(
+      'tun',
+      cat(nla(3, Uint8Array.of(2)), nla(6, Uint8Array.of(1)), nla(7, Uint8Array.of(1)), nla(1, u32le(1000))),
+    );
     expect(tap.kind).toBe('tap');
     expect(tap.data).toMatchObject({ kind: 'tun', type: 'tap', persist: true, multiQueue: true, owner: 1000 });
   });
@@ -323,7 +411,9 @@ describe('link validation (nothing is sent)', () => {
   });
 
   it('set: refuses bad fields', () => {
-    expect(() => validateLinkSet({ mtu: 10 })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'mtu' }));
+    expect(() => validateLinkSet({ mtu: 10 })).toThrow(
+      expect.objectContaining({ name: 'InvalidArgumentError', field: 'mtu' }),
+    );
     expect(() => validateLinkSet({ name: 'x/y' })).toThrow(expect.objectContaining({ field: 'name' }));
     expect(() => validateLinkSet({ mac: 'ff:ff:ff:ff:ff:ff' })).toThrow(expect.objectContaining({ field: 'mac' }));
     expect(() => validateLinkSet({ netns: 'a/b' })).toThrow(expect.objectContaining({ field: 'netns' }));

@@ -22,7 +22,16 @@ const base: InterfaceSnapshot = {
     { address: '2001:db8::1/64', scope: 'universe', flags: ['nodad'], validLifetime: 3600, preferredLifetime: 1800 },
   ],
   routes: [
-    { dst: '0.0.0.0/0', family: 'inet', table: 254, protocol: 'boot', scope: 'universe', type: 'unicast', gateway: '10.0.0.254', oif: 'eth0' },
+    {
+      dst: '0.0.0.0/0',
+      family: 'inet',
+      table: 254,
+      protocol: 'boot',
+      scope: 'universe',
+      type: 'unicast',
+      gateway: '10.0.0.254',
+      oif: 'eth0',
+    },
     {
       dst: '10.9.0.0/16',
       family: 'inet',
@@ -45,11 +54,22 @@ describe('diffSnapshots', () => {
   });
 
   it('treats finite lifetimes within the slack as equal, and forever vs finite as different', () => {
-    const aged = { ...base, addresses: [base.addresses[0]!, { ...base.addresses[1]!, validLifetime: 3595, preferredLifetime: 1795 }] };
+    const aged = {
+      ...base,
+      addresses: [base.addresses[0]!, { ...base.addresses[1]!, validLifetime: 3595, preferredLifetime: 1795 }],
+    };
     expect(diffSnapshots(base, aged)).toEqual([]);
     expect(diffSnapshots(base, aged, { lifetimeSlack: 2 })).toHaveLength(1);
-    const forever = { ...base, addresses: [base.addresses[0]!, { ...base.addresses[1]!, validLifetime: 'forever' as const, preferredLifetime: 'forever' as const }] };
-    expect(diffSnapshots(base, forever)).toEqual([{ path: 'addresses[2001:db8::1/64]', a: base.addresses[1], b: forever.addresses[1] }]);
+    const forever = {
+      ...base,
+      addresses: [
+        base.addresses[0]!,
+        { ...base.addresses[1]!, validLifetime: 'forever' as const, preferredLifetime: 'forever' as const },
+      ],
+    };
+    expect(diffSnapshots(base, forever)).toEqual([
+      { path: 'addresses[2001:db8::1/64]', a: base.addresses[1], b: forever.addresses[1] },
+    ]);
   });
 
   it('names link fields, missing and extra addresses and routes', () => {
@@ -85,6 +105,9 @@ describe('validation before any I/O', () => {
     [{ ...base, addresses: {} }, 'snapshot.addresses'],
     [{ ...base, routes: 'none' }, 'snapshot.routes'],
   ])('restore refuses a malformed snapshot (%#) naming %s', async (bad, field) => {
-    await expect(restore(untouchable, bad as unknown as InterfaceSnapshot)).rejects.toMatchObject({ name: 'InvalidArgumentError', field });
+    await expect(restore(untouchable, bad as unknown as InterfaceSnapshot)).rejects.toMatchObject({
+      name: 'InvalidArgumentError',
+      field,
+    });
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Sysctl, checkSysctlKey, confKey, formatSysctlValue, type SysctlComponents } from '../src/sysctl.js';
 
-function fake(initial: Record<string, string> = {}): SysctlComponents & { files: Map<string, string>; writes: string[] } {
+function fake(
+  initial: Record<string, string> = {},
+): SysctlComponents & { files: Map<string, string>; writes: string[] } {
   const files = new Map(Object.entries(initial));
   const writes: string[] = [];
   return {
@@ -60,7 +62,9 @@ describe('formatSysctlValue', () => {
   });
   it('refuses floats, newlines and objects', () => {
     for (const v of [1.5, 'a\nb', {}, null]) {
-      expect(() => formatSysctlValue(v)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'value' }));
+      expect(() => formatSysctlValue(v)).toThrow(
+        expect.objectContaining({ name: 'InvalidArgumentError', field: 'value' }),
+      );
     }
   });
 });
@@ -70,7 +74,9 @@ describe('confKey', () => {
     expect(confKey('inet', 'all', 'forwarding')).toBe('net/ipv4/conf/all/forwarding');
     expect(confKey('inet6', 'eth0', 'accept_ra')).toBe('net/ipv6/conf/eth0/accept_ra');
     expect(() => confKey('inet', '../x', 'forwarding')).toThrow(expect.objectContaining({ field: 'iface' }));
-    expect(() => confKey('inet', 'a-name-longer-than-15', 'forwarding')).toThrow(expect.objectContaining({ field: 'iface' }));
+    expect(() => confKey('inet', 'a-name-longer-than-15', 'forwarding')).toThrow(
+      expect.objectContaining({ field: 'iface' }),
+    );
     expect(() => confKey('ipx' as 'inet', 'all', 'forwarding')).toThrow(expect.objectContaining({ field: 'family' }));
   });
 });
@@ -110,7 +116,10 @@ describe('Sysctl with injected components', () => {
     const s = new Sysctl({}, io);
     expect(await s.get('net.ipv4.tcp_congestion_control')).toBe('cubic');
     expect(await s.getInt('net/core/somaxconn')).toBe(4096);
-    await expect(s.getInt('net/ipv4/tcp_congestion_control')).rejects.toMatchObject({ name: 'SysctlError', code: 'EPROTO' });
+    await expect(s.getInt('net/ipv4/tcp_congestion_control')).rejects.toMatchObject({
+      name: 'SysctlError',
+      code: 'EPROTO',
+    });
     await s.set('net/ipv4/tcp_rmem', [4096, 131072, 6291456]);
     expect(io.files.get('net/ipv4/tcp_rmem')).toBe('4096 131072 6291456');
   });
@@ -124,10 +133,16 @@ describe('Sysctl with injected components', () => {
     expect(io.writes).toEqual([]);
   });
   it('validates the namespace name', () => {
-    expect(() => new Sysctl({ netns: '../x' })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'netns' }));
+    expect(() => new Sysctl({ netns: '../x' })).toThrow(
+      expect.objectContaining({ name: 'InvalidArgumentError', field: 'netns' }),
+    );
   });
   it('reports a rp_filter value it does not know', async () => {
     const s = new Sysctl({}, fake({ 'net/ipv4/conf/all/rp_filter': '7' }));
-    await expect(s.getRpFilter()).rejects.toMatchObject({ name: 'SysctlError', code: 'EPROTO', key: 'net/ipv4/conf/all/rp_filter' });
+    await expect(s.getRpFilter()).rejects.toMatchObject({
+      name: 'SysctlError',
+      code: 'EPROTO',
+      key: 'net/ipv4/conf/all/rp_filter',
+    });
   });
 });

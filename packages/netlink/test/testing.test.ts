@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NetlinkError, ProtocolError } from '../src/errors.js';
 import { unlessFeatureMissing, unlessKindMissing } from '../src/testing/index.js';
 
-const kernel = (code: string, errno: number, extack?: string): NetlinkError => new NetlinkError({ errno, code, extack });
+const kernel = (code: string, errno: number, extack?: string): NetlinkError =>
+  new NetlinkError({ errno, code, extack });
 const fails = (e: Error) => async (): Promise<void> => {
   throw e;
 };
@@ -29,12 +30,21 @@ describe('unlessKindMissing', () => {
 
 describe('unlessFeatureMissing', () => {
   it('skips when the kernel refuses the message family (EOPNOTSUPP or EINVAL)', async () => {
-    await expect(unlessFeatureMissing('nexthop objects', fails(kernel('EOPNOTSUPP', 95)))).resolves.toBe('this kernel lacks nexthop objects (EOPNOTSUPP)');
-    await expect(unlessFeatureMissing('nexthop objects', fails(kernel('EINVAL', 22)))).resolves.toMatch(/^this kernel lacks nexthop objects/);
+    await expect(unlessFeatureMissing('nexthop objects', fails(kernel('EOPNOTSUPP', 95)))).resolves.toBe(
+      'this kernel lacks nexthop objects (EOPNOTSUPP)',
+    );
+    await expect(unlessFeatureMissing('nexthop objects', fails(kernel('EINVAL', 22)))).resolves.toMatch(
+      /^this kernel lacks nexthop objects/,
+    );
     await expect(unlessFeatureMissing('nexthop objects', async () => [])).resolves.toBeUndefined();
   });
   it('throws decode errors, our own refusals and other kernel errors: those are failures', async () => {
-    for (const e of [new ProtocolError('truncated attribute'), new InvalidArgumentError('id', 0, 'must be positive'), kernel('EPERM', 1), new TypeError('x')]) {
+    for (const e of [
+      new ProtocolError('truncated attribute'),
+      new InvalidArgumentError('id', 0, 'must be positive'),
+      kernel('EPERM', 1),
+      new TypeError('x'),
+    ]) {
       await expect(unlessFeatureMissing('nexthop objects', fails(e))).rejects.toBe(e);
     }
   });

@@ -31,7 +31,12 @@ describe('checkLinkName (the kernel dev_valid_name rules, plus NUL and control c
     ['no-break space', 'a\u00a0b'],
     ['UTF-8 byte 0xa0 (à is c3 a0)', 'à0'],
   ])('refuses %s, naming the field', (_what, name) => {
-    expect(refused(() => checkLinkName('peer.name', name))).toMatchObject({ name: 'InvalidArgumentError', code: 'EINVAL', field: 'peer.name', value: name });
+    expect(refused(() => checkLinkName('peer.name', name))).toMatchObject({
+      name: 'InvalidArgumentError',
+      code: 'EINVAL',
+      field: 'peer.name',
+      value: name,
+    });
   });
 
   it.each([['eth0'], ['a'.repeat(15)], ['veth-pod_1.2'], ['é1'], ['@x'], ['...']])('accepts %s', (name) => {
@@ -45,8 +50,12 @@ describe('checkLinkName (the kernel dev_valid_name rules, plus NUL and control c
   });
 
   it('is what link add and set use (nothing is sent for a NUL name)', () => {
-    expect(refused(() => validateLinkAdd({ kind: 'veth', name: 'ab\0cd', peer: { name: 'zz0' } } as LinkAddSpec))).toMatchObject({ field: 'name' });
-    expect(refused(() => validateLinkAdd({ kind: 'veth', name: 'ok0', peer: { name: 'p\0' } } as LinkAddSpec))).toMatchObject({ field: 'peer.name' });
+    expect(
+      refused(() => validateLinkAdd({ kind: 'veth', name: 'ab\0cd', peer: { name: 'zz0' } } as LinkAddSpec)),
+    ).toMatchObject({ field: 'name' });
+    expect(
+      refused(() => validateLinkAdd({ kind: 'veth', name: 'ok0', peer: { name: 'p\0' } } as LinkAddSpec)),
+    ).toMatchObject({ field: 'peer.name' });
     expect(refused(() => validateLinkSet({ name: 'x\ny' }))).toMatchObject({ field: 'name' });
   });
 });

@@ -127,7 +127,12 @@ export async function unlessKindMissing(kind: string, fn: () => Promise<void>): 
     return undefined;
   } catch (e) {
     const err = e as { name?: unknown; code?: unknown; extack?: unknown };
-    if (err.name === 'NetlinkError' && err.code === 'EOPNOTSUPP' && typeof err.extack === 'string' && /^Unknown device type$/i.test(err.extack)) {
+    if (
+      err.name === 'NetlinkError' &&
+      err.code === 'EOPNOTSUPP' &&
+      typeof err.extack === 'string' &&
+      /^Unknown device type$/i.test(err.extack)
+    ) {
       return `this kernel lacks link kind '${kind}' (${err.extack})`;
     }
     throw e;

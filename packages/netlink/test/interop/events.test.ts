@@ -8,7 +8,11 @@ const reason = await kernelSkipReason();
 if (reason) console.log(`skip events interop: ${reason}`);
 
 /** Pulls events until `until` matches one (which is included), within `ms`. */
-async function take(it: AsyncIterator<NetlinkEvent>, until: (e: NetlinkEvent) => boolean, ms = 5000): Promise<NetlinkEvent[]> {
+async function take(
+  it: AsyncIterator<NetlinkEvent>,
+  until: (e: NetlinkEvent) => boolean,
+  ms = 5000,
+): Promise<NetlinkEvent[]> {
   const out: NetlinkEvent[] = [];
   const deadline = Date.now() + ms;
   for (;;) {
@@ -18,7 +22,10 @@ async function take(it: AsyncIterator<NetlinkEvent>, until: (e: NetlinkEvent) =>
     const r = await Promise.race([
       it.next(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${out.length} events: ${out.map((e) => e.type).join(', ')}`)), left);
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${out.length} events: ${out.map((e) => e.type).join(', ')}`)),
+          left,
+        );
       }),
     ]).finally(() => clearTimeout(timer));
     if (r.done) return out;
@@ -91,13 +98,21 @@ describe.skipIf(reason !== undefined)('events (kernel)', () => {
     const it = ns.nl.subscribe({ neigh: true })[Symbol.asyncIterator]();
     try {
       const listing = await take(it, (e) => e.type === 'sync');
-      expect(listing.filter((e) => e.type === 'neigh:add').map((e) => e.type === 'neigh:add' && [e.neigh.dst, e.existing])).toContainEqual(['192.0.2.8', true]);
+      expect(
+        listing.filter((e) => e.type === 'neigh:add').map((e) => e.type === 'neigh:add' && [e.neigh.dst, e.existing]),
+      ).toContainEqual(['192.0.2.8', true]);
       await ns.nl.neigh.add({ link: 'nb0', dst: '192.0.2.9', lladdr: '02:00:00:00:00:09', state: ['permanent'] });
       const added = await take(it, (e) => e.type === 'neigh:add' && e.neigh.dst === '192.0.2.9');
       expect(added.at(-1)).toMatchObject({
         type: 'neigh:add',
         existing: false,
-        neigh: { family: 'inet', dst: '192.0.2.9', lladdr: '02:00:00:00:00:09', state: ['permanent'], index: await ns.nl.linkIndex('nb0') },
+        neigh: {
+          family: 'inet',
+          dst: '192.0.2.9',
+          lladdr: '02:00:00:00:00:09',
+          state: ['permanent'],
+          index: await ns.nl.linkIndex('nb0'),
+        },
       });
       await ns.nl.neigh.delete({ link: 'nb0', dst: '192.0.2.9' });
       const gone = await take(it, (e) => e.type === 'neigh:del' && e.neigh.dst === '192.0.2.9');
@@ -112,10 +127,18 @@ describe.skipIf(reason !== undefined)('events (kernel)', () => {
     try {
       const listing = await take(it, (e) => e.type === 'sync');
       // The default rules of a fresh namespace (local, main, default) in both families.
-      expect(listing.filter((e) => e.type === 'rule:add' && e.existing && e.rule.family === 'inet').map((e) => e.type === 'rule:add' && e.rule.table)).toEqual([255, 254, 253]);
+      expect(
+        listing
+          .filter((e) => e.type === 'rule:add' && e.existing && e.rule.family === 'inet')
+          .map((e) => e.type === 'rule:add' && e.rule.table),
+      ).toEqual([255, 254, 253]);
       await ns.nl.rule.add({ src: '10.9.0.0/16', table: 7, priority: 500 });
       const added = await take(it, (e) => e.type === 'rule:add' && e.rule.priority === 500);
-      expect(added.at(-1)).toMatchObject({ type: 'rule:add', existing: false, rule: { family: 'inet', src: '10.9.0.0/16', table: 7, priority: 500, action: 'table' } });
+      expect(added.at(-1)).toMatchObject({
+        type: 'rule:add',
+        existing: false,
+        rule: { family: 'inet', src: '10.9.0.0/16', table: 7, priority: 500, action: 'table' },
+      });
       await ns.nl.rule.delete({ src: '10.9.0.0/16', table: 7, priority: 500 });
       const gone = await take(it, (e) => e.type === 'rule:del' && e.rule.priority === 500);
       expect(gone.at(-1)).toMatchObject({ type: 'rule:del', existing: false, rule: { src: '10.9.0.0/16', table: 7 } });
@@ -138,7 +161,13 @@ describe.skipIf(reason !== undefined)('events (kernel)', () => {
       expect(added.at(-1)).toMatchObject({
         type: 'nexthop:add',
         existing: false,
-        nexthop: { id: 2, family: 'inet', gateway: '192.0.2.253', oif: await ns.nl.linkIndex('nh0'), protocol: 'static' },
+        nexthop: {
+          id: 2,
+          family: 'inet',
+          gateway: '192.0.2.253',
+          oif: await ns.nl.linkIndex('nh0'),
+          protocol: 'static',
+        },
       });
       await ns.nl.nexthop.delete(2);
       const gone = await take(it, (e) => e.type === 'nexthop:del' && e.nexthop.id === 2);

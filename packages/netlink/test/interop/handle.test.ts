@@ -48,7 +48,11 @@ describe.skipIf(reason !== undefined)('NetlinkHandle (kernel)', () => {
     const veth = (name: string) => encodeLinkAdd({ kind: 'veth', name, peer: { name: `${name}p` } });
     const results = await ns.nl.batch([veth('b0'), veth('b0'), veth('b1'), veth('b1p')]);
     expect(results.map((r) => r.ok)).toEqual([true, false, true, false]);
-    expect(results[1]).toMatchObject({ ok: false, index: 1, error: { name: 'NetlinkError', code: 'EEXIST', errno: 17 } });
+    expect(results[1]).toMatchObject({
+      ok: false,
+      index: 1,
+      error: { name: 'NetlinkError', code: 'EEXIST', errno: 17 },
+    });
     expect((await ns.nl.link.list({ kind: 'veth' })).map((l) => l.name).sort()).toEqual(['b0', 'b0p', 'b1', 'b1p']);
   });
 
@@ -121,7 +125,10 @@ describe.skipIf(reason !== undefined)('NetlinkHandle (kernel)', () => {
     } finally {
       byPath.close();
     }
-    await expect(openNetlink({ netns: 'vpt-does-not-exist' })).rejects.toMatchObject({ name: 'NetnsNotFoundError', netns: 'vpt-does-not-exist' });
+    await expect(openNetlink({ netns: 'vpt-does-not-exist' })).rejects.toMatchObject({
+      name: 'NetnsNotFoundError',
+      netns: 'vpt-does-not-exist',
+    });
     await expect(openNetlink({ rcvbuf: 10 })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'rcvbuf' });
   });
 });

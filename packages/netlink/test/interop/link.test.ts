@@ -7,13 +7,21 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LinkAddSpec } from '../../src/link.js';
-import { createNetns, kernelSkipReason, removeAllNetns, unlessKindMissing, type TestNetns } from '../../src/testing/index.js';
+import {
+  createNetns,
+  kernelSkipReason,
+  removeAllNetns,
+  unlessKindMissing,
+  type TestNetns,
+} from '../../src/testing/index.js';
 
 const reason = await kernelSkipReason();
 if (reason) console.log(`skip link interop: ${reason}`);
 
 const ipJson = (ns: string, ...args: string[]): Array<Record<string, unknown>> =>
-  JSON.parse(execFileSync('ip', ['-j', '-d', '-n', ns, ...args], { encoding: 'utf8' }) || '[]') as Array<Record<string, unknown>>;
+  JSON.parse(execFileSync('ip', ['-j', '-d', '-n', ns, ...args], { encoding: 'utf8' }) || '[]') as Array<
+    Record<string, unknown>
+  >;
 
 describe.skipIf(reason !== undefined)('links (kernel)', () => {
   let a: TestNetns;
@@ -50,14 +58,32 @@ describe.skipIf(reason !== undefined)('links (kernel)', () => {
     expect(p).toMatchObject({ kind: 'veth', mtu: 1400, mac: '02:00:00:00:00:02', up: false });
     expect(await a.nl.link.find('v0p')).toBeUndefined();
     // iproute2 agrees
-    expect(ipJson(b.name, 'link', 'show', 'v0p')[0]).toMatchObject({ ifname: 'v0p', mtu: 1400, address: '02:00:00:00:00:02' });
+    expect(ipJson(b.name, 'link', 'show', 'v0p')[0]).toMatchObject({
+      ifname: 'v0p',
+      mtu: 1400,
+      address: '02:00:00:00:00:02',
+    });
   });
 
   it('set: up/down, MTU, MAC, name, alias, txqueuelen, promisc', async () => {
     await a.nl.link.add({ kind: 'veth', name: 's0', peer: { name: 's0p' } });
-    await a.nl.link.set('s0', { up: true, mtu: 1300, mac: '02:11:22:33:44:55', alias: 'hello', txqlen: 123, promisc: true });
+    await a.nl.link.set('s0', {
+      up: true,
+      mtu: 1300,
+      mac: '02:11:22:33:44:55',
+      alias: 'hello',
+      txqlen: 123,
+      promisc: true,
+    });
     let l = await a.nl.link.get('s0');
-    expect(l).toMatchObject({ up: true, mtu: 1300, mac: '02:11:22:33:44:55', alias: 'hello', txqlen: 123, promisc: true });
+    expect(l).toMatchObject({
+      up: true,
+      mtu: 1300,
+      mac: '02:11:22:33:44:55',
+      alias: 'hello',
+      txqlen: 123,
+      promisc: true,
+    });
     await a.nl.link.down('s0');
     await a.nl.link.set(l.index, { name: 's0-renamed', promisc: false, alias: '' });
     l = await a.nl.link.get(l.index);
@@ -82,14 +108,38 @@ describe.skipIf(reason !== undefined)('links (kernel)', () => {
   it('macvlan on a veth', async () => {
     await a.nl.link.add({ kind: 'veth', name: 'u0', peer: { name: 'u0p' } });
     const mv = await a.nl.link.add({ kind: 'macvlan', name: 'mv0', parent: 'u0', mode: 'private' });
-    expect(mv).toMatchObject({ kind: 'macvlan', data: { kind: 'macvlan', mode: 'private' }, parent: (await a.nl.link.get('u0')).index });
+    expect(mv).toMatchObject({
+      kind: 'macvlan',
+      data: { kind: 'macvlan', mode: 'private' },
+      parent: (await a.nl.link.get('u0')).index,
+    });
   });
 
   it('vxlan with VNI, local, remote group and port', async () => {
     await a.nl.link.add({ kind: 'veth', name: 'u0', peer: { name: 'u0p' } });
-    const vx = await a.nl.link.add({ kind: 'vxlan', name: 'vx0', vni: 4242, local: '192.0.2.1', group: '192.0.2.2', port: 4790, parent: 'u0', ttl: 8, learning: false });
-    expect(vx.data).toMatchObject({ kind: 'vxlan', vni: 4242, local: '192.0.2.1', group: '192.0.2.2', port: 4790, ttl: 8, learning: false });
-    expect(ipJson(a.name, 'link', 'show', 'vx0')[0]).toMatchObject({ linkinfo: { info_kind: 'vxlan', info_data: { id: 4242, port: 4790 } } });
+    const vx = await a.nl.link.add({
+      kind: 'vxlan',
+      name: 'vx0',
+      vni: 4242,
+      local: '192.0.2.1',
+      group: '192.0.2.2',
+      port: 4790,
+      parent: 'u0',
+      ttl: 8,
+      learning: false,
+    });
+    expect(vx.data).toMatchObject({
+      kind: 'vxlan',
+      vni: 4242,
+      local: '192.0.2.1',
+      group: '192.0.2.2',
+      port: 4790,
+      ttl: 8,
+      learning: false,
+    });
+    expect(ipJson(a.name, 'link', 'show', 'vx0')[0]).toMatchObject({
+      linkinfo: { info_kind: 'vxlan', info_data: { id: 4242, port: 4790 } },
+    });
   });
 
   it('macvlan and vxlan: set, list by kind, delete', async () => {
@@ -99,10 +149,27 @@ describe.skipIf(reason !== undefined)('links (kernel)', () => {
     await a.nl.link.add({ kind: 'vxlan', name: 'vx0', vni: 10, local: '192.0.2.1', port: 4789, parent: 'u0' });
     await a.nl.link.set('mv0', { mtu: 1400, mac: '02:00:00:00:0a:01', alias: 'pod-a', up: true });
     await a.nl.link.set('vx0', { mtu: 1450, mac: '02:00:00:00:0b:01', name: 'vx10', up: true });
-    expect(await a.nl.link.get('mv0')).toMatchObject({ mtu: 1400, mac: '02:00:00:00:0a:01', alias: 'pod-a', up: true, data: { kind: 'macvlan', mode: 'bridge' } });
-    expect(await a.nl.link.get('vx10')).toMatchObject({ mtu: 1450, mac: '02:00:00:00:0b:01', up: true, data: { kind: 'vxlan', vni: 10, port: 4789 } });
-    expect(ipJson(a.name, 'link', 'show', 'mv0')[0]).toMatchObject({ mtu: 1400, address: '02:00:00:00:0a:01', ifalias: 'pod-a' });
-    expect((await a.nl.link.list({ kind: 'macvlan' })).map((l) => [l.name, l.data?.kind === 'macvlan' && l.data.mode])).toEqual([
+    expect(await a.nl.link.get('mv0')).toMatchObject({
+      mtu: 1400,
+      mac: '02:00:00:00:0a:01',
+      alias: 'pod-a',
+      up: true,
+      data: { kind: 'macvlan', mode: 'bridge' },
+    });
+    expect(await a.nl.link.get('vx10')).toMatchObject({
+      mtu: 1450,
+      mac: '02:00:00:00:0b:01',
+      up: true,
+      data: { kind: 'vxlan', vni: 10, port: 4789 },
+    });
+    expect(ipJson(a.name, 'link', 'show', 'mv0')[0]).toMatchObject({
+      mtu: 1400,
+      address: '02:00:00:00:0a:01',
+      ifalias: 'pod-a',
+    });
+    expect(
+      (await a.nl.link.list({ kind: 'macvlan' })).map((l) => [l.name, l.data?.kind === 'macvlan' && l.data.mode]),
+    ).toEqual([
       ['mv0', 'bridge'],
       ['mv1', 'vepa'],
     ]);
@@ -135,29 +202,69 @@ describe.skipIf(reason !== undefined)('links (kernel)', () => {
 
   it('delete removes both ends of a veth; errors are typed', async () => {
     await a.nl.link.add({ kind: 'veth', name: 'd0', peer: { name: 'd0p' } });
-    await expect(a.nl.link.add({ kind: 'veth', name: 'd0', peer: { name: 'zz' } })).rejects.toMatchObject({ name: 'NetlinkError', code: 'EEXIST' });
+    await expect(a.nl.link.add({ kind: 'veth', name: 'd0', peer: { name: 'zz' } })).rejects.toMatchObject({
+      name: 'NetlinkError',
+      code: 'EEXIST',
+    });
     await a.nl.link.delete('d0');
     expect(await a.nl.link.find('d0p')).toBeUndefined();
     await expect(a.nl.link.delete('d0')).rejects.toMatchObject({ name: 'LinkNotFoundError', link: 'd0' });
     await expect(a.nl.link.get(9999)).rejects.toMatchObject({ name: 'LinkNotFoundError', link: 9999 });
-    await expect(a.nl.link.add({ kind: 'macvlan', name: 'mvx', parent: 'nothere' })).rejects.toMatchObject({ name: 'LinkNotFoundError' });
+    await expect(a.nl.link.add({ kind: 'macvlan', name: 'mvx', parent: 'nothere' })).rejects.toMatchObject({
+      name: 'LinkNotFoundError',
+    });
   });
 
   it('refuses bad input before sending', async () => {
-    await expect(a.nl.link.add({ kind: 'veth', name: 'bad name', peer: { name: 'x' } })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'name' });
-    await expect(a.nl.link.set('lo', { mtu: 20 })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'mtu' });
-    await expect(a.nl.link.set('lo', { mac: '01:00:00:00:00:00' })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'mac' });
+    await expect(a.nl.link.add({ kind: 'veth', name: 'bad name', peer: { name: 'x' } })).rejects.toMatchObject({
+      name: 'InvalidArgumentError',
+      field: 'name',
+    });
+    await expect(a.nl.link.set('lo', { mtu: 20 })).rejects.toMatchObject({
+      name: 'InvalidArgumentError',
+      field: 'mtu',
+    });
+    await expect(a.nl.link.set('lo', { mac: '01:00:00:00:00:00' })).rejects.toMatchObject({
+      name: 'InvalidArgumentError',
+      field: 'mac',
+    });
     expect(await a.nl.link.list()).toHaveLength(1);
   });
 
   // Kinds that not every kernel has: created when present, else one skip line naming the kind.
-  const optional: Array<[string, (parent: string) => LinkAddSpec, (l: Awaited<ReturnType<TestNetns['nl']['link']['get']>>) => void]> = [
-    ['dummy', () => ({ kind: 'dummy', name: 'dm0', mtu: 9000 }), (l) => expect(l).toMatchObject({ kind: 'dummy', mtu: 9000 })],
-    ['vlan', (p) => ({ kind: 'vlan', name: 'vl0', parent: p, id: 42 }), (l) => expect(l.data).toMatchObject({ kind: 'vlan', id: 42, protocol: '802.1Q' })],
-    ['ipvlan', (p) => ({ kind: 'ipvlan', name: 'iv0', parent: p, mode: 'l2' }), (l) => expect(l.data).toMatchObject({ kind: 'ipvlan', mode: 'l2' })],
-    ['ipip', () => ({ kind: 'ipip', name: 'ipip1', local: '192.0.2.1', remote: '192.0.2.2', ttl: 64 }), (l) => expect(l.data).toMatchObject({ kind: 'ipip', remote: '192.0.2.2' })],
-    ['gre', () => ({ kind: 'gre', name: 'gre1', local: '192.0.2.1', remote: '192.0.2.2', ikey: 7, okey: 7 }), (l) => expect(l.data).toMatchObject({ kind: 'gre', ikey: 7, okey: 7 })],
-    ['vrf', () => ({ kind: 'vrf', name: 'vrf1', table: 100 }), (l) => expect(l.data).toEqual({ kind: 'vrf', table: 100 })],
+  const optional: Array<
+    [string, (parent: string) => LinkAddSpec, (l: Awaited<ReturnType<TestNetns['nl']['link']['get']>>) => void]
+  > = [
+    [
+      'dummy',
+      () => ({ kind: 'dummy', name: 'dm0', mtu: 9000 }),
+      (l) => expect(l).toMatchObject({ kind: 'dummy', mtu: 9000 }),
+    ],
+    [
+      'vlan',
+      (p) => ({ kind: 'vlan', name: 'vl0', parent: p, id: 42 }),
+      (l) => expect(l.data).toMatchObject({ kind: 'vlan', id: 42, protocol: '802.1Q' }),
+    ],
+    [
+      'ipvlan',
+      (p) => ({ kind: 'ipvlan', name: 'iv0', parent: p, mode: 'l2' }),
+      (l) => expect(l.data).toMatchObject({ kind: 'ipvlan', mode: 'l2' }),
+    ],
+    [
+      'ipip',
+      () => ({ kind: 'ipip', name: 'ipip1', local: '192.0.2.1', remote: '192.0.2.2', ttl: 64 }),
+      (l) => expect(l.data).toMatchObject({ kind: 'ipip', remote: '192.0.2.2' }),
+    ],
+    [
+      'gre',
+      () => ({ kind: 'gre', name: 'gre1', local: '192.0.2.1', remote: '192.0.2.2', ikey: 7, okey: 7 }),
+      (l) => expect(l.data).toMatchObject({ kind: 'gre', ikey: 7, okey: 7 }),
+    ],
+    [
+      'vrf',
+      () => ({ kind: 'vrf', name: 'vrf1', table: 100 }),
+      (l) => expect(l.data).toEqual({ kind: 'vrf', table: 100 }),
+    ],
   ];
   for (const [kind, spec, check] of optional) {
     it(`${kind} (when the kernel has it)`, async (ctx) => {

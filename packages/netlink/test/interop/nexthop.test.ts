@@ -12,7 +12,13 @@ describe.skipIf(reason !== undefined)('NexthopApi against the kernel', () => {
   let api: NexthopApi;
   let routes: RouteApi;
   let supported = true;
-  const show = (...args: string[]): string => env.ip('nexthop', 'show', ...args).split('\n').map((l) => l.trimEnd()).join('\n').trim();
+  const show = (...args: string[]): string =>
+    env
+      .ip('nexthop', 'show', ...args)
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n')
+      .trim();
 
   beforeAll(async () => {
     env = await createEnv('nh', [
@@ -54,22 +60,47 @@ describe.skipIf(reason !== undefined)('NexthopApi against the kernel', () => {
     if (!supported) ctx.skip();
     await api.add({ id: 10, group: [{ id: 1, weight: 3 }, { id: 2 }] });
     expect(show('id', '10')).toBe('id 10 group 1,3/2');
-    await api.add({ id: 11, group: [{ id: 1 }, { id: 2 }], groupType: 'resilient', resilient: { buckets: 32, idleTimer: 10 } });
+    await api.add({
+      id: 11,
+      group: [{ id: 1 }, { id: 2 }],
+      groupType: 'resilient',
+      resilient: { buckets: 32, idleTimer: 10 },
+    });
     expect(show('id', '11')).toContain('type resilient buckets 32 idle_timer 10');
     const groups = await collect(api.list({ groups: true }));
     expect(groups.map((g) => [g.id, g.groupType, g.group])).toEqual([
-      [10, 'mpath', [{ id: 1, weight: 3 }, { id: 2, weight: 1 }]],
-      [11, 'resilient', [{ id: 1, weight: 1 }, { id: 2, weight: 1 }]],
+      [
+        10,
+        'mpath',
+        [
+          { id: 1, weight: 3 },
+          { id: 2, weight: 1 },
+        ],
+      ],
+      [
+        11,
+        'resilient',
+        [
+          { id: 1, weight: 1 },
+          { id: 2, weight: 1 },
+        ],
+      ],
     ]);
     await routes.add({ dst: '10.15.0.0/16', nhid: 10 });
     const [r] = (await collect(routes.list())).filter((x) => x.dst === '10.15.0.0/16');
     expect(r?.nhid).toBe(10);
-    expect(r?.multipath?.map((h) => [h.gateway, h.weight])).toEqual([['192.0.2.254', 3], ['192.0.2.253', 1]]);
+    expect(r?.multipath?.map((h) => [h.gateway, h.weight])).toEqual([
+      ['192.0.2.254', 3],
+      ['192.0.2.253', 1],
+    ]);
   });
 
   it('replaces a nexthop (routes follow) and lists by device', async (ctx) => {
     if (!supported) ctx.skip();
-    await expect(api.add({ id: 2, gateway: '192.0.2.252', oif: 'va0' })).rejects.toMatchObject({ name: 'NetlinkError', code: 'EEXIST' });
+    await expect(api.add({ id: 2, gateway: '192.0.2.252', oif: 'va0' })).rejects.toMatchObject({
+      name: 'NetlinkError',
+      code: 'EEXIST',
+    });
     await api.replace({ id: 2, gateway: '192.0.2.252', oif: 'va0', onlink: true });
     expect(show('id', '2')).toBe('id 2 via 192.0.2.252 dev va0 scope link onlink');
     const onVa = await collect(api.list({ oif: 'va0' }));
@@ -83,7 +114,10 @@ describe.skipIf(reason !== undefined)('NexthopApi against the kernel', () => {
     expect(env.ip('route', 'show', '10.15.0.0/16').trim()).toBe('');
     await expect(api.delete(10)).rejects.toMatchObject({ name: 'NetlinkError', code: 'ENOENT' });
     await expect(api.get(10)).rejects.toMatchObject({ name: 'NetlinkError' });
-    await expect(api.add({ id: 20, group: [{ id: 1, weight: 0 }] })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'group[0].weight' });
+    await expect(api.add({ id: 20, group: [{ id: 1, weight: 0 }] })).rejects.toMatchObject({
+      name: 'InvalidArgumentError',
+      field: 'group[0].weight',
+    });
     await expect(api.add({ id: 21, group: [{ id: 999 }] })).rejects.toMatchObject({ name: 'NetlinkError' });
   });
 });

@@ -11,7 +11,11 @@ import { kernelSkipReason } from '../../src/testing/index.js';
 const reason = await kernelSkipReason();
 if (reason) console.log(`skip README example: ${reason}`);
 
-const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+const lines = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 
 describe('README', () => {
   it('the example block is the code this file runs', () => {

@@ -9,7 +9,12 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
   let env: NsEnv;
   let api: RouteApi;
   const show = (...args: string[]): string =>
-    env.ip('route', 'show', ...args).split('\n').map((l) => l.trimEnd()).join('\n').trim();
+    env
+      .ip('route', 'show', ...args)
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n')
+      .trim();
 
   beforeAll(async () => {
     env = await createEnv('route', [
@@ -23,11 +28,25 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
   afterAll(async () => env?.close());
 
   it('adds a gateway route in a big table with protocol and metric', async () => {
-    await api.add({ dst: '10.1.0.0/16', gateway: '192.0.2.254', oif: 'va0', table: 1000, protocol: 'static', metric: 100 });
+    await api.add({
+      dst: '10.1.0.0/16',
+      gateway: '192.0.2.254',
+      oif: 'va0',
+      table: 1000,
+      protocol: 'static',
+      metric: 100,
+    });
     expect(show('table', '1000')).toBe('10.1.0.0/16 via 192.0.2.254 dev va0 proto static metric 100');
     const got = await collect(api.list({ table: 1000 }));
     expect(got).toHaveLength(1);
-    expect(got[0]).toMatchObject({ dst: '10.1.0.0/16', table: 1000, protocol: 'static', metric: 100, gateway: '192.0.2.254', scope: 'universe' });
+    expect(got[0]).toMatchObject({
+      dst: '10.1.0.0/16',
+      table: 1000,
+      protocol: 'static',
+      metric: 100,
+      gateway: '192.0.2.254',
+      scope: 'universe',
+    });
   });
 
   it('adds blackhole, unreachable, prohibit, throw and local routes', async () => {
@@ -39,11 +58,18 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
     expect(show()).toContain('blackhole 10.5.0.0/16');
     expect(show('table', '100')).toBe('unreachable 10.6.0.0/16\nthrow 10.8.0.0/16');
     expect(show('table', 'local')).toContain('local 10.9.9.9 dev va0 scope host');
-    const types = (await collect(api.list({ table: 'all', family: 'inet' }))).filter((r) => r.dst.startsWith('10.')).map((r) => [r.dst, r.type, r.table]);
-    expect(types).toEqual(expect.arrayContaining([
-      ['10.5.0.0/16', 'blackhole', 254], ['10.6.0.0/16', 'unreachable', 100], ['10.7.0.0/16', 'prohibit', 254],
-      ['10.8.0.0/16', 'throw', 100], ['10.9.9.9/32', 'local', 255],
-    ]));
+    const types = (await collect(api.list({ table: 'all', family: 'inet' })))
+      .filter((r) => r.dst.startsWith('10.'))
+      .map((r) => [r.dst, r.type, r.table]);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        ['10.5.0.0/16', 'blackhole', 254],
+        ['10.6.0.0/16', 'unreachable', 100],
+        ['10.7.0.0/16', 'prohibit', 254],
+        ['10.8.0.0/16', 'throw', 100],
+        ['10.9.9.9/32', 'local', 255],
+      ]),
+    );
     expect((await collect(api.list({ type: 'blackhole' }))).map((r) => r.dst)).toEqual(['10.5.0.0/16']);
   });
 
@@ -65,23 +91,62 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
   });
 
   it('adds multipath routes with weights (v4 and v6)', async () => {
-    await api.add({ dst: '10.20.0.0/16', multipath: [{ gateway: '192.0.2.253', oif: 'va0', weight: 3 }, { gateway: '198.51.100.2', oif: 'vb0' }] });
-    await api.add({ dst: '2001:db8:20::/64', multipath: [{ gateway: '2001:db8::2', oif: 'va0', weight: 5 }, { gateway: '2001:db8::3', oif: 'va0' }] });
-    expect(show('10.20.0.0/16')).toMatch(/nexthop via 192\.0\.2\.253 dev va0 weight 3\s+nexthop via 198\.51\.100\.2 dev vb0 weight 1/);
+    await api.add({
+      dst: '10.20.0.0/16',
+      multipath: [
+        { gateway: '192.0.2.253', oif: 'va0', weight: 3 },
+        { gateway: '198.51.100.2', oif: 'vb0' },
+      ],
+    });
+    await api.add({
+      dst: '2001:db8:20::/64',
+      multipath: [
+        { gateway: '2001:db8::2', oif: 'va0', weight: 5 },
+        { gateway: '2001:db8::3', oif: 'va0' },
+      ],
+    });
+    expect(show('10.20.0.0/16')).toMatch(
+      /nexthop via 192\.0\.2\.253 dev va0 weight 3\s+nexthop via 198\.51\.100\.2 dev vb0 weight 1/,
+    );
     const [r] = await collect(api.list({ family: 'inet' })).then((l) => l.filter((x) => x.dst === '10.20.0.0/16'));
-    expect(r?.multipath?.map((h) => [h.gateway, h.weight])).toEqual([['192.0.2.253', 3], ['198.51.100.2', 1]]);
-    const [r6] = await collect(api.list({ family: 'inet6' })).then((l) => l.filter((x) => x.dst === '2001:db8:20::/64'));
-    expect(r6?.multipath?.map((h) => [h.gateway, h.weight])).toEqual([['2001:db8::2', 5], ['2001:db8::3', 1]]);
+    expect(r?.multipath?.map((h) => [h.gateway, h.weight])).toEqual([
+      ['192.0.2.253', 3],
+      ['198.51.100.2', 1],
+    ]);
+    const [r6] = await collect(api.list({ family: 'inet6' })).then((l) =>
+      l.filter((x) => x.dst === '2001:db8:20::/64'),
+    );
+    expect(r6?.multipath?.map((h) => [h.gateway, h.weight])).toEqual([
+      ['2001:db8::2', 5],
+      ['2001:db8::3', 1],
+    ]);
     // an IPv4 route with one IPv6 next hop (RTA_VIA inside rtnexthop)
-    await api.add({ dst: '10.21.0.0/16', multipath: [{ gateway: '2001:db8::2', oif: 'va0', weight: 2 }, { gateway: '198.51.100.2', oif: 'vb0' }] });
-    expect(show('10.21.0.0/16')).toMatch(/nexthop via inet6 2001:db8::2 dev va0 weight 2\s+nexthop via 198\.51\.100\.2 dev vb0 weight 1/);
+    await api.add({
+      dst: '10.21.0.0/16',
+      multipath: [
+        { gateway: '2001:db8::2', oif: 'va0', weight: 2 },
+        { gateway: '198.51.100.2', oif: 'vb0' },
+      ],
+    });
+    expect(show('10.21.0.0/16')).toMatch(
+      /nexthop via inet6 2001:db8::2 dev va0 weight 2\s+nexthop via 198\.51\.100\.2 dev vb0 weight 1/,
+    );
     const [rv] = (await collect(api.list({ oif: 'vb0' }))).filter((x) => x.dst === '10.21.0.0/16');
     expect(rv?.multipath?.[0]).toMatchObject({ gateway: '2001:db8::2', viaFamily: 'inet6', weight: 2 });
-    expect((await collect(api.list({ oif: 'vb0' }))).every((x) => x.oif === rv?.multipath?.[1]?.oif || x.multipath?.some((h) => h.oif === rv?.multipath?.[1]?.oif))).toBe(true);
+    expect(
+      (await collect(api.list({ oif: 'vb0' }))).every(
+        (x) => x.oif === rv?.multipath?.[1]?.oif || x.multipath?.some((h) => h.oif === rv?.multipath?.[1]?.oif),
+      ),
+    ).toBe(true);
   });
 
   it('sets metrics: mtu with its lock, advmss, hoplimit', async () => {
-    await api.add({ dst: '10.13.0.0/16', gateway: '192.0.2.254', oif: 'va0', metrics: { mtu: 1400, advmss: 1360, hoplimit: 32, lock: ['mtu'] } });
+    await api.add({
+      dst: '10.13.0.0/16',
+      gateway: '192.0.2.254',
+      oif: 'va0',
+      metrics: { mtu: 1400, advmss: 1360, hoplimit: 32, lock: ['mtu'] },
+    });
     expect(show('10.13.0.0/16')).toBe('10.13.0.0/16 via 192.0.2.254 dev va0 mtu lock 1400 advmss 1360 hoplimit 32');
     const [r] = (await collect(api.list())).filter((x) => x.dst === '10.13.0.0/16');
     expect(r?.metrics).toEqual({ lock: ['mtu'], mtu: 1400, advmss: 1360, hoplimit: 32 });
@@ -89,7 +154,9 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
 
   it('adds IPv6 routes with metric and preference', async () => {
     await api.add({ dst: '2001:db8:5::/64', gateway: '2001:db8::2', oif: 'va0', metric: 2048, pref: 'high' });
-    expect(env.ip('-6', 'route', 'show', '2001:db8:5::/64').trim()).toBe('2001:db8:5::/64 via 2001:db8::2 dev va0 metric 2048 pref high');
+    expect(env.ip('-6', 'route', 'show', '2001:db8:5::/64').trim()).toBe(
+      '2001:db8:5::/64 via 2001:db8::2 dev va0 metric 2048 pref high',
+    );
     const [r] = (await collect(api.list({ family: 'inet6' }))).filter((x) => x.dst === '2001:db8:5::/64');
     expect(r).toMatchObject({ metric: 2048, pref: 'high', gateway: '2001:db8::2', family: 'inet6' });
   });
@@ -97,7 +164,13 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
   it('adds an IPv6 source-specific route (RTA_SRC) and deletes it by source', async () => {
     await api.add({ dst: '2001:db8:9::/48', src: '2001:db8::/64', gateway: 'fe80::2', oif: 'va0' });
     await api.add({ dst: '2001:db8:9::/48', src: '2001:db8:1::/64', gateway: 'fe80::3', oif: 'va0' });
-    expect(env.ip('-6', 'route', 'show', '2001:db8:9::/48').trim().split('\n').map((l) => l.trim())).toEqual([
+    expect(
+      env
+        .ip('-6', 'route', 'show', '2001:db8:9::/48')
+        .trim()
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual([
       '2001:db8:9::/48 from 2001:db8::/64 via fe80::2 dev va0 metric 1024 pref medium',
       '2001:db8:9::/48 from 2001:db8:1::/64 via fe80::3 dev va0 metric 1024 pref medium',
     ]);
@@ -109,7 +182,9 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
     // The lookup honours the source: the same destination goes to a different gateway.
     expect((await api.get('2001:db8:9::1', { src: '2001:db8:1::5' })).gateway).toBe('fe80::3');
     await api.delete({ dst: '2001:db8:9::/48', src: '2001:db8:1::/64' });
-    expect(env.ip('-6', 'route', 'show', '2001:db8:9::/48').trim()).toBe('2001:db8:9::/48 from 2001:db8::/64 via fe80::2 dev va0 metric 1024 pref medium');
+    expect(env.ip('-6', 'route', 'show', '2001:db8:9::/48').trim()).toBe(
+      '2001:db8:9::/48 from 2001:db8::/64 via fe80::2 dev va0 metric 1024 pref medium',
+    );
     await api.delete({ dst: '2001:db8:9::/48', src: '2001:db8::/64' });
     expect(env.ip('-6', 'route', 'show', '2001:db8:9::/48').trim()).toBe('');
   });
@@ -125,7 +200,9 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
       ['10.71.0.0/16', 'site'],
     ]);
     // A scope the kernel does not allow for a gateway route is its refusal, typed.
-    await expect(api.add({ dst: '10.72.0.0/16', gateway: '192.0.2.254', oif: 'va0', scope: 'host' })).rejects.toMatchObject({
+    await expect(
+      api.add({ dst: '10.72.0.0/16', gateway: '192.0.2.254', oif: 'va0', scope: 'host' }),
+    ).rejects.toMatchObject({
       name: 'NetlinkError',
       code: 'EINVAL',
       extack: 'Route with host scope can not have a gateway',
@@ -137,7 +214,10 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
 
   it('replaces and appends', async () => {
     await api.add({ dst: '10.30.0.0/16', gateway: '192.0.2.254', oif: 'va0' });
-    await expect(api.add({ dst: '10.30.0.0/16', gateway: '192.0.2.253', oif: 'va0' })).rejects.toMatchObject({ name: 'NetlinkError', code: 'EEXIST' });
+    await expect(api.add({ dst: '10.30.0.0/16', gateway: '192.0.2.253', oif: 'va0' })).rejects.toMatchObject({
+      name: 'NetlinkError',
+      code: 'EEXIST',
+    });
     await api.replace({ dst: '10.30.0.0/16', gateway: '192.0.2.253', oif: 'va0' });
     expect(show('10.30.0.0/16')).toBe('10.30.0.0/16 via 192.0.2.253 dev va0');
     await api.append({ dst: '10.30.0.0/16', gateway: '192.0.2.252', oif: 'va0', metric: 5 });
@@ -170,27 +250,43 @@ describe.skipIf(reason !== undefined)('RouteApi against the kernel', () => {
   it('installs and removes many routes in one batch, reporting a half-applied batch item by item', async () => {
     const n = 2000;
     const routes: RouteSpec[] = Array.from({ length: n }, (_, i) => ({
-      dst: `10.${100 + (i >> 8)}.${i & 255}.0/24`, gateway: '192.0.2.254', oif: 'va0', table: 2000, protocol: 'static',
+      dst: `10.${100 + (i >> 8)}.${i & 255}.0/24`,
+      gateway: '192.0.2.254',
+      oif: 'va0',
+      table: 2000,
+      protocol: 'static',
     }));
     await api.add(routes[7]!);
     const bad: RouteSpec = { dst: '10.99.0.0/24', oif: 9999, table: 2000 };
     const res = await api.addMany([...routes, bad]);
     expect(res).toHaveLength(n + 1);
     const failed = res.filter((r) => !r.ok);
-    expect(failed.map((r) => [r.index, r.ok ? '' : (r.error as { code?: string }).code])).toEqual([[7, 'EEXIST'], [n, 'ENODEV']]);
+    expect(failed.map((r) => [r.index, r.ok ? '' : (r.error as { code?: string }).code])).toEqual([
+      [7, 'EEXIST'],
+      [n, 'ENODEV'],
+    ]);
     expect(await collect(api.list({ table: 2000 }))).toHaveLength(n);
     const del = await api.deleteMany(routes.filter((_, i) => i % 2 === 0));
     expect(del.every((r) => r.ok)).toBe(true);
     const again = await api.deleteMany(routes);
     expect(again.filter((r) => r.ok)).toHaveLength(n / 2);
-    expect(again.filter((r) => !r.ok).every((r) => !r.ok && (r.error as { code?: string }).code === 'ESRCH')).toBe(true);
+    expect(again.filter((r) => !r.ok).every((r) => !r.ok && (r.error as { code?: string }).code === 'ESRCH')).toBe(
+      true,
+    );
     expect(show('table', '2000')).toBe('');
   });
 
   it('refuses bad input before sending', async () => {
-    await expect(api.add({ dst: '10.1.1.0/16', oif: 'va0' })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'dst' });
-    await expect(api.addMany([{ dst: '10.1.0.0/16', oif: 'va0' }, { dst: '10.2.0.0/16', oif: 'va0', metrics: { mtu: 20 } }]))
-      .rejects.toMatchObject({ field: 'routes[1].metrics.mtu' });
+    await expect(api.add({ dst: '10.1.1.0/16', oif: 'va0' })).rejects.toMatchObject({
+      name: 'InvalidArgumentError',
+      field: 'dst',
+    });
+    await expect(
+      api.addMany([
+        { dst: '10.1.0.0/16', oif: 'va0' },
+        { dst: '10.2.0.0/16', oif: 'va0', metrics: { mtu: 20 } },
+      ]),
+    ).rejects.toMatchObject({ field: 'routes[1].metrics.mtu' });
     await expect(api.add({ dst: '10.1.0.0/16', oif: 'nope0' })).rejects.toMatchObject({ name: 'LinkNotFoundError' });
     expect(show('10.1.0.0/16')).toBe('');
   });

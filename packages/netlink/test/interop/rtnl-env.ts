@@ -42,7 +42,7 @@ export async function createEnv(tag: string, setup: readonly string[][] = []): P
     ns,
     nl: t.nl,
     ip: (...args) => run('ip', ['-n', ns, ...args]),
-    ipJson: <T,>(...args: string[]) => JSON.parse(run('ip', ['-j', '-n', ns, ...args]) || 'null') as T,
+    ipJson: <T>(...args: string[]) => JSON.parse(run('ip', ['-j', '-n', ns, ...args]) || 'null') as T,
     exec: (cmd, ...args) => run('ip', ['netns', 'exec', ns, cmd, ...args]),
     close: () => t.remove(),
   };

@@ -44,7 +44,21 @@ function createPair(): void {
 }
 
 function configureRich(): void {
-  ip('link', 'set', 'vp0', 'mtu', '1400', 'address', '02:00:00:aa:bb:01', 'promisc', 'on', 'txqueuelen', '500', 'alias', 'uplink');
+  ip(
+    'link',
+    'set',
+    'vp0',
+    'mtu',
+    '1400',
+    'address',
+    '02:00:00:aa:bb:01',
+    'promisc',
+    'on',
+    'txqueuelen',
+    '500',
+    'alias',
+    'uplink',
+  );
   ip('link', 'set', 'vp0', 'up');
   ip('addr', 'add', '10.0.0.1/24', 'dev', 'vp0');
   ip('addr', 'add', '10.0.0.5/24', 'dev', 'vp0');
@@ -57,10 +71,41 @@ function configureRich(): void {
   ip('route', 'add', '10.30.0.0/16', 'via', '10.0.0.3', 'table', '100');
   ip('route', 'add', '10.31.0.0/16', 'dev', 'vp0', 'table', '100', 'proto', 'static');
   ip('route', 'add', 'default', 'via', '10.0.0.254', 'table', '100');
-  ip('route', 'add', '10.40.0.0/16', 'nexthop', 'via', '10.0.0.2', 'dev', 'vp0', 'weight', '2', 'nexthop', 'via', '10.1.0.2', 'dev', 'vp1');
+  ip(
+    'route',
+    'add',
+    '10.40.0.0/16',
+    'nexthop',
+    'via',
+    '10.0.0.2',
+    'dev',
+    'vp0',
+    'weight',
+    '2',
+    'nexthop',
+    'via',
+    '10.1.0.2',
+    'dev',
+    'vp1',
+  );
   ip('-6', 'route', 'add', 'default', 'via', '2001:db8::ff');
   ip('-6', 'route', 'add', '2001:db8:99::/48', 'via', '2001:db8::2', 'table', '100', 'metric', '10');
-  ip('-6', 'route', 'add', '2001:db8:77::/48', 'nexthop', 'via', '2001:db8::2', 'dev', 'vp0', 'nexthop', 'via', '2001:db8:1::2', 'dev', 'vp1');
+  ip(
+    '-6',
+    'route',
+    'add',
+    '2001:db8:77::/48',
+    'nexthop',
+    'via',
+    '2001:db8::2',
+    'dev',
+    'vp0',
+    'nexthop',
+    'via',
+    '2001:db8:1::2',
+    'dev',
+    'vp1',
+  );
 }
 
 function wreck(): void {
@@ -68,7 +113,21 @@ function wreck(): void {
   ip('route', 'del', '10.40.0.0/16');
   ip('addr', 'flush', 'dev', 'vp0');
   ip('link', 'set', 'vp0', 'down');
-  ip('link', 'set', 'vp0', 'mtu', '1280', 'address', '02:00:00:cc:dd:02', 'promisc', 'off', 'txqueuelen', '1000', 'alias', 'wrecked');
+  ip(
+    'link',
+    'set',
+    'vp0',
+    'mtu',
+    '1280',
+    'address',
+    '02:00:00:cc:dd:02',
+    'promisc',
+    'off',
+    'txqueuelen',
+    '1000',
+    'alias',
+    'wrecked',
+  );
   ip('addr', 'add', '172.16.9.9/24', 'dev', 'vp0');
 }
 
@@ -95,16 +154,36 @@ describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', (
   it('captures link state, addresses and routes in every table', async () => {
     before = await snapshot(nl, 'vp0');
     expect(JSON.parse(JSON.stringify(before))).toEqual(before);
-    expect(before.link).toEqual({ mtu: 1400, mac: '02:00:00:aa:bb:01', up: true, promisc: true, alias: 'uplink', txqueuelen: 500 });
-    const addrs = before.addresses.map((a) => a.peer ? `${a.address} peer ${a.peer}` : a.address);
-    expect(addrs).toEqual(expect.arrayContaining(['10.0.0.1/24', '10.0.0.5/24', '192.168.50.1 peer 192.168.50.2/32', '2001:db8::1/64', '2001:db8:2::1/64']));
+    expect(before.link).toEqual({
+      mtu: 1400,
+      mac: '02:00:00:aa:bb:01',
+      up: true,
+      promisc: true,
+      alias: 'uplink',
+      txqueuelen: 500,
+    });
+    const addrs = before.addresses.map((a) => (a.peer ? `${a.address} peer ${a.peer}` : a.address));
+    expect(addrs).toEqual(
+      expect.arrayContaining([
+        '10.0.0.1/24',
+        '10.0.0.5/24',
+        '192.168.50.1 peer 192.168.50.2/32',
+        '2001:db8::1/64',
+        '2001:db8:2::1/64',
+      ]),
+    );
     expect(addrs.indexOf('10.0.0.1/24')).toBeLessThan(addrs.indexOf('10.0.0.5/24'));
     const finite = before.addresses.find((a) => a.address === '2001:db8:2::1/64');
     expect(finite?.validLifetime).toBeGreaterThan(3500);
     expect(finite?.preferredLifetime).toBeGreaterThan(1700);
     const r = (dst: string, table: number): unknown => before.routes.find((x) => x.dst === dst && x.table === table);
     expect(r('10.10.0.0/16', 254)).toMatchObject({ oif: 'vp0', scope: 'link', protocol: 'boot' });
-    expect(r('10.20.0.0/16', 254)).toMatchObject({ gateway: '10.0.0.2', oif: 'vp0', metric: 50, metrics: { mtu: 1300, lock: ['mtu'] } });
+    expect(r('10.20.0.0/16', 254)).toMatchObject({
+      gateway: '10.0.0.2',
+      oif: 'vp0',
+      metric: 50,
+      metrics: { mtu: 1300, lock: ['mtu'] },
+    });
     expect(r('0.0.0.0/0', 254)).toMatchObject({ gateway: '10.0.0.254', oif: 'vp0' });
     expect(r('0.0.0.0/0', 100)).toMatchObject({ gateway: '10.0.0.254', oif: 'vp0' });
     expect(r('10.30.0.0/16', 100)).toMatchObject({ gateway: '10.0.0.3' });
@@ -135,7 +214,13 @@ describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', (
     expect(report.failed).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.applied.map((i) => `${i.kind} ${i.action} ${i.what}`)).toEqual(
-      expect.arrayContaining(['link set mac 02:00:00:aa:bb:01', 'link set mtu 1400', 'link set up', 'address delete 172.16.9.9/24', 'address add 10.0.0.1/24']),
+      expect.arrayContaining([
+        'link set mac 02:00:00:aa:bb:01',
+        'link set mtu 1400',
+        'link set up',
+        'address delete 172.16.9.9/24',
+        'address add 10.0.0.1/24',
+      ]),
     );
 
     const after = await settledSnapshot(nl, before);
@@ -188,7 +273,13 @@ describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', (
     ip('-6', 'addr', 'del', '2001:db8:2::1/64', 'dev', 'vp0');
     const expired = await restore(nl, before, { now: () => Date.parse(before.capturedAt) + (valid + 1) * 1000 });
     expect(expired.failed).toEqual([]);
-    expect(expired.skipped).toContainEqual(expect.objectContaining({ kind: 'address', what: '2001:db8:2::1/64', reason: expect.stringContaining('lifetime') }));
+    expect(expired.skipped).toContainEqual(
+      expect.objectContaining({
+        kind: 'address',
+        what: '2001:db8:2::1/64',
+        reason: expect.stringContaining('lifetime'),
+      }),
+    );
     await restore(nl, before); // put it back for the tests after this one
   });
 
@@ -204,12 +295,28 @@ describe.skipIf(reason !== undefined)('snapshot / restore against the kernel', (
   it('reports item by item what the kernel refused', async () => {
     const bad: InterfaceSnapshot = {
       ...before,
-      routes: [...before.routes, { dst: '10.77.0.0/16', family: 'inet', table: 254, gateway: '10.99.0.1', oif: 'vp0', protocol: 'boot', scope: 'universe', type: 'unicast' }],
+      routes: [
+        ...before.routes,
+        {
+          dst: '10.77.0.0/16',
+          family: 'inet',
+          table: 254,
+          gateway: '10.99.0.1',
+          oif: 'vp0',
+          protocol: 'boot',
+          scope: 'universe',
+          type: 'unicast',
+        },
+      ],
     };
     const report = await restore(nl, bad);
     expect(report.ok).toBe(false);
     expect(report.failed).toHaveLength(1);
-    expect(report.failed[0]).toMatchObject({ kind: 'route', action: 'add', what: expect.stringContaining('10.77.0.0/16') });
+    expect(report.failed[0]).toMatchObject({
+      kind: 'route',
+      action: 'add',
+      what: expect.stringContaining('10.77.0.0/16'),
+    });
     expect(report.failed[0]?.error).toMatchObject({ name: 'NetlinkError' });
   });
 });
@@ -249,7 +356,15 @@ describe.skipIf(reason !== undefined)('snapshot / restore of nexthop, kernel, ex
       expect(before.nexthops).toEqual([
         { id: 5, family: 'inet', gateway: '10.0.0.2', oif: 'vp0', protocol: 'unspec' },
         { id: 6, family: 'inet', gateway: '10.0.0.3', oif: 'vp0', protocol: 'unspec' },
-        { id: 7, group: [{ id: 5, weight: 2 }, { id: 6, weight: 1 }], groupType: 'mpath', protocol: 'unspec' },
+        {
+          id: 7,
+          group: [
+            { id: 5, weight: 2 },
+            { id: 6, weight: 1 },
+          ],
+          groupType: 'mpath',
+          protocol: 'unspec',
+        },
       ]);
       // Only the routes go: restore re-adds them (it threw InvalidArgumentError routes[i].nhid before).
       ip('route', 'del', '10.50.0.0/16');
@@ -263,16 +378,30 @@ describe.skipIf(reason !== undefined)('snapshot / restore of nexthop, kernel, ex
       ip('nexthop', 'del', 'id', '6');
       const r2 = await restore(nl, before);
       expect(r2.failed).toEqual([]);
-      expect(r2.applied.map((i) => `${i.kind} ${i.action}`)).toEqual(['nexthop add', 'nexthop add', 'nexthop add', 'route add', 'route add']);
+      expect(r2.applied.map((i) => `${i.kind} ${i.action}`)).toEqual([
+        'nexthop add',
+        'nexthop add',
+        'nexthop add',
+        'route add',
+        'route add',
+      ]);
       expect(diffSnapshots(before, await snapshot(nl, 'vp0'))).toEqual([]);
       expect(ip('route', 'show', '10.51.0.0/16')).toMatch(/^10\.51\.0\.0\/16 nhid 7 /);
       // A snapshot without the objects (or with a route the kernel refuses) reports the route, never throws.
       ip('nexthop', 'del', 'id', '7');
       const r3 = await restore(nl, { ...before, nexthops: before.nexthops!.filter((n) => n.id !== 7) });
       expect(r3.ok).toBe(false);
-      expect(r3.failed.map((i) => `${i.kind} ${i.action} ${i.what}`)).toEqual(['route add 10.51.0.0/16 table 254 nhid 7']);
-      const r4 = await restore(nl, { ...before, routes: [...before.routes, { ...before.routes[0]!, dst: '10.52.0.0/16', nhid: 5, gateway: '10.0.0.2' }] });
-      expect(r4.failed.map((i) => [i.what, (i.error as { field?: string }).field])).toContainEqual(['10.52.0.0/16 table 254 via 10.0.0.2 dev vp0 nhid 5', 'nhid']);
+      expect(r3.failed.map((i) => `${i.kind} ${i.action} ${i.what}`)).toEqual([
+        'route add 10.51.0.0/16 table 254 nhid 7',
+      ]);
+      const r4 = await restore(nl, {
+        ...before,
+        routes: [...before.routes, { ...before.routes[0]!, dst: '10.52.0.0/16', nhid: 5, gateway: '10.0.0.2' }],
+      });
+      expect(r4.failed.map((i) => [i.what, (i.error as { field?: string }).field])).toContainEqual([
+        '10.52.0.0/16 table 254 via 10.0.0.2 dev vp0 nhid 5',
+        'nhid',
+      ]);
     } finally {
       ip('nexthop', 'flush'); // routes through them go too
     }
@@ -289,7 +418,10 @@ describe.skipIf(reason !== undefined)('snapshot / restore of nexthop, kernel, ex
     const report = await restore(nl, before);
     expect(report.failed).toEqual([]);
     expect(report.applied.map((i) => i.what)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^10\.0\.0\.0\/24 table 254 dev vp0/), expect.stringMatching(/^2001:db8::\/64 table 254 dev vp0/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^10\.0\.0\.0\/24 table 254 dev vp0/),
+        expect.stringMatching(/^2001:db8::\/64 table 254 dev vp0/),
+      ]),
     );
     expect(diffSnapshots(before, await snapshot(nl, 'vp0'))).toEqual([]);
     expect(ip('route', 'show', '10.0.0.0/24').trim()).toBe('10.0.0.0/24 dev vp0 proto kernel scope link src 10.0.0.1');
@@ -301,7 +433,22 @@ describe.skipIf(reason !== undefined)('snapshot / restore of nexthop, kernel, ex
 
   it('keeps route expiry and realm, restores the lifetime left, and sees permanent vs expiring', async () => {
     ns = netns!.name;
-    ip('-6', 'route', 'add', 'default', 'via', 'fe80::1', 'dev', 'vp0', 'proto', 'ra', 'metric', '1024', 'expires', '300');
+    ip(
+      '-6',
+      'route',
+      'add',
+      'default',
+      'via',
+      'fe80::1',
+      'dev',
+      'vp0',
+      'proto',
+      'ra',
+      'metric',
+      '1024',
+      'expires',
+      '300',
+    );
     ip('route', 'add', '10.61.0.0/16', 'dev', 'vp0', 'realm', '3');
     try {
       const before = await snapshot(nl, 'vp0');
@@ -321,7 +468,9 @@ describe.skipIf(reason !== undefined)('snapshot / restore of nexthop, kernel, ex
       expect(after.routes.find((r) => r.dst === '10.61.0.0/16')).toMatchObject({ realm: 3 });
       expect(ip('route', 'show', '10.61.0.0/16').trim()).toContain('realm 3');
       // 100 s apart: a difference in the seconds left, beyond the slack.
-      expect(diffSnapshots(before, after).map((d) => d.path)).toEqual(['routes[::/0 table 254 via fe80::1 dev vp0 metric 1024].expires']);
+      expect(diffSnapshots(before, after).map((d) => d.path)).toEqual([
+        'routes[::/0 table 254 via fe80::1 dev vp0 metric 1024].expires',
+      ]);
       // Permanent vs expiring is a difference; restore makes it expiring again.
       ip('-6', 'route', 'replace', 'default', 'via', 'fe80::1', 'dev', 'vp0', 'proto', 'ra', 'metric', '1024');
       const permanent = await snapshot(nl, 'vp0');
@@ -335,7 +484,10 @@ describe.skipIf(reason !== undefined)('snapshot / restore of nexthop, kernel, ex
       expect(late.skipped.map((i) => i.reason)).toContain('it expired since the snapshot');
       expect(ip('-6', 'route', 'show', 'default').trim()).toBe('');
     } finally {
-      for (const args of [['-6', 'route', 'del', 'default', 'dev', 'vp0'], ['route', 'del', '10.61.0.0/16']]) {
+      for (const args of [
+        ['-6', 'route', 'del', 'default', 'dev', 'vp0'],
+        ['route', 'del', '10.61.0.0/16'],
+      ]) {
         try {
           ip(...args);
         } catch {

@@ -52,7 +52,11 @@ describe.skipIf(reason !== undefined)('Sysctl in a namespace the test creates', 
 
   it('an interface of the namespace does not exist in the current one', async () => {
     const here = new Sysctl();
-    await expect(here.get('net/ipv4/conf/vsa0/forwarding')).rejects.toMatchObject({ name: 'SysctlError', code: 'ENOENT', op: 'read' });
+    await expect(here.get('net/ipv4/conf/vsa0/forwarding')).rejects.toMatchObject({
+      name: 'SysctlError',
+      code: 'ENOENT',
+      op: 'read',
+    });
   });
 
   it('reports unknown keys and refused values with typed errors', async () => {
@@ -62,11 +66,19 @@ describe.skipIf(reason !== undefined)('Sysctl in a namespace the test creates', 
       code: 'ENOENT',
       key: 'net/ipv4/conf/nosuchlink0/forwarding',
     });
-    await expect(s.set('net/ipv4/conf/vsa0/rp_filter', 'not-a-number')).rejects.toMatchObject({ name: 'SysctlError', code: 'EINVAL', op: 'write' });
+    await expect(s.set('net/ipv4/conf/vsa0/rp_filter', 'not-a-number')).rejects.toMatchObject({
+      name: 'SysctlError',
+      code: 'EINVAL',
+      op: 'write',
+    });
   });
 
   it('a missing namespace fails with a typed error', async () => {
     const s = new Sysctl({ netns: `${ns}-missing` });
-    await expect(s.getIpForward()).rejects.toMatchObject({ name: 'NetnsNotFoundError', code: 'ENOENT', netns: `${ns}-missing` });
+    await expect(s.getIpForward()).rejects.toMatchObject({
+      name: 'NetnsNotFoundError',
+      code: 'ENOENT',
+      netns: `${ns}-missing`,
+    });
   });
 });

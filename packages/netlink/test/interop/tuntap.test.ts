@@ -18,9 +18,25 @@ describe.skipIf(reason !== undefined)('tun/tap (kernel)', () => {
   afterAll(removeAllNetns);
 
   it('persistent multi-queue tap with owner and group, up with an MTU', async () => {
-    const tap = await ns.nl.link.add({ kind: 'tap', name: 'tap0', multiQueue: true, owner: 1000, group: 1000, mtu: 9000, up: true });
+    const tap = await ns.nl.link.add({
+      kind: 'tap',
+      name: 'tap0',
+      multiQueue: true,
+      owner: 1000,
+      group: 1000,
+      mtu: 9000,
+      up: true,
+    });
     expect(tap).toMatchObject({ name: 'tap0', kind: 'tap', mtu: 9000, up: true });
-    expect(tap.data).toMatchObject({ kind: 'tun', type: 'tap', persist: true, multiQueue: true, owner: 1000, group: 1000, pi: false });
+    expect(tap.data).toMatchObject({
+      kind: 'tun',
+      type: 'tap',
+      persist: true,
+      multiQueue: true,
+      owner: 1000,
+      group: 1000,
+      pi: false,
+    });
     expect(await ns.nl.link.list({ kind: 'tap' })).toHaveLength(1);
     await ns.nl.link.delete('tap0');
     expect(await ns.nl.link.find('tap0')).toBeUndefined();
@@ -57,10 +73,21 @@ describe.skipIf(reason !== undefined)('tun/tap (kernel)', () => {
   });
 
   it('typed errors', async () => {
-    await expect(createTuntap({ mode: 'tap', name: 'x', persist: false, netns: ns.name })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'persist' });
-    await expect(createTuntap({ mode: 'tap', name: 'bad/name', netns: ns.name })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'name' });
+    await expect(createTuntap({ mode: 'tap', name: 'x', persist: false, netns: ns.name })).rejects.toMatchObject({
+      name: 'InvalidArgumentError',
+      field: 'persist',
+    });
+    await expect(createTuntap({ mode: 'tap', name: 'bad/name', netns: ns.name })).rejects.toMatchObject({
+      name: 'InvalidArgumentError',
+      field: 'name',
+    });
     await ns.nl.link.add({ kind: 'veth', name: 'taken0', peer: { name: 'taken1' } });
-    await expect(createTuntap({ mode: 'tap', name: 'taken0', netns: ns.name })).rejects.toMatchObject({ name: 'NativeAddonError' });
-    await expect(createTuntap({ mode: 'tap', name: 'tapx', netns: 'vpt-no-such-ns' })).rejects.toMatchObject({ name: 'NativeAddonError', code: 'ENOENT' });
+    await expect(createTuntap({ mode: 'tap', name: 'taken0', netns: ns.name })).rejects.toMatchObject({
+      name: 'NativeAddonError',
+    });
+    await expect(createTuntap({ mode: 'tap', name: 'tapx', netns: 'vpt-no-such-ns' })).rejects.toMatchObject({
+      name: 'NativeAddonError',
+      code: 'ENOENT',
+    });
   });
 });
