@@ -7,6 +7,7 @@ export default defineConfig({
     'codec/index': 'src/codec/support.ts',
     cli: 'src/cli.ts',
     'bin/vpp-binapi': 'src/bin/vpp-binapi.ts',
+    'bin/vpp-fake': 'src/bin/vpp-fake.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

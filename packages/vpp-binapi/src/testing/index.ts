@@ -62,3 +62,19 @@ export {
   type ConformanceTarget,
   type ConformanceTestApi,
 } from './conformance/index.js';
+export {
+  startTestVpp,
+  parseStartupConf,
+  startupConfSection,
+  startupConfValue,
+  startupConfApiSocket,
+  startupConfRuntimeDir,
+  testVppStartupConfig,
+  vppFakeCommand,
+  type StartupConfNode,
+  type StartupConfSection,
+  type TestVpp,
+  type TestVppExit,
+  type TestVppFakeInit,
+  type TestVppInit,
+} from './harness.js';
