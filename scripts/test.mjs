@@ -24,6 +24,7 @@ const steps = [
   ],
   ['dependency direction and library hygiene', 'node', ['scripts/check-boundaries.mjs']],
   ['typecheck', 'npx', ['nx', 'run-many', '-t', 'typecheck', '--outputStyle=static']],
+  ['workspace bins linked and answering --help', 'node', ['scripts/check-bins.mjs']],
   ['lint (eslint, type-aware)', 'npx', ['eslint', '.']],
   ['format (prettier --check)', 'npx', ['prettier', '--check', '.', '--log-level', 'warn']],
   [
