@@ -18,7 +18,8 @@ for (const dir of readdirSync(join(root, 'packages'))) {
     checked++;
     const where = `${pkg.name} bin '${name}'`;
     const abs = join(root, 'packages', dir, target);
-    if (!existsSync(abs)) problems.push(`${where}: target ${target} does not exist in the repository (npm will not link it)`);
+    if (!existsSync(abs))
+      problems.push(`${where}: target ${target} does not exist in the repository (npm will not link it)`);
     const locked = lock.packages?.[`packages/${dir}`]?.bin?.[name];
     if (locked === undefined || join(root, 'packages', dir, locked) !== abs) {
       problems.push(`${where}: package-lock.json says ${locked ?? 'nothing'}; run npm install and commit the lockfile`);
@@ -30,7 +31,8 @@ for (const dir of readdirSync(join(root, 'packages'))) {
     }
     if (realpathSync(link) !== realpathSync(abs)) problems.push(`${where}: node_modules/.bin/${name} points elsewhere`);
     const r = spawnSync(link, ['--help'], { encoding: 'utf8', timeout: 30_000, cwd: '/' });
-    if (r.status !== 0) problems.push(`${where}: '${name} --help' exited ${r.status ?? r.signal}: ${(r.stderr ?? '').slice(0, 300)}`);
+    if (r.status !== 0)
+      problems.push(`${where}: '${name} --help' exited ${r.status ?? r.signal}: ${(r.stderr ?? '').slice(0, 300)}`);
   }
 }
 for (const p of problems) process.stderr.write(`bins: ${p}\n`);
