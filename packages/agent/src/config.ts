@@ -127,9 +127,15 @@ export const AgentConfigSchema = z
         gsoEnabled: true,
       }),
     /** Health (`/liveness`, `/readiness`, `/status`) listener. */
-    health: z.object({ listen: listen.default('127.0.0.1:9090') }).strict().default({ listen: '127.0.0.1:9090' }),
+    health: z
+      .object({ listen: listen.default('127.0.0.1:9090') })
+      .strict()
+      .default({ listen: '127.0.0.1:9090' }),
     /** Prometheus `/metrics` listener; may equal the health listener. */
-    metrics: z.object({ listen: listen.default('127.0.0.1:9091') }).strict().default({ listen: '127.0.0.1:9091' }),
+    metrics: z
+      .object({ listen: listen.default('127.0.0.1:9091') })
+      .strict()
+      .default({ listen: '127.0.0.1:9091' }),
     /** How long SIGTERM may take, all components together. */
     shutdownDeadlineMs: z.number().int().min(100).max(600_000).default(20_000),
   })
@@ -262,12 +268,17 @@ export function loadAgentConfig(init: LoadAgentConfigInit = {}): AgentConfig {
     fromEnv('VECTORPLANE_MANIFESTS', ['kube', 'mode'], 'folder');
   }
   const json: Record<string, Json | undefined> = {};
-  for (const variable of ['CALICOVPP_DEBUG', 'CALICOVPP_FEATURE_GATES']) json[variable] = parseJsonVar(env, variable, problems);
+  for (const variable of ['CALICOVPP_DEBUG', 'CALICOVPP_FEATURE_GATES'])
+    json[variable] = parseJsonVar(env, variable, problems);
   for (const [variable, key, path] of BOOL_FLAGS) {
     const v = json[variable]?.[key];
     if (v === undefined) continue;
     if (typeof v !== 'boolean') {
-      problems.push({ origin: { kind: 'env', variable }, field: key, message: `must be true or false, got ${JSON.stringify(v)}` });
+      problems.push({
+        origin: { kind: 'env', variable },
+        field: key,
+        message: `must be true or false, got ${JSON.stringify(v)}`,
+      });
       continue;
     }
     fromEnv(variable, path, v);
@@ -290,7 +301,10 @@ export function loadAgentConfig(init: LoadAgentConfigInit = {}): AgentConfig {
   const config = parsed.data;
   if (config.kube.mode === 'folder' && !config.kube.manifests) {
     throw new AgentConfigError([
-      { ...originOf(sources, ['kube', 'mode']), message: "mode 'folder' needs kube.manifests (or VECTORPLANE_MANIFESTS)" },
+      {
+        ...originOf(sources, ['kube', 'mode']),
+        message: "mode 'folder' needs kube.manifests (or VECTORPLANE_MANIFESTS)",
+      },
     ]);
   }
   return config;

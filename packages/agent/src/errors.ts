@@ -3,7 +3,8 @@
  */
 
 /** Where a bad configuration value came from: an environment variable or the config file. */
-export type ConfigOrigin = { readonly kind: 'env'; readonly variable: string } | { readonly kind: 'file'; readonly file: string };
+export type ConfigOrigin =
+  { readonly kind: 'env'; readonly variable: string } | { readonly kind: 'file'; readonly file: string };
 
 /** One invalid configuration value: its origin and the path of the field inside it. */
 export interface ConfigProblem {
@@ -38,7 +39,10 @@ export class ComponentStartError extends Error {
     readonly component: string,
     options?: ErrorOptions,
   ) {
-    super(`component '${component}' failed to start${options?.cause instanceof Error ? `: ${options.cause.message}` : ''}`, options);
+    super(
+      `component '${component}' failed to start${options?.cause instanceof Error ? `: ${options.cause.message}` : ''}`,
+      options,
+    );
   }
 }
 

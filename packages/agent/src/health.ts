@@ -98,8 +98,10 @@ export async function startHealthServer(init: HealthServerInit): Promise<HealthS
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
     const rt = init.runtime;
-    if (rt && path === '/liveness') return send(res, rt.live() ? 200 : 503, 'text/plain', rt.live() ? 'ok\n' : 'stopping\n');
-    if (rt && path === '/readiness') return send(res, rt.ready() ? 200 : 503, 'text/plain', rt.ready() ? 'ready\n' : 'not ready\n');
+    if (rt && path === '/liveness')
+      return send(res, rt.live() ? 200 : 503, 'text/plain', rt.live() ? 'ok\n' : 'stopping\n');
+    if (rt && path === '/readiness')
+      return send(res, rt.ready() ? 200 : 503, 'text/plain', rt.ready() ? 'ready\n' : 'not ready\n');
     if (rt && path === '/status') {
       const body = { ready: rt.ready(), live: rt.live(), components: rt.status(), ...(init.sections?.() ?? {}) };
       return send(res, 200, 'application/json', `${JSON.stringify(body, null, 2)}\n`);

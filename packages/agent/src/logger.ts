@@ -13,7 +13,10 @@ export interface AgentLoggers {
 }
 
 /** Builds the loggers from the config; `destination` defaults to stdout (JSON lines). */
-export function createLoggers(config: Pick<AgentConfig, 'log' | 'nodeName'>, destination?: DestinationStream): AgentLoggers {
+export function createLoggers(
+  config: Pick<AgentConfig, 'log' | 'nodeName'>,
+  destination?: DestinationStream,
+): AgentLoggers {
   const levels = Object.values(config.log.components);
   // The root must be at least as verbose as the most verbose component, or pino drops their records.
   const order = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -104,7 +104,9 @@ class AgentRuntime extends EventTarget implements Runtime {
 
   #set(name: string, state: ComponentState, error?: string): void {
     this.#state.set(name, error === undefined ? { state } : { state, error });
-    this.dispatchEvent(new CustomEvent('component:state', { detail: error === undefined ? { name, state } : { name, state, error } }));
+    this.dispatchEvent(
+      new CustomEvent('component:state', { detail: error === undefined ? { name, state } : { name, state, error } }),
+    );
     if (state === 'failed') this.#log.error({ component: name, err: error }, 'component failed');
     else this.#log.info({ component: name, state }, `component ${state}`);
   }

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AgentConfigError, loadAgentConfig } from '../src/config.js';
+import { loadAgentConfig } from '../src/config.js';
+import type { AgentConfigError } from '../src/errors.js';
 
 function configError(fn: () => unknown): AgentConfigError {
   try {
@@ -54,7 +55,9 @@ describe('loadAgentConfig', () => {
   });
 
   it('the environment overrides the file, the file overrides defaults', () => {
-    const f = file('nodeName: from-file\nlog: { level: warn, components: { bgp: debug } }\nservices: { lbType: maglev }\n');
+    const f = file(
+      'nodeName: from-file\nlog: { level: warn, components: { bgp: debug } }\nservices: { lbType: maglev }\n',
+    );
     const c = loadAgentConfig({ env: { VECTORPLANE_CONFIG: f, CALICOVPP_LOG_LEVEL: 'error' } });
     expect(c.nodeName).toBe('from-file');
     expect(c.log.level).toBe('error');
@@ -69,7 +72,9 @@ describe('loadAgentConfig', () => {
 
   it('names the variable and the field of a bad environment value', () => {
     const e = configError(() =>
-      loadAgentConfig({ env: { NODENAME: 'n', SERVICE_PREFIX: '10.96.0.0/12,banana', CALICOVPP_DEBUG: '{"gsoEnabled": "yes"}' } }),
+      loadAgentConfig({
+        env: { NODENAME: 'n', SERVICE_PREFIX: '10.96.0.0/12,banana', CALICOVPP_DEBUG: '{"gsoEnabled": "yes"}' },
+      }),
     );
     expect(e.problems).toEqual(
       expect.arrayContaining([
@@ -82,7 +87,10 @@ describe('loadAgentConfig', () => {
   });
 
   it('names the file and the field of a bad file value, and refuses unknown keys', () => {
-    const f = file('{"health": {"listen": "0.0.0.0:99999"}, "policies": {"backend": "iptables"}, "bogus": 1}', 'a.json');
+    const f = file(
+      '{"health": {"listen": "0.0.0.0:99999"}, "policies": {"backend": "iptables"}, "bogus": 1}',
+      'a.json',
+    );
     const e = configError(() => loadAgentConfig({ env: { NODENAME: 'n' }, file: f }));
     const fields = e.problems.map((p) => p.field).sort();
     expect(fields).toEqual(expect.arrayContaining(['health.listen', 'policies.backend']));
@@ -91,13 +99,15 @@ describe('loadAgentConfig', () => {
   });
 
   it('reports malformed JSON in a variable and unreadable or malformed files', () => {
-    expect(configError(() => loadAgentConfig({ env: { NODENAME: 'n', CALICOVPP_FEATURE_GATES: '{nope' } })).message).toMatch(
-      /CALICOVPP_FEATURE_GATES: not JSON/,
-    );
+    expect(
+      configError(() => loadAgentConfig({ env: { NODENAME: 'n', CALICOVPP_FEATURE_GATES: '{nope' } })).message,
+    ).toMatch(/CALICOVPP_FEATURE_GATES: not JSON/);
     expect(configError(() => loadAgentConfig({ env: { NODENAME: 'n' }, file: '/nonexistent/x.yaml' })).message).toMatch(
       /cannot read/,
     );
-    expect(configError(() => loadAgentConfig({ env: { NODENAME: 'n' }, file: file('a: [1,') })).message).toMatch(/not YAML/);
+    expect(configError(() => loadAgentConfig({ env: { NODENAME: 'n' }, file: file('a: [1,') })).message).toMatch(
+      /not YAML/,
+    );
   });
 
   it('folder mode without a folder is refused', () => {

@@ -49,7 +49,9 @@ describe('runtime', () => {
 
   it('a failed start stops what started, in reverse, and names the component', async () => {
     const log: string[] = [];
-    const rt = createRuntime({ components: [component('a', log), component('b', log, { failStart: true }), component('c', log)] });
+    const rt = createRuntime({
+      components: [component('a', log), component('b', log, { failStart: true }), component('c', log)],
+    });
     await expect(rt.start()).rejects.toMatchObject({ name: 'ComponentStartError', component: 'b' });
     expect(log).toEqual(['start a', 'start b', 'stop b', 'stop a']);
     expect(rt.status().c?.state).toBe('idle');
@@ -57,7 +59,10 @@ describe('runtime', () => {
 
   it('stop past the deadline reports what is still stopping', async () => {
     const log: string[] = [];
-    const rt = createRuntime({ components: [component('a', log), component('slow', log, { stopMs: 500 })], shutdownDeadlineMs: 50 });
+    const rt = createRuntime({
+      components: [component('a', log), component('slow', log, { stopMs: 500 })],
+      shutdownDeadlineMs: 50,
+    });
     await rt.start();
     await expect(rt.stop()).rejects.toMatchObject({ name: 'ShutdownTimeoutError', pending: ['slow'] });
   });
@@ -73,7 +78,12 @@ describe('health server', () => {
     const rt = createRuntime({ components: [a], readinessPollMs: 5 });
     const metrics = createAgentMetrics();
     metrics.pods.set(3);
-    const srv = await startHealthServer({ listen: '127.0.0.1:0', runtime: rt, metrics, sections: () => ({ pods: [] }) });
+    const srv = await startHealthServer({
+      listen: '127.0.0.1:0',
+      runtime: rt,
+      metrics,
+      sections: () => ({ pods: [] }),
+    });
     try {
       const get = (p: string) => fetch(`http://${srv.address}${p}`);
       await rt.start();
