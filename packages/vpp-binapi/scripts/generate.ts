@@ -1,17 +1,19 @@
 /**
  * `npm run generate -w @vectorplane/vpp-binapi [-- --vendor <dir>] [--check]`
  *
- * --vendor <dir>  copy the schemas the project uses (VENDORED_MODULES and their imports) from <dir>
- *                 (e.g. ../shared/vpp-api/v26.06) into api/, comments stripped, and rewrite the file
- *                 list in api/VERSION.json. api/VERSION.json is the one place the VPP version is
- *                 pinned (`vpp`, `tag`, `commit`): to move to another VPP, edit it, then re-vendor.
+ * --vendor <dir>  copy the schemas the project uses (VENDORED_MODULES and their imports) of every release
+ *                 pinned in api/VERSION.json from <dir>/<tag> (e.g. ../shared/vpp-api/v26.06) into api/
+ *                 (the primary release) and api/<tag>/ (the others), comments stripped, and rewrite the
+ *                 file lists in api/VERSION.json. api/VERSION.json is the one place the VPP releases are
+ *                 pinned (`vpp`, `tag`, `commit` of the primary, the newest; `releases` for the others):
+ *                 to move to another VPP, edit it, then re-vendor. A module a release lacks is skipped.
  * --check         regenerate in memory and exit 1, naming the files, when src/generated/ differs
  * Without options it rewrites src/generated/ from api/.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generate, vendor, type ApiJson } from '../src/generator/index.js';
+import { generateReleases, vendor, type ApiJson, type ReleaseSchemas } from '../src/generator/index.js';
 
 /** The one list of VPP modules the project uses; their imports are added automatically. */
 export const VENDORED_MODULES = [
@@ -65,20 +67,31 @@ const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const apiDir = join(pkg, 'api');
 const outDir = join(pkg, 'src', 'generated');
 
-/** The pin in api/VERSION.json: the single source of the VPP version the schemas come from. */
-interface VersionPin {
+/** One pinned release: VPP version, git tag and commit its schemas were generated from. */
+interface ReleasePin {
   vpp: string;
   tag: string;
   commit: string;
   files: string[];
 }
 
-function readPin(): VersionPin {
-  const pin = JSON.parse(readFileSync(join(apiDir, 'VERSION.json'), 'utf8')) as Partial<VersionPin>;
-  if (typeof pin.vpp !== 'string' || typeof pin.tag !== 'string' || typeof pin.commit !== 'string') {
-    throw new Error(`${join(apiDir, 'VERSION.json')} must pin "vpp", "tag" and "commit"`);
+/** The pin in api/VERSION.json: the primary release (newest) and the others it also speaks. */
+interface VersionPin extends ReleasePin {
+  releases: ReleasePin[];
+}
+
+function readRelease(raw: Partial<ReleasePin>, where: string): ReleasePin {
+  if (typeof raw.vpp !== 'string' || typeof raw.tag !== 'string' || typeof raw.commit !== 'string') {
+    throw new Error(`${where} must pin "vpp", "tag" and "commit"`);
   }
-  return { vpp: pin.vpp, tag: pin.tag, commit: pin.commit, files: Array.isArray(pin.files) ? pin.files : [] };
+  return { vpp: raw.vpp, tag: raw.tag, commit: raw.commit, files: Array.isArray(raw.files) ? raw.files : [] };
+}
+
+function readPin(): VersionPin {
+  const path = join(apiDir, 'VERSION.json');
+  const pin = JSON.parse(readFileSync(path, 'utf8')) as Partial<ReleasePin> & { releases?: Partial<ReleasePin>[] };
+  const releases = (pin.releases ?? []).map((r, i) => readRelease(r, `${path} releases[${i}]`));
+  return { ...readRelease(pin, path), releases };
 }
 
 function readSchemas(dir: string): { name: string; json: ApiJson }[] {
@@ -86,6 +99,16 @@ function readSchemas(dir: string): { name: string; json: ApiJson }[] {
     .filter((f) => f.endsWith('.api.json'))
     .sort()
     .map((f) => ({ name: f.replace(/\.api\.json$/, ''), json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as ApiJson }));
+}
+
+/** Vendors one release from `src` into `dest`; returns its file list. */
+function vendorRelease(src: string, dest: string): string[] {
+  const wanted = VENDORED_MODULES.filter((m) => existsSync(join(src, `${m}.api.json`)));
+  const { files } = vendor(wanted, (m) => JSON.parse(readFileSync(join(src, `${m}.api.json`), 'utf8')) as ApiJson);
+  mkdirSync(dest, { recursive: true });
+  for (const f of readdirSync(dest, { withFileTypes: true })) if (f.isFile() && f.name.endsWith('.api.json')) rmSync(join(dest, f.name));
+  for (const [f, text] of files) writeFileSync(join(dest, f), text);
+  return [...files.keys()];
 }
 
 function main(argv: string[]): number {
@@ -98,18 +121,23 @@ function main(argv: string[]): number {
       return 2;
     }
     const pin = readPin();
-    const { files, modules } = vendor(VENDORED_MODULES, (m) => JSON.parse(readFileSync(join(src, `${m}.api.json`), 'utf8')) as ApiJson);
-    rmSync(apiDir, { recursive: true, force: true });
     mkdirSync(apiDir, { recursive: true });
-    for (const [f, text] of files) writeFileSync(join(apiDir, f), text);
-    writeFileSync(
-      join(apiDir, 'VERSION.json'),
-      JSON.stringify({ vpp: pin.vpp, tag: pin.tag, commit: pin.commit, files: [...files.keys()] }, null, 2) + '\n',
-    );
-    console.log(`vendored ${modules.length} schemas (VPP ${pin.vpp}, ${pin.tag}) into ${apiDir}`);
+    const files = vendorRelease(join(src, pin.tag), apiDir);
+    const releases = pin.releases.map((r) => {
+      const dest = join(apiDir, r.tag);
+      mkdirSync(dest, { recursive: true });
+      return { ...r, files: vendorRelease(join(src, r.tag), dest) };
+    });
+    writeFileSync(join(apiDir, 'VERSION.json'), JSON.stringify({ vpp: pin.vpp, tag: pin.tag, commit: pin.commit, files, releases }, null, 2) + '\n');
+    console.log(`vendored ${files.length} schemas of VPP ${pin.vpp}${releases.map((r) => `, ${r.files.length} of ${r.vpp}`).join('')} into ${apiDir}`);
   }
   const version = readPin();
-  const out = generate(readSchemas(apiDir), { source: `VPP ${version.vpp}, ${version.commit.slice(0, 12)}` });
+  const all: ReleaseSchemas[] = [
+    ...version.releases.map((r) => ({ release: r.vpp, files: readSchemas(join(apiDir, r.tag)) })),
+    { release: version.vpp, files: readSchemas(apiDir) },
+  ].sort((a, b) => (a.release < b.release ? -1 : a.release > b.release ? 1 : 0));
+  if (all[all.length - 1]!.release !== version.vpp) throw new Error(`api/VERSION.json: the primary release ${version.vpp} must be the newest`);
+  const out = generateReleases(all, { source: `VPP ${version.vpp}, ${version.commit.slice(0, 12)}` });
   if (check) {
     const differ: string[] = [];
     for (const [f, text] of out) {
@@ -117,7 +145,7 @@ function main(argv: string[]): number {
       if (!existsSync(p) || readFileSync(p, 'utf8') !== text) differ.push(`src/generated/${f}`);
     }
     if (existsSync(outDir)) {
-      for (const f of readdirSync(outDir)) if (!out.has(f)) differ.push(`src/generated/${f} (not generated)`);
+      for (const f of listFiles(outDir)) if (!out.has(f)) differ.push(`src/generated/${f} (not generated)`);
     }
     if (differ.length) {
       console.error(`generated bindings are stale; run \`npm run generate -w @vectorplane/vpp-binapi\`:\n  ${differ.join('\n  ')}`);
@@ -128,9 +156,19 @@ function main(argv: string[]): number {
   }
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  for (const [f, text] of out) writeFileSync(join(outDir, f), text);
+  for (const [f, text] of out) {
+    mkdirSync(dirname(join(outDir, f)), { recursive: true });
+    writeFileSync(join(outDir, f), text);
+  }
   console.log(`wrote ${out.size} files to ${outDir}`);
   return 0;
+}
+
+/** Files under `dir`, as paths relative to it (`v26_02/cnat.ts`). */
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
 }
 
 process.exitCode = main(process.argv.slice(2));

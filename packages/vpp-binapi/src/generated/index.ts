@@ -43,6 +43,8 @@ import * as m_vpe from './vpe.js';
 import * as m_vpe_types from './vpe_types.js';
 import * as m_vxlan from './vxlan.js';
 import * as m_wireguard from './wireguard.js';
+import * as v26_02_cnat from './v26_02/cnat.js';
+import * as v26_02_ip from './v26_02/ip.js';
 
 export {
   acl_plugin_get_version,
@@ -3257,4 +3259,141 @@ export interface VppEvents {
   want_l2_macs_events: { request: m_l2.want_l2_macs_events; reply: m_l2.want_l2_macs_events_reply; event: m_l2.l2_macs_event };
   want_l2_arp_term_events: { request: m_l2.want_l2_arp_term_events; reply: m_l2.want_l2_arp_term_events_reply; event: m_l2.l2_arp_term_event };
   want_wireguard_peer_events: { request: m_wireguard.want_wireguard_peer_events; reply: m_wireguard.want_wireguard_peer_events_reply; event: m_wireguard.wireguard_peer_event };
+}
+
+// ---------------------------------------------------------------------------------------------
+// releases
+
+/** The VPP releases these bindings speak, oldest first. The last is the primary release: `messages`, `VppMessages`, `VppCalls`... are its. */
+export const releases = ["25.10", "26.02", "26.06"] as const;
+/** A VPP release these bindings speak. */
+export type VppRelease = (typeof releases)[number];
+/** The release `messages` and the plain type maps describe. */
+export const primaryRelease = "26.06";
+
+/** Definitions of the other releases: messages whose CRC differs from the primary's, or that it lacks. One per wire name. */
+export const messageVariants: readonly MessageDef<any>[] = [
+  v26_02_cnat.cnat_session_details,
+  v26_02_cnat.cnat_set_snat_policy,
+  v26_02_ip.ip_punt_police,
+  v26_02_ip.ip_punt_police_reply,
+];
+/** Every definition of every release, by wire name (`cnat_set_snat_policy_d3e6eaf4`). */
+export const allMessagesByNameCrc: ReadonlyMap<string, MessageDef<any>> = new Map([...messages, ...messageVariants].map((m) => [m.nameCrc, m]));
+/**
+ * How each release's message set differs from the primary's (`messages`, `services`): the names it lacks,
+ * the definitions it uses instead of the primary's or in addition (from `messageVariants`), and its
+ * services the primary lacks or answers otherwise.
+ */
+export const releaseDiffs: { readonly [R in VppRelease]: { readonly absent: readonly string[]; readonly variants: readonly MessageDef<any>[]; readonly services: readonly ServiceDef[] } } = {
+  "25.10": {
+    absent: ["cnat_set_snat_addresses_v2", "cnat_set_snat_addresses_v2_reply", "cnat_snat_addresses_dump", "cnat_snat_addresses_details", "feature_cnat_enable_disable", "feature_cnat_enable_disable_reply", "sw_interface_set_default_rx_mode", "sw_interface_set_default_rx_mode_reply", "sw_interface_get_default_rx_mode", "sw_interface_get_default_rx_mode_reply", "l2_flags_get", "l2_flags_get_reply", "l2_flags_set", "l2_flags_set_reply", "l2_interface_feat_flags_get", "l2_interface_feat_flags_get_reply", "l2_interface_feat_flags_set", "l2_interface_feat_flags_set_reply", "lcp_osi_proto_enable", "lcp_osi_proto_enable_reply", "lcp_osi_proto_get", "lcp_osi_proto_get_reply", "lcp_sync_unnumbered_set", "lcp_sync_unnumbered_set_reply", "lcp_sync_unnumbered_get", "lcp_sync_unnumbered_get_reply", "npol_get_version", "npol_get_version_reply", "npol_ipset_create", "npol_ipset_create_reply", "npol_ipset_add_del_members", "npol_ipset_add_del_members_reply", "npol_ipset_delete", "npol_ipset_delete_reply", "npol_rule_create", "npol_rule_update", "npol_rule_update_reply", "npol_rule_create_reply", "npol_rule_delete", "npol_rule_delete_reply", "npol_policy_create", "npol_policy_create_reply", "npol_policy_update", "npol_policy_update_reply", "npol_policy_delete", "npol_policy_delete_reply", "npol_configure_policies", "npol_configure_policies_reply", "wireguard_peer_add_v2", "wireguard_peer_add_v2_reply", "wireguard_peers_v2_dump", "wireguard_peers_v2_details"],
+    variants: [v26_02_cnat.cnat_session_details, v26_02_cnat.cnat_set_snat_policy, v26_02_ip.ip_punt_police, v26_02_ip.ip_punt_police_reply],
+    services: [{ request: "ip_punt_police", reply: "ip_punt_police_reply" }],
+  },
+  "26.02": {
+    absent: ["cnat_set_snat_addresses_v2", "cnat_set_snat_addresses_v2_reply", "cnat_snat_addresses_dump", "cnat_snat_addresses_details", "feature_cnat_enable_disable", "feature_cnat_enable_disable_reply", "sw_interface_set_default_rx_mode", "sw_interface_set_default_rx_mode_reply", "sw_interface_get_default_rx_mode", "sw_interface_get_default_rx_mode_reply", "l2_flags_get", "l2_flags_get_reply", "l2_flags_set", "l2_flags_set_reply", "l2_interface_feat_flags_get", "l2_interface_feat_flags_get_reply", "l2_interface_feat_flags_set", "l2_interface_feat_flags_set_reply", "lcp_osi_proto_enable", "lcp_osi_proto_enable_reply", "lcp_osi_proto_get", "lcp_osi_proto_get_reply", "lcp_sync_unnumbered_set", "lcp_sync_unnumbered_set_reply", "lcp_sync_unnumbered_get", "lcp_sync_unnumbered_get_reply", "wireguard_peer_add_v2", "wireguard_peer_add_v2_reply", "wireguard_peers_v2_dump", "wireguard_peers_v2_details"],
+    variants: [v26_02_cnat.cnat_session_details, v26_02_cnat.cnat_set_snat_policy, v26_02_ip.ip_punt_police, v26_02_ip.ip_punt_police_reply],
+    services: [{ request: "ip_punt_police", reply: "ip_punt_police_reply" }],
+  },
+  "26.06": {
+    absent: [],
+    variants: [],
+    services: [],
+  },
+};
+
+/** {@link VppMessages} as VPP 25.10 has it. */
+export interface VppMessages_25_10 extends Omit<VppMessages, "cnat_session_details" | "cnat_set_snat_addresses_v2" | "cnat_set_snat_addresses_v2_reply" | "cnat_snat_addresses_dump" | "cnat_snat_addresses_details" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "feature_cnat_enable_disable_reply" | "sw_interface_set_default_rx_mode" | "sw_interface_set_default_rx_mode_reply" | "sw_interface_get_default_rx_mode" | "sw_interface_get_default_rx_mode_reply" | "l2_flags_get" | "l2_flags_get_reply" | "l2_flags_set" | "l2_flags_set_reply" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_get_reply" | "l2_interface_feat_flags_set" | "l2_interface_feat_flags_set_reply" | "lcp_osi_proto_enable" | "lcp_osi_proto_enable_reply" | "lcp_osi_proto_get" | "lcp_osi_proto_get_reply" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_set_reply" | "lcp_sync_unnumbered_get" | "lcp_sync_unnumbered_get_reply" | "npol_get_version" | "npol_get_version_reply" | "npol_ipset_create" | "npol_ipset_create_reply" | "npol_ipset_add_del_members" | "npol_ipset_add_del_members_reply" | "npol_ipset_delete" | "npol_ipset_delete_reply" | "npol_rule_create" | "npol_rule_update" | "npol_rule_update_reply" | "npol_rule_create_reply" | "npol_rule_delete" | "npol_rule_delete_reply" | "npol_policy_create" | "npol_policy_create_reply" | "npol_policy_update" | "npol_policy_update_reply" | "npol_policy_delete" | "npol_policy_delete_reply" | "npol_configure_policies" | "npol_configure_policies_reply" | "wireguard_peer_add_v2" | "wireguard_peer_add_v2_reply" | "wireguard_peers_v2_dump" | "wireguard_peers_v2_details"> {
+  cnat_session_details: v26_02_cnat.cnat_session_details;
+  cnat_set_snat_policy: v26_02_cnat.cnat_set_snat_policy;
+  ip_punt_police: v26_02_ip.ip_punt_police;
+  ip_punt_police_reply: v26_02_ip.ip_punt_police_reply;
+}
+/** {@link VppMessages} as VPP 26.02 has it. */
+export interface VppMessages_26_02 extends Omit<VppMessages, "cnat_session_details" | "cnat_set_snat_addresses_v2" | "cnat_set_snat_addresses_v2_reply" | "cnat_snat_addresses_dump" | "cnat_snat_addresses_details" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "feature_cnat_enable_disable_reply" | "sw_interface_set_default_rx_mode" | "sw_interface_set_default_rx_mode_reply" | "sw_interface_get_default_rx_mode" | "sw_interface_get_default_rx_mode_reply" | "l2_flags_get" | "l2_flags_get_reply" | "l2_flags_set" | "l2_flags_set_reply" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_get_reply" | "l2_interface_feat_flags_set" | "l2_interface_feat_flags_set_reply" | "lcp_osi_proto_enable" | "lcp_osi_proto_enable_reply" | "lcp_osi_proto_get" | "lcp_osi_proto_get_reply" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_set_reply" | "lcp_sync_unnumbered_get" | "lcp_sync_unnumbered_get_reply" | "wireguard_peer_add_v2" | "wireguard_peer_add_v2_reply" | "wireguard_peers_v2_dump" | "wireguard_peers_v2_details"> {
+  cnat_session_details: v26_02_cnat.cnat_session_details;
+  cnat_set_snat_policy: v26_02_cnat.cnat_set_snat_policy;
+  ip_punt_police: v26_02_ip.ip_punt_police;
+  ip_punt_police_reply: v26_02_ip.ip_punt_police_reply;
+}
+/** {@link VppMessages} over every release: each name any release has, typed as the union of its shapes. */
+export interface VppAllMessages extends Omit<VppMessages, "cnat_session_details" | "cnat_set_snat_policy"> {
+  cnat_session_details: VppMessages_25_10["cnat_session_details"] | VppMessages["cnat_session_details"];
+  cnat_set_snat_policy: VppMessages_25_10["cnat_set_snat_policy"] | VppMessages["cnat_set_snat_policy"];
+  ip_punt_police: VppMessages_25_10["ip_punt_police"];
+  ip_punt_police_reply: VppMessages_25_10["ip_punt_police_reply"];
+}
+/** {@link VppMessages} by release. */
+export interface VppReleaseMessages {
+  "25.10": VppMessages_25_10;
+  "26.02": VppMessages_26_02;
+  "26.06": VppMessages;
+}
+
+/** {@link VppCalls} as VPP 25.10 has it. */
+export interface VppCalls_25_10 extends Omit<VppCalls, "cnat_set_snat_addresses_v2" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "sw_interface_set_default_rx_mode" | "sw_interface_get_default_rx_mode" | "l2_flags_get" | "l2_flags_set" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_set" | "lcp_osi_proto_enable" | "lcp_osi_proto_get" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_get" | "npol_get_version" | "npol_ipset_create" | "npol_ipset_add_del_members" | "npol_ipset_delete" | "npol_rule_create" | "npol_rule_update" | "npol_rule_delete" | "npol_policy_create" | "npol_policy_update" | "npol_policy_delete" | "npol_configure_policies" | "wireguard_peer_add_v2"> {
+  cnat_set_snat_policy: { request: v26_02_cnat.cnat_set_snat_policy; reply: m_cnat.cnat_set_snat_policy_reply };
+  ip_punt_police: { request: v26_02_ip.ip_punt_police; reply: v26_02_ip.ip_punt_police_reply };
+}
+/** {@link VppCalls} as VPP 26.02 has it. */
+export interface VppCalls_26_02 extends Omit<VppCalls, "cnat_set_snat_addresses_v2" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "sw_interface_set_default_rx_mode" | "sw_interface_get_default_rx_mode" | "l2_flags_get" | "l2_flags_set" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_set" | "lcp_osi_proto_enable" | "lcp_osi_proto_get" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_get" | "wireguard_peer_add_v2"> {
+  cnat_set_snat_policy: { request: v26_02_cnat.cnat_set_snat_policy; reply: m_cnat.cnat_set_snat_policy_reply };
+  ip_punt_police: { request: v26_02_ip.ip_punt_police; reply: v26_02_ip.ip_punt_police_reply };
+}
+/** {@link VppCalls} over every release: each name any release has, typed as the union of its shapes. */
+export interface VppAllCalls extends Omit<VppCalls, "cnat_set_snat_policy"> {
+  cnat_set_snat_policy: VppCalls_25_10["cnat_set_snat_policy"] | VppCalls["cnat_set_snat_policy"];
+  ip_punt_police: VppCalls_25_10["ip_punt_police"];
+}
+/** {@link VppCalls} by release. */
+export interface VppReleaseCalls {
+  "25.10": VppCalls_25_10;
+  "26.02": VppCalls_26_02;
+  "26.06": VppCalls;
+}
+
+/** {@link VppDumps} as VPP 25.10 has it. */
+export interface VppDumps_25_10 extends Omit<VppDumps, "cnat_session_dump" | "cnat_snat_addresses_dump" | "wireguard_peers_v2_dump"> {
+  cnat_session_dump: { request: m_cnat.cnat_session_dump; details: v26_02_cnat.cnat_session_details };
+}
+/** {@link VppDumps} as VPP 26.02 has it. */
+export interface VppDumps_26_02 extends Omit<VppDumps, "cnat_session_dump" | "cnat_snat_addresses_dump" | "wireguard_peers_v2_dump"> {
+  cnat_session_dump: { request: m_cnat.cnat_session_dump; details: v26_02_cnat.cnat_session_details };
+}
+/** {@link VppDumps} over every release: each name any release has, typed as the union of its shapes. */
+export interface VppAllDumps extends Omit<VppDumps, "cnat_session_dump"> {
+  cnat_session_dump: VppDumps_25_10["cnat_session_dump"] | VppDumps["cnat_session_dump"];
+}
+/** {@link VppDumps} by release. */
+export interface VppReleaseDumps {
+  "25.10": VppDumps_25_10;
+  "26.02": VppDumps_26_02;
+  "26.06": VppDumps;
+}
+
+/** {@link VppGets} as VPP 25.10 has it. */
+export interface VppGets_25_10 extends VppGets {}
+/** {@link VppGets} as VPP 26.02 has it. */
+export interface VppGets_26_02 extends VppGets {}
+/** {@link VppGets} over every release: each name any release has, typed as the union of its shapes. */
+export interface VppAllGets extends VppGets {}
+/** {@link VppGets} by release. */
+export interface VppReleaseGets {
+  "25.10": VppGets_25_10;
+  "26.02": VppGets_26_02;
+  "26.06": VppGets;
+}
+
+/** {@link VppEvents} as VPP 25.10 has it. */
+export interface VppEvents_25_10 extends VppEvents {}
+/** {@link VppEvents} as VPP 26.02 has it. */
+export interface VppEvents_26_02 extends VppEvents {}
+/** {@link VppEvents} over every release: each name any release has, typed as the union of its shapes. */
+export interface VppAllEvents extends VppEvents {}
+/** {@link VppEvents} by release. */
+export interface VppReleaseEvents {
+  "25.10": VppEvents_25_10;
+  "26.02": VppEvents_26_02;
+  "26.06": VppEvents;
 }

@@ -21,6 +21,12 @@ export interface EmitOptions {
   typesImport?: string;
   /** One line naming the source, written in every file header. */
   source?: string;
+  /**
+   * Where a type comes from when not from a sibling module: a module specifier (`'../ip_types.js'`) for
+   * type `typeName` (owned by `owner` in this schema set), or undefined for the usual `./<owner>.js`.
+   * Bindings of another release use it to share the types that are the same as the primary release's.
+   */
+  external?: (typeName: string, owner: string) => string | undefined;
 }
 
 /** Aliases and types carried as text (see src/codec/types.ts). */
@@ -36,6 +42,11 @@ const TEXT: Record<string, { t: string; size: number; zero: string }> = {
   ip6_prefix: { t: 'Ip6Prefix', size: 17, zero: "'::/0'" },
   ip6_address_with_prefix: { t: 'Ip6Prefix', size: 17, zero: "'::/0'" },
 };
+
+/** Whether type `name` (short name) is carried as text (its layout is the codec's, not the schema's). */
+export function isTextType(name: string): boolean {
+  return Object.hasOwn(TEXT, name);
+}
 
 const INT_SIZE: Record<string, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4 };
 const INT_MAX: Record<string, number> = { u8: 0xff, i8: 0x7f, u16: 0xffff, i16: 0x7fff, u32: 0xffffffff, i32: 0x7fffffff };
@@ -107,7 +118,8 @@ export class SchemaSet {
 interface Ctx {
   set: SchemaSet;
   mod: string;
-  /** imports from sibling generated modules: module → names */
+  external: EmitOptions['external'];
+  /** imports from other generated modules: module specifier → names */
   imports: Map<string, Set<string>>;
   typeImports: Map<string, Set<string>>;
   runtime: Set<string>;
@@ -122,10 +134,11 @@ function rt(ctx: Ctx, name: string): string {
 /** Reference a symbol that lives with type `typeName`; records the import; returns the local name. */
 function ref(ctx: Ctx, typeName: string, symbol: string, typeOnly = false): string {
   const owner = ctx.set.owner(typeName, ctx.mod);
-  if (owner !== ctx.mod) {
+  const from = ctx.external?.(typeName, owner) ?? (owner !== ctx.mod ? `./${owner}.js` : undefined);
+  if (from !== undefined) {
     const map = typeOnly ? ctx.typeImports : ctx.imports;
-    let s = map.get(owner);
-    if (!s) map.set(owner, (s = new Set()));
+    let s = map.get(from);
+    if (!s) map.set(from, (s = new Set()));
     s.add(symbol);
   }
   return symbol;
@@ -1008,7 +1021,7 @@ export interface ModuleOutput {
 const RUNTIME_TYPES = new Set(['Cursor', 'MessageDef', 'ServiceDef']);
 
 export function emitModule(set: SchemaSet, mod: ModuleSpec, opts: EmitOptions): ModuleOutput {
-  const ctx: Ctx = { set, mod: mod.name, imports: new Map(), typeImports: new Map(), runtime: new Set(), counter: 0 };
+  const ctx: Ctx = { set, mod: mod.name, external: opts.external, imports: new Map(), typeImports: new Map(), runtime: new Set(), counter: 0 };
   const out: string[] = [];
   const typeNames: string[] = [];
   const valueNames: string[] = [];
@@ -1064,7 +1077,7 @@ export function emitModule(set: SchemaSet, mod: ModuleSpec, opts: EmitOptions): 
     const vals = [...(ctx.imports.get(im) ?? [])].sort();
     const types = [...(ctx.typeImports.get(im) ?? [])].filter((x) => !vals.includes(x)).sort();
     const parts = [...vals, ...types.map((x) => `type ${x}`)];
-    head.push(`import { ${parts.join(', ')} } from './${im}.js';`);
+    head.push(`import { ${parts.join(', ')} } from '${im}';`);
   }
   return {
     module: mod.name,

@@ -7,6 +7,7 @@ import { parseModule, type ApiJson } from './schema.js';
 
 export { SchemaError, stripComments, formatApiJson, parseModule, type ApiJson, type FieldSpec, type ModuleSpec } from './schema.js';
 export { closure, vendor, type VendorResult } from './vendor.js';
+export { generateReleases, releaseDir, type ReleaseSchemas } from './releases.js';
 
 export interface GenerateInit {
   /** Module specifier the generated code imports the codec runtime from. Default `'../codec/support.js'`. */
