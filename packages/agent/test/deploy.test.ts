@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { KINDS } from '@vectorplane/kube';
+import { loadAgentConfig } from '../src/config.js';
+
+const docs = parseAllDocuments(readFileSync(new URL('../deploy/vectorplane.yaml', import.meta.url), 'utf8')).map(
+  (d) => d.toJSON() as Record<string, any>,
+);
+const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
+
+describe('deployment manifests', () => {
+  it('the ClusterRole lets the agent list and watch every kind it streams, and write nothing', () => {
+    const rules = byKind('ClusterRole')[0]!.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    for (const info of Object.values(KINDS)) {
+      const group = info.apiVersions[0]!.includes('/') ? info.apiVersions[0]!.split('/')[0]! : '';
+      const rule = rules.find((r) => r.apiGroups.includes(group) && r.resources.includes(info.plural));
+      expect(rule, `${info.kind} (${group}/${info.plural})`).toBeDefined();
+      expect(rule!.verbs).toEqual(expect.arrayContaining(['list', 'watch']));
+    }
+    const verbs = new Set(rules.flatMap((r) => r.verbs));
+    expect([...verbs].sort()).toEqual(['get', 'list', 'watch']);
+  });
+
+  it('the ConfigMap is a valid configuration for the agent, and the probes hit the health listener', () => {
+    const data = byKind('ConfigMap')[0]!.data as Record<string, string>;
+    const config = loadAgentConfig({ env: { ...data, NODENAME: 'node-1' } });
+    expect(config.vpp.managerEnv.CALICOVPP_INTERFACES).toContain('uplinkInterfaces');
+    const ds = byKind('DaemonSet')[0]!;
+    const container = ds.spec.template.spec.containers[0];
+    const port = Number(config.health.listen.split(':').at(-1));
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/liveness', port });
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readiness', port });
+    expect(ds.spec.template.spec.serviceAccountName).toBe(byKind('ServiceAccount')[0]!.metadata.name);
+    expect(container.env.find((e: { name: string }) => e.name === 'NODENAME').valueFrom.fieldRef.fieldPath).toBe(
+      'spec.nodeName',
+    );
+  });
+});
