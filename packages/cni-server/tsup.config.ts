@@ -1,11 +1,26 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: {"index":"src/index.ts","testing/index":"src/testing/index.ts"},
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  shims: true,
-});
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    shims: true,
+  },
+  {
+    // The CNI plugin: one self-contained file (grpc-js and protobufjs inside) so a runtime's exec starts fast.
+    entry: { 'bin/vectorplane-cni': 'src/bin/vectorplane-cni.ts' },
+    format: ['esm'],
+    dts: false,
+    sourcemap: false,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    noExternal: [/.*/],
+    minify: true,
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  },
+]);

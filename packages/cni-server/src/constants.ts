@@ -1,0 +1,26 @@
+/** Default path of the gRPC socket (Calico's). */
+export const DEFAULT_CNI_SERVER_SOCKET = '/var/run/calico/cni-server.sock';
+/** Default path of the state file. */
+export const DEFAULT_STATE_FILE = '/var/lib/vectorplane/cni-server-state.json';
+/** Version of the state file's format. */
+export const STATE_FILE_VERSION = 1;
+/** Linux's IFNAMSIZ (names hold at most IFNAMSIZ - 1 bytes). */
+export const IFNAMSIZ = 16;
+/** Bytes each encapsulation adds, taken off the pod MTU. */
+export const ENCAP_OVERHEAD = { none: 0, ipip: 20, vxlan: 50, wireguard: 60 } as const;
+/** Calico/VPP's per-interface settings annotation. */
+export const INTERFACES_SPEC_ANNOTATION = 'cni.projectcalico.org/vppInterfacesSpec';
+/** Calico/VPP's uRPF exceptions annotation: a JSON array of CIDRs the pod may send from. */
+export const ALLOWED_SOURCE_PREFIXES_ANNOTATION = 'cni.projectcalico.org/AllowedSourcePrefixes';
+/** Calico/VPP's memif ports annotation (`tcp:4444-20000,udp:4444-20000`). */
+export const MEMIF_PORTS_ANNOTATION = 'cni.projectcalico.org/vppExtraMemifPorts';
+/** Gateways the pod routes through (Calico's style: a link-local next hop answered by VPP). */
+export const DEFAULT_GATEWAY4 = '169.254.0.1';
+export const DEFAULT_GATEWAY6 = 'fe80::1';
+/** Prefix of every VPP tag and table name this package writes. */
+export const TAG_PREFIX = 'vpcni:';
+/** First VRF id used for pod tables. */
+export const DEFAULT_VRF_BASE = 1_000_000;
+/** Largest gRPC message accepted. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+export const INDEX_INVALID = 0xffffffff;

@@ -1,0 +1,66 @@
+/** A fan-out of events to any number of async iterators, each with its own bounded queue. */
+export class EventFanout<T> {
+  readonly #subs = new Set<{ queue: T[]; wake: (() => void) | undefined; dropped: number }>();
+  constructor(readonly bufferSize = 10_000) {}
+
+  push(ev: T): void {
+    for (const s of this.#subs) {
+      if (s.queue.length >= this.bufferSize) {
+        s.queue.shift();
+        s.dropped++;
+      }
+      s.queue.push(ev);
+      s.wake?.();
+    }
+  }
+
+  /** Events from now on, until the signal fires or `close()`. */
+  async *stream(signal?: AbortSignal): AsyncGenerator<T> {
+    const sub = { queue: [] as T[], wake: undefined as (() => void) | undefined, dropped: 0 };
+    this.#subs.add(sub);
+    const onAbort = (): void => sub.wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        if (signal?.aborted || this.#closed) return;
+        const next = sub.queue.shift();
+        if (next !== undefined) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((r) => (sub.wake = r));
+        sub.wake = undefined;
+      }
+    } finally {
+      this.#subs.delete(sub);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #closed = false;
+  close(): void {
+    this.#closed = true;
+    for (const s of this.#subs) s.wake?.();
+  }
+}
+
+/** Runs tasks one after another per key; different keys run concurrently. */
+export class KeyedMutex {
+  readonly #tails = new Map<string, Promise<unknown>>();
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#tails.get(key) ?? Promise.resolve();
+    const result = prev.then(fn, fn);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return result;
+  }
+  get size(): number {
+    return this.#tails.size;
+  }
+}

@@ -1,0 +1,491 @@
+import { randomBytes } from 'node:crypto';
+import { create_fib_path, type fib_path } from '@vectorplane/vpp-binapi';
+import { openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
+import { INDEX_INVALID, TAG_PREFIX } from './constants.js';
+import { InterfaceExistsError, PodSetupError } from './errors.js';
+import type { PodSpec, RxMode } from './spec.js';
+import type { CniLogger, CniVpp, PodRecord, PodVrfs } from './types.js';
+import type { AddRequest } from './proto.js';
+
+const AF_PACKET_MODE_ETHERNET = 1;
+const AF_PACKET_FLAGS = 1 | 2; // QDISC_BYPASS | CKSUM_GSO, as VPP's `create host-interface`
+const TAP_FLAG_GSO = 1;
+const TAP_FLAG_TUN = 16;
+const URPF_STRICT = 2;
+const NEIGHBOR_STATIC = 1;
+const RX_MODES: Record<RxMode, number> = { polling: 1, interrupt: 2, adaptive: 3, default: 4 };
+const PROTO: Record<'TCP' | 'UDP' | 'SCTP', number> = { TCP: 6, UDP: 17, SCTP: 132 };
+
+/** VPP tag of a pod's interface, loopback and table names. */
+export const tagOf = {
+  itf: (id: string): string => `${TAG_PREFIX}${id}`,
+  loop: (id: string): string => `${TAG_PREFIX}${id}:lo`,
+  table: (id: string, which: keyof PodVrfs): string => `${TAG_PREFIX}${id}:${which}`,
+};
+
+/** Reads the pod id out of one of our tags, or undefined for foreign tags. */
+export function idOfTag(tag: string): string | undefined {
+  if (!tag.startsWith(TAG_PREFIX)) return undefined;
+  return tag.slice(TAG_PREFIX.length).split(':')[0];
+}
+
+/** Hands out VRF ids from `base` up, never two alike. */
+export class VrfAllocator {
+  readonly #used = new Set<number>();
+  #next: number;
+  constructor(readonly base: number) {
+    this.#next = base;
+  }
+  reserve(id: number): void {
+    this.#used.add(id);
+  }
+  alloc(): number {
+    while (this.#used.has(this.#next)) this.#next++;
+    const id = this.#next++;
+    this.#used.add(id);
+    return id;
+  }
+  release(id: number | undefined): void {
+    if (id === undefined) return;
+    this.#used.delete(id);
+    if (id < this.#next) this.#next = Math.max(this.base, id);
+  }
+  get size(): number {
+    return this.#used.size;
+  }
+}
+
+export interface BuilderContext {
+  readonly vpp: CniVpp;
+  readonly vrfs: VrfAllocator;
+  readonly vppNetns: NetnsRef;
+  readonly podsVrfId: number;
+  readonly mainVrfId: number;
+  readonly nodeIps: { readonly ip4?: string; readonly ip6?: string };
+  readonly logger: CniLogger | undefined;
+  readonly epoch: number;
+  /** Aborted when the server stops abruptly: no further step and no unwinding (a crash). */
+  readonly crash: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
+}
+
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+function path(init: Partial<fib_path>): fib_path {
+  return { ...create_fib_path(), sw_if_index: INDEX_INVALID, ...init };
+}
+
+/** True when the error is VPP saying the feature is not there (plugin missing, unsupported on this interface). */
+function isUnsupported(e: unknown): boolean {
+  const err = e as { name?: string; code?: string };
+  return err?.name === 'VppUnsupportedMessageError' || err?.code === 'UNSUPPORTED' || err?.code === 'VPP_MESSAGE_UNSUPPORTED';
+}
+
+async function withNetlink<T>(ref: NetnsRef, fn: (nl: NetlinkHandle) => Promise<T>): Promise<T> {
+  const nl = await openNetlink({ netns: ref });
+  try {
+    return await fn(nl);
+  } finally {
+    nl.close();
+  }
+}
+
+/**
+ * Builds one pod: VRFs, loopback, the pod interface (veth + af_packet, tun or tap), its VPP settings,
+ * routes, uRPF, hostPorts, then the pod netns. Any failure unwinds what was made, in reverse.
+ * @throws InterfaceExistsError, PodSetupError (with the failing `step`).
+ */
+export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderContext): Promise<PodRecord> {
+  const undo: { step: string; fn: () => Promise<unknown> }[] = [];
+  const { vpp } = ctx;
+  const opts = ctx.signal ? { signal: ctx.signal } : {};
+  const step = async <T>(name: string, fn: () => Promise<T>, rollback?: (v: T) => Promise<unknown>): Promise<T> => {
+    ctx.crash.throwIfAborted();
+    ctx.signal?.throwIfAborted();
+    let v: T;
+    try {
+      v = await fn();
+    } catch (e) {
+      if ((e as Error)?.name === 'InterfaceExistsError') throw e;
+      throw new PodSetupError(name, e);
+    }
+    if (rollback) undo.push({ step: name, fn: () => rollback(v) });
+    return v;
+  };
+  const optional = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await step(name, fn);
+    } catch (e) {
+      if (!isUnsupported((e as PodSetupError).cause)) throw e;
+      ctx.logger?.warn({ step: name, pod: spec.key }, 'VPP does not support this step here; skipped');
+    }
+  };
+
+  const families = new Set(spec.ips.map((i) => i.family));
+  const vrfs: PodVrfs = { pod4: -1, pod6: -1 };
+  const vppMac = randomMac();
+  const containerMac = randomMac();
+  let swIfIndex = INDEX_INVALID;
+  const cnatIds: number[] = [];
+  const l2 = spec.mode !== 'tun';
+
+  try {
+    // 0. names must be free: the pod's ifname in its netns, the host end where VPP runs
+    await withNetlink({ path: spec.netns }, async (nl) => {
+      if (await nl.link.find(spec.ifname)) throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
+    });
+    if (spec.mode === 'veth') {
+      await withNetlink(ctx.vppNetns, async (nl) => {
+        if (await nl.link.find(spec.hostIfName)) throw new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
+      });
+    }
+
+    // 1. VRFs
+    const table = async (which: keyof PodVrfs, ip6: boolean): Promise<number> => {
+      const id = ctx.vrfs.alloc();
+      vrfs[which] = id;
+      await step(
+        `ip_table_add_del ${which}`,
+        () => vpp.call('ip_table_add_del', { is_add: true, table: { table_id: id, is_ip6: ip6, name: tagOf.table(spec.id, which) } }, opts),
+        () => vpp.call('ip_table_add_del', { is_add: false, table: { table_id: id, is_ip6: ip6, name: '' } }),
+      );
+      return id;
+    };
+    await table('pod4', false);
+    await table('pod6', true);
+    for (const [af, t] of [[4, vrfs.pod4] as const, [6, vrfs.pod6] as const]) {
+      await step(`ip_route_add_del default pod${af}`, () =>
+        vpp.call(
+          'ip_route_add_del',
+          {
+            is_add: true,
+            route: {
+              table_id: t,
+              stats_index: 0,
+              prefix: af === 4 ? '0.0.0.0/0' : '::/0',
+              paths: [path({ table_id: ctx.podsVrfId, proto: af === 4 ? 0 : 1 })],
+            },
+          },
+          opts,
+        ),
+      );
+    }
+
+    // 2. loopback holding the container IPs, in the pod VRFs
+    const lo = await step(
+      'create_loopback',
+      async () => (await vpp.call('create_loopback', { mac_address: '00:00:00:00:00:00' }, opts)).sw_if_index,
+      (sw) => vpp.call('delete_loopback', { sw_if_index: sw }),
+    );
+    await step('sw_interface_tag_add_del loopback', () => vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: lo, tag: tagOf.loop(spec.id) }, opts));
+    await step('sw_interface_set_table loopback ip4', () => vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: false, vrf_id: vrfs.pod4 }, opts));
+    await step('sw_interface_set_table loopback ip6', () => vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: true, vrf_id: vrfs.pod6 }, opts));
+    for (const ip of spec.ips) {
+      await step(`sw_interface_add_del_address loopback ${ip.address}`, () =>
+        vpp.call('sw_interface_add_del_address', { sw_if_index: lo, is_add: true, del_all: false, prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}` }, opts),
+      );
+    }
+    await step('sw_interface_set_flags loopback', () => vpp.call('sw_interface_set_flags', { sw_if_index: lo, flags: 1 }, opts));
+
+    // 3. the pod interface
+    if (spec.mode === 'veth') {
+      await step(
+        'veth create',
+        () =>
+          withNetlink(ctx.vppNetns, (nl) =>
+            nl.link.add({
+              kind: 'veth',
+              name: spec.hostIfName,
+              mtu: spec.mtu,
+              up: true,
+              peer: { name: spec.ifname, netns: { path: spec.netns }, mtu: spec.mtu, mac: containerMac },
+            }),
+          ),
+        () => withNetlink(ctx.vppNetns, (nl) => nl.link.delete(spec.hostIfName)),
+      );
+      swIfIndex = await step(
+        'af_packet_create_v3',
+        async () =>
+          (
+            await vpp.call(
+              'af_packet_create_v3',
+              {
+                mode: AF_PACKET_MODE_ETHERNET,
+                hw_addr: vppMac,
+                use_random_hw_addr: false,
+                host_if_name: spec.hostIfName,
+                flags: AF_PACKET_FLAGS,
+                num_rx_queues: spec.rxQueues,
+                num_tx_queues: spec.txQueues,
+              },
+              opts,
+            )
+          ).sw_if_index,
+        () => vpp.call('af_packet_delete', { host_if_name: spec.hostIfName }),
+      );
+      await step('sw_interface_tag_add_del', () => vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: swIfIndex, tag: tagOf.itf(spec.id) }, opts));
+    } else {
+      swIfIndex = await step(
+        'tap_create_v3',
+        async () =>
+          (
+            await vpp.call(
+              'tap_create_v3',
+              {
+                id: INDEX_INVALID,
+                use_random_mac: false,
+                mac_address: vppMac,
+                num_rx_queues: spec.rxQueues,
+                num_tx_queues: spec.txQueues,
+                rx_ring_sz: spec.rxQueueSize,
+                tx_ring_sz: spec.txQueueSize,
+                host_mtu_set: true,
+                host_mtu_size: spec.mtu,
+                host_mac_addr_set: l2,
+                host_mac_addr: l2 ? containerMac : '00:00:00:00:00:00',
+                tap_flags: TAP_FLAG_GSO | (spec.mode === 'tun' ? TAP_FLAG_TUN : 0),
+                host_namespace_set: true,
+                host_namespace: spec.netns,
+                host_if_name_set: true,
+                host_if_name: spec.ifname,
+                tag: tagOf.itf(spec.id),
+              },
+              opts,
+            )
+          ).sw_if_index,
+        (sw) => vpp.call('tap_delete_v2', { sw_if_index: sw }),
+      );
+    }
+
+    // 4. VPP side settings
+    await step('sw_interface_set_table ip4', () => vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: false, vrf_id: vrfs.pod4 }, opts));
+    await step('sw_interface_set_table ip6', () => vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: true, vrf_id: vrfs.pod6 }, opts));
+    await step('sw_interface_set_mtu', () => vpp.call('sw_interface_set_mtu', { sw_if_index: swIfIndex, mtu: [spec.mtu, 0, 0, 0] }, opts));
+    await optional('feature_gso_enable_disable', () => vpp.call('feature_gso_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts));
+    await step('feature_cnat_enable_disable', () => vpp.call('feature_cnat_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts));
+    await step('sw_interface_set_flags', () => vpp.call('sw_interface_set_flags', { sw_if_index: swIfIndex, flags: 1 }, opts));
+    await optional('sw_interface_set_rx_mode', () =>
+      vpp.call('sw_interface_set_rx_mode', { sw_if_index: swIfIndex, queue_id_valid: false, queue_id: 0, mode: RX_MODES[spec.rxMode] }, opts),
+    );
+    await step(
+      'sw_interface_set_unnumbered',
+      () => vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: true }, opts),
+      () => vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: false }),
+    );
+    if (families.has(6)) {
+      await optional('sw_interface_ip6_enable_disable', () => vpp.call('sw_interface_ip6_enable_disable', { sw_if_index: swIfIndex, enable: true }, opts));
+    }
+    if (l2) {
+      for (const ip of spec.ips) {
+        await step(`ip_neighbor_add_del ${ip.address}`, () =>
+          vpp.call(
+            'ip_neighbor_add_del',
+            { is_add: true, neighbor: { sw_if_index: swIfIndex, flags: NEIGHBOR_STATIC, mac_address: containerMac, ip_address: ip.address } },
+            opts,
+          ),
+        );
+      }
+    }
+
+    // 5. routes to the pod in the main VRF
+    for (const ip of spec.ips) {
+      const route = {
+        table_id: ctx.mainVrfId,
+        stats_index: 0,
+        prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
+        paths: [path({ sw_if_index: swIfIndex, proto: ip.family === 4 ? 0 : 1, nh: { ...create_fib_path().nh, address: ip.family === 4 ? { ip4: ip.address } : { ip6: ip.address } } })],
+      };
+      await step(
+        `ip_route_add_del ${route.prefix}`,
+        () => vpp.call('ip_route_add_del', { is_add: true, is_multipath: false, route }, opts),
+        () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }),
+      );
+    }
+
+    // 6. strict uRPF against a per-pod table: the pod's own IPs and its AllowedSourcePrefixes
+    for (const af of [4, 6] as const) {
+      if (!families.has(af)) continue;
+      const rpf = await table(af === 4 ? 'rpf4' : 'rpf6', af === 6);
+      const prefixes = [
+        ...spec.ips.filter((i) => i.family === af).map((i) => `${i.address}/${af === 4 ? 32 : 128}`),
+        ...spec.allowedSourcePrefixes.filter((p) => p.includes(':') === (af === 6)),
+      ];
+      for (const prefix of prefixes) {
+        await step(`ip_route_add_del rpf ${prefix}`, () =>
+          vpp.call('ip_route_add_del', { is_add: true, is_multipath: false, route: { table_id: rpf, stats_index: 0, prefix, paths: [path({ sw_if_index: swIfIndex, proto: af === 4 ? 0 : 1 })] } }, opts),
+        );
+      }
+      await optional(`urpf_update_v2 ip${af}`, () =>
+        vpp.call('urpf_update_v2', { is_input: true, mode: URPF_STRICT, af: af === 4 ? 0 : 1, sw_if_index: swIfIndex, table_id: rpf }, opts),
+      );
+    }
+
+    // 7. hostPorts → cnat translations
+    for (const hp of spec.hostPorts) {
+      for (const ip of spec.ips) {
+        const hostIp = hp.hostIp || (ip.family === 4 ? ctx.nodeIps.ip4 : ctx.nodeIps.ip6);
+        if (!hostIp || hostIp.includes(':') !== (ip.family === 6)) continue;
+        const ep = (addr: string, port: number) => ({ addr, sw_if_index: INDEX_INVALID, if_af: ip.family === 4 ? 0 : 1, port });
+        const id = await step(
+          `cnat_translation_update ${hostIp}:${hp.hostPort}`,
+          async () =>
+            (
+              await vpp.call(
+                'cnat_translation_update',
+                {
+                  translation: {
+                    vip: ep(hostIp, hp.hostPort),
+                    id: 0,
+                    ip_proto: PROTO[hp.protocol],
+                    is_real_ip: 1,
+                    flags: 0,
+                    lb_type: 0,
+                    flow_hash_config: 0,
+                    paths: [{ dst_ep: ep(ip.address, hp.port), src_ep: ep(ip.family === 4 ? '0.0.0.0' : '::', 0), flags: 0 }],
+                  },
+                },
+                opts,
+              )
+            ).id,
+          (tid) => vpp.call('cnat_translation_del', { id: tid }),
+        );
+        cnatIds.push(id);
+      }
+    }
+
+    // 8. inside the pod netns
+    await step('pod netns', () => configureNetns(spec, vppMac));
+
+    return {
+      key: spec.key,
+      id: spec.id,
+      request,
+      spec,
+      swIfIndex,
+      loopbackSwIfIndex: lo,
+      vrfs,
+      vppMac,
+      containerMac: l2 ? containerMac : '',
+      cnatIds,
+      epoch: ctx.epoch,
+      createdAt: new Date().toISOString(),
+    };
+  } catch (e) {
+    if (!ctx.crash.aborted) {
+      for (const u of undo.reverse()) {
+        try {
+          await u.fn();
+        } catch (ue) {
+          ctx.logger?.warn({ step: u.step, pod: spec.key, err: (ue as Error).message }, 'unwind step failed');
+        }
+      }
+      for (const id of [vrfs.pod4, vrfs.pod6, vrfs.rpf4, vrfs.rpf6]) if (id !== undefined && id >= 0) ctx.vrfs.release(id);
+    }
+    throw e;
+  }
+}
+
+async function configureNetns(spec: PodSpec, vppMac: string): Promise<void> {
+  await withNetlink({ path: spec.netns }, async (nl) => {
+    const families = new Set(spec.ips.map((i) => i.family));
+    if (families.has(6)) {
+      await nl.sysctl.setDisableIpv6('all', false);
+      await nl.sysctl.setDisableIpv6(spec.ifname, false);
+      await nl.sysctl.setAcceptRa(spec.ifname, 0);
+    }
+    if (spec.allowIpForwarding) {
+      await nl.sysctl.setIpForward(true);
+      if (families.has(6)) await nl.sysctl.setForwarding('inet6', 'all', true);
+    }
+    await nl.link.up(spec.ifname);
+    for (const ip of spec.ips) {
+      await nl.address.add({ link: spec.ifname, address: `${ip.address}/${ip.family === 4 ? 32 : 128}`, ...(ip.family === 6 ? { flags: ['nodad'] as const } : {}) });
+    }
+    const l2 = spec.mode !== 'tun';
+    const gateways = new Map<4 | 6, string>();
+    for (const ip of spec.ips) if (!gateways.has(ip.family)) gateways.set(ip.family, ip.gateway);
+    for (const [af, gw] of gateways) {
+      if (l2) {
+        await nl.neigh.add({ link: spec.ifname, dst: gw, lladdr: vppMac, state: 'permanent' });
+        if (af === 4) await nl.route.add({ dst: `${gw}/32`, oif: spec.ifname, scope: 'link' });
+      }
+    }
+    const routes = spec.routes.length > 0 ? spec.routes : [...families].map((f) => ({ dst: f === 4 ? '0.0.0.0/0' : '::/0', family: f }));
+    for (const r of routes) {
+      const gw = gateways.get(r.family);
+      if (l2 && gw) await nl.route.add({ dst: r.dst, gateway: gw, oif: spec.ifname, onlink: true });
+      else await nl.route.add({ dst: r.dst, oif: spec.ifname, scope: 'link' });
+    }
+  });
+}
+
+/** Where the VPP objects of a pod are now (ids may be stale after a VPP restart, so they are looked up by tag). */
+export interface PodVppObjects {
+  readonly swIfIndex?: number | undefined;
+  readonly loopbackSwIfIndex?: number | undefined;
+  readonly tables: readonly { id: number; ip6: boolean }[];
+}
+
+/**
+ * Removes a pod: cnat translations, routes, the pod interface (and veth), the loopback, the VRFs.
+ * Best effort: every step runs; the errors are returned.
+ */
+export async function teardownPod(rec: PodRecord, where: PodVppObjects, ctx: Omit<BuilderContext, 'crash'>): Promise<string[]> {
+  const errors: string[] = [];
+  const { vpp, mainVrfId } = ctx;
+  const run = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      const err = e as { code?: string; name?: string };
+      // already gone is fine
+      if (['INVALID_SW_IF_INDEX', 'NO_SUCH_ENTRY', 'NO_SUCH_FIB', 'ENODEV', 'NO_SUCH_TABLE'].includes(err.code ?? '')) return;
+      errors.push(`${name}: ${(e as Error).message}`);
+    }
+  };
+  // cnat ids are only meaningful in the VPP that gave them out
+  const sameVpp = rec.epoch === ctx.epoch || (where.swIfIndex !== undefined && where.swIfIndex === rec.swIfIndex);
+  if (sameVpp) for (const id of rec.cnatIds) await run('cnat_translation_del', () => vpp.call('cnat_translation_del', { id }));
+  {
+    for (const ip of rec.spec.ips) {
+      const route = { table_id: mainVrfId, stats_index: 0, prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`, paths: [] };
+      await run('ip_route_add_del', () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }));
+    }
+  }
+  if (where.swIfIndex !== undefined) {
+    const sw = where.swIfIndex;
+    if (rec.spec.mode === 'veth') await run('af_packet_delete', () => vpp.call('af_packet_delete', { host_if_name: rec.spec.hostIfName }));
+    else await run('tap_delete_v2', () => vpp.call('tap_delete_v2', { sw_if_index: sw }));
+  }
+  if (rec.spec.mode === 'veth') {
+    await run('veth delete', () =>
+      withNetlink(ctx.vppNetns, async (nl) => {
+        if (await nl.link.find(rec.spec.hostIfName)) await nl.link.delete(rec.spec.hostIfName);
+      }),
+    );
+  }
+  if (where.loopbackSwIfIndex !== undefined) {
+    const lo = where.loopbackSwIfIndex;
+    await run('delete_loopback', () => vpp.call('delete_loopback', { sw_if_index: lo }));
+  }
+  for (const t of where.tables) {
+    await run('ip_table_add_del', () => vpp.call('ip_table_add_del', { is_add: false, table: { table_id: t.id, is_ip6: t.ip6, name: '' } }));
+  }
+  for (const id of [rec.vrfs.pod4, rec.vrfs.pod6, rec.vrfs.rpf4, rec.vrfs.rpf6]) ctx.vrfs.release(id);
+  return errors;
+}
+
+/** The VPP objects of a record as the record says (valid while VPP was not restarted). */
+export function recordObjects(rec: PodRecord): PodVppObjects {
+  const tables: { id: number; ip6: boolean }[] = [
+    { id: rec.vrfs.pod4, ip6: false },
+    { id: rec.vrfs.pod6, ip6: true },
+  ];
+  if (rec.vrfs.rpf4 !== undefined) tables.push({ id: rec.vrfs.rpf4, ip6: false });
+  if (rec.vrfs.rpf6 !== undefined) tables.push({ id: rec.vrfs.rpf6, ip6: true });
+  return { swIfIndex: rec.swIfIndex, loopbackSwIfIndex: rec.loopbackSwIfIndex, tables };
+}

@@ -1,0 +1,417 @@
+import { existsSync } from 'node:fs';
+import { openNetlink, type NetnsRef } from '@vectorplane/netlink';
+import {
+  DEFAULT_CNI_SERVER_SOCKET,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_VRF_BASE,
+  TAG_PREFIX,
+} from './constants.js';
+import { DuplicateIpError, NetnsNotFoundError, ServerNotRunningError } from './errors.js';
+import { EventFanout, KeyedMutex } from './event-stream.js';
+import { listenGrpc, type GrpcListener } from './grpc.js';
+import { buildPod, idOfTag, recordObjects, tagOf, teardownPod, VrfAllocator, type BuilderContext, type PodVppObjects } from './pod-builder.js';
+import { normaliseAddRequest, type AddReply, type AddRequest, type AddRequestInit, type DelReply, type DelRequest } from './proto.js';
+import { podKey, toPodSpec, type Encapsulation, type InterfaceMode, type RxMode } from './spec.js';
+import { StateStore } from './state-store.js';
+import { podInfo, type CniLogger, type CniVpp, type PodEvent, type PodInfo, type PodRecord, type ReconcileReport } from './types.js';
+
+/** Options of {@link createCniServer}. */
+export interface CniServerInit {
+  /** Unix socket of the gRPC API (mode 0600). Default `/var/run/calico/cni-server.sock`; `false`: no gRPC. */
+  readonly socket?: string | false;
+  /** State file path (required). */
+  readonly stateFile: string;
+  /** `auto` (default): `veth` where `/dev/vhost-net` is missing, else `tun`. */
+  readonly interfaceMode?: InterfaceMode | 'auto';
+  /** Uplink MTU the pods derive theirs from. Default 1500. */
+  readonly mtu?: number;
+  /** Encapsulation between nodes (its overhead comes off the MTU). Default `none`. */
+  readonly encapsulation?: Encapsulation;
+  /** Default rx mode of pod interfaces. Default `adaptive`. */
+  readonly rxMode?: RxMode;
+  /** Netns VPP runs in (where veth host ends go): a name, `{ path }`, or undefined for ours. */
+  readonly vppNetns?: NetnsRef;
+  /** VRF the pods' default routes look up. Default 0. */
+  readonly podsVrfId?: number;
+  /** VRF holding the /32 and /128 routes to pods. Default 0. */
+  readonly mainVrfId?: number;
+  /** First table id for per-pod VRFs. Default 1000000. */
+  readonly vrfBase?: number;
+  /** Node addresses hostPorts listen on when a port names no host IP. */
+  readonly nodeIps?: { readonly ip4?: string; readonly ip6?: string };
+  /** Prefix of generated veth host names. Default `vpcni`. */
+  readonly hostIfPrefix?: string;
+  /** Honour `vppExtraMemifPorts`. Default false. */
+  readonly memif?: boolean;
+  /** Largest gRPC request accepted. Default 1 MiB. */
+  readonly maxMessageBytes?: number;
+}
+
+/** Collaborators of the server. */
+export interface CniServerComponents {
+  /** A connected VPP client; with `reconnect`, the server replays every pod when VPP comes back. */
+  readonly vpp: CniVpp;
+  readonly logger?: CniLogger;
+}
+
+/** Options of every async call. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The CNI server: Calico's `CniDataplane` API over gRPC plus the same calls in-process, pods in VPP, a state
+ * file and a stream of pod events.
+ */
+export interface CniServer {
+  /** Loads the state file, reconciles it with VPP and the netns, then listens. */
+  start(opts?: CallOptions): Promise<ReconcileReport>;
+  /** Stops listening and ends event streams; VPP and pods are left as they are. */
+  stop(): Promise<void>;
+  /** Stops at once as a crash would: steps in flight stop without unwinding, nothing more is written. */
+  crash(): Promise<void>;
+  /** Calico's Add: errors in-band. Idempotent per (netns, interface_name). */
+  add(req: AddRequestInit, opts?: CallOptions): Promise<AddReply>;
+  /** Calico's Del: unknown keys and an empty netns succeed. */
+  del(req: Partial<DelRequest>, opts?: CallOptions): Promise<DelReply>;
+  /** The pods held now. */
+  pods(): PodInfo[];
+  /** podAdded / podDeleted events from now on. */
+  events(opts?: CallOptions): AsyncIterable<PodEvent>;
+  /** Brings VPP and the netns back in line with the state (also run on start and after VPP reconnects). */
+  reconcile(opts?: CallOptions): Promise<ReconcileReport>;
+  /** The gRPC socket path, when listening. */
+  readonly socketPath: string | undefined;
+  readonly stateFile: string;
+}
+
+function errorMessage(e: unknown): string {
+  const err = e as Error & { field?: string; step?: string };
+  return `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+}
+
+/** Creates a CNI server; call `start()`. */
+export function createCniServer(init: CniServerInit, components: CniServerComponents): CniServer {
+  const { vpp, logger } = components;
+  const store = new StateStore(init.stateFile);
+  const pods = new Map<string, PodRecord>();
+  store.source(() => [...pods.values()]);
+  const vrfs = new VrfAllocator(init.vrfBase ?? DEFAULT_VRF_BASE);
+  const locks = new KeyedMutex();
+  const fanout = new EventFanout<PodEvent>();
+  const building = new Set<string>(); // pod ids being added (orphan sweeps leave them alone)
+  const ipOwners = new Map<string, string>(); // address → key, for pods held and pods being added
+  const crash = new AbortController();
+  let epoch = 0;
+  let running = false;
+  let grpc: GrpcListener | undefined;
+  let reconciling: Promise<ReconcileReport> | undefined;
+  const mode: InterfaceMode = !init.interfaceMode || init.interfaceMode === 'auto' ? (existsSync('/dev/vhost-net') ? 'tun' : 'veth') : init.interfaceMode;
+  const defaults = {
+    mode,
+    mtu: init.mtu ?? 1500,
+    encapsulation: init.encapsulation ?? 'none',
+    rxMode: init.rxMode ?? 'adaptive',
+    hostIfPrefix: init.hostIfPrefix ?? 'vpcni',
+    memif: init.memif ?? false,
+  } as const;
+
+  const ctx = (signal?: AbortSignal): BuilderContext => ({
+    vpp,
+    vrfs,
+    vppNetns: init.vppNetns,
+    podsVrfId: init.podsVrfId ?? 0,
+    mainVrfId: init.mainVrfId ?? 0,
+    nodeIps: init.nodeIps ?? {},
+    logger,
+    epoch,
+    crash: crash.signal,
+    signal,
+  });
+
+  const hold = (rec: PodRecord): void => {
+    pods.set(rec.key, rec);
+    for (const ip of rec.spec.ips) ipOwners.set(ip.address, rec.key);
+  };
+  const drop = (rec: PodRecord): void => {
+    pods.delete(rec.key);
+    for (const ip of rec.spec.ips) if (ipOwners.get(ip.address) === rec.key) ipOwners.delete(ip.address);
+  };
+
+  async function addLocked(req: AddRequestInit, signal: AbortSignal | undefined): Promise<AddReply> {
+    const full = normaliseAddRequest(req);
+    const spec = toPodSpec(full, defaults);
+    const existing = pods.get(spec.key);
+    if (existing) return { successful: true, error_message: '', host_interface_name: existing.spec.hostIfName, container_mac: existing.containerMac };
+    if (!existsSync(spec.netns)) throw new NetnsNotFoundError(spec.netns);
+    spec.ips.forEach((ip, i) => {
+      const owner = ipOwners.get(ip.address);
+      if (owner !== undefined && owner !== spec.key) throw new DuplicateIpError(`container_ips[${i}].address`, ip.address, owner.replace('\u0000', ' '));
+    });
+    for (const ip of spec.ips) ipOwners.set(ip.address, spec.key);
+    building.add(spec.id);
+    try {
+      const rec = await buildPod(spec, full, ctx(signal));
+      hold(rec);
+      await store.save();
+      fanout.push({ type: 'podAdded', reason: 'add', pod: podInfo(rec) });
+      return { successful: true, error_message: '', host_interface_name: rec.spec.hostIfName, container_mac: rec.containerMac };
+    } catch (e) {
+      if (!pods.has(spec.key)) for (const ip of spec.ips) if (ipOwners.get(ip.address) === spec.key) ipOwners.delete(ip.address);
+      throw e;
+    } finally {
+      building.delete(spec.id);
+    }
+  }
+
+  async function currentObjects(rec: PodRecord, byTag?: Map<string, number>, tables?: Map<string, { id: number; ip6: boolean }>): Promise<PodVppObjects> {
+    if (rec.epoch === epoch && !byTag) return recordObjects(rec);
+    const snap = byTag && tables ? { byTag, tables } : await vppSnapshot();
+    const out: { id: number; ip6: boolean }[] = [];
+    for (const which of ['pod4', 'pod6', 'rpf4', 'rpf6'] as const) {
+      const t = snap.tables.get(tagOf.table(rec.id, which));
+      if (t) out.push(t);
+    }
+    return { swIfIndex: snap.byTag.get(tagOf.itf(rec.id)), loopbackSwIfIndex: snap.byTag.get(tagOf.loop(rec.id)), tables: out };
+  }
+
+  async function delLocked(key: string): Promise<void> {
+    const rec = pods.get(key);
+    if (!rec) return;
+    const errors = await teardownPod(rec, await currentObjects(rec), ctx());
+    drop(rec);
+    await store.save();
+    fanout.push({ type: 'podDeleted', reason: 'del', pod: podInfo(rec) });
+    if (errors.length > 0) logger?.warn({ pod: key, errors }, 'pod removed with errors');
+  }
+
+  async function vppSnapshot(): Promise<{ byTag: Map<string, number>; tables: Map<string, { id: number; ip6: boolean }>; itfs: Map<number, { tag: string; dev: string; name: string }>; afp: Map<number, string> }> {
+    const byTag = new Map<string, number>();
+    const itfs = new Map<number, { tag: string; dev: string; name: string }>();
+    for await (const d of vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff })) {
+      itfs.set(d.sw_if_index, { tag: d.tag, dev: d.interface_dev_type, name: d.interface_name });
+      if (d.tag.startsWith(TAG_PREFIX)) byTag.set(d.tag, d.sw_if_index);
+    }
+    const tables = new Map<string, { id: number; ip6: boolean }>();
+    for await (const d of vpp.dump('ip_table_dump', {})) {
+      if (d.table.name.startsWith(TAG_PREFIX)) tables.set(d.table.name, { id: d.table.table_id, ip6: d.table.is_ip6 });
+      if (d.table.table_id >= vrfs.base) vrfs.reserve(d.table.table_id);
+    }
+    const afp = new Map<number, string>();
+    for await (const d of vpp.dump('af_packet_dump', {})) afp.set(d.sw_if_index, d.host_if_name);
+    return { byTag, tables, itfs, afp };
+  }
+
+  async function podIntact(rec: PodRecord, snap: Awaited<ReturnType<typeof vppSnapshot>>): Promise<boolean> {
+    if (snap.byTag.get(tagOf.itf(rec.id)) !== rec.swIfIndex) return false;
+    if (snap.byTag.get(tagOf.loop(rec.id)) !== rec.loopbackSwIfIndex) return false;
+    const wanted: [keyof PodRecord['vrfs'], number | undefined][] = [
+      ['pod4', rec.vrfs.pod4],
+      ['pod6', rec.vrfs.pod6],
+      ['rpf4', rec.vrfs.rpf4],
+      ['rpf6', rec.vrfs.rpf6],
+    ];
+    for (const [which, id] of wanted) if (id !== undefined && snap.tables.get(tagOf.table(rec.id, which))?.id !== id) return false;
+    try {
+      const nl = await openNetlink({ netns: { path: rec.spec.netns } });
+      try {
+        if (!(await nl.link.find(rec.spec.ifname))) return false;
+      } finally {
+        nl.close();
+      }
+      if (rec.spec.mode === 'veth') {
+        const vnl = await openNetlink({ netns: init.vppNetns });
+        try {
+          if (!(await vnl.link.find(rec.spec.hostIfName))) return false;
+        } finally {
+          vnl.close();
+        }
+      }
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  async function reconcileOnce(restored: boolean, signal?: AbortSignal): Promise<ReconcileReport> {
+    const report: ReconcileReport = { kept: [], rebuilt: [], removed: [], orphansRemoved: [], failed: [] };
+    const snap = await vppSnapshot();
+    for (const rec of [...pods.values()]) {
+      vrfs.reserve(rec.vrfs.pod4);
+      vrfs.reserve(rec.vrfs.pod6);
+      if (rec.vrfs.rpf4 !== undefined) vrfs.reserve(rec.vrfs.rpf4);
+      if (rec.vrfs.rpf6 !== undefined) vrfs.reserve(rec.vrfs.rpf6);
+    }
+    for (const rec of [...pods.values()]) {
+      signal?.throwIfAborted();
+      await locks.run(rec.key, async () => {
+        if (pods.get(rec.key) !== rec) return;
+        const where = await currentObjects(rec, snap.byTag, snap.tables);
+        if (!existsSync(rec.spec.netns)) {
+          await teardownPod(rec, where, ctx());
+          drop(rec);
+          report.removed.push(rec.key);
+          fanout.push({ type: 'podDeleted', reason: 'orphaned', pod: podInfo(rec) });
+          return;
+        }
+        if (await podIntact(rec, snap)) {
+          report.kept.push(rec.key);
+          if (rec.epoch !== epoch) hold({ ...rec, epoch });
+          if (restored) fanout.push({ type: 'podAdded', reason: 'restored', pod: podInfo(rec) });
+          return;
+        }
+        // broken (e.g. VPP restarted): remove what is left and build it again from the stored request
+        await teardownPod(rec, where, ctx());
+        drop(rec);
+        try {
+          const spec = toPodSpec(normaliseAddRequest(rec.request), defaults);
+          for (const ip of spec.ips) ipOwners.set(ip.address, spec.key);
+          building.add(spec.id);
+          try {
+            const fresh = await buildPod(spec, rec.request, ctx(signal));
+            hold(fresh);
+            report.rebuilt.push(rec.key);
+            fanout.push({ type: 'podAdded', reason: 'replayed', pod: podInfo(fresh) });
+          } finally {
+            building.delete(spec.id);
+          }
+        } catch (e) {
+          for (const ip of rec.spec.ips) if (ipOwners.get(ip.address) === rec.key) ipOwners.delete(ip.address);
+          report.failed.push({ key: rec.key, error: errorMessage(e) });
+          fanout.push({ type: 'podDeleted', reason: 'orphaned', pod: podInfo(rec) });
+        }
+      });
+    }
+    // orphans: tagged VPP objects and generated veths no pod owns
+    const owned = new Set([...pods.values()].map((r) => r.id));
+    const isOrphan = (id: string | undefined): id is string => id !== undefined && !owned.has(id) && !building.has(id);
+    const orphanIds = new Set<string>();
+    const after = await vppSnapshot();
+    for (const [sw, itf] of after.itfs) {
+      const id = idOfTag(itf.tag);
+      if (!isOrphan(id)) continue;
+      orphanIds.add(id);
+      try {
+        if (itf.tag.endsWith(':lo')) await vpp.call('delete_loopback', { sw_if_index: sw });
+        else if (after.afp.has(sw)) await vpp.call('af_packet_delete', { host_if_name: after.afp.get(sw) ?? '' });
+        else await vpp.call('tap_delete_v2', { sw_if_index: sw });
+      } catch (e) {
+        report.failed.push({ key: itf.tag, error: errorMessage(e) });
+      }
+    }
+    for (const [name, t] of after.tables) {
+      const id = idOfTag(name);
+      if (!isOrphan(id)) continue;
+      orphanIds.add(id);
+      try {
+        await vpp.call('ip_table_add_del', { is_add: false, table: { table_id: t.id, is_ip6: t.ip6, name: '' } });
+        vrfs.release(t.id);
+      } catch (e) {
+        report.failed.push({ key: name, error: errorMessage(e) });
+      }
+    }
+    try {
+      const nl = await openNetlink({ netns: init.vppNetns });
+      try {
+        const prefix = defaults.hostIfPrefix;
+        for (const link of await nl.link.list({ kind: 'veth' })) {
+          if (!link.name.startsWith(prefix) || link.name.length !== prefix.length + 12) continue;
+          const id = link.name.slice(prefix.length);
+          if (!isOrphan(id)) continue;
+          orphanIds.add(id);
+          await nl.link.delete(link.name).catch(() => undefined);
+        }
+      } finally {
+        nl.close();
+      }
+    } catch (e) {
+      report.failed.push({ key: 'veth sweep', error: errorMessage(e) });
+    }
+    report.orphansRemoved.push(...orphanIds);
+    await store.save();
+    logger?.info({ ...report, kept: report.kept.length }, 'reconciled');
+    return report;
+  }
+
+  function reconcile(restored: boolean, signal?: AbortSignal): Promise<ReconcileReport> {
+    const run = (reconciling ?? Promise.resolve()).catch(() => undefined).then(() => reconcileOnce(restored, signal));
+    reconciling = run;
+    return run;
+  }
+
+  const onVppUp = (ev: Event): void => {
+    const detail = (ev as CustomEvent<{ reconnected?: boolean }>).detail;
+    if (!running || !detail?.reconnected) return;
+    epoch++;
+    logger?.info({ epoch }, 'VPP reconnected: replaying pods');
+    reconcile(false).catch((e) => logger?.error({ err: errorMessage(e) }, 'reconcile after VPP reconnect failed'));
+  };
+
+  const server: CniServer = {
+    get socketPath() {
+      return grpc?.socketPath;
+    },
+    stateFile: init.stateFile,
+
+    async start(opts = {}) {
+      if (running) throw new Error('already started');
+      const loaded = await store.load();
+      for (const rec of loaded) hold({ ...rec, epoch: -1 });
+      running = true;
+      // records from the file carry the last run's epoch; compare with VPP by tag
+      const report = await reconcile(true, opts.signal);
+      vpp.addEventListener?.('vpp:up', onVppUp);
+      if (init.socket !== false) {
+        grpc = await listenGrpc(init.socket ?? DEFAULT_CNI_SERVER_SOCKET, server, { maxMessageBytes: init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, logger });
+      }
+      return report;
+    },
+
+    async stop() {
+      running = false;
+      vpp.removeEventListener?.('vpp:up', onVppUp);
+      await grpc?.close();
+      grpc = undefined;
+      await reconciling?.catch(() => undefined);
+      fanout.close();
+    },
+
+    async crash() {
+      running = false;
+      crash.abort(new Error('crashed'));
+      vpp.removeEventListener?.('vpp:up', onVppUp);
+      grpc?.kill();
+      grpc = undefined;
+      fanout.close();
+    },
+
+    async add(req, opts = {}) {
+      if (!running) return { successful: false, error_message: errorMessage(new ServerNotRunningError('Add')), host_interface_name: '', container_mac: '' };
+      if (!req.netns) return { successful: true, error_message: '', host_interface_name: '', container_mac: '' };
+      try {
+        const key = podKey(req.netns, req.interface_name ?? '');
+        return await locks.run(key, () => addLocked(req, opts.signal));
+      } catch (e) {
+        logger?.warn({ netns: req.netns, ifname: req.interface_name, err: errorMessage(e) }, 'Add failed');
+        return { successful: false, error_message: errorMessage(e), host_interface_name: '', container_mac: '' };
+      }
+    },
+
+    async del(req) {
+      if (!running) return { successful: false, error_message: errorMessage(new ServerNotRunningError('Del')) };
+      if (!req.netns) return { successful: true, error_message: '' };
+      try {
+        const key = podKey(req.netns, req.interface_name ?? '');
+        await locks.run(key, () => delLocked(key));
+        return { successful: true, error_message: '' };
+      } catch (e) {
+        return { successful: false, error_message: errorMessage(e) };
+      }
+    },
+
+    pods: () => [...pods.values()].map(podInfo),
+    events: (opts = {}) => fanout.stream(opts.signal),
+    reconcile: (opts = {}) => reconcile(false, opts.signal),
+  };
+  return server;
+}

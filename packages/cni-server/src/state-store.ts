@@ -1,0 +1,116 @@
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { STATE_FILE_VERSION } from './constants.js';
+import { StateFileError } from './errors.js';
+import type { PodRecord } from './types.js';
+
+/** The state file's content. */
+export interface StateFile {
+  readonly version: number;
+  readonly writtenAt: string;
+  readonly pods: readonly PodRecord[];
+}
+
+/**
+ * Keeps every pod in one JSON file, written atomically (temp file, fsync, rename, fsync of the directory).
+ * Writes are coalesced: `save()` resolves once a write holding the state at the time of the call is on disk.
+ */
+export class StateStore {
+  readonly path: string;
+  #latest: () => readonly PodRecord[] = () => [];
+  #writing: Promise<void> | undefined;
+  #dirty = false;
+  #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  writes = 0;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /**
+   * Reads the file; a missing file is an empty state.
+   * @throws StateFileError for bad JSON, an unknown version or a malformed pod list.
+   */
+  async load(): Promise<PodRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new StateFileError(this.path, `cannot read: ${(e as Error).message}`, { cause: e });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new StateFileError(this.path, `not JSON: ${(e as Error).message}`, { cause: e });
+    }
+    const f = parsed as Partial<StateFile>;
+    if (typeof f !== 'object' || f === null) throw new StateFileError(this.path, 'not an object');
+    if (f.version !== STATE_FILE_VERSION) throw new StateFileError(this.path, `version ${JSON.stringify(f.version)} is not ${STATE_FILE_VERSION}`);
+    if (!Array.isArray(f.pods)) throw new StateFileError(this.path, 'pods: not an array');
+    f.pods.forEach((p, i) => {
+      const r = p as Partial<PodRecord>;
+      if (typeof r?.key !== 'string' || typeof r.id !== 'string' || typeof r.spec !== 'object' || typeof r.request !== 'object' || typeof r.swIfIndex !== 'number') {
+        throw new StateFileError(this.path, `pods[${i}]: not a pod record`);
+      }
+    });
+    return f.pods as PodRecord[];
+  }
+
+  /** Sets where the current pod list comes from (read at write time, so bursts coalesce). */
+  source(fn: () => readonly PodRecord[]): void {
+    this.#latest = fn;
+  }
+
+  /** Writes the current state; resolves when a write that includes it is durable. */
+  save(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      this.#dirty = true;
+      if (!this.#writing) this.#writing = this.#loop();
+    });
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#dirty) {
+      this.#dirty = false;
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      try {
+        await this.#write(this.#latest());
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        for (const w of waiters) w.reject(e);
+      }
+    }
+    this.#writing = undefined;
+  }
+
+  async #write(pods: readonly PodRecord[]): Promise<void> {
+    const body: StateFile = { version: STATE_FILE_VERSION, writtenAt: new Date().toISOString(), pods };
+    const dir = dirname(this.path);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(body));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await rename(tmp, this.path);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    const dh = await open(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+    this.writes++;
+  }
+}

@@ -1,0 +1,91 @@
+import type { VppApi, VppClient } from '@vectorplane/vpp-binapi';
+import type { AddRequest, Port, WorkloadIDs } from './proto.js';
+import type { InterfaceMode, PodSpec } from './spec.js';
+
+/** What the server needs of a VPP client: calls and dumps (a `VppClient` from `connectVpp`). */
+export type CniVpp = Pick<VppClient<VppApi>, 'call' | 'dump'> & Partial<Pick<VppClient<VppApi>, 'addEventListener' | 'removeEventListener'>>;
+
+/** A pino-compatible logger; nothing is logged without one. */
+export interface CniLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** VRFs of one pod (VPP table ids); `rpf*` only for the families the pod has. */
+export interface PodVrfs {
+  pod4: number;
+  pod6: number;
+  rpf4?: number;
+  rpf6?: number;
+}
+
+/** What the server keeps (and persists) for one pod. */
+export interface PodRecord {
+  readonly key: string;
+  readonly id: string;
+  readonly request: AddRequest;
+  readonly spec: PodSpec;
+  readonly swIfIndex: number;
+  readonly loopbackSwIfIndex: number;
+  readonly vrfs: PodVrfs;
+  readonly vppMac: string;
+  readonly containerMac: string;
+  readonly cnatIds: readonly number[];
+  /** The VPP connection the ids above belong to (bumped when VPP restarts). */
+  readonly epoch: number;
+  readonly createdAt: string;
+}
+
+/** A pod as announced to consumers (policies, BGP, the agent). */
+export interface PodInfo {
+  readonly key: string;
+  readonly netns: string;
+  readonly interfaceName: string;
+  readonly hostInterfaceName: string;
+  readonly mode: InterfaceMode;
+  readonly workload: WorkloadIDs;
+  /** The pod interface in VPP. */
+  readonly swIfIndex: number;
+  readonly loopbackSwIfIndex: number;
+  /** Canonical container addresses, without prefix. */
+  readonly ips: readonly string[];
+  readonly ports: readonly Port[];
+  readonly containerMac: string;
+  readonly vrfs: Readonly<PodVrfs>;
+}
+
+/** Why an event was sent. */
+export type PodEventReason = 'add' | 'del' | 'restored' | 'replayed' | 'orphaned';
+
+/** The typed event stream of the server. */
+export type PodEvent =
+  | { readonly type: 'podAdded'; readonly reason: 'add' | 'restored' | 'replayed'; readonly pod: PodInfo }
+  | { readonly type: 'podDeleted'; readonly reason: 'del' | 'orphaned'; readonly pod: PodInfo };
+
+/** What a reconcile did. */
+export interface ReconcileReport {
+  readonly kept: string[];
+  readonly rebuilt: string[];
+  readonly removed: string[];
+  readonly orphansRemoved: string[];
+  readonly failed: { key: string; error: string }[];
+}
+
+export function podInfo(r: PodRecord): PodInfo {
+  return {
+    key: r.key,
+    netns: r.spec.netns,
+    interfaceName: r.spec.ifname,
+    hostInterfaceName: r.spec.hostIfName,
+    mode: r.spec.mode,
+    workload: r.spec.workload,
+    swIfIndex: r.swIfIndex,
+    loopbackSwIfIndex: r.loopbackSwIfIndex,
+    ips: r.spec.ips.map((i) => i.address),
+    ports: r.spec.workload.ports,
+    containerMac: r.containerMac,
+    vrfs: { ...r.vrfs },
+  };
+}

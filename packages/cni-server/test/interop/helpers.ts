@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
+import { startFakeVpp, type FakeVpp, type FakeVppInit } from '@vectorplane/vpp-binapi/testing';
+import { createNetns, kernelSkipReason, type TestNetns } from '@vectorplane/netlink/testing';
+import { createCniServer, type CniServer, type CniServerInit } from '../../src/index.js';
+
+export const PREFIX = 'cni';
+
+export interface Bed {
+  readonly fake: FakeVpp | undefined;
+  readonly vpp: VppClient<VppApi>;
+  readonly vppNs: TestNetns;
+  readonly dir: string;
+  readonly stateFile: string;
+  readonly socket: string;
+  server: CniServer;
+  newServer(extra?: Partial<CniServerInit>): CniServer;
+  pod(): Promise<TestNetns>;
+  close(): Promise<void>;
+}
+
+/** Skip reason for kernel tests (one line), or undefined. */
+export async function skipReason(): Promise<string | undefined> {
+  return kernelSkipReason();
+}
+
+/** A fake VPP (or the real one at VPP_API_SOCKET), a netns standing for VPP's, and a server. */
+export async function startBed(opts: { fake?: FakeVppInit; server?: Partial<CniServerInit>; real?: boolean } = {}): Promise<Bed> {
+  const realSocket = opts.real ? process.env['VPP_API_SOCKET'] : undefined;
+  const fake = realSocket ? undefined : await startFakeVpp(opts.fake ?? {});
+  const vpp = await connectVpp({ socket: realSocket ?? fake!.socketPath, reconnect: { initialDelayMs: 20, maxDelayMs: 100, healthIntervalMs: 200 } });
+  const vppNs = await createNetns(PREFIX);
+  const dir = mkdtempSync(join(tmpdir(), 'cni-test-'));
+  const stateFile = join(dir, 'state.json');
+  const socket = join(dir, 'cni.sock');
+  const pods: TestNetns[] = [];
+  const base = { stateFile, socket, vppNetns: vppNs.name, interfaceMode: 'veth' as const, nodeIps: { ip4: '192.0.2.10' }, ...opts.server };
+  const bed: Bed = {
+    fake,
+    vpp,
+    vppNs,
+    dir,
+    stateFile,
+    socket,
+    server: createCniServer(base, { vpp }),
+    newServer: (extra = {}) => createCniServer({ ...base, ...extra }, { vpp }),
+    async pod() {
+      const ns = await createNetns(PREFIX);
+      pods.push(ns);
+      return ns;
+    },
+    async close() {
+      await bed.server.stop().catch(() => undefined);
+      await vpp.close().catch(() => undefined);
+      await fake?.stop();
+      for (const p of pods) await p.remove().catch(() => undefined);
+      await vppNs.remove().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return bed;
+}
+
+export function addReq(ns: TestNetns, ip: string, extra: Record<string, unknown> = {}) {
+  return {
+    interface_name: 'eth0',
+    netns: ns.path,
+    container_ips: [{ address: ip, gateway: '' }],
+    container_routes: [],
+    workload: { name: 'p', namespace: 'default', labels: { app: 'x' }, annotations: {}, ports: [] },
+    ...extra,
+  };
+}
+
+export async function collectUntil<T>(it: AsyncIterable<T>, n: number, ms = 5000): Promise<T[]> {
+  const out: T[] = [];
+  const timer = new Promise<void>((r) => setTimeout(r, ms));
+  const reader = (async () => {
+    for await (const ev of it) {
+      out.push(ev);
+      if (out.length >= n) return;
+    }
+  })();
+  await Promise.race([reader, timer]);
+  return out;
+}
