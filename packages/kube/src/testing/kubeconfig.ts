@@ -1,0 +1,30 @@
+/** Kubeconfig files for the test API server. */
+import { writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+
+export interface KubeconfigOptions {
+  /** Names of the cluster, user and context; default 'vectorplane-test'. */
+  name?: string;
+  /** The context's default namespace; default none ('default'). */
+  namespace?: string;
+}
+
+/** The text of a kubeconfig whose current context points at `server` (no credentials: the test server has no auth). */
+export function kubeconfigFor(server: string, opts: KubeconfigOptions = {}): string {
+  const name = opts.name ?? 'vectorplane-test';
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    // @kubernetes/client-node refuses plain http unless insecure-skip-tls-verify is set; kubectl accepts it.
+    clusters: [{ name, cluster: { server, ...(server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}) } }],
+    users: [{ name, user: {} }],
+    contexts: [{ name, context: { cluster: name, user: name, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) } }],
+    'current-context': name,
+    preferences: {},
+  });
+}
+
+/** Write a kubeconfig for `server` to `file` (mode 0600). */
+export async function writeKubeconfig(file: string, server: string, opts: KubeconfigOptions = {}): Promise<void> {
+  await writeFile(file, kubeconfigFor(server, opts), { mode: 0o600 });
+}
