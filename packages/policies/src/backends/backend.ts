@@ -1,0 +1,37 @@
+import type { InterfaceConfig } from '../endpoints.js';
+import type { PolicyIssue } from '../errors.js';
+import type { IpSetMember, IpSetType, Policy } from '../model.js';
+import type { PolicyBackendKind, PolicyLogger, PolicyVpp } from '../types.js';
+
+/** What a backend reads from the programmer: the desired state (including built-ins). */
+export interface BackendContext {
+  readonly vpp: PolicyVpp;
+  readonly logger: PolicyLogger | undefined;
+  /** Counts every VPP request (stats). */
+  readonly count: (message: string) => void;
+  readonly issue: (i: PolicyIssue) => void;
+  ipset(id: string): { readonly type: IpSetType; readonly members: ReadonlyMap<string, IpSetMember> } | undefined;
+  /** A policy by key (`policy:<id>`, `profile:<id>`, `builtin:<name>`). */
+  policy(key: string): Policy | undefined;
+}
+
+/** One enforcement backend. Every method programs VPP at once (ACL: at `flush`). */
+export interface PolicyBackend {
+  readonly kind: PolicyBackendKind;
+  /** Learns what VPP already holds (restart), before the first sync. */
+  start(signal?: AbortSignal): Promise<void>;
+  ipsetUpsert(id: string, delta: { added: IpSetMember[]; removed: IpSetMember[] } | undefined, signal?: AbortSignal): Promise<void>;
+  ipsetRemove(id: string, signal?: AbortSignal): Promise<void>;
+  policyUpsert(key: string, signal?: AbortSignal): Promise<void>;
+  policyRemove(key: string, signal?: AbortSignal): Promise<void>;
+  interfaceUpsert(cfg: InterfaceConfig, signal?: AbortSignal): Promise<void>;
+  interfaceRemove(swIfIndex: number, signal?: AbortSignal): Promise<void>;
+  /** Pushes what was deferred (ACL lists); called at the end of every batch. */
+  flush(signal?: AbortSignal): Promise<void>;
+  /** After the first full sync: removes what VPP held from a previous run and nobody needs. */
+  finishResync(signal?: AbortSignal): Promise<void>;
+  /** Forgets everything programmed (VPP restarted empty). */
+  forget(): void;
+  /** Whether a policy key is programmed (npol) or compiled into a list (ACL). */
+  has(key: string): boolean;
+}

@@ -1,0 +1,221 @@
+/**
+ * The npol backend: ipsets, rules and policies map 1:1 to npol objects; a changed policy updates its
+ * rules in place (`npol_rule_update`), an ipset change sends member deltas, and each interface gets
+ * `npol_configure_policies` (Calico ingress = VPP tx, egress = VPP rx; uplinks and tunnels invert).
+ */
+import { npol_policy_default, type npol_rule } from '@vectorplane/vpp-binapi';
+import { NPOL_IPSET_TYPE, npolMember, npolRule } from '../compile-npol.js';
+import { BUILTIN, type DefaultAction, type DirectionConfig, type InterfaceConfig } from '../endpoints.js';
+import { PolicyVppError } from '../errors.js';
+import type { IpSetMember } from '../model.js';
+import type { BackendContext, PolicyBackend } from './backend.js';
+
+interface ProgrammedSet {
+  setId: number;
+  type: number;
+  members: Map<string, IpSetMember>;
+}
+interface ProgrammedRule {
+  id: number;
+  json: string;
+}
+interface ProgrammedPolicy {
+  policyId: number;
+  rules: ProgrammedRule[];
+  items: string;
+  inbound: boolean[];
+}
+
+const DEFAULT: Record<DefaultAction, number> = {
+  allow: npol_policy_default.NPOL_DEFAULT_ALLOW,
+  deny: npol_policy_default.NPOL_DEFAULT_DENY,
+  pass: npol_policy_default.NPOL_DEFAULT_PASS,
+};
+
+/** Flattens a direction's tiers into one npol policy list (a tier-end deny between tiers that deny). */
+export function npolPolicyList(d: DirectionConfig): { keys: string[]; policyDefault: DefaultAction } {
+  const keys: string[] = [];
+  d.tiers.forEach((t, i) => {
+    keys.push(...t.policies);
+    if (i < d.tiers.length - 1 && t.defaultAction === 'deny') keys.push(BUILTIN.tierEndDeny);
+  });
+  const last = d.tiers[d.tiers.length - 1];
+  const policyDefault = last ? (last.defaultAction === 'pass' ? 'pass' : d.policyDefault) : d.policyDefault;
+  return { keys, policyDefault };
+}
+
+export function createNpolBackend(ctx: BackendContext): PolicyBackend {
+  const sets = new Map<string, ProgrammedSet>();
+  const policies = new Map<string, ProgrammedPolicy>();
+  const interfaces = new Map<number, string>();
+
+  async function call<K extends Parameters<BackendContext['vpp']['call']>[0]>(name: K, req: Parameters<BackendContext['vpp']['call']>[1], object: string, signal?: AbortSignal) {
+    ctx.count(name);
+    try {
+      return await ctx.vpp.call(name, req as never, signal ? { signal } : {});
+    } catch (e) {
+      const err = e as { name?: string; retval?: number };
+      throw new PolicyVppError(name, err.name === 'VppApiError' ? err.retval : undefined, object, { cause: e });
+    }
+  }
+
+  async function members(s: ProgrammedSet, id: string, add: IpSetMember[], isAdd: boolean, signal?: AbortSignal) {
+    const CHUNK = 1000;
+    for (let i = 0; i < add.length; i += CHUNK) {
+      const part = add.slice(i, i + CHUNK);
+      await call('npol_ipset_add_del_members', { set_id: s.setId, is_add: isAdd, members: part.map(npolMember) }, `ipset ${id}`, signal);
+    }
+  }
+
+  return {
+    kind: 'npol',
+    async start() {
+      // npol has no dumps: after an agent restart the previous objects cannot be found; VPP restarts clear them.
+    },
+    async ipsetUpsert(id, delta, signal) {
+      const want = ctx.ipset(id);
+      if (!want) return;
+      const type = NPOL_IPSET_TYPE[want.type];
+      let s = sets.get(id);
+      if (s && s.type !== type) {
+        await this.ipsetRemove(id, signal);
+        s = undefined;
+      }
+      if (!s) {
+        const r = await call('npol_ipset_create', { type }, `ipset ${id}`, signal);
+        s = { setId: r.set_id, type, members: new Map() };
+        sets.set(id, s);
+        delta = undefined;
+      }
+      let added: IpSetMember[];
+      let removed: IpSetMember[];
+      if (delta) {
+        added = delta.added.filter((m) => !s.members.has(m.text));
+        removed = delta.removed.filter((m) => s.members.has(m.text));
+      } else {
+        added = [...want.members.values()].filter((m) => !s.members.has(m.text));
+        removed = [...s.members.values()].filter((m) => !want.members.has(m.text));
+      }
+      if (removed.length) await members(s, id, removed, false, signal);
+      for (const m of removed) s.members.delete(m.text);
+      if (added.length) await members(s, id, added, true, signal);
+      for (const m of added) s.members.set(m.text, m);
+    },
+    async ipsetRemove(id, signal) {
+      const s = sets.get(id);
+      if (!s) return;
+      sets.delete(id);
+      await call('npol_ipset_delete', { set_id: s.setId }, `ipset ${id}`, signal);
+    },
+    async policyUpsert(key, signal) {
+      const p = ctx.policy(key);
+      if (!p) return;
+      const compiled: { rule: npol_rule; inbound: boolean }[] = [];
+      const add = (rules: typeof p.inbound, calicoIngress: boolean) =>
+        rules.forEach((r, i) => {
+          const rule = npolRule(r, {
+            object: key,
+            path: `${calicoIngress ? 'inbound' : 'outbound'}[${i}]`,
+            setId: (id) => sets.get(id)?.setId,
+            issue: ctx.issue,
+          });
+          // Calico ingress = to the pod = VPP tx: npol's is_inbound is VPP rx, so Calico's view is reversed
+          if (rule) compiled.push({ rule, inbound: !calicoIngress });
+        });
+      add(p.inbound, true);
+      add(p.outbound, false);
+      let prog = policies.get(key);
+      const old = prog?.rules ?? [];
+      const next: ProgrammedRule[] = [];
+      for (let i = 0; i < compiled.length; i++) {
+        const json = JSON.stringify(compiled[i]!.rule);
+        const o = old[i];
+        if (o && o.json === json) next.push(o);
+        else if (o) {
+          await call('npol_rule_update', { rule_id: o.id, rule: compiled[i]!.rule }, `${key} rule ${i}`, signal);
+          next.push({ id: o.id, json });
+        } else {
+          const r = await call('npol_rule_create', { rule: compiled[i]!.rule }, `${key} rule ${i}`, signal);
+          next.push({ id: r.rule_id, json });
+        }
+      }
+      const items = compiled.map((c, i) => ({ is_inbound: c.inbound, rule_id: next[i]!.id }));
+      const itemsJson = JSON.stringify(items);
+      if (!prog) {
+        const r = await call('npol_policy_create', { rules: items }, key, signal);
+        prog = { policyId: r.policy_id, rules: next, items: itemsJson, inbound: compiled.map((c) => c.inbound) };
+        policies.set(key, prog);
+      } else if (prog.items !== itemsJson) {
+        await call('npol_policy_update', { policy_id: prog.policyId, rules: items }, key, signal);
+      }
+      for (const o of old.slice(compiled.length)) await call('npol_rule_delete', { rule_id: o.id }, `${key} rule`, signal);
+      prog.rules = next;
+      prog.items = itemsJson;
+    },
+    async policyRemove(key, signal) {
+      const prog = policies.get(key);
+      if (!prog) return;
+      policies.delete(key);
+      await call('npol_policy_delete', { policy_id: prog.policyId }, key, signal);
+      for (const r of prog.rules) await call('npol_rule_delete', { rule_id: r.id }, `${key} rule`, signal);
+    },
+    async interfaceUpsert(cfg, signal) {
+      const ids = (keys: string[]) => keys.map((k) => policies.get(k)?.policyId).filter((x): x is number => x !== undefined);
+      // VPP rx = traffic from the interface = Calico egress (inverted on uplinks and tunnels)
+      const rxDir = cfg.invert ? cfg.ingress : cfg.egress;
+      const txDir = cfg.invert ? cfg.egress : cfg.ingress;
+      const rx = npolPolicyList(rxDir);
+      const tx = npolPolicyList(txDir);
+      for (const [d, calicoDir] of [[cfg.ingress, 'ingress'], [cfg.egress, 'egress']] as const)
+        d.tiers.slice(0, -1).forEach((t, ti) => {
+          const passes = t.policies.some((k) => (calicoDir === 'ingress' ? ctx.policy(k)?.inbound : ctx.policy(k)?.outbound)?.some((r) => r.action === 'pass'));
+          if (passes)
+            ctx.issue({
+              code: 'npol-pass-skips-tiers',
+              object: `interface ${cfg.swIfIndex}`,
+              path: `${calicoDir}.tiers[${ti}]`,
+              message: `npol's pass goes straight to the profiles: tiers after "${t.name}" are skipped for passed traffic (use the acl backend for tiered pass)`,
+            });
+        });
+      const rxIds = ids(rx.keys);
+      const txIds = ids(tx.keys);
+      const profIds = ids([...cfg.profiles]);
+      const req = {
+        sw_if_index: cfg.swIfIndex,
+        num_rx_policies: rxIds.length,
+        num_tx_policies: txIds.length,
+        invert_rx_tx: cfg.invert ? 1 : 0,
+        policy_default_rx: DEFAULT[rx.policyDefault],
+        policy_default_tx: DEFAULT[tx.policyDefault],
+        profile_default_rx: DEFAULT[rxDir.profileDefault],
+        profile_default_tx: DEFAULT[txDir.profileDefault],
+        policy_ids: [...rxIds, ...txIds, ...profIds],
+      };
+      const json = JSON.stringify(req);
+      if (interfaces.get(cfg.swIfIndex) === json) return;
+      await call('npol_configure_policies', req, `interface ${cfg.swIfIndex}`, signal);
+      interfaces.set(cfg.swIfIndex, json);
+    },
+    async interfaceRemove(sw, signal) {
+      if (!interfaces.has(sw)) return;
+      interfaces.delete(sw);
+      const allow = npol_policy_default.NPOL_DEFAULT_ALLOW;
+      await call(
+        'npol_configure_policies',
+        { sw_if_index: sw, num_rx_policies: 0, num_tx_policies: 0, invert_rx_tx: 0, policy_default_rx: allow, policy_default_tx: allow, profile_default_rx: allow, profile_default_tx: allow, policy_ids: [] },
+        `interface ${sw}`,
+        signal,
+      );
+    },
+    async flush() {},
+    async finishResync() {},
+    forget() {
+      sets.clear();
+      policies.clear();
+      interfaces.clear();
+    },
+    has(key) {
+      return policies.has(key);
+    },
+  };
+}
