@@ -1,0 +1,509 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI, DEFAULT_WIREGUARD_PORT, SW_IF_INDEX_NONE } from '../constants.js';
+import { BgpInvalidConfigError, BgpRouteProgramError } from '../errors.js';
+import { NOOP_LOGGER, type BgpLogger } from '../logger.js';
+import { addressFamily, canonicalAddress, canonicalCidr, cidrContains, parseCidr, type Cidr, type IpFamily } from '../net.js';
+import type { BgpVpp, ProviderKind, RouteTarget } from './types.js';
+
+/** What the programmer needs to know about a WireGuard peer node. */
+export interface WireguardPeerInfo {
+  /** The peer's public key, base64 (Calico: `Node.status.wireguardPublicKey`). */
+  publicKey: string;
+  /** The peer's address on its wireguard interface (Calico: `Node.spec.wireguard.interfaceIPv4Address`). */
+  innerAddress: string;
+  /** Its UDP port (default 51820). */
+  port?: number;
+}
+
+/** Options of {@link createRouteProgrammer}. */
+export interface RouteProgrammerInit {
+  /** The uplink: tunnels are unnumbered to it. */
+  uplinkSwIfIndex: number;
+  /** This node's underlay addresses, the tunnels' source (one per family used). */
+  sourceAddress4?: string;
+  sourceAddress6?: string;
+  /** Prefixes (IP pools) whose next-hop routes in table 0 count as ours when found again by dumps. */
+  ownedPrefixes?: string[];
+  /** VXLAN VNI and UDP port (defaults 4096, 4789). */
+  vxlanVni?: number;
+  vxlanPort?: number;
+  /** WireGuard: this node's keys and inner address, and how to find a peer node's key and inner address. */
+  wireguard?: {
+    /** Private key, base64 (see {@link generateWireguardKeyPair}). */
+    privateKey: string;
+    /** UDP port (default 51820). */
+    port?: number;
+    /** This node's inner address as a CIDR (e.g. `10.244.1.0/32`), put on the wireguard interface. */
+    address: string;
+    /** The wireguard info of the node with this underlay address; undefined when not (yet) known. */
+    peer(nodeAddress: string): WireguardPeerInfo | undefined;
+  };
+}
+
+/** Collaborators of the programmer. */
+export interface RouteProgrammerComponents {
+  vpp: BgpVpp;
+  logger?: BgpLogger;
+}
+
+/** Counters of the programmer. */
+export interface RouteProgrammerStats {
+  /** VPP requests sent (calls and dumps). */
+  vppCalls: number;
+  routes: number;
+  tunnels: number;
+}
+
+/**
+ * Programs learned routes into VPP through a provider each: FLAT (a route via the next hop), IPIP (a
+ * tunnel per remote node), VXLAN (L3 tunnel per remote node, decap to ip4-input/ip6-input, route via the
+ * peer's underlay address through the tunnel) or WireGuard (one interface, a peer per remote node with
+ * its inner address and routed prefixes in its allowed IPs, route via the peer's inner address).
+ * Tunnels are unnumbered to the uplink, admin-up, shared by all routes to the same node, and removed
+ * with their last route.
+ */
+export interface RouteProgrammer {
+  /**
+   * Make VPP hold exactly `desired` (of the routes this programmer owns). The first call (and any after
+   * {@link RouteProgrammer.forget}) reads VPP's tunnels and routes first and adopts what is already there,
+   * so an agent restart creates no duplicates.
+   */
+  sync(desired: Iterable<RouteTarget>, options?: { signal?: AbortSignal }): Promise<{ added: number; removed: number; kept: number; errors: BgpRouteProgramError[] }>;
+  /** Add a route, or replace it when its next hop or provider changed (delete, then add). @throws BgpRouteProgramError */
+  add(route: RouteTarget, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Remove a route (no-op when absent); its tunnel goes with its last route. @throws BgpRouteProgramError */
+  remove(prefix: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** The routes programmed now. */
+  routes(): RouteTarget[];
+  /** Forget what was read from VPP (e.g. VPP restarted); the next sync dumps again. */
+  forget(): void;
+  readonly stats: RouteProgrammerStats;
+}
+
+/** Generate an X25519 key pair for WireGuard, both keys base64 as `wg genkey`/`wg pubkey` print them. */
+export function generateWireguardKeyPair(): { privateKey: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519');
+  const d = privateKey.export({ format: 'jwk' }).d!;
+  const x = publicKey.export({ format: 'jwk' }).x!;
+  return { privateKey: Buffer.from(d, 'base64url').toString('base64'), publicKey: Buffer.from(x, 'base64url').toString('base64') };
+}
+
+/** The public key (base64) of a WireGuard private key (base64). */
+export function wireguardPublicKey(privateKey: string): string {
+  const d = Buffer.from(privateKey, 'base64');
+  if (d.length !== 32) throw new BgpInvalidConfigError('wireguard', 'privateKey', privateKey, 'is not a base64 32-byte WireGuard key');
+  // PKCS#8 DER of an X25519 private key: a fixed 16-byte prefix, then the 32 key bytes
+  const der = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), d]);
+  const pub = createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+  return Buffer.from(pub.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+}
+
+function key32(b64: string, object: string, field: string): Uint8Array {
+  const b = Buffer.from(b64 ?? '', 'base64');
+  if (b.length !== 32) throw new BgpInvalidConfigError(object, field, b64, 'is not a base64 32-byte WireGuard key');
+  return new Uint8Array(b);
+}
+
+const FIB_PATH_NH_PROTO = { ipv4: 0, ipv6: 1 } as const;
+
+interface Tunnel {
+  provider: Exclude<ProviderKind, 'flat'>;
+  remote: string;
+  swIfIndex: number;
+  /** wireguard: the peer's index, inner address and the allowed IPs it was added with */
+  wgPeerIndex?: number;
+  wgInner?: string;
+  wgAllowed?: string[];
+  refs: Set<string>;
+}
+
+interface Programmed extends RouteTarget {
+  /** The path as sent: via address, through interface (~0 for FLAT). */
+  via: string;
+  swIfIndex: number;
+}
+
+function tunnelKey(provider: string, remote: string): string {
+  return `${provider}|${remote}`;
+}
+
+/** Create a route programmer. @throws BgpInvalidConfigError for bad settings */
+export function createRouteProgrammer(init: RouteProgrammerInit, components: RouteProgrammerComponents): RouteProgrammer {
+  const log = components.logger ?? NOOP_LOGGER;
+  const stats: RouteProgrammerStats = { vppCalls: 0, routes: 0, tunnels: 0 };
+  const object = 'route programmer';
+  if (init.sourceAddress4 !== undefined && addressFamily(init.sourceAddress4) !== 'ipv4') throw new BgpInvalidConfigError(object, 'sourceAddress4', init.sourceAddress4, 'is not an IPv4 address');
+  if (init.sourceAddress6 !== undefined && addressFamily(init.sourceAddress6) !== 'ipv6') throw new BgpInvalidConfigError(object, 'sourceAddress6', init.sourceAddress6, 'is not an IPv6 address');
+  const owned: Cidr[] = (init.ownedPrefixes ?? []).map((p, i) => {
+    const c = parseCidr(p);
+    if (!c) throw new BgpInvalidConfigError(object, `ownedPrefixes[${i}]`, p, 'is not a CIDR prefix');
+    return c;
+  });
+  const vni = init.vxlanVni ?? DEFAULT_VXLAN_VNI;
+  const vxPort = init.vxlanPort ?? DEFAULT_VXLAN_PORT;
+  const wg = init.wireguard;
+  const wgPrivate = wg ? key32(wg.privateKey, object, 'wireguard.privateKey') : undefined;
+  if (wg && !parseCidr(wg.address)) throw new BgpInvalidConfigError(object, 'wireguard.address', wg.address, 'is not a CIDR');
+  const vpp = components.vpp;
+
+  const routes = new Map<string, Programmed>();
+  const tunnels = new Map<string, Tunnel>();
+  let wgSwIfIndex: number | undefined;
+  const decapNext = new Map<IpFamily, number>();
+  let adopted = false;
+
+  const call: BgpVpp['call'] = ((name: string, req: unknown, o: unknown) => {
+    stats.vppCalls++;
+    return (vpp.call as (n: string, r: unknown, o: unknown) => Promise<unknown>)(name, req, o);
+  }) as BgpVpp['call'];
+  async function* dump(name: string, req: unknown, o: { signal?: AbortSignal }): AsyncGenerator<Record<string, unknown>> {
+    stats.vppCalls++;
+    yield* (vpp.dump as (n: string, r: unknown, o: unknown) => AsyncIterable<Record<string, unknown>>)(name, req, o);
+  }
+
+  const sourceFor = (f: IpFamily): string => {
+    const s = f === 'ipv4' ? init.sourceAddress4 : init.sourceAddress6;
+    if (!s) throw new BgpInvalidConfigError(object, f === 'ipv4' ? 'sourceAddress4' : 'sourceAddress6', undefined, `is needed for ${f} tunnels`);
+    return s;
+  };
+
+  function path(family: IpFamily, via: string, swIfIndex: number) {
+    return {
+      sw_if_index: swIfIndex,
+      table_id: 0,
+      rpf_id: 0,
+      weight: 1,
+      preference: 0,
+      type: 0,
+      flags: 0,
+      proto: FIB_PATH_NH_PROTO[family],
+      nh: { address: family === 'ipv4' ? { ip4: via } : { ip6: via }, via_label: 0, obj_id: 0, classify_table_index: SW_IF_INDEX_NONE },
+      n_labels: 0,
+      label_stack: [],
+    };
+  }
+
+  async function routeAddDel(isAdd: boolean, prefix: string, family: IpFamily, via: string, swIfIndex: number, o: { signal?: AbortSignal }) {
+    await call('ip_route_add_del', { is_add: isAdd, is_multipath: false, route: { table_id: 0, prefix, n_paths: 1, paths: [path(family, via, swIfIndex)] } } as never, o);
+  }
+
+  async function upUnnumbered(sw: number, o: { signal?: AbortSignal }) {
+    await call('sw_interface_set_unnumbered', { sw_if_index: init.uplinkSwIfIndex, unnumbered_sw_if_index: sw, is_add: true }, o);
+    await call('sw_interface_set_flags', { sw_if_index: sw, flags: 1 }, o);
+  }
+
+  async function vxlanDecapNext(f: IpFamily, o: { signal?: AbortSignal }): Promise<number> {
+    let n = decapNext.get(f);
+    if (n === undefined) {
+      const r = await call('add_node_next', f === 'ipv4' ? { node_name: 'vxlan4-input', next_name: 'ip4-input' } : { node_name: 'vxlan6-input', next_name: 'ip6-input' }, o);
+      n = r.next_index;
+      decapNext.set(f, n);
+    }
+    return n;
+  }
+
+  async function ensureWgInterface(o: { signal?: AbortSignal }): Promise<number> {
+    if (wgSwIfIndex !== undefined) return wgSwIfIndex;
+    if (!wg || !wgPrivate) throw new BgpInvalidConfigError(object, 'wireguard', undefined, 'is needed for WireGuard routes');
+    const r = await call('wireguard_interface_create', {
+      interface: { user_instance: SW_IF_INDEX_NONE, sw_if_index: SW_IF_INDEX_NONE, private_key: wgPrivate, public_key: new Uint8Array(32), port: wg.port ?? DEFAULT_WIREGUARD_PORT, src_ip: sourceFor('ipv4') },
+      generate_key: false,
+    }, o);
+    const sw = r.sw_if_index;
+    await call('sw_interface_add_del_address', { sw_if_index: sw, is_add: true, del_all: false, prefix: wg.address }, o);
+    await call('sw_interface_set_flags', { sw_if_index: sw, flags: 1 }, o);
+    wgSwIfIndex = sw;
+    return sw;
+  }
+
+  function wgAllowedFor(t: Tunnel): string[] {
+    const inner = t.wgInner!;
+    return [`${inner}/${addressFamily(inner) === 'ipv6' ? 128 : 32}`, ...[...t.refs].sort()];
+  }
+
+  async function wgPeerSet(t: Tunnel, o: { signal?: AbortSignal }) {
+    // VPP has no peer update: remove and add with the new allowed IPs
+    const info = wg!.peer(t.remote)!;
+    const allowed = wgAllowedFor(t);
+    if (t.wgPeerIndex !== undefined && JSON.stringify(allowed) === JSON.stringify(t.wgAllowed)) return;
+    if (t.wgPeerIndex !== undefined) await call('wireguard_peer_remove', { peer_index: t.wgPeerIndex }, o);
+    delete t.wgPeerIndex;
+    const r = await call('wireguard_peer_add', {
+      peer: {
+        peer_index: 0,
+        public_key: key32(info.publicKey, `node ${t.remote}`, 'wireguardPublicKey'),
+        port: info.port ?? DEFAULT_WIREGUARD_PORT,
+        persistent_keepalive: 0,
+        table_id: 0,
+        endpoint: t.remote,
+        sw_if_index: t.swIfIndex,
+        flags: 0,
+        n_allowed_ips: allowed.length,
+        allowed_ips: allowed,
+      },
+    }, o);
+    t.wgPeerIndex = r.peer_index;
+    t.wgAllowed = allowed;
+  }
+
+  async function ensureTunnel(provider: Exclude<ProviderKind, 'flat'>, remote: string, o: { signal?: AbortSignal }): Promise<Tunnel> {
+    const key = tunnelKey(provider, remote);
+    const existing = tunnels.get(key);
+    if (existing) return existing;
+    const f = addressFamily(remote)!;
+    let sw: number;
+    const t: Tunnel = { provider, remote, swIfIndex: 0, refs: new Set() };
+    if (provider === 'ipip') {
+      const r = await call('ipip_add_tunnel', { tunnel: { instance: SW_IF_INDEX_NONE, src: sourceFor(f), dst: remote, sw_if_index: 0, table_id: 0, flags: 0, mode: 0, dscp: 0 } }, o);
+      sw = r.sw_if_index;
+      await upUnnumbered(sw, o);
+    } else if (provider === 'vxlan') {
+      const next = await vxlanDecapNext(f, o);
+      const r = await call('vxlan_add_del_tunnel_v3', {
+        is_add: true,
+        instance: SW_IF_INDEX_NONE,
+        src_address: sourceFor(f),
+        dst_address: remote,
+        src_port: vxPort,
+        dst_port: vxPort,
+        mcast_sw_if_index: SW_IF_INDEX_NONE,
+        encap_vrf_id: 0,
+        decap_next_index: next,
+        vni,
+        is_l3: true,
+      }, o);
+      sw = r.sw_if_index;
+      await upUnnumbered(sw, o);
+    } else {
+      const info = wg?.peer(remote);
+      if (!info) throw new BgpInvalidConfigError(`node ${remote}`, 'wireguardPublicKey', undefined, 'is not known (no WireGuard key published for this node yet)');
+      if (!addressFamily(info.innerAddress)) throw new BgpInvalidConfigError(`node ${remote}`, 'wireguard.interfaceIPv4Address', info.innerAddress, 'is not an address');
+      sw = await ensureWgInterface(o);
+      t.wgInner = canonicalAddress(info.innerAddress);
+    }
+    t.swIfIndex = sw;
+    tunnels.set(key, t);
+    stats.tunnels = tunnels.size;
+    return t;
+  }
+
+  async function releaseTunnel(t: Tunnel, o: { signal?: AbortSignal }) {
+    if (t.refs.size > 0) return;
+    if (t.provider === 'ipip') await call('ipip_del_tunnel', { sw_if_index: t.swIfIndex }, o);
+    else if (t.provider === 'vxlan') {
+      const f = addressFamily(t.remote)!;
+      await call('vxlan_add_del_tunnel_v3', {
+        is_add: false,
+        instance: SW_IF_INDEX_NONE,
+        src_address: sourceFor(f),
+        dst_address: t.remote,
+        src_port: vxPort,
+        dst_port: vxPort,
+        mcast_sw_if_index: SW_IF_INDEX_NONE,
+        encap_vrf_id: 0,
+        decap_next_index: decapNext.get(f) ?? SW_IF_INDEX_NONE,
+        vni,
+        is_l3: true,
+      }, o);
+    } else if (t.wgPeerIndex !== undefined) await call('wireguard_peer_remove', { peer_index: t.wgPeerIndex }, o);
+    tunnels.delete(tunnelKey(t.provider, t.remote));
+    stats.tunnels = tunnels.size;
+  }
+
+  function check(route: RouteTarget): RouteTarget {
+    const object2 = `route ${String(route.prefix)}`;
+    const prefix = canonicalCidr(route.prefix);
+    if (!prefix) throw new BgpInvalidConfigError(object2, 'prefix', route.prefix, 'is not a CIDR prefix');
+    const nh = addressFamily(route.nextHop);
+    if (!nh) throw new BgpInvalidConfigError(object2, 'nextHop', route.nextHop, 'is not an address');
+    if (!['flat', 'ipip', 'vxlan', 'wireguard'].includes(route.provider)) throw new BgpInvalidConfigError(object2, 'provider', route.provider, 'is not flat, ipip, vxlan or wireguard');
+    return { prefix, nextHop: canonicalAddress(route.nextHop), provider: route.provider };
+  }
+
+  async function addChecked(r: RouteTarget, o: { signal?: AbortSignal }): Promise<void> {
+    const cur = routes.get(r.prefix);
+    if (cur && cur.provider === r.provider && cur.nextHop === r.nextHop) return;
+    if (cur) await removeChecked(r.prefix, o);
+    const family = parseCidr(r.prefix)!.family;
+    try {
+      if (r.provider === 'flat') {
+        await routeAddDel(true, r.prefix, family, r.nextHop, SW_IF_INDEX_NONE, o);
+        routes.set(r.prefix, { ...r, via: r.nextHop, swIfIndex: SW_IF_INDEX_NONE });
+      } else {
+        const t = await ensureTunnel(r.provider, r.nextHop, o);
+        try {
+          t.refs.add(r.prefix);
+          let via: string;
+          if (r.provider === 'ipip') via = family === 'ipv4' ? '0.0.0.0' : '::';
+          else if (r.provider === 'vxlan') via = r.nextHop; // never a glean route through the tunnel
+          else {
+            await wgPeerSet(t, o);
+            via = t.wgInner!;
+          }
+          await routeAddDel(true, r.prefix, family, via, t.swIfIndex, o);
+          routes.set(r.prefix, { ...r, via, swIfIndex: t.swIfIndex });
+        } catch (err) {
+          t.refs.delete(r.prefix);
+          await releaseTunnel(t, o).catch(() => {});
+          throw err;
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name === 'BgpInvalidConfigError') throw err;
+      throw new BgpRouteProgramError(r.prefix, r.provider, 'add', err);
+    }
+    stats.routes = routes.size;
+  }
+
+  async function removeChecked(prefix: string, o: { signal?: AbortSignal }): Promise<void> {
+    const cur = routes.get(prefix);
+    if (!cur) return;
+    const family = parseCidr(prefix)!.family;
+    try {
+      await routeAddDel(false, prefix, family, cur.via, cur.swIfIndex, o).catch((err: Error & { errorName?: string }) => {
+        // already gone from VPP (e.g. removed by hand): nothing to remove
+        if (err.name === 'VppApiError' && err.errorName === 'VNET_API_ERROR_NO_SUCH_ENTRY') return;
+        throw err;
+      });
+      routes.delete(prefix);
+      stats.routes = routes.size;
+      if (cur.provider !== 'flat') {
+        const t = tunnels.get(tunnelKey(cur.provider, cur.nextHop));
+        if (t) {
+          t.refs.delete(prefix);
+          if (t.refs.size === 0) await releaseTunnel(t, o);
+          else if (t.provider === 'wireguard') await wgPeerSet(t, o);
+        }
+      }
+    } catch (err) {
+      throw new BgpRouteProgramError(prefix, cur.provider, 'delete', err);
+    }
+  }
+
+  /** Read tunnels and routes from VPP and rebuild our view of them. */
+  async function adopt(o: { signal?: AbortSignal }): Promise<void> {
+    routes.clear();
+    tunnels.clear();
+    wgSwIfIndex = undefined;
+    const bySw = new Map<number, Tunnel>();
+    const sources = new Set([init.sourceAddress4, init.sourceAddress6].filter((x): x is string => !!x).map(canonicalAddress));
+    for await (const d of dump('ipip_tunnel_dump', { sw_if_index: SW_IF_INDEX_NONE }, o)) {
+      const t = d['tunnel'] as { src: string; dst: string; sw_if_index: number };
+      if (!sources.has(canonicalAddress(t.src))) continue;
+      const tun: Tunnel = { provider: 'ipip', remote: canonicalAddress(t.dst), swIfIndex: t.sw_if_index, refs: new Set() };
+      tunnels.set(tunnelKey('ipip', tun.remote), tun);
+      bySw.set(tun.swIfIndex, tun);
+    }
+    for await (const d of dump('vxlan_tunnel_v2_dump', { sw_if_index: SW_IF_INDEX_NONE }, o)) {
+      if (d['vni'] !== vni || !sources.has(canonicalAddress(d['src_address'] as string))) continue;
+      const tun: Tunnel = { provider: 'vxlan', remote: canonicalAddress(d['dst_address'] as string), swIfIndex: d['sw_if_index'] as number, refs: new Set() };
+      tunnels.set(tunnelKey('vxlan', tun.remote), tun);
+      bySw.set(tun.swIfIndex, tun);
+    }
+    if (wg) {
+      try {
+        for await (const d of dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: SW_IF_INDEX_NONE }, o)) {
+          const itf = d['interface'] as { sw_if_index: number; port: number };
+          if (itf.port === (wg.port ?? DEFAULT_WIREGUARD_PORT)) wgSwIfIndex = itf.sw_if_index;
+        }
+        if (wgSwIfIndex !== undefined) {
+          for await (const d of dump('wireguard_peers_dump', { peer_index: SW_IF_INDEX_NONE }, o)) {
+            const p = d['peer'] as { peer_index: number; endpoint: string; sw_if_index: number; allowed_ips: string[] };
+            if (p.sw_if_index !== wgSwIfIndex) continue;
+            const remote = canonicalAddress(p.endpoint);
+            const info = wg.peer(remote);
+            const tun: Tunnel = { provider: 'wireguard', remote, swIfIndex: wgSwIfIndex, wgPeerIndex: p.peer_index, wgAllowed: [...p.allowed_ips].map((x) => canonicalCidr(x) ?? x), refs: new Set() };
+            if (info) tun.wgInner = canonicalAddress(info.innerAddress);
+            tunnels.set(tunnelKey('wireguard', remote), tun);
+          }
+        }
+      } catch (err) {
+        log.warn({ err }, 'wireguard dumps failed; WireGuard state not adopted');
+      }
+    }
+    const wgInnerToTunnel = new Map([...tunnels.values()].filter((t) => t.provider === 'wireguard' && t.wgInner).map((t) => [t.wgInner!, t]));
+    for (const isIp6 of [false, true]) {
+      for await (const d of dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: isIp6, name: '' } }, o)) {
+        const r = d['route'] as { prefix: string; paths: { sw_if_index: number; nh: { address: { ip4?: string; ip6?: string } } }[] };
+        if (r.paths.length !== 1) continue;
+        const p = r.paths[0]!;
+        const prefix = canonicalCidr(r.prefix);
+        if (!prefix) continue;
+        const via = canonicalAddress((isIp6 ? p.nh.address.ip6 : p.nh.address.ip4) ?? (isIp6 ? '::' : '0.0.0.0'));
+        const tun = bySw.get(p.sw_if_index);
+        if (tun) {
+          tun.refs.add(prefix);
+          routes.set(prefix, { prefix, nextHop: tun.remote, provider: tun.provider, via, swIfIndex: p.sw_if_index });
+        } else if (wgSwIfIndex !== undefined && p.sw_if_index === wgSwIfIndex) {
+          const t = wgInnerToTunnel.get(via);
+          if (!t) continue;
+          t.refs.add(prefix);
+          routes.set(prefix, { prefix, nextHop: t.remote, provider: 'wireguard', via, swIfIndex: p.sw_if_index });
+        } else if ((p.sw_if_index === SW_IF_INDEX_NONE || p.sw_if_index === init.uplinkSwIfIndex) && owned.some((c) => cidrContains(c, prefix)) && via !== '0.0.0.0' && via !== '::') {
+          routes.set(prefix, { prefix, nextHop: via, provider: 'flat', via, swIfIndex: p.sw_if_index });
+        }
+      }
+    }
+    stats.routes = routes.size;
+    stats.tunnels = tunnels.size;
+    adopted = true;
+    log.info({ routes: routes.size, tunnels: tunnels.size }, 'adopted routes and tunnels found in VPP');
+  }
+
+  return {
+    stats,
+    routes: () => [...routes.values()].map(({ prefix, nextHop, provider }) => ({ prefix, nextHop, provider })),
+    forget() {
+      adopted = false;
+      decapNext.clear();
+    },
+    async add(route, options = {}) {
+      const r = check(route);
+      if (!adopted) await adopt(options);
+      await addChecked(r, options);
+    },
+    async remove(prefix, options = {}) {
+      const p = canonicalCidr(prefix);
+      if (!p) throw new BgpInvalidConfigError(`route ${prefix}`, 'prefix', prefix, 'is not a CIDR prefix');
+      if (!adopted) await adopt(options);
+      await removeChecked(p, options);
+    },
+    async sync(desired, options = {}) {
+      const want = new Map<string, RouteTarget>();
+      for (const d of desired) {
+        const r = check(d);
+        want.set(r.prefix, r);
+      }
+      if (!adopted) await adopt(options);
+      const errors: BgpRouteProgramError[] = [];
+      let added = 0;
+      let removed = 0;
+      let kept = 0;
+      for (const [prefix] of [...routes]) {
+        if (want.has(prefix)) continue;
+        try {
+          await removeChecked(prefix, options);
+          removed++;
+        } catch (err) {
+          errors.push(err as BgpRouteProgramError);
+        }
+      }
+      // tunnels found in VPP that carry no route any more
+      for (const t of [...tunnels.values()]) if (t.refs.size === 0) await releaseTunnel(t, options).catch((err: unknown) => errors.push(new BgpRouteProgramError(t.remote, t.provider, 'delete', err)));
+      for (const r of want.values()) {
+        const cur = routes.get(r.prefix);
+        if (cur && cur.provider === r.provider && cur.nextHop === r.nextHop) {
+          kept++;
+          continue;
+        }
+        try {
+          await addChecked(r, options);
+          added++;
+        } catch (err) {
+          errors.push((err as Error).name === 'BgpRouteProgramError' ? (err as BgpRouteProgramError) : new BgpRouteProgramError(r.prefix, r.provider, 'add', err));
+        }
+      }
+      return { added, removed, kept, errors };
+    },
+  };
+}

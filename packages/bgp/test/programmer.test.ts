@@ -1,0 +1,186 @@
+import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
+import { startFakeVpp, type FakeVpp } from '@vectorplane/vpp-binapi/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRouteProgrammer, generateWireguardKeyPair, wireguardPublicKey, type RouteProgrammerInit } from '../src/vpp/programmer.js';
+
+// Against the fake always; against a real VPP too when VPP_API_SOCKET is set (each test removes what it made).
+const REAL = process.env['VPP_API_SOCKET'];
+
+const peerKeys = generateWireguardKeyPair();
+const ownKeys = generateWireguardKeyPair();
+
+async function dumpAll<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
+  describe(`bgp route programmer (${target} VPP)`, () => {
+    let fake: FakeVpp | undefined;
+    let vpp: VppClient<VppApi>;
+    let uplink: number;
+    let base: RouteProgrammerInit;
+
+    beforeAll(async () => {
+      if (target === 'fake') fake = await startFakeVpp();
+      vpp = await connectVpp({ socket: fake ? fake.socketPath : REAL! });
+    });
+    afterAll(async () => {
+      await vpp?.close();
+      await fake?.stop();
+    });
+    beforeEach(async () => {
+      uplink = (await vpp.call('create_loopback', { mac_address: '02:00:00:00:0b:01' })).sw_if_index;
+      await vpp.call('sw_interface_add_del_address', { sw_if_index: uplink, is_add: true, prefix: '192.168.77.1/24' });
+      await vpp.call('sw_interface_add_del_address', { sw_if_index: uplink, is_add: true, prefix: 'fd77::1/64' });
+      await vpp.call('sw_interface_set_flags', { sw_if_index: uplink, flags: 1 });
+      base = {
+        uplinkSwIfIndex: uplink,
+        sourceAddress4: '192.168.77.1',
+        sourceAddress6: 'fd77::1',
+        ownedPrefixes: ['10.244.0.0/16', 'fd00:244::/64'],
+        wireguard: {
+          privateKey: ownKeys.privateKey,
+          port: 51820,
+          address: '10.244.1.0/32',
+          peer: (addr) => (addr === '192.168.77.2' ? { publicKey: peerKeys.publicKey, innerAddress: '10.244.2.0' } : undefined),
+        },
+      };
+    });
+    afterEach(async () => {
+      // remove what the test made: routes through the programmer (below), then the uplink
+      await vpp.call('delete_loopback', { sw_if_index: uplink }).catch(() => {});
+    });
+
+    async function routeVia(prefix: string): Promise<{ sw_if_index: number; nh: string } | undefined> {
+      const isIp6 = prefix.includes(':');
+      for (const d of await dumpAll(vpp.dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: isIp6, name: '' } }))) {
+        if (d.route.prefix === prefix) {
+          const p = d.route.paths[0]!;
+          return { sw_if_index: p.sw_if_index, nh: (isIp6 ? p.nh.address.ip6 : p.nh.address.ip4) ?? '' };
+        }
+      }
+      return undefined;
+    }
+
+    it('bgp: FLAT routes v4 and v6 go via the next hop, and are removed again', async () => {
+      const prog = createRouteProgrammer(base, { vpp });
+      await prog.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'flat' });
+      await prog.add({ prefix: 'fd00:244::2:0/112', nextHop: 'fd77::2', provider: 'flat' });
+      expect(await routeVia('10.244.2.0/26')).toEqual({ sw_if_index: 0xffffffff, nh: '192.168.77.2' });
+      expect(await routeVia('fd00:244::2:0/112')).toEqual({ sw_if_index: 0xffffffff, nh: 'fd77::2' });
+      await prog.remove('10.244.2.0/26');
+      await prog.remove('fd00:244::2:0/112');
+      expect(await routeVia('10.244.2.0/26')).toBeUndefined();
+      expect(await routeVia('fd00:244::2:0/112')).toBeUndefined();
+    });
+
+    it('bgp: IPIP — one tunnel per node, unnumbered to the uplink and up, shared, removed with its last route', async () => {
+      const prog = createRouteProgrammer(base, { vpp });
+      await prog.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'ipip' });
+      await prog.add({ prefix: '10.244.2.64/26', nextHop: '192.168.77.2', provider: 'ipip' });
+      const tunnels = await dumpAll(vpp.dump('ipip_tunnel_dump', { sw_if_index: 0xffffffff }));
+      expect(tunnels).toHaveLength(1);
+      const t = tunnels[0]!.tunnel;
+      expect([t.src, t.dst]).toEqual(['192.168.77.1', '192.168.77.2']);
+      const un = await dumpAll(vpp.dump('ip_unnumbered_dump', { sw_if_index: t.sw_if_index }));
+      expect(un.map((u) => u.ip_sw_if_index)).toEqual([uplink]);
+      const [itf] = await dumpAll(vpp.dump('sw_interface_dump', { sw_if_index: t.sw_if_index, name_filter_valid: false, name_filter: '' }));
+      expect(itf!.flags & 1).toBe(1);
+      expect((await routeVia('10.244.2.0/26'))?.sw_if_index).toBe(t.sw_if_index);
+      await prog.remove('10.244.2.0/26');
+      expect(await dumpAll(vpp.dump('ipip_tunnel_dump', { sw_if_index: 0xffffffff }))).toHaveLength(1);
+      await prog.remove('10.244.2.64/26');
+      expect(await dumpAll(vpp.dump('ipip_tunnel_dump', { sw_if_index: 0xffffffff }))).toHaveLength(0);
+      expect(await routeVia('10.244.2.64/26')).toBeUndefined();
+    });
+
+    it('bgp: VXLAN — L3 tunnel, VNI 4096 port 4789, decap to ip4-input, route via the underlay address through the tunnel', async () => {
+      const prog = createRouteProgrammer(base, { vpp });
+      await prog.add({ prefix: '10.244.3.0/26', nextHop: '192.168.77.3', provider: 'vxlan' });
+      const tunnels = await dumpAll(vpp.dump('vxlan_tunnel_v2_dump', { sw_if_index: 0xffffffff }));
+      expect(tunnels).toHaveLength(1);
+      const t = tunnels[0]!;
+      expect([t.src_address, t.dst_address, t.vni, t.dst_port]).toEqual(['192.168.77.1', '192.168.77.3', 4096, 4789]);
+      expect(t.decap_next_index).not.toBe(1); // not l2-input: the index add_node_next gave for ip4-input
+      const route = await routeVia('10.244.3.0/26');
+      expect(route).toEqual({ sw_if_index: t.sw_if_index, nh: '192.168.77.3' }); // never a glean route
+      await prog.remove('10.244.3.0/26');
+      expect(await dumpAll(vpp.dump('vxlan_tunnel_v2_dump', { sw_if_index: 0xffffffff }))).toHaveLength(0);
+    });
+
+    it('bgp: WireGuard — interface with our address, peer with inner address + pod CIDR allowed, route via the inner address', async () => {
+      const prog = createRouteProgrammer(base, { vpp });
+      await prog.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'wireguard' });
+      await prog.add({ prefix: '10.244.2.64/26', nextHop: '192.168.77.2', provider: 'wireguard' });
+      const itfs = await dumpAll(vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }));
+      expect(itfs).toHaveLength(1);
+      const wg = itfs[0]!.interface;
+      expect(Buffer.from(wg.public_key).toString('base64')).toBe(ownKeys.publicKey);
+      const peers = await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff }));
+      expect(peers).toHaveLength(1);
+      expect(peers[0]!.peer.endpoint).toBe('192.168.77.2');
+      expect([...peers[0]!.peer.allowed_ips].sort()).toEqual(['10.244.2.0/26', '10.244.2.0/32', '10.244.2.64/26']);
+      expect(await routeVia('10.244.2.0/26')).toEqual({ sw_if_index: wg.sw_if_index, nh: '10.244.2.0' });
+      await prog.remove('10.244.2.0/26');
+      expect([...(await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff })))[0]!.peer.allowed_ips].sort()).toEqual(['10.244.2.0/32', '10.244.2.64/26']);
+      await prog.remove('10.244.2.64/26');
+      expect(await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff }))).toHaveLength(0);
+      await vpp.call('wireguard_interface_delete', { sw_if_index: wg.sw_if_index });
+    });
+
+    it('bgp: a provider change is delete then add; an unknown WireGuard key is a typed error naming the node', async () => {
+      const prog = createRouteProgrammer(base, { vpp });
+      await prog.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'ipip' });
+      await prog.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'flat' });
+      expect(await routeVia('10.244.2.0/26')).toEqual({ sw_if_index: 0xffffffff, nh: '192.168.77.2' });
+      expect(await dumpAll(vpp.dump('ipip_tunnel_dump', { sw_if_index: 0xffffffff }))).toHaveLength(0);
+      const err = await prog.add({ prefix: '10.244.9.0/26', nextHop: '192.168.77.9', provider: 'wireguard' }).catch((e: Error) => e);
+      expect(err).toMatchObject({ name: 'BgpInvalidConfigError', object: 'node 192.168.77.9', field: 'wireguardPublicKey' });
+      expect(prog.routes()).toEqual([{ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'flat' }]);
+      await prog.remove('10.244.2.0/26');
+      const wgs = await dumpAll(vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }));
+      for (const w of wgs) await vpp.call('wireguard_interface_delete', { sw_if_index: w.interface.sw_if_index });
+    });
+
+    it('bgp: after a restart a new programmer adopts tunnels and routes from dumps: no duplicates, stale ones removed', async () => {
+      const first = createRouteProgrammer(base, { vpp });
+      await first.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'ipip' });
+      await first.add({ prefix: '10.244.3.0/26', nextHop: '192.168.77.3', provider: 'vxlan' });
+      await first.add({ prefix: '10.244.4.0/26', nextHop: '192.168.77.4', provider: 'flat' });
+      await first.add({ prefix: '10.244.5.0/26', nextHop: '192.168.77.5', provider: 'ipip' });
+      // "restart": a new programmer, the routes learned again except 10.244.5.0/26 (withdrawn meanwhile)
+      const second = createRouteProgrammer(base, { vpp });
+      const res = await second.sync([
+        { prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'ipip' },
+        { prefix: '10.244.3.0/26', nextHop: '192.168.77.3', provider: 'vxlan' },
+        { prefix: '10.244.4.0/26', nextHop: '192.168.77.4', provider: 'flat' },
+      ]);
+      expect(res).toMatchObject({ added: 0, removed: 1, kept: 3, errors: [] });
+      expect(await dumpAll(vpp.dump('ipip_tunnel_dump', { sw_if_index: 0xffffffff }))).toHaveLength(1);
+      expect(await dumpAll(vpp.dump('vxlan_tunnel_v2_dump', { sw_if_index: 0xffffffff }))).toHaveLength(1);
+      expect(await routeVia('10.244.5.0/26')).toBeUndefined();
+      const done = await second.sync([]);
+      expect(done).toMatchObject({ removed: 3, errors: [] });
+      expect(await dumpAll(vpp.dump('ipip_tunnel_dump', { sw_if_index: 0xffffffff }))).toHaveLength(0);
+      expect(await dumpAll(vpp.dump('vxlan_tunnel_v2_dump', { sw_if_index: 0xffffffff }))).toHaveLength(0);
+    });
+
+    it('bgp: malformed routes and settings get a typed error naming the field', async () => {
+      const prog = createRouteProgrammer(base, { vpp });
+      await expect(prog.add({ prefix: '10.244.2.0/33', nextHop: '192.168.77.2', provider: 'flat' })).rejects.toMatchObject({ name: 'BgpInvalidConfigError', field: 'prefix' });
+      await expect(prog.add({ prefix: '10.244.2.0/26', nextHop: 'nope', provider: 'flat' })).rejects.toMatchObject({ name: 'BgpInvalidConfigError', field: 'nextHop' });
+      expect(() => createRouteProgrammer({ ...base, ownedPrefixes: ['x'] }, { vpp })).toThrow(/ownedPrefixes\[0\]/);
+      expect(() => createRouteProgrammer({ ...base, wireguard: { ...base.wireguard!, privateKey: 'abc' } }, { vpp })).toThrow(/wireguard.privateKey/);
+    });
+  });
+}
+
+describe('bgp wireguard keys', () => {
+  it('bgp: the public key derived from a private key is the generated one', () => {
+    const k = generateWireguardKeyPair();
+    expect(wireguardPublicKey(k.privateKey)).toBe(k.publicKey);
+    expect(Buffer.from(k.publicKey, 'base64')).toHaveLength(32);
+  });
+});
