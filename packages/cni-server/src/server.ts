@@ -99,7 +99,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   const vrfs = new VrfAllocator(init.vrfBase ?? DEFAULT_VRF_BASE);
   const locks = new KeyedMutex();
   const fanout = new EventFanout<PodEvent>();
-  const building = new Set<string>(); // pod ids being added (orphan sweeps leave them alone)
+  const building = new Map<string, string>(); // pod id → host interface name, for pods being added (orphan sweeps leave them alone)
   const ipOwners = new Map<string, string>(); // address → key, for pods held and pods being added
   const crash = new AbortController();
   let epoch = 0;
@@ -149,7 +149,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       if (owner !== undefined && owner !== spec.key) throw new DuplicateIpError(`container_ips[${i}].address`, ip.address, owner.replace('\u0000', ' '));
     });
     for (const ip of spec.ips) ipOwners.set(ip.address, spec.key);
-    building.add(spec.id);
+    building.set(spec.id, spec.hostIfName);
     try {
       const rec = await buildPod(spec, full, ctx(signal));
       hold(rec);
@@ -266,7 +266,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
         try {
           const spec = toPodSpec(normaliseAddRequest(rec.request), defaults);
           for (const ip of spec.ips) ipOwners.set(ip.address, spec.key);
-          building.add(spec.id);
+          building.set(spec.id, spec.hostIfName);
           try {
             const fresh = await buildPod(spec, rec.request, ctx(signal));
             hold(fresh);
@@ -314,11 +314,10 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       const nl = await openNetlink({ netns: init.vppNetns });
       try {
         const prefix = defaults.hostIfPrefix;
+        const ownedNames = new Set([...[...pods.values()].map((r) => r.spec.hostIfName), ...building.values()]);
         for (const link of await nl.link.list({ kind: 'veth' })) {
-          if (!link.name.startsWith(prefix) || link.name.length !== prefix.length + 12) continue;
-          const id = link.name.slice(prefix.length);
-          if (!isOrphan(id)) continue;
-          orphanIds.add(id);
+          if (!link.name.startsWith(prefix) || ownedNames.has(link.name)) continue;
+          orphanIds.add(link.name);
           await nl.link.delete(link.name).catch(() => undefined);
         }
       } finally {

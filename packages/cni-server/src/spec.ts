@@ -105,6 +105,14 @@ export function parsePrefix(field: string, text: string, allowBare = false): { p
   return { prefix: `${ip.address}/${Number(lenText)}`, address: ip.address, len: Number(lenText), family: ip.family };
 }
 
+function isUnicast(address: string, family: 4 | 6): boolean {
+  if (family === 4) {
+    const first = Number(address.split('.')[0]);
+    return address !== '0.0.0.0' && address !== '255.255.255.255' && first !== 127 && !(first >= 224 && first <= 239);
+  }
+  return address !== '::' && address !== '::1' && !address.startsWith('ff');
+}
+
 function validIfname(field: string, name: string): void {
   if (name.length === 0) throw new InvalidRequestError(field, name, 'must not be empty');
   if (Buffer.byteLength(name) >= IFNAMSIZ) throw new InvalidRequestError(field, name, `must be at most ${IFNAMSIZ - 1} bytes`);
@@ -186,6 +194,7 @@ export function toPodSpec(req: AddRequest & { settings: ContainerSettings; workl
   const seen = new Set<string>();
   const ips: PodIp[] = req.container_ips.map((c, i) => {
     const p = parsePrefix(`container_ips[${i}].address`, c.address, true);
+    if (!isUnicast(p.address, p.family)) throw new InvalidRequestError(`container_ips[${i}].address`, c.address, 'is not a unicast address');
     if (seen.has(p.address)) throw new InvalidRequestError(`container_ips[${i}].address`, c.address, 'is listed twice');
     seen.add(p.address);
     let gateway = p.family === 4 ? DEFAULT_GATEWAY4 : DEFAULT_GATEWAY6;
