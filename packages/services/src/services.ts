@@ -76,6 +76,8 @@ export interface ServicesInit {
   maxRetryDelayMs?: number;
   /** VPP requests in flight at once. Default 256. */
   concurrency?: number;
+  /** Time limit of each VPP request in ms. Default: the client's (`timeoutMs` of `connectVpp`). */
+  timeoutMs?: number;
 }
 
 /** An address BGP should start or stop announcing for this node. */
@@ -243,10 +245,14 @@ class ServicesImpl extends EventTarget implements Services {
       throw new ServicesConfigError('defaultLbType', init.defaultLbType, 'ecmp, maglev or maglevdsr');
     }
     this.#retryDelay = init.retryDelayMs ?? 200;
-    this.#cnat = new CnatProgrammer(this.#vpp, { concurrency: init.concurrency ?? 256 });
-    this.#snat = new SnatProgrammer(this.#vpp, (n) => {
-      this.#cnat.calls[n] = (this.#cnat.calls[n] ?? 0) + 1;
-    });
+    this.#cnat = new CnatProgrammer(this.#vpp, { concurrency: init.concurrency ?? 256, ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}) });
+    this.#snat = new SnatProgrammer(
+      this.#vpp,
+      (n) => {
+        this.#cnat.calls[n] = (this.#cnat.calls[n] ?? 0) + 1;
+      },
+      init.timeoutMs,
+    );
     this.#snatEnabled = init.snat?.enabled !== false;
     const snatIp = (family: 4 | 6, given: string | undefined, field: string): string => {
       if (given !== undefined) {

@@ -38,9 +38,16 @@ export class SnatProgrammer {
   readonly #haveExclusions = new Set<string>();
   readonly #haveInterfaces = new Set<string>();
 
-  constructor(vpp: ServicesVpp, count: (name: string) => void = () => {}) {
+  readonly #timeoutMs: number | undefined;
+
+  constructor(vpp: ServicesVpp, count: (name: string) => void = () => {}, timeoutMs?: number) {
     this.#vpp = vpp;
     this.#count = count;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  #opts(signal: AbortSignal | undefined): { signal?: AbortSignal; timeoutMs?: number } {
+    return { ...(signal ? { signal } : {}), ...(this.#timeoutMs !== undefined ? { timeoutMs: this.#timeoutMs } : {}) };
   }
 
   /** What is wanted. */
@@ -66,7 +73,7 @@ export class SnatProgrammer {
   async #call(name: string, req: Record<string, unknown>, subject: string, signal: AbortSignal | undefined): Promise<void> {
     this.#count(name);
     try {
-      await this.#vpp.call(name as 'cnat_set_snat_policy', req as never, signal ? { signal } : {});
+      await this.#vpp.call(name as 'cnat_set_snat_policy', req as never, this.#opts(signal));
     } catch (err) {
       throw new SnatProgramError({ messageName: name, subject, retval: retvalOf(err) }, { cause: err });
     }
@@ -143,7 +150,7 @@ export class SnatProgrammer {
     if (!have) return true;
     this.#count('cnat_get_snat_addresses');
     try {
-      const r = await this.#vpp.call('cnat_get_snat_addresses', {}, opts.signal ? { signal: opts.signal } : {});
+      const r = await this.#vpp.call('cnat_get_snat_addresses', {}, this.#opts(opts.signal));
       return r.snat_ip4 === have.ip4 && r.snat_ip6 === have.ip6;
     } catch {
       return false;
