@@ -45,7 +45,7 @@ export function parseManifests(file: string, text: string): ManifestFile {
     }
     return { file, documents, errors };
   }
-  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const docs = parseAllDocuments(text, { prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, i) => {
     if (doc.errors.length > 0) {
