@@ -7,5 +7,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // test/interop starts kubectl and the bin as child processes: run files one at a time.
+    fileParallelism: false,
   },
 });
