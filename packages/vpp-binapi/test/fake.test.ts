@@ -54,7 +54,13 @@ describe('protocol', () => {
     expect(f.messageId('control_ping')).toBe(23);
     expect(f.messageId('control_ping_reply')).toBe(24);
     const c = await raw(f);
-    for (const name of ['create_loopback', 'ip_route_add_del', 'cnat_translation_update', 'npol_rule_create', 'sw_interface_event'])
+    for (const name of [
+      'create_loopback',
+      'ip_route_add_del',
+      'cnat_translation_update',
+      'npol_rule_create',
+      'sw_interface_event',
+    ])
       expect(c.messageId(name), name).toBe(f.messageId(name));
   });
 
@@ -116,8 +122,13 @@ describe('protocol', () => {
   it('creates taps when told the kernel has vhost-net', async () => {
     const f = await fakeVpp({ tap: 'succeed' });
     const c = await raw(f);
-    const r = (await c.call('tap_create_v3', { id: 3, host_if_name_set: true, host_if_name: 'vtap3' })) as { sw_if_index: number };
-    const [d] = (await collect(c.dump('sw_interface_dump', { sw_if_index: r.sw_if_index }))) as Record<string, unknown>[];
+    const r = (await c.call('tap_create_v3', { id: 3, host_if_name_set: true, host_if_name: 'vtap3' })) as {
+      sw_if_index: number;
+    };
+    const [d] = (await collect(c.dump('sw_interface_dump', { sw_if_index: r.sw_if_index }))) as Record<
+      string,
+      unknown
+    >[];
     expect(d).toMatchObject({ interface_name: 'tap3', interface_dev_type: 'virtio' });
     expect(f.state.interfaces.get(r.sw_if_index)?.hostIfName).toBe('vtap3');
   });
@@ -137,11 +148,31 @@ describe('more handlers', () => {
       host_mtu_size: 1450,
     })) as { sw_if_index: number };
     expect(await collect(c.dump('sw_interface_tap_v2_dump', { sw_if_index: ANY }))).toMatchObject([
-      { sw_if_index: t.sw_if_index, id: 9, dev_name: 'tap9', host_if_name: 'vtap9', host_namespace: 'pod-ns', host_mtu_size: 1450 },
+      {
+        sw_if_index: t.sw_if_index,
+        id: 9,
+        dev_name: 'tap9',
+        host_if_name: 'vtap9',
+        host_namespace: 'pod-ns',
+        host_mtu_size: 1450,
+      },
     ]);
-    const a = (await c.call('af_packet_create_v3', { host_if_name: 'veth0', hw_addr: '02:00:00:00:00:10' })) as { sw_if_index: number };
-    expect(await collect(c.dump('af_packet_dump'))).toMatchObject([{ sw_if_index: a.sw_if_index, host_if_name: 'veth0' }]);
-    await expect(c.call('af_packet_create_v3', { host_if_name: 'veth0' })).rejects.toMatchObject({ retval: -68 });
+    const a = (await c.call('af_packet_create_v3', {
+      mode: 1,
+      host_if_name: 'veth0',
+      hw_addr: '02:00:00:00:00:10',
+    })) as { sw_if_index: number };
+    expect(await collect(c.dump('af_packet_dump'))).toMatchObject([
+      { sw_if_index: a.sw_if_index, host_if_name: 'veth0' },
+    ]);
+    // af_packet_create_if: a host interface already bound → -79 (IF_ALREADY_EXISTS)
+    await expect(c.call('af_packet_create_v3', { mode: 1, host_if_name: 'veth0' })).rejects.toMatchObject({
+      retval: -79,
+    });
+    // vl_api_af_packet_create_v3_t_handler: mode 0 is neither ethernet nor ip → -7
+    await expect(c.call('af_packet_create_v3', { mode: 0, host_if_name: 'veth1' })).rejects.toMatchObject({
+      retval: -7,
+    });
     await c.call('tap_delete_v2', { sw_if_index: t.sw_if_index });
     expect(await collect(c.dump('sw_interface_tap_v2_dump', { sw_if_index: ANY }))).toEqual([]);
   });
@@ -149,18 +180,32 @@ describe('more handlers', () => {
   it('IPv6 enable gives an EUI-64 link-local address; it can be set, read and removed', async () => {
     const f = await fakeVpp();
     const c = await raw(f);
-    const { sw_if_index } = (await c.call('create_loopback', { mac_address: '02:00:00:00:00:01' })) as { sw_if_index: number };
-    await expect(c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).rejects.toMatchObject({ retval: -62 });
+    const { sw_if_index } = (await c.call('create_loopback', { mac_address: '02:00:00:00:00:01' })) as {
+      sw_if_index: number;
+    };
+    await expect(c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).rejects.toMatchObject({
+      retval: -62,
+    });
     await c.call('sw_interface_ip6_enable_disable', { sw_if_index, enable: true });
-    expect(await c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).toMatchObject({ ip: 'fe80::ff:fe00:1' });
-    await expect(c.call('sw_interface_ip6_set_link_local_address', { sw_if_index, ip: 'fd00::1' })).rejects.toMatchObject({ retval: -61 });
+    expect(await c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).toMatchObject({
+      ip: 'fe80::ff:fe00:1',
+    });
+    // ip6_link_set_local_address takes any address (no fe80::/10 check in VPP 26.06)
+    await c.call('sw_interface_ip6_set_link_local_address', { sw_if_index, ip: 'fd00::1' });
+    expect(await c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).toMatchObject({ ip: 'fd00::1' });
     await c.call('sw_interface_ip6_set_link_local_address', { sw_if_index, ip: 'fe80::abcd' });
-    expect(await c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).toMatchObject({ ip: 'fe80::abcd' });
+    expect(await c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).toMatchObject({
+      ip: 'fe80::abcd',
+    });
     // Link-local addresses are kept out of the interface's FIB, as VPP keeps them in a table of their own.
     expect(f.state.routesOf(true, 0).map((e) => e.prefix)).toEqual(['::/0', 'fe80::/10']);
     await c.call('sw_interface_ip6_enable_disable', { sw_if_index, enable: false });
-    await expect(c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).rejects.toMatchObject({ retval: -62 });
-    expect(await c.call('sw_interface_get_mac_address', { sw_if_index })).toMatchObject({ mac_address: '02:00:00:00:00:01' });
+    await expect(c.call('sw_interface_ip6_get_link_local_address', { sw_if_index })).rejects.toMatchObject({
+      retval: -62,
+    });
+    expect(await c.call('sw_interface_get_mac_address', { sw_if_index })).toMatchObject({
+      mac_address: '02:00:00:00:00:01',
+    });
   });
 
   it('ip_neighbor_flush removes the neighbours of one family on an interface', async () => {
@@ -168,7 +213,10 @@ describe('more handlers', () => {
     const c = await raw(f);
     const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
     for (const ip of ['10.0.0.2', '10.0.0.3', 'fd00::2'])
-      await c.call('ip_neighbor_add_del', { is_add: true, neighbor: { sw_if_index, flags: 1, mac_address: '02:00:00:00:00:09', ip_address: ip } });
+      await c.call('ip_neighbor_add_del', {
+        is_add: true,
+        neighbor: { sw_if_index, flags: 1, mac_address: '02:00:00:00:00:09', ip_address: ip },
+      });
     await c.call('ip_neighbor_flush', { af: 0, sw_if_index });
     expect([...f.state.neighbors.values()].map((n) => n.ip_address)).toEqual(['fd00::2']);
   });
@@ -177,9 +225,13 @@ describe('more handlers', () => {
     const f = await fakeVpp();
     const c = await raw(f);
     const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
+    await c.call('sw_interface_set_flags', { sw_if_index, flags: 1 });
     await c.call('sw_interface_add_del_address', { sw_if_index, is_add: true, prefix: '10.0.0.1/24' });
     const route = (prefix: string) =>
-      c.call('ip_route_add_del', { is_add: true, route: { prefix, n_paths: 1, paths: [{ sw_if_index, nh: { address: { ip4: '10.0.0.2' } } }] } });
+      c.call('ip_route_add_del', {
+        is_add: true,
+        route: { prefix, n_paths: 1, paths: [{ sw_if_index, nh: { address: { ip4: '10.0.0.2' } } }] },
+      });
     await route('10.1.0.0/16');
     await route('10.2.0.0/16');
     const table = { table_id: 0, is_ip6: false, name: '' };
@@ -193,39 +245,62 @@ describe('more handlers', () => {
     await c.call('ip_table_flush', { table });
     expect(prefixes()).not.toContain('10.2.0.0/16');
     expect(prefixes()).toContain('10.0.0.0/24');
-    await expect(c.call('ip_table_flush', { table: { table_id: 5, is_ip6: false, name: '' } })).rejects.toMatchObject({ retval: -3 });
+    await expect(c.call('ip_table_flush', { table: { table_id: 5, is_ip6: false, name: '' } })).rejects.toMatchObject({
+      retval: -3,
+    });
   });
 
   it('the _v2 route messages carry the FIB source: API routes are source 8, connected ones 4, defaults 20', async () => {
     const f = await fakeVpp();
     const c = await raw(f);
     const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
+    await c.call('sw_interface_set_flags', { sw_if_index, flags: 1 });
     await c.call('sw_interface_add_del_address', { sw_if_index, is_add: true, prefix: '10.0.0.1/24' });
     await c.call('ip_table_add_del_v2', { table: { table_id: 3, is_ip6: false, name: '' } });
     await c.call('ip_route_add_del_v2', {
-      route: { table_id: 0, prefix: '10.9.0.0/16', n_paths: 1, paths: [{ sw_if_index, nh: { address: { ip4: '10.0.0.2' } } }] },
+      route: {
+        table_id: 0,
+        prefix: '10.9.0.0/16',
+        n_paths: 1,
+        paths: [{ sw_if_index, nh: { address: { ip4: '10.0.0.2' } } }],
+      },
     });
-    const all = (await collect(c.dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: false } }))).map((d) => d.route);
+    const all = (await collect(c.dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: false } }))).map(
+      (d) => d.route,
+    );
     const src = (p: string) => all.find((r) => r.prefix === p)?.src;
     expect([src('10.9.0.0/16'), src('10.0.0.0/24'), src('0.0.0.0/0'), src('240.0.0.0/4')]).toEqual([8, 4, 20, 1]);
-    const api = (await collect(c.dump('ip_route_v2_dump', { src: 8, table: { table_id: 0, is_ip6: false } }))).map((d) => d.route.prefix);
+    const api = (await collect(c.dump('ip_route_v2_dump', { src: 8, table: { table_id: 0, is_ip6: false } }))).map(
+      (d) => d.route.prefix,
+    );
     expect(api).toEqual(['10.9.0.0/16']);
-    expect(await c.call('ip_route_lookup_v2', { table_id: 0, exact: 0, prefix: '10.9.1.1/32' })).toMatchObject({ route: { prefix: '10.9.0.0/16', src: 8 } });
+    expect(await c.call('ip_route_lookup_v2', { table_id: 0, exact: 0, prefix: '10.9.1.1/32' })).toMatchObject({
+      route: { prefix: '10.9.0.0/16', src: 8 },
+    });
     expect(f.state.table(false, 3)).toBeDefined();
-    await expect(c.call('ip_route_add_del_v2', { route: { prefix: '10.8.0.0/16', src: 9, n_paths: 1, paths: [{}] } })).rejects.toMatchObject({ retval: -126 });
+    await expect(
+      c.call('ip_route_add_del_v2', { route: { prefix: '10.8.0.0/16', src: 9, n_paths: 1, paths: [{}] } }),
+    ).rejects.toMatchObject({ retval: -126 });
   });
 
   it('cnat SNAT policy and per-interface policy tables are kept', async () => {
     const f = await fakeVpp();
     const c = await raw(f);
     const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
+    // without a SNAT entry VPP dereferences NULL here; the fake answers -30
+    await expect(c.call('cnat_set_snat_policy', { policy: 2 })).rejects.toMatchObject({ retval: -30 });
+    await expect(c.call('cnat_get_snat_addresses', {})).rejects.toMatchObject({ retval: -30 });
+    await c.call('cnat_set_snat_addresses', { snat_ip4: '10.0.0.1', snat_ip6: '::', sw_if_index: ANY });
     await c.call('cnat_set_snat_policy', { policy: 2 });
+    await expect(c.call('cnat_set_snat_policy', { policy: 9 })).rejects.toMatchObject({ retval: -7 });
     await c.call('cnat_snat_policy_add_del_if', { sw_if_index, is_add: 1, table: 2 });
     await c.call('feature_cnat_enable_disable', { sw_if_index, enable_disable: true });
     expect(f.state.cnatFeatureInterfaces.has(sw_if_index)).toBe(true);
     expect(f.state.cnatSnatPolicy).toBe(2);
     expect([...(f.state.cnatSnatInterfaces.get(2) ?? [])]).toEqual([sw_if_index]);
-    await expect(c.call('cnat_snat_policy_add_del_if', { sw_if_index: 999, is_add: 1, table: 2 })).rejects.toMatchObject({ retval: -2 });
+    await expect(
+      c.call('cnat_snat_policy_add_del_if', { sw_if_index: 999, is_add: 1, table: 2 }),
+    ).rejects.toMatchObject({ retval: -2 });
   });
 });
 
@@ -233,7 +308,10 @@ describe('state', () => {
   it('is inspectable, and changes made directly show in dumps', async () => {
     const f = await fakeVpp();
     const c = await raw(f);
-    const { sw_if_index } = (await c.call('create_loopback', { mac_address: '02:00:00:00:00:01' })) as { sw_if_index: number };
+    const { sw_if_index } = (await c.call('create_loopback', { mac_address: '02:00:00:00:00:01' })) as {
+      sw_if_index: number;
+    };
+    await c.call('sw_interface_set_flags', { sw_if_index, flags: 1 });
     await c.call('sw_interface_add_del_address', { sw_if_index, is_add: true, prefix: '10.10.0.1/24' });
     await c.call('ip_neighbor_add_del', {
       is_add: true,
@@ -247,7 +325,7 @@ describe('state', () => {
     expect(adj && f.state.bestPaths(adj)).toMatchObject([{ sw_if_index, nh: '10.10.0.2' }]);
 
     const snap = f.state.snapshot();
-    expect(snap.interfaces.loop0).toMatchObject({ sw_if_index, addresses: ['10.10.0.1/24'], flags: 0 });
+    expect(snap.interfaces.loop0).toMatchObject({ sw_if_index, addresses: ['10.10.0.1/24'], flags: 3 });
     expect(snap.routes['ip4:0']).toMatchObject({
       '10.10.0.0/24': ['via 0.0.0.0 loop0'],
       '10.10.0.1/32': ['local'],
@@ -269,7 +347,12 @@ describe('state', () => {
     const route = (isAdd: boolean) =>
       c.call('ip_route_add_del', {
         is_add: isAdd,
-        route: { table_id: 0, prefix: '0.0.0.0/0', n_paths: 1, paths: [{ sw_if_index, weight: 1, nh: { address: { ip4: '10.0.0.1' } } }] },
+        route: {
+          table_id: 0,
+          prefix: '0.0.0.0/0',
+          n_paths: 1,
+          paths: [{ sw_if_index, weight: 1, nh: { address: { ip4: '10.0.0.1' } } }],
+        },
       });
     await route(true);
     const best = () => f.state.bestPaths(f.state.routesOf(false, 0).find((e) => e.prefix === '0.0.0.0/0')!);
@@ -281,10 +364,17 @@ describe('state', () => {
   it('refuses a route into a missing table and a route without paths', async () => {
     const f = await fakeVpp();
     const c = await raw(f);
-    await expect(c.call('ip_route_add_del', { is_add: true, route: { table_id: 77, prefix: '10.0.0.0/8', n_paths: 1, paths: [{}] } })).rejects.toMatchObject({
+    await expect(
+      c.call('ip_route_add_del', {
+        is_add: true,
+        route: { table_id: 77, prefix: '10.0.0.0/8', n_paths: 1, paths: [{}] },
+      }),
+    ).rejects.toMatchObject({
       retval: VNET_API_ERROR.NO_SUCH_FIB,
     });
-    await expect(c.call('ip_route_add_del', { is_add: true, route: { table_id: 0, prefix: '10.0.0.0/8', n_paths: 0, paths: [] } })).rejects.toMatchObject({
+    await expect(
+      c.call('ip_route_add_del', { is_add: true, route: { table_id: 0, prefix: '10.0.0.0/8', n_paths: 0, paths: [] } }),
+    ).rejects.toMatchObject({
       retval: VNET_API_ERROR.NO_PATHS_IN_ROUTE,
     });
   });
@@ -294,21 +384,39 @@ describe('state', () => {
     const c = await raw(f);
     const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
     await c.call('sw_interface_add_del_address', { sw_if_index, is_add: true, prefix: '10.1.0.1/24' });
-    const sub = (await c.call('create_subif', { sw_if_index, sub_id: 7, sub_if_flags: 2, outer_vlan_id: 7 })) as { sw_if_index: number };
+    const sub = (await c.call('create_subif', { sw_if_index, sub_id: 7, sub_if_flags: 2, outer_vlan_id: 7 })) as {
+      sw_if_index: number;
+    };
     const policy = (await c.call('npol_policy_create', { num_items: 0, rules: [] })) as { policy_id: number };
-    await c.call('npol_configure_policies', { sw_if_index, num_rx_policies: 1, total_ids: 1, policy_ids: [policy.policy_id] });
+    await c.call('npol_configure_policies', {
+      sw_if_index,
+      num_rx_policies: 1,
+      total_ids: 1,
+      policy_ids: [policy.policy_id],
+    });
     expect(f.state.npol.interfaces.has(sw_if_index)).toBe(true);
     await c.call('delete_loopback', { sw_if_index });
     expect(f.state.interfaces.has(sub.sw_if_index)).toBe(false);
     expect(f.state.npol.interfaces.has(sw_if_index)).toBe(false);
-    expect(f.state.routesOf(false, 0).map((e) => e.prefix)).toEqual(['0.0.0.0/0', '240.0.0.0/4', '224.0.0.0/4', '0.0.0.0/32', '255.255.255.255/32']);
+    expect(f.state.routesOf(false, 0).map((e) => e.prefix)).toEqual([
+      '0.0.0.0/0',
+      '240.0.0.0/4',
+      '224.0.0.0/4',
+      '0.0.0.0/32',
+      '255.255.255.255/32',
+    ]);
   });
 
   it('reports an unknown npol policy with retval 1, as VPP does', async () => {
     const f = await fakeVpp();
     const c = await raw(f);
     const { sw_if_index } = (await c.call('create_loopback', {})) as { sw_if_index: number };
-    const r = (await c.call('npol_configure_policies', { sw_if_index, num_rx_policies: 1, total_ids: 1, policy_ids: [42] })) as { retval: number };
+    const r = (await c.call('npol_configure_policies', {
+      sw_if_index,
+      num_rx_policies: 1,
+      total_ids: 1,
+      policy_ids: [42],
+    })) as { retval: number };
     expect(r.retval).toBe(1);
   });
 });
@@ -335,7 +443,9 @@ describe('lifecycle', () => {
       reconnect: { initialDelayMs: 20, maxDelayMs: 100, healthIntervalMs: 0 },
     });
     clients.push(vpp);
-    const up = new Promise<unknown>((resolve) => vpp.addEventListener('vpp:up', (e) => resolve((e as CustomEvent).detail)));
+    const up = new Promise<unknown>((resolve) =>
+      vpp.addEventListener('vpp:up', (e) => resolve((e as CustomEvent).detail)),
+    );
     await f.restart();
     await expect(up).resolves.toMatchObject({ reconnected: true });
     await expect(vpp.call('control_ping', {})).resolves.toMatchObject({ retval: 0 });
@@ -360,7 +470,14 @@ describe('lifecycle', () => {
 });
 
 /** A bare socket that records every byte the fake sends. */
-async function sniff(f: FakeVpp): Promise<{ bytes: () => Buffer; send: (name: string, fields?: Record<string, unknown>) => void; closed: Promise<void>; destroy(): void }> {
+async function sniff(
+  f: FakeVpp,
+): Promise<{
+  bytes: () => Buffer;
+  send: (name: string, fields?: Record<string, unknown>) => void;
+  closed: Promise<void>;
+  destroy(): void;
+}> {
   const s = createConnection(f.socketPath);
   await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
   const chunks: Buffer[] = [];
@@ -427,7 +544,9 @@ describe('fault injection', () => {
     const len = bytes.readUInt32BE(8);
     expect(bytes.length).toBe(FRAME_HEADER_SIZE + len);
     const ctl = messagesByName.get('control_ping_reply')!.create({ _vl_msg_id: 24, context: 3, vpe_pid: 1 });
-    expect(Buffer.from(bytes.subarray(FRAME_HEADER_SIZE))).not.toEqual(Buffer.from(messagesByName.get('control_ping_reply')!.encode(ctl)));
+    expect(Buffer.from(bytes.subarray(FRAME_HEADER_SIZE))).not.toEqual(
+      Buffer.from(messagesByName.get('control_ping_reply')!.encode(ctl)),
+    );
     g.destroy();
 
     const t = await sniff(f);

@@ -10,7 +10,12 @@ function centre(s: string, width: number): string {
 function showInterface(state: FakeVppState, args: string[]): string {
   if (args[0] && 'address'.startsWith(args[0]) && args[0].length >= 4) return showInterfaceAddress(state);
   const header =
-    centre('Name', 32) + centre('Idx', 5) + centre('State', 10) + centre('MTU (L3/IP4/IP6/MPLS)', 21) + centre('Counter', 16) + centre('Count', 16);
+    centre('Name', 32) +
+    centre('Idx', 5) +
+    centre('State', 10) +
+    centre('MTU (L3/IP4/IP6/MPLS)', 21) +
+    centre('Counter', 16) +
+    centre('Count', 16);
   const rows = state
     .listInterfaces()
     .filter((i) => args.length === 0 || args.includes(i.interface_name))
@@ -38,18 +43,36 @@ function showInterfaceAddress(state: FakeVppState): string {
 }
 
 /**
- * A few of VPP's CLI commands over `cli_inband`, answered from the fake's state; anything else gets
- * VPP's parse error text.
+ * `format_unformat_error` (vppinfra/unformat.c): the unparsed rest of the input, at most 30 characters
+ * (then `...`), trailing white space trimmed when it fits.
  */
-export function runCli(state: FakeVppState, cmd: string, version: string, buildDate: string): string {
+function unparsed(rest: string): string {
+  return rest.length > 30 ? `${rest.slice(0, 30)}...` : rest.trimEnd();
+}
+
+/** What `cli_inband` answers: VPP's `vlib_cli_input` return value and the text the command printed. */
+export interface CliResult {
+  readonly retval: number;
+  readonly reply: string;
+}
+
+/**
+ * A few of VPP's CLI commands over `cli_inband`, answered from the fake's state. Anything else fails the
+ * way `vlib_cli_dispatch_sub_commands` (vlib/cli.c) does: retval -1 and the error text as output,
+ * `"<parent path>: unknown input \`<rest>'"` (or without a parent for an unknown first word).
+ */
+export function runCli(state: FakeVppState, cmd: string, version: string, buildDate: string): CliResult {
   const words = cmd.trim().split(/\s+/).filter(Boolean);
   const [verb, noun, ...rest] = words;
-  if (verb === undefined) return '';
+  const ok = (reply: string): CliResult => ({ retval: 0, reply });
+  const fail = (text: string): CliResult => ({ retval: -1, reply: `${text}\n` });
+  if (verb === undefined) return ok('');
   if ('show'.startsWith(verb) && verb.length >= 2) {
-    if (noun === undefined) return 'show: missing argument\n';
-    if ('version'.startsWith(noun) && noun.length >= 3) return `vpp v${version} built by vectorplane on fake-vpp at ${buildDate}\n`;
-    if ('interface'.startsWith(noun) && noun.length >= 3) return showInterface(state, rest);
-    return `show: unknown input \`${[noun, ...rest].join(' ')}'\n`;
+    if (noun === undefined) return fail("show: unknown input `'");
+    if ('version'.startsWith(noun) && noun.length >= 3)
+      return ok(`vpp v${version} built by vectorplane on fake-vpp at ${buildDate}\n`);
+    if ('interface'.startsWith(noun) && noun.length >= 3) return ok(showInterface(state, rest));
+    return fail(`show: unknown input \`${unparsed([noun, ...rest].join(' '))}'`);
   }
-  return `unknown input \`${words.join(' ')}'\n`;
+  return fail(`unknown input \`${unparsed(words.join(' '))}'`);
 }

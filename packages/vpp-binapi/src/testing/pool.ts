@@ -46,6 +46,10 @@ export class InstanceSet {
     return i;
   }
 
+  has(i: number): boolean {
+    return this.used.has(i);
+  }
+
   release(i: number): void {
     this.used.delete(i);
   }

@@ -25,8 +25,39 @@ import {
   prefixesOverlap,
 } from './ip.js';
 import { IndexPool, InstanceSet } from './pool.js';
+import { FakeAclState } from './plugins/acl.js';
+import { FakeDevicesState } from './plugins/devices.js';
+import { FakeMemifState } from './plugins/memif.js';
+import { FakeNodeGraph } from './plugins/vlib.js';
+import { FakeWireguardState } from './plugins/wireguard.js';
+import { type FakeNpolEvaluation, evaluateNpol } from './plugins/npol.js';
+import type { FakePacket } from './plugins/packet.js';
+import type { FakeAclVerdict } from './plugins/acl.js';
 
-export type InterfaceKind = 'local' | 'loopback' | 'tap' | 'af_packet' | 'sub' | 'ipip' | 'vxlan';
+/** What {@link FakeVppState.evaluate} decided for a packet. */
+export interface FakePolicyVerdict {
+  /** True when the packet gets through every policy that applies on its interface and direction. */
+  readonly allowed: boolean;
+  /** The ACL plugin's decision (`'no-acl'` when the interface has no list in that direction). */
+  readonly acl: FakeAclVerdict;
+  /** npol's decision, or undefined when npol does not enforce (VPP 26.06; see `npolEnforces`). */
+  readonly npol: FakeNpolEvaluation | undefined;
+}
+
+export type InterfaceKind =
+  | 'local'
+  | 'loopback'
+  | 'tap'
+  | 'af_packet'
+  | 'sub'
+  | 'ipip'
+  | 'vxlan'
+  | 'memif'
+  | 'wireguard'
+  | 'af_xdp'
+  | 'rdma'
+  | 'vmxnet3'
+  | 'virtio';
 
 export interface FakeSubInterface {
   id: number;
@@ -102,6 +133,14 @@ export interface FakeInterface {
   tap?: FakeTap;
   ipip?: FakeIpipTunnel;
   vxlan?: FakeVxlanTunnel;
+  /** Receive queues (0 for interfaces without any, like loopbacks and tunnels). */
+  rxQueues?: number;
+  /** `sw_interface_set_rx_mode` per queue (`rx_mode`: 1 polling, 2 interrupt, 3 adaptive). */
+  rxModes?: number[];
+  /** `feature_gso_enable_disable`. */
+  gso?: boolean;
+  /** Plugin-specific facts (memif socket/id, af_xdp host interface, PCI address, …). */
+  plugin?: Record<string, unknown>;
 }
 
 /** A FIB path, normalised: `nh` is the next-hop address text of the path's protocol. */
@@ -209,6 +248,13 @@ export interface FakeVppStateInit {
    * cursor to go on from. VPP ends a page after 1 ms in the handler; the fake counts. Default 64.
    */
   readonly getPageSize?: number;
+  /**
+   * Host interfaces `af_packet_create_v3` can bind to: `'any'` (default) accepts every name, a list
+   * accepts those names only (others fail with -71 like a missing netdev).
+   */
+  readonly hostInterfaces?: 'any' | readonly string[];
+  /** Whether npol bindings filter traffic in {@link FakeVppState.evaluate} (VPP 26.06's npol has no datapath: default false). */
+  readonly npolEnforces?: boolean;
 }
 
 /** A path MTU entry (`ip_path_mtu_update`), at its index in VPP's `ip_pmtu_pool`. */
@@ -217,6 +263,9 @@ export interface FakePathMtu {
   readonly nh: string;
   path_mtu: number;
 }
+
+/** `tap_flags` TAP_FLAG_TUN (tap.h). */
+const TAP_FLAG_TUN = 1 << 4;
 
 function tableKey(isIp6: boolean, tableId: number): string {
   return `${isIp6 ? 6 : 4}:${tableId}`;
@@ -271,6 +320,8 @@ export class FakeVppState {
   readonly puntRedirects = new Map<string, FakePuntRedirect>();
   readonly cnatTranslations = new Map<number, FakeCnatTranslation>();
   readonly cnatSnat = { snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: INDEX_INVALID };
+  /** Whether cnat's default SNAT policy entry exists (`cnat_set_snat_addresses` with something set). */
+  cnatSnatSet = false;
   readonly cnatSnatExcluded = new Set<string>();
   /** `cnat_snat_policy_add_del_if`: interfaces per policy table (`cnat_snat_policy_table`). */
   readonly cnatSnatInterfaces = new Map<number, Set<number>>();
@@ -283,6 +334,40 @@ export class FakeVppState {
   /** `set_ip_flow_hash_v2`/`_v3` by table (`'ip4:0'`). */
   readonly flowHash = new Map<string, number>();
   readonly npol: FakeNpolState = { ipsets: new Map(), rules: new Map(), policies: new Map(), interfaces: new Map() };
+  /** ACL plugin: ACLs, interface lists, reflect sessions, and the packet evaluator (`state.acl.evaluate`). */
+  readonly acl = new FakeAclState();
+  /** memif plugin: socket files and interfaces. */
+  readonly memif = new FakeMemifState();
+  /** wireguard plugin: interfaces' keys and peers. */
+  readonly wireguard = new FakeWireguardState();
+  /** Host devices the uplink drivers (af_xdp, rdma, virtio-pci, vmxnet3) can take; none by default. */
+  readonly devices = new FakeDevicesState();
+  /** vlib's node graph as far as `add_node_next` / `get_node_index` / `get_next_index` need it. */
+  readonly nodes = new FakeNodeGraph();
+  /** urpf plugin: `urpf_cfgs[af][dir][sw_if_index]`, keyed `'<sw>|<af>|<rx|tx>'`. */
+  readonly urpf = new Map<
+    string,
+    { sw_if_index: number; af: number; is_input: boolean; mode: number; table_id: number; custom: boolean }
+  >();
+  /** `set_punt` registrations (`'l4:<af>:<proto>:<port>'`, `'exception:<id>'`). */
+  readonly punts = new Set<string>();
+  /** arp: `proxy_arp_add_del` ranges in order, and interfaces with proxy ARP on. */
+  readonly proxyArp = { ranges: [] as { table_id: number; low: string; hi: string }[], interfaces: new Set<number>() };
+  /** ip6-nd: `ip6nd_proxy_add_del` entries and interfaces with ND proxy on. */
+  readonly ip6ndProxy = { entries: [] as { sw_if_index: number; ip: string }[], interfaces: new Set<number>() };
+  /** ip-neighbor: `ip_neighbor_config` per family (ip_neighbor.c defaults). */
+  readonly neighborConfig = {
+    ip4: { max_number: 50000, max_age: 0, recycle: false },
+    ip6: { max_number: 50000, max_age: 0, recycle: false },
+  };
+  /** session layer: `session_enable_disable(_v2)`; `rt_engine_type` 0 means disabled. */
+  readonly session = { enabled: false, rt_engine_type: 0 };
+  /** http_static: the default listener once `http_static_enable_v5` succeeded. */
+  httpStatic: { www_root: string; uri: string } | undefined;
+  /** Host interfaces af_packet can bind to (see {@link FakeVppStateInit.hostInterfaces}). */
+  hostInterfaces: 'any' | Set<string>;
+  /** Whether {@link evaluate} applies npol (false, like VPP 26.06). */
+  npolEnforces: boolean;
   /** `tap_create_v3` behaviour; tests may flip it at run time. */
   tap: 'fail' | 'succeed';
 
@@ -306,6 +391,8 @@ export class FakeVppState {
 
   constructor(init: FakeVppStateInit = {}) {
     this.tap = init.tap ?? 'fail';
+    this.hostInterfaces = !init.hostInterfaces || init.hostInterfaces === 'any' ? 'any' : new Set(init.hostInterfaces);
+    this.npolEnforces = init.npolEnforces ?? false;
     this.getPageSize = Math.max(1, init.getPageSize ?? 64);
     const local0 = this.addInterface('local', 'local0', 0, INTERFACE_DEFAULTS.local);
     local0.l2_address = '00:00:00:00:00:00';
@@ -323,7 +410,10 @@ export class FakeVppState {
    * routes by table (`'ip4:0'`) as prefix → best paths (`'via 10.0.0.1 loop0'`, `'local'`, `'drop'`).
    */
   snapshot(): {
-    interfaces: Record<string, { sw_if_index: number; flags: number; mtu: number[]; addresses: string[]; tag: string; table: number }>;
+    interfaces: Record<
+      string,
+      { sw_if_index: number; flags: number; mtu: number[]; addresses: string[]; tag: string; table: number }
+    >;
     routes: Record<string, Record<string, string[]>>;
     neighbors: string[];
     cnat: { id: number; vip: string; backends: string[] }[];
@@ -364,6 +454,27 @@ export class FakeVppState {
     };
   }
 
+  // ---- policy -----------------------------------------------------------------------------------
+
+  /**
+   * Would VPP let `packet` through at its interface and direction? The ACL plugin decides first (and a
+   * permit+reflect match opens a session unless `commit` is false); npol is applied after it when
+   * {@link npolEnforces} is on. The interface must exist.
+   * @throws RangeError when the interface does not exist or the packet's addresses do not parse.
+   */
+  evaluate(packet: FakePacket, opts: { commit?: boolean } = {}): FakePolicyVerdict {
+    if (!this.interfaces.has(packet.sw_if_index))
+      throw new RangeError(`packet.sw_if_index ${packet.sw_if_index}: no such interface`);
+    const acl = this.acl.evaluate(packet, opts);
+    const npol = this.npolEnforces ? evaluateNpol(this.npol, packet) : undefined;
+    return { allowed: acl.allowed && (npol?.allowed ?? true), acl, npol };
+  }
+
+  /** npol's decision for `packet` regardless of {@link npolEnforces} (`npol_match_func`). */
+  evaluateNpol(packet: FakePacket): FakeNpolEvaluation {
+    return evaluateNpol(this.npol, packet);
+  }
+
   // ---- interfaces -------------------------------------------------------------------------------
 
   interfaceFlags(i: FakeInterface): number {
@@ -380,7 +491,8 @@ export class FakeVppState {
     return undefined;
   }
 
-  private addInterface(
+  /** @internal Creates an interface with the next free sw_if_index (plugins' create handlers). */
+  addInterface(
     kind: InterfaceKind,
     name: string,
     instance: number,
@@ -412,7 +524,8 @@ export class FakeVppState {
     return itf;
   }
 
-  private removeInterface(itf: FakeInterface): void {
+  /** @internal Deletes an interface and everything on it, as VPP's interface-delete callbacks do. */
+  removeInterface(itf: FakeInterface): void {
     this.delAllAddresses(itf);
     for (const [k, n] of this.neighbors) if (n.sw_if_index === itf.sw_if_index) this.deleteNeighbor(k);
     for (const other of this.interfaces.values()) {
@@ -420,6 +533,12 @@ export class FakeVppState {
       if (other.kind === 'sub' && other.sup_sw_if_index === itf.sw_if_index) this.removeInterface(other);
     }
     this.npol.interfaces.delete(itf.sw_if_index);
+    this.acl.interfaceDeleted(itf.sw_if_index);
+    for (const [k, u] of this.urpf) if (u.sw_if_index === itf.sw_if_index) this.urpf.delete(k);
+    this.proxyArp.interfaces.delete(itf.sw_if_index);
+    this.ip6ndProxy.interfaces.delete(itf.sw_if_index);
+    this.ip6ndProxy.entries = this.ip6ndProxy.entries.filter((e) => e.sw_if_index !== itf.sw_if_index);
+    this.wireguard.interfaceDeleted(itf.sw_if_index);
     this.lockTable(false, itf.ip4TableId, -1);
     this.lockTable(true, itf.ip6TableId, -1);
     this.interfaces.delete(itf.sw_if_index);
@@ -430,8 +549,7 @@ export class FakeVppState {
   createLoopback(mac: string, instance?: number): { retval: number; sw_if_index: number } {
     const inst = this.loopbackInstances.alloc(instance);
     if (inst === undefined) return { retval: VNET_API_ERROR.INVALID_REGISTRATION, sw_if_index: INDEX_INVALID };
-    const l2 =
-      mac === '00:00:00:00:00:00' ? `de:ad:00:00:00:${(inst & 0xff).toString(16).padStart(2, '0')}` : mac;
+    const l2 = mac === '00:00:00:00:00:00' ? `de:ad:00:00:00:${(inst & 0xff).toString(16).padStart(2, '0')}` : mac;
     const itf = this.addInterface('loopback', `loop${inst}`, inst, INTERFACE_DEFAULTS.loopback, { l2_address: l2 });
     return { retval: 0, sw_if_index: itf.sw_if_index };
   }
@@ -444,18 +562,35 @@ export class FakeVppState {
     return 0;
   }
 
-  createTap(req: { id: number; mac: string; tag: string } & Omit<FakeTap, 'id'>): { retval: number; sw_if_index: number } {
+  /**
+   * `tap_create_if` (src/plugins/tap/tap.c): a taken id → -71; then opening /dev/vhost-net fails with -11
+   * on a kernel without it (`tap: 'fail'`, the default). A TUN (`tap_flags` bit 4) is `tun<id>`, has no
+   * MAC and an MTU of `host_mtu_size` or 1500; a tap is `tap<id>` with the ethernet default MTU 9000.
+   * Both are link-up as soon as they exist.
+   */
+  createTap(req: { id: number; mac: string; tag: string } & Omit<FakeTap, 'id'>): {
+    retval: number;
+    sw_if_index: number;
+  } {
+    if (req.id !== INDEX_INVALID && this.tapInstances.has(req.id))
+      return { retval: VNET_API_ERROR.INVALID_INTERFACE, sw_if_index: INDEX_INVALID };
     if (this.tap === 'fail') return { retval: VNET_API_ERROR.SYSCALL_ERROR_1, sw_if_index: INDEX_INVALID };
     const inst = this.tapInstances.alloc(req.id === INDEX_INVALID ? undefined : req.id);
-    if (inst === undefined) return { retval: VNET_API_ERROR.INVALID_REGISTRATION, sw_if_index: INDEX_INVALID };
+    if (inst === undefined) return { retval: VNET_API_ERROR.INVALID_INTERFACE, sw_if_index: INDEX_INVALID };
     const { mac, tag, id: _id, ...tap } = req;
-    const hostIfName = tap.host_if_name || `tap${inst}`;
-    const itf = this.addInterface('tap', `tap${inst}`, inst, INTERFACE_DEFAULTS.tap, {
-      l2_address: mac,
+    const isTun = (tap.tap_flags & TAP_FLAG_TUN) !== 0;
+    const name = `${isTun ? 'tun' : 'tap'}${inst}`;
+    const hostIfName = tap.host_if_name || name;
+    const tunMtu = tap.host_mtu_size || 1500;
+    const defaults = isTun
+      ? { devType: INTERFACE_DEFAULTS.tap.devType, linkMtu: tunMtu, mtu: [tunMtu, 0, 0, 0] }
+      : INTERFACE_DEFAULTS.tap;
+    const itf = this.addInterface('tap', name, inst, defaults, {
+      l2_address: isTun ? '00:00:00:00:00:00' : mac,
       hostIfName,
       tag,
-      // VPP marks a tap's link up as soon as it exists, like af_packet's.
       linkUp: true,
+      rxQueues: 1,
       tap: { ...tap, id: inst, host_if_name: hostIfName },
     });
     return { retval: 0, sw_if_index: itf.sw_if_index };
@@ -469,14 +604,21 @@ export class FakeVppState {
     return 0;
   }
 
-  createAfPacket(hostIfName: string, mac: string): { retval: number; sw_if_index: number } {
+  /**
+   * `af_packet_create_if` (af_packet.c): a host interface already bound answers -79 with the existing
+   * interface's index; a host interface the kernel does not have answers -71 (SIOCGIFINDEX fails).
+   */
+  createAfPacket(hostIfName: string, mac: string, rxQueues = 1): { retval: number; sw_if_index: number } {
     for (const i of this.interfaces.values())
       if (i.kind === 'af_packet' && i.hostIfName === hostIfName)
-        return { retval: VNET_API_ERROR.SUBIF_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
+        return { retval: VNET_API_ERROR.IF_ALREADY_EXISTS, sw_if_index: i.sw_if_index };
+    if (this.hostInterfaces !== 'any' && !this.hostInterfaces.has(hostIfName))
+      return { retval: VNET_API_ERROR.INVALID_INTERFACE, sw_if_index: INDEX_INVALID };
     const itf = this.addInterface('af_packet', `host-${hostIfName}`, 0, INTERFACE_DEFAULTS.af_packet, {
       l2_address: mac,
       hostIfName,
       linkUp: true,
+      rxQueues,
     });
     return { retval: 0, sw_if_index: itf.sw_if_index };
   }
@@ -491,12 +633,18 @@ export class FakeVppState {
     return VNET_API_ERROR.SYSCALL_ERROR_1;
   }
 
+  /**
+   * `vnet_create_sub_interface` (ethernet/interface.c) and `vl_api_create_vlan_subif_t_handler`
+   * (interface_api.c): one hash of (parent, sub id) for both, so a taken id fails with -56
+   * (VLAN_ALREADY_EXISTS) whichever message created it.
+   */
   createSubif(parent: number, sub: FakeSubInterface): { retval: number; sw_if_index: number } {
     const p = this.interfaces.get(parent);
-    if (!p || p.kind === 'sub' || p.kind === 'local') return { retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, sw_if_index: INDEX_INVALID };
+    if (!p || p.kind === 'sub' || p.kind === 'local')
+      return { retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, sw_if_index: INDEX_INVALID };
     for (const i of this.interfaces.values())
       if (i.kind === 'sub' && i.sup_sw_if_index === parent && i.sub?.id === sub.id)
-        return { retval: VNET_API_ERROR.SUBIF_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
+        return { retval: VNET_API_ERROR.VLAN_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
     const defaults = { devType: p.interface_dev_type, linkMtu: p.link_mtu, mtu: p.mtu };
     const itf = this.addInterface('sub', `${p.interface_name}.${sub.id}`, sub.id, defaults, {
       sup_sw_if_index: parent,
@@ -519,11 +667,19 @@ export class FakeVppState {
     if (!this.tables.has(tableKey(t.src.includes(':'), t.table_id)))
       return { retval: VNET_API_ERROR.NO_SUCH_FIB, sw_if_index: INDEX_INVALID };
     for (const i of this.interfaces.values())
-      if (i.ipip && i.ipip.src === t.src && i.ipip.dst === t.dst && i.ipip.table_id === t.table_id && i.ipip.mode === t.mode)
+      if (
+        i.ipip &&
+        i.ipip.src === t.src &&
+        i.ipip.dst === t.dst &&
+        i.ipip.table_id === t.table_id &&
+        i.ipip.mode === t.mode
+      )
         return { retval: VNET_API_ERROR.IF_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
     const inst = this.ipipInstances.alloc(t.instance === INDEX_INVALID ? undefined : t.instance);
     if (inst === undefined) return { retval: VNET_API_ERROR.INSTANCE_IN_USE, sw_if_index: INDEX_INVALID };
-    const itf = this.addInterface('ipip', `ipip${inst}`, inst, INTERFACE_DEFAULTS.ipip, { ipip: { ...t, instance: inst } });
+    const itf = this.addInterface('ipip', `ipip${inst}`, inst, INTERFACE_DEFAULTS.ipip, {
+      ipip: { ...t, instance: inst },
+    });
     return { retval: 0, sw_if_index: itf.sw_if_index };
   }
 
@@ -566,6 +722,16 @@ export class FakeVppState {
 
   private setAdmin(itf: FakeInterface, up: boolean): void {
     const before = this.interfaceFlags(itf);
+    if (itf.adminUp !== up) {
+      // ip4_sw_interface_admin_up_down / ip6_sw_interface_admin_up_down (ip4_forward.c, ip6_forward.c):
+      // an interface's address routes exist only while it is admin up
+      for (const a of itf.addresses) {
+        const p = parsePrefix(a);
+        const tableId = p.family === 6 ? itf.ip6TableId : itf.ip4TableId;
+        if (up) this.addAddressRoutes(itf, p, tableId, true);
+        else this.removeAddressRoutes(itf, p, tableId, true);
+      }
+    }
     itf.adminUp = up;
     if (itf.kind !== 'af_packet' && itf.kind !== 'tap' && itf.kind !== 'local') {
       if (itf.kind === 'sub') {
@@ -656,7 +822,7 @@ export class FakeVppState {
   setLinkLocalAddress(sw: number, ip: string): number {
     const itf = this.interfaces.get(sw);
     if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
-    if (!prefixContains(parsePrefix('fe80::/10'), parsePrefix(ip))) return VNET_API_ERROR.ADDRESS_NOT_LINK_LOCAL;
+    // ip6_link_set_local_address (ip6_link.c) takes any address; it does not check for fe80::/10
     this.setLinkLocal(itf, canonicalAddress(ip));
     return 0;
   }
@@ -696,6 +862,19 @@ export class FakeVppState {
     const text = formatPrefix(p);
     const isIp6 = p.family === 6;
     const tableId = isIp6 ? itf.ip6TableId : itf.ip4TableId;
+    if (isIp6 && prefixContains(parsePrefix('fe80::/10'), p)) {
+      // ip6_add_del_interface_address: a link-local address is the interface's link-local, not an
+      // address; it must be a /128, and it cannot be deleted (-61), only replaced
+      if (p.len !== 128) return VNET_API_ERROR.ADDRESS_LENGTH_MISMATCH;
+      const addr = formatAddress(6, p.value);
+      if (isAdd) {
+        this.setLinkLocal(itf, addr);
+        return 0;
+      }
+      return itf.linkLocal === addr
+        ? VNET_API_ERROR.ADDRESS_NOT_DELETABLE
+        : VNET_API_ERROR.ADDRESS_NOT_FOUND_FOR_INTERFACE;
+    }
     if (!isAdd) {
       const idx = itf.addresses.indexOf(text);
       if (idx < 0) return VNET_API_ERROR.ADDRESS_NOT_FOUND_FOR_INTERFACE;
@@ -703,15 +882,17 @@ export class FakeVppState {
       this.removeAddressRoutes(itf, p, tableId);
       return 0;
     }
-    if (itf.addresses.includes(text)) return VNET_API_ERROR.DUPLICATE_IF_ADDRESS;
+    // ip4_add_del_interface_address_internal / ip6_add_del_interface_address: an address that overlaps
+    // any address in the same table fails (-105 for IPv4, -127 for IPv6), the same address again
+    // included; only another address of the same prefix length on the same interface is allowed
     for (const other of this.interfaces.values()) {
       const otherTable = isIp6 ? other.ip6TableId : other.ip4TableId;
       if (otherTable !== tableId) continue;
       for (const a of other.addresses) {
         const q = parsePrefix(a);
-        if (q.family !== p.family) continue;
-        if (other === itf ? networkOf(q).value === networkOf(p).value && q.len === p.len : prefixesOverlap(networkOf(q), networkOf(p)))
-          return other === itf || isIp6 ? VNET_API_ERROR.DUPLICATE_IF_ADDRESS : VNET_API_ERROR.ADDRESS_IN_USE;
+        if (q.family !== p.family || !prefixesOverlap(networkOf(q), networkOf(p))) continue;
+        if (other === itf && q.len === p.len && q.value !== p.value) continue;
+        return isIp6 ? VNET_API_ERROR.DUPLICATE_IF_ADDRESS : VNET_API_ERROR.ADDRESS_IN_USE;
       }
     }
     itf.addresses.push(text);
@@ -747,11 +928,16 @@ export class FakeVppState {
     return out;
   }
 
-  private addAddressRoutes(itf: FakeInterface, p: ParsedPrefix, tableId: number): void {
-    for (const [pfx, path] of this.addressRoutes(itf, p)) this.addSourcePath(p.family === 6, tableId, pfx, 'interface', path);
+  /** Adds an address's routes if the interface is up (`force`: it is coming up). */
+  private addAddressRoutes(itf: FakeInterface, p: ParsedPrefix, tableId: number, force = false): void {
+    if (!itf.adminUp && !force) return;
+    for (const [pfx, path] of this.addressRoutes(itf, p))
+      this.addSourcePath(p.family === 6, tableId, pfx, 'interface', path);
   }
 
-  private removeAddressRoutes(itf: FakeInterface, p: ParsedPrefix, tableId: number): void {
+  /** Removes an address's routes if the interface is up (`force`: it is going down). */
+  private removeAddressRoutes(itf: FakeInterface, p: ParsedPrefix, tableId: number, force = false): void {
+    if (!itf.adminUp && !force) return;
     for (const [pfx, path] of this.addressRoutes(itf, p)) {
       const e = this.tables.get(tableKey(p.family === 6, tableId))?.entries.get(pfx);
       const paths = e?.sources.get('interface');
@@ -993,7 +1179,8 @@ export class FakeVppState {
   neighborFlush(isIp6: boolean, sw: number): number {
     if (sw !== INDEX_INVALID && !this.interfaces.has(sw)) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
     for (const [k, n] of this.neighbors)
-      if (n.ip_address.includes(':') === isIp6 && (sw === INDEX_INVALID || n.sw_if_index === sw)) this.deleteNeighbor(k);
+      if (n.ip_address.includes(':') === isIp6 && (sw === INDEX_INVALID || n.sw_if_index === sw))
+        this.deleteNeighbor(k);
     return 0;
   }
 
@@ -1003,7 +1190,14 @@ export class FakeVppState {
     this.neighbors.delete(key);
     const itf = this.interfaces.get(n.sw_if_index);
     const isIp6 = n.ip_address.includes(':');
-    if (itf) this.removeSourcePaths(isIp6, isIp6 ? itf.ip6TableId : itf.ip4TableId, `${n.ip_address}/${isIp6 ? 128 : 32}`, 'adj', n.sw_if_index);
+    if (itf)
+      this.removeSourcePaths(
+        isIp6,
+        isIp6 ? itf.ip6TableId : itf.ip4TableId,
+        `${n.ip_address}/${isIp6 ? 128 : 32}`,
+        'adj',
+        n.sw_if_index,
+      );
   }
 
   // ---- path MTU ---------------------------------------------------------------------------------
@@ -1053,7 +1247,9 @@ export class FakeVppState {
   cnatTranslationUpdate(t: Omit<FakeCnatTranslation, 'id'>): number {
     for (const e of this.cnatTranslations.values()) {
       if (e.vip.addr === t.vip.addr && e.vip.port === t.vip.port && e.ip_proto === t.ip_proto) {
-        Object.assign(e, t, { id: e.id });
+        // cnat_translation_update: lb_type and the flow hash are set when the translation is created
+        // only; an update of the same (vip, port, proto) keeps its id and replaces flags and paths
+        Object.assign(e, t, { id: e.id, lb_type: e.lb_type, flow_hash_config: e.flow_hash_config });
         return e.id;
       }
     }
@@ -1123,7 +1319,8 @@ export class FakeVppState {
   /** `npol_configure_policies`: -2 for a bad interface, and (as VPP does) retval 1 for an unknown policy. */
   npolConfigurePolicies(sw: number, conf: FakeNpolInterfaceConfig): number {
     if (!this.interfaces.has(sw)) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
-    for (const id of [...conf.rxPolicies, ...conf.txPolicies, ...conf.profiles]) if (!this.npol.policies.has(id)) return 1;
+    for (const id of [...conf.rxPolicies, ...conf.txPolicies, ...conf.profiles])
+      if (!this.npol.policies.has(id)) return 1;
     this.npol.interfaces.set(sw, conf);
     return 0;
   }
