@@ -153,16 +153,59 @@ function type(name: string): protobuf.Type {
 
 const TO_OBJECT: protobuf.IConversionOptions = { defaults: true, arrays: true, objects: true, longs: Number };
 
+/**
+ * A plain Uint8Array view: protobufjs reads Node Buffers with a reader that clamps string lengths instead of
+ * refusing them, so a truncated message would decode; the plain reader checks every bound.
+ */
+function plain(b: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b;
+}
+
+/** Drops proto3 default scalars (as Go's encoder omits them), so our bytes equal Calico's. */
+function withoutDefaults(t: protobuf.Type, m: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    const f = t.fields[k];
+    if (v === undefined || v === null || !f) continue;
+    f.resolve();
+    if (f.map) {
+      if (Object.keys(v as object).length > 0) out[k] = v;
+    } else if (f.repeated) {
+      const arr = v as unknown[];
+      if (arr.length > 0) out[k] = f.resolvedType instanceof protobuf.Type ? arr.map((x) => withoutDefaults(f.resolvedType as protobuf.Type, x as Record<string, unknown>)) : arr;
+    } else if (f.resolvedType instanceof protobuf.Type) {
+      out[k] = withoutDefaults(f.resolvedType, v as Record<string, unknown>);
+    } else if (v !== '' && v !== 0 && v !== false) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+function encoder<T>(name: string): (m: T) => Uint8Array {
+  return (m) => {
+    const t = type(name);
+    return t.encode(t.fromObject(withoutDefaults(t, m as Record<string, unknown>))).finish();
+  };
+}
+
+function decoder<T>(name: string): (b: Uint8Array) => T {
+  return (b) => {
+    const t = type(name);
+    return t.toObject(t.decode(plain(b)), TO_OBJECT) as T;
+  };
+}
+
 /** Message codecs of the service, by message name. */
 export const cniMessages = {
-  encodeAddRequest: (m: AddRequestInit): Uint8Array => type('AddRequest').encode(type('AddRequest').fromObject(m)).finish(),
-  decodeAddRequest: (b: Uint8Array): AddRequest => type('AddRequest').toObject(type('AddRequest').decode(b), TO_OBJECT) as AddRequest,
-  encodeAddReply: (m: Partial<AddReply>): Uint8Array => type('AddReply').encode(type('AddReply').fromObject(m)).finish(),
-  decodeAddReply: (b: Uint8Array): AddReply => type('AddReply').toObject(type('AddReply').decode(b), TO_OBJECT) as AddReply,
-  encodeDelRequest: (m: Partial<DelRequest>): Uint8Array => type('DelRequest').encode(type('DelRequest').fromObject(m)).finish(),
-  decodeDelRequest: (b: Uint8Array): DelRequest => type('DelRequest').toObject(type('DelRequest').decode(b), TO_OBJECT) as DelRequest,
-  encodeDelReply: (m: Partial<DelReply>): Uint8Array => type('DelReply').encode(type('DelReply').fromObject(m)).finish(),
-  decodeDelReply: (b: Uint8Array): DelReply => type('DelReply').toObject(type('DelReply').decode(b), TO_OBJECT) as DelReply,
+  encodeAddRequest: encoder<AddRequestInit>('AddRequest'),
+  decodeAddRequest: decoder<AddRequest>('AddRequest'),
+  encodeAddReply: encoder<Partial<AddReply>>('AddReply'),
+  decodeAddReply: decoder<AddReply>('AddReply'),
+  encodeDelRequest: encoder<Partial<DelRequest>>('DelRequest'),
+  decodeDelRequest: decoder<DelRequest>('DelRequest'),
+  encodeDelReply: encoder<Partial<DelReply>>('DelReply'),
+  decodeDelReply: decoder<DelReply>('DelReply'),
 };
 
 /** Normalises a decoded AddRequest: settings/workload objects always present with defaults. */

@@ -377,6 +377,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
 
     async crash() {
       running = false;
+      store.freeze();
       crash.abort(new Error('crashed'));
       vpp.removeEventListener?.('vpp:up', onVppUp);
       grpc?.kill();

@@ -63,8 +63,15 @@ export class StateStore {
     this.#latest = fn;
   }
 
+  #frozen = false;
+  /** No write starts from now on (a crashed process writes nothing more). */
+  freeze(): void {
+    this.#frozen = true;
+  }
+
   /** Writes the current state; resolves when a write that includes it is durable. */
   save(): Promise<void> {
+    if (this.#frozen) return Promise.reject(new Error('state store is frozen'));
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
       this.#dirty = true;
@@ -78,6 +85,7 @@ export class StateStore {
       const waiters = this.#waiters;
       this.#waiters = [];
       try {
+        if (this.#frozen) throw new Error('state store is frozen');
         await this.#write(this.#latest());
         for (const w of waiters) w.resolve();
       } catch (e) {
