@@ -49,6 +49,9 @@ export {
 export { VNET_API_ERROR, INDEX_INVALID, DEFAULT_VPP_VERSION, FIB_SOURCE_ID, INTERFACE_DEFAULTS } from './constants.js';
 export { connectRawVpp, RawVppApiError, type RawMessage, type RawVppClient, type RawVppInit } from './raw-client.js';
 export {
+  createVethHostInterface,
+  type HostInterfaceLease,
+  type VethHostInterfaceInit,
   conformanceCases,
   conformanceSkipReason,
   describeConformance,

@@ -24,6 +24,8 @@ export class RawVppApiError extends Error {
   constructor(
     readonly message_name: string,
     readonly retval: number,
+    /** The whole reply (e.g. `cli_inband_reply.reply` carries VPP's error text). */
+    readonly reply?: Record<string, unknown>,
   ) {
     super(`${message_name} failed with retval ${retval}`);
   }
@@ -144,7 +146,12 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
   };
 
   /** Sends `name` (and, for a dump, the trailing `control_ping`) and collects every answer up to `endName`. */
-  const request = (name: string, fields: Record<string, unknown>, endName: string, ping = false): Promise<Record<string, unknown>[]> =>
+  const request = (
+    name: string,
+    fields: Record<string, unknown>,
+    endName: string,
+    ping = false,
+  ): Promise<Record<string, unknown>[]> =>
     new Promise((resolve, reject) => {
       const context = nextContext++;
       const timer = setTimeout(() => {
@@ -189,7 +196,7 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
       if (!replyName) throw new Error(`${name} has no reply`);
       const [reply] = await request(name, msg, replyName);
       const retval = retvalOf(reply);
-      if (retval < 0) throw new RawVppApiError(name, retval);
+      if (retval < 0) throw new RawVppApiError(name, retval, reply);
       return reply ?? {};
     },
     async getPage(name, msg = {}) {

@@ -53,6 +53,26 @@ export async function expectRetval(vpp: ConformanceClient, name: string, msg: Ms
   throw new ConformanceError(`${name}: expected retval ${retval}, got reply ${show(reply)}`, got, retval);
 }
 
+/**
+ * Expects the call to fail with `retval` and returns the reply VPP sent with it (the client's error
+ * carries it as `reply`), for replies that say more than their retval.
+ */
+export async function failedReply(vpp: ConformanceClient, name: string, msg: Msg, retval: number): Promise<Msg> {
+  try {
+    const reply = (await vpp.call(name, msg)) as Msg;
+    if (reply?.retval === retval) return reply;
+    throw new ConformanceError(`${name}: expected retval ${retval}, got reply ${show(reply)}`, reply?.retval, retval);
+  } catch (err) {
+    if (err instanceof ConformanceError) throw err;
+    const got = (err as { retval?: unknown }).retval;
+    if (got !== retval)
+      throw new ConformanceError(`${name}: expected retval ${retval}, got error ${show(err)}`, got, retval);
+    const reply = (err as { reply?: unknown }).reply;
+    check(reply !== null && typeof reply === 'object', `${name}: the error carries the reply`, reply);
+    return reply as Msg;
+  }
+}
+
 /** Runs `fn`, then every cleanup in reverse order even when `fn` failed; cleanup errors are ignored. */
 export async function withCleanup(fn: (defer: (c: () => Promise<unknown>) => void) => Promise<void>): Promise<void> {
   const cleanups: (() => Promise<unknown>)[] = [];

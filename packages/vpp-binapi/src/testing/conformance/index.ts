@@ -1,5 +1,8 @@
 import { conformanceCases } from './cases.js';
+import { canCreateHostInterfaces, createVethHostInterface } from './host-interface.js';
 import type { ConformanceCase, ConformanceContext } from './types.js';
+
+export { createVethHostInterface, type HostInterfaceLease, type VethHostInterfaceInit } from './host-interface.js';
 
 export { conformanceCases } from './cases.js';
 export { ConformanceError } from './assert.js';
@@ -15,12 +18,18 @@ export interface ConformanceResult {
 
 /** Why `c` cannot run with `ctx`, or undefined when it can. */
 export function conformanceSkipReason(c: ConformanceCase, ctx: Partial<ConformanceContext>): string | undefined {
-  for (const r of c.requires ?? []) if (!ctx[r]) return `needs ${r}`;
+  for (const r of c.requires ?? []) {
+    if (r === 'hostInterface' && ctx.makeHostInterface) continue;
+    if (!ctx[r]) return `needs ${r} (or root, to make a veth pair)`;
+  }
   return undefined;
 }
 
 /** Runs cases one after another (they share one VPP) and reports each; never throws. */
-export async function runConformance(ctx: ConformanceContext, cases: readonly ConformanceCase[] = conformanceCases): Promise<ConformanceResult[]> {
+export async function runConformance(
+  ctx: ConformanceContext,
+  cases: readonly ConformanceCase[] = conformanceCases,
+): Promise<ConformanceResult[]> {
   const out: ConformanceResult[] = [];
   for (const c of cases) {
     const start = Date.now();
@@ -36,6 +45,17 @@ export async function runConformance(ctx: ConformanceContext, cases: readonly Co
     }
   }
   return out;
+}
+
+/**
+ * As root, a target without a host interface gets a maker of veth pairs (in the netns named by
+ * `VPP_NETNS`, else the current one), so that the af_packet case runs against a real VPP too.
+ */
+function withHostInterfaceMaker(t: ConformanceTarget): ConformanceTarget {
+  if (t.context.hostInterface || t.context.makeHostInterface || !canCreateHostInterfaces()) return t;
+  const netns = process.env.VPP_NETNS;
+  const makeHostInterface = () => createVethHostInterface(netns ? { netns } : {});
+  return { context: { ...t.context, makeHostInterface }, close: () => t.close() };
 }
 
 /** The parts of a test framework {@link describeConformance} uses (vitest and jest fit). */
@@ -67,7 +87,7 @@ export function describeConformance(
   api.describe(title, () => {
     let target: ConformanceTarget | undefined;
     api.beforeAll(async () => {
-      target = await connect();
+      target = withHostInterfaceMaker(await connect());
     }, timeoutMs);
     api.afterAll(async () => {
       await target?.close();

@@ -25,8 +25,13 @@ export interface ConformanceSubscription extends AsyncIterable<unknown> {
 export interface ConformanceContext {
   /** A connected client. */
   readonly vpp: ConformanceClient;
-  /** A host interface (veth) usable by `af_packet_create_v3`; cases that need one are skipped without. */
+  /** A host interface (veth) usable by `af_packet_create_v3`; cases that need one are skipped without it or a maker. */
   readonly hostInterface?: string;
+  /**
+   * Makes a host interface for one case, in VPP's network namespace, and removes it afterwards. When a case
+   * makes its own, it also checks what VPP does with a host interface that does not exist.
+   */
+  readonly makeHostInterface?: () => Promise<{ readonly name: string; remove(): Promise<void> }>;
 }
 
 /** One behaviour of VPP, checked against whatever answers on the socket. */
