@@ -436,16 +436,12 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
 
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-  const dp: PolicyDataplane = Object.assign(target, {
-    get backend() {
-      return backend?.kind;
-    },
-    get issues() {
-      return issues;
-    },
-    get calls() {
-      return calls;
-    },
+  Object.defineProperties(target, {
+    backend: { get: () => backend?.kind, enumerable: true },
+    issues: { get: () => issues, enumerable: true },
+    calls: { get: () => calls, enumerable: true },
+  });
+  const dp = Object.assign(target, {
     start(options: { signal?: AbortSignal } = {}) {
       return serial(async () => {
         const kind = init.backend && init.backend !== 'auto' ? init.backend : await detectBackend(vpp, options);
@@ -521,6 +517,6 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
         host,
       };
     },
-  });
+  }) as unknown as PolicyDataplane;
   return dp;
 }
