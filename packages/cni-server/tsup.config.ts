@@ -20,6 +20,7 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     noExternal: [/.*/],
+    splitting: false,
     minify: true,
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   },

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { DEFAULT_CNI_SERVER_SOCKET } from '../constants.js';
-import { createCniClient, type CniClient } from '../grpc.js';
+import type { CniClient } from '../grpc.js';
 
 /** CNI versions the plugin speaks. */
 export const SUPPORTED_CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
@@ -192,7 +192,8 @@ export async function runCniPlugin(io: PluginIo): Promise<PluginOutcome> {
     const conf = parseConf(io.stdin, command);
     version = conf.cniVersion;
     const socket = conf.socket ?? DEFAULT_CNI_SERVER_SOCKET;
-    const client = (io.client ?? createCniClient)(socket);
+    // grpc-js is loaded only by the commands that talk to the server (VERSION and errors stay fast)
+    const client = io.client ? io.client(socket) : (await import('../grpc.js')).createCniClient(socket);
     const deadlineMs = (conf.timeout_seconds ?? 120) * 1000;
     try {
       switch (command) {
