@@ -14,7 +14,7 @@ export class EventFanout<T> {
     }
   }
 
-  /** Events from now on, until the signal fires or `close()`. */
+  /** Events from now on, until the signal fires or `close()` (events queued before it are still delivered). */
   async *stream(signal?: AbortSignal): AsyncGenerator<T> {
     const sub = { queue: [] as T[], wake: undefined as (() => void) | undefined, dropped: 0 };
     this.#subs.add(sub);
@@ -22,12 +22,13 @@ export class EventFanout<T> {
     signal?.addEventListener('abort', onAbort);
     try {
       for (;;) {
-        if (signal?.aborted || this.#closed) return;
+        if (signal?.aborted) return;
         const next = sub.queue.shift();
         if (next !== undefined) {
           yield next;
           continue;
         }
+        if (this.#closed) return; // queued events are delivered first
         await new Promise<void>((r) => (sub.wake = r));
         sub.wake = undefined;
       }

@@ -1,0 +1,114 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StateStore, STATE_FILE_VERSION, type PodRecord } from '../src/index.js';
+import { EventFanout, KeyedMutex } from '../src/event-stream.js';
+import { VrfAllocator } from '../src/pod-builder.js';
+
+const dirs: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'cni-state-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const rec = (key: string): PodRecord => ({ key, id: key, request: {} as never, spec: {} as never, swIfIndex: 1, loopbackSwIfIndex: 2, vrfs: { pod4: 1, pod6: 2 }, vppMac: '', containerMac: '', cnatIds: [], epoch: 0, createdAt: '' });
+
+describe('state file', () => {
+  it('is written atomically with its version, and read back', async () => {
+    const d = tmp();
+    const store = new StateStore(join(d, 'sub', 'state.json'));
+    let pods = [rec('a')];
+    store.source(() => pods);
+    await store.save();
+    pods = [rec('a'), rec('b')];
+    await store.save();
+    const body = JSON.parse(readFileSync(join(d, 'sub', 'state.json'), 'utf8'));
+    expect(body.version).toBe(STATE_FILE_VERSION);
+    expect((await store.load()).map((p) => p.key)).toEqual(['a', 'b']);
+    expect(readdirSync(join(d, 'sub'))).toEqual(['state.json']); // no temp file left
+  });
+
+  it('coalesces bursts: 50 saves, a few writes, every caller sees its state on disk', async () => {
+    const store = new StateStore(join(tmp(), 'state.json'));
+    const pods: PodRecord[] = [];
+    store.source(() => pods);
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        pods.push(rec(`p${i}`));
+        return store.save();
+      }),
+    );
+    expect(store.writes).toBeLessThan(50);
+    expect(await store.load()).toHaveLength(50);
+  });
+
+  it('a missing file is an empty state; bad files are refused with typed errors naming the file', async () => {
+    const d = tmp();
+    const p = join(d, 'state.json');
+    expect(await new StateStore(p).load()).toEqual([]);
+    writeFileSync(p, '{oops');
+    await expect(new StateStore(p).load()).rejects.toMatchObject({ name: 'StateFileError', path: p, message: expect.stringMatching(/not JSON/) });
+    writeFileSync(p, JSON.stringify({ version: 0, pods: [] }));
+    await expect(new StateStore(p).load()).rejects.toThrow(/version 0 is not 1/);
+    writeFileSync(p, JSON.stringify({ version: 1, pods: [{ key: 1 }] }));
+    await expect(new StateStore(p).load()).rejects.toThrow(/pods\[0\]: not a pod record/);
+  });
+
+  it('a frozen store writes nothing more (a crashed server)', async () => {
+    const p = join(tmp(), 'state.json');
+    const store = new StateStore(p);
+    store.source(() => [rec('a')]);
+    store.freeze();
+    await expect(store.save()).rejects.toThrow(/frozen/);
+    expect(await store.load()).toEqual([]);
+  });
+});
+
+describe('concurrency primitives', () => {
+  it('KeyedMutex serialises one key and runs different keys concurrently', async () => {
+    const m = new KeyedMutex();
+    const log: string[] = [];
+    const task = (k: string, ms: number) => m.run(k, async () => {
+      log.push(`start ${k}`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`end ${k}`);
+    });
+    await Promise.all([task('a', 30), task('a', 1), task('b', 1)]);
+    expect(log.indexOf('end b')).toBeLessThan(log.indexOf('end a'));
+    expect(log.filter((l) => l.endsWith('a'))).toEqual(['start a', 'end a', 'start a', 'end a']);
+    // a failing task does not block the key
+    await expect(m.run('a', async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    expect(await m.run('a', async () => 7)).toBe(7);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(m.size).toBe(0);
+  });
+
+  it('VrfAllocator never hands out an id twice and reuses released ones', () => {
+    const v = new VrfAllocator(100);
+    v.reserve(101);
+    expect([v.alloc(), v.alloc(), v.alloc()]).toEqual([100, 102, 103]);
+    v.release(100);
+    expect(v.alloc()).toBe(100);
+  });
+
+  it('EventFanout delivers to every stream and ends them on close', async () => {
+    const f = new EventFanout<number>(2);
+    const a = f.stream();
+    const ita = a[Symbol.asyncIterator]();
+    const first = ita.next();
+    f.push(1);
+    expect(await first).toEqual({ value: 1, done: false });
+    f.push(2);
+    f.push(3);
+    f.push(4); // buffer of 2: 2 is dropped
+    expect((await ita.next()).value).toBe(3);
+    f.close();
+    expect((await ita.next()).value).toBe(4);
+    expect((await ita.next()).done).toBe(true);
+  });
+});
