@@ -21,7 +21,18 @@
 
 // client
 export { VppClient, DEFAULT_VPP_API_SOCKET, SOCKCLNT_CREATE_ID, SOCKCLNT_CREATE_REPLY_ID } from './client/client.js';
-export { connectVpp, connectVppWith, defaultBindings, type VppApi } from './client/connect.js';
+export { connectVpp, connectVppWith, defaultBindings, type VppApi, type VppReleaseApi } from './client/connect.js';
+export {
+  allReleasesBindings,
+  definitionsOf,
+  isVppRelease,
+  primaryRelease,
+  releaseBindings,
+  releaseMessages,
+  releases,
+  releasesOf,
+  type VppRelease,
+} from './client/releases.js';
 export {
   createBindings,
   type AnyVppApi,
@@ -34,6 +45,8 @@ export {
   type GetDetails,
   type GetRequest,
   type RequestInit,
+  type ReleaseMessages,
+  type ReleaseOf,
   type VppApiShape,
   type VppBindings,
   type VppCallOptions,
@@ -78,6 +91,8 @@ export {
   type VppEncodeErrorCode,
 } from './errors.js';
 
+export { VppUnknownReleaseError, type VppKnownCrc } from './client/errors.js';
+
 // codec
 export type { FieldDef, HeaderKind, MessageDef, ServiceDef } from './codec/types.js';
 export { MessageRegistry, type AnyMessageDef } from './codec/registry.js';
@@ -104,5 +119,18 @@ export {
   type VppEvents,
   type VppGets,
   type VppMessages,
+  messageVariants,
+  allMessagesByNameCrc,
+  releaseDiffs,
+  type VppAllCalls,
+  type VppAllDumps,
+  type VppAllEvents,
+  type VppAllGets,
+  type VppAllMessages,
+  type VppReleaseCalls,
+  type VppReleaseDumps,
+  type VppReleaseEvents,
+  type VppReleaseGets,
+  type VppReleaseMessages,
 } from './generated/index.js';
 export * from './generated/index.js';

@@ -100,12 +100,38 @@ describe('vpp-api (in-process)', () => {
     const t = await run([...sock, 'messages']);
     expect(t.code).toBe(0);
     const row = t.stdout.split('\n').find((l) => l.startsWith('create_loopback '))!;
-    expect(row).toMatch(new RegExp(`create_loopback\\s+${fake.messageId('create_loopback')}\\s+0x42bb5d22\\s+ok`));
+    expect(row).toMatch(new RegExp(`create_loopback\\s+${fake.messageId('create_loopback')}\\s+0x42bb5d22\\s+ok \\(25\\.10, 26\\.02, 26\\.06\\)`));
     const j = await run([...sock, 'messages', '--json']);
     expect(JSON.parse(j.stdout.split('\n')[0]!)).toHaveProperty('status');
     const c = await run([...sock, 'messages', '--check']);
     expect(c.code).toBe(0);
-    expect(c.stdout).toMatch(/\d+ messages match, 0 CRC mismatches/);
+    expect(c.stdout).toMatch(/\d+ messages match, 0 CRC mismatches, 2 not in VPP; VPP's table agrees with release 26\.06\n$/);
+    // per message, the release whose definition VPP announced
+    const lines = c.stdout.split('\n');
+    expect(lines.find((l) => l.startsWith('cnat_set_snat_policy '))).toMatch(/^cnat_set_snat_policy\s+26\.06$/);
+    expect(lines.find((l) => l.startsWith('create_loopback '))).toMatch(/^create_loopback\s+25\.10, 26\.02, 26\.06$/);
+    expect(lines.find((l) => l.startsWith('ip_punt_police '))).toMatch(/^ip_punt_police\s+missing$/);
+  });
+
+  it('messages --check against a VPP 25.10 table: the older definitions match', async () => {
+    const old = await startFakeVpp({ release: '25.10' });
+    try {
+      const c = await run(['--socket', old.socketPath, 'messages', '--check']);
+      expect(c.code).toBe(0);
+      const lines = c.stdout.split('\n');
+      expect(lines.find((l) => l.startsWith('cnat_set_snat_policy '))).toMatch(/^cnat_set_snat_policy\s+25\.10, 26\.02$/);
+      expect(lines.find((l) => l.startsWith('ip_punt_police '))).toMatch(/^ip_punt_police\s+25\.10, 26\.02$/);
+      expect(lines.find((l) => l.startsWith('feature_cnat_enable_disable '))).toMatch(/^feature_cnat_enable_disable\s+missing$/);
+      // a 25.10 table without npol is what a 26.02 without the npol plugin would announce too
+      expect(c.stdout).toMatch(/VPP's table agrees with release 25\.10, 26\.02\n$/);
+      const json = (await run(['--socket', old.socketPath, 'messages', '--json'])).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { name: string; crc: string; releases: string[] });
+      expect(json.find((r) => r.name === 'cnat_set_snat_policy')).toMatchObject({ crc: '0xd3e6eaf4', releases: ['25.10', '26.02'] });
+    } finally {
+      await old.stop();
+    }
   });
 
   it('messages --check exits 1 and names the messages whose CRC differs', async () => {

@@ -31,7 +31,7 @@ async function setup(
 describe('client against the fake VPP', () => {
   it('connects, checks CRCs and talks', async () => {
     const { vpp } = await setup();
-    expect(vpp.compat).toMatchObject({ ok: true, mismatched: [], missing: [] });
+    expect(vpp.compat).toMatchObject({ ok: true, mismatched: [], missing: ['ip_punt_police', 'ip_punt_police_reply'], releases: ['26.06'] });
     const v = await vpp.call('show_version');
     expect(v.version).toBe('26.06-release');
     const { sw_if_index } = await vpp.call('create_loopback', { mac_address: '02:00:00:00:00:01' });
@@ -56,7 +56,9 @@ describe('client against the fake VPP', () => {
   it('reports CRC mismatches and missing messages from the fake table', async () => {
     const { vpp } = await setup({}, { messages: { crc: { create_loopback: '0x12345678' }, omit: ['npol_ipset_create'] } });
     expect(vpp.compat.ok).toBe(false);
-    expect(vpp.compat.mismatched).toEqual([{ name: 'create_loopback', crc: '0x42bb5d22', vppCrc: '0x12345678' }]);
+    expect(vpp.compat.mismatched).toEqual([
+      { name: 'create_loopback', crc: '0x42bb5d22', vppCrc: '0x12345678', crcs: [{ crc: '0x42bb5d22', releases: ['25.10', '26.02', '26.06'] }] },
+    ]);
     expect(vpp.compat.missing).toContain('npol_ipset_create');
     await expect(vpp.call('create_loopback', {})).rejects.toMatchObject({ name: 'VppCrcMismatchError', messageName: 'create_loopback' });
     await expect(vpp.call('npol_ipset_create', {})).rejects.toMatchObject({ name: 'VppUnsupportedMessageError' });

@@ -14,7 +14,8 @@ import { FrameDecoder, frame } from '../src/codec/frame.js';
 import { connectVpp } from '../src/client/connect.js';
 import type { AnyVppApi } from '../src/client/types.js';
 import type { VppClient } from '../src/client/client.js';
-import { messages, messagesByName, messagesByNameCrc } from '../src/generated/index.js';
+import { messages, messagesByNameCrc } from '../src/generated/index.js';
+import { releasesOf } from '../src/client/releases.js';
 
 const GOLDEN = fileURLToPath(new URL('../../../../shared/vpp-golden/session-main.jsonl', import.meta.url));
 
@@ -110,12 +111,23 @@ describe.skipIf(frames.length === 0)('golden session replayed through the client
     const vpp = await connectVpp({ socket: join(dir, 'api.sock'), name: 'golden-capture' });
     // the real table: every message our bindings know is there with the same CRC
     expect(vpp.compat.mismatched).toEqual([]);
-    // missing: only whole modules whose plugin that VPP had not loaded (their messages are all absent)
-    const missingModules = [...new Set(vpp.compat.missing.map((n) => messagesByName.get(n)!.module))].sort();
+    // missing: only messages of the plugins that VPP had not loaded (all their messages are absent), and
+    // messages of our other releases that 26.06 no longer has
+    const of = (n: string): { module: string; releases: readonly string[] } => {
+      const def = vpp.bindings.messages.get(n)!;
+      return { module: def.module, releases: releasesOf(def) };
+    };
+    const missing26 = vpp.compat.missing.filter((n) => of(n).releases.includes('26.06'));
+    const missingModules = [...new Set(missing26.map((n) => of(n).module))].sort();
     expect(missingModules).toEqual(['af_xdp', 'http_static', 'ip_session_redirect', 'rdma', 'vmxnet3']);
     for (const m of missingModules) {
-      expect(vpp.compat.missing.filter((n) => messagesByName.get(n)!.module === m).length).toBe(messages.filter((d) => d.module === m).length);
+      expect(missing26.filter((n) => of(n).module === m).length).toBe(messages.filter((d) => d.module === m).length);
     }
+    expect(vpp.compat.missing.filter((n) => !of(n).releases.includes('26.06')).sort()).toEqual(['ip_punt_police', 'ip_punt_police_reply']);
+    // the table is 26.06's: where releases differ, VPP announced 26.06's definition
+    expect(vpp.compat.releases).toEqual(['26.06']);
+    expect(vpp.releasesOf('cnat_set_snat_policy')).toEqual(['26.06']);
+    expect(vpp.releasesOf('sw_interface_dump')).toEqual(['25.10', '26.02', '26.06']);
     expect(vpp.table.size).toBe(1157);
     expect(vpp.clientIndex).toBe(2147483649);
     const any = vpp as unknown as VppClient<AnyVppApi>;

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closure, formatApiJson, generate, parseModule, stripComments, type ApiJson } from '../src/generator/index.js';
+import { closure, formatApiJson, generate, generateReleases, parseModule, stripComments, type ApiJson, type ReleaseSchemas } from '../src/generator/index.js';
 
 const run = promisify(execFile);
 const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -14,11 +14,31 @@ const API = join(PKG, 'api');
 const GENERATED = join(PKG, 'src', 'generated');
 const TSX = join(PKG, '../../node_modules/.bin/tsx');
 
-function readApi(): { name: string; json: ApiJson }[] {
-  return readdirSync(API)
+interface Pin {
+  vpp: string;
+  tag: string;
+  commit: string;
+  files: string[];
+  releases: { vpp: string; tag: string; commit: string; files: string[] }[];
+}
+const pin = (): Pin => JSON.parse(readFileSync(join(API, 'VERSION.json'), 'utf8')) as Pin;
+
+function readApi(dir = API): { name: string; json: ApiJson }[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.api.json'))
     .sort()
-    .map((f) => ({ name: f.replace(/\.api\.json$/, ''), json: JSON.parse(readFileSync(join(API, f), 'utf8')) as ApiJson }));
+    .map((f) => ({ name: f.replace(/\.api\.json$/, ''), json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as ApiJson }));
+}
+
+/** Every release the package speaks, oldest first, as scripts/generate.ts reads them. */
+function readReleases(reverse = false): ReleaseSchemas[] {
+  const v = pin();
+  const order = <T,>(l: T[]): T[] => (reverse ? [...l].reverse() : l);
+  return [...v.releases.map((r) => ({ release: r.vpp, files: order(readApi(join(API, r.tag))) })), { release: v.vpp, files: order(readApi()) }];
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
 }
 
 /** A small plugin-like schema (the synthetic schema in codec-synthetic.test.ts covers every construct). */
@@ -43,7 +63,7 @@ describe('vendored schemas', () => {
   const files = readApi();
 
   it('pins the VPP version and lists exactly the vendored files', () => {
-    const v = JSON.parse(readFileSync(join(API, 'VERSION.json'), 'utf8')) as { vpp: string; commit: string; files: string[] };
+    const v = pin();
     expect(v.vpp).toBe('26.06');
     expect(v.commit).toBe('c3200b88dc46bd380f00a49ca3392a102cc1980b');
     expect(v.files).toEqual(files.map((f) => `${f.name}.api.json`));
@@ -61,6 +81,19 @@ describe('vendored schemas', () => {
 
   it('carries no comments', () => {
     for (const f of files) expect(JSON.stringify(f.json), f.name).not.toContain('"comment"');
+    for (const r of pin().releases) for (const f of readApi(join(API, r.tag))) expect(JSON.stringify(f.json), `${r.tag}/${f.name}`).not.toContain('"comment"');
+  });
+
+  it('pins the other releases, each with exactly its vendored files (a module the release lacks is left out)', () => {
+    const v = pin();
+    expect(v.releases.map((r) => [r.vpp, r.tag, r.commit])).toEqual([
+      ['25.10', 'v25.10', 'cbba0451bb0af02a3ab8e163f6f99062782258e6'],
+      ['26.02', 'v26.02', '9258530f3804a152578ce11cc7c8a1e9eab88ed0'],
+    ]);
+    for (const r of v.releases) expect(r.files).toEqual(readApi(join(API, r.tag)).map((f) => `${f.name}.api.json`));
+    // 25.10 has no npol plugin
+    expect(v.releases[0]!.files).not.toContain('npol.api.json');
+    expect(v.releases[1]!.files).toContain('npol.api.json');
   });
 
   it('is closed under imports and covers what the dataplane uses', () => {
@@ -75,16 +108,24 @@ describe('vendored schemas', () => {
 
 describe('generate()', () => {
   it('is deterministic and matches the committed src/generated/', () => {
-    const files = readApi();
-    const v = JSON.parse(readFileSync(join(API, 'VERSION.json'), 'utf8')) as { vpp: string; commit: string };
-    const a = generate(files, { source: `VPP ${v.vpp}, ${v.commit.slice(0, 12)}` });
-    const b = generate([...files].reverse(), { source: `VPP ${v.vpp}, ${v.commit.slice(0, 12)}` });
+    const v = pin();
+    const source = `VPP ${v.vpp}, ${v.commit.slice(0, 12)}`;
+    const a = generateReleases(readReleases(), { source });
+    const b = generateReleases(readReleases(true), { source });
     expect([...a.keys()]).toEqual([...b.keys()]);
     for (const [f, text] of a) {
       expect(b.get(f), f).toBe(text);
       expect(readFileSync(join(GENERATED, f), 'utf8'), `src/generated/${f} is stale`).toBe(text);
     }
-    expect(readdirSync(GENERATED).sort()).toEqual([...a.keys()].sort());
+    expect(listFiles(GENERATED).sort()).toEqual([...a.keys()].sort());
+  });
+
+  it("generates the primary release's modules exactly as generate() does for it alone", () => {
+    const v = pin();
+    const source = `VPP ${v.vpp}, ${v.commit.slice(0, 12)}`;
+    const single = generate(readApi(), { source });
+    const all = generateReleases(readReleases(), { source });
+    for (const [f, text] of single) if (f !== 'index.ts') expect(all.get(f), f).toBe(text);
   });
 
   it('emits a type once, in the module that defines it', () => {
@@ -93,6 +134,47 @@ describe('generate()', () => {
     expect(ip).toMatch(/import \{[^}]*\btype fib_path\b[^}]*\} from '\.\/fib_types\.js';/);
     expect(readFileSync(join(GENERATED, 'fib_types.ts'), 'utf8')).toMatch(/export interface fib_path \{/);
     expect(readFileSync(join(GENERATED, 'ip_types.ts'), 'utf8')).toContain('export type prefix = string;');
+  });
+
+  it('generates a message once per distinct CRC, and a type again only where it differs', () => {
+    const mod = (crcs: { set: string; keep: string }, color: [string, number][], extra: boolean): ApiJson => ({
+      module: 'synth',
+      types: [['pair', ['u16', 'a'], ['u16', 'b']]],
+      enums: [['color', ...color, { enumtype: 'u8' }]],
+      messages: [
+        ['synth_set', ['u16', '_vl_msg_id'], ['u32', 'client_index'], ['u32', 'context'], ['vl_api_pair_t', 'p'], ['vl_api_color_t', 'c'], { crc: crcs.set }],
+        ['synth_set_reply', ['u16', '_vl_msg_id'], ['u32', 'context'], ['i32', 'retval'], { crc: '0x9abcdef0' }],
+        ['synth_keep', ['u16', '_vl_msg_id'], ['u32', 'client_index'], ['u32', 'context'], ['vl_api_pair_t', 'p'], { crc: crcs.keep }],
+        ['synth_keep_reply', ['u16', '_vl_msg_id'], ['u32', 'context'], ['i32', 'retval'], { crc: '0x9abcdef0' }],
+        ...(extra ? [['synth_old', ['u16', '_vl_msg_id'], ['u32', 'client_index'], ['u32', 'context'], { crc: '0x0000000a' }], ['synth_old_reply', ['u16', '_vl_msg_id'], ['u32', 'context'], ['i32', 'retval'], { crc: '0x0000000b' }]] : []),
+      ],
+      services: { synth_set: { reply: 'synth_set_reply' }, synth_keep: { reply: 'synth_keep_reply' }, ...(extra ? { synth_old: { reply: 'synth_old_reply' } } : {}) },
+      imports: [],
+    });
+    const old = mod({ set: '0x00000001', keep: '0x00000002' }, [['RED', 0]], true);
+    const mid = mod({ set: '0x00000001', keep: '0x00000002' }, [['RED', 0]], true);
+    const cur = mod({ set: '0x00000003', keep: '0x00000002' }, [['RED', 0], ['BLUE', 1]], false);
+    const out = generateReleases([
+      { release: '1.0', files: [{ name: 'synth', json: old }] },
+      { release: '2.0', files: [{ name: 'synth', json: mid }] },
+      { release: '3.0', files: [{ name: 'synth', json: cur }] },
+    ]);
+    // 1.0 and 2.0 share synth_set's CRC: one definition, in the newest release that has it
+    expect([...out.keys()].sort()).toEqual(['index.ts', 'synth.ts', 'v2_0/synth.ts']);
+    const v2 = out.get('v2_0/synth.ts')!;
+    expect(v2).toMatch(/export const synth_set: MessageDef<synth_set>/);
+    expect(v2).toMatch(/export const synth_old: MessageDef<synth_old>/);
+    expect(v2).not.toMatch(/synth_keep/);
+    // the enum differs (BLUE is new) and is generated again; the pair struct is the primary's
+    expect(v2).toMatch(/export const color = \{\n  RED: 0,\n\} as const;/);
+    expect(v2).not.toMatch(/export interface pair\b/);
+    expect(v2).toMatch(/import \{[^}]*type pair[^}]*\} from '\.\.\/synth\.js';/);
+    const index = out.get('index.ts')!;
+    expect(index).toContain('export const releases = ["1.0", "2.0", "3.0"] as const;');
+    expect(index).toMatch(/export const messageVariants: readonly MessageDef<any>\[\] = \[\n  v2_0_synth\.synth_set,\n  v2_0_synth\.synth_old,\n  v2_0_synth\.synth_old_reply,\n\];/);
+    expect(index).toMatch(/"1\.0": \{\n    absent: \[\],\n    variants: \[v2_0_synth\.synth_set, v2_0_synth\.synth_old, v2_0_synth\.synth_old_reply\],\n    services: \[\{ request: "synth_old", reply: "synth_old_reply" \}\],/);
+    expect(index).toContain('synth_set: VppCalls_1_0["synth_set"] | VppCalls["synth_set"];');
+    expect(index).toContain('synth_old: VppCalls_1_0["synth_old"];');
   });
 
   it('reports an unknown type', () => {

@@ -33,8 +33,10 @@ Commands:
                              subscribe (e.g. want_interface_events) and print events as JSON lines until Ctrl-C
   cli "<command>"            run a VPP CLI command (cli_inband) and print VPP's text
   messages [--check] [--json]
-                             list the messages our bindings know: name, id in VPP, CRC, status;
-                             --check exits 1 when a CRC differs from the running VPP
+                             list the messages our bindings know (VPP 25.10, 26.02, 26.06): name,
+                             id in VPP, CRC, status and the releases whose definition VPP announced;
+                             --check prints per message which release matched and exits 1 when VPP
+                             has a CRC none of our releases has
 
 Options:
   -s, --socket PATH          API socket (default: $VPP_API_SOCKET or ${DEFAULT_VPP_API_SOCKET})
@@ -241,16 +243,29 @@ function messages(vpp: VppClient<AnyVppApi>, bindings: VppBindings, io: CliIo, c
   const rows = [...bindings.messages.values()]
     .map((d) => {
       const m = mismatch.get(d.name);
-      const id = vpp.table.get(d.nameCrc);
-      const status = id !== undefined ? 'ok' : m ? 'crc-mismatch' : 'missing';
-      return { name: d.name, id, crc: d.crc, status, ...(m && { vppCrc: m.vppCrc }) };
+      // the definition VPP announced, among every release's
+      const used = (bindings.definitions?.get(d.name) ?? [d]).find((x) => vpp.table.has(x.nameCrc));
+      const id = used ? vpp.table.get(used.nameCrc) : undefined;
+      const status = used ? 'ok' : m ? 'crc-mismatch' : 'missing';
+      const releases = used ? vpp.releasesOf(d.name) : [];
+      return { name: d.name, id, crc: (used ?? d).crc, status, releases, ...(m && { vppCrc: m.vppCrc }) };
     })
     .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const statusText = (r: (typeof rows)[number]): string =>
+    r.status === 'crc-mismatch' ? `crc-mismatch (VPP ${r.vppCrc})` : r.status === 'ok' && r.releases.length ? `ok (${r.releases.join(', ')})` : r.status;
   if (check) {
-    for (const m of compat.mismatched) io.stderr.write(`crc mismatch: ${m.name} ours ${m.crc}, VPP ${m.vppCrc}\n`);
-    io.stdout.write(
-      `${compat.matched} messages match, ${compat.mismatched.length} CRC mismatches, ${compat.missing.length} not in VPP\n`,
-    );
+    for (const m of compat.mismatched) {
+      const ours = m.crcs.length > 1 ? m.crcs.map((c) => `${c.crc} (${c.releases.join(', ')})`).join(', ') : m.crc;
+      io.stderr.write(`crc mismatch: ${m.name} ours ${ours}, VPP ${m.vppCrc}\n`);
+    }
+    if (json) for (const r of rows) io.stdout.write(JSON.stringify(r) + '\n');
+    else {
+      // per message: which release's definition VPP announced
+      const w = Math.max(4, ...rows.map((r) => r.name.length));
+      for (const r of rows) io.stdout.write(`${r.name.padEnd(w)}  ${r.status === 'ok' ? r.releases.join(', ') || 'ok' : statusText(r)}\n`);
+      const known = bindings.releases?.length ? `; VPP's table agrees with release ${compat.releases.join(', ') || 'none of ours'}` : '';
+      io.stdout.write(`${compat.matched} messages match, ${compat.mismatched.length} CRC mismatches, ${compat.missing.length} not in VPP${known}\n`);
+    }
     return compat.mismatched.length ? EXIT.VPP_ERROR : EXIT.OK;
   }
   if (json) {
@@ -258,10 +273,7 @@ function messages(vpp: VppClient<AnyVppApi>, bindings: VppBindings, io: CliIo, c
   } else {
     const w = Math.max(4, ...rows.map((r) => r.name.length));
     io.stdout.write(`${'NAME'.padEnd(w)}  ${'ID'.padStart(5)}  CRC         STATUS\n`);
-    for (const r of rows) {
-      const status = r.status === 'crc-mismatch' ? `crc-mismatch (VPP ${r.vppCrc})` : r.status;
-      io.stdout.write(`${r.name.padEnd(w)}  ${String(r.id ?? '-').padStart(5)}  ${r.crc}  ${status}\n`);
-    }
+    for (const r of rows) io.stdout.write(`${r.name.padEnd(w)}  ${String(r.id ?? '-').padStart(5)}  ${r.crc}  ${statusText(r)}\n`);
   }
   return EXIT.OK;
 }

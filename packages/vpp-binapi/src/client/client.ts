@@ -27,6 +27,7 @@ import {
   VppUnsupportedMessageError,
 } from './errors.js';
 import { VPP_RETVAL_EAGAIN } from './retval.js';
+import type { VppKnownCrc } from './errors.js';
 import type {
   AnyVppApi,
   CallReply,
@@ -45,6 +46,8 @@ import type {
   VppClientInit,
   VppCompat,
   VppCrcMismatch,
+  ReleaseMessages,
+  ReleaseOf,
   VppLogger,
   VppSubscribeOptions,
   VppSubscription,
@@ -83,6 +86,8 @@ interface Conn {
   clientIndex: number;
   /** Our message name → VPP's id, for messages whose name_crc VPP has. */
   readonly idByName: Map<string, number>;
+  /** Our message name → the definition whose name_crc VPP announced (one of several releases'). */
+  readonly defByName: Map<string, MessageDef<any>>;
   /** VPP id → our definition. */
   readonly defById: (MessageDef<any> | undefined)[];
   /** VPP's whole table: wire name → id. */
@@ -134,6 +139,7 @@ interface Want {
 }
 
 const NOOP = (): void => {};
+const NO_COMPAT: VppCompat = { ok: true, mismatched: [], missing: [], matched: 0, releases: [] };
 
 type AddOptions = Parameters<EventTarget['addEventListener']>[2];
 type RemoveOptions = Parameters<EventTarget['removeEventListener']>[2];
@@ -219,7 +225,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
 
   /** CRC comparison of our bindings with the connected VPP, refreshed at every (re)connect. */
   get compat(): VppCompat {
-    return this.#conn?.compat ?? { ok: true, mismatched: [], missing: [], matched: 0 };
+    return this.#conn?.compat ?? NO_COMPAT;
   }
 
   /** VPP's message table of the current connection: wire name (`<name>_<crc>`) → message id. */
@@ -230,6 +236,35 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   /** The bindings this client resolves names with. */
   get bindings(): VppBindings {
     return this.#bindings;
+  }
+
+  /**
+   * The releases whose definition of `name` the connected VPP announced, oldest first, e.g.
+   * `['25.10', '26.02']` for `cnat_set_snat_policy` on a VPP 26.02. Empty when VPP lacks the message,
+   * knows it with a CRC none of our releases has, or the client is not connected.
+   */
+  releasesOf(name: string): readonly string[] {
+    const def = this.#conn?.defByName.get(name);
+    return def ? (this.#bindings.releasesOf?.(def.nameCrc) ?? []) : [];
+  }
+
+  /**
+   * Narrows a message of this connection to the shape release `release` gives `name`: true when the
+   * connected VPP speaks `name` as `release` has it, so that messages decoded on (or sent over) this
+   * connection have that shape.
+   * @example
+   * for await (const s of vpp.dump('cnat_session_dump', {})) {
+   *   if (vpp.isRelease('26.06', 'cnat_session_details', s)) console.log(s.session.tuple);
+   *   else console.log(s.session.src);
+   * }
+   */
+  isRelease<R extends ReleaseOf<A>, K extends keyof ReleaseMessages<A, R> & string>(
+    release: R,
+    name: K,
+    msg: unknown,
+  ): msg is ReleaseMessages<A, R>[K] {
+    void msg;
+    return this.releasesOf(name).includes(release);
   }
 
   /** Counters for monitoring and tests: requests on the wire, requests waiting for a slot, bytes not yet flushed to the socket. */
@@ -256,8 +291,8 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   ): Promise<CallReply<A, K>> {
     const def = this.#def(name);
     const replyName = this.#method(name, 'call');
-    const msg = this.#create(def, init);
-    const reply = await this.#request(def, msg, replyName, undefined, options);
+    this.#check(def, init);
+    const reply = await this.#request(def, init as Msg | undefined, replyName, undefined, options);
     const retval = signedRetval(reply['retval']);
     if (retval < 0) throw new VppApiError(retval, name, reply);
     return reply as CallReply<A, K>;
@@ -359,11 +394,12 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       ready: false,
       clientIndex: 0,
       idByName: new Map(),
+      defByName: new Map(),
       defById: [],
       table: new Map(),
       wireById: new Map(),
       mismatched: new Map(),
-      compat: { ok: true, mismatched: [], missing: [], matched: 0 },
+      compat: NO_COMPAT,
       error: undefined,
       handshake: undefined,
     };
@@ -448,24 +484,36 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const mismatched: VppCrcMismatch[] = [];
     const missing: string[] = [];
     let matched = 0;
-    for (const def of this.#bindings.messages.values()) {
-      const id = conn.table.get(def.nameCrc);
-      if (id !== undefined) {
-        conn.idByName.set(def.name, id);
-        conn.defById[id] = def;
+    const b = this.#bindings;
+    const crcsOf = (defs: readonly MessageDef<any>[]): VppKnownCrc[] => defs.map((d) => ({ crc: d.crc, releases: b.releasesOf?.(d.nameCrc) ?? [] }));
+    // the releases the table agrees with: each message VPP announces that we know must have a release's CRC
+    let releases: readonly string[] = b.releases ?? [];
+    for (const [name, def] of b.messages) {
+      const defs = b.definitions?.get(name) ?? [def];
+      const hit = defs.find((d) => conn.table.has(d.nameCrc));
+      if (hit) {
+        const id = conn.table.get(hit.nameCrc)!;
+        conn.idByName.set(name, id);
+        conn.defByName.set(name, hit);
+        conn.defById[id] = hit;
         matched++;
+        if (b.releasesOf) {
+          const of = b.releasesOf(hit.nameCrc);
+          releases = releases.filter((r) => of.includes(r));
+        }
         continue;
       }
-      const vppCrc = crcByName.get(def.name);
+      const vppCrc = crcByName.get(name);
       if (vppCrc !== undefined) {
-        const m = { name: def.name, crc: def.crc, vppCrc };
+        const m: VppCrcMismatch = { name, crc: def.crc, vppCrc, crcs: crcsOf(defs) };
         mismatched.push(m);
-        conn.mismatched.set(def.name, m);
+        conn.mismatched.set(name, m);
+        releases = [];
       } else {
-        missing.push(def.name);
+        missing.push(name);
       }
     }
-    conn.compat = { ok: mismatched.length === 0, mismatched, missing, matched };
+    conn.compat = { ok: mismatched.length === 0, mismatched, missing, matched, releases };
     if (mismatched.length) {
       this.#log?.warn({ mismatched: mismatched.map((m) => m.name) }, 'VPP message CRCs differ from our bindings; those messages will not be sent');
     }
@@ -587,7 +635,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       const def = this.#bindings.messages.get('sockclnt_delete');
       if (def && conn.idByName.has('sockclnt_delete')) {
         try {
-          await this.#exchange(conn, def, def.create({ index: conn.clientIndex }), 'sockclnt_delete_reply', undefined, CLOSE_TIMEOUT_MS, undefined, false);
+          await this.#exchange(conn, def, { index: conn.clientIndex }, 'sockclnt_delete_reply', undefined, CLOSE_TIMEOUT_MS, undefined, false);
         } catch (err) {
           this.#log?.debug({ err }, 'sockclnt_delete got no reply');
         }
@@ -646,12 +694,15 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     return answer;
   }
 
-  /** A complete message from the caller's fields. @throws VppInvalidRequestError when they are not an object. */
-  #create(def: MessageDef<any>, init: unknown): Msg {
+  /**
+   * Checks the caller's fields before anything waits; the message is built from them on the connection
+   * it goes out on, with the definition that connection's VPP announced.
+   * @throws VppInvalidRequestError when they are not an object.
+   */
+  #check(def: MessageDef<any>, init: unknown): void {
     if (init !== undefined && (typeof init !== 'object' || init === null || Array.isArray(init) || init instanceof Uint8Array)) {
       throw new VppInvalidRequestError(def.name, `the fields must be an object, not ${describe(init)}`);
     }
-    return def.create(init as Msg);
   }
 
   /** Throws if `name` cannot be used on this connection. */
@@ -659,15 +710,17 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const id = conn.idByName.get(name);
     if (id !== undefined) return id;
     const m = conn.mismatched.get(name);
-    if (m) throw new VppCrcMismatchError(m.name, m.crc, m.vppCrc);
-    if (!this.#bindings.messages.has(name)) throw new VppUnknownMessageError(name);
-    throw new VppUnsupportedMessageError(name);
+    if (m) throw new VppCrcMismatchError(m.name, m.crc, m.vppCrc, m.crcs);
+    const def = this.#bindings.messages.get(name);
+    if (!def) throw new VppUnknownMessageError(name);
+    const defs = this.#bindings.definitions?.get(name) ?? [def];
+    throw new VppUnsupportedMessageError(name, defs.map((d) => ({ crc: d.crc, releases: this.#bindings.releasesOf?.(d.nameCrc) ?? [] })));
   }
 
   /** Waits for a slot (and a connection), then exchanges one request; resolves with the final message. */
   async #request(
     def: MessageDef<any>,
-    msg: Msg,
+    init: Msg | undefined,
     expect: string,
     details: string | undefined,
     options: VppCallOptions,
@@ -680,13 +733,14 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const waited = this.#acquire(def.name, signal, timeoutMs);
     if (waited) await waited;
     const conn = this.#conn!;
-    return this.#exchange(conn, def, msg, expect, details, timeoutMs, signal, true, withPing, ref);
+    return this.#exchange(conn, def, init, expect, details, timeoutMs, signal, true, withPing, ref);
   }
 
+  /** Sends `init` as the definition of `def.name` that `conn`'s VPP announced (several releases may have one). */
   #exchange(
     conn: Conn,
     def: MessageDef<any>,
-    msg: Msg,
+    init: Msg | undefined,
     expect: string,
     details: string | undefined,
     timeoutMs: number,
@@ -698,9 +752,12 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     let frames: Buffer;
     const context = this.#nextContext();
     try {
+      // the request first: an error names what the caller asked for, not its answer
+      this.#usable(conn, def.name);
       this.#usable(conn, expect);
       if (details) this.#usable(conn, details);
-      const req = this.#frame(conn, def, msg, context);
+      const use = conn.defByName.get(def.name) ?? def;
+      const req = this.#frame(conn, use, use.create(init), context);
       if (withPing) {
         const ping = this.#def('control_ping');
         frames = Buffer.concat([req, this.#frame(conn, ping, ping.create({}), context)]);
@@ -853,15 +910,16 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   async *#dump(name: string, init: Msg | undefined, options: VppCallOptions): AsyncGenerator<Msg> {
     const def = this.#def(name);
     const details = this.#method(name, 'dump');
-    const msg = this.#create(def, init);
-    yield* this.#stream(def, msg, 'control_ping_reply', details, options, true);
+    this.#check(def, init);
+    yield* this.#stream(def, init, 'control_ping_reply', details, options, true);
   }
 
   async *#get(name: string, init: Msg | undefined, options: VppCallOptions): AsyncGenerator<Msg> {
     const def = this.#def(name);
     const details = this.#method(name, 'get');
     const reply = this.#bindings.services.get(name)!.reply;
-    let msg = this.#create(def, init);
+    this.#check(def, init);
+    let msg = init;
     for (;;) {
       const last = yield* this.#stream(def, msg, reply, details, options, false);
       const retval = signedRetval(last['retval']);
@@ -875,7 +933,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   /** Sends one streamed request; yields its details through a StreamQueue and returns the message that ends it. */
-  #stream(def: MessageDef<any>, msg: Msg, expect: string, details: string, options: VppCallOptions, withPing: boolean): AsyncGenerator<Msg, Msg> {
+  #stream(def: MessageDef<any>, msg: Msg | undefined, expect: string, details: string, options: VppCallOptions, withPing: boolean): AsyncGenerator<Msg, Msg> {
     const queue = new StreamQueue((delta) => this.#onBuffered(delta, queue), this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
     const ref: { op?: Op; queue?: StreamQueue } = { queue };
     const done = this.#request(def, msg, expect, details, options, withPing, ref);

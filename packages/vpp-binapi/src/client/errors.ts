@@ -38,23 +38,62 @@ export class VppApiError extends VppClientError {
 export class VppCrcMismatchError extends VppClientError {
   override readonly name = 'VppCrcMismatchError';
   readonly code = 'VPP_CRC_MISMATCH';
+  /** Every CRC our bindings have for the message, `0x` hex, each with the releases it belongs to. */
+  readonly crcs: readonly VppKnownCrc[];
   constructor(
     readonly messageName: string,
-    /** CRC of our bindings, `0x` hex. */
+    /** CRC of our bindings (of the primary release when several), `0x` hex. */
     readonly crc: string,
     /** CRC in VPP's message table, `0x` hex. */
     readonly vppCrc: string,
+    crcs: readonly VppKnownCrc[] = [{ crc, releases: [] }],
   ) {
-    super(`${messageName}: CRC ${crc} of our bindings differs from VPP's ${vppCrc}; refusing to send`);
+    super(
+      crcs.length > 1
+        ? `${messageName}: VPP's CRC ${vppCrc} is none of our bindings' (${crcText(crcs)}); refusing to send`
+        : `${messageName}: CRC ${crc} of our bindings differs from VPP's ${vppCrc}${crcs[0]?.releases.length ? ` (ours is VPP ${crcs[0].releases.join(', ')})` : ''}; refusing to send`,
+    );
+    this.crcs = crcs;
   }
+}
+
+/** One CRC our bindings know for a message, and the VPP releases whose definition it is. */
+export interface VppKnownCrc {
+  readonly crc: string;
+  readonly releases: readonly string[];
+}
+
+function crcText(crcs: readonly VppKnownCrc[]): string {
+  return crcs.map((c) => (c.releases.length ? `${c.crc} of VPP ${c.releases.join(', ')}` : c.crc)).join('; ');
 }
 
 /** The running VPP does not know the message at all (e.g. its plugin is not loaded). */
 export class VppUnsupportedMessageError extends VppClientError {
   override readonly name = 'VppUnsupportedMessageError';
   readonly code = 'VPP_MESSAGE_UNSUPPORTED';
-  constructor(readonly messageName: string) {
-    super(`${messageName} is not in VPP's message table (plugin not loaded or different VPP version)`);
+  /** The CRCs our bindings have for the message, each with its releases. */
+  readonly crcs: readonly VppKnownCrc[];
+  constructor(
+    readonly messageName: string,
+    crcs: readonly VppKnownCrc[] = [],
+  ) {
+    super(
+      `${messageName} is not in VPP's message table (plugin not loaded or different VPP version)${crcs.length ? `; our bindings have ${crcText(crcs)}` : ''}`,
+    );
+    this.crcs = crcs;
+  }
+}
+
+/** A release name the bindings do not have (`connectVpp({ release })`, the fake's `release`). */
+export class VppUnknownReleaseError extends VppClientError {
+  override readonly name = 'VppUnknownReleaseError';
+  readonly code = 'VPP_UNKNOWN_RELEASE';
+  constructor(
+    readonly release: string,
+    /** The releases the bindings have. */
+    readonly known: readonly string[],
+  ) {
+    super(`no bindings for VPP release ${JSON.stringify(release)}; these bindings speak ${known.join(', ')}`);
   }
 }
 

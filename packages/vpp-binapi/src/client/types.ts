@@ -1,4 +1,5 @@
 import type { MessageDef, ServiceDef } from '../codec/types.js';
+import type { VppKnownCrc } from './errors.js';
 
 /** A pino-compatible logger; every method optional to call with `(fields, message)`. */
 export interface VppLogger {
@@ -42,6 +43,12 @@ export interface VppClientInit {
   maxStreamBuffer?: number;
   /** Receives diagnostics; nothing is logged without one. */
   logger?: VppLogger;
+  /**
+   * The VPP release to speak, e.g. `'26.02'`: the client then uses exactly that release's definitions
+   * and is typed by them (`connectVpp({ release })`). Default: every release the bindings have; the
+   * client picks per message the definition whose CRC the running VPP announces.
+   */
+  release?: string;
 }
 
 /** Per-request options. */
@@ -61,6 +68,8 @@ export interface VppApiShape {
   dumps: object;
   gets: object;
   events: object;
+  /** Message types by release, then by name (`releases['25.10'].cnat_session_details`), for `isRelease()`. */
+  releases?: object;
 }
 
 /** An untyped API: any message name, any fields. */
@@ -72,8 +81,15 @@ export interface AnyVppApi {
 }
 
 type Field<T, F extends string> = T extends { [K in F]: infer R } ? R : never;
-/** Request fields the caller gives: everything optional except what has no default; header fields are set by the client. */
-export type RequestInit<T> = Partial<Omit<T, '_vl_msg_id' | 'client_index' | 'context'>>;
+/**
+ * Request fields the caller gives: everything optional except what has no default; header fields are set
+ * by the client. For a message whose shape differs between releases, any one of the shapes.
+ */
+export type RequestInit<T> = T extends unknown ? Partial<Omit<T, '_vl_msg_id' | 'client_index' | 'context'>> : never;
+/** The releases an API names (`'25.10' | '26.02' | '26.06'` for the generated bindings). */
+export type ReleaseOf<A extends VppApiShape> = A extends { releases: infer R } ? keyof R & string : never;
+/** Message types of release `R` of an API, by name. */
+export type ReleaseMessages<A extends VppApiShape, R extends string> = A extends { releases: infer X } ? (R extends keyof X ? X[R] : never) : never;
 export type CallRequest<A extends VppApiShape, K extends keyof A['calls']> = Field<A['calls'][K], 'request'>;
 export type CallReply<A extends VppApiShape, K extends keyof A['calls']> = Field<A['calls'][K], 'reply'>;
 export type DumpRequest<A extends VppApiShape, K extends keyof A['dumps']> = Field<A['dumps'][K], 'request'>;
@@ -85,10 +101,20 @@ export type EventMessage<A extends VppApiShape, K extends keyof A['events']> = F
 
 /** The message definitions and services a client resolves names with. */
 export interface VppBindings {
-  /** Every message our bindings know, by VPP name. */
+  /** Every message our bindings know, by VPP name (for a name in several releases: the newest definition). */
   readonly messages: ReadonlyMap<string, MessageDef<any>>;
   /** How requests are answered, by request name. */
   readonly services: ReadonlyMap<string, ServiceDef>;
+  /**
+   * Every definition of each name when the bindings speak several releases (one per distinct CRC,
+   * newest first). At connect the client uses, per message, the one whose `name_crc` VPP announces.
+   * Absent: `messages` alone.
+   */
+  readonly definitions?: ReadonlyMap<string, readonly MessageDef<any>[]>;
+  /** The releases the bindings speak, oldest first (absent: unnamed, one release). */
+  readonly releases?: readonly string[];
+  /** The releases whose definition a wire name (`<name>_<crc>`) is; empty when none. */
+  releasesOf?(nameCrc: string): readonly string[];
 }
 
 /** Builds {@link VppBindings} from lists of definitions. */
@@ -102,10 +128,12 @@ export function createBindings(messages: Iterable<MessageDef<any>>, services: It
 /** One message our bindings know whose CRC differs from the running VPP's. */
 export interface VppCrcMismatch {
   readonly name: string;
-  /** Our CRC, `0x` hex. */
+  /** Our CRC (the newest release's when several), `0x` hex. */
   readonly crc: string;
   /** VPP's CRC, `0x` hex. */
   readonly vppCrc: string;
+  /** Every CRC our bindings have for the message, with the releases of each. */
+  readonly crcs: readonly VppKnownCrc[];
 }
 
 /** Result of comparing our bindings with VPP's message table at connect. */
@@ -118,6 +146,11 @@ export interface VppCompat {
   readonly missing: readonly string[];
   /** Number of messages usable as they are. */
   readonly matched: number;
+  /**
+   * The releases of the bindings VPP's table agrees with: every message it announces that a release of
+   * ours has, it announces with that release's CRC. Empty when it matches none (or the bindings name none).
+   */
+  readonly releases: readonly string[];
 }
 
 /** Detail of `vpp:up`. */

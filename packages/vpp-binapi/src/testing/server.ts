@@ -33,7 +33,7 @@ export interface FakeVppMessagesInit {
 export interface FakeVppInit {
   /** Socket path to listen on. Default: `api.sock` in a new temporary directory, removed by `stop()`. */
   readonly socket?: string;
-  /** Version reported by `show_version`. Default `26.06-release`. */
+  /** Version reported by `show_version`. Default `<release>-release` (`26.06-release`). */
   readonly vppVersion?: string;
   /** Changes to the message table. Default: every message of the bindings with its own CRC. */
   readonly messages?: FakeVppMessagesInit;
@@ -41,7 +41,12 @@ export interface FakeVppInit {
   readonly tap?: 'fail' | 'succeed';
   /** Details per page of a `_get` with cursor before EAGAIN (VPP pages by time, 1 ms). Default 64. */
   readonly getPageSize?: number;
-  /** Message definitions to speak. Default: the generated bindings. */
+  /**
+   * The VPP release whose message table the fake announces (names and CRCs from that release's
+   * schemas), and whose definitions it decodes and encodes with. Default `'26.06'`. Ignored with `bindings`.
+   */
+  readonly release?: '25.10' | '26.02' | '26.06';
+  /** Message definitions to speak. Default: the generated bindings of `release`. */
   readonly bindings?: FakeVppBindings;
   readonly logger?: FakeVppLogger;
 }
@@ -146,9 +151,9 @@ interface Connection {
  * @throws Error when the socket cannot be listened on.
  */
 export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
-  const bindings = init.bindings ?? defaultBindings();
+  const bindings = init.bindings ?? defaultBindings(init.release);
   const logger = init.logger;
-  const version = init.vppVersion ?? DEFAULT_VPP_VERSION;
+  const version = init.vppVersion ?? (init.release !== undefined ? `${init.release}-release` : DEFAULT_VPP_VERSION);
   const buildDate = new Date().toISOString().slice(0, 19);
   const table = buildTable(bindings, init.messages);
   const byId = new Map(table.map((e) => [e.id, e]));
