@@ -2,7 +2,8 @@
  * A test Kubernetes API server: real HTTP on loopback, the REST paths of core/v1, discovery.k8s.io/v1,
  * networking.k8s.io/v1, projectcalico.org/v3 and crd.projectcalico.org/v1, so that @kubernetes/client-node and
  * kubectl run against it unmodified. It stores what it is given (no schema validation beyond metadata.name),
- * which lets tests feed a client bad objects. Fault injection: drop watches, compact history, delay, garbage.
+ * which lets tests feed a client bad objects. Fault injection: drop watches, compact history, delay, garbage;
+ * also over HTTP as `POST /_vectorplane/{drop-watches,compact,delay?ms=N,touch?apiVersion=&kind=&count=}`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -34,6 +35,7 @@ interface Watcher {
   bookmarks: boolean;
   timers: NodeJS.Timeout[];
   rv: number;
+  corked: boolean;
 }
 
 export interface TestApiServerInit {
@@ -75,6 +77,11 @@ export interface TestApiServer {
   list(apiVersion: string, kind: string): Record<string, unknown>[];
   /** Number of open watch connections. */
   readonly watchCount: number;
+  /**
+   * Load: modify up to `count` objects of one kind (an annotation `vectorplane.io/touched` set to the new
+   * resourceVersion); returns how many. Over HTTP: `POST /_vectorplane/touch?apiVersion=v1&kind=Service&count=N`.
+   */
+  touch(apiVersion: string, kind: string, count?: number): number;
   /** Fault: cut every open watch (socket destroyed, no clean end). */
   dropWatches(): void;
   /** Fault: forget history up to now; a watch from an older resourceVersion then gets 410 Gone. */
@@ -187,6 +194,17 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
 
 const keyOf = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
 
+/** Serialized forms of a stored (immutable) object, made once: lists and watches concatenate them. */
+const jsonCache = new WeakMap<object, string>();
+function jsonOf(o: object): string {
+  let j = jsonCache.get(o);
+  if (j === undefined) {
+    j = JSON.stringify(o);
+    jsonCache.set(o, j);
+  }
+  return j;
+}
+
 /** Start a test API server. */
 export async function startTestApiServer(init: TestApiServerInit = {}): Promise<TestApiServer> {
   const bookmarkMs = init.bookmarkIntervalMs ?? 1000;
@@ -248,16 +266,32 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     return last;
   };
 
-  const itemOf = (store: Store, o: Obj): Obj => {
-    if (store.res.crd) return o;
-    const { apiVersion: _a, kind: _k, ...rest } = o;
-    return rest as Obj;
+  /** A list item: built-in types' items carry no apiVersion/kind (as kube-apiserver's), CRDs' do. */
+  const itemCache = new WeakMap<object, string>();
+  const itemJsonOf = (store: Store, o: Obj): string => {
+    if (store.res.crd) return jsonOf(o);
+    let j = itemCache.get(o);
+    if (j === undefined) {
+      const { apiVersion: _a, kind: _k, ...rest } = o;
+      j = JSON.stringify(rest);
+      itemCache.set(o, j);
+    }
+    return j;
   };
 
   // ------------------------------------------------------------------------- watches
 
-  const writeEvent = (w: Watcher, type: string, object: unknown): void => {
-    w.res.write(JSON.stringify({ type, object }) + '\n');
+  const writeEvent = (w: Watcher, type: string, object: object): void => {
+    // Events written in one tick go out as one chunk.
+    if (!w.corked) {
+      w.corked = true;
+      w.res.cork();
+      process.nextTick(() => {
+        w.corked = false;
+        w.res.uncork();
+      });
+    }
+    w.res.write(`{"type":"${type}","object":${jsonOf(object)}}\n`);
   };
 
   function deliver(w: Watcher, ev: HistoryEvent): void {
@@ -400,6 +434,23 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
       return;
     }
+    if (segs[0] === '_vectorplane' && method === 'POST') {
+      // Fault injection and load for processes that cannot call the in-process API (the bin's users, benches).
+      const op = segs[1];
+      if (op === 'drop-watches') api.dropWatches();
+      else if (op === 'compact') api.compact();
+      else if (op === 'delay') api.setDelay(Number(query['ms'] ?? 0));
+      else if (op === 'touch') {
+        const touched = api.touch(query['apiVersion'] ?? 'v1', query['kind'] ?? '', Number(query['count'] ?? Infinity));
+        reply(200, { touched, resourceVersion: String(rv) });
+        return;
+      } else {
+        reply(404, status(404, 'NotFound', `unknown test operation ${JSON.stringify(op)}`));
+        return;
+      }
+      reply(200, { ok: true, resourceVersion: String(rv) });
+      return;
+    }
     if (segs[0] === 'openapi' && segs[1] === 'v3') {
       const doc = openapiV3(segs.slice(2).join('/'));
       if (doc === undefined) reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
@@ -451,15 +502,18 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       const limit = query['limit'] ? Number(query['limit']) : 0;
       const page = limit > 0 ? items.slice(start, start + limit) : items.slice(start);
       const more = limit > 0 && start + limit < items.length;
-      reply(200, {
+      const head = JSON.stringify({
         kind: `${store.res.kind}List`,
         apiVersion: apiVersionOf(store.res),
         metadata: {
           resourceVersion: String(rv),
           ...(more ? { continue: Buffer.from(JSON.stringify({ start: start + limit })).toString('base64url'), remainingItemCount: items.length - start - limit } : {}),
         },
-        items: page.map((o) => itemOf(store, o)),
       });
+      const text = `${head.slice(0, -1)},"items":[${page.map((o) => itemJsonOf(store, o)).join(',')}]}`;
+      rec.status = 200;
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+      res.end(text);
       return;
     }
     if (store.res.namespaced && namespace === undefined && method !== 'GET') {
@@ -593,7 +647,7 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
     const nsMatch = (o: Obj): boolean => (namespace === undefined || o.metadata.namespace === namespace) && matches(o);
-    const w: Watcher = { store, res, matches: nsMatch, bookmarks: query['allowWatchBookmarks'] === 'true', timers: [], rv: 0 };
+    const w: Watcher = { store, res, matches: nsMatch, bookmarks: query['allowWatchBookmarks'] === 'true', timers: [], rv: 0, corked: false };
     if (from !== undefined && from < compactedRv) {
       writeEvent(w, 'ERROR', status(410, 'Expired', `too old resource version: ${from} (${compactedRv})`));
       res.end();
@@ -683,6 +737,17 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     },
     list(apiVersion, kind) {
       return [...storeFor(apiVersion, kind).objects.values()];
+    },
+    touch(apiVersion, kind, count = Infinity) {
+      const store = storeFor(apiVersion, kind);
+      let n = 0;
+      for (const o of [...store.objects.values()]) {
+        if (n >= count) break;
+        const annotations = { ...((o.metadata['annotations'] as Record<string, string> | undefined) ?? {}), 'vectorplane.io/touched': String(rv + 1) };
+        storeObject(store, { ...o, metadata: { ...o.metadata, annotations } }, 'MODIFIED');
+        n++;
+      }
+      return n;
     },
     dropWatches() {
       for (const s of stores.values())
