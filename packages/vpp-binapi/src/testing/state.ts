@@ -245,7 +245,10 @@ export interface FakeVppStateInit {
   readonly tap?: 'fail' | 'succeed';
   /**
    * Details per page of a `_get` with cursor (`ip_path_mtu_get`) before VPP's EAGAIN (-165) and the
-   * cursor to go on from. VPP ends a page after 1 ms in the handler; the fake counts. Default 64.
+   * cursor to go on from. VPP has no page size: REPLY_AND_DETAILS_MACRO (vlibapi/api_helper_macros.h)
+   * stops when vl_api_process_may_suspend (vlibmemory/api.h) says the handler has run for more than
+   * VL_API_MAX_TIME_IN_HANDLER (1 ms), so a real page holds whatever fitted in 1 ms. The fake counts
+   * instead, to make paging deterministic. Default 64.
    */
   readonly getPageSize?: number;
   /**
@@ -1007,7 +1010,13 @@ export class FakeVppState {
     if (t.table_id !== 0 && !t.apiLocked && t.interfaceLocks <= 0) this.tables.delete(tableKey(t.is_ip6, t.table_id));
   }
 
-  /** Entries of a table in the order `ip_route_dump` reports them: shorter prefixes first. */
+  /**
+   * Entries of a table in `ip_route_dump` order. VPP (ip_api.c vl_api_ip_route_dump_t_handler →
+   * fib_table_walk) walks IPv4 tables by prefix length, 0 to 32 (ip4_fib_hash.c
+   * ip4_fib_hash_table_sub_tree_walk), each length in hash order; IPv6 tables in plain hash order
+   * (ip6_fib.c ip6_fib_table_sub_tree_walk). The fake sorts both by length, then creation order: callers
+   * must not rely on the order within a length, nor on any order for IPv6.
+   */
   routesOf(isIp6: boolean, tableId: number): FakeFibEntry[] {
     const t = this.table(isIp6, tableId);
     if (!t) return [];

@@ -10,6 +10,7 @@ import {
   waitFor,
   withCleanup,
 } from './assert.js';
+import { pluginConformanceCases } from './cases-plugins.js';
 import type { ConformanceCase, ConformanceClient } from './types.js';
 
 const ANY = 0xffffffff;
@@ -114,7 +115,8 @@ function subnet(): { a: number; b: number; net: string } {
   return { a, b, net: `10.${a}.${b}` };
 }
 
-export const conformanceCases: ConformanceCase[] = [
+/** Cases for vnet's core messages (interfaces, IP, FIB, neighbours, tunnels, cnat, npol, CLI). */
+export const coreConformanceCases: ConformanceCase[] = [
   {
     name: 'show_version and control_ping answer',
     async run({ vpp }) {
@@ -1324,3 +1326,6 @@ export const conformanceCases: ConformanceCase[] = [
     },
   },
 ];
+
+/** Every case: the core ones, then those of the plugins the dataplane uses. */
+export const conformanceCases: ConformanceCase[] = [...coreConformanceCases, ...pluginConformanceCases];

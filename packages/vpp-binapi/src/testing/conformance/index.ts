@@ -4,7 +4,8 @@ import type { ConformanceCase, ConformanceContext } from './types.js';
 
 export { createVethHostInterface, type HostInterfaceLease, type VethHostInterfaceInit } from './host-interface.js';
 
-export { conformanceCases } from './cases.js';
+export { conformanceCases, coreConformanceCases } from './cases.js';
+export { pluginConformanceCases } from './cases-plugins.js';
 export { ConformanceError } from './assert.js';
 export type { ConformanceCase, ConformanceClient, ConformanceContext, ConformanceSubscription } from './types.js';
 
