@@ -5,7 +5,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@vectorplane/source'] } },
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 30_000,
+    // interop files share the kernel and start processes: one at a time
+    fileParallelism: false,
   },
 });

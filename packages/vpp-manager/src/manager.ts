@@ -14,6 +14,7 @@ import {
   restore,
   type NetlinkHandle,
   type NetnsRef,
+  type InterfaceSnapshot,
   type RestoreReport,
 } from '@vectorplane/netlink';
 import { af_packet_flags, af_packet_mode, connectVpp } from '@vectorplane/vpp-binapi';
@@ -165,6 +166,60 @@ export function pickNextHop(prefix: string): string | undefined {
   return fromBig(nh);
 }
 
+/** Waits until `name` has its carrier (linkwatch reports it up to a second late), at most `ms`. */
+async function waitCarrier(nl: NetlinkHandle, name: string, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const l = await nl.link.find(name);
+    if (!l || l.lowerUp) return;
+    await sleep(10);
+  }
+}
+
+/**
+ * Applies a snapshot to the link of its name: up first and, once the carrier is there, everything else
+ * (IPv6 addresses added before the carrier get no local route from the kernel); then checks the result
+ * and re-adds the IPv6 addresses whose local routes the kernel still did not install.
+ * @throws RestoreError listing what could not be restored
+ */
+export async function applySnapshot(nl: NetlinkHandle, snap: InterfaceSnapshot): Promise<RestoreReport> {
+  if (snap.link.up) {
+    await nl.link.set(snap.ifname, { up: true }).catch(() => undefined);
+    await waitCarrier(nl, snap.ifname);
+  }
+  let r = await restore(nl, snap);
+  for (let i = 0; i < 20 && !r.ok; i++) {
+    await sleep(50);
+    r = await restore(nl, snap);
+  }
+  if (!r.ok) throw new RestoreError(r.failed.map((f) => `${f.kind} ${f.action} ${f.what}: ${f.error?.message ?? ''}`));
+  // the kernel adds IPv6 local routes itself once an address is usable; give it a moment, then nudge it
+  for (let i = 0; i < 3; i++) {
+    const missing = await missingLocalRoutes(nl, snap, 1000);
+    if (missing.length === 0) break;
+    for (const a of snap.addresses.filter((x) => missing.includes(x.address.split('/')[0]!))) {
+      await nl.address.delete({ ...a, link: snap.ifname }).catch(() => undefined);
+      await nl.address.add({ ...a, link: snap.ifname }).catch(() => undefined);
+    }
+    r = await restore(nl, snap);
+  }
+  return r;
+}
+
+/** IPv6 addresses whose `local` route (table 255) is in the snapshot but not in the kernel after `ms`. */
+async function missingLocalRoutes(nl: NetlinkHandle, snap: InterfaceSnapshot, ms: number): Promise<string[]> {
+  const want = snap.routes.filter((r) => r.family === 'inet6' && r.type === 'local' && r.protocol === 'kernel').map((r) => r.dst.split('/')[0]!);
+  if (want.length === 0) return [];
+  const end = Date.now() + ms;
+  for (;;) {
+    const have = new Set<string>();
+    for await (const r of nl.route.list({ family: 'inet6', table: 'all', type: 'local' })) have.add(r.dst.split('/')[0]!);
+    const missing = want.filter((w) => !have.has(w));
+    if (missing.length === 0 || Date.now() > end) return missing;
+    await sleep(20);
+  }
+}
+
 /**
  * Undoes what a state records, on every path (VPP killed, manager stopped, a crashed manager found on the
  * next start): kills a VPP still running from it, removes the host interface, moves the uplink back from
@@ -226,16 +281,7 @@ export async function restoreUplink(
         });
       } else {
         if (parked && vppNl) await phase('move-uplink-back', () => vppNl.link.moveTo(name, hostRef(state.hostNetns) as NonNullable<NetnsRef>));
-        report = await phase('restore-linux', async () => {
-          let r = await restore(host, state.uplink.snapshot);
-          // IPv6 addresses and the routes that hang on them settle a moment after the link comes up
-          for (let i = 0; i < 20 && !r.ok; i++) {
-            await sleep(50);
-            r = await restore(host, state.uplink.snapshot);
-          }
-          if (!r.ok) throw new RestoreError(r.failed.map((f) => `${f.kind} ${f.action} ${f.what}: ${f.error?.message ?? ''}`));
-          return r;
-        });
+        report = await phase('restore-linux', () => applySnapshot(host, state.uplink.snapshot));
       }
     }
   } finally {
@@ -429,8 +475,7 @@ class Manager extends EventTarget implements VppManager {
         return sw;
       });
       const nextHops = await timed('linux-host', async () => {
-        const r = await steps.run('linux host interface', () => restore(host!, uplink.snapshot));
-        if (!r.ok) throw new SetupError('linux host interface', { cause: new RestoreError(r.failed.map((f) => `${f.kind} ${f.action} ${f.what}: ${f.error?.message ?? ''}`)) });
+        await steps.run('linux host interface', () => applySnapshot(host!, uplink.snapshot));
         return this.#addClusterRoutes(host!, uplink, mtu, steps);
       });
       await timed('host-stack', () => enableHostStack(vpp, c, steps));
@@ -458,7 +503,9 @@ class Manager extends EventTarget implements VppManager {
       this.#watchRoutes(uplink, mtu, nextHops);
       return this.#ready;
     } catch (e) {
-      const err = this.#exit && (e as { name?: string }).name !== 'VppExitedError' ? new VppExitedError('set-up', this.#exit.code, this.#exit.signal, { cause: e }) : e;
+      // a VPP that died mid-call shows first as a refused or cut call; its exit follows a moment later
+      if (!this.#exit && this.#exited && (e as { name?: string }).name !== 'VppStartError') await Promise.race([this.#exited, sleep(1000)]);
+      const err = this.#exit && (e as { name?: string }).name !== 'VppStartError' && (e as { name?: string }).name !== 'VppExitedError' ? new VppExitedError('set-up', this.#exit.code, this.#exit.signal, { cause: e }) : e;
       if (err instanceof Error && this.#stderr && (err as { name?: string }).name === 'VppStartError') err.message += `\n${this.#stderr.trim()}`;
       await this.#fail(err);
       throw err;
