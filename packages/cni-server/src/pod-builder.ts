@@ -59,6 +59,8 @@ export interface BuilderContext {
   readonly vpp: CniVpp;
   readonly vrfs: VrfAllocator;
   readonly vppNetns: NetnsRef;
+  /** A long-lived handle in VPP's netns (veth host ends); one per server. */
+  readonly vppNl: () => Promise<NetlinkHandle>;
   readonly podsVrfId: number;
   readonly mainVrfId: number;
   readonly nodeIps: { readonly ip4?: string; readonly ip6?: string };
@@ -132,16 +134,14 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
   let swIfIndex = INDEX_INVALID;
   const cnatIds: number[] = [];
   const l2 = spec.mode !== 'tun';
+  let podNl: NetlinkHandle | undefined;
 
   try {
     // 0. names must be free: the pod's ifname in its netns, the host end where VPP runs
-    await withNetlink({ path: spec.netns }, async (nl) => {
-      if (await nl.link.find(spec.ifname)) throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
-    });
+    podNl = await openNetlink({ netns: { path: spec.netns } });
+    if (await podNl.link.find(spec.ifname)) throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
     if (spec.mode === 'veth') {
-      await withNetlink(ctx.vppNetns, async (nl) => {
-        if (await nl.link.find(spec.hostIfName)) throw new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
-      });
+      if (await (await ctx.vppNl()).link.find(spec.hostIfName)) throw new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
     }
 
     // 1. VRFs
@@ -195,17 +195,15 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     if (spec.mode === 'veth') {
       await step(
         'veth create',
-        () =>
-          withNetlink(ctx.vppNetns, (nl) =>
-            nl.link.add({
-              kind: 'veth',
-              name: spec.hostIfName,
-              mtu: spec.mtu,
-              up: true,
-              peer: { name: spec.ifname, netns: { path: spec.netns }, mtu: spec.mtu, mac: containerMac },
-            }),
-          ),
-        () => withNetlink(ctx.vppNetns, (nl) => nl.link.delete(spec.hostIfName)),
+        async () =>
+          (await ctx.vppNl()).link.add({
+            kind: 'veth',
+            name: spec.hostIfName,
+            mtu: spec.mtu,
+            up: true,
+            peer: { name: spec.ifname, netns: { path: spec.netns }, mtu: spec.mtu, mac: containerMac },
+          }),
+        async () => (await ctx.vppNl()).link.delete(spec.hostIfName),
       );
       swIfIndex = await step(
         'af_packet_create_v3',
@@ -358,7 +356,8 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     }
 
     // 8. inside the pod netns
-    await step('pod netns', () => configureNetns(spec, vppMac));
+    const nl = podNl;
+    await step('pod netns', () => configureNetns(nl, spec, vppMac));
 
     return {
       key: spec.key,
@@ -386,11 +385,13 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       for (const id of [vrfs.pod4, vrfs.pod6, vrfs.rpf4, vrfs.rpf6]) if (id !== undefined && id >= 0) ctx.vrfs.release(id);
     }
     throw e;
+  } finally {
+    podNl?.close();
   }
 }
 
-async function configureNetns(spec: PodSpec, vppMac: string): Promise<void> {
-  await withNetlink({ path: spec.netns }, async (nl) => {
+async function configureNetns(nl: NetlinkHandle, spec: PodSpec, vppMac: string): Promise<void> {
+  {
     const families = new Set(spec.ips.map((i) => i.family));
     if (families.has(6)) {
       await nl.sysctl.setDisableIpv6('all', false);
@@ -420,7 +421,7 @@ async function configureNetns(spec: PodSpec, vppMac: string): Promise<void> {
       if (l2 && gw) await nl.route.add({ dst: r.dst, gateway: gw, oif: spec.ifname, onlink: true });
       else await nl.route.add({ dst: r.dst, oif: spec.ifname, scope: 'link' });
     }
-  });
+  }
 }
 
 /** Where the VPP objects of a pod are now (ids may be stale after a VPP restart, so they are looked up by tag). */
@@ -462,11 +463,10 @@ export async function teardownPod(rec: PodRecord, where: PodVppObjects, ctx: Omi
     else await run('tap_delete_v2', () => vpp.call('tap_delete_v2', { sw_if_index: sw }));
   }
   if (rec.spec.mode === 'veth') {
-    await run('veth delete', () =>
-      withNetlink(ctx.vppNetns, async (nl) => {
-        if (await nl.link.find(rec.spec.hostIfName)) await nl.link.delete(rec.spec.hostIfName);
-      }),
-    );
+    await run('veth delete', async () => {
+      const nl = await ctx.vppNl();
+      if (await nl.link.find(rec.spec.hostIfName)) await nl.link.delete(rec.spec.hostIfName);
+    });
   }
   if (where.loopbackSwIfIndex !== undefined) {
     const lo = where.loopbackSwIfIndex;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { openNetlink, type NetnsRef } from '@vectorplane/netlink';
+import { openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
 import {
   DEFAULT_CNI_SERVER_SOCKET,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -116,10 +116,22 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     memif: init.memif ?? false,
   } as const;
 
+  let vppNlHandle: Promise<NetlinkHandle> | undefined;
+  const vppNl = (): Promise<NetlinkHandle> => {
+    vppNlHandle ??= openNetlink({ netns: init.vppNetns });
+    vppNlHandle.catch(() => (vppNlHandle = undefined));
+    return vppNlHandle;
+  };
+  const closeVppNl = async (): Promise<void> => {
+    const h = vppNlHandle;
+    vppNlHandle = undefined;
+    if (h) (await h.catch(() => undefined))?.close();
+  };
   const ctx = (signal?: AbortSignal): BuilderContext => ({
     vpp,
     vrfs,
     vppNetns: init.vppNetns,
+    vppNl,
     podsVrfId: init.podsVrfId ?? 0,
     mainVrfId: init.mainVrfId ?? 0,
     nodeIps: init.nodeIps ?? {},
@@ -219,14 +231,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       } finally {
         nl.close();
       }
-      if (rec.spec.mode === 'veth') {
-        const vnl = await openNetlink({ netns: init.vppNetns });
-        try {
-          if (!(await vnl.link.find(rec.spec.hostIfName))) return false;
-        } finally {
-          vnl.close();
-        }
-      }
+      if (rec.spec.mode === 'veth' && !(await (await vppNl()).link.find(rec.spec.hostIfName))) return false;
     } catch {
       return false;
     }
@@ -287,6 +292,21 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     const isOrphan = (id: string | undefined): id is string => id !== undefined && !owned.has(id) && !building.has(id);
     const orphanIds = new Set<string>();
     const after = await vppSnapshot();
+    // pod routes in the main VRF through interfaces about to go (VPP keeps API routes via deleted interfaces)
+    const ownedHostsEarly = new Set([...[...pods.values()].map((r) => r.spec.hostIfName), ...building.values()]);
+    const doomed = new Set<number>();
+    for (const [sw, itf] of after.itfs) if (isOrphan(idOfTag(itf.tag)) && !itf.tag.endsWith(':lo')) doomed.add(sw);
+    for (const [sw, host] of after.afp) if (host.startsWith(defaults.hostIfPrefix) && !ownedHostsEarly.has(host) && !after.itfs.get(sw)?.tag) doomed.add(sw);
+    if (doomed.size > 0) {
+      const mainVrf = init.mainVrfId ?? 0;
+      for (const ip6 of [false, true]) {
+        const stale: Parameters<typeof vpp.call<'ip_route_add_del'>>[1][] = [];
+        for await (const d of vpp.dump('ip_route_dump', { table: { table_id: mainVrf, is_ip6: ip6, name: '' } })) {
+          if (d.route.paths.some((p) => doomed.has(p.sw_if_index))) stale.push({ is_add: false, is_multipath: false, route: { ...d.route, paths: [] } });
+        }
+        for (const r of stale) await vpp.call('ip_route_add_del', r).catch((e: unknown) => report.failed.push({ key: 'route', error: errorMessage(e) }));
+      }
+    }
     for (const [sw, itf] of after.itfs) {
       const id = idOfTag(itf.tag);
       if (!isOrphan(id)) continue;
@@ -297,6 +317,17 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
         else await vpp.call('tap_delete_v2', { sw_if_index: sw });
       } catch (e) {
         report.failed.push({ key: itf.tag, error: errorMessage(e) });
+      }
+    }
+    // an af_packet made just before a crash carries no tag yet: known by its host interface name
+    const ownedHosts = new Set([...[...pods.values()].map((r) => r.spec.hostIfName), ...building.values()]);
+    for (const [sw, host] of after.afp) {
+      if (!host.startsWith(defaults.hostIfPrefix) || ownedHosts.has(host) || after.itfs.get(sw)?.tag) continue;
+      orphanIds.add(host);
+      try {
+        await vpp.call('af_packet_delete', { host_if_name: host });
+      } catch (e) {
+        report.failed.push({ key: host, error: errorMessage(e) });
       }
     }
     for (const [name, t] of after.tables) {
@@ -311,8 +342,8 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       }
     }
     try {
-      const nl = await openNetlink({ netns: init.vppNetns });
-      try {
+      const nl = await vppNl();
+      {
         const prefix = defaults.hostIfPrefix;
         const ownedNames = new Set([...[...pods.values()].map((r) => r.spec.hostIfName), ...building.values()]);
         for (const link of await nl.link.list({ kind: 'veth' })) {
@@ -320,8 +351,6 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
           orphanIds.add(link.name);
           await nl.link.delete(link.name).catch(() => undefined);
         }
-      } finally {
-        nl.close();
       }
     } catch (e) {
       report.failed.push({ key: 'veth sweep', error: errorMessage(e) });
@@ -372,6 +401,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       await grpc?.close();
       grpc = undefined;
       await reconciling?.catch(() => undefined);
+      await closeVppNl();
       fanout.close();
     },
 
@@ -382,6 +412,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       vpp.removeEventListener?.('vpp:up', onVppUp);
       grpc?.kill();
       grpc = undefined;
+      void closeVppNl();
       fanout.close();
     },
 

@@ -22,10 +22,10 @@ interface Run {
 }
 
 /** Execs the plugin exactly as a runtime does: env + config on stdin, result on stdout. */
-function runPlugin(argv: string[], env: Record<string, string>, stdin: object | string): Promise<Run> {
+function runPlugin(argv: readonly string[], env: Record<string, string>, stdin: object | string): Promise<Run> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { env: { PATH: process.env['PATH'] ?? '', ...env }, cwd: PKG, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...argv], { env: { PATH: process.env['PATH'] ?? '', ...env }, cwd: PKG, stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.on('error', reject);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openNetlink } from '@vectorplane/netlink';
-import { cniVppObjects } from '../../src/testing/index.js';
-import type { PodEvent } from '../../src/index.js';
+import { create_fib_path } from '@vectorplane/vpp-binapi';
+import { cniVppObjects, hostRoutes } from '../../src/testing/index.js';
+import { createCniServer, type PodEvent } from '../../src/index.js';
 import { addReq, collectUntil, skipReason, startBed, type Bed } from './helpers.js';
 
 const skip = await skipReason();
@@ -49,6 +50,12 @@ describe.skipIf(!!skip)('state file and restarts', () => {
     await nss[2]!.remove();
     const { sw_if_index: orphan } = await bed.vpp.call('create_loopback', {});
     await bed.vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: orphan, tag: 'vpcni:0123456789ab:lo' });
+    // …and an untagged af_packet of ours (a crash right after af_packet_create_v3) with a pod route through it
+    const { sw_if_index: afp } = await bed.vpp.call('af_packet_create_v3', { host_if_name: 'vpcnideadbeef0', mode: 1 });
+    await bed.vpp.call('ip_route_add_del', {
+      is_add: true,
+      route: { table_id: 0, stats_index: 0, prefix: '10.99.0.1/32', paths: [{ ...create_fib_path(), sw_if_index: afp, nh: { ...create_fib_path().nh, address: { ip4: '10.99.0.1' } } }] },
+    });
 
     bed.server = bed.newServer();
     const events = collectUntil(bed.server.events(), 3, 3000);
@@ -62,6 +69,10 @@ describe.skipIf(!!skip)('state file and restarts', () => {
     expect(after.swIfIndex).toBe(before.get(nss[0]!.path)!.swIfIndex);
     expect(await hasEth0(nss[0]!.path)).toBe(ifindex);
     await expectConsistent(bed);
+    expect((await hostRoutes(bed.vpp)).sort()).toEqual(['10.30.0.1/32', '10.30.0.2/32']);
+    const afps: string[] = [];
+    for await (const a of bed.vpp.dump('af_packet_dump', {})) afps.push(a.host_if_name);
+    expect(afps).not.toContain('vpcnideadbeef0');
     const evs = (await events) as PodEvent[];
     expect(evs.map((e) => `${e.type}:${e.reason}`).sort()).toEqual(['podAdded:restored', 'podAdded:restored', 'podDeleted:orphaned']);
   });
@@ -82,31 +93,41 @@ describe.skipIf(!!skip)('state file and restarts', () => {
 
   it('a crash in the middle of Adds: the next start keeps what was acknowledged and removes the rest', async () => {
     bed = await startBed({ server: { socket: false } });
-    await bed.server.start();
+    // VPP as the crashing server sees it: the first 5 af_packet_create_v3 pass, the others wait at the gate
+    let passed = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const call = (async (name: string, fields?: object, opts?: object) => {
+      if (name === 'af_packet_create_v3' && ++passed > 5) await gate;
+      return (bed!.vpp.call as (n: string, f?: object, o?: object) => Promise<unknown>)(name, fields, opts);
+    }) as typeof bed.vpp.call;
+    const crashing = createCniServer(
+      { stateFile: bed.stateFile, socket: false, vppNetns: bed.vppNs.name, interfaceMode: 'veth' },
+      { vpp: { call, dump: bed.vpp.dump.bind(bed.vpp) } },
+    );
+    await crashing.start();
     const nss = await Promise.all(Array.from({ length: 12 }, () => bed!.pod()));
-    bed.fake?.faults.delay(2); // spread the Adds over time so the crash lands mid-way
-    const firstThree = collectUntil(bed.server.events(), 3, 10_000);
-    const adds = nss.map(async (ns, i) => {
-      await new Promise((r) => setTimeout(r, i * 25)); // staggered, so some are done, some half-way, some not begun
-      return bed!.server.add(addReq(ns, `10.30.2.${i + 1}`));
-    });
-    await firstThree; // crash once three pods are acknowledged and the others are under way
-    await bed.server.crash();
+    const five = collectUntil(crashing.events(), 5, 20_000);
+    const adds = nss.map((ns, i) => crashing.add(addReq(ns, `10.30.2.${i + 1}`)));
+    await five;
+    await crashing.crash(); // 5 acknowledged, 7 half-made (VRFs, loopback, veth; af_packet about to be created)
+    open();
     const replies = await Promise.all(adds);
-    bed.fake?.faults.delay(null);
     const acked = new Set(nss.filter((_, i) => replies[i]!.successful).map((n) => n.path));
+    expect(acked.size).toBe(5);
+    expect((await cniVppObjects(bed.vpp)).interfaces.length).toBeGreaterThan(10); // half-made pods left behind
 
-    expect(acked.size).toBeGreaterThanOrEqual(3);
-    expect(acked.size).toBeLessThan(12); // the crash did land mid-way
-    bed.server = bed.newServer();
     const report = await bed.server.start();
-    console.log(`crash: ${acked.size} acknowledged, orphans removed: ${report.orphansRemoved.length}`);
     const held = new Set(bed.server.pods().map((p) => p.netns));
-    for (const p of acked) expect(held.has(p)).toBe(true); // nothing acknowledged is lost
-    await expectConsistent(bed); // nothing half-made is left
+    expect(held).toEqual(acked); // nothing acknowledged is lost, nothing unacknowledged is kept
+    expect(report.orphansRemoved.length).toBeGreaterThan(0);
+    await expectConsistent(bed); // nothing half-made is left, in VPP or in VPP's netns
+    const afp: string[] = [];
+    for await (const a of bed.vpp.dump('af_packet_dump', {})) afp.push(a.host_if_name);
+    expect(afp.sort()).toEqual(bed.server.pods().map((p) => p.hostInterfaceName).sort()); // untagged af_packets too
     for (const ns of nss) if (!held.has(ns.path)) expect(await hasEth0(ns.path)).toBeUndefined();
     // the rest can be added now
-    for (const [i, ns] of nss.entries()) if (!held.has(ns.path)) expect((await bed.server.add(addReq(ns, `10.30.2.${i + 1}`))).successful).toBe(true);
+    for (const [i, ns] of nss.entries()) if (!held.has(ns.path)) expect((await bed.server.add(addReq(ns, `10.30.2.${i + 1}`))).error_message).toBe('');
     await expectConsistent(bed);
     expect(bed.server.pods()).toHaveLength(12);
   });
