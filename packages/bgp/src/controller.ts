@@ -1,0 +1,440 @@
+import { calicoNodeInfo, objectKey, type BGPConfiguration, type BGPFilter, type BGPPeer, type FelixConfiguration, type IPPool, type Node, type ResourceKind, type ResourceSource, type ResourceTypes, type Secret } from '@vectorplane/kube';
+import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI, DEFAULT_WIREGUARD_PORT } from './constants.js';
+import { createGobgpSpeaker } from './gobgp-speaker.js';
+import type { GobgpdInit } from './gobgpd.js';
+import { NOOP_LOGGER, type BgpLogger } from './logger.js';
+import { chooseProvider, poolEncaps, translateBgp, type BgpDesiredState, type BgpIssue, type PoolEncap } from './model/translate.js';
+import { addressFamily, canonicalAddress } from './net.js';
+import type { BgpAnnouncement, BgpPath } from './paths.js';
+import type { BgpGlobalConfig, BgpPeerConfig, BgpPolicy, BgpSpeaker } from './speaker.js';
+import { createRouteProgrammer, type RouteProgrammer, type WireguardPeerInfo } from './vpp/programmer.js';
+import type { BgpVpp, RouteTarget } from './vpp/types.js';
+
+/** Options of {@link createBgpController}. */
+export interface BgpControllerInit {
+  /** This node's name (the Node object it runs for). */
+  nodeName: string;
+  /** Namespace of the password Secrets (default: any). */
+  secretsNamespace?: string;
+  /** This node's IPAM blocks to announce. */
+  ipamBlocks?: string[];
+  /** BGP listen addresses (default: the node's addresses). */
+  listenAddresses?: string[];
+  /** VPP's uplink interface: tunnels are unnumbered to it. */
+  uplinkSwIfIndex: number;
+  /** This node's WireGuard private key (base64); WireGuard is used when FelixConfiguration enables it. */
+  wireguardPrivateKey?: string;
+  /** How the speaker is made for the global settings (default: a supervised gobgpd, see `gobgpd`). */
+  speaker?: (global: BgpGlobalConfig) => BgpSpeaker;
+  /** Options of the spawned gobgpd when `speaker` is not given. */
+  gobgpd?: GobgpdInit;
+}
+
+/** Collaborators of the controller. */
+export interface BgpControllerComponents {
+  vpp: BgpVpp;
+  source: ResourceSource;
+  logger?: BgpLogger;
+}
+
+/** Events of the controller (a typed EventTarget). */
+export interface BgpControllerEvents {
+  /** The translation found problems (each bad object skipped). */
+  'bgp:issues': CustomEvent<{ issues: BgpIssue[] }>;
+  /** A learned route was programmed into VPP. */
+  'route:add': CustomEvent<RouteTarget>;
+  /** A learned route was removed from VPP. */
+  'route:delete': CustomEvent<{ prefix: string }>;
+  /** A speaker or VPP operation failed (the controller goes on). */
+  'bgp:error': CustomEvent<{ error: Error }>;
+}
+
+/**
+ * Runs BGP for one node: watches the Calico model (Nodes, BGPConfiguration, BGPPeer, BGPFilter, Secrets,
+ * IPPools, FelixConfiguration), drives the speaker with the difference each change makes (peers,
+ * policies, announcements; never a restart for a peer change), and programs the best paths it learns
+ * into VPP through the provider their IPPool asks for.
+ */
+export interface BgpController extends EventTarget {
+  start(options?: { signal?: AbortSignal }): Promise<void>;
+  stop(): Promise<void>;
+  /** Service IPs to announce (from the services package); replaces the previous set. */
+  setServiceIPs(ips: readonly string[]): void;
+  /** Addresses of this node's pods (announced when outside the IPAM blocks). */
+  setPodAddresses(addrs: readonly string[]): void;
+  /** This node's IPAM blocks. */
+  setIpamBlocks(blocks: readonly string[]): void;
+  /** Problems of the last translation. */
+  readonly issues: readonly BgpIssue[];
+  readonly speaker: BgpSpeaker | undefined;
+  readonly programmer: RouteProgrammer;
+  /** Resolves when every change seen so far has been applied (speaker and VPP). */
+  idle(): Promise<void>;
+}
+
+const KINDS = ['Node', 'BGPConfiguration', 'BGPPeer', 'BGPFilter', 'Secret', 'IPPool', 'FelixConfiguration'] as const;
+
+/** Create the controller. */
+export function createBgpController(init: BgpControllerInit, components: BgpControllerComponents): BgpController {
+  return new Controller(init, components);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+class Controller extends EventTarget implements BgpController {
+  readonly #init: BgpControllerInit;
+  readonly #c: BgpControllerComponents;
+  readonly #log: BgpLogger;
+  readonly #objects = new Map<ResourceKind, Map<string, unknown>>(KINDS.map((k) => [k, new Map()]));
+  readonly #synced = new Set<ResourceKind>();
+  #serviceIPs: string[] = [];
+  #podAddresses: string[] = [];
+  #ipamBlocks: string[];
+  #issues: BgpIssue[] = [];
+  #speaker: BgpSpeaker | undefined;
+  #global: BgpGlobalConfig | undefined;
+  readonly #peers = new Map<string, BgpPeerConfig>();
+  readonly #policies = new Map<string, BgpPolicy>();
+  readonly #announced = new Map<string, BgpAnnouncement>();
+  #desired: BgpDesiredState | undefined;
+  #pools: PoolEncap[] = [];
+  #wireguard = false;
+  /** Best learned paths by prefix (what VPP should hold). */
+  readonly #learned = new Map<string, BgpPath>();
+  #programmer: RouteProgrammer;
+  #abort = new AbortController();
+  #chain: Promise<void> = Promise.resolve();
+  #pending = 0;
+  #scheduled = false;
+  #watching: Promise<void> | undefined;
+  #started = false;
+
+  constructor(init: BgpControllerInit, components: BgpControllerComponents) {
+    super();
+    this.#init = init;
+    this.#c = components;
+    this.#log = components.logger ?? NOOP_LOGGER;
+    this.#ipamBlocks = [...(init.ipamBlocks ?? [])];
+    this.#programmer = this.#makeProgrammer(undefined);
+  }
+
+  get issues(): readonly BgpIssue[] {
+    return this.#issues;
+  }
+  get programmer(): RouteProgrammer {
+    return this.#programmer;
+  }
+  get speaker(): BgpSpeaker | undefined {
+    return this.#speaker;
+  }
+
+  #makeProgrammer(d: BgpDesiredState | undefined): RouteProgrammer {
+    const init: Parameters<typeof createRouteProgrammer>[0] = {
+      uplinkSwIfIndex: this.#init.uplinkSwIfIndex,
+      ownedPrefixes: (this.#list('IPPool') as IPPool[]).map((p) => p.spec.cidr),
+      vxlanVni: this.#felix()?.vxlanVNI ?? DEFAULT_VXLAN_VNI,
+      vxlanPort: this.#felix()?.vxlanPort ?? DEFAULT_VXLAN_PORT,
+    };
+    if (d?.node.ipv4) init.sourceAddress4 = d.node.ipv4.host;
+    if (d?.node.ipv6) init.sourceAddress6 = d.node.ipv6.host;
+    const self = this.#list('Node').find((n) => (n as Node).metadata.name === this.#init.nodeName) as Node | undefined;
+    const inner = self?.spec?.wireguard?.interfaceIPv4Address;
+    if (this.#init.wireguardPrivateKey && inner) {
+      init.wireguard = {
+        privateKey: this.#init.wireguardPrivateKey,
+        port: this.#felix()?.wireguardListeningPort ?? DEFAULT_WIREGUARD_PORT,
+        address: inner.includes('/') ? inner : `${inner}/32`,
+        peer: (addr) => this.#wireguardPeer(addr),
+      };
+    }
+    return createRouteProgrammer(init, { vpp: this.#c.vpp, logger: this.#log });
+  }
+
+  #wireguardPeer(nodeAddress: string): WireguardPeerInfo | undefined {
+    for (const n of this.#list('Node') as Node[]) {
+      const info = calicoNodeInfo(n);
+      const hosts = [info.ipv4Address, info.ipv6Address].map((a) => a?.split('/')[0]).filter((a): a is string => !!a && !!addressFamily(a)).map(canonicalAddress);
+      if (!hosts.includes(nodeAddress)) continue;
+      const inner = n.spec?.wireguard?.interfaceIPv4Address?.split('/')[0];
+      if (!info.wireguardPublicKey || !inner) return undefined;
+      return { publicKey: info.wireguardPublicKey, innerAddress: inner, port: this.#felix()?.wireguardListeningPort ?? DEFAULT_WIREGUARD_PORT };
+    }
+    return undefined;
+  }
+
+  #felix(): FelixConfiguration['spec'] | undefined {
+    return (this.#list('FelixConfiguration') as FelixConfiguration[]).find((f) => f.metadata.name === 'default')?.spec;
+  }
+
+  #list(kind: ResourceKind): unknown[] {
+    return [...this.#objects.get(kind)!.values()];
+  }
+
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#abort = new AbortController();
+    const signal = this.#abort.signal;
+    const allSynced = new Promise<void>((resolve) => {
+      for (const kind of KINDS) {
+        void (async () => {
+          try {
+            const opts = kind === 'Secret' && this.#init.secretsNamespace ? { signal, namespace: this.#init.secretsNamespace } : { signal };
+            for await (const ev of this.#c.source.stream(kind, opts) as AsyncIterable<{ type: string; object?: ResourceTypes[typeof kind]; error?: Error }>) {
+              if (ev.type === 'synced') {
+                this.#synced.add(kind);
+                if (this.#synced.size === KINDS.length) resolve();
+                else continue;
+              } else if (ev.type === 'error') {
+                this.#log.warn({ err: ev.error, kind }, 'resource stream reported an error');
+                continue;
+              } else if (ev.object) {
+                const key = objectKey(ev.object as never);
+                if (ev.type === 'deleted') this.#objects.get(kind)!.delete(key);
+                else this.#objects.get(kind)!.set(key, ev.object);
+              }
+              if (this.#synced.size === KINDS.length) this.#schedule();
+            }
+          } catch (err) {
+            if (!signal.aborted) this.#error(err as Error);
+          }
+        })();
+      }
+    });
+    await Promise.race([allSynced, new Promise<void>((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal!.reason as Error), { once: true }))]);
+    this.#schedule();
+    await this.idle();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    this.#abort.abort();
+    await this.#chain.catch(() => {});
+    await this.#speaker?.stop();
+    await this.#watching?.catch(() => {});
+    this.#speaker = undefined;
+  }
+
+  setServiceIPs(ips: readonly string[]): void {
+    this.#serviceIPs = [...ips];
+    if (this.#started) this.#schedule();
+  }
+  setPodAddresses(addrs: readonly string[]): void {
+    this.#podAddresses = [...addrs];
+    if (this.#started) this.#schedule();
+  }
+  setIpamBlocks(blocks: readonly string[]): void {
+    this.#ipamBlocks = [...blocks];
+    if (this.#started) this.#schedule();
+  }
+
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.#chain;
+      if (this.#pending === 0 && !this.#scheduled) return;
+      // a reconcile is scheduled (setImmediate) or queued: let it run
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  #error(error: Error): void {
+    this.#log.warn({ err: error }, error.message);
+    this.dispatchEvent(new CustomEvent('bgp:error', { detail: { error } }));
+  }
+
+  /** Queue one work item; items run one at a time, in order. */
+  #enqueue(work: () => Promise<void>): void {
+    this.#pending++;
+    this.#chain = this.#chain
+      .then(work)
+      .catch((err: Error) => this.#error(err))
+      .finally(() => this.#pending--);
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // coalesce a burst of resource events into one reconcile
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#enqueue(() => this.#reconcile());
+    });
+  }
+
+  async #reconcile(): Promise<void> {
+    if (!this.#started) return;
+    const { result, issues } = translateBgp({
+      nodeName: this.#init.nodeName,
+      nodes: this.#list('Node') as Node[],
+      bgpConfigurations: this.#list('BGPConfiguration') as BGPConfiguration[],
+      bgpPeers: this.#list('BGPPeer') as BGPPeer[],
+      bgpFilters: this.#list('BGPFilter') as BGPFilter[],
+      secrets: this.#list('Secret') as Secret[],
+      ...(this.#init.secretsNamespace ? { secretsNamespace: this.#init.secretsNamespace } : {}),
+      ipPools: this.#list('IPPool') as IPPool[],
+      ipamBlocks: this.#ipamBlocks,
+      podAddresses: this.#podAddresses,
+      serviceIPs: this.#serviceIPs,
+      ...(this.#init.listenAddresses ? { listenAddresses: this.#init.listenAddresses } : {}),
+    });
+    if (!same(issues, this.#issues)) {
+      this.#issues = issues;
+      if (issues.length) this.dispatchEvent(new CustomEvent('bgp:issues', { detail: { issues } }));
+    }
+    if (!result) return;
+    const nodeChanged = !same(result.node, this.#desired?.node);
+    this.#desired = result;
+    const signal = this.#abort.signal;
+
+    // the speaker: (re)made only when the global settings change
+    if (!this.#speaker || !same(result.global, this.#global)) {
+      if (this.#speaker) {
+        this.#log.info({ global: result.global }, 'global BGP settings changed: restarting the speaker');
+        await this.#speaker.stop();
+        this.#peers.clear();
+        this.#policies.clear();
+        this.#announced.clear();
+      }
+      const speaker = this.#init.speaker ? this.#init.speaker(result.global) : createGobgpSpeaker({ global: result.global, daemon: { spawn: this.#init.gobgpd ?? {} } }, { logger: this.#log });
+      speaker.addEventListener('speaker:error', (e) => this.#error((e as CustomEvent<{ error: Error }>).detail.error));
+      await speaker.start({ signal });
+      this.#speaker = speaker;
+      this.#global = result.global;
+      this.#watching = this.#watch(speaker);
+    }
+    const sp = this.#speaker;
+
+    // policies first (peers refer to them), then peers, then announcements
+    for (const p of result.policies) {
+      if (same(this.#policies.get(p.name), p)) continue;
+      try {
+        await sp.setPolicy(p, { signal });
+        this.#policies.set(p.name, p);
+      } catch (err) {
+        this.#error(err as Error);
+      }
+    }
+    const wantPeers = new Map(result.peers.map((p) => [canonicalAddress(p.address), p]));
+    for (const [addr] of this.#peers) {
+      if (wantPeers.has(addr)) continue;
+      try {
+        await sp.deletePeer(addr, { signal });
+        this.#peers.delete(addr);
+      } catch (err) {
+        this.#error(err as Error);
+      }
+    }
+    for (const [addr, p] of wantPeers) {
+      const cur = this.#peers.get(addr);
+      if (same(cur, p)) continue;
+      try {
+        if (cur) await sp.updatePeer(p, { signal });
+        else await sp.addPeer(p, { signal });
+        this.#peers.set(addr, p);
+      } catch (err) {
+        this.#error(err as Error);
+      }
+    }
+    const usedPolicies = new Set(result.policies.map((p) => p.name));
+    for (const [name] of this.#policies) {
+      if (usedPolicies.has(name)) continue;
+      try {
+        await sp.deletePolicy(name, { signal });
+        this.#policies.delete(name);
+      } catch (err) {
+        this.#error(err as Error);
+      }
+    }
+    const wantAnn = new Map(result.announcements.map((a) => [a.prefix, a]));
+    for (const [prefix] of this.#announced) {
+      if (wantAnn.has(prefix)) continue;
+      try {
+        await sp.withdraw(prefix, { signal });
+        this.#announced.delete(prefix);
+      } catch (err) {
+        this.#error(err as Error);
+      }
+    }
+    for (const [prefix, a] of wantAnn) {
+      if (same(this.#announced.get(prefix), a)) continue;
+      try {
+        await sp.announce(a, { signal });
+        this.#announced.set(prefix, a);
+      } catch (err) {
+        this.#error(err as Error);
+      }
+    }
+
+    // providers depend on pools, our address and WireGuard: recompute learned routes when those change
+    const pools = poolEncaps(this.#list('IPPool') as IPPool[]);
+    const wireguard = !!(this.#felix()?.wireguardEnabled && this.#init.wireguardPrivateKey);
+    if (nodeChanged || !same(pools, this.#pools) || wireguard !== this.#wireguard) {
+      this.#pools = pools;
+      this.#wireguard = wireguard;
+      // a new programmer for the new settings adopts what the old one made (dumps) on its first sync
+      this.#programmer = this.#makeProgrammer(result);
+      await this.#syncRoutes();
+    }
+  }
+
+  #target(p: BgpPath): RouteTarget | undefined {
+    const d = this.#desired;
+    if (!d || p.local || p.withdrawn || !p.nextHop) return undefined;
+    // families without a node address are not programmed
+    const own = p.family === 'ipv4' ? d.node.ipv4 : d.node.ipv6;
+    if (!own || addressFamily(p.nextHop) !== p.family) return undefined;
+    if (p.nextHop === own.host) return undefined;
+    return { prefix: p.prefix, nextHop: p.nextHop, provider: chooseProvider(p.prefix, p.nextHop, this.#pools, d.node, this.#wireguard) };
+  }
+
+  async #syncRoutes(): Promise<void> {
+    const targets = [...this.#learned.values()].map((p) => this.#target(p)).filter((t): t is RouteTarget => !!t);
+    const res = await this.programmer.sync(targets, { signal: this.#abort.signal });
+    this.#log.debug({ targets: targets.length, added: res.added, removed: res.removed, kept: res.kept, errors: res.errors.length }, 'learned routes synced into VPP');
+    for (const e of res.errors) this.#error(e);
+  }
+
+  async #watch(speaker: BgpSpeaker): Promise<void> {
+    const signal = this.#abort.signal;
+    try {
+      for await (const ev of speaker.watch({ signal })) {
+        if (this.#speaker !== speaker && this.#speaker !== undefined) return;
+        if (ev.type === 'snapshot') {
+          this.#learned.clear();
+          for (const p of ev.paths) if (!p.local) this.#learned.set(p.prefix, p);
+          this.#enqueue(() => this.#syncRoutes());
+        } else if (ev.type === 'path') {
+          const p = ev.path;
+          if (p.local) continue;
+          if (p.withdrawn) {
+            this.#learned.delete(p.prefix);
+            this.#enqueue(async () => {
+              if (this.#learned.has(p.prefix)) return; // re-learned meanwhile; the add is queued
+              await this.programmer.remove(p.prefix, { signal });
+              this.dispatchEvent(new CustomEvent('route:delete', { detail: { prefix: p.prefix } }));
+            });
+          } else {
+            this.#learned.set(p.prefix, p);
+            this.#enqueue(async () => {
+              const cur = this.#learned.get(p.prefix);
+              if (!cur) return;
+              const t = this.#target(cur);
+              if (!t) {
+                await this.programmer.remove(p.prefix, { signal });
+                return;
+              }
+              await this.programmer.add(t, { signal });
+              this.dispatchEvent(new CustomEvent('route:add', { detail: t }));
+            });
+          }
+        }
+      }
+    } catch (err) {
+      if (!signal.aborted && (err as Error).name !== 'BgpSpeakerDownError') this.#error(err as Error);
+    }
+  }
+}
+
