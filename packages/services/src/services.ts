@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   InvalidEndpointSliceError,
   InvalidServiceError,
@@ -355,6 +356,8 @@ class ServicesImpl extends EventTarget implements Services {
     if (this.#running) return;
     this.#running = true;
     this.#abort = new AbortController();
+    // one listener per request in flight (hundreds at once) is expected, not a leak
+    setMaxListeners(0, this.#abort.signal);
     this.#vpp.addEventListener?.('vpp:up', this.#onVppUp);
     if (this.#snatEnabled) {
       for (const e of await this.#snat.sync(opts)) this.#error(e);
