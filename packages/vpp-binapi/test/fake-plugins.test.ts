@@ -1,0 +1,275 @@
+/**
+ * The fake's plugin handlers that only the fake can show (state a test sets up: devices that exist, taps
+ * that succeed) and the composition of plugins into one handler table.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { PLUGINS, composeHandlers } from '../src/testing/plugins/index.js';
+import { x25519PublicKey } from '../src/testing/plugins/wireguard.js';
+import {
+  type FakeVpp,
+  type FakeVppInit,
+  type RawVppClient,
+  connectRawVpp,
+  startFakeVpp,
+} from '../src/testing/index.js';
+
+const ANY = 0xffffffff;
+let fake: FakeVpp | undefined;
+let client: RawVppClient | undefined;
+
+afterEach(async () => {
+  await client?.close();
+  await fake?.stop();
+  client = undefined;
+  fake = undefined;
+});
+
+async function setup(init: FakeVppInit = {}): Promise<{ f: FakeVpp; c: RawVppClient }> {
+  fake = await startFakeVpp(init);
+  client = await connectRawVpp({ socket: fake.socketPath, timeoutMs: 2000 });
+  return { f: fake, c: client };
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('plugin composition', () => {
+  it('gives every request one owner and refuses two plugins claiming one message', () => {
+    const all = composeHandlers(PLUGINS);
+    expect(Object.keys(all).length).toBe(PLUGINS.reduce((n, p) => n + Object.keys(p.handlers).length, 0));
+    for (const name of [
+      'acl_add_replace',
+      'memif_create_v2',
+      'wireguard_peer_add',
+      'urpf_update_v2',
+      'create_vlan_subif',
+      'af_xdp_create_v3',
+    ])
+      expect(all[name], name).toBeTypeOf('function');
+    const clash = { name: 'other', source: '-', handlers: { acl_del: () => undefined } };
+    expect(() => composeHandlers([...PLUGINS, clash])).toThrow(/acl_del is handled by both acl and other/);
+  });
+});
+
+describe('uplink drivers', () => {
+  it('fail as on a host without the device, and create interfaces once a test declares one', async () => {
+    const { f, c } = await setup();
+    const xdp = {
+      host_if: 'eth1',
+      name: '',
+      rxq_num: 1,
+      rxq_size: 0,
+      txq_size: 0,
+      mode: 0,
+      flags: 0,
+      prog: '',
+      netns: '',
+    };
+    await expect(c.call('af_xdp_create_v3', xdp)).rejects.toMatchObject({ retval: -7 });
+    f.state.devices.addNetdev('eth1', { mac: '02:aa:00:00:00:01', queues: 2 });
+    await expect(c.call('af_xdp_create_v3', { ...xdp, rxq_size: 100 })).rejects.toMatchObject({ retval: -7 });
+    await expect(c.call('af_xdp_create_v3', { ...xdp, rxq_num: 4 })).rejects.toMatchObject({ retval: -7 });
+    const x = (await c.call('af_xdp_create_v3', { ...xdp, flags: 2 })) as { sw_if_index: number };
+    expect(f.state.interfaces.get(x.sw_if_index)).toMatchObject({
+      kind: 'af_xdp',
+      interface_name: 'eth1/0',
+      l2_address: '02:aa:00:00:00:01',
+    });
+    await expect(c.call('af_xdp_delete', { sw_if_index: 0 })).rejects.toMatchObject({ retval: -71 });
+    await c.call('af_xdp_delete', { sw_if_index: x.sw_if_index });
+
+    // rdma_create_if returns before setting rv when there is no RDMA device at all: retval 0, sw_if_index 0
+    const rdma = {
+      host_if: 'eth1',
+      name: '',
+      rxq_num: 0,
+      rxq_size: 0,
+      txq_size: 0,
+      mode: 0,
+      no_multi_seg: false,
+      max_pktlen: 0,
+      rss4: 0,
+      rss6: 0,
+    };
+    expect(await c.call('rdma_create_v4', rdma)).toMatchObject({ retval: 0, sw_if_index: 0 });
+    f.state.devices.addNetdev('mlx0', { rdma: true });
+    await expect(c.call('rdma_create_v4', rdma)).rejects.toMatchObject({ retval: -71 });
+    const r = (await c.call('rdma_create_v4', { ...rdma, host_if: 'mlx0' })) as { sw_if_index: number };
+    expect(f.state.interfaces.get(r.sw_if_index)?.interface_name).toBe('mlx0/0');
+
+    const pci = { domain: 0, bus: 0, slot: 8, function: 0 };
+    await expect(c.call('virtio_pci_create_v2', { pci_addr: pci, use_random_mac: true })).rejects.toMatchObject({
+      retval: -71,
+    });
+    f.state.devices.addPci('0000:00:08.0', 'virtio');
+    const v = (await c.call('virtio_pci_create_v2', { pci_addr: pci, use_random_mac: true })) as {
+      sw_if_index: number;
+    };
+    expect(f.state.interfaces.get(v.sw_if_index)?.interface_name).toBe('virtio-0/0/8/0');
+    await expect(c.call('virtio_pci_create_v2', { pci_addr: pci, use_random_mac: true })).rejects.toMatchObject({
+      retval: -105,
+    });
+
+    const vmx = (0x0b << 16) | (0 << 24);
+    await expect(c.call('vmxnet3_create', { pci_addr: vmx })).rejects.toMatchObject({ retval: -71 });
+    f.state.devices.addPci('0000:0b:00.0', 'vmxnet3');
+    const m = (await c.call('vmxnet3_create', { pci_addr: vmx })) as { sw_if_index: number };
+    expect(f.state.interfaces.get(m.sw_if_index)?.interface_name).toBe('vmxnet3-0/b/0/0');
+    await expect(c.call('vmxnet3_create', { pci_addr: vmx, rxq_size: 100 })).rejects.toMatchObject({ retval: -7 });
+  });
+
+  it('af_packet binds only host interfaces the fake is told exist, when told', async () => {
+    const { c } = await setup({});
+    fake!.state.hostInterfaces = new Set(['veth-a']);
+    await expect(c.call('af_packet_create_v3', { mode: 1, host_if_name: 'eth9' })).rejects.toMatchObject({
+      retval: -71,
+    });
+    const a = (await c.call('af_packet_create_v3', { mode: 1, host_if_name: 'veth-a', num_rx_queues: 2 })) as {
+      sw_if_index: number;
+    };
+    await c.call('sw_interface_set_rx_mode', {
+      sw_if_index: a.sw_if_index,
+      queue_id_valid: true,
+      queue_id: 1,
+      mode: 2,
+    });
+    await expect(
+      c.call('sw_interface_set_rx_mode', { sw_if_index: a.sw_if_index, queue_id_valid: true, queue_id: 2, mode: 2 }),
+    ).rejects.toMatchObject({ retval: -9 });
+    expect(fake!.state.interfaces.get(a.sw_if_index)?.rxModes).toEqual([1, 2]);
+    const placement = await collect(c.dump('sw_interface_rx_placement_dump', { sw_if_index: a.sw_if_index }));
+    expect(placement.map((p) => [p.queue_id, p.mode])).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
+  });
+});
+
+describe('taps', () => {
+  it('a TUN is tun<id> without a MAC and with MTU 1500 (or the host MTU); a taken id fails with -71', async () => {
+    const { f, c } = await setup({ tap: 'succeed' });
+    const t = (await c.call('tap_create_v3', { id: 3, tap_flags: 16, use_random_mac: true })) as {
+      sw_if_index: number;
+    };
+    expect(f.state.interfaces.get(t.sw_if_index)).toMatchObject({
+      interface_name: 'tun3',
+      l2_address: '00:00:00:00:00:00',
+      mtu: [1500, 0, 0, 0],
+      linkUp: true,
+    });
+    await expect(c.call('tap_create_v3', { id: 3, use_random_mac: true })).rejects.toMatchObject({ retval: -71 });
+    const u = (await c.call('tap_create_v3', { id: 4, tap_flags: 16, host_mtu_set: true, host_mtu_size: 1400 })) as {
+      sw_if_index: number;
+    };
+    expect(f.state.interfaces.get(u.sw_if_index)?.mtu).toEqual([1400, 0, 0, 0]);
+    const tap = (await c.call('tap_create_v3', { id: ANY, use_random_mac: true })) as { sw_if_index: number };
+    expect(f.state.interfaces.get(tap.sw_if_index)).toMatchObject({
+      interface_name: 'tap0',
+      mtu: [9000, 0, 0, 0],
+      linkUp: true,
+    });
+    f.state.tap = 'fail';
+    await expect(c.call('tap_create_v3', { id: 7, tap_flags: 16 })).rejects.toMatchObject({ retval: -11 });
+  });
+});
+
+describe('wireguard', () => {
+  it('derives the X25519 public key of a given private key, as the peer would', async () => {
+    // RFC 7748 section 6.1 test vector (Alice)
+    const priv = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex');
+    expect(Buffer.from(x25519PublicKey(priv)).toString('hex')).toBe(
+      '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a',
+    );
+    const { f, c } = await setup();
+    const w = (await c.call('wireguard_interface_create', {
+      interface: { user_instance: 5, port: 51820, src_ip: '192.0.2.1', private_key: new Uint8Array(priv) },
+      generate_key: false,
+    })) as { sw_if_index: number };
+    expect(f.state.interfaces.get(w.sw_if_index)?.interface_name).toBe('wg5');
+    await expect(
+      c.call('wireguard_interface_create', { interface: { user_instance: 5 }, generate_key: true }),
+    ).rejects.toMatchObject({ retval: -31 });
+    const [d] = await collect(c.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: ANY }));
+    expect(Buffer.from(d?.interface.public_key).toString('hex')).toBe(
+      '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a',
+    );
+    const peer = {
+      public_key: new Uint8Array(32).fill(1),
+      sw_if_index: w.sw_if_index,
+      endpoint: '192.0.2.2',
+      port: 51820,
+      n_allowed_ips: 2,
+      allowed_ips: ['10.1.0.0/16', 'fd00::/64'],
+    };
+    const p = (await c.call('wireguard_peer_add', { peer })) as { peer_index: number };
+    expect(f.state.wireguard.peers.get(p.peer_index)).toMatchObject({
+      allowed_ips: ['10.1.0.0/16', 'fd00::/64'],
+      flags: 1,
+    });
+    // deleting the interface removes its peers (wg_if_delete)
+    await c.call('wireguard_interface_delete', { sw_if_index: w.sw_if_index });
+    expect(f.state.wireguard.peers.size).toBe(0);
+    expect(await collect(c.dump('wireguard_peers_dump', { peer_index: ANY }))).toEqual([]);
+  });
+});
+
+describe('cnat', () => {
+  it('an update of the same VIP keeps the id and the load-balancing type it was created with', async () => {
+    const { f, c } = await setup();
+    const ep = (addr: string, port: number) => ({ addr, sw_if_index: ANY, if_af: 0, port });
+    const tr = (lb_type: number, backend: string) => ({
+      translation: {
+        vip: ep('10.96.0.10', 53),
+        ip_proto: 17,
+        lb_type,
+        n_paths: 1,
+        paths: [{ dst_ep: ep(backend, 53), src_ep: ep('0.0.0.0', 0), flags: 0 }],
+      },
+    });
+    const a = (await c.call('cnat_translation_update', tr(0, '10.1.0.5'))) as { id: number };
+    const b = (await c.call('cnat_translation_update', tr(1, '10.1.0.6'))) as { id: number };
+    expect(b.id).toBe(a.id);
+    expect(f.state.cnatTranslations.get(a.id)).toMatchObject({ lb_type: 0, paths: [{ dst_ep: { addr: '10.1.0.6' } }] });
+  });
+});
+
+describe('node graph, neighbour config, punt, session', () => {
+  it('answers as vlib, ip-neighbor, punt, session and http_static do', async () => {
+    const { f, c } = await setup();
+    expect(await c.call('add_node_next', { node_name: 'vxlan4-input', next_name: 'ip4-input' })).toMatchObject({
+      next_index: 2,
+    });
+    expect(await c.call('add_node_next', { node_name: 'vxlan4-input', next_name: 'l2-input' })).toMatchObject({
+      next_index: 1,
+    });
+    await expect(c.call('get_next_index', { node_name: 'ip4-input', next_name: 'vxlan4-input' })).rejects.toMatchObject(
+      { retval: -6 },
+    );
+    expect(await c.call('ip_neighbor_config_get', { af: 1 })).toMatchObject({
+      af: 1,
+      max_number: 50000,
+      max_age: 0,
+      recycle: false,
+    });
+    await c.call('set_punt', { is_add: true, punt: { type: 2, punt: { exception: { id: 3 } } } });
+    await expect(
+      c.call('set_punt', { is_add: true, punt: { type: 2, punt: { exception: { id: 3 } } } }),
+    ).rejects.toMatchObject({ retval: -1 });
+    expect([...f.state.punts]).toEqual(['exception:3']);
+    await expect(c.call('http_static_enable_v5', { www_root: '/srv', uri: 'bogus' })).rejects.toMatchObject({
+      retval: -7,
+    });
+    await c.call('http_static_enable_v5', { www_root: '/srv', uri: 'tcp://0.0.0.0/8080' });
+    expect(f.state.session).toEqual({ enabled: true, rt_engine_type: 1 });
+    await expect(
+      c.call('http_static_enable_v5', { www_root: '/srv', uri: 'tcp://0.0.0.0/8080' }),
+    ).rejects.toMatchObject({ retval: -131 });
+    await c.call('session_enable_disable_v2', { rt_engine_type: 3 });
+    expect(f.state.session).toEqual({ enabled: true, rt_engine_type: 3 });
+    await c.call('session_enable_disable', { is_enable: false });
+    expect(f.state.session.enabled).toBe(false);
+  });
+});
