@@ -26,14 +26,24 @@ function objects(): unknown[] {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name, namespace: ns, labels: { app: name } },
-      spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], selector: { app: name }, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: ip,
+        clusterIPs: [ip],
+        selector: { app: name },
+        ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+      },
     });
     out.push({
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: { name: `${name}-abcde`, namespace: ns, labels: { 'kubernetes.io/service-name': name } },
       addressType: 'IPv4',
-      endpoints: [0, 1, 2].map((k) => ({ addresses: [`10.244.${k}.${i & 255}`], conditions: { ready: true, serving: true, terminating: false }, nodeName: `node-${k}` })),
+      endpoints: [0, 1, 2].map((k) => ({
+        addresses: [`10.244.${k}.${i & 255}`],
+        conditions: { ready: true, serving: true, terminating: false },
+        nodeName: `node-${k}`,
+      })),
       ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     });
   }
@@ -46,7 +56,9 @@ async function main(): Promise<void> {
   mkdirSync(load);
   writeFileSync(join(load, 'objects.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects() }));
   const bin = join(here, '..', 'src', 'bin', 'kube-test-apiserver.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', bin, '--port', '0', '--load', load], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', bin, '--port', '0', '--load', load], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -78,7 +90,8 @@ async function main(): Promise<void> {
       }
     };
     const running = Promise.all([consume('Service'), consume('EndpointSlice')]);
-    while (syncedAt['Service'] === undefined || syncedAt['EndpointSlice'] === undefined) await new Promise((r) => setTimeout(r, 1));
+    while (syncedAt['Service'] === undefined || syncedAt['EndpointSlice'] === undefined)
+      await new Promise((r) => setTimeout(r, 1));
     const syncMs = performance.now() - t0;
     const syncCpu = process.cpuUsage(cpu0);
     const heapAfterSyncNoGc = process.memoryUsage().heapUsed;
@@ -103,7 +116,13 @@ async function main(): Promise<void> {
     const cpu = cpus();
     const result = {
       date: new Date().toISOString(),
-      machine: { cpu: cpu[0]?.model ?? 'unknown', cpus: cpu.length, node: process.version, totalMemMB: Math.round(totalmem() / 2 ** 20), loadavg: loadavg() },
+      machine: {
+        cpu: cpu[0]?.model ?? 'unknown',
+        cpus: cpu.length,
+        node: process.version,
+        totalMemMB: Math.round(totalmem() / 2 ** 20),
+        loadavg: loadavg(),
+      },
       objects: { services: counts.Service, endpointSlices: counts.EndpointSlice },
       sync: {
         ms: Math.round(syncMs),
@@ -121,8 +140,14 @@ async function main(): Promise<void> {
         rssMB: +(mem.rss / 2 ** 20).toFixed(1),
         goalMB: 200,
       },
-      burst: { modifications: N, ms: Math.round(burstMs), eventsPerSecond: Math.round(N / (burstMs / 1000)), clientCpuMs: cpuMs(burstCpu) },
-      setup: 'server: kube-test-apiserver child process on loopback; client: createApiServerSource (client-node 1.4.0 list + Watch), zod validation of every object',
+      burst: {
+        modifications: N,
+        ms: Math.round(burstMs),
+        eventsPerSecond: Math.round(N / (burstMs / 1000)),
+        clientCpuMs: cpuMs(burstCpu),
+      },
+      setup:
+        'server: kube-test-apiserver child process on loopback; client: createApiServerSource (client-node 1.4.0 list + Watch), zod validation of every object',
     };
     mkdirSync(join(here, 'results'), { recursive: true });
     writeFileSync(join(here, 'results', 'sync-10k.json'), JSON.stringify(result, null, 2) + '\n');

@@ -4,7 +4,15 @@
  * from the last resourceVersion seen (with backoff); on 410 Gone, list again and emit only the difference:
  * `deleted` for objects that vanished, `modified` for changed ones, `added` only for objects not held.
  */
-import { ApiException, KubeConfig, KubernetesObjectApi, Watch, HttpMethod, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ApiException,
+  KubeConfig,
+  KubernetesObjectApi,
+  Watch,
+  HttpMethod,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { Channel, endOnAbort } from './channel.js';
 import { KubeApiError, KubeConfigError, KubeSourceClosedError, KubeWatchError, type KubeError } from './errors.js';
 import { KINDS, type Resource, type ResourceKind, type ResourceTypes } from './resources/kinds.js';
@@ -35,13 +43,27 @@ export interface ApiServerSourceInit {
   logger?: KubeLogger;
 }
 
-/** The library's object API, with one list that returns the wire JSON (no model classes, no Dates). */
+/**
+ * The library's API client, used for one thing its typed methods do not give: a list as the wire's JSON (its
+ * model classes rename fields, turn timestamps into Dates and drop the list's `continue`). Requests still go
+ * through the library's HTTP stack, auth and TLS; only the body is parsed here.
+ */
 class RawApi extends KubernetesObjectApi {
-  async getRaw(path: string, query: Record<string, string>): Promise<KubernetesListObject<KubernetesObject>> {
+  async getRaw(
+    path: string,
+    query: Record<string, string>,
+  ): Promise<KubernetesListObject<KubernetesObject> & { metadata?: { continue?: string } }> {
     const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
     ctx.setHeaderParam('Accept', 'application/json');
     for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
-    return this.requestPromise(ctx, 'any') as unknown as Promise<KubernetesListObject<KubernetesObject>>;
+    const auth = this.configuration.authMethods;
+    await auth.BearerToken?.applySecurityAuthentication(ctx);
+    await auth.default?.applySecurityAuthentication(ctx);
+    const rsp = await this.configuration.httpApi.send(ctx).toPromise();
+    const text = await rsp.body.text();
+    if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299)
+      throw new ApiException(rsp.httpStatusCode, 'Unsuccessful HTTP Request', text, rsp.headers);
+    return JSON.parse(text) as KubernetesListObject<KubernetesObject>;
   }
 }
 
@@ -52,7 +74,10 @@ function loadKubeConfig(init: ApiServerSourceInit): KubeConfig {
     if (typeof init.kubeConfig === 'string') kc.loadFromFile(init.kubeConfig);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new KubeConfigError(`cannot load kubeconfig${typeof init.kubeConfig === 'string' ? ` ${init.kubeConfig}` : ''}: ${(err as Error).message}`, { cause: err });
+    throw new KubeConfigError(
+      `cannot load kubeconfig${typeof init.kubeConfig === 'string' ? ` ${init.kubeConfig}` : ''}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   if (kc.getCurrentCluster() === null) throw new KubeConfigError('the kubeconfig has no current cluster');
   return kc;
@@ -69,7 +94,14 @@ function apiError(path: string, err: unknown): KubeApiError {
       }
     }
     const st = body as { reason?: string; message?: string } | undefined;
-    return new KubeApiError({ path, status: err.code, reason: st?.reason, body, message: st?.message ?? err.message, cause: err });
+    return new KubeApiError({
+      path,
+      status: err.code,
+      reason: st?.reason,
+      body,
+      message: st?.message ?? err.message,
+      cause: err,
+    });
   }
   const e = err as { statusCode?: number; message?: string };
   return new KubeApiError({ path, status: e.statusCode, message: e.message ?? String(err), cause: err });
@@ -116,9 +148,14 @@ export function createApiServerSource(init: ApiServerSourceInit = {}): ApiServer
 
   const pathOf = (kind: ResourceKind, namespace: string | undefined): string => {
     const info = KINDS[kind];
-    const apiVersion = info.apiVersions.length > 1 && info.apiVersions.includes('crd.projectcalico.org/v1') ? (init.calicoApiVersion ?? 'crd.projectcalico.org/v1') : (info.apiVersions[0] as string);
+    const apiVersion =
+      info.apiVersions.length > 1 && info.apiVersions.includes('crd.projectcalico.org/v1')
+        ? (init.calicoApiVersion ?? 'crd.projectcalico.org/v1')
+        : (info.apiVersions[0] as string);
     const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    return info.namespaced && namespace !== undefined ? `${prefix}/namespaces/${encodeURIComponent(namespace)}/${info.plural}` : `${prefix}/${info.plural}`;
+    return info.namespaced && namespace !== undefined
+      ? `${prefix}/namespaces/${encodeURIComponent(namespace)}/${info.plural}`
+      : `${prefix}/${info.plural}`;
   };
 
   function stream<K extends ResourceKind>(kind: K, opts: StreamOptions = {}): ResourceStream<ResourceTypes[K]> {
@@ -165,7 +202,12 @@ export function createApiServerSource(init: ApiServerSourceInit = {}): ApiServer
     const upsert = (obj: T): void => {
       const key = objectKey(obj);
       const old = store.get(key);
-      if (old !== undefined && old.metadata.resourceVersion !== undefined && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+      if (
+        old !== undefined &&
+        old.metadata.resourceVersion !== undefined &&
+        old.metadata.resourceVersion === obj.metadata.resourceVersion
+      )
+        return;
       store.set(key, obj);
       push({ type: old === undefined ? 'added' : 'modified', object: obj });
     };
@@ -174,7 +216,7 @@ export function createApiServerSource(init: ApiServerSourceInit = {}): ApiServer
     const list = async (): Promise<string> => {
       const items: unknown[] = [];
       let cont: string | undefined;
-      let rv = '';
+      let rv: string | undefined; // the first page's: every page belongs to that snapshot
       do {
         const q: Record<string, string> = { ...query };
         if (init.listPageSize !== undefined && init.listPageSize > 0) q['limit'] = String(init.listPageSize);
@@ -182,8 +224,8 @@ export function createApiServerSource(init: ApiServerSourceInit = {}): ApiServer
         const page = await api.getRaw(path, q);
         stats.lists++;
         for (const it of page.items ?? []) items.push(it);
-        rv = page.metadata?.resourceVersion ?? '';
-        cont = page.metadata?._continue ?? (page.metadata as { continue?: string } | undefined)?.continue;
+        rv ??= page.metadata?.resourceVersion ?? '';
+        cont = page.metadata?.continue;
         if (cont === '') cont = undefined;
       } while (cont !== undefined && !signal.aborted);
       const seen = new Set<string>();
@@ -200,7 +242,7 @@ export function createApiServerSource(init: ApiServerSourceInit = {}): ApiServer
           push({ type: 'deleted', object: old });
         }
       }
-      return rv;
+      return rv ?? '';
     };
 
     interface WatchResult {
@@ -256,7 +298,12 @@ export function createApiServerSource(init: ApiServerSourceInit = {}): ApiServer
               const st = obj as { code?: number; reason?: string; message?: string } | null;
               if (st?.code === 410) gone = true;
               else {
-                failed = new KubeWatchError({ path, status: st?.code, reason: st?.reason, message: st?.message ?? 'ERROR event' });
+                failed = new KubeWatchError({
+                  path,
+                  status: st?.code,
+                  reason: st?.reason,
+                  message: st?.message ?? 'ERROR event',
+                });
                 fail(failed);
               }
               controller?.abort();
@@ -344,7 +391,9 @@ export function createApiServerSource(init: ApiServerSourceInit = {}): ApiServer
     };
 
     const p = run()
-      .catch((err: unknown) => fail(new KubeWatchError({ path, message: `reflector stopped: ${(err as Error).message}`, cause: err })))
+      .catch((err: unknown) =>
+        fail(new KubeWatchError({ path, message: `reflector stopped: ${(err as Error).message}`, cause: err })),
+      )
       .finally(() => {
         removeAbort();
         closing.signal.removeEventListener('abort', onClose);

@@ -43,7 +43,8 @@ function asn(value: string | undefined): number | undefined {
 export function calicoNodeInfo(node: Node): CalicoNodeInfo {
   const a = node.metadata.annotations ?? {};
   const bgp = node.spec?.bgp;
-  const podCIDRs = node.spec?.podCIDRs ?? (node.spec?.podCIDR !== undefined ? [node.spec.podCIDR] : node.status?.podCIDRs ?? []);
+  const podCIDRs =
+    node.spec?.podCIDRs ?? (node.spec?.podCIDR !== undefined ? [node.spec.podCIDR] : (node.status?.podCIDRs ?? []));
   return {
     name: node.metadata.name,
     ipv4Address: bgp?.ipv4Address ?? a[CALICO_NODE_ANNOTATIONS.ipv4Address],

@@ -45,7 +45,8 @@ export class KubeError extends Error {
 function where(origin: ObjectOrigin | undefined): string {
   if (origin === undefined) return '';
   const parts: string[] = [];
-  if (origin.file !== undefined) parts.push(origin.document !== undefined ? `${origin.file}#${origin.document}` : origin.file);
+  if (origin.file !== undefined)
+    parts.push(origin.document !== undefined ? `${origin.file}#${origin.document}` : origin.file);
   if (origin.path !== undefined) parts.push(origin.path);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
@@ -62,11 +63,20 @@ export class KubeInvalidObjectError extends KubeError {
   readonly namespace: string | undefined;
   readonly issues: ValidationIssue[];
   readonly origin: ObjectOrigin | undefined;
-  constructor(init: { kind: string; name?: string | undefined; namespace?: string | undefined; issues: ValidationIssue[]; origin?: ObjectOrigin | undefined }) {
+  constructor(init: {
+    kind: string;
+    name?: string | undefined;
+    namespace?: string | undefined;
+    issues: ValidationIssue[];
+    origin?: ObjectOrigin | undefined;
+  }) {
     const first = init.issues[0];
     const detail = first !== undefined ? `: ${first.path.join('.') || '<root>'}: ${first.message}` : '';
     const more = init.issues.length > 1 ? ` (+${init.issues.length - 1} more)` : '';
-    super('KUBE_INVALID_OBJECT', `invalid ${ident(init.kind, init.namespace, init.name)}${where(init.origin)}${detail}${more}`);
+    super(
+      'KUBE_INVALID_OBJECT',
+      `invalid ${ident(init.kind, init.namespace, init.name)}${where(init.origin)}${detail}${more}`,
+    );
     this.kind = init.kind;
     this.objectName = init.name;
     this.namespace = init.namespace;
@@ -82,8 +92,16 @@ export class KubeUnknownKindError extends KubeError {
   readonly kind: string | undefined;
   readonly objectName: string | undefined;
   readonly origin: ObjectOrigin | undefined;
-  constructor(init: { apiVersion?: string | undefined; kind?: string | undefined; name?: string | undefined; origin?: ObjectOrigin | undefined }) {
-    super('KUBE_UNKNOWN_KIND', `unknown kind ${init.apiVersion ?? '<no apiVersion>'}/${init.kind ?? '<no kind>'}${init.name !== undefined ? ` ${init.name}` : ''}${where(init.origin)}`);
+  constructor(init: {
+    apiVersion?: string | undefined;
+    kind?: string | undefined;
+    name?: string | undefined;
+    origin?: ObjectOrigin | undefined;
+  }) {
+    super(
+      'KUBE_UNKNOWN_KIND',
+      `unknown kind ${init.apiVersion ?? '<no apiVersion>'}/${init.kind ?? '<no kind>'}${init.name !== undefined ? ` ${init.name}` : ''}${where(init.origin)}`,
+    );
     this.apiVersion = init.apiVersion;
     this.kind = init.kind;
     this.objectName = init.name;
@@ -98,7 +116,14 @@ export class KubeParseError extends KubeError {
   readonly document: number | undefined;
   readonly line: number | undefined;
   readonly column: number | undefined;
-  constructor(init: { file: string; document?: number | undefined; line?: number | undefined; column?: number | undefined; message: string; cause?: unknown }) {
+  constructor(init: {
+    file: string;
+    document?: number | undefined;
+    line?: number | undefined;
+    column?: number | undefined;
+    message: string;
+    cause?: unknown;
+  }) {
     const at = init.line !== undefined ? `:${init.line}${init.column !== undefined ? `:${init.column}` : ''}` : '';
     super('KUBE_PARSE', `cannot parse ${init.file}${at}: ${init.message}`, { cause: init.cause });
     this.file = init.file;
@@ -127,7 +152,13 @@ export class KubeWatchError extends KubeError {
   /** The HTTP status or the Status object's `code` when there was one. */
   readonly status: number | undefined;
   readonly reason: string | undefined;
-  constructor(init: { path: string; message: string; status?: number | undefined; reason?: string | undefined; cause?: unknown }) {
+  constructor(init: {
+    path: string;
+    message: string;
+    status?: number | undefined;
+    reason?: string | undefined;
+    cause?: unknown;
+  }) {
     super('KUBE_WATCH', `watch ${init.path}: ${init.message}`, { cause: init.cause });
     this.path = init.path;
     this.status = init.status;
@@ -142,8 +173,17 @@ export class KubeApiError extends KubeError {
   readonly reason: string | undefined;
   readonly path: string;
   readonly body: unknown;
-  constructor(init: { path: string; status?: number | undefined; reason?: string | undefined; body?: unknown; message: string; cause?: unknown }) {
-    super('KUBE_API', `${init.path}: ${init.status !== undefined ? `${init.status} ` : ''}${init.message}`, { cause: init.cause });
+  constructor(init: {
+    path: string;
+    status?: number | undefined;
+    reason?: string | undefined;
+    body?: unknown;
+    message: string;
+    cause?: unknown;
+  }) {
+    super('KUBE_API', `${init.path}: ${init.status !== undefined ? `${init.status} ` : ''}${init.message}`, {
+      cause: init.cause,
+    });
     this.path = init.path;
     this.status = init.status;
     this.reason = init.reason;

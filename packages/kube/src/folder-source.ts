@@ -65,11 +65,21 @@ export function createFolderSource(init: FolderSourceInit): FolderSource {
 
   const readFile = async (file: string): Promise<FileState> => {
     const m = await readManifestFile(file);
-    const st: FileState = { stamp: '', objects: new Map(), problems: m.errors.map((error) => ({ kind: undefined, error })) };
+    const st: FileState = {
+      stamp: '',
+      objects: new Map(),
+      problems: m.errors.map((error) => ({ kind: undefined, error })),
+    };
     for (const d of m.documents) {
       const r = parseAnyResource(d.value, { origin: { file, document: d.document }, defaultNamespace: 'default' });
       if (!r.ok) {
-        st.problems.push({ kind: r.error.name === 'KubeInvalidObjectError' ? (r.error as KubeInvalidObjectError).kind as ResourceKind : undefined, error: r.error });
+        st.problems.push({
+          kind:
+            r.error.name === 'KubeInvalidObjectError'
+              ? ((r.error as KubeInvalidObjectError).kind as ResourceKind)
+              : undefined,
+          error: r.error,
+        });
         continue;
       }
       const kind = r.kind as ResourceKind;
@@ -82,7 +92,13 @@ export function createFolderSource(init: FolderSourceInit): FolderSource {
             kind,
             name: r.object.metadata.name,
             namespace: r.object.metadata.namespace,
-            issues: [{ code: 'duplicate', path: ['metadata', 'name'], message: 'defined twice in this file; the first one is used' }],
+            issues: [
+              {
+                code: 'duplicate',
+                path: ['metadata', 'name'],
+                message: 'defined twice in this file; the first one is used',
+              },
+            ],
             origin: { file, document: d.document },
           }),
         });
@@ -110,7 +126,13 @@ export function createFolderSource(init: FolderSourceInit): FolderSource {
           kind: held.kind,
           name: held.object.metadata.name,
           namespace: held.object.metadata.namespace,
-          issues: [{ code: 'duplicate', path: ['metadata', 'name'], message: `already defined in ${owner}; this one is ignored` }],
+          issues: [
+            {
+              code: 'duplicate',
+              path: ['metadata', 'name'],
+              message: `already defined in ${owner}; this one is ignored`,
+            },
+          ],
           origin: { file },
         });
         next?.problems.push({ kind: held.kind, error: e });
@@ -186,7 +208,15 @@ export function createFolderSource(init: FolderSourceInit): FolderSource {
       try {
         watcher = watch(init.dir, { recursive: true }, schedule);
         watcher.on('error', (err) => {
-          report(undefined, new KubeFileError({ file: init.dir, errno: (err as NodeJS.ErrnoException).code, message: `watch failed, polling instead: ${err.message}`, cause: err }));
+          report(
+            undefined,
+            new KubeFileError({
+              file: init.dir,
+              errno: (err as NodeJS.ErrnoException).code,
+              message: `watch failed, polling instead: ${err.message}`,
+              cause: err,
+            }),
+          );
           watcher?.close();
           watcher = undefined;
           poller ??= setInterval(schedule, 1000);
@@ -218,7 +248,9 @@ export function createFolderSource(init: FolderSourceInit): FolderSource {
       if (!channel.closed) {
         // Problems found before this stream started: it learns of them too.
         if (dirProblem !== undefined) channel.push({ type: 'error', error: dirProblem });
-        for (const f of files.values()) for (const p of f.problems) if (p.kind === undefined || p.kind === kind) channel.push({ type: 'error', error: p.error });
+        for (const f of files.values())
+          for (const p of f.problems)
+            if (p.kind === undefined || p.kind === kind) channel.push({ type: 'error', error: p.error });
         if (initial) pendingSync.push(markSynced);
         else markSynced();
       }

@@ -12,13 +12,34 @@
  * ```
  */
 export type { ResourceEvent, ResourceSource, ResourceStream, StreamOptions } from './types.js';
-export { createApiServerSource, type ApiServerSource, type ApiServerSourceInit, type ApiServerSourceStats, type KubeLogger } from './apiserver-source.js';
+export {
+  createApiServerSource,
+  type ApiServerSource,
+  type ApiServerSourceInit,
+  type ApiServerSourceStats,
+  type KubeLogger,
+} from './apiserver-source.js';
 export { createFolderSource, type FolderSource, type FolderSourceInit } from './folder-source.js';
 export { createMemorySource, type MemorySource, type MemorySourceInit } from './memory-source.js';
-export { KINDS, RESOURCE_KINDS, isResourceKind, type KindInfo, type Resource, type ResourceKind, type ResourceTypes } from './resources/kinds.js';
+export {
+  KINDS,
+  RESOURCE_KINDS,
+  isResourceKind,
+  type KindInfo,
+  type Resource,
+  type ResourceKind,
+  type ResourceTypes,
+} from './resources/kinds.js';
 export { parseResource, parseAnyResource, type ParseOptions, type ParseResult } from './resources/parse.js';
 export { objectKey } from './store.js';
-export { parseLabelSelector, parseFieldSelector, labelSelectorMatcher, objectFilter, type LabelMatcher, type FieldMatcher } from './selectors.js';
+export {
+  parseLabelSelector,
+  parseFieldSelector,
+  labelSelectorMatcher,
+  objectFilter,
+  type LabelMatcher,
+  type FieldMatcher,
+} from './selectors.js';
 export { calicoNodeInfo, CALICO_NODE_ANNOTATIONS, type CalicoNodeInfo } from './calico-node.js';
 export {
   KubeError,

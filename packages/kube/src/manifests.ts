@@ -50,7 +50,16 @@ export function parseManifests(file: string, text: string): ManifestFile {
   list.forEach((doc, i) => {
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!;
-      errors.push(new KubeParseError({ file, document: i, line: e.linePos?.[0]?.line, column: e.linePos?.[0]?.col, message: e.message.split('\n')[0] ?? e.message, cause: e }));
+      errors.push(
+        new KubeParseError({
+          file,
+          document: i,
+          line: e.linePos?.[0]?.line,
+          column: e.linePos?.[0]?.col,
+          message: e.message.split('\n')[0] ?? e.message,
+          cause: e,
+        }),
+      );
       return;
     }
     expand(doc.toJS({ maxAliasCount: 100 }) as unknown, i, documents);
@@ -65,7 +74,11 @@ export async function readManifestFile(file: string): Promise<ManifestFile> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return { file, documents: [], errors: [new KubeFileError({ file, errno: e.code, message: e.message, cause: err })] };
+    return {
+      file,
+      documents: [],
+      errors: [new KubeFileError({ file, errno: e.code, message: e.message, cause: err })],
+    };
   }
   return parseManifests(file, text);
 }

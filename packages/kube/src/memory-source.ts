@@ -51,7 +51,8 @@ export function createMemorySource(init: MemorySourceInit = {}): MemorySource {
         metadata: {
           ...obj.metadata,
           uid: obj.metadata.uid ?? old?.metadata.uid ?? randomUUID(),
-          creationTimestamp: obj.metadata.creationTimestamp ?? old?.metadata.creationTimestamp ?? new Date().toISOString(),
+          creationTimestamp:
+            obj.metadata.creationTimestamp ?? old?.metadata.creationTimestamp ?? new Date().toISOString(),
           resourceVersion: String(++rv),
         },
       } as Resource;

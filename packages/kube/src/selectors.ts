@@ -41,7 +41,11 @@ export function parseLabelSelector(text: string): LabelMatcher {
     let m: RegExpExecArray | null;
     if ((m = /^!\s*(\S+)$/.exec(part)) !== null) reqs.push({ key: m[1] as string, op: '!exists', values: [] });
     else if ((m = /^(\S+?)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part)) !== null)
-      reqs.push({ key: m[1] as string, op: m[2] as 'in' | 'notin', values: (m[3] as string).split(',').map((v) => v.trim()) });
+      reqs.push({
+        key: m[1] as string,
+        op: m[2] as 'in' | 'notin',
+        values: (m[3] as string).split(',').map((v) => v.trim()),
+      });
     else if ((m = /^([^=!<>\s]+)\s*(==|=|!=|>|<)\s*(\S*)$/.exec(part)) !== null) {
       const op = m[2] === '!=' ? '!=' : m[2] === '>' ? 'gt' : m[2] === '<' ? 'lt' : '=';
       reqs.push({ key: m[1] as string, op, values: [m[3] as string] });
@@ -104,7 +108,8 @@ export function labelSelectorMatcher(sel: LabelSelector): LabelMatcher {
   const reqs: Requirement[] = [];
   for (const [key, value] of Object.entries(sel.matchLabels ?? {})) reqs.push({ key, op: '=', values: [value] });
   for (const e of sel.matchExpressions ?? []) {
-    const op: Op = e.operator === 'In' ? 'in' : e.operator === 'NotIn' ? 'notin' : e.operator === 'Exists' ? 'exists' : '!exists';
+    const op: Op =
+      e.operator === 'In' ? 'in' : e.operator === 'NotIn' ? 'notin' : e.operator === 'Exists' ? 'exists' : '!exists';
     reqs.push({ key: e.key, op, values: e.values ?? [] });
   }
   return matcherOf(reqs);
@@ -147,7 +152,11 @@ export function parseFieldSelector(text: string): FieldMatcher {
 }
 
 /** One predicate from StreamOptions' namespace + selectors. @throws KubeSelectorError */
-export function objectFilter(opts: { namespace?: string | undefined; labelSelector?: string | undefined; fieldSelector?: string | undefined }): (obj: { metadata: { namespace?: string | undefined; labels?: Record<string, string> | undefined } }) => boolean {
+export function objectFilter(opts: {
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+}): (obj: { metadata: { namespace?: string | undefined; labels?: Record<string, string> | undefined } }) => boolean {
   const labels = opts.labelSelector !== undefined ? parseLabelSelector(opts.labelSelector) : undefined;
   const fields = opts.fieldSelector !== undefined ? parseFieldSelector(opts.fieldSelector) : undefined;
   const ns = opts.namespace;

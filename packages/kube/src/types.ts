@@ -8,9 +8,7 @@ import type { ResourceKind, ResourceTypes } from './resources/kinds.js';
  * problem, and the stream goes on.
  */
 export type ResourceEvent<T> =
-  | { type: 'added' | 'modified' | 'deleted'; object: T }
-  | { type: 'synced' }
-  | { type: 'error'; error: KubeError };
+  { type: 'added' | 'modified' | 'deleted'; object: T } | { type: 'synced' } | { type: 'error'; error: KubeError };
 
 /** A stream of one kind's events; ends when its signal aborts or its source closes. */
 export type ResourceStream<T> = AsyncIterable<ResourceEvent<T>>;

@@ -5,7 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiServerSource, type ApiServerSource, type ResourceEvent, type Service } from '../src/index.js';
 import { kubeconfigFor, startTestApiServer, writeKubeconfig, type TestApiServer } from '../src/testing/index.js';
-import { names, summary, svc, take } from './helpers.js';
+import { iter, names, summary, svc, take } from './helpers.js';
 
 let server: TestApiServer;
 let source: ApiServerSource;
@@ -29,7 +29,9 @@ afterEach(async () => {
 });
 
 const watchRequests = (): { rv: string | undefined; bookmarks: string | undefined }[] =>
-  server.requests.filter((r) => r.query['watch'] === 'true').map((r) => ({ rv: r.query['resourceVersion'], bookmarks: r.query['allowWatchBookmarks'] }));
+  server.requests
+    .filter((r) => r.query['watch'] === 'true')
+    .map((r) => ({ rv: r.query['resourceVersion'], bookmarks: r.query['allowWatchBookmarks'] }));
 
 async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -59,7 +61,10 @@ describe('API-server source', () => {
     await writeKubeconfig(file, server.url);
     const src = createApiServerSource({ kubeConfig: file });
     try {
-      const evs = await take(src.stream('Service', { namespace: 'default' })[Symbol.asyncIterator](), (e) => e.type === 'synced');
+      const evs = await take(
+        src.stream('Service', { namespace: 'default' })[Symbol.asyncIterator](),
+        (e) => e.type === 'synced',
+      );
       expect(names(evs)).toEqual(['a', 'b']);
     } finally {
       await src.close();
@@ -130,7 +135,8 @@ describe('API-server source', () => {
     const it = source.stream('Service')[Symbol.asyncIterator]();
     await take(it, (e) => e.type === 'synced');
     await waitFor(() => server.watchCount === 1);
-    for (let i = 0; i < 5; i++) server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'default' } });
+    for (let i = 0; i < 5; i++)
+      server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'default' } });
     const target = server.resourceVersion;
     await new Promise((r) => setTimeout(r, 350)); // > 2 bookmark intervals
     server.dropWatches();
@@ -146,7 +152,9 @@ describe('API-server source', () => {
   it('passes label and field selectors and a namespace to the server', async () => {
     server.put(svc('web', {}, { app: 'web' }));
     server.put({ ...svc('other'), metadata: { name: 'other', namespace: 'prod', labels: { app: 'web' } } });
-    const it = source.stream('Service', { namespace: 'default', labelSelector: 'app=web', fieldSelector: 'metadata.name!=zzz' })[Symbol.asyncIterator]();
+    const it = iter(
+      source.stream('Service', { namespace: 'default', labelSelector: 'app=web', fieldSelector: 'metadata.name!=zzz' }),
+    );
     expect(summary(await take(it, (e) => e.type === 'synced'))).toBe('added:web synced');
     const list = server.requests.find((r) => r.query['watch'] === undefined && r.path.endsWith('/services'));
     expect(list?.path).toBe('/api/v1/namespaces/default/services');
@@ -160,10 +168,17 @@ describe('API-server source', () => {
     const it = source.stream('Service')[Symbol.asyncIterator]();
     await take(it, (e) => e.type === 'synced');
     await waitFor(() => server.watchCount === 1);
-    server.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad', namespace: 'default' }, spec: { ports: [{ port: 'x' }] } });
+    server.put({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'bad', namespace: 'default' },
+      spec: { ports: [{ port: 'x' }] },
+    });
     server.sendGarbage('this is not json');
     server.sendGarbage('{"type":"EXPLODED","object":{}}');
-    server.sendGarbage('{"type":"ERROR","object":{"kind":"Status","code":500,"reason":"InternalError","message":"boom"}}');
+    server.sendGarbage(
+      '{"type":"ERROR","object":{"kind":"Status","code":500,"reason":"InternalError","message":"boom"}}',
+    );
     server.put(svc('good'));
     const evs: ResourceEvent<Service>[] = await take(it, (e) => e.type === 'added');
     const errors = evs.filter((e) => e.type === 'error').map((e) => (e.type === 'error' ? e.error : undefined));
@@ -181,11 +196,30 @@ describe('API-server source', () => {
     const evs = await take(source.stream('Service')[Symbol.asyncIterator](), (e) => e.type === 'synced');
     const errs = evs.filter((e) => e.type === 'error');
     expect(errs).toHaveLength(2);
-    expect(errs.map((e) => (e.type === 'error' ? [e.error.name, (e.error as unknown as { status: number }).status] : []))).toEqual([
+    expect(
+      errs.map((e) => (e.type === 'error' ? [e.error.name, (e.error as unknown as { status: number }).status] : [])),
+    ).toEqual([
       ['KubeApiError', 503],
       ['KubeApiError', 503],
     ]);
     expect(names(evs)).toEqual(['a', 'b']);
+  });
+
+  it('lists in pages when asked', async () => {
+    server.put(svc('c'));
+    const paged = createApiServerSource({ kubeConfig: kcFor(server.url), listPageSize: 2 });
+    try {
+      const evs = await take(paged.stream('Service')[Symbol.asyncIterator](), (e) => e.type === 'synced');
+      expect(names(evs)).toEqual(['a', 'b', 'c']);
+      expect(paged.stats.lists).toBe(2);
+      const pages = server.requests.filter((r) => r.path === '/api/v1/services' && r.query['watch'] === undefined);
+      expect(pages.map((r) => [r.query['limit'], r.query['continue'] !== undefined])).toEqual([
+        ['2', false],
+        ['2', true],
+      ]);
+    } finally {
+      await paged.close();
+    }
   });
 
   it('survives slow responses', async () => {
@@ -195,8 +229,18 @@ describe('API-server source', () => {
   });
 
   it('reads Calico kinds from crd.projectcalico.org/v1 and projectcalico.org/v3', async () => {
-    server.put({ apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: { name: 'crd-pool' }, spec: { cidr: '10.244.0.0/16', vxlanMode: 'Always' } });
-    server.put({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'v3-pool' }, spec: { cidr: '10.245.0.0/16', ipipMode: 'CrossSubnet' } });
+    server.put({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'IPPool',
+      metadata: { name: 'crd-pool' },
+      spec: { cidr: '10.244.0.0/16', vxlanMode: 'Always' },
+    });
+    server.put({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'IPPool',
+      metadata: { name: 'v3-pool' },
+      spec: { cidr: '10.245.0.0/16', ipipMode: 'CrossSubnet' },
+    });
     const a = await take(source.stream('IPPool')[Symbol.asyncIterator](), (e) => e.type === 'synced');
     expect(names(a)).toEqual(['crd-pool']);
     const v3 = createApiServerSource({ kubeConfig: kcFor(server.url), calicoApiVersion: 'projectcalico.org/v3' });

@@ -2,7 +2,14 @@
  * @kubernetes/client-node's own informer (ListWatch) against the test API server: after every fault the
  * informer's cache must equal the server's state.
  */
-import { CoreV1Api, KubeConfig, makeInformer, type Informer, type ObjectCache, type V1Service } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  makeInformer,
+  type Informer,
+  type ObjectCache,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { kubeconfigFor, startTestApiServer, type TestApiServer } from '../src/testing/index.js';
 import { svc } from './helpers.js';
@@ -17,7 +24,9 @@ beforeEach(async () => {
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfigFor(server.url));
   const core = kc.makeApiClient(CoreV1Api);
-  informer = makeInformer(kc, '/api/v1/namespaces/default/services', () => core.listNamespacedService({ namespace: 'default' }));
+  informer = makeInformer(kc, '/api/v1/namespaces/default/services', () =>
+    core.listNamespacedService({ namespace: 'default' }),
+  );
   deleted.length = 0;
   stopped = false;
   informer.on('delete', (o) => deleted.push(o.metadata?.name ?? '?'));
@@ -34,9 +43,17 @@ afterEach(async () => {
 });
 
 /** name → resourceVersion, of the informer's cache and of the server. */
-const cacheState = (): Record<string, string> => Object.fromEntries(informer.list('default').map((o) => [o.metadata?.name ?? '', o.metadata?.resourceVersion ?? '']));
+const cacheState = (): Record<string, string> =>
+  Object.fromEntries(informer.list('default').map((o) => [o.metadata?.name ?? '', o.metadata?.resourceVersion ?? '']));
 const serverState = (): Record<string, string> =>
-  Object.fromEntries(server.list('v1', 'Service').map((o) => [(o['metadata'] as { name: string }).name, (o['metadata'] as { resourceVersion: string }).resourceVersion]));
+  Object.fromEntries(
+    server
+      .list('v1', 'Service')
+      .map((o) => [
+        (o['metadata'] as { name: string }).name,
+        (o['metadata'] as { resourceVersion: string }).resourceVersion,
+      ]),
+  );
 
 async function converges(ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -82,7 +99,9 @@ it('compacted history: 410 Gone, relist, deletes for what vanished', async () =>
   server.compact();
   await converges();
   expect(deleted).toEqual(['b']);
-  const relists = server.requests.filter((r) => r.path === '/api/v1/namespaces/default/services' && r.query['watch'] === undefined);
+  const relists = server.requests.filter(
+    (r) => r.path === '/api/v1/namespaces/default/services' && r.query['watch'] === undefined,
+  );
   expect(relists.length).toBeGreaterThanOrEqual(2);
 });
 

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFolderSource, type FolderSource, type KubeError, type ResourceEvent, type Service } from '../src/index.js';
+import {
+  createFolderSource,
+  type FolderSource,
+  type KubeError,
+  type ResourceEvent,
+  type Service,
+} from '../src/index.js';
 import { names, summary, take } from './helpers.js';
 
 let dir: string;
@@ -26,7 +32,14 @@ describe('folder source', () => {
   it('reads YAML (multi-document), JSON and Lists, recursively, then syncs', async () => {
     writeFileSync(join(dir, 'a.yaml'), `${svcYaml('a')}---\n${svcYaml('b')}---\n`);
     mkdirSync(join(dir, 'sub'));
-    writeFileSync(join(dir, 'sub', 'c.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'c', namespace: 'x' } }] }));
+    writeFileSync(
+      join(dir, 'sub', 'c.json'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'c', namespace: 'x' } }],
+      }),
+    );
     writeFileSync(join(dir, 'README.md'), 'not a manifest');
     writeFileSync(join(dir, '.hidden.yaml'), svcYaml('hidden'));
     src = createFolderSource({ dir, watch: false });
@@ -93,7 +106,10 @@ describe('folder source', () => {
     expect(errs[1]?.message).toContain(`${join(dir, 'mixed.yaml')}#1`);
     // the IPPool error goes to IPPool streams, not Service streams
     const pools = await take(src.stream('IPPool')[Symbol.asyncIterator](), (e) => e.type === 'synced');
-    expect(errorsOf(pools).map((e) => e.message.includes('spec.cidr') || e.name === 'KubeUnknownKindError')).toEqual([true, true]);
+    expect(errorsOf(pools).map((e) => e.message.includes('spec.cidr') || e.name === 'KubeUnknownKindError')).toEqual([
+      true,
+      true,
+    ]);
   });
 
   it('a missing folder is a KubeFileError, then objects arrive when it appears', async () => {
@@ -101,7 +117,9 @@ describe('folder source', () => {
     src = createFolderSource({ dir: missing, pollIntervalMs: 50 });
     const it = src.stream('Service')[Symbol.asyncIterator]();
     const evs = await take(it, (e) => e.type === 'synced');
-    expect(errorsOf(evs).map((e) => [e.name, (e as unknown as { errno: string }).errno])).toEqual([['KubeFileError', 'ENOENT']]);
+    expect(errorsOf(evs).map((e) => [e.name, (e as unknown as { errno: string }).errno])).toEqual([
+      ['KubeFileError', 'ENOENT'],
+    ]);
     mkdirSync(missing);
     writeFileSync(join(missing, 'a.yaml'), svcYaml('a'));
     expect(summary(await take(it, () => true))).toBe('added:a');

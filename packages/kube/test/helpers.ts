@@ -29,7 +29,11 @@ export async function take<T>(
 export function summary<T>(evs: ResourceEvent<T>[]): string {
   return evs
     .map((e) =>
-      e.type === 'synced' ? 'synced' : e.type === 'error' ? `error:${e.error.name}` : `${e.type}:${(e.object as { metadata: { name: string } }).metadata.name}`,
+      e.type === 'synced'
+        ? 'synced'
+        : e.type === 'error'
+          ? `error:${e.error.name}`
+          : `${e.type}:${(e.object as { metadata: { name: string } }).metadata.name}`,
     )
     .join(' ');
 }
@@ -37,14 +41,23 @@ export function summary<T>(evs: ResourceEvent<T>[]): string {
 export function names<T>(evs: ResourceEvent<T>[], type?: string): string[] {
   return evs
     .filter((e) => e.type !== 'synced' && e.type !== 'error' && (type === undefined || e.type === type))
-    .map((e) => ((e as { object: { metadata: { name: string } } }).object.metadata.name));
+    .map((e) => (e as { object: { metadata: { name: string } } }).object.metadata.name);
 }
 
-export function svc(name: string, extra: Record<string, unknown> = {}, labels?: Record<string, string>): Record<string, unknown> {
+export function svc(
+  name: string,
+  extra: Record<string, unknown> = {},
+  labels?: Record<string, string>,
+): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace: 'default', ...(labels ? { labels } : {}) },
     spec: { clusterIP: '10.96.0.10', ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }], ...extra },
   };
+}
+
+/** The iterator of a stream. */
+export function iter<T>(stream: AsyncIterable<T>): AsyncIterator<T> {
+  return stream[Symbol.asyncIterator]();
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemorySource, type Service } from '../src/index.js';
-import { names, summary, svc, take } from './helpers.js';
+import { iter, names, summary, svc, take } from './helpers.js';
 
 describe('memory source', () => {
   it('lists, marks synced, then streams changes with new resourceVersions', async () => {
@@ -25,7 +25,9 @@ describe('memory source', () => {
 
   it('applies label, field and namespace filters, turning selector exits into deletes', async () => {
     const src = createMemorySource({ objects: [svc('a', {}, { app: 'web' }), svc('b', {}, { app: 'db' })] });
-    const it = src.stream('Service', { labelSelector: 'app in (web,api)', fieldSelector: 'metadata.namespace=default' })[Symbol.asyncIterator]();
+    const it = iter(
+      src.stream('Service', { labelSelector: 'app in (web,api)', fieldSelector: 'metadata.namespace=default' }),
+    );
     expect(summary(await take(it, (e) => e.type === 'synced'))).toBe('added:a synced');
     src.apply(svc('b', {}, { app: 'api' }));
     src.apply(svc('a', {}, { app: 'db' }));
@@ -40,7 +42,12 @@ describe('memory source', () => {
     const src = createMemorySource();
     let err: unknown;
     try {
-      src.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad' }, spec: { ports: [{ port: 'eighty' }] } });
+      src.apply({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'bad' },
+        spec: { ports: [{ port: 'eighty' }] },
+      });
     } catch (e) {
       err = e;
     }

@@ -3,7 +3,10 @@ import { calicoNodeInfo, parseAnyResource, parseResource, type EndpointSlice, ty
 
 describe('parseResource', () => {
   it('accepts a Service list item without apiVersion/kind and fills them from the kind', () => {
-    const r = parseResource('Service', { metadata: { name: 'a', namespace: 'ns' }, spec: { ports: [{ port: 53, protocol: 'UDP' }] } });
+    const r = parseResource('Service', {
+      metadata: { name: 'a', namespace: 'ns' },
+      spec: { ports: [{ port: 53, protocol: 'UDP' }] },
+    });
     expect(r.ok).toBe(true);
     if (r.ok) {
       expect(r.object.apiVersion).toBe('v1');
@@ -12,7 +15,10 @@ describe('parseResource', () => {
   });
 
   it('names the object and the bad field', () => {
-    const r = parseResource('Service', { metadata: { name: 'web', namespace: 'prod' }, spec: { ports: [{ port: 70000 }] } });
+    const r = parseResource('Service', {
+      metadata: { name: 'web', namespace: 'prod' },
+      spec: { ports: [{ port: 70000 }] },
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.error.name).toBe('KubeInvalidObjectError');
@@ -31,7 +37,12 @@ describe('parseResource', () => {
   });
 
   it("reads Go's null slices as absent and requires EndpointSlice.addressType", () => {
-    const ok = parseResource('EndpointSlice', { metadata: { name: 's', namespace: 'd' }, addressType: 'IPv4', endpoints: [], ports: null });
+    const ok = parseResource('EndpointSlice', {
+      metadata: { name: 's', namespace: 'd' },
+      addressType: 'IPv4',
+      endpoints: [],
+      ports: null,
+    });
     expect(ok.ok).toBe(true);
     if (ok.ok) expect((ok.object as EndpointSlice).ports).toBeUndefined();
     const bad = parseResource('EndpointSlice', { metadata: { name: 's', namespace: 'd' }, endpoints: [] });
@@ -56,11 +67,21 @@ describe('parseResource', () => {
 
   it('accepts both Calico API groups and converts dotted AS numbers', () => {
     for (const apiVersion of ['projectcalico.org/v3', 'crd.projectcalico.org/v1']) {
-      const r = parseAnyResource({ apiVersion, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { asNumber: '1.10', nodeToNodeMeshEnabled: false } });
+      const r = parseAnyResource({
+        apiVersion,
+        kind: 'BGPConfiguration',
+        metadata: { name: 'default' },
+        spec: { asNumber: '1.10', nodeToNodeMeshEnabled: false },
+      });
       expect(r.ok).toBe(true);
       if (r.ok && r.object.kind === 'BGPConfiguration') expect(r.object.spec?.asNumber).toBe(65546);
     }
-    const pool = parseAnyResource({ apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: { name: 'p' }, spec: { vxlanMode: 'Always' } });
+    const pool = parseAnyResource({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'IPPool',
+      metadata: { name: 'p' },
+      spec: { vxlanMode: 'Always' },
+    });
     expect(pool.ok).toBe(false);
     if (!pool.ok) expect(pool.error.message).toContain('spec.cidr');
   });

@@ -1,20 +1,17 @@
 /** core/v1 kinds: Node, Pod, Namespace, Service, Secret; discovery.k8s.io/v1 EndpointSlice; networking.k8s.io/v1 NetworkPolicy. */
 import { z } from 'zod';
-import {
-  ConditionSchema,
-  IntOrStringSchema,
-  LabelSelectorSchema,
-  ObjectMetaSchema,
-  ProtocolSchema,
-} from './meta.js';
+import { ConditionSchema, IntOrStringSchema, LabelSelectorSchema, ObjectMetaSchema, ProtocolSchema } from './meta.js';
 
 const ASNumberSchema = z.union([
   z.number().int().min(0).max(4294967295),
   // numorstring.ASNumber: "65000" or the dotted "1.10" form (high.low).
-  z.string().regex(/^\d+(\.\d+)?$/, 'expected an AS number like 65000 or 1.10').transform((s) => {
-    const [hi, lo] = s.split('.');
-    return lo === undefined ? Number(hi) : Number(hi) * 65536 + Number(lo);
-  }),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'expected an AS number like 65000 or 1.10')
+    .transform((s) => {
+      const [hi, lo] = s.split('.');
+      return lo === undefined ? Number(hi) : Number(hi) * 65536 + Number(lo);
+    }),
 ]);
 export { ASNumberSchema };
 
@@ -54,7 +51,9 @@ export const NodeSpecSchema = z.object({
   ipv6VXLANTunnelAddr: z.string().optional(),
   vxlanTunnelMACAddrV6: z.string().optional(),
   addresses: z.array(z.object({ address: z.string(), type: z.string().optional() })).optional(),
-  wireguard: z.object({ interfaceIPv4Address: z.string().optional(), interfaceIPv6Address: z.string().optional() }).optional(),
+  wireguard: z
+    .object({ interfaceIPv4Address: z.string().optional(), interfaceIPv6Address: z.string().optional() })
+    .optional(),
   orchRefs: z.array(z.object({ nodeName: z.string().optional(), orchestrator: z.string() })).optional(),
 });
 
@@ -178,7 +177,9 @@ export const ServiceSpecSchema = z.object({
   healthCheckNodePort: z.number().int().optional(),
   publishNotReadyAddresses: z.boolean().optional(),
   sessionAffinity: z.enum(['ClientIP', 'None']).optional(),
-  sessionAffinityConfig: z.object({ clientIP: z.object({ timeoutSeconds: z.number().int().optional() }).optional() }).optional(),
+  sessionAffinityConfig: z
+    .object({ clientIP: z.object({ timeoutSeconds: z.number().int().optional() }).optional() })
+    .optional(),
   trafficDistribution: z.string().optional(),
 });
 export type ServiceSpec = z.infer<typeof ServiceSpecSchema>;
@@ -187,7 +188,9 @@ export const LoadBalancerIngressSchema = z.object({
   ip: z.string().optional(),
   hostname: z.string().optional(),
   ipMode: z.enum(['VIP', 'Proxy']).optional(),
-  ports: z.array(z.object({ port: z.number().int(), protocol: ProtocolSchema.optional(), error: z.string().optional() })).optional(),
+  ports: z
+    .array(z.object({ port: z.number().int(), protocol: ProtocolSchema.optional(), error: z.string().optional() }))
+    .optional(),
 });
 
 export const ServiceSchema = z.object({
@@ -195,7 +198,9 @@ export const ServiceSchema = z.object({
   kind: z.literal('Service'),
   metadata: ObjectMetaSchema,
   spec: ServiceSpecSchema.optional(),
-  status: z.object({ loadBalancer: z.object({ ingress: z.array(LoadBalancerIngressSchema).optional() }).optional() }).optional(),
+  status: z
+    .object({ loadBalancer: z.object({ ingress: z.array(LoadBalancerIngressSchema).optional() }).optional() })
+    .optional(),
 });
 export type Service = z.infer<typeof ServiceSchema>;
 

@@ -1,8 +1,23 @@
 /** The registry of kinds this package streams: their schemas, API groups, plural names and scope. */
 import type { z } from 'zod';
-import { CALICO_API_VERSIONS, BGPConfigurationSchema, BGPFilterSchema, BGPPeerSchema, FelixConfigurationSchema, IPPoolSchema } from './calico.js';
+import {
+  CALICO_API_VERSIONS,
+  BGPConfigurationSchema,
+  BGPFilterSchema,
+  BGPPeerSchema,
+  FelixConfigurationSchema,
+  IPPoolSchema,
+} from './calico.js';
 import type { BGPConfiguration, BGPFilter, BGPPeer, FelixConfiguration, IPPool } from './calico.js';
-import { EndpointSliceSchema, NamespaceSchema, NetworkPolicySchema, NodeSchema, PodSchema, SecretSchema, ServiceSchema } from './core.js';
+import {
+  EndpointSliceSchema,
+  NamespaceSchema,
+  NetworkPolicySchema,
+  NodeSchema,
+  PodSchema,
+  SecretSchema,
+  ServiceSchema,
+} from './core.js';
 import type { EndpointSlice, Namespace, NetworkPolicy, Node, Pod, Secret, Service } from './core.js';
 
 export type ResourceKind =
@@ -48,7 +63,13 @@ export interface KindInfo {
   schema: z.ZodType;
 }
 
-const info = (kind: ResourceKind, apiVersions: readonly string[], plural: string, namespaced: boolean, schema: z.ZodType): KindInfo => ({
+const info = (
+  kind: ResourceKind,
+  apiVersions: readonly string[],
+  plural: string,
+  namespaced: boolean,
+  schema: z.ZodType,
+): KindInfo => ({
   kind,
   apiVersions,
   plural,
@@ -69,7 +90,13 @@ export const KINDS: Readonly<Record<ResourceKind, KindInfo>> = {
   BGPConfiguration: info('BGPConfiguration', CALICO_API_VERSIONS, 'bgpconfigurations', false, BGPConfigurationSchema),
   BGPPeer: info('BGPPeer', CALICO_API_VERSIONS, 'bgppeers', false, BGPPeerSchema),
   BGPFilter: info('BGPFilter', CALICO_API_VERSIONS, 'bgpfilters', false, BGPFilterSchema),
-  FelixConfiguration: info('FelixConfiguration', CALICO_API_VERSIONS, 'felixconfigurations', false, FelixConfigurationSchema),
+  FelixConfiguration: info(
+    'FelixConfiguration',
+    CALICO_API_VERSIONS,
+    'felixconfigurations',
+    false,
+    FelixConfigurationSchema,
+  ),
 };
 
 /** All kind names. */

@@ -2,7 +2,8 @@
 import { KubeInvalidObjectError, KubeUnknownKindError, type ObjectOrigin, type ValidationIssue } from '../errors.js';
 import { KINDS, isResourceKind, type ResourceKind, type ResourceTypes } from './kinds.js';
 
-export type ParseResult<T> = { ok: true; object: T } | { ok: false; error: KubeInvalidObjectError | KubeUnknownKindError };
+export type ParseResult<T> =
+  { ok: true; object: T } | { ok: false; error: KubeInvalidObjectError | KubeUnknownKindError };
 
 /** Go encodes nil slices and maps as `null`; the API means "absent". Drop them (in place on a copy). */
 function dropNulls(value: unknown): unknown {
@@ -52,13 +53,21 @@ export interface ParseOptions {
  * Validate `raw` as an object of `kind`. A missing `apiVersion`/`kind` is filled from `kind` (list items from an
  * API server carry neither); a `kind` that does not match, or an apiVersion the kind does not have, is an issue.
  */
-export function parseResource<K extends ResourceKind>(kind: K, raw: unknown, opts: ParseOptions = {}): ParseResult<ResourceTypes[K]> {
+export function parseResource<K extends ResourceKind>(
+  kind: K,
+  raw: unknown,
+  opts: ParseOptions = {},
+): ParseResult<ResourceTypes[K]> {
   const kinfo = KINDS[kind];
   const { name, namespace } = metaOf(raw);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return {
       ok: false,
-      error: new KubeInvalidObjectError({ kind, issues: [{ code: 'invalid_type', path: [], message: 'expected an object' }], origin: opts.origin }),
+      error: new KubeInvalidObjectError({
+        kind,
+        issues: [{ code: 'invalid_type', path: [], message: 'expected an object' }],
+        origin: opts.origin,
+      }),
     };
   }
   let obj = dropNulls(raw) as Record<string, unknown>;
@@ -67,7 +76,8 @@ export function parseResource<K extends ResourceKind>(kind: K, raw: unknown, opt
   }
   if (kinfo.namespaced && namespace === undefined && opts.defaultNamespace !== undefined) {
     const meta = obj['metadata'];
-    if (meta !== null && typeof meta === 'object') obj = { ...obj, metadata: { ...meta, namespace: opts.defaultNamespace } };
+    if (meta !== null && typeof meta === 'object')
+      obj = { ...obj, metadata: { ...meta, namespace: opts.defaultNamespace } };
   }
   const res = kinfo.schema.safeParse(obj);
   if (res.success) return { ok: true, object: res.data as ResourceTypes[K] };
@@ -78,17 +88,29 @@ export function parseResource<K extends ResourceKind>(kind: K, raw: unknown, opt
   }));
   return {
     ok: false,
-    error: new KubeInvalidObjectError({ kind, name, namespace: namespace ?? (kinfo.namespaced ? opts.defaultNamespace : undefined), issues, origin: opts.origin }),
+    error: new KubeInvalidObjectError({
+      kind,
+      name,
+      namespace: namespace ?? (kinfo.namespaced ? opts.defaultNamespace : undefined),
+      issues,
+      origin: opts.origin,
+    }),
   };
 }
 
 /** Validate an object whose kind is read from the object itself (`apiVersion` + `kind`). */
-export function parseAnyResource(raw: unknown, opts: ParseOptions = {}): ParseResult<ResourceTypes[ResourceKind]> & { kind?: ResourceKind } {
+export function parseAnyResource(
+  raw: unknown,
+  opts: ParseOptions = {},
+): ParseResult<ResourceTypes[ResourceKind]> & { kind?: ResourceKind } {
   const r = raw as { apiVersion?: unknown; kind?: unknown } | null;
   const apiVersion = typeof r?.apiVersion === 'string' ? r.apiVersion : undefined;
   const kind = typeof r?.kind === 'string' ? r.kind : undefined;
   if (!isResourceKind(kind) || apiVersion === undefined || !KINDS[kind].apiVersions.includes(apiVersion)) {
-    return { ok: false, error: new KubeUnknownKindError({ apiVersion, kind, name: metaOf(raw).name, origin: opts.origin }) };
+    return {
+      ok: false,
+      error: new KubeUnknownKindError({ apiVersion, kind, name: metaOf(raw).name, origin: opts.origin }),
+    };
   }
   return { ...parseResource(kind, raw, opts), kind };
 }

@@ -11,7 +11,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
 import { apiVersionOf, SERVED_RESOURCES, type ServedResource } from './resources.js';
 
-type Obj = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string; labels?: Record<string, string> } };
+type Obj = Record<string, unknown> & {
+  metadata: Record<string, unknown> & { name: string; namespace?: string; labels?: Record<string, string> };
+};
 
 interface HistoryEvent {
   rv: number;
@@ -95,14 +97,31 @@ export interface TestApiServer {
   close(): Promise<void>;
 }
 
-function status(code: number, reason: string, message: string, details?: Record<string, unknown>): Record<string, unknown> {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+function status(
+  code: number,
+  reason: string,
+  message: string,
+  details?: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code,
+  };
 }
 
 /** RFC 7386 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -134,7 +153,8 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
   const read = (path: string[]): unknown => {
     let cur: unknown = root;
     for (const seg of path) {
-      if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, seg)) throw new Error(`path not found: /${path.join('/')}`);
+      if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, seg))
+        throw new Error(`path not found: /${path.join('/')}`);
       cur = (cur as Record<string, unknown>)[seg];
     }
     return cur;
@@ -245,7 +265,10 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       metadata: {
         ...obj.metadata,
         uid: prev?.metadata['uid'] ?? obj.metadata['uid'] ?? randomUUID(),
-        creationTimestamp: prev?.metadata['creationTimestamp'] ?? obj.metadata['creationTimestamp'] ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        creationTimestamp:
+          prev?.metadata['creationTimestamp'] ??
+          obj.metadata['creationTimestamp'] ??
+          new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         resourceVersion: String(rv),
         generation: typeof prev?.metadata['generation'] === 'number' ? (prev.metadata['generation'] as number) + 1 : 1,
       },
@@ -313,7 +336,8 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
   // ------------------------------------------------------------------------- discovery
 
   const groups = new Map<string, Set<string>>();
-  for (const res of SERVED_RESOURCES) if (res.group !== '') (groups.get(res.group) ?? groups.set(res.group, new Set()).get(res.group)!).add(res.version);
+  for (const res of SERVED_RESOURCES)
+    if (res.group !== '') (groups.get(res.group) ?? groups.set(res.group, new Set()).get(res.group)!).add(res.version);
 
   const resourceList = (groupVersion: string): Record<string, unknown> | undefined => {
     const list = SERVED_RESOURCES.filter((r) => apiVersionOf(r) === groupVersion);
@@ -321,8 +345,21 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     const verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
     const resources: Record<string, unknown>[] = [];
     for (const r of list) {
-      resources.push({ name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs, ...(r.shortNames ? { shortNames: r.shortNames } : {}) });
-      resources.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
+      resources.push({
+        name: r.plural,
+        singularName: r.singular,
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs,
+        ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+      });
+      resources.push({
+        name: `${r.plural}/status`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
     }
     return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
   };
@@ -338,27 +375,48 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
    * kubectl validates on the server (which accepts anything) instead of downloading schemas.
    */
   const openapiV3 = (gv: string): Record<string, unknown> | undefined => {
-    const gvs = [...new Set(SERVED_RESOURCES.map((r) => (r.group === '' ? `api/${r.version}` : `apis/${r.group}/${r.version}`)))];
-    if (gv === '') return { paths: Object.fromEntries(gvs.map((p) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=0` }])) };
+    const gvs = [
+      ...new Set(SERVED_RESOURCES.map((r) => (r.group === '' ? `api/${r.version}` : `apis/${r.group}/${r.version}`))),
+    ];
+    if (gv === '')
+      return { paths: Object.fromEntries(gvs.map((p) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=0` }])) };
     if (!gvs.includes(gv)) return undefined;
-    const params = ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } }));
+    const params = ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({
+      name,
+      in: 'query',
+      schema: { type: 'string', uniqueItems: true },
+    }));
     const paths: Record<string, unknown> = {};
     for (const r of SERVED_RESOURCES) {
       if ((r.group === '' ? `api/${r.version}` : `apis/${r.group}/${r.version}`) !== gv) continue;
       const gvk = { 'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind } };
       const item = `/${gv}/${r.namespaced ? 'namespaces/{namespace}/' : ''}${r.plural}/{name}`;
       const coll = `/${gv}/${r.namespaced ? 'namespaces/{namespace}/' : ''}${r.plural}`;
-      paths[item] = { get: { ...gvk }, put: { ...gvk, parameters: params }, patch: { ...gvk, parameters: params }, delete: { ...gvk } };
+      paths[item] = {
+        get: { ...gvk },
+        put: { ...gvk, parameters: params },
+        patch: { ...gvk, parameters: params },
+        delete: { ...gvk },
+      };
       paths[coll] = { get: { ...gvk }, post: { ...gvk, parameters: params } };
     }
-    return { openapi: '3.0.0', info: { title: 'vectorplane test API server', version: 'v1.32.0' }, paths, components: { schemas: {} } };
+    return {
+      openapi: '3.0.0',
+      info: { title: 'vectorplane test API server', version: 'v1.32.0' },
+      paths,
+      components: { schemas: {} },
+    };
   };
 
   // ------------------------------------------------------------------------- request handling
 
   const send = (res: ServerResponse, code: number, body: unknown): void => {
     const text = JSON.stringify(body);
-    res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+    res.writeHead(code, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-cache, private',
+    });
     res.end(text);
   };
 
@@ -380,12 +438,20 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     let gv: string;
     let rest: string[];
     if (segs[0] === 'api') {
-      if (segs.length === 1) return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+      if (segs.length === 1)
+        return {
+          kind: 'APIVersions',
+          versions: ['v1'],
+          serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
+        };
       gv = segs[1] as string;
       rest = segs.slice(2);
     } else {
       if (segs.length === 1) return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups.keys()].map(groupOf) };
-      if (segs.length === 2) return groups.has(segs[1] as string) ? { kind: 'APIGroup', apiVersion: 'v1', ...groupOf(segs[1] as string) } : undefined;
+      if (segs.length === 2)
+        return groups.has(segs[1] as string)
+          ? { kind: 'APIGroup', apiVersion: 'v1', ...groupOf(segs[1] as string) }
+          : undefined;
       gv = `${segs[1]}/${segs[2]}`;
       rest = segs.slice(3);
     }
@@ -402,8 +468,11 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
 
   const listItems = (store: Store, namespace: string | undefined, matches: (o: Obj) => boolean): Obj[] => {
     const out: Obj[] = [];
-    for (const o of store.objects.values()) if ((namespace === undefined || o.metadata.namespace === namespace) && matches(o)) out.push(o);
-    return out.sort((a, b) => (keyOf(a.metadata.namespace, a.metadata.name) < keyOf(b.metadata.namespace, b.metadata.name) ? -1 : 1));
+    for (const o of store.objects.values())
+      if ((namespace === undefined || o.metadata.namespace === namespace) && matches(o)) out.push(o);
+    return out.sort((a, b) =>
+      keyOf(a.metadata.namespace, a.metadata.name) < keyOf(b.metadata.namespace, b.metadata.name) ? -1 : 1,
+    );
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -421,10 +490,16 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     const failure = failures.find((f) => f.count > 0 && f.match(method, url.pathname));
     if (failure !== undefined) {
       failure.count--;
-      reply(failure.status, status(failure.status, failure.status === 410 ? 'Expired' : 'InternalError', 'injected failure'));
+      reply(
+        failure.status,
+        status(failure.status, failure.status === 410 ? 'Expired' : 'InternalError', 'injected failure'),
+      );
       return;
     }
-    const segs = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const segs = url.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
     if (url.pathname === '/version') {
       reply(200, { major: '1', minor: '32', gitVersion: 'v1.32.0-vectorplane-test', platform: 'linux/amd64' });
       return;
@@ -482,7 +557,14 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       return;
     }
     const notFound = (n: string): void =>
-      reply(404, status(404, 'NotFound', `${kindLower}${store.res.group ? `.${store.res.group}` : ''} "${n}" not found`, { name: n, group: store.res.group, kind: kindLower }));
+      reply(
+        404,
+        status(404, 'NotFound', `${kindLower}${store.res.group ? `.${store.res.group}` : ''} "${n}" not found`, {
+          name: n,
+          group: store.res.group,
+          kind: kindLower,
+        }),
+      );
 
     if (method === 'GET' && name === undefined) {
       if (query['watch'] === 'true' || query['watch'] === '1') {
@@ -507,12 +589,21 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
         apiVersion: apiVersionOf(store.res),
         metadata: {
           resourceVersion: String(rv),
-          ...(more ? { continue: Buffer.from(JSON.stringify({ start: start + limit })).toString('base64url'), remainingItemCount: items.length - start - limit } : {}),
+          ...(more
+            ? {
+                continue: Buffer.from(JSON.stringify({ start: start + limit })).toString('base64url'),
+                remainingItemCount: items.length - start - limit,
+              }
+            : {}),
         },
       });
       const text = `${head.slice(0, -1)},"items":[${page.map((o) => itemJsonOf(store, o)).join(',')}]}`;
       rec.status = 200;
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(text),
+        'Cache-Control': 'no-cache, private',
+      });
       res.end(text);
       return;
     }
@@ -547,7 +638,13 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     }
     if (method === 'POST' || method === 'PUT') {
       const o = body as Obj | undefined;
-      if (o === undefined || o === null || typeof o !== 'object' || typeof o.metadata !== 'object' || o.metadata === null) {
+      if (
+        o === undefined ||
+        o === null ||
+        typeof o !== 'object' ||
+        typeof o.metadata !== 'object' ||
+        o.metadata === null
+      ) {
         reply(400, status(400, 'BadRequest', 'the body must be an object with metadata'));
         return;
       }
@@ -559,13 +656,31 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
         const gen = o.metadata['generateName'];
         if (method === 'POST' && typeof gen === 'string') o.metadata.name = gen + randomUUID().slice(0, 5);
         else {
-          reply(422, status(422, 'Invalid', `${store.res.kind} is invalid: metadata.name: Required value: name or generateName is required`, { kind: store.res.kind, causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'metadata.name' }] }));
+          reply(
+            422,
+            status(
+              422,
+              'Invalid',
+              `${store.res.kind} is invalid: metadata.name: Required value: name or generateName is required`,
+              {
+                kind: store.res.kind,
+                causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'metadata.name' }],
+              },
+            ),
+          );
           return;
         }
       }
       if (store.res.namespaced) {
         if (o.metadata.namespace !== undefined && o.metadata.namespace !== namespace) {
-          reply(400, status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
+          reply(
+            400,
+            status(
+              400,
+              'BadRequest',
+              'the namespace of the provided object does not match the namespace sent on the request',
+            ),
+          );
           return;
         }
         o.metadata.namespace = namespace as string;
@@ -574,7 +689,13 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       const existing = store.objects.get(k);
       if (method === 'POST') {
         if (existing !== undefined) {
-          reply(409, status(409, 'AlreadyExists', `${kindLower} "${o.metadata.name}" already exists`, { name: o.metadata.name, kind: kindLower }));
+          reply(
+            409,
+            status(409, 'AlreadyExists', `${kindLower} "${o.metadata.name}" already exists`, {
+              name: o.metadata.name,
+              kind: kindLower,
+            }),
+          );
           return;
         }
         reply(201, storeObject(store, o, 'ADDED'));
@@ -590,7 +711,15 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       }
       const want = o.metadata['resourceVersion'];
       if (typeof want === 'string' && want !== '' && want !== existing.metadata['resourceVersion']) {
-        reply(409, status(409, 'Conflict', `Operation cannot be fulfilled on ${kindLower} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, kind: kindLower }));
+        reply(
+          409,
+          status(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${kindLower} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            { name, kind: kindLower },
+          ),
+        );
         return;
       }
       reply(200, storeObject(store, o, 'MODIFIED'));
@@ -610,9 +739,17 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       let next: unknown;
       try {
         if (type === 'application/json-patch+json') next = jsonPatch(existing, body);
-        else if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') next = mergePatch(existing, body);
+        else if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json')
+          next = mergePatch(existing, body);
         else {
-          reply(415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`));
+          reply(
+            415,
+            status(
+              415,
+              'UnsupportedMediaType',
+              `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
+            ),
+          );
           return;
         }
       } catch (err) {
@@ -626,7 +763,15 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       }
       const want = (body as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
       if (typeof want === 'string' && want !== existing.metadata['resourceVersion']) {
-        reply(409, status(409, 'Conflict', `Operation cannot be fulfilled on ${kindLower} "${name}": the object has been modified`, { name, kind: kindLower }));
+        reply(
+          409,
+          status(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${kindLower} "${name}": the object has been modified`,
+            { name, kind: kindLower },
+          ),
+        );
         return;
       }
       reply(200, storeObject(store, o, 'MODIFIED'));
@@ -635,7 +780,15 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     reply(405, status(405, 'MethodNotAllowed', `method ${method} is not allowed`));
   }
 
-  function startWatch(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, store: Store, namespace: string | undefined, matches: (o: Obj) => boolean, query: Record<string, string>): void {
+  function startWatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rec: RequestRecord,
+    store: Store,
+    namespace: string | undefined,
+    matches: (o: Obj) => boolean,
+    query: Record<string, string>,
+  ): void {
     const rvParam = query['resourceVersion'];
     const from = rvParam === undefined || rvParam === '' || rvParam === '0' ? undefined : Number(rvParam);
     if (from !== undefined && !Number.isInteger(from)) {
@@ -644,10 +797,22 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       return;
     }
     rec.status = 200;
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-cache, private',
+    });
     res.flushHeaders();
     const nsMatch = (o: Obj): boolean => (namespace === undefined || o.metadata.namespace === namespace) && matches(o);
-    const w: Watcher = { store, res, matches: nsMatch, bookmarks: query['allowWatchBookmarks'] === 'true', timers: [], rv: 0, corked: false };
+    const w: Watcher = {
+      store,
+      res,
+      matches: nsMatch,
+      bookmarks: query['allowWatchBookmarks'] === 'true',
+      timers: [],
+      rv: 0,
+      corked: false,
+    };
     if (from !== undefined && from < compactedRv) {
       writeEvent(w, 'ERROR', status(410, 'Expired', `too old resource version: ${from} (${compactedRv})`));
       res.end();
@@ -664,7 +829,11 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     store.watchers.add(w);
     if (w.bookmarks && bookmarkMs > 0) {
       const tick = (): void => {
-        writeEvent(w, 'BOOKMARK', { kind: store.res.kind, apiVersion: apiVersionOf(store.res), metadata: { resourceVersion: String(rv) } });
+        writeEvent(w, 'BOOKMARK', {
+          kind: store.res.kind,
+          apiVersion: apiVersionOf(store.res),
+          metadata: { resourceVersion: String(rv) },
+        });
         w.timers[0] = setTimeout(tick, bookmarkMs);
       };
       w.timers.push(setTimeout(tick, bookmarkMs));
@@ -729,7 +898,9 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     },
     remove(apiVersion, kind, name, namespace) {
       const store = storeFor(apiVersion, kind);
-      return deleteObject(store, keyOf(store.res.namespaced ? (namespace ?? 'default') : undefined, name)) !== undefined;
+      return (
+        deleteObject(store, keyOf(store.res.namespaced ? (namespace ?? 'default') : undefined, name)) !== undefined
+      );
     },
     get(apiVersion, kind, name, namespace) {
       const store = storeFor(apiVersion, kind);
@@ -743,7 +914,10 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       let n = 0;
       for (const o of [...store.objects.values()]) {
         if (n >= count) break;
-        const annotations = { ...((o.metadata['annotations'] as Record<string, string> | undefined) ?? {}), 'vectorplane.io/touched': String(rv + 1) };
+        const annotations = {
+          ...((o.metadata['annotations'] as Record<string, string> | undefined) ?? {}),
+          'vectorplane.io/touched': String(rv + 1),
+        };
         storeObject(store, { ...o, metadata: { ...o.metadata, annotations } }, 'MODIFIED');
         n++;
       }
@@ -775,8 +949,20 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
-  api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+  api.put({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'default' },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
+  });
+  api.put({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'kube-system' },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
+  });
   for (const o of init.objects ?? []) api.put(o);
   return api;
 }

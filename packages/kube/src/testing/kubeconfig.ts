@@ -16,9 +16,16 @@ export function kubeconfigFor(server: string, opts: KubeconfigOptions = {}): str
     apiVersion: 'v1',
     kind: 'Config',
     // @kubernetes/client-node refuses plain http unless insecure-skip-tls-verify is set; kubectl accepts it.
-    clusters: [{ name, cluster: { server, ...(server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}) } }],
+    clusters: [
+      { name, cluster: { server, ...(server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}) } },
+    ],
     users: [{ name, user: {} }],
-    contexts: [{ name, context: { cluster: name, user: name, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) } }],
+    contexts: [
+      {
+        name,
+        context: { cluster: name, user: name, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) },
+      },
+    ],
     'current-context': name,
     preferences: {},
   });

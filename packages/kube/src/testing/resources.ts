@@ -13,7 +13,14 @@ export interface ServedResource {
   crd: boolean;
 }
 
-const r = (group: string, version: string, plural: string, kind: string, namespaced: boolean, shortNames?: string[]): ServedResource => ({
+const r = (
+  group: string,
+  version: string,
+  plural: string,
+  kind: string,
+  namespaced: boolean,
+  shortNames?: string[],
+): ServedResource => ({
   group,
   version,
   plural,

@@ -20,7 +20,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function kubectl(kubeconfig: string, args: string[], timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+function kubectl(
+  kubeconfig: string,
+  args: string[],
+  timeoutMs = 20_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
@@ -88,9 +92,14 @@ describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
     expect(b.stdout).toContain('ippool.crd.projectcalico.org/pool1 unchanged');
     const got = await kubectl(kc, ['get', 'service', 'web', '-o', 'json']);
     expect(got.code).toBe(0);
-    const obj = JSON.parse(got.stdout) as { spec: { ports: { targetPort: number }[] }; metadata: { resourceVersion: string } };
+    const obj = JSON.parse(got.stdout) as {
+      spec: { ports: { targetPort: number }[] };
+      metadata: { resourceVersion: string };
+    };
     expect(obj.spec.ports[0]?.targetPort).toBe(9090);
-    expect(obj.metadata.resourceVersion).toBe((server.get('v1', 'Service', 'web') as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
+    expect(obj.metadata.resourceVersion).toBe(
+      (server.get('v1', 'Service', 'web') as { metadata: { resourceVersion: string } }).metadata.resourceVersion,
+    );
     const list = await kubectl(kc, ['get', 'ippools.crd.projectcalico.org', '-o', 'name']);
     expect(list.stdout.trim()).toBe('ippool.crd.projectcalico.org/pool1');
   });
@@ -98,7 +107,9 @@ describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
   it('label adds a label the server stores; get -l selects by it', async () => {
     const l = await kubectl(kc, ['label', 'service', 'web', 'tier=front']);
     expect(l.stdout).toContain('service/web labeled');
-    expect((server.get('v1', 'Service', 'web') as { metadata: { labels: Record<string, string> } }).metadata.labels).toEqual({ app: 'web', tier: 'front' });
+    expect(
+      (server.get('v1', 'Service', 'web') as { metadata: { labels: Record<string, string> } }).metadata.labels,
+    ).toEqual({ app: 'web', tier: 'front' });
     const sel = await kubectl(kc, ['get', 'services', '-l', 'tier=front', '-o', 'name']);
     expect(sel.stdout.trim()).toBe('service/web');
     const none = await kubectl(kc, ['get', 'services', '-l', 'tier=back', '-o', 'name']);
@@ -118,7 +129,12 @@ describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
         }
       };
       await until('ADDED');
-      server.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web2', namespace: 'default' }, spec: { ports: [{ port: 81 }] } });
+      server.put({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web2', namespace: 'default' },
+        spec: { ports: [{ port: 81 }] },
+      });
       await until('web2');
       const d = await kubectl(kc, ['delete', 'service', 'web']);
       expect(d.stdout).toContain('service "web" deleted');
@@ -148,7 +164,9 @@ describe.skipIf(!haveKubectl)('the kube-test-apiserver bin', () => {
     writeFileSync(join(load, 'broken.yaml'), 'kind: [\n');
     const kc = join(dir, 'bin-kubeconfig');
     const bin = fileURLToPath(new URL('../../src/bin/kube-test-apiserver.ts', import.meta.url));
-    child = spawn(process.execPath, ['--import', 'tsx', bin, '--port', '0', '--kubeconfig', kc, '--load', load], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['--import', 'tsx', bin, '--port', '0', '--kubeconfig', kc, '--load', load], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
