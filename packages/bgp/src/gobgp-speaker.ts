@@ -329,7 +329,7 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
   async bestPaths(family: IpFamily, options: BgpCallOptions = {}): Promise<BgpPath[]> {
     const c = await this.#ready(options.signal);
     const out: BgpPath[] = [];
-    for await (const r of c.stream('ListPath', { table_type: 'GLOBAL', family: apiFamily(family), name: '' }, this.#opts(options))) {
+    for await (const r of c.stream('ListPath', { table_type: 'GLOBAL', family: apiFamily(family), name: '', sort_type: 'PREFIX' }, this.#opts(options))) {
       for (const p of r.destination?.paths ?? []) {
         if (!p.best) continue;
         const bp = fromApiPath(p);

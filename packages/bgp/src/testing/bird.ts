@@ -43,9 +43,16 @@ export async function spawnBird(init: BirdInit): Promise<BirdProcess> {
   let alive = true;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => (alive = false));
+  /** birdc exits non-zero for answers such as "Network not found": that is output too. */
   const birdc = async (command: string): Promise<string> => {
-    const { stdout } = await run('birdc', ['-s', socket, ...command.split(' ')]);
-    return stdout;
+    try {
+      const { stdout } = await run('birdc', ['-s', socket, ...command.split(' ')]);
+      return stdout;
+    } catch (err) {
+      const e = err as { stdout?: string; code?: unknown };
+      if (typeof e.stdout === 'string' && e.stdout.includes('BIRD')) return e.stdout;
+      throw err;
+    }
   };
   const deadline = Date.now() + (init.readyTimeoutMs ?? 10_000);
   for (;;) {
@@ -55,7 +62,7 @@ export async function spawnBird(init: BirdInit): Promise<BirdProcess> {
     }
     try {
       await stat(socket);
-      await birdc('show status');
+      if (!(await birdc('show status')).includes('Daemon is up')) throw new Error('not up yet');
       break;
     } catch {
       if (Date.now() > deadline) {

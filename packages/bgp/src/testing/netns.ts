@@ -21,6 +21,8 @@ export interface TestNetns {
   readonly name: string;
   /** Run a command inside it. */
   exec(cmd: string, args: string[]): Promise<string>;
+  /** Process ids running inside it. */
+  pids(): Promise<number[]>;
   remove(): Promise<void>;
 }
 
@@ -44,6 +46,9 @@ export async function createTestNetns(prefix: string): Promise<TestNetns> {
     async exec(cmd, args) {
       const { stdout } = await run('ip', ['netns', 'exec', name, cmd, ...args]);
       return stdout;
+    },
+    async pids() {
+      return (await ip(['netns', 'pids', name])).split(/\s+/).filter(Boolean).map(Number);
     },
     async remove() {
       await ip(['netns', 'del', name]).catch(() => {});
