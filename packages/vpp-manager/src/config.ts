@@ -87,8 +87,11 @@ export const ManagerConfigSchema = z
     uplink: UplinkConfigSchema,
     hostInterface: z
       .object({
-        /** `tap` (tap_create_v3; needs /dev/vhost-net), `veth` (veth pair + af_packet), `auto` picks. */
-        mode: z.enum(['auto', 'tap', 'veth']).default('auto'),
+        /**
+         * `tap` (tap_create_v3; needs /dev/vhost-net), `veth` (veth pair + af_packet), `auto` picks; `none`
+         * gives Linux no twin (as with `uplink.macvlan`, where the parent keeps the host connected).
+         */
+        mode: z.enum(['auto', 'tap', 'veth', 'none']).default('auto'),
         /** Name of VPP's end of the veth pair (in VPP's namespace). */
         vppSideName: ifname.default('vpphost0'),
         rxQueues: z.number().int().min(1).max(64).default(1),

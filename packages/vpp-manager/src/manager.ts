@@ -25,6 +25,7 @@ import { driverCandidates, probeHostFacts, type UplinkDriver } from './drivers.j
 import { CapabilityError, DriverUnsupportedError, RestoreError, SetupError, VppExitedError, VppStartError } from './errors.js';
 import { renderStartupConf, vppPaths } from './startup-conf.js';
 import {
+  INDEX_INVALID,
   Steps,
   VPP_SIDE_MAC,
   configureHostInterface,
@@ -73,7 +74,7 @@ export interface StatusRecord {
   readonly driver?: string;
   readonly uplinkSwIfIndex?: number;
   readonly hostSwIfIndex?: number;
-  readonly hostMode?: 'tap' | 'veth';
+  readonly hostMode?: 'tap' | 'veth' | 'none';
   readonly error?: { readonly name: string; readonly code?: string; readonly message: string };
 }
 
@@ -82,8 +83,9 @@ export interface ReadyInfo {
   readonly vppPid: number;
   readonly driver: string;
   readonly uplinkSwIfIndex: number;
+  /** `~0` without a host interface (`hostInterface.mode: 'none'`, macvlan uplinks). */
   readonly hostSwIfIndex: number;
-  readonly hostMode: 'tap' | 'veth';
+  readonly hostMode: 'tap' | 'veth' | 'none';
   readonly vlans: readonly { readonly id: number; readonly sw_if_index: number }[];
   /** Next hops chosen for the pod/service routes on Linux. */
   readonly nextHops: { readonly ip4?: string; readonly ip6?: string };
@@ -423,7 +425,8 @@ class Manager extends EventTarget implements VppManager {
         );
       }
       for (const x of cands) if (x.reasons.length) this.#log?.info?.({ driver: x.driver.name, reasons: x.reasons }, 'vpp-manager: driver not supported here');
-      const hostMode: 'tap' | 'veth' = c.hostInterface.mode === 'auto' ? (existsSync('/dev/vhost-net') ? 'tap' : 'veth') : c.hostInterface.mode;
+      const hostless = c.hostInterface.mode === 'none' || c.uplink.macvlan !== undefined;
+      const hostMode: 'tap' | 'veth' = c.hostInterface.mode === 'tap' || (c.hostInterface.mode === 'auto' && existsSync('/dev/vhost-net')) ? 'tap' : 'veth';
 
       if (createdVppNetns) await timed('vpp-netns', () => createNamedNetns(c.vpp.netns));
       vppNl = await openNetlink({ netns: c.vpp.netns });
@@ -466,18 +469,22 @@ class Manager extends EventTarget implements VppManager {
       const vlans = await timed('vlans', () => createVlans(vpp, chosen!.sw, c, steps));
 
       // The host interface: Linux gets the uplink's name, MAC, MTU, addresses and routes back.
-      this.#state.phase = 'host-interface';
-      this.#state.hostInterface = { mode: hostMode, vppSideName: c.hostInterface.vppSideName };
-      await this.#saveState();
-      const hostSw = await timed('host-interface', async () => {
-        const sw = await this.#createHostInterface(vpp, host!, vppNl!, hostMode, uplink, mtu, steps);
-        await configureHostInterface(vpp, sw, chosen!.sw, c, uplink, steps);
-        return sw;
-      });
-      const nextHops = await timed('linux-host', async () => {
-        await steps.run('linux host interface', () => applySnapshot(host!, uplink.snapshot));
-        return this.#addClusterRoutes(host!, uplink, mtu, steps);
-      });
+      let hostSw = INDEX_INVALID;
+      let nextHops: { ip4?: string; ip6?: string } = {};
+      if (!hostless) {
+        this.#state.phase = 'host-interface';
+        this.#state.hostInterface = { mode: hostMode, vppSideName: c.hostInterface.vppSideName };
+        await this.#saveState();
+        hostSw = await timed('host-interface', async () => {
+          const sw = await this.#createHostInterface(vpp, host!, vppNl!, hostMode, uplink, mtu, steps);
+          await configureHostInterface(vpp, sw, chosen!.sw, c, uplink, steps);
+          return sw;
+        });
+        nextHops = await timed('linux-host', async () => {
+          await steps.run('linux host interface', () => applySnapshot(host!, uplink.snapshot));
+          return this.#addClusterRoutes(host!, uplink, mtu, steps);
+        });
+      }
       await timed('host-stack', () => enableHostStack(vpp, c, steps));
 
       this.#state.phase = 'ready';
@@ -487,7 +494,7 @@ class Manager extends EventTarget implements VppManager {
         driver: chosen!.driver.name,
         uplinkSwIfIndex: chosen!.sw,
         hostSwIfIndex: hostSw,
-        hostMode,
+        hostMode: hostless ? 'none' : hostMode,
         vlans,
         nextHops,
         timings,
@@ -498,9 +505,9 @@ class Manager extends EventTarget implements VppManager {
         driver: chosen!.driver.name,
         uplinkSwIfIndex: chosen!.sw,
         hostSwIfIndex: hostSw,
-        hostMode,
+        hostMode: hostless ? 'none' : hostMode,
       });
-      this.#watchRoutes(uplink, mtu, nextHops);
+      if (!hostless) this.#watchRoutes(uplink, mtu, nextHops);
       return this.#ready;
     } catch (e) {
       // a VPP that died mid-call shows first as a refused or cut call; its exit follows a moment later
