@@ -70,6 +70,18 @@ interface StoredSet {
 }
 
 const VERSION_RE = /(\d+)\.(\d+)/;
+/** How many independent objects are programmed at once (VPP requests in flight). */
+const CONCURRENCY = 64;
+
+/** Runs `fn` over `items` with at most {@link CONCURRENCY} running; the first failure rejects. */
+async function each<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  if (items.length === 1) return fn(items[0]!);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+}
 
 /**
  * Picks the backend that enforces on this VPP: `npol` when the ACL plugin is absent or the VPP is newer
@@ -379,19 +391,22 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
         d.sets.set(BUILTIN.allPods, d.sets.has(BUILTIN.allPods) ? undefined : { added, removed });
       }
     }
-    // 1. ipsets (before the rules that use them)
-    for (const [id, delta] of d.sets) await b.ipsetUpsert(id, delta, signal);
+    // 1. ipsets (before the rules that use them); independent objects go to VPP pipelined
+    await each([...d.sets], ([id, delta]) => b.ipsetUpsert(id, delta, signal));
     // 2. policies and profiles
-    for (const key of d.policies) await b.policyUpsert(key, signal);
+    await each([...d.policies], (key) => b.policyUpsert(key, signal));
     // 3. interfaces
     if (d.endpoints) {
       const want = endpointConfigs();
+      const changed: [number, string, string, InterfaceConfig][] = [];
       for (const [sw, { owner, cfg }] of want) {
         const json = JSON.stringify(cfg);
-        if (interfaces.get(sw)?.cfg === json) continue;
+        if (interfaces.get(sw)?.cfg !== json) changed.push([sw, owner, json, cfg]);
+      }
+      await each(changed, async ([sw, owner, json, cfg]) => {
         await b.interfaceUpsert(cfg, signal);
         interfaces.set(sw, { owner, cfg: json });
-      }
+      });
       for (const sw of [...interfaces.keys()])
         if (!want.has(sw)) {
           await b.interfaceRemove(sw, signal);
@@ -400,8 +415,8 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
     }
     await b.flush(signal);
     // 4. removals, users first
-    for (const key of d.removedPolicies) await b.policyRemove(key, signal);
-    for (const id of d.removedSets) await b.ipsetRemove(id, signal);
+    await each([...d.removedPolicies], (key) => b.policyRemove(key, signal));
+    await each([...d.removedSets], (id) => b.ipsetRemove(id, signal));
     await b.flush(signal);
   }
 

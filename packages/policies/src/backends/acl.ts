@@ -188,36 +188,41 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
       dirtyInterfaces.add(sw);
     },
     async flush(signal) {
-      // 1. lists that are used: (re)compile and replace in place
-      for (const c of chains.values()) {
-        if (c.refs.size === 0 || !c.dirty) continue;
-        const entries = compile(c);
-        c.dirty = false;
-        const rules = entries.map(toAclRule);
-        const json = JSON.stringify(rules);
-        if (c.aclIndex !== undefined && c.json === json) continue;
-        const index = c.aclIndex ?? orphans.get(c.tag) ?? INDEX_NONE;
-        orphans.delete(c.tag);
-        const r = await call('acl_add_replace', { acl_index: index, tag: c.tag, r: rules }, c.tag, signal);
-        c.aclIndex = r.acl_index;
-        c.json = json;
-      }
+      // 1. lists that are used: (re)compile and replace in place (pipelined)
+      const todo = [...chains.values()].filter((c) => c.refs.size > 0 && c.dirty);
+      await Promise.all(
+        todo.map(async (c) => {
+          const entries = compile(c);
+          c.dirty = false;
+          const rules = entries.map(toAclRule);
+          const json = JSON.stringify(rules);
+          if (c.aclIndex !== undefined && c.json === json) return;
+          const index = c.aclIndex ?? orphans.get(c.tag) ?? INDEX_NONE;
+          orphans.delete(c.tag);
+          const r = await call('acl_add_replace', { acl_index: index, tag: c.tag, r: rules }, c.tag, signal);
+          c.aclIndex = r.acl_index;
+          c.json = json;
+        }),
+      );
       // 2. interfaces
-      for (const sw of dirtyInterfaces) {
-        const itf = interfaces.get(sw)!;
-        const input = itf.input ? chains.get(itf.input)!.aclIndex : undefined;
-        const output = itf.output ? chains.get(itf.output)!.aclIndex : undefined;
-        const acls = [...(input === undefined ? [] : [input]), ...(output === undefined ? [] : [output])];
-        const req = { sw_if_index: sw, n_input: input === undefined ? 0 : 1, acls };
-        const json = JSON.stringify(req);
-        if (itf.applied !== json) {
-          await call('acl_interface_set_acl_list', req, `interface ${sw}`, signal);
-          itf.applied = json;
-        }
-        foreignLists.delete(sw);
-        if (!itf.input && !itf.output) interfaces.delete(sw);
-      }
+      const sws = [...dirtyInterfaces];
       dirtyInterfaces.clear();
+      await Promise.all(
+        sws.map(async (sw) => {
+          const itf = interfaces.get(sw)!;
+          const input = itf.input ? chains.get(itf.input)!.aclIndex : undefined;
+          const output = itf.output ? chains.get(itf.output)!.aclIndex : undefined;
+          const acls = [...(input === undefined ? [] : [input]), ...(output === undefined ? [] : [output])];
+          const req = { sw_if_index: sw, n_input: input === undefined ? 0 : 1, acls };
+          const json = JSON.stringify(req);
+          if (itf.applied !== json) {
+            await call('acl_interface_set_acl_list', req, `interface ${sw}`, signal);
+            itf.applied = json;
+          }
+          foreignLists.delete(sw);
+          if (!itf.input && !itf.output) interfaces.delete(sw);
+        }),
+      );
       // 3. lists nobody uses any more
       for (const [sig, c] of chains) {
         if (c.refs.size > 0) continue;

@@ -126,19 +126,19 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
       add(p.outbound, false);
       let prog = policies.get(key);
       const old = prog?.rules ?? [];
-      const next: ProgrammedRule[] = [];
-      for (let i = 0; i < compiled.length; i++) {
-        const json = JSON.stringify(compiled[i]!.rule);
-        const o = old[i];
-        if (o && o.json === json) next.push(o);
-        else if (o) {
-          await call('npol_rule_update', { rule_id: o.id, rule: compiled[i]!.rule }, `${key} rule ${i}`, signal);
-          next.push({ id: o.id, json });
-        } else {
-          const r = await call('npol_rule_create', { rule: compiled[i]!.rule }, `${key} rule ${i}`, signal);
-          next.push({ id: r.rule_id, json });
-        }
-      }
+      const next: ProgrammedRule[] = await Promise.all(
+        compiled.map(async (c, i): Promise<ProgrammedRule> => {
+          const json = JSON.stringify(c.rule);
+          const o = old[i];
+          if (o && o.json === json) return o;
+          if (o) {
+            await call('npol_rule_update', { rule_id: o.id, rule: c.rule }, `${key} rule ${i}`, signal);
+            return { id: o.id, json };
+          }
+          const r = await call('npol_rule_create', { rule: c.rule }, `${key} rule ${i}`, signal);
+          return { id: r.rule_id, json };
+        }),
+      );
       const items = compiled.map((c, i) => ({ is_inbound: c.inbound, rule_id: next[i]!.id }));
       const itemsJson = JSON.stringify(items);
       if (!prog) {

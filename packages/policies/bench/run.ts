@@ -1,0 +1,99 @@
+/**
+ * Benchmark (fake VPP, in-process): compile and program N policies / rules / ipsets in one batch, then
+ * one ipset member change and one policy change. Writes bench/results/<backend>-<date>.json with time,
+ * VPP calls, heap and machine info. Never fails on time.
+ *
+ *   npx tsx bench/run.ts [--backend npol|acl] [--policies 10000] [--rules 10] [--ipsets 1000] [--members 20] [--workloads 1000]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem, release, platform, arch } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connectVpp } from '@vectorplane/vpp-binapi';
+import { startFakeVpp } from '@vectorplane/vpp-binapi/testing';
+import { createPolicyDataplane } from '../src/dataplane.js';
+import type { Policy, Rule } from '../src/model.js';
+import type { PolicyChange } from '../src/types.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'npol' },
+    policies: { type: 'string', default: '10000' },
+    rules: { type: 'string', default: '10' },
+    ipsets: { type: 'string', default: '1000' },
+    members: { type: 'string', default: '20' },
+    workloads: { type: 'string', default: '1000' },
+  },
+});
+const backend = values.backend === 'acl' ? 'acl' : 'npol';
+const P = Number(values.policies);
+const R = Number(values.rules);
+const S = Number(values.ipsets);
+const M = Number(values.members);
+const W = Number(values.workloads);
+
+const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+const rule = (p: number, r: number): Rule => ({
+  action: r === R - 1 ? 'deny' : 'allow',
+  protocol: r % 2 ? 17 : 6,
+  srcIpSets: [`set-${(p * R + r) % S}`],
+  dstPorts: [{ first: 1000 + r, last: 1000 + r }],
+});
+const policy = (p: number, salt = 0): Policy => ({ inbound: Array.from({ length: R }, (_, r) => rule(p, r + salt)).slice(0, R), outbound: [] });
+
+async function main() {
+  const fake = await startFakeVpp();
+  const vpp = await connectVpp({ socket: fake.socketPath, timeoutMs: 120_000 });
+  const sws: number[] = [];
+  for (let i = 0; i < W; i++) sws.push((await vpp.call('create_loopback', {})).sw_if_index);
+  const dp = createPolicyDataplane({ vpp }, { backend });
+  await dp.start();
+  const changes: PolicyChange[] = [];
+  for (let s = 0; s < S; s++) changes.push({ kind: 'ipset', id: `set-${s}`, set: { type: 'ip', members: Array.from({ length: M }, (_, m) => ip(s * M + m)) } });
+  for (let p = 0; p < P; p++) changes.push({ kind: 'policy', id: `pol-${p}`, policy: policy(p) });
+  const perWorkload = Math.max(1, Math.floor(P / W));
+  for (let w = 0; w < W; w++)
+    changes.push({
+      kind: 'workload',
+      id: `w-${w}`,
+      endpoint: { swIfIndexes: [sws[w]!], addresses: [`10.200.${w >> 8}.${w & 255}`], profiles: [], tiers: [{ name: 't', ingress: Array.from({ length: perWorkload }, (_, k) => `pol-${(w * perWorkload + k) % P}`), egress: [] }] },
+    });
+  global.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  let t = performance.now();
+  const full = await dp.apply(changes);
+  const fullMs = performance.now() - t;
+  const heap1 = process.memoryUsage().heapUsed;
+  if (full.errors.length) throw full.errors[0];
+
+  t = performance.now();
+  const member = await dp.apply([{ kind: 'ipset-delta', id: 'set-7', added: ['10.250.0.1'], removed: [ip(7 * M)] }]);
+  const memberMs = performance.now() - t;
+
+  t = performance.now();
+  const pol = await dp.apply([{ kind: 'policy', id: 'pol-42', policy: { inbound: policy(42).inbound.map((r, i) => (i === 3 ? { ...r, dstPorts: [{ first: 2000, last: 2100 }] } : r)), outbound: [] } }]);
+  const policyMs = performance.now() - t;
+
+  const result = {
+    date: new Date().toISOString(),
+    backend,
+    workload: { policies: P, rulesPerPolicy: R, rules: P * R, ipsets: S, membersPerIpset: M, workloads: W, policiesPerWorkload: perWorkload },
+    full: { ms: Math.round(fullMs), vppCalls: full.vppCalls, heapDeltaMB: Math.round((heap1 - heap0) / 1048576) },
+    ipsetMemberChange: { ms: Number(memberMs.toFixed(2)), vppCalls: member.vppCalls },
+    policyChange: { ms: Number(policyMs.toFixed(2)), vppCalls: pol.vppCalls },
+    heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
+    rssMB: Math.round(process.memoryUsage().rss / 1048576),
+    machine: { node: process.version, platform: platform(), arch: arch(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30) },
+    note: 'fake VPP in the same process: times include the fake decoding and answering every message',
+  };
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${backend}-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n${file}\n`);
+  await vpp.close();
+  await fake.stop();
+}
+
+await main();
