@@ -5,7 +5,7 @@
  *
  *   node --conditions=@vectorplane/source --import tsx bench/run.ts   (root; `npm run bench` in this package)
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,9 +58,22 @@ try {
     const r = await fn();
     return [r, performance.now() - t];
   };
+  const procCpu = (pid: number | undefined): number => {
+    if (!pid) return NaN;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, ms (USER_HZ 100)
+    } catch {
+      return NaN;
+    }
+  };
+  const cpu0 = process.cpuUsage();
+  const vppCpu0 = procCpu(testVpp?.pid);
   let t0 = performance.now();
   const adds = await Promise.all(nss.map((ns, i) => timed(() => server.add(req(ns, `10.90.${i >> 8}.${(i & 255) + 1}`)))));
   const addWall = performance.now() - t0;
+  const cpu1 = process.cpuUsage(cpu0);
+  const addCpu = { serverUserMs: Math.round(cpu1.user / 1000), serverSystemMs: Math.round(cpu1.system / 1000), vppProcessMs: Math.round(procCpu(testVpp?.pid) - vppCpu0) };
   const failedAdds = adds.filter(([r]) => !r.successful).map(([r]) => r.error_message);
   t0 = performance.now();
   const dels = await Promise.all(nss.map((ns) => timed(() => server.del({ netns: ns.path, interface_name: 'eth0' }))));
@@ -93,7 +106,7 @@ try {
     date: new Date().toISOString(),
     vpp: testVpp ? testVpp.kind : 'fake (in-process)',
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Number((totalmem() / 2 ** 30).toFixed(1)), kernel: release(), node: process.version, loadavg: loadavg().map((x) => Number(x.toFixed(2))) },
-    concurrentAdd: { pods: PODS, wallMs: Number(addWall.toFixed(1)), ...stats(adds.map(([, ms]) => ms)), failures: failedAdds.length, firstFailure: failedAdds[0] },
+    concurrentAdd: { pods: PODS, wallMs: Number(addWall.toFixed(1)), ...stats(adds.map(([, ms]) => ms)), cpu: addCpu, failures: failedAdds.length, firstFailure: failedAdds[0] },
     concurrentDel: { pods: PODS, wallMs: Number(delWall.toFixed(1)), ...stats(dels.map(([, ms]) => ms)) },
     sequentialAdd: stats(seqAdd),
     sequentialDel: stats(seqDel),

@@ -65,3 +65,21 @@ export class KeyedMutex {
     return this.#tails.size;
   }
 }
+
+/** At most `limit` tasks at once; the others wait in arrival order. */
+export class Semaphore {
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  constructor(readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.limit) await new Promise<void>((r) => this.#waiting.push(r));
+    else this.#active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
+    }
+  }
+}

@@ -7,7 +7,7 @@ import {
   TAG_PREFIX,
 } from './constants.js';
 import { DuplicateIpError, NetnsNotFoundError, ServerNotRunningError } from './errors.js';
-import { EventFanout, KeyedMutex } from './event-stream.js';
+import { EventFanout, KeyedMutex, Semaphore } from './event-stream.js';
 import { listenGrpc, type GrpcListener } from './grpc.js';
 import { buildPod, idOfTag, recordObjects, tagOf, teardownPod, VrfAllocator, type BuilderContext, type PodVppObjects } from './pod-builder.js';
 import { normaliseAddRequest, type AddReply, type AddRequest, type AddRequestInit, type DelReply, type DelRequest } from './proto.js';
@@ -43,6 +43,11 @@ export interface CniServerInit {
   readonly hostIfPrefix?: string;
   /** Honour `vppExtraMemifPorts`. Default false. */
   readonly memif?: boolean;
+  /**
+   * Pods built or torn down at the same time (different keys); more wait in arrival order, so under a burst
+   * the first pods finish first instead of all sharing VPP and the kernel until the end. Default 16.
+   */
+  readonly maxParallel?: number;
   /** Largest gRPC request accepted. Default 1 MiB. */
   readonly maxMessageBytes?: number;
 }
@@ -98,6 +103,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   store.source(() => [...pods.values()]);
   const vrfs = new VrfAllocator(init.vrfBase ?? DEFAULT_VRF_BASE);
   const locks = new KeyedMutex();
+  const slots = new Semaphore(init.maxParallel ?? 16);
   const fanout = new EventFanout<PodEvent>();
   const building = new Map<string, string>(); // pod id → host interface name, for pods being added (orphan sweeps leave them alone)
   const ipOwners = new Map<string, string>(); // address → key, for pods held and pods being added
@@ -163,7 +169,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     for (const ip of spec.ips) ipOwners.set(ip.address, spec.key);
     building.set(spec.id, spec.hostIfName);
     try {
-      const rec = await buildPod(spec, full, ctx(signal));
+      const rec = await slots.run(() => buildPod(spec, full, ctx(signal)));
       hold(rec);
       await store.save();
       fanout.push({ type: 'podAdded', reason: 'add', pod: podInfo(rec) });
@@ -190,7 +196,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   async function delLocked(key: string): Promise<void> {
     const rec = pods.get(key);
     if (!rec) return;
-    const errors = await teardownPod(rec, await currentObjects(rec), ctx());
+    const errors = await slots.run(async () => teardownPod(rec, await currentObjects(rec), ctx()));
     drop(rec);
     await store.save();
     fanout.push({ type: 'podDeleted', reason: 'del', pod: podInfo(rec) });
