@@ -32,7 +32,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('read-side back-pressure', () => {
   it('a consumer stalled on a 10k-route dump keeps the connection: no vpp:down, every route received', async () => {
-    const { vpp, downs } = await setup(10_000, { reconnect: { healthIntervalMs: 400 } });
+    // health checks every second (each may take that long): the in-process fake writes the 10k routes in
+    // one go, which on a loaded 2-core machine can hold the event loop past a shorter ping timeout; the
+    // 2.5 s stall below still spans two checks while reading is paused
+    const { vpp, downs } = await setup(10_000, { reconnect: { healthIntervalMs: 1000 } });
     let n = 0;
     let sawPause = false;
     for await (const r of vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false, name: '' } })) {
@@ -53,13 +56,14 @@ describe('read-side back-pressure', () => {
   }, 15_000);
 
   it('another request made while reading is paused is answered, not timed out (no reconnect)', async () => {
-    const { vpp, downs } = await setup(10_000, { timeoutMs: 500 });
+    // 1 s: the in-process fake's first burst of 10k routes must fit in it on a loaded machine
+    const { vpp, downs } = await setup(10_000, { timeoutMs: 1000 });
     const it = vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false, name: '' } })[Symbol.asyncIterator]();
     await it.next();
     for (let i = 0; i < 100 && !vpp.stats.readingPaused; i++) await sleep(10);
     expect(vpp.stats.readingPaused).toBe(true);
     // longer than timeoutMs while the stream consumer sleeps: the dump's own limit stands still too
-    await sleep(800);
+    await sleep(1600);
     const v = await vpp.call('show_version');
     expect(v.retval).toBe(0);
     let n = 1;

@@ -106,7 +106,10 @@ interface TableEntry {
 /**
  * Builds the message table the way VPP numbers it: each module gets a block of ids, its messages in
  * schema order. Blocks start where the captured VPP 26.06 started them, so known messages get VPP's own
- * ids (sockclnt_create is 15, control_ping 23); modules VPP did not have follow after its last id.
+ * ids (sockclnt_create is 15, control_ping 23); modules VPP did not have follow after its last id. With
+ * another release's table a module's block can be longer than in the capture (25.10's ip has
+ * ip_punt_police): a block that would overlap one placed before it moves after the last id instead, so
+ * no two messages ever share an id.
  */
 function buildTable(bindings: FakeVppBindings, init: FakeVppMessagesInit | undefined): TableEntry[] {
   const omit = new Set(init?.omit ?? []);
@@ -119,11 +122,16 @@ function buildTable(bindings: FakeVppBindings, init: FakeVppMessagesInit | undef
   }
   const out: TableEntry[] = [];
   let next = VPP_MESSAGE_COUNT + 1;
-  const known = [...byModule.keys()].filter((m) => VPP_MODULE_FIRST_ID[m] !== undefined);
+  const known = [...byModule.keys()].filter((m) => VPP_MODULE_FIRST_ID[m] !== undefined).sort((a, b) => VPP_MODULE_FIRST_ID[a]! - VPP_MODULE_FIRST_ID[b]!);
   const unknown = [...byModule.keys()].filter((m) => VPP_MODULE_FIRST_ID[m] === undefined).sort();
+  const placed: [number, number][] = [];
+  const free = (start: number, n: number): boolean => placed.every(([a, b]) => start + n <= a || start >= b);
   for (const module of [...known, ...unknown]) {
     const defs = byModule.get(module) ?? [];
-    let id = VPP_MODULE_FIRST_ID[module] ?? next;
+    const first = VPP_MODULE_FIRST_ID[module];
+    const start = first !== undefined && free(first, defs.length) ? first : Math.max(next, ...placed.map(([, b]) => b));
+    placed.push([start, start + defs.length]);
+    let id = start;
     for (const def of defs) {
       const c = crc[def.name];
       if (!omit.has(def.name)) out.push({ id, def, nameCrc: c ? `${def.name}_${c.replace(/^0x/, '')}` : def.nameCrc });
