@@ -36,7 +36,10 @@ export async function startBed(opts: { fake?: FakeVppInit; server?: Partial<CniS
   const stateFile = join(dir, 'state.json');
   const socket = join(dir, 'cni.sock');
   const pods: TestNetns[] = [];
-  const base = { stateFile, socket, vppNetns: vppNs.name, interfaceMode: 'veth' as const, nodeIps: { ip4: '192.0.2.10' }, ...opts.server };
+  // a real VPP opens af_packet netdevs in its own netns: VPP_NETNS names it (default: ours); the fake has no
+  // kernel side, so a throwaway netns stands in for VPP's
+  const vppNetns = realSocket ? process.env['VPP_NETNS'] : vppNs.name;
+  const base = { stateFile, socket, vppNetns, interfaceMode: 'veth' as const, nodeIps: { ip4: '192.0.2.10' }, ...(realSocket ? { hostIfPrefix: 'cnih' } : {}), ...opts.server };
   const bed: Bed = {
     fake,
     vpp,
