@@ -27,7 +27,6 @@ export type KubeErrorCode =
   | 'KUBE_FILE'
   | 'KUBE_WATCH'
   | 'KUBE_API'
-  | 'KUBE_ABORTED'
   | 'KUBE_CLOSED'
   | 'KUBE_CONFIG'
   | 'KUBE_SELECTOR';
@@ -188,14 +187,6 @@ export class KubeApiError extends KubeError {
     this.status = init.status;
     this.reason = init.reason;
     this.body = init.body;
-  }
-}
-
-/** The caller's AbortSignal fired. */
-export class KubeAbortError extends KubeError {
-  override name = 'KubeAbortError';
-  constructor(options?: { cause?: unknown }) {
-    super('KUBE_ABORTED', 'aborted', options);
   }
 }
 

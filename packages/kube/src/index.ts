@@ -43,7 +43,6 @@ export {
 export { calicoNodeInfo, CALICO_NODE_ANNOTATIONS, type CalicoNodeInfo } from './calico-node.js';
 export {
   KubeError,
-  KubeAbortError,
   KubeApiError,
   KubeConfigError,
   KubeFileError,

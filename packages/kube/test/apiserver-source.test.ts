@@ -205,6 +205,38 @@ describe('API-server source', () => {
     expect(names(evs)).toEqual(['a', 'b']);
   });
 
+  it('streams the Pods of one node with a field selector', async () => {
+    server.put({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'mine', namespace: 'default' },
+      spec: { nodeName: 'node-1' },
+    });
+    server.put({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'theirs', namespace: 'default' },
+      spec: { nodeName: 'node-2' },
+    });
+    const it = iter(source.stream('Pod', { fieldSelector: 'spec.nodeName=node-1' }));
+    expect(summary(await take(it, (e) => e.type === 'synced'))).toBe('added:mine synced');
+    await waitFor(() => server.watchCount === 1);
+    server.put({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'new', namespace: 'kube-system' },
+      spec: { nodeName: 'node-1' },
+    });
+    server.put({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'other', namespace: 'default' },
+      spec: { nodeName: 'node-3' },
+    });
+    server.remove('v1', 'Pod', 'mine');
+    expect(summary(await take(it, (_e, all) => all.length === 2))).toBe('added:new deleted:mine');
+  });
+
   it('lists in pages when asked', async () => {
     server.put(svc('c'));
     const paged = createApiServerSource({ kubeConfig: kcFor(server.url), listPageSize: 2 });

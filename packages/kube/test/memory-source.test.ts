@@ -63,3 +63,33 @@ describe('memory source', () => {
     expect(names(evs)).toEqual([]);
   });
 });
+
+describe('selectors', () => {
+  it('label selector grammar', async () => {
+    const { parseLabelSelector } = await import('../src/index.js');
+    const m = (sel: string, labels: Record<string, string>): boolean => parseLabelSelector(sel).matches(labels);
+    expect(m('a=b', { a: 'b' })).toBe(true);
+    expect(m('a==b,c!=d', { a: 'b', c: 'x' })).toBe(true);
+    expect(m('a!=b', {})).toBe(true);
+    expect(m('env in (prod, staging)', { env: 'staging' })).toBe(true);
+    expect(m('env notin (prod)', {})).toBe(true);
+    expect(m('env notin (prod)', { env: 'prod' })).toBe(false);
+    expect(m('a,!b', { a: '' })).toBe(true);
+    expect(m('a,!b', { a: '', b: '' })).toBe(false);
+    expect(m('example.com/role=rr', { 'example.com/role': 'rr' })).toBe(true);
+    expect(m('n>3', { n: '4' })).toBe(true);
+    expect(m('', { any: 'thing' })).toBe(true);
+    expect(() => parseLabelSelector('a=b=c')).toThrow(/invalid/);
+    expect(() => parseLabelSelector('a in (x')).toThrow(/cannot parse/);
+  });
+
+  it('field selectors read dotted paths; a missing field reads as empty', async () => {
+    const { parseFieldSelector } = await import('../src/index.js');
+    const pod = { metadata: { name: 'p', namespace: 'd' }, spec: { nodeName: 'n1', hostNetwork: false } };
+    expect(parseFieldSelector('spec.nodeName=n1,metadata.namespace==d').matches(pod)).toBe(true);
+    expect(parseFieldSelector('spec.nodeName!=n1').matches(pod)).toBe(false);
+    expect(parseFieldSelector('spec.hostNetwork=false').matches(pod)).toBe(true);
+    expect(parseFieldSelector('status.podIP=').matches(pod)).toBe(true);
+    expect(() => parseFieldSelector('spec.nodeName')).toThrow(/cannot parse/);
+  });
+});
