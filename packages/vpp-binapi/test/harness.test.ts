@@ -76,6 +76,20 @@ describe('parseStartupConf', () => {
 });
 
 describe('vpp-fake bin', () => {
+  it('runs from sources: a cached esbuild bundle, or through tsx when bundling is off', () => {
+    const bundled = vppFakeCommand();
+    expect(bundled.command).toBe(process.execPath);
+    expect(bundled.args.at(-1)).toMatch(/vpp-fake-[0-9a-f]{16}\.mjs$|vpp-fake\.ts$/);
+    process.env.VPP_FAKE_NO_BUNDLE = '1';
+    try {
+      const viaTsx = vppFakeCommand();
+      expect(viaTsx.args[0]).toBe('--import');
+      expect(viaTsx.args.at(-1)).toMatch(/src\/bin\/vpp-fake\.ts$/);
+    } finally {
+      delete process.env.VPP_FAKE_NO_BUNDLE;
+    }
+  });
+
   const run = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> =>
     new Promise((resolve) => {
       const { command, args: pre } = vppFakeCommand();
