@@ -56,6 +56,8 @@ export interface PolicyDataplane extends EventTarget {
   replace(snapshot: PolicySnapshot, options?: { signal?: AbortSignal }): Promise<ApplyResult>;
   /** After a VPP restart: forgets what was programmed and programs the whole state again. */
   resync(options?: { signal?: AbortSignal }): Promise<ApplyResult>;
+  /** Removes everything this dataplane programmed, built-ins included (the desired state becomes empty). */
+  clear(options?: { signal?: AbortSignal }): Promise<ApplyResult>;
   /** The desired state. */
   snapshot(): PolicySnapshot;
   /** Every issue reported so far. */
@@ -519,6 +521,23 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
         await program(d, options.signal);
         await backend!.finishResync(options.signal);
         return { applied: 0, skipped: 0, errors: [], vppCalls: batchCalls };
+      });
+    },
+    clear(options: { signal?: AbortSignal } = {}) {
+      return serial(async () => {
+        const changes: PolicyChange[] = [
+          ...[...workloads.keys()].map((id) => ({ kind: 'workload-remove' as const, id })),
+          ...[...hosts.keys()].map((id) => ({ kind: 'host-endpoint-remove' as const, id })),
+          ...[...policies.keys()].map((id) => ({ kind: 'policy-remove' as const, id })),
+          ...[...profiles.keys()].map((id) => ({ kind: 'profile-remove' as const, id })),
+          ...[...rawIpsets.keys()].map((id) => ({ kind: 'ipset-remove' as const, id })),
+        ];
+        const r = await run(changes, options.signal);
+        const before = batchCalls;
+        await each([...builtins.keys()], (k) => backend!.policyRemove(k, options.signal));
+        await backend!.ipsetRemove(BUILTIN.allPods, options.signal);
+        await backend!.flush(options.signal);
+        return { ...r, vppCalls: r.vppCalls + batchCalls - before };
       });
     },
     snapshot(): PolicySnapshot {
