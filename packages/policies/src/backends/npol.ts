@@ -161,9 +161,10 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
     },
     async interfaceUpsert(cfg, signal) {
       const ids = (keys: string[]) => keys.map((k) => policies.get(k)?.policyId).filter((x): x is number => x !== undefined);
-      // VPP rx = traffic from the interface = Calico egress (inverted on uplinks and tunnels)
-      const rxDir = cfg.invert ? cfg.ingress : cfg.egress;
-      const txDir = cfg.invert ? cfg.egress : cfg.ingress;
+      // VPP rx = traffic from the interface = Calico egress; on uplinks and tunnels VPP itself swaps
+      // them (invert_rx_tx), as Calico/VPP configures them: the lists are never swapped here
+      const rxDir = cfg.egress;
+      const txDir = cfg.ingress;
       const rx = npolPolicyList(rxDir);
       const tx = npolPolicyList(txDir);
       for (const [d, calicoDir] of [[cfg.ingress, 'ingress'], [cfg.egress, 'egress']] as const)
