@@ -728,17 +728,25 @@ class Manager extends EventTarget implements VppManager {
 
   #restore(): Promise<RestoreSummary> {
     this.#restoring ??= (async () => {
+      const pre: PhaseTiming[] = [];
+      const t = async (phase: string, fn: () => Promise<unknown>): Promise<void> => {
+        const t0 = performance.now();
+        await fn();
+        pre.push({ phase, ms: performance.now() - t0 });
+      };
       this.#watch?.abort();
-      await this.#vpp?.close().catch(() => undefined);
+      const client = this.#vpp;
       this.#vpp = undefined;
-      await this.#setStatus('restoring');
+      // the API client closes in the background: VPP is gone or going, nothing waits on its answer
+      void client?.close().catch(() => undefined);
+      await t('status-restoring', () => this.#setStatus('restoring'));
       // a VPP still running (stop() on a failed start) must not hold the uplink while it is moved back
-      await this.#killVpp(0);
+      await t('stop-vpp', () => this.#killVpp(0));
       let summary: RestoreSummary = { ok: true, failed: [], timings: [] };
       if (this.#state) {
         summary = await restoreUplink(this.#state, { stateFile: this.config.stateFile, ...(this.#log && { logger: this.#log }) });
       }
-      summary = { ...summary, ...(this.#exit && { vppExit: this.#exit }) };
+      summary = { ...summary, timings: [...pre, ...summary.timings], ...(this.#exit && { vppExit: this.#exit }) };
       if (this.#status !== 'failed') await this.#setStatus(summary.ok ? 'restored' : 'failed', summary.ok ? {} : { error: { name: 'RestoreError', code: 'ERESTORE', message: summary.failed.join('; ') } });
       this.#resolveDone(summary);
       return summary;
