@@ -71,6 +71,28 @@ describe('API-server source', () => {
     }
   });
 
+  it('talks HTTPS to a server with a self-signed certificate, trusting only its CA', async () => {
+    const tls = await startTestApiServer({ tls: true, objects: [svc('secure')] });
+    try {
+      expect(tls.url).toMatch(/^https:/);
+      const kc = new KubeConfig();
+      kc.loadFromString(kubeconfigFor(tls.url, { ca: tls.ca as string }));
+      const src = createApiServerSource({ kubeConfig: kc });
+      const evs = await take(iter(src.stream('Service')), (e) => e.type === 'synced');
+      await src.close();
+      expect(names(evs)).toEqual(['secure']);
+      // without the CA the certificate is refused: a typed list error, no objects
+      const untrusted = new KubeConfig();
+      untrusted.loadFromString(kubeconfigFor(tls.url));
+      const bad = createApiServerSource({ kubeConfig: untrusted, backoffInitialMs: 1000 });
+      const [first] = await take(iter(bad.stream('Service')), () => true);
+      await bad.close();
+      expect(first?.type === 'error' ? first.error.name : first?.type).toBe('KubeApiError');
+    } finally {
+      await tls.close();
+    }
+  });
+
   it('a bad kubeconfig is a KubeConfigError', () => {
     let err: unknown;
     try {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `kube-test-apiserver [--port N] [--host H] [--kubeconfig FILE] [--load DIR]`: run the test Kubernetes API
+ * `kube-test-apiserver [--port N] [--host H] [--tls] [--kubeconfig FILE] [--load DIR]`: run the test Kubernetes API
  * server, print where it listens, write a kubeconfig for it, and preload the manifests under DIR.
  */
 import { parseArgs } from 'node:util';
@@ -15,11 +15,14 @@ async function main(): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       kubeconfig: { type: 'string' },
       load: { type: 'string', multiple: true },
+      tls: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) {
-    process.stdout.write('usage: kube-test-apiserver [--port N] [--host H] [--kubeconfig FILE] [--load DIR]...\n');
+    process.stdout.write(
+      'usage: kube-test-apiserver [--port N] [--host H] [--tls] [--kubeconfig FILE] [--load DIR]...\n',
+    );
     return 0;
   }
   const port = Number(values.port);
@@ -27,7 +30,11 @@ async function main(): Promise<number> {
     process.stderr.write(`kube-test-apiserver: --port: ${values.port} is not a port number\n`);
     return 2;
   }
-  const server = await startTestApiServer({ port, host: values.host });
+  const server = await startTestApiServer({
+    port,
+    host: values.host,
+    ...(values.tls === true ? { tls: true as const } : {}),
+  });
   let loaded = 0;
   let failed = 0;
   for (const dir of values.load ?? []) {
@@ -48,7 +55,8 @@ async function main(): Promise<number> {
       }
     }
   }
-  if (values.kubeconfig !== undefined) await writeKubeconfig(values.kubeconfig, server.url);
+  if (values.kubeconfig !== undefined)
+    await writeKubeconfig(values.kubeconfig, server.url, server.ca !== undefined ? { ca: server.ca } : {});
   process.stdout.write(
     `listening on ${server.url}` +
       (values.kubeconfig !== undefined ? `\nkubeconfig ${values.kubeconfig}` : '') +

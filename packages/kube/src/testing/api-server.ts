@@ -6,7 +6,12 @@
  * also over HTTP as `POST /_vectorplane/{drop-watches,compact,delay?ms=N,touch?apiVersion=&kind=&count=}`.
  */
 import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
 import { apiVersionOf, SERVED_RESOURCES, type ServedResource } from './resources.js';
@@ -51,6 +56,47 @@ export interface TestApiServerInit {
   historyLimit?: number;
   /** Objects to start with (any served kind; namespaced ones default to 'default'). */
   objects?: unknown[];
+  /**
+   * Serve HTTPS: `true` makes a self-signed certificate for 127.0.0.1/localhost (needs the `openssl` command),
+   * or give PEM `key` and `cert`. `server.ca` is then the PEM a client trusts. Default: plain HTTP.
+   */
+  tls?: true | { key: string; cert: string };
+}
+
+/** A self-signed certificate for 127.0.0.1 and localhost, made with the openssl command. */
+export async function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kube-test-tls-'));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=kube-test-apiserver',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        (err, _out, stderr) =>
+          err === null ? resolve() : reject(new Error(`openssl failed: ${stderr || err.message}`, { cause: err })),
+      );
+    });
+    return { key: await readFile(join(dir, 'key.pem'), 'utf8'), cert: await readFile(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** What a test sees of a request, for assertions on what a client asked for. */
@@ -62,8 +108,10 @@ export interface RequestRecord {
 }
 
 export interface TestApiServer {
-  /** e.g. 'http://127.0.0.1:41235'. */
+  /** e.g. 'http://127.0.0.1:41235' (https with `tls`). */
   readonly url: string;
+  /** With `tls`: the PEM certificate clients trust (pass it to `kubeconfigFor(url, { ca })`). */
+  readonly ca: string | undefined;
   readonly port: number;
   /** The current (last written) resourceVersion. */
   readonly resourceVersion: string;
@@ -853,12 +901,15 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
 
   // ------------------------------------------------------------------------- server
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, status(500, 'InternalError', (err as Error).message));
       else res.destroy();
     });
-  });
+  };
+  const tls = init.tls === true ? await selfSignedCertificate() : init.tls;
+  const server: Server =
+    tls !== undefined ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 60_000;
   server.on('connection', (s) => {
     sockets.add(s);
@@ -877,7 +928,8 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
   };
 
   const api: TestApiServer = {
-    url: `http://${init.host ?? '127.0.0.1'}:${port}`,
+    url: `${tls !== undefined ? 'https' : 'http'}://${init.host ?? '127.0.0.1'}:${port}`,
+    ca: tls?.cert,
     port,
     get resourceVersion() {
       return String(rv);

@@ -1,6 +1,7 @@
 /** @packageDocumentation Test helpers of @vectorplane/kube: a test Kubernetes API server and kubeconfigs for it. */
 export {
   startTestApiServer,
+  selfSignedCertificate,
   mergePatch,
   jsonPatch,
   type TestApiServer,

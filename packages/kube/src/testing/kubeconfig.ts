@@ -7,6 +7,8 @@ export interface KubeconfigOptions {
   name?: string;
   /** The context's default namespace; default none ('default'). */
   namespace?: string;
+  /** PEM certificate(s) to trust for an https server (the test server's `ca`). */
+  ca?: string;
 }
 
 /** The text of a kubeconfig whose current context points at `server` (no credentials: the test server has no auth). */
@@ -17,9 +19,17 @@ export function kubeconfigFor(server: string, opts: KubeconfigOptions = {}): str
     kind: 'Config',
     // @kubernetes/client-node refuses plain http unless insecure-skip-tls-verify is set; kubectl accepts it.
     clusters: [
-      { name, cluster: { server, ...(server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}) } },
+      {
+        name,
+        cluster: {
+          server,
+          ...(server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}),
+          ...(opts.ca !== undefined ? { 'certificate-authority-data': Buffer.from(opts.ca).toString('base64') } : {}),
+        },
+      },
     ],
-    users: [{ name, user: {} }],
+    // A token (ignored by the test server) keeps kubectl from prompting for a password over https.
+    users: [{ name, user: { token: 'vectorplane-test' } }],
     contexts: [
       {
         name,

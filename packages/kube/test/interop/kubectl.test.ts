@@ -150,6 +150,31 @@ describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
   });
 });
 
+describe.skipIf(!haveKubectl)('kubectl over HTTPS', () => {
+  it('trusts the server through the kubeconfig CA', async () => {
+    const server = await startTestApiServer({ tls: true });
+    try {
+      const kc = join(dir, 'tls-kubeconfig');
+      await writeKubeconfig(kc, server.url, { ca: server.ca as string });
+      server.put({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'node-1', annotations: { 'projectcalico.org/ASNumber': '64512' } },
+      });
+      const r = await kubectl(kc, [
+        'get',
+        'nodes',
+        '-o',
+        'jsonpath={.items[0].metadata.annotations.projectcalico\\.org/ASNumber}',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('64512');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe.skipIf(!haveKubectl)('the kube-test-apiserver bin', () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
