@@ -32,16 +32,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('read-side back-pressure', () => {
   it('a consumer stalled on a 10k-route dump keeps the connection: no vpp:down, every route received', async () => {
-    // health checks every second (each may take that long): the in-process fake writes the 10k routes in
+    // health checks every 1.5 s (each may take that long): the in-process fake writes the 10k routes in
     // one go, which on a loaded 2-core machine can hold the event loop past a shorter ping timeout; the
-    // 2.5 s stall below still spans two checks while reading is paused
-    const { vpp, downs } = await setup(10_000, { reconnect: { healthIntervalMs: 1000 } });
+    // 3.5 s stall below still spans two checks while reading is paused
+    const { vpp, downs } = await setup(10_000, { reconnect: { healthIntervalMs: 1500 } });
     let n = 0;
     let sawPause = false;
     for await (const r of vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false, name: '' } })) {
       void r;
       if (n++ === 0) {
-        const end = Date.now() + 2500;
+        const end = Date.now() + 3500;
         while (Date.now() < end) {
           await sleep(50);
           sawPause ||= vpp.stats.readingPaused;
