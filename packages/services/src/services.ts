@@ -373,24 +373,42 @@ class ServicesImpl extends EventTarget implements Services {
 
   async #consume(kind: 'Service' | 'EndpointSlice'): Promise<void> {
     const signal = this.#abort!.signal;
+    // objects this stream has given, to drop those a fresh list no longer has if the stream is opened again
+    const known = new Map<string, { name: string; namespace?: string }>();
+    const metaOf = (o: unknown): { name: string; namespace?: string } => (o as { metadata: { name: string; namespace?: string } }).metadata;
+    const keyOf = (m: { name: string; namespace?: string }): string => `${m.namespace ?? ''}/${m.name}`;
     while (this.#running && !signal.aborted) {
+      const listed = new Set<string>();
+      let listing = true;
       try {
         for await (const ev of this.#source!.stream(kind, { signal })) {
           if (!this.#running) return;
           switch (ev.type) {
             case 'added':
-            case 'modified':
+            case 'modified': {
+              const m = metaOf(ev.object);
+              known.set(keyOf(m), m);
+              if (listing) listed.add(keyOf(m));
               if (kind === 'Service') this.upsertService(ev.object as ServiceInput);
               else this.upsertEndpointSlice(ev.object as EndpointSliceInput);
               break;
+            }
             case 'deleted': {
-              const o = ev.object as { metadata: { name: string; namespace?: string } };
-              if (kind === 'Service') this.deleteService(o);
-              else this.deleteEndpointSlice(o);
+              const m = metaOf(ev.object);
+              known.delete(keyOf(m));
+              if (kind === 'Service') this.deleteService({ metadata: m });
+              else this.deleteEndpointSlice({ metadata: m });
               break;
             }
             case 'synced':
               this.#log?.debug({ kind }, 'listed');
+              listing = false;
+              for (const [k, m] of [...known]) {
+                if (listed.has(k)) continue;
+                known.delete(k);
+                if (kind === 'Service') this.deleteService({ metadata: m });
+                else this.deleteEndpointSlice({ metadata: m });
+              }
               this.#synced[kind] = true;
               this.#kick();
               break;

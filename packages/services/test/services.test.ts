@@ -2,6 +2,7 @@
  * Behaviour that needs the fake's controls: VPP restarts, failing requests, SNAT state, and the
  * announcement stream.
  */
+import { createMemorySource } from '@vectorplane/kube';
 import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
 import { type FakeVpp, startFakeVpp } from '@vectorplane/vpp-binapi/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -320,5 +321,69 @@ describe('lifecycle', () => {
     await s.sync();
     await s.stop();
     expect(fake.state.cnatTranslations.size).toBe(1);
+  });
+});
+
+describe('sources', () => {
+  it('fed by @vectorplane/kube’s memory source: adds, changes and deletes follow', async () => {
+    const source = createMemorySource({ objects: [svc('a', '10.96.0.1'), slice('a', ['10.244.1.1'])] });
+    const s = createServices({ ...INIT, snat: { enabled: false } }, { vpp, source });
+    all.push(s);
+    await s.start();
+    await s.ready({ signal: AbortSignal.timeout(5000) });
+    expect(await dumpBrief(vpp)).toEqual({ 'TCP/10.96.0.1/80': '10.244.1.1:8080' });
+    source.apply(slice('a', ['10.244.1.1', '10.244.1.2']));
+    await until(async () => (await dumpBrief(vpp))['TCP/10.96.0.1/80'] === '10.244.1.1:8080,10.244.1.2:8080');
+    source.delete('Service', 'a', 'default');
+    await until(async () => Object.keys(await dumpBrief(vpp)).length === 0);
+    await source.close();
+  });
+
+  it('a stream that ends is opened again; what its new list lacks is deleted', async () => {
+    let round = 0;
+    const source = {
+      async *stream(kind: 'Service' | 'EndpointSlice', opts?: { signal?: AbortSignal }) {
+        round++;
+        const first = kind === 'Service' ? round <= 2 : round <= 2;
+        if (kind === 'Service') {
+          yield { type: 'added' as const, object: svc('a', '10.96.0.1') };
+          if (first) yield { type: 'added' as const, object: svc('b', '10.96.0.2') };
+        } else {
+          yield { type: 'added' as const, object: slice('a', ['10.244.1.1']) };
+          yield { type: 'added' as const, object: slice('b', ['10.244.2.1']) };
+        }
+        yield { type: 'synced' as const };
+        if (first) return; // the stream ends: services opens it again
+        await new Promise<void>((r) => opts?.signal?.addEventListener('abort', () => r(), { once: true }));
+      },
+    };
+    const s = createServices({ ...INIT, snat: { enabled: false } }, { vpp, source });
+    all.push(s);
+    await s.start();
+    await s.ready({ signal: AbortSignal.timeout(5000) });
+    expect(Object.keys(await dumpBrief(vpp)).sort()).toEqual(['TCP/10.96.0.1/80', 'TCP/10.96.0.2/80']);
+    await until(async () => Object.keys(await dumpBrief(vpp)).length === 1, 5000);
+    expect(Object.keys(await dumpBrief(vpp))).toEqual(['TCP/10.96.0.1/80']);
+  });
+
+  it('error events of a source are reported and the stream goes on', async () => {
+    const source = {
+      async *stream(kind: 'Service' | 'EndpointSlice', opts?: { signal?: AbortSignal }) {
+        if (kind === 'Service') {
+          yield { type: 'error' as const, error: Object.assign(new Error('invalid Service default/broken: spec.ports: expected array'), { name: 'KubeInvalidObjectError' }) };
+          yield { type: 'added' as const, object: svc('a', '10.96.0.1') };
+        } else yield { type: 'added' as const, object: slice('a', ['10.244.1.1']) };
+        yield { type: 'synced' as const };
+        await new Promise<void>((r) => opts?.signal?.addEventListener('abort', () => r(), { once: true }));
+      },
+    };
+    const s = createServices({ ...INIT, snat: { enabled: false } }, { vpp, source });
+    all.push(s);
+    const errors: Error[] = [];
+    s.addEventListener('services:error', (e) => errors.push(e.detail.error));
+    await s.start();
+    await s.ready({ signal: AbortSignal.timeout(5000) });
+    expect(await dumpBrief(vpp)).toEqual({ 'TCP/10.96.0.1/80': '10.244.1.1:8080' });
+    expect(errors.map((e) => e.name)).toEqual(['KubeInvalidObjectError']);
   });
 });
