@@ -22,6 +22,8 @@ export default defineConfig([
     noExternal: [/.*/],
     splitting: false,
     minify: true,
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
   },
 ]);

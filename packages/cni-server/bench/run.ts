@@ -23,7 +23,13 @@ function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return Number((s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN).toFixed(2));
 }
-const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: pct(xs, 100), mean: Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2)) });
+const stats = (xs: number[]) => ({
+  n: xs.length,
+  p50: pct(xs, 50),
+  p99: pct(xs, 99),
+  max: pct(xs, 100),
+  mean: Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2)),
+});
 const fds = (): number => readdirSync('/proc/self/fd').length;
 const mem = () => {
   (globalThis as { gc?: () => void }).gc?.();
@@ -34,7 +40,12 @@ const req = (ns: TestNetns, ip: string) => ({
   interface_name: 'eth0',
   netns: ns.path,
   container_ips: [{ address: `${ip}/32` }],
-  workload: { name: 'bench', namespace: 'default', labels: { app: 'bench' }, ports: [{ protocol: 'TCP', port: 80, host_port: 0 }] },
+  workload: {
+    name: 'bench',
+    namespace: 'default',
+    labels: { app: 'bench' },
+    ports: [{ protocol: 'TCP', port: 80, host_port: 0 }],
+  },
 });
 
 const inProcess = process.env['CNI_BENCH_FAKE'] === 'inprocess';
@@ -43,7 +54,10 @@ const fake = inProcess ? await startFakeVpp() : undefined;
 const vpp = await connectVpp({ socket: testVpp?.apiSocket ?? fake!.socketPath });
 const vppNs = await createNetns('cnib');
 const dir = mkdtempSync(join(tmpdir(), 'cni-bench-'));
-const server = createCniServer({ stateFile: join(dir, 'state.json'), socket: false, vppNetns: testVpp?.netns ?? vppNs.name, interfaceMode: 'veth' }, { vpp });
+const server = createCniServer(
+  { stateFile: join(dir, 'state.json'), socket: false, vppNetns: testVpp?.netns ?? vppNs.name, interfaceMode: 'veth' },
+  { vpp },
+);
 try {
   await server.start();
   const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('cnib')));
@@ -70,10 +84,16 @@ try {
   const cpu0 = process.cpuUsage();
   const vppCpu0 = procCpu(testVpp?.pid);
   let t0 = performance.now();
-  const adds = await Promise.all(nss.map((ns, i) => timed(() => server.add(req(ns, `10.90.${i >> 8}.${(i & 255) + 1}`)))));
+  const adds = await Promise.all(
+    nss.map((ns, i) => timed(() => server.add(req(ns, `10.90.${i >> 8}.${(i & 255) + 1}`)))),
+  );
   const addWall = performance.now() - t0;
   const cpu1 = process.cpuUsage(cpu0);
-  const addCpu = { serverUserMs: Math.round(cpu1.user / 1000), serverSystemMs: Math.round(cpu1.system / 1000), vppProcessMs: Math.round(procCpu(testVpp?.pid) - vppCpu0) };
+  const addCpu = {
+    serverUserMs: Math.round(cpu1.user / 1000),
+    serverSystemMs: Math.round(cpu1.system / 1000),
+    vppProcessMs: Math.round(procCpu(testVpp?.pid) - vppCpu0),
+  };
   const failedAdds = adds.filter(([r]) => !r.successful).map(([r]) => r.error_message);
   t0 = performance.now();
   const dels = await Promise.all(nss.map((ns) => timed(() => server.del({ netns: ns.path, interface_name: 'eth0' }))));
@@ -105,8 +125,22 @@ try {
     benchmark: 'cni-server',
     date: new Date().toISOString(),
     vpp: testVpp ? testVpp.kind : 'fake (in-process)',
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Number((totalmem() / 2 ** 30).toFixed(1)), kernel: release(), node: process.version, loadavg: loadavg().map((x) => Number(x.toFixed(2))) },
-    concurrentAdd: { pods: PODS, wallMs: Number(addWall.toFixed(1)), ...stats(adds.map(([, ms]) => ms)), cpu: addCpu, failures: failedAdds.length, firstFailure: failedAdds[0] },
+    machine: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      memGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
+      kernel: release(),
+      node: process.version,
+      loadavg: loadavg().map((x) => Number(x.toFixed(2))),
+    },
+    concurrentAdd: {
+      pods: PODS,
+      wallMs: Number(addWall.toFixed(1)),
+      ...stats(adds.map(([, ms]) => ms)),
+      cpu: addCpu,
+      failures: failedAdds.length,
+      firstFailure: failedAdds[0],
+    },
     concurrentDel: { pods: PODS, wallMs: Number(delWall.toFixed(1)), ...stats(dels.map(([, ms]) => ms)) },
     sequentialAdd: stats(seqAdd),
     sequentialDel: stats(seqDel),
@@ -116,11 +150,27 @@ try {
       ms: Number(churnMs.toFixed(0)),
       cyclesPerSecond: Number(((CYCLES / churnMs) * 1000).toFixed(1)),
       failures: churnFailures,
-      before: { rssMiB: before.rssMiB, heapUsedMiB: before.heapUsedMiB, fds: before.fds, vppObjects: before.vpp.interfaces.length + before.vpp.tables.length, vppNetnsLinks: before.netns },
-      after: { rssMiB: after.rssMiB, heapUsedMiB: after.heapUsedMiB, fds: after.fds, vppObjects: after.vpp.interfaces.length + after.vpp.tables.length, vppNetnsLinks: after.netns, stateEntries },
+      before: {
+        rssMiB: before.rssMiB,
+        heapUsedMiB: before.heapUsedMiB,
+        fds: before.fds,
+        vppObjects: before.vpp.interfaces.length + before.vpp.tables.length,
+        vppNetnsLinks: before.netns,
+      },
+      after: {
+        rssMiB: after.rssMiB,
+        heapUsedMiB: after.heapUsedMiB,
+        fds: after.fds,
+        vppObjects: after.vpp.interfaces.length + after.vpp.tables.length,
+        vppNetnsLinks: after.netns,
+        stateEntries,
+      },
       leaked: {
         fds: after.fds - before.fds,
-        vppObjects: after.vpp.interfaces.length + after.vpp.tables.length - (before.vpp.interfaces.length + before.vpp.tables.length),
+        vppObjects:
+          after.vpp.interfaces.length +
+          after.vpp.tables.length -
+          (before.vpp.interfaces.length + before.vpp.tables.length),
         netnsLinks: after.netns - before.netns,
         stateEntries,
       },

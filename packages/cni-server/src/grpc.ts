@@ -1,7 +1,14 @@
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { cniMessages, type AddReply, type AddRequest, type AddRequestInit, type DelReply, type DelRequest } from './proto.js';
+import {
+  cniMessages,
+  type AddReply,
+  type AddRequest,
+  type AddRequestInit,
+  type DelReply,
+  type DelRequest,
+} from './proto.js';
 import type { CniLogger } from './types.js';
 
 /** gRPC method paths of Calico's service. */
@@ -57,8 +64,15 @@ export interface GrpcListener {
 }
 
 /** Serves the handlers on a unix socket, mode 0600 (a stale socket file is replaced). */
-export async function listenGrpc(socketPath: string, handlers: CniHandlers, init: { maxMessageBytes: number; logger?: CniLogger | undefined }): Promise<GrpcListener> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': init.maxMessageBytes, 'grpc.max_send_message_length': init.maxMessageBytes });
+export async function listenGrpc(
+  socketPath: string,
+  handlers: CniHandlers,
+  init: { maxMessageBytes: number; logger?: CniLogger | undefined },
+): Promise<GrpcListener> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': init.maxMessageBytes,
+    'grpc.max_send_message_length': init.maxMessageBytes,
+  });
   const signalOf = (call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal => {
     const ac = new AbortController();
     call.on('cancelled', () => ac.abort(new Error('cancelled by the client')));
@@ -68,18 +82,32 @@ export async function listenGrpc(socketPath: string, handlers: CniHandlers, init
     Add: (call: grpc.ServerUnaryCall<AddRequest | Undecodable, AddReply>, cb: grpc.sendUnaryData<AddReply>) => {
       const req = call.request;
       if ('undecodable' in req) {
-        cb(null, { successful: false, error_message: `InvalidRequestError: AddRequest does not decode: ${req.undecodable}`, host_interface_name: '', container_mac: '' });
+        cb(null, {
+          successful: false,
+          error_message: `InvalidRequestError: AddRequest does not decode: ${req.undecodable}`,
+          host_interface_name: '',
+          container_mac: '',
+        });
         return;
       }
       handlers.add(req, { signal: signalOf(call) }).then(
         (r) => cb(null, r),
-        (e: Error) => cb(null, { successful: false, error_message: `${e.name}: ${e.message}`, host_interface_name: '', container_mac: '' }),
+        (e: Error) =>
+          cb(null, {
+            successful: false,
+            error_message: `${e.name}: ${e.message}`,
+            host_interface_name: '',
+            container_mac: '',
+          }),
       );
     },
     Del: (call: grpc.ServerUnaryCall<DelRequest | Undecodable, DelReply>, cb: grpc.sendUnaryData<DelReply>) => {
       const req = call.request;
       if ('undecodable' in req) {
-        cb(null, { successful: false, error_message: `InvalidRequestError: DelRequest does not decode: ${req.undecodable}` });
+        cb(null, {
+          successful: false,
+          error_message: `InvalidRequestError: DelRequest does not decode: ${req.undecodable}`,
+        });
         return;
       }
       handlers.del(req, { signal: signalOf(call) }).then(
@@ -91,7 +119,9 @@ export async function listenGrpc(socketPath: string, handlers: CniHandlers, init
   await mkdir(dirname(socketPath), { recursive: true });
   await unlink(socketPath).catch(() => undefined);
   await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) =>
+      err ? reject(err) : resolve(),
+    ),
   );
   await chmod(socketPath, 0o600);
   return {
@@ -101,7 +131,9 @@ export async function listenGrpc(socketPath: string, handlers: CniHandlers, init
         const t = setTimeout(() => server.forceShutdown(), 2000);
         server.tryShutdown(() => {
           clearTimeout(t);
-          void unlink(socketPath).catch(() => undefined).then(() => resolve());
+          void unlink(socketPath)
+            .catch(() => undefined)
+            .then(() => resolve());
         });
       }),
     kill: () => server.forceShutdown(),
@@ -120,7 +152,13 @@ export interface CniClient {
 /** Connects to a CNI server's unix socket. */
 export function createCniClient(socketPath: string): CniClient {
   const client = new grpc.Client(`unix:${socketPath}`, grpc.credentials.createInsecure());
-  const unary = <Q, R>(path: string, ser: (m: Q) => Uint8Array, de: (b: Uint8Array) => R, req: Q, deadlineMs: number): Promise<R> =>
+  const unary = <Q, R>(
+    path: string,
+    ser: (m: Q) => Uint8Array,
+    de: (b: Uint8Array) => R,
+    req: Q,
+    deadlineMs: number,
+  ): Promise<R> =>
     new Promise((resolve, reject) => {
       client.makeUnaryRequest(
         path,
@@ -133,9 +171,14 @@ export function createCniClient(socketPath: string): CniClient {
       );
     });
   return {
-    add: (req, opts = {}) => unary(CNI_METHODS.Add, cniMessages.encodeAddRequest, cniMessages.decodeAddReply, req, opts.deadlineMs ?? 120_000),
-    del: (req, opts = {}) => unary(CNI_METHODS.Del, cniMessages.encodeDelRequest, cniMessages.decodeDelReply, req, opts.deadlineMs ?? 120_000),
-    ready: (deadlineMs) => new Promise((resolve, reject) => client.waitForReady(Date.now() + deadlineMs, (e) => (e ? reject(e) : resolve()))),
+    add: (req, opts = {}) =>
+      unary(CNI_METHODS.Add, cniMessages.encodeAddRequest, cniMessages.decodeAddReply, req, opts.deadlineMs ?? 120_000),
+    del: (req, opts = {}) =>
+      unary(CNI_METHODS.Del, cniMessages.encodeDelRequest, cniMessages.decodeDelReply, req, opts.deadlineMs ?? 120_000),
+    ready: (deadlineMs) =>
+      new Promise((resolve, reject) =>
+        client.waitForReady(Date.now() + deadlineMs, (e) => (e ? reject(e) : resolve())),
+      ),
     close: () => client.close(),
   };
 }

@@ -16,8 +16,22 @@
  * ```
  * @packageDocumentation
  */
-export { createCniServer, type CniServer, type CniServerInit, type CniServerComponents, type CallOptions } from './server.js';
-export { listenGrpc, createCniClient, cniServiceDefinition, CNI_METHODS, type CniClient, type CniHandlers, type GrpcListener } from './grpc.js';
+export {
+  createCniServer,
+  type CniServer,
+  type CniServerInit,
+  type CniServerComponents,
+  type CallOptions,
+} from './server.js';
+export {
+  listenGrpc,
+  createCniClient,
+  cniServiceDefinition,
+  CNI_METHODS,
+  type CniClient,
+  type CniHandlers,
+  type GrpcListener,
+} from './grpc.js';
 export {
   CNI_BACKEND_PROTO,
   cniMessages,
@@ -33,10 +47,30 @@ export {
   type Port,
   type WorkloadIDs,
 } from './proto.js';
-export { toPodSpec, podKey, podId, canonicalIp, type PodSpec, type InterfaceMode, type Encapsulation, type RxMode, type PodIp, type HostPortSpec } from './spec.js';
+export {
+  toPodSpec,
+  podKey,
+  podId,
+  canonicalIp,
+  type PodSpec,
+  type InterfaceMode,
+  type Encapsulation,
+  type RxMode,
+  type PodIp,
+  type HostPortSpec,
+} from './spec.js';
 export { StateStore, type StateFile } from './state-store.js';
 export { tagOf } from './pod-builder.js';
-export type { CniLogger, CniVpp, PodEvent, PodEventReason, PodInfo, PodRecord, PodVrfs, ReconcileReport } from './types.js';
+export type {
+  CniLogger,
+  CniVpp,
+  PodEvent,
+  PodEventReason,
+  PodInfo,
+  PodRecord,
+  PodVrfs,
+  ReconcileReport,
+} from './types.js';
 export {
   CniServerError,
   InvalidRequestError,

@@ -84,17 +84,11 @@ function path(init: Partial<fib_path>): fib_path {
 /** True when the error is VPP saying the feature is not there (plugin missing, unsupported on this interface). */
 function isUnsupported(e: unknown): boolean {
   const err = e as { name?: string; code?: string };
-  return err?.name === 'VppUnsupportedMessageError' || err?.code === 'UNSUPPORTED' || err?.code === 'VPP_MESSAGE_UNSUPPORTED';
+  return (
+    err?.name === 'VppUnsupportedMessageError' || err?.code === 'UNSUPPORTED' || err?.code === 'VPP_MESSAGE_UNSUPPORTED'
+  );
 }
 
-async function withNetlink<T>(ref: NetnsRef, fn: (nl: NetlinkHandle) => Promise<T>): Promise<T> {
-  const nl = await openNetlink({ netns: ref });
-  try {
-    return await fn(nl);
-  } finally {
-    nl.close();
-  }
-}
 
 /**
  * Builds one pod: VRFs, loopback, the pod interface (veth + af_packet, tun or tap), its VPP settings,
@@ -139,9 +133,11 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
   try {
     // 0. names must be free: the pod's ifname in its netns, the host end where VPP runs
     podNl = await openNetlink({ netns: { path: spec.netns } });
-    if (await podNl.link.find(spec.ifname)) throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
+    if (await podNl.link.find(spec.ifname))
+      throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
     if (spec.mode === 'veth') {
-      if (await (await ctx.vppNl()).link.find(spec.hostIfName)) throw new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
+      if (await (await ctx.vppNl()).link.find(spec.hostIfName))
+        throw new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
     }
 
     // 1. VRFs
@@ -150,7 +146,12 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       vrfs[which] = id;
       await step(
         `ip_table_add_del ${which}`,
-        () => vpp.call('ip_table_add_del', { is_add: true, table: { table_id: id, is_ip6: ip6, name: tagOf.table(spec.id, which) } }, opts),
+        () =>
+          vpp.call(
+            'ip_table_add_del',
+            { is_add: true, table: { table_id: id, is_ip6: ip6, name: tagOf.table(spec.id, which) } },
+            opts,
+          ),
         () => vpp.call('ip_table_add_del', { is_add: false, table: { table_id: id, is_ip6: ip6, name: '' } }),
       );
       return id;
@@ -181,15 +182,27 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       async () => (await vpp.call('create_loopback', { mac_address: '00:00:00:00:00:00' }, opts)).sw_if_index,
       (sw) => vpp.call('delete_loopback', { sw_if_index: sw }),
     );
-    await step('sw_interface_tag_add_del loopback', () => vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: lo, tag: tagOf.loop(spec.id) }, opts));
-    await step('sw_interface_set_table loopback ip4', () => vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: false, vrf_id: vrfs.pod4 }, opts));
-    await step('sw_interface_set_table loopback ip6', () => vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: true, vrf_id: vrfs.pod6 }, opts));
+    await step('sw_interface_tag_add_del loopback', () =>
+      vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: lo, tag: tagOf.loop(spec.id) }, opts),
+    );
+    await step('sw_interface_set_table loopback ip4', () =>
+      vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
+    );
+    await step('sw_interface_set_table loopback ip6', () =>
+      vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
+    );
     for (const ip of spec.ips) {
       await step(`sw_interface_add_del_address loopback ${ip.address}`, () =>
-        vpp.call('sw_interface_add_del_address', { sw_if_index: lo, is_add: true, del_all: false, prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}` }, opts),
+        vpp.call(
+          'sw_interface_add_del_address',
+          { sw_if_index: lo, is_add: true, del_all: false, prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}` },
+          opts,
+        ),
       );
     }
-    await step('sw_interface_set_flags loopback', () => vpp.call('sw_interface_set_flags', { sw_if_index: lo, flags: 1 }, opts));
+    await step('sw_interface_set_flags loopback', () =>
+      vpp.call('sw_interface_set_flags', { sw_if_index: lo, flags: 1 }, opts),
+    );
 
     // 3. the pod interface
     if (spec.mode === 'veth') {
@@ -225,7 +238,9 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
           ).sw_if_index,
         () => vpp.call('af_packet_delete', { host_if_name: spec.hostIfName }),
       );
-      await step('sw_interface_tag_add_del', () => vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: swIfIndex, tag: tagOf.itf(spec.id) }, opts));
+      await step('sw_interface_tag_add_del', () =>
+        vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: swIfIndex, tag: tagOf.itf(spec.id) }, opts),
+      );
     } else {
       swIfIndex = await step(
         'tap_create_v3',
@@ -260,29 +275,61 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     }
 
     // 4. VPP side settings
-    await step('sw_interface_set_table ip4', () => vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: false, vrf_id: vrfs.pod4 }, opts));
-    await step('sw_interface_set_table ip6', () => vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: true, vrf_id: vrfs.pod6 }, opts));
-    await step('sw_interface_set_mtu', () => vpp.call('sw_interface_set_mtu', { sw_if_index: swIfIndex, mtu: [spec.mtu, 0, 0, 0] }, opts));
-    await optional('feature_gso_enable_disable', () => vpp.call('feature_gso_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts));
-    await step('feature_cnat_enable_disable', () => vpp.call('feature_cnat_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts));
-    await step('sw_interface_set_flags', () => vpp.call('sw_interface_set_flags', { sw_if_index: swIfIndex, flags: 1 }, opts));
+    await step('sw_interface_set_table ip4', () =>
+      vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
+    );
+    await step('sw_interface_set_table ip6', () =>
+      vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
+    );
+    await step('sw_interface_set_mtu', () =>
+      vpp.call('sw_interface_set_mtu', { sw_if_index: swIfIndex, mtu: [spec.mtu, 0, 0, 0] }, opts),
+    );
+    await optional('feature_gso_enable_disable', () =>
+      vpp.call('feature_gso_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
+    );
+    await step('feature_cnat_enable_disable', () =>
+      vpp.call('feature_cnat_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
+    );
+    await step('sw_interface_set_flags', () =>
+      vpp.call('sw_interface_set_flags', { sw_if_index: swIfIndex, flags: 1 }, opts),
+    );
     await optional('sw_interface_set_rx_mode', () =>
-      vpp.call('sw_interface_set_rx_mode', { sw_if_index: swIfIndex, queue_id_valid: false, queue_id: 0, mode: RX_MODES[spec.rxMode] }, opts),
+      vpp.call(
+        'sw_interface_set_rx_mode',
+        { sw_if_index: swIfIndex, queue_id_valid: false, queue_id: 0, mode: RX_MODES[spec.rxMode] },
+        opts,
+      ),
     );
     await step(
       'sw_interface_set_unnumbered',
-      () => vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: true }, opts),
-      () => vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: false }),
+      () =>
+        vpp.call(
+          'sw_interface_set_unnumbered',
+          { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: true },
+          opts,
+        ),
+      () =>
+        vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: false }),
     );
     if (families.has(6)) {
-      await optional('sw_interface_ip6_enable_disable', () => vpp.call('sw_interface_ip6_enable_disable', { sw_if_index: swIfIndex, enable: true }, opts));
+      await optional('sw_interface_ip6_enable_disable', () =>
+        vpp.call('sw_interface_ip6_enable_disable', { sw_if_index: swIfIndex, enable: true }, opts),
+      );
     }
     if (l2) {
       for (const ip of spec.ips) {
         await step(`ip_neighbor_add_del ${ip.address}`, () =>
           vpp.call(
             'ip_neighbor_add_del',
-            { is_add: true, neighbor: { sw_if_index: swIfIndex, flags: NEIGHBOR_STATIC, mac_address: containerMac, ip_address: ip.address } },
+            {
+              is_add: true,
+              neighbor: {
+                sw_if_index: swIfIndex,
+                flags: NEIGHBOR_STATIC,
+                mac_address: containerMac,
+                ip_address: ip.address,
+              },
+            },
             opts,
           ),
         );
@@ -295,7 +342,13 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
         table_id: ctx.mainVrfId,
         stats_index: 0,
         prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
-        paths: [path({ sw_if_index: swIfIndex, proto: ip.family === 4 ? 0 : 1, nh: { ...create_fib_path().nh, address: ip.family === 4 ? { ip4: ip.address } : { ip6: ip.address } } })],
+        paths: [
+          path({
+            sw_if_index: swIfIndex,
+            proto: ip.family === 4 ? 0 : 1,
+            nh: { ...create_fib_path().nh, address: ip.family === 4 ? { ip4: ip.address } : { ip6: ip.address } },
+          }),
+        ],
       };
       await step(
         `ip_route_add_del ${route.prefix}`,
@@ -314,11 +367,28 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       ];
       for (const prefix of prefixes) {
         await step(`ip_route_add_del rpf ${prefix}`, () =>
-          vpp.call('ip_route_add_del', { is_add: true, is_multipath: false, route: { table_id: rpf, stats_index: 0, prefix, paths: [path({ sw_if_index: swIfIndex, proto: af === 4 ? 0 : 1 })] } }, opts),
+          vpp.call(
+            'ip_route_add_del',
+            {
+              is_add: true,
+              is_multipath: false,
+              route: {
+                table_id: rpf,
+                stats_index: 0,
+                prefix,
+                paths: [path({ sw_if_index: swIfIndex, proto: af === 4 ? 0 : 1 })],
+              },
+            },
+            opts,
+          ),
         );
       }
       await optional(`urpf_update_v2 ip${af}`, () =>
-        vpp.call('urpf_update_v2', { is_input: true, mode: URPF_STRICT, af: af === 4 ? 0 : 1, sw_if_index: swIfIndex, table_id: rpf }, opts),
+        vpp.call(
+          'urpf_update_v2',
+          { is_input: true, mode: URPF_STRICT, af: af === 4 ? 0 : 1, sw_if_index: swIfIndex, table_id: rpf },
+          opts,
+        ),
       );
     }
 
@@ -327,7 +397,12 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       for (const ip of spec.ips) {
         const hostIp = hp.hostIp || (ip.family === 4 ? ctx.nodeIps.ip4 : ctx.nodeIps.ip6);
         if (!hostIp || hostIp.includes(':') !== (ip.family === 6)) continue;
-        const ep = (addr: string, port: number) => ({ addr, sw_if_index: INDEX_INVALID, if_af: ip.family === 4 ? 0 : 1, port });
+        const ep = (addr: string, port: number) => ({
+          addr,
+          sw_if_index: INDEX_INVALID,
+          if_af: ip.family === 4 ? 0 : 1,
+          port,
+        });
         const id = await step(
           `cnat_translation_update ${hostIp}:${hp.hostPort}`,
           async () =>
@@ -343,7 +418,9 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
                     flags: 0,
                     lb_type: 0,
                     flow_hash_config: 0,
-                    paths: [{ dst_ep: ep(ip.address, hp.port), src_ep: ep(ip.family === 4 ? '0.0.0.0' : '::', 0), flags: 0 }],
+                    paths: [
+                      { dst_ep: ep(ip.address, hp.port), src_ep: ep(ip.family === 4 ? '0.0.0.0' : '::', 0), flags: 0 },
+                    ],
                   },
                 },
                 opts,
@@ -382,7 +459,8 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
           ctx.logger?.warn({ step: u.step, pod: spec.key, err: (ue as Error).message }, 'unwind step failed');
         }
       }
-      for (const id of [vrfs.pod4, vrfs.pod6, vrfs.rpf4, vrfs.rpf6]) if (id !== undefined && id >= 0) ctx.vrfs.release(id);
+      for (const id of [vrfs.pod4, vrfs.pod6, vrfs.rpf4, vrfs.rpf6])
+        if (id !== undefined && id >= 0) ctx.vrfs.release(id);
     }
     throw e;
   } finally {
@@ -404,7 +482,11 @@ async function configureNetns(nl: NetlinkHandle, spec: PodSpec, vppMac: string):
     }
     await nl.link.up(spec.ifname);
     for (const ip of spec.ips) {
-      await nl.address.add({ link: spec.ifname, address: `${ip.address}/${ip.family === 4 ? 32 : 128}`, ...(ip.family === 6 ? { flags: ['nodad'] as const } : {}) });
+      await nl.address.add({
+        link: spec.ifname,
+        address: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
+        ...(ip.family === 6 ? { flags: ['nodad'] as const } : {}),
+      });
     }
     const l2 = spec.mode !== 'tun';
     const gateways = new Map<4 | 6, string>();
@@ -415,7 +497,10 @@ async function configureNetns(nl: NetlinkHandle, spec: PodSpec, vppMac: string):
         if (af === 4) await nl.route.add({ dst: `${gw}/32`, oif: spec.ifname, scope: 'link' });
       }
     }
-    const routes = spec.routes.length > 0 ? spec.routes : [...families].map((f) => ({ dst: f === 4 ? '0.0.0.0/0' : '::/0', family: f }));
+    const routes =
+      spec.routes.length > 0
+        ? spec.routes
+        : [...families].map((f) => ({ dst: f === 4 ? '0.0.0.0/0' : '::/0', family: f }));
     for (const r of routes) {
       const gw = gateways.get(r.family);
       if (l2 && gw) await nl.route.add({ dst: r.dst, gateway: gw, oif: spec.ifname, onlink: true });
@@ -435,7 +520,11 @@ export interface PodVppObjects {
  * Removes a pod: cnat translations, routes, the pod interface (and veth), the loopback, the VRFs.
  * Best effort: every step runs; the errors are returned.
  */
-export async function teardownPod(rec: PodRecord, where: PodVppObjects, ctx: Omit<BuilderContext, 'crash'>): Promise<string[]> {
+export async function teardownPod(
+  rec: PodRecord,
+  where: PodVppObjects,
+  ctx: Omit<BuilderContext, 'crash'>,
+): Promise<string[]> {
   const errors: string[] = [];
   const { vpp, mainVrfId } = ctx;
   const run = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
@@ -444,22 +533,30 @@ export async function teardownPod(rec: PodRecord, where: PodVppObjects, ctx: Omi
     } catch (e) {
       const err = e as { code?: string; name?: string };
       // already gone is fine
-      if (['INVALID_SW_IF_INDEX', 'NO_SUCH_ENTRY', 'NO_SUCH_FIB', 'ENODEV', 'NO_SUCH_TABLE'].includes(err.code ?? '')) return;
+      if (['INVALID_SW_IF_INDEX', 'NO_SUCH_ENTRY', 'NO_SUCH_FIB', 'ENODEV', 'NO_SUCH_TABLE'].includes(err.code ?? ''))
+        return;
       errors.push(`${name}: ${(e as Error).message}`);
     }
   };
   // cnat ids are only meaningful in the VPP that gave them out
   const sameVpp = rec.epoch === ctx.epoch || (where.swIfIndex !== undefined && where.swIfIndex === rec.swIfIndex);
-  if (sameVpp) for (const id of rec.cnatIds) await run('cnat_translation_del', () => vpp.call('cnat_translation_del', { id }));
+  if (sameVpp)
+    for (const id of rec.cnatIds) await run('cnat_translation_del', () => vpp.call('cnat_translation_del', { id }));
   {
     for (const ip of rec.spec.ips) {
-      const route = { table_id: mainVrfId, stats_index: 0, prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`, paths: [] };
+      const route = {
+        table_id: mainVrfId,
+        stats_index: 0,
+        prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
+        paths: [],
+      };
       await run('ip_route_add_del', () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }));
     }
   }
   if (where.swIfIndex !== undefined) {
     const sw = where.swIfIndex;
-    if (rec.spec.mode === 'veth') await run('af_packet_delete', () => vpp.call('af_packet_delete', { host_if_name: rec.spec.hostIfName }));
+    if (rec.spec.mode === 'veth')
+      await run('af_packet_delete', () => vpp.call('af_packet_delete', { host_if_name: rec.spec.hostIfName }));
     else await run('tap_delete_v2', () => vpp.call('tap_delete_v2', { sw_if_index: sw }));
   }
   if (rec.spec.mode === 'veth') {
@@ -473,7 +570,9 @@ export async function teardownPod(rec: PodRecord, where: PodVppObjects, ctx: Omi
     await run('delete_loopback', () => vpp.call('delete_loopback', { sw_if_index: lo }));
   }
   for (const t of where.tables) {
-    await run('ip_table_add_del', () => vpp.call('ip_table_add_del', { is_add: false, table: { table_id: t.id, is_ip6: t.ip6, name: '' } }));
+    await run('ip_table_add_del', () =>
+      vpp.call('ip_table_add_del', { is_add: false, table: { table_id: t.id, is_ip6: t.ip6, name: '' } }),
+    );
   }
   for (const id of [rec.vrfs.pod4, rec.vrfs.pod6, rec.vrfs.rpf4, rec.vrfs.rpf6]) ctx.vrfs.release(id);
   return errors;

@@ -136,7 +136,7 @@ export interface DelReply {
 export type AddRequestInit = Partial<Omit<AddRequest, 'settings' | 'workload' | 'container_ips'>> & {
   settings?: Partial<ContainerSettings> | undefined;
   container_ips?: Partial<IPConfig>[];
-  workload?: (Partial<Omit<WorkloadIDs, "ports">> & { ports?: Partial<Port>[] }) | undefined;
+  workload?: (Partial<Omit<WorkloadIDs, 'ports'>> & { ports?: Partial<Port>[] }) | undefined;
 };
 
 let root: protobuf.Root | undefined;
@@ -172,7 +172,11 @@ function withoutDefaults(t: protobuf.Type, m: Record<string, unknown>): Record<s
       if (Object.keys(v as object).length > 0) out[k] = v;
     } else if (f.repeated) {
       const arr = v as unknown[];
-      if (arr.length > 0) out[k] = f.resolvedType instanceof protobuf.Type ? arr.map((x) => withoutDefaults(f.resolvedType as protobuf.Type, x as Record<string, unknown>)) : arr;
+      if (arr.length > 0)
+        out[k] =
+          f.resolvedType instanceof protobuf.Type
+            ? arr.map((x) => withoutDefaults(f.resolvedType as protobuf.Type, x as Record<string, unknown>))
+            : arr;
     } else if (f.resolvedType instanceof protobuf.Type) {
       out[k] = withoutDefaults(f.resolvedType, v as Record<string, unknown>);
     } else if (v !== '' && v !== 0 && v !== false) {
@@ -209,7 +213,9 @@ export const cniMessages = {
 };
 
 /** Normalises a decoded AddRequest: settings/workload objects always present with defaults. */
-export function normaliseAddRequest(m: AddRequestInit): AddRequest & { settings: ContainerSettings; workload: WorkloadIDs } {
+export function normaliseAddRequest(
+  m: AddRequestInit,
+): AddRequest & { settings: ContainerSettings; workload: WorkloadIDs } {
   const w = m.workload;
   return {
     interface_name: m.interface_name ?? '',

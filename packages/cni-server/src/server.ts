@@ -1,19 +1,31 @@
 import { existsSync } from 'node:fs';
 import { openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
-import {
-  DEFAULT_CNI_SERVER_SOCKET,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_VRF_BASE,
-  TAG_PREFIX,
-} from './constants.js';
+import { DEFAULT_CNI_SERVER_SOCKET, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_VRF_BASE, TAG_PREFIX } from './constants.js';
 import { DuplicateIpError, NetnsNotFoundError, ServerNotRunningError } from './errors.js';
 import { EventFanout, KeyedMutex, Semaphore } from './event-stream.js';
 import { listenGrpc, type GrpcListener } from './grpc.js';
-import { buildPod, idOfTag, recordObjects, tagOf, teardownPod, VrfAllocator, type BuilderContext, type PodVppObjects } from './pod-builder.js';
-import { normaliseAddRequest, type AddReply, type AddRequest, type AddRequestInit, type DelReply, type DelRequest } from './proto.js';
+import {
+  buildPod,
+  idOfTag,
+  recordObjects,
+  tagOf,
+  teardownPod,
+  VrfAllocator,
+  type BuilderContext,
+  type PodVppObjects,
+} from './pod-builder.js';
+import { normaliseAddRequest, type AddReply, type AddRequestInit, type DelReply, type DelRequest } from './proto.js';
 import { podKey, toPodSpec, type Encapsulation, type InterfaceMode, type RxMode } from './spec.js';
 import { StateStore } from './state-store.js';
-import { podInfo, type CniLogger, type CniVpp, type PodEvent, type PodInfo, type PodRecord, type ReconcileReport } from './types.js';
+import {
+  podInfo,
+  type CniLogger,
+  type CniVpp,
+  type PodEvent,
+  type PodInfo,
+  type PodRecord,
+  type ReconcileReport,
+} from './types.js';
 
 /** Options of {@link createCniServer}. */
 export interface CniServerInit {
@@ -112,7 +124,12 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   let running = false;
   let grpc: GrpcListener | undefined;
   let reconciling: Promise<ReconcileReport> | undefined;
-  const mode: InterfaceMode = !init.interfaceMode || init.interfaceMode === 'auto' ? (existsSync('/dev/vhost-net') ? 'tun' : 'veth') : init.interfaceMode;
+  const mode: InterfaceMode =
+    !init.interfaceMode || init.interfaceMode === 'auto'
+      ? existsSync('/dev/vhost-net')
+        ? 'tun'
+        : 'veth'
+      : init.interfaceMode;
   const defaults = {
     mode,
     mtu: init.mtu ?? 1500,
@@ -160,11 +177,18 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     const full = normaliseAddRequest(req);
     const spec = toPodSpec(full, defaults);
     const existing = pods.get(spec.key);
-    if (existing) return { successful: true, error_message: '', host_interface_name: existing.spec.hostIfName, container_mac: existing.containerMac };
+    if (existing)
+      return {
+        successful: true,
+        error_message: '',
+        host_interface_name: existing.spec.hostIfName,
+        container_mac: existing.containerMac,
+      };
     if (!existsSync(spec.netns)) throw new NetnsNotFoundError(spec.netns);
     spec.ips.forEach((ip, i) => {
       const owner = ipOwners.get(ip.address);
-      if (owner !== undefined && owner !== spec.key) throw new DuplicateIpError(`container_ips[${i}].address`, ip.address, owner.replace('\u0000', ' '));
+      if (owner !== undefined && owner !== spec.key)
+        throw new DuplicateIpError(`container_ips[${i}].address`, ip.address, owner.replace('\u0000', ' '));
     });
     for (const ip of spec.ips) ipOwners.set(ip.address, spec.key);
     building.set(spec.id, spec.hostIfName);
@@ -173,16 +197,26 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       hold(rec);
       await store.save();
       fanout.push({ type: 'podAdded', reason: 'add', pod: podInfo(rec) });
-      return { successful: true, error_message: '', host_interface_name: rec.spec.hostIfName, container_mac: rec.containerMac };
+      return {
+        successful: true,
+        error_message: '',
+        host_interface_name: rec.spec.hostIfName,
+        container_mac: rec.containerMac,
+      };
     } catch (e) {
-      if (!pods.has(spec.key)) for (const ip of spec.ips) if (ipOwners.get(ip.address) === spec.key) ipOwners.delete(ip.address);
+      if (!pods.has(spec.key))
+        for (const ip of spec.ips) if (ipOwners.get(ip.address) === spec.key) ipOwners.delete(ip.address);
       throw e;
     } finally {
       building.delete(spec.id);
     }
   }
 
-  async function currentObjects(rec: PodRecord, byTag?: Map<string, number>, tables?: Map<string, { id: number; ip6: boolean }>): Promise<PodVppObjects> {
+  async function currentObjects(
+    rec: PodRecord,
+    byTag?: Map<string, number>,
+    tables?: Map<string, { id: number; ip6: boolean }>,
+  ): Promise<PodVppObjects> {
     if (rec.epoch === epoch && !byTag) return recordObjects(rec);
     const snap = byTag && tables ? { byTag, tables } : await vppSnapshot();
     const out: { id: number; ip6: boolean }[] = [];
@@ -190,7 +224,11 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       const t = snap.tables.get(tagOf.table(rec.id, which));
       if (t) out.push(t);
     }
-    return { swIfIndex: snap.byTag.get(tagOf.itf(rec.id)), loopbackSwIfIndex: snap.byTag.get(tagOf.loop(rec.id)), tables: out };
+    return {
+      swIfIndex: snap.byTag.get(tagOf.itf(rec.id)),
+      loopbackSwIfIndex: snap.byTag.get(tagOf.loop(rec.id)),
+      tables: out,
+    };
   }
 
   async function delLocked(key: string): Promise<void> {
@@ -203,7 +241,12 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     if (errors.length > 0) logger?.warn({ pod: key, errors }, 'pod removed with errors');
   }
 
-  async function vppSnapshot(): Promise<{ byTag: Map<string, number>; tables: Map<string, { id: number; ip6: boolean }>; itfs: Map<number, { tag: string; dev: string; name: string }>; afp: Map<number, string> }> {
+  async function vppSnapshot(): Promise<{
+    byTag: Map<string, number>;
+    tables: Map<string, { id: number; ip6: boolean }>;
+    itfs: Map<number, { tag: string; dev: string; name: string }>;
+    afp: Map<number, string>;
+  }> {
     const byTag = new Map<string, number>();
     const itfs = new Map<number, { tag: string; dev: string; name: string }>();
     for await (const d of vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff })) {
@@ -229,7 +272,8 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       ['rpf4', rec.vrfs.rpf4],
       ['rpf6', rec.vrfs.rpf6],
     ];
-    for (const [which, id] of wanted) if (id !== undefined && snap.tables.get(tagOf.table(rec.id, which))?.id !== id) return false;
+    for (const [which, id] of wanted)
+      if (id !== undefined && snap.tables.get(tagOf.table(rec.id, which))?.id !== id) return false;
     try {
       const nl = await openNetlink({ netns: { path: rec.spec.netns } });
       try {
@@ -302,15 +346,21 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     const ownedHostsEarly = new Set([...[...pods.values()].map((r) => r.spec.hostIfName), ...building.values()]);
     const doomed = new Set<number>();
     for (const [sw, itf] of after.itfs) if (isOrphan(idOfTag(itf.tag)) && !itf.tag.endsWith(':lo')) doomed.add(sw);
-    for (const [sw, host] of after.afp) if (host.startsWith(defaults.hostIfPrefix) && !ownedHostsEarly.has(host) && !after.itfs.get(sw)?.tag) doomed.add(sw);
+    for (const [sw, host] of after.afp)
+      if (host.startsWith(defaults.hostIfPrefix) && !ownedHostsEarly.has(host) && !after.itfs.get(sw)?.tag)
+        doomed.add(sw);
     if (doomed.size > 0) {
       const mainVrf = init.mainVrfId ?? 0;
       for (const ip6 of [false, true]) {
         const stale: Parameters<typeof vpp.call<'ip_route_add_del'>>[1][] = [];
         for await (const d of vpp.dump('ip_route_dump', { table: { table_id: mainVrf, is_ip6: ip6, name: '' } })) {
-          if (d.route.paths.some((p) => doomed.has(p.sw_if_index))) stale.push({ is_add: false, is_multipath: false, route: { ...d.route, paths: [] } });
+          if (d.route.paths.some((p) => doomed.has(p.sw_if_index)))
+            stale.push({ is_add: false, is_multipath: false, route: { ...d.route, paths: [] } });
         }
-        for (const r of stale) await vpp.call('ip_route_add_del', r).catch((e: unknown) => report.failed.push({ key: 'route', error: errorMessage(e) }));
+        for (const r of stale)
+          await vpp
+            .call('ip_route_add_del', r)
+            .catch((e: unknown) => report.failed.push({ key: 'route', error: errorMessage(e) }));
       }
     }
     for (const [sw, itf] of after.itfs) {
@@ -396,7 +446,10 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       const report = await reconcile(true, opts.signal);
       vpp.addEventListener?.('vpp:up', onVppUp);
       if (init.socket !== false) {
-        grpc = await listenGrpc(init.socket ?? DEFAULT_CNI_SERVER_SOCKET, server, { maxMessageBytes: init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, logger });
+        grpc = await listenGrpc(init.socket ?? DEFAULT_CNI_SERVER_SOCKET, server, {
+          maxMessageBytes: init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+          logger,
+        });
       }
       return report;
     },
@@ -423,7 +476,13 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     },
 
     async add(req, opts = {}) {
-      if (!running) return { successful: false, error_message: errorMessage(new ServerNotRunningError('Add')), host_interface_name: '', container_mac: '' };
+      if (!running)
+        return {
+          successful: false,
+          error_message: errorMessage(new ServerNotRunningError('Add')),
+          host_interface_name: '',
+          container_mac: '',
+        };
       if (!req.netns) return { successful: true, error_message: '', host_interface_name: '', container_mac: '' };
       try {
         const key = podKey(req.netns, req.interface_name ?? '');

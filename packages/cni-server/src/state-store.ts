@@ -47,11 +47,18 @@ export class StateStore {
     }
     const f = parsed as Partial<StateFile>;
     if (typeof f !== 'object' || f === null) throw new StateFileError(this.path, 'not an object');
-    if (f.version !== STATE_FILE_VERSION) throw new StateFileError(this.path, `version ${JSON.stringify(f.version)} is not ${STATE_FILE_VERSION}`);
+    if (f.version !== STATE_FILE_VERSION)
+      throw new StateFileError(this.path, `version ${JSON.stringify(f.version)} is not ${STATE_FILE_VERSION}`);
     if (!Array.isArray(f.pods)) throw new StateFileError(this.path, 'pods: not an array');
     f.pods.forEach((p, i) => {
       const r = p as Partial<PodRecord>;
-      if (typeof r?.key !== 'string' || typeof r.id !== 'string' || typeof r.spec !== 'object' || typeof r.request !== 'object' || typeof r.swIfIndex !== 'number') {
+      if (
+        typeof r?.key !== 'string' ||
+        typeof r.id !== 'string' ||
+        typeof r.spec !== 'object' ||
+        typeof r.request !== 'object' ||
+        typeof r.swIfIndex !== 'number'
+      ) {
         throw new StateFileError(this.path, `pods[${i}]: not a pod record`);
       }
     });

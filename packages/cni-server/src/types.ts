@@ -3,7 +3,8 @@ import type { AddRequest, Port, WorkloadIDs } from './proto.js';
 import type { InterfaceMode, PodSpec } from './spec.js';
 
 /** What the server needs of a VPP client: calls and dumps (a `VppClient` from `connectVpp`). */
-export type CniVpp = Pick<VppClient<VppApi>, 'call' | 'dump'> & Partial<Pick<VppClient<VppApi>, 'addEventListener' | 'removeEventListener'>>;
+export type CniVpp = Pick<VppClient<VppApi>, 'call' | 'dump'> &
+  Partial<Pick<VppClient<VppApi>, 'addEventListener' | 'removeEventListener'>>;
 
 /** A pino-compatible logger; nothing is logged without one. */
 export interface CniLogger {

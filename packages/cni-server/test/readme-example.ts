@@ -27,7 +27,12 @@ const reply = await client.add({
   interface_name: 'eth0',
   netns: '/var/run/netns/pod1',
   container_ips: [{ address: '10.0.0.5/32' }],
-  workload: { namespace: 'default', name: 'web-1', labels: { app: 'web' }, ports: [{ protocol: 'TCP', port: 80, host_port: 8080 }] },
+  workload: {
+    namespace: 'default',
+    name: 'web-1',
+    labels: { app: 'web' },
+    ports: [{ protocol: 'TCP', port: 80, host_port: 8080 }],
+  },
 });
 console.log(reply.successful ? `pod up, MAC ${reply.container_mac}` : `refused: ${reply.error_message}`);
 await client.del({ interface_name: 'eth0', netns: '/var/run/netns/pod1' });

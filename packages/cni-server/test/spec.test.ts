@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalIp, normaliseAddRequest, podKey, toPodSpec, type SpecDefaultsForTest } from './spec-helpers.js';
 
-const D: SpecDefaultsForTest = { mode: 'tun', mtu: 1500, encapsulation: 'none', rxMode: 'adaptive', hostIfPrefix: 'vpcni', memif: true };
+const D: SpecDefaultsForTest = {
+  mode: 'tun',
+  mtu: 1500,
+  encapsulation: 'none',
+  rxMode: 'adaptive',
+  hostIfPrefix: 'vpcni',
+  memif: true,
+};
 const base = { interface_name: 'eth0', netns: '/run/netns/x', container_ips: [{ address: '10.0.0.1/32' }] };
-const spec = (extra: object = {}, d: Partial<SpecDefaultsForTest> = {}) => toPodSpec(normaliseAddRequest({ ...base, ...extra }), { ...D, ...d });
+const spec = (extra: object = {}, d: Partial<SpecDefaultsForTest> = {}) =>
+  toPodSpec(normaliseAddRequest({ ...base, ...extra }), { ...D, ...d });
 
 describe('AddRequest → PodSpec', () => {
   it('canonical IPs; gateways default to the link-local ones', () => {
@@ -25,16 +33,31 @@ describe('AddRequest → PodSpec', () => {
     expect(spec({}, { encapsulation: 'wireguard' }).mtu).toBe(1440);
     expect(spec({ settings: { mtu: 1400 } }, { encapsulation: 'wireguard' }).mtu).toBe(1400);
     expect(spec({ settings: { mtu: 9000 } }, { encapsulation: 'vxlan' }).mtu).toBe(1450);
-    expect(() => spec({ settings: { mtu: 100 } })).toThrow(expect.objectContaining({ name: 'InvalidRequestError', field: 'settings.mtu' }));
+    expect(() => spec({ settings: { mtu: 100 } })).toThrow(
+      expect.objectContaining({ name: 'InvalidRequestError', field: 'settings.mtu' }),
+    );
   });
 
   it('vppInterfacesSpec picks tun or tap (not in veth mode), queues and rx mode', () => {
-    const ann = (v: object) => ({ workload: { annotations: { 'cni.projectcalico.org/vppInterfacesSpec': JSON.stringify(v) } } });
-    expect(spec(ann({ eth0: { isl3: false, rx: 2, tx: 3, rxqsz: 512, rxMode: 'polling' } }))).toMatchObject({ mode: 'tap', rxQueues: 2, txQueues: 3, rxQueueSize: 512, txQueueSize: 1024, rxMode: 'polling' });
+    const ann = (v: object) => ({
+      workload: { annotations: { 'cni.projectcalico.org/vppInterfacesSpec': JSON.stringify(v) } },
+    });
+    expect(spec(ann({ eth0: { isl3: false, rx: 2, tx: 3, rxqsz: 512, rxMode: 'polling' } }))).toMatchObject({
+      mode: 'tap',
+      rxQueues: 2,
+      txQueues: 3,
+      rxQueueSize: 512,
+      txQueueSize: 1024,
+      rxMode: 'polling',
+    });
     expect(spec(ann({ eth1: { isl3: false } })).mode).toBe('tun');
     expect(spec(ann({ eth0: { isl3: false } }), { mode: 'veth' }).mode).toBe('veth');
-    expect(() => spec(ann({ eth0: { rx: -1 } }))).toThrow(expect.objectContaining({ field: 'workload.annotations["cni.projectcalico.org/vppInterfacesSpec"].eth0.rx' }));
-    expect(() => spec({ workload: { annotations: { 'cni.projectcalico.org/vppInterfacesSpec': '{' } } })).toThrow(/is not JSON/);
+    expect(() => spec(ann({ eth0: { rx: -1 } }))).toThrow(
+      expect.objectContaining({ field: 'workload.annotations["cni.projectcalico.org/vppInterfacesSpec"].eth0.rx' }),
+    );
+    expect(() => spec({ workload: { annotations: { 'cni.projectcalico.org/vppInterfacesSpec': '{' } } })).toThrow(
+      /is not JSON/,
+    );
   });
 
   it('hostPorts, AllowedSourcePrefixes and memif ports', () => {
@@ -56,9 +79,15 @@ describe('AddRequest → PodSpec', () => {
       { protocol: 'TCP', start: 4444, end: 20000 },
       { protocol: 'UDP', start: 53, end: 53 },
     ]);
-    expect(() => spec({ workload: { ports: [{ protocol: 'ICMP', port: 1, host_port: 1 }] } })).toThrow(expect.objectContaining({ field: 'workload.ports[0].protocol' }));
-    expect(() => spec({ workload: { ports: [{ protocol: 'TCP', port: 80, host_port: 70000 }] } })).toThrow(expect.objectContaining({ field: 'workload.ports[0].host_port' }));
-    expect(() => spec({ workload: { annotations: { 'cni.projectcalico.org/vppExtraMemifPorts': 'tcp:9-8' } } })).toThrow(/vppExtraMemifPorts"\]\[0\]/);
+    expect(() => spec({ workload: { ports: [{ protocol: 'ICMP', port: 1, host_port: 1 }] } })).toThrow(
+      expect.objectContaining({ field: 'workload.ports[0].protocol' }),
+    );
+    expect(() => spec({ workload: { ports: [{ protocol: 'TCP', port: 80, host_port: 70000 }] } })).toThrow(
+      expect.objectContaining({ field: 'workload.ports[0].host_port' }),
+    );
+    expect(() =>
+      spec({ workload: { annotations: { 'cni.projectcalico.org/vppExtraMemifPorts': 'tcp:9-8' } } }),
+    ).toThrow(/vppExtraMemifPorts"\]\[0\]/);
   });
 
   it('interface names: length, characters; netns must be a path', () => {
@@ -66,7 +95,9 @@ describe('AddRequest → PodSpec', () => {
     expect(() => spec({ interface_name: 'a'.repeat(16) })).toThrow(/at most 15 bytes/);
     expect(spec({ interface_name: 'a'.repeat(15) }).ifname).toHaveLength(15);
     expect(() => spec({ interface_name: 'eth 0' })).toThrow(expect.objectContaining({ field: 'interface_name' }));
-    expect(() => spec({ desired_host_interface_name: 'x/y' })).toThrow(expect.objectContaining({ field: 'desired_host_interface_name' }));
+    expect(() => spec({ desired_host_interface_name: 'x/y' })).toThrow(
+      expect.objectContaining({ field: 'desired_host_interface_name' }),
+    );
     expect(() => spec({ netns: 'relative' })).toThrow(expect.objectContaining({ field: 'netns' }));
   });
 
@@ -75,7 +106,12 @@ describe('AddRequest → PodSpec', () => {
       spec({ container_ips: [{ address: 'banana' }] });
       expect.unreachable();
     } catch (e) {
-      expect(e).toMatchObject({ name: 'InvalidRequestError', code: 'INVALID_REQUEST', field: 'container_ips[0].address', value: 'banana' });
+      expect(e).toMatchObject({
+        name: 'InvalidRequestError',
+        code: 'INVALID_REQUEST',
+        field: 'container_ips[0].address',
+        value: 'banana',
+      });
     }
   });
 });

@@ -16,7 +16,20 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const rec = (key: string): PodRecord => ({ key, id: key, request: {} as never, spec: {} as never, swIfIndex: 1, loopbackSwIfIndex: 2, vrfs: { pod4: 1, pod6: 2 }, vppMac: '', containerMac: '', cnatIds: [], epoch: 0, createdAt: '' });
+const rec = (key: string): PodRecord => ({
+  key,
+  id: key,
+  request: {} as never,
+  spec: {} as never,
+  swIfIndex: 1,
+  loopbackSwIfIndex: 2,
+  vrfs: { pod4: 1, pod6: 2 },
+  vppMac: '',
+  containerMac: '',
+  cnatIds: [],
+  epoch: 0,
+  createdAt: '',
+});
 
 describe('state file', () => {
   it('is written atomically with its version, and read back', async () => {
@@ -52,7 +65,11 @@ describe('state file', () => {
     const p = join(d, 'state.json');
     expect(await new StateStore(p).load()).toEqual([]);
     writeFileSync(p, '{oops');
-    await expect(new StateStore(p).load()).rejects.toMatchObject({ name: 'StateFileError', path: p, message: expect.stringMatching(/not JSON/) });
+    await expect(new StateStore(p).load()).rejects.toMatchObject({
+      name: 'StateFileError',
+      path: p,
+      message: expect.stringMatching(/not JSON/),
+    });
     writeFileSync(p, JSON.stringify({ version: 0, pods: [] }));
     await expect(new StateStore(p).load()).rejects.toThrow(/version 0 is not 1/);
     writeFileSync(p, JSON.stringify({ version: 1, pods: [{ key: 1 }] }));
@@ -73,11 +90,12 @@ describe('concurrency primitives', () => {
   it('KeyedMutex serialises one key and runs different keys concurrently', async () => {
     const m = new KeyedMutex();
     const log: string[] = [];
-    const task = (k: string, ms: number) => m.run(k, async () => {
-      log.push(`start ${k}`);
-      await new Promise((r) => setTimeout(r, ms));
-      log.push(`end ${k}`);
-    });
+    const task = (k: string, ms: number) =>
+      m.run(k, async () => {
+        log.push(`start ${k}`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${k}`);
+      });
     await Promise.all([task('a', 30), task('a', 1), task('b', 1)]);
     expect(log.indexOf('end b')).toBeLessThan(log.indexOf('end a'));
     expect(log.filter((l) => l.endsWith('a'))).toEqual(['start a', 'end a', 'start a', 'end a']);

@@ -81,7 +81,8 @@ export interface PluginOutcome {
 
 function envOf(env: NodeJS.ProcessEnv, name: string, required: boolean): string {
   const v = env[name];
-  if (required && !v) throw new CniPluginError(CNI_ERRORS.INVALID_ENV, `${name} is not set`, `the runtime must set ${name}`);
+  if (required && !v)
+    throw new CniPluginError(CNI_ERRORS.INVALID_ENV, `${name} is not set`, `the runtime must set ${name}`);
   return v ?? '';
 }
 
@@ -92,22 +93,42 @@ function parseConf(stdin: string, command: string): CniNetConf {
   } catch (e) {
     throw new CniPluginError(CNI_ERRORS.DECODE, 'network configuration is not JSON', (e as Error).message);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CniPluginError(CNI_ERRORS.DECODE, 'network configuration is not a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new CniPluginError(CNI_ERRORS.DECODE, 'network configuration is not a JSON object');
   const c = raw as Partial<CniNetConf>;
-  if (typeof c.cniVersion !== 'string') throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, 'cniVersion: missing', 'the configuration must name its cniVersion');
+  if (typeof c.cniVersion !== 'string')
+    throw new CniPluginError(
+      CNI_ERRORS.INVALID_CONFIG,
+      'cniVersion: missing',
+      'the configuration must name its cniVersion',
+    );
   if (!(SUPPORTED_CNI_VERSIONS as readonly string[]).includes(c.cniVersion)) {
-    throw new CniPluginError(CNI_ERRORS.INCOMPATIBLE_VERSION, `cniVersion: ${c.cniVersion} is not supported`, `supported: ${SUPPORTED_CNI_VERSIONS.join(', ')}`);
+    throw new CniPluginError(
+      CNI_ERRORS.INCOMPATIBLE_VERSION,
+      `cniVersion: ${c.cniVersion} is not supported`,
+      `supported: ${SUPPORTED_CNI_VERSIONS.join(', ')}`,
+    );
   }
   if (command === 'VERSION') return c as CniNetConf;
-  if (command !== 'STATUS' && command !== 'GC' && (typeof c.ipam !== 'object' || c.ipam === null || typeof c.ipam.type !== 'string' || !c.ipam.type)) {
-    throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, 'ipam: missing', 'the configuration needs an "ipam" object with a "type" (e.g. host-local)');
+  if (
+    command !== 'STATUS' &&
+    command !== 'GC' &&
+    (typeof c.ipam !== 'object' || c.ipam === null || typeof c.ipam.type !== 'string' || !c.ipam.type)
+  ) {
+    throw new CniPluginError(
+      CNI_ERRORS.INVALID_CONFIG,
+      'ipam: missing',
+      'the configuration needs an "ipam" object with a "type" (e.g. host-local)',
+    );
   }
-  if (c.mtu !== undefined && (!Number.isInteger(c.mtu) || c.mtu < 0 || c.mtu > 65535)) throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, 'mtu: must be an integer 0..65535');
+  if (c.mtu !== undefined && (!Number.isInteger(c.mtu) || c.mtu < 0 || c.mtu > 65535))
+    throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, 'mtu: must be an integer 0..65535');
   return c as CniNetConf;
 }
 
 async function findPlugin(type: string, cniPath: string): Promise<string> {
-  if (type.includes('/')) throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, `ipam.type: ${JSON.stringify(type)} must be a plugin name`);
+  if (type.includes('/'))
+    throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, `ipam.type: ${JSON.stringify(type)} must be a plugin name`);
   for (const dir of cniPath.split(delimiter).filter(Boolean)) {
     const p = join(dir, type);
     try {
@@ -117,7 +138,11 @@ async function findPlugin(type: string, cniPath: string): Promise<string> {
       // next dir
     }
   }
-  throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, `ipam.type: plugin ${JSON.stringify(type)} not found`, `searched CNI_PATH=${cniPath}`);
+  throw new CniPluginError(
+    CNI_ERRORS.INVALID_CONFIG,
+    `ipam.type: plugin ${JSON.stringify(type)} not found`,
+    `searched CNI_PATH=${cniPath}`,
+  );
 }
 
 /** Runs a delegated plugin as a runtime would (same env, CNI_COMMAND replaced). */
@@ -142,7 +167,11 @@ async function delegate(plugin: string, command: string, env: NodeJS.ProcessEnv,
   }
   if (code !== 0) {
     const e = parsed as { code?: number; msg?: string; details?: string } | undefined;
-    throw new CniPluginError(e?.code ?? CNI_ERRORS.IO, `${plugin} ${command}: ${e?.msg ?? `exit ${code}`}`, e?.details ?? err.slice(0, 500));
+    throw new CniPluginError(
+      e?.code ?? CNI_ERRORS.IO,
+      `${plugin} ${command}: ${e?.msg ?? `exit ${code}`}`,
+      e?.details ?? err.slice(0, 500),
+    );
   }
   return parsed;
 }
@@ -186,9 +215,13 @@ export async function runCniPlugin(io: PluginIo): Promise<PluginOutcome> {
   try {
     const command = envOf(env, 'CNI_COMMAND', true);
     if (command === 'VERSION') {
-      return { exitCode: 0, stdout: JSON.stringify({ cniVersion: '1.1.0', supportedVersions: SUPPORTED_CNI_VERSIONS }) };
+      return {
+        exitCode: 0,
+        stdout: JSON.stringify({ cniVersion: '1.1.0', supportedVersions: SUPPORTED_CNI_VERSIONS }),
+      };
     }
-    if (!['ADD', 'DEL', 'CHECK', 'STATUS', 'GC'].includes(command)) throw new CniPluginError(CNI_ERRORS.INVALID_ENV, `CNI_COMMAND: unknown command ${JSON.stringify(command)}`);
+    if (!['ADD', 'DEL', 'CHECK', 'STATUS', 'GC'].includes(command))
+      throw new CniPluginError(CNI_ERRORS.INVALID_ENV, `CNI_COMMAND: unknown command ${JSON.stringify(command)}`);
     const conf = parseConf(io.stdin, command);
     version = conf.cniVersion;
     const socket = conf.socket ?? DEFAULT_CNI_SERVER_SOCKET;
@@ -207,7 +240,11 @@ export async function runCniPlugin(io: PluginIo): Promise<PluginOutcome> {
           try {
             await client.ready(Math.min(deadlineMs, 2000));
           } catch (e) {
-            throw new CniPluginError(CNI_ERRORS.NOT_AVAILABLE, `the CNI server at ${socket} is not reachable`, (e as Error).message);
+            throw new CniPluginError(
+              CNI_ERRORS.NOT_AVAILABLE,
+              `the CNI server at ${socket} is not reachable`,
+              (e as Error).message,
+            );
           }
           return { exitCode: 0, stdout: '' };
         default:
@@ -218,18 +255,27 @@ export async function runCniPlugin(io: PluginIo): Promise<PluginOutcome> {
     }
   } catch (e) {
     const err = e instanceof CniPluginError ? e : new CniPluginError(CNI_ERRORS.IO, (e as Error).message ?? String(e));
-    return { exitCode: 1, stdout: JSON.stringify({ cniVersion: version, code: err.code, msg: err.message, details: err.details }) };
+    return {
+      exitCode: 1,
+      stdout: JSON.stringify({ cniVersion: version, code: err.code, msg: err.message, details: err.details }),
+    };
   }
 }
 
-async function cmdAdd(conf: CniNetConf, env: NodeJS.ProcessEnv, client: CniClient, deadlineMs: number): Promise<PluginOutcome> {
+async function cmdAdd(
+  conf: CniNetConf,
+  env: NodeJS.ProcessEnv,
+  client: CniClient,
+  deadlineMs: number,
+): Promise<PluginOutcome> {
   envOf(env, 'CNI_CONTAINERID', true);
   const netns = envOf(env, 'CNI_NETNS', true);
   const ifname = envOf(env, 'CNI_IFNAME', true);
   const ipamPlugin = await findPlugin(conf.ipam.type, envOf(env, 'CNI_PATH', true));
   const ipam = toVersion((await delegate(ipamPlugin, 'ADD', env, ipamConf(conf))) as CniResult, conf.cniVersion);
   try {
-    if (!ipam.ips?.length) throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, `ipam ${conf.ipam.type} returned no address`);
+    if (!ipam.ips?.length)
+      throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, `ipam ${conf.ipam.type} returned no address`);
     const args = parseCniArgs(env['CNI_ARGS'] ?? '');
     const ports = (conf.runtimeConfig?.portMappings ?? []).map((p) => ({
       name: '',
@@ -261,17 +307,31 @@ async function cmdAdd(conf: CniNetConf, env: NodeJS.ProcessEnv, client: CniClien
         { deadlineMs },
       );
     } catch (e) {
-      throw new CniPluginError(CNI_ERRORS.TRY_AGAIN_LATER, `CNI server at ${conf.socket ?? DEFAULT_CNI_SERVER_SOCKET}: ${(e as Error).message}`);
+      throw new CniPluginError(
+        CNI_ERRORS.TRY_AGAIN_LATER,
+        `CNI server at ${conf.socket ?? DEFAULT_CNI_SERVER_SOCKET}: ${(e as Error).message}`,
+      );
     }
-    if (!reply.successful) throw new CniPluginError(CNI_ERRORS.DATAPLANE, 'the dataplane refused the pod', reply.error_message);
+    if (!reply.successful)
+      throw new CniPluginError(CNI_ERRORS.DATAPLANE, 'the dataplane refused the pod', reply.error_message);
     const result: CniResult = {
       cniVersion: conf.cniVersion,
-      interfaces: [{ name: ifname, ...(reply.container_mac ? { mac: reply.container_mac } : {}), sandbox: netns, ...(conf.mtu ? { mtu: conf.mtu } : {}) }],
+      interfaces: [
+        {
+          name: ifname,
+          ...(reply.container_mac ? { mac: reply.container_mac } : {}),
+          sandbox: netns,
+          ...(conf.mtu ? { mtu: conf.mtu } : {}),
+        },
+      ],
       ips: (ipam.ips ?? []).map((ip) => ({ ...ip, interface: 0 })),
       routes: ipam.routes ?? [],
       dns: ipam.dns ?? {},
     };
-    return { exitCode: 0, stdout: JSON.stringify(conf.cniVersion.startsWith('0.') ? result : toVersion(result, conf.cniVersion)) };
+    return {
+      exitCode: 0,
+      stdout: JSON.stringify(conf.cniVersion.startsWith('0.') ? result : toVersion(result, conf.cniVersion)),
+    };
   } catch (e) {
     // release the addresses: a failed ADD leaves nothing behind
     await delegate(ipamPlugin, 'DEL', env, ipamConf(conf)).catch(() => undefined);
@@ -279,17 +339,29 @@ async function cmdAdd(conf: CniNetConf, env: NodeJS.ProcessEnv, client: CniClien
   }
 }
 
-async function cmdDel(conf: CniNetConf, env: NodeJS.ProcessEnv, client: CniClient, deadlineMs: number): Promise<PluginOutcome> {
+async function cmdDel(
+  conf: CniNetConf,
+  env: NodeJS.ProcessEnv,
+  client: CniClient,
+  deadlineMs: number,
+): Promise<PluginOutcome> {
   envOf(env, 'CNI_CONTAINERID', true);
   const ifname = envOf(env, 'CNI_IFNAME', true);
   const netns = env['CNI_NETNS'] ?? '';
   let failure: CniPluginError | undefined;
   if (netns) {
     try {
-      const r = await client.del({ interface_name: ifname, netns, dataplane_options: conf.dataplane_options ?? {} }, { deadlineMs });
-      if (!r.successful) failure = new CniPluginError(CNI_ERRORS.DATAPLANE, 'the dataplane could not remove the pod', r.error_message);
+      const r = await client.del(
+        { interface_name: ifname, netns, dataplane_options: conf.dataplane_options ?? {} },
+        { deadlineMs },
+      );
+      if (!r.successful)
+        failure = new CniPluginError(CNI_ERRORS.DATAPLANE, 'the dataplane could not remove the pod', r.error_message);
     } catch (e) {
-      failure = new CniPluginError(CNI_ERRORS.TRY_AGAIN_LATER, `CNI server at ${conf.socket ?? DEFAULT_CNI_SERVER_SOCKET}: ${(e as Error).message}`);
+      failure = new CniPluginError(
+        CNI_ERRORS.TRY_AGAIN_LATER,
+        `CNI server at ${conf.socket ?? DEFAULT_CNI_SERVER_SOCKET}: ${(e as Error).message}`,
+      );
     }
   }
   const ipamPlugin = await findPlugin(conf.ipam.type, envOf(env, 'CNI_PATH', true));
@@ -302,11 +374,14 @@ async function cmdCheck(conf: CniNetConf, env: NodeJS.ProcessEnv): Promise<Plugi
   envOf(env, 'CNI_CONTAINERID', true);
   const netns = envOf(env, 'CNI_NETNS', true);
   const ifname = envOf(env, 'CNI_IFNAME', true);
-  if (!conf.prevResult) throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, 'prevResult: missing', 'CHECK needs the result of ADD');
+  if (!conf.prevResult)
+    throw new CniPluginError(CNI_ERRORS.INVALID_CONFIG, 'prevResult: missing', 'CHECK needs the result of ADD');
   const ipamPlugin = await findPlugin(conf.ipam.type, envOf(env, 'CNI_PATH', true));
   await delegate(ipamPlugin, 'CHECK', env, ipamConf(conf));
   const out = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=${netns}`, 'ip', '-j', 'addr', 'show', 'dev', ifname], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('nsenter', [`--net=${netns}`, 'ip', '-j', 'addr', 'show', 'dev', ifname], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let o = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (o += d));
     child.on('error', reject);
@@ -327,7 +402,9 @@ async function cmdGc(conf: CniNetConf, env: NodeJS.ProcessEnv): Promise<PluginOu
   // the IPAM plugin when it speaks 1.1.0 (host-local of Debian's plugins stops at 1.0.0: nothing to do).
   if (!conf.ipam?.type) return { exitCode: 0, stdout: '' };
   const ipamPlugin = await findPlugin(conf.ipam.type, envOf(env, 'CNI_PATH', true));
-  const v = (await delegate(ipamPlugin, 'VERSION', env, { cniVersion: conf.cniVersion })) as { supportedVersions?: string[] };
+  const v = (await delegate(ipamPlugin, 'VERSION', env, { cniVersion: conf.cniVersion })) as {
+    supportedVersions?: string[];
+  };
   if (v?.supportedVersions?.includes('1.1.0')) await delegate(ipamPlugin, 'GC', env, conf);
   return { exitCode: 0, stdout: '' };
 }

@@ -16,10 +16,12 @@ export interface CniVppObjects {
 export async function cniVppObjects(vpp: Pick<CniVpp, 'dump'>): Promise<CniVppObjects> {
   const interfaces: CniVppObjects['interfaces'] = [];
   for await (const d of vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff })) {
-    if (d.tag.startsWith(TAG_PREFIX)) interfaces.push({ sw_if_index: d.sw_if_index, tag: d.tag, name: d.interface_name });
+    if (d.tag.startsWith(TAG_PREFIX))
+      interfaces.push({ sw_if_index: d.sw_if_index, tag: d.tag, name: d.interface_name });
   }
   const tables: CniVppObjects['tables'] = [];
-  for await (const d of vpp.dump('ip_table_dump', {})) if (d.table.name.startsWith(TAG_PREFIX)) tables.push({ ...d.table });
+  for await (const d of vpp.dump('ip_table_dump', {}))
+    if (d.table.name.startsWith(TAG_PREFIX)) tables.push({ ...d.table });
   return { interfaces, tables };
 }
 

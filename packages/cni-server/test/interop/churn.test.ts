@@ -6,7 +6,7 @@ import { addReq, skipReason, startBed, type Bed } from './helpers.js';
 
 const skip = await skipReason();
 if (skip) console.log(`skip: ${skip}`);
-const CYCLES = Number(process.env['CNI_CHURN_CYCLES'] ?? 150);
+const CYCLES = Number(process.env['CNI_CHURN_CYCLES'] ?? 100);
 
 describe.skipIf(!!skip)('Add/Del churn leaks nothing', () => {
   let bed: Bed;
@@ -26,7 +26,9 @@ describe.skipIf(!!skip)('Add/Del churn leaks nothing', () => {
     const routesBefore = await hostRoutes(bed.vpp);
     const linksBefore = (await bed.vppNs.nl.link.list()).length;
     for (let c = 0; c < CYCLES; c += nss.length) {
-      const replies = await Promise.all(nss.map((ns, i) => bed.server.add(addReq(ns, `10.80.${1 + (c % 200)}.${i + 1}`))));
+      const replies = await Promise.all(
+        nss.map((ns, i) => bed.server.add(addReq(ns, `10.80.${1 + (c % 200)}.${i + 1}`))),
+      );
       expect(replies.every((r) => r.successful)).toBe(true);
       await Promise.all(nss.map((ns) => bed.server.del({ netns: ns.path, interface_name: 'eth0' })));
     }

@@ -10,10 +10,16 @@ if (skip) console.log(`skip: ${skip}`);
 function raw(socket: string, path: string, body: Buffer): Promise<{ err: grpc.ServiceError | null; reply?: Buffer }> {
   const c = new grpc.Client(`unix:${socket}`, grpc.credentials.createInsecure());
   return new Promise((resolve) => {
-    c.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, body, (err, reply) => {
-      c.close();
-      resolve(reply === undefined ? { err } : { err, reply });
-    });
+    c.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      body,
+      (err, reply) => {
+        c.close();
+        resolve(reply === undefined ? { err } : { err, reply });
+      },
+    );
   });
 }
 
@@ -42,7 +48,10 @@ describe.skipIf(!!skip)('gRPC on a unix socket', () => {
     expect(r).toMatchObject({ successful: true, error_message: '' });
     expect(r.container_mac).toMatch(/^02:/);
     expect(bed.server.pods().map((p) => p.netns)).toContain(ns.path);
-    expect(await client.del({ netns: ns.path, interface_name: 'eth0' })).toEqual({ successful: true, error_message: '' });
+    expect(await client.del({ netns: ns.path, interface_name: 'eth0' })).toEqual({
+      successful: true,
+      error_message: '',
+    });
     expect(bed.server.pods()).toHaveLength(0);
   });
 

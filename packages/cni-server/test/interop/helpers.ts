@@ -27,10 +27,15 @@ export async function skipReason(): Promise<string | undefined> {
 }
 
 /** A fake VPP (or the real one at VPP_API_SOCKET), a netns standing for VPP's, and a server. */
-export async function startBed(opts: { fake?: FakeVppInit; server?: Partial<CniServerInit>; real?: boolean } = {}): Promise<Bed> {
+export async function startBed(
+  opts: { fake?: FakeVppInit; server?: Partial<CniServerInit>; real?: boolean } = {},
+): Promise<Bed> {
   const realSocket = opts.real ? process.env['VPP_API_SOCKET'] : undefined;
   const fake = realSocket ? undefined : await startFakeVpp(opts.fake ?? {});
-  const vpp = await connectVpp({ socket: realSocket ?? fake!.socketPath, reconnect: { initialDelayMs: 20, maxDelayMs: 100, healthIntervalMs: 200 } });
+  const vpp = await connectVpp({
+    socket: realSocket ?? fake!.socketPath,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 100, healthIntervalMs: 200 },
+  });
   const vppNs = await createNetns(PREFIX);
   const dir = mkdtempSync(join(tmpdir(), 'cni-test-'));
   const stateFile = join(dir, 'state.json');
@@ -39,7 +44,15 @@ export async function startBed(opts: { fake?: FakeVppInit; server?: Partial<CniS
   // a real VPP opens af_packet netdevs in its own netns: VPP_NETNS names it (default: ours); the fake has no
   // kernel side, so a throwaway netns stands in for VPP's
   const vppNetns = realSocket ? process.env['VPP_NETNS'] : vppNs.name;
-  const base = { stateFile, socket, vppNetns, interfaceMode: 'veth' as const, nodeIps: { ip4: '192.0.2.10' }, ...(realSocket ? { hostIfPrefix: 'cnih' } : {}), ...opts.server };
+  const base = {
+    stateFile,
+    socket,
+    vppNetns,
+    interfaceMode: 'veth' as const,
+    nodeIps: { ip4: '192.0.2.10' },
+    ...(realSocket ? { hostIfPrefix: 'cnih' } : {}),
+    ...opts.server,
+  };
   const bed: Bed = {
     fake,
     vpp,

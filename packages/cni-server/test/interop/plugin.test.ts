@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipReason, startBed, type Bed } from './helpers.js';
 
-const skip = (await skipReason()) ?? (existsSync('/usr/lib/cni/host-local') ? undefined : 'host-local is not installed (/usr/lib/cni/host-local)');
+const skip =
+  (await skipReason()) ??
+  (existsSync('/usr/lib/cni/host-local') ? undefined : 'host-local is not installed (/usr/lib/cni/host-local)');
 if (skip) console.log(`skip: ${skip}`);
 
 const PKG = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,7 +27,11 @@ interface Run {
 function runPlugin(argv: readonly string[], env: Record<string, string>, stdin: object | string): Promise<Run> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...argv], { env: { PATH: process.env['PATH'] ?? '', ...env }, cwd: PKG, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...argv], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      cwd: PKG,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.on('error', reject);
@@ -74,7 +80,10 @@ describe.skipIf(!!skip)('vectorplane-cni, exec’d as a runtime does, with host-
     CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1', // as kubelet/containerd pass them
     ...extra,
   });
-  const allocated = (): string[] => (existsSync(join(dataDir, 'cnitest')) ? readdirSync(join(dataDir, 'cnitest')) : []).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+  const allocated = (): string[] =>
+    (existsSync(join(dataDir, 'cnitest')) ? readdirSync(join(dataDir, 'cnitest')) : []).filter((f) =>
+      /^\d+\.\d+\.\d+\.\d+$/.test(f),
+    );
 
   for (const [label, argv] of [
     ['from sources', SOURCE],
@@ -84,10 +93,19 @@ describe.skipIf(!!skip)('vectorplane-cni, exec’d as a runtime does, with host-
       const ns = await bed.pod();
       const add = await runPlugin(argv, env('ADD', ns.path), conf);
       expect(add.code, add.stdout).toBe(0);
-      const result = add.out as { cniVersion: string; interfaces: { name: string; mac: string; sandbox: string }[]; ips: { address: string; interface: number }[]; routes: unknown[] };
+      const result = add.out as {
+        cniVersion: string;
+        interfaces: { name: string; mac: string; sandbox: string }[];
+        ips: { address: string; interface: number }[];
+        routes: unknown[];
+      };
       expect(result.cniVersion).toBe('1.0.0');
-      expect(result.interfaces).toEqual([{ name: 'eth0', mac: expect.stringMatching(/^02:/), sandbox: ns.path, mtu: 1400 }]);
-      expect(result.ips).toEqual([{ address: expect.stringMatching(/^10\.50\.0\.\d+\/24$/), gateway: '10.50.0.1', interface: 0 }]);
+      expect(result.interfaces).toEqual([
+        { name: 'eth0', mac: expect.stringMatching(/^02:/), sandbox: ns.path, mtu: 1400 },
+      ]);
+      expect(result.ips).toEqual([
+        { address: expect.stringMatching(/^10\.50\.0\.\d+\/24$/), gateway: '10.50.0.1', interface: 0 },
+      ]);
       expect(result.routes).toEqual([{ dst: '0.0.0.0/0' }]);
       const pod = bed.server.pods().find((p) => p.netns === ns.path)!;
       expect(pod.containerMac).toBe(result.interfaces[0]!.mac);
@@ -111,7 +129,12 @@ describe.skipIf(!!skip)('vectorplane-cni, exec’d as a runtime does, with host-
     const before = allocated();
     const add = await runPlugin(PLUGIN, env('ADD', '/run/netns/cni-not-there'), conf);
     expect(add.code).toBe(1);
-    expect(add.out).toMatchObject({ cniVersion: '1.0.0', code: 100, msg: 'the dataplane refused the pod', details: expect.stringMatching(/NetnsNotFoundError/) });
+    expect(add.out).toMatchObject({
+      cniVersion: '1.0.0',
+      code: 100,
+      msg: 'the dataplane refused the pod',
+      details: expect.stringMatching(/NetnsNotFoundError/),
+    });
     expect(allocated()).toEqual(before);
   });
 
@@ -119,20 +142,38 @@ describe.skipIf(!!skip)('vectorplane-cni, exec’d as a runtime does, with host-
     const ns = await bed.pod();
     const { ipam: _i, ...noIpam } = conf;
     expect((await runPlugin(PLUGIN, env('ADD', ns.path), noIpam)).out).toMatchObject({ code: 7, msg: 'ipam: missing' });
-    expect((await runPlugin(PLUGIN, env('ADD', ns.path), { ...conf, cniVersion: '9.9.9' })).out).toMatchObject({ code: 1 });
+    expect((await runPlugin(PLUGIN, env('ADD', ns.path), { ...conf, cniVersion: '9.9.9' })).out).toMatchObject({
+      code: 1,
+    });
     expect((await runPlugin(PLUGIN, env('ADD', ns.path), '{nope')).out).toMatchObject({ code: 6 });
-    expect((await runPlugin(PLUGIN, env('ADD', ns.path, { CNI_IFNAME: '' }), conf)).out).toMatchObject({ code: 4, msg: 'CNI_IFNAME is not set' });
-    expect((await runPlugin(PLUGIN, env('ADD', ns.path), { ...conf, ipam: { type: 'no-such-ipam' } })).out).toMatchObject({ code: 7 });
+    expect((await runPlugin(PLUGIN, env('ADD', ns.path, { CNI_IFNAME: '' }), conf)).out).toMatchObject({
+      code: 4,
+      msg: 'CNI_IFNAME is not set',
+    });
+    expect(
+      (await runPlugin(PLUGIN, env('ADD', ns.path), { ...conf, ipam: { type: 'no-such-ipam' } })).out,
+    ).toMatchObject({ code: 7 });
     expect(bed.server.pods().find((p) => p.netns === ns.path)).toBeUndefined();
   });
 
   it('VERSION, STATUS and GC', async () => {
     const v = await runPlugin(PLUGIN, { CNI_COMMAND: 'VERSION' }, { cniVersion: '1.1.0' });
     expect(v.out).toEqual({ cniVersion: '1.1.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
-    expect((await runPlugin(PLUGIN, { CNI_COMMAND: 'STATUS', CNI_PATH: '/usr/lib/cni' }, { ...conf, cniVersion: '1.1.0' })).code).toBe(0);
-    const down = await runPlugin(PLUGIN, { CNI_COMMAND: 'STATUS', CNI_PATH: '/usr/lib/cni' }, { ...conf, cniVersion: '1.1.0', socket: join(bed.dir, 'nothing.sock') });
+    expect(
+      (await runPlugin(PLUGIN, { CNI_COMMAND: 'STATUS', CNI_PATH: '/usr/lib/cni' }, { ...conf, cniVersion: '1.1.0' }))
+        .code,
+    ).toBe(0);
+    const down = await runPlugin(
+      PLUGIN,
+      { CNI_COMMAND: 'STATUS', CNI_PATH: '/usr/lib/cni' },
+      { ...conf, cniVersion: '1.1.0', socket: join(bed.dir, 'nothing.sock') },
+    );
     expect(down.out).toMatchObject({ code: 50 });
-    const gc = await runPlugin(PLUGIN, { CNI_COMMAND: 'GC', CNI_PATH: '/usr/lib/cni' }, { ...conf, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] });
+    const gc = await runPlugin(
+      PLUGIN,
+      { CNI_COMMAND: 'GC', CNI_PATH: '/usr/lib/cni' },
+      { ...conf, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] },
+    );
     expect(gc.code, gc.stdout).toBe(0);
   });
 

@@ -39,10 +39,14 @@ describe.skipIf(!!skip)('the README example runs', () => {
     writeFileSync(file, src);
     try {
       const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn('ip', ['netns', 'exec', host.name, process.execPath, '--conditions=@vectorplane/source', '--import', 'tsx', file], {
-          cwd: PKG,
-          env: { ...process.env, VPP_API_SOCKET: fake.socketPath },
-        });
+        const child = spawn(
+          'ip',
+          ['netns', 'exec', host.name, process.execPath, '--conditions=@vectorplane/source', '--import', 'tsx', file],
+          {
+            cwd: PKG,
+            env: { ...process.env, VPP_API_SOCKET: fake.socketPath },
+          },
+        );
         let stdout = '';
         let stderr = '';
         child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -24,7 +24,9 @@ async function expectConsistent(bed: Bed): Promise<void> {
   const expected = pods.flatMap((p) => [p.swIfIndex, p.loopbackSwIfIndex]).sort((a, b) => a - b);
   expect(objs.interfaces.map((i) => i.sw_if_index).sort((a, b) => a - b)).toEqual(expected);
   expect(objs.tables.map((t) => t.table_id).sort()).toEqual(pods.flatMap((p) => Object.values(p.vrfs)).sort());
-  const veths = (await bed.vppNs.nl.link.list({ kind: 'veth' })).map((l) => l.name).filter((n) => n.startsWith('vpcni'));
+  const veths = (await bed.vppNs.nl.link.list({ kind: 'veth' }))
+    .map((l) => l.name)
+    .filter((n) => n.startsWith('vpcni'));
   expect(veths.sort()).toEqual(pods.map((p) => p.hostInterfaceName).sort());
   for (const p of pods) expect(await hasEth0(p.netns)).toBeDefined();
 }
@@ -32,7 +34,8 @@ async function expectConsistent(bed: Bed): Promise<void> {
 describe.skipIf(!!skip)('state file and restarts', () => {
   let bed: Bed | undefined;
   afterEach(async () => {
-    for (const p of bed?.server.pods() ?? []) await bed!.server.del({ netns: p.netns, interface_name: p.interfaceName });
+    for (const p of bed?.server.pods() ?? [])
+      await bed!.server.del({ netns: p.netns, interface_name: p.interfaceName });
     await bed?.close();
     bed = undefined;
   });
@@ -41,7 +44,8 @@ describe.skipIf(!!skip)('state file and restarts', () => {
     bed = await startBed({ server: { socket: false } });
     await bed.server.start();
     const nss = await Promise.all([1, 2, 3].map(() => bed!.pod()));
-    for (const [i, ns] of nss.entries()) expect((await bed.server.add(addReq(ns, `10.30.0.${i + 1}`))).successful).toBe(true);
+    for (const [i, ns] of nss.entries())
+      expect((await bed.server.add(addReq(ns, `10.30.0.${i + 1}`))).successful).toBe(true);
     const before = new Map(bed.server.pods().map((p) => [p.netns, p]));
     const ifindex = await hasEth0(nss[0]!.path);
     await bed.server.stop();
@@ -54,7 +58,14 @@ describe.skipIf(!!skip)('state file and restarts', () => {
     const { sw_if_index: afp } = await bed.vpp.call('af_packet_create_v3', { host_if_name: 'vpcnideadbeef0', mode: 1 });
     await bed.vpp.call('ip_route_add_del', {
       is_add: true,
-      route: { table_id: 0, stats_index: 0, prefix: '10.99.0.1/32', paths: [{ ...create_fib_path(), sw_if_index: afp, nh: { ...create_fib_path().nh, address: { ip4: '10.99.0.1' } } }] },
+      route: {
+        table_id: 0,
+        stats_index: 0,
+        prefix: '10.99.0.1/32',
+        paths: [
+          { ...create_fib_path(), sw_if_index: afp, nh: { ...create_fib_path().nh, address: { ip4: '10.99.0.1' } } },
+        ],
+      },
     });
 
     bed.server = bed.newServer();
@@ -74,7 +85,11 @@ describe.skipIf(!!skip)('state file and restarts', () => {
     for await (const a of bed.vpp.dump('af_packet_dump', {})) afps.push(a.host_if_name);
     expect(afps).not.toContain('vpcnideadbeef0');
     const evs = (await events) as PodEvent[];
-    expect(evs.map((e) => `${e.type}:${e.reason}`).sort()).toEqual(['podAdded:restored', 'podAdded:restored', 'podDeleted:orphaned']);
+    expect(evs.map((e) => `${e.type}:${e.reason}`).sort()).toEqual([
+      'podAdded:restored',
+      'podAdded:restored',
+      'podDeleted:orphaned',
+    ]);
   });
 
   it('a broken pod (its VPP interface deleted behind our back) is rebuilt from the state file', async () => {
@@ -124,10 +139,16 @@ describe.skipIf(!!skip)('state file and restarts', () => {
     await expectConsistent(bed); // nothing half-made is left, in VPP or in VPP's netns
     const afp: string[] = [];
     for await (const a of bed.vpp.dump('af_packet_dump', {})) afp.push(a.host_if_name);
-    expect(afp.sort()).toEqual(bed.server.pods().map((p) => p.hostInterfaceName).sort()); // untagged af_packets too
+    expect(afp.sort()).toEqual(
+      bed.server
+        .pods()
+        .map((p) => p.hostInterfaceName)
+        .sort(),
+    ); // untagged af_packets too
     for (const ns of nss) if (!held.has(ns.path)) expect(await hasEth0(ns.path)).toBeUndefined();
     // the rest can be added now
-    for (const [i, ns] of nss.entries()) if (!held.has(ns.path)) expect((await bed.server.add(addReq(ns, `10.30.2.${i + 1}`))).error_message).toBe('');
+    for (const [i, ns] of nss.entries())
+      if (!held.has(ns.path)) expect((await bed.server.add(addReq(ns, `10.30.2.${i + 1}`))).error_message).toBe('');
     await expectConsistent(bed);
     expect(bed.server.pods()).toHaveLength(12);
   });
@@ -153,6 +174,10 @@ describe.skipIf(!!skip)('state file and restarts', () => {
     bed = await startBed({ server: { socket: false } });
     const { writeFileSync } = await import('node:fs');
     writeFileSync(bed.stateFile, JSON.stringify({ version: 99, pods: [] }));
-    await expect(bed.server.start()).rejects.toMatchObject({ name: 'StateFileError', code: 'STATE_FILE_INVALID', path: bed.stateFile });
+    await expect(bed.server.start()).rejects.toMatchObject({
+      name: 'StateFileError',
+      code: 'STATE_FILE_INVALID',
+      path: bed.stateFile,
+    });
   });
 });

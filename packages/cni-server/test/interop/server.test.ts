@@ -18,9 +18,15 @@ async function netnsView(path: string) {
   const nl = await openNetlink({ netns: { path } });
   try {
     const link = await nl.link.find('eth0');
-    const addrs = link ? (await all(nl.address.list({ link: 'eth0', family: 'inet' }))).map((a) => `${a.address}/${a.prefixLen}`) : [];
-    const routes = link ? (await all(nl.route.list({ family: 'inet' }))).map((r) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}`) : [];
-    const neigh = link ? (await all(nl.neigh.list({ link: 'eth0', family: 'inet' }))).map((n) => `${n.dst} ${n.lladdr}`) : [];
+    const addrs = link
+      ? (await all(nl.address.list({ link: 'eth0', family: 'inet' }))).map((a) => `${a.address}/${a.prefixLen}`)
+      : [];
+    const routes = link
+      ? (await all(nl.route.list({ family: 'inet' }))).map((r) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}`)
+      : [];
+    const neigh = link
+      ? (await all(nl.neigh.list({ link: 'eth0', family: 'inet' }))).map((n) => `${n.dst} ${n.lladdr}`)
+      : [];
     return { link, addrs, routes, neigh };
   } finally {
     nl.close();
@@ -70,19 +76,25 @@ describe.skipIf(!!skip).each(targets)('CNI server against the %s VPP', (target) 
     // unnumbered to the loopback, which holds the container IP
     const unn = [];
     for await (const u of bed.vpp.dump('ip_unnumbered_dump', { sw_if_index: pod!.swIfIndex })) unn.push(u);
-    expect(unn).toEqual([expect.objectContaining({ sw_if_index: pod!.swIfIndex, ip_sw_if_index: pod!.loopbackSwIfIndex })]);
+    expect(unn).toEqual([
+      expect.objectContaining({ sw_if_index: pod!.swIfIndex, ip_sw_if_index: pod!.loopbackSwIfIndex }),
+    ]);
     const loAddrs = [];
-    for await (const a of bed.vpp.dump('ip_address_dump', { sw_if_index: pod!.loopbackSwIfIndex, is_ipv6: false })) loAddrs.push(a.prefix);
+    for await (const a of bed.vpp.dump('ip_address_dump', { sw_if_index: pod!.loopbackSwIfIndex, is_ipv6: false }))
+      loAddrs.push(a.prefix);
     expect(loAddrs).toEqual(['10.10.0.5/32']);
     // /32 in VRF 0 through the pod interface
     expect(await hostRoutes(bed.vpp)).toContain('10.10.0.5/32');
     // static neighbour for the pod (L2 mode) and the hostPort translation
     const neigh = [];
-    for await (const n of bed.vpp.dump('ip_neighbor_dump', { sw_if_index: pod!.swIfIndex, af: 0 })) neigh.push(n.neighbor);
+    for await (const n of bed.vpp.dump('ip_neighbor_dump', { sw_if_index: pod!.swIfIndex, af: 0 }))
+      neigh.push(n.neighbor);
     expect(neigh).toEqual([expect.objectContaining({ ip_address: '10.10.0.5', mac_address: r.container_mac })]);
     const tr = [];
     for await (const t of bed.vpp.dump('cnat_translation_dump', {})) tr.push(t.translation);
-    expect(tr).toContainEqual(expect.objectContaining({ vip: expect.objectContaining({ addr: '192.0.2.10', port: 8080 }), ip_proto: 6 }));
+    expect(tr).toContainEqual(
+      expect.objectContaining({ vip: expect.objectContaining({ addr: '192.0.2.10', port: 8080 }), ip_proto: 6 }),
+    );
     // interface settings
     const details = [];
     for await (const d of bed.vpp.dump('sw_interface_dump', { sw_if_index: pod!.swIfIndex })) details.push(d);
@@ -95,7 +107,9 @@ describe.skipIf(!!skip).each(targets)('CNI server against the %s VPP', (target) 
     expect(view.link?.mtu).toBe(1400);
     expect(view.link?.mac).toBe(r.container_mac);
     expect(view.addrs).toEqual(['10.10.0.5/32']);
-    expect(view.routes).toEqual(expect.arrayContaining(['0.0.0.0/0 via 169.254.0.1', '10.96.0.0/12 via 169.254.0.1', '169.254.0.1/32']));
+    expect(view.routes).toEqual(
+      expect.arrayContaining(['0.0.0.0/0 via 169.254.0.1', '10.96.0.0/12 via 169.254.0.1', '169.254.0.1/32']),
+    );
     expect(view.neigh.map((n) => n.split(' ')[0])).toEqual(['169.254.0.1']);
 
     const d = await bed.server.del({ netns: ns.path, interface_name: 'eth0' });
@@ -108,7 +122,11 @@ describe.skipIf(!!skip).each(targets)('CNI server against the %s VPP', (target) 
     expect((await netnsView(ns.path)).link).toBeUndefined();
     const evs = (await got) as PodEvent[];
     expect(evs.map((e) => e.type)).toEqual(['podAdded', 'podDeleted']);
-    expect(evs[0]?.pod).toMatchObject({ swIfIndex: pod!.swIfIndex, ips: ['10.10.0.5'], workload: { name: 'web', labels: { app: 'web' } } });
+    expect(evs[0]?.pod).toMatchObject({
+      swIfIndex: pod!.swIfIndex,
+      ips: ['10.10.0.5'],
+      workload: { name: 'web', labels: { app: 'web' } },
+    });
     expect(evs[0]?.pod.ports).toEqual([{ name: 'http', protocol: 'TCP', port: 80, host_port: 8080, host_ip: '' }]);
   });
 
@@ -131,14 +149,23 @@ describe.skipIf(!!skip).each(targets)('CNI server against the %s VPP', (target) 
   it('an empty netns is a successful no-op; Del of an unknown key succeeds', async () => {
     const before = await cniVppObjects(bed.vpp);
     expect(await bed.server.add({ interface_name: 'eth0', netns: '' })).toMatchObject({ successful: true });
-    expect(await bed.server.del({ interface_name: 'eth0', netns: '' })).toEqual({ successful: true, error_message: '' });
-    expect(await bed.server.del({ interface_name: 'eth0', netns: '/run/netns/cni-none' })).toEqual({ successful: true, error_message: '' });
+    expect(await bed.server.del({ interface_name: 'eth0', netns: '' })).toEqual({
+      successful: true,
+      error_message: '',
+    });
+    expect(await bed.server.del({ interface_name: 'eth0', netns: '/run/netns/cni-none' })).toEqual({
+      successful: true,
+      error_message: '',
+    });
     expect(await cniVppObjects(bed.vpp)).toEqual(before);
   });
 
   it('IPv4 + IPv6 pod: both families in VPP and the netns', async () => {
     const ns = await bed.pod();
-    const r = await bed.server.add({ ...addReq(ns, '10.10.1.1'), container_ips: [{ address: '10.10.1.1/32' }, { address: 'fd00:10::0:1/128' }] });
+    const r = await bed.server.add({
+      ...addReq(ns, '10.10.1.1'),
+      container_ips: [{ address: '10.10.1.1/32' }, { address: 'fd00:10::0:1/128' }],
+    });
     expect(r.error_message).toBe('');
     const pod = bed.server.pods().find((p) => p.netns === ns.path)!;
     expect(pod.ips).toEqual(['10.10.1.1', 'fd00:10::1']);
@@ -172,7 +199,9 @@ describe.skipIf(!!skip).each(targets)('CNI server against the %s VPP', (target) 
     const ns = await bed.pod();
     const r = await bed.server.add(
       addReq(ns, '10.10.3.1', {
-        workload: { annotations: { [INTERFACES_SPEC_ANNOTATION]: '{"eth0":{"rx":2,"tx":2,"rxMode":"polling","isl3":true}}' } },
+        workload: {
+          annotations: { [INTERFACES_SPEC_ANNOTATION]: '{"eth0":{"rx":2,"tx":2,"rxMode":"polling","isl3":true}}' },
+        },
       }),
     );
     expect(r.error_message).toBe('');

@@ -10,7 +10,8 @@ import { createCniServer, type CniServer } from '../../src/index.js';
 import { addReq, skipReason } from './helpers.js';
 
 const kernelSkip = await skipReason();
-const skip = kernelSkip ?? (process.env['VPP_BIN'] ? undefined : 'VPP_BIN is not set: no real VPP for the traffic test');
+const skip =
+  kernelSkip ?? (process.env['VPP_BIN'] ? undefined : 'VPP_BIN is not set: no real VPP for the traffic test');
 if (skip) console.log(`skip: ${skip}`);
 
 describe.skipIf(!!skip)('traffic through a real VPP: two veth pods ping each other', () => {
@@ -23,7 +24,16 @@ describe.skipIf(!!skip)('traffic through a real VPP: two veth pods ping each oth
     vpp = await startTestVpp();
     client = await connectVpp({ socket: vpp.apiSocket });
     dir = mkdtempSync(join(tmpdir(), 'cni-traffic-'));
-    server = createCniServer({ stateFile: join(dir, 'state.json'), socket: false, vppNetns: vpp.netns, interfaceMode: 'veth', hostIfPrefix: 'cnit' }, { vpp: client });
+    server = createCniServer(
+      {
+        stateFile: join(dir, 'state.json'),
+        socket: false,
+        vppNetns: vpp.netns,
+        interfaceMode: 'veth',
+        hostIfPrefix: 'cnit',
+      },
+      { vpp: client },
+    );
     await server.start();
   }, 120_000);
   afterAll(async () => {
@@ -40,7 +50,8 @@ describe.skipIf(!!skip)('traffic through a real VPP: two veth pods ping each oth
     const [a, b] = pods as [TestNetns, TestNetns];
     expect((await server.add(addReq(a, '10.70.0.1/32'))).error_message).toBe('');
     expect((await server.add(addReq(b, '10.70.0.2/32'))).error_message).toBe('');
-    const ping = (ns: TestNetns, dst: string) => spawnSync('ip', ['netns', 'exec', ns.name, 'ping', '-c', '3', '-i', '0.2', '-W', '2', dst], { encoding: 'utf8' });
+    const ping = (ns: TestNetns, dst: string) =>
+      spawnSync('ip', ['netns', 'exec', ns.name, 'ping', '-c', '3', '-i', '0.2', '-W', '2', dst], { encoding: 'utf8' });
     const ab = ping(a, '10.70.0.2');
     expect(ab.status, ab.stdout + ab.stderr).toBe(0);
     const ba = ping(b, '10.70.0.1');

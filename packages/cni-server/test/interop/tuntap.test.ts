@@ -15,14 +15,23 @@ function withKernelTaps(vpp: CniVpp): { vpp: CniVpp; created: { netns: string; n
   const created: { netns: string; name: string; kind: string }[] = [];
   const bySw = new Map<number, { netns: string; name: string }>();
   const call = (async (name: string, fields?: Record<string, unknown>, opts?: object) => {
-    const reply = await (vpp.call as (n: string, f?: object, o?: object) => Promise<Record<string, unknown>>)(name, fields, opts);
+    const reply = await (vpp.call as (n: string, f?: object, o?: object) => Promise<Record<string, unknown>>)(
+      name,
+      fields,
+      opts,
+    );
     if (name === 'tap_create_v3' && fields) {
       const netns = String(fields['host_namespace']);
       const ifname = String(fields['host_if_name']);
       const kind = (Number(fields['tap_flags']) & 16) !== 0 ? 'tun' : 'tap';
       const nl = await openNetlink({ netns: { path: netns } });
       try {
-        await nl.link.add({ kind, name: ifname, ...(fields['host_mtu_set'] ? { mtu: Number(fields['host_mtu_size']) } : {}), ...(kind === 'tap' && fields['host_mac_addr_set'] ? { mac: String(fields['host_mac_addr']) } : {}) } as never);
+        await nl.link.add({
+          kind,
+          name: ifname,
+          ...(fields['host_mtu_set'] ? { mtu: Number(fields['host_mtu_size']) } : {}),
+          ...(kind === 'tap' && fields['host_mac_addr_set'] ? { mac: String(fields['host_mac_addr']) } : {}),
+        } as never);
       } finally {
         nl.close();
       }
@@ -53,7 +62,10 @@ describe.skipIf(!!skip)('tun and tap pod interfaces (tap_create_v3 against the f
     bed = await startBed({ fake: { tap: 'succeed' }, server: { socket: false } });
     const w = withKernelTaps(bed.vpp);
     created = w.created;
-    server = createCniServer({ stateFile: bed.stateFile, socket: false, vppNetns: bed.vppNs.name, interfaceMode: 'tun' }, { vpp: w.vpp });
+    server = createCniServer(
+      { stateFile: bed.stateFile, socket: false, vppNetns: bed.vppNs.name, interfaceMode: 'tun' },
+      { vpp: w.vpp },
+    );
     await server.start();
   });
   afterAll(async () => {
@@ -71,14 +83,16 @@ describe.skipIf(!!skip)('tun and tap pod interfaces (tap_create_v3 against the f
     const tap = bed.fake!.state.interfaces.get(pod.swIfIndex);
     expect(tap?.tag).toMatch(/^vpcni:[0-9a-f]{12}$/);
     const details: Record<string, unknown>[] = [];
-    for await (const t of bed.vpp.dump('sw_interface_tap_v2_dump', { sw_if_index: pod.swIfIndex })) details.push(t as never);
+    for await (const t of bed.vpp.dump('sw_interface_tap_v2_dump', { sw_if_index: pod.swIfIndex }))
+      details.push(t as never);
     expect(details[0]).toMatchObject({ host_if_name: 'eth0', host_namespace: ns.path, host_mtu_size: 1400 });
     expect(Number(details[0]!['tap_flags']) & 16).toBe(16);
     expect(created).toContainEqual({ netns: ns.path, name: 'eth0', kind: 'tun' });
     const nl = await openNetlink({ netns: { path: ns.path } });
     try {
       const routes: string[] = [];
-      for await (const x of nl.route.list({ family: 'inet' })) routes.push(`${x.dst}${x.gateway ? ` via ${x.gateway}` : ''}`);
+      for await (const x of nl.route.list({ family: 'inet' }))
+        routes.push(`${x.dst}${x.gateway ? ` via ${x.gateway}` : ''}`);
       expect(routes).toContain('0.0.0.0/0');
       const neigh: unknown[] = [];
       for await (const n of nl.neigh.list({ link: 'eth0', family: 'inet' })) neigh.push(n);
@@ -92,13 +106,18 @@ describe.skipIf(!!skip)('tun and tap pod interfaces (tap_create_v3 against the f
 
   it('tap (isl3: false): L2, the container MAC set, a static neighbour for the gateway', async () => {
     const ns = await bed.pod();
-    const r = await server.add(addReq(ns, '10.60.0.2', { workload: { annotations: { 'cni.projectcalico.org/vppInterfacesSpec': '{"eth0":{"isl3":false,"rxqsz":512}}' } } }));
+    const r = await server.add(
+      addReq(ns, '10.60.0.2', {
+        workload: { annotations: { 'cni.projectcalico.org/vppInterfacesSpec': '{"eth0":{"isl3":false,"rxqsz":512}}' } },
+      }),
+    );
     expect(r.successful).toBe(true);
     expect(r.container_mac).toMatch(/^02:/);
     const pod = server.pods()[0]!;
     expect(pod.mode).toBe('tap');
     const details: Record<string, unknown>[] = [];
-    for await (const t of bed.vpp.dump('sw_interface_tap_v2_dump', { sw_if_index: pod.swIfIndex })) details.push(t as never);
+    for await (const t of bed.vpp.dump('sw_interface_tap_v2_dump', { sw_if_index: pod.swIfIndex }))
+      details.push(t as never);
     expect(details[0]).toMatchObject({ rx_ring_sz: 512, host_mac_addr: r.container_mac });
     expect(Number(details[0]!['tap_flags']) & 16).toBe(0);
     const nl = await openNetlink({ netns: { path: ns.path } });
