@@ -197,18 +197,23 @@ const CATCH_ALL = (action: AclEntry['action']): AclEntry[] => [
   { action, af: 6, proto: 0, src: anyPrefix(6), dst: anyPrefix(6), sp: ALL_PORTS, dp: ALL_PORTS },
 ];
 
-/** Drops entries that can never match because an earlier entry covers them entirely. */
+/**
+ * Drops entries that can never match: exact repeats, and entries an earlier any-to-any entry (both
+ * prefixes /0, e.g. a tier's end) covers entirely. Linear: only /0-/0 entries are kept as coverers.
+ */
 function prune(list: AclEntry[]): AclEntry[] {
   const out: AclEntry[] = [];
+  const seen = new Set<string>();
+  const wide: AclEntry[] = [];
   const covers = (a: AclEntry, b: AclEntry) =>
-    a.af === b.af &&
-    (a.proto === 0 || a.proto === b.proto) &&
-    prefixIntersect(a.src, b.src) === b.src &&
-    prefixIntersect(a.dst, b.dst) === b.dst &&
-    (a.proto === 0 || (a.sp[0] <= b.sp[0] && b.sp[1] <= a.sp[1] && a.dp[0] <= b.dp[0] && b.dp[1] <= a.dp[1]));
+    a.af === b.af && (a.proto === 0 || (a.proto === b.proto && a.sp[0] <= b.sp[0] && b.sp[1] <= a.sp[1] && a.dp[0] <= b.dp[0] && b.dp[1] <= a.dp[1]));
   for (const e of list) {
-    if (out.some((o) => covers(o, e))) continue;
+    const key = `${e.af}|${e.proto}|${e.src.addr}/${e.src.len}|${e.dst.addr}/${e.dst.len}|${e.sp[0]}-${e.sp[1]}|${e.dp[0]}-${e.dp[1]}`;
+    if (seen.has(key)) continue;
+    if (wide.some((w) => covers(w, e))) continue;
+    seen.add(key);
     out.push(e);
+    if (e.src.len === 0 && e.dst.len === 0) wide.push(e);
   }
   return out;
 }

@@ -53,10 +53,16 @@ export function parsePrefix(text: string): Prefix | undefined {
   return { af: a.af, addr: a.addr & mask(a.af, len), len };
 }
 
-export function mask(af: Af, len: number): bigint {
+const MASKS: Record<Af, bigint[]> = { 4: [], 6: [] };
+for (const af of [4, 6] as const) {
   const bits = BigInt(BITS[af]);
   const all = (1n << bits) - 1n;
-  return len === 0 ? 0n : (all >> (bits - BigInt(len))) << (bits - BigInt(len));
+  for (let len = 0; len <= BITS[af]; len++) MASKS[af].push(len === 0 ? 0n : (all >> (bits - BigInt(len))) << (bits - BigInt(len)));
+}
+
+/** The network mask of a prefix length (precomputed). */
+export function mask(af: Af, len: number): bigint {
+  return MASKS[af][len]!;
 }
 
 export function anyPrefix(af: Af): Prefix {
