@@ -101,6 +101,20 @@ describe.skipIf(!!skip).each(targets)('CNI server against the %s VPP', (target) 
     expect(details[0]?.flags ?? 0 & 1).toBeTruthy();
     expect(details[0]?.mtu[0]).toBe(1400);
 
+    // strict uRPF against the pod's own rpf table; GSO and the default (adaptive) rx mode
+    const urpf = [];
+    for await (const u of bed.vpp.dump('urpf_interface_dump', { sw_if_index: pod!.swIfIndex })) urpf.push(u);
+    expect(urpf).toEqual([expect.objectContaining({ is_input: true, mode: 2, af: 0, table_id: pod!.vrfs.rpf4 })]);
+    const rpfRoutes: string[] = [];
+    for await (const r of bed.vpp.dump('ip_route_dump', { table: { table_id: pod!.vrfs.rpf4!, is_ip6: false, name: '' } })) rpfRoutes.push(r.route.prefix);
+    expect(rpfRoutes).toEqual(expect.arrayContaining(['10.10.0.5/32', '172.16.0.0/16']));
+    if (bed.fake) {
+      const itf = bed.fake.state.interfaces.get(pod!.swIfIndex);
+      expect(itf?.gso).toBe(true);
+      expect(itf?.rxModes?.[0]).toBe(3);
+      expect(bed.fake.state.cnatFeatureInterfaces.has(pod!.swIfIndex)).toBe(true);
+    }
+
     // inside the pod
     const view = await netnsView(ns.path);
     expect(view.link?.up).toBe(true);
@@ -205,7 +219,9 @@ describe.skipIf(!!skip).each(targets)('CNI server against the %s VPP', (target) 
       }),
     );
     expect(r.error_message).toBe('');
-    expect(bed.server.pods().find((p) => p.netns === ns.path)?.mode).toBe('veth');
+    const pod = bed.server.pods().find((p) => p.netns === ns.path)!;
+    expect(pod.mode).toBe('veth');
+    if (bed.fake) expect(bed.fake.state.interfaces.get(pod.swIfIndex)?.rxModes?.[0]).toBe(1); // polling
     await bed.server.del({ netns: ns.path, interface_name: 'eth0' });
   });
 });
