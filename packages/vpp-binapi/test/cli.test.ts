@@ -134,6 +134,19 @@ describe('vpp-api (in-process)', () => {
     }
   });
 
+  it('--release pins one release: a 26.06 VPP fails the check for 25.10, a bad release is a usage error', async () => {
+    const c = await run([...sock, '--release', '25.10', 'messages', '--check']);
+    expect(c.code).toBe(EXIT.VPP_ERROR);
+    expect(c.stderr).toContain('crc mismatch: cnat_set_snat_policy ours 0xd3e6eaf4, VPP 0x37a3ce23');
+    expect(c.stdout).toMatch(/VPP's table agrees with release none of ours\n$/);
+    const ok = await run([...sock, '-r', '26.06', 'messages', '--check']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/0 CRC mismatches, 0 not in VPP; VPP's table agrees with release 26\.06\n$/);
+    const bad = await run([...sock, '--release', '24.10', 'messages']);
+    expect(bad.code).toBe(EXIT.USAGE);
+    expect(bad.stderr).toBe('vpp-api: --release wants one of 25.10, 26.02, 26.06, not "24.10"\n');
+  });
+
   it('messages --check exits 1 and names the messages whose CRC differs', async () => {
     const other = await startFakeVpp({ messages: { crc: { ip_route_add_del: '0x01020304' } } });
     try {

@@ -9,6 +9,7 @@ import { HEADER_FIELDS, convertRequest } from './cli-input.js';
 import type { VppClient } from './client.js';
 import { DEFAULT_VPP_API_SOCKET } from './client.js';
 import { connectVppWith, defaultBindings } from './connect.js';
+import { isVppRelease, releaseBindings, releases } from './releases.js';
 import type { AnyVppApi, VppBindings } from './types.js';
 
 /** Exit codes of `vpp-api`. */
@@ -41,6 +42,8 @@ Commands:
 Options:
   -s, --socket PATH          API socket (default: $VPP_API_SOCKET or ${DEFAULT_VPP_API_SOCKET})
   -t, --timeout MS           time limit per request (default 10000)
+  -r, --release VERSION      speak exactly one VPP release (25.10, 26.02, 26.06); default: each message
+                             as the running VPP announces it, from any of them
   -h, --help                 this text
 
 Exit codes: 0 ok, 1 VPP error (negative retval; its name is printed) or CRC mismatch, 2 usage, 3 connection failure.
@@ -81,6 +84,7 @@ export async function runCli(
         help: { type: 'boolean', short: 'h' },
         check: { type: 'boolean' },
         json: { type: 'boolean' },
+        release: { type: 'string', short: 'r' },
       },
     });
   } catch (err) {
@@ -97,6 +101,14 @@ export async function runCli(
   if (timeoutMs !== undefined && !(timeoutMs > 0)) {
     io.stderr.write(`vpp-api: --timeout wants a positive number of milliseconds\n`);
     return EXIT.USAGE;
+  }
+
+  if (values.release !== undefined) {
+    if (!isVppRelease(values.release)) {
+      io.stderr.write(`vpp-api: --release wants one of ${releases.join(', ')}, not ${JSON.stringify(values.release)}\n`);
+      return EXIT.USAGE;
+    }
+    bindings = releaseBindings(values.release);
   }
 
   let vpp: VppClient<AnyVppApi> | undefined;
