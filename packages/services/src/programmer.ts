@@ -296,13 +296,11 @@ export class CnatProgrammer {
       }
     });
     const keys = [...want.keys()];
-    const before = stats.updates + stats.deletes;
     await pool(keys, this.#concurrency, async (key) => {
       const have = this.#programmed.get(key);
       if (have && changeNeeded(have.translation, want.get(key)!) === 'none') stats.unchanged++;
       await this.#converge(key, want.get(key), stats, opts.signal);
     });
-    void before;
     return stats;
   }
 

@@ -79,11 +79,19 @@ export class SnatProgrammer {
     }
   }
 
+  #running: Promise<unknown> = Promise.resolve();
+
   /**
    * Sends what differs between wanted and programmed. Failures are returned (what failed is tried again
-   * at the next sync); everything else is applied.
+   * at the next sync); everything else is applied. Syncs run one at a time, in call order.
    */
-  async sync(opts: { signal?: AbortSignal } = {}): Promise<SnatProgramError[]> {
+  sync(opts: { signal?: AbortSignal } = {}): Promise<SnatProgramError[]> {
+    const run = this.#running.then(() => this.#sync(opts));
+    this.#running = run.catch(() => undefined);
+    return run;
+  }
+
+  async #sync(opts: { signal?: AbortSignal }): Promise<SnatProgramError[]> {
     const want = this.#want;
     const signal = opts.signal;
     const errors: SnatProgramError[] = [];

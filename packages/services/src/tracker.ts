@@ -190,10 +190,8 @@ export class ServiceChangeTracker {
       }
       // translation claims
       for (const [k, t] of next) {
-        const prev = before?.translations.get(k);
-        if (prev !== undefined && prev === t) continue;
         let claims = this.#claims.get(k);
-        if (!claims) this.#claims.set(k, (claims = new Map()));
+        if (!claims) this.#claims.set(k, (claims = new Map<string, DesiredTranslation>()));
         claims.set(svcKey, t);
         keys.add(k);
         if (claims.size > 1) touched.add(k);

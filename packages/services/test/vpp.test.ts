@@ -161,6 +161,31 @@ for (const target of vppTargets()) {
       });
     });
 
+    it('the SNAT set-up reaches VPP (addresses read back), interfaces register as pod and host; all removed after', async () => {
+      const before = await vpp.call('cnat_get_snat_addresses', {}).catch(() => undefined);
+      const { sw_if_index } = await vpp.call('create_loopback', { mac_address: '02:5c:00:00:00:01' });
+      const s = make({ snat: { ip4: '198.18.0.10', podCidrs: ['198.18.128.0/17'], interfaces: [{ swIfIndex: sw_if_index, role: 'pod' }] } });
+      const exclusions = ['198.18.0.10/32', '10.97.0.0/16', '198.18.128.0/17'];
+      try {
+        await s.start();
+        const got = await vpp.call('cnat_get_snat_addresses', {});
+        expect(got.snat_ip4).toBe('198.18.0.10');
+        await s.registerInterface(sw_if_index, 'host');
+        expect(s.vppCalls).toMatchObject({ cnat_set_snat_addresses_v2: 1, cnat_set_snat_policy: 1, cnat_snat_policy_add_del_exclude_pfx: 3, cnat_snat_policy_add_del_if: 2 });
+        await s.unregisterInterface(sw_if_index, 'host');
+        await s.unregisterInterface(sw_if_index, 'pod');
+      } finally {
+        for (const prefix of exclusions) await vpp.call('cnat_snat_policy_add_del_exclude_pfx', { is_add: 0, prefix }).catch(() => {});
+        await vpp.call('delete_loopback', { sw_if_index });
+        if (before && before.retval === 0 && (before.snat_ip4 !== '0.0.0.0' || before.snat_ip6 !== '::')) {
+          await vpp.call('cnat_set_snat_addresses_v2', { fwd_fib_index: 0, ret_fib_index: 0, snat_ip4: before.snat_ip4, snat_ip6: before.snat_ip6, sw_if_index: before.sw_if_index, flags: 4 });
+        } else {
+          // there was no SNAT entry: all zero removes ours
+          await vpp.call('cnat_set_snat_addresses_v2', { fwd_fib_index: 0, ret_fib_index: 0, snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: 0xffffffff, flags: 0 }).catch(() => {});
+        }
+      }
+    });
+
     it('an invalid update of a programmed Service is refused and loses nothing', async () => {
       const s = make();
       const errors: Error[] = [];
