@@ -13,7 +13,17 @@ import { messagesByName, messagesByNameCrc } from '../src/generated/index.js';
 import { type FakeVpp, connectRawVpp, startFakeVpp } from '../src/testing/index.js';
 
 /** Answers whose bytes carry run-time accidents (pids, dates, counters, the table) or hash order (routes). */
-const LOOSE = new Set(['sockclnt_create_reply', 'control_ping_reply', 'show_version_reply', 'ip_route_details', 'cli_inband_reply']);
+const LOOSE = new Set([
+  'sockclnt_create_reply',
+  'control_ping_reply',
+  'show_version_reply',
+  'ip_route_details',
+  'cli_inband_reply',
+]);
+
+/** A decoded message or its capture JSON, read field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- golden frames of every message shape
+type Json = Record<string, any>;
 
 interface Frame {
   seq: number;
@@ -21,7 +31,7 @@ interface Frame {
   msg: string;
   msg_id: number;
   hex: string;
-  json: Record<string, any>;
+  json: Json;
 }
 
 const goldenPath = fileURLToPath(new URL('../../../../shared/vpp-golden/session-main.jsonl', import.meta.url));
@@ -34,7 +44,7 @@ const frames: Frame[] = readFileSync(goldenPath, 'utf8')
 const nameOf = (nameCrc: string): string => nameCrc.slice(0, nameCrc.lastIndexOf('_'));
 
 /** Normalises the run-time accidents out of a decoded message. */
-function normalise(name: string, m: Record<string, any>): Record<string, any> {
+function normalise(name: string, m: Json): Json {
   const { _vl_msg_id, _0, ...rest } = m;
   if (name === 'sockclnt_create_reply') return { response: rest.response, context: rest.context };
   if (name === 'control_ping_reply') return { ...rest, vpe_pid: 'pid' };
@@ -42,21 +52,24 @@ function normalise(name: string, m: Record<string, any>): Record<string, any> {
 
   if (name === 'cli_inband_reply') {
     // Counters depend on traffic; keep each row up to the MTU column.
-    const rows = (rest.reply as string).split('\n').map((l) => (l.length > 68 && !l.startsWith(' ') ? l.slice(0, 68) : l)).filter((l) => l && !l.startsWith('      '));
+    const rows = (rest.reply as string)
+      .split('\n')
+      .map((l) => (l.length > 68 && !l.startsWith(' ') ? l.slice(0, 68) : l))
+      .filter((l) => l && !l.startsWith('      '));
     return { ...rest, reply: rows };
   }
   return rest;
 }
 
 let fake: FakeVpp;
-const received = new Map<number, { name: string; json: Record<string, any>; hex: string }[]>();
+const received = new Map<number, { name: string; json: Json; hex: string }[]>();
 
 beforeAll(async () => {
   fake = await startFakeVpp();
   const socket = createConnection(fake.socketPath);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const decoder = new FrameDecoder();
-  const ourIdToDef = new Map<number, (typeof messagesByName extends ReadonlyMap<string, infer D> ? D : never)>();
+  const ourIdToDef = new Map<number, typeof messagesByName extends ReadonlyMap<string, infer D> ? D : never>();
   for (const def of messagesByName.values()) {
     const id = fake.messageId(def.name);
     if (id !== undefined) ourIdToDef.set(id, def);
@@ -68,7 +81,7 @@ beforeAll(async () => {
       const id = ((p[0] ?? 0) << 8) | (p[1] ?? 0);
       const def = ourIdToDef.get(id);
       if (!def) continue;
-      const json = def.decode(p) as Record<string, any>;
+      const json = def.decode(p) as Json;
       const ctx = typeof json.context === 'number' ? json.context : -1;
       const list = received.get(ctx) ?? [];
       list.push({ name: def.name, json, hex: Buffer.from(p).toString('hex') });
@@ -103,7 +116,8 @@ describe('fake VPP answers the captured session like VPP 26.06', () => {
     byContext.set(ctx, [...(byContext.get(ctx) ?? []), f]);
   }
   const requestName = new Map<number, string>();
-  for (const f of frames.filter((x) => x.dir === 'c2s' && !x.msg.startsWith('control_ping'))) requestName.set(f.json.context, nameOf(f.msg));
+  for (const f of frames.filter((x) => x.dir === 'c2s' && !x.msg.startsWith('control_ping')))
+    requestName.set(f.json.context, nameOf(f.msg));
 
   for (const [ctx, expected] of byContext) {
     const label = ctx === -1 ? 'events' : `context ${ctx} (${requestName.get(ctx) ?? 'control_ping'})`;
@@ -113,7 +127,7 @@ describe('fake VPP answers the captured session like VPP 26.06', () => {
       const have = got.map((g) => ({ name: g.name, json: normalise(g.name, g.json) }));
       if (want.some((w) => w.name === 'ip_route_details')) {
         // VPP walks its FIB hash: compare the set of routes, not their order.
-        const key = (x: { json: Record<string, any> }): string => JSON.stringify(x.json);
+        const key = (x: { json: Json }): string => JSON.stringify(x.json);
         expect(have.map(key).sort()).toEqual(want.map(key).sort());
       } else {
         expect(have).toEqual(want);
@@ -129,7 +143,10 @@ it('every captured VPP answer has a counterpart from the fake', () => {
 });
 
 it('announces every message with the CRC and the id the captured VPP gave it', async () => {
-  const table = (frames.find((f) => f.msg.startsWith('sockclnt_create_reply'))?.json.message_table ?? []) as { index: number; name: string }[];
+  const table = (frames.find((f) => f.msg.startsWith('sockclnt_create_reply'))?.json.message_table ?? []) as {
+    index: number;
+    name: string;
+  }[];
   expect(table.length).toBeGreaterThan(1000);
   const f = await startFakeVpp();
   try {

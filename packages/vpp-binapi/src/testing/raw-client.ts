@@ -32,6 +32,7 @@ export class RawVppApiError extends Error {
 }
 
 /** A decoded message as the raw client returns it (`_name` added: the message name). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read decoded fields of any message without casts
 export type RawMessage = Record<string, any>;
 
 /** A minimal protocol peer: enough to drive the fake (and a real VPP) without the full client. */
@@ -81,7 +82,7 @@ export async function connectRawVpp(init: RawVppInit): Promise<RawVppClient> {
   const socket = createConnection(init.socket);
   const decoder = new FrameDecoder();
   const ids = new Map<string, number>();
-  const byId = new Map<number, MessageDef<any>>();
+  const byId = new Map<number, MessageDef<object>>();
   const pending = new Map<number, Pending>();
   const listeners = new Map<string, Set<(m: Record<string, unknown>) => void>>();
   const unsolicited: Record<string, unknown>[] = [];

@@ -11,7 +11,6 @@ import {
   canonicalOrAsReceived,
   num,
   obj,
-  randomMac,
   str,
 } from './context.js';
 

@@ -1,17 +1,6 @@
 /** vnet's feature arcs (src/vnet/feature/feature_api.c). */
 import { VNET_API_ERROR } from '../constants.js';
-import {
-  type FakePlugin,
-  type HandlerContext,
-  type Msg,
-  arr,
-  bool,
-  canonicalOrAsReceived,
-  num,
-  obj,
-  randomMac,
-  str,
-} from './context.js';
+import { type FakePlugin, bool, num, str } from './context.js';
 
 export const featurePlugin: FakePlugin = {
   name: 'feature',

@@ -4,18 +4,7 @@
  */
 import { INDEX_INVALID, VNET_API_ERROR } from '../constants.js';
 import { type FakeInterface, type FakeVppState } from '../state.js';
-import {
-  type FakePlugin,
-  type HandlerContext,
-  type Msg,
-  arr,
-  bool,
-  canonicalOrAsReceived,
-  num,
-  obj,
-  randomMac,
-  str,
-} from './context.js';
+import { type FakePlugin, type Msg, bool, num, str } from './context.js';
 
 /** `send_sw_interface_details` (interface_api.c). */
 export function interfaceDetails(state: FakeVppState, i: FakeInterface): Msg {

@@ -5,18 +5,7 @@
 import { FIB_SOURCE_ID, INDEX_INVALID, VNET_API_ERROR } from '../constants.js';
 import { canonicalPrefix } from '../ip.js';
 import { pathFromApi, routeDetails, routeDetailsV2, SOURCE_BY_ID } from './fib.js';
-import {
-  type FakePlugin,
-  type HandlerContext,
-  type Msg,
-  arr,
-  bool,
-  canonicalOrAsReceived,
-  num,
-  obj,
-  randomMac,
-  str,
-} from './context.js';
+import { type FakePlugin, type HandlerContext, type Msg, arr, bool, num, obj, str } from './context.js';
 
 function tableOp(ctx: HandlerContext, m: Msg, op: 'begin' | 'end' | 'flush'): void {
   const t = obj(m, 'table');

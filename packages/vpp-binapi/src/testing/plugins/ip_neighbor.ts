@@ -1,18 +1,7 @@
 /** vnet's ip-neighbor module (src/vnet/ip-neighbor/ip_neighbor_api.c, ip_neighbor.c). */
 import { INDEX_INVALID } from '../constants.js';
 import { compareAddresses } from './fib.js';
-import {
-  type FakePlugin,
-  type HandlerContext,
-  type Msg,
-  arr,
-  bool,
-  canonicalOrAsReceived,
-  num,
-  obj,
-  randomMac,
-  str,
-} from './context.js';
+import { type FakePlugin, bool, num, obj, str } from './context.js';
 
 export const ipNeighborPlugin: FakePlugin = {
   name: 'ip-neighbor',

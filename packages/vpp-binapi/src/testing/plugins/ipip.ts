@@ -1,18 +1,7 @@
 /** VPP's ipip tunnels (src/vnet/ipip/ipip_api.c, ipip.c). */
 import { INDEX_INVALID } from '../constants.js';
 import { canonicalAddress } from '../ip.js';
-import {
-  type FakePlugin,
-  type HandlerContext,
-  type Msg,
-  arr,
-  bool,
-  canonicalOrAsReceived,
-  num,
-  obj,
-  randomMac,
-  str,
-} from './context.js';
+import { type FakePlugin, num, obj, str } from './context.js';
 
 export const ipipPlugin: FakePlugin = {
   name: 'ipip',

@@ -4,18 +4,7 @@
  */
 import { INDEX_INVALID, VNET_API_ERROR } from '../constants.js';
 import { pathFromApi, pathToApi } from './fib.js';
-import {
-  type FakePlugin,
-  type HandlerContext,
-  type Msg,
-  arr,
-  bool,
-  canonicalOrAsReceived,
-  num,
-  obj,
-  randomMac,
-  str,
-} from './context.js';
+import { type FakePlugin, arr, bool, num, obj } from './context.js';
 
 /** `punt_type`. */
 const PUNT_TYPE_L4 = 0;

@@ -1,17 +1,6 @@
 /** VPP's tapv2 (src/vnet/devices/tap/tapv2_api.c, tap.c). */
 import { INDEX_INVALID } from '../constants.js';
-import {
-  type FakePlugin,
-  type HandlerContext,
-  type Msg,
-  arr,
-  bool,
-  canonicalOrAsReceived,
-  num,
-  obj,
-  randomMac,
-  str,
-} from './context.js';
+import { type FakePlugin, bool, num, randomMac, str } from './context.js';
 
 export const tapPlugin: FakePlugin = {
   name: 'tapv2',

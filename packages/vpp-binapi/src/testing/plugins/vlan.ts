@@ -1,17 +1,6 @@
 /** Ethernet sub-interfaces (src/vnet/interface_api.c create_subif / create_vlan_subif, ethernet/interface.c). */
 import { INDEX_INVALID, VNET_API_ERROR } from '../constants.js';
-import {
-  type FakePlugin,
-  type HandlerContext,
-  type Msg,
-  arr,
-  bool,
-  canonicalOrAsReceived,
-  num,
-  obj,
-  randomMac,
-  str,
-} from './context.js';
+import { type FakePlugin, num } from './context.js';
 
 /** `sub_if_flags`. */
 const SUB_IF_ONE_TAG = 2;

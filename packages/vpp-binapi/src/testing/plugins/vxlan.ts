@@ -1,18 +1,7 @@
 /** VPP's vxlan plugin (src/plugins/vxlan/vxlan_api.c, vxlan.c). */
 import { INDEX_INVALID, VXLAN_DEFAULT_DST_PORT } from '../constants.js';
 import { canonicalAddress } from '../ip.js';
-import {
-  type FakePlugin,
-  type HandlerContext,
-  type Msg,
-  arr,
-  bool,
-  canonicalOrAsReceived,
-  num,
-  obj,
-  randomMac,
-  str,
-} from './context.js';
+import { type FakePlugin, bool, num, str } from './context.js';
 
 export const vxlanPlugin: FakePlugin = {
   name: 'vxlan',
