@@ -198,6 +198,27 @@ describe('test API server: watch', () => {
     expect(evs.map((e) => `${e.type}:${e.object.metadata?.name}`)).toEqual(['ADDED:b', 'DELETED:a']);
   });
 
+  it('history beyond historyLimit is compacted away: an old resourceVersion then gets 410', async () => {
+    const small = await startTestApiServer({ historyLimit: 3 });
+    try {
+      small.put(svc('a'));
+      const rv = small.resourceVersion;
+      for (let i = 0; i < 5; i++) small.put(svc('a', { clusterIP: `10.96.0.${i}` }));
+      const res = await fetch(`${small.url}/api/v1/services?watch=true&resourceVersion=${rv}`);
+      const line = (await res.text()).trim();
+      expect((JSON.parse(line) as { type: string; object: { code: number } }).object.code).toBe(410);
+      const recent = await fetch(
+        `${small.url}/api/v1/services?watch=true&resourceVersion=${Number(small.resourceVersion) - 1}`,
+        { signal: AbortSignal.timeout(300) },
+      )
+        .then(async (r) => r.body!.getReader().read())
+        .then(({ value }) => new TextDecoder().decode(value));
+      expect(JSON.parse(recent.split('\n')[0] as string)).toMatchObject({ type: 'MODIFIED' });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a compacted resourceVersion is a 410 Expired ERROR event', async () => {
     server.put(svc('a'));
     const rv = server.resourceVersion;
