@@ -108,3 +108,23 @@ export class ServicesNotRunningError extends Error {
     super(`${operation}: services is not running`);
   }
 }
+
+/**
+ * A port named on one side only: an EndpointSlice port no Service port matches (`UNKNOWN_SLICE_PORT`,
+ * `object` is the slice), or a Service port no slice names (`SERVICE_PORT_WITHOUT_SLICE_PORT`, `object`
+ * is the Service). That port is skipped; the rest of the Service is programmed.
+ */
+export class MissingPortError extends Error {
+  override readonly name = 'MissingPortError';
+  readonly code = 'SERVICES_MISSING_PORT';
+  readonly object: ObjectRef;
+  /** The port's name (`''` when unnamed). */
+  readonly port: string;
+  readonly issue: TranslationIssue;
+  constructor(issue: TranslationIssue) {
+    super(`${refText(issue.object)}: ${issue.message}`);
+    this.object = issue.object;
+    this.port = typeof issue.value === 'string' ? issue.value : '';
+    this.issue = issue;
+  }
+}

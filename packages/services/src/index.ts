@@ -74,6 +74,7 @@ export { parseIp, parseCidr, type IpFamily, type ParsedIp, type ParsedCidr } fro
 export {
   InvalidEndpointSliceError,
   InvalidServiceError,
+  MissingPortError,
   ReconcileError,
   ServicesConfigError,
   ServicesNotRunningError,

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import {
   InvalidEndpointSliceError,
   InvalidServiceError,
+  MissingPortError,
   ServicesConfigError,
   ServicesNotRunningError,
   type TranslationProgramError,
@@ -306,6 +307,9 @@ class ServicesImpl extends EventTarget implements Services {
     for (const i of issues) {
       if (i.severity !== 'warning') continue;
       this.#log?.warn({ code: i.code, object: i.object, path: i.path }, i.message);
+      if (i.code === 'UNKNOWN_SLICE_PORT' || i.code === 'SERVICE_PORT_WITHOUT_SLICE_PORT') {
+        this.dispatchEvent(new CustomEvent('services:error', { detail: { error: new MissingPortError(i) } }));
+      }
     }
   }
 

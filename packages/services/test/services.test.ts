@@ -197,6 +197,44 @@ describe('VPP errors', () => {
   });
 });
 
+describe('bad input through the running services', () => {
+  it('a slice naming a port the Service lacks: MissingPortError naming the slice and port; the rest is programmed', async () => {
+    const logger = memoryLogger();
+    const s = make({ snat: { enabled: false } }, logger);
+    const errors: Error[] = [];
+    s.addEventListener('services:error', (e) => errors.push(e.detail.error));
+    await s.start();
+    s.upsertService(svc('a', '10.96.0.1'));
+    s.upsertEndpointSlice(makeSlice({ name: 'a-1', service: 'a', endpoints: [endpoint('10.244.1.1')], ports: [{ name: 'http', port: 8080 }, { name: 'grpc', port: 9000 }] }));
+    await s.sync();
+    expect(await dumpBrief(vpp)).toEqual({ 'TCP/10.96.0.1/80': '10.244.1.1:8080' });
+    expect(errors).toEqual([expect.objectContaining({ name: 'MissingPortError', code: 'SERVICES_MISSING_PORT', port: 'grpc', object: { kind: 'EndpointSlice', namespace: 'default', name: 'a-1' } })]);
+    expect(logger.lines.filter((l) => l.level === 'warn' && l.fields.code === 'UNKNOWN_SLICE_PORT')).toHaveLength(1);
+  });
+
+  it.each([
+    { name: 'invalid IP', svc: svc('b', '10.96.0.999'), code: 'INVALID_IP' },
+    { name: 'port out of range', svc: svc('b', '10.96.0.2', { ports: [{ name: 'http', port: 65536 }] }), code: 'INVALID_PORT' },
+    { name: 'unknown protocol', svc: svc('b', '10.96.0.2', { ports: [{ name: 'http', protocol: 'QUIC', port: 443 }] }), code: 'UNKNOWN_PROTOCOL' },
+    { name: 'unknown LB type', svc: svc('b', '10.96.0.2', { annotations: { 'cni.projectcalico.org/vppLBType': 'weighted' } }), code: 'UNKNOWN_LB_TYPE' },
+  ])('$name: a typed error naming the Service, logged; the others are programmed', async ({ svc: bad, code }) => {
+    const logger = memoryLogger();
+    const s = make({ snat: { enabled: false } }, logger);
+    const errors: Error[] = [];
+    s.addEventListener('services:error', (e) => errors.push(e.detail.error));
+    await s.start();
+    s.upsertService(svc('a', '10.96.0.1'));
+    s.upsertEndpointSlice(slice('a', ['10.244.1.1']));
+    s.upsertService(bad);
+    s.upsertEndpointSlice(slice('b', ['10.244.2.1']));
+    await s.sync();
+    expect(await dumpBrief(vpp)).toEqual({ 'TCP/10.96.0.1/80': '10.244.1.1:8080' });
+    expect(errors).toEqual([expect.objectContaining({ name: 'InvalidServiceError', object: { kind: 'Service', namespace: 'default', name: 'b' } })]);
+    expect((errors[0] as unknown as { issues: { code: string }[] }).issues.map((i) => i.code)).toEqual([code]);
+    expect(logger.lines.some((l) => l.level === 'error' && String(l.msg).includes('Service default/b'))).toBe(true);
+  });
+});
+
 describe('VIP collisions', () => {
   const both = (order: 'ab' | 'ba', s: Services): void => {
     const a = svc('a', '10.96.0.1', { externalIPs: ['198.51.100.3'] });
