@@ -20,6 +20,7 @@ const PROTO: Record<'TCP' | 'UDP' | 'SCTP', number> = { TCP: 6, UDP: 17, SCTP: 1
 export const tagOf = {
   itf: (id: string): string => `${TAG_PREFIX}${id}`,
   loop: (id: string): string => `${TAG_PREFIX}${id}:lo`,
+  memif: (id: string): string => `${TAG_PREFIX}${id}:memif`,
   table: (id: string, which: keyof PodVrfs): string => `${TAG_PREFIX}${id}:${which}`,
 };
 
@@ -88,7 +89,6 @@ function isUnsupported(e: unknown): boolean {
     err?.name === 'VppUnsupportedMessageError' || err?.code === 'UNSUPPORTED' || err?.code === 'VPP_MESSAGE_UNSUPPORTED'
   );
 }
-
 
 /**
  * Builds one pod: VRFs, loopback, the pod interface (veth + af_packet, tun or tap), its VPP settings,
@@ -432,6 +432,71 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       }
     }
 
+    // 7b. memif (vppExtraMemifPorts): a memif master on a socket inside the pod netns, in the pod VRFs
+    let memif: PodRecord['memif'];
+    if (spec.memifPorts.length > 0) {
+      const socketId = await step(
+        'memif_socket_filename_add_del_v2',
+        async () =>
+          (
+            await vpp.call(
+              'memif_socket_filename_add_del_v2',
+              {
+                is_add: true,
+                socket_id: INDEX_INVALID,
+                socket_filename: `abstract:vpp/memif-${spec.ifname},netns_name=${spec.netns}`,
+              },
+              opts,
+            )
+          ).socket_id,
+        (id) => vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: id, socket_filename: '' }),
+      );
+      const msw = await step(
+        'memif_create_v2',
+        async () =>
+          (
+            await vpp.call(
+              'memif_create_v2',
+              {
+                role: 0, // master: the pod's application connects
+                mode: spec.mode === 'tun' ? 1 : 0,
+                rx_queues: spec.rxQueues,
+                tx_queues: spec.txQueues,
+                id: 0,
+                socket_id: socketId,
+                ring_size: spec.rxQueueSize,
+                buffer_size: 2048,
+                no_zero_copy: false,
+                use_dma: false,
+                hw_addr: randomMac(),
+                secret: '',
+              },
+              opts,
+            )
+          ).sw_if_index,
+        (sw) => vpp.call('memif_delete', { sw_if_index: sw }),
+      );
+      await step('sw_interface_tag_add_del memif', () =>
+        vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: msw, tag: tagOf.memif(spec.id) }, opts),
+      );
+      await step('sw_interface_set_table memif ip4', () =>
+        vpp.call('sw_interface_set_table', { sw_if_index: msw, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
+      );
+      await step('sw_interface_set_table memif ip6', () =>
+        vpp.call('sw_interface_set_table', { sw_if_index: msw, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
+      );
+      await step('sw_interface_set_unnumbered memif', () =>
+        vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: msw, is_add: true }, opts),
+      );
+      await step('feature_cnat_enable_disable memif', () =>
+        vpp.call('feature_cnat_enable_disable', { sw_if_index: msw, enable_disable: true }, opts),
+      );
+      await step('sw_interface_set_flags memif', () =>
+        vpp.call('sw_interface_set_flags', { sw_if_index: msw, flags: 1 }, opts),
+      );
+      memif = { swIfIndex: msw, socketId };
+    }
+
     // 8. inside the pod netns
     const nl = podNl;
     await step('pod netns', () => configureNetns(nl, spec, vppMac));
@@ -447,6 +512,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       vppMac,
       containerMac: l2 ? containerMac : '',
       cnatIds,
+      memif,
       epoch: ctx.epoch,
       createdAt: new Date().toISOString(),
     };
@@ -512,6 +578,7 @@ async function configureNetns(nl: NetlinkHandle, spec: PodSpec, vppMac: string):
 /** Where the VPP objects of a pod are now (ids may be stale after a VPP restart, so they are looked up by tag). */
 export interface PodVppObjects {
   readonly swIfIndex?: number | undefined;
+  readonly memifSwIfIndex?: number | undefined;
   readonly loopbackSwIfIndex?: number | undefined;
   readonly tables: readonly { id: number; ip6: boolean }[];
 }
@@ -565,6 +632,16 @@ export async function teardownPod(
       if (await nl.link.find(rec.spec.hostIfName)) await nl.link.delete(rec.spec.hostIfName);
     });
   }
+  if (where.memifSwIfIndex !== undefined) {
+    const msw = where.memifSwIfIndex;
+    await run('memif_delete', () => vpp.call('memif_delete', { sw_if_index: msw }));
+  }
+  if (rec.memif && sameVpp) {
+    const socketId = rec.memif.socketId;
+    await run('memif_socket_filename_add_del_v2', () =>
+      vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: socketId, socket_filename: '' }),
+    );
+  }
   if (where.loopbackSwIfIndex !== undefined) {
     const lo = where.loopbackSwIfIndex;
     await run('delete_loopback', () => vpp.call('delete_loopback', { sw_if_index: lo }));
@@ -586,5 +663,10 @@ export function recordObjects(rec: PodRecord): PodVppObjects {
   ];
   if (rec.vrfs.rpf4 !== undefined) tables.push({ id: rec.vrfs.rpf4, ip6: false });
   if (rec.vrfs.rpf6 !== undefined) tables.push({ id: rec.vrfs.rpf6, ip6: true });
-  return { swIfIndex: rec.swIfIndex, loopbackSwIfIndex: rec.loopbackSwIfIndex, tables };
+  return {
+    swIfIndex: rec.swIfIndex,
+    loopbackSwIfIndex: rec.loopbackSwIfIndex,
+    memifSwIfIndex: rec.memif?.swIfIndex,
+    tables,
+  };
 }

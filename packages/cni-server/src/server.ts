@@ -266,6 +266,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   async function podIntact(rec: PodRecord, snap: Awaited<ReturnType<typeof vppSnapshot>>): Promise<boolean> {
     if (snap.byTag.get(tagOf.itf(rec.id)) !== rec.swIfIndex) return false;
     if (snap.byTag.get(tagOf.loop(rec.id)) !== rec.loopbackSwIfIndex) return false;
+    if (rec.memif && snap.byTag.get(tagOf.memif(rec.id)) !== rec.memif.swIfIndex) return false;
     const wanted: [keyof PodRecord['vrfs'], number | undefined][] = [
       ['pod4', rec.vrfs.pod4],
       ['pod6', rec.vrfs.pod6],
@@ -369,11 +370,26 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       orphanIds.add(id);
       try {
         if (itf.tag.endsWith(':lo')) await vpp.call('delete_loopback', { sw_if_index: sw });
+        else if (itf.tag.endsWith(':memif')) await vpp.call('memif_delete', { sw_if_index: sw });
         else if (after.afp.has(sw)) await vpp.call('af_packet_delete', { host_if_name: after.afp.get(sw) ?? '' });
         else await vpp.call('tap_delete_v2', { sw_if_index: sw });
       } catch (e) {
         report.failed.push({ key: itf.tag, error: errorMessage(e) });
       }
+    }
+    // memif sockets of pods we no longer hold (their memif is gone with the sweep above)
+    try {
+      const heldNetns = new Set([...pods.values()].filter((r) => r.memif).map((r) => r.spec.netns));
+      for await (const sock of vpp.dump('memif_socket_filename_dump', {})) {
+        const m = /abstract:vpp\/memif-[^,]+,netns_name=(.+)$/.exec(sock.socket_filename);
+        if (!m || heldNetns.has(m[1] ?? '') || building.size > 0) continue;
+        await vpp
+          .call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: sock.socket_id, socket_filename: '' })
+          .catch(() => undefined);
+      }
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'VppUnsupportedMessageError')
+        report.failed.push({ key: 'memif sockets', error: errorMessage(e) });
     }
     // an af_packet made just before a crash carries no tag yet: known by its host interface name
     const ownedHosts = new Set([...[...pods.values()].map((r) => r.spec.hostIfName), ...building.values()]);

@@ -34,6 +34,8 @@ export interface PodRecord {
   readonly vppMac: string;
   readonly containerMac: string;
   readonly cnatIds: readonly number[];
+  /** The memif of `vppExtraMemifPorts` (when the memif feature is on and the pod asks for it). */
+  readonly memif?: { readonly swIfIndex: number; readonly socketId: number } | undefined;
   /** The VPP connection the ids above belong to (bumped when VPP restarts). */
   readonly epoch: number;
   readonly createdAt: string;
@@ -50,6 +52,8 @@ export interface PodInfo {
   /** The pod interface in VPP. */
   readonly swIfIndex: number;
   readonly loopbackSwIfIndex: number;
+  /** The pod's memif in VPP, when it has one. */
+  readonly memifSwIfIndex: number | undefined;
   /** Canonical container addresses, without prefix. */
   readonly ips: readonly string[];
   readonly ports: readonly Port[];
@@ -84,6 +88,7 @@ export function podInfo(r: PodRecord): PodInfo {
     workload: r.spec.workload,
     swIfIndex: r.swIfIndex,
     loopbackSwIfIndex: r.loopbackSwIfIndex,
+    memifSwIfIndex: r.memif?.swIfIndex,
     ips: r.spec.ips.map((i) => i.address),
     ports: r.spec.workload.ports,
     containerMac: r.containerMac,

@@ -106,7 +106,10 @@ describe.skipIf(!!skip).each(targets)('CNI server against the %s VPP', (target) 
     for await (const u of bed.vpp.dump('urpf_interface_dump', { sw_if_index: pod!.swIfIndex })) urpf.push(u);
     expect(urpf).toEqual([expect.objectContaining({ is_input: true, mode: 2, af: 0, table_id: pod!.vrfs.rpf4 })]);
     const rpfRoutes: string[] = [];
-    for await (const r of bed.vpp.dump('ip_route_dump', { table: { table_id: pod!.vrfs.rpf4!, is_ip6: false, name: '' } })) rpfRoutes.push(r.route.prefix);
+    for await (const r of bed.vpp.dump('ip_route_dump', {
+      table: { table_id: pod!.vrfs.rpf4!, is_ip6: false, name: '' },
+    }))
+      rpfRoutes.push(r.route.prefix);
     expect(rpfRoutes).toEqual(expect.arrayContaining(['10.10.0.5/32', '172.16.0.0/16']));
     if (bed.fake) {
       const itf = bed.fake.state.interfaces.get(pod!.swIfIndex);
@@ -223,5 +226,51 @@ describe.skipIf(!!skip).each(targets)('CNI server against the %s VPP', (target) 
     expect(pod.mode).toBe('veth');
     if (bed.fake) expect(bed.fake.state.interfaces.get(pod.swIfIndex)?.rxModes?.[0]).toBe(1); // polling
     await bed.server.del({ netns: ns.path, interface_name: 'eth0' });
+  });
+});
+
+describe.skipIf(!!skip)('memif (vppExtraMemifPorts) with the memif feature on', () => {
+  let bed: Bed;
+  beforeAll(async () => {
+    bed = await startBed({ server: { socket: false, memif: true } });
+    await bed.server.start();
+  });
+  afterAll(async () => bed?.close());
+
+  it('adds a memif master on a socket in the pod netns, in the pod VRFs, unnumbered; Del removes both', async () => {
+    const ns = await bed.pod();
+    const r = await bed.server.add(
+      addReq(ns, '10.10.9.1', {
+        workload: { annotations: { 'cni.projectcalico.org/vppExtraMemifPorts': 'tcp:4444-20000' } },
+      }),
+    );
+    expect(r.error_message).toBe('');
+    const pod = bed.server.pods()[0]!;
+    expect(pod.memifSwIfIndex).toBeDefined();
+    const socks: string[] = [];
+    for await (const s of bed.vpp.dump('memif_socket_filename_dump', {})) socks.push(s.socket_filename);
+    // VPP keeps `abstract:` names as given; the fake (a gap, reported) files them under its runtime dir
+    expect(
+      socks.some(
+        (x) =>
+          x === `abstract:vpp/memif-eth0,netns_name=${ns.path}` ||
+          x.endsWith(`/abstract:vpp/memif-eth0,netns_name=${ns.path}`),
+      ),
+    ).toBe(true);
+    const memifs = [];
+    for await (const m of bed.vpp.dump('memif_dump', {})) memifs.push(m);
+    expect(memifs).toEqual([expect.objectContaining({ sw_if_index: pod.memifSwIfIndex, role: 0 })]);
+    const unn = [];
+    for await (const u of bed.vpp.dump('ip_unnumbered_dump', { sw_if_index: pod.memifSwIfIndex! }))
+      unn.push(u.ip_sw_if_index);
+    expect(unn).toEqual([pod.loopbackSwIfIndex]);
+    const table = await bed.vpp.call('sw_interface_get_table', { sw_if_index: pod.memifSwIfIndex!, is_ipv6: false });
+    expect(table.vrf_id).toBe(pod.vrfs.pod4);
+
+    await bed.server.del({ netns: ns.path, interface_name: 'eth0' });
+    const after: string[] = [];
+    for await (const s of bed.vpp.dump('memif_socket_filename_dump', {})) after.push(s.socket_filename);
+    expect(after.some((x) => x.endsWith(`abstract:vpp/memif-eth0,netns_name=${ns.path}`))).toBe(false);
+    expect(await cniVppObjects(bed.vpp)).toEqual({ interfaces: [], tables: [] });
   });
 });
