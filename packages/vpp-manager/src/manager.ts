@@ -89,6 +89,8 @@ export interface ReadyInfo {
   readonly vlans: readonly { readonly id: number; readonly sw_if_index: number }[];
   /** Next hops chosen for the pod/service routes on Linux. */
   readonly nextHops: { readonly ip4?: string; readonly ip6?: string };
+  /** A state file left by an earlier run was found and the uplink restored from it first. */
+  readonly recovered: boolean;
   readonly timings: readonly PhaseTiming[];
   /** Every VPP set-up step with its time. */
   readonly steps: readonly PhaseTiming[];
@@ -383,7 +385,7 @@ class Manager extends EventTarget implements VppManager {
         throw err;
       }
     }
-    await timed('recover-previous', () => restoreFromStateFile(c.stateFile, { ...(this.#log && { logger: this.#log }), vppCommandMatch: vppPaths(c).configFile }));
+    const recovered = await timed('recover-previous', () => restoreFromStateFile(c.stateFile, { ...(this.#log && { logger: this.#log }), vppCommandMatch: vppPaths(c).configFile }));
 
     let host: NetlinkHandle | undefined;
     let vppNl: NetlinkHandle | undefined;
@@ -497,6 +499,7 @@ class Manager extends EventTarget implements VppManager {
         hostMode: hostless ? 'none' : hostMode,
         vlans,
         nextHops,
+        recovered: recovered !== undefined,
         timings,
         steps: steps.timings.map((s) => ({ phase: s.step, ms: s.ms })),
       };

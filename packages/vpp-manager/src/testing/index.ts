@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createNetns, type TestNetns } from '@vectorplane/netlink/testing';
 
 /** The two namespaces and the addresses of {@link createUplinkTopology}. */
@@ -112,13 +113,23 @@ sys.exit(1)
 `;
 
 let hasPing: boolean | undefined;
+let python: string | undefined;
+
+/** python3's real binary: a pyenv shim costs seconds per start. */
+function pythonPath(): string {
+  if (python) return python;
+  if (existsSync('/usr/bin/python3')) return (python = '/usr/bin/python3');
+  const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+  python = r.status === 0 && r.stdout.trim() ? r.stdout.trim() : 'python3';
+  return python;
+}
 
 /** Sends one ICMP echo from namespace `netns` to `dst`; true when the reply came within `timeoutS`. */
 export async function pingFrom(netns: string, dst: string, timeoutS = 2): Promise<boolean> {
   hasPing ??= spawnSync('sh', ['-c', 'command -v ping'], { stdio: 'ignore' }).status === 0;
   const args = hasPing
     ? ['netns', 'exec', netns, 'ping', '-c', '1', '-W', String(timeoutS), dst]
-    : ['netns', 'exec', netns, 'python3', '-c', PY_PING, dst, String(timeoutS)];
+    : ['netns', 'exec', netns, pythonPath(), '-c', PY_PING, dst, String(timeoutS)];
   return new Promise((resolve) => {
     const p = spawn('ip', args, { stdio: 'ignore' });
     p.on('exit', (code) => resolve(code === 0));

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listNamedNetns, snapshot, type InterfaceSnapshot } from '@vectorplane/netlink';
 import { removeAllNetns } from '@vectorplane/netlink/testing';
 import { connectVpp } from '@vectorplane/vpp-binapi';
-import { vppFakeCommand } from '@vectorplane/vpp-binapi/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVppManager, type ManagerConfigInput, type StatusRecord } from '../../src/index.js';
 import { createUplinkTopology, pingUntil, type UplinkTopology } from '../../src/testing/index.js';
@@ -53,6 +52,7 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
     const ready = await manager.start();
     expect(ready.driver).toBe('af_packet');
     expect(ready.hostMode).toBe('veth'); // no /dev/vhost-net here
+    expect(ready.recovered).toBe(false);
     const st = JSON.parse(readFileSync(env.config.statusFile!, 'utf8')) as StatusRecord;
     expect(st).toMatchObject({ status: 'ready', vppPid: ready.vppPid, uplinkSwIfIndex: ready.uplinkSwIfIndex, hostMode: 'veth' });
 
@@ -108,6 +108,12 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
       await vpp.close();
     }
 
+    if (process.env.VPP_BIN) {
+      // a real VPP forwards: the node reaches the switch through VPP, and the switch reaches the node
+      expect(await pingUntil(topo.nodeNs.name, topo.switchIp4)).toBe(true);
+      expect(await pingUntil(topo.switchNs.name, topo.nodeIp4)).toBe(true);
+    }
+
     // Deleting a cluster route: the manager puts it back
     await nl.route.delete({ dst: '10.244.0.0/16' });
     let back = false;
@@ -127,7 +133,7 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
   });
 
   const runBin = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const p = spawn(process.execPath, ['--conditions=@vectorplane/source', ...vppFakeCommand().args.slice(0, 2), BIN, ...args], { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, ['--conditions=@vectorplane/source', '--import', 'tsx', BIN, ...args], { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<{ code: number | null; signal: string | null; err: string }>((r) => p.on('exit', (code, signal) => r({ code, signal, err })));
@@ -172,9 +178,11 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
     await run.exited;
     expect(existsSync(env.config.stateFile!)).toBe(true);
     expect(st.vppPid).toBeGreaterThan(0);
-    const again = runBin(['restore', '--config', cfgFile]);
-    const ex = await again.exited;
-    expect(ex.code, ex.err).toBe(0);
+    // the next start finds the state file: it stops the orphaned VPP and restores the uplink first
+    const next = createVppManager({ config: env.config });
+    const again = await next.start();
+    expect(again.recovered).toBe(true);
+    expect(again.vppPid).not.toBe(st.vppPid);
     let alive = true;
     try {
       process.kill(st.vppPid!, 0);
@@ -182,6 +190,7 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
       alive = false;
     }
     expect(alive).toBe(false); // the orphaned VPP was stopped before the uplink was taken back
+    expect((await next.stop()).ok).toBe(true);
     await expectRestored();
   });
 
@@ -206,6 +215,34 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
     const st = JSON.parse(readFileSync(env.config.statusFile!, 'utf8')) as StatusRecord;
     expect(st).toMatchObject({ status: 'failed', error: { name: 'VppExitedError' } });
     await expectRestored();
+  });
+
+  it.skipIf(!!process.env.VPP_BIN)('tap mode where tap_create_v3 fails (no vhost-net: -11): SetupError naming the step, uplink restored', async () => {
+    const m = createVppManager({ config: { ...env.config, hostInterface: { mode: 'tap' } } as ManagerConfigInput });
+    const err = await m.start().then(
+      () => undefined,
+      (e: unknown) => e as { name: string; step: string; cause: { retval: number } },
+    );
+    expect(err).toMatchObject({ name: 'SetupError', step: 'host tap' });
+    expect(err?.cause.retval).toBe(-11);
+    await expectRestored();
+  });
+
+  const capsh = spawnSync('sh', ['-c', 'command -v capsh']).status === 0;
+  it.skipIf(!capsh)('without CAP_SYS_ADMIN and CAP_IPC_LOCK the manager names them and touches nothing', async () => {
+    const cfgFile = join(env.dir, 'config.json');
+    writeFileSync(cfgFile, JSON.stringify({ ...env.config, checkCapabilities: true }));
+    const node = [process.execPath, '--conditions=@vectorplane/source', '--import', 'tsx', BIN, 'run', '--config', cfgFile];
+    const p = spawn('capsh', ['--drop=cap_sys_admin,cap_ipc_lock', '--', '-c', 'exec "$@"', 'sh', ...node], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => p.on('exit', r));
+    expect(code).toBe(1);
+    expect(err).toMatch(/missing capabilities: CAP_SYS_ADMIN, CAP_IPC_LOCK/);
+    const st = JSON.parse(readFileSync(env.config.statusFile!, 'utf8')) as StatusRecord;
+    expect(st).toMatchObject({ status: 'failed', error: { name: 'CapabilityError', code: 'ECAPS' } });
+    expect(await settledDiff(topo.nodeNs.nl, 'eth0', before, 0)).toEqual([]);
+    expect(existsSync(env.config.stateFile!)).toBe(false);
   });
 
   it('a missing uplink and an uplink without addresses are refused before anything changes', async () => {
