@@ -30,6 +30,8 @@ export interface KubeLogger {
 export interface ApiServerSourceInit {
   /** A loaded KubeConfig, or the path of a kubeconfig file; default: $KUBECONFIG, ~/.kube/config, else in-cluster. */
   kubeConfig?: KubeConfig | string;
+  /** Use the pod's service account (KUBERNETES_SERVICE_HOST/PORT and /var/run/secrets/kubernetes.io/serviceaccount); default false. */
+  inCluster?: boolean;
   /** The API group the Calico kinds are read from; default 'crd.projectcalico.org/v1' (always there in KDD mode). */
   calicoApiVersion?: 'projectcalico.org/v3' | 'crd.projectcalico.org/v1';
   /** First retry delay after an error, doubled per failure up to `backoffMaxMs`; default 250. */
@@ -70,6 +72,14 @@ class RawApi extends KubernetesObjectApi {
 function loadKubeConfig(init: ApiServerSourceInit): KubeConfig {
   if (init.kubeConfig instanceof KubeConfig) return init.kubeConfig;
   const kc = new KubeConfig();
+  if (init.inCluster === true) {
+    if (process.env['KUBERNETES_SERVICE_HOST'] === undefined || process.env['KUBERNETES_SERVICE_PORT'] === undefined)
+      throw new KubeConfigError(
+        'not running in a cluster: KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set',
+      );
+    kc.loadFromCluster();
+    return kc;
+  }
   try {
     if (typeof init.kubeConfig === 'string') kc.loadFromFile(init.kubeConfig);
     else kc.loadFromDefault();

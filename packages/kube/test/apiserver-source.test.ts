@@ -93,6 +93,18 @@ describe('API-server source', () => {
     }
   });
 
+  it('inCluster outside a cluster is a KubeConfigError', () => {
+    const saved = process.env['KUBERNETES_SERVICE_HOST'];
+    delete process.env['KUBERNETES_SERVICE_HOST'];
+    try {
+      expect(() => createApiServerSource({ inCluster: true })).toThrow(
+        expect.objectContaining({ name: 'KubeConfigError' }) as Error,
+      );
+    } finally {
+      if (saved !== undefined) process.env['KUBERNETES_SERVICE_HOST'] = saved;
+    }
+  });
+
   it('a bad kubeconfig is a KubeConfigError', () => {
     let err: unknown;
     try {
