@@ -103,6 +103,9 @@ class Controller extends EventTarget implements BgpController {
   #wireguard = false;
   /** Best learned paths by prefix (what VPP should hold). */
   readonly #learned = new Map<string, BgpPath>();
+  /** Prefixes whose best path changed and are not programmed yet. */
+  readonly #dirty = new Set<string>();
+  #draining = false;
   #programmer: RouteProgrammer;
   #abort = new AbortController();
   #chain: Promise<void> = Promise.resolve();
@@ -390,7 +393,25 @@ class Controller extends EventTarget implements BgpController {
     return { prefix: p.prefix, nextHop: p.nextHop, provider: chooseProvider(p.prefix, p.nextHop, this.#pools, d.node, this.#wireguard) };
   }
 
+  /** Program every prefix whose best path changed since the last drain, many at a time. */
+  async #drain(): Promise<void> {
+    this.#draining = false;
+    const prefixes = [...this.#dirty];
+    this.#dirty.clear();
+    const changes = prefixes.map((prefix) => {
+      const p = this.#learned.get(prefix);
+      return { prefix, target: p ? this.#target(p) : undefined };
+    });
+    const res = await this.programmer.apply(changes, { signal: this.#abort.signal, concurrency: 128 });
+    for (const e of res.errors) this.#error(e);
+    for (const c of changes) {
+      if (c.target) this.dispatchEvent(new CustomEvent('route:add', { detail: c.target }));
+      else this.dispatchEvent(new CustomEvent('route:delete', { detail: { prefix: c.prefix } }));
+    }
+  }
+
   async #syncRoutes(): Promise<void> {
+    this.#dirty.clear();
     const targets = [...this.#learned.values()].map((p) => this.#target(p)).filter((t): t is RouteTarget => !!t);
     const res = await this.programmer.sync(targets, { signal: this.#abort.signal });
     this.#log.debug({ targets: targets.length, added: res.added, removed: res.removed, kept: res.kept, errors: res.errors.length }, 'learned routes synced into VPP');
@@ -409,26 +430,12 @@ class Controller extends EventTarget implements BgpController {
         } else if (ev.type === 'path') {
           const p = ev.path;
           if (p.local) continue;
-          if (p.withdrawn) {
-            this.#learned.delete(p.prefix);
-            this.#enqueue(async () => {
-              if (this.#learned.has(p.prefix)) return; // re-learned meanwhile; the add is queued
-              await this.programmer.remove(p.prefix, { signal });
-              this.dispatchEvent(new CustomEvent('route:delete', { detail: { prefix: p.prefix } }));
-            });
-          } else {
-            this.#learned.set(p.prefix, p);
-            this.#enqueue(async () => {
-              const cur = this.#learned.get(p.prefix);
-              if (!cur) return;
-              const t = this.#target(cur);
-              if (!t) {
-                await this.programmer.remove(p.prefix, { signal });
-                return;
-              }
-              await this.programmer.add(t, { signal });
-              this.dispatchEvent(new CustomEvent('route:add', { detail: t }));
-            });
+          if (p.withdrawn) this.#learned.delete(p.prefix);
+          else this.#learned.set(p.prefix, p);
+          this.#dirty.add(p.prefix);
+          if (!this.#draining) {
+            this.#draining = true;
+            this.#enqueue(() => this.#drain());
           }
         }
       }

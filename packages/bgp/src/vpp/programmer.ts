@@ -73,6 +73,12 @@ export interface RouteProgrammer {
   add(route: RouteTarget, options?: { signal?: AbortSignal }): Promise<void>;
   /** Remove a route (no-op when absent); its tunnel goes with its last route. @throws BgpRouteProgramError */
   remove(prefix: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Apply many changes at once (`target` undefined: remove the prefix), up to `concurrency` VPP requests
+   * in flight (default 64). Changes that share a prefix or a tunnel are applied in order; a failed change
+   * is reported in `errors` and the others go on.
+   */
+  apply(changes: Iterable<{ prefix: string; target: RouteTarget | undefined }>, options?: { signal?: AbortSignal; concurrency?: number }): Promise<{ added: number; removed: number; errors: Error[] }>;
   /** The routes programmed now. */
   routes(): RouteTarget[];
   /** Forget what was read from VPP (e.g. VPP restarted); the next sync dumps again. */
@@ -147,6 +153,37 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
   const vpp = components.vpp;
 
   const routes = new Map<string, Programmed>();
+  // keyed locks: operations on the same prefix or tunnel run in order, others run side by side
+  const locks = new Map<string, Promise<void>>();
+  async function withLocks<T>(keys: string[], fn: () => Promise<T>): Promise<T> {
+    const prev = keys.map((k) => locks.get(k)).filter((x): x is Promise<void> => x !== undefined);
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    for (const k of keys) locks.set(k, mine);
+    if (prev.length) await Promise.all(prev);
+    try {
+      return await fn();
+    } finally {
+      release();
+      for (const k of keys) if (locks.get(k) === mine) locks.delete(k);
+    }
+  }
+  const lockKeys = (prefix: string, target: RouteTarget | undefined): string[] => {
+    const keys = [`r|${prefix}`];
+    const cur = routes.get(prefix);
+    for (const x of [cur, target]) {
+      if (!x || x.provider === 'flat') continue;
+      keys.push(`t|${x.provider}|${x.nextHop}`);
+      if (x.provider === 'wireguard') keys.push('wg-interface');
+    }
+    return keys;
+  };
+  let adopting: Promise<void> | undefined;
+  const ensureAdopted = async (o: { signal?: AbortSignal }): Promise<void> => {
+    if (adopted) return;
+    adopting ??= adopt(o).finally(() => (adopting = undefined));
+    await adopting;
+  };
   const tunnels = new Map<string, Tunnel>();
   let wgSwIfIndex: number | undefined;
   const decapNext = new Map<IpFamily, number>();
@@ -459,14 +496,44 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
     },
     async add(route, options = {}) {
       const r = check(route);
-      if (!adopted) await adopt(options);
-      await addChecked(r, options);
+      await ensureAdopted(options);
+      await withLocks(lockKeys(r.prefix, r), () => addChecked(r, options));
     },
     async remove(prefix, options = {}) {
       const p = canonicalCidr(prefix);
       if (!p) throw new BgpInvalidConfigError(`route ${prefix}`, 'prefix', prefix, 'is not a CIDR prefix');
-      if (!adopted) await adopt(options);
-      await removeChecked(p, options);
+      await ensureAdopted(options);
+      await withLocks(lockKeys(p, undefined), () => removeChecked(p, options));
+    },
+    async apply(changes, options = {}) {
+      await ensureAdopted(options);
+      const errors: Error[] = [];
+      let added = 0;
+      let removed = 0;
+      const limit = Math.max(1, options.concurrency ?? 64);
+      const running = new Set<Promise<void>>();
+      for (const ch of changes) {
+        let op: Promise<void>;
+        try {
+          if (ch.target) {
+            const r = check(ch.target);
+            op = withLocks(lockKeys(r.prefix, r), () => addChecked(r, options)).then(() => void added++);
+          } else {
+            const p = canonicalCidr(ch.prefix);
+            if (!p) throw new BgpInvalidConfigError(`route ${ch.prefix}`, 'prefix', ch.prefix, 'is not a CIDR prefix');
+            if (!routes.has(p)) continue;
+            op = withLocks(lockKeys(p, undefined), () => removeChecked(p, options)).then(() => void removed++);
+          }
+        } catch (err) {
+          errors.push(err as Error);
+          continue;
+        }
+        const tracked: Promise<void> = op.catch((err: Error) => void errors.push(err)).finally(() => running.delete(tracked));
+        running.add(tracked);
+        if (running.size >= limit) await Promise.race(running);
+      }
+      await Promise.all(running);
+      return { added, removed, errors };
     },
     async sync(desired, options = {}) {
       const want = new Map<string, RouteTarget>();
@@ -474,36 +541,24 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
         const r = check(d);
         want.set(r.prefix, r);
       }
-      if (!adopted) await adopt(options);
+      await ensureAdopted(options);
       const errors: BgpRouteProgramError[] = [];
-      let added = 0;
-      let removed = 0;
-      let kept = 0;
-      for (const [prefix] of [...routes]) {
-        if (want.has(prefix)) continue;
-        try {
-          await removeChecked(prefix, options);
-          removed++;
-        } catch (err) {
-          errors.push(err as BgpRouteProgramError);
-        }
-      }
+      const asProgramError = (err: Error, prefix: string, provider: string): BgpRouteProgramError => (err.name === 'BgpRouteProgramError' ? (err as BgpRouteProgramError) : new BgpRouteProgramError(prefix, provider, 'add', err));
+      const removals = [...routes.keys()].filter((p) => !want.has(p)).map((prefix) => ({ prefix, target: undefined }));
+      const rem = await this.apply(removals, options);
+      rem.errors.forEach((e) => errors.push(asProgramError(e, '', 'unknown')));
       // tunnels found in VPP that carry no route any more
       for (const t of [...tunnels.values()]) if (t.refs.size === 0) await releaseTunnel(t, options).catch((err: unknown) => errors.push(new BgpRouteProgramError(t.remote, t.provider, 'delete', err)));
+      let kept = 0;
+      const adds: { prefix: string; target: RouteTarget }[] = [];
       for (const r of want.values()) {
         const cur = routes.get(r.prefix);
-        if (cur && cur.provider === r.provider && cur.nextHop === r.nextHop) {
-          kept++;
-          continue;
-        }
-        try {
-          await addChecked(r, options);
-          added++;
-        } catch (err) {
-          errors.push((err as Error).name === 'BgpRouteProgramError' ? (err as BgpRouteProgramError) : new BgpRouteProgramError(r.prefix, r.provider, 'add', err));
-        }
+        if (cur && cur.provider === r.provider && cur.nextHop === r.nextHop) kept++;
+        else adds.push({ prefix: r.prefix, target: r });
       }
-      return { added, removed, kept, errors };
+      const add = await this.apply(adds, options);
+      add.errors.forEach((e) => errors.push(asProgramError(e, '', 'unknown')));
+      return { added: add.added, removed: rem.removed, kept, errors };
     },
   };
 }

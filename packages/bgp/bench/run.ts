@@ -1,0 +1,185 @@
+/**
+ * 100,000 routes injected by a BIRD peer → learned by gobgpd → programmed into a fake VPP by the
+ * controller; then 100,000 withdrawals. BIRD's own propagation of the same routes to a second BIRD,
+ * measured in the same run, is the reference. Writes bench/results/propagation.json.
+ *
+ *   npx tsx bench/run.ts [--routes 100000]
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { connectVpp } from '@vectorplane/vpp-binapi';
+import { startTestVpp } from '@vectorplane/vpp-binapi/testing';
+import { createMemorySource } from '@vectorplane/kube';
+import { createBgpController, createGobgpClient } from '../src/index.js';
+import { canCreateNetns, createTestNetns, linkNetns, spawnBird, type BirdProcess, type TestNetns } from '../src/testing/index.js';
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('routes', 100_000);
+
+function prefixes(n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const base = (20 << 24) + i * 256;
+    out.push(`${(base >>> 24) & 255}.${(base >>> 16) & 255}.${(base >>> 8) & 255}.0/24`);
+  }
+  return out;
+}
+
+function sourceConfig(routes: string[]): string {
+  return `router id 10.98.1.2;
+protocol device {}
+protocol static s4 { ipv4; ${routes.map((r) => `route ${r} blackhole;`).join('\n')} }
+protocol bgp to_us { local 10.98.1.2 as 65001; neighbor 10.98.1.1 as 64512; connect retry time 1; ipv4 { import none; export where source = RTS_STATIC; next hop self; }; }
+protocol bgp to_ref { local 10.98.2.2 as 65001; neighbor 10.98.2.1 as 65002; connect retry time 1; ipv4 { import none; export where source = RTS_STATIC; next hop self; }; }
+`;
+}
+
+const REF_CONFIG = `router id 10.98.2.1;
+protocol device {}
+protocol bgp from_src { local 10.98.2.1 as 65002; neighbor 10.98.2.2 as 65001; connect retry time 1; ipv4 { import all; export none; }; }
+`;
+
+async function birdCount(b: BirdProcess): Promise<number> {
+  const out = await b.birdc('show route count');
+  const m = /(\d+) of \d+ routes/.exec(out);
+  return m ? Number(m[1]) : 0;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0] ?? '';
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? '').trim().split('\n')[0] ?? '';
+  }
+}
+
+async function main(): Promise<void> {
+  if (!canCreateNetns()) throw new Error('the benchmark needs root (network namespaces)');
+  const netns: TestNetns[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const us = await createTestNetns('bgp');
+    const src = await createTestNetns('bgp');
+    const ref = await createTestNetns('bgp');
+    netns.push(us, src, ref);
+    await linkNetns({ netns: us.name, addresses: ['10.98.1.1/24'] }, { netns: src.name, addresses: ['10.98.1.2/24'] }, 'bgp');
+    await linkNetns({ netns: ref.name, addresses: ['10.98.2.1/24'] }, { netns: src.name, addresses: ['10.98.2.2/24'] }, 'bgp');
+
+    const refBird = await spawnBird({ netns: ref.name, config: REF_CONFIG });
+    cleanups.push(() => refBird.stop());
+    const srcBird = await spawnBird({ netns: src.name, config: sourceConfig([]) });
+    cleanups.push(() => srcBird.stop());
+
+    const vppProc = await startTestVpp();
+    cleanups.push(() => vppProc.stop());
+    const vpp = await connectVpp({ socket: vppProc.apiSocket, timeoutMs: 60_000 });
+    cleanups.push(() => vpp.close());
+    const uplink = (await vpp.call('create_loopback', { mac_address: '02:00:00:00:0d:01' })).sw_if_index;
+    await vpp.call('sw_interface_add_del_address', { sw_if_index: uplink, is_add: true, prefix: '10.98.1.1/24' });
+    await vpp.call('sw_interface_set_flags', { sw_if_index: uplink, flags: 1 });
+
+    const gobgpSocket = join(tmpdir(), `bgp-bench-${process.pid}.sock`);
+    const source = createMemorySource();
+    cleanups.push(() => source.close());
+    source.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'us', annotations: { 'projectcalico.org/IPv4Address': '10.98.1.1/24' } } });
+    source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { nodeToNodeMeshEnabled: false } });
+    source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'bird' }, spec: { peerIP: '10.98.1.2', asNumber: 65001 } });
+    const controller = createBgpController({ nodeName: 'us', uplinkSwIfIndex: uplink, gobgpd: { netns: us.name, logLevel: 'warn', socket: gobgpSocket } }, { vpp, source });
+    cleanups.push(() => controller.stop());
+    await controller.start();
+    await waitFor('sessions', async () => (await controller.speaker!.peers()).every((p) => p.state === 'ESTABLISHED') && (await srcBird.birdc('show protocols')).split('\n').filter((l) => l.includes('Established')).length === 2, 60_000);
+
+    const routes = prefixes(N);
+    const calls0 = controller.programmer.stats.vppCalls;
+    const cpu0 = process.cpuUsage();
+    // announce: BIRD's configure starts the propagation to both peers at once
+    let tWdStart = 0;
+    let tAnn = 0;
+    const raw = createGobgpClient({ target: `unix://${gobgpSocket}` });
+    cleanups.push(async () => raw.close());
+    // a second watcher: when the best paths reach this process (gobgpd side of the pipeline)
+    let seen = 0;
+    let seenAllMs = 0;
+    let seenNoneMs = 0;
+    const watchAbort = new AbortController();
+    const learned = new Set<string>();
+    void (async () => {
+      try {
+        for await (const ev of controller.speaker!.watch({ signal: watchAbort.signal })) {
+          if (ev.type !== 'path' || ev.path.local) continue;
+          if (ev.path.withdrawn) learned.delete(ev.path.prefix);
+          else learned.add(ev.path.prefix);
+          seen++;
+          if (learned.size >= N && !seenAllMs) seenAllMs = performance.now() - tAnn;
+          if (learned.size === 0 && seenAllMs && !seenNoneMs) seenNoneMs = performance.now() - tWdStart;
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    tAnn = performance.now();
+    const tableCount = async (): Promise<number> => Number((await raw.call('GetTable', { table_type: 'GLOBAL', family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' } })).num_destination ?? 0);
+    let gobgpdAllMs = 0;
+    void waitFor('gobgpd table full', async () => (await tableCount()) >= N, 600_000).then((ms) => (gobgpdAllMs = ms));
+    await srcBird.reconfigure(sourceConfig(routes));
+    let refAnnMs = 0;
+    const refDone = waitFor('reference BIRD has all routes', async () => (await birdCount(refBird)) >= N, 300_000).then(() => (refAnnMs = performance.now() - tAnn));
+    const vppAnnMs = await waitFor('all routes programmed', () => controller.programmer.stats.routes >= N, 600_000).then(() => performance.now() - tAnn);
+    await refDone;
+    const cpuAnn = process.cpuUsage(cpu0);
+    const callsAnn = controller.programmer.stats.vppCalls - calls0;
+    let dumped = 0;
+    for await (const _ of vpp.dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: false, name: '' } }, { timeoutMs: 60_000 })) dumped++;
+
+    // withdraw everything
+    const calls1 = controller.programmer.stats.vppCalls;
+    const cpu1 = process.cpuUsage();
+    const tWd = performance.now();
+    tWdStart = tWd;
+    let gobgpdNoneMs = 0;
+    void waitFor('gobgpd table empty', async () => (await tableCount()) === 0, 600_000).then((ms) => (gobgpdNoneMs = ms));
+    await srcBird.reconfigure(sourceConfig([]));
+    let refWdMs = 0;
+    const refWd = waitFor('reference BIRD lost all routes', async () => (await birdCount(refBird)) === 0, 300_000).then(() => (refWdMs = performance.now() - tWd));
+    const vppWdMs = await waitFor('all routes removed', () => controller.programmer.stats.routes === 0, 600_000).then(() => performance.now() - tWd);
+    await refWd;
+    const cpuWd = process.cpuUsage(cpu1);
+    watchAbort.abort();
+    void seen;
+    const callsWd = controller.programmer.stats.vppCalls - calls1;
+
+    const result = {
+      bench: 'bgp-propagation',
+      date: new Date().toISOString(),
+      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}`, loadavg: loadavg(), gobgpd: version('gobgpd', ['--version']), bird: version('bird', ['--version']), vpp: vppProc.kind },
+      routes: N,
+      goalMs: 10_000,
+      announce: { ms: Math.round(vppAnnMs), routesPerSec: Math.round((N / vppAnnMs) * 1000), vppCalls: callsAnn, cpuMs: Math.round((cpuAnn.user + cpuAnn.system) / 1000), birdReferenceMs: Math.round(refAnnMs), bestPathsReceivedMs: Math.round(seenAllMs), gobgpdTableFullMs: Math.round(gobgpdAllMs), meetsGoal: vppAnnMs < 10_000, routesInVppFib: dumped },
+      withdraw: { ms: Math.round(vppWdMs), routesPerSec: Math.round((N / vppWdMs) * 1000), vppCalls: callsWd, cpuMs: Math.round((cpuWd.user + cpuWd.system) / 1000), birdReferenceMs: Math.round(refWdMs), bestPathsReceivedMs: Math.round(seenNoneMs), gobgpdTableEmptyMs: Math.round(gobgpdNoneMs), meetsGoal: vppWdMs < 10_000 },
+      notes: 'Time from BIRD `configure` (static routes appear/disappear) until the controller has programmed/removed every route in VPP (one ip_route_add_del each, FLAT). Reference: the same BIRD propagating the same routes to a second BIRD, in the same run. The fake VPP runs as a child process (startTestVpp); the machine is shared with other jobs (see loadavg).',
+    };
+    const out = join(import.meta.dirname, 'results', 'propagation.json');
+    await writeFile(out, JSON.stringify(result, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\nwritten to ${out}\n`);
+  } finally {
+    for (const f of cleanups.reverse()) await f().catch(() => {});
+    for (const ns of netns) await ns.remove();
+  }
+}
+
+await main();
