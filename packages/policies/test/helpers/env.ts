@@ -26,12 +26,30 @@ export async function policyEnv(kind: PolicyBackendKind, init: Omit<PolicyDatapl
   const dp = createPolicyDataplane({ vpp }, { ...init, backend: kind });
   await dp.start();
   const view = new AclView(vpp);
+  // Two independent evaluators must agree: the fake VPP's own (its ACL plugin / npol_match_func model)
+  // and ours in helpers/verdict.ts (ACL lists read back over the API; npol from the fake's state).
   const hop = async (sw: number, direction: 'input' | 'output', p: Packet) => {
+    const packet = { sw_if_index: sw, direction, ...p };
+    let theirs: boolean;
+    let ours: boolean;
+    await dp.apply([]); // both evaluators look at a quiescent state (after what is queued)
     if (kind === 'acl') {
-      await view.load();
-      return view.hop(sw, direction, p);
+      // the lists may change while they are dumped (a front-end applying): read until two reads agree
+      let fp: string;
+      do {
+        await view.load();
+        fp = view.fingerprint();
+        theirs = fake.state.acl.evaluate({ ...packet }, { commit: false }).allowed;
+        await view.load();
+      } while (view.fingerprint() !== fp);
+      theirs = fake.state.acl.evaluate(packet).allowed;
+      ours = view.hop(sw, direction, p);
+    } else {
+      theirs = fake.state.evaluateNpol(packet).allowed;
+      ours = npolPasses(fake.state.npol as unknown as NpolStateLike, sw, direction, p);
     }
-    return npolPasses(fake.state.npol as unknown as NpolStateLike, sw, direction, p);
+    if (theirs !== ours) throw new Error(`evaluators disagree on ${JSON.stringify(packet)}: fake ${theirs}, helpers ${ours}`);
+    return theirs;
   };
   return {
     kind,

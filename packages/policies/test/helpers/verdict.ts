@@ -79,6 +79,11 @@ export class AclView {
     return this;
   }
 
+  /** A digest of the lists loaded (to see whether VPP changed between two loads). */
+  fingerprint(): string {
+    return JSON.stringify([[...this.acls], [...this.input], [...this.output]], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  }
+
   /** One hop: the packet received on (`input`) or sent out of (`output`) interface `sw`. */
   hop(sw: number, direction: 'input' | 'output', p: Packet): boolean {
     const t = tuple(p);
