@@ -273,3 +273,38 @@ describe('node graph, neighbour config, punt, session', () => {
     expect(f.state.session.enabled).toBe(false);
   });
 });
+
+describe('promisc, rx placement, table allocation, RA config', () => {
+  it('answer as interface_api.c, ip_api.c and ip6_ra.c do', async () => {
+    const { f, c } = await setup({ tap: 'succeed' });
+    const lo = ((await c.call('create_loopback', {})) as { sw_if_index: number }).sw_if_index;
+    const tap = ((await c.call('tap_create_v3', { id: ANY, use_random_mac: true })) as { sw_if_index: number })
+      .sw_if_index;
+    // loopbacks have no flag_change callback: ethernet_set_flags answers ~0
+    await expect(c.call('sw_interface_set_promisc', { sw_if_index: lo, promisc_on: true })).rejects.toMatchObject({
+      retval: -1,
+    });
+    await c.call('sw_interface_set_promisc', { sw_if_index: tap, promisc_on: true });
+    await expect(c.call('sw_interface_set_promisc', { sw_if_index: 0, promisc_on: true })).rejects.toMatchObject({
+      retval: -7,
+    });
+    await c.call('sw_interface_set_rx_placement', { sw_if_index: tap, queue_id: 0, worker_id: 0, is_main: true });
+    await expect(
+      c.call('sw_interface_set_rx_placement', { sw_if_index: tap, queue_id: 0, worker_id: 1, is_main: false }),
+    ).rejects.toMatchObject({ retval: -9 });
+    const t = (await c.call('ip_table_allocate', { table: { table_id: ANY, is_ip6: true, name: 'pods' } })) as {
+      table: { table_id: number };
+    };
+    expect(t.table.table_id).not.toBe(ANY);
+    expect(f.state.table(true, t.table.table_id)?.name).toBe('pods');
+    expect(await c.call('ip_table_allocate', { table: { table_id: 77, is_ip6: false, name: '' } })).toMatchObject({
+      table: { table_id: 77 },
+    });
+    await expect(c.call('sw_interface_ip6nd_ra_config', { sw_if_index: tap, suppress: 1 })).rejects.toMatchObject({
+      retval: -62,
+    });
+    await c.call('sw_interface_ip6_enable_disable', { sw_if_index: tap, enable: true });
+    await c.call('sw_interface_ip6nd_ra_config', { sw_if_index: tap, suppress: 1 });
+    expect(f.state.interfaces.get(tap)?.plugin?.ip6ndRa).toMatchObject({ suppress: 1 });
+  });
+});

@@ -617,4 +617,27 @@ export const pluginConformanceCases: ConformanceCase[] = [
       }
     },
   },
+  {
+    name: 'ip_table_allocate picks an unused table id for ~0 and creates the table; sw_interface_set_promisc on a loopback answers -1 (no flag_change callback)',
+    async run({ vpp }) {
+      await withCleanup(async (defer) => {
+        const r = await call(vpp, 'ip_table_allocate', { table: { table_id: ANY, is_ip6: false, name: 'vpf-alloc' } });
+        const id = (r.table as Msg).table_id as number;
+        check(id !== ANY && id !== 0, 'an allocated table id', id);
+        defer(() => vpp.call('ip_table_add_del', { is_add: false, table: { table_id: id, is_ip6: false, name: '' } }));
+        check(
+          (await dump(vpp, 'ip_table_dump')).some((d) => (d.table as Msg).table_id === id && !(d.table as Msg).is_ip6),
+          'ip_table_dump lists it',
+        );
+        const sw = await loopback(vpp, defer);
+        await expectRetval(vpp, 'sw_interface_set_promisc', { sw_if_index: sw, promisc_on: true }, E.UNSPECIFIED);
+        await expectRetval(
+          vpp,
+          'sw_interface_set_promisc',
+          { sw_if_index: 0x7ffffff0, promisc_on: true },
+          E.INVALID_SW_IF_INDEX,
+        );
+      });
+    },
+  },
 ];

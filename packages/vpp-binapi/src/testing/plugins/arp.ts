@@ -65,5 +65,14 @@ export const ip6NdPlugin: FakePlugin = {
       else ctx.state.ip6ndProxy.interfaces.delete(num(m, 'sw_if_index'));
       ctx.reply({ retval: 0 });
     }),
+    // ip6_ra_config (ip6_ra.c): -62 unless IPv6 is enabled on the interface; the fake keeps the flags
+    // (suppress, managed, other, …) and does not check the interval arithmetic
+    sw_interface_ip6nd_ra_config: withInterface((ctx, m) => {
+      const itf = ctx.state.interfaces.get(num(m, 'sw_if_index'))!;
+      if (!itf.linkLocal) return ctx.reply({ retval: VNET_API_ERROR.IP6_NOT_ENABLED });
+      const { _vl_msg_id: _id, client_index: _c, context: _x, sw_if_index: _s, ...ra } = m;
+      itf.plugin = { ...itf.plugin, ip6ndRa: ra };
+      ctx.reply({ retval: 0 });
+    }),
   },
 };

@@ -111,5 +111,30 @@ export const interfacePlugin: FakePlugin = {
           });
       }
     },
+    // vl_api_sw_interface_set_promisc_t_handler: -7 for an interface that is not ethernet; then
+    // ethernet_set_flags answers ~0 (-1) when the driver has no flag_change callback (loopback,
+    // af_packet and vxlan have none in 26.06; tap, memif, af_xdp, rdma, vmxnet3, virtio do)
+    sw_interface_set_promisc: (ctx, m) => {
+      const itf = ctx.state.interfaces.get(num(m, 'sw_if_index'));
+      if (!itf) return ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX });
+      const hw = itf.kind === 'sub' ? ctx.state.interfaces.get(itf.sup_sw_if_index) : itf;
+      const isTun = hw?.kind === 'tap' && hw.interface_name.startsWith('tun');
+      if (!hw || isTun || ['local', 'ipip', 'wireguard'].includes(hw.kind))
+        return ctx.reply({ retval: VNET_API_ERROR.INVALID_VALUE });
+      if (['loopback', 'af_packet', 'vxlan'].includes(hw.kind))
+        return ctx.reply({ retval: VNET_API_ERROR.UNSPECIFIED });
+      hw.plugin = { ...hw.plugin, promisc: bool(m, 'promisc_on') };
+      ctx.reply({ retval: 0 });
+    },
+    // vl_api_sw_interface_set_rx_placement_t_handler → set_hw_interface_rx_placement: a sub-interface
+    // -7; a worker the fake's single-threaded VPP lacks, or an unknown queue, -9
+    sw_interface_set_rx_placement: (ctx, m) => {
+      const itf = ctx.state.interfaces.get(num(m, 'sw_if_index'));
+      if (!itf) return ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX });
+      if (itf.kind === 'sub') return ctx.reply({ retval: VNET_API_ERROR.INVALID_VALUE });
+      if (!bool(m, 'is_main')) return ctx.reply({ retval: VNET_API_ERROR.UNIMPLEMENTED });
+      if (num(m, 'queue_id') >= (itf.rxQueues ?? 0)) return ctx.reply({ retval: VNET_API_ERROR.UNIMPLEMENTED });
+      ctx.reply({ retval: 0 });
+    },
   },
 };

@@ -159,5 +159,18 @@ export const ipPlugin: FakePlugin = {
       }
       ctx.reply({ retval, cursor });
     },
+    // vl_api_ip_table_allocate_t_handler: table id ~0 picks an unused one; the table is created (as by
+    // the API) and the reply echoes the request's table with the id
+    ip_table_allocate: (ctx, m) => {
+      const t = obj(m, 'table');
+      const isIp6 = bool(t, 'is_ip6');
+      let id = t.table_id === undefined ? INDEX_INVALID : num(t, 'table_id');
+      // ip_table_get_unused_id: a random id no table of the family has
+      if (id === INDEX_INVALID)
+        do id = 1 + Math.floor(Math.random() * 0xfffffffd);
+        while (ctx.state.table(isIp6, id));
+      ctx.state.addDelTable(true, isIp6, id, str(t, 'name'));
+      ctx.reply({ retval: 0, table: { table_id: id, is_ip6: isIp6, name: str(t, 'name') } });
+    },
   },
 };
