@@ -55,8 +55,8 @@ async function main(): Promise<void> {
   const load = join(dir, 'load');
   mkdirSync(load);
   writeFileSync(join(load, 'objects.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects() }));
-  const bin = join(here, '..', 'src', 'bin', 'kube-test-apiserver.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', bin, '--port', '0', '--load', load], {
+  const bin = join(here, '..', 'bin', 'kube-test-apiserver.js'); // the package's bin (dist when built, else source)
+  const child = spawn(process.execPath, [bin, '--port', '0', '--load', load], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

@@ -188,8 +188,8 @@ describe.skipIf(!haveKubectl)('the kube-test-apiserver bin', () => {
     writeFileSync(join(load, 'objs.yaml'), manifest(8080));
     writeFileSync(join(load, 'broken.yaml'), 'kind: [\n');
     const kc = join(dir, 'bin-kubeconfig');
-    const bin = fileURLToPath(new URL('../../src/bin/kube-test-apiserver.ts', import.meta.url));
-    child = spawn(process.execPath, ['--import', 'tsx', bin, '--port', '0', '--kubeconfig', kc, '--load', load], {
+    const bin = fileURLToPath(new URL('../../bin/kube-test-apiserver.js', import.meta.url)); // the package's bin shim
+    child = spawn(process.execPath, [bin, '--port', '0', '--kubeconfig', kc, '--load', load], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
