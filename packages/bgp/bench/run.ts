@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/run.ts [--routes 100000]
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -60,11 +60,9 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
 }
 
 function version(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0] ?? '';
-  } catch (err) {
-    return String((err as { stderr?: string }).stderr ?? '').trim().split('\n')[0] ?? '';
-  }
+  // bird prints its version on stderr
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] ?? '';
 }
 
 async function main(): Promise<void> {
