@@ -13,7 +13,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateReleases, vendor, type ApiJson, type ReleaseSchemas } from '../src/generator/index.js';
+import { closure, generateReleases, vendor, type ApiJson, type ReleaseSchemas } from '../src/generator/index.js';
 
 /** The one list of VPP modules the project uses; their imports are added automatically. */
 export const VENDORED_MODULES = [
@@ -101,10 +101,43 @@ function readSchemas(dir: string): { name: string; json: ApiJson }[] {
     .map((f) => ({ name: f.replace(/\.api\.json$/, ''), json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as ApiJson }));
 }
 
-/** Vendors one release from `src` into `dest`; returns its file list. */
-function vendorRelease(src: string, dest: string): string[] {
-  const wanted = VENDORED_MODULES.filter((m) => existsSync(join(src, `${m}.api.json`)));
-  const { files } = vendor(wanted, (m) => JSON.parse(readFileSync(join(src, `${m}.api.json`), 'utf8')) as ApiJson);
+const readJson = (path: string): ApiJson => JSON.parse(readFileSync(path, 'utf8')) as ApiJson;
+
+/**
+ * The modules to vendor from each release directory: VENDORED_MODULES that the release has, plus, in
+ * every release, the module that defines any message another release has in its vendored set. A
+ * message that moved between modules (ip_punt_police: ip in 25.10 and 26.02, policer in 26.06) is then
+ * vendored in every release that has it, and is not mistaken for one the newer release dropped.
+ */
+function modulesToVendor(srcs: readonly string[]): string[][] {
+  const base: string[][] = srcs.map((src) => VENDORED_MODULES.filter((m) => existsSync(join(src, `${m}.api.json`))));
+  const messagesOf = (src: string, mods: readonly string[]): Map<string, string> => {
+    const out = new Map<string, string>();
+    for (const m of closure(mods, (x) => readJson(join(src, `${x}.api.json`)))) {
+      for (const msg of readJson(join(src, `${m}.api.json`)).messages ?? []) if (Array.isArray(msg) && typeof msg[0] === 'string') out.set(msg[0], m);
+    }
+    return out;
+  };
+  const names = new Set(srcs.flatMap((src, i) => [...messagesOf(src, base[i]!).keys()]));
+  return srcs.map((src, i) => {
+    const all = messagesOf(
+      src,
+      readdirSync(src)
+        .filter((f) => f.endsWith('.api.json'))
+        .map((f) => f.replace(/\.api\.json$/, '')),
+    );
+    const extra = new Set<string>();
+    for (const n of names) {
+      const m = all.get(n);
+      if (m !== undefined && !base[i]!.includes(m)) extra.add(m);
+    }
+    return [...base[i]!, ...[...extra].sort()];
+  });
+}
+
+/** Vendors `modules` (and their imports) of one release from `src` into `dest`; returns its file list. */
+function vendorRelease(src: string, dest: string, modules: readonly string[]): string[] {
+  const { files } = vendor(modules, (m) => readJson(join(src, `${m}.api.json`)));
   mkdirSync(dest, { recursive: true });
   for (const f of readdirSync(dest, { withFileTypes: true })) if (f.isFile() && f.name.endsWith('.api.json')) rmSync(join(dest, f.name));
   for (const [f, text] of files) writeFileSync(join(dest, f), text);
@@ -121,13 +154,10 @@ function main(argv: string[]): number {
       return 2;
     }
     const pin = readPin();
+    const mods = modulesToVendor([join(src, pin.tag), ...pin.releases.map((r) => join(src, r.tag))]);
     mkdirSync(apiDir, { recursive: true });
-    const files = vendorRelease(join(src, pin.tag), apiDir);
-    const releases = pin.releases.map((r) => {
-      const dest = join(apiDir, r.tag);
-      mkdirSync(dest, { recursive: true });
-      return { ...r, files: vendorRelease(join(src, r.tag), dest) };
-    });
+    const files = vendorRelease(join(src, pin.tag), apiDir, mods[0]!);
+    const releases = pin.releases.map((r, i) => ({ ...r, files: vendorRelease(join(src, r.tag), join(apiDir, r.tag), mods[i + 1]!) }));
     writeFileSync(join(apiDir, 'VERSION.json'), JSON.stringify({ vpp: pin.vpp, tag: pin.tag, commit: pin.commit, files, releases }, null, 2) + '\n');
     console.log(`vendored ${files.length} schemas of VPP ${pin.vpp}${releases.map((r) => `, ${r.files.length} of ${r.vpp}`).join('')} into ${apiDir}`);
   }

@@ -30,6 +30,8 @@ import * as m_mfib_types from './mfib_types.js';
 import * as m_mpls from './mpls.js';
 import * as m_npol from './npol.js';
 import * as m_pci_types from './pci_types.js';
+import * as m_policer from './policer.js';
+import * as m_policer_types from './policer_types.js';
 import * as m_punt from './punt.js';
 import * as m_rdma from './rdma.js';
 import * as m_session from './session.js';
@@ -44,7 +46,6 @@ import * as m_vpe_types from './vpe_types.js';
 import * as m_vxlan from './vxlan.js';
 import * as m_wireguard from './wireguard.js';
 import * as v26_02_cnat from './v26_02/cnat.js';
-import * as v26_02_ip from './v26_02/ip.js';
 
 export {
   acl_plugin_get_version,
@@ -825,6 +826,45 @@ export {
   create_pci_address,
 } from './pci_types.js';
 export {
+  policer_bind,
+  policer_bind_reply,
+  policer_bind_v2,
+  policer_bind_v2_reply,
+  policer_input,
+  policer_input_reply,
+  policer_input_v2,
+  policer_input_v2_reply,
+  policer_output,
+  policer_output_reply,
+  policer_output_v2,
+  policer_output_v2_reply,
+  policer_add_del,
+  policer_add,
+  policer_del,
+  policer_del_reply,
+  policer_update,
+  policer_update_reply,
+  policer_reset,
+  policer_reset_reply,
+  policer_add_del_reply,
+  policer_add_reply,
+  policer_dump,
+  policer_dump_v2,
+  policer_details,
+  ip_punt_police,
+  ip_punt_police_reply,
+} from './policer.js';
+export {
+  sse2_qos_rate_type,
+  sse2_qos_round_type,
+  sse2_qos_policer_type,
+  sse2_qos_action_type,
+  type sse2_qos_action,
+  type policer_config,
+  create_sse2_qos_action,
+  create_policer_config,
+} from './policer_types.js';
+export {
   set_punt,
   set_punt_reply,
   punt_socket_register,
@@ -1080,6 +1120,8 @@ export const modules = {
   mpls: m_mpls,
   npol: m_npol,
   pci_types: m_pci_types,
+  policer: m_policer,
+  policer_types: m_policer_types,
   punt: m_punt,
   rdma: m_rdma,
   session: m_session,
@@ -1662,6 +1704,33 @@ export const messages: readonly MessageDef<any>[] = [
   m_npol.npol_policy_delete_reply,
   m_npol.npol_configure_policies,
   m_npol.npol_configure_policies_reply,
+  m_policer.policer_bind,
+  m_policer.policer_bind_reply,
+  m_policer.policer_bind_v2,
+  m_policer.policer_bind_v2_reply,
+  m_policer.policer_input,
+  m_policer.policer_input_reply,
+  m_policer.policer_input_v2,
+  m_policer.policer_input_v2_reply,
+  m_policer.policer_output,
+  m_policer.policer_output_reply,
+  m_policer.policer_output_v2,
+  m_policer.policer_output_v2_reply,
+  m_policer.policer_add_del,
+  m_policer.policer_add,
+  m_policer.policer_del,
+  m_policer.policer_del_reply,
+  m_policer.policer_update,
+  m_policer.policer_update_reply,
+  m_policer.policer_reset,
+  m_policer.policer_reset_reply,
+  m_policer.policer_add_del_reply,
+  m_policer.policer_add_reply,
+  m_policer.policer_dump,
+  m_policer.policer_dump_v2,
+  m_policer.policer_details,
+  m_policer.ip_punt_police,
+  m_policer.ip_punt_police_reply,
   m_punt.set_punt,
   m_punt.set_punt_reply,
   m_punt.punt_socket_register,
@@ -2384,6 +2453,33 @@ export interface VppMessages {
   npol_policy_delete_reply: m_npol.npol_policy_delete_reply;
   npol_configure_policies: m_npol.npol_configure_policies;
   npol_configure_policies_reply: m_npol.npol_configure_policies_reply;
+  policer_bind: m_policer.policer_bind;
+  policer_bind_reply: m_policer.policer_bind_reply;
+  policer_bind_v2: m_policer.policer_bind_v2;
+  policer_bind_v2_reply: m_policer.policer_bind_v2_reply;
+  policer_input: m_policer.policer_input;
+  policer_input_reply: m_policer.policer_input_reply;
+  policer_input_v2: m_policer.policer_input_v2;
+  policer_input_v2_reply: m_policer.policer_input_v2_reply;
+  policer_output: m_policer.policer_output;
+  policer_output_reply: m_policer.policer_output_reply;
+  policer_output_v2: m_policer.policer_output_v2;
+  policer_output_v2_reply: m_policer.policer_output_v2_reply;
+  policer_add_del: m_policer.policer_add_del;
+  policer_add: m_policer.policer_add;
+  policer_del: m_policer.policer_del;
+  policer_del_reply: m_policer.policer_del_reply;
+  policer_update: m_policer.policer_update;
+  policer_update_reply: m_policer.policer_update_reply;
+  policer_reset: m_policer.policer_reset;
+  policer_reset_reply: m_policer.policer_reset_reply;
+  policer_add_del_reply: m_policer.policer_add_del_reply;
+  policer_add_reply: m_policer.policer_add_reply;
+  policer_dump: m_policer.policer_dump;
+  policer_dump_v2: m_policer.policer_dump_v2;
+  policer_details: m_policer.policer_details;
+  ip_punt_police: m_policer.ip_punt_police;
+  ip_punt_police_reply: m_policer.ip_punt_police_reply;
   set_punt: m_punt.set_punt;
   set_punt_reply: m_punt.set_punt_reply;
   punt_socket_register: m_punt.punt_socket_register;
@@ -2813,6 +2909,20 @@ export const services: readonly ServiceDef[] = [
   { request: "npol_policy_update", reply: "npol_policy_update_reply" },
   { request: "npol_policy_delete", reply: "npol_policy_delete_reply" },
   { request: "npol_configure_policies", reply: "npol_configure_policies_reply" },
+  { request: "policer_dump_v2", reply: 'control_ping_reply', stream: "policer_details" },
+  { request: "policer_bind", reply: "policer_bind_reply" },
+  { request: "policer_bind_v2", reply: "policer_bind_v2_reply" },
+  { request: "policer_input", reply: "policer_input_reply" },
+  { request: "policer_input_v2", reply: "policer_input_v2_reply" },
+  { request: "policer_output", reply: "policer_output_reply" },
+  { request: "policer_output_v2", reply: "policer_output_v2_reply" },
+  { request: "policer_add_del", reply: "policer_add_del_reply" },
+  { request: "policer_add", reply: "policer_add_reply" },
+  { request: "policer_del", reply: "policer_del_reply" },
+  { request: "policer_update", reply: "policer_update_reply" },
+  { request: "policer_reset", reply: "policer_reset_reply" },
+  { request: "policer_dump", reply: 'control_ping_reply', stream: "policer_details" },
+  { request: "ip_punt_police", reply: "ip_punt_police_reply" },
   { request: "set_punt", reply: "set_punt_reply" },
   { request: "punt_socket_register", reply: "punt_socket_register_reply" },
   { request: "punt_socket_dump", reply: 'control_ping_reply', stream: "punt_socket_details" },
@@ -3122,6 +3232,18 @@ export interface VppCalls {
   npol_policy_update: { request: m_npol.npol_policy_update; reply: m_npol.npol_policy_update_reply };
   npol_policy_delete: { request: m_npol.npol_policy_delete; reply: m_npol.npol_policy_delete_reply };
   npol_configure_policies: { request: m_npol.npol_configure_policies; reply: m_npol.npol_configure_policies_reply };
+  policer_bind: { request: m_policer.policer_bind; reply: m_policer.policer_bind_reply };
+  policer_bind_v2: { request: m_policer.policer_bind_v2; reply: m_policer.policer_bind_v2_reply };
+  policer_input: { request: m_policer.policer_input; reply: m_policer.policer_input_reply };
+  policer_input_v2: { request: m_policer.policer_input_v2; reply: m_policer.policer_input_v2_reply };
+  policer_output: { request: m_policer.policer_output; reply: m_policer.policer_output_reply };
+  policer_output_v2: { request: m_policer.policer_output_v2; reply: m_policer.policer_output_v2_reply };
+  policer_add_del: { request: m_policer.policer_add_del; reply: m_policer.policer_add_del_reply };
+  policer_add: { request: m_policer.policer_add; reply: m_policer.policer_add_reply };
+  policer_del: { request: m_policer.policer_del; reply: m_policer.policer_del_reply };
+  policer_update: { request: m_policer.policer_update; reply: m_policer.policer_update_reply };
+  policer_reset: { request: m_policer.policer_reset; reply: m_policer.policer_reset_reply };
+  ip_punt_police: { request: m_policer.ip_punt_police; reply: m_policer.ip_punt_police_reply };
   set_punt: { request: m_punt.set_punt; reply: m_punt.set_punt_reply };
   punt_socket_register: { request: m_punt.punt_socket_register; reply: m_punt.punt_socket_register_reply };
   punt_socket_deregister: { request: m_punt.punt_socket_deregister; reply: m_punt.punt_socket_deregister_reply };
@@ -3224,6 +3346,8 @@ export interface VppDumps {
   mpls_interface_dump: { request: m_mpls.mpls_interface_dump; details: m_mpls.mpls_interface_details };
   mpls_table_dump: { request: m_mpls.mpls_table_dump; details: m_mpls.mpls_table_details };
   mpls_route_dump: { request: m_mpls.mpls_route_dump; details: m_mpls.mpls_route_details };
+  policer_dump_v2: { request: m_policer.policer_dump_v2; details: m_policer.policer_details };
+  policer_dump: { request: m_policer.policer_dump; details: m_policer.policer_details };
   punt_socket_dump: { request: m_punt.punt_socket_dump; details: m_punt.punt_socket_details };
   punt_reason_dump: { request: m_punt.punt_reason_dump; details: m_punt.punt_reason_details };
   session_rules_dump: { request: m_session.session_rules_dump; details: m_session.session_rules_details };
@@ -3275,8 +3399,6 @@ export const primaryRelease = "26.06";
 export const messageVariants: readonly MessageDef<any>[] = [
   v26_02_cnat.cnat_session_details,
   v26_02_cnat.cnat_set_snat_policy,
-  v26_02_ip.ip_punt_police,
-  v26_02_ip.ip_punt_police_reply,
 ];
 /** Every definition of every release, by wire name (`cnat_set_snat_policy_d3e6eaf4`). */
 export const allMessagesByNameCrc: ReadonlyMap<string, MessageDef<any>> = new Map([...messages, ...messageVariants].map((m) => [m.nameCrc, m]));
@@ -3287,14 +3409,14 @@ export const allMessagesByNameCrc: ReadonlyMap<string, MessageDef<any>> = new Ma
  */
 export const releaseDiffs: { readonly [R in VppRelease]: { readonly absent: readonly string[]; readonly variants: readonly MessageDef<any>[]; readonly services: readonly ServiceDef[] } } = {
   "25.10": {
-    absent: ["cnat_set_snat_addresses_v2", "cnat_set_snat_addresses_v2_reply", "cnat_snat_addresses_dump", "cnat_snat_addresses_details", "feature_cnat_enable_disable", "feature_cnat_enable_disable_reply", "sw_interface_set_default_rx_mode", "sw_interface_set_default_rx_mode_reply", "sw_interface_get_default_rx_mode", "sw_interface_get_default_rx_mode_reply", "l2_flags_get", "l2_flags_get_reply", "l2_flags_set", "l2_flags_set_reply", "l2_interface_feat_flags_get", "l2_interface_feat_flags_get_reply", "l2_interface_feat_flags_set", "l2_interface_feat_flags_set_reply", "lcp_osi_proto_enable", "lcp_osi_proto_enable_reply", "lcp_osi_proto_get", "lcp_osi_proto_get_reply", "lcp_sync_unnumbered_set", "lcp_sync_unnumbered_set_reply", "lcp_sync_unnumbered_get", "lcp_sync_unnumbered_get_reply", "npol_get_version", "npol_get_version_reply", "npol_ipset_create", "npol_ipset_create_reply", "npol_ipset_add_del_members", "npol_ipset_add_del_members_reply", "npol_ipset_delete", "npol_ipset_delete_reply", "npol_rule_create", "npol_rule_update", "npol_rule_update_reply", "npol_rule_create_reply", "npol_rule_delete", "npol_rule_delete_reply", "npol_policy_create", "npol_policy_create_reply", "npol_policy_update", "npol_policy_update_reply", "npol_policy_delete", "npol_policy_delete_reply", "npol_configure_policies", "npol_configure_policies_reply", "wireguard_peer_add_v2", "wireguard_peer_add_v2_reply", "wireguard_peers_v2_dump", "wireguard_peers_v2_details"],
-    variants: [v26_02_cnat.cnat_session_details, v26_02_cnat.cnat_set_snat_policy, v26_02_ip.ip_punt_police, v26_02_ip.ip_punt_police_reply],
-    services: [{ request: "ip_punt_police", reply: "ip_punt_police_reply" }],
+    absent: ["cnat_set_snat_addresses_v2", "cnat_set_snat_addresses_v2_reply", "cnat_snat_addresses_dump", "cnat_snat_addresses_details", "feature_cnat_enable_disable", "feature_cnat_enable_disable_reply", "sw_interface_set_default_rx_mode", "sw_interface_set_default_rx_mode_reply", "sw_interface_get_default_rx_mode", "sw_interface_get_default_rx_mode_reply", "l2_flags_get", "l2_flags_get_reply", "l2_flags_set", "l2_flags_set_reply", "l2_interface_feat_flags_get", "l2_interface_feat_flags_get_reply", "l2_interface_feat_flags_set", "l2_interface_feat_flags_set_reply", "lcp_osi_proto_enable", "lcp_osi_proto_enable_reply", "lcp_osi_proto_get", "lcp_osi_proto_get_reply", "lcp_sync_unnumbered_set", "lcp_sync_unnumbered_set_reply", "lcp_sync_unnumbered_get", "lcp_sync_unnumbered_get_reply", "npol_get_version", "npol_get_version_reply", "npol_ipset_create", "npol_ipset_create_reply", "npol_ipset_add_del_members", "npol_ipset_add_del_members_reply", "npol_ipset_delete", "npol_ipset_delete_reply", "npol_rule_create", "npol_rule_update", "npol_rule_update_reply", "npol_rule_create_reply", "npol_rule_delete", "npol_rule_delete_reply", "npol_policy_create", "npol_policy_create_reply", "npol_policy_update", "npol_policy_update_reply", "npol_policy_delete", "npol_policy_delete_reply", "npol_configure_policies", "npol_configure_policies_reply", "policer_bind", "policer_bind_reply", "policer_bind_v2", "policer_bind_v2_reply", "policer_input", "policer_input_reply", "policer_input_v2", "policer_input_v2_reply", "policer_output", "policer_output_reply", "policer_output_v2", "policer_output_v2_reply", "policer_add_del", "policer_add", "policer_del", "policer_del_reply", "policer_update", "policer_update_reply", "policer_reset", "policer_reset_reply", "policer_add_del_reply", "policer_add_reply", "policer_dump", "policer_dump_v2", "policer_details", "wireguard_peer_add_v2", "wireguard_peer_add_v2_reply", "wireguard_peers_v2_dump", "wireguard_peers_v2_details"],
+    variants: [v26_02_cnat.cnat_session_details, v26_02_cnat.cnat_set_snat_policy],
+    services: [],
   },
   "26.02": {
-    absent: ["cnat_set_snat_addresses_v2", "cnat_set_snat_addresses_v2_reply", "cnat_snat_addresses_dump", "cnat_snat_addresses_details", "feature_cnat_enable_disable", "feature_cnat_enable_disable_reply", "sw_interface_set_default_rx_mode", "sw_interface_set_default_rx_mode_reply", "sw_interface_get_default_rx_mode", "sw_interface_get_default_rx_mode_reply", "l2_flags_get", "l2_flags_get_reply", "l2_flags_set", "l2_flags_set_reply", "l2_interface_feat_flags_get", "l2_interface_feat_flags_get_reply", "l2_interface_feat_flags_set", "l2_interface_feat_flags_set_reply", "lcp_osi_proto_enable", "lcp_osi_proto_enable_reply", "lcp_osi_proto_get", "lcp_osi_proto_get_reply", "lcp_sync_unnumbered_set", "lcp_sync_unnumbered_set_reply", "lcp_sync_unnumbered_get", "lcp_sync_unnumbered_get_reply", "wireguard_peer_add_v2", "wireguard_peer_add_v2_reply", "wireguard_peers_v2_dump", "wireguard_peers_v2_details"],
-    variants: [v26_02_cnat.cnat_session_details, v26_02_cnat.cnat_set_snat_policy, v26_02_ip.ip_punt_police, v26_02_ip.ip_punt_police_reply],
-    services: [{ request: "ip_punt_police", reply: "ip_punt_police_reply" }],
+    absent: ["cnat_set_snat_addresses_v2", "cnat_set_snat_addresses_v2_reply", "cnat_snat_addresses_dump", "cnat_snat_addresses_details", "feature_cnat_enable_disable", "feature_cnat_enable_disable_reply", "sw_interface_set_default_rx_mode", "sw_interface_set_default_rx_mode_reply", "sw_interface_get_default_rx_mode", "sw_interface_get_default_rx_mode_reply", "l2_flags_get", "l2_flags_get_reply", "l2_flags_set", "l2_flags_set_reply", "l2_interface_feat_flags_get", "l2_interface_feat_flags_get_reply", "l2_interface_feat_flags_set", "l2_interface_feat_flags_set_reply", "lcp_osi_proto_enable", "lcp_osi_proto_enable_reply", "lcp_osi_proto_get", "lcp_osi_proto_get_reply", "lcp_sync_unnumbered_set", "lcp_sync_unnumbered_set_reply", "lcp_sync_unnumbered_get", "lcp_sync_unnumbered_get_reply", "policer_bind", "policer_bind_reply", "policer_bind_v2", "policer_bind_v2_reply", "policer_input", "policer_input_reply", "policer_input_v2", "policer_input_v2_reply", "policer_output", "policer_output_reply", "policer_output_v2", "policer_output_v2_reply", "policer_add_del", "policer_add", "policer_del", "policer_del_reply", "policer_update", "policer_update_reply", "policer_reset", "policer_reset_reply", "policer_add_del_reply", "policer_add_reply", "policer_dump", "policer_dump_v2", "policer_details", "wireguard_peer_add_v2", "wireguard_peer_add_v2_reply", "wireguard_peers_v2_dump", "wireguard_peers_v2_details"],
+    variants: [v26_02_cnat.cnat_session_details, v26_02_cnat.cnat_set_snat_policy],
+    services: [],
   },
   "26.06": {
     absent: [],
@@ -3304,25 +3426,19 @@ export const releaseDiffs: { readonly [R in VppRelease]: { readonly absent: read
 };
 
 /** {@link VppMessages} as VPP 25.10 has it. */
-export interface VppMessages_25_10 extends Omit<VppMessages, "cnat_session_details" | "cnat_set_snat_addresses_v2" | "cnat_set_snat_addresses_v2_reply" | "cnat_snat_addresses_dump" | "cnat_snat_addresses_details" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "feature_cnat_enable_disable_reply" | "sw_interface_set_default_rx_mode" | "sw_interface_set_default_rx_mode_reply" | "sw_interface_get_default_rx_mode" | "sw_interface_get_default_rx_mode_reply" | "l2_flags_get" | "l2_flags_get_reply" | "l2_flags_set" | "l2_flags_set_reply" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_get_reply" | "l2_interface_feat_flags_set" | "l2_interface_feat_flags_set_reply" | "lcp_osi_proto_enable" | "lcp_osi_proto_enable_reply" | "lcp_osi_proto_get" | "lcp_osi_proto_get_reply" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_set_reply" | "lcp_sync_unnumbered_get" | "lcp_sync_unnumbered_get_reply" | "npol_get_version" | "npol_get_version_reply" | "npol_ipset_create" | "npol_ipset_create_reply" | "npol_ipset_add_del_members" | "npol_ipset_add_del_members_reply" | "npol_ipset_delete" | "npol_ipset_delete_reply" | "npol_rule_create" | "npol_rule_update" | "npol_rule_update_reply" | "npol_rule_create_reply" | "npol_rule_delete" | "npol_rule_delete_reply" | "npol_policy_create" | "npol_policy_create_reply" | "npol_policy_update" | "npol_policy_update_reply" | "npol_policy_delete" | "npol_policy_delete_reply" | "npol_configure_policies" | "npol_configure_policies_reply" | "wireguard_peer_add_v2" | "wireguard_peer_add_v2_reply" | "wireguard_peers_v2_dump" | "wireguard_peers_v2_details"> {
+export interface VppMessages_25_10 extends Omit<VppMessages, "cnat_session_details" | "cnat_set_snat_addresses_v2" | "cnat_set_snat_addresses_v2_reply" | "cnat_snat_addresses_dump" | "cnat_snat_addresses_details" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "feature_cnat_enable_disable_reply" | "sw_interface_set_default_rx_mode" | "sw_interface_set_default_rx_mode_reply" | "sw_interface_get_default_rx_mode" | "sw_interface_get_default_rx_mode_reply" | "l2_flags_get" | "l2_flags_get_reply" | "l2_flags_set" | "l2_flags_set_reply" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_get_reply" | "l2_interface_feat_flags_set" | "l2_interface_feat_flags_set_reply" | "lcp_osi_proto_enable" | "lcp_osi_proto_enable_reply" | "lcp_osi_proto_get" | "lcp_osi_proto_get_reply" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_set_reply" | "lcp_sync_unnumbered_get" | "lcp_sync_unnumbered_get_reply" | "npol_get_version" | "npol_get_version_reply" | "npol_ipset_create" | "npol_ipset_create_reply" | "npol_ipset_add_del_members" | "npol_ipset_add_del_members_reply" | "npol_ipset_delete" | "npol_ipset_delete_reply" | "npol_rule_create" | "npol_rule_update" | "npol_rule_update_reply" | "npol_rule_create_reply" | "npol_rule_delete" | "npol_rule_delete_reply" | "npol_policy_create" | "npol_policy_create_reply" | "npol_policy_update" | "npol_policy_update_reply" | "npol_policy_delete" | "npol_policy_delete_reply" | "npol_configure_policies" | "npol_configure_policies_reply" | "policer_bind" | "policer_bind_reply" | "policer_bind_v2" | "policer_bind_v2_reply" | "policer_input" | "policer_input_reply" | "policer_input_v2" | "policer_input_v2_reply" | "policer_output" | "policer_output_reply" | "policer_output_v2" | "policer_output_v2_reply" | "policer_add_del" | "policer_add" | "policer_del" | "policer_del_reply" | "policer_update" | "policer_update_reply" | "policer_reset" | "policer_reset_reply" | "policer_add_del_reply" | "policer_add_reply" | "policer_dump" | "policer_dump_v2" | "policer_details" | "wireguard_peer_add_v2" | "wireguard_peer_add_v2_reply" | "wireguard_peers_v2_dump" | "wireguard_peers_v2_details"> {
   cnat_session_details: v26_02_cnat.cnat_session_details;
   cnat_set_snat_policy: v26_02_cnat.cnat_set_snat_policy;
-  ip_punt_police: v26_02_ip.ip_punt_police;
-  ip_punt_police_reply: v26_02_ip.ip_punt_police_reply;
 }
 /** {@link VppMessages} as VPP 26.02 has it. */
-export interface VppMessages_26_02 extends Omit<VppMessages, "cnat_session_details" | "cnat_set_snat_addresses_v2" | "cnat_set_snat_addresses_v2_reply" | "cnat_snat_addresses_dump" | "cnat_snat_addresses_details" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "feature_cnat_enable_disable_reply" | "sw_interface_set_default_rx_mode" | "sw_interface_set_default_rx_mode_reply" | "sw_interface_get_default_rx_mode" | "sw_interface_get_default_rx_mode_reply" | "l2_flags_get" | "l2_flags_get_reply" | "l2_flags_set" | "l2_flags_set_reply" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_get_reply" | "l2_interface_feat_flags_set" | "l2_interface_feat_flags_set_reply" | "lcp_osi_proto_enable" | "lcp_osi_proto_enable_reply" | "lcp_osi_proto_get" | "lcp_osi_proto_get_reply" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_set_reply" | "lcp_sync_unnumbered_get" | "lcp_sync_unnumbered_get_reply" | "wireguard_peer_add_v2" | "wireguard_peer_add_v2_reply" | "wireguard_peers_v2_dump" | "wireguard_peers_v2_details"> {
+export interface VppMessages_26_02 extends Omit<VppMessages, "cnat_session_details" | "cnat_set_snat_addresses_v2" | "cnat_set_snat_addresses_v2_reply" | "cnat_snat_addresses_dump" | "cnat_snat_addresses_details" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "feature_cnat_enable_disable_reply" | "sw_interface_set_default_rx_mode" | "sw_interface_set_default_rx_mode_reply" | "sw_interface_get_default_rx_mode" | "sw_interface_get_default_rx_mode_reply" | "l2_flags_get" | "l2_flags_get_reply" | "l2_flags_set" | "l2_flags_set_reply" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_get_reply" | "l2_interface_feat_flags_set" | "l2_interface_feat_flags_set_reply" | "lcp_osi_proto_enable" | "lcp_osi_proto_enable_reply" | "lcp_osi_proto_get" | "lcp_osi_proto_get_reply" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_set_reply" | "lcp_sync_unnumbered_get" | "lcp_sync_unnumbered_get_reply" | "policer_bind" | "policer_bind_reply" | "policer_bind_v2" | "policer_bind_v2_reply" | "policer_input" | "policer_input_reply" | "policer_input_v2" | "policer_input_v2_reply" | "policer_output" | "policer_output_reply" | "policer_output_v2" | "policer_output_v2_reply" | "policer_add_del" | "policer_add" | "policer_del" | "policer_del_reply" | "policer_update" | "policer_update_reply" | "policer_reset" | "policer_reset_reply" | "policer_add_del_reply" | "policer_add_reply" | "policer_dump" | "policer_dump_v2" | "policer_details" | "wireguard_peer_add_v2" | "wireguard_peer_add_v2_reply" | "wireguard_peers_v2_dump" | "wireguard_peers_v2_details"> {
   cnat_session_details: v26_02_cnat.cnat_session_details;
   cnat_set_snat_policy: v26_02_cnat.cnat_set_snat_policy;
-  ip_punt_police: v26_02_ip.ip_punt_police;
-  ip_punt_police_reply: v26_02_ip.ip_punt_police_reply;
 }
 /** {@link VppMessages} over every release: each name any release has, typed as the union of its shapes. */
 export interface VppAllMessages extends Omit<VppMessages, "cnat_session_details" | "cnat_set_snat_policy"> {
   cnat_session_details: VppMessages_25_10["cnat_session_details"] | VppMessages["cnat_session_details"];
   cnat_set_snat_policy: VppMessages_25_10["cnat_set_snat_policy"] | VppMessages["cnat_set_snat_policy"];
-  ip_punt_police: VppMessages_25_10["ip_punt_police"];
-  ip_punt_police_reply: VppMessages_25_10["ip_punt_police_reply"];
 }
 /** {@link VppMessages} by release. */
 export interface VppReleaseMessages {
@@ -3332,19 +3448,16 @@ export interface VppReleaseMessages {
 }
 
 /** {@link VppCalls} as VPP 25.10 has it. */
-export interface VppCalls_25_10 extends Omit<VppCalls, "cnat_set_snat_addresses_v2" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "sw_interface_set_default_rx_mode" | "sw_interface_get_default_rx_mode" | "l2_flags_get" | "l2_flags_set" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_set" | "lcp_osi_proto_enable" | "lcp_osi_proto_get" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_get" | "npol_get_version" | "npol_ipset_create" | "npol_ipset_add_del_members" | "npol_ipset_delete" | "npol_rule_create" | "npol_rule_update" | "npol_rule_delete" | "npol_policy_create" | "npol_policy_update" | "npol_policy_delete" | "npol_configure_policies" | "wireguard_peer_add_v2"> {
+export interface VppCalls_25_10 extends Omit<VppCalls, "cnat_set_snat_addresses_v2" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "sw_interface_set_default_rx_mode" | "sw_interface_get_default_rx_mode" | "l2_flags_get" | "l2_flags_set" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_set" | "lcp_osi_proto_enable" | "lcp_osi_proto_get" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_get" | "npol_get_version" | "npol_ipset_create" | "npol_ipset_add_del_members" | "npol_ipset_delete" | "npol_rule_create" | "npol_rule_update" | "npol_rule_delete" | "npol_policy_create" | "npol_policy_update" | "npol_policy_delete" | "npol_configure_policies" | "policer_bind" | "policer_bind_v2" | "policer_input" | "policer_input_v2" | "policer_output" | "policer_output_v2" | "policer_add_del" | "policer_add" | "policer_del" | "policer_update" | "policer_reset" | "wireguard_peer_add_v2"> {
   cnat_set_snat_policy: { request: v26_02_cnat.cnat_set_snat_policy; reply: m_cnat.cnat_set_snat_policy_reply };
-  ip_punt_police: { request: v26_02_ip.ip_punt_police; reply: v26_02_ip.ip_punt_police_reply };
 }
 /** {@link VppCalls} as VPP 26.02 has it. */
-export interface VppCalls_26_02 extends Omit<VppCalls, "cnat_set_snat_addresses_v2" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "sw_interface_set_default_rx_mode" | "sw_interface_get_default_rx_mode" | "l2_flags_get" | "l2_flags_set" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_set" | "lcp_osi_proto_enable" | "lcp_osi_proto_get" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_get" | "wireguard_peer_add_v2"> {
+export interface VppCalls_26_02 extends Omit<VppCalls, "cnat_set_snat_addresses_v2" | "cnat_set_snat_policy" | "feature_cnat_enable_disable" | "sw_interface_set_default_rx_mode" | "sw_interface_get_default_rx_mode" | "l2_flags_get" | "l2_flags_set" | "l2_interface_feat_flags_get" | "l2_interface_feat_flags_set" | "lcp_osi_proto_enable" | "lcp_osi_proto_get" | "lcp_sync_unnumbered_set" | "lcp_sync_unnumbered_get" | "policer_bind" | "policer_bind_v2" | "policer_input" | "policer_input_v2" | "policer_output" | "policer_output_v2" | "policer_add_del" | "policer_add" | "policer_del" | "policer_update" | "policer_reset" | "wireguard_peer_add_v2"> {
   cnat_set_snat_policy: { request: v26_02_cnat.cnat_set_snat_policy; reply: m_cnat.cnat_set_snat_policy_reply };
-  ip_punt_police: { request: v26_02_ip.ip_punt_police; reply: v26_02_ip.ip_punt_police_reply };
 }
 /** {@link VppCalls} over every release: each name any release has, typed as the union of its shapes. */
 export interface VppAllCalls extends Omit<VppCalls, "cnat_set_snat_policy"> {
   cnat_set_snat_policy: VppCalls_25_10["cnat_set_snat_policy"] | VppCalls["cnat_set_snat_policy"];
-  ip_punt_police: VppCalls_25_10["ip_punt_police"];
 }
 /** {@link VppCalls} by release. */
 export interface VppReleaseCalls {
@@ -3354,11 +3467,11 @@ export interface VppReleaseCalls {
 }
 
 /** {@link VppDumps} as VPP 25.10 has it. */
-export interface VppDumps_25_10 extends Omit<VppDumps, "cnat_session_dump" | "cnat_snat_addresses_dump" | "wireguard_peers_v2_dump"> {
+export interface VppDumps_25_10 extends Omit<VppDumps, "cnat_session_dump" | "cnat_snat_addresses_dump" | "policer_dump_v2" | "policer_dump" | "wireguard_peers_v2_dump"> {
   cnat_session_dump: { request: m_cnat.cnat_session_dump; details: v26_02_cnat.cnat_session_details };
 }
 /** {@link VppDumps} as VPP 26.02 has it. */
-export interface VppDumps_26_02 extends Omit<VppDumps, "cnat_session_dump" | "cnat_snat_addresses_dump" | "wireguard_peers_v2_dump"> {
+export interface VppDumps_26_02 extends Omit<VppDumps, "cnat_session_dump" | "cnat_snat_addresses_dump" | "policer_dump_v2" | "policer_dump" | "wireguard_peers_v2_dump"> {
   cnat_session_dump: { request: m_cnat.cnat_session_dump; details: v26_02_cnat.cnat_session_details };
 }
 /** {@link VppDumps} over every release: each name any release has, typed as the union of its shapes. */
