@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
 import { startFakeVpp, type FakeVpp, type FakeVppInit } from '@vectorplane/vpp-binapi/testing';
 import { createNetns, kernelSkipReason, type TestNetns } from '@vectorplane/netlink/testing';
+import { openNetlink, type NetlinkHandle } from '@vectorplane/netlink';
 import { createCniServer, type CniServer, type CniServerInit } from '../../src/index.js';
 
 export const PREFIX = 'cni';
@@ -12,6 +13,8 @@ export interface Bed {
   readonly fake: FakeVpp | undefined;
   readonly vpp: VppClient<VppApi>;
   readonly vppNs: TestNetns;
+  /** A handle where the veth host ends go (VPP's netns: VPP_NETNS for a real VPP, vppNs for the fake). */
+  readonly hostNl: NetlinkHandle;
   readonly dir: string;
   readonly stateFile: string;
   readonly socket: string;
@@ -53,10 +56,12 @@ export async function startBed(
     ...(realSocket ? { hostIfPrefix: 'cnih' } : {}),
     ...opts.server,
   };
+  const hostNl = realSocket ? await openNetlink({ netns: vppNetns }) : vppNs.nl;
   const bed: Bed = {
     fake,
     vpp,
     vppNs,
+    hostNl,
     dir,
     stateFile,
     socket,
@@ -71,6 +76,7 @@ export async function startBed(
       await bed.server.stop().catch(() => undefined);
       await vpp.close().catch(() => undefined);
       await fake?.stop();
+      if (realSocket) hostNl.close();
       for (const p of pods) await p.remove().catch(() => undefined);
       await vppNs.remove().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
