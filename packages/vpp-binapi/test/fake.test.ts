@@ -99,10 +99,12 @@ describe('protocol', () => {
 
   it('answers a message it has no handler for with VNET_API_ERROR_UNSUPPORTED and lists it', async () => {
     const f = await fakeVpp();
-    expect(f.unhandledMessages()).toContain('sw_interface_set_promisc');
+    expect(f.unhandledMessages()).toContain('sw_interface_set_ip_directed_broadcast');
     expect(f.unhandledMessages()).not.toContain('create_loopback');
     const c = await raw(f);
-    await expect(c.call('sw_interface_set_promisc', { sw_if_index: 0, promisc_on: true })).rejects.toMatchObject({
+    await expect(
+      c.call('sw_interface_set_ip_directed_broadcast', { sw_if_index: 0, enable: true }),
+    ).rejects.toMatchObject({
       retval: VNET_API_ERROR.UNSUPPORTED,
     });
   });
@@ -470,9 +472,7 @@ describe('lifecycle', () => {
 });
 
 /** A bare socket that records every byte the fake sends. */
-async function sniff(
-  f: FakeVpp,
-): Promise<{
+async function sniff(f: FakeVpp): Promise<{
   bytes: () => Buffer;
   send: (name: string, fields?: Record<string, unknown>) => void;
   closed: Promise<void>;

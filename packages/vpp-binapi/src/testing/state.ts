@@ -30,7 +30,8 @@ import { FakeDevicesState } from './plugins/devices.js';
 import { FakeMemifState } from './plugins/memif.js';
 import { FakeNodeGraph } from './plugins/vlib.js';
 import { FakeWireguardState } from './plugins/wireguard.js';
-import { type FakeNpolEvaluation, evaluateNpol } from './plugins/npol.js';
+import { FakeNpolStore, type FakeNpolEvaluation, evaluateNpol } from './plugins/npol.js';
+import { FakeCnatStore } from './plugins/cnat.js';
 import type { FakePacket } from './plugins/packet.js';
 import type { FakeAclVerdict } from './plugins/acl.js';
 
@@ -321,22 +322,47 @@ export class FakeVppState {
   readonly tables = new Map<string, FakeFibTable>();
   readonly neighbors = new Map<string, FakeNeighbor>();
   readonly puntRedirects = new Map<string, FakePuntRedirect>();
-  readonly cnatTranslations = new Map<number, FakeCnatTranslation>();
-  readonly cnatSnat = { snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: INDEX_INVALID };
+  /** cnat plugin: translations, SNAT entry and policy, cnat-enabled interfaces. */
+  readonly cnat = new FakeCnatStore();
+  /** `cnat_translation_update` translations by id (same map as `cnat.translations`). */
+  get cnatTranslations(): Map<number, FakeCnatTranslation> {
+    return this.cnat.translations;
+  }
+  /** The default SNAT entry's addresses (`cnat.snat`). */
+  get cnatSnat(): { snat_ip4: string; snat_ip6: string; sw_if_index: number } {
+    return this.cnat.snat;
+  }
   /** Whether cnat's default SNAT policy entry exists (`cnat_set_snat_addresses` with something set). */
-  cnatSnatSet = false;
-  readonly cnatSnatExcluded = new Set<string>();
+  get cnatSnatSet(): boolean {
+    return this.cnat.snatSet;
+  }
+  set cnatSnatSet(v: boolean) {
+    this.cnat.snatSet = v;
+  }
+  get cnatSnatExcluded(): Set<string> {
+    return this.cnat.snatExcluded;
+  }
   /** `cnat_snat_policy_add_del_if`: interfaces per policy table (`cnat_snat_policy_table`). */
-  readonly cnatSnatInterfaces = new Map<number, Set<number>>();
+  get cnatSnatInterfaces(): Map<number, Set<number>> {
+    return this.cnat.snatInterfaces;
+  }
   /** `cnat_set_snat_policy` (`cnat_snat_policies`), 0 until set. */
-  cnatSnatPolicy = 0;
+  get cnatSnatPolicy(): number {
+    return this.cnat.snatPolicy;
+  }
+  set cnatSnatPolicy(v: number) {
+    this.cnat.snatPolicy = v;
+  }
   /** Interfaces with `feature_cnat_enable_disable` on. */
-  readonly cnatFeatureInterfaces = new Set<number>();
+  get cnatFeatureInterfaces(): Set<number> {
+    return this.cnat.featureInterfaces;
+  }
   /** `feature_enable_disable`: `'<arc>/<feature>'` names enabled, by interface. */
   readonly features = new Map<number, Set<string>>();
   /** `set_ip_flow_hash_v2`/`_v3` by table (`'ip4:0'`). */
   readonly flowHash = new Map<string, number>();
-  readonly npol: FakeNpolState = { ipsets: new Map(), rules: new Map(), policies: new Map(), interfaces: new Map() };
+  /** npol plugin: ipsets, rules, policies and interface bindings as received, and its evaluator. */
+  readonly npol = new FakeNpolStore();
   /** ACL plugin: ACLs, interface lists, reflect sessions, and the packet evaluator (`state.acl.evaluate`). */
   readonly acl = new FakeAclState();
   /** memif plugin: socket files and interfaces. */
@@ -379,10 +405,6 @@ export class FakeVppState {
   private readonly ipipInstances = new InstanceSet();
   private readonly vxlanInstances = new InstanceSet();
   private readonly tapInstances = new InstanceSet();
-  private readonly cnatIds = new IndexPool(0);
-  private readonly ipsetIds = new IndexPool(0);
-  private readonly ruleIds = new IndexPool(0);
-  private readonly policyIds = new IndexPool(0);
   private nextStatsIndex = 1;
   private nextAdjIndex = 5;
   private listener: InterfaceEventListener | undefined;
@@ -1251,86 +1273,47 @@ export class FakeVppState {
     return 0;
   }
 
-  // ---- cnat -------------------------------------------------------------------------------------
+  // ---- cnat and npol (their state lives in plugins/cnat.ts and plugins/npol.ts) ------------------
 
   cnatTranslationUpdate(t: Omit<FakeCnatTranslation, 'id'>): number {
-    for (const e of this.cnatTranslations.values()) {
-      if (e.vip.addr === t.vip.addr && e.vip.port === t.vip.port && e.ip_proto === t.ip_proto) {
-        // cnat_translation_update: lb_type and the flow hash are set when the translation is created
-        // only; an update of the same (vip, port, proto) keeps its id and replaces flags and paths
-        Object.assign(e, t, { id: e.id, lb_type: e.lb_type, flow_hash_config: e.flow_hash_config });
-        return e.id;
-      }
-    }
-    const id = this.cnatIds.alloc();
-    this.cnatTranslations.set(id, { ...t, id });
-    return id;
+    return this.cnat.translationUpdate(t);
   }
 
   cnatTranslationDel(id: number): number {
-    if (!this.cnatTranslations.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
-    this.cnatIds.release(id);
-    return 0;
+    return this.cnat.translationDel(id);
   }
 
-  // ---- npol -------------------------------------------------------------------------------------
-
   npolIpsetCreate(type: number): number {
-    const id = this.ipsetIds.alloc();
-    this.npol.ipsets.set(id, { type, members: [] });
-    return id;
+    return this.npol.ipsetCreate(type);
   }
 
   npolIpsetMembers(id: number, isAdd: boolean, members: unknown[]): number {
-    const set = this.npol.ipsets.get(id);
-    if (!set) return VNET_API_ERROR.NO_SUCH_ENTRY;
-    for (const m of members) {
-      if (isAdd) set.members.push(m);
-      else {
-        const k = JSON.stringify(m);
-        set.members = set.members.filter((x) => JSON.stringify(x) !== k);
-      }
-    }
-    return 0;
+    return this.npol.ipsetMembers(id, isAdd, members);
   }
 
   npolIpsetDelete(id: number): number {
-    if (!this.npol.ipsets.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
-    this.ipsetIds.release(id);
-    return 0;
+    return this.npol.ipsetDelete(id);
   }
 
-  /** Create (id undefined or unknown) or replace a rule; like VPP, updating an unknown id creates one. */
   npolRuleUpdate(id: number | undefined, rule: unknown): number {
-    if (id === undefined || !this.npol.rules.has(id)) id = this.ruleIds.alloc();
-    this.npol.rules.set(id, rule);
-    return id;
+    return this.npol.ruleUpdate(id, rule);
   }
 
   npolRuleDelete(id: number): number {
-    if (!this.npol.rules.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
-    this.ruleIds.release(id);
-    return 0;
+    return this.npol.ruleDelete(id);
   }
 
   npolPolicyUpdate(id: number | undefined, items: { is_inbound: boolean; rule_id: number }[]): number {
-    if (id === undefined || !this.npol.policies.has(id)) id = this.policyIds.alloc();
-    this.npol.policies.set(id, items);
-    return id;
+    return this.npol.policyUpdate(id, items);
   }
 
   npolPolicyDelete(id: number): number {
-    if (!this.npol.policies.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
-    this.policyIds.release(id);
-    return 0;
+    return this.npol.policyDelete(id);
   }
 
-  /** `npol_configure_policies`: -2 for a bad interface, and (as VPP does) retval 1 for an unknown policy. */
+  /** `npol_configure_policies`: -2 for a bad interface, then (as VPP does) retval 1 for an unknown policy. */
   npolConfigurePolicies(sw: number, conf: FakeNpolInterfaceConfig): number {
     if (!this.interfaces.has(sw)) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
-    for (const id of [...conf.rxPolicies, ...conf.txPolicies, ...conf.profiles])
-      if (!this.npol.policies.has(id)) return 1;
-    this.npol.interfaces.set(sw, conf);
-    return 0;
+    return this.npol.configurePolicies(sw, conf);
   }
 }

@@ -1,7 +1,8 @@
 /** VPP's cnat plugin (src/plugins/cnat/cnat_api.c, cnat_translation.c, cnat_snat_policy.c). */
 import { CNAT_TRK_ACTIVE, INDEX_INVALID, VNET_API_ERROR } from '../constants.js';
 import { canonicalAddress, formatPrefix, networkOf, parsePrefix } from '../ip.js';
-import { type FakeCnatEndpoint } from '../state.js';
+import type { FakeCnatEndpoint, FakeCnatTranslation } from '../state.js';
+import { IndexPool } from '../pool.js';
 import {
   type FakePlugin,
   type HandlerContext,
@@ -150,3 +151,44 @@ export const cnatPlugin: FakePlugin = {
     },
   },
 };
+
+/** cnat's state (cnat_translation.c pool, cnat_snat_policy.c default entry, cnat-enabled interfaces). */
+export class FakeCnatStore {
+  /** `cnat_translation_pool` by index. */
+  readonly translations = new Map<number, FakeCnatTranslation>();
+  /** The default SNAT entry's addresses; meaningful while {@link snatSet}. */
+  readonly snat = { snat_ip4: '0.0.0.0', snat_ip6: '::', sw_if_index: INDEX_INVALID };
+  /** Whether the default SNAT policy entry exists (cnat_set_snat created it). */
+  snatSet = false;
+  readonly snatExcluded = new Set<string>();
+  /** `cnat_snat_policy_add_del_if`: interfaces per policy table. */
+  readonly snatInterfaces = new Map<number, Set<number>>();
+  /** `cnat_set_snat_policy`, 0 (none) until set. */
+  snatPolicy = 0;
+  /** Interfaces with `feature_cnat_enable_disable` on. */
+  readonly featureInterfaces = new Set<number>();
+  readonly #ids = new IndexPool(0);
+
+  /**
+   * `cnat_translation_update`: a translation of the same (vip, port, proto) keeps its id and gets the new
+   * flags and paths; lb_type and the flow hash are set when it is created only.
+   */
+  translationUpdate(t: Omit<FakeCnatTranslation, 'id'>): number {
+    for (const e of this.translations.values()) {
+      if (e.vip.addr === t.vip.addr && e.vip.port === t.vip.port && e.ip_proto === t.ip_proto) {
+        Object.assign(e, t, { id: e.id, lb_type: e.lb_type, flow_hash_config: e.flow_hash_config });
+        return e.id;
+      }
+    }
+    const id = this.#ids.alloc();
+    this.translations.set(id, { ...t, id });
+    return id;
+  }
+
+  /** `cnat_translation_delete`: -6 for a free pool index. */
+  translationDel(id: number): number {
+    if (!this.translations.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.#ids.release(id);
+    return 0;
+  }
+}

@@ -4,7 +4,9 @@
  * called only by the `npol match` CLI), so bindings filter nothing there; {@link evaluateNpol} is the
  * decision `npol_match_func` would make, for VPP builds whose npol enforces.
  */
-import { type FakeNpolInterfaceConfig, type FakeNpolState } from '../state.js';
+import { VNET_API_ERROR } from '../constants.js';
+import { IndexPool } from '../pool.js';
+import type { FakeNpolInterfaceConfig, FakeNpolState } from '../state.js';
 import { type FakePlugin, type Msg, arr, bool, num, obj, str } from './context.js';
 import { type FakePacket, type FiveTuple, IP_PROTO_ICMP, IP_PROTO_ICMP6, fiveTuple, inPrefix } from './packet.js';
 import { parseAddress } from '../ip.js';
@@ -238,3 +240,77 @@ export const npolPlugin: FakePlugin = {
     },
   },
 };
+
+/** npol's state (npol_ipset.c, npol_rule.c, npol_policy.c, npol_interface.c pools), objects as received. */
+export class FakeNpolStore implements FakeNpolState {
+  readonly ipsets = new Map<number, { type: number; members: unknown[] }>();
+  readonly rules = new Map<number, unknown>();
+  readonly policies = new Map<number, { is_inbound: boolean; rule_id: number }[]>();
+  readonly interfaces = new Map<number, FakeNpolInterfaceConfig>();
+  readonly #ipsetIds = new IndexPool(0);
+  readonly #ruleIds = new IndexPool(0);
+  readonly #policyIds = new IndexPool(0);
+
+  ipsetCreate(type: number): number {
+    const id = this.#ipsetIds.alloc();
+    this.ipsets.set(id, { type, members: [] });
+    return id;
+  }
+
+  /** -6 for an unknown set; members are added as received, removed by equal value. */
+  ipsetMembers(id: number, isAdd: boolean, members: unknown[]): number {
+    const set = this.ipsets.get(id);
+    if (!set) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    for (const m of members) {
+      if (isAdd) set.members.push(m);
+      else {
+        const k = JSON.stringify(m);
+        set.members = set.members.filter((x) => JSON.stringify(x) !== k);
+      }
+    }
+    return 0;
+  }
+
+  ipsetDelete(id: number): number {
+    if (!this.ipsets.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.#ipsetIds.release(id);
+    return 0;
+  }
+
+  /** Create (id undefined or unknown) or replace a rule; like VPP, updating an unknown id creates one. */
+  ruleUpdate(id: number | undefined, rule: unknown): number {
+    if (id === undefined || !this.rules.has(id)) id = this.#ruleIds.alloc();
+    this.rules.set(id, rule);
+    return id;
+  }
+
+  ruleDelete(id: number): number {
+    if (!this.rules.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.#ruleIds.release(id);
+    return 0;
+  }
+
+  policyUpdate(id: number | undefined, items: { is_inbound: boolean; rule_id: number }[]): number {
+    if (id === undefined || !this.policies.has(id)) id = this.#policyIds.alloc();
+    this.policies.set(id, items);
+    return id;
+  }
+
+  policyDelete(id: number): number {
+    if (!this.policies.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.#policyIds.release(id);
+    return 0;
+  }
+
+  /** npol_configure_policies: an unknown policy id fails with 1 (its `goto error` path), nothing changes. */
+  configurePolicies(sw: number, conf: FakeNpolInterfaceConfig): number {
+    for (const id of [...conf.rxPolicies, ...conf.txPolicies, ...conf.profiles]) if (!this.policies.has(id)) return 1;
+    this.interfaces.set(sw, conf);
+    return 0;
+  }
+
+  /** {@link evaluateNpol} on this state. */
+  evaluate(packet: FakePacket): FakeNpolEvaluation {
+    return evaluateNpol(this, packet);
+  }
+}
