@@ -1,7 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'bin/vpp-manager': 'src/bin/vpp-manager.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    'bin/vpp-manager': 'src/bin/vpp-manager.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

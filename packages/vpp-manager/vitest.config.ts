@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // interop files share the kernel and start processes: one at a time
     fileParallelism: false,
+    // one module graph for every file: the generated VPP bindings are transformed once, not per file
+    isolate: false,
   },
 });

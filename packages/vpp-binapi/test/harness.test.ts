@@ -90,7 +90,10 @@ describe('vpp-fake bin', () => {
     }
   });
 
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> =>
+  const run = (
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<{ code: number | null; out: string; err: string }> =>
     new Promise((resolve) => {
       const { command, args: pre } = vppFakeCommand();
       const p = spawn(command, [...pre, ...args], { env: { ...process.env, ...env } });
@@ -158,21 +161,24 @@ describe('startTestVpp', () => {
     }
   });
 
-  it.skipIf(!!process.env.VPP_BIN)('the fake crashes with SIGKILL on the request after N, leaving its socket behind', async () => {
-    const vpp = await startTestVpp({ fake: { crashAfter: 3 } }); // the readiness probe's control_ping is 1
-    running.push(vpp);
-    const c = await connectVpp({ socket: vpp.apiSocket, timeoutMs: 2000 });
-    await c.call('show_version', {});
-    await c.call('show_version', {});
-    const third = c.call('show_version', {}).then(
-      () => 'answered',
-      (e: Error) => e.name,
-    );
-    expect(await vpp.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(await third).not.toBe('answered');
-    expect(existsSync(vpp.apiSocket)).toBe(true); // as VPP killed with -9 leaves api.sock
-    await c.close().catch(() => undefined);
-  });
+  it.skipIf(!!process.env.VPP_BIN)(
+    'the fake crashes with SIGKILL on the request after N, leaving its socket behind',
+    async () => {
+      const vpp = await startTestVpp({ fake: { crashAfter: 3 } }); // the readiness probe's control_ping is 1
+      running.push(vpp);
+      const c = await connectVpp({ socket: vpp.apiSocket, timeoutMs: 2000 });
+      await c.call('show_version', {});
+      await c.call('show_version', {});
+      const third = c.call('show_version', {}).then(
+        () => 'answered',
+        (e: Error) => e.name,
+      );
+      expect(await vpp.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(await third).not.toBe('answered');
+      expect(existsSync(vpp.apiSocket)).toBe(true); // as VPP killed with -9 leaves api.sock
+      await c.close().catch(() => undefined);
+    },
+  );
 
   it('removes a stale socket left by a killed VPP and waits for a connect that answers', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vpm-stale-'));
@@ -198,7 +204,9 @@ describe('startTestVpp', () => {
   it('rejects with the stderr of a VPP that exits before its API answers, and cleans up', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vpm-bad-'));
     try {
-      await expect(startTestVpp({ runtimeDir: dir, startupConfig: 'broken {' })).rejects.toThrow(/exited before its API answered[\s\S]*missing '\}'/);
+      await expect(startTestVpp({ runtimeDir: dir, startupConfig: 'broken {' })).rejects.toThrow(
+        /exited before its API answered[\s\S]*missing '\}'/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

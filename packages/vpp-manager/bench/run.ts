@@ -41,7 +41,14 @@ async function round(trigger: Round['trigger']): Promise<Round> {
       config: {
         netns: topo.nodeNs.name,
         uplink: { interfaceName: 'eth0', driver: 'af_packet' },
-        vpp: { bin: fake.command, args: fake.args, netns: vppNs, runtimeDir: join(dir, 'run'), stopGraceMs: 3000, hugepages: false },
+        vpp: {
+          bin: fake.command,
+          args: fake.args,
+          netns: vppNs,
+          runtimeDir: join(dir, 'run'),
+          stopGraceMs: 3000,
+          hugepages: false,
+        },
         stateFile: join(dir, 'state.json'),
         statusFile: join(dir, 'status.json'),
         podCidrs: ['10.244.0.0/16'],

@@ -39,9 +39,9 @@ export interface UplinkCapture {
 export const isLinkLocal = (address: string): boolean => /^fe[89ab][0-9a-f]?:/i.test(address);
 
 /** Routes in the order they can be added again: direct (connected) first, via a gateway next, default last. */
-export function orderRoutes<R extends Pick<SnapshotRoute, 'dst' | 'gateway'> & { readonly multipath?: unknown; readonly nhid?: number }>(
-  routes: readonly R[],
-): R[] {
+export function orderRoutes<
+  R extends Pick<SnapshotRoute, 'dst' | 'gateway'> & { readonly multipath?: unknown; readonly nhid?: number },
+>(routes: readonly R[]): R[] {
   const rank = (r: R): number => {
     if (r.dst === 'default' || r.dst === '0.0.0.0/0' || r.dst === '::/0') return 2;
     return r.gateway !== undefined || r.multipath !== undefined || r.nhid !== undefined ? 1 : 0;
@@ -56,7 +56,8 @@ function classify(link: Link, pci: string | undefined): UplinkKind {
   if (link.kind === 'veth') return 'veth';
   if (link.kind === 'tun') return 'tun';
   if (link.kind === 'macvlan') return 'macvlan';
-  if (link.kind === undefined && (pci !== undefined || existsSyncSafe(`/sys/class/net/${link.name}/device`))) return 'physical';
+  if (link.kind === undefined && (pci !== undefined || existsSyncSafe(`/sys/class/net/${link.name}/device`)))
+    return 'physical';
   return link.kind === undefined ? 'physical' : 'other';
 }
 
@@ -69,7 +70,10 @@ function existsSyncSafe(p: string): boolean {
 }
 
 /** Driver and PCI address from sysfs; only meaningful for the namespace sysfs was mounted in. */
-export function readSysfs(name: string, sysfsVisible: boolean): { driver: string | undefined; pciAddress: string | undefined } {
+export function readSysfs(
+  name: string,
+  sysfsVisible: boolean,
+): { driver: string | undefined; pciAddress: string | undefined } {
   if (!sysfsVisible) return { driver: undefined, pciAddress: undefined };
   let driver: string | undefined;
   let pciAddress: string | undefined;
@@ -100,7 +104,8 @@ export async function captureUplink(
   const link = await nl.link.find(name, opts.signal ? { signal: opts.signal } : {});
   if (!link) throw new UplinkNotFoundError(name, opts.netns);
   const snap = await snapshot(nl, name, opts.signal ? { signal: opts.signal } : {});
-  if ((opts.requireAddress ?? true) && !snap.addresses.some((a) => !isLinkLocal(a.address))) throw new UplinkNoAddressError(name);
+  if ((opts.requireAddress ?? true) && !snap.addresses.some((a) => !isLinkLocal(a.address)))
+    throw new UplinkNoAddressError(name);
   const { driver, pciAddress } = readSysfs(name, opts.netns === undefined);
   return {
     name,
@@ -187,7 +192,13 @@ export async function readState(path: string): Promise<ManagerState | undefined>
   } catch (e) {
     throw new StateFileError(path, `not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (s === null || typeof s !== 'object' || s.version !== 1 || typeof s.uplink?.name !== 'string' || typeof s.uplink?.snapshot !== 'object') {
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    s.version !== 1 ||
+    typeof s.uplink?.name !== 'string' ||
+    typeof s.uplink?.snapshot !== 'object'
+  ) {
     throw new StateFileError(path, 'not a vpp-manager state (version 1 with an uplink snapshot)');
   }
   return s;

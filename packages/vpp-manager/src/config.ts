@@ -69,9 +69,7 @@ export const UplinkConfigSchema = z
       .strict()
       .default({ version: 2, qdiscBypass: false, gso: true }),
     /** VLAN sub-interfaces on the uplink, each with its own address (`create_vlan_subif`). */
-    vlans: z
-      .array(z.object({ id: z.number().int().min(1).max(4094), address: cidr }).strict())
-      .default([]),
+    vlans: z.array(z.object({ id: z.number().int().min(1).max(4094), address: cidr }).strict()).default([]),
     /** Make the uplink a macvlan of `parent` first (the seed's af_packet-on-macvlan); removed on restore. */
     macvlan: z
       .object({ parent: ifname, mode: z.enum(['bridge', 'private', 'vepa', 'passthru']).default('bridge') })
@@ -100,7 +98,14 @@ export const ManagerConfigSchema = z
         txQueueSize: queueSize.default(1024),
       })
       .strict()
-      .default({ mode: 'auto', vppSideName: 'vpphost0', rxQueues: 1, txQueues: 1, rxQueueSize: 1024, txQueueSize: 1024 }),
+      .default({
+        mode: 'auto',
+        vppSideName: 'vpphost0',
+        rxQueues: 1,
+        txQueues: 1,
+        rxQueueSize: 1024,
+        txQueueSize: 1024,
+      }),
     vpp: z
       .object({
         /** VPP binary; default `$VPP_BIN`, else /usr/bin/vpp. */
@@ -118,7 +123,10 @@ export const ManagerConfigSchema = z
         extraStartup: z.string().default(''),
         workers: z.number().int().min(0).max(256).default(0),
         /** Group owning the shared-memory API segment (`api-segment { gid … }`); left out by default. */
-        apiSegmentGroup: z.string().regex(/^[a-z_][a-z0-9_-]*$/i, 'must be a group name').optional(),
+        apiSegmentGroup: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_-]*$/i, 'must be a group name')
+          .optional(),
         /** Use hugepages; default: only when the host has free ones. */
         hugepages: z.boolean().optional(),
         buffersPerNuma: z.number().int().min(1024).default(16384),
@@ -129,7 +137,17 @@ export const ManagerConfigSchema = z
         env: z.record(z.string(), z.string()).default({}),
       })
       .strict()
-      .default({ args: [], netns: 'vpp-manager', runtimeDir: '/run/vpp', extraStartup: '', workers: 0, buffersPerNuma: 16384, readyTimeoutMs: 30_000, stopGraceMs: 10_000, env: {} }),
+      .default({
+        args: [],
+        netns: 'vpp-manager',
+        runtimeDir: '/run/vpp',
+        extraStartup: '',
+        workers: 0,
+        buffersPerNuma: 16384,
+        readyTimeoutMs: 30_000,
+        stopGraceMs: 10_000,
+        env: {},
+      }),
     /** Written before anything changes; a later start restores from it. */
     stateFile: z.string().min(1).default('/var/lib/vpp-manager/uplink.json'),
     statusFile: z.string().min(1).default('/run/vpp-manager/status.json'),
@@ -180,25 +198,39 @@ export const ManagerConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.puntTableId === c.podTableId || c.puntTableId === 0 || c.podTableId === 0) {
-      ctx.addIssue({ code: 'custom', path: ['podTableId'], message: `conflicts with puntTableId ${c.puntTableId} or table 0: the tables must differ` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['podTableId'],
+        message: `conflicts with puntTableId ${c.puntTableId} or table 0: the tables must differ`,
+      });
     }
     if ((c.netns ?? '') === c.vpp.netns) {
       ctx.addIssue({
         code: 'custom',
         path: ['vpp', 'netns'],
-        message: "conflicts with netns: VPP must run in its own namespace (the uplink is parked there; Linux cannot hold two links of one name)",
+        message:
+          'conflicts with netns: VPP must run in its own namespace (the uplink is parked there; Linux cannot hold two links of one name)',
       });
     }
     const seen = new Set<number>();
     c.uplink.vlans.forEach((v, i) => {
-      if (seen.has(v.id)) ctx.addIssue({ code: 'custom', path: ['uplink', 'vlans', i, 'id'], message: `VLAN ${v.id} appears twice` });
+      if (seen.has(v.id))
+        ctx.addIssue({ code: 'custom', path: ['uplink', 'vlans', i, 'id'], message: `VLAN ${v.id} appears twice` });
       seen.add(v.id);
     });
     if (c.hostInterface.vppSideName === c.uplink.interfaceName) {
-      ctx.addIssue({ code: 'custom', path: ['hostInterface', 'vppSideName'], message: 'conflicts with uplink.interfaceName' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hostInterface', 'vppSideName'],
+        message: 'conflicts with uplink.interfaceName',
+      });
     }
     if (c.uplink.macvlan && c.uplink.macvlan.parent === c.uplink.interfaceName) {
-      ctx.addIssue({ code: 'custom', path: ['uplink', 'macvlan', 'parent'], message: 'must differ from uplink.interfaceName' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['uplink', 'macvlan', 'parent'],
+        message: 'must differ from uplink.interfaceName',
+      });
     }
   });
 
@@ -266,7 +298,10 @@ const CalicoInterfacesSchema = z
             vppDriver: z
               .string()
               .default('')
-              .refine((d) => d in CALICO_DRIVERS, `must be one of ${Object.keys(CALICO_DRIVERS).filter(Boolean).join(', ')} or empty (auto)`),
+              .refine(
+                (d) => d in CALICO_DRIVERS,
+                `must be one of ${Object.keys(CALICO_DRIVERS).filter(Boolean).join(', ')} or empty (auto)`,
+              ),
             newDriver: z.string().optional(),
             annotations: z.record(z.string(), z.string()).optional(),
             mtu: z.number().int().min(0).max(65535).optional(),
@@ -288,7 +323,10 @@ const CalicoInitialConfigSchema = z
     defaultGWs: z
       .string()
       .optional()
-      .refine((s) => !s || s.split(',').every((g) => isIP(g.trim()) !== 0), 'must be a comma-separated list of IP addresses'),
+      .refine(
+        (s) => !s || s.split(',').every((g) => isIP(g.trim()) !== 0),
+        'must be a comma-separated list of IP addresses',
+      ),
     ip4NeighborsMaxNumber: u32.optional(),
     ip6NeighborsMaxNumber: u32.optional(),
     ip4NeighborsMaxAge: u32.optional(),
@@ -296,7 +334,12 @@ const CalicoInitialConfigSchema = z
   })
   .passthrough();
 
-function parseJsonEnv<S extends z.ZodType>(name: string, text: string, schema: S, issues: ConfigIssue[]): z.output<S> | undefined {
+function parseJsonEnv<S extends z.ZodType>(
+  name: string,
+  text: string,
+  schema: S,
+  issues: ConfigIssue[],
+): z.output<S> | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -312,7 +355,8 @@ function parseJsonEnv<S extends z.ZodType>(name: string, text: string, schema: S
   return r.data;
 }
 
-const truthy = (s: string | undefined): boolean | undefined => (s === undefined ? undefined : /^(1|t|true|yes|on)$/i.test(s));
+const truthy = (s: string | undefined): boolean | undefined =>
+  s === undefined ? undefined : /^(1|t|true|yes|on)$/i.test(s);
 
 /**
  * Builds a configuration from Calico/VPP's environment on top of `base` (fields the environment does not
@@ -320,18 +364,25 @@ const truthy = (s: string | undefined): boolean | undefined => (s === undefined 
  * @throws ConfigError whose issues name the environment variable and the field (`CALICOVPP_INTERFACES`,
  *   `uplinkInterfaces[0].vppDriver`).
  */
-export function configFromEnv(env: Readonly<Record<string, string | undefined>>, base: Partial<ManagerConfigInput> = {}): ManagerConfig {
+export function configFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  base: Partial<ManagerConfigInput> = {},
+): ManagerConfig {
   const issues: ConfigIssue[] = [];
-  const out: Record<string, any> = structuredClone(base) as Record<string, any>;
-  const uplink: Record<string, any> = { ...(out.uplink ?? {}) };
-  const vpp: Record<string, any> = { ...(out.vpp ?? {}) };
+  type Obj = Record<string, unknown>;
+  const out: Obj = structuredClone(base) as Obj;
+  const uplink: Obj = { ...((out.uplink as Obj | undefined) ?? {}) };
+  const vpp: Obj = { ...((out.vpp as Obj | undefined) ?? {}) };
 
   const ifs = env.CALICOVPP_INTERFACES;
   if (ifs !== undefined && ifs !== '') {
     const c = parseJsonEnv('CALICOVPP_INTERFACES', ifs, CalicoInterfacesSchema, issues);
     if (c) {
       const list = c.uplinkInterfaces;
-      const mainIdx = Math.max(0, list.findIndex((u) => u.isMain === true));
+      const mainIdx = Math.max(
+        0,
+        list.findIndex((u) => u.isMain === true),
+      );
       const u = list[mainIdx]!;
       const at = `uplinkInterfaces[${mainIdx}]`;
       uplink.interfaceName = u.interfaceName;
@@ -345,7 +396,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
       uplink.isMain = true;
       if (u.physicalNetworkName) uplink.physicalNetworkName = u.physicalNetworkName;
       const ann = u.annotations ?? {};
-      const afp: Record<string, unknown> = { ...(uplink.afPacket ?? {}) };
+      const afp: Obj = { ...((uplink.afPacket as Obj | undefined) ?? {}) };
       for (const [key, field] of [
         ['AfPacketQdiscBypass', 'qdiscBypass'],
         ['AfPacketUseV3', 'version'],
@@ -353,7 +404,11 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
         const v = ann[key];
         if (v === undefined) continue;
         if (!/^(1|0|t|f|true|false)$/i.test(v)) {
-          issues.push({ source: 'CALICOVPP_INTERFACES', path: `${at}.annotations.${key}`, message: `must be true or false, got '${v}'` });
+          issues.push({
+            source: 'CALICOVPP_INTERFACES',
+            path: `${at}.annotations.${key}`,
+            message: `must be true or false, got '${v}'`,
+          });
           continue;
         }
         afp[field] = field === 'version' ? (truthy(v) ? 3 : 2) : truthy(v);
@@ -361,7 +416,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
       uplink.afPacket = afp;
       const h = c.vppHostTapSpec;
       if (h) {
-        const host: Record<string, any> = { ...(out.hostInterface ?? {}) };
+        const host: Obj = { ...((out.hostInterface as Obj | undefined) ?? {}) };
         if (h.rx) host.rxQueues = h.rx;
         if (h.tx) host.txQueues = h.tx;
         if (h.rxqsz) host.rxQueueSize = h.rxqsz;
@@ -371,10 +426,20 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
       // values the schema refuses (rx 0 is Calico's "default"), reported against the env var
       const check = UplinkConfigSchema.safeParse(uplink);
       if (!check.success) {
-        const back: Record<string, string> = { rxQueues: 'rx', txQueues: 'tx', rxQueueSize: 'rxqsz', txQueueSize: 'txqsz', driver: 'vppDriver' };
+        const back: Record<string, string> = {
+          rxQueues: 'rx',
+          txQueues: 'tx',
+          rxQueueSize: 'rxqsz',
+          txQueueSize: 'txqsz',
+          driver: 'vppDriver',
+        };
         for (const i of check.error.issues) {
           const first = String(i.path[0] ?? '');
-          issues.push({ source: 'CALICOVPP_INTERFACES', path: `${at}.${back[first] ?? formatPath(i.path)}`, message: i.message });
+          issues.push({
+            source: 'CALICOVPP_INTERFACES',
+            path: `${at}.${back[first] ?? formatPath(i.path)}`,
+            message: i.message,
+          });
         }
       }
     }
@@ -385,7 +450,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
     const c = parseJsonEnv('CALICOVPP_INITIAL_CONFIG', init, CalicoInitialConfigSchema, issues);
     if (c) {
       if (c.defaultGWs) out.defaultGateways = c.defaultGWs.split(',').map((g) => g.trim());
-      const n: Record<string, unknown> = { ...(out.neighbors ?? {}) };
+      const n: Obj = { ...((out.neighbors as Obj | undefined) ?? {}) };
       for (const k of ['ip4MaxNumber', 'ip6MaxNumber', 'ip4MaxAge', 'ip6MaxAge'] as const) {
         const v = c[`${k.slice(0, 3)}Neighbors${k.slice(3)}` as keyof typeof c];
         if (typeof v === 'number') n[k] = v;
@@ -401,15 +466,25 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
   const tap0 = env.CALICOVPP_TAP0_ADDR;
   if (tap0 !== undefined && tap0 !== '') {
     const a = tap0.replace(/\/32$/, '');
-    if (isIP(a) !== 4) issues.push({ source: 'CALICOVPP_TAP0_ADDR', path: '', message: `must be an IPv4 address (optionally /32), got '${tap0}'` });
-    else out.tap0Address = { ...(out.tap0Address ?? {}), ip4: a };
+    if (isIP(a) !== 4)
+      issues.push({
+        source: 'CALICOVPP_TAP0_ADDR',
+        path: '',
+        message: `must be an IPv4 address (optionally /32), got '${tap0}'`,
+      });
+    else out.tap0Address = { ...((out.tap0Address as Obj | undefined) ?? {}), ip4: a };
   }
 
   const svc = env.SERVICE_PREFIX;
   if (svc !== undefined && svc !== '') {
     const list = svc.split(',').map((s) => s.trim());
     list.forEach((p, i) => {
-      if (!cidr.safeParse(p).success) issues.push({ source: 'SERVICE_PREFIX', path: `[${i}]`, message: `must be a prefix like 10.96.0.0/12, got '${p}'` });
+      if (!cidr.safeParse(p).success)
+        issues.push({
+          source: 'SERVICE_PREFIX',
+          path: `[${i}]`,
+          message: `must be a prefix like 10.96.0.0/12, got '${p}'`,
+        });
     });
     out.servicePrefixes = list;
   }
@@ -434,24 +509,31 @@ export interface TemplateFacts {
  */
 export function fillTemplate(template: string, facts: TemplateFacts, source = 'CALICOVPP_CONFIG_TEMPLATE'): string {
   const issues: ConfigIssue[] = [];
-  const out = template.replace(/__([A-Z0-9_]+?)(?::([^_\s][^\s]*?))?__/g, (whole, name: string, key: string | undefined) => {
-    let v: string | undefined;
-    let m: RegExpMatchArray | null;
-    if (name === 'NODE_ANNOTATION' && key !== undefined) v = facts.nodeAnnotations?.[key];
-    else if (name === 'VPP_DATAPLANE_IF') v = facts.interfaceNames[0];
-    else if ((m = name.match(/^VPP_DATAPLANE_IF_(\d+)$/))) v = facts.interfaceNames[Number(m[1])];
-    else if (name === 'PCI_DEVICE_ID') v = facts.pciAddresses[0];
-    else if ((m = name.match(/^PCI_DEVICE_ID_(\d+)$/))) v = facts.pciAddresses[Number(m[1])];
-    else {
-      issues.push({ source, path: whole, message: 'unknown placeholder' });
-      return whole;
-    }
-    if (v === undefined) {
-      issues.push({ source, path: whole, message: 'has no value on this host (no such interface, PCI address or annotation)' });
-      return whole;
-    }
-    return v;
-  });
+  const out = template.replace(
+    /__([A-Z0-9_]+?)(?::([^_\s][^\s]*?))?__/g,
+    (whole, name: string, key: string | undefined) => {
+      let v: string | undefined;
+      let m: RegExpMatchArray | null;
+      if (name === 'NODE_ANNOTATION' && key !== undefined) v = facts.nodeAnnotations?.[key];
+      else if (name === 'VPP_DATAPLANE_IF') v = facts.interfaceNames[0];
+      else if ((m = name.match(/^VPP_DATAPLANE_IF_(\d+)$/))) v = facts.interfaceNames[Number(m[1])];
+      else if (name === 'PCI_DEVICE_ID') v = facts.pciAddresses[0];
+      else if ((m = name.match(/^PCI_DEVICE_ID_(\d+)$/))) v = facts.pciAddresses[Number(m[1])];
+      else {
+        issues.push({ source, path: whole, message: 'unknown placeholder' });
+        return whole;
+      }
+      if (v === undefined) {
+        issues.push({
+          source,
+          path: whole,
+          message: 'has no value on this host (no such interface, PCI address or annotation)',
+        });
+        return whole;
+      }
+      return v;
+    },
+  );
   if (issues.length) throw new ConfigError(issues);
   return out;
 }

@@ -40,7 +40,10 @@ export interface UplinkDriver {
   /** Why it cannot run here; empty when it can. */
   unsupported(facts: DriverHostFacts): string[];
   /** The create request; undefined when VPP creates the interface from startup.conf (dpdk). */
-  createRequest(config: ManagerConfig, uplink: Pick<UplinkCapture, 'name' | 'mac' | 'pciAddress'>): DriverRequest | undefined;
+  createRequest(
+    config: ManagerConfig,
+    uplink: Pick<UplinkCapture, 'name' | 'mac' | 'pciAddress'>,
+  ): DriverRequest | undefined;
   /** Name VPP gives the interface, to find it when no create reply tells (dpdk) or to check. */
   vppInterfaceName(uplink: Pick<UplinkCapture, 'name'>): string;
 }
@@ -111,7 +114,17 @@ export const afXdpDriver: UplinkDriver = {
     const u = config.uplink;
     return {
       message: 'af_xdp_create_v3',
-      fields: { host_if: uplink.name, name: '', rxq_num: u.rxQueues, rxq_size: u.rxQueueSize, txq_size: u.txQueueSize, mode: 0, flags: 0, prog: '', netns: '' },
+      fields: {
+        host_if: uplink.name,
+        name: '',
+        rxq_num: u.rxQueues,
+        rxq_size: u.rxQueueSize,
+        txq_size: u.txQueueSize,
+        mode: 0,
+        flags: 0,
+        prog: '',
+        netns: '',
+      },
     };
   },
   vppInterfaceName: (u) => u.name,
@@ -138,7 +151,9 @@ export const virtioDriver: UplinkDriver = {
         pci_addr: parsePci(uplink.pciAddress ?? ''),
         use_random_mac: mac === undefined,
         mac_address: mac ?? '00:00:00:00:00:00',
-        virtio_flags: config.uplink.afPacket.gso ? virtio_flags.VIRTIO_API_FLAG_GSO | virtio_flags.VIRTIO_API_FLAG_CSUM_OFFLOAD : 0,
+        virtio_flags: config.uplink.afPacket.gso
+          ? virtio_flags.VIRTIO_API_FLAG_GSO | virtio_flags.VIRTIO_API_FLAG_CSUM_OFFLOAD
+          : 0,
         features: 0n,
       },
     };
@@ -153,7 +168,8 @@ export const rdmaDriver: UplinkDriver = {
   unsupported(f) {
     const out: string[] = [];
     needPci(f, out);
-    if (f.uplink.driver !== 'mlx5_core') out.push(`${f.uplink.name} is driven by ${f.uplink.driver ?? 'no driver'}, not mlx5_core`);
+    if (f.uplink.driver !== 'mlx5_core')
+      out.push(`${f.uplink.name} is driven by ${f.uplink.driver ?? 'no driver'}, not mlx5_core`);
     return out;
   },
   createRequest(config, uplink) {
@@ -184,7 +200,8 @@ export const vmxnet3Driver: UplinkDriver = {
   unsupported(f) {
     const out: string[] = [];
     needPci(f, out);
-    if (f.uplink.driver !== 'vmxnet3' && f.uplink.driver !== 'vfio-pci') out.push(`${f.uplink.name} is driven by ${f.uplink.driver ?? 'no driver'}, not vmxnet3`);
+    if (f.uplink.driver !== 'vmxnet3' && f.uplink.driver !== 'vfio-pci')
+      out.push(`${f.uplink.name} is driven by ${f.uplink.driver ?? 'no driver'}, not vmxnet3`);
     if (!f.vfioPci) out.push('no vfio-pci');
     return out;
   },
@@ -231,7 +248,10 @@ export const UPLINK_DRIVERS: Readonly<Record<DriverName, UplinkDriver>> = {
 };
 
 /** Drivers to try, in order, each with why it was left out (empty `reasons` = candidate). */
-export function driverCandidates(config: ManagerConfig, facts: DriverHostFacts): { driver: UplinkDriver; reasons: string[] }[] {
+export function driverCandidates(
+  config: ManagerConfig,
+  facts: DriverHostFacts,
+): { driver: UplinkDriver; reasons: string[] }[] {
   const names = config.uplink.driver === 'auto' ? AUTO_DRIVER_ORDER : [config.uplink.driver];
   return names.map((n) => ({ driver: UPLINK_DRIVERS[n], reasons: UPLINK_DRIVERS[n].unsupported(facts) }));
 }

@@ -70,7 +70,14 @@ export {
   type ManagerState,
   type TakeoverPhase,
 } from './capture.js';
-export { renderStartupConf, vppPaths, freeHugepages, DRIVER_PLUGINS, type StartupFacts, type VppPaths } from './startup-conf.js';
+export {
+  renderStartupConf,
+  vppPaths,
+  freeHugepages,
+  DRIVER_PLUGINS,
+  type StartupFacts,
+  type VppPaths,
+} from './startup-conf.js';
 export {
   UPLINK_DRIVERS,
   afPacketDriver,

@@ -19,10 +19,18 @@ import {
 } from '@vectorplane/netlink';
 import { af_packet_flags, af_packet_mode, connectVpp } from '@vectorplane/vpp-binapi';
 import { checkCapabilities } from './caps.js';
-import { captureUplink, isLinkLocal, readState, removeState, writeJsonAtomic, type ManagerState, type UplinkCapture } from './capture.js';
+import {
+  captureUplink,
+  isLinkLocal,
+  readState,
+  removeState,
+  writeJsonAtomic,
+  type ManagerState,
+  type UplinkCapture,
+} from './capture.js';
 import { parseConfig, type ManagerConfig, type ManagerConfigInput } from './config.js';
 import { driverCandidates, probeHostFacts, type UplinkDriver } from './drivers.js';
-import { CapabilityError, DriverUnsupportedError, RestoreError, SetupError, VppExitedError, VppStartError } from './errors.js';
+import { CapabilityError, DriverUnsupportedError, RestoreError, VppExitedError, VppStartError } from './errors.js';
 import { renderStartupConf, vppPaths } from './startup-conf.js';
 import {
   INDEX_INVALID,
@@ -153,14 +161,18 @@ export function pickNextHop(prefix: string): string | undefined {
     const [h, t] = a.split('::');
     const hp = h ? h.split(':') : [];
     const tp = t !== undefined && t !== '' ? t.split(':') : [];
-    const parts = t === undefined ? hp : [...hp, ...Array(8 - hp.length - tp.length).fill('0'), ...tp];
+    const parts: string[] =
+      t === undefined ? hp : [...hp, ...Array<string>(8 - hp.length - tp.length).fill('0'), ...tp];
     return parts.reduce((n, p) => (n << 16n) | BigInt(parseInt(p, 16)), 0n);
   };
   const fromBig = (n: bigint): string => {
     if (!v6) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.');
     const parts: string[] = [];
     for (let i = 7; i >= 0; i--) parts.push(((n >> BigInt(i * 16)) & 0xffffn).toString(16));
-    return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+    return parts
+      .join(':')
+      .replace(/(^|:)0(:0)+(:|$)/, '::')
+      .replace(/:{3,}/, '::');
   };
   const a = toBig(addr);
   const host = (1n << BigInt(bits - len)) - 1n;
@@ -212,12 +224,15 @@ export async function applySnapshot(nl: NetlinkHandle, snap: InterfaceSnapshot):
 
 /** IPv6 addresses whose `local` route (table 255) is in the snapshot but not in the kernel after `ms`. */
 async function missingLocalRoutes(nl: NetlinkHandle, snap: InterfaceSnapshot, ms: number): Promise<string[]> {
-  const want = snap.routes.filter((r) => r.family === 'inet6' && r.type === 'local' && r.protocol === 'kernel').map((r) => r.dst.split('/')[0]!);
+  const want = snap.routes
+    .filter((r) => r.family === 'inet6' && r.type === 'local' && r.protocol === 'kernel')
+    .map((r) => r.dst.split('/')[0]!);
   if (want.length === 0) return [];
   const end = Date.now() + ms;
   for (;;) {
     const have = new Set<string>();
-    for await (const r of nl.route.list({ family: 'inet6', table: 'all', type: 'local' })) have.add(r.dst.split('/')[0]!);
+    for await (const r of nl.route.list({ family: 'inet6', table: 'all', type: 'local' }))
+      have.add(r.dst.split('/')[0]!);
     const missing = want.filter((w) => !have.has(w));
     if (missing.length === 0 || Date.now() > end) return missing;
     await sleep(20);
@@ -253,7 +268,7 @@ export async function restoreUplink(
   await phase('kill-vpp', async () => {
     const pid = state.vppPid;
     if (pid === undefined || pid === process.pid || !processAlive(pid)) return;
-    let cmd = '';
+    let cmd: string;
     try {
       cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     } catch {
@@ -284,7 +299,10 @@ export async function restoreUplink(
           else if (await host.link.find(name)) await host.link.delete(name);
         });
       } else {
-        if (parked && vppNl) await phase('move-uplink-back', () => vppNl.link.moveTo(name, hostRef(state.hostNetns) as NonNullable<NetnsRef>));
+        if (parked && vppNl)
+          await phase('move-uplink-back', () =>
+            vppNl.link.moveTo(name, hostRef(state.hostNetns) as NonNullable<NetnsRef>),
+          );
         report = await phase('restore-linux', () => applySnapshot(host, state.uplink.snapshot));
       }
     }
@@ -352,7 +370,9 @@ class Manager extends EventTarget implements VppManager {
     this.#record = { ...this.#record, ...extra };
     const rec: StatusRecord = { status, at: new Date().toISOString(), pid: process.pid, ...this.#record };
     this.#log?.info?.({ status, ...extra }, `vpp-manager: ${status}`);
-    await writeJsonAtomic(this.config.statusFile, rec).catch((e: unknown) => this.#log?.warn?.({ err: e }, 'vpp-manager: status file not written'));
+    await writeJsonAtomic(this.config.statusFile, rec).catch((e: unknown) =>
+      this.#log?.warn?.({ err: e }, 'vpp-manager: status file not written'),
+    );
     this.dispatchEvent(new CustomEvent<StatusRecord>('status', { detail: rec }));
   }
 
@@ -385,7 +405,12 @@ class Manager extends EventTarget implements VppManager {
         throw err;
       }
     }
-    const recovered = await timed('recover-previous', () => restoreFromStateFile(c.stateFile, { ...(this.#log && { logger: this.#log }), vppCommandMatch: vppPaths(c).configFile }));
+    const recovered = await timed('recover-previous', () =>
+      restoreFromStateFile(c.stateFile, {
+        ...(this.#log && { logger: this.#log }),
+        vppCommandMatch: vppPaths(c).configFile,
+      }),
+    );
 
     let host: NetlinkHandle | undefined;
     let vppNl: NetlinkHandle | undefined;
@@ -395,11 +420,22 @@ class Manager extends EventTarget implements VppManager {
         const mv = c.uplink.macvlan;
         const m = c.uplink.mac;
         await timed('create-macvlan', () =>
-          host!.link.add({ kind: 'macvlan', name: c.uplink.interfaceName, parent: mv.parent, mode: mv.mode, up: true, ...(m && { mac: m }) }),
+          host!.link.add({
+            kind: 'macvlan',
+            name: c.uplink.interfaceName,
+            parent: mv.parent,
+            mode: mv.mode,
+            up: true,
+            ...(m && { mac: m }),
+          }),
         );
       }
       const uplink = await timed('capture', () =>
-        captureUplink(host!, c.uplink.interfaceName, { netns: c.netns, requireAddress: !c.uplink.macvlan, ...(opts.signal && { signal: opts.signal }) }),
+        captureUplink(host!, c.uplink.interfaceName, {
+          netns: c.netns,
+          requireAddress: !c.uplink.macvlan,
+          ...(opts.signal && { signal: opts.signal }),
+        }),
       );
       const createdVppNetns = !namedNetnsExists(c.vpp.netns);
       this.#state = {
@@ -426,9 +462,14 @@ class Manager extends EventTarget implements VppManager {
           cands.flatMap((x) => x.reasons.map((r) => `${x.driver.name}: ${r}`)),
         );
       }
-      for (const x of cands) if (x.reasons.length) this.#log?.info?.({ driver: x.driver.name, reasons: x.reasons }, 'vpp-manager: driver not supported here');
+      for (const x of cands)
+        if (x.reasons.length)
+          this.#log?.info?.({ driver: x.driver.name, reasons: x.reasons }, 'vpp-manager: driver not supported here');
       const hostless = c.hostInterface.mode === 'none' || c.uplink.macvlan !== undefined;
-      const hostMode: 'tap' | 'veth' = c.hostInterface.mode === 'tap' || (c.hostInterface.mode === 'auto' && existsSync('/dev/vhost-net')) ? 'tap' : 'veth';
+      const hostMode: 'tap' | 'veth' =
+        c.hostInterface.mode === 'tap' || (c.hostInterface.mode === 'auto' && existsSync('/dev/vhost-net'))
+          ? 'tap'
+          : 'veth';
 
       if (createdVppNetns) await timed('vpp-netns', () => createNamedNetns(c.vpp.netns));
       vppNl = await openNetlink({ netns: c.vpp.netns });
@@ -455,7 +496,9 @@ class Manager extends EventTarget implements VppManager {
             });
           }
           try {
-            const sw = await steps.run(`create uplink (${driver.name})`, () => createUplinkInterface(vpp, driver, c, uplink));
+            const sw = await steps.run(`create uplink (${driver.name})`, () =>
+              createUplinkInterface(vpp, driver, c, uplink),
+            );
             chosen = { driver, sw };
             break;
           } catch (e) {
@@ -514,9 +557,16 @@ class Manager extends EventTarget implements VppManager {
       return this.#ready;
     } catch (e) {
       // a VPP that died mid-call shows first as a refused or cut call; its exit follows a moment later
-      if (!this.#exit && this.#exited && (e as { name?: string }).name !== 'VppStartError') await Promise.race([this.#exited, sleep(1000)]);
-      const err = this.#exit && (e as { name?: string }).name !== 'VppStartError' && (e as { name?: string }).name !== 'VppExitedError' ? new VppExitedError('set-up', this.#exit.code, this.#exit.signal, { cause: e }) : e;
-      if (err instanceof Error && this.#stderr && (err as { name?: string }).name === 'VppStartError') err.message += `\n${this.#stderr.trim()}`;
+      if (!this.#exit && this.#exited && (e as { name?: string }).name !== 'VppStartError')
+        await Promise.race([this.#exited, sleep(1000)]);
+      const err =
+        this.#exit &&
+        (e as { name?: string }).name !== 'VppStartError' &&
+        (e as { name?: string }).name !== 'VppExitedError'
+          ? new VppExitedError('set-up', this.#exit.code, this.#exit.signal, { cause: e })
+          : e;
+      if (err instanceof Error && this.#stderr && (err as { name?: string }).name === 'VppStartError')
+        err.message += `\n${this.#stderr.trim()}`;
       await this.#fail(err);
       throw err;
     } finally {
@@ -592,7 +642,12 @@ class Manager extends EventTarget implements VppManager {
   }
 
   /** Routes to the pod CIDRs and service prefixes through the host interface, at MTU − encapsulation room. */
-  async #addClusterRoutes(host: NetlinkHandle, uplink: UplinkCapture, mtu: number, steps: Steps): Promise<{ ip4?: string; ip6?: string }> {
+  async #addClusterRoutes(
+    host: NetlinkHandle,
+    uplink: UplinkCapture,
+    mtu: number,
+    steps: Steps,
+  ): Promise<{ ip4?: string; ip6?: string }> {
     const c = this.config;
     const nh: { ip4?: string; ip6?: string } = {};
     for (const a of uplink.snapshot.addresses) {
@@ -609,7 +664,13 @@ class Manager extends EventTarget implements VppManager {
         continue;
       }
       await steps.run(`linux route ${dst}`, () =>
-        host.route.replace({ dst, gateway: gw, oif: uplink.name, protocol: 'static', metrics: { mtu: mtu - c.encapOverhead } }),
+        host.route.replace({
+          dst,
+          gateway: gw,
+          oif: uplink.name,
+          protocol: 'static',
+          metrics: { mtu: mtu - c.encapOverhead },
+        }),
       );
     }
     return nh;
@@ -632,8 +693,16 @@ class Manager extends EventTarget implements VppManager {
           if (!gw) continue;
           this.#log?.info?.({ dst: ev.route.dst }, 'vpp-manager: cluster route deleted, re-adding');
           await nl.route
-            .replace({ dst: ev.route.dst, gateway: gw, oif: uplink.name, protocol: 'static', metrics: { mtu: mtu - c.encapOverhead } })
-            .catch((e: unknown) => this.#log?.warn?.({ err: e, dst: ev.route.dst }, 'vpp-manager: cannot re-add cluster route'));
+            .replace({
+              dst: ev.route.dst,
+              gateway: gw,
+              oif: uplink.name,
+              protocol: 'static',
+              metrics: { mtu: mtu - c.encapOverhead },
+            })
+            .catch((e: unknown) =>
+              this.#log?.warn?.({ err: e, dst: ev.route.dst }, 'vpp-manager: cannot re-add cluster route'),
+            );
         }
       } catch (e) {
         if (!ac.signal.aborted) this.#log?.warn?.({ err: e }, 'vpp-manager: route watch ended');
@@ -643,13 +712,23 @@ class Manager extends EventTarget implements VppManager {
     })();
   }
 
-  async #spawnVpp(drivers: readonly UplinkDriver[], uplink: UplinkCapture, tap: boolean, signal?: AbortSignal): Promise<Vpp> {
+  async #spawnVpp(
+    drivers: readonly UplinkDriver[],
+    uplink: UplinkCapture,
+    tap: boolean,
+    signal?: AbortSignal,
+  ): Promise<Vpp> {
     const c = this.config;
     const paths = vppPaths(c);
     await mkdir(paths.runtimeDir, { recursive: true });
     await mkdir(dirname(paths.apiSocket), { recursive: true });
     for (const f of [paths.apiSocket, paths.cliSocket, paths.statsSocket]) await unlink(f).catch(() => undefined);
-    const conf = renderStartupConf(c, { drivers: drivers.map((d) => d.name), uplink, tap, ...(c.vpp.hugepages !== undefined && { hugepages: c.vpp.hugepages }) });
+    const conf = renderStartupConf(c, {
+      drivers: drivers.map((d) => d.name),
+      uplink,
+      tap,
+      ...(c.vpp.hugepages !== undefined && { hugepages: c.vpp.hugepages }),
+    });
     await writeFile(paths.configFile, conf);
     const bin = c.vpp.bin ?? process.env.VPP_BIN ?? '/usr/bin/vpp';
     const child = spawn('ip', ['netns', 'exec', c.vpp.netns, bin, ...c.vpp.args, '-c', paths.configFile], {
@@ -696,7 +775,12 @@ class Manager extends EventTarget implements VppManager {
       }
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new VppStartError(`VPP's API at ${paths.apiSocket} did not answer within ${c.vpp.readyTimeoutMs} ms`, paths.apiSocket, c.vpp.readyTimeoutMs, { cause: last });
+        throw new VppStartError(
+          `VPP's API at ${paths.apiSocket} did not answer within ${c.vpp.readyTimeoutMs} ms`,
+          paths.apiSocket,
+          c.vpp.readyTimeoutMs,
+          { cause: last },
+        );
       }
       await sleep(20);
     }
@@ -714,7 +798,9 @@ class Manager extends EventTarget implements VppManager {
     const e = err as { name?: string; code?: string; message?: string };
     await this.#killVpp(0);
     await this.#restore();
-    await this.#setStatus('failed', { error: { name: e.name ?? 'Error', ...(e.code && { code: e.code }), message: e.message ?? String(err) } });
+    await this.#setStatus('failed', {
+      error: { name: e.name ?? 'Error', ...(e.code && { code: e.code }), message: e.message ?? String(err) },
+    });
   }
 
   async #killVpp(graceMs: number): Promise<void> {
@@ -747,10 +833,17 @@ class Manager extends EventTarget implements VppManager {
       await t('stop-vpp', () => this.#killVpp(0));
       let summary: RestoreSummary = { ok: true, failed: [], timings: [] };
       if (this.#state) {
-        summary = await restoreUplink(this.#state, { stateFile: this.config.stateFile, ...(this.#log && { logger: this.#log }) });
+        summary = await restoreUplink(this.#state, {
+          stateFile: this.config.stateFile,
+          ...(this.#log && { logger: this.#log }),
+        });
       }
       summary = { ...summary, timings: [...pre, ...summary.timings], ...(this.#exit && { vppExit: this.#exit }) };
-      if (this.#status !== 'failed') await this.#setStatus(summary.ok ? 'restored' : 'failed', summary.ok ? {} : { error: { name: 'RestoreError', code: 'ERESTORE', message: summary.failed.join('; ') } });
+      if (this.#status !== 'failed')
+        await this.#setStatus(
+          summary.ok ? 'restored' : 'failed',
+          summary.ok ? {} : { error: { name: 'RestoreError', code: 'ERESTORE', message: summary.failed.join('; ') } },
+        );
       this.#resolveDone(summary);
       return summary;
     })();

@@ -85,7 +85,9 @@ export function renderStartupConf(config: ManagerConfig, facts: StartupFacts): s
   const huge = facts.hugepages ?? config.vpp.hugepages ?? freeHugepages() > 0;
   const page = huge ? '' : ' main-heap-page-size 4k';
   const lines: string[] = [];
-  lines.push(`unix { nodaemon cli-listen ${p.cliSocket} runtime-dir ${p.runtimeDir} pidfile ${p.pidFile} log ${p.logFile} }`);
+  lines.push(
+    `unix { nodaemon cli-listen ${p.cliSocket} runtime-dir ${p.runtimeDir} pidfile ${p.pidFile} log ${p.logFile} }`,
+  );
   if (config.vpp.apiSegmentGroup) lines.push(`api-segment { gid ${config.vpp.apiSegmentGroup} }`);
   lines.push(`socksvr { socket-name ${p.apiSocket} }`);
   lines.push(`cpu { workers ${config.vpp.workers} }`);

@@ -44,7 +44,10 @@ export function fibPath(p: { sw_if_index?: number; nh?: string; ip6?: boolean; l
     weight: 1,
     type: fib_path_type.FIB_API_PATH_TYPE_NORMAL,
     proto: ip6 ? 1 : 0,
-    nh: { ...base.nh, address: p.nh === undefined ? (ip6 ? { ip6: '::' } : { ip4: '0.0.0.0' }) : ip6 ? { ip6: p.nh } : { ip4: p.nh } },
+    nh: {
+      ...base.nh,
+      address: p.nh === undefined ? (ip6 ? { ip6: '::' } : { ip4: '0.0.0.0' }) : ip6 ? { ip6: p.nh } : { ip4: p.nh },
+    },
     n_labels: 0,
     label_stack: base.label_stack,
   };
@@ -79,47 +82,78 @@ export async function setupGlobal(vpp: Vpp, config: ManagerConfig, steps: Steps)
   for (const is_ip6 of [false, true]) {
     const fam = is_ip6 ? 'ip6' : 'ip4';
     await steps.run(`vrf punt ${fam}`, () =>
-      vpp.call('ip_table_add_del', { is_add: true, table: { table_id: config.puntTableId, is_ip6, name: `punt-table-${fam}` } }),
+      vpp.call('ip_table_add_del', {
+        is_add: true,
+        table: { table_id: config.puntTableId, is_ip6, name: `punt-table-${fam}` },
+      }),
     );
     await steps.run(`vrf pods ${fam}`, () =>
-      vpp.call('ip_table_add_del', { is_add: true, table: { table_id: config.podTableId, is_ip6, name: `pods-${fam}` } }),
+      vpp.call('ip_table_add_del', {
+        is_add: true,
+        table: { table_id: config.podTableId, is_ip6, name: `pods-${fam}` },
+      }),
     );
     await steps.run(`vrf pods ${fam} default via table 0`, () =>
       vpp.call('ip_route_add_del', {
         is_add: true,
-        route: { stats_index: 0, table_id: config.podTableId, prefix: is_ip6 ? '::/0' : '0.0.0.0/0', paths: [fibPath({ ip6: is_ip6, lookupTable: 0 })] },
+        route: {
+          stats_index: 0,
+          table_id: config.podTableId,
+          prefix: is_ip6 ? '::/0' : '0.0.0.0/0',
+          paths: [fibPath({ ip6: is_ip6, lookupTable: 0 })],
+        },
       }),
     );
   }
   const n = config.neighbors;
-  await steps.run('neighbour limits ip4', () => vpp.call('ip_neighbor_config', { af: 0, max_number: n.ip4MaxNumber, max_age: n.ip4MaxAge, recycle: true }));
-  await steps.run('neighbour limits ip6', () => vpp.call('ip_neighbor_config', { af: 1, max_number: n.ip6MaxNumber, max_age: n.ip6MaxAge, recycle: true }));
+  await steps.run('neighbour limits ip4', () =>
+    vpp.call('ip_neighbor_config', { af: 0, max_number: n.ip4MaxNumber, max_age: n.ip4MaxAge, recycle: true }),
+  );
+  await steps.run('neighbour limits ip6', () =>
+    vpp.call('ip_neighbor_config', { af: 1, max_number: n.ip6MaxNumber, max_age: n.ip6MaxAge, recycle: true }),
+  );
 }
 
 /** Finds an interface by name (for drivers whose interface comes from startup.conf). */
 export async function findInterface(vpp: Vpp, name: string): Promise<number | undefined> {
-  for await (const i of vpp.dump('sw_interface_dump', { sw_if_index: INDEX_INVALID, name_filter_valid: true, name_filter: name })) {
+  for await (const i of vpp.dump('sw_interface_dump', {
+    sw_if_index: INDEX_INVALID,
+    name_filter_valid: true,
+    name_filter: name,
+  })) {
     if (i.interface_name === name) return i.sw_if_index;
   }
   return undefined;
 }
 
 /** Creates VPP's uplink interface with `driver`. */
-export async function createUplinkInterface(vpp: Vpp, driver: UplinkDriver, config: ManagerConfig, uplink: UplinkCapture): Promise<number> {
+export async function createUplinkInterface(
+  vpp: Vpp,
+  driver: UplinkDriver,
+  config: ManagerConfig,
+  uplink: UplinkCapture,
+): Promise<number> {
   const req = driver.createRequest(config, uplink);
   if (!req) {
     const sw = await findInterface(vpp, driver.vppInterfaceName(uplink));
-    if (sw === undefined) throw new Error(`VPP has no interface ${driver.vppInterfaceName(uplink)} (from startup.conf)`);
+    if (sw === undefined)
+      throw new Error(`VPP has no interface ${driver.vppInterfaceName(uplink)} (from startup.conf)`);
     return sw;
   }
-  const reply = (await (vpp.call as (n: string, f: unknown) => Promise<{ sw_if_index: number }>)(req.message, req.fields)) as { sw_if_index: number };
+  const reply = (await (vpp.call as (n: string, f: unknown) => Promise<{ sw_if_index: number }>)(
+    req.message,
+    req.fields,
+  )) as { sw_if_index: number };
   return reply.sw_if_index;
 }
 
 /** Linux routes that belong in VPP's table 0: main-table unicast routes that are not the kernel's own. */
 export function replayableRoutes(snap: InterfaceSnapshot): InterfaceSnapshot['routes'] {
   return snap.routes.filter(
-    (r) => (r.table === undefined || r.table === 'main' || r.table === 254) && (r.type === undefined || r.type === 'unicast') && r.protocol !== 'kernel',
+    (r) =>
+      (r.table === undefined || r.table === 'main' || r.table === 254) &&
+      (r.type === undefined || r.type === 'unicast') &&
+      r.protocol !== 'kernel',
   );
 }
 
@@ -149,43 +183,78 @@ export async function configureUplink(
   }
   const mode = config.uplink.rxMode ?? driver.defaultRxMode;
   await steps.run('uplink rx mode', () =>
-    vpp.call('sw_interface_set_rx_mode', { sw_if_index, queue_id_valid: false, queue_id: 0, mode: RX[mode] }).catch((e: unknown) => {
-      // af_packet refuses adaptive; VPP keeps its default then (as Calico/VPP, a warning only)
-      if ((e as { name?: string }).name !== 'VppApiError') throw e;
-    }),
+    vpp
+      .call('sw_interface_set_rx_mode', { sw_if_index, queue_id_valid: false, queue_id: 0, mode: RX[mode] })
+      .catch((e: unknown) => {
+        // af_packet refuses adaptive; VPP keeps its default then (as Calico/VPP, a warning only)
+        if ((e as { name?: string }).name !== 'VppApiError') throw e;
+      }),
   );
-  await steps.run('uplink admin up', () => vpp.call('sw_interface_set_flags', { sw_if_index, flags: if_status_flags.IF_STATUS_API_FLAG_ADMIN_UP }));
+  await steps.run('uplink admin up', () =>
+    vpp.call('sw_interface_set_flags', { sw_if_index, flags: if_status_flags.IF_STATUS_API_FLAG_ADMIN_UP }),
+  );
   const hasV6 = uplink.snapshot.addresses.some((a) => isV6(a.address));
-  if (hasV6) await steps.run('uplink ip6 enable', () => vpp.call('sw_interface_ip6_enable_disable', { sw_if_index, enable: true }));
+  if (hasV6)
+    await steps.run('uplink ip6 enable', () =>
+      vpp.call('sw_interface_ip6_enable_disable', { sw_if_index, enable: true }),
+    );
   for (const a of uplink.snapshot.addresses) {
     if (isLinkLocal(a.address)) {
       const ip = a.address.split('/')[0]!;
-      await steps.run(`uplink link-local ${ip}`, () => vpp.call('sw_interface_ip6_set_link_local_address', { sw_if_index, ip }));
+      await steps.run(`uplink link-local ${ip}`, () =>
+        vpp.call('sw_interface_ip6_set_link_local_address', { sw_if_index, ip }),
+      );
       continue;
     }
-    await steps.run(`uplink address ${a.address}`, () => vpp.call('sw_interface_add_del_address', { sw_if_index, is_add: true, del_all: false, prefix: a.address }));
+    await steps.run(`uplink address ${a.address}`, () =>
+      vpp.call('sw_interface_add_del_address', { sw_if_index, is_add: true, del_all: false, prefix: a.address }),
+    );
   }
   for (const r of replayableRoutes(uplink.snapshot)) {
     const prefix = vppPrefix(r.dst, r.family);
     const hops = r.multipath?.map((h) => h.gateway) ?? [r.gateway];
-    const paths = hops.map((gw) => fibPath({ sw_if_index, ...(gw !== undefined ? { nh: gw } : { ip6: isV6(prefix) }) }));
-    await steps.run(`uplink route ${prefix}`, () => vpp.call('ip_route_add_del', { is_add: true, is_multipath: false, route: { stats_index: 0, table_id: 0, prefix, paths } }));
+    const paths = hops.map((gw) =>
+      fibPath({ sw_if_index, ...(gw !== undefined ? { nh: gw } : { ip6: isV6(prefix) }) }),
+    );
+    await steps.run(`uplink route ${prefix}`, () =>
+      vpp.call('ip_route_add_del', {
+        is_add: true,
+        is_multipath: false,
+        route: { stats_index: 0, table_id: 0, prefix, paths },
+      }),
+    );
   }
   for (const gw of config.defaultGateways) {
     const prefix = isV6(gw) ? '::/0' : '0.0.0.0/0';
     await steps.run(`default gateway ${gw}`, () =>
-      vpp.call('ip_route_add_del', { is_add: true, is_multipath: true, route: { stats_index: 0, table_id: 0, prefix, paths: [fibPath({ sw_if_index, nh: gw })] } }),
+      vpp.call('ip_route_add_del', {
+        is_add: true,
+        is_multipath: true,
+        route: { stats_index: 0, table_id: 0, prefix, paths: [fibPath({ sw_if_index, nh: gw })] },
+      }),
     );
   }
 }
 
 /** VLAN sub-interfaces on the uplink, each admin-up with its address. */
-export async function createVlans(vpp: Vpp, uplinkSw: number, config: ManagerConfig, steps: Steps): Promise<{ id: number; sw_if_index: number }[]> {
+export async function createVlans(
+  vpp: Vpp,
+  uplinkSw: number,
+  config: ManagerConfig,
+  steps: Steps,
+): Promise<{ id: number; sw_if_index: number }[]> {
   const out: { id: number; sw_if_index: number }[] = [];
   for (const v of config.uplink.vlans) {
-    const { sw_if_index } = await steps.run(`vlan ${v.id}`, () => vpp.call('create_vlan_subif', { sw_if_index: uplinkSw, vlan_id: v.id }));
-    await steps.run(`vlan ${v.id} admin up`, () => vpp.call('sw_interface_set_flags', { sw_if_index, flags: if_status_flags.IF_STATUS_API_FLAG_ADMIN_UP }));
-    if (isV6(v.address)) await steps.run(`vlan ${v.id} ip6 enable`, () => vpp.call('sw_interface_ip6_enable_disable', { sw_if_index, enable: true }));
+    const { sw_if_index } = await steps.run(`vlan ${v.id}`, () =>
+      vpp.call('create_vlan_subif', { sw_if_index: uplinkSw, vlan_id: v.id }),
+    );
+    await steps.run(`vlan ${v.id} admin up`, () =>
+      vpp.call('sw_interface_set_flags', { sw_if_index, flags: if_status_flags.IF_STATUS_API_FLAG_ADMIN_UP }),
+    );
+    if (isV6(v.address))
+      await steps.run(`vlan ${v.id} ip6 enable`, () =>
+        vpp.call('sw_interface_ip6_enable_disable', { sw_if_index, enable: true }),
+      );
     await steps.run(`vlan ${v.id} address ${v.address}`, () =>
       vpp.call('sw_interface_add_del_address', { sw_if_index, is_add: true, del_all: false, prefix: v.address }),
     );
@@ -228,46 +297,79 @@ export async function configureHostInterface(
   const hostMac = uplink.mac ?? '00:00:00:00:00:00';
   const addrs = uplink.snapshot.addresses.filter((a) => !isLinkLocal(a.address)).map((a) => a.address);
   const families = [false, true].filter((v6) => addrs.some((a) => isV6(a) === v6));
-  await steps.run('host interface admin up', () => vpp.call('sw_interface_set_flags', { sw_if_index: hostSw, flags: if_status_flags.IF_STATUS_API_FLAG_ADMIN_UP }));
+  await steps.run('host interface admin up', () =>
+    vpp.call('sw_interface_set_flags', { sw_if_index: hostSw, flags: if_status_flags.IF_STATUS_API_FLAG_ADMIN_UP }),
+  );
   await steps.run('host interface unnumbered', () =>
     vpp.call('sw_interface_set_unnumbered', { sw_if_index: uplinkSw, unnumbered_sw_if_index: hostSw, is_add: true }),
   );
-  if (families.includes(true)) await steps.run('host interface ip6 enable', () => vpp.call('sw_interface_ip6_enable_disable', { sw_if_index: hostSw, enable: true }));
+  if (families.includes(true))
+    await steps.run('host interface ip6 enable', () =>
+      vpp.call('sw_interface_ip6_enable_disable', { sw_if_index: hostSw, enable: true }),
+    );
   for (const v6 of families) {
     const fam = v6 ? 'ip6' : 'ip4';
     const nh = v6 ? config.tap0Address.ip6 : config.tap0Address.ip4;
     await steps.run(`host neighbour ${nh}`, () =>
       vpp.call('ip_neighbor_add_del', {
         is_add: true,
-        neighbor: { sw_if_index: hostSw, flags: ip_neighbor_flags.IP_API_NEIGHBOR_FLAG_STATIC, mac_address: hostMac, ip_address: nh },
+        neighbor: {
+          sw_if_index: hostSw,
+          flags: ip_neighbor_flags.IP_API_NEIGHBOR_FLAG_STATIC,
+          mac_address: hostMac,
+          ip_address: nh,
+        },
       }),
     );
     await steps.run(`punt redirect ${fam}`, () =>
-      vpp.call('add_del_ip_punt_redirect_v2', { is_add: true, punt: { rx_sw_if_index: INDEX_INVALID, af: v6 ? 1 : 0, paths: [fibPath({ sw_if_index: hostSw, nh })] } }),
+      vpp.call('add_del_ip_punt_redirect_v2', {
+        is_add: true,
+        punt: { rx_sw_if_index: INDEX_INVALID, af: v6 ? 1 : 0, paths: [fibPath({ sw_if_index: hostSw, nh })] },
+      }),
     );
     await steps.run(`punt table ${fam} default`, () =>
       vpp.call('ip_route_add_del', {
         is_add: true,
-        route: { stats_index: 0, table_id: config.puntTableId, prefix: v6 ? '::/0' : '0.0.0.0/0', paths: [fibPath({ sw_if_index: hostSw, nh })] },
+        route: {
+          stats_index: 0,
+          table_id: config.puntTableId,
+          prefix: v6 ? '::/0' : '0.0.0.0/0',
+          paths: [fibPath({ sw_if_index: hostSw, nh })],
+        },
       }),
     );
     for (const a of addrs.filter((x) => isV6(x) === v6)) {
       const host = `${a.split('/')[0]}/${v6 ? 128 : 32}`;
       await steps.run(`punt table route ${host}`, () =>
-        vpp.call('ip_route_add_del', { is_add: true, route: { stats_index: 0, table_id: config.puntTableId, prefix: host, paths: [fibPath({ sw_if_index: hostSw, nh })] } }),
+        vpp.call('ip_route_add_del', {
+          is_add: true,
+          route: {
+            stats_index: 0,
+            table_id: config.puntTableId,
+            prefix: host,
+            paths: [fibPath({ sw_if_index: hostSw, nh })],
+          },
+        }),
       );
     }
     for (const proto of [ip_proto.IP_API_PROTO_TCP, ip_proto.IP_API_PROTO_UDP]) {
       await steps.run(`set punt ${fam} ${proto === ip_proto.IP_API_PROTO_TCP ? 'tcp' : 'udp'}`, () =>
-        vpp.call('set_punt', { is_add: true, punt: { type: punt_type.PUNT_API_TYPE_L4, punt: { l4: { af: v6 ? 1 : 0, protocol: proto, port: 0xffff } } } }),
+        vpp.call('set_punt', {
+          is_add: true,
+          punt: { type: punt_type.PUNT_API_TYPE_L4, punt: { l4: { af: v6 ? 1 : 0, protocol: proto, port: 0xffff } } },
+        }),
       );
     }
   }
   if (families.includes(false)) {
-    await steps.run('proxy arp on host interface', () => vpp.call('proxy_arp_intfc_enable_disable', { sw_if_index: hostSw, enable: true }));
+    await steps.run('proxy arp on host interface', () =>
+      vpp.call('proxy_arp_intfc_enable_disable', { sw_if_index: hostSw, enable: true }),
+    );
     for (const a of addrs.filter((x) => !isV6(x))) {
       const r = ip4Range(a);
-      await steps.run(`proxy arp ${r.low}-${r.hi}`, () => vpp.call('proxy_arp_add_del', { is_add: true, proxy: { table_id: 0, ...r } }));
+      await steps.run(`proxy arp ${r.low}-${r.hi}`, () =>
+        vpp.call('proxy_arp_add_del', { is_add: true, proxy: { table_id: 0, ...r } }),
+      );
     }
   }
   for (const a of addrs.filter(isV6)) {

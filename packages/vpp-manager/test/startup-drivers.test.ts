@@ -1,5 +1,11 @@
 import { messagesByName } from '@vectorplane/vpp-binapi';
-import { parseStartupConf, startupConfApiSocket, startupConfSection, type StartupConfNode, type StartupConfSection } from '@vectorplane/vpp-binapi/testing';
+import {
+  parseStartupConf,
+  startupConfApiSocket,
+  startupConfSection,
+  type StartupConfNode,
+  type StartupConfSection,
+} from '@vectorplane/vpp-binapi/testing';
 import { describe, expect, it } from 'vitest';
 import {
   AF_XDP_MAX_MTU,
@@ -19,7 +25,8 @@ import {
   type DriverName,
 } from '../src/index.js';
 
-const words = (s: StartupConfSection | undefined): string[] => (s?.body ?? []).filter((x): x is string => typeof x === 'string');
+const words = (s: StartupConfSection | undefined): string[] =>
+  (s?.body ?? []).filter((x): x is string => typeof x === 'string');
 const plugins = (conf: StartupConfNode[]): Record<string, string> => {
   const body = startupConfSection(conf, 'plugins')?.body ?? [];
   const out: Record<string, string> = {};
@@ -28,12 +35,25 @@ const plugins = (conf: StartupConfNode[]): Record<string, string> => {
 };
 
 describe('renderStartupConf', () => {
-  const config = parseConfig({ uplink: { interfaceName: 'eth0', driver: 'af_packet' }, vpp: { runtimeDir: '/run/x', workers: 2 } });
+  const config = parseConfig({
+    uplink: { interfaceName: 'eth0', driver: 'af_packet' },
+    vpp: { runtimeDir: '/run/x', workers: 2 },
+  });
 
   it('renders a config VPP runs without hugepages: 4k pages, socket in the runtime dir, dpdk off', () => {
     const conf = parseStartupConf(renderStartupConf(config, { drivers: ['af_packet'], hugepages: false }));
     expect(startupConfApiSocket(conf)).toBe('/run/x/api.sock');
-    expect(words(startupConfSection(conf, 'unix'))).toEqual(['nodaemon', 'cli-listen', '/run/x/cli.sock', 'runtime-dir', '/run/x', 'pidfile', '/run/x/vpp.pid', 'log', '/run/x/vpp.log']);
+    expect(words(startupConfSection(conf, 'unix'))).toEqual([
+      'nodaemon',
+      'cli-listen',
+      '/run/x/cli.sock',
+      'runtime-dir',
+      '/run/x',
+      'pidfile',
+      '/run/x/vpp.pid',
+      'log',
+      '/run/x/vpp.log',
+    ]);
     expect(words(startupConfSection(conf, 'cpu'))).toEqual(['workers', '2']);
     expect(words(startupConfSection(conf, 'buffers'))).toEqual(['buffers-per-numa', '16384', 'page-size', '4k']);
     expect(words(startupConfSection(conf, 'memory'))).toContain('main-heap-page-size');
@@ -52,35 +72,72 @@ describe('renderStartupConf', () => {
 
   it("renders each driver's plugins and the dpdk section with the uplink's PCI address", () => {
     for (const d of ['af_xdp', 'rdma', 'vmxnet3'] as DriverName[]) {
-      expect(plugins(parseStartupConf(renderStartupConf(config, { drivers: [d], hugepages: false })))).toHaveProperty(`${d}_plugin.so`, 'enable');
+      expect(plugins(parseStartupConf(renderStartupConf(config, { drivers: [d], hugepages: false })))).toHaveProperty(
+        `${d}_plugin.so`,
+        'enable',
+      );
     }
-    expect(plugins(parseStartupConf(renderStartupConf(config, { drivers: ['virtio'], tap: true, hugepages: false })))).toEqual({
+    expect(
+      plugins(parseStartupConf(renderStartupConf(config, { drivers: ['virtio'], tap: true, hugepages: false }))),
+    ).toEqual({
       default: 'enable',
       'tap_plugin.so': 'enable',
       'dpdk_plugin.so': 'disable',
     });
-    const conf = parseStartupConf(renderStartupConf(config, { drivers: ['dpdk'], uplink: { name: 'eth0', pciAddress: '0000:00:04.0' }, hugepages: false }));
+    const conf = parseStartupConf(
+      renderStartupConf(config, {
+        drivers: ['dpdk'],
+        uplink: { name: 'eth0', pciAddress: '0000:00:04.0' },
+        hugepages: false,
+      }),
+    );
     expect(plugins(conf)).toEqual({ default: 'enable', 'dpdk_plugin.so': 'enable' });
     const dpdk = startupConfSection(conf, 'dpdk')!;
     expect(dpdk.body).toEqual([
       'dev',
-      { name: '0000:00:04.0', body: ['name', 'eth0', 'num-rx-queues', '1', 'num-tx-queues', '1', 'num-rx-desc', '1024', 'num-tx-desc', '1024'] },
+      {
+        name: '0000:00:04.0',
+        body: [
+          'name',
+          'eth0',
+          'num-rx-queues',
+          '1',
+          'num-tx-queues',
+          '1',
+          'num-rx-desc',
+          '1024',
+          'num-tx-desc',
+          '1024',
+        ],
+      },
       'no-hugetlb',
     ]);
   });
 
   it('enables the HTTP plugins for the host stack and appends extra text', () => {
-    const c = parseConfig({ uplink: { interfaceName: 'eth0' }, hostStack: { httpStatic: { wwwRoot: '/srv', uri: 'tcp://0.0.0.0/80' } }, vpp: { extraStartup: 'api-trace { on }' } });
+    const c = parseConfig({
+      uplink: { interfaceName: 'eth0' },
+      hostStack: { httpStatic: { wwwRoot: '/srv', uri: 'tcp://0.0.0.0/80' } },
+      vpp: { extraStartup: 'api-trace { on }' },
+    });
     const conf = parseStartupConf(renderStartupConf(c, { drivers: ['af_packet'], hugepages: false }));
     expect(plugins(conf)).toMatchObject({ 'http_plugin.so': 'enable', 'http_static_plugin.so': 'enable' });
     expect(startupConfSection(conf, 'api-trace')).toEqual({ name: 'api-trace', body: ['on'] });
   });
 
   it('uses a Calico/VPP template with its placeholders filled, and refuses one it cannot fill', () => {
-    const c = parseConfig({ uplink: { interfaceName: 'eth0' }, vpp: { startupTemplate: 'socksvr { socket-name /s/api.sock }\ndpdk { dev __PCI_DEVICE_ID__ { name __VPP_DATAPLANE_IF__ } }' } });
+    const c = parseConfig({
+      uplink: { interfaceName: 'eth0' },
+      vpp: {
+        startupTemplate:
+          'socksvr { socket-name /s/api.sock }\ndpdk { dev __PCI_DEVICE_ID__ { name __VPP_DATAPLANE_IF__ } }',
+      },
+    });
     const text = renderStartupConf(c, { drivers: ['dpdk'], uplink: { name: 'eth0', pciAddress: '0000:00:05.0' } });
     expect(text).toBe('socksvr { socket-name /s/api.sock }\ndpdk { dev 0000:00:05.0 { name eth0 } }');
-    expect(() => renderStartupConf(c, { drivers: ['dpdk'], uplink: { name: 'eth0', pciAddress: undefined } })).toThrow(/__PCI_DEVICE_ID__/);
+    expect(() => renderStartupConf(c, { drivers: ['dpdk'], uplink: { name: 'eth0', pciAddress: undefined } })).toThrow(
+      /__PCI_DEVICE_ID__/,
+    );
   });
 
   it('reads free hugepages from /proc/meminfo', () => {
@@ -90,7 +147,10 @@ describe('renderStartupConf', () => {
 });
 
 describe('uplink drivers', () => {
-  const facts = (over: Partial<DriverHostFacts['uplink']> = {}, host: Partial<Omit<DriverHostFacts, 'uplink'>> = {}): DriverHostFacts => ({
+  const facts = (
+    over: Partial<DriverHostFacts['uplink']> = {},
+    host: Partial<Omit<DriverHostFacts, 'uplink'>> = {},
+  ): DriverHostFacts => ({
     uplink: { name: 'eth0', kind: 'veth', driver: 'veth', pciAddress: undefined, mtu: 1500, numRxQueues: 1, ...over },
     vfioPci: false,
     hugepages: false,
@@ -106,9 +166,17 @@ describe('uplink drivers', () => {
     expect(why.rdma).toContain('eth0 is driven by veth, not mlx5_core');
     expect(why.vmxnet3).toContain('no vfio-pci');
     expect(why.dpdk).toEqual(['eth0 is not a PCI device (kind veth)', 'no vfio-pci']);
-    expect(UPLINK_DRIVERS.af_xdp.unsupported(facts({}, { mtu: 9000 }))).toEqual([`MTU 9000 > ${AF_XDP_MAX_MTU} for af_xdp`]);
-    expect(UPLINK_DRIVERS.rdma.unsupported(facts({ kind: 'physical', driver: 'mlx5_core', pciAddress: '0000:3b:00.0' }))).toEqual([]);
-    expect(UPLINK_DRIVERS.virtio.unsupported(facts({ kind: 'physical', driver: 'virtio-pci', pciAddress: '0000:00:04.0' }, { vfioPci: true }))).toEqual([]);
+    expect(UPLINK_DRIVERS.af_xdp.unsupported(facts({}, { mtu: 9000 }))).toEqual([
+      `MTU 9000 > ${AF_XDP_MAX_MTU} for af_xdp`,
+    ]);
+    expect(
+      UPLINK_DRIVERS.rdma.unsupported(facts({ kind: 'physical', driver: 'mlx5_core', pciAddress: '0000:3b:00.0' })),
+    ).toEqual([]);
+    expect(
+      UPLINK_DRIVERS.virtio.unsupported(
+        facts({ kind: 'physical', driver: 'virtio-pci', pciAddress: '0000:00:04.0' }, { vfioPci: true }),
+      ),
+    ).toEqual([]);
   });
 
   it('auto tries native drivers first and af_packet last', () => {
@@ -116,11 +184,17 @@ describe('uplink drivers', () => {
     const cands = driverCandidates(c, facts());
     expect(cands.map((x) => x.driver.name)).toEqual(['rdma', 'vmxnet3', 'virtio', 'af_xdp', 'dpdk', 'af_packet']);
     expect(cands.filter((x) => x.reasons.length === 0).map((x) => x.driver.name)).toEqual(['af_xdp', 'af_packet']);
-    expect(driverCandidates(parseConfig({ uplink: { interfaceName: 'eth0', driver: 'rdma' } }), facts()).map((x) => x.driver.name)).toEqual(['rdma']);
+    expect(
+      driverCandidates(parseConfig({ uplink: { interfaceName: 'eth0', driver: 'rdma' } }), facts()).map(
+        (x) => x.driver.name,
+      ),
+    ).toEqual(['rdma']);
   });
 
   it("builds create requests that encode with VPP 26.06's schemas and decode back unchanged", () => {
-    const c = parseConfig({ uplink: { interfaceName: 'eth0', rxQueues: 2, txQueueSize: 512, afPacket: { version: 3, qdiscBypass: true } } });
+    const c = parseConfig({
+      uplink: { interfaceName: 'eth0', rxQueues: 2, txQueueSize: 512, afPacket: { version: 3, qdiscBypass: true } },
+    });
     const up = { name: 'eth0', mac: '02:00:00:00:0a:10', pciAddress: '0000:3b:00.1' };
     for (const d of Object.values(UPLINK_DRIVERS)) {
       const req = d.createRequest(c, up);
@@ -135,9 +209,23 @@ describe('uplink drivers', () => {
       expect(back).toMatchObject(req.fields);
     }
     const afp = UPLINK_DRIVERS.af_packet.createRequest(c, up)!.fields;
-    expect(afp).toMatchObject({ host_if_name: 'eth0', hw_addr: '02:00:00:00:0a:10', use_random_hw_addr: false, flags: 1 | 2, num_rx_queues: 2, tx_frames_per_block: 512 });
-    expect(UPLINK_DRIVERS.af_packet.createRequest(parseConfig({ uplink: { interfaceName: 'eth0' } }), up)!.fields.flags).toBe(2 | 8); // GSO + TPACKET_V2
-    expect(UPLINK_DRIVERS.virtio.createRequest(c, up)!.fields.pci_addr).toEqual({ domain: 0, bus: 0x3b, slot: 0, function: 1 });
+    expect(afp).toMatchObject({
+      host_if_name: 'eth0',
+      hw_addr: '02:00:00:00:0a:10',
+      use_random_hw_addr: false,
+      flags: 1 | 2,
+      num_rx_queues: 2,
+      tx_frames_per_block: 512,
+    });
+    expect(
+      UPLINK_DRIVERS.af_packet.createRequest(parseConfig({ uplink: { interfaceName: 'eth0' } }), up)!.fields.flags,
+    ).toBe(2 | 8); // GSO + TPACKET_V2
+    expect(UPLINK_DRIVERS.virtio.createRequest(c, up)!.fields.pci_addr).toEqual({
+      domain: 0,
+      bus: 0x3b,
+      slot: 0,
+      function: 1,
+    });
   });
 
   it("packs PCI addresses as VPP's vlib_pci_addr_t", () => {

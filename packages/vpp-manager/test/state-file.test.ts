@@ -22,7 +22,17 @@ describe('state file', () => {
       hostNetns: undefined,
       vppNetns: 'vpp',
       createdVppNetns: true,
-      uplink: { name: 'eth0', snapshot: { version: 1, ifname: 'eth0', capturedAt: '', link: { mtu: 1500, up: true, promisc: false, txqueuelen: 1000 }, addresses: [], routes: [] } },
+      uplink: {
+        name: 'eth0',
+        snapshot: {
+          version: 1,
+          ifname: 'eth0',
+          capturedAt: '',
+          link: { mtu: 1500, up: true, promisc: false, txqueuelen: 1000 },
+          addresses: [],
+          routes: [],
+        },
+      },
     }) as unknown as ManagerState;
 
   it('writes atomically (no temporary file left, a new directory created) and reads back', async () => {
@@ -55,13 +65,24 @@ describe('state file', () => {
   it('refuses a file that is not JSON or not a state, naming the file', async () => {
     const p = join(dir, 'bad.json');
     await writeFile(p, '{"version": 1');
-    await expect(readState(p)).rejects.toMatchObject({ name: 'StateFileError', code: 'ESTATE', path: p, message: expect.stringMatching(/not valid JSON/) });
+    await expect(readState(p)).rejects.toMatchObject({
+      name: 'StateFileError',
+      code: 'ESTATE',
+      path: p,
+      message: expect.stringMatching(/not valid JSON/),
+    });
     await writeFile(p, '{"version": 2}');
-    await expect(readState(p)).rejects.toMatchObject({ name: 'StateFileError', message: expect.stringMatching(/not a vpp-manager state/) });
+    await expect(readState(p)).rejects.toMatchObject({
+      name: 'StateFileError',
+      message: expect.stringMatching(/not a vpp-manager state/),
+    });
   });
 
   it('reports a state that cannot be written', async () => {
     await writeFile(join(dir, 'file'), 'x');
-    await expect(writeJsonAtomic(join(dir, 'file', 'state.json'), {})).rejects.toMatchObject({ name: 'StateFileError', code: 'ESTATE' });
+    await expect(writeJsonAtomic(join(dir, 'file', 'state.json'), {})).rejects.toMatchObject({
+      name: 'StateFileError',
+      code: 'ESTATE',
+    });
   });
 });

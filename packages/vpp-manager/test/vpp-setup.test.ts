@@ -3,7 +3,7 @@
  * names its socket. The "uplink" and the "host interface" are loopbacks there (a real VPP has no eth0 to
  * bind af_packet to in its namespace); tables use high ids, and everything is removed afterwards.
  */
-import { connectVpp, VppApiError, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
+import { connectVpp, type VppApi, type VppApiError, type VppClient } from '@vectorplane/vpp-binapi';
 import { startFakeVpp, type FakeVpp } from '@vectorplane/vpp-binapi/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -39,7 +39,11 @@ const uplink: UplinkCapture = {
     ifname: 'eth0',
     capturedAt: new Date().toISOString(),
     link: { mtu: 1500, mac: '02:00:00:00:0a:10', up: true, promisc: false, txqueuelen: 1000 },
-    addresses: [{ address: '192.0.2.10/24' }, { address: '2001:db8::10/64' }, { address: 'fe80::ff:fe00:a10/64', scope: 'link' }],
+    addresses: [
+      { address: '192.0.2.10/24' },
+      { address: '2001:db8::10/64' },
+      { address: 'fe80::ff:fe00:a10/64', scope: 'link' },
+    ],
     routes: [
       { dst: '192.0.2.0/24', family: 'inet', protocol: 'kernel', scope: 'link', oif: 'eth0' },
       { dst: '198.51.100.0/24', family: 'inet', gateway: '192.0.2.254', metric: 100, oif: 'eth0' },
@@ -86,19 +90,36 @@ for (const [kind, enabled] of targets) {
       // leave nothing behind (a real VPP keeps running)
       const ignore = (): undefined => undefined;
       for (const af of [0, 1]) {
-        await vpp.call('add_del_ip_punt_redirect_v2', { is_add: false, punt: { rx_sw_if_index: INDEX_INVALID, af, paths: [] } }).catch(ignore);
-        for (const protocol of [6, 17]) await vpp.call('set_punt', { is_add: false, punt: { type: 0, punt: { l4: { af, protocol, port: 0xffff } } } }).catch(ignore);
+        await vpp
+          .call('add_del_ip_punt_redirect_v2', {
+            is_add: false,
+            punt: { rx_sw_if_index: INDEX_INVALID, af, paths: [] },
+          })
+          .catch(ignore);
+        for (const protocol of [6, 17])
+          await vpp
+            .call('set_punt', { is_add: false, punt: { type: 0, punt: { l4: { af, protocol, port: 0xffff } } } })
+            .catch(ignore);
         await vpp.call('ip_neighbor_config', { af, max_number: 50_000, max_age: 0, recycle: false }).catch(ignore);
       }
-      await vpp.call('proxy_arp_add_del', { is_add: false, proxy: { table_id: 0, low: '192.0.2.0', hi: '192.0.2.255' } }).catch(ignore);
+      await vpp
+        .call('proxy_arp_add_del', { is_add: false, proxy: { table_id: 0, low: '192.0.2.0', hi: '192.0.2.255' } })
+        .catch(ignore);
       for await (const s of vpp.dump('sw_interface_dump', { sw_if_index: INDEX_INVALID })) {
-        if (s.sup_sw_if_index === uplinkSw && s.sw_if_index !== uplinkSw) await vpp.call('delete_subif', { sw_if_index: s.sw_if_index }).catch(ignore);
+        if (s.sup_sw_if_index === uplinkSw && s.sw_if_index !== uplinkSw)
+          await vpp.call('delete_subif', { sw_if_index: s.sw_if_index }).catch(ignore);
       }
       for (const sw of [hostSw, uplinkSw]) await vpp.call('delete_loopback', { sw_if_index: sw }).catch(ignore);
       for (const is_ip6 of [false, true]) {
-        for (const table_id of [4201, 4202]) await vpp.call('ip_table_add_del', { is_add: false, table: { table_id, is_ip6, name: '' } }).catch(ignore);
+        for (const table_id of [4201, 4202])
+          await vpp.call('ip_table_add_del', { is_add: false, table: { table_id, is_ip6, name: '' } }).catch(ignore);
         for (const prefix of is_ip6 ? ['::/0'] : ['0.0.0.0/0', '198.51.100.0/24']) {
-          await vpp.call('ip_route_add_del', { is_add: false, route: { table_id: 0, stats_index: 0, prefix, paths: [fibPath({ sw_if_index: uplinkSw, ip6: is_ip6 })] } }).catch(ignore);
+          await vpp
+            .call('ip_route_add_del', {
+              is_add: false,
+              route: { table_id: 0, stats_index: 0, prefix, paths: [fibPath({ sw_if_index: uplinkSw, ip6: is_ip6 })] },
+            })
+            .catch(ignore);
         }
       }
       await vpp.close();
@@ -110,7 +131,10 @@ for (const [kind, enabled] of targets) {
       for await (const r of vpp.dump('ip_route_dump', { table: { table_id, is_ip6, name: '' } })) {
         out.set(
           r.route.prefix,
-          r.route.paths.map((p) => `${p.sw_if_index}/${(p.nh.address as { ip4?: string; ip6?: string })[is_ip6 ? 'ip6' : 'ip4'] ?? ''}/${p.table_id}`),
+          r.route.paths.map(
+            (p) =>
+              `${p.sw_if_index}/${(p.nh.address as { ip4?: string; ip6?: string })[is_ip6 ? 'ip6' : 'ip4'] ?? ''}/${p.table_id}`,
+          ),
         );
       }
       return out;
@@ -130,13 +154,16 @@ for (const [kind, enabled] of targets) {
       const names = steps.timings.map((t) => t.step);
       expect(names.indexOf('uplink admin up')).toBeLessThan(names.indexOf('uplink address 192.0.2.10/24'));
       const addrs: string[] = [];
-      for (const is_ipv6 of [false, true]) for await (const a of vpp.dump('ip_address_dump', { sw_if_index: uplinkSw, is_ipv6 })) addrs.push(a.prefix);
+      for (const is_ipv6 of [false, true])
+        for await (const a of vpp.dump('ip_address_dump', { sw_if_index: uplinkSw, is_ipv6 })) addrs.push(a.prefix);
       expect(addrs.sort()).toEqual(['192.0.2.10/24', '2001:db8::10/64']);
       const ll = await vpp.call('sw_interface_ip6_get_link_local_address', { sw_if_index: uplinkSw });
       expect(ll.ip).toBe('fe80::ff:fe00:a10');
       const r4 = await routes(0, false);
       expect(r4.get('198.51.100.0/24')).toEqual([`${uplinkSw}/192.0.2.254/0`]);
-      expect(r4.get('0.0.0.0/0')).toEqual(expect.arrayContaining([`${uplinkSw}/192.0.2.1/0`, `${uplinkSw}/192.0.2.2/0`]));
+      expect(r4.get('0.0.0.0/0')).toEqual(
+        expect.arrayContaining([`${uplinkSw}/192.0.2.1/0`, `${uplinkSw}/192.0.2.2/0`]),
+      );
       expect(r4.get('192.0.2.0/24')).toBeDefined(); // connected, because the interface was up first
       expect(r4.has('203.0.113.0/24')).toBe(false); // table 100 stays Linux's
       expect((await routes(0, true)).get('::/0')).toEqual([`${uplinkSw}/2001:db8::1/0`]);
@@ -146,32 +173,44 @@ for (const [kind, enabled] of targets) {
       const vlans = await createVlans(vpp, uplinkSw, config, steps);
       expect(vlans).toHaveLength(1);
       const addrs: string[] = [];
-      for await (const a of vpp.dump('ip_address_dump', { sw_if_index: vlans[0]!.sw_if_index, is_ipv6: false })) addrs.push(a.prefix);
+      for await (const a of vpp.dump('ip_address_dump', { sw_if_index: vlans[0]!.sw_if_index, is_ipv6: false }))
+        addrs.push(a.prefix);
       expect(addrs).toEqual(['192.168.123.150/24']);
       for await (const s of vpp.dump('sw_interface_dump', { sw_if_index: vlans[0]!.sw_if_index })) {
         expect(s).toMatchObject({ sup_sw_if_index: uplinkSw, sub_id: 123, sub_outer_vlan_id: 123 });
         expect(s.flags & 1).toBe(1);
       }
       // a second one with the same id is refused (VPP: -56)
-      await expect(createVlans(vpp, uplinkSw, config, new Steps())).rejects.toMatchObject({ name: 'SetupError', step: 'vlan 123' });
+      await expect(createVlans(vpp, uplinkSw, config, new Steps())).rejects.toMatchObject({
+        name: 'SetupError',
+        step: 'vlan 123',
+      });
     });
 
     it('configures the host interface: unnumbered, punt redirect via 169.254.0.1 and its v6 twin, neighbours, proxies', async () => {
       await configureHostInterface(vpp, hostSw, uplinkSw, config, uplink, steps);
       const un: [number, number][] = [];
-      for await (const u of vpp.dump('ip_unnumbered_dump', { sw_if_index: INDEX_INVALID })) un.push([u.sw_if_index, u.ip_sw_if_index]);
+      for await (const u of vpp.dump('ip_unnumbered_dump', { sw_if_index: INDEX_INVALID }))
+        un.push([u.sw_if_index, u.ip_sw_if_index]);
       expect(un).toContainEqual([hostSw, uplinkSw]);
       const punts: string[] = [];
       for (const af of [0, 1]) {
         for await (const p of vpp.dump('ip_punt_redirect_v2_dump', { sw_if_index: INDEX_INVALID, af })) {
-          punts.push(`${p.punt.rx_sw_if_index}:${p.punt.paths.map((x) => `${x.sw_if_index}/${JSON.stringify(x.nh.address)}`).join(',')}`);
+          punts.push(
+            `${p.punt.rx_sw_if_index}:${p.punt.paths.map((x) => `${x.sw_if_index}/${JSON.stringify(x.nh.address)}`).join(',')}`,
+          );
         }
       }
       expect(punts.some((p) => p.includes(`${hostSw}/`) && p.includes('169.254.0.1'))).toBe(true);
       expect(punts.some((p) => p.includes('fc00:ffff:ffff:ffff:ca11:c000:fd10:fffe'))).toBe(true);
       const neigh: string[] = [];
-      for (const af of [0, 1]) for await (const n of vpp.dump('ip_neighbor_dump', { sw_if_index: hostSw, af })) neigh.push(`${n.neighbor.ip_address} ${n.neighbor.mac_address}`);
-      expect(neigh.sort()).toEqual(['169.254.0.1 02:00:00:00:0a:10', 'fc00:ffff:ffff:ffff:ca11:c000:fd10:fffe 02:00:00:00:0a:10']);
+      for (const af of [0, 1])
+        for await (const n of vpp.dump('ip_neighbor_dump', { sw_if_index: hostSw, af }))
+          neigh.push(`${n.neighbor.ip_address} ${n.neighbor.mac_address}`);
+      expect(neigh.sort()).toEqual([
+        '169.254.0.1 02:00:00:00:0a:10',
+        'fc00:ffff:ffff:ffff:ca11:c000:fd10:fffe 02:00:00:00:0a:10',
+      ]);
       const punt4 = await routes(4201, false);
       expect(punt4.get('0.0.0.0/0')).toEqual([`${hostSw}/169.254.0.1/0`]);
       expect(punt4.get('192.0.2.10/32')).toEqual([`${hostSw}/169.254.0.1/0`]);
@@ -192,19 +231,28 @@ for (const [kind, enabled] of targets) {
       expect(fake!.state.httpStatic).toMatchObject({ www_root: '/srv/www', uri: 'tcp://0.0.0.0/80' });
     });
 
-    it.skipIf(kind === 'real')('creates the uplink with the af_packet driver; a refusal is a SetupError naming the step', async () => {
-      const sw = await createUplinkInterface(vpp, UPLINK_DRIVERS.af_packet, config, uplink);
-      let name = '';
-      for await (const s of vpp.dump('sw_interface_dump', { sw_if_index: sw })) name = s.interface_name;
-      expect(name).toBe('host-eth0');
-      fake!.faults.failNext('ip_route_add_del', -7);
-      const other: UplinkCapture = {
-        ...uplink,
-        snapshot: { ...uplink.snapshot, addresses: [{ address: '10.9.0.2/24' }], routes: [{ dst: '10.10.0.0/16', family: 'inet', gateway: '10.9.0.1', oif: 'eth0' }] },
-      };
-      const err = await configureUplink(vpp, sw, UPLINK_DRIVERS.af_packet, config, other, new Steps()).catch((e: unknown) => e as { name: string; step: string; cause: unknown });
-      expect(err).toMatchObject({ name: 'SetupError', step: 'uplink route 10.10.0.0/16' });
-      expect((err as { cause: VppApiError }).cause.retval).toBe(-7);
-    });
+    it.skipIf(kind === 'real')(
+      'creates the uplink with the af_packet driver; a refusal is a SetupError naming the step',
+      async () => {
+        const sw = await createUplinkInterface(vpp, UPLINK_DRIVERS.af_packet, config, uplink);
+        let name = '';
+        for await (const s of vpp.dump('sw_interface_dump', { sw_if_index: sw })) name = s.interface_name;
+        expect(name).toBe('host-eth0');
+        fake!.faults.failNext('ip_route_add_del', -7);
+        const other: UplinkCapture = {
+          ...uplink,
+          snapshot: {
+            ...uplink.snapshot,
+            addresses: [{ address: '10.9.0.2/24' }],
+            routes: [{ dst: '10.10.0.0/16', family: 'inet', gateway: '10.9.0.1', oif: 'eth0' }],
+          },
+        };
+        const err = await configureUplink(vpp, sw, UPLINK_DRIVERS.af_packet, config, other, new Steps()).catch(
+          (e: unknown) => e as { name: string; step: string; cause: unknown },
+        );
+        expect(err).toMatchObject({ name: 'SetupError', step: 'uplink route 10.10.0.0/16' });
+        expect((err as { cause: VppApiError }).cause.retval).toBe(-7);
+      },
+    );
   });
 }

@@ -14,7 +14,13 @@ import { readFileSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseStartupConf, startupConfApiSocket, startupConfSection, startupConfValue, startupConfRuntimeDir } from '../testing/harness.js';
+import {
+  parseStartupConf,
+  startupConfApiSocket,
+  startupConfSection,
+  startupConfValue,
+  startupConfRuntimeDir,
+} from '../testing/harness.js';
 import { startFakeVpp, type FakeVppInit } from '../testing/server.js';
 
 const USAGE = `usage: vpp-fake -c <startup.conf>
@@ -77,7 +83,12 @@ async function main(argv: string[]): Promise<number> {
     ...(crashAfter !== undefined && {
       logger: {
         debug(fields: Record<string, unknown>, msg?: string) {
-          if (msg !== 'fake-vpp: request' || fields.message === 'sockclnt_create' || fields.message === 'sockclnt_delete') return;
+          if (
+            msg !== 'fake-vpp: request' ||
+            fields.message === 'sockclnt_create' ||
+            fields.message === 'sockclnt_delete'
+          )
+            return;
           if (++requests > crashAfter) {
             process.stderr.write(`vpp-fake: crashing on request ${requests} (${String(fields.message)})\n`);
             process.kill(process.pid, 'SIGKILL');

@@ -195,14 +195,25 @@ function bundledFake(from: string, entry: string): string | undefined {
   try {
     const srcDir = join(dirname(entry), '..');
     const st = treeStamp(srcDir);
-    const key = createHash('sha1').update(`${srcDir}:${st.mtime}:${st.size}:${st.files}:${process.version}`).digest('hex').slice(0, 16);
+    const key = createHash('sha1')
+      .update(`${srcDir}:${st.mtime}:${st.size}:${st.files}:${process.version}`)
+      .digest('hex')
+      .slice(0, 16);
     const out = join(tmpdir(), `vpp-fake-${key}.mjs`);
     if (existsSync(out)) return out;
     const esbuild = createRequire(from)('esbuild') as {
       buildSync(o: Record<string, unknown>): unknown;
     };
     const tmp = `${out}.${process.pid}.tmp`;
-    esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: tmp, logLevel: 'silent' });
+    esbuild.buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: tmp,
+      logLevel: 'silent',
+    });
     renameSync(tmp, out);
     return out;
   } catch {
@@ -227,13 +238,19 @@ function tsxLoader(from: string): string {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until a connect to `socket` is answered (handshake and `control_ping`), the process exits, or time runs out. */
-async function waitForApi(socket: string, exited: () => TestVppExit | undefined, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function waitForApi(
+  socket: string,
+  exited: () => TestVppExit | undefined,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     signal?.throwIfAborted();
     const ex = exited();
-    if (ex) throw new Error(`VPP exited before its API answered (code ${ex.code}, signal ${ex.signal})`, { cause: last });
+    if (ex)
+      throw new Error(`VPP exited before its API answered (code ${ex.code}, signal ${ex.signal})`, { cause: last });
     if (existsSync(socket)) {
       try {
         const c = await connectRawVpp({ socket, timeoutMs: 2000, name: 'test-vpp-ready' });
@@ -247,7 +264,8 @@ async function waitForApi(socket: string, exited: () => TestVppExit | undefined,
         last = e;
       }
     }
-    if (Date.now() > end) throw new Error(`VPP's API at ${socket} did not answer within ${timeoutMs} ms`, { cause: last });
+    if (Date.now() > end)
+      throw new Error(`VPP's API at ${socket} did not answer within ${timeoutMs} ms`, { cause: last });
     await sleep(50);
   }
 }
@@ -265,7 +283,8 @@ export async function startTestVpp(init: TestVppInit = {}): Promise<TestVpp> {
   const kind: 'real' | 'fake' = vppBin ? 'real' : 'fake';
   init.signal?.throwIfAborted();
   const ownDir = init.runtimeDir === undefined;
-  const runtimeDir = init.runtimeDir ?? (await mkdtemp(join(tmpdir(), kind === 'real' ? 'test-vpp-' : 'test-vpp-fake-')));
+  const runtimeDir =
+    init.runtimeDir ?? (await mkdtemp(join(tmpdir(), kind === 'real' ? 'test-vpp-' : 'test-vpp-fake-')));
   await mkdir(runtimeDir, { recursive: true });
   for (const f of STALE) await unlink(join(runtimeDir, f)).catch(() => undefined);
   const apiSocket = join(runtimeDir, 'api.sock');
@@ -345,7 +364,12 @@ export async function startTestVpp(init: TestVppInit = {}): Promise<TestVpp> {
     })());
 
   try {
-    await waitForApi(apiSocket, () => exitInfo, init.readyTimeoutMs ?? (kind === 'real' ? 60_000 : 20_000), init.signal);
+    await waitForApi(
+      apiSocket,
+      () => exitInfo,
+      init.readyTimeoutMs ?? (kind === 'real' ? 60_000 : 20_000),
+      init.signal,
+    );
   } catch (e) {
     await stop();
     const err = e as Error;

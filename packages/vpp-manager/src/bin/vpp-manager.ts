@@ -14,13 +14,22 @@ import { createVppManager, restoreFromStateFile } from '../manager.js';
 const USAGE = 'usage: vpp-manager run|restore --config <file.json>';
 
 const logger = {
-  info: (f: Record<string, unknown>, m?: string) => process.stderr.write(`${JSON.stringify({ level: 'info', msg: m, ...f })}\n`),
-  warn: (f: Record<string, unknown>, m?: string) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f, err: f.err instanceof Error ? f.err.message : f.err })}\n`),
-  error: (f: Record<string, unknown>, m?: string) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
+  info: (f: Record<string, unknown>, m?: string) =>
+    process.stderr.write(`${JSON.stringify({ level: 'info', msg: m, ...f })}\n`),
+  warn: (f: Record<string, unknown>, m?: string) =>
+    process.stderr.write(
+      `${JSON.stringify({ level: 'warn', msg: m, ...f, err: f.err instanceof Error ? f.err.message : f.err })}\n`,
+    ),
+  error: (f: Record<string, unknown>, m?: string) =>
+    process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
 };
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' } },
+  });
   const cmd = positionals[0];
   if ((cmd !== 'run' && cmd !== 'restore') || !values.config) {
     process.stderr.write(`${USAGE}\n`);

@@ -46,7 +46,13 @@ export async function createUplinkTopology(prefix = 'vpm', init: { mtu?: number 
     // no duplicate address detection in the node: IPv6 addresses (link-local too) are usable at once, so
     // a snapshot taken right after set-up is the settled one
     for (const iface of ['all', 'default'] as const) await n.sysctl.set(`net/ipv6/conf/${iface}/accept_dad`, '0');
-    await n.link.add({ kind: 'veth', name: 'eth0', mtu, mac: '02:00:00:00:0a:10', peer: { name: 'sw0', netns: switchNs.name, mac: '02:00:00:00:0a:01', mtu } });
+    await n.link.add({
+      kind: 'veth',
+      name: 'eth0',
+      mtu,
+      mac: '02:00:00:00:0a:10',
+      peer: { name: 'sw0', netns: switchNs.name, mac: '02:00:00:00:0a:01', mtu },
+    });
     await s.link.up('sw0');
     await s.address.add({ link: 'sw0', address: '192.0.2.1/24' });
     await s.address.add({ link: 'sw0', address: '192.0.2.254/24' });
@@ -63,7 +69,8 @@ export async function createUplinkTopology(prefix = 'vpm', init: { mtu?: number 
     // settled: both IPv6 addresses (global and link-local) have their local routes
     for (let i = 0; i < 300; i++) {
       const local: string[] = [];
-      for await (const r of n.route.list({ family: 'inet6', table: 'all', type: 'local', oif: 'eth0' })) local.push(r.dst);
+      for await (const r of n.route.list({ family: 'inet6', table: 'all', type: 'local', oif: 'eth0' }))
+        local.push(r.dst);
       if (local.some((d) => d.startsWith('2001:db8::10')) && local.some((d) => d.startsWith('fe80:'))) break;
       await new Promise((r) => setTimeout(r, 10));
     }

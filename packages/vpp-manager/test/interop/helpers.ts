@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffSnapshots, listNamedNetns, snapshot, type InterfaceSnapshot, type NetlinkHandle } from '@vectorplane/netlink';
+import {
+  diffSnapshots,
+  listNamedNetns,
+  snapshot,
+  type InterfaceSnapshot,
+  type NetlinkHandle,
+} from '@vectorplane/netlink';
 import { vppFakeCommand } from '@vectorplane/vpp-binapi/testing';
 import type { ManagerConfigInput } from '../../src/index.js';
 
@@ -9,7 +15,10 @@ export const root = process.getuid?.() === 0;
 export const SKIP_REASON = root ? '' : 'needs root (network namespaces)';
 
 /** Configuration for a test run: VPP is the real one with VPP_BIN, else the vpp-fake bin started as VPP. */
-export async function testConfig(nodeNs: string, extra: Partial<ManagerConfigInput> = {}): Promise<{ config: ManagerConfigInput; dir: string; cleanup(): Promise<void> }> {
+export async function testConfig(
+  nodeNs: string,
+  extra: Partial<ManagerConfigInput> = {},
+): Promise<{ config: ManagerConfigInput; dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-mgr-'));
   const fake = vppFakeCommand();
   const vppNs = `vpm-vpp-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
@@ -37,14 +46,20 @@ export async function testConfig(nodeNs: string, extra: Partial<ManagerConfigInp
     config,
     dir,
     async cleanup() {
-      if (listNamedNetns().includes(vppNs)) await import('@vectorplane/netlink').then((m) => m.deleteNamedNetns(vppNs)).catch(() => undefined);
+      if (listNamedNetns().includes(vppNs))
+        await import('@vectorplane/netlink').then((m) => m.deleteNamedNetns(vppNs)).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
 /** Polls until the snapshot of `ifname` matches `before` (IPv6 kernel routes settle a moment after up). */
-export async function settledDiff(nl: NetlinkHandle, ifname: string, before: InterfaceSnapshot, ms = 5000): Promise<ReturnType<typeof diffSnapshots>> {
+export async function settledDiff(
+  nl: NetlinkHandle,
+  ifname: string,
+  before: InterfaceSnapshot,
+  ms = 5000,
+): Promise<ReturnType<typeof diffSnapshots>> {
   const end = Date.now() + ms;
   for (;;) {
     let d: ReturnType<typeof diffSnapshots>;

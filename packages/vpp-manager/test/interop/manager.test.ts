@@ -54,7 +54,12 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
     expect(ready.hostMode).toBe('veth'); // no /dev/vhost-net here
     expect(ready.recovered).toBe(false);
     const st = JSON.parse(readFileSync(env.config.statusFile!, 'utf8')) as StatusRecord;
-    expect(st).toMatchObject({ status: 'ready', vppPid: ready.vppPid, uplinkSwIfIndex: ready.uplinkSwIfIndex, hostMode: 'veth' });
+    expect(st).toMatchObject({
+      status: 'ready',
+      vppPid: ready.vppPid,
+      uplinkSwIfIndex: ready.uplinkSwIfIndex,
+      hostMode: 'veth',
+    });
 
     // Linux: the host interface has the uplink's name, MAC, MTU, addresses and routes …
     const nl = topo.nodeNs.nl;
@@ -68,7 +73,8 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
     const mainRoutes: { dst: string; gateway?: string; metrics?: { mtu?: number } }[] = [];
     for await (const r of nl.route.list({ family: 'inet' })) mainRoutes.push(r);
     for await (const r of nl.route.list({ family: 'inet6' })) mainRoutes.push(r);
-    for (const dst of ['10.244.0.0/16', '10.96.0.0/12']) expect(mainRoutes.find((r) => r.dst === dst)).toMatchObject({ gateway: '192.0.2.254', metrics: { mtu: 1440 } });
+    for (const dst of ['10.244.0.0/16', '10.96.0.0/12'])
+      expect(mainRoutes.find((r) => r.dst === dst)).toMatchObject({ gateway: '192.0.2.254', metrics: { mtu: 1440 } });
     expect(mainRoutes.find((r) => r.dst === 'fd00:96::/108')).toMatchObject({ metrics: { mtu: 1440 } });
     // the uplink itself is parked in VPP's namespace
     expect(await nl.link.find('vpphost0')).toBeUndefined();
@@ -77,19 +83,27 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
     const vpp = await connectVpp({ socket: join(env.dir, 'run', 'api.sock') });
     try {
       const itfs = new Map<number, { name: string; flags: number }>();
-      for await (const i of vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff })) itfs.set(i.sw_if_index, { name: i.interface_name, flags: i.flags });
+      for await (const i of vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff }))
+        itfs.set(i.sw_if_index, { name: i.interface_name, flags: i.flags });
       expect(itfs.get(ready.uplinkSwIfIndex)?.name).toBe('host-eth0');
       expect(itfs.get(ready.uplinkSwIfIndex)!.flags & 1).toBe(1);
       expect(itfs.get(ready.hostSwIfIndex)?.name).toBe('host-vpphost0');
       const addrs: string[] = [];
-      for (const is_ipv6 of [false, true]) for await (const a of vpp.dump('ip_address_dump', { sw_if_index: ready.uplinkSwIfIndex, is_ipv6 })) addrs.push(a.prefix);
+      for (const is_ipv6 of [false, true])
+        for await (const a of vpp.dump('ip_address_dump', { sw_if_index: ready.uplinkSwIfIndex, is_ipv6 }))
+          addrs.push(a.prefix);
       expect(addrs.sort()).toEqual(['192.0.2.10/24', '2001:db8::10/64']);
       const tables: string[] = [];
-      for (const is_ip6 of [false, true]) for await (const t of vpp.dump('ip_table_dump', {})) if (t.table.is_ip6 === is_ip6) tables.push(`${is_ip6 ? 6 : 4}:${t.table.table_id}`);
+      for (const is_ip6 of [false, true])
+        for await (const t of vpp.dump('ip_table_dump', {}))
+          if (t.table.is_ip6 === is_ip6) tables.push(`${is_ip6 ? 6 : 4}:${t.table.table_id}`);
       for (const t of ['4:1', '4:2', '6:1', '6:2']) expect(tables).toContain(t);
       const routes: { prefix: string; via: string[] }[] = [];
       for await (const r of vpp.dump('ip_route_dump', { table: { table_id: 0, is_ip6: false, name: '' } })) {
-        routes.push({ prefix: r.route.prefix, via: r.route.paths.map((p) => (p.nh.address as { ip4?: string }).ip4 ?? '') });
+        routes.push({
+          prefix: r.route.prefix,
+          via: r.route.paths.map((p) => (p.nh.address as { ip4?: string }).ip4 ?? ''),
+        });
       }
       expect(routes).toContainEqual({ prefix: '198.51.100.0/24', via: ['192.0.2.254'] });
       expect(routes).toContainEqual({ prefix: '0.0.0.0/0', via: ['192.0.2.1'] });
@@ -100,9 +114,13 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
         }
       }
       expect(punts).toContainEqual({ af: 0, nh: expect.objectContaining({ ip4: '169.254.0.1' }) });
-      expect(punts).toContainEqual({ af: 1, nh: expect.objectContaining({ ip6: 'fc00:ffff:ffff:ffff:ca11:c000:fd10:fffe' }) });
+      expect(punts).toContainEqual({
+        af: 1,
+        nh: expect.objectContaining({ ip6: 'fc00:ffff:ffff:ffff:ca11:c000:fd10:fffe' }),
+      });
       const unnumbered: { sw_if_index: number; ip_sw_if_index: number }[] = [];
-      for await (const u of vpp.dump('ip_unnumbered_dump', { sw_if_index: 0xffffffff })) unnumbered.push({ sw_if_index: u.sw_if_index, ip_sw_if_index: u.ip_sw_if_index });
+      for await (const u of vpp.dump('ip_unnumbered_dump', { sw_if_index: 0xffffffff }))
+        unnumbered.push({ sw_if_index: u.sw_if_index, ip_sw_if_index: u.ip_sw_if_index });
       expect(unnumbered).toContainEqual({ sw_if_index: ready.hostSwIfIndex, ip_sw_if_index: ready.uplinkSwIfIndex });
     } finally {
       await vpp.close();
@@ -133,10 +151,15 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
   });
 
   const runBin = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const p = spawn(process.execPath, ['--conditions=@vectorplane/source', '--import', 'tsx', BIN, ...args], { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, ['--conditions=@vectorplane/source', '--import', 'tsx', BIN, ...args], {
+      env: { ...process.env, ...extraEnv },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: string | null; err: string }>((r) => p.on('exit', (code, signal) => r({ code, signal, err })));
+    const exited = new Promise<{ code: number | null; signal: string | null; err: string }>((r) =>
+      p.on('exit', (code, signal) => r({ code, signal, err })),
+    );
     return { p, exited };
   };
   const waitStatus = async (want: string, ms = 30_000): Promise<StatusRecord> => {
@@ -196,7 +219,10 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
 
   it('a VPP that never opens its socket: VppStartError, uplink restored', async () => {
     const m = createVppManager({
-      config: { ...env.config, vpp: { ...(env.config.vpp as object), bin: 'sh', args: ['-c', 'sleep 30', 'sh'], readyTimeoutMs: 700 } } as ManagerConfigInput,
+      config: {
+        ...env.config,
+        vpp: { ...(env.config.vpp as object), bin: 'sh', args: ['-c', 'sleep 30', 'sh'], readyTimeoutMs: 700 },
+      } as ManagerConfigInput,
     });
     await expect(m.start()).rejects.toMatchObject({ name: 'VppStartError', code: 'EVPPSTART' });
     expect(m.status).toBe('failed');
@@ -205,7 +231,10 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
 
   it.skipIf(!!process.env.VPP_BIN)('a VPP that dies during set-up: VppExitedError, uplink restored', async () => {
     const m = createVppManager({
-      config: { ...env.config, vpp: { ...(env.config.vpp as object), env: { VPP_FAKE_CRASH_AFTER: '12' } } } as ManagerConfigInput,
+      config: {
+        ...env.config,
+        vpp: { ...(env.config.vpp as object), env: { VPP_FAKE_CRASH_AFTER: '12' } },
+      } as ManagerConfigInput,
     });
     const err = await m.start().then(
       () => undefined,
@@ -217,23 +246,37 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
     await expectRestored();
   });
 
-  it.skipIf(!!process.env.VPP_BIN)('tap mode where tap_create_v3 fails (no vhost-net: -11): SetupError naming the step, uplink restored', async () => {
-    const m = createVppManager({ config: { ...env.config, hostInterface: { mode: 'tap' } } as ManagerConfigInput });
-    const err = await m.start().then(
-      () => undefined,
-      (e: unknown) => e as { name: string; step: string; cause: { retval: number } },
-    );
-    expect(err).toMatchObject({ name: 'SetupError', step: 'host tap' });
-    expect(err?.cause.retval).toBe(-11);
-    await expectRestored();
-  });
+  it.skipIf(!!process.env.VPP_BIN)(
+    'tap mode where tap_create_v3 fails (no vhost-net: -11): SetupError naming the step, uplink restored',
+    async () => {
+      const m = createVppManager({ config: { ...env.config, hostInterface: { mode: 'tap' } } as ManagerConfigInput });
+      const err = await m.start().then(
+        () => undefined,
+        (e: unknown) => e as { name: string; step: string; cause: { retval: number } },
+      );
+      expect(err).toMatchObject({ name: 'SetupError', step: 'host tap' });
+      expect(err?.cause.retval).toBe(-11);
+      await expectRestored();
+    },
+  );
 
   const capsh = spawnSync('sh', ['-c', 'command -v capsh']).status === 0;
   it.skipIf(!capsh)('without CAP_SYS_ADMIN and CAP_IPC_LOCK the manager names them and touches nothing', async () => {
     const cfgFile = join(env.dir, 'config.json');
     writeFileSync(cfgFile, JSON.stringify({ ...env.config, checkCapabilities: true }));
-    const node = [process.execPath, '--conditions=@vectorplane/source', '--import', 'tsx', BIN, 'run', '--config', cfgFile];
-    const p = spawn('capsh', ['--drop=cap_sys_admin,cap_ipc_lock', '--', '-c', 'exec "$@"', 'sh', ...node], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const node = [
+      process.execPath,
+      '--conditions=@vectorplane/source',
+      '--import',
+      'tsx',
+      BIN,
+      'run',
+      '--config',
+      cfgFile,
+    ];
+    const p = spawn('capsh', ['--drop=cap_sys_admin,cap_ipc_lock', '--', '-c', 'exec "$@"', 'sh', ...node], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((r) => p.on('exit', r));
@@ -246,10 +289,14 @@ describe.skipIf(!root)('vpp-manager against the kernel and a VPP started as VPP'
   });
 
   it('a missing uplink and an uplink without addresses are refused before anything changes', async () => {
-    const m1 = createVppManager({ config: { ...env.config, uplink: { interfaceName: 'nosuch0' } } as ManagerConfigInput });
+    const m1 = createVppManager({
+      config: { ...env.config, uplink: { interfaceName: 'nosuch0' } } as ManagerConfigInput,
+    });
     await expect(m1.start()).rejects.toMatchObject({ name: 'UplinkNotFoundError', interfaceName: 'nosuch0' });
     await topo.nodeNs.nl.link.add({ kind: 'veth', name: 'bare0', peer: { name: 'bare1' }, up: true });
-    const m2 = createVppManager({ config: { ...env.config, uplink: { interfaceName: 'bare0' } } as ManagerConfigInput });
+    const m2 = createVppManager({
+      config: { ...env.config, uplink: { interfaceName: 'bare0' } } as ManagerConfigInput,
+    });
     await expect(m2.start()).rejects.toMatchObject({ name: 'UplinkNoAddressError', code: 'ENOADDR' });
     await topo.nodeNs.nl.link.delete('bare0');
     expect(existsSync(env.config.stateFile!)).toBe(false);

@@ -61,7 +61,13 @@ describe.skipIf(!root)('the vpp-server seed scenario', () => {
     try {
       const itfs = new Map<number, { name: string; mac: string; sup: number; vlan: number; up: boolean }>();
       for await (const i of vpp.dump('sw_interface_dump', { sw_if_index: INDEX_INVALID })) {
-        itfs.set(i.sw_if_index, { name: i.interface_name, mac: i.l2_address, sup: i.sup_sw_if_index, vlan: i.sub_outer_vlan_id, up: (i.flags & 1) === 1 });
+        itfs.set(i.sw_if_index, {
+          name: i.interface_name,
+          mac: i.l2_address,
+          sup: i.sup_sw_if_index,
+          vlan: i.sub_outer_vlan_id,
+          up: (i.flags & 1) === 1,
+        });
       }
       expect(itfs.get(ready.uplinkSwIfIndex)).toMatchObject({ name: 'host-mv0', mac: '02:00:00:00:01:50', up: true });
       const vlanSw = ready.vlans[0]!.sw_if_index;
@@ -88,9 +94,14 @@ describe.skipIf(!root)('the vpp-server seed scenario', () => {
             await p.call('sw_interface_set_flags', { sw_if_index, flags: 1 });
             const sub = await p.call('create_vlan_subif', { sw_if_index, vlan_id: 123 });
             await p.call('sw_interface_set_flags', { sw_if_index: sub.sw_if_index, flags: 1 });
-            await p.call('sw_interface_add_del_address', { sw_if_index: sub.sw_if_index, is_add: true, prefix: '192.168.123.1/24' });
+            await p.call('sw_interface_add_del_address', {
+              sw_if_index: sub.sw_if_index,
+              is_add: true,
+              prefix: '192.168.123.1/24',
+            });
             let out = '';
-            for (let i = 0; i < 3 && !/[1-9]\d* received/.test(out); i++) out = (await p.call('cli_inband', { cmd: 'ping 192.168.123.150 repeat 3 interval 0.2' })).reply;
+            for (let i = 0; i < 3 && !/[1-9]\d* received/.test(out); i++)
+              out = (await p.call('cli_inband', { cmd: 'ping 192.168.123.150 repeat 3 interval 0.2' })).reply;
             expect(out).toMatch(/[1-9]\d* received/);
           } finally {
             await p.close();
