@@ -209,6 +209,15 @@ describe('wireguard', () => {
       allowed_ips: ['10.1.0.0/16', 'fd00::/64'],
       flags: 1,
     });
+    const psk = new Uint8Array(32).fill(9);
+    const p2 = (await c.call('wireguard_peer_add_v2', {
+      peer: { ...peer, public_key: new Uint8Array(32).fill(2), preshared_key: psk, preshared_key_set: true },
+    })) as {
+      peer_index: number;
+    };
+    const [v2] = await collect(c.dump('wireguard_peers_v2_dump', { peer_index: p2.peer_index }));
+    expect(v2?.peer).toMatchObject({ peer_index: p2.peer_index, preshared_key_set: true });
+    expect(Buffer.from(v2?.peer.preshared_key).equals(Buffer.from(psk))).toBe(true);
     // deleting the interface removes its peers (wg_if_delete)
     await c.call('wireguard_interface_delete', { sw_if_index: w.sw_if_index });
     expect(f.state.wireguard.peers.size).toBe(0);

@@ -75,7 +75,8 @@ export {
 } from './state.js';
 export type { FakePacket } from './plugins/packet.js';
 export { FakeAclState, type FakeAcl, type FakeAclRule, type FakeAclVerdict, type AclAction } from './plugins/acl.js';
-export { evaluateNpol, type FakeNpolEvaluation } from './plugins/npol.js';
+export { evaluateNpol, FakeNpolStore, type FakeNpolEvaluation } from './plugins/npol.js';
+export { FakeCnatStore } from './plugins/cnat.js';
 export { FakeDevicesState, type FakeNetdev, type FakePciDevice } from './plugins/devices.js';
 export { FakeMemifState, type FakeMemifSocket } from './plugins/memif.js';
 export { FakeWireguardState, type FakeWireguardInterface, type FakeWireguardPeer } from './plugins/wireguard.js';

@@ -6,7 +6,17 @@ import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { INDEX_INVALID, VNET_API_ERROR } from '../constants.js';
 import { canonicalPrefix } from '../ip.js';
 import { IndexPool, InstanceSet } from '../pool.js';
-import { type FakePlugin, type Msg, arr, canonicalOrAsReceived, num, obj, str, u32OrAny } from './context.js';
+import {
+  type FakePlugin,
+  type HandlerContext,
+  type Msg,
+  arr,
+  canonicalOrAsReceived,
+  num,
+  obj,
+  str,
+  u32OrAny,
+} from './context.js';
 
 /** `wireguard_peer_flags`: WIREGUARD_PEER_STATUS_DEAD, set by wg_peer_init until a handshake. */
 export const WG_PEER_STATUS_DEAD = 1;
@@ -29,6 +39,8 @@ export interface FakeWireguardPeer {
   readonly port: number;
   readonly persistent_keepalive: number;
   readonly allowed_ips: string[];
+  /** `wireguard_peer_add_v2`'s preshared key (32 zero bytes when none). */
+  readonly preshared_key: Uint8Array;
   flags: number;
 }
 
@@ -109,6 +121,33 @@ function peerDetails(p: FakeWireguardPeer): Msg {
   };
 }
 
+function addPeer(ctx: HandlerContext, m: Msg): void {
+  const p = obj(m, 'peer');
+  const sw = num(p, 'sw_if_index');
+  if (!ctx.state.interfaces.has(sw))
+    return ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, peer_index: INDEX_INVALID });
+  const allowed = arr(p, 'allowed_ips').slice(0, num(p, 'n_allowed_ips')) as unknown as string[];
+  if (allowed.length === 0) return ctx.reply({ retval: VNET_API_ERROR.INVALID_VALUE, peer_index: INDEX_INVALID });
+  ctx.reply(
+    ctx.state.wireguard.addPeer({
+      public_key: bytes(p.public_key),
+      sw_if_index: sw,
+      table_id: num(p, 'table_id'),
+      endpoint: canonicalOrAsReceived(str(p, 'endpoint') || '0.0.0.0'),
+      port: num(p, 'port'),
+      persistent_keepalive: num(p, 'persistent_keepalive'),
+      preshared_key: p.preshared_key_set ? bytes(p.preshared_key) : new Uint8Array(32),
+      allowed_ips: allowed.map((a) => {
+        try {
+          return canonicalPrefix(a);
+        } catch {
+          return a;
+        }
+      }),
+    }),
+  );
+}
+
 export const wireguardPlugin: FakePlugin = {
   name: 'wireguard',
   source: 'src/plugins/wireguard/wireguard_api.c',
@@ -162,33 +201,29 @@ export const wireguardPlugin: FakePlugin = {
       }
     },
     // vl_api_wireguard_peer_add_t_handler: bad interface -2, no allowed IPs -7, then wg_peer_add
-    wireguard_peer_add: (ctx, m) => {
-      const p = obj(m, 'peer');
-      const sw = num(p, 'sw_if_index');
-      if (!ctx.state.interfaces.has(sw))
-        return ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, peer_index: INDEX_INVALID });
-      const allowed = arr(p, 'allowed_ips').slice(0, num(p, 'n_allowed_ips')) as unknown as string[];
-      if (allowed.length === 0) return ctx.reply({ retval: VNET_API_ERROR.INVALID_VALUE, peer_index: INDEX_INVALID });
-      ctx.reply(
-        ctx.state.wireguard.addPeer({
-          public_key: bytes(p.public_key),
-          sw_if_index: sw,
-          table_id: num(p, 'table_id'),
-          endpoint: canonicalOrAsReceived(str(p, 'endpoint') || '0.0.0.0'),
-          port: num(p, 'port'),
-          persistent_keepalive: num(p, 'persistent_keepalive'),
-          allowed_ips: allowed.map((a) => {
-            try {
-              return canonicalPrefix(a);
-            } catch {
-              return a;
-            }
-          }),
-        }),
-      );
-    },
+    wireguard_peer_add: (ctx, m) => addPeer(ctx, m),
+    // vl_api_wireguard_peer_add_v2_t_handler: the same with a preshared key
+    wireguard_peer_add_v2: (ctx, m) => addPeer(ctx, m),
     wireguard_peer_remove: (ctx, m) => ctx.reply({ retval: ctx.state.wireguard.removePeer(num(m, 'peer_index')) }),
     // vl_api_wireguard_peers_dump_t_handler: ~0 walks the pool; an unknown index sends nothing
+    // wireguard_peers_v2_dump: v2 details add the preshared key and whether it is set
+    wireguard_peers_v2_dump: (ctx, m) => {
+      const only = u32OrAny(m, 'peer_index');
+      for (const p of [...ctx.state.wireguard.peers.values()].sort((a, b) => a.peer_index - b.peer_index)) {
+        if (only !== INDEX_INVALID && p.peer_index !== only) continue;
+        const d = peerDetails(p);
+        ctx.details('wireguard_peers_v2_details', {
+          peer: {
+            ...(d.peer as Msg),
+            preshared_key: p.preshared_key,
+            preshared_key_set: p.preshared_key.some((b) => b !== 0),
+          },
+        });
+      }
+    },
+    // vl_api_want_wireguard_peer_events_t_handler: registers the client for peer events; the fake has no
+    // handshakes, so none are ever sent
+    want_wireguard_peer_events: (ctx) => ctx.reply({ retval: 0 }),
     wireguard_peers_dump: (ctx, m) => {
       const only = u32OrAny(m, 'peer_index');
       for (const p of [...ctx.state.wireguard.peers.values()].sort((a, b) => a.peer_index - b.peer_index)) {
