@@ -13,7 +13,14 @@ import { connectVpp } from '@vectorplane/vpp-binapi';
 import { startTestVpp } from '@vectorplane/vpp-binapi/testing';
 import { createMemorySource } from '@vectorplane/kube';
 import { createBgpController, createGobgpClient } from '../src/index.js';
-import { canCreateNetns, createTestNetns, linkNetns, spawnBird, type BirdProcess, type TestNetns } from '../src/testing/index.js';
+import {
+  canCreateNetns,
+  createTestNetns,
+  linkNetns,
+  spawnBird,
+  type BirdProcess,
+  type TestNetns,
+} from '../src/testing/index.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,8 +81,16 @@ async function main(): Promise<void> {
     const src = await createTestNetns('bgp');
     const ref = await createTestNetns('bgp');
     netns.push(us, src, ref);
-    await linkNetns({ netns: us.name, addresses: ['10.98.1.1/24'] }, { netns: src.name, addresses: ['10.98.1.2/24'] }, 'bgp');
-    await linkNetns({ netns: ref.name, addresses: ['10.98.2.1/24'] }, { netns: src.name, addresses: ['10.98.2.2/24'] }, 'bgp');
+    await linkNetns(
+      { netns: us.name, addresses: ['10.98.1.1/24'] },
+      { netns: src.name, addresses: ['10.98.1.2/24'] },
+      'bgp',
+    );
+    await linkNetns(
+      { netns: ref.name, addresses: ['10.98.2.1/24'] },
+      { netns: src.name, addresses: ['10.98.2.2/24'] },
+      'bgp',
+    );
 
     const refBird = await spawnBird({ netns: ref.name, config: REF_CONFIG });
     cleanups.push(() => refBird.stop());
@@ -93,13 +108,36 @@ async function main(): Promise<void> {
     const gobgpSocket = join(tmpdir(), `bgp-bench-${process.pid}.sock`);
     const source = createMemorySource();
     cleanups.push(() => source.close());
-    source.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'us', annotations: { 'projectcalico.org/IPv4Address': '10.98.1.1/24' } } });
-    source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { nodeToNodeMeshEnabled: false } });
-    source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'bird' }, spec: { peerIP: '10.98.1.2', asNumber: 65001 } });
-    const controller = createBgpController({ nodeName: 'us', uplinkSwIfIndex: uplink, gobgpd: { netns: us.name, logLevel: 'warn', socket: gobgpSocket } }, { vpp, source });
+    source.apply({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'us', annotations: { 'projectcalico.org/IPv4Address': '10.98.1.1/24' } },
+    });
+    source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'BGPConfiguration',
+      metadata: { name: 'default' },
+      spec: { nodeToNodeMeshEnabled: false },
+    });
+    source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'BGPPeer',
+      metadata: { name: 'bird' },
+      spec: { peerIP: '10.98.1.2', asNumber: 65001 },
+    });
+    const controller = createBgpController(
+      { nodeName: 'us', uplinkSwIfIndex: uplink, gobgpd: { netns: us.name, logLevel: 'warn', socket: gobgpSocket } },
+      { vpp, source },
+    );
     cleanups.push(() => controller.stop());
     await controller.start();
-    await waitFor('sessions', async () => (await controller.speaker!.peers()).every((p) => p.state === 'ESTABLISHED') && (await srcBird.birdc('show protocols')).split('\n').filter((l) => l.includes('Established')).length === 2, 60_000);
+    await waitFor(
+      'sessions',
+      async () =>
+        (await controller.speaker!.peers()).every((p) => p.state === 'ESTABLISHED') &&
+        (await srcBird.birdc('show protocols')).split('\n').filter((l) => l.includes('Established')).length === 2,
+      60_000,
+    );
 
     const routes = prefixes(N);
     const calls0 = controller.programmer.stats.vppCalls;
@@ -131,18 +169,33 @@ async function main(): Promise<void> {
     })();
     await new Promise((r) => setTimeout(r, 200));
     tAnn = performance.now();
-    const tableCount = async (): Promise<number> => Number((await raw.call('GetTable', { table_type: 'GLOBAL', family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' } })).num_destination ?? 0);
+    const tableCount = async (): Promise<number> =>
+      Number(
+        (await raw.call('GetTable', { table_type: 'GLOBAL', family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' } }))
+          .num_destination ?? 0,
+      );
     let gobgpdAllMs = 0;
     void waitFor('gobgpd table full', async () => (await tableCount()) >= N, 600_000).then((ms) => (gobgpdAllMs = ms));
     await srcBird.reconfigure(sourceConfig(routes));
     let refAnnMs = 0;
-    const refDone = waitFor('reference BIRD has all routes', async () => (await birdCount(refBird)) >= N, 300_000).then(() => (refAnnMs = performance.now() - tAnn));
-    const vppAnnMs = await waitFor('all routes programmed', () => controller.programmer.stats.routes >= N, 600_000).then(() => performance.now() - tAnn);
+    const refDone = waitFor('reference BIRD has all routes', async () => (await birdCount(refBird)) >= N, 300_000).then(
+      () => (refAnnMs = performance.now() - tAnn),
+    );
+    const vppAnnMs = await waitFor(
+      'all routes programmed',
+      () => controller.programmer.stats.routes >= N,
+      600_000,
+    ).then(() => performance.now() - tAnn);
     await refDone;
     const cpuAnn = process.cpuUsage(cpu0);
     const callsAnn = controller.programmer.stats.vppCalls - calls0;
     let dumped = 0;
-    for await (const _ of vpp.dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: false, name: '' } }, { timeoutMs: 60_000 })) dumped++;
+    for await (const _ of vpp.dump(
+      'ip_route_v2_dump',
+      { src: 0, table: { table_id: 0, is_ip6: false, name: '' } },
+      { timeoutMs: 60_000 },
+    ))
+      dumped++;
 
     // withdraw everything
     const calls1 = controller.programmer.stats.vppCalls;
@@ -150,11 +203,17 @@ async function main(): Promise<void> {
     const tWd = performance.now();
     tWdStart = tWd;
     let gobgpdNoneMs = 0;
-    void waitFor('gobgpd table empty', async () => (await tableCount()) === 0, 600_000).then((ms) => (gobgpdNoneMs = ms));
+    void waitFor('gobgpd table empty', async () => (await tableCount()) === 0, 600_000).then(
+      (ms) => (gobgpdNoneMs = ms),
+    );
     await srcBird.reconfigure(sourceConfig([]));
     let refWdMs = 0;
-    const refWd = waitFor('reference BIRD lost all routes', async () => (await birdCount(refBird)) === 0, 300_000).then(() => (refWdMs = performance.now() - tWd));
-    const vppWdMs = await waitFor('all routes removed', () => controller.programmer.stats.routes === 0, 600_000).then(() => performance.now() - tWd);
+    const refWd = waitFor('reference BIRD lost all routes', async () => (await birdCount(refBird)) === 0, 300_000).then(
+      () => (refWdMs = performance.now() - tWd),
+    );
+    const vppWdMs = await waitFor('all routes removed', () => controller.programmer.stats.routes === 0, 600_000).then(
+      () => performance.now() - tWd,
+    );
     await refWd;
     const cpuWd = process.cpuUsage(cpu1);
     watchAbort.abort();
@@ -164,12 +223,42 @@ async function main(): Promise<void> {
     const result = {
       bench: 'bgp-propagation',
       date: new Date().toISOString(),
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}`, loadavg: loadavg(), gobgpd: version('gobgpd', ['--version']), bird: version('bird', ['--version']), vpp: vppProc.kind },
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        loadavg: loadavg(),
+        gobgpd: version('gobgpd', ['--version']),
+        bird: version('bird', ['--version']),
+        vpp: vppProc.kind,
+      },
       routes: N,
       goalMs: 10_000,
-      announce: { ms: Math.round(vppAnnMs), routesPerSec: Math.round((N / vppAnnMs) * 1000), vppCalls: callsAnn, cpuMs: Math.round((cpuAnn.user + cpuAnn.system) / 1000), birdReferenceMs: Math.round(refAnnMs), bestPathsReceivedMs: Math.round(seenAllMs), gobgpdTableFullMs: Math.round(gobgpdAllMs), meetsGoal: vppAnnMs < 10_000, routesInVppFib: dumped },
-      withdraw: { ms: Math.round(vppWdMs), routesPerSec: Math.round((N / vppWdMs) * 1000), vppCalls: callsWd, cpuMs: Math.round((cpuWd.user + cpuWd.system) / 1000), birdReferenceMs: Math.round(refWdMs), bestPathsReceivedMs: Math.round(seenNoneMs), gobgpdTableEmptyMs: Math.round(gobgpdNoneMs), meetsGoal: vppWdMs < 10_000 },
-      notes: 'Time from BIRD `configure` (static routes appear/disappear) until the controller has programmed/removed every route in VPP (one ip_route_add_del each, FLAT). Reference: the same BIRD propagating the same routes to a second BIRD, in the same run. The fake VPP runs as a child process (startTestVpp); the machine is shared with other jobs (see loadavg).',
+      announce: {
+        ms: Math.round(vppAnnMs),
+        routesPerSec: Math.round((N / vppAnnMs) * 1000),
+        vppCalls: callsAnn,
+        cpuMs: Math.round((cpuAnn.user + cpuAnn.system) / 1000),
+        birdReferenceMs: Math.round(refAnnMs),
+        bestPathsReceivedMs: Math.round(seenAllMs),
+        gobgpdTableFullMs: Math.round(gobgpdAllMs),
+        meetsGoal: vppAnnMs < 10_000,
+        routesInVppFib: dumped,
+      },
+      withdraw: {
+        ms: Math.round(vppWdMs),
+        routesPerSec: Math.round((N / vppWdMs) * 1000),
+        vppCalls: callsWd,
+        cpuMs: Math.round((cpuWd.user + cpuWd.system) / 1000),
+        birdReferenceMs: Math.round(refWdMs),
+        bestPathsReceivedMs: Math.round(seenNoneMs),
+        gobgpdTableEmptyMs: Math.round(gobgpdNoneMs),
+        meetsGoal: vppWdMs < 10_000,
+      },
+      notes:
+        'Time from BIRD `configure` (static routes appear/disappear) until the controller has programmed/removed every route in VPP (one ip_route_add_del each, FLAT). Reference: the same BIRD propagating the same routes to a second BIRD, in the same run. The fake VPP runs as a child process (startTestVpp); the machine is shared with other jobs (see loadavg).',
     };
     const out = join(import.meta.dirname, 'results', 'propagation.json');
     await writeFile(out, JSON.stringify(result, null, 2) + '\n');

@@ -1,9 +1,29 @@
-import { calicoNodeInfo, objectKey, type BGPConfiguration, type BGPFilter, type BGPPeer, type FelixConfiguration, type IPPool, type Node, type ResourceKind, type ResourceSource, type ResourceTypes, type Secret } from '@vectorplane/kube';
+import {
+  calicoNodeInfo,
+  objectKey,
+  type BGPConfiguration,
+  type BGPFilter,
+  type BGPPeer,
+  type FelixConfiguration,
+  type IPPool,
+  type Node,
+  type ResourceKind,
+  type ResourceSource,
+  type ResourceTypes,
+  type Secret,
+} from '@vectorplane/kube';
 import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI, DEFAULT_WIREGUARD_PORT } from './constants.js';
 import { createGobgpSpeaker } from './gobgp-speaker.js';
 import type { GobgpdInit } from './gobgpd.js';
 import { NOOP_LOGGER, type BgpLogger } from './logger.js';
-import { chooseProvider, poolEncaps, translateBgp, type BgpDesiredState, type BgpIssue, type PoolEncap } from './model/translate.js';
+import {
+  chooseProvider,
+  poolEncaps,
+  translateBgp,
+  type BgpDesiredState,
+  type BgpIssue,
+  type PoolEncap,
+} from './model/translate.js';
 import { addressFamily, canonicalAddress } from './net.js';
 import type { BgpAnnouncement, BgpPath } from './paths.js';
 import type { BgpGlobalConfig, BgpPeerConfig, BgpPolicy, BgpSpeaker } from './speaker.js';
@@ -158,11 +178,18 @@ class Controller extends EventTarget implements BgpController {
   #wireguardPeer(nodeAddress: string): WireguardPeerInfo | undefined {
     for (const n of this.#list('Node') as Node[]) {
       const info = calicoNodeInfo(n);
-      const hosts = [info.ipv4Address, info.ipv6Address].map((a) => a?.split('/')[0]).filter((a): a is string => !!a && !!addressFamily(a)).map(canonicalAddress);
+      const hosts = [info.ipv4Address, info.ipv6Address]
+        .map((a) => a?.split('/')[0])
+        .filter((a): a is string => !!a && !!addressFamily(a))
+        .map(canonicalAddress);
       if (!hosts.includes(nodeAddress)) continue;
       const inner = n.spec?.wireguard?.interfaceIPv4Address?.split('/')[0];
       if (!info.wireguardPublicKey || !inner) return undefined;
-      return { publicKey: info.wireguardPublicKey, innerAddress: inner, port: this.#felix()?.wireguardListeningPort ?? DEFAULT_WIREGUARD_PORT };
+      return {
+        publicKey: info.wireguardPublicKey,
+        innerAddress: inner,
+        port: this.#felix()?.wireguardListeningPort ?? DEFAULT_WIREGUARD_PORT,
+      };
     }
     return undefined;
   }
@@ -184,8 +211,15 @@ class Controller extends EventTarget implements BgpController {
       for (const kind of KINDS) {
         void (async () => {
           try {
-            const opts = kind === 'Secret' && this.#init.secretsNamespace ? { signal, namespace: this.#init.secretsNamespace } : { signal };
-            for await (const ev of this.#c.source.stream(kind, opts) as AsyncIterable<{ type: string; object?: ResourceTypes[typeof kind]; error?: Error }>) {
+            const opts =
+              kind === 'Secret' && this.#init.secretsNamespace
+                ? { signal, namespace: this.#init.secretsNamespace }
+                : { signal };
+            for await (const ev of this.#c.source.stream(kind, opts) as AsyncIterable<{
+              type: string;
+              object?: ResourceTypes[typeof kind];
+              error?: Error;
+            }>) {
               if (ev.type === 'synced') {
                 this.#synced.add(kind);
                 if (this.#synced.size === KINDS.length) resolve();
@@ -206,7 +240,12 @@ class Controller extends EventTarget implements BgpController {
         })();
       }
     });
-    await Promise.race([allSynced, new Promise<void>((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal!.reason as Error), { once: true }))]);
+    await Promise.race([
+      allSynced,
+      new Promise<void>((_, reject) =>
+        options.signal?.addEventListener('abort', () => reject(options.signal!.reason as Error), { once: true }),
+      ),
+    ]);
     this.#schedule();
     await this.idle();
   }
@@ -301,7 +340,12 @@ class Controller extends EventTarget implements BgpController {
         this.#policies.clear();
         this.#announced.clear();
       }
-      const speaker = this.#init.speaker ? this.#init.speaker(result.global) : createGobgpSpeaker({ global: result.global, daemon: { spawn: this.#init.gobgpd ?? {} } }, { logger: this.#log });
+      const speaker = this.#init.speaker
+        ? this.#init.speaker(result.global)
+        : createGobgpSpeaker(
+            { global: result.global, daemon: { spawn: this.#init.gobgpd ?? {} } },
+            { logger: this.#log },
+          );
       speaker.addEventListener('speaker:error', (e) => this.#error((e as CustomEvent<{ error: Error }>).detail.error));
       await speaker.start({ signal });
       this.#speaker = speaker;
@@ -390,7 +434,11 @@ class Controller extends EventTarget implements BgpController {
     const own = p.family === 'ipv4' ? d.node.ipv4 : d.node.ipv6;
     if (!own || addressFamily(p.nextHop) !== p.family) return undefined;
     if (p.nextHop === own.host) return undefined;
-    return { prefix: p.prefix, nextHop: p.nextHop, provider: chooseProvider(p.prefix, p.nextHop, this.#pools, d.node, this.#wireguard) };
+    return {
+      prefix: p.prefix,
+      nextHop: p.nextHop,
+      provider: chooseProvider(p.prefix, p.nextHop, this.#pools, d.node, this.#wireguard),
+    };
   }
 
   /** Program every prefix whose best path changed since the last drain, many at a time. */
@@ -414,7 +462,10 @@ class Controller extends EventTarget implements BgpController {
     this.#dirty.clear();
     const targets = [...this.#learned.values()].map((p) => this.#target(p)).filter((t): t is RouteTarget => !!t);
     const res = await this.programmer.sync(targets, { signal: this.#abort.signal });
-    this.#log.debug({ targets: targets.length, added: res.added, removed: res.removed, kept: res.kept, errors: res.errors.length }, 'learned routes synced into VPP');
+    this.#log.debug(
+      { targets: targets.length, added: res.added, removed: res.removed, kept: res.kept, errors: res.errors.length },
+      'learned routes synced into VPP',
+    );
     for (const e of res.errors) this.#error(e);
   }
 
@@ -444,4 +495,3 @@ class Controller extends EventTarget implements BgpController {
     }
   }
 }
-

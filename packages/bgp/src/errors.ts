@@ -17,7 +17,11 @@ export class BgpError extends Error {
 export class GobgpdNotFoundError extends BgpError {
   readonly path: string;
   constructor(path: string, options?: { cause?: unknown }) {
-    super('GOBGPD_NOT_FOUND', `gobgpd not found at ${path} (install the Debian package gobgpd, or set gobgpdPath)`, options);
+    super(
+      'GOBGPD_NOT_FOUND',
+      `gobgpd not found at ${path} (install the Debian package gobgpd, or set gobgpdPath)`,
+      options,
+    );
     this.name = 'GobgpdNotFoundError';
     this.path = path;
   }
@@ -28,7 +32,11 @@ export class GobgpdStartError extends BgpError {
   readonly socket: string;
   readonly stderr: string;
   constructor(socket: string, reason: string, stderr: string, options?: { cause?: unknown }) {
-    super('GOBGPD_START_FAILED', `gobgpd API at unix://${socket} did not come up: ${reason}${stderr ? `; stderr: ${stderr.trim().slice(-500)}` : ''}`, options);
+    super(
+      'GOBGPD_START_FAILED',
+      `gobgpd API at unix://${socket} did not come up: ${reason}${stderr ? `; stderr: ${stderr.trim().slice(-500)}` : ''}`,
+      options,
+    );
     this.name = 'GobgpdStartError';
     this.socket = socket;
     this.stderr = stderr;
@@ -79,7 +87,11 @@ export class BgpPeerRefusedError extends BgpError {
   readonly address: string;
   readonly operation: 'add' | 'update' | 'delete';
   constructor(address: string, operation: 'add' | 'update' | 'delete', cause: unknown) {
-    super('BGP_PEER_REFUSED', `gobgpd refused to ${operation} peer ${address}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(
+      'BGP_PEER_REFUSED',
+      `gobgpd refused to ${operation} peer ${address}: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
     this.name = 'BgpPeerRefusedError';
     this.address = address;
     this.operation = operation;
@@ -91,7 +103,11 @@ export class BgpPathRefusedError extends BgpError {
   readonly prefix: string;
   readonly operation: 'announce' | 'withdraw';
   constructor(prefix: string, operation: 'announce' | 'withdraw', cause: unknown) {
-    super('BGP_PATH_REFUSED', `gobgpd refused to ${operation} ${prefix}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(
+      'BGP_PATH_REFUSED',
+      `gobgpd refused to ${operation} ${prefix}: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
     this.name = 'BgpPathRefusedError';
     this.prefix = prefix;
     this.operation = operation;
@@ -102,7 +118,9 @@ export class BgpPathRefusedError extends BgpError {
 export class BgpPolicyRefusedError extends BgpError {
   readonly policy: string;
   constructor(policy: string, cause: unknown) {
-    super('BGP_POLICY_REFUSED', `gobgpd refused policy ${policy}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super('BGP_POLICY_REFUSED', `gobgpd refused policy ${policy}: ${(cause as Error)?.message ?? String(cause)}`, {
+      cause,
+    });
     this.name = 'BgpPolicyRefusedError';
     this.policy = policy;
   }
@@ -113,7 +131,11 @@ export class BgpRouteProgramError extends BgpError {
   readonly prefix: string;
   readonly provider: string;
   constructor(prefix: string, provider: string, operation: 'add' | 'delete', cause: unknown) {
-    super('BGP_ROUTE_PROGRAM_FAILED', `${operation} of route ${prefix} via ${provider} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(
+      'BGP_ROUTE_PROGRAM_FAILED',
+      `${operation} of route ${prefix} via ${provider} failed: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
     this.name = 'BgpRouteProgramError';
     this.prefix = prefix;
     this.provider = provider;

@@ -1,4 +1,12 @@
-import type { ApiAfiSafi, ApiDefinedSet, ApiGlobal, ApiPeer, ApiPolicy, ApiPolicyAssignment, ApiStatement } from './api/types.js';
+import type {
+  ApiAfiSafi,
+  ApiDefinedSet,
+  ApiGlobal,
+  ApiPeer,
+  ApiPolicy,
+  ApiPolicyAssignment,
+  ApiStatement,
+} from './api/types.js';
 import { MAX_ASN } from './constants.js';
 import { BgpInvalidConfigError } from './errors.js';
 import { addressFamily, canonicalAddress, parseCidr, type IpFamily } from './net.js';
@@ -15,12 +23,14 @@ export function checkAsn(object: string, field: string, asn: unknown): number {
 
 function checkAddress(object: string, field: string, v: unknown, family?: IpFamily): string {
   const f = typeof v === 'string' ? addressFamily(v) : undefined;
-  if (!f || (family && f !== family)) throw new BgpInvalidConfigError(object, field, v, `is not an ${family ?? 'IP'} address`);
+  if (!f || (family && f !== family))
+    throw new BgpInvalidConfigError(object, field, v, `is not an ${family ?? 'IP'} address`);
   return canonicalAddress(v as string);
 }
 
 function checkInt(object: string, field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new BgpInvalidConfigError(object, field, v, `is not an integer in ${min}…${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new BgpInvalidConfigError(object, field, v, `is not an integer in ${min}…${max}`);
   return v;
 }
 
@@ -31,12 +41,25 @@ export function toApiGlobal(g: BgpGlobalConfig): ApiGlobal {
   const port = g.listenPort ?? 179;
   if (port !== -1) checkInt('global', 'listenPort', port, 1, 65535);
   if (!Array.isArray(g.listenAddresses) || g.listenAddresses.length === 0) {
-    throw new BgpInvalidConfigError('global', 'listenAddresses', g.listenAddresses, 'must name at least one address (never all interfaces by default)');
+    throw new BgpInvalidConfigError(
+      'global',
+      'listenAddresses',
+      g.listenAddresses,
+      'must name at least one address (never all interfaces by default)',
+    );
   }
   g.listenAddresses.forEach((a, i) => checkAddress('global', `listenAddresses[${i}]`, a));
-  const out: ApiGlobal = { asn: g.asn, router_id: g.routerId, listen_port: port, listen_addresses: [...g.listenAddresses] };
+  const out: ApiGlobal = {
+    asn: g.asn,
+    router_id: g.routerId,
+    listen_port: port,
+    listen_addresses: [...g.listenAddresses],
+  };
   if (g.gracefulRestart) {
-    out.graceful_restart = { enabled: true, restart_time: checkInt('global', 'gracefulRestart.restartTimeS', g.gracefulRestart.restartTimeS, 1, 4095) };
+    out.graceful_restart = {
+      enabled: true,
+      restart_time: checkInt('global', 'gracefulRestart.restartTimeS', g.gracefulRestart.restartTimeS, 1, 4095),
+    };
   }
   return out;
 }
@@ -60,29 +83,49 @@ export function toApiPeer(p: BgpPeerConfig, global?: BgpGlobalConfig): ApiPeer {
   };
   if (p.localAsn !== undefined) peer.conf!.local_asn = p.localAsn;
   if (p.password !== undefined) {
-    if (typeof p.password !== 'string' || p.password.length === 0 || p.password.length > 80) throw new BgpInvalidConfigError(object, 'password', '***', 'must be 1…80 characters');
+    if (typeof p.password !== 'string' || p.password.length === 0 || p.password.length > 80)
+      throw new BgpInvalidConfigError(object, 'password', '***', 'must be 1…80 characters');
     peer.conf!.auth_password = p.password;
   }
   if (p.description) peer.conf!.description = p.description;
   const transport: NonNullable<ApiPeer['transport']> = {};
   if (p.port !== undefined) transport.remote_port = checkInt(object, 'port', p.port, 1, 65535);
-  if (p.sourceAddress !== undefined) transport.local_address = checkAddress(object, 'sourceAddress', p.sourceAddress, addressFamily(address));
+  if (p.sourceAddress !== undefined)
+    transport.local_address = checkAddress(object, 'sourceAddress', p.sourceAddress, addressFamily(address));
   if (p.passive) transport.passive_mode = true;
   if (Object.keys(transport).length) peer.transport = transport;
   if (p.ttlSecurityHops !== undefined) {
     const hops = checkInt(object, 'ttlSecurityHops', p.ttlSecurityHops, 1, 254);
     peer.ttl_security = { enabled: true, ttl_min: 256 - hops };
   }
-  if (p.ebgpMultihopTtl !== undefined) peer.ebgp_multihop = { enabled: true, multihop_ttl: checkInt(object, 'ebgpMultihopTtl', p.ebgpMultihopTtl, 1, 255) };
+  if (p.ebgpMultihopTtl !== undefined)
+    peer.ebgp_multihop = {
+      enabled: true,
+      multihop_ttl: checkInt(object, 'ebgpMultihopTtl', p.ebgpMultihopTtl, 1, 255),
+    };
   if (p.routeReflectorClient) {
-    peer.route_reflector = { route_reflector_client: true, route_reflector_cluster_id: checkAddress(object, 'routeReflectorClient.clusterId', p.routeReflectorClient.clusterId, 'ipv4') };
+    peer.route_reflector = {
+      route_reflector_client: true,
+      route_reflector_cluster_id: checkAddress(
+        object,
+        'routeReflectorClient.clusterId',
+        p.routeReflectorClient.clusterId,
+        'ipv4',
+      ),
+    };
   }
   const gr = p.gracefulRestart;
-  if (gr) peer.graceful_restart = { enabled: true, restart_time: checkInt(object, 'gracefulRestart.restartTimeS', gr.restartTimeS, 1, 4095) };
+  if (gr)
+    peer.graceful_restart = {
+      enabled: true,
+      restart_time: checkInt(object, 'gracefulRestart.restartTimeS', gr.restartTimeS, 1, 4095),
+    };
   const families = p.families ?? ['ipv4', 'ipv6'];
-  if (!Array.isArray(families) || families.length === 0) throw new BgpInvalidConfigError(object, 'families', families, 'must name ipv4 and/or ipv6');
+  if (!Array.isArray(families) || families.length === 0)
+    throw new BgpInvalidConfigError(object, 'families', families, 'must name ipv4 and/or ipv6');
   for (const [i, f] of families.entries()) {
-    if (f !== 'ipv4' && f !== 'ipv6') throw new BgpInvalidConfigError(object, `families[${i}]`, f, "is not 'ipv4' or 'ipv6'");
+    if (f !== 'ipv4' && f !== 'ipv6')
+      throw new BgpInvalidConfigError(object, `families[${i}]`, f, "is not 'ipv4' or 'ipv6'");
     const afi: ApiAfiSafi = { config: { family: apiFamily(f), enabled: true } };
     if (gr) afi.mp_graceful_restart = { config: { enabled: true } };
     peer.afi_safis!.push(afi);
@@ -106,7 +149,8 @@ export function keepNextHopPolicy(): BgpPolicy {
 /** Convert a policy into its defined sets and GoBGP policy. @throws BgpInvalidConfigError */
 export function toApiPolicy(p: BgpPolicy): { sets: ApiDefinedSet[]; policy: ApiPolicy } {
   const object = `policy ${String(p.name)}`;
-  if (typeof p.name !== 'string' || !/^[A-Za-z0-9._:-]{1,200}$/.test(p.name)) throw new BgpInvalidConfigError(object, 'name', p.name, 'is not a policy name ([A-Za-z0-9._:-])');
+  if (typeof p.name !== 'string' || !/^[A-Za-z0-9._:-]{1,200}$/.test(p.name))
+    throw new BgpInvalidConfigError(object, 'name', p.name, 'is not a policy name ([A-Za-z0-9._:-])');
   const sets: ApiDefinedSet[] = [];
   const statements: ApiStatement[] = p.statements.map((s, i) => {
     const st: ApiStatement = { name: `${p.name}-${i}`, conditions: {}, actions: {} };
@@ -117,7 +161,13 @@ export function toApiPolicy(p: BgpPolicy): { sets: ApiDefinedSet[]; policy: ApiP
         name: setName,
         prefixes: s.prefixes.map((x, k) => {
           const c = parseCidr(x.cidr);
-          if (!c) throw new BgpInvalidConfigError(object, `statements[${i}].prefixes[${k}].cidr`, x.cidr, 'is not a CIDR prefix');
+          if (!c)
+            throw new BgpInvalidConfigError(
+              object,
+              `statements[${i}].prefixes[${k}].cidr`,
+              x.cidr,
+              'is not a CIDR prefix',
+            );
           const max = c.family === 'ipv4' ? 32 : 128;
           const lo = x.maskMin ?? c.length;
           const hi = x.maskMax ?? lo;

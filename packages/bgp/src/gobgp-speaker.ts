@@ -1,11 +1,33 @@
 import { createGobgpClient, type GobgpClient } from './api/client.js';
-import { BgpAbortError, BgpInvalidConfigError, BgpPathRefusedError, BgpPeerRefusedError, BgpPolicyRefusedError, BgpSpeakerDownError } from './errors.js';
-import { fromApiPeer, keepNextHopPolicy, KEEP_NEXT_HOP_POLICY, toApiGlobal, toApiPeer, toApiPolicy } from './gobgp-mapping.js';
+import {
+  BgpAbortError,
+  BgpInvalidConfigError,
+  BgpPathRefusedError,
+  BgpPeerRefusedError,
+  BgpPolicyRefusedError,
+  BgpSpeakerDownError,
+} from './errors.js';
+import {
+  fromApiPeer,
+  keepNextHopPolicy,
+  KEEP_NEXT_HOP_POLICY,
+  toApiGlobal,
+  toApiPeer,
+  toApiPolicy,
+} from './gobgp-mapping.js';
 import { spawnGobgpd, type GobgpdInit, type GobgpdProcess } from './gobgpd.js';
 import { NOOP_LOGGER, type BgpLogger } from './logger.js';
 import { canonicalAddress, canonicalCidr, type IpFamily } from './net.js';
 import { apiFamily, fromApiPath, toApiPath, type BgpAnnouncement, type BgpPath } from './paths.js';
-import type { BgpCallOptions, BgpGlobalConfig, BgpPeerConfig, BgpPeerStatus, BgpPolicy, BgpSpeaker, BgpWatchEvent } from './speaker.js';
+import type {
+  BgpCallOptions,
+  BgpGlobalConfig,
+  BgpPeerConfig,
+  BgpPeerStatus,
+  BgpPolicy,
+  BgpSpeaker,
+  BgpWatchEvent,
+} from './speaker.js';
 
 /** Options of {@link createGobgpSpeaker}. */
 export interface GobgpSpeakerInit {
@@ -93,10 +115,15 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
     // re-apply everything we were told, in dependency order
     await this.#applyPolicy(keepNextHopPolicy(), o);
     for (const p of this.#policies.values()) await this.#applyPolicy(p, o).catch((error: Error) => this.#report(error));
-    for (const p of this.#peers.values()) await this.#client.call('AddPeer', { peer: toApiPeer(p, this.global) }, o).catch((error: Error) => this.#report(new BgpPeerRefusedError(p.address, 'add', error)));
+    for (const p of this.#peers.values())
+      await this.#client
+        .call('AddPeer', { peer: toApiPeer(p, this.global) }, o)
+        .catch((error: Error) => this.#report(new BgpPeerRefusedError(p.address, 'add', error)));
     for (const [prefix, e] of this.#paths) {
       try {
-        e.uuid = (await this.#client.call('AddPath', { table_type: 'GLOBAL', path: toApiPath(e.announcement) }, o)).uuid;
+        e.uuid = (
+          await this.#client.call('AddPath', { table_type: 'GLOBAL', path: toApiPath(e.announcement) }, o)
+        ).uuid;
       } catch (err) {
         this.#report(new BgpPathRefusedError(prefix, 'announce', err));
       }
@@ -202,7 +229,18 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
     const old = this.#peers.get(key);
     // gobgpd's UpdatePeer leaves transport, password, ttl and AS settings as they were; those need
     // the session rebuilt (delete + add of this one neighbor only)
-    const needsReset = old !== undefined && (old.asn !== peer.asn || old.localAsn !== peer.localAsn || old.password !== peer.password || old.port !== peer.port || old.sourceAddress !== peer.sourceAddress || old.ttlSecurityHops !== peer.ttlSecurityHops || old.passive !== peer.passive || old.ebgpMultihopTtl !== peer.ebgpMultihopTtl || JSON.stringify(old.gracefulRestart) !== JSON.stringify(peer.gracefulRestart) || JSON.stringify(old.families) !== JSON.stringify(peer.families));
+    const needsReset =
+      old !== undefined &&
+      (old.asn !== peer.asn ||
+        old.localAsn !== peer.localAsn ||
+        old.password !== peer.password ||
+        old.port !== peer.port ||
+        old.sourceAddress !== peer.sourceAddress ||
+        old.ttlSecurityHops !== peer.ttlSecurityHops ||
+        old.passive !== peer.passive ||
+        old.ebgpMultihopTtl !== peer.ebgpMultihopTtl ||
+        JSON.stringify(old.gracefulRestart) !== JSON.stringify(peer.gracefulRestart) ||
+        JSON.stringify(old.families) !== JSON.stringify(peer.families));
     try {
       if (old === undefined || needsReset) {
         if (old !== undefined) await c.call('DeletePeer', { address: key }, this.#opts(options));
@@ -237,9 +275,18 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
   }
 
   #checkPolicies(peer: BgpPeerConfig): void {
-    for (const [field, names] of [['importPolicies', peer.importPolicies], ['exportPolicies', peer.exportPolicies]] as const) {
+    for (const [field, names] of [
+      ['importPolicies', peer.importPolicies],
+      ['exportPolicies', peer.exportPolicies],
+    ] as const) {
       for (const [i, n] of (names ?? []).entries()) {
-        if (!this.#policies.has(n) && n !== KEEP_NEXT_HOP_POLICY) throw new BgpInvalidConfigError(`peer ${peer.address}`, `${field}[${i}]`, n, 'names no policy set with setPolicy()');
+        if (!this.#policies.has(n) && n !== KEEP_NEXT_HOP_POLICY)
+          throw new BgpInvalidConfigError(
+            `peer ${peer.address}`,
+            `${field}[${i}]`,
+            n,
+            'names no policy set with setPolicy()',
+          );
       }
     }
   }
@@ -249,9 +296,13 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
     const c = this.#client!;
     try {
       // replace: statements and sets of an older version go first (DeletePolicy fails when absent)
-      await c.call('DeletePolicy', { policy: { name: p.name }, preserve_statements: false, all: true }, o).catch(() => {});
+      await c
+        .call('DeletePolicy', { policy: { name: p.name }, preserve_statements: false, all: true }, o)
+        .catch(() => {});
       for (const s of sets) {
-        await c.call('DeleteDefinedSet', { defined_set: { defined_type: 'PREFIX', name: s.name! }, all: true }, o).catch(() => {});
+        await c
+          .call('DeleteDefinedSet', { defined_set: { defined_type: 'PREFIX', name: s.name! }, all: true }, o)
+          .catch(() => {});
         await c.call('AddDefinedSet', { defined_set: s }, o);
       }
       await c.call('AddPolicy', { policy, refer_existing_statements: false }, o);
@@ -263,14 +314,22 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
   async setPolicy(policy: BgpPolicy, options: BgpCallOptions = {}): Promise<void> {
     toApiPolicy(policy); // validate before waiting
     await this.#ready(options.signal);
-    const inUse = [...this.#peers.values()].filter((p) => p.importPolicies?.includes(policy.name) || p.exportPolicies?.includes(policy.name));
+    const inUse = [...this.#peers.values()].filter(
+      (p) => p.importPolicies?.includes(policy.name) || p.exportPolicies?.includes(policy.name),
+    );
     if (inUse.length && this.#policies.has(policy.name)) {
       // gobgpd refuses to delete a policy in use: replace its prefix sets in place
       const { sets, policy: api } = toApiPolicy(policy);
       const c = this.#client!;
       try {
         for (const s of sets) {
-          await c.call('DeleteDefinedSet', { defined_set: { defined_type: 'PREFIX', name: s.name! }, all: true }, this.#opts(options)).catch(() => {});
+          await c
+            .call(
+              'DeleteDefinedSet',
+              { defined_set: { defined_type: 'PREFIX', name: s.name! }, all: true },
+              this.#opts(options),
+            )
+            .catch(() => {});
           await c.call('AddDefinedSet', { defined_set: s }, this.#opts(options));
         }
         void api;
@@ -290,7 +349,12 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
     const { sets } = toApiPolicy(p);
     try {
       await c.call('DeletePolicy', { policy: { name }, preserve_statements: false, all: true }, this.#opts(options));
-      for (const s of sets) await c.call('DeleteDefinedSet', { defined_set: { defined_type: 'PREFIX', name: s.name! }, all: true }, this.#opts(options));
+      for (const s of sets)
+        await c.call(
+          'DeleteDefinedSet',
+          { defined_set: { defined_type: 'PREFIX', name: s.name! }, all: true },
+          this.#opts(options),
+        );
     } catch (err) {
       throw new BgpPolicyRefusedError(name, err);
     }
@@ -318,8 +382,18 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
     const c = await this.#ready(options.signal);
     const family = key.includes(':') ? 'ipv6' : 'ipv4';
     try {
-      if (e.uuid?.length) await c.call('DeletePath', { table_type: 'GLOBAL', family: apiFamily(family), uuid: e.uuid }, this.#opts(options));
-      else await c.call('DeletePath', { table_type: 'GLOBAL', family: apiFamily(family), path: toApiPath(e.announcement) }, this.#opts(options));
+      if (e.uuid?.length)
+        await c.call(
+          'DeletePath',
+          { table_type: 'GLOBAL', family: apiFamily(family), uuid: e.uuid },
+          this.#opts(options),
+        );
+      else
+        await c.call(
+          'DeletePath',
+          { table_type: 'GLOBAL', family: apiFamily(family), path: toApiPath(e.announcement) },
+          this.#opts(options),
+        );
     } catch (err) {
       throw new BgpPathRefusedError(key, 'withdraw', err);
     }
@@ -329,7 +403,11 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
   async bestPaths(family: IpFamily, options: BgpCallOptions = {}): Promise<BgpPath[]> {
     const c = await this.#ready(options.signal);
     const out: BgpPath[] = [];
-    for await (const r of c.stream('ListPath', { table_type: 'GLOBAL', family: apiFamily(family), name: '', sort_type: 'PREFIX' }, this.#opts(options))) {
+    for await (const r of c.stream(
+      'ListPath',
+      { table_type: 'GLOBAL', family: apiFamily(family), name: '', sort_type: 'PREFIX' },
+      this.#opts(options),
+    )) {
       for (const p of r.destination?.paths ?? []) {
         if (!p.best) continue;
         const bp = fromApiPath(p);
@@ -340,51 +418,47 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
   }
 
   watch(options: BgpCallOptions = {}): AsyncIterable<BgpWatchEvent> {
-    const self = this;
-    const { signal } = options;
-    return {
-      async *[Symbol.asyncIterator]() {
-        while (self.#running) {
-          const c = await self.#ready(signal);
-          const gen = self.#generation;
-          let first = true;
-          try {
-            const stream = c.stream('WatchEvent', { peer: {}, table: { filters: [{ type: 'BEST', init: true }] } }, signal ? { signal } : {});
-            for await (const ev of stream) {
-              if (ev.table) {
-                const paths: BgpPath[] = [];
-                for (const p of ev.table.paths ?? []) {
-                  const bp = fromApiPath(p);
-                  if (bp) paths.push(bp);
-                }
-                if (first) {
-                  // gobgpd sends the whole best table as the first table event of an `init` watch
-                  first = false;
-                  yield { type: 'snapshot', paths };
-                } else {
-                  for (const path of paths) yield { type: 'path', path };
-                }
-              } else if (ev.peer?.peer && ev.peer.type === 'STATE') {
-                const peer = fromApiPeer(ev.peer.peer);
-                self.dispatchEvent(new CustomEvent('peer:state', { detail: peer }));
-                yield { type: 'peer', peer };
-              }
+    return { [Symbol.asyncIterator]: () => this.#watchEvents(options.signal) };
+  }
+
+  async *#watchEvents(signal: AbortSignal | undefined): AsyncGenerator<BgpWatchEvent> {
+    while (this.#running) {
+      const c = await this.#ready(signal);
+      const gen = this.#generation;
+      let first = true;
+      try {
+        const stream = c.stream(
+          'WatchEvent',
+          { peer: {}, table: { filters: [{ type: 'BEST', init: true }] } },
+          signal ? { signal } : {},
+        );
+        for await (const ev of stream) {
+          if (ev.table) {
+            const paths: BgpPath[] = [];
+            for (const p of ev.table.paths ?? []) {
+              const bp = fromApiPath(p);
+              if (bp) paths.push(bp);
             }
-          } catch (err) {
-            if (signal?.aborted || !self.#running) return;
-            if (self.#generation === gen && self.#up && (self.#init.daemon && 'connect' in self.#init.daemon)) {
-              // a daemon we do not supervise went away: wait a little and try again
-              await new Promise((r) => setTimeout(r, 500));
+            if (first) {
+              // gobgpd sends the whole best table as the first table event of an `init` watch
+              first = false;
+              yield { type: 'snapshot', paths };
+            } else {
+              for (const path of paths) yield { type: 'path', path };
             }
-            self.#log.debug({ err }, 'watch stream ended; resubscribing');
-          }
-          if (signal?.aborted) return;
-          // the stream ended: the daemon went away; wait for it to come back (new generation)
-          if (self.#generation === gen && self.#running) {
-            await new Promise((r) => setTimeout(r, 100));
+          } else if (ev.peer?.peer && ev.peer.type === 'STATE') {
+            const peer = fromApiPeer(ev.peer.peer);
+            this.dispatchEvent(new CustomEvent('peer:state', { detail: peer }));
+            yield { type: 'peer', peer };
           }
         }
-      },
-    };
+      } catch (err) {
+        if (signal?.aborted || !this.#running) return;
+        this.#log.debug({ err }, 'watch stream ended; resubscribing');
+      }
+      if (signal?.aborted) return;
+      // the stream ended: the daemon went away; wait a little for it to come back (a new generation)
+      if (this.#generation === gen && this.#running) await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }

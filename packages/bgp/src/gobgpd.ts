@@ -69,7 +69,13 @@ export async function spawnGobgpd(init: GobgpdInit = {}): Promise<GobgpdProcess>
     socket = join(tmp, 'gobgpd.sock');
   }
   await rm(socket, { force: true });
-  const args = [`--api-hosts=unix://${socket}`, '--pprof-disable', `--log-level=${init.logLevel ?? 'info'}`, '--log-plain', '--disable-stdlog'];
+  const args = [
+    `--api-hosts=unix://${socket}`,
+    '--pprof-disable',
+    `--log-level=${init.logLevel ?? 'info'}`,
+    '--log-plain',
+    '--disable-stdlog',
+  ];
   // --disable-stdlog silences stdout logging; keep errors by not disabling when debugging
   args.pop();
   if (init.gracefulRestart) args.push('-r');

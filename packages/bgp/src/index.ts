@@ -18,7 +18,17 @@
  */
 
 // speaker
-export type { BgpSpeaker, BgpGlobalConfig, BgpPeerConfig, BgpPolicy, BgpPolicyStatement, BgpPeerStatus, BgpWatchEvent, BgpCallOptions, BgpSpeakerEvents } from './speaker.js';
+export type {
+  BgpSpeaker,
+  BgpGlobalConfig,
+  BgpPeerConfig,
+  BgpPolicy,
+  BgpPolicyStatement,
+  BgpPeerStatus,
+  BgpWatchEvent,
+  BgpCallOptions,
+  BgpSpeakerEvents,
+} from './speaker.js';
 export { createGobgpSpeaker, type GobgpSpeakerInit, type GobgpSpeakerComponents } from './gobgp-speaker.js';
 export { spawnGobgpd, type GobgpdInit, type GobgpdProcess } from './gobgpd.js';
 export { toApiGlobal, toApiPeer, toApiPolicy, fromApiPeer, checkAsn, KEEP_NEXT_HOP_POLICY } from './gobgp-mapping.js';
@@ -30,15 +40,41 @@ export { packAny, unpackAny, encodeMessage, decodeMessage, TYPE_URL_PREFIX, type
 export type * from './api/types.js';
 
 // Calico model
-export { translateBgp, chooseProvider, poolEncaps, parsePeerIP, parseDuration, filterPolicyName, type BgpIssue, type BgpModelInput, type BgpDesiredState, type PoolEncap } from './model/translate.js';
+export {
+  translateBgp,
+  chooseProvider,
+  poolEncaps,
+  parsePeerIP,
+  parseDuration,
+  filterPolicyName,
+  type BgpIssue,
+  type BgpModelInput,
+  type BgpDesiredState,
+  type PoolEncap,
+} from './model/translate.js';
 export { parseCalicoSelector, SelectorSyntaxError, type CalicoSelector } from './model/selector.js';
 
 // VPP
-export { createRouteProgrammer, generateWireguardKeyPair, wireguardPublicKey, type RouteProgrammer, type RouteProgrammerInit, type RouteProgrammerComponents, type RouteProgrammerStats, type WireguardPeerInfo } from './vpp/programmer.js';
+export {
+  createRouteProgrammer,
+  generateWireguardKeyPair,
+  wireguardPublicKey,
+  type RouteProgrammer,
+  type RouteProgrammerInit,
+  type RouteProgrammerComponents,
+  type RouteProgrammerStats,
+  type WireguardPeerInfo,
+} from './vpp/programmer.js';
 export type { BgpVpp, ProviderKind, RouteTarget } from './vpp/types.js';
 
 // controller
-export { createBgpController, type BgpController, type BgpControllerInit, type BgpControllerComponents, type BgpControllerEvents } from './controller.js';
+export {
+  createBgpController,
+  type BgpController,
+  type BgpControllerInit,
+  type BgpControllerComponents,
+  type BgpControllerEvents,
+} from './controller.js';
 
 // misc
 export { parseCidr, canonicalCidr, cidrContains, type Cidr, type IpFamily } from './net.js';

@@ -88,7 +88,7 @@ export function bytesToAddress(b: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -117,7 +117,10 @@ function maskBytes(b: Uint8Array, len: number): Uint8Array {
 
 /** Whether `inner` (address or prefix) lies inside the prefix `outer`. */
 export function cidrContains(outer: Cidr, inner: Cidr | string): boolean {
-  const i = typeof inner === 'string' ? (parseCidr(inner.includes('/') ? inner : `${inner}/${addressFamily(inner) === 'ipv6' ? 128 : 32}`) ?? undefined) : inner;
+  const i =
+    typeof inner === 'string'
+      ? (parseCidr(inner.includes('/') ? inner : `${inner}/${addressFamily(inner) === 'ipv6' ? 128 : 32}`) ?? undefined)
+      : inner;
   if (!i || i.family !== outer.family || i.length < outer.length) return false;
   const a = maskBytes(addressBytes(i.address), outer.length);
   const b = addressBytes(outer.address);

@@ -47,13 +47,15 @@ const ORIGIN = { igp: 0, egp: 1, incomplete: 2 } as const;
 /** Parse a community `AS:value` or a number into the 32-bit value. */
 export function parseCommunity(c: string | number, object: string): number {
   if (typeof c === 'number') {
-    if (!Number.isInteger(c) || c < 0 || c > 0xffffffff) throw new BgpInvalidConfigError(object, 'communities', c, 'is not a 32-bit community');
+    if (!Number.isInteger(c) || c < 0 || c > 0xffffffff)
+      throw new BgpInvalidConfigError(object, 'communities', c, 'is not a 32-bit community');
     return c;
   }
   const m = /^(\d+):(\d+)$/.exec(c);
   const hi = m ? Number(m[1]) : NaN;
   const lo = m ? Number(m[2]) : NaN;
-  if (!m || hi > 0xffff || lo > 0xffff) throw new BgpInvalidConfigError(object, 'communities', c, 'is not a community (AS:value, each ≤ 65535)');
+  if (!m || hi > 0xffff || lo > 0xffff)
+    throw new BgpInvalidConfigError(object, 'communities', c, 'is not a community (AS:value, each ≤ 65535)');
   return hi * 65536 + lo;
 }
 
@@ -63,12 +65,14 @@ export function toApiPath(a: BgpAnnouncement): ApiPath {
   const c = parseCidr(a.prefix);
   if (!c) throw new BgpInvalidConfigError(object, 'prefix', a.prefix, 'is not a CIDR prefix');
   const nh = a.nextHop ?? (c.family === 'ipv4' ? '0.0.0.0' : '::');
-  if (addressFamily(nh) !== c.family) throw new BgpInvalidConfigError(object, 'nextHop', nh, `is not an ${c.family} address`);
+  if (addressFamily(nh) !== c.family)
+    throw new BgpInvalidConfigError(object, 'nextHop', nh, `is not an ${c.family} address`);
   const nlri = packAny('IPAddressPrefix', { prefix: c.address, prefix_len: c.length });
   const pattrs: ApiAny[] = [packAny('OriginAttribute', { origin: ORIGIN[a.origin ?? 'igp'] })];
   if (c.family === 'ipv4') pattrs.push(packAny('NextHopAttribute', { next_hop: nh }));
   else pattrs.push(packAny('MpReachNLRIAttribute', { family: apiFamily('ipv6'), next_hops: [nh], nlris: [nlri] }));
-  if (a.communities?.length) pattrs.push(packAny('CommunitiesAttribute', { communities: a.communities.map((x) => parseCommunity(x, object)) }));
+  if (a.communities?.length)
+    pattrs.push(packAny('CommunitiesAttribute', { communities: a.communities.map((x) => parseCommunity(x, object)) }));
   if (a.localPref !== undefined) pattrs.push(packAny('LocalPrefAttribute', { local_pref: a.localPref }));
   return { nlri, pattrs, family: apiFamily(c.family) };
 }

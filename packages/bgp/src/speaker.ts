@@ -82,9 +82,7 @@ export interface BgpPeerStatus {
 
 /** What a watch yields: first one snapshot of every best path, then changes. */
 export type BgpWatchEvent =
-  | { type: 'snapshot'; paths: BgpPath[] }
-  | { type: 'path'; path: BgpPath }
-  | { type: 'peer'; peer: BgpPeerStatus };
+  { type: 'snapshot'; paths: BgpPath[] } | { type: 'path'; path: BgpPath } | { type: 'peer'; peer: BgpPeerStatus };
 
 /** Options of async speaker calls. */
 export interface BgpCallOptions {

@@ -1,7 +1,12 @@
 import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
 import { startFakeVpp, type FakeVpp } from '@vectorplane/vpp-binapi/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRouteProgrammer, generateWireguardKeyPair, wireguardPublicKey, type RouteProgrammerInit } from '../src/vpp/programmer.js';
+import {
+  createRouteProgrammer,
+  generateWireguardKeyPair,
+  wireguardPublicKey,
+  type RouteProgrammerInit,
+} from '../src/vpp/programmer.js';
 
 // Against the fake always; against a real VPP too when VPP_API_SOCKET is set (each test removes what it made).
 const REAL = process.env['VPP_API_SOCKET'];
@@ -44,7 +49,8 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
           privateKey: ownKeys.privateKey,
           port: 51820,
           address: '10.244.1.0/32',
-          peer: (addr) => (addr === '192.168.77.2' ? { publicKey: peerKeys.publicKey, innerAddress: '10.244.2.0' } : undefined),
+          peer: (addr) =>
+            addr === '192.168.77.2' ? { publicKey: peerKeys.publicKey, innerAddress: '10.244.2.0' } : undefined,
         },
       };
     });
@@ -55,7 +61,9 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
 
     async function routeVia(prefix: string): Promise<{ sw_if_index: number; nh: string } | undefined> {
       const isIp6 = prefix.includes(':');
-      for (const d of await dumpAll(vpp.dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: isIp6, name: '' } }))) {
+      for (const d of await dumpAll(
+        vpp.dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: isIp6, name: '' } }),
+      )) {
         if (d.route.prefix === prefix) {
           const p = d.route.paths[0]!;
           return { sw_if_index: p.sw_if_index, nh: (isIp6 ? p.nh.address.ip6 : p.nh.address.ip4) ?? '' };
@@ -86,7 +94,9 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       expect([t.src, t.dst]).toEqual(['192.168.77.1', '192.168.77.2']);
       const un = await dumpAll(vpp.dump('ip_unnumbered_dump', { sw_if_index: t.sw_if_index }));
       expect(un.map((u) => u.ip_sw_if_index)).toEqual([uplink]);
-      const [itf] = await dumpAll(vpp.dump('sw_interface_dump', { sw_if_index: t.sw_if_index, name_filter_valid: false, name_filter: '' }));
+      const [itf] = await dumpAll(
+        vpp.dump('sw_interface_dump', { sw_if_index: t.sw_if_index, name_filter_valid: false, name_filter: '' }),
+      );
       expect(itf!.flags & 1).toBe(1);
       expect((await routeVia('10.244.2.0/26'))?.sw_if_index).toBe(t.sw_if_index);
       await prog.remove('10.244.2.0/26');
@@ -114,7 +124,9 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       const prog = createRouteProgrammer(base, { vpp });
       await prog.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'wireguard' });
       await prog.add({ prefix: '10.244.2.64/26', nextHop: '192.168.77.2', provider: 'wireguard' });
-      const itfs = await dumpAll(vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }));
+      const itfs = await dumpAll(
+        vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }),
+      );
       expect(itfs).toHaveLength(1);
       const wg = itfs[0]!.interface;
       expect(Buffer.from(wg.public_key).toString('base64')).toBe(ownKeys.publicKey);
@@ -124,7 +136,9 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       expect([...peers[0]!.peer.allowed_ips].sort()).toEqual(['10.244.2.0/26', '10.244.2.0/32', '10.244.2.64/26']);
       expect(await routeVia('10.244.2.0/26')).toEqual({ sw_if_index: wg.sw_if_index, nh: '10.244.2.0' });
       await prog.remove('10.244.2.0/26');
-      expect([...(await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff })))[0]!.peer.allowed_ips].sort()).toEqual(['10.244.2.0/32', '10.244.2.64/26']);
+      expect(
+        [...(await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff })))[0]!.peer.allowed_ips].sort(),
+      ).toEqual(['10.244.2.0/32', '10.244.2.64/26']);
       await prog.remove('10.244.2.64/26');
       expect(await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff }))).toHaveLength(0);
       await vpp.call('wireguard_interface_delete', { sw_if_index: wg.sw_if_index });
@@ -136,11 +150,19 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       await prog.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'flat' });
       expect(await routeVia('10.244.2.0/26')).toEqual({ sw_if_index: 0xffffffff, nh: '192.168.77.2' });
       expect(await dumpAll(vpp.dump('ipip_tunnel_dump', { sw_if_index: 0xffffffff }))).toHaveLength(0);
-      const err = await prog.add({ prefix: '10.244.9.0/26', nextHop: '192.168.77.9', provider: 'wireguard' }).catch((e: Error) => e);
-      expect(err).toMatchObject({ name: 'BgpInvalidConfigError', object: 'node 192.168.77.9', field: 'wireguardPublicKey' });
+      const err = await prog
+        .add({ prefix: '10.244.9.0/26', nextHop: '192.168.77.9', provider: 'wireguard' })
+        .catch((e: Error) => e);
+      expect(err).toMatchObject({
+        name: 'BgpInvalidConfigError',
+        object: 'node 192.168.77.9',
+        field: 'wireguardPublicKey',
+      });
       expect(prog.routes()).toEqual([{ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'flat' }]);
       await prog.remove('10.244.2.0/26');
-      const wgs = await dumpAll(vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }));
+      const wgs = await dumpAll(
+        vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }),
+      );
       for (const w of wgs) await vpp.call('wireguard_interface_delete', { sw_if_index: w.interface.sw_if_index });
     });
 
@@ -169,10 +191,17 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
 
     it('bgp: malformed routes and settings get a typed error naming the field', async () => {
       const prog = createRouteProgrammer(base, { vpp });
-      await expect(prog.add({ prefix: '10.244.2.0/33', nextHop: '192.168.77.2', provider: 'flat' })).rejects.toMatchObject({ name: 'BgpInvalidConfigError', field: 'prefix' });
-      await expect(prog.add({ prefix: '10.244.2.0/26', nextHop: 'nope', provider: 'flat' })).rejects.toMatchObject({ name: 'BgpInvalidConfigError', field: 'nextHop' });
+      await expect(
+        prog.add({ prefix: '10.244.2.0/33', nextHop: '192.168.77.2', provider: 'flat' }),
+      ).rejects.toMatchObject({ name: 'BgpInvalidConfigError', field: 'prefix' });
+      await expect(prog.add({ prefix: '10.244.2.0/26', nextHop: 'nope', provider: 'flat' })).rejects.toMatchObject({
+        name: 'BgpInvalidConfigError',
+        field: 'nextHop',
+      });
       expect(() => createRouteProgrammer({ ...base, ownedPrefixes: ['x'] }, { vpp })).toThrow(/ownedPrefixes\[0\]/);
-      expect(() => createRouteProgrammer({ ...base, wireguard: { ...base.wireguard!, privateKey: 'abc' } }, { vpp })).toThrow(/wireguard.privateKey/);
+      expect(() =>
+        createRouteProgrammer({ ...base, wireguard: { ...base.wireguard!, privateKey: 'abc' } }, { vpp }),
+      ).toThrow(/wireguard.privateKey/);
     });
   });
 }

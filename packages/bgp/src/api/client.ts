@@ -26,11 +26,23 @@ export interface GobgpCallOptions {
 export interface GobgpClient {
   readonly target: string;
   /** Call a unary method. @throws GobgpApiError, BgpAbortError */
-  call<M extends keyof GobgpMethods>(method: M, req: GobgpMethods[M]['req'], options?: GobgpCallOptions): Promise<GobgpMethods[M]['res']>;
+  call<M extends keyof GobgpMethods>(
+    method: M,
+    req: GobgpMethods[M]['req'],
+    options?: GobgpCallOptions,
+  ): Promise<GobgpMethods[M]['res']>;
   /** Call a server-streaming method; the stream ends with the server's, and breaking out cancels it. */
-  stream<M extends keyof GobgpStreamMethods>(method: M, req: GobgpStreamMethods[M]['req'], options?: GobgpCallOptions): AsyncIterable<GobgpStreamMethods[M]['res']>;
+  stream<M extends keyof GobgpStreamMethods>(
+    method: M,
+    req: GobgpStreamMethods[M]['req'],
+    options?: GobgpCallOptions,
+  ): AsyncIterable<GobgpStreamMethods[M]['res']>;
   /** Send every request of a client-streaming method and wait for its reply. */
-  clientStream<M extends keyof GobgpClientStreamMethods>(method: M, reqs: AsyncIterable<GobgpClientStreamMethods[M]['req']> | Iterable<GobgpClientStreamMethods[M]['req']>, options?: GobgpCallOptions): Promise<GobgpClientStreamMethods[M]['res']>;
+  clientStream<M extends keyof GobgpClientStreamMethods>(
+    method: M,
+    reqs: AsyncIterable<GobgpClientStreamMethods[M]['req']> | Iterable<GobgpClientStreamMethods[M]['req']>,
+    options?: GobgpCallOptions,
+  ): Promise<GobgpClientStreamMethods[M]['res']>;
   /** Wait until the channel is ready (the daemon answers). @throws GobgpApiError (UNAVAILABLE) on timeout */
   waitReady(options?: GobgpCallOptions): Promise<void>;
   close(): void;
@@ -92,13 +104,20 @@ export function createGobgpClient(init: GobgpClientInit): GobgpClient {
         const onAbort = () => {
           call.cancel();
         };
-        const call = client.makeUnaryRequest(d.path, d.requestSerialize, d.responseDeserialize, req, { deadline }, (err, res) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (err) {
-            if (signal?.aborted) reject(new BgpAbortError(`GobgpApi.${method}`, { cause: signal.reason }));
-            else reject(toError(method, err));
-          } else resolve((res ?? {}) as never);
-        });
+        const call = client.makeUnaryRequest(
+          d.path,
+          d.requestSerialize,
+          d.responseDeserialize,
+          req,
+          { deadline },
+          (err, res) => {
+            signal?.removeEventListener('abort', onAbort);
+            if (err) {
+              if (signal?.aborted) reject(new BgpAbortError(`GobgpApi.${method}`, { cause: signal.reason }));
+              else reject(toError(method, err));
+            } else resolve((res ?? {}) as never);
+          },
+        );
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
@@ -127,11 +146,22 @@ export function createGobgpClient(init: GobgpClientInit): GobgpClient {
       const d = def(method, true, false);
       const { signal } = options;
       return new Promise((resolve, reject) => {
-        const call = client.makeClientStreamRequest(d.path, d.requestSerialize, d.responseDeserialize, {}, (err, res) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (err) reject(signal?.aborted ? new BgpAbortError(`GobgpApi.${method}`, { cause: signal.reason }) : toError(method, err));
-          else resolve((res ?? {}) as never);
-        });
+        const call = client.makeClientStreamRequest(
+          d.path,
+          d.requestSerialize,
+          d.responseDeserialize,
+          {},
+          (err, res) => {
+            signal?.removeEventListener('abort', onAbort);
+            if (err)
+              reject(
+                signal?.aborted
+                  ? new BgpAbortError(`GobgpApi.${method}`, { cause: signal.reason })
+                  : toError(method, err),
+              );
+            else resolve((res ?? {}) as never);
+          },
+        );
         const onAbort = () => call.cancel();
         signal?.addEventListener('abort', onAbort, { once: true });
         void (async () => {

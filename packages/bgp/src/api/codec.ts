@@ -30,7 +30,14 @@ export function messageType(name: string): protobuf.Type {
   return t;
 }
 
-const TO_OBJECT: protobuf.IConversionOptions = { enums: String, longs: Number, bytes: Uint8Array as unknown as typeof Array, defaults: false, arrays: false, oneofs: false };
+const TO_OBJECT: protobuf.IConversionOptions = {
+  enums: String,
+  longs: Number,
+  bytes: Uint8Array as unknown as typeof Array,
+  defaults: false,
+  arrays: false,
+  oneofs: false,
+};
 
 /** Encode a plain object as the message `name`. Unknown enum names and wrong types throw. @internal */
 export function encodeMessage(name: string, value: object): Uint8Array {

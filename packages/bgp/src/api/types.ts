@@ -153,7 +153,8 @@ export interface ApiPeer {
   ttl_security?: { enabled?: boolean; ttl_min?: number };
 }
 
-export type DefinedType = 'PREFIX' | 'NEIGHBOR' | 'TAG' | 'AS_PATH' | 'COMMUNITY' | 'EXT_COMMUNITY' | 'LARGE_COMMUNITY' | 'NEXT_HOP';
+export type DefinedType =
+  'PREFIX' | 'NEIGHBOR' | 'TAG' | 'AS_PATH' | 'COMMUNITY' | 'EXT_COMMUNITY' | 'LARGE_COMMUNITY' | 'NEXT_HOP';
 
 export interface ApiDefinedSet {
   defined_type?: DefinedType;
@@ -215,7 +216,10 @@ export interface GobgpMethods {
     res: { num_destination?: number; num_path?: number; num_accepted?: number };
   };
   AddPolicy: { req: { policy?: ApiPolicy; refer_existing_statements?: boolean }; res: Record<string, never> };
-  DeletePolicy: { req: { policy?: ApiPolicy; preserve_statements?: boolean; all?: boolean }; res: Record<string, never> };
+  DeletePolicy: {
+    req: { policy?: ApiPolicy; preserve_statements?: boolean; all?: boolean };
+    res: Record<string, never>;
+  };
   AddDefinedSet: { req: { defined_set?: ApiDefinedSet }; res: Record<string, never> };
   DeleteDefinedSet: { req: { defined_set?: ApiDefinedSet; all?: boolean }; res: Record<string, never> };
   AddPolicyAssignment: { req: { assignment?: ApiPolicyAssignment }; res: Record<string, never> };
@@ -225,7 +229,10 @@ export interface GobgpMethods {
 
 /** Server-streaming methods. */
 export interface GobgpStreamMethods {
-  WatchEvent: { req: { peer?: Record<string, never>; table?: { filters?: WatchEventFilter[] } }; res: ApiWatchEventResponse };
+  WatchEvent: {
+    req: { peer?: Record<string, never>; table?: { filters?: WatchEventFilter[] } };
+    res: ApiWatchEventResponse;
+  };
   ListPeer: { req: { address?: string; enableAdvertised?: boolean }; res: { peer?: ApiPeer } };
   ListPath: {
     req: {
@@ -240,7 +247,10 @@ export interface GobgpStreamMethods {
   };
   ListDefinedSet: { req: { defined_type?: DefinedType; name?: string }; res: { defined_set?: ApiDefinedSet } };
   ListPolicy: { req: { name?: string }; res: { policy?: ApiPolicy } };
-  ListPolicyAssignment: { req: { name?: string; direction?: PolicyDirection }; res: { assignment?: ApiPolicyAssignment } };
+  ListPolicyAssignment: {
+    req: { name?: string; direction?: PolicyDirection };
+    res: { assignment?: ApiPolicyAssignment };
+  };
 }
 
 /** Client-streaming methods. */

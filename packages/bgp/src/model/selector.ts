@@ -127,7 +127,9 @@ export function parseCalicoSelector(text: string): CalicoSelector {
         }
       }
       expect('}');
-      return negate ? (l) => l?.[key] === undefined || !vals.has(l[key]!) : (l) => l?.[key] !== undefined && vals.has(l[key]!);
+      return negate
+        ? (l) => l?.[key] === undefined || !vals.has(l[key]!)
+        : (l) => l?.[key] !== undefined && vals.has(l[key]!);
     }
     return fail(`expected an operator after ${key}`);
   }

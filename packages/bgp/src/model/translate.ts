@@ -1,6 +1,24 @@
-import { calicoNodeInfo, type BGPConfiguration, type BGPFilter, type BGPFilterRule, type BGPPeer, type IPPool, type Node, type Secret } from '@vectorplane/kube';
+import {
+  calicoNodeInfo,
+  type BGPConfiguration,
+  type BGPFilter,
+  type BGPFilterRule,
+  type BGPPeer,
+  type IPPool,
+  type Node,
+  type Secret,
+} from '@vectorplane/kube';
 import { DEFAULT_ASN, DEFAULT_RESTART_TIME_S, MAX_ASN } from '../constants.js';
-import { addressFamily, canonicalAddress, canonicalCidr, cidrContains, parseCidr, sameSubnet, type Cidr, type IpFamily } from '../net.js';
+import {
+  addressFamily,
+  canonicalAddress,
+  canonicalCidr,
+  cidrContains,
+  parseCidr,
+  sameSubnet,
+  type Cidr,
+  type IpFamily,
+} from '../net.js';
 import type { BgpAnnouncement } from '../paths.js';
 import type { BgpGlobalConfig, BgpPeerConfig, BgpPolicy, BgpPolicyStatement } from '../speaker.js';
 import type { ProviderKind } from '../vpp/types.js';
@@ -123,7 +141,12 @@ function filterStatements(f: BGPFilter, dir: 'import' | 'export', issues: BgpIss
       if (r.cidr !== undefined) {
         const c = parseCidr(r.cidr);
         if (!c || c.family !== family) {
-          issues.push({ code: 'filter-rule-invalid', object, path: `${path}.cidr`, message: `${JSON.stringify(r.cidr)} is not an ${family} CIDR; rule skipped` });
+          issues.push({
+            code: 'filter-rule-invalid',
+            object,
+            path: `${path}.cidr`,
+            message: `${JSON.stringify(r.cidr)} is not an ${family} CIDR; rule skipped`,
+          });
           return;
         }
         const op = r.matchOperator ?? 'In';
@@ -133,17 +156,32 @@ function filterStatements(f: BGPFilter, dir: 'import' | 'export', issues: BgpIss
         if (r.prefixLength?.min !== undefined) lo = Math.max(lo, r.prefixLength.min);
         if (r.prefixLength?.max !== undefined) hi = Math.min(hi, r.prefixLength.max);
         if (lo > hi) {
-          issues.push({ code: 'filter-rule-invalid', object, path: `${path}.prefixLength`, message: `prefix length range ${lo}…${hi} is empty; rule skipped` });
+          issues.push({
+            code: 'filter-rule-invalid',
+            object,
+            path: `${path}.prefixLength`,
+            message: `prefix length range ${lo}…${hi} is empty; rule skipped`,
+          });
           return;
         }
         st.prefixes = [{ cidr: `${c.address}/${c.length}`, maskMin: lo, maskMax: hi }];
         st.match = op === 'NotIn' || op === 'NotEqual' ? 'notIn' : 'in';
       } else if (r.matchOperator !== undefined) {
-        issues.push({ code: 'filter-rule-invalid', object, path: `${path}.matchOperator`, message: 'matchOperator needs a cidr; rule skipped' });
+        issues.push({
+          code: 'filter-rule-invalid',
+          object,
+          path: `${path}.matchOperator`,
+          message: 'matchOperator needs a cidr; rule skipped',
+        });
         return;
       }
       if (r.source !== undefined || r.interface !== undefined) {
-        issues.push({ code: 'unsupported', object, path: r.source !== undefined ? `${path}.source` : `${path}.interface`, message: 'source/interface matches are not supported by this dataplane; rule skipped' });
+        issues.push({
+          code: 'unsupported',
+          object,
+          path: r.source !== undefined ? `${path}.source` : `${path}.interface`,
+          message: 'source/interface matches are not supported by this dataplane; rule skipped',
+        });
         return;
       }
       out.push(st);
@@ -161,7 +199,12 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
   const issues: BgpIssue[] = [];
   const self = input.nodes.find((n) => n.metadata.name === input.nodeName);
   if (!self) {
-    issues.push({ code: 'node-missing', object: `Node/${input.nodeName}`, path: 'metadata.name', message: `node ${input.nodeName} not found: nothing to run` });
+    issues.push({
+      code: 'node-missing',
+      object: `Node/${input.nodeName}`,
+      path: 'metadata.name',
+      message: `node ${input.nodeName} not found: nothing to run`,
+    });
     return { result: undefined, issues };
   }
   const configs = input.bgpConfigurations ?? [];
@@ -170,10 +213,27 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
   const selfInfo = calicoNodeInfo(self);
   const v4 = hostOf(selfInfo.ipv4Address);
   const v6 = hostOf(selfInfo.ipv6Address);
-  if (selfInfo.ipv4Address && !v4) issues.push({ code: 'node-address-invalid', object: `Node/${input.nodeName}`, path: 'spec.bgp.ipv4Address', message: `${JSON.stringify(selfInfo.ipv4Address)} is not an IPv4 address` });
-  if (selfInfo.ipv6Address && !v6) issues.push({ code: 'node-address-invalid', object: `Node/${input.nodeName}`, path: 'spec.bgp.ipv6Address', message: `${JSON.stringify(selfInfo.ipv6Address)} is not an IPv6 address` });
+  if (selfInfo.ipv4Address && !v4)
+    issues.push({
+      code: 'node-address-invalid',
+      object: `Node/${input.nodeName}`,
+      path: 'spec.bgp.ipv4Address',
+      message: `${JSON.stringify(selfInfo.ipv4Address)} is not an IPv4 address`,
+    });
+  if (selfInfo.ipv6Address && !v6)
+    issues.push({
+      code: 'node-address-invalid',
+      object: `Node/${input.nodeName}`,
+      path: 'spec.bgp.ipv6Address',
+      message: `${JSON.stringify(selfInfo.ipv6Address)} is not an IPv6 address`,
+    });
   if (!v4) {
-    issues.push({ code: 'node-address-invalid', object: `Node/${input.nodeName}`, path: 'spec.bgp.ipv4Address', message: 'this node has no IPv4 address: no router id, BGP not run' });
+    issues.push({
+      code: 'node-address-invalid',
+      object: `Node/${input.nodeName}`,
+      path: 'spec.bgp.ipv4Address',
+      message: 'this node has no IPv4 address: no router id, BGP not run',
+    });
     return { result: undefined, issues };
   }
 
@@ -181,13 +241,24 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
   let defaultAsn = DEFAULT_ASN;
   if (defaultCfg.asNumber !== undefined) {
     if (validAsn(defaultCfg.asNumber)) defaultAsn = defaultCfg.asNumber;
-    else issues.push({ code: 'asn-out-of-range', object: 'BGPConfiguration/default', path: 'spec.asNumber', message: `${defaultCfg.asNumber} is not an AS number (1…${MAX_ASN}); using ${DEFAULT_ASN}` });
+    else
+      issues.push({
+        code: 'asn-out-of-range',
+        object: 'BGPConfiguration/default',
+        path: 'spec.asNumber',
+        message: `${defaultCfg.asNumber} is not an AS number (1…${MAX_ASN}); using ${DEFAULT_ASN}`,
+      });
   }
   const asnOf = (n: Node, object: string): number | undefined => {
     const a = calicoNodeInfo(n).asNumber;
     if (a === undefined) return defaultAsn;
     if (validAsn(a)) return a;
-    issues.push({ code: 'asn-out-of-range', object, path: 'spec.bgp.asNumber', message: `${a} is not an AS number (1…${MAX_ASN})` });
+    issues.push({
+      code: 'asn-out-of-range',
+      object,
+      path: 'spec.bgp.asNumber',
+      message: `${a} is not an AS number (1…${MAX_ASN})`,
+    });
     return undefined;
   };
   const selfAsn = asnOf(self, `Node/${input.nodeName}`) ?? defaultAsn;
@@ -196,9 +267,17 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
   const global: BgpGlobalConfig = { asn: selfAsn, routerId: v4.host, listenPort, listenAddresses };
 
   // secrets
-  const secretValue = (ref: { name: string; key: string } | undefined, object: string, path: string): string | undefined | null => {
+  const secretValue = (
+    ref: { name: string; key: string } | undefined,
+    object: string,
+    path: string,
+  ): string | undefined | null => {
     if (!ref) return undefined;
-    const s = (input.secrets ?? []).find((x) => x.metadata.name === ref.name && (input.secretsNamespace === undefined || x.metadata.namespace === input.secretsNamespace));
+    const s = (input.secrets ?? []).find(
+      (x) =>
+        x.metadata.name === ref.name &&
+        (input.secretsNamespace === undefined || x.metadata.namespace === input.secretsNamespace),
+    );
     if (!s) {
       issues.push({ code: 'secret-missing', object, path, message: `Secret ${ref.name} not found; peering skipped` });
       return null;
@@ -206,7 +285,12 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
     const raw = s.data?.[ref.key];
     const str = s.stringData?.[ref.key];
     if (raw === undefined && str === undefined) {
-      issues.push({ code: 'secret-key-missing', object, path, message: `Secret ${ref.name} has no key ${ref.key}; peering skipped` });
+      issues.push({
+        code: 'secret-key-missing',
+        object,
+        path,
+        message: `Secret ${ref.name} has no key ${ref.key}; peering skipped`,
+      });
       return null;
     }
     return str ?? Buffer.from(raw!, 'base64').toString('utf8');
@@ -218,13 +302,19 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
   const selfCluster = selfInfo.routeReflectorClusterID;
   const isRr = selfCluster !== undefined && selfCluster !== '';
   if (isRr && addressFamily(selfCluster) !== 'ipv4') {
-    issues.push({ code: 'unsupported', object: `Node/${input.nodeName}`, path: 'spec.bgp.routeReflectorClusterID', message: `${JSON.stringify(selfCluster)} is not an IPv4-formatted cluster id; not acting as route reflector` });
+    issues.push({
+      code: 'unsupported',
+      object: `Node/${input.nodeName}`,
+      path: 'spec.bgp.routeReflectorClusterID',
+      message: `${JSON.stringify(selfCluster)} is not an IPv4-formatted cluster id; not acting as route reflector`,
+    });
   }
   const rrCluster = isRr && addressFamily(selfCluster) === 'ipv4' ? selfCluster : undefined;
 
   const addPeer = (p: DraftPeer, remoteNode?: Node) => {
     // a node with a cluster id reflects for the peer nodes that are not reflectors of the same cluster
-    if (rrCluster && remoteNode && calicoNodeInfo(remoteNode).routeReflectorClusterID !== rrCluster) p.routeReflectorClientOf = rrCluster;
+    if (rrCluster && remoteNode && calicoNodeInfo(remoteNode).routeReflectorClusterID !== rrCluster)
+      p.routeReflectorClientOf = rrCluster;
     const prev = peers.get(p.address);
     if (!prev) peers.set(p.address, p);
   };
@@ -232,11 +322,21 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
   // node-to-node mesh
   const meshEnabled = defaultCfg.nodeToNodeMeshEnabled ?? true;
   if (meshEnabled) {
-    const pw = secretValue(defaultCfg.nodeMeshPassword?.secretKeyRef, 'BGPConfiguration/default', 'spec.nodeMeshPassword.secretKeyRef');
+    const pw = secretValue(
+      defaultCfg.nodeMeshPassword?.secretKeyRef,
+      'BGPConfiguration/default',
+      'spec.nodeMeshPassword.secretKeyRef',
+    );
     let restart = DEFAULT_RESTART_TIME_S;
     if (defaultCfg.nodeMeshMaxRestartTime !== undefined) {
       const d = parseDuration(defaultCfg.nodeMeshMaxRestartTime);
-      if (d === undefined || d < 1) issues.push({ code: 'duration-invalid', object: 'BGPConfiguration/default', path: 'spec.nodeMeshMaxRestartTime', message: `${JSON.stringify(defaultCfg.nodeMeshMaxRestartTime)} is not a duration; using ${DEFAULT_RESTART_TIME_S}s` });
+      if (d === undefined || d < 1)
+        issues.push({
+          code: 'duration-invalid',
+          object: 'BGPConfiguration/default',
+          path: 'spec.nodeMeshMaxRestartTime',
+          message: `${JSON.stringify(defaultCfg.nodeMeshMaxRestartTime)} is not a duration; using ${DEFAULT_RESTART_TIME_S}s`,
+        });
       else restart = Math.min(d, 4095);
     }
     if (pw !== null) {
@@ -245,12 +345,20 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
         const info = calicoNodeInfo(n);
         const asn = asnOf(n, `Node/${n.metadata.name}`);
         if (asn === undefined) continue;
-        for (const [fam, addr] of [['ipv4', info.ipv4Address], ['ipv6', info.ipv6Address]] as const) {
+        for (const [fam, addr] of [
+          ['ipv4', info.ipv4Address],
+          ['ipv6', info.ipv6Address],
+        ] as const) {
           if (!addr) continue;
           if (fam === 'ipv6' && !v6) continue;
           const h = hostOf(addr);
           if (!h || h.family !== fam) {
-            issues.push({ code: 'node-address-invalid', object: `Node/${n.metadata.name}`, path: `spec.bgp.${fam}Address`, message: `${JSON.stringify(addr)} is not an ${fam} address; not meshed` });
+            issues.push({
+              code: 'node-address-invalid',
+              object: `Node/${n.metadata.name}`,
+              path: `spec.bgp.${fam}Address`,
+              message: `${JSON.stringify(addr)} is not an ${fam} address; not meshed`,
+            });
             continue;
           }
           const p: BgpPeerConfig = {
@@ -292,7 +400,12 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
     if (s.maxRestartTime !== undefined) {
       const d = parseDuration(s.maxRestartTime);
       if (d === undefined || d < 1) {
-        issues.push({ code: 'duration-invalid', object, path: 'spec.maxRestartTime', message: `${JSON.stringify(s.maxRestartTime)} is not a duration; peering skipped` });
+        issues.push({
+          code: 'duration-invalid',
+          object,
+          path: 'spec.maxRestartTime',
+          message: `${JSON.stringify(s.maxRestartTime)} is not a duration; peering skipped`,
+        });
         continue;
       }
       restart = Math.min(d, 4095);
@@ -301,7 +414,12 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
     let filtersOk = true;
     (s.filters ?? []).forEach((name, i) => {
       if (!filters.has(name)) {
-        issues.push({ code: 'filter-missing', object, path: `spec.filters[${i}]`, message: `BGPFilter ${name} not found; peering skipped` });
+        issues.push({
+          code: 'filter-missing',
+          object,
+          path: `spec.filters[${i}]`,
+          message: `BGPFilter ${name} not found; peering skipped`,
+        });
         filtersOk = false;
         return;
       }
@@ -316,7 +434,12 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
       if (pw) p.password = pw;
       if (s.ttlSecurity !== undefined && s.ttlSecurity > 0) {
         if (s.ttlSecurity > 254) {
-          issues.push({ code: 'unsupported', object, path: 'spec.ttlSecurity', message: `${s.ttlSecurity} hops is more than 254; ignored` });
+          issues.push({
+            code: 'unsupported',
+            object,
+            path: 'spec.ttlSecurity',
+            message: `${s.ttlSecurity} hops is more than 254; ignored`,
+          });
         } else p.ttlSecurityHops = s.ttlSecurity;
       }
       if (s.keepOriginalNextHop || s.nextHopMode === 'Keep') p.keepOriginalNextHop = true;
@@ -332,7 +455,12 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
     if (s.peerIP !== undefined && s.peerIP !== '') {
       const ip = parsePeerIP(s.peerIP);
       if (!ip) {
-        issues.push({ code: 'peer-ip-invalid', object, path: 'spec.peerIP', message: `${JSON.stringify(s.peerIP)} is not an address (a.b.c.d, a.b.c.d:port, x::y or [x::y]:port)` });
+        issues.push({
+          code: 'peer-ip-invalid',
+          object,
+          path: 'spec.peerIP',
+          message: `${JSON.stringify(s.peerIP)} is not an address (a.b.c.d, a.b.c.d:port, x::y or [x::y]:port)`,
+        });
         continue;
       }
       if (s.asNumber === undefined) {
@@ -340,7 +468,12 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
         continue;
       }
       if (!validAsn(s.asNumber)) {
-        issues.push({ code: 'asn-out-of-range', object, path: 'spec.asNumber', message: `${s.asNumber} is not an AS number (1…${MAX_ASN})` });
+        issues.push({
+          code: 'asn-out-of-range',
+          object,
+          path: 'spec.asNumber',
+          message: `${s.asNumber} is not an AS number (1…${MAX_ASN})`,
+        });
         continue;
       }
       if (ip.address === v4.host || ip.address === v6?.host) continue; // never peer with ourselves
@@ -361,7 +494,10 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
         const info = calicoNodeInfo(n);
         const asn = asnOf(n, `Node/${n.metadata.name}`);
         if (asn === undefined) continue;
-        for (const [fam, addr] of [['ipv4', info.ipv4Address], ['ipv6', info.ipv6Address]] as const) {
+        for (const [fam, addr] of [
+          ['ipv4', info.ipv4Address],
+          ['ipv6', info.ipv6Address],
+        ] as const) {
           const h = hostOf(addr);
           if (!h || h.family !== fam) continue;
           const p = common(h.host, fam, asn);
@@ -377,19 +513,26 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
   const policies: BgpPolicy[] = [];
   for (const name of [...usedFilters].sort()) {
     const f = filters.get(name)!;
-    for (const dir of ['import', 'export'] as const) policies.push({ name: filterPolicyName(name, dir), statements: filterStatements(f, dir, issues) });
+    for (const dir of ['import', 'export'] as const)
+      policies.push({ name: filterPolicyName(name, dir), statements: filterStatements(f, dir, issues) });
   }
 
   // announcements
   const pools = (input.ipPools ?? []).flatMap((p) => {
     const c = parseCidr(p.spec.cidr);
     if (!c) {
-      issues.push({ code: 'cidr-invalid', object: `IPPool/${p.metadata.name}`, path: 'spec.cidr', message: `${JSON.stringify(p.spec.cidr)} is not a CIDR` });
+      issues.push({
+        code: 'cidr-invalid',
+        object: `IPPool/${p.metadata.name}`,
+        path: 'spec.cidr',
+        message: `${JSON.stringify(p.spec.cidr)} is not a CIDR`,
+      });
       return [];
     }
     return [{ pool: p, cidr: c }];
   });
-  const noExport = (prefix: Cidr) => pools.some(({ pool, cidr }) => pool.spec.disableBGPExport && cidrContains(cidr, prefix));
+  const noExport = (prefix: Cidr) =>
+    pools.some(({ pool, cidr }) => pool.spec.disableBGPExport && cidrContains(cidr, prefix));
   const ann = new Map<string, BgpAnnouncement>();
   const announce = (text: string, object: string, path: string, hostRoute: boolean) => {
     const withLen = text.includes('/') ? text : `${text}/${addressFamily(text) === 'ipv6' ? 128 : 32}`;
@@ -413,7 +556,12 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
   (input.podAddresses ?? []).forEach((a, i) => {
     const host = a.split('/')[0] ?? a;
     if (!addressFamily(host)) {
-      issues.push({ code: 'cidr-invalid', object: `Node/${input.nodeName}`, path: `podAddresses[${i}]`, message: `${JSON.stringify(a)} is not an address` });
+      issues.push({
+        code: 'cidr-invalid',
+        object: `Node/${input.nodeName}`,
+        path: `podAddresses[${i}]`,
+        message: `${JSON.stringify(a)} is not an address`,
+      });
       return;
     }
     if (blocks.some((b) => cidrContains(b, host))) return;
@@ -421,7 +569,9 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
   });
   (input.serviceIPs ?? []).forEach((a, i) => announce(a, 'services', `serviceIPs[${i}]`, true));
   for (const field of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const) {
-    (defaultCfg[field] ?? []).forEach((e, i) => announce(e.cidr, 'BGPConfiguration/default', `spec.${field}[${i}].cidr`, false));
+    (defaultCfg[field] ?? []).forEach((e, i) =>
+      announce(e.cidr, 'BGPConfiguration/default', `spec.${field}[${i}].cidr`, false),
+    );
   }
 
   const node: BgpDesiredState['node'] = { name: input.nodeName, ipv4: v4 };
@@ -458,7 +608,8 @@ export function poolEncaps(pools: readonly IPPool[]): PoolEncap[] {
     const cidr = parseCidr(p.spec.cidr);
     if (!cidr || p.spec.disabled) return [];
     let ipipMode = p.spec.ipipMode ?? 'Never';
-    if (!p.spec.ipipMode && p.spec.ipip?.enabled) ipipMode = p.spec.ipip.mode === 'cross-subnet' ? 'CrossSubnet' : 'Always';
+    if (!p.spec.ipipMode && p.spec.ipip?.enabled)
+      ipipMode = p.spec.ipip.mode === 'cross-subnet' ? 'CrossSubnet' : 'Always';
     return [{ cidr, ipipMode, vxlanMode: p.spec.vxlanMode ?? 'Never' }];
   });
 }
@@ -468,7 +619,13 @@ export function poolEncaps(pools: readonly IPPool[]): PoolEncap[] {
  * Calico); CrossSubnet encapsulates only towards next hops outside our subnet. WireGuard, when on,
  * carries everything between nodes. No pool: FLAT.
  */
-export function chooseProvider(prefix: string, nextHop: string, pools: readonly PoolEncap[], self: { ipv4?: Cidr & { host: string }; ipv6?: Cidr & { host: string } }, wireguard = false): ProviderKind {
+export function chooseProvider(
+  prefix: string,
+  nextHop: string,
+  pools: readonly PoolEncap[],
+  self: { ipv4?: Cidr & { host: string }; ipv6?: Cidr & { host: string } },
+  wireguard = false,
+): ProviderKind {
   if (wireguard) return 'wireguard';
   const c = parseCidr(canonicalCidr(prefix) ?? '');
   if (!c) return 'flat';
@@ -478,6 +635,7 @@ export function chooseProvider(prefix: string, nextHop: string, pools: readonly 
   const local = c.family === 'ipv4' ? self.ipv4 : self.ipv6;
   const crossSubnet = !local || !sameSubnet(local.host, nextHop, local.length);
   if (best.vxlanMode === 'Always' || (best.vxlanMode === 'CrossSubnet' && crossSubnet)) return 'vxlan';
-  if (c.family === 'ipv4' && (best.ipipMode === 'Always' || (best.ipipMode === 'CrossSubnet' && crossSubnet))) return 'ipip';
+  if (c.family === 'ipv4' && (best.ipipMode === 'Always' || (best.ipipMode === 'CrossSubnet' && crossSubnet)))
+    return 'ipip';
   return 'flat';
 }

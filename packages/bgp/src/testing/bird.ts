@@ -36,7 +36,23 @@ export async function spawnBird(init: BirdInit): Promise<BirdProcess> {
   const conf = join(dir, 'bird.conf');
   const socket = join(dir, 'bird.ctl');
   await writeFile(conf, init.config);
-  const child = spawn('ip', ['netns', 'exec', init.netns, init.birdPath ?? '/usr/sbin/bird', '-f', '-c', conf, '-s', socket, '-P', join(dir, 'bird.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      init.netns,
+      init.birdPath ?? '/usr/sbin/bird',
+      '-f',
+      '-c',
+      conf,
+      '-s',
+      socket,
+      '-P',
+      join(dir, 'bird.pid'),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));

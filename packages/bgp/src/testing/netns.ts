@@ -33,7 +33,9 @@ export function canCreateNetns(): boolean {
 
 /** A random suffix for names of test objects. */
 export function randomSuffix(n = 4): string {
-  return randomBytes(n).toString('hex').slice(0, n * 2);
+  return randomBytes(n)
+    .toString('hex')
+    .slice(0, n * 2);
 }
 
 /** Create a netns named `<prefix><random>` with loopback up. */
@@ -57,13 +59,21 @@ export async function createTestNetns(prefix: string): Promise<TestNetns> {
 }
 
 /** Join two namespaces with a veth pair and put addresses (CIDR) on each end; returns the link names. */
-export async function linkNetns(a: { netns: string; addresses: string[] }, b: { netns: string; addresses: string[] }, prefix: string): Promise<[string, string]> {
+export async function linkNetns(
+  a: { netns: string; addresses: string[] },
+  b: { netns: string; addresses: string[] },
+  prefix: string,
+): Promise<[string, string]> {
   const s = randomSuffix(3);
   const na = `${prefix}a${s}`;
   const nb = `${prefix}b${s}`;
   await ip(['link', 'add', na, 'netns', a.netns, 'type', 'veth', 'peer', 'name', nb, 'netns', b.netns]);
-  for (const [ns, link, addrs] of [[a.netns, na, a.addresses], [b.netns, nb, b.addresses]] as const) {
-    for (const addr of addrs) await ip(['addr', 'add', addr, 'dev', link, ...(addr.includes(':') ? ['nodad'] : [])], ns);
+  for (const [ns, link, addrs] of [
+    [a.netns, na, a.addresses],
+    [b.netns, nb, b.addresses],
+  ] as const) {
+    for (const addr of addrs)
+      await ip(['addr', 'add', addr, 'dev', link, ...(addr.includes(':') ? ['nodad'] : [])], ns);
     await ip(['link', 'set', link, 'up'], ns);
   }
   return [na, nb];

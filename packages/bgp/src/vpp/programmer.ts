@@ -2,7 +2,15 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI, DEFAULT_WIREGUARD_PORT, SW_IF_INDEX_NONE } from '../constants.js';
 import { BgpInvalidConfigError, BgpRouteProgramError } from '../errors.js';
 import { NOOP_LOGGER, type BgpLogger } from '../logger.js';
-import { addressFamily, canonicalAddress, canonicalCidr, cidrContains, parseCidr, type Cidr, type IpFamily } from '../net.js';
+import {
+  addressFamily,
+  canonicalAddress,
+  canonicalCidr,
+  cidrContains,
+  parseCidr,
+  type Cidr,
+  type IpFamily,
+} from '../net.js';
 import type { BgpVpp, ProviderKind, RouteTarget } from './types.js';
 
 /** What the programmer needs to know about a WireGuard peer node. */
@@ -68,7 +76,10 @@ export interface RouteProgrammer {
    * {@link RouteProgrammer.forget}) reads VPP's tunnels and routes first and adopts what is already there,
    * so an agent restart creates no duplicates.
    */
-  sync(desired: Iterable<RouteTarget>, options?: { signal?: AbortSignal }): Promise<{ added: number; removed: number; kept: number; errors: BgpRouteProgramError[] }>;
+  sync(
+    desired: Iterable<RouteTarget>,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ added: number; removed: number; kept: number; errors: BgpRouteProgramError[] }>;
   /** Add a route, or replace it when its next hop or provider changed (delete, then add). @throws BgpRouteProgramError */
   add(route: RouteTarget, options?: { signal?: AbortSignal }): Promise<void>;
   /** Remove a route (no-op when absent); its tunnel goes with its last route. @throws BgpRouteProgramError */
@@ -78,7 +89,10 @@ export interface RouteProgrammer {
    * in flight (default 64). Changes that share a prefix or a tunnel are applied in order; a failed change
    * is reported in `errors` and the others go on.
    */
-  apply(changes: Iterable<{ prefix: string; target: RouteTarget | undefined }>, options?: { signal?: AbortSignal; concurrency?: number }): Promise<{ added: number; removed: number; errors: Error[] }>;
+  apply(
+    changes: Iterable<{ prefix: string; target: RouteTarget | undefined }>,
+    options?: { signal?: AbortSignal; concurrency?: number },
+  ): Promise<{ added: number; removed: number; errors: Error[] }>;
   /** The routes programmed now. */
   routes(): RouteTarget[];
   /** Forget what was read from VPP (e.g. VPP restarted); the next sync dumps again. */
@@ -91,13 +105,17 @@ export function generateWireguardKeyPair(): { privateKey: string; publicKey: str
   const { privateKey, publicKey } = generateKeyPairSync('x25519');
   const d = privateKey.export({ format: 'jwk' }).d!;
   const x = publicKey.export({ format: 'jwk' }).x!;
-  return { privateKey: Buffer.from(d, 'base64url').toString('base64'), publicKey: Buffer.from(x, 'base64url').toString('base64') };
+  return {
+    privateKey: Buffer.from(d, 'base64url').toString('base64'),
+    publicKey: Buffer.from(x, 'base64url').toString('base64'),
+  };
 }
 
 /** The public key (base64) of a WireGuard private key (base64). */
 export function wireguardPublicKey(privateKey: string): string {
   const d = Buffer.from(privateKey, 'base64');
-  if (d.length !== 32) throw new BgpInvalidConfigError('wireguard', 'privateKey', privateKey, 'is not a base64 32-byte WireGuard key');
+  if (d.length !== 32)
+    throw new BgpInvalidConfigError('wireguard', 'privateKey', privateKey, 'is not a base64 32-byte WireGuard key');
   // PKCS#8 DER of an X25519 private key: a fixed 16-byte prefix, then the 32 key bytes
   const der = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), d]);
   const pub = createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
@@ -134,12 +152,17 @@ function tunnelKey(provider: string, remote: string): string {
 }
 
 /** Create a route programmer. @throws BgpInvalidConfigError for bad settings */
-export function createRouteProgrammer(init: RouteProgrammerInit, components: RouteProgrammerComponents): RouteProgrammer {
+export function createRouteProgrammer(
+  init: RouteProgrammerInit,
+  components: RouteProgrammerComponents,
+): RouteProgrammer {
   const log = components.logger ?? NOOP_LOGGER;
   const stats: RouteProgrammerStats = { vppCalls: 0, routes: 0, tunnels: 0 };
   const object = 'route programmer';
-  if (init.sourceAddress4 !== undefined && addressFamily(init.sourceAddress4) !== 'ipv4') throw new BgpInvalidConfigError(object, 'sourceAddress4', init.sourceAddress4, 'is not an IPv4 address');
-  if (init.sourceAddress6 !== undefined && addressFamily(init.sourceAddress6) !== 'ipv6') throw new BgpInvalidConfigError(object, 'sourceAddress6', init.sourceAddress6, 'is not an IPv6 address');
+  if (init.sourceAddress4 !== undefined && addressFamily(init.sourceAddress4) !== 'ipv4')
+    throw new BgpInvalidConfigError(object, 'sourceAddress4', init.sourceAddress4, 'is not an IPv4 address');
+  if (init.sourceAddress6 !== undefined && addressFamily(init.sourceAddress6) !== 'ipv6')
+    throw new BgpInvalidConfigError(object, 'sourceAddress6', init.sourceAddress6, 'is not an IPv6 address');
   const owned: Cidr[] = (init.ownedPrefixes ?? []).map((p, i) => {
     const c = parseCidr(p);
     if (!c) throw new BgpInvalidConfigError(object, `ownedPrefixes[${i}]`, p, 'is not a CIDR prefix');
@@ -149,7 +172,8 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
   const vxPort = init.vxlanPort ?? DEFAULT_VXLAN_PORT;
   const wg = init.wireguard;
   const wgPrivate = wg ? key32(wg.privateKey, object, 'wireguard.privateKey') : undefined;
-  if (wg && !parseCidr(wg.address)) throw new BgpInvalidConfigError(object, 'wireguard.address', wg.address, 'is not a CIDR');
+  if (wg && !parseCidr(wg.address))
+    throw new BgpInvalidConfigError(object, 'wireguard.address', wg.address, 'is not a CIDR');
   const vpp = components.vpp;
 
   const routes = new Map<string, Programmed>();
@@ -193,14 +217,24 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
     stats.vppCalls++;
     return (vpp.call as (n: string, r: unknown, o: unknown) => Promise<unknown>)(name, req, o);
   }) as BgpVpp['call'];
-  async function* dump(name: string, req: unknown, o: { signal?: AbortSignal }): AsyncGenerator<Record<string, unknown>> {
+  async function* dump(
+    name: string,
+    req: unknown,
+    o: { signal?: AbortSignal },
+  ): AsyncGenerator<Record<string, unknown>> {
     stats.vppCalls++;
     yield* (vpp.dump as (n: string, r: unknown, o: unknown) => AsyncIterable<Record<string, unknown>>)(name, req, o);
   }
 
   const sourceFor = (f: IpFamily): string => {
     const s = f === 'ipv4' ? init.sourceAddress4 : init.sourceAddress6;
-    if (!s) throw new BgpInvalidConfigError(object, f === 'ipv4' ? 'sourceAddress4' : 'sourceAddress6', undefined, `is needed for ${f} tunnels`);
+    if (!s)
+      throw new BgpInvalidConfigError(
+        object,
+        f === 'ipv4' ? 'sourceAddress4' : 'sourceAddress6',
+        undefined,
+        `is needed for ${f} tunnels`,
+      );
     return s;
   };
 
@@ -214,25 +248,55 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
       type: 0,
       flags: 0,
       proto: FIB_PATH_NH_PROTO[family],
-      nh: { address: family === 'ipv4' ? { ip4: via } : { ip6: via }, via_label: 0, obj_id: 0, classify_table_index: SW_IF_INDEX_NONE },
+      nh: {
+        address: family === 'ipv4' ? { ip4: via } : { ip6: via },
+        via_label: 0,
+        obj_id: 0,
+        classify_table_index: SW_IF_INDEX_NONE,
+      },
       n_labels: 0,
       label_stack: [],
     };
   }
 
-  async function routeAddDel(isAdd: boolean, prefix: string, family: IpFamily, via: string, swIfIndex: number, o: { signal?: AbortSignal }) {
-    await call('ip_route_add_del', { is_add: isAdd, is_multipath: false, route: { table_id: 0, prefix, n_paths: 1, paths: [path(family, via, swIfIndex)] } } as never, o);
+  async function routeAddDel(
+    isAdd: boolean,
+    prefix: string,
+    family: IpFamily,
+    via: string,
+    swIfIndex: number,
+    o: { signal?: AbortSignal },
+  ) {
+    await call(
+      'ip_route_add_del',
+      {
+        is_add: isAdd,
+        is_multipath: false,
+        route: { table_id: 0, prefix, n_paths: 1, paths: [path(family, via, swIfIndex)] },
+      } as never,
+      o,
+    );
   }
 
   async function upUnnumbered(sw: number, o: { signal?: AbortSignal }) {
-    await call('sw_interface_set_unnumbered', { sw_if_index: init.uplinkSwIfIndex, unnumbered_sw_if_index: sw, is_add: true }, o);
+    await call(
+      'sw_interface_set_unnumbered',
+      { sw_if_index: init.uplinkSwIfIndex, unnumbered_sw_if_index: sw, is_add: true },
+      o,
+    );
     await call('sw_interface_set_flags', { sw_if_index: sw, flags: 1 }, o);
   }
 
   async function vxlanDecapNext(f: IpFamily, o: { signal?: AbortSignal }): Promise<number> {
     let n = decapNext.get(f);
     if (n === undefined) {
-      const r = await call('add_node_next', f === 'ipv4' ? { node_name: 'vxlan4-input', next_name: 'ip4-input' } : { node_name: 'vxlan6-input', next_name: 'ip6-input' }, o);
+      const r = await call(
+        'add_node_next',
+        f === 'ipv4'
+          ? { node_name: 'vxlan4-input', next_name: 'ip4-input' }
+          : { node_name: 'vxlan6-input', next_name: 'ip6-input' },
+        o,
+      );
       n = r.next_index;
       decapNext.set(f, n);
     }
@@ -241,13 +305,29 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
 
   async function ensureWgInterface(o: { signal?: AbortSignal }): Promise<number> {
     if (wgSwIfIndex !== undefined) return wgSwIfIndex;
-    if (!wg || !wgPrivate) throw new BgpInvalidConfigError(object, 'wireguard', undefined, 'is needed for WireGuard routes');
-    const r = await call('wireguard_interface_create', {
-      interface: { user_instance: SW_IF_INDEX_NONE, sw_if_index: SW_IF_INDEX_NONE, private_key: wgPrivate, public_key: new Uint8Array(32), port: wg.port ?? DEFAULT_WIREGUARD_PORT, src_ip: sourceFor('ipv4') },
-      generate_key: false,
-    }, o);
+    if (!wg || !wgPrivate)
+      throw new BgpInvalidConfigError(object, 'wireguard', undefined, 'is needed for WireGuard routes');
+    const r = await call(
+      'wireguard_interface_create',
+      {
+        interface: {
+          user_instance: SW_IF_INDEX_NONE,
+          sw_if_index: SW_IF_INDEX_NONE,
+          private_key: wgPrivate,
+          public_key: new Uint8Array(32),
+          port: wg.port ?? DEFAULT_WIREGUARD_PORT,
+          src_ip: sourceFor('ipv4'),
+        },
+        generate_key: false,
+      },
+      o,
+    );
     const sw = r.sw_if_index;
-    await call('sw_interface_add_del_address', { sw_if_index: sw, is_add: true, del_all: false, prefix: wg.address }, o);
+    await call(
+      'sw_interface_add_del_address',
+      { sw_if_index: sw, is_add: true, del_all: false, prefix: wg.address },
+      o,
+    );
     await call('sw_interface_set_flags', { sw_if_index: sw, flags: 1 }, o);
     wgSwIfIndex = sw;
     return sw;
@@ -265,25 +345,33 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
     if (t.wgPeerIndex !== undefined && JSON.stringify(allowed) === JSON.stringify(t.wgAllowed)) return;
     if (t.wgPeerIndex !== undefined) await call('wireguard_peer_remove', { peer_index: t.wgPeerIndex }, o);
     delete t.wgPeerIndex;
-    const r = await call('wireguard_peer_add', {
-      peer: {
-        peer_index: 0,
-        public_key: key32(info.publicKey, `node ${t.remote}`, 'wireguardPublicKey'),
-        port: info.port ?? DEFAULT_WIREGUARD_PORT,
-        persistent_keepalive: 0,
-        table_id: 0,
-        endpoint: t.remote,
-        sw_if_index: t.swIfIndex,
-        flags: 0,
-        n_allowed_ips: allowed.length,
-        allowed_ips: allowed,
+    const r = await call(
+      'wireguard_peer_add',
+      {
+        peer: {
+          peer_index: 0,
+          public_key: key32(info.publicKey, `node ${t.remote}`, 'wireguardPublicKey'),
+          port: info.port ?? DEFAULT_WIREGUARD_PORT,
+          persistent_keepalive: 0,
+          table_id: 0,
+          endpoint: t.remote,
+          sw_if_index: t.swIfIndex,
+          flags: 0,
+          n_allowed_ips: allowed.length,
+          allowed_ips: allowed,
+        },
       },
-    }, o);
+      o,
+    );
     t.wgPeerIndex = r.peer_index;
     t.wgAllowed = allowed;
   }
 
-  async function ensureTunnel(provider: Exclude<ProviderKind, 'flat'>, remote: string, o: { signal?: AbortSignal }): Promise<Tunnel> {
+  async function ensureTunnel(
+    provider: Exclude<ProviderKind, 'flat'>,
+    remote: string,
+    o: { signal?: AbortSignal },
+  ): Promise<Tunnel> {
     const key = tunnelKey(provider, remote);
     const existing = tunnels.get(key);
     if (existing) return existing;
@@ -291,30 +379,61 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
     let sw: number;
     const t: Tunnel = { provider, remote, swIfIndex: 0, refs: new Set() };
     if (provider === 'ipip') {
-      const r = await call('ipip_add_tunnel', { tunnel: { instance: SW_IF_INDEX_NONE, src: sourceFor(f), dst: remote, sw_if_index: 0, table_id: 0, flags: 0, mode: 0, dscp: 0 } }, o);
+      const r = await call(
+        'ipip_add_tunnel',
+        {
+          tunnel: {
+            instance: SW_IF_INDEX_NONE,
+            src: sourceFor(f),
+            dst: remote,
+            sw_if_index: 0,
+            table_id: 0,
+            flags: 0,
+            mode: 0,
+            dscp: 0,
+          },
+        },
+        o,
+      );
       sw = r.sw_if_index;
       await upUnnumbered(sw, o);
     } else if (provider === 'vxlan') {
       const next = await vxlanDecapNext(f, o);
-      const r = await call('vxlan_add_del_tunnel_v3', {
-        is_add: true,
-        instance: SW_IF_INDEX_NONE,
-        src_address: sourceFor(f),
-        dst_address: remote,
-        src_port: vxPort,
-        dst_port: vxPort,
-        mcast_sw_if_index: SW_IF_INDEX_NONE,
-        encap_vrf_id: 0,
-        decap_next_index: next,
-        vni,
-        is_l3: true,
-      }, o);
+      const r = await call(
+        'vxlan_add_del_tunnel_v3',
+        {
+          is_add: true,
+          instance: SW_IF_INDEX_NONE,
+          src_address: sourceFor(f),
+          dst_address: remote,
+          src_port: vxPort,
+          dst_port: vxPort,
+          mcast_sw_if_index: SW_IF_INDEX_NONE,
+          encap_vrf_id: 0,
+          decap_next_index: next,
+          vni,
+          is_l3: true,
+        },
+        o,
+      );
       sw = r.sw_if_index;
       await upUnnumbered(sw, o);
     } else {
       const info = wg?.peer(remote);
-      if (!info) throw new BgpInvalidConfigError(`node ${remote}`, 'wireguardPublicKey', undefined, 'is not known (no WireGuard key published for this node yet)');
-      if (!addressFamily(info.innerAddress)) throw new BgpInvalidConfigError(`node ${remote}`, 'wireguard.interfaceIPv4Address', info.innerAddress, 'is not an address');
+      if (!info)
+        throw new BgpInvalidConfigError(
+          `node ${remote}`,
+          'wireguardPublicKey',
+          undefined,
+          'is not known (no WireGuard key published for this node yet)',
+        );
+      if (!addressFamily(info.innerAddress))
+        throw new BgpInvalidConfigError(
+          `node ${remote}`,
+          'wireguard.interfaceIPv4Address',
+          info.innerAddress,
+          'is not an address',
+        );
       sw = await ensureWgInterface(o);
       t.wgInner = canonicalAddress(info.innerAddress);
     }
@@ -329,19 +448,23 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
     if (t.provider === 'ipip') await call('ipip_del_tunnel', { sw_if_index: t.swIfIndex }, o);
     else if (t.provider === 'vxlan') {
       const f = addressFamily(t.remote)!;
-      await call('vxlan_add_del_tunnel_v3', {
-        is_add: false,
-        instance: SW_IF_INDEX_NONE,
-        src_address: sourceFor(f),
-        dst_address: t.remote,
-        src_port: vxPort,
-        dst_port: vxPort,
-        mcast_sw_if_index: SW_IF_INDEX_NONE,
-        encap_vrf_id: 0,
-        decap_next_index: decapNext.get(f) ?? SW_IF_INDEX_NONE,
-        vni,
-        is_l3: true,
-      }, o);
+      await call(
+        'vxlan_add_del_tunnel_v3',
+        {
+          is_add: false,
+          instance: SW_IF_INDEX_NONE,
+          src_address: sourceFor(f),
+          dst_address: t.remote,
+          src_port: vxPort,
+          dst_port: vxPort,
+          mcast_sw_if_index: SW_IF_INDEX_NONE,
+          encap_vrf_id: 0,
+          decap_next_index: decapNext.get(f) ?? SW_IF_INDEX_NONE,
+          vni,
+          is_l3: true,
+        },
+        o,
+      );
     } else if (t.wgPeerIndex !== undefined) await call('wireguard_peer_remove', { peer_index: t.wgPeerIndex }, o);
     tunnels.delete(tunnelKey(t.provider, t.remote));
     stats.tunnels = tunnels.size;
@@ -353,7 +476,8 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
     if (!prefix) throw new BgpInvalidConfigError(object2, 'prefix', route.prefix, 'is not a CIDR prefix');
     const nh = addressFamily(route.nextHop);
     if (!nh) throw new BgpInvalidConfigError(object2, 'nextHop', route.nextHop, 'is not an address');
-    if (!['flat', 'ipip', 'vxlan', 'wireguard'].includes(route.provider)) throw new BgpInvalidConfigError(object2, 'provider', route.provider, 'is not flat, ipip, vxlan or wireguard');
+    if (!['flat', 'ipip', 'vxlan', 'wireguard'].includes(route.provider))
+      throw new BgpInvalidConfigError(object2, 'provider', route.provider, 'is not flat, ipip, vxlan or wireguard');
     return { prefix, nextHop: canonicalAddress(route.nextHop), provider: route.provider };
   }
 
@@ -372,7 +496,8 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
           t.refs.add(r.prefix);
           let via: string;
           if (r.provider === 'ipip') via = family === 'ipv4' ? '0.0.0.0' : '::';
-          else if (r.provider === 'vxlan') via = r.nextHop; // never a glean route through the tunnel
+          else if (r.provider === 'vxlan')
+            via = r.nextHop; // never a glean route through the tunnel
           else {
             await wgPeerSet(t, o);
             via = t.wgInner!;
@@ -397,11 +522,13 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
     if (!cur) return;
     const family = parseCidr(prefix)!.family;
     try {
-      await routeAddDel(false, prefix, family, cur.via, cur.swIfIndex, o).catch((err: Error & { errorName?: string }) => {
-        // already gone from VPP (e.g. removed by hand): nothing to remove
-        if (err.name === 'VppApiError' && err.errorName === 'VNET_API_ERROR_NO_SUCH_ENTRY') return;
-        throw err;
-      });
+      await routeAddDel(false, prefix, family, cur.via, cur.swIfIndex, o).catch(
+        (err: Error & { errorName?: string }) => {
+          // already gone from VPP (e.g. removed by hand): nothing to remove
+          if (err.name === 'VppApiError' && err.errorName === 'VNET_API_ERROR_NO_SUCH_ENTRY') return;
+          throw err;
+        },
+      );
       routes.delete(prefix);
       stats.routes = routes.size;
       if (cur.provider !== 'flat') {
@@ -423,23 +550,39 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
     tunnels.clear();
     wgSwIfIndex = undefined;
     const bySw = new Map<number, Tunnel>();
-    const sources = new Set([init.sourceAddress4, init.sourceAddress6].filter((x): x is string => !!x).map(canonicalAddress));
+    const sources = new Set(
+      [init.sourceAddress4, init.sourceAddress6].filter((x): x is string => !!x).map(canonicalAddress),
+    );
     for await (const d of dump('ipip_tunnel_dump', { sw_if_index: SW_IF_INDEX_NONE }, o)) {
       const t = d['tunnel'] as { src: string; dst: string; sw_if_index: number };
       if (!sources.has(canonicalAddress(t.src))) continue;
-      const tun: Tunnel = { provider: 'ipip', remote: canonicalAddress(t.dst), swIfIndex: t.sw_if_index, refs: new Set() };
+      const tun: Tunnel = {
+        provider: 'ipip',
+        remote: canonicalAddress(t.dst),
+        swIfIndex: t.sw_if_index,
+        refs: new Set(),
+      };
       tunnels.set(tunnelKey('ipip', tun.remote), tun);
       bySw.set(tun.swIfIndex, tun);
     }
     for await (const d of dump('vxlan_tunnel_v2_dump', { sw_if_index: SW_IF_INDEX_NONE }, o)) {
       if (d['vni'] !== vni || !sources.has(canonicalAddress(d['src_address'] as string))) continue;
-      const tun: Tunnel = { provider: 'vxlan', remote: canonicalAddress(d['dst_address'] as string), swIfIndex: d['sw_if_index'] as number, refs: new Set() };
+      const tun: Tunnel = {
+        provider: 'vxlan',
+        remote: canonicalAddress(d['dst_address'] as string),
+        swIfIndex: d['sw_if_index'] as number,
+        refs: new Set(),
+      };
       tunnels.set(tunnelKey('vxlan', tun.remote), tun);
       bySw.set(tun.swIfIndex, tun);
     }
     if (wg) {
       try {
-        for await (const d of dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: SW_IF_INDEX_NONE }, o)) {
+        for await (const d of dump(
+          'wireguard_interface_dump',
+          { show_private_key: false, sw_if_index: SW_IF_INDEX_NONE },
+          o,
+        )) {
           const itf = d['interface'] as { sw_if_index: number; port: number };
           if (itf.port === (wg.port ?? DEFAULT_WIREGUARD_PORT)) wgSwIfIndex = itf.sw_if_index;
         }
@@ -449,7 +592,14 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
             if (p.sw_if_index !== wgSwIfIndex) continue;
             const remote = canonicalAddress(p.endpoint);
             const info = wg.peer(remote);
-            const tun: Tunnel = { provider: 'wireguard', remote, swIfIndex: wgSwIfIndex, wgPeerIndex: p.peer_index, wgAllowed: [...p.allowed_ips].map((x) => canonicalCidr(x) ?? x), refs: new Set() };
+            const tun: Tunnel = {
+              provider: 'wireguard',
+              remote,
+              swIfIndex: wgSwIfIndex,
+              wgPeerIndex: p.peer_index,
+              wgAllowed: [...p.allowed_ips].map((x) => canonicalCidr(x) ?? x),
+              refs: new Set(),
+            };
             if (info) tun.wgInner = canonicalAddress(info.innerAddress);
             tunnels.set(tunnelKey('wireguard', remote), tun);
           }
@@ -458,10 +608,15 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
         log.warn({ err }, 'wireguard dumps failed; WireGuard state not adopted');
       }
     }
-    const wgInnerToTunnel = new Map([...tunnels.values()].filter((t) => t.provider === 'wireguard' && t.wgInner).map((t) => [t.wgInner!, t]));
+    const wgInnerToTunnel = new Map(
+      [...tunnels.values()].filter((t) => t.provider === 'wireguard' && t.wgInner).map((t) => [t.wgInner!, t]),
+    );
     for (const isIp6 of [false, true]) {
       for await (const d of dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: isIp6, name: '' } }, o)) {
-        const r = d['route'] as { prefix: string; paths: { sw_if_index: number; nh: { address: { ip4?: string; ip6?: string } } }[] };
+        const r = d['route'] as {
+          prefix: string;
+          paths: { sw_if_index: number; nh: { address: { ip4?: string; ip6?: string } } }[];
+        };
         if (r.paths.length !== 1) continue;
         const p = r.paths[0]!;
         const prefix = canonicalCidr(r.prefix);
@@ -476,7 +631,12 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
           if (!t) continue;
           t.refs.add(prefix);
           routes.set(prefix, { prefix, nextHop: t.remote, provider: 'wireguard', via, swIfIndex: p.sw_if_index });
-        } else if ((p.sw_if_index === SW_IF_INDEX_NONE || p.sw_if_index === init.uplinkSwIfIndex) && owned.some((c) => cidrContains(c, prefix)) && via !== '0.0.0.0' && via !== '::') {
+        } else if (
+          (p.sw_if_index === SW_IF_INDEX_NONE || p.sw_if_index === init.uplinkSwIfIndex) &&
+          owned.some((c) => cidrContains(c, prefix)) &&
+          via !== '0.0.0.0' &&
+          via !== '::'
+        ) {
           routes.set(prefix, { prefix, nextHop: via, provider: 'flat', via, swIfIndex: p.sw_if_index });
         }
       }
@@ -528,7 +688,9 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
           errors.push(err as Error);
           continue;
         }
-        const tracked: Promise<void> = op.catch((err: Error) => void errors.push(err)).finally(() => running.delete(tracked));
+        const tracked: Promise<void> = op
+          .catch((err: Error) => void errors.push(err))
+          .finally(() => running.delete(tracked));
         running.add(tracked);
         if (running.size >= limit) await Promise.race(running);
       }
@@ -543,12 +705,19 @@ export function createRouteProgrammer(init: RouteProgrammerInit, components: Rou
       }
       await ensureAdopted(options);
       const errors: BgpRouteProgramError[] = [];
-      const asProgramError = (err: Error, prefix: string, provider: string): BgpRouteProgramError => (err.name === 'BgpRouteProgramError' ? (err as BgpRouteProgramError) : new BgpRouteProgramError(prefix, provider, 'add', err));
+      const asProgramError = (err: Error, prefix: string, provider: string): BgpRouteProgramError =>
+        err.name === 'BgpRouteProgramError'
+          ? (err as BgpRouteProgramError)
+          : new BgpRouteProgramError(prefix, provider, 'add', err);
       const removals = [...routes.keys()].filter((p) => !want.has(p)).map((prefix) => ({ prefix, target: undefined }));
       const rem = await this.apply(removals, options);
       rem.errors.forEach((e) => errors.push(asProgramError(e, '', 'unknown')));
       // tunnels found in VPP that carry no route any more
-      for (const t of [...tunnels.values()]) if (t.refs.size === 0) await releaseTunnel(t, options).catch((err: unknown) => errors.push(new BgpRouteProgramError(t.remote, t.provider, 'delete', err)));
+      for (const t of [...tunnels.values()])
+        if (t.refs.size === 0)
+          await releaseTunnel(t, options).catch((err: unknown) =>
+            errors.push(new BgpRouteProgramError(t.remote, t.provider, 'delete', err)),
+          );
       let kept = 0;
       const adds: { prefix: string; target: RouteTarget }[] = [];
       for (const r of want.values()) {

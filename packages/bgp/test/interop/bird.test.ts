@@ -5,7 +5,8 @@ import { spawnBird, type BirdProcess } from '../../src/testing/index.js';
 import { until } from '../helpers/until.js';
 import { interopSkipReason, Lab } from './env.js';
 
-const skip = interopSkipReason() ?? (existsSync('/usr/sbin/bird') ? undefined : 'BIRD 2 is not installed (Debian package bird2)');
+const skip =
+  interopSkipReason() ?? (existsSync('/usr/sbin/bird') ? undefined : 'BIRD 2 is not installed (Debian package bird2)');
 if (skip) console.log(`bgp interop BIRD: skipped (${skip})`);
 
 function birdConfig(statics4: string[], statics6: string[]): string {
@@ -40,7 +41,10 @@ describe.skipIf(!!skip)('bgp interop: BIRD 2 peer in its own netns', () => {
     await lab.link(us, ['10.99.2.1/24', 'fd99:2::1/64'], them, ['10.99.2.2/24', 'fd99:2::2/64']);
     bird = await spawnBird({ netns: them.name, config: birdConfig(['10.50.1.0/24', '10.50.2.0/24'], ['fd50:1::/64']) });
     lab.onCleanup(() => bird.stop());
-    speaker = createGobgpSpeaker({ global: { asn: 64512, routerId: '10.99.2.1', listenAddresses: ['10.99.2.1', 'fd99:2::1'] }, daemon: { spawn: { netns: us.name } } });
+    speaker = createGobgpSpeaker({
+      global: { asn: 64512, routerId: '10.99.2.1', listenAddresses: ['10.99.2.1', 'fd99:2::1'] },
+      daemon: { spawn: { netns: us.name } },
+    });
     lab.onCleanup(() => speaker.stop());
     await speaker.start();
     await speaker.addPeer({ address: '10.99.2.2', asn: 65001, families: ['ipv4'] });
@@ -52,12 +56,17 @@ describe.skipIf(!!skip)('bgp interop: BIRD 2 peer in its own netns', () => {
     await lab.cleanup();
   });
 
-  it('bgp: we learn BIRD\'s v4 and v6 routes with its AS path and next hop', async () => {
+  it("bgp: we learn BIRD's v4 and v6 routes with its AS path and next hop", async () => {
     const v4 = await until('BIRD v4 routes learned', async () => {
       const p = await speaker.bestPaths('ipv4');
       return p.filter((x) => !x.local).length === 2 && p;
     });
-    expect(v4.filter((p) => !p.local).sort((x, y) => x.prefix.localeCompare(y.prefix)).map((p) => [p.prefix, p.nextHop, p.asPath, p.neighbor])).toEqual([
+    expect(
+      v4
+        .filter((p) => !p.local)
+        .sort((x, y) => x.prefix.localeCompare(y.prefix))
+        .map((p) => [p.prefix, p.nextHop, p.asPath, p.neighbor]),
+    ).toEqual([
       ['10.50.1.0/24', '10.99.2.2', [65001], '10.99.2.2'],
       ['10.50.2.0/24', '10.99.2.2', [65001], '10.99.2.2'],
     ]);
@@ -84,9 +93,15 @@ describe.skipIf(!!skip)('bgp interop: BIRD 2 peer in its own netns', () => {
 
   it('bgp: withdrawals travel both ways', async () => {
     await speaker.withdraw('10.244.7.0/26');
-    await until('BIRD dropped 10.244.7.0/26', async () => !(await bird.birdc('show route 10.244.7.0/26')).includes('10.244.7.0/26'));
+    await until(
+      'BIRD dropped 10.244.7.0/26',
+      async () => !(await bird.birdc('show route 10.244.7.0/26')).includes('10.244.7.0/26'),
+    );
     await bird.reconfigure(birdConfig(['10.50.1.0/24'], ['fd50:1::/64']));
-    await until('10.50.2.0/24 withdrawn', async () => !(await speaker.bestPaths('ipv4')).some((p) => p.prefix === '10.50.2.0/24'));
+    await until(
+      '10.50.2.0/24 withdrawn',
+      async () => !(await speaker.bestPaths('ipv4')).some((p) => p.prefix === '10.50.2.0/24'),
+    );
     expect((await speaker.bestPaths('ipv4')).map((p) => p.prefix)).toEqual(['10.50.1.0/24']);
   });
 });

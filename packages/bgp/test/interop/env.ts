@@ -24,17 +24,36 @@ export interface TestNode {
   controller: BgpController;
 }
 
-export function nodeObject(name: string, v4: string, v6: string | undefined, extra: { labels?: Record<string, string>; annotations?: Record<string, string>; wireguard?: { inner: string; publicKey: string } } = {}): unknown {
-  const annotations: Record<string, string> = { 'projectcalico.org/IPv4Address': `${v4}/24`, ...(extra.annotations ?? {}) };
+export function nodeObject(
+  name: string,
+  v4: string,
+  v6: string | undefined,
+  extra: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    wireguard?: { inner: string; publicKey: string };
+  } = {},
+): unknown {
+  const annotations: Record<string, string> = {
+    'projectcalico.org/IPv4Address': `${v4}/24`,
+    ...(extra.annotations ?? {}),
+  };
   if (v6) annotations['projectcalico.org/IPv6Address'] = `${v6}/64`;
   if (extra.wireguard) annotations['projectcalico.org/WireguardPublicKey'] = extra.wireguard.publicKey;
-  const o: Record<string, unknown> = { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: extra.labels ?? {}, annotations } };
+  const o: Record<string, unknown> = {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: extra.labels ?? {}, annotations },
+  };
   if (extra.wireguard) o['spec'] = { wireguard: { interfaceIPv4Address: extra.wireguard.inner } };
   return o;
 }
 
 /** Make a fake VPP with an uplink holding the node's addresses. */
-export async function startNodeVpp(v4: string, v6: string | undefined): Promise<{ fake: FakeVpp; vpp: VppClient<VppApi>; uplink: number }> {
+export async function startNodeVpp(
+  v4: string,
+  v6: string | undefined,
+): Promise<{ fake: FakeVpp; vpp: VppClient<VppApi>; uplink: number }> {
   const fake = await startFakeVpp();
   const vpp = await connectVpp({ socket: fake.socketPath, timeoutMs: 30_000 });
   const uplink = (await vpp.call('create_loopback', { mac_address: '02:00:00:00:0c:01' })).sw_if_index;
@@ -78,13 +97,38 @@ export class Lab {
   }
 
   /** A node whose daemon runs in `netns` (which must hold its addresses). */
-  async node(name: string, netns: TestNetns, v4: string, v6: string, opts: { ipamBlocks?: string[]; wireguardPrivateKey?: string } = {}): Promise<TestNode> {
+  async node(
+    name: string,
+    netns: TestNetns,
+    v4: string,
+    v6: string,
+    opts: { ipamBlocks?: string[]; wireguardPrivateKey?: string } = {},
+  ): Promise<TestNode> {
     const { fake, vpp, uplink } = await startNodeVpp(v4, v6);
     this.onCleanup(() => fake.stop());
     this.onCleanup(() => vpp.close());
     const controller = createBgpController(
-      { nodeName: name, uplinkSwIfIndex: uplink, ipamBlocks: opts.ipamBlocks ?? [], gobgpd: { netns: netns.name }, ...(opts.wireguardPrivateKey ? { wireguardPrivateKey: opts.wireguardPrivateKey } : {}) },
-      { vpp, source: this.source, ...(process.env['BGP_DEBUG'] ? { logger: { debug: (o: unknown, m?: string) => console.log(name, 'D', m, o), info: (o: unknown, m?: string) => console.log(name, 'I', m, o), warn: (o: unknown, m?: string) => console.log(name, 'W', m, o), error: (o: unknown, m?: string) => console.log(name, 'E', m, o) } } : {}) },
+      {
+        nodeName: name,
+        uplinkSwIfIndex: uplink,
+        ipamBlocks: opts.ipamBlocks ?? [],
+        gobgpd: { netns: netns.name },
+        ...(opts.wireguardPrivateKey ? { wireguardPrivateKey: opts.wireguardPrivateKey } : {}),
+      },
+      {
+        vpp,
+        source: this.source,
+        ...(process.env['BGP_DEBUG']
+          ? {
+              logger: {
+                debug: (o: unknown, m?: string) => console.log(name, 'D', m, o),
+                info: (o: unknown, m?: string) => console.log(name, 'I', m, o),
+                warn: (o: unknown, m?: string) => console.log(name, 'W', m, o),
+                error: (o: unknown, m?: string) => console.log(name, 'E', m, o),
+              },
+            }
+          : {}),
+      },
     );
     this.onCleanup(() => controller.stop());
     return { name, v4, v6, netns, fake, vpp, uplink, controller };

@@ -18,8 +18,15 @@ describe('bgp: gobgpd that cannot start', () => {
   });
 
   it('bgp: gobgpd not installed → GobgpdNotFoundError naming the path', async () => {
-    await expect(spawnGobgpd({ gobgpdPath: join(dir, 'no-such-gobgpd') })).rejects.toMatchObject({ name: 'GobgpdNotFoundError', code: 'GOBGPD_NOT_FOUND', path: join(dir, 'no-such-gobgpd') });
-    const speaker = createGobgpSpeaker({ global: { asn: 64512, routerId: '10.0.0.1', listenAddresses: ['127.0.0.1'] }, daemon: { spawn: { gobgpdPath: join(dir, 'no-such-gobgpd') } } });
+    await expect(spawnGobgpd({ gobgpdPath: join(dir, 'no-such-gobgpd') })).rejects.toMatchObject({
+      name: 'GobgpdNotFoundError',
+      code: 'GOBGPD_NOT_FOUND',
+      path: join(dir, 'no-such-gobgpd'),
+    });
+    const speaker = createGobgpSpeaker({
+      global: { asn: 64512, routerId: '10.0.0.1', listenAddresses: ['127.0.0.1'] },
+      daemon: { spawn: { gobgpdPath: join(dir, 'no-such-gobgpd') } },
+    });
     await expect(speaker.start()).rejects.toMatchObject({ name: 'GobgpdNotFoundError' });
   });
 
@@ -44,7 +51,10 @@ describe.skipIf(!!skip)('bgp: bad input to a running speaker names the object; t
   let speaker: BgpSpeaker;
   const socket = join(tmpdir(), `bgp-err-${process.pid}.sock`);
   beforeAll(async () => {
-    speaker = createGobgpSpeaker({ global: { asn: 64512, routerId: '10.0.0.1', listenPort: -1, listenAddresses: ['127.0.0.1'] }, daemon: { spawn: { socket } } });
+    speaker = createGobgpSpeaker({
+      global: { asn: 64512, routerId: '10.0.0.1', listenPort: -1, listenAddresses: ['127.0.0.1'] },
+      daemon: { spawn: { socket } },
+    });
     await speaker.start();
     await speaker.addPeer({ address: '127.0.0.2', asn: 64512, passive: true });
     await speaker.announce({ prefix: '10.244.1.0/26', nextHop: '10.0.0.1' });
@@ -54,18 +64,37 @@ describe.skipIf(!!skip)('bgp: bad input to a running speaker names the object; t
   });
 
   it('bgp: ASN out of range', async () => {
-    expect(() => createGobgpSpeaker({ global: { asn: 0, routerId: '10.0.0.1', listenAddresses: ['127.0.0.1'] } })).toThrow(expect.objectContaining({ name: 'BgpInvalidConfigError', object: 'global', field: 'asn', value: 0 }));
-    await expect(speaker.addPeer({ address: '127.0.0.3', asn: 2 ** 32 })).rejects.toMatchObject({ name: 'BgpInvalidConfigError', object: 'peer 127.0.0.3', field: 'asn' });
+    expect(() =>
+      createGobgpSpeaker({ global: { asn: 0, routerId: '10.0.0.1', listenAddresses: ['127.0.0.1'] } }),
+    ).toThrow(expect.objectContaining({ name: 'BgpInvalidConfigError', object: 'global', field: 'asn', value: 0 }));
+    await expect(speaker.addPeer({ address: '127.0.0.3', asn: 2 ** 32 })).rejects.toMatchObject({
+      name: 'BgpInvalidConfigError',
+      object: 'peer 127.0.0.3',
+      field: 'asn',
+    });
   });
 
   it('bgp: malformed peer IP, unknown policy, bad password', async () => {
-    await expect(speaker.addPeer({ address: '10.0.0.300', asn: 64512 })).rejects.toMatchObject({ name: 'BgpInvalidConfigError', object: 'peer 10.0.0.300', field: 'address' });
-    await expect(speaker.addPeer({ address: '127.0.0.4', asn: 64512, importPolicies: ['nope'] })).rejects.toMatchObject({ field: 'importPolicies[0]', value: 'nope' });
-    await expect(speaker.addPeer({ address: '127.0.0.5', asn: 64512, password: '' })).rejects.toMatchObject({ field: 'password' });
+    await expect(speaker.addPeer({ address: '10.0.0.300', asn: 64512 })).rejects.toMatchObject({
+      name: 'BgpInvalidConfigError',
+      object: 'peer 10.0.0.300',
+      field: 'address',
+    });
+    await expect(speaker.addPeer({ address: '127.0.0.4', asn: 64512, importPolicies: ['nope'] })).rejects.toMatchObject(
+      { field: 'importPolicies[0]', value: 'nope' },
+    );
+    await expect(speaker.addPeer({ address: '127.0.0.5', asn: 64512, password: '' })).rejects.toMatchObject({
+      field: 'password',
+    });
   });
 
   it('bgp: a peer gobgpd refuses (a duplicate) → BgpPeerRefusedError naming it', async () => {
-    await expect(speaker.addPeer({ address: '127.0.0.2', asn: 64512 })).rejects.toMatchObject({ name: 'BgpPeerRefusedError', address: '127.0.0.2', operation: 'add', cause: { name: 'GobgpApiError', method: 'AddPeer' } });
+    await expect(speaker.addPeer({ address: '127.0.0.2', asn: 64512 })).rejects.toMatchObject({
+      name: 'BgpPeerRefusedError',
+      address: '127.0.0.2',
+      operation: 'add',
+      cause: { name: 'GobgpApiError', method: 'AddPeer' },
+    });
   });
 
   it('bgp: an AddPath gobgpd refuses → BgpPathRefusedError naming the prefix; other peers and routes unaffected', async () => {
@@ -74,8 +103,16 @@ describe.skipIf(!!skip)('bgp: bad input to a running speaker names the object; t
     try {
       await raw.call('StopBgp', {});
       const err = await speaker.announce({ prefix: '10.244.2.0/26', nextHop: '10.0.0.1' }).catch((e: unknown) => e);
-      expect(err).toMatchObject({ name: 'BgpPathRefusedError', code: 'BGP_PATH_REFUSED', prefix: '10.244.2.0/26', operation: 'announce', cause: { name: 'GobgpApiError', method: 'AddPath' } });
-      await raw.call('StartBgp', { global: { asn: 64512, router_id: '10.0.0.1', listen_port: -1, listen_addresses: ['127.0.0.1'] } });
+      expect(err).toMatchObject({
+        name: 'BgpPathRefusedError',
+        code: 'BGP_PATH_REFUSED',
+        prefix: '10.244.2.0/26',
+        operation: 'announce',
+        cause: { name: 'GobgpApiError', method: 'AddPath' },
+      });
+      await raw.call('StartBgp', {
+        global: { asn: 64512, router_id: '10.0.0.1', listen_port: -1, listen_addresses: ['127.0.0.1'] },
+      });
     } finally {
       raw.close();
     }
@@ -84,8 +121,16 @@ describe.skipIf(!!skip)('bgp: bad input to a running speaker names the object; t
   });
 
   it('bgp: malformed announcements are refused before gobgpd sees them', async () => {
-    await expect(speaker.announce({ prefix: '10.244.0.0/33' })).rejects.toMatchObject({ name: 'BgpInvalidConfigError', object: 'route 10.244.0.0/33', field: 'prefix' });
-    await expect(speaker.announce({ prefix: 'fd00::/64', nextHop: '10.0.0.1' })).rejects.toMatchObject({ field: 'nextHop' });
-    await expect(speaker.announce({ prefix: '10.9.0.0/16', communities: ['70000:1'] })).rejects.toMatchObject({ field: 'communities' });
+    await expect(speaker.announce({ prefix: '10.244.0.0/33' })).rejects.toMatchObject({
+      name: 'BgpInvalidConfigError',
+      object: 'route 10.244.0.0/33',
+      field: 'prefix',
+    });
+    await expect(speaker.announce({ prefix: 'fd00::/64', nextHop: '10.0.0.1' })).rejects.toMatchObject({
+      field: 'nextHop',
+    });
+    await expect(speaker.announce({ prefix: '10.9.0.0/16', communities: ['70000:1'] })).rejects.toMatchObject({
+      field: 'communities',
+    });
   });
 });

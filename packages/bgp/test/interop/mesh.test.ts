@@ -16,10 +16,27 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
     await lab.link(nsA, ['10.99.1.1/24', 'fd99:1::1/64'], nsB, ['10.99.1.2/24', 'fd99:1::2/64']);
     lab.source.apply(nodeObject('node-a', '10.99.1.1', 'fd99:1::1'));
     lab.source.apply(nodeObject('node-b', '10.99.1.2', 'fd99:1::2'));
-    lab.source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'v4' }, spec: { cidr: '10.244.0.0/16', ipipMode: 'Always' } });
-    lab.source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'v6' }, spec: { cidr: 'fd00:244::/64', vxlanMode: 'Always' } });
-    lab.source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'flat' }, spec: { cidr: '10.245.0.0/16' } });
-    a = await lab.node('node-a', nsA, '10.99.1.1', 'fd99:1::1', { ipamBlocks: ['10.244.1.0/26', 'fd00:244::1:0/112', '10.245.1.0/26'] });
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'IPPool',
+      metadata: { name: 'v4' },
+      spec: { cidr: '10.244.0.0/16', ipipMode: 'Always' },
+    });
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'IPPool',
+      metadata: { name: 'v6' },
+      spec: { cidr: 'fd00:244::/64', vxlanMode: 'Always' },
+    });
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'IPPool',
+      metadata: { name: 'flat' },
+      spec: { cidr: '10.245.0.0/16' },
+    });
+    a = await lab.node('node-a', nsA, '10.99.1.1', 'fd99:1::1', {
+      ipamBlocks: ['10.244.1.0/26', 'fd00:244::1:0/112', '10.245.1.0/26'],
+    });
     b = await lab.node('node-b', nsB, '10.99.1.2', 'fd99:1::2', { ipamBlocks: ['10.244.2.0/26', 'fd00:244::2:0/112'] });
     await Promise.all([a.controller.start(), b.controller.start()]);
   });
@@ -66,9 +83,21 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
   });
 
   it('bgp: a pool change moves routes to the new provider (delete, then add)', async () => {
-    lab.source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'flat' }, spec: { cidr: '10.245.0.0/16', vxlanMode: 'Always' } });
-    const via = await until('10.245.1.0/26 via vxlan in node-b', () => fibOf(b.fake)['10.245.1.0/26']?.[0]?.includes('vxlan') && fibOf(b.fake)['10.245.1.0/26']);
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'IPPool',
+      metadata: { name: 'flat' },
+      spec: { cidr: '10.245.0.0/16', vxlanMode: 'Always' },
+    });
+    const via = await until(
+      '10.245.1.0/26 via vxlan in node-b',
+      () => fibOf(b.fake)['10.245.1.0/26']?.[0]?.includes('vxlan') && fibOf(b.fake)['10.245.1.0/26'],
+    );
     expect(via).toEqual([expect.stringMatching(/^via 10\.99\.1\.1 vxlan_tunnel\d+$/)]);
-    expect(b.controller.programmer.routes().find((r) => r.prefix === '10.245.1.0/26')).toEqual({ prefix: '10.245.1.0/26', nextHop: '10.99.1.1', provider: 'vxlan' });
+    expect(b.controller.programmer.routes().find((r) => r.prefix === '10.245.1.0/26')).toEqual({
+      prefix: '10.245.1.0/26',
+      nextHop: '10.99.1.1',
+      provider: 'vxlan',
+    });
   });
 });

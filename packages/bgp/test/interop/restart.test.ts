@@ -38,13 +38,21 @@ describe.skipIf(!!skip)('bgp interop: gobgpd killed → restarted → everything
     expect(ups[0]).toEqual({ restarted: true });
     const newPid = (await a.netns.pids())[0];
     expect(newPid).not.toBe(pid);
-    await until('session re-established', async () => (await a.controller.speaker!.peers()).some((p) => p.state === 'ESTABLISHED'));
-    await until('rb learned ra block again', async () => (await b.controller.speaker!.bestPaths('ipv4')).some((p) => p.prefix === '10.244.51.0/26' && !p.local));
-    await until('ra learned rb block again', async () => (await a.controller.speaker!.bestPaths('ipv4')).some((p) => p.prefix === '10.244.52.0/26' && !p.local));
+    await until('session re-established', async () =>
+      (await a.controller.speaker!.peers()).some((p) => p.state === 'ESTABLISHED'),
+    );
+    await until('rb learned ra block again', async () =>
+      (await b.controller.speaker!.bestPaths('ipv4')).some((p) => p.prefix === '10.244.51.0/26' && !p.local),
+    );
+    await until('ra learned rb block again', async () =>
+      (await a.controller.speaker!.bestPaths('ipv4')).some((p) => p.prefix === '10.244.52.0/26' && !p.local),
+    );
     await a.controller.idle();
     expect(fibOf(a.fake)['10.244.52.0/26']).toEqual(['via 10.99.5.2']);
     expect(fibOf(b.fake)['10.244.51.0/26']).toEqual(['via 10.99.5.1']);
     // announcements were re-applied once each: one local path per prefix
-    expect((await a.controller.speaker!.bestPaths('ipv4')).filter((p) => p.local).map((p) => p.prefix)).toEqual(['10.244.51.0/26']);
+    expect((await a.controller.speaker!.bestPaths('ipv4')).filter((p) => p.local).map((p) => p.prefix)).toEqual([
+      '10.244.51.0/26',
+    ]);
   });
 });

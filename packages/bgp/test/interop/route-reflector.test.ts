@@ -20,12 +20,32 @@ describe.skipIf(!!skip)('bgp interop: route reflector with three speakers', () =
     await lab.link(nsR, ['10.99.3.254/24'], ns1, ['10.99.3.1/24']);
     await lab.link(nsR, ['10.99.4.254/24'], ns2, ['10.99.4.1/24']);
     await ip(['route', 'add', '10.99.3.0/24', 'via', '10.99.4.254'], ns2.name);
-    lab.source.apply(nodeObject('rr', '10.99.3.254', undefined, { labels: { rr: 'true' }, annotations: { 'projectcalico.org/RouteReflectorClusterID': '224.0.0.1' } }));
+    lab.source.apply(
+      nodeObject('rr', '10.99.3.254', undefined, {
+        labels: { rr: 'true' },
+        annotations: { 'projectcalico.org/RouteReflectorClusterID': '224.0.0.1' },
+      }),
+    );
     lab.source.apply(nodeObject('c1', '10.99.3.1', undefined));
     lab.source.apply(nodeObject('c2', '10.99.4.1', undefined));
-    lab.source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { nodeToNodeMeshEnabled: false } });
-    lab.source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'clients-to-rr' }, spec: { nodeSelector: '!has(rr)', peerSelector: 'has(rr)' } });
-    lab.source.apply({ apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'rr-to-clients' }, spec: { nodeSelector: 'has(rr)', peerSelector: '!has(rr)' } });
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'BGPConfiguration',
+      metadata: { name: 'default' },
+      spec: { nodeToNodeMeshEnabled: false },
+    });
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'BGPPeer',
+      metadata: { name: 'clients-to-rr' },
+      spec: { nodeSelector: '!has(rr)', peerSelector: 'has(rr)' },
+    });
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'BGPPeer',
+      metadata: { name: 'rr-to-clients' },
+      spec: { nodeSelector: 'has(rr)', peerSelector: '!has(rr)' },
+    });
     rr = await lab.node('rr', nsR, '10.99.3.254', '', { ipamBlocks: [] });
     c1 = await lab.node('c1', ns1, '10.99.3.1', '', { ipamBlocks: ['10.244.31.0/26'] });
     c2 = await lab.node('c2', ns2, '10.99.4.1', '', { ipamBlocks: ['10.244.32.0/26'] });
@@ -45,8 +65,15 @@ describe.skipIf(!!skip)('bgp interop: route reflector with three speakers', () =
   });
 
   it('bgp: a client route reaches the other client through the reflector (originator id, cluster list), and its VPP', async () => {
-    const path = await until('c2 learned c1 block', async () => (await c2.controller.speaker!.bestPaths('ipv4')).find((p) => p.prefix === '10.244.31.0/26'));
-    expect(path).toMatchObject({ nextHop: '10.99.3.1', neighbor: '10.99.3.254', originatorId: '10.99.3.1', clusterList: ['224.0.0.1'] });
+    const path = await until('c2 learned c1 block', async () =>
+      (await c2.controller.speaker!.bestPaths('ipv4')).find((p) => p.prefix === '10.244.31.0/26'),
+    );
+    expect(path).toMatchObject({
+      nextHop: '10.99.3.1',
+      neighbor: '10.99.3.254',
+      originatorId: '10.99.3.1',
+      clusterList: ['224.0.0.1'],
+    });
     await until('c2 VPP route to c1 block', () => fibOf(c2.fake)['10.244.31.0/26']?.[0] === 'via 10.99.3.1');
     await until('c1 VPP route to c2 block', () => fibOf(c1.fake)['10.244.32.0/26']?.[0] === 'via 10.99.4.1');
   });
