@@ -40,7 +40,10 @@ const rule = (p: number, r: number): Rule => ({
   srcIpSets: [`set-${(p * R + r) % S}`],
   dstPorts: [{ first: 1000 + r, last: 1000 + r }],
 });
-const policy = (p: number, salt = 0): Policy => ({ inbound: Array.from({ length: R }, (_, r) => rule(p, r + salt)).slice(0, R), outbound: [] });
+const policy = (p: number, salt = 0): Policy => ({
+  inbound: Array.from({ length: R }, (_, r) => rule(p, r + salt)).slice(0, R),
+  outbound: [],
+});
 
 async function main() {
   const fake = await startFakeVpp();
@@ -50,14 +53,30 @@ async function main() {
   const dp = createPolicyDataplane({ vpp }, { backend });
   await dp.start();
   const changes: PolicyChange[] = [];
-  for (let s = 0; s < S; s++) changes.push({ kind: 'ipset', id: `set-${s}`, set: { type: 'ip', members: Array.from({ length: M }, (_, m) => ip(s * M + m)) } });
+  for (let s = 0; s < S; s++)
+    changes.push({
+      kind: 'ipset',
+      id: `set-${s}`,
+      set: { type: 'ip', members: Array.from({ length: M }, (_, m) => ip(s * M + m)) },
+    });
   for (let p = 0; p < P; p++) changes.push({ kind: 'policy', id: `pol-${p}`, policy: policy(p) });
   const perWorkload = Math.max(1, Math.floor(P / W));
   for (let w = 0; w < W; w++)
     changes.push({
       kind: 'workload',
       id: `w-${w}`,
-      endpoint: { swIfIndexes: [sws[w]!], addresses: [`10.200.${w >> 8}.${w & 255}`], profiles: [], tiers: [{ name: 't', ingress: Array.from({ length: perWorkload }, (_, k) => `pol-${(w * perWorkload + k) % P}`), egress: [] }] },
+      endpoint: {
+        swIfIndexes: [sws[w]!],
+        addresses: [`10.200.${w >> 8}.${w & 255}`],
+        profiles: [],
+        tiers: [
+          {
+            name: 't',
+            ingress: Array.from({ length: perWorkload }, (_, k) => `pol-${(w * perWorkload + k) % P}`),
+            egress: [],
+          },
+        ],
+      },
     });
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
@@ -72,19 +91,44 @@ async function main() {
   const memberMs = performance.now() - t;
 
   t = performance.now();
-  const pol = await dp.apply([{ kind: 'policy', id: 'pol-42', policy: { inbound: policy(42).inbound.map((r, i) => (i === 3 ? { ...r, dstPorts: [{ first: 2000, last: 2100 }] } : r)), outbound: [] } }]);
+  const pol = await dp.apply([
+    {
+      kind: 'policy',
+      id: 'pol-42',
+      policy: {
+        inbound: policy(42).inbound.map((r, i) => (i === 3 ? { ...r, dstPorts: [{ first: 2000, last: 2100 }] } : r)),
+        outbound: [],
+      },
+    },
+  ]);
   const policyMs = performance.now() - t;
 
   const result = {
     date: new Date().toISOString(),
     backend,
-    workload: { policies: P, rulesPerPolicy: R, rules: P * R, ipsets: S, membersPerIpset: M, workloads: W, policiesPerWorkload: perWorkload },
+    workload: {
+      policies: P,
+      rulesPerPolicy: R,
+      rules: P * R,
+      ipsets: S,
+      membersPerIpset: M,
+      workloads: W,
+      policiesPerWorkload: perWorkload,
+    },
     full: { ms: Math.round(fullMs), vppCalls: full.vppCalls, heapDeltaMB: Math.round((heap1 - heap0) / 1048576) },
     ipsetMemberChange: { ms: Number(memberMs.toFixed(2)), vppCalls: member.vppCalls },
     policyChange: { ms: Number(policyMs.toFixed(2)), vppCalls: pol.vppCalls },
     heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
     rssMB: Math.round(process.memoryUsage().rss / 1048576),
-    machine: { node: process.version, platform: platform(), arch: arch(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30) },
+    machine: {
+      node: process.version,
+      platform: platform(),
+      arch: arch(),
+      kernel: release(),
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+    },
     note: 'fake VPP in the same process: times include the fake decoding and answering every message',
   };
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');

@@ -7,7 +7,9 @@ export async function example(socket: string, podInterface: number): Promise<App
   // 'auto' picks the ACL plugin on released VPPs (25.10–26.06), npol where npol enforces
   const policies = createPolicyDataplane({ vpp }, { backend: 'auto', host: { hostAddresses: ['192.168.0.1'] } });
   policies.addEventListener('policy:issue', (e) => {
-    const { code, object, path, message } = (e as CustomEvent<{ code: string; object: string; path: string; message: string }>).detail;
+    const { code, object, path, message } = (
+      e as CustomEvent<{ code: string; object: string; path: string; message: string }>
+    ).detail;
     process.stderr.write(`${code} ${object} ${path}: ${message}\n`);
   });
   await policies.start();
@@ -16,12 +18,20 @@ export async function example(socket: string, podInterface: number): Promise<App
     {
       kind: 'policy',
       id: 'web',
-      policy: { inbound: [{ action: 'allow', protocol: 6, srcIpSets: ['frontends'], dstPorts: [{ first: 80, last: 80 }] }], outbound: [] },
+      policy: {
+        inbound: [{ action: 'allow', protocol: 6, srcIpSets: ['frontends'], dstPorts: [{ first: 80, last: 80 }] }],
+        outbound: [],
+      },
     },
     {
       kind: 'workload',
       id: 'default/web',
-      endpoint: { swIfIndexes: [podInterface], addresses: ['10.0.0.2'], profiles: [], tiers: [{ name: 'default', ingress: ['web'], egress: [] }] },
+      endpoint: {
+        swIfIndexes: [podInterface],
+        addresses: ['10.0.0.2'],
+        profiles: [],
+        tiers: [{ name: 'default', ingress: ['web'], egress: [] }],
+      },
     },
   ]);
   // a new frontend: one member delta reaches VPP

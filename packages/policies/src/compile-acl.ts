@@ -4,8 +4,16 @@
  * endpoint and direction, and `allow` becomes `permit+reflect` so that replies pass.
  */
 import type { PolicyIssue } from './errors.js';
-import { memberPrefix, type IpSetMember, type Rule, type Tier } from './model.js';
-import { anyPrefix, normalizePrefixes, parsePrefix, prefixIntersect, prefixSubtract, type Af, type Prefix } from './prefix.js';
+import { memberPrefix, type IpSetMember, type Rule } from './model.js';
+import {
+  anyPrefix,
+  normalizePrefixes,
+  parsePrefix,
+  prefixIntersect,
+  prefixSubtract,
+  type Af,
+  type Prefix,
+} from './prefix.js';
 
 /** One ACL-plugin rule. `proto` 0 is any (ports are then ignored, as in VPP). */
 export interface AclEntry {
@@ -78,9 +86,13 @@ export interface RuleCompileContext {
  * `undefined` when the rule cannot be expressed (then the caller fails closed).
  */
 export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | undefined {
-  const issue = (code: string, path: string, message: string) => ctx.issue({ code, object: ctx.object, path: `${ctx.path}.${path}`, message });
+  const issue = (code: string, path: string, message: string) =>
+    ctx.issue({ code, object: ctx.object, path: `${ctx.path}.${path}`, message });
   const afs: Af[] = rule.ipVersion ? [rule.ipVersion] : [4, 6];
-  const prefixesOf = (nets: readonly string[] | undefined, sets: readonly string[] | undefined): Prefix[] | undefined => {
+  const prefixesOf = (
+    nets: readonly string[] | undefined,
+    sets: readonly string[] | undefined,
+  ): Prefix[] | undefined => {
     if (!nets?.length && !sets?.length) return undefined;
     const out: Prefix[] = [];
     for (const n of nets ?? []) {
@@ -90,13 +102,22 @@ export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | u
     for (const s of sets ?? []) for (const m of ctx.ipsets.members(s) ?? []) out.push(memberPrefix(m));
     return normalizePrefixes(out);
   };
-  const side = (nets?: readonly string[], sets?: readonly string[], notNets?: readonly string[], notSets?: readonly string[]) => {
+  const side = (
+    nets?: readonly string[],
+    sets?: readonly string[],
+    notNets?: readonly string[],
+    notSets?: readonly string[],
+  ) => {
     const pos = prefixesOf(nets, sets) ?? afs.map(anyPrefix);
     const neg = prefixesOf(notNets, notSets) ?? [];
     return normalizePrefixes(pos.flatMap((p) => prefixSubtract(p, neg))).filter((p) => afs.includes(p.af));
   };
   if (rule.notSrcNamedPortIpSets?.length || rule.notDstNamedPortIpSets?.length) {
-    issue('unsupported-negated-named-port', 'notDstNamedPortIpSets', 'negated named ports cannot be expressed in ACL rules');
+    issue(
+      'unsupported-negated-named-port',
+      'notDstNamedPortIpSets',
+      'negated named ports cannot be expressed in ACL rules',
+    );
     return undefined;
   }
   const srcs = side(rule.srcNets, rule.srcIpSets, rule.notSrcNets, rule.notSrcIpSets);
@@ -104,7 +125,12 @@ export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | u
 
   // protocols
   let protos: number[];
-  const hasPorts = !!(rule.srcPorts?.length || rule.dstPorts?.length || rule.notSrcPorts?.length || rule.notDstPorts?.length);
+  const hasPorts = !!(
+    rule.srcPorts?.length ||
+    rule.dstPorts?.length ||
+    rule.notSrcPorts?.length ||
+    rule.notDstPorts?.length
+  );
   if (rule.protocol !== undefined) protos = [rule.protocol];
   else if (hasPorts) protos = PORT_PROTOS;
   else if (rule.notProtocol !== undefined) protos = Array.from({ length: 255 }, (_, i) => i + 1);
@@ -114,15 +140,22 @@ export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | u
   // ports (or ICMP type/code, which the ACL plugin reads from the same fields)
   let sps: Range[] = rule.srcPorts?.length ? rule.srcPorts.map((r) => [r.first, r.last] as const) : [ALL_PORTS];
   let dps: Range[] = rule.dstPorts?.length ? rule.dstPorts.map((r) => [r.first, r.last] as const) : [ALL_PORTS];
-  sps = rangeSubtract(sps, (rule.notSrcPorts ?? []).map((r) => [r.first, r.last] as const));
-  dps = rangeSubtract(dps, (rule.notDstPorts ?? []).map((r) => [r.first, r.last] as const));
+  sps = rangeSubtract(
+    sps,
+    (rule.notSrcPorts ?? []).map((r) => [r.first, r.last] as const),
+  );
+  dps = rangeSubtract(
+    dps,
+    (rule.notDstPorts ?? []).map((r) => [r.first, r.last] as const),
+  );
   if (rule.icmp) {
     sps = [[rule.icmp.type, rule.icmp.type]];
     dps = rule.icmp.code === undefined ? [[0, 255]] : [[rule.icmp.code, rule.icmp.code]];
     if (rule.protocol === undefined) protos = afs.map((af) => (af === 4 ? 1 : 58));
   }
   if (rule.notIcmp) {
-    if (rule.notIcmp.code === undefined) sps = rangeSubtract(sps.length ? sps : [[0, 255]], [[rule.notIcmp.type, rule.notIcmp.type]]);
+    if (rule.notIcmp.code === undefined)
+      sps = rangeSubtract(sps.length ? sps : [[0, 255]], [[rule.notIcmp.type, rule.notIcmp.type]]);
     else {
       issue('unsupported-not-icmp-code', 'notIcmp', 'a negated ICMP type+code cannot be expressed in ACL rules');
       return undefined;
@@ -138,7 +171,8 @@ export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | u
   };
   const dstNamed = rule.dstNamedPortIpSets ?? [];
   const srcNamed = rule.srcNamedPortIpSets ?? [];
-  const numeric = (dstNamed.length === 0 || !!rule.dstPorts?.length) && (srcNamed.length === 0 || !!rule.srcPorts?.length);
+  const numeric =
+    (dstNamed.length === 0 || !!rule.dstPorts?.length) && (srcNamed.length === 0 || !!rule.srcPorts?.length);
   if (numeric)
     for (const proto of protos)
       for (const src of srcs)
@@ -177,7 +211,10 @@ export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | u
 /** One direction of one endpoint, before flattening. */
 export interface ChainInput {
   /** Tiers, each with the rules of its policies in order (the policies' rules for this direction). */
-  readonly tiers: readonly { readonly policies: readonly { readonly id: string; readonly rules: readonly Rule[] }[]; readonly defaultAction: 'deny' | 'pass' }[];
+  readonly tiers: readonly {
+    readonly policies: readonly { readonly id: string; readonly rules: readonly Rule[] }[];
+    readonly defaultAction: 'deny' | 'pass';
+  }[];
   /** Profiles' rules in order (applied when no tier has a policy, or after a pass out of the last tier). */
   readonly profiles: readonly { readonly id: string; readonly rules: readonly Rule[] }[];
   /** Entries placed first (built-ins such as allow-from-host). */
@@ -206,7 +243,9 @@ function prune(list: AclEntry[]): AclEntry[] {
   const seen = new Set<string>();
   const wide: AclEntry[] = [];
   const covers = (a: AclEntry, b: AclEntry) =>
-    a.af === b.af && (a.proto === 0 || (a.proto === b.proto && a.sp[0] <= b.sp[0] && b.sp[1] <= a.sp[1] && a.dp[0] <= b.dp[0] && b.dp[1] <= a.dp[1]));
+    a.af === b.af &&
+    (a.proto === 0 ||
+      (a.proto === b.proto && a.sp[0] <= b.sp[0] && b.sp[1] <= a.sp[1] && a.dp[0] <= b.dp[0] && b.dp[1] <= a.dp[1]));
   for (const e of list) {
     const key = `${e.af}|${e.proto}|${e.src.addr}/${e.src.len}|${e.dst.addr}/${e.dst.len}|${e.sp[0]}-${e.sp[1]}|${e.dp[0]}-${e.dp[1]}`;
     if (seen.has(key)) continue;
@@ -228,19 +267,26 @@ export function compileChain(input: ChainInput, ctx: ChainCompileContext): AclEn
     let out = tail;
     for (let i = rules.length - 1; i >= 0; i--) {
       const rule = rules[i]!;
-      const m = ruleMatches(rule, { object: ctx.object, path: `policy ${policyId}.rules[${i}]`, ipsets: ctx.ipsets, issue: ctx.issue });
+      const m = ruleMatches(rule, {
+        object: ctx.object,
+        path: `policy ${policyId}.rules[${i}]`,
+        ipsets: ctx.ipsets,
+        issue: ctx.issue,
+      });
       if (m === undefined) {
         // fail closed: an allow or pass that cannot be expressed is left out; a deny applies without the criterion
-        if (rule.action === 'deny') out = [...CATCH_ALL('deny').filter((e) => !rule.ipVersion || e.af === rule.ipVersion), ...out];
+        if (rule.action === 'deny')
+          out = [...CATCH_ALL('deny').filter((e) => !rule.ipVersion || e.af === rule.ipVersion), ...out];
         continue;
       }
       if (rule.action === 'log') continue;
       if (rule.action === 'pass') {
         const jumped: AclEntry[] = [];
-        for (const a of m) for (const t of next) {
-          const x = intersectEntries(a, t, t.action);
-          if (x) jumped.push(x);
-        }
+        for (const a of m)
+          for (const t of next) {
+            const x = intersectEntries(a, t, t.action);
+            if (x) jumped.push(x);
+          }
         out = [...jumped, ...out];
         continue;
       }
@@ -265,7 +311,8 @@ export function compileChain(input: ChainInput, ctx: ChainCompileContext): AclEn
     for (let t = tiers.length - 1; t >= 0; t--) {
       const tier = tiers[t]!;
       let tail = tier.defaultAction === 'pass' ? next : CATCH_ALL('deny');
-      for (let p = tier.policies.length - 1; p >= 0; p--) tail = compileRules(tier.policies[p]!.rules, tier.policies[p]!.id, tail, next);
+      for (let p = tier.policies.length - 1; p >= 0; p--)
+        tail = compileRules(tier.policies[p]!.rules, tier.policies[p]!.id, tail, next);
       next = tail;
     }
     chain = next;

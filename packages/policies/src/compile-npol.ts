@@ -22,7 +22,12 @@ export function npolMember(m: IpSetMember): npol_ipset_member {
   }
 }
 
-const ACTION = { allow: npol_rule_action.NPOL_ALLOW, deny: npol_rule_action.NPOL_DENY, log: npol_rule_action.NPOL_LOG, pass: npol_rule_action.NPOL_PASS };
+const ACTION = {
+  allow: npol_rule_action.NPOL_ALLOW,
+  deny: npol_rule_action.NPOL_DENY,
+  log: npol_rule_action.NPOL_LOG,
+  pass: npol_rule_action.NPOL_PASS,
+};
 
 export interface NpolRuleContext {
   readonly object: string;
@@ -38,7 +43,8 @@ export interface NpolRuleContext {
  * is kept without the criterion npol lacks).
  */
 export function npolRule(rule: Rule, ctx: NpolRuleContext): npol_rule | undefined {
-  const issue = (code: string, path: string, message: string) => ctx.issue({ code, object: ctx.object, path: `${ctx.path}.${path}`, message });
+  const issue = (code: string, path: string, message: string) =>
+    ctx.issue({ code, object: ctx.object, path: `${ctx.path}.${path}`, message });
   const filters: npol_rule_filter[] = [];
   const matches: npol_rule_entry[] = [];
   let inexpressible = false;
@@ -47,28 +53,49 @@ export function npolRule(rule: Rule, ctx: NpolRuleContext): npol_rule | undefine
     inexpressible = true;
   }
   if (inexpressible && rule.action !== 'deny') return undefined;
-  if (rule.protocol !== undefined) filters.push({ type: npol_rule_filter_type.NPOL_RULE_FILTER_L4_PROTO, value: rule.protocol, should_match: 1 });
-  if (rule.notProtocol !== undefined) filters.push({ type: npol_rule_filter_type.NPOL_RULE_FILTER_L4_PROTO, value: rule.notProtocol, should_match: 0 });
+  if (rule.protocol !== undefined)
+    filters.push({ type: npol_rule_filter_type.NPOL_RULE_FILTER_L4_PROTO, value: rule.protocol, should_match: 1 });
+  if (rule.notProtocol !== undefined)
+    filters.push({ type: npol_rule_filter_type.NPOL_RULE_FILTER_L4_PROTO, value: rule.notProtocol, should_match: 0 });
   const v = rule.ipVersion;
   const cidrs = (list: readonly string[] | undefined, isSrc: boolean, isNot: boolean): boolean => {
     if (!list?.length) return true;
     const ps = list.map((n) => parsePrefix(n)!).filter((p) => !v || p.af === v);
     if (!isNot && ps.length === 0) return false; // only the other family: never matches
-    for (const p of ps) matches.push({ is_src: isSrc, is_not: isNot, type: npol_entry_type.NPOL_CIDR, data: { cidr: formatPrefix(p) } });
+    for (const p of ps)
+      matches.push({ is_src: isSrc, is_not: isNot, type: npol_entry_type.NPOL_CIDR, data: { cidr: formatPrefix(p) } });
     return true;
   };
   if (!cidrs(rule.srcNets, true, false) || !cidrs(rule.dstNets, false, false)) return undefined;
   cidrs(rule.notSrcNets, true, true);
   cidrs(rule.notDstNets, false, true);
-  if (v && !rule.srcNets?.length) matches.push({ is_src: true, is_not: false, type: npol_entry_type.NPOL_CIDR, data: { cidr: v === 4 ? '0.0.0.0/0' : '::/0' } });
+  if (v && !rule.srcNets?.length)
+    matches.push({
+      is_src: true,
+      is_not: false,
+      type: npol_entry_type.NPOL_CIDR,
+      data: { cidr: v === 4 ? '0.0.0.0/0' : '::/0' },
+    });
   const ports = (list: Rule['srcPorts'], isSrc: boolean, isNot: boolean) => {
-    for (const r of list ?? []) matches.push({ is_src: isSrc, is_not: isNot, type: npol_entry_type.NPOL_PORT_RANGE, data: { port_range: { start: r.first, end: r.last } } });
+    for (const r of list ?? [])
+      matches.push({
+        is_src: isSrc,
+        is_not: isNot,
+        type: npol_entry_type.NPOL_PORT_RANGE,
+        data: { port_range: { start: r.first, end: r.last } },
+      });
   };
   ports(rule.srcPorts, true, false);
   ports(rule.dstPorts, false, false);
   ports(rule.notSrcPorts, true, true);
   ports(rule.notDstPorts, false, true);
-  const sets = (list: readonly string[] | undefined, isSrc: boolean, isNot: boolean, named: boolean, field: string): boolean => {
+  const sets = (
+    list: readonly string[] | undefined,
+    isSrc: boolean,
+    isNot: boolean,
+    named: boolean,
+    field: string,
+  ): boolean => {
     let known = 0;
     list?.forEach((id, i) => {
       const setId = ctx.setId(id);
@@ -78,7 +105,12 @@ export function npolRule(rule: Rule, ctx: NpolRuleContext): npol_rule | undefine
         return;
       }
       known++;
-      matches.push({ is_src: isSrc, is_not: isNot, type: named ? npol_entry_type.NPOL_PORT_IP_SET : npol_entry_type.NPOL_IP_SET, data: { set_id: { set_id: setId } } });
+      matches.push({
+        is_src: isSrc,
+        is_not: isNot,
+        type: named ? npol_entry_type.NPOL_PORT_IP_SET : npol_entry_type.NPOL_IP_SET,
+        data: { set_id: { set_id: setId } },
+      });
     });
     return isNot || !list?.length || known > 0;
   };

@@ -8,9 +8,28 @@
 import type { PolicyBackend, BackendContext } from './backends/backend.js';
 import { createAclBackend } from './backends/acl.js';
 import { createNpolBackend } from './backends/npol.js';
-import { BUILTIN, builtinPolicies, hostConfigs, policyKey, profileKey, workloadConfigs, type InterfaceConfig } from './endpoints.js';
+import {
+  BUILTIN,
+  builtinPolicies,
+  hostConfigs,
+  policyKey,
+  profileKey,
+  workloadConfigs,
+  type InterfaceConfig,
+} from './endpoints.js';
 import { PolicyModelError, PolicyReferenceError, type PolicyError, type PolicyIssue } from './errors.js';
-import { parseMember, ruleIpSetRefs, validateRule, type HostConfig, type HostEndpoint, type IpSet, type IpSetMember, type IpSetType, type Policy, type WorkloadEndpoint } from './model.js';
+import {
+  parseMember,
+  ruleIpSetRefs,
+  validateRule,
+  type HostConfig,
+  type HostEndpoint,
+  type IpSet,
+  type IpSetMember,
+  type IpSetType,
+  type Policy,
+  type WorkloadEndpoint,
+} from './model.js';
 import type { PolicyBackendKind, PolicyChange, PolicyLogger, PolicySnapshot, PolicyVpp } from './types.js';
 
 export interface PolicyDataplaneComponents {
@@ -89,7 +108,10 @@ async function each<T>(items: readonly T[], fn: (item: T) => Promise<void>): Pro
  * Picks the backend that enforces on this VPP: `npol` when the ACL plugin is absent or the VPP is newer
  * than 26.06 (npol got its datapath hook on master after 26.06), else `acl`.
  */
-export async function detectBackend(vpp: PolicyVpp, options: { signal?: AbortSignal } = {}): Promise<PolicyBackendKind> {
+export async function detectBackend(
+  vpp: PolicyVpp,
+  options: { signal?: AbortSignal } = {},
+): Promise<PolicyBackendKind> {
   const opts = options.signal ? { signal: options.signal } : {};
   const has = async (name: 'acl_plugin_get_version' | 'npol_get_version') => {
     try {
@@ -113,7 +135,10 @@ export async function detectBackend(vpp: PolicyVpp, options: { signal?: AbortSig
   return 'acl';
 }
 
-export function createPolicyDataplane(components: PolicyDataplaneComponents, init: PolicyDataplaneInit = {}): PolicyDataplane {
+export function createPolicyDataplane(
+  components: PolicyDataplaneComponents,
+  init: PolicyDataplaneInit = {},
+): PolicyDataplane {
   const { vpp, logger } = components;
   const ipsets = new Map<string, StoredSet>();
   const rawIpsets = new Map<string, IpSet>();
@@ -191,9 +216,24 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
     p.outbound.forEach((r, i) => found.push(...validateRule(r, object, `outbound[${i}]`)));
     for (const f of found) errors.push(new PolicyModelError(f.object, f.path, f.message));
     if (found.length) return false;
-    if (p.untracked) issue({ code: 'unsupported-untracked', object, path: 'untracked', message: 'untracked (doNotTrack) policies cannot be enforced by VPP; the policy is not applied' });
-    if (p.preDnat) issue({ code: 'unsupported-pre-dnat', object, path: 'preDnat', message: 'pre-DNAT policies cannot be enforced by VPP; the policy is not applied' });
-    for (const [dir, rules] of [['inbound', p.inbound], ['outbound', p.outbound]] as const)
+    if (p.untracked)
+      issue({
+        code: 'unsupported-untracked',
+        object,
+        path: 'untracked',
+        message: 'untracked (doNotTrack) policies cannot be enforced by VPP; the policy is not applied',
+      });
+    if (p.preDnat)
+      issue({
+        code: 'unsupported-pre-dnat',
+        object,
+        path: 'preDnat',
+        message: 'pre-DNAT policies cannot be enforced by VPP; the policy is not applied',
+      });
+    for (const [dir, rules] of [
+      ['inbound', p.inbound],
+      ['outbound', p.outbound],
+    ] as const)
       rules.forEach((r, i) => {
         for (const ref of ruleIpSetRefs(r))
           if (!ipsets.has(ref.id) && ref.id !== BUILTIN.allPods) {
@@ -205,11 +245,17 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
     return true;
   }
 
-  function checkEndpoint(object: string, tiers: WorkloadEndpoint['tiers'], profs: readonly string[], errors: PolicyError[]) {
+  function checkEndpoint(
+    object: string,
+    tiers: WorkloadEndpoint['tiers'],
+    profs: readonly string[],
+    errors: PolicyError[],
+  ) {
     tiers.forEach((t, ti) => {
       for (const dir of ['ingress', 'egress'] as const)
         t[dir].forEach((pid, i) => {
-          if (!policies.has(pid)) errors.push(new PolicyReferenceError(object, `tiers[${ti}].${dir}[${i}]`, 'policy', pid));
+          if (!policies.has(pid))
+            errors.push(new PolicyReferenceError(object, `tiers[${ti}].${dir}[${i}]`, 'policy', pid));
         });
     });
     profs.forEach((pid, i) => {
@@ -218,7 +264,8 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
   }
 
   // ---- dependency bookkeeping ----------------------------------------------------------------------
-  const policyUsesSet = (p: Policy, id: string) => [...p.inbound, ...p.outbound].some((r) => ruleIpSetRefs(r).some((x) => x.id === id));
+  const policyUsesSet = (p: Policy, id: string) =>
+    [...p.inbound, ...p.outbound].some((r) => ruleIpSetRefs(r).some((x) => x.id === id));
   function policiesUsing(setId: string): string[] {
     const out: string[] = [];
     for (const [id, p] of policies) if (policyUsesSet(p, setId)) out.push(policyKey(id));
@@ -229,15 +276,31 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
 
   function endpointConfigs(): Map<number, { owner: string; cfg: InterfaceConfig }> {
     const m = new Map<number, { owner: string; cfg: InterfaceConfig }>();
-    for (const [id, w] of workloads) for (const c of workloadConfigs(usable(w))) m.set(c.swIfIndex, { owner: `workload ${id}`, cfg: c });
-    for (const [id, h] of hosts) for (const c of hostConfigs(usableHost(h))) m.set(c.swIfIndex, { owner: `host-endpoint ${id}`, cfg: c });
+    for (const [id, w] of workloads)
+      for (const c of workloadConfigs(usable(w))) m.set(c.swIfIndex, { owner: `workload ${id}`, cfg: c });
+    for (const [id, h] of hosts)
+      for (const c of hostConfigs(usableHost(h))) m.set(c.swIfIndex, { owner: `host-endpoint ${id}`, cfg: c });
     return m;
   }
   // references to unknown policies are dropped from the binding (reported); profiles likewise
-  const usableTiers = (tiers: WorkloadEndpoint['tiers']) => tiers.map((t) => ({ ...t, ingress: t.ingress.filter((p) => policies.has(p) && !isInert(p)), egress: t.egress.filter((p) => policies.has(p) && !isInert(p)) }));
+  const usableTiers = (tiers: WorkloadEndpoint['tiers']) =>
+    tiers.map((t) => ({
+      ...t,
+      ingress: t.ingress.filter((p) => policies.has(p) && !isInert(p)),
+      egress: t.egress.filter((p) => policies.has(p) && !isInert(p)),
+    }));
   const isInert = (id: string) => !!(policies.get(id)?.untracked || policies.get(id)?.preDnat);
-  const usable = (w: WorkloadEndpoint): WorkloadEndpoint => ({ ...w, tiers: usableTiers(w.tiers), profiles: w.profiles.filter((p) => profiles.has(p)) });
-  const usableHost = (h: HostEndpoint): HostEndpoint => ({ ...h, tiers: usableTiers(h.tiers), forwardTiers: usableTiers(h.forwardTiers), profiles: h.profiles.filter((p) => profiles.has(p)) });
+  const usable = (w: WorkloadEndpoint): WorkloadEndpoint => ({
+    ...w,
+    tiers: usableTiers(w.tiers),
+    profiles: w.profiles.filter((p) => profiles.has(p)),
+  });
+  const usableHost = (h: HostEndpoint): HostEndpoint => ({
+    ...h,
+    tiers: usableTiers(h.tiers),
+    forwardTiers: usableTiers(h.forwardTiers),
+    profiles: h.profiles.filter((p) => profiles.has(p)),
+  });
 
   function allPodMembers(): Map<string, IpSetMember> {
     const m = new Map<string, IpSetMember>();
@@ -258,7 +321,13 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
     removedPolicies: Set<string>;
     endpoints: boolean;
   }
-  const newDirty = (): Dirty => ({ sets: new Map(), removedSets: new Set(), policies: new Set(), removedPolicies: new Set(), endpoints: false });
+  const newDirty = (): Dirty => ({
+    sets: new Map(),
+    removedSets: new Set(),
+    policies: new Set(),
+    removedPolicies: new Set(),
+    endpoints: false,
+  });
 
   function stage(c: PolicyChange, d: Dirty, errors: PolicyError[]): boolean {
     switch (c.kind) {
@@ -310,7 +379,12 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
         d.removedSets.add(c.id);
         for (const k of policiesUsing(c.id)) {
           d.policies.add(k);
-          issue({ code: 'unknown-ipset', object: k, path: 'rules', message: `ipset "${c.id}" was removed while still referenced; it matches nothing` });
+          issue({
+            code: 'unknown-ipset',
+            object: k,
+            path: 'rules',
+            message: `ipset "${c.id}" was removed while still referenced; it matches nothing`,
+          });
         }
         return true;
       case 'policy':
@@ -334,7 +408,8 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
         d.policies.delete(key);
         d.removedPolicies.add(key);
         d.endpoints = true;
-        for (const k of [...reported]) if (k.startsWith(`${c.kind === 'policy-remove' ? 'policy' : 'profile'} ${c.id}|`)) reported.delete(k);
+        for (const k of [...reported])
+          if (k.startsWith(`${c.kind === 'policy-remove' ? 'policy' : 'profile'} ${c.id}|`)) reported.delete(k);
         return true;
       }
       case 'workload': {
@@ -347,7 +422,9 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
         }
         const badAddr = (ep.addresses ?? []).findIndex((a) => !parseMember('ip', a.replace(/\/(32|128)$/, '')));
         if (badAddr >= 0) {
-          errors.push(new PolicyModelError(object, `addresses[${badAddr}]`, `"${ep.addresses![badAddr]}" is not an address`));
+          errors.push(
+            new PolicyModelError(object, `addresses[${badAddr}]`, `"${ep.addresses![badAddr]}" is not an address`),
+          );
           return false;
         }
         checkEndpoint(object, ep.tiers, ep.profiles, errors);
@@ -362,9 +439,19 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
         const object = `host-endpoint ${c.id}`;
         checkEndpoint(object, [...c.endpoint.tiers, ...c.endpoint.forwardTiers], c.endpoint.profiles, errors);
         if (c.endpoint.untrackedTiers?.some((t) => t.ingress.length || t.egress.length))
-          issue({ code: 'unsupported-untracked', object, path: 'untrackedTiers', message: 'untracked tiers cannot be enforced by VPP; not applied' });
+          issue({
+            code: 'unsupported-untracked',
+            object,
+            path: 'untrackedTiers',
+            message: 'untracked tiers cannot be enforced by VPP; not applied',
+          });
         if (c.endpoint.preDnatTiers?.some((t) => t.ingress.length || t.egress.length))
-          issue({ code: 'unsupported-pre-dnat', object, path: 'preDnatTiers', message: 'pre-DNAT tiers cannot be enforced by VPP; not applied' });
+          issue({
+            code: 'unsupported-pre-dnat',
+            object,
+            path: 'preDnatTiers',
+            message: 'pre-DNAT tiers cannot be enforced by VPP; not applied',
+          });
         hosts.set(c.id, c.endpoint);
         d.endpoints = true;
         return true;
@@ -462,7 +549,10 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
     start(options: { signal?: AbortSignal } = {}) {
       return serial(async () => {
         const kind = init.backend && init.backend !== 'auto' ? init.backend : await detectBackend(vpp, options);
-        backend = kind === 'acl' ? createAclBackend(ctx, init.aclTagPrefix ? { tagPrefix: init.aclTagPrefix } : {}) : createNpolBackend(ctx);
+        backend =
+          kind === 'acl'
+            ? createAclBackend(ctx, init.aclTagPrefix ? { tagPrefix: init.aclTagPrefix } : {})
+            : createNpolBackend(ctx);
         logger?.info({ backend: kind }, 'policy backend selected');
         await backend.start(options.signal);
         ipsets.set(BUILTIN.allPods, { type: 'ip', members: new Map() });
@@ -483,8 +573,10 @@ export function createPolicyDataplane(components: PolicyDataplaneComponents, ini
       return serial(async () => {
         const changes: PolicyChange[] = [];
         // removals of what the snapshot lacks (applied after the upserts by program())
-        for (const id of workloads.keys()) if (!snapshot.workloads.has(id)) changes.push({ kind: 'workload-remove', id });
-        for (const id of hosts.keys()) if (!snapshot.hostEndpoints.has(id)) changes.push({ kind: 'host-endpoint-remove', id });
+        for (const id of workloads.keys())
+          if (!snapshot.workloads.has(id)) changes.push({ kind: 'workload-remove', id });
+        for (const id of hosts.keys())
+          if (!snapshot.hostEndpoints.has(id)) changes.push({ kind: 'host-endpoint-remove', id });
         for (const id of policies.keys()) if (!snapshot.policies.has(id)) changes.push({ kind: 'policy-remove', id });
         for (const id of profiles.keys()) if (!snapshot.profiles.has(id)) changes.push({ kind: 'profile-remove', id });
         for (const id of rawIpsets.keys()) if (!snapshot.ipsets.has(id)) changes.push({ kind: 'ipset-remove', id });

@@ -66,7 +66,13 @@ export function workloadConfigs(wep: WorkloadEndpoint): InterfaceConfig[] {
     t.length > 0
       ? { tiers: withHost ? prepend(t, [BUILTIN.allowFromHost]) : t, policyDefault: 'deny', profileDefault: 'deny' }
       : { tiers: [], policyDefault: profiles.length > 0 ? 'pass' : 'allow', profileDefault: 'deny' };
-  return wep.swIfIndexes.map((swIfIndex) => ({ swIfIndex, invert: false, ingress: dir(ing, true), egress: dir(eg, false), profiles }));
+  return wep.swIfIndexes.map((swIfIndex) => ({
+    swIfIndex,
+    invert: false,
+    ingress: dir(ing, true),
+    egress: dir(eg, false),
+    profiles,
+  }));
 }
 
 /** Host endpoint: the tap gets failsafe and workload-to-host first; uplinks and tunnels the forward tiers, inverted. */
@@ -80,14 +86,24 @@ export function hostConfigs(hep: HostEndpoint): InterfaceConfig[] {
     t.length > 0
       ? { tiers: prepend(t, [BUILTIN.allowToHost]), policyDefault: 'deny', profileDefault: 'deny' }
       : { tiers: [], policyDefault: profiles.length > 0 ? 'pass' : 'allow', profileDefault: 'deny' };
-  for (const sw of [...hep.uplinks, ...hep.tunnels]) out.push({ swIfIndex: sw, invert: true, ingress: fwd(fIng), egress: fwd(fEg), profiles });
+  for (const sw of [...hep.uplinks, ...hep.tunnels])
+    out.push({ swIfIndex: sw, invert: true, ingress: fwd(fIng), egress: fwd(fEg), profiles });
   // host tap
   const ing = userTiers(hep.tiers, 'ingress');
   const eg = userTiers(hep.tiers, 'egress');
   const tap = (t: TierRef[], first: string[]): DirectionConfig => {
-    if (t.length === 0 && profiles.length === 0) return { tiers: [{ name: 'builtin', policies: first, defaultAction: 'deny' }], policyDefault: 'deny', profileDefault: 'deny' };
+    if (t.length === 0 && profiles.length === 0)
+      return {
+        tiers: [{ name: 'builtin', policies: first, defaultAction: 'deny' }],
+        policyDefault: 'deny',
+        profileDefault: 'deny',
+      };
     if (t.length > 0) return { tiers: prepend(t, first), policyDefault: 'deny', profileDefault: 'deny' };
-    return { tiers: [{ name: 'builtin', policies: first, defaultAction: 'pass' }], policyDefault: 'pass', profileDefault: 'deny' };
+    return {
+      tiers: [{ name: 'builtin', policies: first, defaultAction: 'pass' }],
+      policyDefault: 'pass',
+      profileDefault: 'deny',
+    };
   };
   for (const sw of hep.taps)
     out.push({
@@ -115,7 +131,10 @@ export function builtinPolicies(host: HostConfig): Map<string, Policy> {
     inbound: hostNets.length ? [{ action: 'allow', dstNets: hostNets, id: 'allow-to-host-in' }] : [],
     outbound: hostNets.length ? [{ action: 'allow', srcNets: hostNets, id: 'allow-to-host-out' }] : [],
   });
-  const failsafe = (list: readonly { protocol: string; port: number; net?: string }[], side: 'srcNets' | 'dstNets'): Rule[] =>
+  const failsafe = (
+    list: readonly { protocol: string; port: number; net?: string }[],
+    side: 'srcNets' | 'dstNets',
+  ): Rule[] =>
     some(
       list.map((f) => ({
         action: 'allow' as const,
@@ -133,6 +152,9 @@ export function builtinPolicies(host: HostConfig): Map<string, Policy> {
     inbound: [{ action: host.endpointToHostAction ?? 'allow', srcIpSets: [BUILTIN.allPods], id: 'workloads-to-host' }],
     outbound: [],
   });
-  m.set(BUILTIN.tierEndDeny, { inbound: [{ action: 'deny', id: 'tier-end' }], outbound: [{ action: 'deny', id: 'tier-end' }] });
+  m.set(BUILTIN.tierEndDeny, {
+    inbound: [{ action: 'deny', id: 'tier-end' }],
+    outbound: [{ action: 'deny', id: 'tier-end' }],
+  });
   return m;
 }

@@ -130,7 +130,14 @@ export interface HostConfig {
 export type IpSetMember =
   | { readonly kind: 'ip'; readonly af: Af; readonly addr: bigint; readonly text: string }
   | { readonly kind: 'net'; readonly prefix: Prefix; readonly text: string }
-  | { readonly kind: 'ip-port'; readonly af: Af; readonly addr: bigint; readonly proto: number; readonly port: number; readonly text: string };
+  | {
+      readonly kind: 'ip-port';
+      readonly af: Af;
+      readonly addr: bigint;
+      readonly proto: number;
+      readonly port: number;
+      readonly text: string;
+    };
 
 export const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132, udplite: 136 };
 
@@ -165,12 +172,16 @@ export function memberPrefix(m: IpSetMember): Prefix {
 /** Checks a rule's own fields (not its references); returns one issue per bad field. */
 export function validateRule(rule: Rule, object: string, path: string): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
-  const bad = (p: string, code: string, message: string) => issues.push({ code, object, path: `${path}.${p}`, message });
-  if (!['allow', 'deny', 'pass', 'log'].includes(rule.action)) bad('action', 'invalid-action', `unknown action "${String(rule.action)}"`);
-  if (rule.ipVersion !== undefined && rule.ipVersion !== 4 && rule.ipVersion !== 6) bad('ipVersion', 'invalid-ip-version', `must be 4 or 6`);
+  const bad = (p: string, code: string, message: string) =>
+    issues.push({ code, object, path: `${path}.${p}`, message });
+  if (!['allow', 'deny', 'pass', 'log'].includes(rule.action))
+    bad('action', 'invalid-action', `unknown action "${String(rule.action)}"`);
+  if (rule.ipVersion !== undefined && rule.ipVersion !== 4 && rule.ipVersion !== 6)
+    bad('ipVersion', 'invalid-ip-version', `must be 4 or 6`);
   for (const f of ['protocol', 'notProtocol'] as const) {
     const v = rule[f];
-    if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 255)) bad(f, 'invalid-protocol', `protocol ${String(v)} is not 0..255`);
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 255))
+      bad(f, 'invalid-protocol', `protocol ${String(v)} is not 0..255`);
   }
   for (const f of ['srcNets', 'notSrcNets', 'dstNets', 'notDstNets'] as const) {
     rule[f]?.forEach((n, i) => {
@@ -179,7 +190,13 @@ export function validateRule(rule: Rule, object: string, path: string): PolicyIs
   }
   for (const f of ['srcPorts', 'notSrcPorts', 'dstPorts', 'notDstPorts'] as const) {
     rule[f]?.forEach((r, i) => {
-      if (!(Number.isInteger(r.first) && Number.isInteger(r.last) && r.first >= 0 && r.last <= 65535 && r.first <= r.last))
+      if (!(
+        Number.isInteger(r.first) &&
+        Number.isInteger(r.last) &&
+        r.first >= 0 &&
+        r.last <= 65535 &&
+        r.first <= r.last
+      ))
         bad(`${f}[${i}]`, 'invalid-port-range', `${r.first}-${r.last} is not a port range in 0..65535`);
     });
   }
@@ -189,8 +206,14 @@ export function validateRule(rule: Rule, object: string, path: string): PolicyIs
 /** The ipset ids a rule refers to, with the field each comes from. */
 export function ruleIpSetRefs(rule: Rule): { field: string; id: string; named: boolean }[] {
   const out: { field: string; id: string; named: boolean }[] = [];
-  for (const f of ['srcIpSets', 'notSrcIpSets', 'dstIpSets', 'notDstIpSets'] as const) rule[f]?.forEach((id, i) => out.push({ field: `${f}[${i}]`, id, named: false }));
-  for (const f of ['srcNamedPortIpSets', 'dstNamedPortIpSets', 'notSrcNamedPortIpSets', 'notDstNamedPortIpSets'] as const)
+  for (const f of ['srcIpSets', 'notSrcIpSets', 'dstIpSets', 'notDstIpSets'] as const)
+    rule[f]?.forEach((id, i) => out.push({ field: `${f}[${i}]`, id, named: false }));
+  for (const f of [
+    'srcNamedPortIpSets',
+    'dstNamedPortIpSets',
+    'notSrcNamedPortIpSets',
+    'notDstNamedPortIpSets',
+  ] as const)
     rule[f]?.forEach((id, i) => out.push({ field: `${f}[${i}]`, id, named: true }));
   return out;
 }

@@ -57,7 +57,8 @@ const MASKS: Record<Af, bigint[]> = { 4: [], 6: [] };
 for (const af of [4, 6] as const) {
   const bits = BigInt(BITS[af]);
   const all = (1n << bits) - 1n;
-  for (let len = 0; len <= BITS[af]; len++) MASKS[af].push(len === 0 ? 0n : (all >> (bits - BigInt(len))) << (bits - BigInt(len)));
+  for (let len = 0; len <= BITS[af]; len++)
+    MASKS[af].push(len === 0 ? 0n : (all >> (bits - BigInt(len))) << (bits - BigInt(len)));
 }
 
 /** The network mask of a prefix length (precomputed). */
@@ -96,7 +97,7 @@ export function formatAddress(af: Af, addr: bigint): string {
   // compress the longest run of zero groups
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== '0') {
       i++;
       continue;
@@ -120,7 +121,9 @@ export function formatAddress(af: Af, addr: bigint): string {
 export function normalizePrefixes(list: readonly Prefix[]): Prefix[] {
   const out: Prefix[] = [];
   for (const af of [4, 6] as const) {
-    let ps = list.filter((p) => p.af === af).sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.len - b.len));
+    let ps = list
+      .filter((p) => p.af === af)
+      .sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.len - b.len));
     let changed = true;
     while (changed) {
       changed = false;

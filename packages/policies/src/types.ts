@@ -18,7 +18,12 @@ export type PolicyBackendKind = 'acl' | 'npol';
 /** One change to the desired policy state. */
 export type PolicyChange =
   | { readonly kind: 'ipset'; readonly id: string; readonly set: IpSet }
-  | { readonly kind: 'ipset-delta'; readonly id: string; readonly added: readonly string[]; readonly removed: readonly string[] }
+  | {
+      readonly kind: 'ipset-delta';
+      readonly id: string;
+      readonly added: readonly string[];
+      readonly removed: readonly string[];
+    }
   | { readonly kind: 'ipset-remove'; readonly id: string }
   | { readonly kind: 'policy'; readonly id: string; readonly policy: Policy }
   | { readonly kind: 'policy-remove'; readonly id: string }

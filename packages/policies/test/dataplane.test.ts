@@ -7,7 +7,13 @@ const A = '10.0.0.1';
 const B = '10.0.0.2';
 const C = '10.0.0.3';
 
-const wep = (sw: number, addresses: string[], ingress: string[] = [], egress: string[] = [], profiles: string[] = []): WorkloadEndpoint => ({
+const wep = (
+  sw: number,
+  addresses: string[],
+  ingress: string[] = [],
+  egress: string[] = [],
+  profiles: string[] = [],
+): WorkloadEndpoint => ({
   swIfIndexes: [sw],
   addresses,
   tiers: ingress.length || egress.length ? [{ name: 'default', ingress, egress }] : [],
@@ -29,7 +35,11 @@ describe.each(BACKENDS)('pol dataplane (%s backend)', (kind) => {
       { kind: 'ipset' as const, id: 'front', set: { type: 'ip' as const, members: [A] } },
       ...(policy ? [{ kind: 'policy' as const, id: 'p1', policy }] : []),
       { kind: 'workload' as const, id: 'a', endpoint: wep(a, [A]) },
-      { kind: 'workload' as const, id: 'b', endpoint: policy ? wep(b, [B], on === 'ingress' ? ['p1'] : [], on === 'egress' ? ['p1'] : []) : wep(b, [B]) },
+      {
+        kind: 'workload' as const,
+        id: 'b',
+        endpoint: policy ? wep(b, [B], on === 'ingress' ? ['p1'] : [], on === 'egress' ? ['p1'] : []) : wep(b, [B]),
+      },
     ];
     const r = await env.dp.apply(changes);
     expect(r.errors).toEqual([]);
@@ -43,7 +53,10 @@ describe.each(BACKENDS)('pol dataplane (%s backend)', (kind) => {
   });
 
   test('ingress allow from an ipset on tcp/80: members pass, others and other ports are denied, the host always passes', async () => {
-    const { a, b, env } = await twoPods({ inbound: [{ action: 'allow', protocol: 6, srcIpSets: ['front'], dstPorts: [{ first: 80, last: 80 }] }], outbound: [] });
+    const { a, b, env } = await twoPods({
+      inbound: [{ action: 'allow', protocol: 6, srcIpSets: ['front'], dstPorts: [{ first: 80, last: 80 }] }],
+      outbound: [],
+    });
     expect(await env.passes(a, b, tcp(A, B, 80))).toBe(true);
     expect(await env.passes(a, b, tcp(A, B, 81))).toBe(false);
     expect(await env.passes(a, b, udp(A, B, 80))).toBe(false);
@@ -71,10 +84,19 @@ describe.each(BACKENDS)('pol dataplane (%s backend)', (kind) => {
   });
 
   test('a changed policy is updated in place', async () => {
-    const { a, b, env } = await twoPods({ inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 80, last: 80 }] }], outbound: [] });
+    const { a, b, env } = await twoPods({
+      inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 80, last: 80 }] }],
+      outbound: [],
+    });
     expect(await env.passes(a, b, tcp(A, B, 443))).toBe(false);
     const before = new Map(env.dp.calls);
-    const r = await env.dp.apply([{ kind: 'policy', id: 'p1', policy: { inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 443, last: 443 }] }], outbound: [] } }]);
+    const r = await env.dp.apply([
+      {
+        kind: 'policy',
+        id: 'p1',
+        policy: { inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 443, last: 443 }] }], outbound: [] },
+      },
+    ]);
     expect(r.vppCalls).toBe(1);
     const delta = [...env.dp.calls].filter(([k, v]) => v !== (before.get(k) ?? 0)).map(([k]) => k);
     expect(delta).toEqual([kind === 'npol' ? 'npol_rule_update' : 'acl_add_replace']);
@@ -84,7 +106,13 @@ describe.each(BACKENDS)('pol dataplane (%s backend)', (kind) => {
 
   test('egress policy: deny all but DNS (v4 and v6)', async () => {
     const { a, b, env } = await twoPods(
-      { inbound: [], outbound: [{ action: 'allow', protocol: 17, dstPorts: [{ first: 53, last: 53 }] }, { action: 'allow', protocol: 6, dstPorts: [{ first: 53, last: 53 }] }] },
+      {
+        inbound: [],
+        outbound: [
+          { action: 'allow', protocol: 17, dstPorts: [{ first: 53, last: 53 }] },
+          { action: 'allow', protocol: 6, dstPorts: [{ first: 53, last: 53 }] },
+        ],
+      },
       'egress',
     );
     expect(await env.passes(b, a, udp(B, A, 53))).toBe(true);
@@ -98,7 +126,15 @@ describe.each(BACKENDS)('pol dataplane (%s backend)', (kind) => {
 
   test('negations: not-CIDR and not-port', async () => {
     const { b, env } = await twoPods({
-      inbound: [{ action: 'allow', srcNets: ['10.0.0.0/24'], notSrcNets: ['10.0.0.0/30'], protocol: 6, notDstPorts: [{ first: 22, last: 22 }] }],
+      inbound: [
+        {
+          action: 'allow',
+          srcNets: ['10.0.0.0/24'],
+          notSrcNets: ['10.0.0.0/30'],
+          protocol: 6,
+          notDstPorts: [{ first: 22, last: 22 }],
+        },
+      ],
       outbound: [],
     });
     expect(await env.hop(b, 'output', tcp('10.0.0.9', B, 80))).toBe(true);
@@ -111,12 +147,28 @@ describe.each(BACKENDS)('pol dataplane (%s backend)', (kind) => {
     env = await policyEnv(kind);
     const b = await env.iface();
     const r = await env.dp.apply([
-      { kind: 'policy', id: 't1-pass', policy: { inbound: [{ action: 'pass', srcNets: ['10.1.0.0/16'] }], outbound: [] } },
-      { kind: 'policy', id: 't2-allow', policy: { inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 80, last: 80 }] }], outbound: [] } },
+      {
+        kind: 'policy',
+        id: 't1-pass',
+        policy: { inbound: [{ action: 'pass', srcNets: ['10.1.0.0/16'] }], outbound: [] },
+      },
+      {
+        kind: 'policy',
+        id: 't2-allow',
+        policy: { inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 80, last: 80 }] }], outbound: [] },
+      },
       {
         kind: 'workload',
         id: 'b',
-        endpoint: { swIfIndexes: [b], addresses: [B], profiles: [], tiers: [{ name: 'sec', ingress: ['t1-pass'], egress: [] }, { name: 'app', ingress: ['t2-allow'], egress: [] }] },
+        endpoint: {
+          swIfIndexes: [b],
+          addresses: [B],
+          profiles: [],
+          tiers: [
+            { name: 'sec', ingress: ['t1-pass'], egress: [] },
+            { name: 'app', ingress: ['t2-allow'], egress: [] },
+          ],
+        },
       },
     ]);
     expect(r.errors).toEqual([]);
@@ -133,7 +185,14 @@ describe.each(BACKENDS)('pol dataplane (%s backend)', (kind) => {
     env = await policyEnv(kind);
     const b = await env.iface();
     await env.dp.apply([
-      { kind: 'profile', id: 'kns.default', profile: { inbound: [{ action: 'deny', srcNets: ['10.9.0.0/16'] }, { action: 'allow' }], outbound: [{ action: 'allow' }] } },
+      {
+        kind: 'profile',
+        id: 'kns.default',
+        profile: {
+          inbound: [{ action: 'deny', srcNets: ['10.9.0.0/16'] }, { action: 'allow' }],
+          outbound: [{ action: 'allow' }],
+        },
+      },
       { kind: 'workload', id: 'b', endpoint: wep(b, [B], [], [], ['kns.default']) },
     ]);
     expect(await env.hop(b, 'output', tcp('10.9.0.1', B, 80))).toBe(false);
@@ -164,7 +223,13 @@ describe.each(BACKENDS)('pol dataplane (%s backend)', (kind) => {
     const b = await env.iface();
     const seen: string[] = [];
     env.dp.addEventListener('policy:issue', (e) => seen.push((e as CustomEvent<{ code: string }>).detail.code));
-    const pol: Policy = { inbound: [{ action: 'allow', protocol: 1, icmp: { type: 8 } }, { action: 'allow', protocol: 6 }], outbound: [] };
+    const pol: Policy = {
+      inbound: [
+        { action: 'allow', protocol: 1, icmp: { type: 8 } },
+        { action: 'allow', protocol: 6 },
+      ],
+      outbound: [],
+    };
     await env.dp.apply([
       { kind: 'policy', id: 'icmp', policy: pol },
       { kind: 'policy', id: 'raw', policy: { inbound: [], outbound: [], untracked: true } },
@@ -191,7 +256,11 @@ describe.each(BACKENDS)('pol dataplane (%s backend)', (kind) => {
     expect(same.vppCalls).toBe(0);
     const after = [...env.dp.calls.values()].reduce((x, y) => x + y, 0);
     expect(after).toBe(before);
-    const r = await env.dp.replace({ ...snap, policies: new Map(), workloads: new Map([['a', snap.workloads.get('a')!]]) });
+    const r = await env.dp.replace({
+      ...snap,
+      policies: new Map(),
+      workloads: new Map([['a', snap.workloads.get('a')!]]),
+    });
     expect(r.errors).toEqual([]);
     expect(env.dp.snapshot().policies.size).toBe(0);
     expect(await env.passes(a, b, tcp(A, B, 80))).toBe(true);
@@ -219,7 +288,11 @@ describe('pol dataplane, ACL backend specifics', () => {
     const a = await env.iface();
     const b = await env.iface();
     await env.dp.apply([
-      { kind: 'policy', id: 'p', policy: { inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 80, last: 80 }] }], outbound: [] } },
+      {
+        kind: 'policy',
+        id: 'p',
+        policy: { inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 80, last: 80 }] }], outbound: [] },
+      },
       { kind: 'policy', id: 'q', policy: { inbound: [{ action: 'deny' }], outbound: [] } },
       { kind: 'workload', id: 'a', endpoint: wep(a, [A], ['q']) },
       { kind: 'workload', id: 'b', endpoint: wep(b, [B], ['p']) },
@@ -228,7 +301,11 @@ describe('pol dataplane, ACL backend specifics', () => {
     const { createPolicyDataplane } = await import('../src/dataplane.js');
     const dp2 = createPolicyDataplane({ vpp: env.vpp }, { backend: 'acl' });
     await dp2.start();
-    const r = await dp2.replace({ ...snap, workloads: new Map([['b', snap.workloads.get('b')!]]), policies: new Map([['p', snap.policies.get('p')!]]) });
+    const r = await dp2.replace({
+      ...snap,
+      workloads: new Map([['b', snap.workloads.get('b')!]]),
+      policies: new Map([['p', snap.policies.get('p')!]]),
+    });
     expect(r.errors).toEqual([]);
     // no list was created anew for b: the existing ones were replaced in place
     expect(dp2.calls.get('acl_add_replace') ?? 0).toBeLessThanOrEqual(2);
@@ -239,5 +316,42 @@ describe('pol dataplane, ACL backend specifics', () => {
     let ours = 0;
     for await (const x of env.vpp.dump('acl_dump', { acl_index: 0xffffffff })) if (x.tag.startsWith('vp-pol:')) ours++;
     expect(ours).toBe(2);
+  });
+});
+
+describe('pol dataplane, npol backend specifics', () => {
+  test('identical rules are shared between policies; a change to one policy leaves the other intact', async () => {
+    env = await policyEnv('npol');
+    const a = await env.iface();
+    const b = await env.iface();
+    const rule = { action: 'allow' as const, protocol: 6, dstPorts: [{ first: 80, last: 80 }] };
+    const count = (m: string) => env!.dp.calls.get(m) ?? 0;
+    const creates0 = count('npol_rule_create');
+    await env.dp.apply([
+      { kind: 'policy', id: 'p1', policy: { inbound: [rule], outbound: [] } },
+      { kind: 'policy', id: 'p2', policy: { inbound: [rule], outbound: [] } },
+      { kind: 'workload', id: 'a', endpoint: wep(a, [A], ['p1']) },
+      { kind: 'workload', id: 'b', endpoint: wep(b, [B], ['p2']) },
+    ]);
+    expect(count('npol_rule_create') - creates0).toBe(1);
+    const r = await env.dp.apply([
+      {
+        kind: 'policy',
+        id: 'p1',
+        policy: { inbound: [{ ...rule, dstPorts: [{ first: 443, last: 443 }] }], outbound: [] },
+      },
+    ]);
+    expect(r.vppCalls).toBe(2); // a new rule and the policy pointing at it; the shared one stays
+    expect(await env.hop(a, 'output', tcp(C, A, 443))).toBe(true);
+    expect(await env.hop(a, 'output', tcp(C, A, 80))).toBe(false);
+    expect(await env.hop(b, 'output', tcp(C, B, 80))).toBe(true);
+    expect(await env.hop(b, 'output', tcp(C, B, 443))).toBe(false);
+    const rulesInVpp = env.fake.state.npol.rules.size;
+    await env.dp.apply([
+      { kind: 'workload-remove', id: 'b' },
+      { kind: 'policy-remove', id: 'p2' },
+    ]);
+    expect(count('npol_rule_delete')).toBe(1); // the port-80 rule had no user left
+    expect(env.fake.state.npol.rules.size).toBe(rulesInVpp - 1);
   });
 });

@@ -38,7 +38,10 @@ async function setup(kind: (typeof BACKENDS)[number]) {
   env = await policyEnv(kind);
   const a = await env.iface();
   const b = await env.iface();
-  const itfs = new Map([[`k8s:default/a:eth0`, [a]], [`k8s:default/b:eth0`, [b]]]);
+  const itfs = new Map([
+    [`k8s:default/a:eth0`, [a]],
+    [`k8s:default/b:eth0`, [b]],
+  ]);
   dir = await mkdtemp(join(tmpdir(), 'pol-felix-'));
   const errors: PolicyError[] = [];
   const events: string[] = [];
@@ -47,7 +50,8 @@ async function setup(kind: (typeof BACKENDS)[number]) {
     { socketPath: join(dir, 'felix.sock'), nodeName: NODE, maxFrameSize: 1 << 20, statusIntervalMs: 0 },
   );
   server.addEventListener('felix:error', (e) => errors.push((e as CustomEvent<PolicyError>).detail));
-  for (const t of ['felix:config', 'felix:host-metadata', 'felix:ipam-pool', 'felix:in-sync']) server.addEventListener(t, () => events.push(t));
+  for (const t of ['felix:config', 'felix:host-metadata', 'felix:ipam-pool', 'felix:in-sync'])
+    server.addEventListener(t, () => events.push(t));
   await server.start();
   peer = await connectFelixPeer(join(dir, 'felix.sock'));
   return { a, b, errors, events, env, server, peer };
@@ -55,19 +59,45 @@ async function setup(kind: (typeof BACKENDS)[number]) {
 
 function syncSequence(p: FelixPeer) {
   p.send({ config_update: { config: { FailsafeInboundHostPorts: 'tcp:22', DefaultEndpointToHostAction: 'ACCEPT' } } });
-  p.send({ host_metadata_v4v6_update: { hostname: NODE, ipv4_addr: '192.168.0.1', ipv6_addr: 'fd00::1', labels: { zone: 'a' } } });
+  p.send({
+    host_metadata_v4v6_update: {
+      hostname: NODE,
+      ipv4_addr: '192.168.0.1',
+      ipv6_addr: 'fd00::1',
+      labels: { zone: 'a' },
+    },
+  });
   p.send({ ipam_pool_update: { id: 'pool1', pool: { cidr: '10.0.0.0/16', masquerade: true } } });
   p.send({ ipset_update: { id: 's:front', type: 0, members: [A] } });
   p.send({ ipset_update: { id: 's:stale', type: 2, members: ['10.9.0.0/16'] } });
   p.send({ ipset_remove: { id: 's:stale' } });
-  p.send({ active_profile_update: { id: { name: 'kns.default' }, profile: { inbound_rules: [{ action: 'allow' }], outbound_rules: [{ action: 'allow' }] } } });
+  p.send({
+    active_profile_update: {
+      id: { name: 'kns.default' },
+      profile: { inbound_rules: [{ action: 'allow' }], outbound_rules: [{ action: 'allow' }] },
+    },
+  });
   p.send({
     active_policy_update: {
       id: { kind: 'NetworkPolicy', namespace: 'default', name: 'web' },
-      policy: { inbound_rules: [{ action: 'allow', protocol: { name: 'tcp' }, src_ip_set_ids: ['s:front'], dst_ports: [{ first: 80, last: 80 }] }] },
+      policy: {
+        inbound_rules: [
+          {
+            action: 'allow',
+            protocol: { name: 'tcp' },
+            src_ip_set_ids: ['s:front'],
+            dst_ports: [{ first: 80, last: 80 }],
+          },
+        ],
+      },
     },
   });
-  p.send({ workload_endpoint_update: { id: wid('a'), endpoint: { state: 'active', name: 'cali-a', profile_ids: ['kns.default'], ipv4_nets: [`${A}/32`] } } });
+  p.send({
+    workload_endpoint_update: {
+      id: wid('a'),
+      endpoint: { state: 'active', name: 'cali-a', profile_ids: ['kns.default'], ipv4_nets: [`${A}/32`] },
+    },
+  });
   p.send({
     workload_endpoint_update: {
       id: wid('b'),
@@ -76,7 +106,13 @@ function syncSequence(p: FelixPeer) {
         name: 'cali-b',
         profile_ids: ['kns.default'],
         ipv4_nets: [`${B}/32`],
-        tiers: [{ name: 'default', ingress_policies: [{ kind: 'NetworkPolicy', namespace: 'default', name: 'web' }], default_action: 'Deny' }],
+        tiers: [
+          {
+            name: 'default',
+            ingress_policies: [{ kind: 'NetworkPolicy', namespace: 'default', name: 'web' }],
+            default_action: 'Deny',
+          },
+        ],
       },
     },
   });
@@ -109,7 +145,10 @@ describe.each(BACKENDS)('pol felix front-end (%s backend)', (kind) => {
     await until(async () => await env.hop(b, 'output', tcp('10.0.0.3', B, 80)));
     peer.send({ active_policy_remove: { id: { kind: 'NetworkPolicy', namespace: 'default', name: 'web' } } });
     peer.send({
-      workload_endpoint_update: { id: wid('b'), endpoint: { state: 'active', profile_ids: ['kns.default'], ipv4_nets: [`${B}/32`] } },
+      workload_endpoint_update: {
+        id: wid('b'),
+        endpoint: { state: 'active', profile_ids: ['kns.default'], ipv4_nets: [`${B}/32`] },
+      },
     });
     await until(async () => await env.hop(b, 'output', tcp(A, B, 81)));
   });
@@ -121,8 +160,15 @@ describe.each(BACKENDS)('pol felix front-end (%s backend)', (kind) => {
     await peer.next('dataplane_in_sync');
     peer.close();
     const p2 = await connectFelixPeer(join(dir!, 'felix.sock'));
-    p2.send({ active_profile_update: { id: { name: 'kns.default' }, profile: { inbound_rules: [{ action: 'allow' }], outbound_rules: [{ action: 'allow' }] } } });
-    p2.send({ workload_endpoint_update: { id: wid('b'), endpoint: { profile_ids: ['kns.default'], ipv4_nets: [`${B}/32`] } } });
+    p2.send({
+      active_profile_update: {
+        id: { name: 'kns.default' },
+        profile: { inbound_rules: [{ action: 'allow' }], outbound_rules: [{ action: 'allow' }] },
+      },
+    });
+    p2.send({
+      workload_endpoint_update: { id: wid('b'), endpoint: { profile_ids: ['kns.default'], ipv4_nets: [`${B}/32`] } },
+    });
     // until the new InSync, what is programmed stays
     expect(await env.passes(a, b, tcp(A, B, 81))).toBe(false);
     p2.send({ in_sync: {} });
@@ -159,7 +205,14 @@ describe('pol felix front-end: bad input', () => {
   test('an unknown oneof case is reported with its field number and the stream goes on', async () => {
     const { errors, peer, server } = await setup('npol');
     // field 99, length-delimited, empty
-    peer.write(frameFelix(protobuf.Writer.create().uint32((99 << 3) | 2).bytes(Buffer.alloc(0)).finish()));
+    peer.write(
+      frameFelix(
+        protobuf.Writer.create()
+          .uint32((99 << 3) | 2)
+          .bytes(Buffer.alloc(0))
+          .finish(),
+      ),
+    );
     peer.send({ in_sync: {} });
     await peer.next('dataplane_in_sync');
     expect(server.state).toBe('in-sync');
@@ -179,8 +232,18 @@ describe('pol felix front-end: bad input', () => {
   test('a policy that refers to a missing ipset is reported, the others apply', async () => {
     const { a, b, errors, env, peer } = await setup('acl');
     syncSequence(peer);
-    peer.send({ active_policy_update: { id: { name: 'dangling' }, policy: { inbound_rules: [{ action: 'allow', src_ip_set_ids: ['s:none'] }] } } });
-    peer.send({ active_policy_update: { id: { name: 'badnet' }, policy: { inbound_rules: [{ action: 'allow', src_net: ['300.0.0.0/8'] }] } } });
+    peer.send({
+      active_policy_update: {
+        id: { name: 'dangling' },
+        policy: { inbound_rules: [{ action: 'allow', src_ip_set_ids: ['s:none'] }] },
+      },
+    });
+    peer.send({
+      active_policy_update: {
+        id: { name: 'badnet' },
+        policy: { inbound_rules: [{ action: 'allow', src_net: ['300.0.0.0/8'] }] },
+      },
+    });
     peer.send({ in_sync: {} });
     await peer.next('dataplane_in_sync');
     expect(errors.map((e) => [e.name, (e as { path?: string }).path]).sort()).toEqual([

@@ -14,18 +14,38 @@ afterEach(async () => {
 
 describe.each(BACKENDS)('pol host endpoints (%s backend)', (kind) => {
   async function setup() {
-    env = await policyEnv(kind, { host: { hostAddresses: [HOST], failsafeInbound: [{ protocol: 'tcp', port: 22 }], failsafeOutbound: [{ protocol: 'udp', port: 53 }] } });
+    env = await policyEnv(kind, {
+      host: {
+        hostAddresses: [HOST],
+        failsafeInbound: [{ protocol: 'tcp', port: 22 }],
+        failsafeOutbound: [{ protocol: 'udp', port: 53 }],
+      },
+    });
     const pod = await env.iface();
     const tap = await env.iface();
     const uplink = await env.iface();
     const r = await env.dp.apply([
       { kind: 'policy', id: 'deny', policy: { inbound: [], outbound: [] } },
-      { kind: 'policy', id: 'fwd-web', policy: { inbound: [{ action: 'allow', protocol: 6, dstNets: ['10.0.0.0/16'], dstPorts: [{ first: 80, last: 80 }] }], outbound: [{ action: 'allow' }] } },
+      {
+        kind: 'policy',
+        id: 'fwd-web',
+        policy: {
+          inbound: [{ action: 'allow', protocol: 6, dstNets: ['10.0.0.0/16'], dstPorts: [{ first: 80, last: 80 }] }],
+          outbound: [{ action: 'allow' }],
+        },
+      },
       { kind: 'workload', id: 'pod', endpoint: { swIfIndexes: [pod], addresses: [POD], profiles: [], tiers: [] } },
       {
         kind: 'host-endpoint',
         id: 'eth0',
-        endpoint: { uplinks: [uplink], tunnels: [], taps: [tap], profiles: [], tiers: [{ name: 'default', ingress: ['deny'], egress: ['deny'] }], forwardTiers: [{ name: 'default', ingress: ['fwd-web'], egress: ['deny'] }] },
+        endpoint: {
+          uplinks: [uplink],
+          tunnels: [],
+          taps: [tap],
+          profiles: [],
+          tiers: [{ name: 'default', ingress: ['deny'], egress: ['deny'] }],
+          forwardTiers: [{ name: 'default', ingress: ['fwd-web'], egress: ['deny'] }],
+        },
       },
     ]);
     expect(r.errors).toEqual([]);

@@ -13,7 +13,13 @@ const UDP = (dport: number) => ({ proto: 17, sport: 40000, dport });
 
 const NAMESPACES = [ns('prod', { team: 'a' }), ns('dev', { team: 'b' }), ns('ops', { team: 'a', tier: 'infra' })];
 const PODS: PodSpec[] = [
-  { ns: 'prod', name: 'web', labels: { app: 'web' }, ips: ['10.0.1.1', 'fd00::101'], ports: [{ name: 'http', containerPort: 8080 }] },
+  {
+    ns: 'prod',
+    name: 'web',
+    labels: { app: 'web' },
+    ips: ['10.0.1.1', 'fd00::101'],
+    ports: [{ name: 'http', containerPort: 8080 }],
+  },
   { ns: 'prod', name: 'client', labels: { role: 'client' }, ips: ['10.0.1.2', 'fd00::102'] },
   { ns: 'prod', name: 'other', labels: { role: 'other' }, ips: ['10.0.1.3', 'fd00::103'] },
   { ns: 'dev', name: 'client', labels: { role: 'client' }, ips: ['10.0.2.2', 'fd00::202'] },
@@ -75,7 +81,12 @@ const CASES: Case[] = [
   },
   {
     name: 'allow from a namespace (namespaceSelector alone: every pod of the selected namespaces)',
-    policies: [netpol('prod', 'ns', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } } }] }] })],
+    policies: [
+      netpol('prod', 'ns', {
+        podSelector: { matchLabels: { app: 'web' } },
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } } }] }],
+      }),
+    ],
     probes: [
       { from: 'ops/mon', to: 'prod/web', p: TCP(80), expect: true },
       { from: 'prod/other', to: 'prod/web', p: TCP(80), expect: true },
@@ -86,7 +97,12 @@ const CASES: Case[] = [
   },
   {
     name: 'podSelector alone selects pods of the policy’s own namespace only',
-    policies: [netpol('prod', 'pods', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }] }] })],
+    policies: [
+      netpol('prod', 'pods', {
+        podSelector: { matchLabels: { app: 'web' } },
+        ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }] }],
+      }),
+    ],
     probes: [
       { from: 'prod/client', to: 'prod/web', p: TCP(80), expect: true },
       { from: 'dev/client', to: 'prod/web', p: TCP(80), expect: false },
@@ -98,7 +114,13 @@ const CASES: Case[] = [
     policies: [
       netpol('prod', 'and', {
         podSelector: { matchLabels: { app: 'web' } },
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } }, podSelector: { matchLabels: { role: 'client' } } }] }],
+        ingress: [
+          {
+            from: [
+              { namespaceSelector: { matchLabels: { team: 'a' } }, podSelector: { matchLabels: { role: 'client' } } },
+            ],
+          },
+        ],
       }),
     ],
     probes: [
@@ -113,7 +135,14 @@ const CASES: Case[] = [
     policies: [
       netpol('prod', 'or', {
         podSelector: { matchLabels: { app: 'web' } },
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { tier: 'infra' } } }, { podSelector: { matchLabels: { role: 'client' } } }] }],
+        ingress: [
+          {
+            from: [
+              { namespaceSelector: { matchLabels: { tier: 'infra' } } },
+              { podSelector: { matchLabels: { role: 'client' } } },
+            ],
+          },
+        ],
       }),
     ],
     probes: [
@@ -132,7 +161,12 @@ const CASES: Case[] = [
           {
             from: [
               {
-                namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['a'] }, { key: 'tier', operator: 'DoesNotExist' }] },
+                namespaceSelector: {
+                  matchExpressions: [
+                    { key: 'team', operator: 'In', values: ['a'] },
+                    { key: 'tier', operator: 'DoesNotExist' },
+                  ],
+                },
                 podSelector: { matchExpressions: [{ key: 'role', operator: 'NotIn', values: ['other'] }] },
               },
             ],
@@ -164,7 +198,12 @@ const CASES: Case[] = [
   },
   {
     name: 'named port: the destination pod’s container port named "http"',
-    policies: [netpol('prod', 'named', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ protocol: 'TCP', port: 'http' }] }] })],
+    policies: [
+      netpol('prod', 'named', {
+        podSelector: { matchLabels: { app: 'web' } },
+        ingress: [{ ports: [{ protocol: 'TCP', port: 'http' }] }],
+      }),
+    ],
     probes: [
       { from: 'dev/client', to: 'prod/web', p: TCP(8080), expect: true },
       { from: 'dev/client', to: 'prod/web', p: TCP(80), expect: false },
@@ -174,7 +213,12 @@ const CASES: Case[] = [
   },
   {
     name: 'port range with endPort',
-    policies: [netpol('prod', 'range', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ protocol: 'TCP', port: 32000, endPort: 32768 }] }] })],
+    policies: [
+      netpol('prod', 'range', {
+        podSelector: { matchLabels: { app: 'web' } },
+        ingress: [{ ports: [{ protocol: 'TCP', port: 32000, endPort: 32768 }] }],
+      }),
+    ],
     probes: [
       { from: 'dev/client', to: 'prod/web', p: TCP(32000), expect: true },
       { from: 'dev/client', to: 'prod/web', p: TCP(32768), expect: true },
@@ -184,7 +228,9 @@ const CASES: Case[] = [
   },
   {
     name: 'protocol defaults to TCP',
-    policies: [netpol('prod', 'tcp', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ port: 53 }] }] })],
+    policies: [
+      netpol('prod', 'tcp', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ port: 53 }] }] }),
+    ],
     probes: [
       { from: 'dev/client', to: 'prod/web', p: TCP(53), expect: true },
       { from: 'dev/client', to: 'prod/web', p: UDP(53), expect: false },
@@ -196,7 +242,14 @@ const CASES: Case[] = [
       netpol('prod', 'dns', {
         podSelector: {},
         policyTypes: ['Egress'],
-        egress: [{ ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }],
+        egress: [
+          {
+            ports: [
+              { protocol: 'UDP', port: 53 },
+              { protocol: 'TCP', port: 53 },
+            ],
+          },
+        ],
       }),
     ],
     probes: [
@@ -225,7 +278,12 @@ const CASES: Case[] = [
   },
   {
     name: 'policyTypes omitted: Ingress is always implied, even for a policy with only egress rules',
-    policies: [netpol('prod', 'implicit', { podSelector: { matchLabels: { app: 'web' } }, egress: [{ ports: [{ protocol: 'UDP', port: 53 }] }] })],
+    policies: [
+      netpol('prod', 'implicit', {
+        podSelector: { matchLabels: { app: 'web' } },
+        egress: [{ ports: [{ protocol: 'UDP', port: 53 }] }],
+      }),
+    ],
     probes: [
       { from: 'dev/client', to: 'prod/web', p: TCP(80), expect: false },
       { from: 'prod/web', to: 'dev/client', p: UDP(53), expect: true },
@@ -242,7 +300,12 @@ const CASES: Case[] = [
   },
   {
     name: 'an empty from matches every source; the host can always reach its pods',
-    policies: [netpol('prod', 'any', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [], ports: [{ port: 80 }] }] })],
+    policies: [
+      netpol('prod', 'any', {
+        podSelector: { matchLabels: { app: 'web' } },
+        ingress: [{ from: [], ports: [{ port: 80 }] }],
+      }),
+    ],
     probes: [
       { from: 'dev/client', to: 'prod/web', p: TCP(80), expect: true },
       { from: '203.0.113.9', to: 'prod/web', p: TCP(80), expect: true },
@@ -252,7 +315,12 @@ const CASES: Case[] = [
   },
   {
     name: 'IPv6: pod selectors match the pods’ v6 addresses',
-    policies: [netpol('prod', 'v6', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }] }] })],
+    policies: [
+      netpol('prod', 'v6', {
+        podSelector: { matchLabels: { app: 'web' } },
+        ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }] }],
+      }),
+    ],
     probes: [
       { from: 'prod/client', to: 'prod/web', p: TCP(80), family: 6, expect: true },
       { from: 'prod/other', to: 'prod/web', p: TCP(80), family: 6, expect: false },

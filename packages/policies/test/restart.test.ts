@@ -14,8 +14,21 @@ describe('pol restarts', () => {
       await dp.start();
       const sw = (await vpp.call('create_loopback', {})).sw_if_index;
       await dp.apply([
-        { kind: 'policy', id: 'p', policy: { inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 80, last: 80 }] }], outbound: [] } },
-        { kind: 'workload', id: 'w', endpoint: { swIfIndexes: [sw], addresses: ['10.0.0.2'], profiles: [], tiers: [{ name: 't', ingress: ['p'], egress: [] }] } },
+        {
+          kind: 'policy',
+          id: 'p',
+          policy: { inbound: [{ action: 'allow', protocol: 6, dstPorts: [{ first: 80, last: 80 }] }], outbound: [] },
+        },
+        {
+          kind: 'workload',
+          id: 'w',
+          endpoint: {
+            swIfIndexes: [sw],
+            addresses: ['10.0.0.2'],
+            profiles: [],
+            tiers: [{ name: 't', ingress: ['p'], egress: [] }],
+          },
+        },
       ]);
       const up = new Promise((r) => vpp.addEventListener('vpp:up', r, { once: true }));
       await fake.restart();
@@ -23,7 +36,9 @@ describe('pol restarts', () => {
       const sw2 = (await vpp.call('create_loopback', {})).sw_if_index;
       expect(sw2).toBe(sw);
       const hop = async (dport: number) =>
-        kind === 'acl' ? (await new AclView(vpp).load()).hop(sw, 'output', tcp('10.0.0.1', '10.0.0.2', dport)) : npolPasses(fake.state.npol as unknown as NpolStateLike, sw, 'output', tcp('10.0.0.1', '10.0.0.2', dport));
+        kind === 'acl'
+          ? (await new AclView(vpp).load()).hop(sw, 'output', tcp('10.0.0.1', '10.0.0.2', dport))
+          : npolPasses(fake.state.npol as unknown as NpolStateLike, sw, 'output', tcp('10.0.0.1', '10.0.0.2', dport));
       expect(await hop(81)).toBe(true); // VPP forgot everything
       const r = await dp.resync();
       expect(r.vppCalls).toBeGreaterThan(0);

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { acl_rule } from '@vectorplane/vpp-binapi';
 import { compileChain, type AclEntry, type ChainInput } from '../compile-acl.js';
-import type { DirectionConfig, InterfaceConfig } from '../endpoints.js';
+import type { DirectionConfig } from '../endpoints.js';
 import { PolicyVppError } from '../errors.js';
 import { ruleIpSetRefs } from '../model.js';
 import { anyPrefix, formatPrefix } from '../prefix.js';
@@ -64,12 +64,20 @@ export interface AclBackendInit {
 export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {}): PolicyBackend {
   const tagPrefix = init.tagPrefix ?? 'vp-pol';
   const chains = new Map<string, Chain>();
-  const interfaces = new Map<number, { input: string | undefined; output: string | undefined; applied: string | undefined }>();
+  const interfaces = new Map<
+    number,
+    { input: string | undefined; output: string | undefined; applied: string | undefined }
+  >();
   const dirtyInterfaces = new Set<number>();
   const orphans = new Map<string, number>();
   const foreignLists = new Map<number, number[]>();
 
-  async function call<K extends Parameters<BackendContext['vpp']['call']>[0]>(name: K, req: Parameters<BackendContext['vpp']['call']>[1], object: string, signal?: AbortSignal) {
+  async function call<K extends Parameters<BackendContext['vpp']['call']>[0]>(
+    name: K,
+    req: Parameters<BackendContext['vpp']['call']>[1],
+    object: string,
+    signal?: AbortSignal,
+  ) {
     ctx.count(name);
     try {
       return await ctx.vpp.call(name, req as never, signal ? { signal } : {});
@@ -89,7 +97,17 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
     const signature = JSON.stringify(shape);
     if (!chains.has(signature)) {
       const tag = `${tagPrefix}:${createHash('sha256').update(signature).digest('base64url').slice(0, 32)}`;
-      chains.set(signature, { signature, tag, shape, aclIndex: undefined, json: undefined, dirty: true, deps: new Set(policyKeysOf(shape)), ipsetDeps: new Set(), refs: new Set() });
+      chains.set(signature, {
+        signature,
+        tag,
+        shape,
+        aclIndex: undefined,
+        json: undefined,
+        dirty: true,
+        deps: new Set(policyKeysOf(shape)),
+        ipsetDeps: new Set(),
+        refs: new Set(),
+      });
     }
     return signature;
   }
@@ -110,7 +128,8 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
       return { id: key, rules };
     };
     chain.ipsetDeps.clear();
-    const reachProfiles = dir.tiers.length === 0 ? dir.policyDefault === 'pass' : dir.tiers[dir.tiers.length - 1]!.defaultAction === 'pass';
+    const reachProfiles =
+      dir.tiers.length === 0 ? dir.policyDefault === 'pass' : dir.tiers[dir.tiers.length - 1]!.defaultAction === 'pass';
     let input: ChainInput;
     if (dir.tiers.length === 0 && dir.policyDefault !== 'pass') {
       input = { tiers: [], profiles: [], prefix: ND, defaultAction: dir.policyDefault === 'allow' ? 'permit' : 'deny' };
@@ -124,7 +143,12 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
     }
     return compileChain(input, {
       object: `${shape.calicoDir} list ${chain.tag}`,
-      ipsets: { members: (id) => { const s = ctx.ipset(id); return s ? [...s.members.values()] : undefined; } },
+      ipsets: {
+        members: (id) => {
+          const s = ctx.ipset(id);
+          return s ? [...s.members.values()] : undefined;
+        },
+      },
       issue: ctx.issue,
     });
   }
@@ -143,7 +167,11 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
         if (d.tag.startsWith(`${tagPrefix}:`)) orphans.set(d.tag, d.acl_index);
       }
       const ours = new Set(orphans.values());
-      for await (const d of ctx.vpp.dump('acl_interface_list_dump', { sw_if_index: INDEX_NONE }, signal ? { signal } : {})) {
+      for await (const d of ctx.vpp.dump(
+        'acl_interface_list_dump',
+        { sw_if_index: INDEX_NONE },
+        signal ? { signal } : {},
+      )) {
         if (d.acls.some((a) => ours.has(a))) foreignLists.set(d.sw_if_index, d.acls);
       }
     },
@@ -168,7 +196,11 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
       let output: string | undefined;
       if (!(isOpen(inDir) && isOpen(outDir))) {
         input = chainFor({ calicoDir: inCalico, dir: isOpen(inDir) ? 'reflect-all' : inDir, profiles: cfg.profiles });
-        output = chainFor({ calicoDir: outCalico, dir: isOpen(outDir) ? 'reflect-all' : outDir, profiles: cfg.profiles });
+        output = chainFor({
+          calicoDir: outCalico,
+          dir: isOpen(outDir) ? 'reflect-all' : outDir,
+          profiles: cfg.profiles,
+        });
       }
       const prev = interfaces.get(cfg.swIfIndex);
       if (prev && prev.input === input && prev.output === output) return;
@@ -232,7 +264,8 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
     },
     async finishResync(signal) {
       // interfaces that carried our lists from a previous run and are not configured now
-      for (const sw of foreignLists.keys()) await call('acl_interface_set_acl_list', { sw_if_index: sw, n_input: 0, acls: [] }, `interface ${sw}`, signal);
+      for (const sw of foreignLists.keys())
+        await call('acl_interface_set_acl_list', { sw_if_index: sw, n_input: 0, acls: [] }, `interface ${sw}`, signal);
       foreignLists.clear();
       for (const [tag, index] of orphans) await call('acl_del', { acl_index: index }, tag, signal);
       orphans.clear();

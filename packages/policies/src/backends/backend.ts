@@ -20,7 +20,11 @@ export interface PolicyBackend {
   readonly kind: PolicyBackendKind;
   /** Learns what VPP already holds (restart), before the first sync. */
   start(signal?: AbortSignal): Promise<void>;
-  ipsetUpsert(id: string, delta: { added: IpSetMember[]; removed: IpSetMember[] } | undefined, signal?: AbortSignal): Promise<void>;
+  ipsetUpsert(
+    id: string,
+    delta: { added: IpSetMember[]; removed: IpSetMember[] } | undefined,
+    signal?: AbortSignal,
+  ): Promise<void>;
   ipsetRemove(id: string, signal?: AbortSignal): Promise<void>;
   policyUpsert(key: string, signal?: AbortSignal): Promise<void>;
   policyRemove(key: string, signal?: AbortSignal): Promise<void>;

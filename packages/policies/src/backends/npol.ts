@@ -5,7 +5,7 @@
  */
 import { npol_policy_default, type npol_rule } from '@vectorplane/vpp-binapi';
 import { NPOL_IPSET_TYPE, npolMember, npolRule } from '../compile-npol.js';
-import { BUILTIN, type DefaultAction, type DirectionConfig, type InterfaceConfig } from '../endpoints.js';
+import { BUILTIN, type DefaultAction, type DirectionConfig } from '../endpoints.js';
 import { PolicyVppError } from '../errors.js';
 import type { IpSetMember } from '../model.js';
 import type { BackendContext, PolicyBackend } from './backend.js';
@@ -18,6 +18,8 @@ interface ProgrammedSet {
 interface ProgrammedRule {
   id: number;
   json: string;
+  /** Set for one batch when the rule was updated in place (its id kept). */
+  inPlace?: boolean;
 }
 interface ProgrammedPolicy {
   policyId: number;
@@ -48,8 +50,23 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
   const sets = new Map<string, ProgrammedSet>();
   const policies = new Map<string, ProgrammedPolicy>();
   const interfaces = new Map<number, string>();
+  /** npol rules by content, shared by every policy that has the same rule. */
+  const rules = new Map<string, { id: Promise<number>; refs: number }>();
 
-  async function call<K extends Parameters<BackendContext['vpp']['call']>[0]>(name: K, req: Parameters<BackendContext['vpp']['call']>[1], object: string, signal?: AbortSignal) {
+  async function release(r: { id: number; json: string }, key: string, signal?: AbortSignal) {
+    const e = rules.get(r.json);
+    if (!e || (await e.id) !== r.id) return;
+    if (--e.refs > 0) return;
+    rules.delete(r.json);
+    await call('npol_rule_delete', { rule_id: r.id }, `${key} rule`, signal);
+  }
+
+  async function call<K extends Parameters<BackendContext['vpp']['call']>[0]>(
+    name: K,
+    req: Parameters<BackendContext['vpp']['call']>[1],
+    object: string,
+    signal?: AbortSignal,
+  ) {
     ctx.count(name);
     try {
       return await ctx.vpp.call(name, req as never, signal ? { signal } : {});
@@ -63,7 +80,12 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
     const CHUNK = 1000;
     for (let i = 0; i < add.length; i += CHUNK) {
       const part = add.slice(i, i + CHUNK);
-      await call('npol_ipset_add_del_members', { set_id: s.setId, is_add: isAdd, members: part.map(npolMember) }, `ipset ${id}`, signal);
+      await call(
+        'npol_ipset_add_del_members',
+        { set_id: s.setId, is_add: isAdd, members: part.map(npolMember) },
+        `ipset ${id}`,
+        signal,
+      );
     }
   }
 
@@ -126,17 +148,37 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
       add(p.outbound, false);
       let prog = policies.get(key);
       const old = prog?.rules ?? [];
+      // rules are shared by content between policies (refcounted); a rule only this policy uses is
+      // updated in place when it changes
       const next: ProgrammedRule[] = await Promise.all(
         compiled.map(async (c, i): Promise<ProgrammedRule> => {
           const json = JSON.stringify(c.rule);
           const o = old[i];
           if (o && o.json === json) return o;
-          if (o) {
-            await call('npol_rule_update', { rule_id: o.id, rule: c.rule }, `${key} rule ${i}`, signal);
-            return { id: o.id, json };
+          const shared = rules.get(json);
+          if (shared) {
+            shared.refs++;
+            return { id: await shared.id, json };
           }
-          const r = await call('npol_rule_create', { rule: c.rule }, `${key} rule ${i}`, signal);
-          return { id: r.rule_id, json };
+          const own = o ? rules.get(o.json) : undefined;
+          if (o && own && own.refs === 1) {
+            // only this policy uses the old rule: update it in place and re-key it
+            rules.delete(o.json);
+            rules.set(json, { id: Promise.resolve(o.id), refs: 1 });
+            await call('npol_rule_update', { rule_id: o.id, rule: c.rule }, `${key} rule ${i}`, signal);
+            return { id: o.id, json, inPlace: true };
+          }
+          const entry = {
+            id: call('npol_rule_create', { rule: c.rule }, `${key} rule ${i}`, signal).then((r) => r.rule_id),
+            refs: 1,
+          };
+          rules.set(json, entry);
+          try {
+            return { id: await entry.id, json };
+          } catch (e) {
+            rules.delete(json);
+            throw e;
+          }
         }),
       );
       const items = compiled.map((c, i) => ({ is_inbound: c.inbound, rule_id: next[i]!.id }));
@@ -148,8 +190,13 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
       } else if (prog.items !== itemsJson) {
         await call('npol_policy_update', { policy_id: prog.policyId, rules: items }, key, signal);
       }
-      for (const o of old.slice(compiled.length)) await call('npol_rule_delete', { rule_id: o.id }, `${key} rule`, signal);
-      prog.rules = next;
+      // release the old rules this policy no longer holds (after the policy stopped pointing at them)
+      for (let i = 0; i < old.length; i++) {
+        const n = next[i];
+        if (n && (n === old[i] || n.inPlace)) continue;
+        await release(old[i]!, key, signal);
+      }
+      prog.rules = next.map(({ id, json }) => ({ id, json }));
       prog.items = itemsJson;
     },
     async policyRemove(key, signal) {
@@ -157,19 +204,27 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
       if (!prog) return;
       policies.delete(key);
       await call('npol_policy_delete', { policy_id: prog.policyId }, key, signal);
-      for (const r of prog.rules) await call('npol_rule_delete', { rule_id: r.id }, `${key} rule`, signal);
+      for (const r of prog.rules) await release(r, key, signal);
     },
     async interfaceUpsert(cfg, signal) {
-      const ids = (keys: string[]) => keys.map((k) => policies.get(k)?.policyId).filter((x): x is number => x !== undefined);
+      const ids = (keys: string[]) =>
+        keys.map((k) => policies.get(k)?.policyId).filter((x): x is number => x !== undefined);
       // VPP rx = traffic from the interface = Calico egress; on uplinks and tunnels VPP itself swaps
       // them (invert_rx_tx), as Calico/VPP configures them: the lists are never swapped here
       const rxDir = cfg.egress;
       const txDir = cfg.ingress;
       const rx = npolPolicyList(rxDir);
       const tx = npolPolicyList(txDir);
-      for (const [d, calicoDir] of [[cfg.ingress, 'ingress'], [cfg.egress, 'egress']] as const)
+      for (const [d, calicoDir] of [
+        [cfg.ingress, 'ingress'],
+        [cfg.egress, 'egress'],
+      ] as const)
         d.tiers.slice(0, -1).forEach((t, ti) => {
-          const passes = t.policies.some((k) => (calicoDir === 'ingress' ? ctx.policy(k)?.inbound : ctx.policy(k)?.outbound)?.some((r) => r.action === 'pass'));
+          const passes = t.policies.some((k) =>
+            (calicoDir === 'ingress' ? ctx.policy(k)?.inbound : ctx.policy(k)?.outbound)?.some(
+              (r) => r.action === 'pass',
+            ),
+          );
           if (passes)
             ctx.issue({
               code: 'npol-pass-skips-tiers',
@@ -203,7 +258,17 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
       const allow = npol_policy_default.NPOL_DEFAULT_ALLOW;
       await call(
         'npol_configure_policies',
-        { sw_if_index: sw, num_rx_policies: 0, num_tx_policies: 0, invert_rx_tx: 0, policy_default_rx: allow, policy_default_tx: allow, profile_default_rx: allow, profile_default_tx: allow, policy_ids: [] },
+        {
+          sw_if_index: sw,
+          num_rx_policies: 0,
+          num_tx_policies: 0,
+          invert_rx_tx: 0,
+          policy_default_rx: allow,
+          policy_default_tx: allow,
+          profile_default_rx: allow,
+          profile_default_tx: allow,
+          policy_ids: [],
+        },
         `interface ${sw}`,
         signal,
       );
@@ -211,6 +276,7 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
     async flush() {},
     async finishResync() {},
     forget() {
+      rules.clear();
       sets.clear();
       policies.clear();
       interfaces.clear();

@@ -1,6 +1,23 @@
 /** Felix's protobuf objects → the policy model. */
-import { PROTOCOLS, type FailsafePort, type HostConfig, type IpSetType, type Policy, type PortRange, type Rule, type Tier } from '../model.js';
-import type { FelixPolicy, FelixPolicyId, FelixPortRange, FelixProtocol, FelixRule, FelixTierInfo, FelixWorkloadEndpointId } from './proto.js';
+import {
+  PROTOCOLS,
+  type FailsafePort,
+  type HostConfig,
+  type IpSetType,
+  type Policy,
+  type PortRange,
+  type Rule,
+  type Tier,
+} from '../model.js';
+import type {
+  FelixPolicy,
+  FelixPolicyId,
+  FelixPortRange,
+  FelixProtocol,
+  FelixRule,
+  FelixTierInfo,
+  FelixWorkloadEndpointId,
+} from './proto.js';
 
 export const IPSET_TYPES: Record<number, IpSetType> = { 0: 'ip', 1: 'ip-port', 2: 'net' };
 
@@ -25,11 +42,19 @@ const ranges = (list: FelixPortRange[] | undefined): PortRange[] | undefined =>
   list?.length ? list.map((r) => ({ first: r.first ?? 0, last: r.last ?? r.first ?? 0 })) : undefined;
 const strs = (list: string[] | undefined) => (list?.length ? list : undefined);
 
-const ACTIONS: Record<string, Rule['action']> = { allow: 'allow', deny: 'deny', 'next-tier': 'pass', pass: 'pass', log: 'log' };
+const ACTIONS: Record<string, Rule['action']> = {
+  allow: 'allow',
+  deny: 'deny',
+  'next-tier': 'pass',
+  pass: 'pass',
+  log: 'log',
+};
 
 /** A Felix rule as a model rule (an unknown action or protocol becomes invalid input the model rejects). */
 export function felixRule(r: FelixRule): Rule {
-  const out: { -readonly [K in keyof Rule]: Rule[K] } = { action: ACTIONS[(r.action ?? 'allow').toLowerCase()] ?? (r.action as Rule['action']) };
+  const out: { -readonly [K in keyof Rule]: Rule[K] } = {
+    action: ACTIONS[(r.action ?? 'allow').toLowerCase()] ?? (r.action as Rule['action']),
+  };
   if (r.ip_version === 4 || r.ip_version === 6) out.ipVersion = r.ip_version;
   const p = protocol(r.protocol);
   if (p !== undefined) out.protocol = p;
@@ -57,7 +82,8 @@ export function felixRule(r: FelixRule): Rule {
   if (r.icmp_type !== undefined) out.icmp = { type: r.icmp_type };
   if (r.icmp_type_code) out.icmp = { type: r.icmp_type_code.type ?? 0, code: r.icmp_type_code.code ?? 0 };
   if (r.not_icmp_type !== undefined) out.notIcmp = { type: r.not_icmp_type };
-  if (r.not_icmp_type_code) out.notIcmp = { type: r.not_icmp_type_code.type ?? 0, code: r.not_icmp_type_code.code ?? 0 };
+  if (r.not_icmp_type_code)
+    out.notIcmp = { type: r.not_icmp_type_code.type ?? 0, code: r.not_icmp_type_code.code ?? 0 };
   if (r.rule_id) out.id = r.rule_id;
   return out;
 }
@@ -83,13 +109,21 @@ export function felixTiers(tiers: FelixTierInfo[] | undefined): Tier[] {
 function portList(v: string | undefined): FailsafePort[] | undefined {
   if (v === undefined) return undefined;
   const out: FailsafePort[] = [];
-  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     // "tcp:22", "tcp:10.0.0.0/8:22", "22" (tcp)
     const bits = part.split(':');
     const proto = bits.length > 1 ? bits[0]!.toLowerCase() : 'tcp';
     const port = Number(bits[bits.length - 1]);
     const net = bits.length > 2 ? bits.slice(1, -1).join(':') : undefined;
-    if ((proto === 'tcp' || proto === 'udp' || proto === 'sctp') && Number.isInteger(port) && port >= 0 && port <= 65535)
+    if (
+      (proto === 'tcp' || proto === 'udp' || proto === 'sctp') &&
+      Number.isInteger(port) &&
+      port >= 0 &&
+      port <= 65535
+    )
       out.push({ protocol: proto, port, ...(net ? { net } : {}) });
   }
   return out;
@@ -104,6 +138,10 @@ export function felixHostConfig(config: Record<string, string>, hostAddresses: r
     hostAddresses,
     ...(inbound ? { failsafeInbound: inbound } : {}),
     ...(outbound ? { failsafeOutbound: outbound } : {}),
-    ...(action === 'drop' || action === 'deny' ? { endpointToHostAction: 'deny' as const } : action ? { endpointToHostAction: 'allow' as const } : {}),
+    ...(action === 'drop' || action === 'deny'
+      ? { endpointToHostAction: 'deny' as const }
+      : action
+        ? { endpointToHostAction: 'allow' as const }
+        : {}),
   };
 }

@@ -46,7 +46,8 @@ export class FelixFrameDecoder {
   end(): void {
     if (this.#size === 0) return;
     const buf = this.#flat();
-    const expected = buf.length >= FELIX_HEADER_SIZE ? FELIX_HEADER_SIZE + Number(buf.readBigUInt64LE(0)) : FELIX_HEADER_SIZE;
+    const expected =
+      buf.length >= FELIX_HEADER_SIZE ? FELIX_HEADER_SIZE + Number(buf.readBigUInt64LE(0)) : FELIX_HEADER_SIZE;
     throw new FelixFrameTruncatedError(expected, buf.length);
   }
 

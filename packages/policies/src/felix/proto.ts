@@ -178,9 +178,18 @@ export const FromDataplane = root.lookupType('felix.FromDataplane');
 export const TO_DATAPLANE_PAYLOAD_FIELDS = new Set(ToDataplane.oneofs['payload']!.fieldsArray.map((f) => f.id));
 
 // ---- plain shapes (what `toObject` yields with our options) --------------------------------------------
-export interface FelixProtocol { number?: number; name?: string }
-export interface FelixPortRange { first?: number; last?: number }
-export interface FelixIcmp { type?: number; code?: number }
+export interface FelixProtocol {
+  number?: number;
+  name?: string;
+}
+export interface FelixPortRange {
+  first?: number;
+  last?: number;
+}
+export interface FelixIcmp {
+  type?: number;
+  code?: number;
+}
 export interface FelixRule {
   action?: string;
   ip_version?: number;
@@ -209,10 +218,30 @@ export interface FelixRule {
   not_icmp_type_code?: FelixIcmp;
   rule_id?: string;
 }
-export interface FelixPolicyId { name?: string; namespace?: string; kind?: string }
-export interface FelixTierInfo { name?: string; ingress_policies?: FelixPolicyId[]; egress_policies?: FelixPolicyId[]; default_action?: string }
-export interface FelixWorkloadEndpointId { orchestrator_id?: string; workload_id?: string; endpoint_id?: string }
-export interface FelixWorkloadEndpoint { state?: string; name?: string; profile_ids?: string[]; ipv4_nets?: string[]; ipv6_nets?: string[]; tiers?: FelixTierInfo[] }
+export interface FelixPolicyId {
+  name?: string;
+  namespace?: string;
+  kind?: string;
+}
+export interface FelixTierInfo {
+  name?: string;
+  ingress_policies?: FelixPolicyId[];
+  egress_policies?: FelixPolicyId[];
+  default_action?: string;
+}
+export interface FelixWorkloadEndpointId {
+  orchestrator_id?: string;
+  workload_id?: string;
+  endpoint_id?: string;
+}
+export interface FelixWorkloadEndpoint {
+  state?: string;
+  name?: string;
+  profile_ids?: string[];
+  ipv4_nets?: string[];
+  ipv6_nets?: string[];
+  tiers?: FelixTierInfo[];
+}
 export interface FelixHostEndpoint {
   name?: string;
   profile_ids?: string[];
@@ -223,7 +252,14 @@ export interface FelixHostEndpoint {
   expected_ipv4_addrs?: string[];
   expected_ipv6_addrs?: string[];
 }
-export interface FelixPolicy { inbound_rules?: FelixRule[]; outbound_rules?: FelixRule[]; untracked?: boolean; pre_dnat?: boolean; namespace?: string; tier?: string }
+export interface FelixPolicy {
+  inbound_rules?: FelixRule[];
+  outbound_rules?: FelixRule[];
+  untracked?: boolean;
+  pre_dnat?: boolean;
+  namespace?: string;
+  tier?: string;
+}
 
 /** A decoded `felix.ToDataplane` (one payload key set). */
 export interface FelixToDataplane {
@@ -246,9 +282,25 @@ export interface FelixToDataplane {
   host_metadata_remove?: { hostname?: string; ipv4_addr?: string };
   host_metadata_v4v6_update?: FelixHostMetadata;
   host_metadata_v4v6_remove?: { hostname?: string; ipv4_addr?: string };
-  ipam_pool_update?: { id?: string; pool?: { cidr?: string; masquerade?: boolean; ipip_mode?: string; vxlan_mode?: string } };
+  ipam_pool_update?: {
+    id?: string;
+    pool?: { cidr?: string; masquerade?: boolean; ipip_mode?: string; vxlan_mode?: string };
+  };
   ipam_pool_remove?: { id?: string };
 }
-export interface FelixHostMetadata { hostname?: string; ipv4_addr?: string; ipv6_addr?: string; asnumber?: string; labels?: Record<string, string> }
+export interface FelixHostMetadata {
+  hostname?: string;
+  ipv4_addr?: string;
+  ipv6_addr?: string;
+  asnumber?: string;
+  labels?: Record<string, string>;
+}
 
-export const TO_OBJECT = { longs: Number, enums: Number, defaults: false, arrays: true, objects: true, oneofs: true } as const;
+export const TO_OBJECT = {
+  longs: Number,
+  enums: Number,
+  defaults: false,
+  arrays: true,
+  objects: true,
+  oneofs: true,
+} as const;

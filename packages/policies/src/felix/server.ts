@@ -15,14 +15,24 @@ import type { HostConfig, HostEndpoint, IpSet, Policy, WorkloadEndpoint } from '
 import type { PolicyChange, PolicyLogger } from '../types.js';
 import { felixHostConfig, felixPolicy, felixPolicyKey, felixTiers, felixWorkloadKey, IPSET_TYPES } from './convert.js';
 import { FelixFrameDecoder, frameFelix, DEFAULT_FELIX_MAX_FRAME } from './framing.js';
-import { FromDataplane, TO_DATAPLANE_PAYLOAD_FIELDS, TO_OBJECT, ToDataplane, type FelixHostMetadata, type FelixToDataplane, type FelixWorkloadEndpointId } from './proto.js';
+import {
+  FromDataplane,
+  TO_DATAPLANE_PAYLOAD_FIELDS,
+  TO_OBJECT,
+  ToDataplane,
+  type FelixHostMetadata,
+  type FelixToDataplane,
+  type FelixWorkloadEndpointId,
+} from './proto.js';
 
 /** Where Felix's endpoints are in VPP (the CNI server and the uplink setup know). */
 export interface FelixEndpointResolver {
   /** VPP interfaces of a workload endpoint (`orchestrator:workload:endpoint`), or undefined while unknown. */
   workload(key: string): readonly number[] | undefined;
   /** VPP interfaces of a host endpoint by its interface name (`*` = all host interfaces). */
-  hostEndpoint(name: string): { uplinks: readonly number[]; tunnels: readonly number[]; taps: readonly number[] } | undefined;
+  hostEndpoint(
+    name: string,
+  ): { uplinks: readonly number[]; tunnels: readonly number[]; taps: readonly number[] } | undefined;
 }
 
 export interface FelixServerComponents {
@@ -87,7 +97,13 @@ interface Pending {
   workloads: Map<string, { id: FelixWorkloadEndpointId; ep: FelixWep }>;
   hosts: Map<string, FelixHep>;
 }
-const emptyPending = (): Pending => ({ ipsets: new Map(), policies: new Map(), profiles: new Map(), workloads: new Map(), hosts: new Map() });
+const emptyPending = (): Pending => ({
+  ipsets: new Map(),
+  policies: new Map(),
+  profiles: new Map(),
+  workloads: new Map(),
+  hosts: new Map(),
+});
 
 /** Top-level field numbers in a protobuf message (to name an unknown oneof case). */
 function fieldNumbers(buf: Uint8Array): number[] {
@@ -121,7 +137,8 @@ export function createFelixServer(components: FelixServerComponents, init: Felix
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<unknown> = Promise.resolve();
 
-  const emit = <K extends keyof FelixServerEvents>(type: K, detail: FelixServerEvents[K]['detail']) => target.dispatchEvent(new CustomEvent(type, { detail }));
+  const emit = <K extends keyof FelixServerEvents>(type: K, detail: FelixServerEvents[K]['detail']) =>
+    target.dispatchEvent(new CustomEvent(type, { detail }));
   const fail = (e: PolicyError) => {
     logger?.error({ code: e.code }, e.message);
     emit('felix:error', e);
@@ -132,14 +149,21 @@ export function createFelixServer(components: FelixServerComponents, init: Felix
     const frame = frameFelix(FromDataplane.encode(msg).finish());
     for (const s of sockets) if (!s.destroyed) s.write(frame);
   };
-  const sendStatus = () => send({ process_status_update: { iso_timestamp: new Date().toISOString(), uptime: (Date.now() - started) / 1000 } });
+  const sendStatus = () =>
+    send({ process_status_update: { iso_timestamp: new Date().toISOString(), uptime: (Date.now() - started) / 1000 } });
 
-  const hostConfig = (): HostConfig => felixHostConfig(config, init.nodeName ? (hostAddrs.get(init.nodeName) ?? []) : []);
+  const hostConfig = (): HostConfig =>
+    felixHostConfig(config, init.nodeName ? (hostAddrs.get(init.nodeName) ?? []) : []);
 
   function workloadModel(key: string, ep: FelixWep): WorkloadEndpoint | undefined {
     const sws = endpoints.workload(key);
     if (!sws) return undefined;
-    return { swIfIndexes: [...sws], tiers: felixTiers(ep?.tiers), profiles: ep?.profile_ids ?? [], addresses: [...(ep?.ipv4_nets ?? []), ...(ep?.ipv6_nets ?? [])] };
+    return {
+      swIfIndexes: [...sws],
+      tiers: felixTiers(ep?.tiers),
+      profiles: ep?.profile_ids ?? [],
+      addresses: [...(ep?.ipv4_nets ?? []), ...(ep?.ipv6_nets ?? [])],
+    };
   }
   function hostModel(ep: FelixHep): HostEndpoint | undefined {
     const itfs = endpoints.hostEndpoint(ep?.name || '*');
@@ -161,13 +185,18 @@ export function createFelixServer(components: FelixServerComponents, init: Felix
   async function statusUp(keys: Iterable<string>) {
     for (const k of keys) {
       const id = workloadIds.get(k);
-      if (id) send({ workload_endpoint_status_update: { id, status: { status: endpoints.workload(k) ? 'up' : 'down' } } });
+      if (id)
+        send({ workload_endpoint_status_update: { id, status: { status: endpoints.workload(k) ? 'up' : 'down' } } });
     }
   }
 
   function metadata(type: 'update' | 'remove', m: FelixHostMetadata | undefined) {
     const hostname = m?.hostname ?? '';
-    if (type === 'update') hostAddrs.set(hostname, [m?.ipv4_addr, m?.ipv6_addr].filter((x): x is string => !!x).map((a) => a.replace(/\/\d+$/, '')));
+    if (type === 'update')
+      hostAddrs.set(
+        hostname,
+        [m?.ipv4_addr, m?.ipv6_addr].filter((x): x is string => !!x).map((a) => a.replace(/\/\d+$/, '')),
+      );
     else hostAddrs.delete(hostname);
     emit('felix:host-metadata', {
       type,
@@ -193,14 +222,18 @@ export function createFelixServer(components: FelixServerComponents, init: Felix
           ipsets: p.ipsets,
           policies: p.policies,
           profiles: p.profiles,
-          workloads: new Map([...p.workloads].flatMap(([k, w]) => {
-            const m = workloadModel(k, w.ep);
-            return m ? [[k, m] as const] : [];
-          })),
-          hostEndpoints: new Map([...p.hosts].flatMap(([k, h]) => {
-            const m = hostModel(h);
-            return m ? [[k, m] as const] : [];
-          })),
+          workloads: new Map(
+            [...p.workloads].flatMap(([k, w]) => {
+              const m = workloadModel(k, w.ep);
+              return m ? [[k, m] as const] : [];
+            }),
+          ),
+          hostEndpoints: new Map(
+            [...p.hosts].flatMap(([k, h]) => {
+              const m = hostModel(h);
+              return m ? [[k, m] as const] : [];
+            }),
+          ),
           host: hostConfig(),
         };
         const r = await dataplane.replace(snapshot);
@@ -249,14 +282,23 @@ export function createFelixServer(components: FelixServerComponents, init: Felix
         return;
       case 'ipset_update': {
         const u = msg.ipset_update!;
-        const set: IpSet = { type: IPSET_TYPES[u.type ?? 0] ?? (String(u.type) as IpSet['type']), members: u.members ?? [] };
+        const set: IpSet = {
+          type: IPSET_TYPES[u.type ?? 0] ?? (String(u.type) as IpSet['type']),
+          members: u.members ?? [],
+        };
         if (live) changes.push({ kind: 'ipset', id: u.id ?? '', set });
         else p.ipsets.set(u.id ?? '', set);
         break;
       }
       case 'ipset_delta_update': {
         const u = msg.ipset_delta_update!;
-        if (live) changes.push({ kind: 'ipset-delta', id: u.id ?? '', added: u.added_members ?? [], removed: u.removed_members ?? [] });
+        if (live)
+          changes.push({
+            kind: 'ipset-delta',
+            id: u.id ?? '',
+            added: u.added_members ?? [],
+            removed: u.removed_members ?? [],
+          });
         else {
           const s = p.ipsets.get(u.id ?? '');
           if (!s) {
@@ -379,7 +421,11 @@ export function createFelixServer(components: FelixServerComponents, init: Felix
           return;
         }
         if (!msg.payload) {
-          fail(new FelixUnknownPayloadError(fieldNumbers(f).filter((n) => n !== 15 && !TO_DATAPLANE_PAYLOAD_FIELDS.has(n))));
+          fail(
+            new FelixUnknownPayloadError(
+              fieldNumbers(f).filter((n) => n !== 15 && !TO_DATAPLANE_PAYLOAD_FIELDS.has(n)),
+            ),
+          );
           continue;
         }
         chain = chain.then(() =>
@@ -423,7 +469,9 @@ export function createFelixServer(components: FelixServerComponents, init: Felix
       const w = workloadRaw.get(key);
       if (!w || state !== 'in-sync') return;
       const m = workloadModel(key, w.ep);
-      const r = await dataplane.apply([m ? { kind: 'workload', id: key, endpoint: m } : { kind: 'workload-remove', id: key }]);
+      const r = await dataplane.apply([
+        m ? { kind: 'workload', id: key, endpoint: m } : { kind: 'workload-remove', id: key },
+      ]);
       report(r.errors);
       await statusUp([key]);
     },

@@ -11,7 +11,12 @@ import { NetworkPolicyInvalidError, type PolicyError } from '../errors.js';
 import type { WorkloadEndpoint } from '../model.js';
 import type { PolicyChange, PolicyLogger } from '../types.js';
 import { selectorMatches } from './selector.js';
-import { translateNetworkPolicy, type NamedPortSetSpec, type SelectorSetSpec, type TranslatedPolicy } from './translate.js';
+import {
+  translateNetworkPolicy,
+  type NamedPortSetSpec,
+  type SelectorSetSpec,
+  type TranslatedPolicy,
+} from './translate.js';
 
 export interface NetworkPolicyControllerComponents {
   readonly dataplane: PolicyDataplane;
@@ -52,8 +57,14 @@ const PROTO: Record<string, number> = { TCP: 6, UDP: 17, SCTP: 132 };
 
 function podInfo(p: Pod): PodInfo {
   const ns = p.metadata.namespace ?? 'default';
-  const ips = p.spec?.hostNetwork ? [] : [...new Set([...(p.status?.podIPs ?? []).map((x) => x.ip), ...(p.status?.podIP ? [p.status.podIP] : [])])];
-  const ports = (p.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).filter((x) => x.name).map((x) => ({ name: x.name!, protocol: PROTO[x.protocol ?? 'TCP'] ?? 6, port: x.containerPort })));
+  const ips = p.spec?.hostNetwork
+    ? []
+    : [...new Set([...(p.status?.podIPs ?? []).map((x) => x.ip), ...(p.status?.podIP ? [p.status.podIP] : [])])];
+  const ports = (p.spec?.containers ?? []).flatMap((c) =>
+    (c.ports ?? [])
+      .filter((x) => x.name)
+      .map((x) => ({ name: x.name!, protocol: PROTO[x.protocol ?? 'TCP'] ?? 6, port: x.containerPort })),
+  );
   return { ns, name: p.metadata.name, labels: p.metadata.labels ?? {}, ips, ports };
 }
 
@@ -83,13 +94,25 @@ export function createNetworkPolicyController(components: NetworkPolicyControlle
     if (s.namespace !== undefined) return p.ns === s.namespace && selectorMatches(s.podSelector ?? {}, p.labels);
     const nsLabels = namespaces.get(p.ns);
     if (!nsLabels) return false;
-    return selectorMatches(s.namespaceSelector ?? {}, { ...nsLabels, 'kubernetes.io/metadata.name': p.ns }) && (!s.podSelector || selectorMatches(s.podSelector, p.labels));
+    return (
+      selectorMatches(s.namespaceSelector ?? {}, { ...nsLabels, 'kubernetes.io/metadata.name': p.ns }) &&
+      (!s.podSelector || selectorMatches(s.podSelector, p.labels))
+    );
   };
   const namedMembers = (s: NamedPortSetSpec, p: PodInfo): string[] =>
-    p.ports.filter((x) => x.name === s.name && x.protocol === s.protocol).flatMap((x) => p.ips.map((ip) => `${ip},${s.protocol === 6 ? 'tcp' : s.protocol === 17 ? 'udp' : 'sctp'}:${x.port}`));
+    p.ports
+      .filter((x) => x.name === s.name && x.protocol === s.protocol)
+      .flatMap((x) =>
+        p.ips.map((ip) => `${ip},${s.protocol === 6 ? 'tcp' : s.protocol === 17 ? 'udp' : 'sctp'}:${x.port}`),
+      );
 
   /** Membership deltas of every set for one pod going from `old` to `now` (either may be undefined). */
-  function podDeltas(old: PodInfo | undefined, now: PodInfo | undefined, out: PolicyChange[], onlySelectorsWithNamespace = false) {
+  function podDeltas(
+    old: PodInfo | undefined,
+    now: PodInfo | undefined,
+    out: PolicyChange[],
+    onlySelectorsWithNamespace = false,
+  ) {
     for (const [id, s] of sets) {
       if (onlySelectorsWithNamespace && s.spec.namespace !== undefined) continue;
       const before = old && inSet(s.spec, old) ? old.ips : [];
@@ -97,9 +120,16 @@ export function createNetworkPolicyController(components: NetworkPolicyControlle
       delta(id, s.members, before, after, out);
     }
     if (onlySelectorsWithNamespace) return;
-    for (const [id, s] of named) delta(id, s.members, old ? namedMembers(s.spec, old) : [], now ? namedMembers(s.spec, now) : [], out);
+    for (const [id, s] of named)
+      delta(id, s.members, old ? namedMembers(s.spec, old) : [], now ? namedMembers(s.spec, now) : [], out);
   }
-  function delta(id: string, members: Set<string>, before: readonly string[], after: readonly string[], out: PolicyChange[]) {
+  function delta(
+    id: string,
+    members: Set<string>,
+    before: readonly string[],
+    after: readonly string[],
+    out: PolicyChange[],
+  ) {
     const a = new Set(after);
     const b = new Set(before);
     const added = [...a].filter((x) => !b.has(x) && !members.has(x));
@@ -126,7 +156,12 @@ export function createNetworkPolicyController(components: NetworkPolicyControlle
     }
     ing.sort();
     eg.sort();
-    const ep: WorkloadEndpoint = { swIfIndexes: [...sws], addresses: [...p.ips], profiles: [], tiers: ing.length || eg.length ? [{ name: 'k8s', ingress: ing, egress: eg }] : [] };
+    const ep: WorkloadEndpoint = {
+      swIfIndexes: [...sws],
+      addresses: [...p.ips],
+      profiles: [],
+      tiers: ing.length || eg.length ? [{ name: 'k8s', ingress: ing, egress: eg }] : [],
+    };
     const json = JSON.stringify(ep);
     if (bound.get(key) === json) return;
     bound.set(key, json);
@@ -151,7 +186,11 @@ export function createNetworkPolicyController(components: NetworkPolicyControlle
       for (const s of now.selectorSets) {
         let e = sets.get(s.id);
         if (!e) {
-          e = { spec: s, refs: new Set(), members: new Set([...pods.values()].filter((p) => inSet(s, p)).flatMap((p) => p.ips)) };
+          e = {
+            spec: s,
+            refs: new Set(),
+            members: new Set([...pods.values()].filter((p) => inSet(s, p)).flatMap((p) => p.ips)),
+          };
           sets.set(s.id, e);
           out.push({ kind: 'ipset', id: s.id, set: { type: 'ip', members: [...e.members] } });
         }
@@ -198,7 +237,12 @@ export function createNetworkPolicyController(components: NetworkPolicyControlle
     }
   }
 
-  function onEvent(kind: 'Namespace' | 'Pod' | 'NetworkPolicy', ev: ResourceEvent<unknown>, out: PolicyChange[], errors: PolicyError[]) {
+  function onEvent(
+    kind: 'Namespace' | 'Pod' | 'NetworkPolicy',
+    ev: ResourceEvent<unknown>,
+    out: PolicyChange[],
+    errors: PolicyError[],
+  ) {
     if (ev.type === 'synced') return;
     if (ev.type === 'error') {
       logger?.warn({ code: ev.error.code }, ev.error.message);

@@ -11,13 +11,15 @@ export interface Selector {
   readonly matchExpressions?: readonly SelectorRequirement[] | undefined;
 }
 
-const NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
 /** Checks a selector as the API server would; one issue per bad field. */
 export function validateSelector(sel: Selector, object: string, path: string): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
-  const bad = (p: string, message: string) => issues.push({ code: 'invalid-selector', object, path: `${path}.${p}`, message });
+  const bad = (p: string, message: string) =>
+    issues.push({ code: 'invalid-selector', object, path: `${path}.${p}`, message });
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
     if (!NAME.test(k)) bad(`matchLabels.${k}`, `"${k}" is not a valid label key`);
     if (typeof v !== 'string' || !VALUE.test(v)) bad(`matchLabels.${k}`, `"${String(v)}" is not a valid label value`);
@@ -64,6 +66,8 @@ export function selectorMatches(sel: Selector, labels: Readonly<Record<string, s
 export function canonicalSelector(sel: Selector | undefined): string {
   if (!sel) return '-';
   const ml = Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const me = (sel.matchExpressions ?? []).map((r) => `${r.key} ${r.operator} ${[...(r.values ?? [])].sort().join(',')}`).sort();
+  const me = (sel.matchExpressions ?? [])
+    .map((r) => `${r.key} ${r.operator} ${[...(r.values ?? [])].sort().join(',')}`)
+    .sort();
   return JSON.stringify([ml, me]);
 }

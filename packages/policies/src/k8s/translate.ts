@@ -23,8 +23,12 @@ export interface NetworkPolicyLike {
   readonly spec: {
     readonly podSelector: Selector;
     readonly policyTypes?: readonly string[] | undefined;
-    readonly ingress?: readonly { readonly from?: readonly PeerLike[] | undefined; readonly ports?: readonly PortLike[] | undefined }[] | undefined;
-    readonly egress?: readonly { readonly to?: readonly PeerLike[] | undefined; readonly ports?: readonly PortLike[] | undefined }[] | undefined;
+    readonly ingress?:
+      | readonly { readonly from?: readonly PeerLike[] | undefined; readonly ports?: readonly PortLike[] | undefined }[]
+      | undefined;
+    readonly egress?:
+      | readonly { readonly to?: readonly PeerLike[] | undefined; readonly ports?: readonly PortLike[] | undefined }[]
+      | undefined;
   };
 }
 export interface PeerLike {
@@ -73,7 +77,10 @@ export const namedPortSetId = (protocol: number, name: string) => `k8s:port:${pr
 export const networkPolicyId = (namespace: string, name: string) => `knp:${namespace}/${name}`;
 
 /** Translates one NetworkPolicy; `result` is undefined when it has issues (it is then skipped whole). */
-export function translateNetworkPolicy(np: NetworkPolicyLike): { result: TranslatedPolicy | undefined; issues: PolicyIssue[] } {
+export function translateNetworkPolicy(np: NetworkPolicyLike): {
+  result: TranslatedPolicy | undefined;
+  issues: PolicyIssue[];
+} {
   const ns = np.metadata.namespace ?? 'default';
   const object = `NetworkPolicy ${ns}/${np.metadata.name}`;
   const issues: PolicyIssue[] = [];
@@ -82,7 +89,8 @@ export function translateNetworkPolicy(np: NetworkPolicyLike): { result: Transla
   issues.push(...validateSelector(spec.podSelector ?? {}, object, 'spec.podSelector'));
   const types = spec.policyTypes ?? ['Ingress', ...(spec.egress?.length ? ['Egress'] : [])];
   types.forEach((t, i) => {
-    if (t !== 'Ingress' && t !== 'Egress') bad('invalid-policy-type', `spec.policyTypes[${i}]`, `unknown policy type "${t}"`);
+    if (t !== 'Ingress' && t !== 'Egress')
+      bad('invalid-policy-type', `spec.policyTypes[${i}]`, `unknown policy type "${t}"`);
   });
   const selectorSets = new Map<string, SelectorSetSpec>();
   const namedPortSets = new Map<string, NamedPortSetSpec>();
@@ -94,15 +102,25 @@ export function translateNetworkPolicy(np: NetworkPolicyLike): { result: Transla
       const pp = `${path}[${i}]`;
       const side = isIngress ? 'src' : 'dst';
       if (p.ipBlock) {
-        if (p.podSelector || p.namespaceSelector) bad('invalid-peer', pp, 'ipBlock cannot be combined with podSelector or namespaceSelector');
+        if (p.podSelector || p.namespaceSelector)
+          bad('invalid-peer', pp, 'ipBlock cannot be combined with podSelector or namespaceSelector');
         const cidr = parsePrefix(p.ipBlock.cidr);
-        if (!cidr || !p.ipBlock.cidr.includes('/')) bad('invalid-cidr', `${pp}.ipBlock.cidr`, `"${p.ipBlock.cidr}" is not a CIDR`);
+        if (!cidr || !p.ipBlock.cidr.includes('/'))
+          bad('invalid-cidr', `${pp}.ipBlock.cidr`, `"${p.ipBlock.cidr}" is not a CIDR`);
         (p.ipBlock.except ?? []).forEach((e, j) => {
           const ex = parsePrefix(e);
           if (!ex || !e.includes('/')) bad('invalid-cidr', `${pp}.ipBlock.except[${j}]`, `"${e}" is not a CIDR`);
-          else if (cidr && !prefixContains(cidr, ex)) bad('invalid-cidr', `${pp}.ipBlock.except[${j}]`, `"${e}" is not inside ${cidr.len}-bit block "${p.ipBlock!.cidr}"`);
+          else if (cidr && !prefixContains(cidr, ex))
+            bad(
+              'invalid-cidr',
+              `${pp}.ipBlock.except[${j}]`,
+              `"${e}" is not inside ${cidr.len}-bit block "${p.ipBlock!.cidr}"`,
+            );
         });
-        out.push({ [`${side}Nets`]: [p.ipBlock.cidr], ...(p.ipBlock.except?.length ? { [`not${side === 'src' ? 'Src' : 'Dst'}Nets`]: [...p.ipBlock.except] } : {}) });
+        out.push({
+          [`${side}Nets`]: [p.ipBlock.cidr],
+          ...(p.ipBlock.except?.length ? { [`not${side === 'src' ? 'Src' : 'Dst'}Nets`]: [...p.ipBlock.except] } : {}),
+        });
         return;
       }
       if (!p.podSelector && !p.namespaceSelector) {
@@ -138,12 +156,15 @@ export function translateNetworkPolicy(np: NetworkPolicyLike): { result: Transla
         g.any = true;
       } else if (typeof p.port === 'number') {
         const last = p.endPort ?? p.port;
-        if (!(Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535)) bad('invalid-port', `${pp}.port`, `${p.port} is not a port`);
-        else if (!(Number.isInteger(last) && last >= p.port && last <= 65535)) bad('invalid-port', `${pp}.endPort`, `endPort ${last} must be ≥ port ${p.port} and ≤ 65535`);
+        if (!(Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535))
+          bad('invalid-port', `${pp}.port`, `${p.port} is not a port`);
+        else if (!(Number.isInteger(last) && last >= p.port && last <= 65535))
+          bad('invalid-port', `${pp}.endPort`, `endPort ${last} must be ≥ port ${p.port} and ≤ 65535`);
         else g.ranges.push({ first: p.port, last });
       } else {
         if (p.endPort !== undefined) bad('invalid-port', `${pp}.endPort`, 'endPort cannot be used with a named port');
-        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.port) || p.port.length > 15) bad('invalid-port', `${pp}.port`, `"${p.port}" is not a port name`);
+        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.port) || p.port.length > 15)
+          bad('invalid-port', `${pp}.port`, `"${p.port}" is not a port name`);
         const id = namedPortSetId(proto, p.port);
         namedPortSets.set(id, { id, protocol: proto, name: p.port });
         g.named.push(id);
@@ -153,16 +174,27 @@ export function translateNetworkPolicy(np: NetworkPolicyLike): { result: Transla
     for (const [proto, g] of byProto) {
       if (g.any) out.push({ protocol: proto });
       else if (g.ranges.length || g.named.length)
-        out.push({ protocol: proto, ...(g.ranges.length ? { dstPorts: g.ranges } : {}), ...(g.named.length ? { dstNamedPortIpSets: g.named } : {}) });
+        out.push({
+          protocol: proto,
+          ...(g.ranges.length ? { dstPorts: g.ranges } : {}),
+          ...(g.named.length ? { dstNamedPortIpSets: g.named } : {}),
+        });
     }
     return out;
   };
 
-  const rulesOf = (list: NetworkPolicyLike['spec']['ingress'] | NetworkPolicyLike['spec']['egress'], isIngress: boolean): Rule[] => {
+  const rulesOf = (
+    list: NetworkPolicyLike['spec']['ingress'] | NetworkPolicyLike['spec']['egress'],
+    isIngress: boolean,
+  ): Rule[] => {
     const rules: Rule[] = [];
     (list ?? []).forEach((r, i) => {
       const base = `spec.${isIngress ? 'ingress' : 'egress'}[${i}]`;
-      const peers = peerRules(isIngress ? (r as { from?: PeerLike[] }).from : (r as { to?: PeerLike[] }).to, `${base}.${isIngress ? 'from' : 'to'}`, isIngress);
+      const peers = peerRules(
+        isIngress ? (r as { from?: PeerLike[] }).from : (r as { to?: PeerLike[] }).to,
+        `${base}.${isIngress ? 'from' : 'to'}`,
+        isIngress,
+      );
       const ports = portRules(r.ports, `${base}.ports`);
       for (const p of peers) for (const q of ports) rules.push({ action: 'allow', ...p, ...q, id: `${base}` });
     });
@@ -170,7 +202,10 @@ export function translateNetworkPolicy(np: NetworkPolicyLike): { result: Transla
   };
   const ingress = types.includes('Ingress');
   const egress = types.includes('Egress');
-  const policy: Policy = { inbound: ingress ? rulesOf(spec.ingress, true) : [], outbound: egress ? rulesOf(spec.egress, false) : [] };
+  const policy: Policy = {
+    inbound: ingress ? rulesOf(spec.ingress, true) : [],
+    outbound: egress ? rulesOf(spec.egress, false) : [],
+  };
   if (issues.length) return { result: undefined, issues };
   return {
     result: {

@@ -20,7 +20,10 @@ export interface PolicyEnv {
   close(): Promise<void>;
 }
 
-export async function policyEnv(kind: PolicyBackendKind, init: Omit<PolicyDataplaneInit, 'backend'> = {}): Promise<PolicyEnv> {
+export async function policyEnv(
+  kind: PolicyBackendKind,
+  init: Omit<PolicyDataplaneInit, 'backend'> = {},
+): Promise<PolicyEnv> {
   const fake = await startFakeVpp();
   const vpp = await connectVpp({ socket: fake.socketPath });
   const dp = createPolicyDataplane({ vpp }, { ...init, backend: kind });
@@ -39,7 +42,6 @@ export async function policyEnv(kind: PolicyBackendKind, init: Omit<PolicyDatapl
       do {
         await view.load();
         fp = view.fingerprint();
-        theirs = fake.state.acl.evaluate({ ...packet }, { commit: false }).allowed;
         await view.load();
       } while (view.fingerprint() !== fp);
       theirs = fake.state.acl.evaluate(packet).allowed;
@@ -48,7 +50,8 @@ export async function policyEnv(kind: PolicyBackendKind, init: Omit<PolicyDatapl
       theirs = fake.state.evaluateNpol(packet).allowed;
       ours = npolPasses(fake.state.npol as unknown as NpolStateLike, sw, direction, p);
     }
-    if (theirs !== ours) throw new Error(`evaluators disagree on ${JSON.stringify(packet)}: fake ${theirs}, helpers ${ours}`);
+    if (theirs !== ours)
+      throw new Error(`evaluators disagree on ${JSON.stringify(packet)}: fake ${theirs}, helpers ${ours}`);
     return theirs;
   };
   return {
@@ -72,6 +75,24 @@ export async function policyEnv(kind: PolicyBackendKind, init: Omit<PolicyDatapl
   };
 }
 
-export const tcp = (src: string, dst: string, dport: number, sport = 40000): Packet => ({ src, dst, proto: 6, sport, dport });
-export const udp = (src: string, dst: string, dport: number, sport = 40000): Packet => ({ src, dst, proto: 17, sport, dport });
-export const reply = (p: Packet): Packet => ({ ...p, src: p.dst, dst: p.src, ...(p.sport !== undefined ? { dport: p.sport } : {}), ...(p.dport !== undefined ? { sport: p.dport } : {}) });
+export const tcp = (src: string, dst: string, dport: number, sport = 40000): Packet => ({
+  src,
+  dst,
+  proto: 6,
+  sport,
+  dport,
+});
+export const udp = (src: string, dst: string, dport: number, sport = 40000): Packet => ({
+  src,
+  dst,
+  proto: 17,
+  sport,
+  dport,
+});
+export const reply = (p: Packet): Packet => ({
+  ...p,
+  src: p.dst,
+  dst: p.src,
+  ...(p.sport !== undefined ? { dport: p.sport } : {}),
+  ...(p.dport !== undefined ? { sport: p.dport } : {}),
+});

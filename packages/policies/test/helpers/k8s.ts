@@ -13,7 +13,11 @@ export interface PodSpec {
   ports?: { name: string; containerPort: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }[];
 }
 
-export const ns = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+export const ns = (name: string, labels: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels },
+});
 export const pod = (p: PodSpec) => ({
   apiVersion: 'v1',
   kind: 'Pod',
@@ -45,7 +49,16 @@ export async function k8sEnv(kind: PolicyBackendKind, objects: unknown[], pods: 
   for (const p of pods) sw.set(`${p.ns}/${p.name}`, await env.iface());
   const source = createMemorySource({ objects: [...objects, ...pods.map(pod)] });
   const errors: PolicyError[] = [];
-  const controller = createNetworkPolicyController({ dataplane: env.dp, source, endpoints: { pod: (n, name) => { const s = sw.get(`${n}/${name}`); return s === undefined ? undefined : [s]; } } });
+  const controller = createNetworkPolicyController({
+    dataplane: env.dp,
+    source,
+    endpoints: {
+      pod: (n, name) => {
+        const s = sw.get(`${n}/${name}`);
+        return s === undefined ? undefined : [s];
+      },
+    },
+  });
   controller.addEventListener('k8s:error', (e) => errors.push((e as CustomEvent<PolicyError>).detail));
   await controller.start();
   await controller.synced;

@@ -46,7 +46,9 @@ function tuple(p: Packet) {
 type Tuple = ReturnType<typeof tuple>;
 const key = (sw: number, t: Tuple) => `${sw}|${t.af}|${t.proto}|${t.src}|${t.dst}|${t.p0}|${t.p1}`;
 const rev = (t: Tuple): Tuple =>
-  t.proto === 1 || t.proto === 58 ? { ...t, src: t.dst, dst: t.src, p0: ICMP_REPLY[t.p0] ?? t.p0 } : { ...t, src: t.dst, dst: t.src, p0: t.p1, p1: t.p0 };
+  t.proto === 1 || t.proto === 58
+    ? { ...t, src: t.dst, dst: t.src, p0: ICMP_REPLY[t.p0] ?? t.p0 }
+    : { ...t, src: t.dst, dst: t.src, p0: t.p1, p1: t.p0 };
 
 /** The ACL plugin's view, loaded from VPP; `passes()` also creates sessions like the datapath does. */
 export class AclView {
@@ -81,7 +83,9 @@ export class AclView {
 
   /** A digest of the lists loaded (to see whether VPP changed between two loads). */
   fingerprint(): string {
-    return JSON.stringify([[...this.acls], [...this.input], [...this.output]], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    return JSON.stringify([[...this.acls], [...this.input], [...this.output]], (_k, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : v,
+    );
   }
 
   /** One hop: the packet received on (`input`) or sent out of (`output`) interface `sw`. */
@@ -113,19 +117,38 @@ export interface NpolStateLike {
   readonly ipsets: ReadonlyMap<number, { type: number; members: unknown[] }>;
   readonly rules: ReadonlyMap<number, unknown>;
   readonly policies: ReadonlyMap<number, readonly { is_inbound: boolean; rule_id: number }[]>;
-  readonly interfaces: ReadonlyMap<number, { rxPolicies: number[]; txPolicies: number[]; profiles: number[]; invert_rx_tx: number; policy_default_rx: number; policy_default_tx: number; profile_default_rx: number; profile_default_tx: number }>;
+  readonly interfaces: ReadonlyMap<
+    number,
+    {
+      rxPolicies: number[];
+      txPolicies: number[];
+      profiles: number[];
+      invert_rx_tx: number;
+      policy_default_rx: number;
+      policy_default_tx: number;
+      profile_default_rx: number;
+      profile_default_tx: number;
+    }
+  >;
 }
 
 interface NRule {
   action: number;
   filters?: { type: number; value: number; should_match: number }[];
-  matches: { is_src: boolean; is_not: boolean; type: number; data: { cidr?: string; port_range?: { start: number; end: number }; set_id?: { set_id: number } } }[];
+  matches: {
+    is_src: boolean;
+    is_not: boolean;
+    type: number;
+    data: { cidr?: string; port_range?: { start: number; end: number }; set_id?: { set_id: number } };
+  }[];
 }
 
 function setContains(st: NpolStateLike, id: number, t: Tuple, addr: bigint, port: number | undefined): boolean {
   const s = st.ipsets.get(id);
   if (!s) return false;
-  for (const raw of s.members as { val: { address?: string; prefix?: string; tuple?: { address: string; l4_proto: number; port: number } } }[]) {
+  for (const raw of s.members as {
+    val: { address?: string; prefix?: string; tuple?: { address: string; l4_proto: number; port: number } };
+  }[]) {
     const v = raw.val;
     if (port === undefined) {
       if (s.type === 0 && v.address) {
@@ -154,21 +177,27 @@ function matchRule(st: NpolStateLike, r: NRule, t: Tuple): number {
     if (f.type === 1 || f.type === 2) return -1; // (we never send them)
   }
   const addrOf = (isSrc: boolean) => (isSrc ? t.src : t.dst);
-  const group = (type: number, isSrc: boolean, isNot: boolean) => r.matches.filter((m) => m.type === type && m.is_src === isSrc && m.is_not === isNot);
+  const group = (type: number, isSrc: boolean, isNot: boolean) =>
+    r.matches.filter((m) => m.type === type && m.is_src === isSrc && m.is_not === isNot);
   for (const isSrc of [true, false]) {
     const pos = group(0, isSrc, false);
-    if (pos.length && !pos.some((m) => prefixContainsAddress(parsePrefix(m.data.cidr!)!, t.af, addrOf(isSrc)))) return -1;
-    if (group(0, isSrc, true).some((m) => prefixContainsAddress(parsePrefix(m.data.cidr!)!, t.af, addrOf(isSrc)))) return -1;
+    if (pos.length && !pos.some((m) => prefixContainsAddress(parsePrefix(m.data.cidr!)!, t.af, addrOf(isSrc))))
+      return -1;
+    if (group(0, isSrc, true).some((m) => prefixContainsAddress(parsePrefix(m.data.cidr!)!, t.af, addrOf(isSrc))))
+      return -1;
     const sets = group(3, isSrc, false);
-    if (sets.length && !sets.some((m) => setContains(st, m.data.set_id!.set_id, t, addrOf(isSrc), undefined))) return -1;
-    if (group(3, isSrc, true).some((m) => setContains(st, m.data.set_id!.set_id, t, addrOf(isSrc), undefined))) return -1;
+    if (sets.length && !sets.some((m) => setContains(st, m.data.set_id!.set_id, t, addrOf(isSrc), undefined)))
+      return -1;
+    if (group(3, isSrc, true).some((m) => setContains(st, m.data.set_id!.set_id, t, addrOf(isSrc), undefined)))
+      return -1;
   }
   for (const isSrc of [true, false]) {
     const port = isSrc ? t.p0 : t.p1;
     const ranges = group(1, isSrc, false);
     const ipport = group(2, isSrc, false);
     let found = ranges.some((m) => m.data.port_range!.start <= port && port <= m.data.port_range!.end);
-    if (group(1, isSrc, true).some((m) => m.data.port_range!.start <= port && port <= m.data.port_range!.end)) return -1;
+    if (group(1, isSrc, true).some((m) => m.data.port_range!.start <= port && port <= m.data.port_range!.end))
+      return -1;
     found ||= ipport.some((m) => setContains(st, m.data.set_id!.set_id, t, addrOf(isSrc), port));
     if (group(2, isSrc, true).some((m) => setContains(st, m.data.set_id!.set_id, t, addrOf(isSrc), port))) return -1;
     if ((ranges.length || ipport.length) && !found) return -1;

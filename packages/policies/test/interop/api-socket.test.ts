@@ -31,9 +31,25 @@ describe.skipIf(!socket)('pol dataplane against VPP_API_SOCKET', () => {
     const [a, b] = loops as [number, number];
     const r = await dp.apply([
       { kind: 'ipset', id: 'front', set: { type: 'ip', members: ['10.0.0.1'] } },
-      { kind: 'policy', id: 'web', policy: { inbound: [{ action: 'allow', protocol: 6, srcIpSets: ['front'], dstPorts: [{ first: 80, last: 80 }] }], outbound: [] } },
+      {
+        kind: 'policy',
+        id: 'web',
+        policy: {
+          inbound: [{ action: 'allow', protocol: 6, srcIpSets: ['front'], dstPorts: [{ first: 80, last: 80 }] }],
+          outbound: [],
+        },
+      },
       { kind: 'workload', id: 'a', endpoint: { swIfIndexes: [a], addresses: ['10.0.0.1'], profiles: [], tiers: [] } },
-      { kind: 'workload', id: 'b', endpoint: { swIfIndexes: [b], addresses: ['10.0.0.2'], profiles: [], tiers: [{ name: 't', ingress: ['web'], egress: [] }] } },
+      {
+        kind: 'workload',
+        id: 'b',
+        endpoint: {
+          swIfIndexes: [b],
+          addresses: ['10.0.0.2'],
+          profiles: [],
+          tiers: [{ name: 't', ingress: ['web'], egress: [] }],
+        },
+      },
     ]);
     expect(r.errors).toEqual([]);
     const view = await new AclView(vpp).load();
@@ -42,7 +58,8 @@ describe.skipIf(!socket)('pol dataplane against VPP_API_SOCKET', () => {
     expect(view.hop(b, 'output', tcp('10.0.0.9', '10.0.0.2', 80))).toBe(false);
     await dp.clear();
     let left = 0;
-    for await (const d of vpp.dump('acl_dump', { acl_index: 0xffffffff })) if (d.tag.startsWith(`${tagPrefix}:`)) left++;
+    for await (const d of vpp.dump('acl_dump', { acl_index: 0xffffffff }))
+      if (d.tag.startsWith(`${tagPrefix}:`)) left++;
     expect(left).toBe(0);
   });
 
@@ -56,8 +73,24 @@ describe.skipIf(!socket)('pol dataplane against VPP_API_SOCKET', () => {
     await dp.start();
     const r = await dp.apply([
       { kind: 'ipset', id: 'front', set: { type: 'ip', members: ['10.0.0.1', 'fd00::1'] } },
-      { kind: 'policy', id: 'web', policy: { inbound: [{ action: 'allow', protocol: 6, srcIpSets: ['front'], dstPorts: [{ first: 80, last: 80 }] }], outbound: [] } },
-      { kind: 'workload', id: 'b', endpoint: { swIfIndexes: [loops[1]!], addresses: ['10.0.0.2'], profiles: [], tiers: [{ name: 't', ingress: ['web'], egress: [] }] } },
+      {
+        kind: 'policy',
+        id: 'web',
+        policy: {
+          inbound: [{ action: 'allow', protocol: 6, srcIpSets: ['front'], dstPorts: [{ first: 80, last: 80 }] }],
+          outbound: [],
+        },
+      },
+      {
+        kind: 'workload',
+        id: 'b',
+        endpoint: {
+          swIfIndexes: [loops[1]!],
+          addresses: ['10.0.0.2'],
+          profiles: [],
+          tiers: [{ name: 't', ingress: ['web'], egress: [] }],
+        },
+      },
     ]);
     expect(r.errors).toEqual([]);
     const r2 = await dp.clear();

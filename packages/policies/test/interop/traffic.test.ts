@@ -60,7 +60,11 @@ describe.skipIf(skip !== undefined)('pol TCP through a real VPP with policies', 
     const r = spawnSync(
       'ip',
       [
-        'netns', 'exec', nsA, process.execPath, '-e',
+        'netns',
+        'exec',
+        nsA,
+        process.execPath,
+        '-e',
         `const s = require('net').connect(8080, '${B}'); let b = ''; s.on('data', (d) => (b += d)); s.on('end', () => { process.stdout.write(b); process.exit(0); }); s.on('error', () => process.exit(1)); setTimeout(() => process.exit(2), 3000);`,
       ],
       { encoding: 'utf8', timeout: 10_000 },
@@ -78,7 +82,14 @@ describe.skipIf(skip !== undefined)('pol TCP through a real VPP with policies', 
     const backend = await detectBackend(vpp);
     dp = createPolicyDataplane({ vpp }, { backend, host: { hostAddresses: [] } });
     await dp.start();
-    server = spawn('ip', ['netns', 'exec', nsB, process.execPath, '-e', "require('net').createServer((s) => s.end('hello\\n')).listen(8080, '0.0.0.0', () => console.log('listening'))"]);
+    server = spawn('ip', [
+      'netns',
+      'exec',
+      nsB,
+      process.execPath,
+      '-e',
+      "require('net').createServer((s) => s.end('hello\\n')).listen(8080, '0.0.0.0', () => console.log('listening'))",
+    ]);
     await new Promise<void>((resolve, reject) => {
       server!.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
       server!.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
@@ -103,19 +114,34 @@ describe.skipIf(skip !== undefined)('pol TCP through a real VPP with policies', 
     const wl = (name: 'a' | 'b', addr: string, ingress: string[], egress: string[] = []) => ({
       kind: 'workload' as const,
       id: name,
-      endpoint: { swIfIndexes: [sw[name]!], addresses: [addr], profiles: [], tiers: ingress.length || egress.length ? [{ name: 't', ingress, egress }] : [] },
+      endpoint: {
+        swIfIndexes: [sw[name]!],
+        addresses: [addr],
+        profiles: [],
+        tiers: ingress.length || egress.length ? [{ name: 't', ingress, egress }] : [],
+      },
     });
     let r = await dp.apply([wl('a', A, []), wl('b', B, [])]);
     expect(r.errors).toEqual([]);
     expect(connectAtoB()).toBe(true);
 
-    r = await dp.apply([{ kind: 'policy', id: 'deny-all', policy: { inbound: [], outbound: [] } }, wl('b', B, ['deny-all'])]);
+    r = await dp.apply([
+      { kind: 'policy', id: 'deny-all', policy: { inbound: [], outbound: [] } },
+      wl('b', B, ['deny-all']),
+    ]);
     expect(r.errors).toEqual([]);
     expect(connectAtoB()).toBe(false);
 
     // B accepts A on 8080; A accepts nothing new: the replies pass only because the connection is tracked
     r = await dp.apply([
-      { kind: 'policy', id: 'b-from-a', policy: { inbound: [{ action: 'allow', protocol: 6, srcNets: [`${A}/32`], dstPorts: [{ first: 8080, last: 8080 }] }], outbound: [] } },
+      {
+        kind: 'policy',
+        id: 'b-from-a',
+        policy: {
+          inbound: [{ action: 'allow', protocol: 6, srcNets: [`${A}/32`], dstPorts: [{ first: 8080, last: 8080 }] }],
+          outbound: [],
+        },
+      },
       wl('b', B, ['b-from-a']),
       wl('a', A, ['deny-all']),
     ]);
