@@ -121,6 +121,13 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     }
   };
 
+  /** Independent steps at once; all settle before the first failure is thrown, so each one's undo is recorded. */
+  const together = async (...fns: (() => Promise<unknown>)[]): Promise<void> => {
+    const results = await Promise.allSettled(fns.map((f) => f()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+
   const families = new Set(spec.ips.map((i) => i.family));
   const vrfs: PodVrfs = { pod4: -1, pod6: -1 };
   const vppMac = randomMac();
@@ -132,8 +139,9 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
 
   try {
     // 0. names must be free: the pod's ifname in its netns, the host end where VPP runs
-    podNl = await openNetlink({ netns: { path: spec.netns } });
-    if (await podNl.link.find(spec.ifname))
+    const nl = await openNetlink({ netns: { path: spec.netns } });
+    podNl = nl;
+    if (await nl.link.find(spec.ifname))
       throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
     if (spec.mode === 'veth') {
       if (await (await ctx.vppNl()).link.find(spec.hostIfName))
@@ -156,9 +164,8 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       );
       return id;
     };
-    await table('pod4', false);
-    await table('pod6', true);
-    for (const [af, t] of [[4, vrfs.pod4] as const, [6, vrfs.pod6] as const]) {
+    const podTable = async (af: 4 | 6): Promise<void> => {
+      const t = await table(af === 4 ? 'pod4' : 'pod6', af === 6);
       await step(`ip_route_add_del default pod${af}`, () =>
         vpp.call(
           'ip_route_add_del',
@@ -174,38 +181,57 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
           opts,
         ),
       );
-    }
+    };
 
-    // 2. loopback holding the container IPs, in the pod VRFs
-    const lo = await step(
-      'create_loopback',
-      async () => (await vpp.call('create_loopback', { mac_address: '00:00:00:00:00:00' }, opts)).sw_if_index,
-      (sw) => vpp.call('delete_loopback', { sw_if_index: sw }),
-    );
-    await step('sw_interface_tag_add_del loopback', () =>
-      vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: lo, tag: tagOf.loop(spec.id) }, opts),
-    );
-    await step('sw_interface_set_table loopback ip4', () =>
-      vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
-    );
-    await step('sw_interface_set_table loopback ip6', () =>
-      vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
-    );
-    for (const ip of spec.ips) {
-      await step(`sw_interface_add_del_address loopback ${ip.address}`, () =>
-        vpp.call(
-          'sw_interface_add_del_address',
-          { sw_if_index: lo, is_add: true, del_all: false, prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}` },
-          opts,
+    // 2. loopback holding the container IPs, in the pod VRFs (after the VRFs; the veth meanwhile)
+    const loopback = async (): Promise<number> => {
+      await together(
+        () => podTable(4),
+        () => podTable(6),
+      );
+      const lo = await step(
+        'create_loopback',
+        async () => (await vpp.call('create_loopback', { mac_address: '00:00:00:00:00:00' }, opts)).sw_if_index,
+        (sw) => vpp.call('delete_loopback', { sw_if_index: sw }),
+      );
+      await step('sw_interface_tag_add_del loopback', () =>
+        vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: lo, tag: tagOf.loop(spec.id) }, opts),
+      );
+      await together(
+        () =>
+          step('sw_interface_set_table loopback ip4', () =>
+            vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
+          ),
+        () =>
+          step('sw_interface_set_table loopback ip6', () =>
+            vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
+          ),
+      );
+      await together(
+        ...spec.ips.map(
+          (ip) => () =>
+            step(`sw_interface_add_del_address loopback ${ip.address}`, () =>
+              vpp.call(
+                'sw_interface_add_del_address',
+                {
+                  sw_if_index: lo,
+                  is_add: true,
+                  del_all: false,
+                  prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
+                },
+                opts,
+              ),
+            ),
         ),
       );
-    }
-    await step('sw_interface_set_flags loopback', () =>
-      vpp.call('sw_interface_set_flags', { sw_if_index: lo, flags: 1 }, opts),
-    );
-
-    // 3. the pod interface
-    if (spec.mode === 'veth') {
+      await step('sw_interface_set_flags loopback', () =>
+        vpp.call('sw_interface_set_flags', { sw_if_index: lo, flags: 1 }, opts),
+      );
+      return lo;
+    };
+    let lo = INDEX_INVALID;
+    const vethCreate = async (): Promise<void> => {
+      if (spec.mode !== 'veth') return;
       await step(
         'veth create',
         async () =>
@@ -218,6 +244,13 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
           }),
         async () => (await ctx.vppNl()).link.delete(spec.hostIfName),
       );
+    };
+    await together(async () => {
+      lo = await loopback();
+    }, vethCreate);
+
+    // 3. the pod interface
+    if (spec.mode === 'veth') {
       swIfIndex = await step(
         'af_packet_create_v3',
         async () =>
@@ -275,20 +308,27 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     }
 
     // 4. VPP side settings
-    await step('sw_interface_set_table ip4', () =>
-      vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
-    );
-    await step('sw_interface_set_table ip6', () =>
-      vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
-    );
-    await step('sw_interface_set_mtu', () =>
-      vpp.call('sw_interface_set_mtu', { sw_if_index: swIfIndex, mtu: [spec.mtu, 0, 0, 0] }, opts),
-    );
-    await optional('feature_gso_enable_disable', () =>
-      vpp.call('feature_gso_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
-    );
-    await step('feature_cnat_enable_disable', () =>
-      vpp.call('feature_cnat_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
+    await together(
+      () =>
+        step('sw_interface_set_table ip4', () =>
+          vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
+        ),
+      () =>
+        step('sw_interface_set_table ip6', () =>
+          vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
+        ),
+      () =>
+        step('sw_interface_set_mtu', () =>
+          vpp.call('sw_interface_set_mtu', { sw_if_index: swIfIndex, mtu: [spec.mtu, 0, 0, 0] }, opts),
+        ),
+      () =>
+        optional('feature_gso_enable_disable', () =>
+          vpp.call('feature_gso_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
+        ),
+      () =>
+        step('feature_cnat_enable_disable', () =>
+          vpp.call('feature_cnat_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
+        ),
     );
     await step('sw_interface_set_flags', () =>
       vpp.call('sw_interface_set_flags', { sw_if_index: swIfIndex, flags: 1 }, opts),
@@ -311,195 +351,208 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       () =>
         vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: false }),
     );
-    if (families.has(6)) {
-      await optional('sw_interface_ip6_enable_disable', () =>
-        vpp.call('sw_interface_ip6_enable_disable', { sw_if_index: swIfIndex, enable: true }, opts),
-      );
-    }
-    if (l2) {
-      for (const ip of spec.ips) {
-        await step(`ip_neighbor_add_del ${ip.address}`, () =>
-          vpp.call(
-            'ip_neighbor_add_del',
-            {
-              is_add: true,
-              neighbor: {
-                sw_if_index: swIfIndex,
-                flags: NEIGHBOR_STATIC,
-                mac_address: containerMac,
-                ip_address: ip.address,
+    const neighbours = async (): Promise<void> => {
+      if (families.has(6)) {
+        await optional('sw_interface_ip6_enable_disable', () =>
+          vpp.call('sw_interface_ip6_enable_disable', { sw_if_index: swIfIndex, enable: true }, opts),
+        );
+      }
+      if (l2) {
+        for (const ip of spec.ips) {
+          await step(`ip_neighbor_add_del ${ip.address}`, () =>
+            vpp.call(
+              'ip_neighbor_add_del',
+              {
+                is_add: true,
+                neighbor: {
+                  sw_if_index: swIfIndex,
+                  flags: NEIGHBOR_STATIC,
+                  mac_address: containerMac,
+                  ip_address: ip.address,
+                },
               },
-            },
+              opts,
+            ),
+          );
+        }
+      }
+    };
+    const mainRoutes = async (): Promise<void> => {
+      // 5. routes to the pod in the main VRF
+      for (const ip of spec.ips) {
+        const route = {
+          table_id: ctx.mainVrfId,
+          stats_index: 0,
+          prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
+          paths: [
+            path({
+              sw_if_index: swIfIndex,
+              proto: ip.family === 4 ? 0 : 1,
+              nh: { ...create_fib_path().nh, address: ip.family === 4 ? { ip4: ip.address } : { ip6: ip.address } },
+            }),
+          ],
+        };
+        await step(
+          `ip_route_add_del ${route.prefix}`,
+          () => vpp.call('ip_route_add_del', { is_add: true, is_multipath: false, route }, opts),
+          () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }),
+        );
+      }
+    };
+    const urpf = async (): Promise<void> => {
+      // 6. strict uRPF against a per-pod table: the pod's own IPs and its AllowedSourcePrefixes
+      for (const af of [4, 6] as const) {
+        if (!families.has(af)) continue;
+        const rpf = await table(af === 4 ? 'rpf4' : 'rpf6', af === 6);
+        const prefixes = [
+          ...spec.ips.filter((i) => i.family === af).map((i) => `${i.address}/${af === 4 ? 32 : 128}`),
+          ...spec.allowedSourcePrefixes.filter((p) => p.includes(':') === (af === 6)),
+        ];
+        for (const prefix of prefixes) {
+          await step(`ip_route_add_del rpf ${prefix}`, () =>
+            vpp.call(
+              'ip_route_add_del',
+              {
+                is_add: true,
+                is_multipath: false,
+                route: {
+                  table_id: rpf,
+                  stats_index: 0,
+                  prefix,
+                  paths: [path({ sw_if_index: swIfIndex, proto: af === 4 ? 0 : 1 })],
+                },
+              },
+              opts,
+            ),
+          );
+        }
+        await optional(`urpf_update_v2 ip${af}`, () =>
+          vpp.call(
+            'urpf_update_v2',
+            { is_input: true, mode: URPF_STRICT, af: af === 4 ? 0 : 1, sw_if_index: swIfIndex, table_id: rpf },
             opts,
           ),
         );
       }
-    }
-
-    // 5. routes to the pod in the main VRF
-    for (const ip of spec.ips) {
-      const route = {
-        table_id: ctx.mainVrfId,
-        stats_index: 0,
-        prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
-        paths: [
-          path({
-            sw_if_index: swIfIndex,
-            proto: ip.family === 4 ? 0 : 1,
-            nh: { ...create_fib_path().nh, address: ip.family === 4 ? { ip4: ip.address } : { ip6: ip.address } },
-          }),
-        ],
-      };
-      await step(
-        `ip_route_add_del ${route.prefix}`,
-        () => vpp.call('ip_route_add_del', { is_add: true, is_multipath: false, route }, opts),
-        () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }),
-      );
-    }
-
-    // 6. strict uRPF against a per-pod table: the pod's own IPs and its AllowedSourcePrefixes
-    for (const af of [4, 6] as const) {
-      if (!families.has(af)) continue;
-      const rpf = await table(af === 4 ? 'rpf4' : 'rpf6', af === 6);
-      const prefixes = [
-        ...spec.ips.filter((i) => i.family === af).map((i) => `${i.address}/${af === 4 ? 32 : 128}`),
-        ...spec.allowedSourcePrefixes.filter((p) => p.includes(':') === (af === 6)),
-      ];
-      for (const prefix of prefixes) {
-        await step(`ip_route_add_del rpf ${prefix}`, () =>
-          vpp.call(
-            'ip_route_add_del',
-            {
-              is_add: true,
-              is_multipath: false,
-              route: {
-                table_id: rpf,
-                stats_index: 0,
-                prefix,
-                paths: [path({ sw_if_index: swIfIndex, proto: af === 4 ? 0 : 1 })],
-              },
-            },
-            opts,
-          ),
-        );
+    };
+    const hostPorts = async (): Promise<void> => {
+      // 7. hostPorts → cnat translations
+      for (const hp of spec.hostPorts) {
+        for (const ip of spec.ips) {
+          const hostIp = hp.hostIp || (ip.family === 4 ? ctx.nodeIps.ip4 : ctx.nodeIps.ip6);
+          if (!hostIp || hostIp.includes(':') !== (ip.family === 6)) continue;
+          const ep = (addr: string, port: number) => ({
+            addr,
+            sw_if_index: INDEX_INVALID,
+            if_af: ip.family === 4 ? 0 : 1,
+            port,
+          });
+          const id = await step(
+            `cnat_translation_update ${hostIp}:${hp.hostPort}`,
+            async () =>
+              (
+                await vpp.call(
+                  'cnat_translation_update',
+                  {
+                    translation: {
+                      vip: ep(hostIp, hp.hostPort),
+                      id: 0,
+                      ip_proto: PROTO[hp.protocol],
+                      is_real_ip: 1,
+                      flags: 0,
+                      lb_type: 0,
+                      flow_hash_config: 0,
+                      paths: [
+                        {
+                          dst_ep: ep(ip.address, hp.port),
+                          src_ep: ep(ip.family === 4 ? '0.0.0.0' : '::', 0),
+                          flags: 0,
+                        },
+                      ],
+                    },
+                  },
+                  opts,
+                )
+              ).id,
+            (tid) => vpp.call('cnat_translation_del', { id: tid }),
+          );
+          cnatIds.push(id);
+        }
       }
-      await optional(`urpf_update_v2 ip${af}`, () =>
-        vpp.call(
-          'urpf_update_v2',
-          { is_input: true, mode: URPF_STRICT, af: af === 4 ? 0 : 1, sw_if_index: swIfIndex, table_id: rpf },
-          opts,
-        ),
-      );
-    }
+    };
+    let memif: PodRecord['memif'];
+    const memifs = async (): Promise<void> => {
+      // 7b. memif (vppExtraMemifPorts): a memif master on a socket inside the pod netns, in the pod VRFs
 
-    // 7. hostPorts → cnat translations
-    for (const hp of spec.hostPorts) {
-      for (const ip of spec.ips) {
-        const hostIp = hp.hostIp || (ip.family === 4 ? ctx.nodeIps.ip4 : ctx.nodeIps.ip6);
-        if (!hostIp || hostIp.includes(':') !== (ip.family === 6)) continue;
-        const ep = (addr: string, port: number) => ({
-          addr,
-          sw_if_index: INDEX_INVALID,
-          if_af: ip.family === 4 ? 0 : 1,
-          port,
-        });
-        const id = await step(
-          `cnat_translation_update ${hostIp}:${hp.hostPort}`,
+      if (spec.memifPorts.length > 0) {
+        const socketId = await step(
+          'memif_socket_filename_add_del_v2',
           async () =>
             (
               await vpp.call(
-                'cnat_translation_update',
+                'memif_socket_filename_add_del_v2',
                 {
-                  translation: {
-                    vip: ep(hostIp, hp.hostPort),
-                    id: 0,
-                    ip_proto: PROTO[hp.protocol],
-                    is_real_ip: 1,
-                    flags: 0,
-                    lb_type: 0,
-                    flow_hash_config: 0,
-                    paths: [
-                      { dst_ep: ep(ip.address, hp.port), src_ep: ep(ip.family === 4 ? '0.0.0.0' : '::', 0), flags: 0 },
-                    ],
-                  },
+                  is_add: true,
+                  socket_id: INDEX_INVALID,
+                  socket_filename: `abstract:vpp/memif-${spec.ifname},netns_name=${spec.netns}`,
                 },
                 opts,
               )
-            ).id,
-          (tid) => vpp.call('cnat_translation_del', { id: tid }),
+            ).socket_id,
+          (id) => vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: id, socket_filename: '' }),
         );
-        cnatIds.push(id);
+        const msw = await step(
+          'memif_create_v2',
+          async () =>
+            (
+              await vpp.call(
+                'memif_create_v2',
+                {
+                  role: 0, // master: the pod's application connects
+                  mode: spec.mode === 'tun' ? 1 : 0,
+                  rx_queues: spec.rxQueues,
+                  tx_queues: spec.txQueues,
+                  id: 0,
+                  socket_id: socketId,
+                  ring_size: spec.rxQueueSize,
+                  buffer_size: 2048,
+                  no_zero_copy: false,
+                  use_dma: false,
+                  hw_addr: randomMac(),
+                  secret: '',
+                },
+                opts,
+              )
+            ).sw_if_index,
+          (sw) => vpp.call('memif_delete', { sw_if_index: sw }),
+        );
+        await step('sw_interface_tag_add_del memif', () =>
+          vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: msw, tag: tagOf.memif(spec.id) }, opts),
+        );
+        await step('sw_interface_set_table memif ip4', () =>
+          vpp.call('sw_interface_set_table', { sw_if_index: msw, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
+        );
+        await step('sw_interface_set_table memif ip6', () =>
+          vpp.call('sw_interface_set_table', { sw_if_index: msw, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
+        );
+        await step('sw_interface_set_unnumbered memif', () =>
+          vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: msw, is_add: true }, opts),
+        );
+        await step('feature_cnat_enable_disable memif', () =>
+          vpp.call('feature_cnat_enable_disable', { sw_if_index: msw, enable_disable: true }, opts),
+        );
+        await step('sw_interface_set_flags memif', () =>
+          vpp.call('sw_interface_set_flags', { sw_if_index: msw, flags: 1 }, opts),
+        );
+        memif = { swIfIndex: msw, socketId };
       }
-    }
-
-    // 7b. memif (vppExtraMemifPorts): a memif master on a socket inside the pod netns, in the pod VRFs
-    let memif: PodRecord['memif'];
-    if (spec.memifPorts.length > 0) {
-      const socketId = await step(
-        'memif_socket_filename_add_del_v2',
-        async () =>
-          (
-            await vpp.call(
-              'memif_socket_filename_add_del_v2',
-              {
-                is_add: true,
-                socket_id: INDEX_INVALID,
-                socket_filename: `abstract:vpp/memif-${spec.ifname},netns_name=${spec.netns}`,
-              },
-              opts,
-            )
-          ).socket_id,
-        (id) => vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: id, socket_filename: '' }),
-      );
-      const msw = await step(
-        'memif_create_v2',
-        async () =>
-          (
-            await vpp.call(
-              'memif_create_v2',
-              {
-                role: 0, // master: the pod's application connects
-                mode: spec.mode === 'tun' ? 1 : 0,
-                rx_queues: spec.rxQueues,
-                tx_queues: spec.txQueues,
-                id: 0,
-                socket_id: socketId,
-                ring_size: spec.rxQueueSize,
-                buffer_size: 2048,
-                no_zero_copy: false,
-                use_dma: false,
-                hw_addr: randomMac(),
-                secret: '',
-              },
-              opts,
-            )
-          ).sw_if_index,
-        (sw) => vpp.call('memif_delete', { sw_if_index: sw }),
-      );
-      await step('sw_interface_tag_add_del memif', () =>
-        vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: msw, tag: tagOf.memif(spec.id) }, opts),
-      );
-      await step('sw_interface_set_table memif ip4', () =>
-        vpp.call('sw_interface_set_table', { sw_if_index: msw, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
-      );
-      await step('sw_interface_set_table memif ip6', () =>
-        vpp.call('sw_interface_set_table', { sw_if_index: msw, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
-      );
-      await step('sw_interface_set_unnumbered memif', () =>
-        vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: msw, is_add: true }, opts),
-      );
-      await step('feature_cnat_enable_disable memif', () =>
-        vpp.call('feature_cnat_enable_disable', { sw_if_index: msw, enable_disable: true }, opts),
-      );
-      await step('sw_interface_set_flags memif', () =>
-        vpp.call('sw_interface_set_flags', { sw_if_index: msw, flags: 1 }, opts),
-      );
-      memif = { swIfIndex: msw, socketId };
-    }
-
-    // 8. inside the pod netns
-    const nl = podNl;
-    await step('pod netns', () => configureNetns(nl, spec, vppMac));
+    };
+    const podNetns = async (): Promise<void> => {
+      // 8. inside the pod netns
+      await step('pod netns', () => configureNetns(nl, spec, vppMac));
+    };
+    // 5–8 depend only on the interface: neighbours, routes, uRPF, hostPorts, memif and the pod netns at once
+    await together(neighbours, mainRoutes, urpf, hostPorts, memifs, podNetns);
 
     return {
       key: spec.key,
