@@ -317,3 +317,35 @@ describe('promisc, rx placement, table allocation, RA config', () => {
     expect(f.state.interfaces.get(tap)?.plugin?.ip6ndRa).toMatchObject({ suppress: 1 });
   });
 });
+
+describe('punt sockets, feature queries, vxlan bypass', () => {
+  it('punt_socket_register fails with -1 until a punt socket is configured, then records the client', async () => {
+    const { f, c } = await setup();
+    const punt = { type: 0, punt: { l4: { af: 0, protocol: 17, port: 5000 } } };
+    await expect(
+      c.call('punt_socket_register', { header_version: 1, punt, pathname: '/tmp/client.sock' }),
+    ).rejects.toMatchObject({ retval: -1 });
+    f.state.puntSocket = '/run/vpp/punt.sock';
+    await expect(
+      c.call('punt_socket_register', { header_version: 2, punt, pathname: '/tmp/client.sock' }),
+    ).rejects.toMatchObject({ retval: -1 });
+    expect(
+      await c.call('punt_socket_register', { header_version: 1, punt, pathname: '/tmp/client.sock' }),
+    ).toMatchObject({ pathname: '/run/vpp/punt.sock' });
+    expect((await collect(c.dump('punt_socket_dump', { type: 0 }))).map((d) => d.pathname)).toEqual([
+      '/tmp/client.sock',
+    ]);
+    await c.call('punt_socket_deregister', { punt });
+    expect(await collect(c.dump('punt_socket_dump', { type: 0 }))).toEqual([]);
+  });
+
+  it('feature_is_enabled reads what feature_enable_disable and sw_interface_set_vxlan_bypass set', async () => {
+    const { c } = await setup();
+    const sw = ((await c.call('create_loopback', {})) as { sw_if_index: number }).sw_if_index;
+    const q = { sw_if_index: sw, arc_name: 'ip4-unicast', feature_name: 'ip4-vxlan-bypass' };
+    expect(await c.call('feature_is_enabled', q)).toMatchObject({ is_enabled: false });
+    await c.call('sw_interface_set_vxlan_bypass', { sw_if_index: sw, is_ipv6: false, enable: true });
+    expect(await c.call('feature_is_enabled', q)).toMatchObject({ is_enabled: true });
+    await expect(c.call('feature_is_enabled', { ...q, sw_if_index: 999 })).rejects.toMatchObject({ retval: -2 });
+  });
+});

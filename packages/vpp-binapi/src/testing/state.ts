@@ -378,6 +378,10 @@ export class FakeVppState {
     string,
     { sw_if_index: number; af: number; is_input: boolean; mode: number; table_id: number; custom: boolean }
   >();
+  /** The punt socket startup.conf configured (`punt { socket <path> }`), if any; none by default, as in VPP. */
+  puntSocket: string | undefined;
+  /** `punt_socket_register` registrations by punt (JSON), with the client's socket path. */
+  readonly puntSockets = new Map<string, { punt: Record<string, unknown>; pathname: string }>();
   /** `set_punt` registrations (`'l4:<af>:<proto>:<port>'`, `'exception:<id>'`). */
   readonly punts = new Set<string>();
   /** arp: `proxy_arp_add_del` ranges in order, and interfaces with proxy ARP on. */

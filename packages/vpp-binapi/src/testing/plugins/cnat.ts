@@ -149,6 +149,8 @@ export const cnatPlugin: FakePlugin = {
       else ctx.state.cnatSnatExcluded.delete(pfx);
       ctx.reply({ retval: 0 });
     },
+    // cnat_session_purge: no traffic flows through the fake, so there is nothing to purge
+    cnat_session_purge: (ctx) => ctx.reply({ retval: 0 }),
   },
 };
 

@@ -19,5 +19,13 @@ export const featurePlugin: FakePlugin = {
       ctx.state.features.set(sw, set);
       ctx.reply({ retval: 0 });
     },
+    // vl_api_feature_is_enabled_t_handler: -2 for a bad index, else whether the feature is on
+    feature_is_enabled: (ctx, m) => {
+      const sw = num(m, 'sw_if_index');
+      if (!ctx.state.interfaces.has(sw))
+        return ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, is_enabled: false });
+      const on = ctx.state.features.get(sw)?.has(`${str(m, 'arc_name')}/${str(m, 'feature_name')}`) ?? false;
+      ctx.reply({ retval: 0, is_enabled: on });
+    },
   },
 };

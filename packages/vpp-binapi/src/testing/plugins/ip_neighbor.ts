@@ -58,5 +58,9 @@ export const ipNeighborPlugin: FakePlugin = {
       const c = af === 1 ? ctx.state.neighborConfig.ip6 : ctx.state.neighborConfig.ip4;
       ctx.reply({ retval: 0, af, ...c });
     },
+    // want_ip_neighbor_events(_v2): the registration is accepted; the fake learns no neighbours, so no
+    // event is ever sent
+    want_ip_neighbor_events: (ctx) => ctx.reply({ retval: 0 }),
+    want_ip_neighbor_events_v2: (ctx) => ctx.reply({ retval: 0 }),
   },
 };

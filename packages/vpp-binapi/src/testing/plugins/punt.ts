@@ -4,7 +4,7 @@
  */
 import { INDEX_INVALID, VNET_API_ERROR } from '../constants.js';
 import { pathFromApi, pathToApi } from './fib.js';
-import { type FakePlugin, arr, bool, num, obj } from './context.js';
+import { type FakePlugin, arr, bool, num, obj, str } from './context.js';
 
 /** `punt_type`. */
 const PUNT_TYPE_L4 = 0;
@@ -63,6 +63,28 @@ export const puntPlugin: FakePlugin = {
         return ctx.reply({ retval: 0 });
       }
       fail();
+    },
+    // vl_api_punt_socket_register_t_handler → vnet_punt_socket_add (punt.c): -1 unless startup.conf
+    // configured `punt { socket <path> }` (state.puntSocket), for a header version other than 1, or for
+    // the server's own path; the reply carries the server's socket path
+    punt_socket_register: (ctx, m) => {
+      const server = ctx.state.puntSocket ?? '';
+      const fail = (): void => ctx.reply({ retval: VNET_API_ERROR.UNSPECIFIED, pathname: server });
+      const path = str(m, 'pathname');
+      if (!ctx.state.puntSocket || num(m, 'header_version') !== 1 || path === server) return fail();
+      const p = obj(m, 'punt');
+      ctx.state.puntSockets.set(JSON.stringify(p), { punt: p, pathname: path });
+      ctx.reply({ retval: 0, pathname: server });
+    },
+    punt_socket_deregister: (ctx, m) => {
+      if (!ctx.state.puntSocket) return ctx.reply({ retval: VNET_API_ERROR.UNSPECIFIED });
+      ctx.state.puntSockets.delete(JSON.stringify(obj(m, 'punt')));
+      ctx.reply({ retval: 0 });
+    },
+    punt_socket_dump: (ctx, m) => {
+      for (const r of ctx.state.puntSockets.values())
+        if (num(r.punt, 'type') === num(m, 'type'))
+          ctx.details('punt_socket_details', { punt: r.punt, pathname: r.pathname });
     },
   },
 };

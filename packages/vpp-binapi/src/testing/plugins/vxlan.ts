@@ -1,5 +1,5 @@
 /** VPP's vxlan plugin (src/plugins/vxlan/vxlan_api.c, vxlan.c). */
-import { INDEX_INVALID, VXLAN_DEFAULT_DST_PORT } from '../constants.js';
+import { INDEX_INVALID, VNET_API_ERROR, VXLAN_DEFAULT_DST_PORT } from '../constants.js';
 import { canonicalAddress } from '../ip.js';
 import { type FakePlugin, bool, num, str } from './context.js';
 
@@ -33,6 +33,17 @@ export const vxlanPlugin: FakePlugin = {
         const { is_l3: _l3, ...t } = i.vxlan;
         ctx.details('vxlan_tunnel_v2_details', { ...t, sw_if_index: i.sw_if_index });
       }
+    },
+    // sw_interface_set_vxlan_bypass (vxlan_api.c): -2 for a bad index, else the bypass feature on or off
+    sw_interface_set_vxlan_bypass: (ctx, m) => {
+      const sw = num(m, 'sw_if_index');
+      if (!ctx.state.interfaces.has(sw)) return ctx.reply({ retval: VNET_API_ERROR.INVALID_SW_IF_INDEX });
+      const set = ctx.state.features.get(sw) ?? new Set<string>();
+      const name = `ip${m.is_ipv6 ? 6 : 4}-unicast/ip${m.is_ipv6 ? 6 : 4}-vxlan-bypass`;
+      if (m.enable) set.add(name);
+      else set.delete(name);
+      ctx.state.features.set(sw, set);
+      ctx.reply({ retval: 0 });
     },
   },
 };
