@@ -6,7 +6,7 @@
  *   npx tsx bench/run.ts [--backend npol|acl] [--policies 10000] [--rules 10] [--ipsets 1000] [--members 20] [--workloads 1000]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem, release, platform, arch } from 'node:os';
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -128,6 +128,7 @@ async function main() {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
       memoryGB: Math.round(totalmem() / 2 ** 30),
+      loadAverage1m: Number(loadavg()[0]!.toFixed(1)),
     },
     note: 'fake VPP in the same process: times include the fake decoding and answering every message',
   };
