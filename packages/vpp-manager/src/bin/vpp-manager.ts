@@ -25,11 +25,24 @@ const logger = {
 };
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    process.stderr.write(`vpp-manager: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(
+      `${USAGE}\n\n  run      take the uplink into VPP and supervise VPP until it exits or SIGTERM/SIGINT\n  restore  restore the uplink from the state file an earlier run left\n\nExit status: 0 clean stop, 1 failed start or incomplete restore, 2 bad usage.\n`,
+    );
+    return 0;
+  }
   const cmd = positionals[0];
   if ((cmd !== 'run' && cmd !== 'restore') || !values.config) {
     process.stderr.write(`${USAGE}\n`);
