@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWireguardKeyPair } from '../../src/index.js';
 import { until } from '../helpers/until.js';
 import { fibOf, interopSkipReason, Lab, nodeObject, type TestNode } from './env.js';
 
@@ -9,13 +10,23 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
   const lab = new Lab();
   let a: TestNode;
   let b: TestNode;
+  const keysA = generateWireguardKeyPair();
+  const keysB = generateWireguardKeyPair();
 
   beforeAll(async () => {
     const nsA = await lab.addNetns();
     const nsB = await lab.addNetns();
     await lab.link(nsA, ['10.99.1.1/24', 'fd99:1::1/64'], nsB, ['10.99.1.2/24', 'fd99:1::2/64']);
-    lab.source.apply(nodeObject('node-a', '10.99.1.1', 'fd99:1::1'));
-    lab.source.apply(nodeObject('node-b', '10.99.1.2', 'fd99:1::2'));
+    lab.source.apply(
+      nodeObject('node-a', '10.99.1.1', 'fd99:1::1', {
+        wireguard: { inner: '10.244.1.1', publicKey: keysA.publicKey },
+      }),
+    );
+    lab.source.apply(
+      nodeObject('node-b', '10.99.1.2', 'fd99:1::2', {
+        wireguard: { inner: '10.244.2.1', publicKey: keysB.publicKey },
+      }),
+    );
     lab.source.apply({
       apiVersion: 'projectcalico.org/v3',
       kind: 'IPPool',
@@ -37,7 +48,10 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
     a = await lab.node('node-a', nsA, '10.99.1.1', 'fd99:1::1', {
       ipamBlocks: ['10.244.1.0/26', 'fd00:244::1:0/112', '10.245.1.0/26'],
     });
-    b = await lab.node('node-b', nsB, '10.99.1.2', 'fd99:1::2', { ipamBlocks: ['10.244.2.0/26', 'fd00:244::2:0/112'] });
+    b = await lab.node('node-b', nsB, '10.99.1.2', 'fd99:1::2', {
+      ipamBlocks: ['10.244.2.0/26', 'fd00:244::2:0/112'],
+      wireguardPrivateKey: keysB.privateKey,
+    });
     await Promise.all([a.controller.start(), b.controller.start()]);
   });
   afterAll(async () => {
@@ -99,5 +113,31 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
       nextHop: '10.99.1.1',
       provider: 'vxlan',
     });
+  });
+
+  it('bgp: FelixConfiguration wireguardEnabled moves node routes to WireGuard (keys and inner addresses from the Node resources)', async () => {
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'FelixConfiguration',
+      metadata: { name: 'default' },
+      spec: { wireguardEnabled: true },
+    });
+    const via = await until('10.245.1.0/26 via wireguard in node-b', () => {
+      const r = fibOf(b.fake)['10.245.1.0/26'];
+      return r?.[0]?.startsWith('via 10.244.1.1 ') && r;
+    });
+    expect(via).toEqual([expect.stringMatching(/^via 10\.244\.1\.1 wg\d+$/)]);
+    const wgs = [];
+    for await (const d of b.vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }))
+      wgs.push(d.interface);
+    expect(wgs).toHaveLength(1);
+    expect(Buffer.from(wgs[0]!.public_key).toString('base64')).toBe(keysB.publicKey);
+    const peers = [];
+    for await (const d of b.vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff })) peers.push(d.peer);
+    expect(
+      peers.map((p) => [p.endpoint, Buffer.from(p.public_key).toString('base64'), [...p.allowed_ips].sort()]),
+    ).toEqual([['10.99.1.1', keysA.publicKey, ['10.244.1.0/26', '10.244.1.1/32', '10.245.1.0/26']]]);
+    // the VXLAN tunnel that carried the route is gone with it
+    expect(Object.keys(b.fake.state.snapshot().interfaces).filter((n) => n.startsWith('vxlan'))).toEqual([]);
   });
 });
