@@ -138,7 +138,8 @@ export interface Services extends EventTarget {
   /** Resolves after the first reconcile with VPP. */
   ready(opts?: { signal?: AbortSignal }): Promise<void>;
   /**
-   * Syncs now and waits until nothing is pending (retries aside).
+   * Syncs now and waits until nothing is pending (retries aside); the result sums the syncs that ran
+   * meanwhile (none: all zero).
    * @throws ServicesNotRunningError before `start()` or after `stop()`.
    */
   sync(opts?: { signal?: AbortSignal }): Promise<SyncResult>;
@@ -154,6 +155,11 @@ export interface Services extends EventTarget {
   /** Registers an interface in the K8S SNAT policy as `pod`, `host`, `include-v4` or `include-v6`. */
   registerInterface(swIfIndex: number, role: SnatInterfaceRole, opts?: { signal?: AbortSignal }): Promise<void>;
   unregisterInterface(swIfIndex: number, role: SnatInterfaceRole, opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Changes this node's addresses (NodePorts move, SNAT addresses and exclusions follow); every Service
+   * is re-translated, only the translations that move are sent. @throws ServicesConfigError
+   */
+  setNode(node: NodeInfo, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Replaces the pod pools and/or remote node addresses excluded from SNAT. @throws ServicesConfigError */
   updateSnat(next: { podCidrs?: readonly string[]; remoteNodeAddresses?: readonly string[] }, opts?: { signal?: AbortSignal }): Promise<void>;
 
@@ -208,7 +214,7 @@ class ServicesImpl extends EventTarget implements Services {
   readonly #cnat: CnatProgrammer;
   readonly #snat: SnatProgrammer;
   readonly #snatEnabled: boolean;
-  readonly #init: ServicesInit;
+  #init: ServicesInit;
   #node: ParsedIp[];
   #serviceCidrs: string[];
   #podCidrs: string[];
@@ -223,7 +229,9 @@ class ServicesImpl extends EventTarget implements Services {
   readonly #retryKeys = new Set<string>();
   #retryDelay: number;
   #retryTimer: NodeJS.Timeout | undefined;
-  #last: SyncResult | undefined;
+  /** Results of recent syncs (the last 64), for `sync()` to sum those it waited for. */
+  readonly #results: SyncResult[] = [];
+  #resultCount = 0;
   readonly #listeners = new Set<{ push: (e: VipEvent) => void; end: () => void }>();
   readonly #onVppUp = (ev: Event): void => {
     const detail = (ev as CustomEvent<{ reconnected?: boolean }>).detail;
@@ -523,7 +531,9 @@ class ServicesImpl extends EventTarget implements Services {
       failed: stats.failed,
       durationMs: performance.now() - t0,
     };
-    this.#last = result;
+    this.#results.push(result);
+    if (this.#results.length > 64) this.#results.shift();
+    this.#resultCount++;
     if (mode === 'reconcile') this.#ready.resolve();
     this.#log?.debug({ ...result, failed: result.failed.length }, 'synced');
     this.dispatchEvent(new CustomEvent('sync:done', { detail: result }));
@@ -549,10 +559,24 @@ class ServicesImpl extends EventTarget implements Services {
   async sync(opts: { signal?: AbortSignal } = {}): Promise<SyncResult> {
     if (!this.#running) throw new ServicesNotRunningError('sync');
     opts.signal?.throwIfAborted();
+    // a sync already running may have started before the latest changes: wait for the one after it too
+    const since = this.#resultCount;
     this.#kick();
     while (this.#loop) await this.#loop;
-    const empty: SyncResult = { mode: 'incremental', services: 0, updates: 0, deletes: 0, recreates: 0, unchanged: 0, failed: [], durationMs: 0 };
-    return this.#last ?? empty;
+    const mine = this.#results.slice(Math.max(0, this.#results.length - (this.#resultCount - since)));
+    return mine.reduce<SyncResult>(
+      (a, r) => ({
+        mode: a.mode === 'reconcile' || r.mode === 'reconcile' ? 'reconcile' : 'incremental',
+        services: a.services + r.services,
+        updates: a.updates + r.updates,
+        deletes: a.deletes + r.deletes,
+        recreates: a.recreates + r.recreates,
+        unchanged: a.unchanged + r.unchanged,
+        failed: [...a.failed, ...r.failed],
+        durationMs: a.durationMs + r.durationMs,
+      }),
+      { mode: 'incremental', services: 0, updates: 0, deletes: 0, recreates: 0, unchanged: 0, failed: [], durationMs: 0 },
+    );
   }
 
   async reconcile(opts: { signal?: AbortSignal } = {}): Promise<SyncResult> {
@@ -572,6 +596,22 @@ class ServicesImpl extends EventTarget implements Services {
     const next = new Map(this.#snat.wanted.interfaces);
     next.delete(`${swIfIndex}/${role}`);
     this.#snat.want({ interfaces: next });
+    await this.#snatSync(opts);
+  }
+
+  async setNode(node: NodeInfo, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const parsed = parseNode(node);
+    this.#node = parsed;
+    this.#init = { ...this.#init, node };
+    // SNAT addresses given explicitly stay; those taken from the node follow it
+    const follow = (family: 4 | 6, given: string | undefined): string | undefined =>
+      given !== undefined ? undefined : (parsed.find((a) => a.family === family)?.text ?? (family === 4 ? '0.0.0.0' : '::'));
+    const ip4 = follow(4, this.#init.snat?.ip4);
+    const ip6 = follow(6, this.#init.snat?.ip6);
+    this.#snat.want({ ...(ip4 !== undefined ? { ip4 } : {}), ...(ip6 !== undefined ? { ip6 } : {}) });
+    this.#updateExclusions();
+    this.#tracker.setContext(this.#context());
+    this.#kick();
     await this.#snatSync(opts);
   }
 

@@ -425,3 +425,36 @@ describe('sources', () => {
     expect(errors.map((e) => e.name)).toEqual(['KubeInvalidObjectError']);
   });
 });
+
+describe('node changes', () => {
+  it('setNode moves NodePorts and the SNAT set-up to the new address, sending only what moved', async () => {
+    const s = make({ node: { name: 'node-a', addresses: ['192.168.1.10'] } });
+    await s.start();
+    s.upsertService(svc('np', '10.96.0.1', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] }));
+    s.upsertEndpointSlice(slice('np', ['10.244.1.1']));
+    s.upsertService(svc('c', '10.96.0.2'));
+    s.upsertEndpointSlice(slice('c', ['10.244.2.1']));
+    await s.sync();
+    const before = { ...s.vppCalls };
+    await s.setNode({ name: 'node-a', addresses: ['192.168.1.20'] });
+    await s.sync();
+    expect(s.vppCalls.cnat_translation_update).toBe(before.cnat_translation_update! + 1);
+    expect(s.vppCalls.cnat_translation_del).toBe((before.cnat_translation_del ?? 0) + 1);
+    expect(await dumpBrief(vpp)).toEqual({
+      'TCP/10.96.0.1/80': '10.244.1.1:8080',
+      'TCP/10.96.0.2/80': '10.244.2.1:8080',
+      'TCP/192.168.1.20/30080': '10.244.1.1:8080<192.168.1.20',
+    });
+    expect(fake.state.cnatSnat.snat_ip4).toBe('192.168.1.20');
+    expect(fake.state.cnatSnatExcluded.has('192.168.1.20/32')).toBe(true);
+    expect(fake.state.cnatSnatExcluded.has('192.168.1.10/32')).toBe(false);
+    expect(s.vppCalls.cnat_set_snat_addresses_v2).toBe(before.cnat_set_snat_addresses_v2! + 1);
+  });
+
+  it('setNode with a bad address: ServicesConfigError, nothing changes', async () => {
+    const s = make();
+    await s.start();
+    await expect(s.setNode({ name: 'node-a', addresses: ['192.168.1.300'] })).rejects.toMatchObject({ name: 'ServicesConfigError', field: 'node.addresses[0]' });
+    expect(fake.state.cnatSnat.snat_ip4).toBe('192.168.1.10');
+  });
+});
