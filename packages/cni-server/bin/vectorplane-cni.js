@@ -4,4 +4,7 @@ import { existsSync } from 'node:fs';
 
 const built = new URL('../dist/bin/vectorplane-cni.js', import.meta.url);
 if (existsSync(built)) await import(built.href);
-else await (await import('../../../scripts/dev-bin.mjs')).runSource(new URL('../src/bin/vectorplane-cni.ts', import.meta.url));
+else
+  await (
+    await import('../../../scripts/dev-bin.mjs')
+  ).runSource(new URL('../src/bin/vectorplane-cni.ts', import.meta.url));

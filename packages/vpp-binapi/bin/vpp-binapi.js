@@ -4,4 +4,5 @@ import { existsSync } from 'node:fs';
 
 const built = new URL('../dist/bin/vpp-binapi.js', import.meta.url);
 if (existsSync(built)) await import(built.href);
-else await (await import('../../../scripts/dev-bin.mjs')).runSource(new URL('../src/bin/vpp-binapi.ts', import.meta.url));
+else
+  await (await import('../../../scripts/dev-bin.mjs')).runSource(new URL('../src/bin/vpp-binapi.ts', import.meta.url));
