@@ -37,9 +37,15 @@ describe('fake VPP _get with cursor (ip_path_mtu_get)', () => {
 
   it('an empty pool answers 0 at once; a cursor past the last entry is INVALID_VALUE; a freed index moves on', async () => {
     const { fake, raw } = await setup(0);
-    expect(await raw.getPage('ip_path_mtu_get', { cursor: 0 })).toEqual({ details: [], reply: expect.objectContaining({ retval: 0 }) });
+    expect(await raw.getPage('ip_path_mtu_get', { cursor: 0 })).toEqual({
+      details: [],
+      reply: expect.objectContaining({ retval: 0 }),
+    });
     for (let i = 0; i < 3; i++) fake.state.pathMtuUpdate(0, `10.2.0.${i}`, 1400);
-    expect((await raw.getPage('ip_path_mtu_get', { cursor: 9 })).reply).toMatchObject({ retval: -7, cursor: 0xffffffff });
+    expect((await raw.getPage('ip_path_mtu_get', { cursor: 9 })).reply).toMatchObject({
+      retval: -7,
+      cursor: 0xffffffff,
+    });
     fake.state.pathMtuUpdate(0, '10.2.0.1', 0);
     const from1 = await raw.getPage('ip_path_mtu_get', { cursor: 1 });
     expect(from1.details.map((d) => d.pmtu.nh)).toEqual(['10.2.0.2']);

@@ -23,7 +23,8 @@ describe('fake VPP address helpers', () => {
   });
 
   it('rejects what is not an address', () => {
-    for (const bad of ['10.0.0', '10.0.0.256', '1::2::3', 'fd00::g', '1:2:3:4:5:6:7:8:9']) expect(() => canonicalAddress(bad), bad).toThrow(RangeError);
+    for (const bad of ['10.0.0', '10.0.0.256', '1::2::3', 'fd00::g', '1:2:3:4:5:6:7:8:9'])
+      expect(() => canonicalAddress(bad), bad).toThrow(RangeError);
     expect(() => parsePrefix('10.0.0.0/33')).toThrow(RangeError);
   });
 

@@ -23,7 +23,10 @@ describe('fake VPP replies', () => {
   it('get_f64_endian_value and get_f64_increment_by_one are answered as vlib_api.c does', async () => {
     const { vpp } = await setup();
     expect(await vpp.call('get_f64_endian_value', {})).toMatchObject({ retval: 0, f64_one_result: 1 });
-    expect(await vpp.call('get_f64_increment_by_one', { f64_value: 41.5 })).toMatchObject({ retval: 0, f64_value: 42.5 });
+    expect(await vpp.call('get_f64_increment_by_one', { f64_value: 41.5 })).toMatchObject({
+      retval: 0,
+      f64_value: 42.5,
+    });
     // the reply's retval is a u32 in the schema; VPP writes -159 there and the client reads it signed
     await expect(vpp.call('get_f64_endian_value', { f64_one: 2 })).rejects.toMatchObject({
       name: 'VppApiError',
@@ -37,7 +40,11 @@ describe('fake VPP replies', () => {
     const { fake, vpp } = await setup();
     fake.faults.failNext('get_f64_increment_by_one', -126);
     const t0 = Date.now();
-    await expect(vpp.call('get_f64_increment_by_one', {})).rejects.toMatchObject({ name: 'VppApiError', retval: -126, code: 'UNSUPPORTED' });
+    await expect(vpp.call('get_f64_increment_by_one', {})).rejects.toMatchObject({
+      name: 'VppApiError',
+      retval: -126,
+      code: 'UNSUPPORTED',
+    });
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 
