@@ -136,6 +136,8 @@ export const AgentConfigSchema = z
       .object({ listen: listen.default('127.0.0.1:9091') })
       .strict()
       .default({ listen: '127.0.0.1:9091' }),
+    /** Where state files live (the CNI server's pods, vpp-manager's uplink capture). */
+    stateDir: z.string().min(1).default('/var/lib/vectorplane'),
     /** How long SIGTERM may take, all components together. */
     shutdownDeadlineMs: z.number().int().min(100).max(600_000).default(20_000),
   })
@@ -237,7 +239,7 @@ const BOOL_FLAGS: ReadonlyArray<readonly [variable: string, key: string, path: r
 /**
  * Builds the effective configuration: defaults ← file ← environment. Recognised variables: `NODENAME`,
  * `SERVICE_PREFIX`, `CALICOVPP_LOG_LEVEL`, `CALICOVPP_DEBUG`, `CALICOVPP_FEATURE_GATES`, `VPP_BIN`, `KUBECONFIG`,
- * `VECTORPLANE_MANIFESTS` (standalone mode), `VECTORPLANE_CONFIG` (the file), and vpp-manager's variables
+ * `VECTORPLANE_MANIFESTS` (standalone mode), `VECTORPLANE_STATE_DIR`, `VECTORPLANE_CONFIG` (the file), and vpp-manager's variables
  * ({@link VPP_MANAGER_VARIABLES}), passed through.
  * @throws AgentConfigError listing every problem with its variable or file and field; nothing is started.
  */
@@ -262,6 +264,7 @@ export function loadAgentConfig(init: LoadAgentConfigInit = {}): AgentConfig {
   }
   if (env.CALICOVPP_LOG_LEVEL) fromEnv('CALICOVPP_LOG_LEVEL', ['log', 'level'], env.CALICOVPP_LOG_LEVEL.toLowerCase());
   if (env.VPP_BIN) fromEnv('VPP_BIN', ['vpp', 'bin'], env.VPP_BIN);
+  if (env.VECTORPLANE_STATE_DIR) fromEnv('VECTORPLANE_STATE_DIR', ['stateDir'], env.VECTORPLANE_STATE_DIR);
   if (env.KUBECONFIG) fromEnv('KUBECONFIG', ['kube', 'kubeconfig'], env.KUBECONFIG);
   if (env.VECTORPLANE_MANIFESTS) {
     fromEnv('VECTORPLANE_MANIFESTS', ['kube', 'manifests'], env.VECTORPLANE_MANIFESTS);

@@ -107,8 +107,8 @@ class AgentRuntime extends EventTarget implements Runtime {
     this.dispatchEvent(
       new CustomEvent('component:state', { detail: error === undefined ? { name, state } : { name, state, error } }),
     );
-    if (state === 'failed') this.#log.error({ component: name, err: error }, 'component failed');
-    else this.#log.info({ component: name, state }, `component ${state}`);
+    if (state === 'failed') this.#log.error({ unit: name, err: error }, 'component failed');
+    else this.#log.info({ unit: name, state }, `component ${state}`);
   }
 
   async start(opts: { signal?: AbortSignal } = {}): Promise<void> {

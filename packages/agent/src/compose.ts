@@ -1,0 +1,377 @@
+/**
+ * The composition root: builds each package's instance from the configuration and wires their streams into each
+ * other (Calico/VPP's boot order made explicit). No protocol logic lives here: every VPP message, every
+ * Kubernetes rule and every BGP decision belongs to the package that owns it.
+ *
+ *   vpp-manager → VPP up, uplink in → VPP API client (reconnecting)
+ *   kube source → cni-server, services, policies, bgp
+ *   cni-server pods → policies (pod bindings), bgp (pod addresses)
+ *   services VIPs → bgp announcements
+ */
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createBgpController, type BgpController } from '@vectorplane/bgp';
+import { createCniServer, type CniServer, type PodInfo } from '@vectorplane/cni-server';
+import {
+  calicoNodeInfo,
+  createApiServerSource,
+  createFolderSource,
+  createMemorySource,
+  type Node,
+  type ResourceSource,
+} from '@vectorplane/kube';
+import {
+  createNetworkPolicyController,
+  createPolicyDataplane,
+  type NetworkPolicyController,
+} from '@vectorplane/policies';
+import { createServices, type Services } from '@vectorplane/services';
+import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
+import { vppFakeCommand } from '@vectorplane/vpp-binapi/testing';
+import { configFromEnv, createVppManager, type ReadyInfo, type VppManager } from '@vectorplane/vpp-manager';
+import type { AgentConfig } from './config.js';
+import type { AgentMetrics } from './health.js';
+import type { AgentLoggers } from './logger.js';
+import { type AgentComponent, type Runtime, createRuntime } from './runtime.js';
+
+/** Options of {@link composeNode}. */
+export interface ComposeNodeInit {
+  readonly config: AgentConfig;
+  readonly loggers: AgentLoggers;
+  readonly metrics: AgentMetrics;
+  /** The resource source; default: built from `config.kube`. */
+  readonly source?: ResourceSource;
+  /** Where state files live (CNI pods, uplink capture). Default `config.stateDir`. */
+  readonly stateDir?: string;
+}
+
+/** The node's components behind one runtime, plus what `/status` shows of them. */
+export interface ComposedNode {
+  readonly runtime: Runtime;
+  /** Status sections for the CLI: pods, services, bgp. */
+  sections(): Record<string, unknown>;
+}
+
+interface Shared {
+  vpp?: VppClient<VppApi>;
+  ready?: ReadyInfo;
+  source?: ResourceSource;
+  cni?: CniServer;
+  services?: Services;
+  policies?: NetworkPolicyController;
+  bgp?: BgpController;
+  nodeAddresses: string[];
+  vips: Set<string>;
+}
+
+/** A command name resolved on PATH (bgp's gobgpd spawner wants a path); paths and misses are returned as given. */
+export function resolveCommand(command: string, path = process.env.PATH ?? ''): string {
+  if (command.includes('/')) return command;
+  for (const dir of path.split(':').filter(Boolean)) {
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      /* next */
+    }
+  }
+  return command;
+}
+
+function addressOnly(cidr: string | undefined): string | undefined {
+  return cidr?.split('/')[0];
+}
+
+/** The Node object of this node, once listed (undefined when the source has none). */
+async function readNode(source: ResourceSource, name: string, signal: AbortSignal): Promise<Node | undefined> {
+  let node: Node | undefined;
+  for await (const ev of source.stream('Node', { signal, fieldSelector: `metadata.name=${name}` })) {
+    if (ev.type === 'added' || ev.type === 'modified') node = ev.object;
+    if (ev.type === 'synced') break;
+  }
+  return node;
+}
+
+/** Builds every component from the configuration; nothing starts until `runtime.start()`. */
+export function composeNode(init: ComposeNodeInit): ComposedNode {
+  const { config, loggers, metrics } = init;
+  const stateDir = init.stateDir ?? config.stateDir;
+  const shared: Shared = { nodeAddresses: [], vips: new Set() };
+  const vppOf = (): VppClient<VppApi> => {
+    if (!shared.vpp) throw new Error('VPP is not connected');
+    return shared.vpp;
+  };
+
+  // 1. VPP: vpp-manager takes the uplink and supervises VPP, or an already running VPP is used.
+  let manager: VppManager | undefined;
+  let vppStopping = false;
+  const managed = config.vpp.managerEnv.CALICOVPP_INTERFACES !== undefined;
+  const vppComponent: AgentComponent = {
+    name: 'vpp-manager',
+    async start(signal) {
+      mkdirSync(stateDir, { recursive: true });
+      let socket = join(config.vpp.runtimeDir, 'api.sock');
+      if (managed) {
+        const fake = config.vpp.bin === undefined ? vppFakeCommand() : undefined;
+        const mc = configFromEnv(config.vpp.managerEnv, {
+          vpp: {
+            bin: config.vpp.bin ?? fake!.command,
+            args: fake?.args ?? [],
+            runtimeDir: config.vpp.runtimeDir,
+          },
+          servicePrefixes: config.serviceCidrs,
+          stateFile: join(stateDir, 'uplink.json'),
+          statusFile: join(stateDir, 'vpp-manager-status.json'),
+        });
+        manager = createVppManager({ config: mc }, { logger: loggers.component('vpp-manager') });
+        shared.ready = await manager.start({ signal });
+        socket = mc.vpp.apiSocket ?? join(mc.vpp.runtimeDir, 'api.sock');
+        void manager.done.then((summary) => {
+          if (vppStopping) return;
+          loggers
+            .component('vpp-manager')
+            .error(
+              { summary },
+              'VPP exited: uplink restored; the agent stops so that its supervisor restarts it with VPP',
+            );
+          process.kill(process.pid, 'SIGTERM');
+        });
+      }
+      const vpp = await connectVpp({ socket, reconnect: true, signal });
+      shared.vpp = vpp;
+      vpp.addEventListener('vpp:error', () => metrics.vppApiErrors.inc({ message: 'connection', retval: 'n/a' }));
+    },
+    async stop() {
+      vppStopping = true;
+      await shared.vpp?.close().catch(() => undefined);
+      if (manager) await manager.stop();
+    },
+    synced: () => shared.vpp !== undefined && (!managed || manager?.status === 'ready'),
+    details: () => ({
+      managed,
+      ...(shared.ready && {
+        driver: shared.ready.driver,
+        uplinkSwIfIndex: shared.ready.uplinkSwIfIndex,
+        hostSwIfIndex: shared.ready.hostSwIfIndex,
+        hostMode: shared.ready.hostMode,
+        vppPid: shared.ready.vppPid,
+      }),
+    }),
+  };
+
+  // 2. Kubernetes (or Calico) resources: the API server, a folder of manifests (standalone), or memory.
+  let nodeRead = false;
+  const kubeComponent: AgentComponent = {
+    name: 'kube',
+    async start(signal) {
+      const log = loggers.component('kube');
+      shared.source =
+        init.source ??
+        (config.kube.mode === 'folder'
+          ? createFolderSource({ dir: config.kube.manifests! })
+          : config.kube.mode === 'memory'
+            ? createMemorySource()
+            : createApiServerSource({
+                ...(config.kube.kubeconfig !== undefined && { kubeConfig: config.kube.kubeconfig }),
+                logger: log,
+              }));
+      const node = await readNode(shared.source, config.nodeName, signal);
+      const info = node ? calicoNodeInfo(node) : undefined;
+      const internal = (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+      shared.nodeAddresses = [
+        ...new Set(
+          [addressOnly(info?.ipv4Address), addressOnly(info?.ipv6Address), ...internal].filter((a): a is string => !!a),
+        ),
+      ];
+      if (!node)
+        log.warn({ node: config.nodeName }, 'no Node object for this node: NodePorts and SNAT get no node address');
+      nodeRead = true;
+    },
+    async stop() {
+      if (!init.source) await shared.source?.close();
+    },
+    synced: () => nodeRead,
+    details: () => ({ mode: config.kube.mode, nodeAddresses: shared.nodeAddresses }),
+  };
+
+  // 3. CNI server: pods in VPP; its events feed policies and BGP.
+  let cniSynced = false;
+  const podsByWorkload = new Map<string, PodInfo>();
+  const podKeyOf = (p: PodInfo) => `${p.workload.namespace}/${p.workload.name}`;
+  const publishPods = () => {
+    metrics.pods.set(podsByWorkload.size);
+    shared.bgp?.setPodAddresses([...podsByWorkload.values()].flatMap((p) => p.ips));
+  };
+  const cniComponent: AgentComponent = {
+    name: 'cni-server',
+    async start(signal) {
+      shared.cni = createCniServer(
+        {
+          socket: config.cni.socket,
+          stateFile: join(stateDir, 'cni-state.json'),
+          ...(managed && { vppNetns: managerNetns() }),
+        },
+        { vpp: vppOf(), logger: loggers.component('cni-server') },
+      );
+      await shared.cni.start({ signal });
+      for (const p of shared.cni.pods()) podsByWorkload.set(podKeyOf(p), p);
+      publishPods();
+      cniSynced = true;
+      void (async () => {
+        for await (const ev of shared.cni!.events({ signal })) {
+          const key = podKeyOf(ev.pod);
+          if (ev.type === 'podAdded') podsByWorkload.set(key, ev.pod);
+          else podsByWorkload.delete(key);
+          publishPods();
+          await shared.policies?.refreshPod(ev.pod.workload.namespace, ev.pod.workload.name).catch((err: unknown) => {
+            loggers.component('policies').error({ err, pod: key }, 'binding a pod failed');
+          });
+        }
+      })().catch((err: unknown) => loggers.component('cni-server').error({ err }, 'pod event stream ended'));
+    },
+    async stop() {
+      await shared.cni?.stop();
+    },
+    synced: () => cniSynced,
+    details: () => ({ pods: podsByWorkload.size, socket: shared.cni?.socketPath }),
+  };
+  function managerNetns(): string {
+    return manager!.config.vpp.netns;
+  }
+
+  // 4. Services: cnat translations; announced VIPs go to BGP.
+  let servicesSynced = false;
+  const servicesComponent: AgentComponent = {
+    name: 'services',
+    async start(signal) {
+      const s = createServices(
+        {
+          node: { name: config.nodeName, addresses: shared.nodeAddresses },
+          serviceCidrs: config.serviceCidrs,
+          defaultLbType: config.services.lbType,
+          ...(shared.ready && shared.ready.hostSwIfIndex !== 0xffffffff
+            ? { snat: { interfaces: [{ swIfIndex: shared.ready.hostSwIfIndex, role: 'host' as const }] } }
+            : {}),
+        },
+        { vpp: vppOf(), source: shared.source!, logger: loggers.component('services') },
+      );
+      shared.services = s;
+      s.addEventListener('vip:announce', (ev) => {
+        shared.vips.add(ev.detail.address);
+        shared.bgp?.setServiceIPs([...shared.vips]);
+      });
+      s.addEventListener('vip:withdraw', (ev) => {
+        shared.vips.delete(ev.detail.address);
+        shared.bgp?.setServiceIPs([...shared.vips]);
+      });
+      s.addEventListener('sync:done', () => metrics.services.set(shared.vips.size));
+      await s.start({ signal });
+      void s.ready({ signal }).then(
+        () => (servicesSynced = true),
+        () => undefined,
+      );
+    },
+    async stop() {
+      await shared.services?.stop();
+    },
+    synced: () => servicesSynced,
+    details: () => ({ vips: [...shared.vips] }),
+  };
+
+  // 5. Policies: Kubernetes NetworkPolicy natively, bound to the CNI server's pod interfaces.
+  let policiesSynced = false;
+  let policyDataplane: ReturnType<typeof createPolicyDataplane> | undefined;
+  const policiesComponent: AgentComponent = {
+    name: 'policies',
+    async start(signal) {
+      const log = loggers.component('policies');
+      const dataplane = createPolicyDataplane({ vpp: vppOf(), logger: log }, { backend: config.policies.backend });
+      await dataplane.start({ signal });
+      policyDataplane = dataplane;
+      const c = createNetworkPolicyController({
+        dataplane,
+        source: shared.source!,
+        endpoints: {
+          pod: (namespace, name) => {
+            const p = podsByWorkload.get(`${namespace}/${name}`);
+            return p ? [p.swIfIndex] : undefined;
+          },
+        },
+        logger: log,
+      });
+      shared.policies = c;
+      await c.start({ signal });
+      void c.synced.then(() => (policiesSynced = true));
+    },
+    async stop() {
+      await shared.policies?.stop();
+      await policyDataplane?.stop();
+    },
+    synced: () => policiesSynced,
+  };
+
+  // 6. BGP: gobgpd driven from the Calico model; learned routes into VPP.
+  let bgpSynced = false;
+  let bgpPeers: unknown[] = [];
+  let bgpPeersTimer: NodeJS.Timeout | undefined;
+  const bgpComponent: AgentComponent = {
+    name: 'bgp',
+    async start(signal) {
+      const b = createBgpController(
+        {
+          nodeName: config.nodeName,
+          uplinkSwIfIndex: shared.ready?.uplinkSwIfIndex ?? 0,
+          gobgpd: { gobgpdPath: resolveCommand(config.bgp.gobgpd), logger: loggers.component('bgp') },
+        },
+        { vpp: vppOf(), source: shared.source!, logger: loggers.component('bgp') },
+      );
+      shared.bgp = b;
+      b.addEventListener('route:add', () => metrics.bgpRoutes.inc());
+      b.addEventListener('route:delete', () => metrics.bgpRoutes.dec());
+      await b.start({ signal });
+      publishPods();
+      b.setServiceIPs([...shared.vips]);
+      void b.idle().then(() => (bgpSynced = true));
+      // `/status` is synchronous: keep the speaker's session states fresh in the background.
+      const refresh = () =>
+        void b.speaker
+          ?.peers({ signal: AbortSignal.timeout(2_000) })
+          .then((peers) => (bgpPeers = peers))
+          .catch(() => undefined);
+      refresh();
+      bgpPeersTimer = setInterval(refresh, 1_000);
+      bgpPeersTimer.unref();
+    },
+    async stop() {
+      clearInterval(bgpPeersTimer);
+      await shared.bgp?.stop();
+    },
+    synced: () => bgpSynced,
+    details: () => ({ peers: bgpPeers.length, routes: shared.bgp?.programmer.routes().length ?? 0 }),
+  };
+
+  const components: AgentComponent[] = [vppComponent, kubeComponent];
+  if (config.cni.enabled) components.push(cniComponent);
+  if (config.services.enabled) components.push(servicesComponent);
+  if (config.policies.enabled) components.push(policiesComponent);
+  if (config.bgp.enabled) components.push(bgpComponent);
+
+  return {
+    runtime: createRuntime({
+      components,
+      logger: loggers.component('agent'),
+      shutdownDeadlineMs: config.shutdownDeadlineMs,
+    }),
+    sections: () => ({
+      pods: [...podsByWorkload.values()].map((p) => ({
+        pod: `${p.workload.namespace}/${p.workload.name}`,
+        interface: p.hostInterfaceName,
+        swIfIndex: p.swIfIndex,
+        ips: p.ips,
+      })),
+      services: [...shared.vips].map((ip) => ({ vip: ip })),
+      ...(shared.bgp && { bgp: { peers: bgpPeers, routes: shared.bgp.programmer.routes() } }),
+    }),
+  };
+}
