@@ -1,86 +1,58 @@
 /**
- * Round trips per second of VppClient against the fake VPP, sequential (one request at a time) and
- * pipelined (64 in flight), for `control_ping` and `sw_interface_set_flags`. The fake runs in a child
- * process so client and fake each have their own core and their CPU time can be told apart; a second
- * run with the fake in the same process shows what sharing one thread costs. Writes
- * bench/results/roundtrip.json with the machine and the bottleneck. A benchmark, not a test.
+ * Round trips per second of VppClient, sequential (one request at a time) and pipelined (64 in flight),
+ * for `control_ping` and `sw_interface_set_flags`, against three peers: the minimal echo peer
+ * (bench/echo-peer.ts) and the fake VPP, each in a child process (own core, own CPU time), and the fake in
+ * this process. Beside our client, in the same run and the same alternating rounds:
+ *  - the baseline client: the package's `src/` at `BASELINE_REF` (`--baseline <ref>|none`,
+ *    `VPP_RT_BASELINE`), taken with `git archive` and loaded as ESM, on the same peer;
+ *  - against the echo peer, a raw Node unix-socket client that writes pre-encoded frames (context
+ *    patched in) and matches replies by context, awaiting a promise per round trip like our callers do.
+ * The machine may be shared, so every round records wall time and this process's CPU time
+ * (process.cpuUsage); figures are the median over rounds, with the spread. Writes
+ * bench/results/roundtrip.json. A benchmark, not a test.
  *
- *   npx tsx bench/roundtrip.ts
+ *   npx tsx bench/roundtrip.ts [--baseline <ref>|none]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { connectVpp, type VppApi } from '../src/client/connect.js';
-import { SOCKCLNT_CREATE_ID, SOCKCLNT_CREATE_REPLY_ID, type VppClient } from '../src/client/client.js';
-import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { connectVpp } from '../src/client/connect.js';
 import { FRAME_HEADER_SIZE, FrameDecoder, frame } from '../src/codec/frame.js';
-import { messagesByName } from '../src/generated/index.js';
+import { messagesByName, releases } from '../src/generated/index.js';
 import { startFakeVpp } from '../src/testing/index.js';
+import { ECHO_IDS, startEchoPeer } from './echo-peer.js';
 
 const here = fileURLToPath(import.meta.url);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 2);
+/** Seconds per round, and rounds per case and variant. */
+const ROUND_SECONDS = Number(process.env['BENCH_ROUND_SECONDS'] ?? 1);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+/** The client as it was before the round-trip work of issue 10 item 7. */
+export const BASELINE_REF = '93fdf3c';
 
 interface Cpu {
   user: number;
   system: number;
 }
 
-interface FakeHandle {
+interface Peer {
   socket: string;
   cpu(): Promise<Cpu | undefined>;
   stop(): Promise<void>;
 }
 
-/**
- * The cheapest possible peer: answers the handshake, then every request with a pre-encoded reply whose
- * context is patched in. Shows the client's own ceiling, whatever the fake costs.
- */
-async function startEchoPeer(): Promise<{ socketPath: string; stop(): Promise<void> }> {
-  const socketPath = join(mkdtempSync(join(tmpdir(), 'echo-vpp-')), 'api.sock');
-  const names = ['sockclnt_create', 'sockclnt_create_reply', 'sockclnt_delete', 'sockclnt_delete_reply', 'control_ping', 'control_ping_reply', 'sw_interface_set_flags', 'sw_interface_set_flags_reply', 'create_loopback', 'create_loopback_reply'];
-  const ids = new Map(names.map((n, i) => [n, n === 'sockclnt_create' ? SOCKCLNT_CREATE_ID : n === 'sockclnt_create_reply' ? SOCKCLNT_CREATE_REPLY_ID : 100 + i]));
-  const table = names.map((n) => ({ index: ids.get(n)!, name: messagesByName.get(n)!.nameCrc }));
-  const replyFor = new Map<number, { bytes: Uint8Array; ctx: number }>();
-  for (const [req, rep] of [['sockclnt_delete', 'sockclnt_delete_reply'], ['control_ping', 'control_ping_reply'], ['sw_interface_set_flags', 'sw_interface_set_flags_reply'], ['create_loopback', 'create_loopback_reply']] as const) {
-    const def = messagesByName.get(rep)!;
-    replyFor.set(ids.get(req)!, { bytes: frame(def.encode(def.create({ _vl_msg_id: ids.get(rep), sw_if_index: 1 } as never))), ctx: FRAME_HEADER_SIZE + def.contextOffset });
-  }
-  const handshake = messagesByName.get('sockclnt_create_reply')!;
-  const server = createServer((sock) => {
-    const dec = new FrameDecoder();
-    sock.on('error', () => {});
-    sock.on('data', (chunk) => {
-      const out: Uint8Array[] = [];
-      for (const p of dec.push(chunk).payloads) {
-        const id = (p[0]! << 8) | p[1]!;
-        if (id === SOCKCLNT_CREATE_ID) {
-          const ctx = new DataView(p.buffer, p.byteOffset).getUint32(2);
-          out.push(frame(handshake.encode(handshake.create({ _vl_msg_id: SOCKCLNT_CREATE_REPLY_ID, context: ctx, index: 1, count: table.length, message_table: table } as never))));
-          continue;
-        }
-        const r = replyFor.get(id);
-        if (!r) continue;
-        const b = Buffer.from(r.bytes);
-        b.set(p.subarray(6, 10), r.ctx); // requests carry context at payload offset 6
-        out.push(b);
-      }
-      if (out.length) sock.write(Buffer.concat(out));
-    });
-  });
-  await new Promise<void>((r) => server.listen(socketPath, r));
-  return { socketPath, stop: () => new Promise<void>((r) => server.close(() => r())) };
-}
+type PeerKind = 'echo-peer-child-process' | 'fake-child-process' | 'fake-same-process';
+/** The peers to run (`BENCH_PEERS`, comma-separated; all three by default). */
+const PEERS = (process.env['BENCH_PEERS'] ?? 'echo-peer-child-process,fake-child-process,fake-same-process').split(',') as PeerKind[];
 
-async function childFake(kind: 'fake' | 'echo'): Promise<FakeHandle> {
-  const child: ChildProcess = fork(here, ['--fake-child', kind], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function childPeer(kind: 'fake' | 'echo'): Promise<Peer> {
+  const child: ChildProcess = fork(here, ['--peer-child', kind], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const socket = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { socket: string }).socket));
-    child.once('exit', (code) => reject(new Error(`fake child exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`peer child exited with ${code}`)));
   });
   return {
     socket,
@@ -97,55 +69,246 @@ async function childFake(kind: 'fake' | 'echo'): Promise<FakeHandle> {
   };
 }
 
-async function inProcessFake(): Promise<FakeHandle> {
-  const fake = await startFakeVpp();
-  return { socket: fake.socketPath, cpu: async () => undefined, stop: () => fake.stop() };
+async function startPeer(kind: PeerKind): Promise<Peer> {
+  if (kind === 'fake-same-process') {
+    const fake = await startFakeVpp();
+    return { socket: fake.socketPath, cpu: async () => undefined, stop: () => fake.stop() };
+  }
+  return childPeer(kind === 'fake-child-process' ? 'fake' : 'echo');
 }
 
-type Op = (vpp: VppClient<VppApi>) => Promise<unknown>;
-const OPS: Record<string, Op> = {
-  control_ping: (vpp) => vpp.call('control_ping'),
-  sw_interface_set_flags: (vpp) => vpp.call('sw_interface_set_flags', { sw_if_index: 1, flags: 1 }),
-};
+/** What a variant needs to run a case: one round trip of `message`, and a way to close. */
+interface Driver {
+  op(message: string): () => Promise<unknown>;
+  close(): Promise<void>;
+}
 
-interface Result {
+interface ClientLike {
+  call(name: string, init?: object): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+type Connect = (init: { socket: string; maxInFlight: number }) => Promise<ClientLike>;
+
+async function clientDriver(connect: Connect, socket: string): Promise<Driver> {
+  const vpp = await connect({ socket, maxInFlight: 256 });
+  await vpp.call('create_loopback', {}); // sw_if_index 1 for sw_interface_set_flags
+  return {
+    op: (message) => (message === 'control_ping' ? () => vpp.call('control_ping') : () => vpp.call('sw_interface_set_flags', { sw_if_index: 1, flags: 1 })),
+    close: () => vpp.close(),
+  };
+}
+
+/**
+ * The reference: a raw unix-socket client. Frames are encoded once; per request it copies the frame,
+ * patches the context, writes it, and resolves the caller's promise when a reply with that context
+ * arrives (frames split by header length, context read at the reply's offset). No handshake (the echo
+ * peer answers by the ids it announces), no timers, no checks.
+ */
+async function rawDriver(socket: string): Promise<Driver> {
+  const sock: Socket = netConnect(socket);
+  await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+  const pending = new Map<number, () => void>();
+  let ctx = 0;
+  let buf: Buffer | undefined;
+  const replyCtx = FRAME_HEADER_SIZE + messagesByName.get('control_ping_reply')!.contextOffset;
+  sock.on('data', (chunk: Buffer) => {
+    let data = buf ? Buffer.concat([buf, chunk]) : chunk;
+    let off = 0;
+    while (data.length - off >= FRAME_HEADER_SIZE) {
+      const len = data.readUInt32BE(off + 8);
+      if (data.length - off - FRAME_HEADER_SIZE < len) break;
+      const c = data.readUInt32BE(off + replyCtx);
+      const done = pending.get(c);
+      if (done) {
+        pending.delete(c);
+        done();
+      }
+      off += FRAME_HEADER_SIZE + len;
+    }
+    buf = off < data.length ? data.subarray(off) : undefined;
+    data = Buffer.alloc(0);
+  });
+  const encoded = (name: string, init: object): Buffer => {
+    const def = messagesByName.get(name)!;
+    return Buffer.from(frame(def.encode(def.create({ ...init, _vl_msg_id: ECHO_IDS.get(name) } as never))));
+  };
+  const frames = { control_ping: encoded('control_ping', {}), sw_interface_set_flags: encoded('sw_interface_set_flags', { sw_if_index: 1, flags: 1 }) };
+  const reqCtx = FRAME_HEADER_SIZE + 6;
+  return {
+    op: (message) => {
+      const f = frames[message as keyof typeof frames];
+      return () =>
+        new Promise<void>((resolve) => {
+          ctx = (ctx + 1) >>> 0 || 1;
+          const b = Buffer.from(f);
+          b.writeUInt32BE(ctx, reqCtx);
+          pending.set(ctx, resolve);
+          sock.write(b);
+        });
+    },
+    close: () => new Promise<void>((resolve) => sock.end(resolve)),
+  };
+}
+
+interface Round {
+  roundTrips: number;
+  wallSeconds: number;
+  clientCpuUs: number;
+  peerCpuUs?: number;
+}
+
+async function round(op: () => Promise<unknown>, inFlight: number, peer: Peer, seconds: number): Promise<Round> {
+  const p0 = await peer.cpu();
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const end = Date.now() + seconds * 1000;
+  let n = 0;
+  const worker = async (): Promise<void> => {
+    while (Date.now() < end) {
+      await op();
+      n++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  const p1 = await peer.cpu();
+  const r: Round = { roundTrips: n, wallSeconds, clientCpuUs: c.user + c.system };
+  if (p0 && p1) r.peerCpuUs = p1.user + p1.system - p0.user - p0.system;
+  return r;
+}
+
+interface Figures {
+  /** Median over rounds of round trips per wall second; min and max show the noise. */
+  roundTripsPerSec: number;
+  roundTripsPerSecMin: number;
+  roundTripsPerSecMax: number;
+  /** Median over rounds of wall microseconds per round trip (per caller: inFlight / rate). */
+  wallUsPerRoundTrip: number;
+  /** Median over rounds of this process's CPU microseconds per round trip (robust when the machine is shared). */
+  clientCpuUsPerRoundTrip: number;
+  /** Round trips per second of this process's CPU time (1e6 / clientCpuUsPerRoundTrip). */
+  roundTripsPerCpuSec: number;
+  clientCpuUsPerRoundTripMin: number;
+  clientCpuUsPerRoundTripMax: number;
+  peerCpuUsPerRoundTrip?: number;
+  rounds: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function figures(rs: Round[], inFlight: number): Figures {
+  const rate = rs.map((r) => r.roundTrips / r.wallSeconds);
+  const cpu = rs.map((r) => r.clientCpuUs / r.roundTrips);
+  const f: Figures = {
+    roundTripsPerSec: Math.round(median(rate)),
+    roundTripsPerSecMin: Math.round(Math.min(...rate)),
+    roundTripsPerSecMax: Math.round(Math.max(...rate)),
+    wallUsPerRoundTrip: round2((1e6 * inFlight) / median(rate)),
+    clientCpuUsPerRoundTrip: round2(median(cpu)),
+    roundTripsPerCpuSec: Math.round(1e6 / median(cpu)),
+    clientCpuUsPerRoundTripMin: round2(Math.min(...cpu)),
+    clientCpuUsPerRoundTripMax: round2(Math.max(...cpu)),
+    rounds: rs.length,
+  };
+  const peer = rs.filter((r) => r.peerCpuUs !== undefined).map((r) => r.peerCpuUs! / r.roundTrips);
+  if (peer.length) f.peerCpuUsPerRoundTrip = round2(median(peer));
+  return f;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+interface CaseResult {
+  peer: PeerKind;
   message: string;
   inFlight: number;
-  fake: 'child-process' | 'same-process' | 'echo-peer-child-process';
-  roundTrips: number;
-  seconds: number;
-  roundTripsPerSec: number;
-  /** CPU of the client process as a share of one core over the run (with the fake inside, for same-process). */
-  clientCpuPct: number;
-  /** CPU of the fake's process as a share of one core; absent when it shares the client's process. */
-  fakeCpuPct?: number;
-  /** Client CPU microseconds per round trip. */
-  clientCpuUsPerRoundTrip: number;
-  fakeCpuUsPerRoundTrip?: number;
-  /** Where the client process's CPU samples went (V8 sampling profile of this case), % of non-idle samples. */
-  clientProfile?: Record<string, number>;
+  current: Figures;
+  baseline?: Figures;
+  raw?: Figures;
+  /** current vs baseline, in percent of round trips per CPU second and per wall second (negative: slower). */
+  changePercent?: { cpu: number; wall: number };
+  /** Sequential only: our wall µs per round trip minus the raw client's (goal: ≤ 10). */
+  overRawUs?: number;
 }
 
-/** Runs `fn` under V8's sampling profiler and splits the non-idle self time into categories. */
-async function profiled<T>(fn: () => Promise<T>): Promise<{ value: T; profile: Record<string, number> }> {
+/** Runs every case on one peer: the variants take turns, round by round, in rotating order. */
+async function runPeer(kind: PeerKind, baseConnect: Connect | undefined): Promise<CaseResult[]> {
+  const peer = await startPeer(kind);
+  const variants: { name: 'current' | 'baseline' | 'raw'; driver: Driver }[] = [{ name: 'current', driver: await clientDriver(connectVpp as unknown as Connect, peer.socket) }];
+  if (baseConnect) variants.push({ name: 'baseline', driver: await clientDriver(baseConnect, peer.socket) });
+  if (kind === 'echo-peer-child-process') variants.push({ name: 'raw', driver: await rawDriver(peer.socket) });
+  const out: CaseResult[] = [];
+  try {
+    for (const message of ['control_ping', 'sw_interface_set_flags']) {
+      for (const inFlight of [1, 64]) {
+        const ops = variants.map((v) => ({ name: v.name, op: v.driver.op(message), rounds: [] as Round[] }));
+        for (const v of ops) await round(v.op, inFlight, peer, 0.3); // warm-up
+        for (let r = 0; r < ROUNDS; r++) {
+          for (let i = 0; i < ops.length; i++) {
+            const v = ops[(i + r) % ops.length]!;
+            v.rounds.push(await round(v.op, inFlight, peer, ROUND_SECONDS));
+          }
+        }
+        const res: CaseResult = { peer: kind, message, inFlight, current: figures(ops[0]!.rounds, inFlight) };
+        const base = ops.find((v) => v.name === 'baseline');
+        const raw = ops.find((v) => v.name === 'raw');
+        if (base) {
+          res.baseline = figures(base.rounds, inFlight);
+          res.changePercent = {
+            cpu: Math.round((res.current.roundTripsPerCpuSec / res.baseline.roundTripsPerCpuSec - 1) * 1000) / 10,
+            wall: Math.round((res.current.roundTripsPerSec / res.baseline.roundTripsPerSec - 1) * 1000) / 10,
+          };
+        }
+        if (raw) {
+          res.raw = figures(raw.rounds, inFlight);
+          if (inFlight === 1) res.overRawUs = round2(res.current.wallUsPerRoundTrip - res.raw.wallUsPerRoundTrip);
+        }
+        out.push(res);
+        const fmt = (n: string, f: Figures | undefined): string => (f ? ` ${n} ${f.roundTripsPerSec} rt/s ${f.clientCpuUsPerRoundTrip} µs cpu/rt;` : '');
+        process.stderr.write(`${kind} ${message} x${inFlight}:${fmt('current', res.current)}${fmt('baseline', res.baseline)}${fmt('raw', res.raw)}${res.changePercent ? ` change cpu ${res.changePercent.cpu}% wall ${res.changePercent.wall}%` : ''}\n`);
+      }
+    }
+  } finally {
+    for (const v of variants) await v.driver.close();
+    await peer.stop();
+  }
+  return out;
+}
+
+/** Where this process's CPU went while our client did `control_ping` x64 on the echo peer (V8 sampling profile, % of non-idle self time). */
+async function profileCurrent(): Promise<{ categories: Record<string, number>; functions: Record<string, number> }> {
+  const peer = await startPeer('echo-peer-child-process');
+  const d = await clientDriver(connectVpp as unknown as Connect, peer.socket);
+  const op = d.op('control_ping');
+  await round(op, 64, peer, 0.3);
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
   await session.post('Profiler.start');
-  const value = await fn();
+  await round(op, 64, peer, 2);
   const { profile } = await session.post('Profiler.stop');
   session.disconnect();
+  await d.close();
+  await peer.stop();
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   const deltas = profile.timeDeltas ?? [];
   (profile.samples ?? []).forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (deltas[i] ?? 0)));
   const cats = new Map<string, number>();
+  const fns = new Map<string, number>();
   let total = 0;
   for (const [id, t] of self) {
     const { url, functionName } = byId.get(id)!.callFrame;
-    let cat: string;
     if (functionName === '(idle)') continue;
+    let cat: string;
     if (url.includes('/src/client/')) cat = 'client (src/client)';
     else if (url.includes('/src/codec/') || url.includes('/src/generated/')) cat = 'codec (encode/decode, framing)';
     else if (['writev', 'writeBuffer', 'writeUtf8String', 'onStreamRead'].includes(functionName) || url.includes('stream_base_commons')) cat = 'socket I/O (native writes/reads)';
@@ -154,158 +317,98 @@ async function profiled<T>(fn: () => Promise<T>): Promise<{ value: T; profile: R
     else if (url.startsWith('node:')) cat = 'node internals (streams, timers, buffers, promises)';
     else cat = 'other (microtasks, program)';
     cats.set(cat, (cats.get(cat) ?? 0) + t);
+    const fn = `${functionName || '(anonymous)'} ${url.replace(/^.*\//, '')}`;
+    fns.set(fn, (fns.get(fn) ?? 0) + t);
     total += t;
   }
-  const out: Record<string, number> = {};
-  for (const [k, v] of [...cats].sort((a, b) => b[1] - a[1])) out[k] = round((v / total) * 100, 1);
-  return { value, profile: out };
+  const pct = (m: Map<string, number>, top: number): Record<string, number> =>
+    Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, Math.round((v / total) * 1000) / 10]));
+  return { categories: pct(cats, 20), functions: pct(fns, 15) };
 }
 
-async function measure(vpp: VppClient<VppApi>, fake: FakeHandle, message: string, inFlight: number, mode: Result['fake']): Promise<Result> {
-  const op = OPS[message]!;
-  // warm-up
-  const warmEnd = Date.now() + 300;
-  while (Date.now() < warmEnd) await Promise.all(Array.from({ length: inFlight }, () => op(vpp)));
-  const c0 = process.cpuUsage();
-  const f0 = await fake.cpu();
-  const t0 = process.hrtime.bigint();
-  const end = Date.now() + SECONDS * 1000;
-  let n = 0;
-  const worker = async (): Promise<void> => {
-    while (Date.now() < end) {
-      await op(vpp);
-      n++;
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = process.cpuUsage(c0);
-  const f1 = await fake.cpu();
-  const clientUs = c.user + c.system;
-  const fakeUs = f0 && f1 ? f1.user + f1.system - f0.user - f0.system : undefined;
-  const r: Result = {
-    message,
-    inFlight,
-    fake: mode,
-    roundTrips: n,
-    seconds: round(seconds, 3),
-    roundTripsPerSec: Math.round(n / seconds),
-    clientCpuPct: round((clientUs / 1e6 / seconds) * 100, 1),
-    clientCpuUsPerRoundTrip: round(clientUs / n, 2),
-  };
-  if (fakeUs !== undefined) {
-    r.fakeCpuPct = round((fakeUs / 1e6 / seconds) * 100, 1);
-    r.fakeCpuUsPerRoundTrip = round(fakeUs / n, 2);
-  }
-  return r;
+/** The baseline's connectVpp, from `git archive <ref>` of the package's src/; undefined for `none`. */
+async function loadBaseline(ref: string): Promise<{ connect: Connect; commit: string; cleanup(): void } | undefined> {
+  if (ref === 'none') return undefined;
+  const pkg = resolve(dirname(here), '..');
+  const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: pkg, encoding: 'utf8' }).trim();
+  const prefix = execFileSync('git', ['rev-parse', '--show-prefix'], { cwd: pkg, encoding: 'utf8' }).trim();
+  const commit = execFileSync('git', ['rev-parse', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' }).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'vpp-binapi-rt-baseline-'));
+  const tar = execFileSync('git', ['archive', commit, `${prefix}src`], { cwd: root, maxBuffer: 256 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  // an ES module package like ours, so tsx loads the copy as ESM (as CommonJS it would measure the loader)
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  const mod = (await import(pathToFileURL(join(dir, prefix, 'src', 'client', 'connect.ts')).href)) as { connectVpp: Connect };
+  return { connect: mod.connectVpp, commit, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-function round(x: number, d: number): number {
-  const p = 10 ** d;
-  return Math.round(x * p) / p;
-}
-
-async function runAll(mode: Result['fake']): Promise<Result[]> {
-  const fake = mode === 'same-process' ? await inProcessFake() : await childFake(mode === 'child-process' ? 'fake' : 'echo');
-  const vpp = await connectVpp({ socket: fake.socket, maxInFlight: 256 });
-  await vpp.call('create_loopback', {}); // sw_if_index 1 for sw_interface_set_flags
-  const out: Result[] = [];
-  try {
-    for (const message of Object.keys(OPS)) {
-      for (const inFlight of [1, 64]) {
-        let r: Result;
-        if (mode === 'child-process' && inFlight === 64) {
-          const p = await profiled(() => measure(vpp, fake, message, inFlight, mode));
-          r = { ...p.value, clientProfile: p.profile };
-        } else {
-          r = await measure(vpp, fake, message, inFlight, mode);
-        }
-        out.push(r);
-        process.stderr.write(`${mode} ${message} x${inFlight}: ${r.roundTripsPerSec} rt/s (client ${r.clientCpuPct}% cpu${r.fakeCpuPct !== undefined ? `, fake ${r.fakeCpuPct}%` : ''})\n`);
-      }
-    }
-  } finally {
-    await vpp.close();
-    await fake.stop();
-  }
-  return out;
-}
-
-/**
- * Who limits each figure. CPU microseconds per round trip are compared rather than CPU %, because the
- * machine may be shared (see loadavg): the side that needs more CPU per round trip saturates its core
- * first. Sequential runs are latency-bound: most of the wall time per round trip is neither side's CPU.
- */
-function bottleneck(results: Result[]): Record<string, string> {
-  const verdict: Record<string, string> = {};
-  const echo = (m: string, k: number): Result | undefined =>
-    results.find((x) => x.fake === 'echo-peer-child-process' && x.message === m && x.inFlight === k);
-  for (const r of results.filter((x) => x.fake === 'child-process')) {
-    const key = `${r.message} x${r.inFlight}`;
-    const c = r.clientCpuUsPerRoundTrip;
-    const f = r.fakeCpuUsPerRoundTrip ?? 0;
-    const wall = round(1e6 / r.roundTripsPerSec, 1);
-    const e = echo(r.message, r.inFlight);
-    const prof = r.clientProfile
-      ? `; client CPU split: ${Object.entries(r.clientProfile)
-          .slice(0, 4)
-          .map(([k, v]) => `${k} ${v}%`)
-          .join(', ')}`
-      : '';
-    const alone = e ? `; against a minimal echo peer the client reaches ${e.roundTripsPerSec} rt/s at ${e.clientCpuUsPerRoundTrip} µs CPU per round trip` : '';
-    if (r.inFlight === 1) {
-      verdict[key] = `latency: ${wall} µs wall per round trip, of which client ${c} µs and fake ${f} µs CPU; the rest is waiting for cross-process socket wake-ups${alone}`;
-    } else if (f > c) {
-      verdict[key] = `fake: ${f} µs CPU per round trip vs client ${c} µs, so the fake saturates its core first (≈ ${Math.round(1e6 / f)} rt/s at 100%)${prof}${alone}`;
-    } else {
-      verdict[key] = `client: ${c} µs CPU per round trip vs fake ${f} µs, so the client saturates its core first (≈ ${Math.round(1e6 / c)} rt/s at 100%)${prof}${alone}`;
-    }
-  }
-  return verdict;
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 async function main(): Promise<void> {
-  const results = [
-    ...(await runAll('child-process')),
-    ...(await runAll('echo-peer-child-process')),
-    ...(await runAll('same-process')),
-  ];
+  const ref = argValue('--baseline') ?? process.env['VPP_RT_BASELINE'] ?? BASELINE_REF;
+  const load0 = loadavg();
+  const base = await loadBaseline(ref);
+  const results: CaseResult[] = [];
+  let profile: Awaited<ReturnType<typeof profileCurrent>>;
+  try {
+    for (const kind of PEERS) results.push(...(await runPeer(kind, base?.connect)));
+    profile = await profileCurrent();
+  } finally {
+    base?.cleanup();
+  }
   const cpu = cpus();
+  const echo = (m: string, k: number): CaseResult | undefined => results.find((r) => r.peer === 'echo-peer-child-process' && r.message === m && r.inFlight === k);
+  const seq = echo('control_ping', 1);
+  const pipe = echo('control_ping', 64);
+  const worst = results.filter((r) => r.changePercent).reduce<CaseResult | undefined>((w, r) => (!w || r.changePercent!.cpu < w.changePercent!.cpu ? r : w), undefined);
   const out = {
-    benchmark: 'vpp-binapi round trips against the fake VPP',
+    benchmark: 'vpp-binapi round trips: our client, the baseline client and a raw socket client',
     date: new Date().toISOString(),
     machine: {
       cpu: cpu[0]?.model ?? 'unknown',
       cores: cpu.length,
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
-      loadavg1m: round(loadavg()[0] ?? 0, 2),
+      loadavgAtStart: load0.map((x) => round2(x)),
+      loadavgAtEnd: loadavg().map((x) => round2(x)),
     },
-    secondsPerCase: SECONDS,
+    releasesBound: releases,
+    baseline: base ? { ref, commit: base.commit } : null,
+    roundSeconds: ROUND_SECONDS,
+    rounds: ROUNDS,
+    goals: {
+      sequentialControlPingOverRawUs: { goal: 10, measured: seq?.overRawUs, met: seq?.overRawUs !== undefined && seq.overRawUs <= 10 },
+      pipelinedControlPingPerSec: { goal: 250_000, measured: pipe?.current.roundTripsPerSec, perCpuSecond: pipe?.current.roundTripsPerCpuSec, met: (pipe?.current.roundTripsPerSec ?? 0) >= 250_000 },
+      worstChangePercent: worst ? { case: `${worst.peer} ${worst.message} x${worst.inFlight}`, ...worst.changePercent } : undefined,
+    },
     notes: [
       'round trip = one request written to the unix socket and its reply decoded and matched by context',
-      'inFlight 1: sequential awaits; inFlight 64: 64 concurrent callers (client maxInFlight 256)',
-      'child-process: fake VPP in its own Node process (own core); same-process: fake and client share one event loop',
-      'echo-peer-child-process: a minimal peer in its own process answering with pre-encoded replies (no decode, no state): the client alone',
-      'CPU % is of one core over the measured seconds (process.cpuUsage)',
+      'inFlight 1: one caller awaiting each reply; inFlight 64: 64 concurrent callers (client maxInFlight 256)',
+      'current, baseline and raw run against the same peer in alternating rounds; figures are medians over the rounds, min/max show the noise',
+      'clientCpuUsPerRoundTrip: CPU of this (client) process per round trip, process.cpuUsage; peerCpuUsPerRoundTrip: the child peer process',
+      'fake-same-process: the fake VPP shares the client process, so client CPU includes the fake',
+      'raw: pre-encoded frames, context patched in, replies matched by context, one promise per round trip; no handshake, timers or checks',
     ],
     results,
-    bottleneck: bottleneck(results),
+    clientProfileEchoControlPingX64: profile,
   };
   const file = join(dirname(here), 'results', 'roundtrip.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
-  process.stderr.write(`wrote ${file}\n`);
+  process.stderr.write(`${JSON.stringify(out.goals)}\nwrote ${file}\n`);
 }
 
-// child mode runs the fake and reports its CPU time on request; otherwise run the benchmark
-if (process.argv[2] === '--fake-child') {
-  const fake = process.argv[3] === 'echo' ? await startEchoPeer() : await startFakeVpp();
+// child mode runs a peer and reports its CPU time on request; otherwise run the benchmark
+if (process.argv[2] === '--peer-child') {
+  const peer = process.argv[3] === 'echo' ? await startEchoPeer() : await startFakeVpp();
   process.on('message', (m: unknown) => {
     if (m === 'cpu') process.send!({ cpu: process.cpuUsage() });
-    if (m === 'stop') void fake.stop().then(() => process.exit(0));
+    if (m === 'stop') void peer.stop().then(() => process.exit(0));
   });
-  process.send!({ socket: fake.socketPath });
+  process.send!({ socket: peer.socketPath });
 } else {
   await main();
 }

@@ -97,6 +97,8 @@ interface Conn {
   compat: VppCompat;
   error: Error | undefined;
   handshake: { resolve(m: Msg): void; reject(e: Error): void } | undefined;
+  /** Requests encoded this tick, written together at its end. */
+  readonly out: FrameBatch;
 }
 
 /** An outstanding request. */
@@ -169,7 +171,8 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   #inFlight = 0;
   readonly #waiters: Waiter[] = [];
   #needDrain = false;
-  #corked: Socket | undefined;
+  /** This tick's frames reach the socket's high-water mark: new requests wait for their write. */
+  #batchFull = false;
   #buffered = 0;
   #paused = false;
   readonly #maxStreamBuffer: number;
@@ -272,7 +275,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     return {
       inFlight: this.#inFlight,
       waiting: this.#waiters.length,
-      unflushedBytes: this.#conn?.socket.writableLength ?? 0,
+      unflushedBytes: this.#conn ? this.#conn.socket.writableLength + this.#conn.out.pending : 0,
       bufferedStreamItems: this.#buffered,
       readingPaused: this.#paused,
     };
@@ -402,6 +405,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       compat: NO_COMPAT,
       error: undefined,
       handshake: undefined,
+      out: new FrameBatch(socket),
     };
     const timeoutMs = this.#timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -523,6 +527,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const conn = this.#conn!;
     this.#state = 'up';
     this.#needDrain = false;
+    this.#batchFull = false;
     this.#log?.info({ socket: this.#socketPath, clientIndex: conn.clientIndex, reconnected }, 'connected to VPP');
     if (this.#reconnect && this.#reconnect.healthIntervalMs > 0 && !this.#health) {
       this.#health = setInterval(() => this.#healthCheck(), this.#reconnect.healthIntervalMs);
@@ -569,7 +574,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     if (rest && !conn.error) conn.error = new VppFrameTruncatedError(rest.length);
     if (this.#conn !== conn) return;
     this.#conn = undefined;
-    if (this.#corked === conn.socket) this.#corked = undefined;
+    conn.out.drop();
     if (this.#state === 'closed') return;
     const error = conn.error;
     const reconnecting = this.#reconnect !== undefined;
@@ -641,10 +646,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
         }
       }
     }
-    if (this.#corked === conn.socket) {
-      conn.socket.uncork();
-      this.#corked = undefined;
-    }
+    this.#flush(conn);
     await new Promise<void>((resolve) => {
       if (conn.socket.destroyed) return resolve();
       const t = setTimeout(() => conn.socket.destroy(), CLOSE_TIMEOUT_MS);
@@ -718,7 +720,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   /** Waits for a slot (and a connection), then exchanges one request; resolves with the final message. */
-  async #request(
+  #request(
     def: MessageDef<any>,
     init: Msg | undefined,
     expect: string,
@@ -729,11 +731,16 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   ): Promise<Msg> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const signal = options.signal;
-    if (signal?.aborted) throw abortError(def.name, signal);
-    const waited = this.#acquire(def.name, signal, timeoutMs);
-    if (waited) await waited;
-    const conn = this.#conn!;
-    return this.#exchange(conn, def, init, expect, details, timeoutMs, signal, true, withPing, ref);
+    let waited: Promise<void> | undefined;
+    try {
+      if (signal?.aborted) throw abortError(def.name, signal);
+      waited = this.#acquire(def.name, signal, timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // the common case takes a slot at once: no extra promise, no extra tick
+    if (!waited) return this.#exchange(this.#conn!, def, init, expect, details, timeoutMs, signal, true, withPing, ref);
+    return waited.then(() => this.#exchange(this.#conn!, def, init, expect, details, timeoutMs, signal, true, withPing, ref));
   }
 
   /** Sends `init` as the definition of `def.name` that `conn`'s VPP announced (several releases may have one). */
@@ -749,22 +756,22 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     withPing = false,
     ref?: { op?: Op; queue?: StreamQueue },
   ): Promise<Msg> {
-    let frames: Buffer;
     const context = this.#nextContext();
+    const out = conn.out;
     try {
       // the request first: an error names what the caller asked for, not its answer
-      this.#usable(conn, def.name);
+      const id = this.#usable(conn, def.name);
       this.#usable(conn, expect);
       if (details) this.#usable(conn, details);
       const use = conn.defByName.get(def.name) ?? def;
-      const req = this.#frame(conn, use, use.create(init), context);
+      out.add(use, use.create(init), id, conn.clientIndex, context);
       if (withPing) {
         const ping = this.#def('control_ping');
-        frames = Buffer.concat([req, this.#frame(conn, ping, ping.create({}), context)]);
-      } else {
-        frames = req;
+        out.add(ping, ping.create({}), this.#usable(conn, ping.name), conn.clientIndex, context);
       }
     } catch (err) {
+      // nothing of a request that failed to encode goes out, not even its first frame
+      out.rollback();
       if (slot) this.#release();
       return Promise.reject(err);
     }
@@ -793,25 +800,32 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       this.#pending.set(context, op);
       // a new request waits for its answer: read again if our own consumers had paused reading
       if (this.#paused) this.#reading();
-      this.#write(conn, frames);
+      this.#commit(conn);
     });
   }
 
-  #frame(conn: Conn, def: MessageDef<any>, msg: Msg, context: number): Buffer {
-    return encodeFrame(def, msg, this.#usable(conn, def.name), conn.clientIndex, context);
+  /**
+   * Queues the frames added to `conn.out` for the write at the end of this tick. Counts them against
+   * the socket's high-water mark now, as a write would, so callers wait for 'drain' once the kernel
+   * stops taking bytes.
+   */
+  #commit(conn: Conn): void {
+    const out = conn.out;
+    if (out.commit()) process.nextTick(this.#flushLater, conn);
+    if (conn.socket.writableLength + out.pending >= conn.socket.writableHighWaterMark) this.#batchFull = true;
   }
 
-  #write(conn: Conn, buf: Buffer): void {
-    const socket = conn.socket;
-    if (this.#corked !== socket) {
-      this.#corked = socket;
-      socket.cork();
-      process.nextTick(() => {
-        if (this.#corked === socket) this.#corked = undefined;
-        socket.uncork();
-      });
+  readonly #flushLater = (conn: Conn): void => this.#flush(conn);
+
+  /** Writes what `conn.out` holds, in one write; then lets waiting requests in unless the socket asks to wait for 'drain'. */
+  #flush(conn: Conn): void {
+    const ok = conn.out.flush();
+    if (conn !== this.#conn) return;
+    if (!ok) this.#needDrain = true;
+    if (this.#batchFull) {
+      this.#batchFull = false;
+      this.#pump();
     }
-    if (!socket.write(buf)) this.#needDrain = true;
   }
 
   #onDrain(conn: Conn): void {
@@ -832,7 +846,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const state = this.#state;
     if (state === 'closed') throw new VppClientClosedError();
     if (state === 'failed') throw new VppDisconnectedError('not connected to VPP (connection lost, reconnect disabled)');
-    if (state === 'up' && this.#inFlight < this.#maxInFlight && !this.#needDrain && this.#waiters.length === 0) {
+    if (state === 'up' && this.#inFlight < this.#maxInFlight && !this.#needDrain && !this.#batchFull && this.#waiters.length === 0) {
       this.#inFlight++;
       return undefined;
     }
@@ -863,7 +877,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   #pump(): void {
-    while (this.#waiters.length && this.#state === 'up' && this.#inFlight < this.#maxInFlight && !this.#needDrain) {
+    while (this.#waiters.length && this.#state === 'up' && this.#inFlight < this.#maxInFlight && !this.#needDrain && !this.#batchFull) {
       const w = this.#waiters.shift()!;
       unwatch(w);
       this.#inFlight++;
@@ -875,8 +889,11 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   #arm(op: Op): void {
     clearTimeout(op.timer);
     op.frozen = false;
-    op.timer = setTimeout(() => this.#abandon(op, new VppTimeoutError(op.name, op.timeoutMs)), op.timeoutMs);
+    op.timer = setTimeout(this.#onTimeout, op.timeoutMs, op);
   }
+
+  /** An op's time limit passed (one function for every op: no closure per request). */
+  readonly #onTimeout = (op: Op): void => this.#abandon(op, new VppTimeoutError(op.name, op.timeoutMs));
 
   /** Completes an op: forgets it, frees its slot. */
   #finish(op: Op): void {
@@ -1160,8 +1177,10 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const context = contextOf(def, p);
     if (!reply || context === undefined) return;
     try {
-      this.#write(conn, this.#frame(conn, reply, reply.create({ retval: 0 }), context));
+      conn.out.add(reply, reply.create({ retval: 0 }), this.#usable(conn, reply.name), conn.clientIndex, context);
+      this.#commit(conn);
     } catch (err) {
+      conn.out.rollback();
       this.#emitError(err as Error);
     }
   }
@@ -1183,6 +1202,112 @@ function contextOf(def: MessageDef<any>, p: Uint8Array): number | undefined {
 function unwatch(w: { timer: ReturnType<typeof setTimeout> | undefined; signal: AbortSignal | undefined; onAbort: (() => void) | undefined }): void {
   clearTimeout(w.timer);
   if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+}
+
+/** Bytes of a batch slab: frames of one tick go back to back into one. */
+const SLAB_SIZE = 64 * 1024;
+
+/**
+ * The frames of one socket, encoded back to back into a slab and written with one write per tick: one
+ * syscall and no Buffer per frame. `add` encodes after what is already there; `commit` makes the added
+ * frames part of the next write, `rollback` forgets them (a request that failed half-way sends nothing).
+ * A region handed to the socket is never written again: the next frames go after it, and a new slab is
+ * taken when one is full, the way Buffer's own pool works.
+ */
+class FrameBatch {
+  #slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
+  /** Start of the region not yet written. */
+  #start = 0;
+  /** End of the committed frames. */
+  #end = 0;
+  /** End of the frames added since the last commit. */
+  #cursor = 0;
+  /** Committed regions of earlier slabs, still to be written (a tick that filled a slab). */
+  #earlier: Buffer[] = [];
+  #earlierBytes = 0;
+  #scheduled = false;
+
+  constructor(private readonly socket: Socket) {}
+
+  /** Committed bytes not yet handed to the socket. */
+  get pending(): number {
+    return this.#earlierBytes + this.#end - this.#start;
+  }
+
+  /** Encodes one frame after the others; undone by `rollback` until `commit`. */
+  add(def: MessageDef<any>, msg: Msg, id: number, clientIndex: number, context: number): void {
+    const size = def.size(msg);
+    const need = FRAME_HEADER_SIZE + size;
+    if (this.#cursor + need > this.#slab.length) this.#grow(need);
+    const slab = this.#slab;
+    const at = this.#cursor;
+    writeFrameHeader(slab, at, size);
+    def.encodeInto(msg, slab, at + FRAME_HEADER_SIZE);
+    const p = at + FRAME_HEADER_SIZE;
+    slab.writeUInt16BE(id, p);
+    if (def.clientIndexOffset >= 0) slab.writeUInt32BE(clientIndex, p + def.clientIndexOffset);
+    if (def.contextOffset >= 0) slab.writeUInt32BE(context, p + def.contextOffset);
+    this.#cursor = at + need;
+  }
+
+  /** Moves on to a new slab with room for `need` more bytes, carrying over the uncommitted frames. */
+  #grow(need: number): void {
+    const old = this.#slab;
+    const uncommitted = this.#cursor - this.#end;
+    if (this.#end > this.#start) {
+      this.#earlier.push(old.subarray(this.#start, this.#end));
+      this.#earlierBytes += this.#end - this.#start;
+    }
+    this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, uncommitted + need));
+    old.copy(this.#slab, 0, this.#end, this.#cursor);
+    this.#start = 0;
+    this.#end = 0;
+    this.#cursor = uncommitted;
+  }
+
+  /** Makes the added frames part of the next write; true when that write still has to be scheduled. */
+  commit(): boolean {
+    this.#end = this.#cursor;
+    if (this.#scheduled) return false;
+    this.#scheduled = true;
+    return true;
+  }
+
+  rollback(): void {
+    this.#cursor = this.#end;
+  }
+
+  /** Writes the committed frames; false when the socket asks the writer to wait for 'drain'. */
+  flush(): boolean {
+    this.#scheduled = false;
+    // a socket ended or destroyed meanwhile takes nothing more; its close event fails the requests
+    if (!this.socket.writable) {
+      this.drop();
+      return true;
+    }
+    let ok = true;
+    if (this.#earlier.length) {
+      for (const b of this.#earlier.splice(0)) ok = this.socket.write(b);
+      this.#earlierBytes = 0;
+    }
+    if (this.#end > this.#start) {
+      ok = this.socket.write(this.#slab.subarray(this.#start, this.#end));
+      this.#start = this.#end;
+    }
+    // keep the slab for the next tick only while it has room; a written region is never reused
+    if (this.#start > SLAB_SIZE / 2 && this.#cursor === this.#end) {
+      this.#slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      this.#start = this.#end = this.#cursor = 0;
+    }
+    return ok;
+  }
+
+  /** Forgets every frame (the connection is gone). */
+  drop(): void {
+    this.#earlier = [];
+    this.#earlierBytes = 0;
+    this.#start = this.#end = this.#cursor;
+  }
 }
 
 /** One frame ready for the socket: header, then the payload with VPP's message id, our client index and the context written in. */
