@@ -126,6 +126,8 @@ class Controller extends EventTarget implements BgpController {
   /** Prefixes whose best path changed and are not programmed yet. */
   readonly #dirty = new Set<string>();
   #draining = false;
+  /** Some learned routes could not be programmed (e.g. a WireGuard key not published yet): retry on the next change. */
+  #routesFailed = false;
   #programmer: RouteProgrammer;
   #abort = new AbortController();
   #chain: Promise<void> = Promise.resolve();
@@ -424,6 +426,8 @@ class Controller extends EventTarget implements BgpController {
       // a new programmer for the new settings adopts what the old one made (dumps) on its first sync
       this.#programmer = this.#makeProgrammer(result);
       await this.#syncRoutes();
+    } else if (this.#routesFailed) {
+      await this.#syncRoutes();
     }
   }
 
@@ -451,8 +455,15 @@ class Controller extends EventTarget implements BgpController {
       return { prefix, target: p ? this.#target(p) : undefined };
     });
     const res = await this.programmer.apply(changes, { signal: this.#abort.signal, concurrency: 128 });
-    for (const e of res.errors) this.#error(e);
+    const failed = new Set<string>();
+    if (res.errors.length) this.#routesFailed = true;
+    for (const e of res.errors) {
+      this.#error(e);
+      const prefix = (e as { prefix?: unknown }).prefix;
+      if (typeof prefix === 'string') failed.add(prefix);
+    }
     for (const c of changes) {
+      if (failed.has(c.prefix)) continue;
       if (c.target) this.dispatchEvent(new CustomEvent('route:add', { detail: c.target }));
       else this.dispatchEvent(new CustomEvent('route:delete', { detail: { prefix: c.prefix } }));
     }
@@ -462,6 +473,7 @@ class Controller extends EventTarget implements BgpController {
     this.#dirty.clear();
     const targets = [...this.#learned.values()].map((p) => this.#target(p)).filter((t): t is RouteTarget => !!t);
     const res = await this.programmer.sync(targets, { signal: this.#abort.signal });
+    this.#routesFailed = res.errors.length > 0;
     this.#log.debug(
       { targets: targets.length, added: res.added, removed: res.removed, kept: res.kept, errors: res.errors.length },
       'learned routes synced into VPP',
