@@ -27,7 +27,6 @@ import {
 } from '@vectorplane/policies';
 import { createServices, type Services } from '@vectorplane/services';
 import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
-import { vppFakeCommand } from '@vectorplane/vpp-binapi/testing';
 import { configFromEnv, createVppManager, type ReadyInfo, type VppManager } from '@vectorplane/vpp-manager';
 import type { AgentConfig } from './config.js';
 import type { AgentMetrics } from './health.js';
@@ -113,7 +112,9 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
       mkdirSync(stateDir, { recursive: true });
       let socket = join(config.vpp.runtimeDir, 'api.sock');
       if (managed) {
-        const fake = config.vpp.bin === undefined ? vppFakeCommand() : undefined;
+        // the fake VPP only when no VPP binary is configured (loaded lazily: the bundle leaves the testing module out)
+        const fake =
+          config.vpp.bin === undefined ? (await import('@vectorplane/vpp-binapi/testing')).vppFakeCommand() : undefined;
         const mc = configFromEnv(config.vpp.managerEnv, {
           vpp: {
             bin: config.vpp.bin ?? fake!.command,
