@@ -24,7 +24,10 @@ const PAIRS = [
 
 /** Message ids the peer announces (sockclnt_create/_reply keep their fixed ids). */
 export const ECHO_IDS: ReadonlyMap<string, number> = new Map(
-  ['sockclnt_create', 'sockclnt_create_reply', ...PAIRS.flat()].map((n, i) => [n, n === 'sockclnt_create' ? SOCKCLNT_CREATE_ID : n === 'sockclnt_create_reply' ? SOCKCLNT_CREATE_REPLY_ID : 100 + i]),
+  ['sockclnt_create', 'sockclnt_create_reply', ...PAIRS.flat()].map((n, i) => [
+    n,
+    n === 'sockclnt_create' ? SOCKCLNT_CREATE_ID : n === 'sockclnt_create_reply' ? SOCKCLNT_CREATE_REPLY_ID : 100 + i,
+  ]),
 );
 
 export async function startEchoPeer(): Promise<{ socketPath: string; stop(): Promise<void> }> {
@@ -33,7 +36,10 @@ export async function startEchoPeer(): Promise<{ socketPath: string; stop(): Pro
   const replyFor = new Map<number, { bytes: Uint8Array; ctx: number }>();
   for (const [req, rep] of PAIRS) {
     const def = messagesByName.get(rep)!;
-    replyFor.set(ECHO_IDS.get(req)!, { bytes: frame(def.encode(def.create({ _vl_msg_id: ECHO_IDS.get(rep), sw_if_index: 1 } as never))), ctx: FRAME_HEADER_SIZE + def.contextOffset });
+    replyFor.set(ECHO_IDS.get(req)!, {
+      bytes: frame(def.encode(def.create({ _vl_msg_id: ECHO_IDS.get(rep), sw_if_index: 1 } as never))),
+      ctx: FRAME_HEADER_SIZE + def.contextOffset,
+    });
   }
   const handshake = messagesByName.get('sockclnt_create_reply')!;
   const server = createServer((sock) => {
@@ -45,7 +51,19 @@ export async function startEchoPeer(): Promise<{ socketPath: string; stop(): Pro
         const id = (p[0]! << 8) | p[1]!;
         if (id === SOCKCLNT_CREATE_ID) {
           const ctx = new DataView(p.buffer, p.byteOffset).getUint32(2);
-          out.push(frame(handshake.encode(handshake.create({ _vl_msg_id: SOCKCLNT_CREATE_REPLY_ID, context: ctx, index: 1, count: table.length, message_table: table } as never))));
+          out.push(
+            frame(
+              handshake.encode(
+                handshake.create({
+                  _vl_msg_id: SOCKCLNT_CREATE_REPLY_ID,
+                  context: ctx,
+                  index: 1,
+                  count: table.length,
+                  message_table: table,
+                } as never),
+              ),
+            ),
+          );
           continue;
         }
         const r = replyFor.get(id);

@@ -46,10 +46,15 @@ interface Peer {
 
 type PeerKind = 'echo-peer-child-process' | 'fake-child-process' | 'fake-same-process';
 /** The peers to run (`BENCH_PEERS`, comma-separated; all three by default). */
-const PEERS = (process.env['BENCH_PEERS'] ?? 'echo-peer-child-process,fake-child-process,fake-same-process').split(',') as PeerKind[];
+const PEERS = (process.env['BENCH_PEERS'] ?? 'echo-peer-child-process,fake-child-process,fake-same-process').split(
+  ',',
+) as PeerKind[];
 
 async function childPeer(kind: 'fake' | 'echo'): Promise<Peer> {
-  const child: ChildProcess = fork(here, ['--peer-child', kind], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(here, ['--peer-child', kind], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const socket = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { socket: string }).socket));
     child.once('exit', (code) => reject(new Error(`peer child exited with ${code}`)));
@@ -94,7 +99,10 @@ async function clientDriver(connect: Connect, socket: string): Promise<Driver> {
   const vpp = await connect({ socket, maxInFlight: 256 });
   await vpp.call('create_loopback', {}); // sw_if_index 1 for sw_interface_set_flags
   return {
-    op: (message) => (message === 'control_ping' ? () => vpp.call('control_ping') : () => vpp.call('sw_interface_set_flags', { sw_if_index: 1, flags: 1 })),
+    op: (message) =>
+      message === 'control_ping'
+        ? () => vpp.call('control_ping')
+        : () => vpp.call('sw_interface_set_flags', { sw_if_index: 1, flags: 1 }),
     close: () => vpp.close(),
   };
 }
@@ -133,7 +141,10 @@ async function rawDriver(socket: string): Promise<Driver> {
     const def = messagesByName.get(name)!;
     return Buffer.from(frame(def.encode(def.create({ ...init, _vl_msg_id: ECHO_IDS.get(name) } as never))));
   };
-  const frames = { control_ping: encoded('control_ping', {}), sw_interface_set_flags: encoded('sw_interface_set_flags', { sw_if_index: 1, flags: 1 }) };
+  const frames = {
+    control_ping: encoded('control_ping', {}),
+    sw_interface_set_flags: encoded('sw_interface_set_flags', { sw_if_index: 1, flags: 1 }),
+  };
   const reqCtx = FRAME_HEADER_SIZE + 6;
   return {
     op: (message) => {
@@ -241,7 +252,9 @@ interface CaseResult {
 /** Runs every case on one peer: the variants take turns, round by round, in rotating order. */
 async function runPeer(kind: PeerKind, baseConnect: Connect | undefined): Promise<CaseResult[]> {
   const peer = await startPeer(kind);
-  const variants: { name: 'current' | 'baseline' | 'raw'; driver: Driver }[] = [{ name: 'current', driver: await clientDriver(connectVpp as unknown as Connect, peer.socket) }];
+  const variants: { name: 'current' | 'baseline' | 'raw'; driver: Driver }[] = [
+    { name: 'current', driver: await clientDriver(connectVpp as unknown as Connect, peer.socket) },
+  ];
   if (baseConnect) variants.push({ name: 'baseline', driver: await clientDriver(baseConnect, peer.socket) });
   if (kind === 'echo-peer-child-process') variants.push({ name: 'raw', driver: await rawDriver(peer.socket) });
   const out: CaseResult[] = [];
@@ -271,8 +284,11 @@ async function runPeer(kind: PeerKind, baseConnect: Connect | undefined): Promis
           if (inFlight === 1) res.overRawUs = round2(res.current.wallUsPerRoundTrip - res.raw.wallUsPerRoundTrip);
         }
         out.push(res);
-        const fmt = (n: string, f: Figures | undefined): string => (f ? ` ${n} ${f.roundTripsPerSec} rt/s ${f.clientCpuUsPerRoundTrip} µs cpu/rt;` : '');
-        process.stderr.write(`${kind} ${message} x${inFlight}:${fmt('current', res.current)}${fmt('baseline', res.baseline)}${fmt('raw', res.raw)}${res.changePercent ? ` change cpu ${res.changePercent.cpu}% wall ${res.changePercent.wall}%` : ''}\n`);
+        const fmt = (n: string, f: Figures | undefined): string =>
+          f ? ` ${n} ${f.roundTripsPerSec} rt/s ${f.clientCpuUsPerRoundTrip} µs cpu/rt;` : '';
+        process.stderr.write(
+          `${kind} ${message} x${inFlight}:${fmt('current', res.current)}${fmt('baseline', res.baseline)}${fmt('raw', res.raw)}${res.changePercent ? ` change cpu ${res.changePercent.cpu}% wall ${res.changePercent.wall}%` : ''}\n`,
+        );
       }
     }
   } finally {
@@ -311,7 +327,11 @@ async function profileCurrent(): Promise<{ categories: Record<string, number>; f
     let cat: string;
     if (url.includes('/src/client/')) cat = 'client (src/client)';
     else if (url.includes('/src/codec/') || url.includes('/src/generated/')) cat = 'codec (encode/decode, framing)';
-    else if (['writev', 'writeBuffer', 'writeUtf8String', 'onStreamRead'].includes(functionName) || url.includes('stream_base_commons')) cat = 'socket I/O (native writes/reads)';
+    else if (
+      ['writev', 'writeBuffer', 'writeUtf8String', 'onStreamRead'].includes(functionName) ||
+      url.includes('stream_base_commons')
+    )
+      cat = 'socket I/O (native writes/reads)';
     else if (functionName === '(garbage collector)') cat = 'garbage collection';
     else if (url.includes('/bench/')) cat = 'benchmark loop';
     else if (url.startsWith('node:')) cat = 'node internals (streams, timers, buffers, promises)';
@@ -322,7 +342,12 @@ async function profileCurrent(): Promise<{ categories: Record<string, number>; f
     total += t;
   }
   const pct = (m: Map<string, number>, top: number): Record<string, number> =>
-    Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, Math.round((v / total) * 1000) / 10]));
+    Object.fromEntries(
+      [...m]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, top)
+        .map(([k, v]) => [k, Math.round((v / total) * 1000) / 10]),
+    );
   return { categories: pct(cats, 20), functions: pct(fns, 15) };
 }
 
@@ -338,7 +363,9 @@ async function loadBaseline(ref: string): Promise<{ connect: Connect; commit: st
   execFileSync('tar', ['-x', '-C', dir], { input: tar });
   // an ES module package like ours, so tsx loads the copy as ESM (as CommonJS it would measure the loader)
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-  const mod = (await import(pathToFileURL(join(dir, prefix, 'src', 'client', 'connect.ts')).href)) as { connectVpp: Connect };
+  const mod = (await import(pathToFileURL(join(dir, prefix, 'src', 'client', 'connect.ts')).href)) as {
+    connectVpp: Connect;
+  };
   return { connect: mod.connectVpp, commit, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -360,10 +387,13 @@ async function main(): Promise<void> {
     base?.cleanup();
   }
   const cpu = cpus();
-  const echo = (m: string, k: number): CaseResult | undefined => results.find((r) => r.peer === 'echo-peer-child-process' && r.message === m && r.inFlight === k);
+  const echo = (m: string, k: number): CaseResult | undefined =>
+    results.find((r) => r.peer === 'echo-peer-child-process' && r.message === m && r.inFlight === k);
   const seq = echo('control_ping', 1);
   const pipe = echo('control_ping', 64);
-  const worst = results.filter((r) => r.changePercent).reduce<CaseResult | undefined>((w, r) => (!w || r.changePercent!.cpu < w.changePercent!.cpu ? r : w), undefined);
+  const worst = results
+    .filter((r) => r.changePercent)
+    .reduce<CaseResult | undefined>((w, r) => (!w || r.changePercent!.cpu < w.changePercent!.cpu ? r : w), undefined);
   const out = {
     benchmark: 'vpp-binapi round trips: our client, the baseline client and a raw socket client',
     date: new Date().toISOString(),
@@ -380,9 +410,20 @@ async function main(): Promise<void> {
     roundSeconds: ROUND_SECONDS,
     rounds: ROUNDS,
     goals: {
-      sequentialControlPingOverRawUs: { goal: 10, measured: seq?.overRawUs, met: seq?.overRawUs !== undefined && seq.overRawUs <= 10 },
-      pipelinedControlPingPerSec: { goal: 250_000, measured: pipe?.current.roundTripsPerSec, perCpuSecond: pipe?.current.roundTripsPerCpuSec, met: (pipe?.current.roundTripsPerSec ?? 0) >= 250_000 },
-      worstChangePercent: worst ? { case: `${worst.peer} ${worst.message} x${worst.inFlight}`, ...worst.changePercent } : undefined,
+      sequentialControlPingOverRawUs: {
+        goal: 10,
+        measured: seq?.overRawUs,
+        met: seq?.overRawUs !== undefined && seq.overRawUs <= 10,
+      },
+      pipelinedControlPingPerSec: {
+        goal: 250_000,
+        measured: pipe?.current.roundTripsPerSec,
+        perCpuSecond: pipe?.current.roundTripsPerCpuSec,
+        met: (pipe?.current.roundTripsPerSec ?? 0) >= 250_000,
+      },
+      worstChangePercent: worst
+        ? { case: `${worst.peer} ${worst.message} x${worst.inFlight}`, ...worst.changePercent }
+        : undefined,
     },
     notes: [
       'round trip = one request written to the unix socket and its reply decoded and matched by context',

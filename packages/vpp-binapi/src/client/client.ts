@@ -112,8 +112,11 @@ interface Op {
   readonly details: string | undefined;
   resolve(msg: Msg): void;
   reject(err: Error): void;
+  /** Always undefined: ops share the client's one sweep timer (see #arm); here for unwatch(). */
   timer: ReturnType<typeof setTimeout> | undefined;
   readonly timeoutMs: number;
+  /** When the op times out (performance.now() ms), unless it is frozen. */
+  deadline: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Holds a maxInFlight slot. */
@@ -183,6 +186,9 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   #health: ReturnType<typeof setInterval> | undefined;
   #healthBusy = false;
   #retryTimer: { timer: ReturnType<typeof setTimeout>; wake(): void } | undefined;
+  /** The one timer behind every op's time limit, due at the earliest deadline it knows of (#sweepAt). */
+  #sweep: ReturnType<typeof setTimeout> | undefined;
+  #sweepAt = Infinity;
   #closing: Promise<void> | undefined;
 
   /** @internal use {@link connectVpp} */
@@ -271,7 +277,13 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   /** Counters for monitoring and tests: requests on the wire, requests waiting for a slot, bytes not yet flushed to the socket. */
-  get stats(): { inFlight: number; waiting: number; unflushedBytes: number; bufferedStreamItems: number; readingPaused: boolean } {
+  get stats(): {
+    inFlight: number;
+    waiting: number;
+    unflushedBytes: number;
+    bufferedStreamItems: number;
+    readingPaused: boolean;
+  } {
     return {
       inFlight: this.#inFlight,
       waiting: this.#waiters.length,
@@ -420,7 +432,10 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
           socket.destroy();
           reject(err);
         };
-        timer = setTimeout(() => fail(new VppConnectError(path, { cause: new VppTimeoutError('connect', timeoutMs) })), timeoutMs);
+        timer = setTimeout(
+          () => fail(new VppConnectError(path, { cause: new VppTimeoutError('connect', timeoutMs) })),
+          timeoutMs,
+        );
         if (signal) {
           if (signal.aborted) return fail(new VppConnectError(path, { cause: signal.reason }));
           onAbort = () => fail(new VppConnectError(path, { cause: signal.reason }));
@@ -445,7 +460,15 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
         if (!def) return reject(new VppHandshakeError('bindings lack sockclnt_create'));
         const context = this.#nextContext();
         try {
-          socket.write(encodeFrame(def, def.create({ name: this.#clientName, context }), SOCKCLNT_CREATE_ID, conn.clientIndex, context));
+          socket.write(
+            encodeFrame(
+              def,
+              def.create({ name: this.#clientName, context }),
+              SOCKCLNT_CREATE_ID,
+              conn.clientIndex,
+              context,
+            ),
+          );
         } catch (err) {
           reject(new VppHandshakeError('cannot encode sockclnt_create', { cause: err }));
         }
@@ -454,7 +477,10 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
         onAbort = () => reject(new VppConnectError(path, { cause: signal?.reason }));
         signal?.addEventListener('abort', onAbort, { once: true });
         clearTimeout(timer);
-        timer = setTimeout(() => reject(new VppHandshakeError(`no sockclnt_create_reply within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new VppHandshakeError(`no sockclnt_create_reply within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       });
       this.#applyTable(conn, reply);
       conn.handshake = undefined;
@@ -489,7 +515,8 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const missing: string[] = [];
     let matched = 0;
     const b = this.#bindings;
-    const crcsOf = (defs: readonly MessageDef<any>[]): VppKnownCrc[] => defs.map((d) => ({ crc: d.crc, releases: b.releasesOf?.(d.nameCrc) ?? [] }));
+    const crcsOf = (defs: readonly MessageDef<any>[]): VppKnownCrc[] =>
+      defs.map((d) => ({ crc: d.crc, releases: b.releasesOf?.(d.nameCrc) ?? [] }));
     // the releases the table agrees with: each message VPP announces that we know must have a release's CRC
     let releases: readonly string[] = b.releases ?? [];
     for (const [name, def] of b.messages) {
@@ -519,7 +546,10 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     }
     conn.compat = { ok: mismatched.length === 0, mismatched, missing, matched, releases };
     if (mismatched.length) {
-      this.#log?.warn({ mismatched: mismatched.map((m) => m.name) }, 'VPP message CRCs differ from our bindings; those messages will not be sent');
+      this.#log?.warn(
+        { mismatched: mismatched.map((m) => m.name) },
+        'VPP message CRCs differ from our bindings; those messages will not be sent',
+      );
     }
   }
 
@@ -540,7 +570,9 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
         want.ready.catch((err: Error) => this.#emitError(err));
       }
     }
-    this.dispatchEvent(new CustomEvent('vpp:up', { detail: { clientIndex: conn.clientIndex, reconnected, compat: conn.compat } }));
+    this.dispatchEvent(
+      new CustomEvent('vpp:up', { detail: { clientIndex: conn.clientIndex, reconnected, compat: conn.compat } }),
+    );
     this.#pump();
   }
 
@@ -567,7 +599,9 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
 
   #onClose(conn: Conn): void {
     if (conn.handshake) {
-      conn.handshake.reject(new VppHandshakeError('VPP closed the connection during the handshake', { cause: conn.error }));
+      conn.handshake.reject(
+        new VppHandshakeError('VPP closed the connection during the handshake', { cause: conn.error }),
+      );
       conn.handshake = undefined;
     }
     const rest = conn.decoder.end();
@@ -581,8 +615,11 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     this.#state = reconnecting ? 'down' : 'failed';
     this.#log?.warn({ err: error, reconnecting }, 'connection to VPP lost');
     const lost = (): VppDisconnectedError =>
-      new VppDisconnectedError(error ? `connection to VPP lost: ${error.message}` : 'connection to VPP lost', { cause: error });
+      new VppDisconnectedError(error ? `connection to VPP lost: ${error.message}` : 'connection to VPP lost', {
+        cause: error,
+      });
     for (const op of [...this.#pending.values()]) this.#settle(op, lost());
+    this.#stopSweep();
     this.#abandoned.clear();
     this.#buffered = 0;
     this.#paused = false;
@@ -633,6 +670,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const closed = (): VppClientClosedError => new VppClientClosedError();
     for (const w of this.#waiters.splice(0)) this.#dropWaiter(w, closed());
     for (const op of [...this.#pending.values()]) this.#settle(op, closed());
+    this.#stopSweep();
     for (const want of this.#wants.values()) for (const sub of [...want.subs]) sub.end();
     this.#wants.clear();
     if (!conn) return;
@@ -640,7 +678,16 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       const def = this.#bindings.messages.get('sockclnt_delete');
       if (def && conn.idByName.has('sockclnt_delete')) {
         try {
-          await this.#exchange(conn, def, { index: conn.clientIndex }, 'sockclnt_delete_reply', undefined, CLOSE_TIMEOUT_MS, undefined, false);
+          await this.#exchange(
+            conn,
+            def,
+            { index: conn.clientIndex },
+            'sockclnt_delete_reply',
+            undefined,
+            CLOSE_TIMEOUT_MS,
+            undefined,
+            false,
+          );
         } catch (err) {
           this.#log?.debug({ err }, 'sockclnt_delete got no reply');
         }
@@ -681,14 +728,23 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     if (!s) {
       // requests the schemas give no service for: a plain request/reply by VPP's naming, if both exist
       if (method === 'call' && this.#bindings.messages.has(`${name}_reply`)) return `${name}_reply`;
-      if (method === 'dump' && name.endsWith('_dump') && this.#bindings.messages.has(name.replace(/_dump$/, '_details'))) {
+      if (
+        method === 'dump' &&
+        name.endsWith('_dump') &&
+        this.#bindings.messages.has(name.replace(/_dump$/, '_details'))
+      ) {
         return name.replace(/_dump$/, '_details');
       }
       throw wrong(`not a request with a known answer (no service in the schemas); it cannot be sent with ${method}()`);
     }
     const kind = s.streamMessage ? 'get' : s.stream ? 'dump' : 'call';
     if (kind !== method) {
-      const use = kind === 'get' ? 'a _get request with cursor; use get()' : kind === 'dump' ? 'a _dump request; use dump()' : 'answered by a single reply; use call()';
+      const use =
+        kind === 'get'
+          ? 'a _get request with cursor; use get()'
+          : kind === 'dump'
+            ? 'a _dump request; use dump()'
+            : 'answered by a single reply; use call()';
       throw wrong(`${method}() refused: ${use}`);
     }
     const answer = kind === 'call' ? s.reply : (s.streamMessage ?? s.stream)!;
@@ -702,7 +758,10 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
    * @throws VppInvalidRequestError when they are not an object.
    */
   #check(def: MessageDef<any>, init: unknown): void {
-    if (init !== undefined && (typeof init !== 'object' || init === null || Array.isArray(init) || init instanceof Uint8Array)) {
+    if (
+      init !== undefined &&
+      (typeof init !== 'object' || init === null || Array.isArray(init) || init instanceof Uint8Array)
+    ) {
       throw new VppInvalidRequestError(def.name, `the fields must be an object, not ${describe(init)}`);
     }
   }
@@ -716,7 +775,10 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const def = this.#bindings.messages.get(name);
     if (!def) throw new VppUnknownMessageError(name);
     const defs = this.#bindings.definitions?.get(name) ?? [def];
-    throw new VppUnsupportedMessageError(name, defs.map((d) => ({ crc: d.crc, releases: this.#bindings.releasesOf?.(d.nameCrc) ?? [] })));
+    throw new VppUnsupportedMessageError(
+      name,
+      defs.map((d) => ({ crc: d.crc, releases: this.#bindings.releasesOf?.(d.nameCrc) ?? [] })),
+    );
   }
 
   /** Waits for a slot (and a connection), then exchanges one request; resolves with the final message. */
@@ -740,7 +802,9 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     }
     // the common case takes a slot at once: no extra promise, no extra tick
     if (!waited) return this.#exchange(this.#conn!, def, init, expect, details, timeoutMs, signal, true, withPing, ref);
-    return waited.then(() => this.#exchange(this.#conn!, def, init, expect, details, timeoutMs, signal, true, withPing, ref));
+    return waited.then(() =>
+      this.#exchange(this.#conn!, def, init, expect, details, timeoutMs, signal, true, withPing, ref),
+    );
   }
 
   /** Sends `init` as the definition of `def.name` that `conn`'s VPP announced (several releases may have one). */
@@ -775,33 +839,35 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       if (slot) this.#release();
       return Promise.reject(err);
     }
-    return new Promise<Msg>((resolve, reject) => {
-      const op: Op = {
-        context,
-        name: def.name,
-        expect,
-        details,
-        resolve,
-        reject,
-        timer: undefined,
-        timeoutMs,
-        signal,
-        onAbort: undefined,
-        slot,
-        queue: ref?.queue,
-        frozen: false,
-      };
-      this.#arm(op);
-      if (signal) {
-        op.onAbort = () => this.#abandon(op, abortError(def.name, signal));
-        signal.addEventListener('abort', op.onAbort, { once: true });
-      }
-      if (ref) ref.op = op;
-      this.#pending.set(context, op);
-      // a new request waits for its answer: read again if our own consumers had paused reading
-      if (this.#paused) this.#reading();
-      this.#commit(conn);
-    });
+    // one executor for every request (no closure per request): it hands over resolve and reject
+    const promise = new Promise<Msg>(capture);
+    const op: Op = {
+      context,
+      name: def.name,
+      expect,
+      details,
+      resolve: captured.resolve,
+      reject: captured.reject,
+      timer: undefined,
+      timeoutMs,
+      deadline: 0,
+      signal,
+      onAbort: undefined,
+      slot,
+      queue: ref?.queue,
+      frozen: false,
+    };
+    this.#arm(op);
+    if (signal) {
+      op.onAbort = () => this.#abandon(op, abortError(def.name, signal));
+      signal.addEventListener('abort', op.onAbort, { once: true });
+    }
+    if (ref) ref.op = op;
+    this.#pending.set(context, op);
+    // a new request waits for its answer: read again if our own consumers had paused reading
+    if (this.#paused) this.#reading();
+    this.#commit(conn);
+    return promise;
   }
 
   /**
@@ -845,8 +911,15 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   #acquire(name: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> | undefined {
     const state = this.#state;
     if (state === 'closed') throw new VppClientClosedError();
-    if (state === 'failed') throw new VppDisconnectedError('not connected to VPP (connection lost, reconnect disabled)');
-    if (state === 'up' && this.#inFlight < this.#maxInFlight && !this.#needDrain && !this.#batchFull && this.#waiters.length === 0) {
+    if (state === 'failed')
+      throw new VppDisconnectedError('not connected to VPP (connection lost, reconnect disabled)');
+    if (
+      state === 'up' &&
+      this.#inFlight < this.#maxInFlight &&
+      !this.#needDrain &&
+      !this.#batchFull &&
+      this.#waiters.length === 0
+    ) {
       this.#inFlight++;
       return undefined;
     }
@@ -877,7 +950,13 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   #pump(): void {
-    while (this.#waiters.length && this.#state === 'up' && this.#inFlight < this.#maxInFlight && !this.#needDrain && !this.#batchFull) {
+    while (
+      this.#waiters.length &&
+      this.#state === 'up' &&
+      this.#inFlight < this.#maxInFlight &&
+      !this.#needDrain &&
+      !this.#batchFull
+    ) {
       const w = this.#waiters.shift()!;
       unwatch(w);
       this.#inFlight++;
@@ -885,15 +964,46 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     }
   }
 
-  /** Starts (or restarts) an op's time limit. */
+  /**
+   * Starts (or restarts) an op's time limit. Ops share one timer instead of a Timeout each (an object,
+   * a timer-list insert and a removal per request): it is due at the earliest deadline, and moved only
+   * when an op's deadline comes before it.
+   */
   #arm(op: Op): void {
-    clearTimeout(op.timer);
     op.frozen = false;
-    op.timer = setTimeout(this.#onTimeout, op.timeoutMs, op);
+    op.deadline = performance.now() + op.timeoutMs;
+    if (op.deadline < this.#sweepAt) this.#sweepAfter(op.deadline);
   }
 
-  /** An op's time limit passed (one function for every op: no closure per request). */
-  readonly #onTimeout = (op: Op): void => this.#abandon(op, new VppTimeoutError(op.name, op.timeoutMs));
+  #sweepAfter(at: number): void {
+    clearTimeout(this.#sweep);
+    this.#sweepAt = at;
+    this.#sweep = setTimeout(this.#onSweep, Math.max(1, Math.ceil(at - performance.now())));
+    // pending ops always have an open socket keeping the process alive; the timer need not
+    this.#sweep.unref();
+  }
+
+  #stopSweep(): void {
+    clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+    this.#sweepAt = Infinity;
+  }
+
+  /** Times out every op whose deadline passed and sets the timer for the next one. */
+  readonly #onSweep = (): void => {
+    this.#sweep = undefined;
+    this.#sweepAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    const expired: Op[] = [];
+    for (const op of this.#pending.values()) {
+      if (op.frozen) continue;
+      if (op.deadline <= now) expired.push(op);
+      else if (op.deadline < next) next = op.deadline;
+    }
+    for (const op of expired) this.#abandon(op, new VppTimeoutError(op.name, op.timeoutMs));
+    if (next < this.#sweepAt) this.#sweepAfter(next);
+  };
 
   /** Completes an op: forgets it, frees its slot. */
   #finish(op: Op): void {
@@ -950,8 +1060,19 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 
   /** Sends one streamed request; yields its details through a StreamQueue and returns the message that ends it. */
-  #stream(def: MessageDef<any>, msg: Msg | undefined, expect: string, details: string, options: VppCallOptions, withPing: boolean): AsyncGenerator<Msg, Msg> {
-    const queue = new StreamQueue((delta) => this.#onBuffered(delta, queue), this.#maxStreamBuffer, () => this.#overflow(ref.op, queue));
+  #stream(
+    def: MessageDef<any>,
+    msg: Msg | undefined,
+    expect: string,
+    details: string,
+    options: VppCallOptions,
+    withPing: boolean,
+  ): AsyncGenerator<Msg, Msg> {
+    const queue = new StreamQueue(
+      (delta) => this.#onBuffered(delta, queue),
+      this.#maxStreamBuffer,
+      () => this.#overflow(ref.op, queue),
+    );
     const ref: { op?: Op; queue?: StreamQueue } = { queue };
     const done = this.#request(def, msg, expect, details, options, withPing, ref);
     return queue.drain(done, () => this.#stop(ref.op));
@@ -1000,11 +1121,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     this.#paused = pause;
     if (pause) {
       socket.pause();
-      for (const op of this.#pending.values()) {
-        clearTimeout(op.timer);
-        op.timer = undefined;
-        op.frozen = true;
-      }
+      for (const op of this.#pending.values()) op.frozen = true;
     } else {
       for (const op of this.#pending.values()) if (op.frozen) this.#arm(op);
       socket.resume();
@@ -1024,7 +1141,9 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     }
     if (this.#state === 'closed') throw new VppClientClosedError();
     let want = this.#wants.get(name);
-    const sub: Subscription = new Subscription(options.bufferSize ?? DEFAULT_EVENT_BUFFER, () => this.#unsubscribe(name, sub, events));
+    const sub: Subscription = new Subscription(options.bufferSize ?? DEFAULT_EVENT_BUFFER, () =>
+      this.#unsubscribe(name, sub, events),
+    );
     if (!want) {
       want = { name, init, subs: new Set(), ready: Promise.resolve() };
       this.#wants.set(name, want);
@@ -1151,7 +1270,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       this.#finish(op);
       op.resolve(msg);
     } else {
-      op.timer?.refresh();
+      if (!op.frozen) op.deadline = performance.now() + op.timeoutMs;
       op.queue?.push(msg);
     }
   }
@@ -1191,6 +1310,14 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   }
 }
 
+/** Where the shared executor puts a new promise's resolve and reject, read right after `new Promise`. */
+const captured: { resolve: (msg: Msg) => void; reject: (err: Error) => void } = { resolve: NOOP, reject: NOOP };
+
+function capture(resolve: (msg: Msg) => void, reject: (err: Error) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /** The context of a received payload; undefined when its message has none or the payload is too short for it. */
 function contextOf(def: MessageDef<any>, p: Uint8Array): number | undefined {
   const co = def.contextOffset;
@@ -1199,7 +1326,11 @@ function contextOf(def: MessageDef<any>, p: Uint8Array): number | undefined {
 }
 
 /** Stops the time limit and the abort listener of a request or a waiter. */
-function unwatch(w: { timer: ReturnType<typeof setTimeout> | undefined; signal: AbortSignal | undefined; onAbort: (() => void) | undefined }): void {
+function unwatch(w: {
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}): void {
   clearTimeout(w.timer);
   if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
 }
@@ -1339,7 +1470,8 @@ function describe(v: unknown): string {
 
 function abortError(name: string, signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  if ((reason as { name?: unknown })?.name === 'TimeoutError') return new VppTimeoutError(name, undefined, { cause: reason });
+  if ((reason as { name?: unknown })?.name === 'TimeoutError')
+    return new VppTimeoutError(name, undefined, { cause: reason });
   return new VppAbortError(name, { cause: reason });
 }
 

@@ -10,7 +10,8 @@ export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 
 /** Writes a frame header for a payload of `length` bytes at `offset`. */
 export function writeFrameHeader(buf: Uint8Array, offset: number, length: number): void {
-  if (offset < 0 || offset + FRAME_HEADER_SIZE > buf.length) throw new RangeError(`no room for a frame header at offset ${offset} of ${buf.length} bytes`);
+  if (offset < 0 || offset + FRAME_HEADER_SIZE > buf.length)
+    throw new RangeError(`no room for a frame header at offset ${offset} of ${buf.length} bytes`);
   // byte by byte: cheaper than fill() and a DataView per frame on the request path
   const n = length >>> 0;
   for (let i = offset; i < offset + 8; i++) buf[i] = 0;
