@@ -170,27 +170,40 @@ export class FakeCnatStore {
   /** Interfaces with `feature_cnat_enable_disable` on. */
   readonly featureInterfaces = new Set<number>();
   readonly #ids = new IndexPool(0);
+  /** Translation ids by (proto, vip, port), VPP's `cnat_find_translation` key, so update and delete are O(1). */
+  readonly #byKey = new Map<string, number>();
 
   /**
    * `cnat_translation_update`: a translation of the same (vip, port, proto) keeps its id and gets the new
    * flags and paths; lb_type and the flow hash are set when it is created only.
    */
   translationUpdate(t: Omit<FakeCnatTranslation, 'id'>): number {
-    for (const e of this.translations.values()) {
-      if (e.vip.addr === t.vip.addr && e.vip.port === t.vip.port && e.ip_proto === t.ip_proto) {
-        Object.assign(e, t, { id: e.id, lb_type: e.lb_type, flow_hash_config: e.flow_hash_config });
-        return e.id;
-      }
+    const key = translationKey(t);
+    const known = this.#byKey.get(key);
+    const e = known === undefined ? undefined : this.translations.get(known);
+    if (e) {
+      Object.assign(e, t, { id: e.id, lb_type: e.lb_type, flow_hash_config: e.flow_hash_config });
+      return e.id;
     }
     const id = this.#ids.alloc();
     this.translations.set(id, { ...t, id });
+    this.#byKey.set(key, id);
     return id;
   }
 
   /** `cnat_translation_delete`: -6 for a free pool index. */
   translationDel(id: number): number {
-    if (!this.translations.delete(id)) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    const e = this.translations.get(id);
+    if (!e) return VNET_API_ERROR.NO_SUCH_ENTRY;
+    this.translations.delete(id);
+    const key = translationKey(e);
+    if (this.#byKey.get(key) === id) this.#byKey.delete(key);
     this.#ids.release(id);
     return 0;
   }
+}
+
+/** `cnat_find_translation`'s key: IP protocol, VIP address (canonical) and VIP port. */
+function translationKey(t: Pick<FakeCnatTranslation, 'ip_proto' | 'vip'>): string {
+  return `${t.ip_proto}|${t.vip.addr}|${t.vip.port}`;
 }
