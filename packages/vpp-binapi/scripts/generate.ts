@@ -98,7 +98,10 @@ function readSchemas(dir: string): { name: string; json: ApiJson }[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.api.json'))
     .sort()
-    .map((f) => ({ name: f.replace(/\.api\.json$/, ''), json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as ApiJson }));
+    .map((f) => ({
+      name: f.replace(/\.api\.json$/, ''),
+      json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as ApiJson,
+    }));
 }
 
 const readJson = (path: string): ApiJson => JSON.parse(readFileSync(path, 'utf8')) as ApiJson;
@@ -114,7 +117,8 @@ function modulesToVendor(srcs: readonly string[]): string[][] {
   const messagesOf = (src: string, mods: readonly string[]): Map<string, string> => {
     const out = new Map<string, string>();
     for (const m of closure(mods, (x) => readJson(join(src, `${x}.api.json`)))) {
-      for (const msg of readJson(join(src, `${m}.api.json`)).messages ?? []) if (Array.isArray(msg) && typeof msg[0] === 'string') out.set(msg[0], m);
+      for (const msg of readJson(join(src, `${m}.api.json`)).messages ?? [])
+        if (Array.isArray(msg) && typeof msg[0] === 'string') out.set(msg[0], m);
     }
     return out;
   };
@@ -139,7 +143,8 @@ function modulesToVendor(srcs: readonly string[]): string[][] {
 function vendorRelease(src: string, dest: string, modules: readonly string[]): string[] {
   const { files } = vendor(modules, (m) => readJson(join(src, `${m}.api.json`)));
   mkdirSync(dest, { recursive: true });
-  for (const f of readdirSync(dest, { withFileTypes: true })) if (f.isFile() && f.name.endsWith('.api.json')) rmSync(join(dest, f.name));
+  for (const f of readdirSync(dest, { withFileTypes: true }))
+    if (f.isFile() && f.name.endsWith('.api.json')) rmSync(join(dest, f.name));
   for (const [f, text] of files) writeFileSync(join(dest, f), text);
   return [...files.keys()];
 }
@@ -157,16 +162,25 @@ function main(argv: string[]): number {
     const mods = modulesToVendor([join(src, pin.tag), ...pin.releases.map((r) => join(src, r.tag))]);
     mkdirSync(apiDir, { recursive: true });
     const files = vendorRelease(join(src, pin.tag), apiDir, mods[0]!);
-    const releases = pin.releases.map((r, i) => ({ ...r, files: vendorRelease(join(src, r.tag), join(apiDir, r.tag), mods[i + 1]!) }));
-    writeFileSync(join(apiDir, 'VERSION.json'), JSON.stringify({ vpp: pin.vpp, tag: pin.tag, commit: pin.commit, files, releases }, null, 2) + '\n');
-    console.log(`vendored ${files.length} schemas of VPP ${pin.vpp}${releases.map((r) => `, ${r.files.length} of ${r.vpp}`).join('')} into ${apiDir}`);
+    const releases = pin.releases.map((r, i) => ({
+      ...r,
+      files: vendorRelease(join(src, r.tag), join(apiDir, r.tag), mods[i + 1]!),
+    }));
+    writeFileSync(
+      join(apiDir, 'VERSION.json'),
+      JSON.stringify({ vpp: pin.vpp, tag: pin.tag, commit: pin.commit, files, releases }, null, 2) + '\n',
+    );
+    console.log(
+      `vendored ${files.length} schemas of VPP ${pin.vpp}${releases.map((r) => `, ${r.files.length} of ${r.vpp}`).join('')} into ${apiDir}`,
+    );
   }
   const version = readPin();
   const all: ReleaseSchemas[] = [
     ...version.releases.map((r) => ({ release: r.vpp, files: readSchemas(join(apiDir, r.tag)) })),
     { release: version.vpp, files: readSchemas(apiDir) },
   ].sort((a, b) => (a.release < b.release ? -1 : a.release > b.release ? 1 : 0));
-  if (all[all.length - 1]!.release !== version.vpp) throw new Error(`api/VERSION.json: the primary release ${version.vpp} must be the newest`);
+  if (all[all.length - 1]!.release !== version.vpp)
+    throw new Error(`api/VERSION.json: the primary release ${version.vpp} must be the newest`);
   const out = generateReleases(all, { source: `VPP ${version.vpp}, ${version.commit.slice(0, 12)}` });
   if (check) {
     const differ: string[] = [];
@@ -178,7 +192,9 @@ function main(argv: string[]): number {
       for (const f of listFiles(outDir)) if (!out.has(f)) differ.push(`src/generated/${f} (not generated)`);
     }
     if (differ.length) {
-      console.error(`generated bindings are stale; run \`npm run generate -w @vectorplane/vpp-binapi\`:\n  ${differ.join('\n  ')}`);
+      console.error(
+        `generated bindings are stale; run \`npm run generate -w @vectorplane/vpp-binapi\`:\n  ${differ.join('\n  ')}`,
+      );
       return 1;
     }
     console.log(`src/generated/ is up to date (${out.size} files)`);

@@ -10,7 +10,10 @@ import { startFakeVpp, type FakeVpp } from '../src/testing/index.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 
-function spawnCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function spawnCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -78,12 +81,23 @@ describe('vpp-api (in-process)', () => {
     const c = await run([...sock, 'call', 'create_loopback', '{"mac_address":"02:00:00:00:00:42"}']);
     expect(c.code).toBe(0);
     const { sw_if_index } = JSON.parse(c.stdout) as { sw_if_index: number };
-    await run([...sock, 'call', 'sw_interface_tag_add_del', JSON.stringify({ is_add: true, sw_if_index, tag: 'cli-test' })]);
+    await run([
+      ...sock,
+      'call',
+      'sw_interface_tag_add_del',
+      JSON.stringify({ is_add: true, sw_if_index, tag: 'cli-test' }),
+    ]);
     const d = await run([...sock, 'dump', 'sw_interface_dump', '{"sw_if_index":4294967295}']);
     expect(d.code).toBe(0);
-    const lines = d.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = d.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    expect(lines.find((l) => l['sw_if_index'] === sw_if_index)).toMatchObject({ l2_address: '02:00:00:00:00:42', tag: 'cli-test' });
+    expect(lines.find((l) => l['sw_if_index'] === sw_if_index)).toMatchObject({
+      l2_address: '02:00:00:00:00:42',
+      tag: 'cli-test',
+    });
     // header fields stay out of the output
     expect(lines[0]).not.toHaveProperty('context');
     expect(lines[0]).not.toHaveProperty('_vl_msg_id');
@@ -100,17 +114,25 @@ describe('vpp-api (in-process)', () => {
     const t = await run([...sock, 'messages']);
     expect(t.code).toBe(0);
     const row = t.stdout.split('\n').find((l) => l.startsWith('create_loopback '))!;
-    expect(row).toMatch(new RegExp(`create_loopback\\s+${fake.messageId('create_loopback')}\\s+0x42bb5d22\\s+ok \\(25\\.10, 26\\.02, 26\\.06\\)`));
+    expect(row).toMatch(
+      new RegExp(
+        `create_loopback\\s+${fake.messageId('create_loopback')}\\s+0x42bb5d22\\s+ok \\(25\\.10, 26\\.02, 26\\.06\\)`,
+      ),
+    );
     const j = await run([...sock, 'messages', '--json']);
     expect(JSON.parse(j.stdout.split('\n')[0]!)).toHaveProperty('status');
     const c = await run([...sock, 'messages', '--check']);
     expect(c.code).toBe(0);
-    expect(c.stdout).toMatch(/\d+ messages match, 0 CRC mismatches, 0 not in VPP; VPP's table agrees with release 26\.06\n$/);
+    expect(c.stdout).toMatch(
+      /\d+ messages match, 0 CRC mismatches, 0 not in VPP; VPP's table agrees with release 26\.06\n$/,
+    );
     // per message, the release whose definition VPP announced
     const lines = c.stdout.split('\n');
     expect(lines.find((l) => l.startsWith('cnat_set_snat_policy '))).toMatch(/^cnat_set_snat_policy\s+26\.06$/);
     expect(lines.find((l) => l.startsWith('create_loopback '))).toMatch(/^create_loopback\s+25\.10, 26\.02, 26\.06$/);
-    expect(lines.find((l) => l.startsWith('feature_cnat_enable_disable '))).toMatch(/^feature_cnat_enable_disable\s+26\.06$/);
+    expect(lines.find((l) => l.startsWith('feature_cnat_enable_disable '))).toMatch(
+      /^feature_cnat_enable_disable\s+26\.06$/,
+    );
   });
 
   it('messages --check against a VPP 25.10 table: the older definitions match', async () => {
@@ -119,17 +141,24 @@ describe('vpp-api (in-process)', () => {
       const c = await run(['--socket', old.socketPath, 'messages', '--check']);
       expect(c.code).toBe(0);
       const lines = c.stdout.split('\n');
-      expect(lines.find((l) => l.startsWith('cnat_set_snat_policy '))).toMatch(/^cnat_set_snat_policy\s+25\.10, 26\.02$/);
+      expect(lines.find((l) => l.startsWith('cnat_set_snat_policy '))).toMatch(
+        /^cnat_set_snat_policy\s+25\.10, 26\.02$/,
+      );
       // moved from ip to policer in 26.06, same CRC: one definition, all three releases
       expect(lines.find((l) => l.startsWith('ip_punt_police '))).toMatch(/^ip_punt_police\s+25\.10, 26\.02, 26\.06$/);
-      expect(lines.find((l) => l.startsWith('feature_cnat_enable_disable '))).toMatch(/^feature_cnat_enable_disable\s+missing$/);
+      expect(lines.find((l) => l.startsWith('feature_cnat_enable_disable '))).toMatch(
+        /^feature_cnat_enable_disable\s+missing$/,
+      );
       // a 25.10 table without npol is what a 26.02 without the npol plugin would announce too
       expect(c.stdout).toMatch(/VPP's table agrees with release 25\.10, 26\.02\n$/);
       const json = (await run(['--socket', old.socketPath, 'messages', '--json'])).stdout
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l) as { name: string; crc: string; releases: string[] });
-      expect(json.find((r) => r.name === 'cnat_set_snat_policy')).toMatchObject({ crc: '0xd3e6eaf4', releases: ['25.10', '26.02'] });
+      expect(json.find((r) => r.name === 'cnat_set_snat_policy')).toMatchObject({
+        crc: '0xd3e6eaf4',
+        releases: ['25.10', '26.02'],
+      });
     } finally {
       await old.stop();
     }

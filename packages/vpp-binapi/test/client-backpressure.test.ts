@@ -13,7 +13,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function setup(routes: number, init: VppClientInit = {}): Promise<{ fake: FakeVpp; vpp: VppClient<VppApi>; downs: unknown[] }> {
+async function setup(
+  routes: number,
+  init: VppClientInit = {},
+): Promise<{ fake: FakeVpp; vpp: VppClient<VppApi>; downs: unknown[] }> {
   const fake = await startFakeVpp();
   cleanups.push(() => fake.stop());
   const path = [makePath({ nh: '10.0.0.2' })];
@@ -104,7 +107,11 @@ describe('read-side back-pressure', () => {
     } catch (err) {
       error = err as Error;
     }
-    expect(error).toMatchObject({ name: 'VppStreamOverflowError', code: 'VPP_STREAM_OVERFLOW', messageName: 'ip_route_dump' });
+    expect(error).toMatchObject({
+      name: 'VppStreamOverflowError',
+      code: 'VPP_STREAM_OVERFLOW',
+      messageName: 'ip_route_dump',
+    });
     expect(n).toBeLessThanOrEqual(1001);
     expect(downs).toEqual([]);
     await expect(vpp.call('show_version')).resolves.toMatchObject({ retval: 0 });

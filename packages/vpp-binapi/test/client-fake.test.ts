@@ -54,13 +54,24 @@ describe('client against the fake VPP', () => {
   });
 
   it('reports CRC mismatches and missing messages from the fake table', async () => {
-    const { vpp } = await setup({}, { messages: { crc: { create_loopback: '0x12345678' }, omit: ['npol_ipset_create'] } });
+    const { vpp } = await setup(
+      {},
+      { messages: { crc: { create_loopback: '0x12345678' }, omit: ['npol_ipset_create'] } },
+    );
     expect(vpp.compat.ok).toBe(false);
     expect(vpp.compat.mismatched).toEqual([
-      { name: 'create_loopback', crc: '0x42bb5d22', vppCrc: '0x12345678', crcs: [{ crc: '0x42bb5d22', releases: ['25.10', '26.02', '26.06'] }] },
+      {
+        name: 'create_loopback',
+        crc: '0x42bb5d22',
+        vppCrc: '0x12345678',
+        crcs: [{ crc: '0x42bb5d22', releases: ['25.10', '26.02', '26.06'] }],
+      },
     ]);
     expect(vpp.compat.missing).toContain('npol_ipset_create');
-    await expect(vpp.call('create_loopback', {})).rejects.toMatchObject({ name: 'VppCrcMismatchError', messageName: 'create_loopback' });
+    await expect(vpp.call('create_loopback', {})).rejects.toMatchObject({
+      name: 'VppCrcMismatchError',
+      messageName: 'create_loopback',
+    });
     await expect(vpp.call('npol_ipset_create', {})).rejects.toMatchObject({ name: 'VppUnsupportedMessageError' });
     await expect(vpp.call('show_version')).resolves.toMatchObject({ retval: 0 });
   });
@@ -80,7 +91,9 @@ describe('client against the fake VPP', () => {
 
   it('pipelines requests: 64 on the wire at once, the rest queued, all answered', async () => {
     const { vpp } = await setup({ maxInFlight: 64 });
-    const all = Array.from({ length: 1000 }, (_, i) => vpp.call('sw_interface_set_flags', { sw_if_index: 0, flags: i % 2 }));
+    const all = Array.from({ length: 1000 }, (_, i) =>
+      vpp.call('sw_interface_set_flags', { sw_if_index: 0, flags: i % 2 }),
+    );
     expect(vpp.stats).toMatchObject({ inFlight: 64, waiting: 936 });
     const replies = await Promise.all(all);
     expect(replies.every((r) => r.retval === 0)).toBe(true);
@@ -113,7 +126,10 @@ describe('client against the fake VPP', () => {
   });
 
   it('times out when the fake ignores requests, and the health check drops the connection', async () => {
-    const { fake, vpp } = await setup({ timeoutMs: 100, reconnect: { initialDelayMs: 10, maxDelayMs: 50, healthIntervalMs: 50 } });
+    const { fake, vpp } = await setup({
+      timeoutMs: 100,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 50, healthIntervalMs: 50 },
+    });
     const downs: (Error | undefined)[] = [];
     vpp.addEventListener('vpp:down', (e) => downs.push(e.detail.error));
     fake.faults.ignoreRequests(true);
@@ -129,16 +145,24 @@ describe('client against the fake VPP', () => {
   describe('faults', () => {
     it('a frame cut off by a closing peer: VppFrameTruncatedError as the cause', async () => {
       const { fake, vpp } = await setup();
-      const down = new Promise<Error | undefined>((r) => vpp.addEventListener('vpp:down', (e) => r(e.detail.error), { once: true }));
+      const down = new Promise<Error | undefined>((r) =>
+        vpp.addEventListener('vpp:down', (e) => r(e.detail.error), { once: true }),
+      );
       fake.faults.closeMidFrame();
-      await expect(vpp.call('show_version')).rejects.toMatchObject({ name: 'VppDisconnectedError', cause: { name: 'VppFrameTruncatedError' } });
+      await expect(vpp.call('show_version')).rejects.toMatchObject({
+        name: 'VppDisconnectedError',
+        cause: { name: 'VppFrameTruncatedError' },
+      });
       expect((await down)?.name).toBe('VppFrameTruncatedError');
     });
 
     it('an oversized frame: VppFrameTooLargeError, connection dropped', async () => {
       const { fake, vpp, errors } = await setup({ maxFrameSize: 1 << 20 });
       fake.faults.corruptNextFrame('length');
-      await expect(vpp.call('show_version')).rejects.toMatchObject({ name: 'VppDisconnectedError', cause: { name: 'VppFrameTooLargeError' } });
+      await expect(vpp.call('show_version')).rejects.toMatchObject({
+        name: 'VppDisconnectedError',
+        cause: { name: 'VppFrameTooLargeError' },
+      });
       expect(errors.map((e) => e.name)).toContain('VppFrameTooLargeError');
     });
 
@@ -150,7 +174,10 @@ describe('client against the fake VPP', () => {
       // that vpp:error is exercised whatever the dice say
       for (let i = 0; i < 20; i++) {
         fake.faults.corruptNextFrame('garbage');
-        await expect(vpp.call('show_version')).rejects.toMatchObject({ name: 'VppTimeoutError', messageName: 'show_version' });
+        await expect(vpp.call('show_version')).rejects.toMatchObject({
+          name: 'VppTimeoutError',
+          messageName: 'show_version',
+        });
       }
       expect(errors.length).toBeGreaterThan(0);
       for (const e of errors) {
@@ -158,7 +185,10 @@ describe('client against the fake VPP', () => {
       }
       expect(downs).toEqual([]);
       expect(vpp.connected).toBe(true);
-      await expect(vpp.call('show_version', {}, { timeoutMs: 2000 })).resolves.toMatchObject({ retval: 0, version: '26.06-release' });
+      await expect(vpp.call('show_version', {}, { timeoutMs: 2000 })).resolves.toMatchObject({
+        retval: 0,
+        version: '26.06-release',
+      });
     });
 
     it('an unknown context and an unknown message id: reported on vpp:error, connection kept', async () => {
@@ -173,7 +203,10 @@ describe('client against the fake VPP', () => {
     it('failNext injects a retval', async () => {
       const { fake, vpp } = await setup();
       fake.faults.failNext('create_loopback', -6);
-      await expect(vpp.call('create_loopback', {})).rejects.toMatchObject({ name: 'VppApiError', code: 'NO_SUCH_ENTRY' });
+      await expect(vpp.call('create_loopback', {})).rejects.toMatchObject({
+        name: 'VppApiError',
+        code: 'NO_SUCH_ENTRY',
+      });
     });
   });
 });

@@ -54,7 +54,12 @@ const SESSIONS: { file: string; expect: Expect }[] = [
       tableSize: 1157,
       // policer (ip_punt_police's module in 26.06) is a plugin that VPP had not loaded
       unloaded: ['af_xdp', 'http_static', 'ip_session_redirect', 'policer', 'rdma', 'vmxnet3'],
-      outcomes: ['sw_interface_dump: 5', 'ip_route_dump: 11', 'delete_loopback: VNET_API_ERROR_INVALID_SW_IF_INDEX', 'tap_create_v3: VNET_API_ERROR_SYSCALL_ERROR_1'],
+      outcomes: [
+        'sw_interface_dump: 5',
+        'ip_route_dump: 11',
+        'delete_loopback: VNET_API_ERROR_INVALID_SW_IF_INDEX',
+        'tap_create_v3: VNET_API_ERROR_SYSCALL_ERROR_1',
+      ],
     },
   },
   {
@@ -135,7 +140,8 @@ describe.each(SESSIONS)('golden $file replayed through the client', ({ file, exp
           for (const a of answers.get(recordedCtx) ?? []) {
             const out = bytes(a.hex);
             const adef = messagesByNameCrc.get(a.msg)!;
-            if (adef.contextOffset >= 0) out.writeUInt32BE(ctxMap.get(out.readUInt32BE(adef.contextOffset)) ?? 0, adef.contextOffset);
+            if (adef.contextOffset >= 0)
+              out.writeUInt32BE(ctxMap.get(out.readUInt32BE(adef.contextOffset)) ?? 0, adef.contextOffset);
             sock.write(frame(out));
           }
         }

@@ -22,7 +22,12 @@ async function setup(): Promise<{ fake: FakeVpp; vpp: VppClient<VppApi> }> {
 }
 
 // the typed surface forbids these; the casts stand for untyped (JS or AnyVppApi) callers
-type Untyped = { call(n: string, f?: unknown, o?: object): Promise<unknown>; dump(n: string, f?: unknown): AsyncIterable<unknown>; get(n: string, f?: unknown): AsyncIterable<unknown>; events(n: string, f?: unknown): unknown };
+type Untyped = {
+  call(n: string, f?: unknown, o?: object): Promise<unknown>;
+  dump(n: string, f?: unknown): AsyncIterable<unknown>;
+  get(n: string, f?: unknown): AsyncIterable<unknown>;
+  events(n: string, f?: unknown): unknown;
+};
 const untyped = (v: VppClient<VppApi>): Untyped => v as unknown as Untyped;
 
 async function drain(it: AsyncIterable<unknown>): Promise<unknown[]> {
@@ -48,12 +53,26 @@ describe('the wrong method for a message is refused before sending', () => {
   it('call() and get() of a dump, dump() of a get, call() of a get fail at once, not after the timeout', async () => {
     const { vpp } = await setup();
     const t0 = Date.now();
-    await expect(untyped(vpp).call('sw_interface_dump')).rejects.toMatchObject({ name: 'VppUnknownMessageError', message: expect.stringContaining('use dump()') });
-    await expect(drain(untyped(vpp).get('sw_interface_dump'))).rejects.toMatchObject({ name: 'VppUnknownMessageError', message: expect.stringContaining('use dump()') });
-    await expect(drain(untyped(vpp).dump('sw_interface_tx_placement_get'))).rejects.toMatchObject({ name: 'VppUnknownMessageError', message: expect.stringContaining('use get()') });
-    await expect(untyped(vpp).call('sw_interface_tx_placement_get')).rejects.toMatchObject({ name: 'VppUnknownMessageError', message: expect.stringContaining('use get()') });
+    await expect(untyped(vpp).call('sw_interface_dump')).rejects.toMatchObject({
+      name: 'VppUnknownMessageError',
+      message: expect.stringContaining('use dump()'),
+    });
+    await expect(drain(untyped(vpp).get('sw_interface_dump'))).rejects.toMatchObject({
+      name: 'VppUnknownMessageError',
+      message: expect.stringContaining('use dump()'),
+    });
+    await expect(drain(untyped(vpp).dump('sw_interface_tx_placement_get'))).rejects.toMatchObject({
+      name: 'VppUnknownMessageError',
+      message: expect.stringContaining('use get()'),
+    });
+    await expect(untyped(vpp).call('sw_interface_tx_placement_get')).rejects.toMatchObject({
+      name: 'VppUnknownMessageError',
+      message: expect.stringContaining('use get()'),
+    });
     await expect(untyped(vpp).call('sw_interface_details')).rejects.toMatchObject({ name: 'VppUnknownMessageError' });
-    expect(() => untyped(vpp).events('create_loopback')).toThrow(expect.objectContaining({ name: 'VppUnknownMessageError' }));
+    expect(() => untyped(vpp).events('create_loopback')).toThrow(
+      expect.objectContaining({ name: 'VppUnknownMessageError' }),
+    );
     expect(Date.now() - t0).toBeLessThan(500);
     expect(vpp.stats.inFlight).toBe(0);
     // the right methods still work
@@ -65,10 +84,18 @@ describe('the wrong method for a message is refused before sending', () => {
     const { fake, vpp } = await setup();
     const before = fake.state.listInterfaces().length;
     for (const bad of ['abc', 42, null, [1], true]) {
-      await expect(untyped(vpp).call('create_loopback', bad)).rejects.toMatchObject({ name: 'VppInvalidRequestError', code: 'VPP_INVALID_REQUEST', messageName: 'create_loopback' });
+      await expect(untyped(vpp).call('create_loopback', bad)).rejects.toMatchObject({
+        name: 'VppInvalidRequestError',
+        code: 'VPP_INVALID_REQUEST',
+        messageName: 'create_loopback',
+      });
     }
-    await expect(drain(untyped(vpp).dump('sw_interface_dump', 'abc'))).rejects.toMatchObject({ name: 'VppInvalidRequestError' });
-    expect(() => untyped(vpp).events('want_interface_events', 'abc')).toThrow(expect.objectContaining({ name: 'VppInvalidRequestError' }));
+    await expect(drain(untyped(vpp).dump('sw_interface_dump', 'abc'))).rejects.toMatchObject({
+      name: 'VppInvalidRequestError',
+    });
+    expect(() => untyped(vpp).events('want_interface_events', 'abc')).toThrow(
+      expect.objectContaining({ name: 'VppInvalidRequestError' }),
+    );
     expect(fake.state.listInterfaces().length).toBe(before);
     await expect(untyped(vpp).call('create_loopback', undefined)).resolves.toMatchObject({ retval: 0 });
   });

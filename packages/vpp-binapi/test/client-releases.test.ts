@@ -6,9 +6,21 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { connectVpp, connectVppWith, type VppApi, type VppReleaseApi } from '../src/client/connect.js';
 import type { VppClient } from '../src/client/client.js';
-import { allReleasesBindings, definitionsOf, releaseBindings, releaseMessages, releasesOf } from '../src/client/releases.js';
+import {
+  allReleasesBindings,
+  definitionsOf,
+  releaseBindings,
+  releaseMessages,
+  releasesOf,
+} from '../src/client/releases.js';
 import type { CallRequest, DumpDetails } from '../src/client/types.js';
-import { messagesByName, messageVariants, releaseDiffs, type VppMessages, type VppReleaseMessages } from '../src/generated/index.js';
+import {
+  messagesByName,
+  messageVariants,
+  releaseDiffs,
+  type VppMessages,
+  type VppReleaseMessages,
+} from '../src/generated/index.js';
 import { startFakeVpp, type FakeVpp } from '../src/testing/index.js';
 import { startPeer, type Peer } from './helpers/client-peer.js';
 
@@ -17,7 +29,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function fake(release: '25.10' | '26.02' | '26.06', extra: Parameters<typeof startFakeVpp>[0] = {}): Promise<FakeVpp> {
+async function fake(
+  release: '25.10' | '26.02' | '26.06',
+  extra: Parameters<typeof startFakeVpp>[0] = {},
+): Promise<FakeVpp> {
   const f = await startFakeVpp({ release, ...extra });
   cleanups.push(() => f.stop());
   return f;
@@ -33,7 +48,9 @@ describe('the release tables', () => {
     expect(releasesOf('sw_interface_dump_aa610c27')).toEqual(['25.10', '26.02', '26.06']);
     expect(releasesOf('cnat_set_snat_policy_0badf00d')).toEqual([]);
     // a message that moved module (ip → policer in 26.06) with its CRC kept is one definition of all three
-    expect(definitionsOf('ip_punt_police').map((d) => [d.module, releasesOf(d)])).toEqual([['policer', ['25.10', '26.02', '26.06']]]);
+    expect(definitionsOf('ip_punt_police').map((d) => [d.module, releasesOf(d)])).toEqual([
+      ['policer', ['25.10', '26.02', '26.06']],
+    ]);
     // messages 26.06 added
     expect(releaseMessages('25.10').has('feature_cnat_enable_disable')).toBe(false);
     expect(releaseMessages('25.10').has('npol_ipset_create')).toBe(false);
@@ -48,12 +65,16 @@ describe('the release tables', () => {
   });
 
   it('refuses a release the bindings do not have, naming the ones they have', async () => {
-    expect(() => releaseBindings('24.10')).toThrow(expect.objectContaining({ name: 'VppUnknownReleaseError', code: 'VPP_UNKNOWN_RELEASE', release: '24.10' }));
+    expect(() => releaseBindings('24.10')).toThrow(
+      expect.objectContaining({ name: 'VppUnknownReleaseError', code: 'VPP_UNKNOWN_RELEASE', release: '24.10' }),
+    );
     await expect(connectVpp({ socket: '/nonexistent', release: '24.10' as '25.10' })).rejects.toMatchObject({
       name: 'VppUnknownReleaseError',
       message: 'no bindings for VPP release "24.10"; these bindings speak 25.10, 26.02, 26.06',
     });
-    await expect(startFakeVpp({ release: '24.10' as '25.10' })).rejects.toMatchObject({ name: 'VppUnknownReleaseError' });
+    await expect(startFakeVpp({ release: '24.10' as '25.10' })).rejects.toMatchObject({
+      name: 'VppUnknownReleaseError',
+    });
   });
 });
 
@@ -75,8 +96,14 @@ describe.each(['25.10', '26.02', '26.06'] as const)('one client against a VPP %s
     expect(f.state.cnatSnatPolicy).toBe(1);
     // a message the release lacks: the existing typed error, with our CRCs and their releases
     if (release !== '26.06') {
-      const err = await vpp.call('feature_cnat_enable_disable', { sw_if_index: 0, enable_disable: true }).catch((e: unknown) => e as Error);
-      expect(err).toMatchObject({ name: 'VppUnsupportedMessageError', messageName: 'feature_cnat_enable_disable', crcs: [{ crc: '0x5501adee', releases: ['26.06'] }] });
+      const err = await vpp
+        .call('feature_cnat_enable_disable', { sw_if_index: 0, enable_disable: true })
+        .catch((e: unknown) => e as Error);
+      expect(err).toMatchObject({
+        name: 'VppUnsupportedMessageError',
+        messageName: 'feature_cnat_enable_disable',
+        crcs: [{ crc: '0x5501adee', releases: ['26.06'] }],
+      });
       expect((err as Error).message).toBe(
         "feature_cnat_enable_disable is not in VPP's message table (plugin not loaded or different VPP version); our bindings have 0x5501adee of VPP 26.06",
       );
@@ -104,7 +131,11 @@ describe.each(['25.10', '26.02', '26.06'] as const)('one client against a VPP %s
       vppCrc: theirs.crc,
       crcs: [{ crc: own.crc, releases: releasesOf(own) }],
     });
-    await expect(vpp.call('cnat_set_snat_policy', { policy: 1 })).rejects.toMatchObject({ name: 'VppCrcMismatchError', crc: own.crc, vppCrc: theirs.crc });
+    await expect(vpp.call('cnat_set_snat_policy', { policy: 1 })).rejects.toMatchObject({
+      name: 'VppCrcMismatchError',
+      crc: own.crc,
+      vppCrc: theirs.crc,
+    });
     // what the releases share still works
     await expect(vpp.call('show_version')).resolves.toMatchObject({ retval: 0 });
   });
@@ -118,8 +149,16 @@ describe('a CRC none of our releases has', () => {
     expect(vpp.compat.ok).toBe(false);
     expect(vpp.compat.releases).toEqual([]);
     expect(vpp.releasesOf('cnat_set_snat_policy')).toEqual([]);
-    const err = (await vpp.call('cnat_set_snat_policy', { policy: 1 }).catch((e: unknown) => e)) as Error & { crcs: unknown };
-    expect(err).toMatchObject({ name: 'VppCrcMismatchError', code: 'VPP_CRC_MISMATCH', messageName: 'cnat_set_snat_policy', crc: '0x37a3ce23', vppCrc: '0x0badf00d' });
+    const err = (await vpp.call('cnat_set_snat_policy', { policy: 1 }).catch((e: unknown) => e)) as Error & {
+      crcs: unknown;
+    };
+    expect(err).toMatchObject({
+      name: 'VppCrcMismatchError',
+      code: 'VPP_CRC_MISMATCH',
+      messageName: 'cnat_set_snat_policy',
+      crc: '0x37a3ce23',
+      vppCrc: '0x0badf00d',
+    });
     expect(err.crcs).toEqual([
       { crc: '0x37a3ce23', releases: ['26.06'] },
       { crc: '0xd3e6eaf4', releases: ['25.10', '26.02'] },
@@ -160,7 +199,8 @@ describe('decoding by the announced definition', () => {
     const got: string[] = [];
     for await (const s of vpp.dump('cnat_session_dump', {})) {
       if (vpp.isRelease('26.06', 'cnat_session_details', s)) got.push(`26.06 ${s.session.ts_index}`);
-      else if (vpp.isRelease('25.10', 'cnat_session_details', s)) got.push(`25.10 ${s.session.dst.addr}:${s.session.dst.port} ${s.session.timestamp}`);
+      else if (vpp.isRelease('25.10', 'cnat_session_details', s))
+        got.push(`25.10 ${s.session.dst.addr}:${s.session.dst.port} ${s.session.timestamp}`);
     }
     expect(got).toEqual(['25.10 10.96.0.10:53 12.5']);
   });
@@ -169,17 +209,27 @@ describe('decoding by the announced definition', () => {
 describe('types', () => {
   it('type a message that differs as the union of its shapes, or one release exactly', () => {
     type Details = DumpDetails<VppApi, 'cnat_session_dump'>;
-    expectTypeOf<VppReleaseMessages['26.06']['cnat_session_details']>().toEqualTypeOf<VppMessages['cnat_session_details']>();
-    expectTypeOf<Details>().toEqualTypeOf<VppReleaseMessages['25.10']['cnat_session_details'] | VppReleaseMessages['26.06']['cnat_session_details']>();
-    expectTypeOf<DumpDetails<VppReleaseApi<'25.10'>, 'cnat_session_dump'>>().toEqualTypeOf<VppReleaseMessages['25.10']['cnat_session_details']>();
-    expectTypeOf<CallRequest<VppReleaseApi<'26.02'>, 'npol_ipset_create'>>().toEqualTypeOf<VppMessages['npol_ipset_create']>();
+    expectTypeOf<VppReleaseMessages['26.06']['cnat_session_details']>().toEqualTypeOf<
+      VppMessages['cnat_session_details']
+    >();
+    expectTypeOf<Details>().toEqualTypeOf<
+      VppReleaseMessages['25.10']['cnat_session_details'] | VppReleaseMessages['26.06']['cnat_session_details']
+    >();
+    expectTypeOf<DumpDetails<VppReleaseApi<'25.10'>, 'cnat_session_dump'>>().toEqualTypeOf<
+      VppReleaseMessages['25.10']['cnat_session_details']
+    >();
+    expectTypeOf<CallRequest<VppReleaseApi<'26.02'>, 'npol_ipset_create'>>().toEqualTypeOf<
+      VppMessages['npol_ipset_create']
+    >();
     // a release lacks what it lacks
     expectTypeOf<keyof VppReleaseApi<'25.10'>['calls']>().not.toEqualTypeOf<keyof VppReleaseApi<'26.06'>['calls']>();
     const typed = async (v25: VppClient<VppReleaseApi<'25.10'>>, all: VppClient<VppApi>): Promise<void> => {
       // @ts-expect-error 25.10 has no feature_cnat_enable_disable
       await v25.call('feature_cnat_enable_disable', {});
-      // @ts-expect-error 26.06's cnat_session has no `src`
-      for await (const s of all.dump('cnat_session_dump', {})) if (all.isRelease('26.06', 'cnat_session_details', s)) void s.session.src;
+      for await (const s of all.dump('cnat_session_dump', {})) {
+        // @ts-expect-error 26.06's cnat_session has no `src`
+        if (all.isRelease('26.06', 'cnat_session_details', s)) void s.session.src;
+      }
     };
     void typed;
     void connectVppWith;
@@ -187,14 +237,19 @@ describe('types', () => {
 });
 
 describe('the fake’s tables', () => {
-  it.each(['25.10', '26.02', '26.06'] as const)('%s: one id per message, every message of the release announced with its CRC', async (release) => {
-    const f = await fake(release);
-    const vpp = await connectVpp({ socket: f.socketPath, timeoutMs: 3000 });
-    cleanups.push(() => vpp.close());
-    const ids = [...vpp.table.values()];
-    expect(new Set(ids).size).toBe(ids.length);
-    expect([...vpp.table.keys()].sort()).toEqual([...releaseMessages(release).values()].map((d) => d.nameCrc).sort());
-    // a message whose module block grew in this release still gets its answer (ids never collide)
-    await expect(vpp.call('set_punt', { is_add: true, punt: { type: 0, punt: { l4: { af: 0, protocol: 17, port: 5000 } } } })).resolves.toMatchObject({ retval: 0 });
-  });
+  it.each(['25.10', '26.02', '26.06'] as const)(
+    '%s: one id per message, every message of the release announced with its CRC',
+    async (release) => {
+      const f = await fake(release);
+      const vpp = await connectVpp({ socket: f.socketPath, timeoutMs: 3000 });
+      cleanups.push(() => vpp.close());
+      const ids = [...vpp.table.values()];
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...vpp.table.keys()].sort()).toEqual([...releaseMessages(release).values()].map((d) => d.nameCrc).sort());
+      // a message whose module block grew in this release still gets its answer (ids never collide)
+      await expect(
+        vpp.call('set_punt', { is_add: true, punt: { type: 0, punt: { l4: { af: 0, protocol: 17, port: 5000 } } } }),
+      ).resolves.toMatchObject({ retval: 0 });
+    },
+  );
 });

@@ -57,7 +57,12 @@ describe('handshake and message table', () => {
     const { vpp } = await setup({}, { crcOverride: { delete_loopback: '0xdeadbeef' }, skip: ['sw_interface_dump'] });
     expect(vpp.compat.ok).toBe(false);
     expect(vpp.compat.mismatched).toEqual([
-      { name: 'delete_loopback', crc: '0xf9e6675e', vppCrc: '0xdeadbeef', crcs: [{ crc: '0xf9e6675e', releases: ['25.10', '26.02', '26.06'] }] },
+      {
+        name: 'delete_loopback',
+        crc: '0xf9e6675e',
+        vppCrc: '0xdeadbeef',
+        crcs: [{ crc: '0xf9e6675e', releases: ['25.10', '26.02', '26.06'] }],
+      },
     ]);
     expect(vpp.compat.releases).toEqual([]);
     expect(vpp.compat.missing).toEqual(['sw_interface_dump']);
@@ -65,10 +70,18 @@ describe('handshake and message table', () => {
     expect(err.name).toBe('VppCrcMismatchError');
     expect(err.code).toBe('VPP_CRC_MISMATCH');
     expect(err.messageName).toBe('delete_loopback');
-    expect(err.message).toBe("delete_loopback: CRC 0xf9e6675e of our bindings differs from VPP's 0xdeadbeef (ours is VPP 25.10, 26.02, 26.06); refusing to send");
-    const missing = await rejection((async () => { for await (const _ of vpp.dump('sw_interface_dump', {})) void _; })());
+    expect(err.message).toBe(
+      "delete_loopback: CRC 0xf9e6675e of our bindings differs from VPP's 0xdeadbeef (ours is VPP 25.10, 26.02, 26.06); refusing to send",
+    );
+    const missing = await rejection(
+      (async () => {
+        for await (const _ of vpp.dump('sw_interface_dump', {})) void _;
+      })(),
+    );
     expect(missing.name).toBe('VppUnsupportedMessageError');
-    await expect(vpp.call('sw_interface_set_flags', { sw_if_index: 1, flags: 1 })).resolves.toMatchObject({ retval: 0 });
+    await expect(vpp.call('sw_interface_set_flags', { sw_if_index: 1, flags: 1 })).resolves.toMatchObject({
+      retval: 0,
+    });
   });
 
   it('rejects a name outside the bindings', async () => {
@@ -84,7 +97,9 @@ describe('handshake and message table', () => {
 
     const peer = await startPeer(ALL);
     cleanups.push(() => peer.close());
-    peer.on('sockclnt_create', (m, c) => c.send('sockclnt_create_reply', { context: m['context'], response: -1, count: 0, message_table: [] }));
+    peer.on('sockclnt_create', (m, c) =>
+      c.send('sockclnt_create_reply', { context: m['context'], response: -1, count: 0, message_table: [] }),
+    );
     const err2 = await rejection(connectVppWith(bindings, { socket: peer.path, timeoutMs: 500 }));
     expect(err2.name).toBe('VppHandshakeError');
   });
@@ -133,10 +148,13 @@ describe('requests', () => {
     peer.on('sw_interface_set_flags', (m, c) => {
       held.push({ ctx: m['context'], idx: m['sw_if_index'] });
       if (held.length === 3) {
-        for (const h of held.reverse()) c.send('sw_interface_set_flags_reply', { context: h.ctx, retval: -(h.idx as number) });
+        for (const h of held.reverse())
+          c.send('sw_interface_set_flags_reply', { context: h.ctx, retval: -(h.idx as number) });
       }
     });
-    const results = await Promise.allSettled([1, 2, 3].map((i) => vpp.call('sw_interface_set_flags', { sw_if_index: i })));
+    const results = await Promise.allSettled(
+      [1, 2, 3].map((i) => vpp.call('sw_interface_set_flags', { sw_if_index: i })),
+    );
     expect(results.map((r) => (r as PromiseRejectedResult).reason.retval)).toEqual([-1, -2, -3]);
   });
 
@@ -201,7 +219,12 @@ describe('requests', () => {
       late = () => c.send('delete_loopback_reply', { context: m['context'], retval: -6 });
     });
     const err = await rejection(vpp.call('delete_loopback', {}, { timeoutMs: 50 }));
-    expect(err).toMatchObject({ name: 'VppTimeoutError', code: 'VPP_TIMEOUT', messageName: 'delete_loopback', timeoutMs: 50 });
+    expect(err).toMatchObject({
+      name: 'VppTimeoutError',
+      code: 'VPP_TIMEOUT',
+      messageName: 'delete_loopback',
+      timeoutMs: 50,
+    });
     late!();
     await expect(vpp.call('control_ping')).resolves.toMatchObject({ retval: 0 });
     expect(errors).toEqual([]);
@@ -211,7 +234,9 @@ describe('requests', () => {
     const { peer, vpp, errors } = await setup();
     const held: (() => void)[] = [];
     peer.on('delete_loopback', (m, c) => {
-      held.push(() => c.send('delete_loopback_reply', { context: m['context'], retval: m['sw_if_index'] === 1 ? -6 : 0 }));
+      held.push(() =>
+        c.send('delete_loopback_reply', { context: m['context'], retval: m['sw_if_index'] === 1 ? -6 : 0 }),
+      );
     });
     const ac = new AbortController();
     const first = vpp.call('delete_loopback', { sw_if_index: 1 }, { signal: ac.signal });
@@ -227,8 +252,12 @@ describe('requests', () => {
     await expect(second).resolves.toMatchObject({ retval: 0 });
     expect(errors).toEqual([]);
     // an already-aborted signal never sends; AbortSignal.timeout maps to VppTimeoutError
-    await expect(vpp.call('control_ping', {}, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'VppAbortError' });
-    await expect(vpp.call('delete_loopback', {}, { signal: AbortSignal.timeout(30) })).rejects.toMatchObject({ name: 'VppTimeoutError' });
+    await expect(vpp.call('control_ping', {}, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'VppAbortError',
+    });
+    await expect(vpp.call('delete_loopback', {}, { signal: AbortSignal.timeout(30) })).rejects.toMatchObject({
+      name: 'VppTimeoutError',
+    });
   });
 });
 
@@ -289,7 +318,11 @@ describe('streams', () => {
     peer.on('ip_path_mtu_get', (m, c) => {
       const from = m['cursor'] as number;
       const page = entries.slice(from, from + 3);
-      for (const id of page) c.send('ip_path_mtu_details', { context: m['context'], pmtu: { table_id: id, nh: '10.0.0.1', path_mtu: 1500 } });
+      for (const id of page)
+        c.send('ip_path_mtu_details', {
+          context: m['context'],
+          pmtu: { table_id: id, nh: '10.0.0.1', path_mtu: 1500 },
+        });
       const more = from + 3 < entries.length;
       c.send('ip_path_mtu_get_reply', { context: m['context'], retval: more ? -165 : 0, cursor: from + 3 });
     });
@@ -303,7 +336,11 @@ describe('streams', () => {
   it('throws VppApiError from a _get stream on another negative retval', async () => {
     const { peer, vpp } = await setup();
     peer.on('ip_path_mtu_get', (m, c) => c.send('ip_path_mtu_get_reply', { context: m['context'], retval: -7 }));
-    const err = await rejection((async () => { for await (const _ of vpp.get('ip_path_mtu_get')) void _; })());
+    const err = await rejection(
+      (async () => {
+        for await (const _ of vpp.get('ip_path_mtu_get')) void _;
+      })(),
+    );
     expect(err).toMatchObject({ name: 'VppApiError', code: 'INVALID_VALUE' });
   });
 
@@ -311,7 +348,7 @@ describe('streams', () => {
     const { peer, vpp } = await setup();
     const sub = vpp.events('want_interface_events', { enable_disable: 1, pid: 77 });
     await sub.ready;
-    const want = await peer.conns[0]!.received.find((r) => r.name === 'want_interface_events')!;
+    const want = peer.conns[0]!.received.find((r) => r.name === 'want_interface_events')!;
     expect(want.msg).toMatchObject({ enable_disable: 1, pid: 77 });
     const c = peer.conns[0]!;
     c.send('sw_interface_event', { client_index: vpp.clientIndex, pid: 77, sw_if_index: 1, flags: 0 });
@@ -345,7 +382,9 @@ describe('streams', () => {
 
   it('fails a subscription whose want_* request VPP refuses', async () => {
     const { peer, vpp } = await setup();
-    peer.on('want_interface_events', (m, c) => c.send('want_interface_events_reply', { context: m['context'], retval: -31 }));
+    peer.on('want_interface_events', (m, c) =>
+      c.send('want_interface_events_reply', { context: m['context'], retval: -31 }),
+    );
     const sub = vpp.events('want_interface_events', { enable_disable: 1 });
     await expect(sub.ready).rejects.toMatchObject({ name: 'VppApiError', code: 'INVALID_REGISTRATION' });
     await expect(sub[Symbol.asyncIterator]().next()).rejects.toMatchObject({ name: 'VppApiError' });
@@ -376,7 +415,9 @@ describe('housekeeping', () => {
   it('logs through the given logger only', async () => {
     const lines: string[] = [];
     const log = (level: string) => (_f: Record<string, unknown>, msg?: string) => void lines.push(`${level}: ${msg}`);
-    const { vpp } = await setup({ logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } });
+    const { vpp } = await setup({
+      logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    });
     await vpp.close();
     expect(lines).toContain('info: connected to VPP');
     expect(lines).toContain('info: disconnected from VPP');
@@ -391,7 +432,10 @@ describe('disconnect and reconnect', () => {
     await vpp.close();
     const del = peer.conns[0]!.received.find((r) => r.name === 'sockclnt_delete')!;
     expect(del.msg).toMatchObject({ index: 0x80000001, client_index: 0x80000001 });
-    await expect(vpp.call('control_ping')).rejects.toMatchObject({ name: 'VppClientClosedError', code: 'VPP_CLIENT_CLOSED' });
+    await expect(vpp.call('control_ping')).rejects.toMatchObject({
+      name: 'VppClientClosedError',
+      code: 'VPP_CLIENT_CLOSED',
+    });
     await expect(sub[Symbol.asyncIterator]().next()).resolves.toMatchObject({ done: true });
     await vpp.close(); // idempotent
   });
@@ -436,7 +480,10 @@ describe('disconnect and reconnect', () => {
   });
 
   it('drops a connection whose health check (control_ping) goes unanswered, then reconnects', async () => {
-    const { peer, vpp } = await setup({ timeoutMs: 100, reconnect: { initialDelayMs: 10, maxDelayMs: 50, healthIntervalMs: 60 } });
+    const { peer, vpp } = await setup({
+      timeoutMs: 100,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 50, healthIntervalMs: 60 },
+    });
     const downs: (Error | undefined)[] = [];
     vpp.addEventListener('vpp:down', (e) => downs.push(e.detail.error));
     let mute = true;
@@ -494,7 +541,11 @@ describe('bad input never crashes the client', () => {
     const { peer, vpp, errors } = await setup();
     peer.conns[0]!.raw(frame(Uint8Array.from([0x7f, 0x00, 0, 0, 0, 1])));
     await until(() => errors.length === 1);
-    expect(errors[0]).toMatchObject({ name: 'VppUnknownMessageIdError', code: 'VPP_UNKNOWN_MESSAGE_ID', msgId: 0x7f00 });
+    expect(errors[0]).toMatchObject({
+      name: 'VppUnknownMessageIdError',
+      code: 'VPP_UNKNOWN_MESSAGE_ID',
+      msgId: 0x7f00,
+    });
     await expect(vpp.call('control_ping')).resolves.toMatchObject({ retval: 0 });
   });
 
@@ -502,7 +553,11 @@ describe('bad input never crashes the client', () => {
     const { peer, vpp, errors } = await setup();
     peer.conns[0]!.send('delete_loopback_reply', { context: 424242, retval: 0 });
     await until(() => errors.length === 1);
-    expect(errors[0]).toMatchObject({ name: 'VppUnexpectedContextError', context: 424242, messageName: 'delete_loopback_reply' });
+    expect(errors[0]).toMatchObject({
+      name: 'VppUnexpectedContextError',
+      context: 424242,
+      messageName: 'delete_loopback_reply',
+    });
     await expect(vpp.call('control_ping')).resolves.toMatchObject({ retval: 0 });
   });
 
@@ -515,7 +570,11 @@ describe('bad input never crashes the client', () => {
       c.raw(frame(b)); // retval cut off
     });
     const err = await rejection(vpp.call('delete_loopback'));
-    expect(err).toMatchObject({ name: 'VppMalformedMessageError', code: 'VPP_MALFORMED_MESSAGE', messageName: 'delete_loopback_reply' });
+    expect(err).toMatchObject({
+      name: 'VppMalformedMessageError',
+      code: 'VPP_MALFORMED_MESSAGE',
+      messageName: 'delete_loopback_reply',
+    });
     expect(err.cause).toBeDefined();
   });
 
@@ -529,7 +588,11 @@ describe('bad input never crashes the client', () => {
       c.send('delete_loopback_reply', { context: m['context'] });
     });
     await expect(vpp.call('delete_loopback')).resolves.toMatchObject({ retval: 0 });
-    expect(errors[1]).toMatchObject({ name: 'VppUnexpectedMessageError', messageName: 'sw_interface_details', requestName: 'delete_loopback' });
+    expect(errors[1]).toMatchObject({
+      name: 'VppUnexpectedMessageError',
+      messageName: 'sw_interface_details',
+      requestName: 'delete_loopback',
+    });
   });
 
   it('a value that does not fit is refused before sending', async () => {

@@ -7,7 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../src/codec/index.js';
-import { get_f64_endian_value, get_f64_endian_value_reply, get_f64_increment_by_one, get_f64_increment_by_one_reply } from '../src/generated/vlib.js';
+import {
+  get_f64_endian_value,
+  get_f64_endian_value_reply,
+  get_f64_increment_by_one,
+  get_f64_increment_by_one_reply,
+} from '../src/generated/vlib.js';
 import { ip_neighbor_details } from '../src/generated/ip_neighbor.js';
 
 describe('f64 fields are little endian on the wire', () => {
@@ -15,7 +20,9 @@ describe('f64 fields are little endian on the wire', () => {
     const bytes = get_f64_endian_value.encode({ _vl_msg_id: 842, client_index: 0x80000001, context: 1, f64_one: 1 });
     expect(toHex(bytes)).toBe('034a' + '80000001' + '00000001' + '000000000000f03f');
     // the schema default of f64_one is 1.0, written the same way
-    expect(toHex(get_f64_endian_value.encode(get_f64_endian_value.create()))).toBe('0000' + '00000000' + '00000000' + '000000000000f03f');
+    expect(toHex(get_f64_endian_value.encode(get_f64_endian_value.create()))).toBe(
+      '0000' + '00000000' + '00000000' + '000000000000f03f',
+    );
   });
 
   it('get_f64_endian_value_reply: the recorded reply decodes to 1.0 (not 3.03865e-319)', () => {
@@ -25,7 +32,12 @@ describe('f64 fields are little endian on the wire', () => {
   });
 
   it('get_f64_increment_by_one: 41.5 → 42.5 in the recorded layout', () => {
-    const req = get_f64_increment_by_one.encode({ _vl_msg_id: 844, client_index: 0x80000001, context: 2, f64_value: 41.5 });
+    const req = get_f64_increment_by_one.encode({
+      _vl_msg_id: 844,
+      client_index: 0x80000001,
+      context: 2,
+      f64_value: 41.5,
+    });
     expect(toHex(req)).toBe('034c' + '80000001' + '00000002' + '0000000000c04440');
     const reply = get_f64_increment_by_one_reply.decode(fromHex('034d00000002000000000000000000404540'));
     expect(reply.f64_value).toBe(42.5);
@@ -53,7 +65,12 @@ describe('f64 fields are little endian on the wire', () => {
 
   it('refuses a non-number f64 with a typed error naming the field', () => {
     expect(() => get_f64_increment_by_one.encode({ f64_value: '1' as unknown as number })).toThrow(
-      expect.objectContaining({ name: 'VppEncodeError', code: 'bad_type', path: 'f64_value', messageName: 'get_f64_increment_by_one' }),
+      expect.objectContaining({
+        name: 'VppEncodeError',
+        code: 'bad_type',
+        path: 'f64_value',
+        messageName: 'get_f64_increment_by_one',
+      }),
     );
   });
 });

@@ -83,17 +83,71 @@ export const SYNTH: ApiJson = {
       ['vl_api_with_var_t', 'wv'],
       { crc: '0x12345678', options: { deprecated: null }, comment: 'prose' },
     ],
-    ['tail', ['u16', '_vl_msg_id'], ['u32', 'context'], ['u32', 'x'], ['vl_api_inner_t', 'rest', 0], { crc: '0xdeadbeef', options: {} }],
-    ['tail_bytes', ['u16', '_vl_msg_id'], ['u32', 'context'], ['u8', 'data', 0], { crc: '0x00000001', options: { status: 'in_progress', in_progress: null } }],
+    [
+      'tail',
+      ['u16', '_vl_msg_id'],
+      ['u32', 'context'],
+      ['u32', 'x'],
+      ['vl_api_inner_t', 'rest', 0],
+      { crc: '0xdeadbeef', options: {} },
+    ],
+    [
+      'tail_bytes',
+      ['u16', '_vl_msg_id'],
+      ['u32', 'context'],
+      ['u8', 'data', 0],
+      { crc: '0x00000001', options: { status: 'in_progress', in_progress: null } },
+    ],
     ['ev', ['u16', '_vl_msg_id'], ['u32', 'client_index'], ['u32', 'pid'], { crc: '0x00000002', options: {} }],
-    ['want_ev', ['u16', '_vl_msg_id'], ['u32', 'client_index'], ['u32', 'context'], ['bool', 'enable'], { crc: '0x00000003', options: {} }],
+    [
+      'want_ev',
+      ['u16', '_vl_msg_id'],
+      ['u32', 'client_index'],
+      ['u32', 'context'],
+      ['bool', 'enable'],
+      { crc: '0x00000003', options: {} },
+    ],
     ['want_ev_reply', ['u16', '_vl_msg_id'], ['u32', 'context'], ['i32', 'retval'], { crc: '0x00000004', options: {} }],
-    ['thing_dump', ['u16', '_vl_msg_id'], ['u32', 'client_index'], ['u32', 'context'], { crc: '0x00000005', options: {} }],
+    [
+      'thing_dump',
+      ['u16', '_vl_msg_id'],
+      ['u32', 'client_index'],
+      ['u32', 'context'],
+      { crc: '0x00000005', options: {} },
+    ],
     ['thing_details', ['u16', '_vl_msg_id'], ['u32', 'context'], ['u32', 'id'], { crc: '0x00000006', options: {} }],
-    ['thing_get', ['u16', '_vl_msg_id'], ['u32', 'client_index'], ['u32', 'context'], ['u32', 'cursor'], { crc: '0x00000007', options: {} }],
-    ['thing_get_reply', ['u16', '_vl_msg_id'], ['u32', 'context'], ['i32', 'retval'], ['u32', 'cursor'], { crc: '0x00000008', options: {} }],
-    ['control_ping', ['u16', '_vl_msg_id'], ['u32', 'client_index'], ['u32', 'context'], { crc: '0x51077d14', options: {} }],
-    ['control_ping_reply', ['u16', '_vl_msg_id'], ['u32', 'context'], ['i32', 'retval'], ['u32', 'client_index'], ['u32', 'vpe_pid'], { crc: '0xf6b0b8ca', options: {} }],
+    [
+      'thing_get',
+      ['u16', '_vl_msg_id'],
+      ['u32', 'client_index'],
+      ['u32', 'context'],
+      ['u32', 'cursor'],
+      { crc: '0x00000007', options: {} },
+    ],
+    [
+      'thing_get_reply',
+      ['u16', '_vl_msg_id'],
+      ['u32', 'context'],
+      ['i32', 'retval'],
+      ['u32', 'cursor'],
+      { crc: '0x00000008', options: {} },
+    ],
+    [
+      'control_ping',
+      ['u16', '_vl_msg_id'],
+      ['u32', 'client_index'],
+      ['u32', 'context'],
+      { crc: '0x51077d14', options: {} },
+    ],
+    [
+      'control_ping_reply',
+      ['u16', '_vl_msg_id'],
+      ['u32', 'context'],
+      ['i32', 'retval'],
+      ['u32', 'client_index'],
+      ['u32', 'vpe_pid'],
+      { crc: '0xf6b0b8ca', options: {} },
+    ],
   ],
   services: {
     want_ev: { reply: 'want_ev_reply', events: ['ev'] },
@@ -107,10 +161,12 @@ export const SYNTH: ApiJson = {
   vl_api_version: '0x01020304',
 };
 
+// Generated modules are imported at run time and their messages and errors probed field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shapes are what the tests check
 type Any = Record<string, any>;
 let dir: string;
-let synth: Record<string, any>;
-let index: Record<string, any>;
+let synth: Any;
+let index: Any;
 let sources: Map<string, string>;
 
 beforeAll(async () => {
@@ -186,7 +242,12 @@ describe('synthetic schema: every construct', () => {
     expect([def('tail').contextOffset, def('tail').clientIndexOffset]).toEqual([2, -1]);
     expect([def('ev').header, def('ev').clientIndexOffset, def('ev').contextOffset]).toEqual(['event', 2, -1]);
     expect(def('tail_bytes').status).toBe('in_progress');
-    expect(e.fields.find((f) => f.name === 'items')).toEqual({ name: 'items', type: 'vl_api_inner_t', length: 0, lengthFrom: 'n_items' });
+    expect(e.fields.find((f) => f.name === 'items')).toEqual({
+      name: 'items',
+      type: 'vl_api_inner_t',
+      length: 0,
+      lengthFrom: 'n_items',
+    });
     expect(e.fields.find((f) => f.name === 'h')).toEqual({ name: 'h', type: 'vl_api_handle_t', default: 4294967295 });
   });
 
@@ -220,7 +281,15 @@ describe('synthetic schema: every construct', () => {
     expect(hex.slice(0, 20)).toBe('1234' + '80000001' + '00000007');
     // u8 ff, i8 80, u16 ffff, i16 fffe, u32 fffffffe, i32 80000000, u64, i64, f64 -0.25 (little endian, as VPP sends it)
     expect(hex.slice(20, 20 + 2 * 38)).toBe(
-      'ff' + '80' + 'ffff' + 'fffe' + 'fffffffe' + '80000000' + 'ffffffffffffffff' + '8000000000000000' + '000000000000d0bf',
+      'ff' +
+        '80' +
+        'ffff' +
+        'fffe' +
+        'fffffffe' +
+        '80000000' +
+        'ffffffffffffffff' +
+        '8000000000000000' +
+        '000000000000d0bf',
     );
     const tail = def('tail_bytes').encode({ context: 1, data: new Uint8Array([0xaa, 0xbb]) });
     expect(toHex(tail)).toBe('0000' + '00000001' + 'aabb');
@@ -281,7 +350,11 @@ describe('synthetic schema: every construct', () => {
     expect(pu({ small: 0, big: 0x01020304 })).toContain('{"small":1,"big":16909060}');
     expect(pu({ small: 1, big: 0x01020304 })).toContain('{"small":1,"big":16909060}'); // agree on byte 0
     // disagreeing members are refused, whichever order they come in
-    expect(encodeError({ pu: { small: 9, big: 0x01020304 } })).toMatchObject({ name: 'VppEncodeError', code: 'union_mismatch', path: 'pu' });
+    expect(encodeError({ pu: { small: 9, big: 0x01020304 } })).toMatchObject({
+      name: 'VppEncodeError',
+      code: 'union_mismatch',
+      path: 'pu',
+    });
     expect(encodeError({ pu: { big: 0x01020304, small: 9 } })).toMatchObject({ code: 'union_mismatch', path: 'pu' });
     // a decoded union (every member, consistent) re-encodes exactly
     const bytes = e.encode({ pu: { big: 0xfe020304 } });
@@ -311,9 +384,19 @@ describe('synthetic schema: every construct', () => {
 
   it('decodes a variable array at the end without a count field', () => {
     const t = def('tail');
-    const bytes = t.encode({ context: 1, x: 2, rest: [{ a: 1, b: 1 }, { a: 2, b: 2 }] });
+    const bytes = t.encode({
+      context: 1,
+      x: 2,
+      rest: [
+        { a: 1, b: 1 },
+        { a: 2, b: 2 },
+      ],
+    });
     expect(bytes.length).toBe(10 + 6);
-    expect(t.decode(bytes).rest).toEqual([{ a: 1, b: 1 }, { a: 2, b: 2 }]);
+    expect(t.decode(bytes).rest).toEqual([
+      { a: 1, b: 1 },
+      { a: 2, b: 2 },
+    ]);
     // a stray byte that cannot form an element is left alone
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
@@ -332,7 +415,9 @@ describe('synthetic schema: every construct', () => {
     expect(e.decode(view, 3, 3 + bytes.length)).toEqual(e.decode(bytes));
     // decode error offsets are relative to the view given
     const cut = view.subarray(3, 3 + 20);
-    expect(() => e.decode(cut)).toThrow(expect.objectContaining({ code: 'truncated', offset: 0, message: expect.stringContaining('(at byte 0)') }));
+    expect(() => e.decode(cut)).toThrow(
+      expect.objectContaining({ code: 'truncated', offset: 0, message: expect.stringContaining('(at byte 0)') }),
+    );
   });
 
   it('decodes at an offset and up to an end', () => {
@@ -341,7 +426,9 @@ describe('synthetic schema: every construct', () => {
     const buf = new Uint8Array(bytes.length + 10);
     buf.set(bytes, 5);
     expect(t.decode(buf, 5, 5 + bytes.length)).toEqual({ _vl_msg_id: 0, context: 3, id: 9 });
-    expect(() => t.decode(buf, 5, 5 + bytes.length - 1)).toThrow(expect.objectContaining({ name: 'VppDecodeError', code: 'truncated' }));
+    expect(() => t.decode(buf, 5, 5 + bytes.length - 1)).toThrow(
+      expect.objectContaining({ name: 'VppDecodeError', code: 'truncated' }),
+    );
   });
 });
 
@@ -395,8 +482,13 @@ describe('synthetic schema: encode errors', () => {
     expect(encodeError({ items: [{ a: 1 }, { a: 70000 }] })).toMatchObject({ code: 'int_range', path: 'items[1].a' });
     expect(encodeError({ arr: [1, -1] })).toMatchObject({ code: 'int_range', path: 'arr[1]' });
     expect(encodeError({ inner: { b: 200 } })).toMatchObject({ code: 'int_range', path: 'inner.b' });
-    expect(encodeError({ tagged: { kind: 1, data: { inner: { a: -1 } } } })).toMatchObject({ path: 'tagged.data.inner.a' });
-    expect(encodeError({ tagged: { kind: 2, data: { ip6: 'nope' } } })).toMatchObject({ code: 'bad_address', path: 'tagged.data.ip6' });
+    expect(encodeError({ tagged: { kind: 1, data: { inner: { a: -1 } } } })).toMatchObject({
+      path: 'tagged.data.inner.a',
+    });
+    expect(encodeError({ tagged: { kind: 2, data: { ip6: 'nope' } } })).toMatchObject({
+      code: 'bad_address',
+      path: 'tagged.data.ip6',
+    });
     expect(encodeError({ wv: { name: 5 } })).toMatchObject({ code: 'bad_type', path: 'wv.name' });
     expect(encodeError({ pu: { big: 2 ** 33 } })).toMatchObject({ code: 'int_range', path: 'pu.big' });
   });
@@ -421,9 +513,18 @@ describe('synthetic schema: encode errors', () => {
     expect(encodeError({ pu: 5 })).toMatchObject({ code: 'bad_type', path: 'pu' });
     expect(encodeError({ items: [{ a: 1 }, 'b'] })).toMatchObject({ code: 'bad_type', path: 'items[1]' });
     expect(encodeError({ wv: [] })).toMatchObject({ code: 'bad_type', path: 'wv' });
-    expect(encodeError({ tagged: { kind: 1, data: { num: 5 } } })).toMatchObject({ code: 'union_mismatch', path: 'tagged.data' });
-    expect(encodeError({ tagged: { kind: 0, data: { num: 5, ip6: '::1' } } })).toMatchObject({ code: 'union_mismatch', path: 'tagged.data' });
-    expect(encodeError({ tagged: { kind: 3, data: { num: 0x01020304, inner: { a: 9, b: 0 } } } })).toMatchObject({ code: 'union_mismatch', path: 'tagged.data' });
+    expect(encodeError({ tagged: { kind: 1, data: { num: 5 } } })).toMatchObject({
+      code: 'union_mismatch',
+      path: 'tagged.data',
+    });
+    expect(encodeError({ tagged: { kind: 0, data: { num: 5, ip6: '::1' } } })).toMatchObject({
+      code: 'union_mismatch',
+      path: 'tagged.data',
+    });
+    expect(encodeError({ tagged: { kind: 3, data: { num: 0x01020304, inner: { a: 9, b: 0 } } } })).toMatchObject({
+      code: 'union_mismatch',
+      path: 'tagged.data',
+    });
   });
 
   it('refuses NUL in fixed and variable strings', () => {
@@ -433,7 +534,10 @@ describe('synthetic schema: encode errors', () => {
   });
 
   it('rejects an unknown tag and an array its count field cannot express', () => {
-    expect(encodeError({ tagged: { kind: 9, data: {} } })).toMatchObject({ code: 'bad_discriminator', path: 'tagged.data' });
+    expect(encodeError({ tagged: { kind: 9, data: {} } })).toMatchObject({
+      code: 'bad_discriminator',
+      path: 'tagged.data',
+    });
     const items = Array.from({ length: 256 }, () => ({ a: 0, b: 0 }));
     expect(encodeError({ items })).toMatchObject({ code: 'array_length', path: 'items' });
   });
@@ -473,7 +577,9 @@ describe('synthetic schema: decode errors', () => {
     while (bytes[at] === one[at]) at++;
     const bad = bytes.slice();
     bad[at] = 200;
-    expect(() => e.decode(bad)).toThrow(expect.objectContaining({ name: 'VppDecodeError', code: 'bad_count', path: 'items' }));
+    expect(() => e.decode(bad)).toThrow(
+      expect.objectContaining({ name: 'VppDecodeError', code: 'bad_count', path: 'items' }),
+    );
   });
 
   it('reports an unknown discriminator', () => {
@@ -517,7 +623,9 @@ describe('synthetic schema: index', () => {
     expect(services.find((s) => s.request === 'ev')).toBeUndefined();
     const src = sources.get('index.ts')!;
     expect(src).toContain('thing_dump: { request: m_synth.thing_dump; details: m_synth.thing_details };');
-    expect(src).toContain('thing_get: { request: m_synth.thing_get; reply: m_synth.thing_get_reply; details: m_synth.thing_details };');
+    expect(src).toContain(
+      'thing_get: { request: m_synth.thing_get; reply: m_synth.thing_get_reply; details: m_synth.thing_details };',
+    );
     expect(src).toContain('want_ev: { request: m_synth.want_ev; reply: m_synth.want_ev_reply; event: m_synth.ev };');
     expect(src).toContain('control_ping: { request: m_synth.control_ping; reply: m_synth.control_ping_reply };');
   });

@@ -35,7 +35,11 @@ describe('IPv6 text', () => {
     ['1:0:0:1:0:0:0:1', '00010000000000010000000000000001', '1:0:0:1::1'],
     ['1:0:0:1:1:0:0:1', '00010000000000010001000000000001', '1::1:1:0:0:1'],
     ['1:0:1:0:1:0:1:0', '00010000000100000001000000010000', '1:0:1:0:1:0:1:0'],
-    ['2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', '20010db8ffffffffffffffffffffffff', '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff'],
+    [
+      '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff',
+      '20010db8ffffffffffffffffffffffff',
+      '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff',
+    ],
     ['::ffff:10.0.0.1', '00000000000000000000ffff0a000001', '::ffff:a00:1'],
     ['fe80::', 'fe800000000000000000000000000000', 'fe80::'],
   ])('%s', (text, hex, printed) => {
@@ -43,12 +47,25 @@ describe('IPv6 text', () => {
     expect(readIp6(fromHex(hex), 0)).toBe(printed);
   });
 
-  it.each(['', ':', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::', '1:', ':1', '::1.2.3', '1.2.3.4', '::ffff:1.2.3.4.5'])(
-    'rejects %j',
-    (text) => {
-      expect(() => ip6(text)).toThrow(expect.objectContaining({ name: 'VppEncodeError', code: 'bad_address', path: 'x' }));
-    },
-  );
+  it.each([
+    '',
+    ':',
+    ':::',
+    '1::2::3',
+    '1:2:3:4:5:6:7:8:9',
+    '1:2:3:4:5:6:7',
+    '12345::',
+    'g::',
+    '1:',
+    ':1',
+    '::1.2.3',
+    '1.2.3.4',
+    '::ffff:1.2.3.4.5',
+  ])('rejects %j', (text) => {
+    expect(() => ip6(text)).toThrow(
+      expect.objectContaining({ name: 'VppEncodeError', code: 'bad_address', path: 'x' }),
+    );
+  });
 });
 
 describe('IPv6 text, randomised against node:net', () => {
@@ -60,7 +77,8 @@ describe('IPv6 text, randomised against node:net', () => {
     seed ^= seed << 5;
     return (seed >>> 0) % n;
   };
-  const groups = (b: Uint8Array): string[] => Array.from({ length: 8 }, (_, k) => ((b[2 * k]! << 8) | b[2 * k + 1]!).toString(16));
+  const groups = (b: Uint8Array): string[] =>
+    Array.from({ length: 8 }, (_, k) => ((b[2 * k]! << 8) | b[2 * k + 1]!).toString(16));
 
   it('parses the printed, the expanded and every ::-compressed form of random addresses to the same bytes', () => {
     for (let n = 0; n < 2000; n++) {
@@ -108,7 +126,18 @@ describe('IPv6 text, randomised against node:net', () => {
   });
 
   it('refuses what node:net refuses', () => {
-    const bad = ['1:2:3:4:5:6:7:8::', '::1:2:3:4:5:6:7:8', '1::2:3:4:5:6:7:8', '1:2:3:4:5:6:7::8:9', ':1::', '1:::2', '::ffff:1.2.3', '1:2:3:4:5:6:7:1.2.3.4', '::1.2.3.4:5', 'fffff::'];
+    const bad = [
+      '1:2:3:4:5:6:7:8::',
+      '::1:2:3:4:5:6:7:8',
+      '1::2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7::8:9',
+      ':1::',
+      '1:::2',
+      '::ffff:1.2.3',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '::1.2.3.4:5',
+      'fffff::',
+    ];
     for (const t of bad) {
       expect(isIPv6(t), t).toBe(false);
       expect(() => ip6(t), t).toThrow(expect.objectContaining({ code: 'bad_address' }));
@@ -127,9 +156,12 @@ describe('IPv4 text', () => {
     expect(toHex(b)).toBe('ff000a01');
     expect(readIp4(b, 0)).toBe('255.0.10.1');
   });
-  it.each(['', '1.2.3', '1.2.3.4.5', '256.0.0.0', '1..2.3', 'a.b.c.d', '1.2.3.4 ', '1234.1.1.1', 5])('rejects %j', (v) => {
-    expect(() => writeIp4(new Uint8Array(4), 0, v, 'x')).toThrow(expect.objectContaining({ code: 'bad_address' }));
-  });
+  it.each(['', '1.2.3', '1.2.3.4.5', '256.0.0.0', '1..2.3', 'a.b.c.d', '1.2.3.4 ', '1234.1.1.1', 5])(
+    'rejects %j',
+    (v) => {
+      expect(() => writeIp4(new Uint8Array(4), 0, v, 'x')).toThrow(expect.objectContaining({ code: 'bad_address' }));
+    },
+  );
 });
 
 describe('address, prefixes, MAC', () => {
@@ -164,9 +196,14 @@ describe('address, prefixes, MAC', () => {
     expect(readIp6Prefix(b6, 0)).toBe('::/0');
   });
 
-  it.each(['10.0.0.0', '10.0.0.0/33', '10.0.0.0/', '/24', 'fd00::/129', '10.0.0.0/2a', 'fd00::1/-1'])('rejects prefix %j', (v) => {
-    expect(() => writePrefix(new Uint8Array(18), 0, v, 'p')).toThrow(expect.objectContaining({ code: 'bad_address', path: 'p' }));
-  });
+  it.each(['10.0.0.0', '10.0.0.0/33', '10.0.0.0/', '/24', 'fd00::/129', '10.0.0.0/2a', 'fd00::1/-1'])(
+    'rejects prefix %j',
+    (v) => {
+      expect(() => writePrefix(new Uint8Array(18), 0, v, 'p')).toThrow(
+        expect.objectContaining({ code: 'bad_address', path: 'p' }),
+      );
+    },
+  );
 
   it('parses and prints MAC addresses', () => {
     const b = new Uint8Array(6);

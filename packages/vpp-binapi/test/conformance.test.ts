@@ -8,7 +8,12 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { connectVpp } from '../src/client/connect.js';
 import { releaseDiffs, type VppRelease } from '../src/generated/index.js';
-import { type ConformanceTarget, type ConformanceTestApi, describeConformance, startFakeVpp } from '../src/testing/index.js';
+import {
+  type ConformanceTarget,
+  type ConformanceTestApi,
+  describeConformance,
+  startFakeVpp,
+} from '../src/testing/index.js';
 
 /** vitest, with cases that fail for a message `release` lacks turned into skips that name it. */
 function apiFor(release: VppRelease | undefined): ConformanceTestApi {
@@ -25,7 +30,9 @@ function apiFor(release: VppRelease | undefined): ConformanceTestApi {
             await fn(t);
           } catch (err) {
             const e = err as { name?: string; messageName?: string; cause?: { name?: string; messageName?: string } };
-            const lacking = [e, e.cause].find((x) => x?.name === 'VppUnsupportedMessageError' && absent.has(x.messageName ?? ''));
+            const lacking = [e, e.cause].find(
+              (x) => x?.name === 'VppUnsupportedMessageError' && absent.has(x.messageName ?? ''),
+            );
             if (lacking) t.skip(`VPP ${release} has no ${lacking.messageName}`);
             throw err;
           }
@@ -57,8 +64,10 @@ for (const { release, tap } of runs) {
     const table = [...(target.context.vpp as unknown as { table: ReadonlyMap<string, number> }).table.keys()];
     // the fake announced that release's table, and the client recognised it
     const releases = (target.context.vpp as unknown as { compat: { releases: readonly string[] } }).compat.releases;
-    if (!releases.includes(release)) throw new Error(`the fake announced ${release}, the client matched ${releases.join(', ') || 'none'}`);
-    if (release !== '26.06' && !table.includes('cnat_set_snat_policy_d3e6eaf4')) throw new Error(`${release} table lacks its cnat_set_snat_policy`);
+    if (!releases.includes(release))
+      throw new Error(`the fake announced ${release}, the client matched ${releases.join(', ') || 'none'}`);
+    if (release !== '26.06' && !table.includes('cnat_set_snat_policy_d3e6eaf4'))
+      throw new Error(`${release} table lacks its cnat_set_snat_policy`);
     return {
       context: target.context,
       close: async () => {
@@ -71,7 +80,9 @@ for (const { release, tap } of runs) {
 
 const real = process.env.VPP_API_SOCKET;
 if (real) {
-  describeConformance(`conformance: VPP at ${real}`, apiFor(undefined), () => connect(real, process.env.VPP_HOST_INTERFACE));
+  describeConformance(`conformance: VPP at ${real}`, apiFor(undefined), () =>
+    connect(real, process.env.VPP_HOST_INTERFACE),
+  );
 } else {
   describe('conformance: real VPP', () => {
     it.skip('skipped: VPP_API_SOCKET is not set (point it at a running VPP 26.06 api.sock to run the suite there)', () => {});

@@ -54,7 +54,8 @@ const enumValues = new Map<string, Map<string, number>>();
 for (const f of readdirSync(API_DIR).filter((x) => x.endsWith('.api.json'))) {
   const mod = parseModule(JSON.parse(readFileSync(join(API_DIR, f), 'utf8')) as ApiJson, f.replace(/\.api\.json$/, ''));
   for (const t of mod.types) if (t.kind === 'struct' || t.kind === 'union') layouts.set(`vl_api_${t.name}_t`, t.fields);
-  for (const t of mod.types) if (t.kind === 'enum' || t.kind === 'enumflags') enumValues.set(`vl_api_${t.name}_t`, new Map(t.values));
+  for (const t of mod.types)
+    if (t.kind === 'enum' || t.kind === 'enumflags') enumValues.set(`vl_api_${t.name}_t`, new Map(t.values));
   for (const m of mod.messages) layouts.set(m.name, m.fields);
 }
 
@@ -82,7 +83,10 @@ function selectCases(json: unknown, type: string | undefined): unknown {
         members.find((m) => m.case !== undefined && m.case === tagName)?.name ??
         (tagName !== undefined ? UNION_CASE_OVERRIDES[unionName]?.[tagName] : undefined);
       const u = v as Record<string, unknown>;
-      out[k] = chosen === undefined ? selectCases(u, f.type) : { [chosen]: selectCases(u[chosen], members.find((m) => m.name === chosen)!.type) };
+      out[k] =
+        chosen === undefined
+          ? selectCases(u, f.type)
+          : { [chosen]: selectCases(u[chosen], members.find((m) => m.name === chosen)!.type) };
       continue;
     }
     out[k] = selectCases(v, f?.type);
@@ -121,7 +125,6 @@ function toCaptureJson(v: unknown, type?: string): unknown {
   }
   return v;
 }
-
 
 describe.each(SESSIONS)('golden $file', ({ file, minFrames }) => {
   const frames = loadFrames(file);
@@ -171,31 +174,34 @@ describe.each(SESSIONS)('golden $file', ({ file, minFrames }) => {
     expect(toHex(buf.subarray(3, 3 + payload.length))).toBe(f.hex);
   });
 
-  it.each(frames.map((f) => [`${f.seq} ${f.msg}`, f] as const))('corrupted %s decodes or fails with VppDecodeError', (_label, f) => {
-    const name = f.msg.replace(/_[0-9a-f]{8}$/, '');
-    const def = messagesByName.get(name)!;
-    const payload = fromHex(f.hex);
-    let seed = f.seq * 7919 + 1;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
-    };
-    for (let round = 0; round < 40; round++) {
-      const bad = payload.slice();
-      for (let k = 0; k < 1 + rand(4); k++) bad[rand(bad.length)] = rand(256);
-      try {
-        const msg = def.decode(bad);
-        // whatever decodes must encode again (or be refused with a typed error)
+  it.each(frames.map((f) => [`${f.seq} ${f.msg}`, f] as const))(
+    'corrupted %s decodes or fails with VppDecodeError',
+    (_label, f) => {
+      const name = f.msg.replace(/_[0-9a-f]{8}$/, '');
+      const def = messagesByName.get(name)!;
+      const payload = fromHex(f.hex);
+      let seed = f.seq * 7919 + 1;
+      const rand = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return seed % n;
+      };
+      for (let round = 0; round < 40; round++) {
+        const bad = payload.slice();
+        for (let k = 0; k < 1 + rand(4); k++) bad[rand(bad.length)] = rand(256);
         try {
-          def.encode(msg);
+          const msg = def.decode(bad);
+          // whatever decodes must encode again (or be refused with a typed error)
+          try {
+            def.encode(msg);
+          } catch (err) {
+            expect((err as { name?: string }).name).toBe('VppEncodeError');
+          }
         } catch (err) {
-          expect((err as { name?: string }).name).toBe('VppEncodeError');
+          expect((err as { name?: string }).name, String(err)).toBe('VppDecodeError');
         }
-      } catch (err) {
-        expect((err as { name?: string }).name, String(err)).toBe('VppDecodeError');
       }
-    }
-  });
+    },
+  );
 
   it.each(frames.map((f) => [`${f.seq} ${f.msg}`, f] as const))('truncated %s never crashes', (_label, f) => {
     const name = f.msg.replace(/_[0-9a-f]{8}$/, '');

@@ -68,5 +68,8 @@ it('the README shows exactly this example', () => {
   const code = self.slice(self.indexOf('// README:begin') + '// README:begin'.length, self.indexOf('  // README:end'));
   const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
   const block = /## Example[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-  expect(strip(block)).toEqual(["import { connectVpp, type VppApiError } from '@vectorplane/vpp-binapi';", ...strip(code)]);
+  expect(strip(block)).toEqual([
+    "import { connectVpp, type VppApiError } from '@vectorplane/vpp-binapi';",
+    ...strip(code),
+  ]);
 });

@@ -42,7 +42,10 @@ export function main(argv: string[]): number {
   const files = readdirSync(input)
     .filter((f) => f.endsWith('.api.json'))
     .sort()
-    .map((f) => ({ name: f.replace(/\.api\.json$/, ''), json: JSON.parse(readFileSync(join(input, f), 'utf8')) as ApiJson }));
+    .map((f) => ({
+      name: f.replace(/\.api\.json$/, ''),
+      json: JSON.parse(readFileSync(join(input, f), 'utf8')) as ApiJson,
+    }));
   if (!files.length) {
     console.error(`no *.api.json files in ${input}`);
     return 2;

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromHex } from '../codec/runtime.js';
-import type { MessageDef } from '../codec/types.js';
+import type { AnyMessageDef } from '../codec/registry.js';
 
 /** One field of a message or type. */
 interface Field {
@@ -104,11 +104,15 @@ export function loadSchemaTypes(dir: string | undefined = apiDir()): SchemaTypes
         ['union', s.unions ?? []],
       ] as const) {
         for (const t of list) {
-          const fields = t.slice(1).filter((f): f is unknown[] => Array.isArray(f)).map(schemaField);
+          const fields = t
+            .slice(1)
+            .filter((f): f is unknown[] => Array.isArray(f))
+            .map(schemaField);
           out.set(String(t[0]), { kind, fields });
         }
       }
-      for (const [name, a] of Object.entries(s.aliases ?? {})) out.set(name, { kind: 'alias', type: a.type, length: a.length });
+      for (const [name, a] of Object.entries(s.aliases ?? {}))
+        out.set(name, { kind: 'alias', type: a.type, length: a.length });
       for (const e of [...(s.enums ?? []), ...(s.enumflags ?? [])]) {
         const values = new Map<string, number>();
         for (const v of e.slice(1)) if (Array.isArray(v)) values.set(String(v[0]), Number(v[1]));
@@ -132,12 +136,21 @@ const show = (v: unknown): string => {
  * The fields of a request from parsed JSON, converted by the message's schema.
  * @throws FieldInputError naming the field for an unknown field or a value of the wrong kind.
  */
-export function convertRequest(def: MessageDef<any>, value: unknown, types: SchemaTypes = loadSchemaTypes()): Record<string, unknown> {
+export function convertRequest(
+  def: AnyMessageDef,
+  value: unknown,
+  types: SchemaTypes = loadSchemaTypes(),
+): Record<string, unknown> {
   if (!isObject(value)) throw new FieldInputError(def.name, `the fields must be a JSON object, not ${show(value)}`);
   return convertObject(def.name, def.fields, value, types);
 }
 
-function convertObject(path: string, fields: readonly Field[], value: Record<string, unknown>, types: SchemaTypes): Record<string, unknown> {
+function convertObject(
+  path: string,
+  fields: readonly Field[],
+  value: Record<string, unknown>,
+  types: SchemaTypes,
+): Record<string, unknown> {
   const byName = new Map(fields.map((f) => [f.name, f]));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -168,7 +181,8 @@ function bytes(path: string, v: unknown): unknown {
       throw new FieldInputError(path, `expected hex bytes, got ${show(v)}`);
     }
   }
-  if (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) return Uint8Array.from(v as number[]);
+  if (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))
+    return Uint8Array.from(v as number[]);
   throw new FieldInputError(path, `expected hex bytes or an array of bytes, got ${show(v)}`);
 }
 
@@ -183,7 +197,8 @@ function convertScalar(path: string, type: string, v: unknown, types: SchemaType
       if (typeof v === 'string' && /^-?\d+$/.test(v)) n = BigInt(v);
       else if (typeof v === 'number' && Number.isSafeInteger(v)) n = BigInt(v);
       else if (typeof v === 'bigint') n = v;
-      if (n === undefined) throw new FieldInputError(path, `expected a 64-bit integer (a number or a decimal string), got ${show(v)}`);
+      if (n === undefined)
+        throw new FieldInputError(path, `expected a 64-bit integer (a number or a decimal string), got ${show(v)}`);
       const ok = type === 'u64' ? n >= 0n && n < 1n << 64n : n >= -(1n << 63n) && n < 1n << 63n;
       if (!ok) throw new FieldInputError(path, `${n} does not fit ${type}`);
       return n;
@@ -212,10 +227,12 @@ function convertScalar(path: string, type: string, v: unknown, types: SchemaType
     case 'enum':
       if (typeof v === 'string') {
         const n = t.values.get(v);
-        if (n === undefined) throw new FieldInputError(path, `${show(v)} is not a value of ${name} (${[...t.values.keys()].join(', ')})`);
+        if (n === undefined)
+          throw new FieldInputError(path, `${show(v)} is not a value of ${name} (${[...t.values.keys()].join(', ')})`);
         return n;
       }
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new FieldInputError(path, `expected a ${name} value (number or name), got ${show(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v))
+        throw new FieldInputError(path, `expected a ${name} value (number or name), got ${show(v)}`);
       return v;
     case 'struct':
     case 'union':

@@ -3,7 +3,7 @@
  * Kept apart from `src/cli.ts` (the bin entry) so it can be called with any argv and output streams.
  */
 import { parseArgs } from 'node:util';
-import type { MessageDef } from '../codec/types.js';
+import type { AnyMessageDef } from '../codec/registry.js';
 import { toHex } from '../codec/runtime.js';
 import { HEADER_FIELDS, convertRequest } from './cli-input.js';
 import type { VppClient } from './client.js';
@@ -105,7 +105,9 @@ export async function runCli(
 
   if (values.release !== undefined) {
     if (!isVppRelease(values.release)) {
-      io.stderr.write(`vpp-api: --release wants one of ${releases.join(', ')}, not ${JSON.stringify(values.release)}\n`);
+      io.stderr.write(
+        `vpp-api: --release wants one of ${releases.join(', ')}, not ${JSON.stringify(values.release)}\n`,
+      );
       return EXIT.USAGE;
     }
     bindings = releaseBindings(values.release);
@@ -171,7 +173,7 @@ type Plan =
 
 /** Checks the command line before connecting, so usage errors never wait for VPP. */
 function plan_(command: string, args: string[], bindings: VppBindings): Plan {
-  const needMessage = (): { name: string; def: MessageDef<any>; msg: Record<string, unknown> } => {
+  const needMessage = (): { name: string; def: AnyMessageDef; msg: Record<string, unknown> } => {
     const [name, json, ...extra] = args;
     if (!name) throw new UsageError(`${command} needs a message name`);
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
@@ -188,14 +190,16 @@ function plan_(command: string, args: string[], bindings: VppBindings): Plan {
       const service = bindings.services.get(name);
       if (service?.streamMessage) throw new UsageError(`${name} is a _get request with cursor; use dump`);
       if (service?.stream) throw new UsageError(`${name} is a _dump request; use dump`);
-      if (!service && !bindings.messages.has(`${name}_reply`)) throw new UsageError(`${name} is not a request VPP answers with a reply`);
+      if (!service && !bindings.messages.has(`${name}_reply`))
+        throw new UsageError(`${name} is not a request VPP answers with a reply`);
       return { kind: 'call', name, msg };
     }
     case 'dump': {
       const { name, msg } = needMessage();
       const service = bindings.services.get(name);
       if (service?.streamMessage) return { kind: 'dump', name, msg, get: true };
-      if (service ? !service.stream : !name.endsWith('_dump')) throw new UsageError(`${name} is not a _dump or _get request; use call`);
+      if (service ? !service.stream : !name.endsWith('_dump'))
+        throw new UsageError(`${name} is not a _dump or _get request; use call`);
       return { kind: 'dump', name, msg, get: false };
     }
     case 'events': {
@@ -220,7 +224,7 @@ function plan_(command: string, args: string[], bindings: VppBindings): Plan {
  * may be given as decimal strings, byte fields as hex, enums by name; unknown fields, non-boolean
  * booleans and values of the wrong kind are usage errors naming the field.
  */
-function parseMessage(json: string, def: MessageDef<any>): Record<string, unknown> {
+function parseMessage(json: string, def: AnyMessageDef): Record<string, unknown> {
   let v: unknown;
   try {
     v = JSON.parse(json);
@@ -264,7 +268,11 @@ function messages(vpp: VppClient<AnyVppApi>, bindings: VppBindings, io: CliIo, c
     })
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   const statusText = (r: (typeof rows)[number]): string =>
-    r.status === 'crc-mismatch' ? `crc-mismatch (VPP ${r.vppCrc})` : r.status === 'ok' && r.releases.length ? `ok (${r.releases.join(', ')})` : r.status;
+    r.status === 'crc-mismatch'
+      ? `crc-mismatch (VPP ${r.vppCrc})`
+      : r.status === 'ok' && r.releases.length
+        ? `ok (${r.releases.join(', ')})`
+        : r.status;
   if (check) {
     for (const m of compat.mismatched) {
       const ours = m.crcs.length > 1 ? m.crcs.map((c) => `${c.crc} (${c.releases.join(', ')})`).join(', ') : m.crc;
@@ -274,9 +282,14 @@ function messages(vpp: VppClient<AnyVppApi>, bindings: VppBindings, io: CliIo, c
     else {
       // per message: which release's definition VPP announced
       const w = Math.max(4, ...rows.map((r) => r.name.length));
-      for (const r of rows) io.stdout.write(`${r.name.padEnd(w)}  ${r.status === 'ok' ? r.releases.join(', ') || 'ok' : statusText(r)}\n`);
-      const known = bindings.releases?.length ? `; VPP's table agrees with release ${compat.releases.join(', ') || 'none of ours'}` : '';
-      io.stdout.write(`${compat.matched} messages match, ${compat.mismatched.length} CRC mismatches, ${compat.missing.length} not in VPP${known}\n`);
+      for (const r of rows)
+        io.stdout.write(`${r.name.padEnd(w)}  ${r.status === 'ok' ? r.releases.join(', ') || 'ok' : statusText(r)}\n`);
+      const known = bindings.releases?.length
+        ? `; VPP's table agrees with release ${compat.releases.join(', ') || 'none of ours'}`
+        : '';
+      io.stdout.write(
+        `${compat.matched} messages match, ${compat.mismatched.length} CRC mismatches, ${compat.missing.length} not in VPP${known}\n`,
+      );
     }
     return compat.mismatched.length ? EXIT.VPP_ERROR : EXIT.OK;
   }
@@ -285,13 +298,20 @@ function messages(vpp: VppClient<AnyVppApi>, bindings: VppBindings, io: CliIo, c
   } else {
     const w = Math.max(4, ...rows.map((r) => r.name.length));
     io.stdout.write(`${'NAME'.padEnd(w)}  ${'ID'.padStart(5)}  CRC         STATUS\n`);
-    for (const r of rows) io.stdout.write(`${r.name.padEnd(w)}  ${String(r.id ?? '-').padStart(5)}  ${r.crc}  ${statusText(r)}\n`);
+    for (const r of rows)
+      io.stdout.write(`${r.name.padEnd(w)}  ${String(r.id ?? '-').padStart(5)}  ${r.crc}  ${statusText(r)}\n`);
   }
   return EXIT.OK;
 }
 
 function report(err: unknown, io: CliIo): number {
-  const e = err as Error & { code?: string; errorName?: string; retval?: number; messageName?: string; reply?: unknown };
+  const e = err as Error & {
+    code?: string;
+    errorName?: string;
+    retval?: number;
+    messageName?: string;
+    reply?: unknown;
+  };
   switch (e?.name) {
     case 'UsageError':
       io.stderr.write(`vpp-api: ${e.message}\nRun vpp-api --help for usage.\n`);

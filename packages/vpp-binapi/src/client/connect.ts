@@ -49,7 +49,9 @@ export const defaultBindings: VppBindings = allReleasesBindings;
  *   VppHandshakeError when VPP refuses the registration, VppUnknownReleaseError for a release the
  *   bindings do not have.
  */
-export function connectVpp<R extends VppRelease>(init: VppClientInit & { release: R }): Promise<VppClient<VppReleaseApi<R>>>;
+export function connectVpp<R extends VppRelease>(
+  init: VppClientInit & { release: R },
+): Promise<VppClient<VppReleaseApi<R>>>;
 export function connectVpp(init?: VppClientInit): Promise<VppClient<VppApi>>;
 export async function connectVpp(init: VppClientInit = {}): Promise<VppClient<VppApi>> {
   const bindings = init.release === undefined ? defaultBindings : releaseBindings(init.release);

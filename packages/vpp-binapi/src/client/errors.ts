@@ -121,7 +121,9 @@ export class VppStreamOverflowError extends VppClientError {
     /** Details the stream held when it was cut. */
     readonly buffered: number,
   ) {
-    super(`${messageName}: the consumer fell ${buffered} details behind while other requests needed the socket; stream ended`);
+    super(
+      `${messageName}: the consumer fell ${buffered} details behind while other requests needed the socket; stream ended`,
+    );
   }
 }
 
@@ -231,7 +233,9 @@ export class VppUnknownMessageIdError extends VppClientError {
     /** The wire name from VPP's table when VPP announced it, else undefined. */
     readonly wireName?: string,
   ) {
-    super(`VPP sent message id ${msgId}${wireName ? ` (${wireName}, not in our bindings)` : ' (not in the message table)'}; dropped`);
+    super(
+      `VPP sent message id ${msgId}${wireName ? ` (${wireName}, not in our bindings)` : ' (not in the message table)'}; dropped`,
+    );
   }
 }
 

@@ -2,15 +2,9 @@
  * The VPP releases the generated bindings speak, at run time: each release's message set, every
  * definition of a message, and which releases a definition belongs to.
  */
-import type { MessageDef, ServiceDef } from '../codec/types.js';
-import {
-  messages,
-  primaryRelease,
-  releaseDiffs,
-  releases,
-  services,
-  type VppRelease,
-} from '../generated/index.js';
+import type { AnyMessageDef } from '../codec/registry.js';
+import type { ServiceDef } from '../codec/types.js';
+import { messages, primaryRelease, releaseDiffs, releases, services, type VppRelease } from '../generated/index.js';
 import { VppUnknownReleaseError } from './errors.js';
 import type { VppBindings } from './types.js';
 
@@ -22,14 +16,14 @@ export function isVppRelease(x: unknown): x is VppRelease {
 }
 
 /** name → definition, per release */
-const perRelease = new Map<VppRelease, Map<string, MessageDef<any>>>();
+const perRelease = new Map<VppRelease, Map<string, AnyMessageDef>>();
 const servicesPerRelease = new Map<VppRelease, Map<string, ServiceDef>>();
 /** wire name → releases whose definition it is */
 const releasesByNameCrc = new Map<string, VppRelease[]>();
 for (const r of releases) {
   const diff = releaseDiffs[r];
   const absent = new Set(diff.absent);
-  const defs = new Map<string, MessageDef<any>>();
+  const defs = new Map<string, AnyMessageDef>();
   for (const d of messages) if (!absent.has(d.name)) defs.set(d.name, d);
   for (const d of diff.variants) defs.set(d.name, d);
   perRelease.set(r, defs);
@@ -45,12 +39,12 @@ for (const r of releases) {
 }
 
 /** The releases whose definition `def` (or a wire name `<name>_<crc>`) is, oldest first; empty when none. */
-export function releasesOf(def: MessageDef<any> | string): readonly VppRelease[] {
+export function releasesOf(def: AnyMessageDef | string): readonly VppRelease[] {
   return releasesByNameCrc.get(typeof def === 'string' ? def : def.nameCrc) ?? [];
 }
 
 /** Every definition of message `name` across releases, one per distinct CRC, newest release first. */
-export function definitionsOf(name: string): readonly MessageDef<any>[] {
+export function definitionsOf(name: string): readonly AnyMessageDef[] {
   return definitions.get(name) ?? [];
 }
 
@@ -58,7 +52,7 @@ export function definitionsOf(name: string): readonly MessageDef<any>[] {
  * The definitions of one release, by name.
  * @throws VppUnknownReleaseError when the bindings have no such release.
  */
-export function releaseMessages(release: string): ReadonlyMap<string, MessageDef<any>> {
+export function releaseMessages(release: string): ReadonlyMap<string, AnyMessageDef> {
   if (!isVppRelease(release)) throw new VppUnknownReleaseError(release, releases);
   return perRelease.get(release)!;
 }
@@ -73,15 +67,20 @@ export function releaseBindings(release: string): VppBindings {
   if (!isVppRelease(release)) throw new VppUnknownReleaseError(release, releases);
   let b = byRelease.get(release);
   if (!b) {
-    b = { messages: perRelease.get(release)!, services: servicesPerRelease.get(release)!, releases: [release], releasesOf: (w) => releasesOf(w) };
+    b = {
+      messages: perRelease.get(release)!,
+      services: servicesPerRelease.get(release)!,
+      releases: [release],
+      releasesOf: (w) => releasesOf(w),
+    };
     byRelease.set(release, b);
   }
   return b;
 }
 
 // every release at once: per name the newest definition, and all of them for the client to pick from
-const definitions = new Map<string, MessageDef<any>[]>();
-const newest = new Map<string, MessageDef<any>>();
+const definitions = new Map<string, AnyMessageDef[]>();
+const newest = new Map<string, AnyMessageDef>();
 const allServices = new Map<string, ServiceDef>();
 for (const r of [...releases].reverse()) {
   for (const d of perRelease.get(r)!.values()) {

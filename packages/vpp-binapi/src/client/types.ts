@@ -1,4 +1,5 @@
-import type { MessageDef, ServiceDef } from '../codec/types.js';
+import type { AnyMessageDef } from '../codec/registry.js';
+import type { ServiceDef } from '../codec/types.js';
 import type { VppKnownCrc } from './errors.js';
 
 /** A pino-compatible logger; every method optional to call with `(fields, message)`. */
@@ -76,7 +77,10 @@ export interface VppApiShape {
 export interface AnyVppApi {
   calls: Record<string, { request: Record<string, unknown>; reply: Record<string, unknown> }>;
   dumps: Record<string, { request: Record<string, unknown>; details: Record<string, unknown> }>;
-  gets: Record<string, { request: Record<string, unknown>; reply: Record<string, unknown>; details: Record<string, unknown> }>;
+  gets: Record<
+    string,
+    { request: Record<string, unknown>; reply: Record<string, unknown>; details: Record<string, unknown> }
+  >;
   events: Record<string, { request: Record<string, unknown>; event: Record<string, unknown> }>;
 }
 
@@ -89,7 +93,11 @@ export type RequestInit<T> = T extends unknown ? Partial<Omit<T, '_vl_msg_id' | 
 /** The releases an API names (`'25.10' | '26.02' | '26.06'` for the generated bindings). */
 export type ReleaseOf<A extends VppApiShape> = A extends { releases: infer R } ? keyof R & string : never;
 /** Message types of release `R` of an API, by name. */
-export type ReleaseMessages<A extends VppApiShape, R extends string> = A extends { releases: infer X } ? (R extends keyof X ? X[R] : never) : never;
+export type ReleaseMessages<A extends VppApiShape, R extends string> = A extends { releases: infer X }
+  ? R extends keyof X
+    ? X[R]
+    : never
+  : never;
 export type CallRequest<A extends VppApiShape, K extends keyof A['calls']> = Field<A['calls'][K], 'request'>;
 export type CallReply<A extends VppApiShape, K extends keyof A['calls']> = Field<A['calls'][K], 'reply'>;
 export type DumpRequest<A extends VppApiShape, K extends keyof A['dumps']> = Field<A['dumps'][K], 'request'>;
@@ -102,7 +110,7 @@ export type EventMessage<A extends VppApiShape, K extends keyof A['events']> = F
 /** The message definitions and services a client resolves names with. */
 export interface VppBindings {
   /** Every message our bindings know, by VPP name (for a name in several releases: the newest definition). */
-  readonly messages: ReadonlyMap<string, MessageDef<any>>;
+  readonly messages: ReadonlyMap<string, AnyMessageDef>;
   /** How requests are answered, by request name. */
   readonly services: ReadonlyMap<string, ServiceDef>;
   /**
@@ -110,7 +118,7 @@ export interface VppBindings {
    * newest first). At connect the client uses, per message, the one whose `name_crc` VPP announces.
    * Absent: `messages` alone.
    */
-  readonly definitions?: ReadonlyMap<string, readonly MessageDef<any>[]>;
+  readonly definitions?: ReadonlyMap<string, readonly AnyMessageDef[]>;
   /** The releases the bindings speak, oldest first (absent: unnamed, one release). */
   readonly releases?: readonly string[];
   /** The releases whose definition a wire name (`<name>_<crc>`) is; empty when none. */
@@ -118,7 +126,7 @@ export interface VppBindings {
 }
 
 /** Builds {@link VppBindings} from lists of definitions. */
-export function createBindings(messages: Iterable<MessageDef<any>>, services: Iterable<ServiceDef>): VppBindings {
+export function createBindings(messages: Iterable<AnyMessageDef>, services: Iterable<ServiceDef>): VppBindings {
   return {
     messages: new Map([...messages].map((m) => [m.name, m])),
     services: new Map([...services].map((s) => [s.request, s])),

@@ -3,7 +3,10 @@ import { BufferViews, cursor, type Cursor } from './runtime.js';
 import type { MessageDef } from './types.js';
 
 /** Static facts about one message, as the generator writes them: `MessageDef`'s data but `nameCrc`. @internal */
-export type MessageMeta = Pick<MessageDef, 'name' | 'crc' | 'module' | 'header' | 'contextOffset' | 'clientIndexOffset' | 'fields' | 'status'>;
+export type MessageMeta = Pick<
+  MessageDef,
+  'name' | 'crc' | 'module' | 'header' | 'contextOffset' | 'clientIndexOffset' | 'fields' | 'status'
+>;
 
 /** The specialised functions the generator writes for one message. @internal */
 export interface MessageImpl<T> {
@@ -46,7 +49,8 @@ function encodeNew<T>(enc: MessageImpl<T>['enc'], msg: T, n: number, name: strin
 }
 
 function checkEnd(end: number, expected: number, name: string): void {
-  if (end !== expected) throw new Error(`vpp-binapi: ${name} encoder wrote ${end} bytes where size() said ${expected} (a generator bug)`);
+  if (end !== expected)
+    throw new Error(`vpp-binapi: ${name} encoder wrote ${end} bytes where size() said ${expected} (a generator bug)`);
 }
 
 /** Decode errors carry offsets relative to the caller's Uint8Array. */
@@ -69,7 +73,8 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
   const fixed = typeof impl.size === 'number' ? impl.size : -1;
   const sizeFn = typeof impl.size === 'number' ? undefined : impl.size;
   const size = (msg: T): number => {
-    if (typeof msg !== 'object' || msg === null) throw new VppEncodeError('bad_type', '', `expected a message object, got ${msg === null ? 'null' : typeof msg}`);
+    if (typeof msg !== 'object' || msg === null)
+      throw new VppEncodeError('bad_type', '', `expected a message object, got ${msg === null ? 'null' : typeof msg}`);
     return fixed >= 0 ? fixed : sizeFn!(msg);
   };
   const def: MessageDef<T> = {
@@ -97,7 +102,11 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
       try {
         const n = size(msg);
         if (offset < 0 || offset + n > buf.length) {
-          throw new VppEncodeError('buffer_too_small', '', `needs ${n} bytes at offset ${offset}, buffer has ${buf.length}`);
+          throw new VppEncodeError(
+            'buffer_too_small',
+            '',
+            `needs ${n} bytes at offset ${offset}, buffer has ${buf.length}`,
+          );
         }
         const v = writeViews.of(buf);
         const at = buf.byteOffset + offset;
@@ -118,7 +127,8 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
     decode(buf: Uint8Array, offset = 0, end = buf.length): T {
       try {
         const stop = Math.min(end, buf.length);
-        if (!(offset >= 0 && offset <= stop)) throw new VppDecodeError('truncated', offset, `no bytes between offset ${offset} and end ${stop}`);
+        if (!(offset >= 0 && offset <= stop))
+          throw new VppDecodeError('truncated', offset, `no bytes between offset ${offset} and end ${stop}`);
         return dec(cursor(buf, offset, stop));
       } catch (err) {
         throw withMessageName(rebase(err, buf.byteOffset), name);

@@ -86,7 +86,14 @@ function formatMessage(messageName: string | undefined, path: string, detail: st
 }
 
 /** A codec error seen from outside its class (it may come from the other module format's copy). */
-type CodecErrorFields = { name?: unknown; path?: unknown; detail?: unknown; messageName?: unknown; message?: unknown; offset?: unknown };
+type CodecErrorFields = {
+  name?: unknown;
+  path?: unknown;
+  detail?: unknown;
+  messageName?: unknown;
+  message?: unknown;
+  offset?: unknown;
+};
 
 /**
  * The `message` a codec error's fields give, under `messageName`: what the constructors write, and

@@ -78,13 +78,21 @@ export function badDiscriminator(field: string, tag: unknown): VppEncodeError {
 export function intError(field: string, value: unknown, type: string): VppEncodeError {
   const big = type === 'u64' || type === 'i64';
   if (typeof value === 'bigint' && !big) {
-    return new VppEncodeError('bad_type', field, `expected a number for ${type}, got bigint ${String(value)}n (only u64/i64 fields take bigints)`);
+    return new VppEncodeError(
+      'bad_type',
+      field,
+      `expected a number for ${type}, got bigint ${String(value)}n (only u64/i64 fields take bigints)`,
+    );
   }
   if (typeof value !== 'number' && typeof value !== 'bigint') {
     return new VppEncodeError('bad_type', field, `expected ${type}, got ${describe(value)}`);
   }
   if (big && typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-    return new VppEncodeError('int_range', field, `${String(value)} is not a safe integer; pass ${type} values beyond 2^53 as bigint`);
+    return new VppEncodeError(
+      'int_range',
+      field,
+      `${String(value)} is not a safe integer; pass ${type} values beyond 2^53 as bigint`,
+    );
   }
   return new VppEncodeError('int_range', field, `${String(value)} does not fit ${type}`);
 }
@@ -117,9 +125,14 @@ export function taggedMember(u: object, member: string, others: readonly string[
     }
   }
   if (m === undefined) {
-    throw new VppEncodeError('union_mismatch', '', `tag ${tag} selects member ${member}, which is missing${other ? ` (${other} given instead)` : ''}`);
+    throw new VppEncodeError(
+      'union_mismatch',
+      '',
+      `tag ${tag} selects member ${member}, which is missing${other ? ` (${other} given instead)` : ''}`,
+    );
   }
-  if (other !== undefined) throw new VppEncodeError('union_mismatch', '', `tag ${tag} selects member ${member}, but ${other} is given too`);
+  if (other !== undefined)
+    throw new VppEncodeError('union_mismatch', '', `tag ${tag} selects member ${member}, but ${other} is given too`);
   return m;
 }
 
@@ -130,7 +143,15 @@ export function taggedMember(u: object, member: string, others: readonly string[
  * written length is returned.
  * @throws VppEncodeError `union_mismatch` with an empty path when two members disagree.
  */
-export function mergeMember(from: Uint8Array, to: Uint8Array, o: number, n: number, w: number, prev: string, name: string): number {
+export function mergeMember(
+  from: Uint8Array,
+  to: Uint8Array,
+  o: number,
+  n: number,
+  w: number,
+  prev: string,
+  name: string,
+): number {
   let i = 0;
   while (i < n && from[i] === 0) i++;
   if (i === n) return -1;
@@ -210,7 +231,7 @@ const utf8Encoder = new TextEncoder();
 
 /** UTF-8 byte length of `s`. */
 export function utf8Length(s: string): number {
-  let n = s.length;
+  const n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) return utf8Encoder.encode(s).length;
@@ -227,7 +248,11 @@ function stringValue(field: string, v: unknown): string {
 }
 
 function nulError(field: string, s: string): VppEncodeError {
-  return new VppEncodeError('string_nul', field, `NUL character at index ${s.indexOf('\0')}: VPP reads strings as C strings and would cut it there`);
+  return new VppEncodeError(
+    'string_nul',
+    field,
+    `NUL character at index ${s.indexOf('\0')}: VPP reads strings as C strings and would cut it there`,
+  );
 }
 
 /**
@@ -284,7 +309,14 @@ export function sizeVarString(v: unknown): number {
  * Writes a variable string (u32 big-endian byte length, then the bytes, no NUL) and returns the
  * offset after it. With a `limit`, at most `limit - 1` bytes are accepted (VPP's own rule).
  */
-export function writeVarString(b: Uint8Array, dv: DataView, o: number, v: unknown, limit: number, field: string): number {
+export function writeVarString(
+  b: Uint8Array,
+  dv: DataView,
+  o: number,
+  v: unknown,
+  limit: number,
+  field: string,
+): number {
   const s = stringValue(field, v);
   const len = s.length;
   let i = 0;
@@ -480,7 +512,6 @@ function parseIp6Into(s: string, start: number, end: number, b: Uint8Array, o: n
   for (let k = gap; k < gap + shift; k++) b[o + k] = 0;
   return true;
 }
-
 
 export function writeIp4(b: Uint8Array, o: number, v: unknown, field: string): void {
   if (v === undefined) {
@@ -748,7 +779,8 @@ export function countOf(v: unknown, field: string): number {
 export function arrayOf<T>(v: readonly T[] | undefined, field: string): readonly T[] {
   if (v === undefined) return EMPTY_ARRAY;
   if (!Array.isArray(v)) throw typeError(field, v, 'array');
-  return v;
+  // Array.isArray narrows a readonly array to any[]; the value is still the caller's readonly T[]
+  return v as readonly T[];
 }
 
 /** True when `b[o, o + n)` holds only zeros. */

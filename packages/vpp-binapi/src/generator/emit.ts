@@ -49,7 +49,14 @@ export function isTextType(name: string): boolean {
 }
 
 const INT_SIZE: Record<string, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4 };
-const INT_MAX: Record<string, number> = { u8: 0xff, i8: 0x7f, u16: 0xffff, i16: 0x7fff, u32: 0xffffffff, i32: 0x7fffffff };
+const INT_MAX: Record<string, number> = {
+  u8: 0xff,
+  i8: 0x7f,
+  u16: 0xffff,
+  i16: 0x7fff,
+  u32: 0xffffffff,
+  i32: 0x7fffffff,
+};
 
 type Codec =
   | { k: 'int'; w: string; ts: string; size: number }
@@ -193,7 +200,13 @@ function resolveType(ctx: Ctx, type: string): Codec {
 
 function structSize(ctx: Ctx, t: StructSpec): number | null {
   if (structSizeCache.has(t)) return structSizeCache.get(t)!;
-  const sub: Ctx = { ...ctx, mod: ctx.set.owner(t.name, ctx.mod), imports: new Map(), typeImports: new Map(), runtime: new Set() };
+  const sub: Ctx = {
+    ...ctx,
+    mod: ctx.set.owner(t.name, ctx.mod),
+    imports: new Map(),
+    typeImports: new Map(),
+    runtime: new Set(),
+  };
   let n: number | null = 0;
   for (const f of t.fields) {
     const c = resolveField(sub, f);
@@ -212,7 +225,13 @@ function structSize(ctx: Ctx, t: StructSpec): number | null {
 }
 
 function unionSize(ctx: Ctx, t: StructSpec): number {
-  const sub: Ctx = { ...ctx, mod: ctx.set.owner(t.name, ctx.mod), imports: new Map(), typeImports: new Map(), runtime: new Set() };
+  const sub: Ctx = {
+    ...ctx,
+    mod: ctx.set.owner(t.name, ctx.mod),
+    imports: new Map(),
+    typeImports: new Map(),
+    runtime: new Set(),
+  };
   let n = 0;
   for (const f of t.fields) {
     const c = resolveField(sub, f);
@@ -282,7 +301,13 @@ function zero(ctx: Ctx, c: Codec): string {
     case 'union':
       return `${ref(ctx, c.name, `create_${c.name}`)}()`;
     case 'array':
-      if (c.elem.k === 'int' || c.elem.k === 'f64' || c.elem.k === 'bool' || c.elem.k === 'big' || c.elem.k === 'text') {
+      if (
+        c.elem.k === 'int' ||
+        c.elem.k === 'f64' ||
+        c.elem.k === 'bool' ||
+        c.elem.k === 'big' ||
+        c.elem.k === 'text'
+      ) {
         return `new Array<${c.elem.ts}>(${c.n}).fill(${zero(ctx, c.elem)})`;
       }
       return `Array.from({ length: ${c.n} }, () => ${zero(ctx, c.elem)})`;
@@ -368,7 +393,16 @@ function inlineFields(ctx: Ctx, name: string): FieldSpec[] | undefined {
   const t = ctx.set.type(name, ctx.mod);
   if (t.kind !== 'struct' && t.kind !== 'union') return undefined;
   if (t.fields.length > INLINE_MAX_FIELDS) return undefined;
-  if (t.fields.some((f) => f.discriminator !== undefined || f.lengthFrom !== undefined || f.length === 0 || (f.type === 'string' && !f.length))) return undefined;
+  if (
+    t.fields.some(
+      (f) =>
+        f.discriminator !== undefined ||
+        f.lengthFrom !== undefined ||
+        f.length === 0 ||
+        (f.type === 'string' && !f.length),
+    )
+  )
+    return undefined;
   for (const f of t.fields) if (resolveField(ctx, f).size === null) return undefined;
   return t.fields;
 }
@@ -381,7 +415,8 @@ function zeroTestFields(ctx: Ctx, c: Codec): string[] | undefined {
   if (c.k !== 'struct') return undefined;
   const fields = inlineFields(ctx, c.name);
   if (!fields || fields.length > 6) return undefined;
-  for (const f of fields) if (f.default !== undefined || f.length !== undefined || resolveField(ctx, f).k !== 'int') return undefined;
+  for (const f of fields)
+    if (f.default !== undefined || f.length !== undefined || resolveField(ctx, f).k !== 'int') return undefined;
   return fields.map((f) => f.name);
 }
 
@@ -407,7 +442,16 @@ function objDecl(ctx: Ctx, name: string, val: string): string {
 }
 
 /** Statements writing fixed-size `c` from `val` at `off`; `path` is a template-literal body. */
-function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, def: string | undefined, depth: number, inline = true): string {
+function encFixed(
+  ctx: Ctx,
+  c: Codec,
+  val: string,
+  off: string,
+  path: string,
+  def: string | undefined,
+  depth: number,
+  inline = true,
+): string {
   const p = '`' + path + '`';
   switch (c.k) {
     case 'int':
@@ -445,7 +489,15 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
         let K = 0;
         const stmts = fields.map((f) => {
           const fc = resolveField(ctx, f);
-          const stmt = encFixed(ctx, fc, prop(sv, f.name), plusExpr(off, K), f.name, f.default !== undefined ? literal(fc, f.default) : undefined, depth + 1);
+          const stmt = encFixed(
+            ctx,
+            fc,
+            prop(sv, f.name),
+            plusExpr(off, K),
+            f.name,
+            f.default !== undefined ? literal(fc, f.default) : undefined,
+            depth + 1,
+          );
           K += fc.size!;
           return stmt;
         });
@@ -464,18 +516,37 @@ function encFixed(ctx: Ctx, c: Codec, val: string, off: string, path: string, de
         const zf = zeroTestFields(ctx, c.elem);
         const items: string[] = [];
         for (let k = 0; k < c.n; k++) {
-          const item = encFixed(ctx, c.elem, `${a}[${k}]`, plusExpr(off, k * c.elem.size), `${path}[${k}]`, undefined, depth + 1);
+          const item = encFixed(
+            ctx,
+            c.elem,
+            `${a}[${k}]`,
+            plusExpr(off, k * c.elem.size),
+            `${path}[${k}]`,
+            undefined,
+            depth + 1,
+          );
           if (!zf) {
             items.push(item);
             continue;
           }
           // all-zero elements (every label of an unlabelled path) leave the zeroed bytes as they are
           const e = `${a}_${k}`;
-          items.push(`{ const ${e} = ${a}[${k}]; if (!(${e} === undefined || (${e} !== null && ${zf.map((f) => `${prop(e, f)} === 0`).join(' && ')}))) ${item} }`);
+          items.push(
+            `{ const ${e} = ${a}[${k}]; if (!(${e} === undefined || (${e} !== null && ${zf.map((f) => `${prop(e, f)} === 0`).join(' && ')}))) ${item} }`,
+          );
         }
         return `{ ${head}${zf ? ` ${rt(ctx, 'zeroBytes')}(b, ${off}, ${c.n * c.elem.size});` : ''} ${items.join(' ')} }`;
       }
-      const inner = encFixed(ctx, c.elem, `${a}[${i}]`, `${off} + ${i} * ${c.elem.size}`, `${path}[\${${i}}]`, undefined, depth + 1, false);
+      const inner = encFixed(
+        ctx,
+        c.elem,
+        `${a}[${i}]`,
+        `${off} + ${i} * ${c.elem.size}`,
+        `${path}[\${${i}}]`,
+        undefined,
+        depth + 1,
+        false,
+      );
       return `{ ${head} for (let ${i} = 0; ${i} < ${c.n}; ${i}++) ${inner} }`;
     }
     default:
@@ -678,7 +749,8 @@ function discOf(ctx: Ctx, owner: string, fields: FieldSpec[], f: FieldSpec): Dis
   if (u.kind !== 'union') throw new SchemaError(`${owner}: ${f.name} has a discriminator but is not a union`);
   const enumName = shortName(tagField.type);
   const e = ctx.set.type(enumName, ctx.mod);
-  if (e.kind !== 'enum' && e.kind !== 'enumflags') throw new SchemaError(`${owner}: discriminator ${tagField.name} is not an enum`);
+  if (e.kind !== 'enum' && e.kind !== 'enumflags')
+    throw new SchemaError(`${owner}: discriminator ${tagField.name} is not an enum`);
   const uctx: Ctx = { ...ctx, mod: ctx.set.owner(u.name, ctx.mod) };
   const cases: Disc['cases'] = u.fields.map((m) => {
     if (!m.case) throw new SchemaError(`${owner}: union ${u.name} member ${m.name} has no case`);
@@ -697,12 +769,22 @@ function discOf(ctx: Ctx, owner: string, fields: FieldSpec[], f: FieldSpec): Dis
     covered.add(value);
     const memberName = overrides[name];
     const member = memberName === undefined ? undefined : u.fields.find((m) => m.name === memberName);
-    if (memberName !== undefined && !member) throw new SchemaError(`${owner}: override for ${name} names ${memberName}, not a member of ${u.name}`);
+    if (memberName !== undefined && !member)
+      throw new SchemaError(`${owner}: override for ${name} names ${memberName}, not a member of ${u.name}`);
     if (member) cases.push({ member, value, caseName: name, codec: resolveField(uctx, member), override: true });
     else uncovered.push([name, value]);
   }
   if (uncovered.length) ref(ctx, u.name, `encode_${u.name}`);
-  return { field: f, union: u, tagField, tagCodec: resolveField(ctx, tagField), enumName, cases, uncovered, size: unionSize(ctx, u) };
+  return {
+    field: f,
+    union: u,
+    tagField,
+    tagCodec: resolveField(ctx, tagField),
+    enumName,
+    cases,
+    uncovered,
+    size: unionSize(ctx, u),
+  };
 }
 
 function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boolean): Body {
@@ -717,7 +799,8 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
   const discByTag = new Map<string, Disc>(); // discriminator field name → its union
   for (const f of fields) {
     if (f.lengthFrom !== undefined) {
-      if (!fields.some((x) => x.name === f.lengthFrom)) throw new SchemaError(`${owner}: ${f.name} counted by missing ${f.lengthFrom}`);
+      if (!fields.some((x) => x.name === f.lengthFrom))
+        throw new SchemaError(`${owner}: ${f.name} counted by missing ${f.lengthFrom}`);
       if (!countFields.has(f.lengthFrom)) countFields.set(f.lengthFrom, f.name);
     }
     if (f.discriminator !== undefined) {
@@ -738,7 +821,8 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
   };
   const closeRun = (): void => {
     if (runStart >= 0) {
-      dec[runStart] = runSize > 0 ? `if (o + ${runSize} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${runSize});` : '';
+      dec[runStart] =
+        runSize > 0 ? `if (o + ${runSize} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${runSize});` : '';
       runStart = -1;
     }
   };
@@ -757,7 +841,8 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
     // create()
     if (!(isMessage && HEADER.has(f.name) && idx < 3)) {
       if (disc) createParts.push(`${key(f.name)}: ${discCreate(ctx, disc)}`);
-      else if (discByTag.has(f.name)) createParts.push(`${key(f.name)}: ${def ?? String(firstCase(discByTag.get(f.name)!).value)}`);
+      else if (discByTag.has(f.name))
+        createParts.push(`${key(f.name)}: ${def ?? String(firstCase(discByTag.get(f.name)!).value)}`);
       else createParts.push(`${key(f.name)}: ${def ?? zero(ctx, c)}`);
     }
     if (c.size !== null) {
@@ -801,7 +886,8 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
       enc.push(encVar(ctx, c, v, f.name, 0));
       sizeLines.push(`n += ${sizeVar(ctx, c, v, 0)};`);
       const count = f.lengthFrom !== undefined ? countLocal.get(f.lengthFrom) : undefined;
-      if (f.lengthFrom !== undefined && count === undefined) throw new SchemaError(`${owner}: count ${f.lengthFrom} comes after ${f.name}`);
+      if (f.lengthFrom !== undefined && count === undefined)
+        throw new SchemaError(`${owner}: count ${f.lengthFrom} comes after ${f.name}`);
       dec.push(decVar(ctx, c, local, f.name, count, 0));
       openRun();
     }
@@ -818,7 +904,10 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
     if (discs.size > 1) throw new SchemaError(`${owner}: more than one discriminated union`);
     const d = [...discs.values()][0]!;
     const enumRef = ref(ctx, d.enumName, d.enumName, true);
-    const common = tsLines.filter((l) => !l.trimStart().startsWith(`${key(d.tagField.name)}:`) && !l.trimStart().startsWith(`${key(d.tagField.name)}?:`));
+    const common = tsLines.filter(
+      (l) =>
+        !l.trimStart().startsWith(`${key(d.tagField.name)}:`) && !l.trimStart().startsWith(`${key(d.tagField.name)}?:`),
+    );
     const variants = d.cases.map(
       (k) =>
         `  | {\n${common.map((l) => '    ' + l.trimStart() + '\n').join('')}    ${key(d.tagField.name)}: typeof ${enumRef}.${k.caseName};\n${
@@ -862,7 +951,8 @@ function encDisc(ctx: Ctx, d: Disc, val: string, off: string, tag: string): stri
     .map((ks) => {
       const k = ks[0]!;
       const others = names.filter((x) => x !== k.member.name);
-      const tagText = ks.length === 1 ? `${k.value} (${k.caseName})` : `${ks.map((x) => `${x.value} (${x.caseName})`).join(' or ')}`;
+      const tagText =
+        ks.length === 1 ? `${k.value} (${k.caseName})` : `${ks.map((x) => `${x.value} (${x.caseName})`).join(' or ')}`;
       const mv = `${rt(ctx, 'taggedMember')}(${u}, ${q(k.member.name)}, ${JSON.stringify(others)}, ${q(tagText)}) as ${k.codec.ts} | undefined`;
       const labels = ks.map((x) => `case ${x.value}:`).join(' ');
       return `${labels} { let m_: ${k.codec.ts} | undefined; try { m_ = ${mv}; } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${q(d.field.name)}); } ${encFixed(ctx, k.codec, 'm_', off, `${d.field.name}.${k.member.name}`, undefined, 1)} break; }`;
@@ -876,7 +966,10 @@ function encDisc(ctx: Ctx, d: Disc, val: string, off: string, tag: string): stri
 
 function decDisc(ctx: Ctx, d: Disc, off: string, target: string, tagLocal: string): string {
   const cases = d.cases
-    .map((k) => `case ${k.value}: { ${decFixed(ctx, k.codec, off, 'm', 1)} ${target} = { ${key(k.member.name)}: m }; break; }`)
+    .map(
+      (k) =>
+        `case ${k.value}: { ${decFixed(ctx, k.codec, off, 'm', 1)} ${target} = { ${key(k.member.name)}: m }; break; }`,
+    )
     .join(' ');
   const whole = d.uncovered.length
     ? ` ${d.uncovered.map(([, v]) => `case ${v}:`).join(' ')} { c.o = ${off}; ${target} = ${ref(ctx, d.union.name, `decode_${d.union.name}`)}(c); break; }`
@@ -890,14 +983,23 @@ function decDisc(ctx: Ctx, d: Disc, off: string, target: string, tagLocal: strin
 function emitStruct(ctx: Ctx, t: StructSpec, out: string[]): void {
   const body = emitBody(ctx, t.name, t.fields, false);
   const n = t.name;
-  if (body.ts.startsWith('\n')) out.push(`/** VPP type \`${n}\` (a tagged union on its discriminator). */\nexport type ${n} =${body.ts};`);
+  if (body.ts.startsWith('\n'))
+    out.push(`/** VPP type \`${n}\` (a tagged union on its discriminator). */\nexport type ${n} =${body.ts};`);
   else out.push(`/** VPP type \`${n}\`. */\nexport interface ${n} ${body.ts}`);
-  out.push(`/** A \`${n}\` with defaults and zeros. */\nexport function create_${n}(): ${n} {\n  return ${body.create};\n}`);
+  out.push(
+    `/** A \`${n}\` with defaults and zeros. */\nexport function create_${n}(): ${n} {\n  return ${body.create};\n}`,
+  );
   if (body.fixed === null) {
-    out.push(`/** Encoded size of a \`${n}\`. @internal */\nexport function size_${n}(v: ${n}): number {\n  let n = 0;\n  ${body.size.join('\n  ')}\n  return n;\n}`);
+    out.push(
+      `/** Encoded size of a \`${n}\`. @internal */\nexport function size_${n}(v: ${n}): number {\n  let n = 0;\n  ${body.size.join('\n  ')}\n  return n;\n}`,
+    );
   }
-  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, b: Uint8Array, dv: DataView, o: number): number {\n  ${body.enc.join('\n  ')}\n}`);
-  out.push(`/** @internal */\nexport function decode_${n}(c: ${rt(ctx, 'Cursor')}): ${n} {\n  type T__ = ${n};\n  ${body.dec.join('\n  ')}\n}`);
+  out.push(
+    `/** @internal */\nexport function encode_${n}(v: ${n}, b: Uint8Array, dv: DataView, o: number): number {\n  ${body.enc.join('\n  ')}\n}`,
+  );
+  out.push(
+    `/** @internal */\nexport function decode_${n}(c: ${rt(ctx, 'Cursor')}): ${n} {\n  type T__ = ${n};\n  ${body.dec.join('\n  ')}\n}`,
+  );
 }
 
 function emitUnion(ctx: Ctx, t: StructSpec, out: string[]): void {
@@ -907,7 +1009,9 @@ function emitUnion(ctx: Ctx, t: StructSpec, out: string[]): void {
   out.push(
     `/** VPP union \`${n}\`: decoded with every member read from the same bytes; encoded from the members present. */\nexport interface ${n} {\n${members.map(({ f, c }) => `  ${key(f.name)}?: ${c.ts};`).join('\n')}\n}`,
   );
-  out.push(`/** A \`${n}\` with every member zero. */\nexport function create_${n}(): ${n} {\n  return { ${members.map(({ f, c }) => `${key(f.name)}: ${zero(ctx, c)}`).join(', ')} };\n}`);
+  out.push(
+    `/** A \`${n}\` with every member zero. */\nexport function create_${n}(): ${n} {\n  return { ${members.map(({ f, c }) => `${key(f.name)}: ${zero(ctx, c)}`).join(', ')} };\n}`,
+  );
   // encode: each member present goes through a scratch buffer; all-zero members count as unset, the
   // others must agree on the bytes they share (see src/codec/types.ts)
   // the first member is written in place (nothing to agree with yet), the others through scratch
@@ -933,8 +1037,16 @@ function emitUnion(ctx: Ctx, t: StructSpec, out: string[]): void {
   enc.push('void w; void wn;');
   enc.push(`return o + ${size};`);
   out.push(`const s_${n} = new Uint8Array(${size});\nconst sdv_${n} = new DataView(s_${n}.buffer);`);
-  out.push(`/** @internal */\nexport function encode_${n}(v: ${n}, out: Uint8Array, _dv: DataView, o: number): number {\n  ${enc.join('\n  ')}\n}`);
-  const dec: string[] = ['const b = c.b;', 'const dv = c.dv;', 'const o = c.o;', `if (o + ${size} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${size});`, 'void b; void dv;'];
+  out.push(
+    `/** @internal */\nexport function encode_${n}(v: ${n}, out: Uint8Array, _dv: DataView, o: number): number {\n  ${enc.join('\n  ')}\n}`,
+  );
+  const dec: string[] = [
+    'const b = c.b;',
+    'const dv = c.dv;',
+    'const o = c.o;',
+    `if (o + ${size} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${size});`,
+    'void b; void dv;',
+  ];
   members.forEach(({ c }, i) => dec.push(decFixed(ctx, c, 'o', `f${i}`, 0)));
   dec.push(`c.o = o + ${size};`);
   dec.push(`return { ${members.map(({ f }, i) => `${key(f.name)}: f${i}`).join(', ')} };`);
@@ -959,7 +1071,18 @@ function headerOf(fields: FieldSpec[]): { header: string; context: number; clien
   let off = 0;
   let context = -1;
   let client = -1;
-  const sizes: Record<string, number> = { u8: 1, i8: 1, bool: 1, u16: 2, i16: 2, u32: 4, i32: 4, u64: 8, i64: 8, f64: 8 };
+  const sizes: Record<string, number> = {
+    u8: 1,
+    i8: 1,
+    bool: 1,
+    u16: 2,
+    i16: 2,
+    u32: 4,
+    i32: 4,
+    u64: 8,
+    i64: 8,
+    f64: 8,
+  };
   for (const f of fields.slice(0, 3)) {
     const s = f.length === undefined ? sizes[f.type] : undefined;
     if (s === undefined) break;
@@ -979,7 +1102,8 @@ function emitMessage(ctx: Ctx, m: MessageSpec, out: string[]): void {
   const body = emitBody(ctx, n, m.fields, true);
   const doc = [`VPP message \`${n}\` (\`${n}_${m.crc.replace(/^0x/, '')}\`).`];
   if (m.status === 'deprecated') doc.push('@deprecated VPP marks this message deprecated.');
-  if (m.status === 'in_progress') doc.push('@experimental VPP marks this message in progress: it may change without notice.');
+  if (m.status === 'in_progress')
+    doc.push('@experimental VPP marks this message in progress: it may change without notice.');
   if (body.ts.startsWith('\n')) out.push(`${tsdoc(doc)}\nexport type ${n} =${body.ts};`);
   else out.push(`${tsdoc(doc)}\nexport interface ${n} ${body.ts}`);
   const { header, context, client } = headerOf(m.fields);
@@ -1001,7 +1125,9 @@ function emitMessage(ctx: Ctx, m: MessageSpec, out: string[]): void {
   ];
   if (m.status) meta.push(`status: ${q(m.status)}`);
   const sizeImpl =
-    body.fixed !== null ? String(body.fixed) : `(v: ${n}): number => {\n      let n = 0;\n      ${body.size.join('\n      ')}\n      return n;\n    }`;
+    body.fixed !== null
+      ? String(body.fixed)
+      : `(v: ${n}): number => {\n      let n = 0;\n      ${body.size.join('\n      ')}\n      return n;\n    }`;
   out.push(
     `${tsdoc([`Codec for {@link ${n}}.`, ...(m.status === 'deprecated' ? ['@deprecated VPP marks this message deprecated.'] : [])])}\nexport const ${n}: ${rt(ctx, 'MessageDef')}<${n}> = ${rt(ctx, 'defineMessage')}<${n}>(\n  {\n  ${meta.join(',\n  ')},\n  },\n  {\n    create: (): ${n} => (${body.create}) as ${n},\n    size: ${sizeImpl},\n    enc: (v: ${n}, b: Uint8Array, dv: DataView, o: number): number => {\n      ${body.enc.join('\n      ')}\n    },\n    dec: (c: ${rt(ctx, 'Cursor')}): ${n} => {\n      type T__ = ${n};\n      ${body.dec.join('\n      ')}\n    },\n  },\n);`,
   );
@@ -1021,7 +1147,15 @@ export interface ModuleOutput {
 const RUNTIME_TYPES = new Set(['Cursor', 'MessageDef', 'ServiceDef']);
 
 export function emitModule(set: SchemaSet, mod: ModuleSpec, opts: EmitOptions): ModuleOutput {
-  const ctx: Ctx = { set, mod: mod.name, external: opts.external, imports: new Map(), typeImports: new Map(), runtime: new Set(), counter: 0 };
+  const ctx: Ctx = {
+    set,
+    mod: mod.name,
+    external: opts.external,
+    imports: new Map(),
+    typeImports: new Map(),
+    runtime: new Set(),
+    counter: 0,
+  };
   const out: string[] = [];
   const typeNames: string[] = [];
   const valueNames: string[] = [];
@@ -1040,7 +1174,10 @@ export function emitModule(set: SchemaSet, mod: ModuleSpec, opts: EmitOptions): 
       ts = 'string';
       what = 'as text';
     } else {
-      const c = t.length !== undefined ? resolveField(ctx, { type: t.type, name: t.name, length: t.length }) : resolveType(ctx, t.type);
+      const c =
+        t.length !== undefined
+          ? resolveField(ctx, { type: t.type, name: t.name, length: t.length })
+          : resolveType(ctx, t.type);
       ts = c.ts;
       what = `of \`${t.type}${t.length !== undefined ? `[${t.length}]` : ''}\``;
     }
@@ -1070,7 +1207,8 @@ export function emitModule(set: SchemaSet, mod: ModuleSpec, opts: EmitOptions): 
   ];
   const rtValues = [...ctx.runtime].filter((x) => !RUNTIME_TYPES.has(x)).sort();
   const rtTypes = [...ctx.runtime].filter((x) => RUNTIME_TYPES.has(x)).sort();
-  if (rtTypes.length) head.push(`import type { ${rtTypes.join(', ')} } from ${q(opts.typesImport ?? opts.runtimeImport)};`);
+  if (rtTypes.length)
+    head.push(`import type { ${rtTypes.join(', ')} } from ${q(opts.typesImport ?? opts.runtimeImport)};`);
   if (rtValues.length) head.push(`import { ${rtValues.join(', ')} } from ${q(opts.runtimeImport)};`);
   const importMods = new Set([...ctx.imports.keys(), ...ctx.typeImports.keys()]);
   for (const im of [...importMods].sort()) {
@@ -1104,7 +1242,8 @@ export function emitIndex(set: SchemaSet, outputs: ModuleOutput[], opts: EmitOpt
     const mod = o.module;
     const parts: string[] = [];
     for (const m of o.messageNames) {
-      if (seenValues.has(m) || seenTypes.has(m)) throw new SchemaError(`message ${m} is defined in ${mod} and ${seenValues.get(m) ?? seenTypes.get(m)}`);
+      if (seenValues.has(m) || seenTypes.has(m))
+        throw new SchemaError(`message ${m} is defined in ${mod} and ${seenValues.get(m) ?? seenTypes.get(m)}`);
       seenValues.set(m, mod);
       seenTypes.set(m, mod);
       parts.push(m);
@@ -1136,20 +1275,33 @@ export function emitIndex(set: SchemaSet, outputs: ModuleOutput[], opts: EmitOpt
   }
   lines.push('');
   lines.push(...exportLines);
-  if (skipped.length) lines.push(`// Not re-exported here (name taken by an earlier module; import the module directly): ${skipped.join(', ')}`);
+  if (skipped.length)
+    lines.push(
+      `// Not re-exported here (name taken by an earlier module; import the module directly): ${skipped.join(', ')}`,
+    );
   lines.push('');
   lines.push(`/** Every generated module as a namespace, by VPP module name. */`);
-  lines.push(`export const modules = {\n  ${outputs.map((o) => `${key(o.module)}: ${modAlias(o.module)}`).join(',\n  ')},\n} as const;`);
+  lines.push(
+    `export const modules = {\n  ${outputs.map((o) => `${key(o.module)}: ${modAlias(o.module)}`).join(',\n  ')},\n} as const;`,
+  );
   lines.push('');
   lines.push(`/** Every message codec, in schema order. */`);
-  lines.push(`export const messages: readonly MessageDef<any>[] = [\n  ${allMessages.map((m) => `${modAlias(m.mod)}.${m.name}`).join(',\n  ')},\n];`);
+  lines.push(
+    `export const messages: readonly MessageDef<any>[] = [\n  ${allMessages.map((m) => `${modAlias(m.mod)}.${m.name}`).join(',\n  ')},\n];`,
+  );
   lines.push(`/** Message codecs by VPP name (\`ip_route_add_del\`). */`);
-  lines.push(`export const messagesByName: ReadonlyMap<string, MessageDef<any>> = new Map(messages.map((m) => [m.name, m]));`);
+  lines.push(
+    `export const messagesByName: ReadonlyMap<string, MessageDef<any>> = new Map(messages.map((m) => [m.name, m]));`,
+  );
   lines.push(`/** Message codecs by wire name (\`ip_route_add_del_b8ecfe0d\`), as in VPP's message table. */`);
-  lines.push(`export const messagesByNameCrc: ReadonlyMap<string, MessageDef<any>> = new Map(messages.map((m) => [m.nameCrc, m]));`);
+  lines.push(
+    `export const messagesByNameCrc: ReadonlyMap<string, MessageDef<any>> = new Map(messages.map((m) => [m.nameCrc, m]));`,
+  );
   lines.push('');
   lines.push(`/** Every VPP message type by name. */`);
-  lines.push(`export interface VppMessages {\n${allMessages.map((m) => `  ${key(m.name)}: ${modAlias(m.mod)}.${m.name};`).join('\n')}\n}`);
+  lines.push(
+    `export interface VppMessages {\n${allMessages.map((m) => `  ${key(m.name)}: ${modAlias(m.mod)}.${m.name};`).join('\n')}\n}`,
+  );
   // services
   const known = new Map(allMessages.map((m) => [m.name, m.mod]));
   const svcs: ServiceSpec[] = [];
@@ -1180,7 +1332,9 @@ export function emitIndex(set: SchemaSet, outputs: ModuleOutput[], opts: EmitOpt
       calls.push(`  ${key(s.request)}: { request: ${T(s.request)}; reply: ${T(s.reply)} };`);
       const ev = (s.events ?? []).filter((e) => known.has(e));
       if (ev.length) {
-        events.push(`  ${key(s.request)}: { request: ${T(s.request)}; reply: ${T(s.reply)}; event: ${ev.map(T).join(' | ')} };`);
+        events.push(
+          `  ${key(s.request)}: { request: ${T(s.request)}; reply: ${T(s.reply)}; event: ${ev.map(T).join(' | ')} };`,
+        );
         svcDefs.push(`{ request: ${q(s.request)}, reply: ${q(s.reply)}, events: [${ev.map(q).join(', ')}] }`);
       } else svcDefs.push(`{ request: ${q(s.request)}, reply: ${q(s.reply)} }`);
     }
@@ -1189,13 +1343,17 @@ export function emitIndex(set: SchemaSet, outputs: ModuleOutput[], opts: EmitOpt
   lines.push(`/** How each request is answered, from the schemas' \`services\` sections. */`);
   lines.push(`export const services: readonly ServiceDef[] = [\n  ${svcDefs.join(',\n  ')},\n];`);
   lines.push(`/** Services by request name. */`);
-  lines.push(`export const servicesByRequest: ReadonlyMap<string, ServiceDef> = new Map(services.map((s) => [s.request, s]));`);
+  lines.push(
+    `export const servicesByRequest: ReadonlyMap<string, ServiceDef> = new Map(services.map((s) => [s.request, s]));`,
+  );
   lines.push('');
   lines.push(`/** Request/reply calls: the request name decides the reply type. */`);
   lines.push(`export interface VppCalls {\n${calls.join('\n')}\n}`);
   lines.push(`/** \`_dump\` requests: details streamed, ended by \`control_ping_reply\`. */`);
   lines.push(`export interface VppDumps {\n${dumps.join('\n')}\n}`);
-  lines.push(`/** \`_get\` requests with a cursor: details streamed, then the reply (retval -165: call again from its cursor). */`);
+  lines.push(
+    `/** \`_get\` requests with a cursor: details streamed, then the reply (retval -165: call again from its cursor). */`,
+  );
   lines.push(`export interface VppGets {\n${gets.join('\n')}\n}`);
   lines.push(`/** \`want_*\` requests and the events they enable. */`);
   lines.push(`export interface VppEvents {\n${events.join('\n')}\n}`);

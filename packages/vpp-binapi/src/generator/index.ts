@@ -5,7 +5,15 @@
 import { emitIndex, emitModule, SchemaSet, type EmitOptions } from './emit.js';
 import { parseModule, type ApiJson } from './schema.js';
 
-export { SchemaError, stripComments, formatApiJson, parseModule, type ApiJson, type FieldSpec, type ModuleSpec } from './schema.js';
+export {
+  SchemaError,
+  stripComments,
+  formatApiJson,
+  parseModule,
+  type ApiJson,
+  type FieldSpec,
+  type ModuleSpec,
+} from './schema.js';
 export { closure, vendor, type VendorResult } from './vendor.js';
 export { generateReleases, releaseDir, type ReleaseSchemas } from './releases.js';
 
@@ -28,7 +36,9 @@ export interface SchemaFile {
  * @throws SchemaError when a schema uses a construct that cannot be resolved.
  */
 export function generate(files: readonly SchemaFile[], init: GenerateInit = {}): Map<string, string> {
-  const mods = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) => parseModule(f.json, f.name));
+  const mods = [...files]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((f) => parseModule(f.json, f.name));
   const set = new SchemaSet(mods);
   const opts: EmitOptions = { runtimeImport: init.runtimeImport ?? '../codec/support.js' };
   if (init.source !== undefined) opts.source = init.source;

@@ -11,7 +11,16 @@
  * the message and service type maps per release and as the union over releases.
  */
 import { SchemaSet, emitIndex, emitModule, isTextType, type EmitOptions, type ModuleOutput } from './emit.js';
-import { SchemaError, parseModule, shortName, type FieldSpec, type MessageSpec, type ModuleSpec, type ServiceSpec, type TypeSpec } from './schema.js';
+import {
+  SchemaError,
+  parseModule,
+  shortName,
+  type FieldSpec,
+  type MessageSpec,
+  type ModuleSpec,
+  type ServiceSpec,
+  type TypeSpec,
+} from './schema.js';
 import type { GenerateInit, SchemaFile } from './index.js';
 
 /** The schemas of one VPP release. */
@@ -59,7 +68,15 @@ class Fingerprints {
   }
 
   private fieldSpec(f: FieldSpec, mod: string): unknown[] {
-    return [f.name, this.field(f.type, mod), f.length ?? null, f.lengthFrom ?? null, f.default ?? null, f.discriminator ?? null, f.case ?? null];
+    return [
+      f.name,
+      this.field(f.type, mod),
+      f.length ?? null,
+      f.lengthFrom ?? null,
+      f.default ?? null,
+      f.discriminator ?? null,
+      f.case ?? null,
+    ];
   }
 }
 
@@ -127,12 +144,19 @@ export function generateReleases(releases: readonly ReleaseSchemas[], init: Gene
 
   // the primary's definitions, and which module owns each of its types
   const generated = new Map<string, DefRef>(); // wire name → where its code is
-  for (const m of pMods) for (const msg of m.messages) generated.set(nameCrc(msg), { name: msg.name, ns: `m_${m.name}`, module: m.name });
+  for (const m of pMods)
+    for (const msg of m.messages) generated.set(nameCrc(msg), { name: msg.name, ns: `m_${m.name}`, module: m.name });
   const pTypeOwner = new Map<string, string>();
-  for (const m of pMods) for (const t of m.types) if (pSet.ownsType(t, m.name) && !pTypeOwner.has(t.name)) pTypeOwner.set(t.name, m.name);
+  for (const m of pMods)
+    for (const t of m.types) if (pSet.ownsType(t, m.name) && !pTypeOwner.has(t.name)) pTypeOwner.set(t.name, m.name);
 
   const models: ReleaseModel[] = [];
-  const primaryModel: ReleaseModel = { release: primary.release, set: pSet, defs: new Map(), services: pMods.flatMap((m) => m.services) };
+  const primaryModel: ReleaseModel = {
+    release: primary.release,
+    set: pSet,
+    defs: new Map(),
+    services: pMods.flatMap((m) => m.services),
+  };
   for (const m of pMods) for (const msg of m.messages) primaryModel.defs.set(msg.name, generated.get(nameCrc(msg))!);
   const variantOutputs: { release: string; dir: string; output: ModuleOutput }[] = [];
 
@@ -192,10 +216,15 @@ export function generateReleases(releases: readonly ReleaseSchemas[], init: Gene
   models.push(primaryModel);
   // the other releases' modules are imported beside the primary's, their tables go at the end
   const index = emitIndex(pSet, outputs, opts);
-  const imports = variantOutputs.map((v) => `import * as ${v.dir}_${v.output.module.replace(/\W/g, '_')} from './${v.dir}/${v.output.module}.js';`);
+  const imports = variantOutputs.map(
+    (v) => `import * as ${v.dir}_${v.output.module.replace(/\W/g, '_')} from './${v.dir}/${v.output.module}.js';`,
+  );
   const cut = index.indexOf('\n\nexport {');
   if (cut < 0) throw new SchemaError('index without exports');
-  out.set('index.ts', `${index.slice(0, cut)}\n${imports.join('\n')}${index.slice(cut)}${emitReleaseIndex(models, generated)}`);
+  out.set(
+    'index.ts',
+    `${index.slice(0, cut)}\n${imports.join('\n')}${index.slice(cut)}${emitReleaseIndex(models, generated)}`,
+  );
   return out;
 }
 
@@ -219,25 +248,38 @@ function typeSuffix(release: string): string {
 /** Index lines for the releases: variant imports, release tables, per-release and union type maps. */
 function emitReleaseIndex(models: readonly ReleaseModel[], generated: Map<string, DefRef>): string {
   const primary = models[models.length - 1]!;
-  const lines: string[] = ['', '// ---------------------------------------------------------------------------------------------', '// releases'];
+  const lines: string[] = [
+    '',
+    '// ---------------------------------------------------------------------------------------------',
+    '// releases',
+  ];
   const T = (d: DefRef): string => `${d.ns}.${d.name}`;
   const allRefs = [...new Set(generated.values())];
   const variantRefs = allRefs.filter((d) => !d.ns.startsWith('m_'));
   lines.push('');
-  lines.push(`/** The VPP releases these bindings speak, oldest first. The last is the primary release: \`messages\`, \`VppMessages\`, \`VppCalls\`... are its. */`);
+  lines.push(
+    `/** The VPP releases these bindings speak, oldest first. The last is the primary release: \`messages\`, \`VppMessages\`, \`VppCalls\`... are its. */`,
+  );
   lines.push(`export const releases = [${models.map((m) => q(m.release)).join(', ')}] as const;`);
   lines.push(`/** A VPP release these bindings speak. */`);
   lines.push(`export type VppRelease = (typeof releases)[number];`);
   lines.push(`/** The release \`messages\` and the plain type maps describe. */`);
   lines.push(`export const primaryRelease = ${q(primary.release)};`);
   lines.push('');
-  lines.push(`/** Definitions of the other releases: messages whose CRC differs from the primary's, or that it lacks. One per wire name. */`);
-  lines.push(`export const messageVariants: readonly MessageDef<any>[] = [\n  ${variantRefs.map(T).join(',\n  ')},\n];`);
+  lines.push(
+    `/** Definitions of the other releases: messages whose CRC differs from the primary's, or that it lacks. One per wire name. */`,
+  );
+  lines.push(
+    `export const messageVariants: readonly MessageDef<any>[] = [\n  ${variantRefs.map(T).join(',\n  ')},\n];`,
+  );
   lines.push(`/** Every definition of every release, by wire name (\`cnat_set_snat_policy_d3e6eaf4\`). */`);
-  lines.push(`export const allMessagesByNameCrc: ReadonlyMap<string, MessageDef<any>> = new Map([...messages, ...messageVariants].map((m) => [m.nameCrc, m]));`);
+  lines.push(
+    `export const allMessagesByNameCrc: ReadonlyMap<string, MessageDef<any>> = new Map([...messages, ...messageVariants].map((m) => [m.nameCrc, m]));`,
+  );
   // per release: what differs from the primary
   const diffs: string[] = [];
-  const svcKey = (s: ServiceSpec): string => JSON.stringify([s.reply, s.stream ?? false, s.streamMsg ?? null, s.events ?? []]);
+  const svcKey = (s: ServiceSpec): string =>
+    JSON.stringify([s.reply, s.stream ?? false, s.streamMsg ?? null, s.events ?? []]);
   const pSvc = new Map(primary.services.map((s) => [s.request, svcKey(s)]));
   for (const m of models) {
     const absent = [...primary.defs.keys()].filter((n) => !m.defs.has(n));
@@ -249,7 +291,9 @@ function emitReleaseIndex(models: readonly ReleaseModel[], generated: Map<string
     );
   }
   lines.push(`/**`);
-  lines.push(` * How each release's message set differs from the primary's (\`messages\`, \`services\`): the names it lacks,`);
+  lines.push(
+    ` * How each release's message set differs from the primary's (\`messages\`, \`services\`): the names it lacks,`,
+  );
   lines.push(` * the definitions it uses instead of the primary's or in addition (from \`messageVariants\`), and its`);
   lines.push(` * services the primary lacks or answers otherwise.`);
   lines.push(` */`);
@@ -260,7 +304,10 @@ function emitReleaseIndex(models: readonly ReleaseModel[], generated: Map<string
   // type maps per release, as overlays of the primary's
   type Entries = Map<string, string>;
   const maps = (m: ReleaseModel): Record<'Messages' | 'Calls' | 'Dumps' | 'Gets' | 'Events', Entries> => {
-    const r = { Messages: new Map(), Calls: new Map(), Dumps: new Map(), Gets: new Map(), Events: new Map() } as Record<'Messages' | 'Calls' | 'Dumps' | 'Gets' | 'Events', Entries>;
+    const r = { Messages: new Map(), Calls: new Map(), Dumps: new Map(), Gets: new Map(), Events: new Map() } as Record<
+      'Messages' | 'Calls' | 'Dumps' | 'Gets' | 'Events',
+      Entries
+    >;
     for (const [n, d] of m.defs) r.Messages.set(n, T(d));
     const seen = new Set<string>();
     for (const s of m.services) {
@@ -269,14 +316,21 @@ function emitReleaseIndex(models: readonly ReleaseModel[], generated: Map<string
       seen.add(s.request);
       if (s.streamMsg) {
         if (!D(s.streamMsg)) continue;
-        r.Gets.set(s.request, `{ request: ${T(D(s.request)!)}; reply: ${T(D(s.reply)!)}; details: ${T(D(s.streamMsg)!)} }`);
+        r.Gets.set(
+          s.request,
+          `{ request: ${T(D(s.request)!)}; reply: ${T(D(s.reply)!)}; details: ${T(D(s.streamMsg)!)} }`,
+        );
       } else if (s.stream) {
         if (!D('control_ping_reply')) continue;
         r.Dumps.set(s.request, `{ request: ${T(D(s.request)!)}; details: ${T(D(s.reply)!)} }`);
       } else {
         r.Calls.set(s.request, `{ request: ${T(D(s.request)!)}; reply: ${T(D(s.reply)!)} }`);
         const ev = (s.events ?? []).map(D).filter((x): x is DefRef => x !== undefined);
-        if (ev.length) r.Events.set(s.request, `{ request: ${T(D(s.request)!)}; reply: ${T(D(s.reply)!)}; event: ${ev.map(T).join(' | ')} }`);
+        if (ev.length)
+          r.Events.set(
+            s.request,
+            `{ request: ${T(D(s.request)!)}; reply: ${T(D(s.reply)!)}; event: ${ev.map(T).join(' | ')} }`,
+          );
       }
     }
     return r;
@@ -284,7 +338,8 @@ function emitReleaseIndex(models: readonly ReleaseModel[], generated: Map<string
   const pMaps = maps(primary);
   const kinds = ['Messages', 'Calls', 'Dumps', 'Gets', 'Events'] as const;
   const relMaps = models.map((m) => ({ m, maps: m === primary ? pMaps : maps(m) }));
-  const typeName = (kind: string, m: ReleaseModel): string => (m === primary ? `Vpp${kind}` : `Vpp${kind}${typeSuffix(m.release)}`);
+  const typeName = (kind: string, m: ReleaseModel): string =>
+    m === primary ? `Vpp${kind}` : `Vpp${kind}${typeSuffix(m.release)}`;
   lines.push('');
   for (const kind of kinds) {
     const base = pMaps[kind];
@@ -295,7 +350,9 @@ function emitReleaseIndex(models: readonly ReleaseModel[], generated: Map<string
       const add = [...own].filter(([k, v]) => base.get(k) !== v);
       const ext = drop.length ? `Omit<Vpp${kind}, ${drop.map(q).join(' | ')}>` : `Vpp${kind}`;
       lines.push(`/** {@link Vpp${kind}} as VPP ${m.release} has it. */`);
-      lines.push(`export interface ${typeName(kind, m)} extends ${ext} {${add.length ? `\n${add.map(([k, v]) => `  ${key(k)}: ${v};`).join('\n')}\n` : ''}}`);
+      lines.push(
+        `export interface ${typeName(kind, m)} extends ${ext} {${add.length ? `\n${add.map(([k, v]) => `  ${key(k)}: ${v};`).join('\n')}\n` : ''}}`,
+      );
     }
     // the union over releases: every name any release has, typed as the union of its shapes
     const names = new Set<string>();
@@ -303,18 +360,27 @@ function emitReleaseIndex(models: readonly ReleaseModel[], generated: Map<string
     const unions: string[] = [];
     const drop: string[] = [];
     for (const n of names) {
-      const shapes = [...new Set(relMaps.map(({ maps: mm }) => mm[kind].get(n)).filter((x): x is string => x !== undefined))];
+      const shapes = [
+        ...new Set(relMaps.map(({ maps: mm }) => mm[kind].get(n)).filter((x): x is string => x !== undefined)),
+      ];
       if (shapes.length === 1 && base.get(n) === shapes[0]) continue;
       if (base.has(n)) drop.push(n);
       const has = relMaps.filter(({ maps: mm }) => mm[kind].has(n));
       const distinct = new Map<string, string>();
-      for (const { m, maps: mm } of has) if (!distinct.has(mm[kind].get(n)!)) distinct.set(mm[kind].get(n)!, `${typeName(kind, m)}[${q(n)}]`);
+      for (const { m, maps: mm } of has)
+        if (!distinct.has(mm[kind].get(n)!)) distinct.set(mm[kind].get(n)!, `${typeName(kind, m)}[${q(n)}]`);
       unions.push(`  ${key(n)}: ${[...distinct.values()].join(' | ')};`);
     }
-    lines.push(`/** {@link Vpp${kind}} over every release: each name any release has, typed as the union of its shapes. */`);
-    lines.push(`export interface VppAll${kind} extends ${drop.length ? `Omit<Vpp${kind}, ${drop.map(q).join(' | ')}>` : `Vpp${kind}`} {${unions.length ? `\n${unions.join('\n')}\n` : ''}}`);
+    lines.push(
+      `/** {@link Vpp${kind}} over every release: each name any release has, typed as the union of its shapes. */`,
+    );
+    lines.push(
+      `export interface VppAll${kind} extends ${drop.length ? `Omit<Vpp${kind}, ${drop.map(q).join(' | ')}>` : `Vpp${kind}`} {${unions.length ? `\n${unions.join('\n')}\n` : ''}}`,
+    );
     lines.push(`/** {@link Vpp${kind}} by release. */`);
-    lines.push(`export interface VppRelease${kind} {\n${models.map((m) => `  ${q(m.release)}: ${typeName(kind, m)};`).join('\n')}\n}`);
+    lines.push(
+      `export interface VppRelease${kind} {\n${models.map((m) => `  ${q(m.release)}: ${typeName(kind, m)};`).join('\n')}\n}`,
+    );
     lines.push('');
   }
   return lines.join('\n');
@@ -322,8 +388,13 @@ function emitReleaseIndex(models: readonly ReleaseModel[], generated: Map<string
 
 function serviceDef(s: ServiceSpec, defs: Map<string, DefRef>): string | undefined {
   if (s.reply === 'null' || !defs.has(s.reply)) return undefined;
-  if (s.streamMsg) return defs.has(s.streamMsg) ? `{ request: ${q(s.request)}, reply: ${q(s.reply)}, streamMessage: ${q(s.streamMsg)} }` : undefined;
+  if (s.streamMsg)
+    return defs.has(s.streamMsg)
+      ? `{ request: ${q(s.request)}, reply: ${q(s.reply)}, streamMessage: ${q(s.streamMsg)} }`
+      : undefined;
   if (s.stream) return `{ request: ${q(s.request)}, reply: 'control_ping_reply', stream: ${q(s.reply)} }`;
   const ev = (s.events ?? []).filter((e) => defs.has(e));
-  return ev.length ? `{ request: ${q(s.request)}, reply: ${q(s.reply)}, events: [${ev.map(q).join(', ')}] }` : `{ request: ${q(s.request)}, reply: ${q(s.reply)} }`;
+  return ev.length
+    ? `{ request: ${q(s.request)}, reply: ${q(s.reply)}, events: [${ev.map(q).join(', ')}] }`
+    : `{ request: ${q(s.request)}, reply: ${q(s.reply)} }`;
 }

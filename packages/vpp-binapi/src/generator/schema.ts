@@ -201,7 +201,7 @@ export function stripComments(json: ApiJson): ApiJson {
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) {
       const out: unknown[] = [];
-      for (const x of v) {
+      for (const x of v as unknown[]) {
         if (x && typeof x === 'object' && !Array.isArray(x) && 'comment' in x) {
           const rest = Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'comment'));
           if (Object.keys(rest).length) out.push(strip(rest));
@@ -236,7 +236,9 @@ export function formatApiJson(json: ApiJson): string {
       lines.push(`  ${JSON.stringify(k)}: {`);
       const ks = Object.keys(v);
       ks.forEach((kk, j) =>
-        lines.push(`    ${JSON.stringify(kk)}: ${JSON.stringify((v as Record<string, unknown>)[kk])}${j < ks.length - 1 ? ',' : ''}`),
+        lines.push(
+          `    ${JSON.stringify(kk)}: ${JSON.stringify((v as Record<string, unknown>)[kk])}${j < ks.length - 1 ? ',' : ''}`,
+        ),
       );
       lines.push(`  }${comma}`);
     } else lines.push(`  ${JSON.stringify(k)}: ${JSON.stringify(v)}${comma}`);

@@ -3,7 +3,8 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FRAME_HEADER_SIZE, FrameDecoder, frame, writeFrameHeader } from '../codec/frame.js';
-import type { MessageDef, ServiceDef } from '../codec/types.js';
+import type { AnyMessageDef } from '../codec/registry.js';
+import type { ServiceDef } from '../codec/types.js';
 import { DEFAULT_VPP_VERSION, VNET_API_ERROR, VPP_MESSAGE_COUNT, VPP_MODULE_FIRST_ID } from './constants.js';
 import { HANDLERS, type HandlerContext, type Msg } from './handlers.js';
 import { defaultBindings } from './registry.js';
@@ -11,7 +12,7 @@ import { FakeVppState } from './state.js';
 
 /** Message definitions and services the fake speaks (the generated bindings by default). */
 export interface FakeVppBindings {
-  readonly messages: ReadonlyMap<string, MessageDef<any>>;
+  readonly messages: ReadonlyMap<string, AnyMessageDef>;
   readonly services: ReadonlyMap<string, ServiceDef>;
 }
 
@@ -99,7 +100,7 @@ export interface FakeVpp {
 
 interface TableEntry {
   readonly id: number;
-  readonly def: MessageDef<any>;
+  readonly def: AnyMessageDef;
   readonly nameCrc: string;
 }
 
@@ -114,7 +115,7 @@ interface TableEntry {
 function buildTable(bindings: FakeVppBindings, init: FakeVppMessagesInit | undefined): TableEntry[] {
   const omit = new Set(init?.omit ?? []);
   const crc = init?.crc ?? {};
-  const byModule = new Map<string, MessageDef<any>[]>();
+  const byModule = new Map<string, AnyMessageDef[]>();
   for (const def of bindings.messages.values()) {
     const list = byModule.get(def.module) ?? [];
     list.push(def);
@@ -122,7 +123,9 @@ function buildTable(bindings: FakeVppBindings, init: FakeVppMessagesInit | undef
   }
   const out: TableEntry[] = [];
   let next = VPP_MESSAGE_COUNT + 1;
-  const known = [...byModule.keys()].filter((m) => VPP_MODULE_FIRST_ID[m] !== undefined).sort((a, b) => VPP_MODULE_FIRST_ID[a]! - VPP_MODULE_FIRST_ID[b]!);
+  const known = [...byModule.keys()]
+    .filter((m) => VPP_MODULE_FIRST_ID[m] !== undefined)
+    .sort((a, b) => VPP_MODULE_FIRST_ID[a]! - VPP_MODULE_FIRST_ID[b]!);
   const unknown = [...byModule.keys()].filter((m) => VPP_MODULE_FIRST_ID[m] === undefined).sort();
   const placed: [number, number][] = [];
   const free = (start: number, n: number): boolean => placed.every(([a, b]) => start + n <= a || start >= b);
@@ -184,7 +187,10 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
   const path = socketPath;
 
   const newState = (): FakeVppState =>
-    new FakeVppState({ ...(init.tap && { tap: init.tap }), ...(init.getPageSize !== undefined && { getPageSize: init.getPageSize }) });
+    new FakeVppState({
+      ...(init.tap && { tap: init.tap }),
+      ...(init.getPageSize !== undefined && { getPageSize: init.getPageSize }),
+    });
   let state = newState();
   let pid = 40000 + Math.floor(Math.random() * 20000);
   let server: Server | undefined;
@@ -408,7 +414,8 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     const handler = HANDLERS[name];
     if (!handler) {
       const svc = bindings.services.get(name);
-      if (svc && !svc.stream && replyName && retvalType.has(replyName)) ctx.reply({ retval: VNET_API_ERROR.UNSUPPORTED });
+      if (svc && !svc.stream && replyName && retvalType.has(replyName))
+        ctx.reply({ retval: VNET_API_ERROR.UNSUPPORTED });
       else log('debug', { message: name }, 'fake-vpp: no handler, no answer');
       return;
     }
@@ -504,7 +511,8 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
         cutNext = true;
       },
       sendUnknownContext: () => {
-        for (const c of conns) send(c, encode('control_ping_reply', { context: 0x7ffffff1, retval: 0, client_index: 0, vpe_pid: pid }));
+        for (const c of conns)
+          send(c, encode('control_ping_reply', { context: 0x7ffffff1, retval: 0, client_index: 0, vpe_pid: pid }));
       },
       sendUnknownMessageId: () => {
         let unused = 0xfff0;

@@ -41,7 +41,10 @@ export interface Peer {
   waitFor(name: string): Promise<Msg>;
 }
 
-export async function startPeer(defs: MessageDef[], opts: { skip?: string[]; crcOverride?: Record<string, string> } = {}): Promise<Peer> {
+export async function startPeer(
+  defs: MessageDef[],
+  opts: { skip?: string[]; crcOverride?: Record<string, string> } = {},
+): Promise<Peer> {
   const dir = mkdtempSync(join(tmpdir(), 'vpp-peer-'));
   const path = join(dir, 'api.sock');
   const byName = new Map(defs.map((d) => [d.name, d]));
@@ -51,7 +54,12 @@ export async function startPeer(defs: MessageDef[], opts: { skip?: string[]; crc
   let next = 100;
   for (const d of defs) {
     if (opts.skip?.includes(d.name)) continue;
-    const id = d.name === 'sockclnt_create' ? SOCKCLNT_CREATE_ID : d.name === 'sockclnt_create_reply' ? SOCKCLNT_CREATE_REPLY_ID : next++;
+    const id =
+      d.name === 'sockclnt_create'
+        ? SOCKCLNT_CREATE_ID
+        : d.name === 'sockclnt_create_reply'
+          ? SOCKCLNT_CREATE_REPLY_ID
+          : next++;
     ids.set(d.name, id);
     byId.set(id, d);
     const crc = opts.crcOverride?.[d.name] ?? d.crc;
