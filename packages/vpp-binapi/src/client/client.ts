@@ -724,7 +724,6 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
    */
   #method(name: string, method: 'call' | 'dump' | 'get'): string {
     const s = this.#bindings.services.get(name);
-    const wrong = (detail: string): VppUnknownMessageError => new VppUnknownMessageError(name, detail);
     if (!s) {
       // requests the schemas give no service for: a plain request/reply by VPP's naming, if both exist
       if (method === 'call' && this.#bindings.messages.has(`${name}_reply`)) return `${name}_reply`;
@@ -735,7 +734,10 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       ) {
         return name.replace(/_dump$/, '_details');
       }
-      throw wrong(`not a request with a known answer (no service in the schemas); it cannot be sent with ${method}()`);
+      throw new VppUnknownMessageError(
+        name,
+        `not a request with a known answer (no service in the schemas); it cannot be sent with ${method}()`,
+      );
     }
     const kind = s.streamMessage ? 'get' : s.stream ? 'dump' : 'call';
     if (kind !== method) {
@@ -745,10 +747,11 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
           : kind === 'dump'
             ? 'a _dump request; use dump()'
             : 'answered by a single reply; use call()';
-      throw wrong(`${method}() refused: ${use}`);
+      throw new VppUnknownMessageError(name, `${method}() refused: ${use}`);
     }
     const answer = kind === 'call' ? s.reply : (s.streamMessage ?? s.stream)!;
-    if (!this.#bindings.messages.has(answer)) throw wrong(`its answer ${answer} is not in the bindings`);
+    if (!this.#bindings.messages.has(answer))
+      throw new VppUnknownMessageError(name, `its answer ${answer} is not in the bindings`);
     return answer;
   }
 
