@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   calicoNodeInfo,
   objectKey,
@@ -209,6 +210,8 @@ class Controller extends EventTarget implements BgpController {
     this.#started = true;
     this.#abort = new AbortController();
     const signal = this.#abort.signal;
+    // every in-flight VPP request and stream listens on this one signal
+    setMaxListeners(0, signal);
     const allSynced = new Promise<void>((resolve) => {
       for (const kind of KINDS) {
         void (async () => {
