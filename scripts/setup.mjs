@@ -21,6 +21,11 @@ export const REQUIRED_COMMANDS = [
   },
   { command: 'kubectl', pkg: 'kubernetes-client', why: 'kube tests run kubectl against the test API server' },
   { command: 'ping', pkg: 'iputils-ping', why: 'traffic tests ping between namespaces' },
+  {
+    path: '/usr/share/gocode/src/github.com/osrg/gobgp/api/gobgp.proto',
+    pkg: 'golang-github-osrg-gobgp-dev',
+    why: "bgp's proto subset is checked field by field against GoBGP 3.10's own .proto files",
+  },
 ];
 
 /** Environment for nx runs: no daemon, no cloud, no TUI (plain logs in CI and pipes). */
