@@ -11,6 +11,7 @@ import {
   type RawVppClient,
   connectRawVpp,
   FakeCnatStore,
+  FakeVppState,
   startFakeVpp,
 } from '../src/testing/index.js';
 
@@ -123,8 +124,7 @@ describe('uplink drivers', () => {
   });
 
   it('af_packet binds only host interfaces the fake is told exist, when told', async () => {
-    const { c } = await setup({});
-    fake!.state.hostInterfaces = new Set(['veth-a']);
+    const { c } = await setup({ hostInterfaces: ['veth-a'] });
     await expect(c.call('af_packet_create_v3', { mode: 1, host_if_name: 'eth9' })).rejects.toMatchObject({
       retval: -71,
     });
@@ -223,6 +223,22 @@ describe('wireguard', () => {
     await c.call('wireguard_interface_delete', { sw_if_index: w.sw_if_index });
     expect(f.state.wireguard.peers.size).toBe(0);
     expect(await collect(c.dump('wireguard_peers_dump', { peer_index: ANY }))).toEqual([]);
+  });
+});
+
+describe('FakeVppInit', () => {
+  it('gives the state hostInterfaces and npolEnforces, again after a restart', async () => {
+    const { f } = await setup({ hostInterfaces: ['veth-a', 'veth-b'], npolEnforces: true });
+    const before = f.state;
+    await f.restart();
+    expect(f.state).not.toBe(before);
+    for (const state of [before, f.state]) {
+      expect(state.hostInterfaces).toEqual(new Set(['veth-a', 'veth-b']));
+      expect(state.npolEnforces).toBe(true);
+    }
+    const plain = new FakeVppState();
+    expect(plain.hostInterfaces).toBe('any');
+    expect(plain.npolEnforces).toBe(false);
   });
 });
 

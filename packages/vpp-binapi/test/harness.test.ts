@@ -115,6 +115,9 @@ describe('vpp-fake bin', () => {
       const b = await run(['-c', join(dir, 'b.conf')], { VPP_FAKE_CRASH_AFTER: 'x' });
       expect(b.code).toBe(1);
       expect(b.err).toMatch(/VPP_FAKE_CRASH_AFTER/);
+      const r = await run(['-c', join(dir, 'b.conf')], { VPP_FAKE_RELEASE: '24.10' });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/VPP_FAKE_RELEASE must be one of 25\.10, 26\.02, 26\.06, got '24\.10'/);
       const c = await run(['-c', join(dir, 'missing.conf')]);
       expect(c.code).toBe(1);
       expect(c.err).toMatch(/cannot read/);
@@ -144,6 +147,22 @@ describe('startTestVpp', () => {
     const ex = await vpp.exited;
     expect(ex.code).toBe(0);
     expect(existsSync(vpp.runtimeDir)).toBe(false);
+  });
+
+  it('passes fake.release to the fake: it announces and speaks that release (a real VPP is what it is)', async () => {
+    const vpp = await startTestVpp({ fake: { release: '25.10' } });
+    running.push(vpp);
+    const c = await connectVpp({ socket: vpp.apiSocket });
+    try {
+      if (vpp.kind === 'real') return;
+      expect((await c.call('show_version', {})).version).toBe('25.10-release');
+      expect(c.compat.releases).toContain('25.10');
+      expect(c.compat.releases).not.toContain('26.06');
+      // 25.10's cnat has no feature_cnat_enable_disable
+      expect(c.compat.missing).toContain('feature_cnat_enable_disable');
+    } finally {
+      await c.close();
+    }
   });
 
   it('exits like VPP on SIGINT and SIGTERM (code 0, socket removed)', async () => {

@@ -8,7 +8,9 @@
  *   VPP_FAKE_CRASH_AFTER=N   die with SIGKILL on the request after N (handshake and sockclnt_delete not
  *                            counted), leaving the socket file behind as a crashed VPP does
  *   VPP_FAKE_TAP=succeed     tap_create_v3 succeeds (default: fails with -11 like a host without vhost-net)
- *   VPP_FAKE_VERSION=…       version reported by show_version
+ *   VPP_FAKE_RELEASE=26.02   the VPP release whose message table (names, CRCs) the fake announces and
+ *                            speaks: 25.10, 26.02 or 26.06 (default)
+ *   VPP_FAKE_VERSION=…       version reported by show_version (default: `<release>-release`)
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
@@ -22,6 +24,7 @@ import {
   startupConfRuntimeDir,
 } from '../testing/harness.js';
 import { startFakeVpp, type FakeVppInit } from '../testing/server.js';
+import { isVppRelease, releases } from '../client/releases.js';
 
 const USAGE = `usage: vpp-fake -c <startup.conf>
        vpp-fake <startup config text…>   (as VPP takes it on its command line)`;
@@ -72,6 +75,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`vpp-fake: VPP_FAKE_TAP must be 'fail' or 'succeed', got '${tap}'\n`);
     return 1;
   }
+  const release = process.env.VPP_FAKE_RELEASE;
+  if (release !== undefined && release !== '' && !isVppRelease(release)) {
+    process.stderr.write(`vpp-fake: VPP_FAKE_RELEASE must be one of ${releases.join(', ')}, got '${release}'\n`);
+    return 1;
+  }
 
   await mkdir(startupConfRuntimeDir(conf), { recursive: true });
   await mkdir(dirname(socket), { recursive: true });
@@ -79,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   const init: FakeVppInit = {
     socket,
     ...(tap && { tap }),
+    ...(release && { release }),
     ...(process.env.VPP_FAKE_VERSION && { vppVersion: process.env.VPP_FAKE_VERSION }),
     ...(crashAfter !== undefined && {
       logger: {

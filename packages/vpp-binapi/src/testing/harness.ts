@@ -17,7 +17,12 @@ import { connectRawVpp } from './raw-client.js';
 export interface TestVppFakeInit {
   /** `tap_create_v3` outcome: `'fail'` (default: retval -11, as here without vhost-net) or `'succeed'`. */
   readonly tap?: 'fail' | 'succeed';
-  /** Version `show_version` reports. Default `26.06-release`. */
+  /**
+   * The VPP release whose message table the fake announces and speaks (env `VPP_FAKE_RELEASE`). Default
+   * `'26.06'`.
+   */
+  readonly release?: '25.10' | '26.02' | '26.06';
+  /** Version `show_version` reports. Default `<release>-release` (`26.06-release`). */
   readonly vppVersion?: string;
   /** Die with SIGKILL on the request after this many (the handshake and `sockclnt_delete` not counted). */
   readonly crashAfter?: number;
@@ -316,6 +321,7 @@ export async function startTestVpp(init: TestVppInit = {}): Promise<TestVpp> {
       ({ command, args } = vppFakeCommand());
       args.push('-c', configPath);
       if (init.fake?.tap) env.VPP_FAKE_TAP = init.fake.tap;
+      if (init.fake?.release) env.VPP_FAKE_RELEASE = init.fake.release;
       if (init.fake?.vppVersion) env.VPP_FAKE_VERSION = init.fake.vppVersion;
       if (init.fake?.crashAfter !== undefined) env.VPP_FAKE_CRASH_AFTER = String(init.fake.crashAfter);
     }

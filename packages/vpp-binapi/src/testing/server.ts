@@ -43,6 +43,16 @@ export interface FakeVppInit {
   /** Details per page of a `_get` with cursor before EAGAIN (VPP pages by time, 1 ms). Default 64. */
   readonly getPageSize?: number;
   /**
+   * Host interfaces `af_packet_create_v3` can bind to: `'any'` (default) accepts every name, a list only
+   * those (others fail with -71 like a missing netdev). See {@link FakeVppStateInit.hostInterfaces}.
+   */
+  readonly hostInterfaces?: 'any' | readonly string[];
+  /**
+   * Whether npol bindings filter traffic in `state.evaluate()`. Default false: VPP 26.06's npol has no
+   * datapath. See {@link FakeVppStateInit.npolEnforces}.
+   */
+  readonly npolEnforces?: boolean;
+  /**
    * The VPP release whose message table the fake announces (names and CRCs from that release's
    * schemas), and whose definitions it decodes and encodes with. Default `'26.06'`. Ignored with `bindings`.
    */
@@ -190,6 +200,8 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     new FakeVppState({
       ...(init.tap && { tap: init.tap }),
       ...(init.getPageSize !== undefined && { getPageSize: init.getPageSize }),
+      ...(init.hostInterfaces !== undefined && { hostInterfaces: init.hostInterfaces }),
+      ...(init.npolEnforces !== undefined && { npolEnforces: init.npolEnforces }),
     });
   let state = newState();
   let pid = 40000 + Math.floor(Math.random() * 20000);
