@@ -32,6 +32,7 @@ export default defineConfig([
     // bundle the other packages from their sources: no need to build them first
     esbuildOptions(options) {
       options.conditions = ['@vectorplane/source', 'import', 'node', 'default'];
+      options.external = [...(options.external ?? []), '@vectorplane/vpp-binapi/testing'];
     },
     onSuccess: 'node scripts/bundle-addon.mjs',
   },

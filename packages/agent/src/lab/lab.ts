@@ -391,6 +391,7 @@ export async function runLab(init: LabInit = {}): Promise<LabReport> {
           timeoutMs,
           signal,
         ).catch((err: unknown) => {
+          if (signal?.aborted) throw err;
           throw new Error(`${(err as Error).message}\n${logTail(n)}`);
         });
         log(`      ${n.spec.name}: ready`);

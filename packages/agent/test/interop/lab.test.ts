@@ -79,3 +79,20 @@ describe.skipIf(!root)('the lab with the fake VPP', () => {
     expect(ns).not.toContain(prefix);
   });
 });
+
+describe.skipIf(!root)('the lab interrupted (as by Ctrl-C)', () => {
+  it('stops where it is, removes every namespace and process it created, and rejects', async () => {
+    const prefix = `vplabi-${process.pid.toString(36)}`;
+    const abort = new AbortController();
+    const lab = runLab({
+      prefix,
+      vppBin: undefined,
+      signal: abort.signal,
+      log: (l) => {
+        if (l.startsWith('[3/6]')) setTimeout(() => abort.abort(new Error('interrupted by the test')), 1_500);
+      },
+    });
+    await expect(lab).rejects.toThrow('interrupted by the test');
+    expect(labLeftovers(prefix)).toEqual([]);
+  }, 120_000);
+});
