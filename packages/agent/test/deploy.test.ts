@@ -5,6 +5,7 @@ import { KINDS } from '@vectorplane/kube';
 import { loadAgentConfig } from '../src/config.js';
 
 const docs = parseAllDocuments(readFileSync(new URL('../deploy/vectorplane.yaml', import.meta.url), 'utf8')).map(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- YAML documents of many shapes, read field by field
   (d) => d.toJSON() as Record<string, any>,
 );
 const byKind = (kind: string) => docs.filter((d) => d.kind === kind);

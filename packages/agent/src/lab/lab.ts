@@ -546,7 +546,7 @@ export async function runLab(init: LabInit = {}): Promise<LabReport> {
       await Promise.race([n.agentExit, sleep(12_000)]);
     }),
   );
-  await Promise.all(nodes.map((n) => n.vpp?.stop().catch(() => undefined)));
+  await Promise.all(nodes.map((n) => (n.vpp ? n.vpp.stop().catch(() => undefined) : Promise.resolve())));
   if (init.logsDir) {
     mkdirSync(init.logsDir, { recursive: true });
     for (const n of nodes)
