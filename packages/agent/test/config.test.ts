@@ -65,6 +65,19 @@ describe('loadAgentConfig', () => {
     expect(c.services.lbType).toBe('maglev');
   });
 
+  it('stateDir: default, from the file, from VECTORPLANE_STATE_DIR; an empty one is refused naming the file and field', () => {
+    expect(loadAgentConfig({ env: { NODENAME: 'n' } }).stateDir).toBe('/var/lib/vectorplane');
+    const f = file('stateDir: /srv/vp\n');
+    expect(loadAgentConfig({ env: { NODENAME: 'n' }, file: f }).stateDir).toBe('/srv/vp');
+    expect(loadAgentConfig({ env: { NODENAME: 'n', VECTORPLANE_STATE_DIR: '/run/vp' }, file: f }).stateDir).toBe(
+      '/run/vp',
+    );
+    const bad = file('stateDir: ""\n');
+    const err = configError(() => loadAgentConfig({ env: { NODENAME: 'n' }, file: bad }));
+    expect(err.message).toContain(bad);
+    expect(err.message).toContain('stateDir');
+  });
+
   it('standalone mode from VECTORPLANE_MANIFESTS', () => {
     const c = loadAgentConfig({ env: { NODENAME: 'n', VECTORPLANE_MANIFESTS: '/tmp/m' } });
     expect(c.kube).toMatchObject({ mode: 'folder', manifests: '/tmp/m' });
