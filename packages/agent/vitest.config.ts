@@ -7,5 +7,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Interop files start fake VPPs and netns: one file at a time.
+    fileParallelism: false,
   },
 });
