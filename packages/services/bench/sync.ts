@@ -46,7 +46,12 @@ function service(i: number): ServiceInput {
   const ip = `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
   return {
     metadata: { name: `svc-${i}`, namespace: `ns-${i % 50}` },
-    spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }] },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: ip,
+      clusterIPs: [ip],
+      ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }],
+    },
   };
 }
 
@@ -54,10 +59,18 @@ function slice(i: number, endpoints: number, extra = 0): EndpointSliceInput {
   const eps = [];
   for (let e = 0; e < endpoints + extra; e++) {
     const n = i * 16 + e;
-    eps.push({ addresses: [`10.${128 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`], nodeName: `node-${e % 4}`, conditions: { ready: true } });
+    eps.push({
+      addresses: [`10.${128 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`],
+      nodeName: `node-${e % 4}`,
+      conditions: { ready: true },
+    });
   }
   return {
-    metadata: { name: `svc-${i}-abcde`, namespace: `ns-${i % 50}`, labels: { 'kubernetes.io/service-name': `svc-${i}` } },
+    metadata: {
+      name: `svc-${i}-abcde`,
+      namespace: `ns-${i % 50}`,
+      labels: { 'kubernetes.io/service-name': `svc-${i}` },
+    },
     addressType: 'IPv4',
     endpoints: eps,
     ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
@@ -69,16 +82,22 @@ async function main(): Promise<void> {
   const ENDPOINTS = Number(process.env['ENDPOINTS'] ?? 10);
   const CHANGES = Number(process.env['CHANGES'] ?? 200);
   const child = fork(here, ['fake'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  const { socket } = await new Promise<{ socket: string }>((r) => child.once('message', (m) => r(m as { socket: string })));
+  const { socket } = await new Promise<{ socket: string }>((r) =>
+    child.once('message', (m) => r(m as { socket: string })),
+  );
   const vpp = await connectVpp({ socket, name: 'services-bench', timeoutMs: 60_000 });
-  const ask = <T>(m: string): Promise<T> => new Promise((r) => {
-    child.once('message', (x) => r(x as T));
-    child.send(m);
-  });
+  const ask = <T>(m: string): Promise<T> =>
+    new Promise((r) => {
+      child.once('message', (x) => r(x as T));
+      child.send(m);
+    });
 
   gc();
   const heap0 = process.memoryUsage().heapUsed;
-  const services = createServices({ node: { name: 'node-0', addresses: ['192.168.0.10'] }, serviceCidrs: ['10.96.0.0/12'] }, { vpp });
+  const services = createServices(
+    { node: { name: 'node-0', addresses: ['192.168.0.10'] }, serviceCidrs: ['10.96.0.0/12'] },
+    { vpp },
+  );
 
   // ---- full sync: objects in, start, first reconcile done ----
   const t0 = performance.now();
@@ -89,7 +108,11 @@ async function main(): Promise<void> {
   }
   const tFed = performance.now();
   log(`fed ${SERVICES} services in ${(tFed - t0).toFixed(0)} ms`);
-  services.addEventListener('sync:done', (e) => log(`sync ${e.detail.mode}: ${e.detail.durationMs.toFixed(0)} ms, ${e.detail.updates} updates`), { once: true });
+  services.addEventListener(
+    'sync:done',
+    (e) => log(`sync ${e.detail.mode}: ${e.detail.durationMs.toFixed(0)} ms, ${e.detail.updates} updates`),
+    { once: true },
+  );
   await services.start();
   log(`started (SNAT set up) at ${(performance.now() - tFed).toFixed(0)} ms`);
   await services.ready();
@@ -115,14 +138,18 @@ async function main(): Promise<void> {
     const r = await services.sync();
     latencies.push(performance.now() - t);
     callsPerChange.push(Object.values(services.vppCalls).reduce((a, b) => a + b, 0) - beforeAll);
-    if (r.updates !== 1 || (services.vppCalls.cnat_translation_update ?? 0) - before !== 1) throw new Error(`change ${c}: ${JSON.stringify(r)}`);
+    if (r.updates !== 1 || (services.vppCalls.cnat_translation_update ?? 0) - before !== 1)
+      throw new Error(`change ${c}: ${JSON.stringify(r)}`);
   }
   latencies.sort((a, b) => a - b);
   log(`${CHANGES} single changes done`);
 
   // ---- a restart of ours against the same VPP: reconcile from the dump ----
   await services.stop();
-  const again = createServices({ node: { name: 'node-0', addresses: ['192.168.0.10'] }, serviceCidrs: ['10.96.0.0/12'] }, { vpp });
+  const again = createServices(
+    { node: { name: 'node-0', addresses: ['192.168.0.10'] }, serviceCidrs: ['10.96.0.0/12'] },
+    { vpp },
+  );
   for (let i = 0; i < SERVICES; i++) {
     again.upsertService(service(i));
     again.upsertEndpointSlice(slice(i, ENDPOINTS, 0));
@@ -157,7 +184,10 @@ async function main(): Promise<void> {
   } as never;
   gc();
   const sh0 = process.memoryUsage().heapUsed;
-  const alone = createServices({ node: { name: 'node-0', addresses: ['192.168.0.10'] }, serviceCidrs: ['10.96.0.0/12'] }, { vpp: stub });
+  const alone = createServices(
+    { node: { name: 'node-0', addresses: ['192.168.0.10'] }, serviceCidrs: ['10.96.0.0/12'] },
+    { vpp: stub },
+  );
   const ts0 = performance.now();
   const scpu0 = process.cpuUsage();
   for (let i = 0; i < SERVICES; i++) {
@@ -187,7 +217,14 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'services: Services × endpoints → cnat translations against the fake VPP (child process)',
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${process.platform} ${process.arch}`, loadavg1m: +loadavg()[0]!.toFixed(2) },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      loadavg1m: +loadavg()[0]!.toFixed(2),
+    },
     sizes: { services: SERVICES, endpointsPerService: ENDPOINTS, translations: inVpp, singleChanges: CHANGES },
     fullSync: {
       totalMs: +(tSynced - t0).toFixed(1),
@@ -196,11 +233,21 @@ async function main(): Promise<void> {
       servicesProcessCpuMs: +((fullCpu.user + fullCpu.system) / 1000).toFixed(1),
       note: 'wall time is dominated by the fake VPP: it finds a translation by scanning all of them (O(n) per update, O(n²) for a full sync), where VPP uses a bihash; servicesProcessCpuMs is this process (services + client) and servicesSideOnly the services alone',
       vppCalls: fullCalls,
-      heapUsedMiB: { before: +(heap0 / 2 ** 20).toFixed(1), afterSyncBeforeGc: +(heapPeakish / 2 ** 20).toFixed(1), retainedAfterGc: +(heap1 / 2 ** 20).toFixed(1), retainedDelta: +((heap1 - heap0) / 2 ** 20).toFixed(1) },
+      heapUsedMiB: {
+        before: +(heap0 / 2 ** 20).toFixed(1),
+        afterSyncBeforeGc: +(heapPeakish / 2 ** 20).toFixed(1),
+        retainedAfterGc: +(heap1 / 2 ** 20).toFixed(1),
+        retainedDelta: +((heap1 - heap0) / 2 ** 20).toFixed(1),
+      },
       goal: 'under 2000 ms',
     },
     singleEndpointChange: {
-      latencyMs: { p50: +percentile(latencies, 50).toFixed(3), p90: +percentile(latencies, 90).toFixed(3), p99: +percentile(latencies, 99).toFixed(3), max: +latencies[latencies.length - 1]!.toFixed(3) },
+      latencyMs: {
+        p50: +percentile(latencies, 50).toFixed(3),
+        p90: +percentile(latencies, 90).toFixed(3),
+        p99: +percentile(latencies, 99).toFixed(3),
+        max: +latencies[latencies.length - 1]!.toFixed(3),
+      },
       vppCallsPerChange: { min: Math.min(...callsPerChange), max: Math.max(...callsPerChange) },
       note: 'from upsertEndpointSlice() to sync() resolved, i.e. VPP answered the cnat_translation_update; goal under 5 ms and O(1) calls',
     },
@@ -210,10 +257,20 @@ async function main(): Promise<void> {
       fullSyncCpuMs: +((aloneCpu.user + aloneCpu.system) / 1000).toFixed(1),
       cpuMsPerSingleChange: +((changeCpu.user + changeCpu.system) / 1000 / CHANGES).toFixed(3),
       retainedHeapMiB: +((sh1 - sh0) / 2 ** 20).toFixed(1),
-      singleChangeLatencyMs: { p50: +percentile(aloneLat, 50).toFixed(3), p90: +percentile(aloneLat, 90).toFixed(3), p99: +percentile(aloneLat, 99).toFixed(3) },
+      singleChangeLatencyMs: {
+        p50: +percentile(aloneLat, 50).toFixed(3),
+        p90: +percentile(aloneLat, 90).toFixed(3),
+        p99: +percentile(aloneLat, 99).toFixed(3),
+      },
       vppCalls: stubCalls.n,
     },
-    restartReconcile: { ms: +reconcileMs.toFixed(1), vppCalls: reconcileCalls, unchanged: reconcile.unchanged, updates: reconcile.updates, deletes: reconcile.deletes },
+    restartReconcile: {
+      ms: +reconcileMs.toFixed(1),
+      vppCalls: reconcileCalls,
+      unchanged: reconcile.unchanged,
+      updates: reconcile.updates,
+      deletes: reconcile.deletes,
+    },
     fullResyncComparison: {
       callsOfOneFullResync: rs.updates,
       msOfOneFullResync: +resyncMs.toFixed(1),

@@ -16,7 +16,9 @@ export class InvalidServiceError extends Error {
   /** Every problem found, each with its code and field path. */
   readonly issues: readonly TranslationIssue[];
   constructor(object: ObjectRef, issues: readonly TranslationIssue[]) {
-    super(`${refText(object)} is invalid and skipped: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    super(
+      `${refText(object)} is invalid and skipped: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
     this.object = object;
     this.issues = issues;
   }
@@ -29,7 +31,9 @@ export class InvalidEndpointSliceError extends Error {
   readonly object: ObjectRef;
   readonly issues: readonly TranslationIssue[];
   constructor(object: ObjectRef, issues: readonly TranslationIssue[]) {
-    super(`${refText(object)} is invalid and skipped: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    super(
+      `${refText(object)} is invalid and skipped: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
     this.object = object;
     this.issues = issues;
   }
@@ -50,7 +54,10 @@ export class TranslationProgramError extends Error {
   readonly messageName: string;
   /** VPP's retval when VPP answered with an error. */
   readonly retval: number | undefined;
-  constructor(init: { service: string; key: string; messageName: string; retval?: number | undefined }, options?: { cause?: unknown }) {
+  constructor(
+    init: { service: string; key: string; messageName: string; retval?: number | undefined },
+    options?: { cause?: unknown },
+  ) {
     const why = options?.cause instanceof Error ? options.cause.message : String(options?.cause ?? 'failed');
     super(`Service ${init.service}: ${init.messageName} for ${init.key} failed: ${why}`, options);
     this.service = init.service;
@@ -69,7 +76,10 @@ export class SnatProgramError extends Error {
   /** What it was about: an address, a prefix, an interface index. */
   readonly subject: string;
   readonly retval: number | undefined;
-  constructor(init: { messageName: string; subject: string; retval?: number | undefined }, options?: { cause?: unknown }) {
+  constructor(
+    init: { messageName: string; subject: string; retval?: number | undefined },
+    options?: { cause?: unknown },
+  ) {
     const why = options?.cause instanceof Error ? options.cause.message : String(options?.cause ?? 'failed');
     super(`SNAT set-up: ${init.messageName} (${init.subject}) failed: ${why}`, options);
     this.messageName = init.messageName;
@@ -83,7 +93,10 @@ export class ReconcileError extends Error {
   override readonly name = 'ReconcileError';
   readonly code = 'SERVICES_RECONCILE_FAILED';
   constructor(options?: { cause?: unknown }) {
-    super(`reading VPP's cnat translations failed: ${options?.cause instanceof Error ? options.cause.message : 'unknown'}`, options);
+    super(
+      `reading VPP's cnat translations failed: ${options?.cause instanceof Error ? options.cause.message : 'unknown'}`,
+      options,
+    );
   }
 }
 

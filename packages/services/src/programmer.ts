@@ -5,7 +5,8 @@ import { parseIp } from './ip.js';
 import type { CnatPath, DesiredTranslation, ServiceProtocol } from './types.js';
 
 /** The VPP client services needs: `call`, `dump`, and `vpp:up` events to notice a VPP restart. */
-export type ServicesVpp = Pick<VppClient<VppApi>, 'call' | 'dump'> & Partial<Pick<VppClient<VppApi>, 'addEventListener' | 'removeEventListener'>>;
+export type ServicesVpp = Pick<VppClient<VppApi>, 'call' | 'dump'> &
+  Partial<Pick<VppClient<VppApi>, 'addEventListener' | 'removeEventListener'>>;
 
 /** A pino-compatible logger. */
 export interface ServicesLogger {
@@ -35,7 +36,9 @@ export interface ProgrammedTranslation {
   readonly translation: DesiredTranslation;
 }
 
-const PROTO_BY_NUMBER = new Map<number, ServiceProtocol>(Object.entries(IP_PROTO).map(([k, v]) => [v, k as ServiceProtocol]));
+const PROTO_BY_NUMBER = new Map<number, ServiceProtocol>(
+  Object.entries(IP_PROTO).map(([k, v]) => [v, k as ServiceProtocol]),
+);
 
 /** A translation read back from `cnat_translation_dump`, in our terms. */
 export interface DumpedTranslation {
@@ -65,7 +68,10 @@ export function fromDetails(t: {
   const proto = PROTO_BY_NUMBER.get(t.ip_proto) ?? t.ip_proto;
   const paths = t.paths.map((p) => ({
     dst: { addr: parseIp(p.dst_ep.addr)?.text ?? p.dst_ep.addr, port: p.dst_ep.port },
-    src: isAny(p.src_ep.addr) && p.src_ep.port === 0 ? undefined : { addr: parseIp(p.src_ep.addr)?.text ?? p.src_ep.addr, port: p.src_ep.port },
+    src:
+      isAny(p.src_ep.addr) && p.src_ep.port === 0
+        ? undefined
+        : { addr: parseIp(p.src_ep.addr)?.text ?? p.src_ep.addr, port: p.src_ep.port },
     flags: p.flags & ~CNAT_TRK_INTERNAL_FLAGS,
   }));
   return { id: t.id, key: `${proto}/${vip}/${t.vip.port}`, vip, port: t.vip.port, proto, lbType: t.lb_type, paths };
@@ -88,7 +94,8 @@ export function samePaths(a: readonly CnatPath[], b: readonly CnatPath[]): boole
  * `flow_hash_config` and the VIP's FIB ownership (`is_real_ip`) only when it creates a translation.
  */
 export function changeNeeded(have: DesiredTranslation, want: DesiredTranslation): 'none' | 'update' | 'recreate' {
-  if (have.lbType !== want.lbType || have.flowHashConfig !== want.flowHashConfig || have.isRealIp !== want.isRealIp) return 'recreate';
+  if (have.lbType !== want.lbType || have.flowHashConfig !== want.flowHashConfig || have.isRealIp !== want.isRealIp)
+    return 'recreate';
   if (have.flags !== want.flags || !samePaths(have.paths, want.paths)) return 'update';
   return 'none';
 }
@@ -180,23 +187,38 @@ export class CnatProgrammer {
       const reply = await this.#vpp.call('cnat_translation_update', updateRequest(t) as never, this.#opts(signal));
       return reply.id;
     } catch (err) {
-      throw new TranslationProgramError({ service: t.service, key: t.key, messageName: 'cnat_translation_update', retval: retvalOf(err) }, { cause: err });
+      throw new TranslationProgramError(
+        { service: t.service, key: t.key, messageName: 'cnat_translation_update', retval: retvalOf(err) },
+        { cause: err },
+      );
     }
   }
 
-  async #del(id: number, t: DesiredTranslation | { service: string; key: string }, signal: AbortSignal | undefined): Promise<void> {
+  async #del(
+    id: number,
+    t: DesiredTranslation | { service: string; key: string },
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     this.#count('cnat_translation_del');
     try {
       await this.#vpp.call('cnat_translation_del', { id }, this.#opts(signal));
     } catch (err) {
       // already gone is what we wanted
       if (retvalOf(err) === -6 /* NO_SUCH_ENTRY */) return;
-      throw new TranslationProgramError({ service: t.service, key: t.key, messageName: 'cnat_translation_del', retval: retvalOf(err) }, { cause: err });
+      throw new TranslationProgramError(
+        { service: t.service, key: t.key, messageName: 'cnat_translation_del', retval: retvalOf(err) },
+        { cause: err },
+      );
     }
   }
 
   /** Brings one key from what is programmed to `want` (undefined: not wanted). */
-  async #converge(key: string, want: DesiredTranslation | undefined, stats: ProgramStats, signal: AbortSignal | undefined): Promise<void> {
+  async #converge(
+    key: string,
+    want: DesiredTranslation | undefined,
+    stats: ProgramStats,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const have = this.#programmed.get(key);
     try {
       if (!want) {
@@ -225,13 +247,24 @@ export class CnatProgrammer {
       stats.failed.push(
         err instanceof Error && err.name === 'TranslationProgramError'
           ? (err as TranslationProgramError)
-          : new TranslationProgramError({ service: want?.service ?? have?.translation.service ?? '?', key, messageName: 'cnat_translation_update' }, { cause: err }),
+          : new TranslationProgramError(
+              {
+                service: want?.service ?? have?.translation.service ?? '?',
+                key,
+                messageName: 'cnat_translation_update',
+              },
+              { cause: err },
+            ),
       );
     }
   }
 
   /** Programs the difference for `keys`: `desired(key)` says what each should be (undefined: nothing). */
-  async apply(keys: Iterable<string>, desired: (key: string) => DesiredTranslation | undefined, opts: { signal?: AbortSignal } = {}): Promise<ProgramStats> {
+  async apply(
+    keys: Iterable<string>,
+    desired: (key: string) => DesiredTranslation | undefined,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<ProgramStats> {
     const stats: ProgramStats = { updates: 0, deletes: 0, recreates: 0, unchanged: 0, failed: [] };
     await pool([...keys], this.#concurrency, (key) => this.#converge(key, desired(key), stats, opts.signal));
     return stats;

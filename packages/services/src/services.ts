@@ -24,9 +24,7 @@ import type {
 
 /** An event of a `@vectorplane/kube` resource stream, as services reads it. */
 export type SourceEvent =
-  | { type: 'added' | 'modified' | 'deleted'; object: unknown }
-  | { type: 'synced' }
-  | { type: 'error'; error: Error };
+  { type: 'added' | 'modified' | 'deleted'; object: unknown } | { type: 'synced' } | { type: 'error'; error: Error };
 
 /** Where Services and EndpointSlices come from: a `@vectorplane/kube` `ResourceSource` fits. */
 export interface ServicesSource {
@@ -123,9 +121,17 @@ type RemoveOptions = Parameters<EventTarget['removeEventListener']>[2];
 
 /** kube-proxy for VPP: keeps VPP's cnat translations and SNAT set-up in line with Services. */
 export interface Services extends EventTarget {
-  addEventListener<K extends keyof ServicesEvents>(type: K, listener: (ev: ServicesEvents[K]) => void, options?: AddOptions): void;
+  addEventListener<K extends keyof ServicesEvents>(
+    type: K,
+    listener: (ev: ServicesEvents[K]) => void,
+    options?: AddOptions,
+  ): void;
   addEventListener(type: string, listener: AnyListener, options?: AddOptions): void;
-  removeEventListener<K extends keyof ServicesEvents>(type: K, listener: (ev: ServicesEvents[K]) => void, options?: RemoveOptions): void;
+  removeEventListener<K extends keyof ServicesEvents>(
+    type: K,
+    listener: (ev: ServicesEvents[K]) => void,
+    options?: RemoveOptions,
+  ): void;
   removeEventListener(type: string, listener: AnyListener, options?: RemoveOptions): void;
 
   /**
@@ -161,7 +167,10 @@ export interface Services extends EventTarget {
    */
   setNode(node: NodeInfo, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Replaces the pod pools and/or remote node addresses excluded from SNAT. @throws ServicesConfigError */
-  updateSnat(next: { podCidrs?: readonly string[]; remoteNodeAddresses?: readonly string[] }, opts?: { signal?: AbortSignal }): Promise<void>;
+  updateSnat(
+    next: { podCidrs?: readonly string[]; remoteNodeAddresses?: readonly string[] },
+    opts?: { signal?: AbortSignal },
+  ): Promise<void>;
 
   /**
    * The addresses BGP should announce: first one `announce` per address announced now, then changes,
@@ -177,7 +186,8 @@ export interface Services extends EventTarget {
 }
 
 function parseNode(node: NodeInfo): ParsedIp[] {
-  if (typeof node?.name !== 'string' || node.name === '') throw new ServicesConfigError('node.name', node?.name, 'a node name is required');
+  if (typeof node?.name !== 'string' || node.name === '')
+    throw new ServicesConfigError('node.name', node?.name, 'a node name is required');
   return node.addresses.map((a, i) => {
     const ip = parseIp(a);
     if (!ip) throw new ServicesConfigError(`node.addresses[${i}]`, a, 'not an IP address');
@@ -255,7 +265,10 @@ class ServicesImpl extends EventTarget implements Services {
       throw new ServicesConfigError('defaultLbType', init.defaultLbType, 'ecmp, maglev or maglevdsr');
     }
     this.#retryDelay = init.retryDelayMs ?? 200;
-    this.#cnat = new CnatProgrammer(this.#vpp, { concurrency: init.concurrency ?? 256, ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}) });
+    this.#cnat = new CnatProgrammer(this.#vpp, {
+      concurrency: init.concurrency ?? 256,
+      ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),
+    });
     this.#snat = new SnatProgrammer(
       this.#vpp,
       (n) => {
@@ -280,7 +293,10 @@ class ServicesImpl extends EventTarget implements Services {
     this.#updateExclusions();
     this.#tracker = new ServiceChangeTracker(this.#context(), {
       onCollision: (c) => {
-        this.#log?.warn({ key: c.key, winner: c.winner, losers: c.losers }, 'VIP wanted by several Services; the lowest namespace/name has it');
+        this.#log?.warn(
+          { key: c.key, winner: c.winner, losers: c.losers },
+          'VIP wanted by several Services; the lowest namespace/name has it',
+        );
         this.dispatchEvent(new CustomEvent('vip:collision', { detail: c }));
       },
     });
@@ -302,12 +318,20 @@ class ServicesImpl extends EventTarget implements Services {
 
   #updateExclusions(): void {
     this.#snat.want({
-      exclusions: new Set([...this.#node.map(hostPrefix), ...this.#serviceCidrs, ...this.#podCidrs, ...this.#remoteNodes]),
+      exclusions: new Set([
+        ...this.#node.map(hostPrefix),
+        ...this.#serviceCidrs,
+        ...this.#podCidrs,
+        ...this.#remoteNodes,
+      ]),
     });
   }
 
   #error(error: Error, fields: Record<string, unknown> = {}): void {
-    this.#log?.error({ err: error, name: error.name, code: (error as { code?: unknown }).code, ...fields }, error.message);
+    this.#log?.error(
+      { err: error, name: error.name, code: (error as { code?: unknown }).code, ...fields },
+      error.message,
+    );
     this.dispatchEvent(new CustomEvent('services:error', { detail: { error } }));
   }
 
@@ -358,9 +382,22 @@ class ServicesImpl extends EventTarget implements Services {
   /** An object too broken to read at all (not a Kubernetes object): refused like an invalid one. */
   #malformed(kind: 'Service' | 'EndpointSlice', obj: unknown, err: unknown): TranslationIssue[] {
     const meta = (obj as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
-    const object = { kind, namespace: typeof meta?.namespace === 'string' ? meta.namespace : '', name: typeof meta?.name === 'string' ? meta.name : '' };
-    const issue: TranslationIssue = { code: 'MISSING_FIELD', severity: 'error', object, path: [], message: `malformed ${kind}: ${err instanceof Error ? err.message : String(err)}` };
-    this.#error(kind === 'Service' ? new InvalidServiceError(object, [issue]) : new InvalidEndpointSliceError(object, [issue]), { object });
+    const object = {
+      kind,
+      namespace: typeof meta?.namespace === 'string' ? meta.namespace : '',
+      name: typeof meta?.name === 'string' ? meta.name : '',
+    };
+    const issue: TranslationIssue = {
+      code: 'MISSING_FIELD',
+      severity: 'error',
+      object,
+      path: [],
+      message: `malformed ${kind}: ${err instanceof Error ? err.message : String(err)}`,
+    };
+    this.#error(
+      kind === 'Service' ? new InvalidServiceError(object, [issue]) : new InvalidEndpointSliceError(object, [issue]),
+      { object },
+    );
     return [issue];
   }
 
@@ -387,7 +424,8 @@ class ServicesImpl extends EventTarget implements Services {
     const signal = this.#abort!.signal;
     // objects this stream has given, to drop those a fresh list no longer has if the stream is opened again
     const known = new Map<string, { name: string; namespace?: string }>();
-    const metaOf = (o: unknown): { name: string; namespace?: string } => (o as { metadata: { name: string; namespace?: string } }).metadata;
+    const metaOf = (o: unknown): { name: string; namespace?: string } =>
+      (o as { metadata: { name: string; namespace?: string } }).metadata;
     const keyOf = (m: { name: string; namespace?: string }): string => `${m.namespace ?? ''}/${m.name}`;
     while (this.#running && !signal.aborted) {
       const listed = new Set<string>();
@@ -551,7 +589,10 @@ class ServicesImpl extends EventTarget implements Services {
   }
 
   #emitVip(e: VipEvent): void {
-    this.#log?.info({ address: e.address }, e.type === 'announce' ? 'announce Service address' : 'withdraw Service address');
+    this.#log?.info(
+      { address: e.address },
+      e.type === 'announce' ? 'announce Service address' : 'withdraw Service address',
+    );
     this.dispatchEvent(new CustomEvent(e.type === 'announce' ? 'vip:announce' : 'vip:withdraw', { detail: e }));
     for (const l of this.#listeners) l.push(e);
   }
@@ -575,7 +616,16 @@ class ServicesImpl extends EventTarget implements Services {
         failed: [...a.failed, ...r.failed],
         durationMs: a.durationMs + r.durationMs,
       }),
-      { mode: 'incremental', services: 0, updates: 0, deletes: 0, recreates: 0, unchanged: 0, failed: [], durationMs: 0 },
+      {
+        mode: 'incremental',
+        services: 0,
+        updates: 0,
+        deletes: 0,
+        recreates: 0,
+        unchanged: 0,
+        failed: [],
+        durationMs: 0,
+      },
     );
   }
 
@@ -585,14 +635,22 @@ class ServicesImpl extends EventTarget implements Services {
     return this.sync(opts);
   }
 
-  async registerInterface(swIfIndex: number, role: SnatInterfaceRole, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async registerInterface(
+    swIfIndex: number,
+    role: SnatInterfaceRole,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     const next = new Map(this.#snat.wanted.interfaces);
     next.set(`${swIfIndex}/${role}`, { swIfIndex, role });
     this.#snat.want({ interfaces: next });
     await this.#snatSync(opts);
   }
 
-  async unregisterInterface(swIfIndex: number, role: SnatInterfaceRole, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async unregisterInterface(
+    swIfIndex: number,
+    role: SnatInterfaceRole,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     const next = new Map(this.#snat.wanted.interfaces);
     next.delete(`${swIfIndex}/${role}`);
     this.#snat.want({ interfaces: next });
@@ -605,7 +663,9 @@ class ServicesImpl extends EventTarget implements Services {
     this.#init = { ...this.#init, node };
     // SNAT addresses given explicitly stay; those taken from the node follow it
     const follow = (family: 4 | 6, given: string | undefined): string | undefined =>
-      given !== undefined ? undefined : (parsed.find((a) => a.family === family)?.text ?? (family === 4 ? '0.0.0.0' : '::'));
+      given !== undefined
+        ? undefined
+        : (parsed.find((a) => a.family === family)?.text ?? (family === 4 ? '0.0.0.0' : '::'));
     const ip4 = follow(4, this.#init.snat?.ip4);
     const ip6 = follow(6, this.#init.snat?.ip6);
     this.#snat.want({ ...(ip4 !== undefined ? { ip4 } : {}), ...(ip6 !== undefined ? { ip6 } : {}) });
@@ -615,7 +675,10 @@ class ServicesImpl extends EventTarget implements Services {
     await this.#snatSync(opts);
   }
 
-  async updateSnat(next: { podCidrs?: readonly string[]; remoteNodeAddresses?: readonly string[] }, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async updateSnat(
+    next: { podCidrs?: readonly string[]; remoteNodeAddresses?: readonly string[] },
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     if (next.podCidrs) this.#podCidrs = cidrs(next.podCidrs, 'podCidrs');
     if (next.remoteNodeAddresses) this.#remoteNodes = hosts(next.remoteNodeAddresses, 'remoteNodeAddresses');
     this.#updateExclusions();

@@ -56,7 +56,12 @@ export class SnatProgrammer {
   }
 
   /** What VPP was last told: excluded prefixes and interfaces (`swIfIndex/role`). */
-  get programmed(): { addresses: { ip4: string; ip6: string } | undefined; policy: boolean; exclusions: string[]; interfaces: string[] } {
+  get programmed(): {
+    addresses: { ip4: string; ip6: string } | undefined;
+    policy: boolean;
+    exclusions: string[];
+    interfaces: string[];
+  } {
     return {
       addresses: this.#haveAddresses,
       policy: this.#havePolicy,
@@ -70,7 +75,12 @@ export class SnatProgrammer {
     this.#want = { ...this.#want, ...next };
   }
 
-  async #call(name: string, req: Record<string, unknown>, subject: string, signal: AbortSignal | undefined): Promise<void> {
+  async #call(
+    name: string,
+    req: Record<string, unknown>,
+    subject: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     this.#count(name);
     try {
       await this.#vpp.call(name as 'cnat_set_snat_policy', req as never, this.#opts(signal));
@@ -100,7 +110,14 @@ export class SnatProgrammer {
       try {
         await this.#call(
           'cnat_set_snat_addresses_v2',
-          { fwd_fib_index: 0, ret_fib_index: 0, snat_ip4: want.ip4, snat_ip6: want.ip6, sw_if_index: INDEX_INVALID, flags: CNAT_SNAT_POLICY_F_USE_AS_DEFAULT },
+          {
+            fwd_fib_index: 0,
+            ret_fib_index: 0,
+            snat_ip4: want.ip4,
+            snat_ip6: want.ip6,
+            sw_if_index: INDEX_INVALID,
+            flags: CNAT_SNAT_POLICY_F_USE_AS_DEFAULT,
+          },
           `${want.ip4} ${want.ip6}`,
           signal,
         );
@@ -126,23 +143,43 @@ export class SnatProgrammer {
     };
     for (const p of want.exclusions) {
       if (!this.#haveExclusions.has(p)) {
-        run(this.#call('cnat_snat_policy_add_del_exclude_pfx', { is_add: 1, prefix: p }, p, signal), () => this.#haveExclusions.add(p));
+        run(this.#call('cnat_snat_policy_add_del_exclude_pfx', { is_add: 1, prefix: p }, p, signal), () =>
+          this.#haveExclusions.add(p),
+        );
       }
     }
     for (const p of [...this.#haveExclusions]) {
       if (!want.exclusions.has(p)) {
-        run(this.#call('cnat_snat_policy_add_del_exclude_pfx', { is_add: 0, prefix: p }, p, signal), () => this.#haveExclusions.delete(p));
+        run(this.#call('cnat_snat_policy_add_del_exclude_pfx', { is_add: 0, prefix: p }, p, signal), () =>
+          this.#haveExclusions.delete(p),
+        );
       }
     }
     for (const [k, i] of want.interfaces) {
       if (!this.#haveInterfaces.has(k)) {
-        run(this.#call('cnat_snat_policy_add_del_if', { sw_if_index: i.swIfIndex, is_add: 1, table: CNAT_SNAT_TABLE[i.role] }, k, signal), () => this.#haveInterfaces.add(k));
+        run(
+          this.#call(
+            'cnat_snat_policy_add_del_if',
+            { sw_if_index: i.swIfIndex, is_add: 1, table: CNAT_SNAT_TABLE[i.role] },
+            k,
+            signal,
+          ),
+          () => this.#haveInterfaces.add(k),
+        );
       }
     }
     for (const k of [...this.#haveInterfaces]) {
       if (!want.interfaces.has(k)) {
         const [sw, role] = k.split('/') as [string, SnatInterfaceRole];
-        run(this.#call('cnat_snat_policy_add_del_if', { sw_if_index: Number(sw), is_add: 0, table: CNAT_SNAT_TABLE[role] }, k, signal), () => this.#haveInterfaces.delete(k));
+        run(
+          this.#call(
+            'cnat_snat_policy_add_del_if',
+            { sw_if_index: Number(sw), is_add: 0, table: CNAT_SNAT_TABLE[role] },
+            k,
+            signal,
+          ),
+          () => this.#haveInterfaces.delete(k),
+        );
       }
     }
     await Promise.all(ops);

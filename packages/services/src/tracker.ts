@@ -44,7 +44,10 @@ export class ServiceChangeTracker {
   readonly #slicesByService = new Map<string, Set<string>>();
   readonly #dirty = new Set<string>();
   /** Per Service: its translations by key, its announced addresses, its issue signature. */
-  readonly #bySvc = new Map<string, { translations: Map<string, DesiredTranslation>; announce: readonly string[]; issues: string }>();
+  readonly #bySvc = new Map<
+    string,
+    { translations: Map<string, DesiredTranslation>; announce: readonly string[]; issues: string }
+  >();
   /** Per translation key: every Service that wants it. */
   readonly #claims = new Map<string, Map<string, DesiredTranslation>>();
   readonly #announceRefs = new Map<string, number>();
@@ -72,8 +75,18 @@ export class ServiceChangeTracker {
   updateService(svc: ServiceInput): { issues: readonly TranslationIssue[]; error?: InvalidServiceError } {
     const { result, issues } = parseService(svc, this.#ctx);
     if (!result) {
-      const ref = issues[0]?.object ?? { kind: 'Service' as const, namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '' };
-      return { issues, error: new InvalidServiceError(ref, issues.filter((i) => i.severity === 'error')) };
+      const ref = issues[0]?.object ?? {
+        kind: 'Service' as const,
+        namespace: svc.metadata?.namespace ?? '',
+        name: svc.metadata?.name ?? '',
+      };
+      return {
+        issues,
+        error: new InvalidServiceError(
+          ref,
+          issues.filter((i) => i.severity === 'error'),
+        ),
+      };
     }
     this.#services.set(result.key, result);
     this.#rawServices.set(result.key, svc);
@@ -97,7 +110,13 @@ export class ServiceChangeTracker {
     const key = objectKey(slice.metadata);
     if (!result) {
       if (issues.some((i) => i.severity === 'error')) {
-        return { issues, error: new InvalidEndpointSliceError(issues[0]!.object, issues.filter((i) => i.severity === 'error')) };
+        return {
+          issues,
+          error: new InvalidEndpointSliceError(
+            issues[0]!.object,
+            issues.filter((i) => i.severity === 'error'),
+          ),
+        };
       }
       // not ours (FQDN, no service label): forget any earlier version
       this.deleteSlice(slice.metadata);
@@ -237,7 +256,11 @@ export class ServiceChangeTracker {
       issues.push({
         code: 'VIP_COLLISION',
         severity: 'warning',
-        object: { kind: 'Service', namespace: d.service.split('/')[0] ?? '', name: d.service.split('/')[1] ?? d.service },
+        object: {
+          kind: 'Service',
+          namespace: d.service.split('/')[0] ?? '',
+          name: d.service.split('/')[1] ?? d.service,
+        },
         path: ['spec'],
         message: `${k} is wanted by ${[winner, ...losers].join(', ')}; ${winner} has it (lowest namespace/name)`,
         value: k,

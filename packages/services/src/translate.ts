@@ -72,7 +72,11 @@ export interface ParsedSlice {
   /** `namespace/name` of the Service it belongs to (from the `kubernetes.io/service-name` label). */
   readonly service: string;
   readonly family: IpFamily;
-  readonly ports: readonly { readonly name: string; readonly proto: ServiceProtocol; readonly port: number | undefined }[];
+  readonly ports: readonly {
+    readonly name: string;
+    readonly proto: ServiceProtocol;
+    readonly port: number | undefined;
+  }[];
   readonly endpoints: readonly ParsedEndpoint[];
 }
 
@@ -126,10 +130,24 @@ class Issues {
   readonly list: TranslationIssue[] = [];
   constructor(readonly object: ObjectRef) {}
   error(code: IssueCode, path: (string | number)[], message: string, value?: unknown): void {
-    this.list.push({ code, severity: 'error', object: this.object, path, message, ...(value !== undefined ? { value } : {}) });
+    this.list.push({
+      code,
+      severity: 'error',
+      object: this.object,
+      path,
+      message,
+      ...(value !== undefined ? { value } : {}),
+    });
   }
   warn(code: IssueCode, path: (string | number)[], message: string, value?: unknown): void {
-    this.list.push({ code, severity: 'warning', object: this.object, path, message, ...(value !== undefined ? { value } : {}) });
+    this.list.push({
+      code,
+      severity: 'warning',
+      object: this.object,
+      path,
+      message,
+      ...(value !== undefined ? { value } : {}),
+    });
   }
   get fatal(): boolean {
     return this.list.some((i) => i.severity === 'error');
@@ -155,7 +173,10 @@ function ips(values: unknown, path: (string | number)[], issues: Issues, what: s
  * Validates a Service. `result` is undefined when an `error` issue makes the whole Service unusable;
  * every problem found is in `issues`, each naming the field.
  */
-export function parseService(svc: ServiceInput, config: { defaultLbType: LbType; defaultHashConfig: number }): TranslateResult<ParsedService | undefined> {
+export function parseService(
+  svc: ServiceInput,
+  config: { defaultLbType: LbType; defaultHashConfig: number },
+): TranslateResult<ParsedService | undefined> {
   const meta = svc.metadata as ServiceInput['metadata'] | undefined;
   const ref = refOf('Service', { name: meta?.name ?? '', namespace: meta?.namespace });
   const issues = new Issues(ref);
@@ -168,11 +189,17 @@ export function parseService(svc: ServiceInput, config: { defaultLbType: LbType;
   if (type !== 'ClusterIP' && type !== 'NodePort' && type !== 'LoadBalancer' && type !== 'ExternalName') {
     issues.error('UNKNOWN_SERVICE_TYPE', ['spec', 'type'], `unknown Service type ${JSON.stringify(type)}`, type);
   }
-  const rawClusterIPs = spec.clusterIPs && spec.clusterIPs.length > 0 ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
+  const rawClusterIPs =
+    spec.clusterIPs && spec.clusterIPs.length > 0 ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
   const headless = rawClusterIPs.length > 0 && rawClusterIPs.every((c) => c === 'None');
   const clusterIPs = headless
     ? []
-    : ips(rawClusterIPs, spec.clusterIPs && spec.clusterIPs.length > 0 ? ['spec', 'clusterIPs'] : ['spec', 'clusterIP'], issues, 'cluster IP');
+    : ips(
+        rawClusterIPs,
+        spec.clusterIPs && spec.clusterIPs.length > 0 ? ['spec', 'clusterIPs'] : ['spec', 'clusterIP'],
+        issues,
+        'cluster IP',
+      );
   const externalIPs = ips(spec.externalIPs, ['spec', 'externalIPs'], issues, 'external IP');
   const ingressIPs: ParsedIp[] = [];
   (svc.status?.loadBalancer?.ingress ?? []).forEach((ing, i) => {
@@ -180,7 +207,13 @@ export function parseService(svc: ServiceInput, config: { defaultLbType: LbType;
     if (ing.ipMode === 'Proxy') return; // the load balancer proxies: traffic does not arrive for the VIP
     const ip = parseIp(ing.ip);
     if (ip) ingressIPs.push(ip);
-    else issues.error('INVALID_IP', ['status', 'loadBalancer', 'ingress', i, 'ip'], `load-balancer IP ${JSON.stringify(ing.ip)} is not an IP address`, ing.ip);
+    else
+      issues.error(
+        'INVALID_IP',
+        ['status', 'loadBalancer', 'ingress', i, 'ip'],
+        `load-balancer IP ${JSON.stringify(ing.ip)} is not an IP address`,
+        ing.ip,
+      );
   });
   const ports: ParsedServicePort[] = [];
   (spec.ports ?? []).forEach((p, i) => {
@@ -188,7 +221,12 @@ export function parseService(svc: ServiceInput, config: { defaultLbType: LbType;
     const proto = p.protocol ?? 'TCP';
     let ok = true;
     if (!PROTOCOLS.has(proto)) {
-      issues.error('UNKNOWN_PROTOCOL', [...path, 'protocol'], `unknown protocol ${JSON.stringify(proto)} (TCP, UDP or SCTP)`, proto);
+      issues.error(
+        'UNKNOWN_PROTOCOL',
+        [...path, 'protocol'],
+        `unknown protocol ${JSON.stringify(proto)} (TCP, UDP or SCTP)`,
+        proto,
+      );
       ok = false;
     }
     if (!validPort(p.port)) {
@@ -205,7 +243,12 @@ export function parseService(svc: ServiceInput, config: { defaultLbType: LbType;
       ok = false;
     }
     if (p.nodePort !== undefined && p.nodePort !== null && !validPort(p.nodePort, true)) {
-      issues.error('INVALID_PORT', [...path, 'nodePort'], `nodePort ${JSON.stringify(p.nodePort)} is not in 1-65535`, p.nodePort);
+      issues.error(
+        'INVALID_PORT',
+        [...path, 'nodePort'],
+        `nodePort ${JSON.stringify(p.nodePort)} is not in 1-65535`,
+        p.nodePort,
+      );
       ok = false;
     }
     if (ok) {
@@ -225,7 +268,13 @@ export function parseService(svc: ServiceInput, config: { defaultLbType: LbType;
   if (lbAnn !== undefined) {
     const v = lbAnn.trim().toLowerCase();
     if (LB_TYPES.has(v)) lbType = v as LbType;
-    else issues.error('UNKNOWN_LB_TYPE', ['metadata', 'annotations', LB_TYPE_ANNOTATION], `unknown LB type ${JSON.stringify(lbAnn)} (ecmp, maglev or maglevdsr)`, lbAnn);
+    else
+      issues.error(
+        'UNKNOWN_LB_TYPE',
+        ['metadata', 'annotations', LB_TYPE_ANNOTATION],
+        `unknown LB type ${JSON.stringify(lbAnn)} (ecmp, maglev or maglevdsr)`,
+        lbAnn,
+      );
   }
   let hashConfig = config.defaultHashConfig;
   const hashAnn = annotations[HASH_CONFIG_ANNOTATION];
@@ -243,7 +292,11 @@ export function parseService(svc: ServiceInput, config: { defaultLbType: LbType;
   const clientIpAffinity = spec.sessionAffinity === 'ClientIP';
   if (clientIpAffinity) {
     if (hashAnn !== undefined && hashConfig !== FLOW_HASH.srcaddr) {
-      issues.warn('AFFINITY_OVERRIDES_HASH', ['spec', 'sessionAffinity'], 'sessionAffinity ClientIP hashes on the source address only; the vppHashConfig annotation is ignored');
+      issues.warn(
+        'AFFINITY_OVERRIDES_HASH',
+        ['spec', 'sessionAffinity'],
+        'sessionAffinity ClientIP hashes on the source address only; the vppHashConfig annotation is ignored',
+      );
     }
     hashConfig = FLOW_HASH.srcaddr;
     if (lbType === 'ecmp') lbType = 'maglev';
@@ -290,14 +343,24 @@ export function parseEndpointSlice(slice: EndpointSliceInput): TranslateResult<P
   else if (slice.addressType === 'IPv6') family = 6;
   else if (slice.addressType === 'FQDN') return { result: undefined, issues: [] };
   else {
-    issues.error('UNSUPPORTED_ADDRESS_TYPE', ['addressType'], `unknown addressType ${JSON.stringify(slice.addressType)}`, slice.addressType);
+    issues.error(
+      'UNSUPPORTED_ADDRESS_TYPE',
+      ['addressType'],
+      `unknown addressType ${JSON.stringify(slice.addressType)}`,
+      slice.addressType,
+    );
     return { result: undefined, issues: issues.list };
   }
   const ports: { name: string; proto: ServiceProtocol; port: number | undefined }[] = [];
   (slice.ports ?? []).forEach((p, i) => {
     const proto = p.protocol ?? 'TCP';
     if (!PROTOCOLS.has(proto)) {
-      issues.error('UNKNOWN_PROTOCOL', ['ports', i, 'protocol'], `unknown protocol ${JSON.stringify(proto)} (TCP, UDP or SCTP)`, proto);
+      issues.error(
+        'UNKNOWN_PROTOCOL',
+        ['ports', i, 'protocol'],
+        `unknown protocol ${JSON.stringify(proto)} (TCP, UDP or SCTP)`,
+        proto,
+      );
       return;
     }
     if (p.port !== undefined && p.port !== null && !validPort(p.port)) {
@@ -312,17 +375,35 @@ export function parseEndpointSlice(slice: EndpointSliceInput): TranslateResult<P
     (ep.addresses ?? []).forEach((a, j) => {
       const ip = parseIp(a);
       if (!ip || ip.family !== family) {
-        issues.error('INVALID_IP', ['endpoints', i, 'addresses', j], `endpoint address ${JSON.stringify(a)} is not an IPv${family} address`, a);
+        issues.error(
+          'INVALID_IP',
+          ['endpoints', i, 'addresses', j],
+          `endpoint address ${JSON.stringify(a)} is not an IPv${family} address`,
+          a,
+        );
       } else addresses.push(ip.text);
     });
     const c = ep.conditions ?? {};
     // discovery/v1: a nil ready means ready; a nil serving means the value of ready; nil terminating means false
     const ready = c.ready ?? true;
-    endpoints.push({ addresses, ready, serving: c.serving ?? ready, terminating: c.terminating ?? false, nodeName: ep.nodeName ?? undefined });
+    endpoints.push({
+      addresses,
+      ready,
+      serving: c.serving ?? ready,
+      terminating: c.terminating ?? false,
+      nodeName: ep.nodeName ?? undefined,
+    });
   });
   if (issues.fatal) return { result: undefined, issues: issues.list };
   return {
-    result: { key: objectKey(meta), ref, service: objectKey({ name: svcName, namespace: meta.namespace }), family, ports, endpoints },
+    result: {
+      key: objectKey(meta),
+      ref,
+      service: objectKey({ name: svcName, namespace: meta.namespace }),
+      family,
+      ports,
+      endpoints,
+    },
     issues: issues.list,
   };
 }
@@ -337,7 +418,10 @@ interface Backend {
  * kube-proxy's endpoint choice (pkg/proxy/topology.go): ready endpoints; when none is ready, those
  * serving and terminating. `local` restricts to endpoints on this node first.
  */
-function pickEndpoints(all: readonly (Backend & { ready: boolean; serving: boolean; terminating: boolean })[], localOnly: boolean): Backend[] {
+function pickEndpoints(
+  all: readonly (Backend & { ready: boolean; serving: boolean; terminating: boolean })[],
+  localOnly: boolean,
+): Backend[] {
   const pool = localOnly ? all.filter((b) => b.local) : all;
   const ready = pool.filter((b) => b.ready);
   const chosen = ready.length > 0 ? ready : pool.filter((b) => b.serving && b.terminating);
@@ -361,7 +445,11 @@ export function translationKey(proto: ServiceProtocol, vip: string, port: number
  * Turns one validated Service and its validated slices into cnat translations, for this node.
  * Pure: same input, same output, in a stable order.
  */
-export function translateService(svc: ParsedService, slices: Iterable<ParsedSlice>, ctx: TranslateContext): TranslateResult<ServiceTranslation> {
+export function translateService(
+  svc: ParsedService,
+  slices: Iterable<ParsedSlice>,
+  ctx: TranslateContext,
+): TranslateResult<ServiceTranslation> {
   const issues = new Issues(svc.ref);
   if (svc.inert) return { result: { service: svc.key, translations: [], announce: [] }, issues: [] };
   const sliceList = [...slices];
@@ -396,12 +484,15 @@ export function translateService(svc: ParsedService, slices: Iterable<ParsedSlic
       const slicePort = s.ports.find((p) => p.name === sp.name && p.proto === sp.proto);
       if (!slicePort) continue;
       matched = true;
-      const port = slicePort.port ?? (typeof sp.targetPort === 'number' ? sp.targetPort : typeof sp.targetPort === 'string' ? undefined : sp.port);
+      const port =
+        slicePort.port ??
+        (typeof sp.targetPort === 'number' ? sp.targetPort : typeof sp.targetPort === 'string' ? undefined : sp.port);
       if (port === undefined) continue; // a named target the slice did not resolve: no backend to send to
       const list = byFamily.get(s.family) ?? [];
       for (const ep of s.endpoints) {
         const local = ep.nodeName !== undefined && ep.nodeName === ctx.node.name;
-        for (const addr of ep.addresses) list.push({ addr, port, local, ready: ep.ready, serving: ep.serving, terminating: ep.terminating });
+        for (const addr of ep.addresses)
+          list.push({ addr, port, local, ready: ep.ready, serving: ep.serving, terminating: ep.terminating });
       }
       byFamily.set(s.family, list);
     }
@@ -414,11 +505,22 @@ export function translateService(svc: ParsedService, slices: Iterable<ParsedSlic
       );
     }
 
-    const add = (kind: TranslationKind, vip: ParsedIp, port: number, localOnly: boolean, nodePortSrc: string | undefined): void => {
+    const add = (
+      kind: TranslationKind,
+      vip: ParsedIp,
+      port: number,
+      localOnly: boolean,
+      nodePortSrc: string | undefined,
+    ): void => {
       const backends = pickEndpoints(byFamily.get(vip.family) ?? [], localOnly);
       const key = translationKey(sp.proto, vip.text, port);
       if (out.has(key)) {
-        issues.warn('VIP_COLLISION', ['spec', 'ports', sp.index], `${kind} ${key} is already a ${out.get(key)!.kind} of the same Service; the first one is kept`, key);
+        issues.warn(
+          'VIP_COLLISION',
+          ['spec', 'ports', sp.index],
+          `${kind} ${key} is already a ${out.get(key)!.kind} of the same Service; the first one is kept`,
+          key,
+        );
         return;
       }
       if (backends.length === 0) return;
@@ -457,7 +559,10 @@ export function translateService(svc: ParsedService, slices: Iterable<ParsedSlic
     }
   }
   const translations = [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { result: { service: svc.key, translations, announce: [...announce].sort() }, issues: [...issues.list, ...sliceIssues] };
+  return {
+    result: { service: svc.key, translations, announce: [...announce].sort() },
+    issues: [...issues.list, ...sliceIssues],
+  };
 }
 
 /**
@@ -471,7 +576,10 @@ export function translate(
   node: NodeInfo,
   config: TranslateConfig = {},
 ): TranslateResult<ServiceTranslation> {
-  const defaults = { defaultLbType: config.defaultLbType ?? 'ecmp', defaultHashConfig: hashMask(config.defaultHashConfig) };
+  const defaults = {
+    defaultLbType: config.defaultLbType ?? 'ecmp',
+    defaultHashConfig: hashMask(config.defaultHashConfig),
+  };
   const parsed = parseService(service, defaults);
   const issues: TranslationIssue[] = [...parsed.issues];
   const key = objectKey(service.metadata);

@@ -16,7 +16,11 @@ export function vppTargets(): VppTarget[] {
       kind: 'fake',
       async start() {
         const fake = await startFakeVpp();
-        const vpp = await connectVpp({ socket: fake.socketPath, name: 'svc-test', reconnect: { initialDelayMs: 10, maxDelayMs: 50, healthIntervalMs: 0 } });
+        const vpp = await connectVpp({
+          socket: fake.socketPath,
+          name: 'svc-test',
+          reconnect: { initialDelayMs: 10, maxDelayMs: 50, healthIntervalMs: 0 },
+        });
         return {
           vpp,
           fake,
@@ -53,7 +57,10 @@ export async function dumpTranslations(vpp: VppClient<VppApi>): Promise<Map<stri
 }
 
 /** `key -> backends` of VPP's translations, for comparing with what was asked. */
-export async function dumpBrief(vpp: VppClient<VppApi>, only?: (key: string) => boolean): Promise<Record<string, string>> {
+export async function dumpBrief(
+  vpp: VppClient<VppApi>,
+  only?: (key: string) => boolean,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [k, t] of await dumpTranslations(vpp)) {
     if (only && !only(k)) continue;
@@ -73,9 +80,12 @@ export async function deleteTranslations(vpp: VppClient<VppApi>, match: (key: st
 }
 
 /** A logger that keeps what it is given. */
-export function memoryLogger(): ServicesLogger & { lines: { level: string; fields: Record<string, unknown>; msg: string | undefined }[] } {
+export function memoryLogger(): ServicesLogger & {
+  lines: { level: string; fields: Record<string, unknown>; msg: string | undefined }[];
+} {
   const lines: { level: string; fields: Record<string, unknown>; msg: string | undefined }[] = [];
-  const at = (level: string) => (fields: Record<string, unknown>, msg?: string) => void lines.push({ level, fields, msg });
+  const at = (level: string) => (fields: Record<string, unknown>, msg?: string) =>
+    void lines.push({ level, fields, msg });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 

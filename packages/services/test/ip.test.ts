@@ -15,9 +15,12 @@ describe('addresses are read the way VPP writes them back', () => {
     expect(parseIp(input)?.text).toBe(text);
   });
 
-  it.each(['10.96.0.256', '10.96.0', '1.2.3.4/32', 'fe80::1%eth0', ':::', '1::2::3', '', 42, undefined])('%s is not an address', (v) => {
-    expect(parseIp(v)).toBeUndefined();
-  });
+  it.each(['10.96.0.256', '10.96.0', '1.2.3.4/32', 'fe80::1%eth0', ':::', '1::2::3', '', 42, undefined])(
+    '%s is not an address',
+    (v) => {
+      expect(parseIp(v)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['10.96.0.0/12', '10.96.0.0/12'],

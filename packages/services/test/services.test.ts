@@ -28,7 +28,11 @@ let all: Services[];
 
 beforeEach(async () => {
   fake = await startFakeVpp();
-  vpp = await connectVpp({ socket: fake.socketPath, name: 'svc-test', reconnect: { initialDelayMs: 10, maxDelayMs: 50, healthIntervalMs: 0 } });
+  vpp = await connectVpp({
+    socket: fake.socketPath,
+    name: 'svc-test',
+    reconnect: { initialDelayMs: 10, maxDelayMs: 50, healthIntervalMs: 0 },
+  });
   all = [];
 });
 afterEach(async () => {
@@ -55,7 +59,15 @@ describe('SNAT set-up', () => {
     expect(fake.state.cnatSnat).toMatchObject({ snat_ip4: '192.168.1.10', snat_ip6: 'fd00::10' });
     expect(fake.state.cnatSnatPolicy).toBe(CNAT_POLICY_K8S);
     expect([...fake.state.cnatSnatExcluded].sort()).toEqual(
-      ['10.244.0.0/16', '10.96.0.0/12', '192.168.1.10/32', '192.168.1.11/32', '192.168.1.12/32', 'fd00:96::/108', 'fd00::10/128'].sort(),
+      [
+        '10.244.0.0/16',
+        '10.96.0.0/12',
+        '192.168.1.10/32',
+        '192.168.1.11/32',
+        '192.168.1.12/32',
+        'fd00:96::/108',
+        'fd00::10/128',
+      ].sort(),
     );
     // the addresses come first: VPP's policy and exclusions act on the entry they create
     expect(Object.keys(s.vppCalls)[0]).toBe('cnat_set_snat_addresses_v2');
@@ -70,10 +82,19 @@ describe('SNAT set-up', () => {
   it('registers interfaces as pod and host, and removes them', async () => {
     const a = await vpp.call('create_loopback', { mac_address: '02:00:00:00:00:01' });
     const b = await vpp.call('create_loopback', { mac_address: '02:00:00:00:00:02' });
-    const s = make({ snat: { interfaces: [{ swIfIndex: a.sw_if_index, role: 'pod' }, { swIfIndex: a.sw_if_index, role: 'host' }] } });
+    const s = make({
+      snat: {
+        interfaces: [
+          { swIfIndex: a.sw_if_index, role: 'pod' },
+          { swIfIndex: a.sw_if_index, role: 'host' },
+        ],
+      },
+    });
     await s.start();
     await s.registerInterface(b.sw_if_index, 'pod');
-    expect([...(fake.state.cnatSnatInterfaces.get(CNAT_SNAT_TABLE.pod) ?? [])].sort()).toEqual([a.sw_if_index, b.sw_if_index].sort());
+    expect([...(fake.state.cnatSnatInterfaces.get(CNAT_SNAT_TABLE.pod) ?? [])].sort()).toEqual(
+      [a.sw_if_index, b.sw_if_index].sort(),
+    );
     expect([...(fake.state.cnatSnatInterfaces.get(CNAT_SNAT_TABLE.host) ?? [])]).toEqual([a.sw_if_index]);
     await s.unregisterInterface(b.sw_if_index, 'pod');
     expect([...(fake.state.cnatSnatInterfaces.get(CNAT_SNAT_TABLE.pod) ?? [])]).toEqual([a.sw_if_index]);
@@ -83,7 +104,12 @@ describe('SNAT set-up', () => {
     const s = make();
     await s.start();
     const err = await s.registerInterface(4242, 'pod').catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'SnatProgramError', code: 'SERVICES_SNAT_FAILED', messageName: 'cnat_snat_policy_add_del_if', subject: '4242/pod' });
+    expect(err).toMatchObject({
+      name: 'SnatProgramError',
+      code: 'SERVICES_SNAT_FAILED',
+      messageName: 'cnat_snat_policy_add_del_if',
+      subject: '4242/pod',
+    });
     expect(fake.state.cnatSnatPolicy).toBe(CNAT_POLICY_K8S);
   });
 
@@ -105,15 +131,18 @@ describe('SNAT set-up', () => {
     { field: 'snat.remoteNodeAddresses[0]', init: { snat: { remoteNodeAddresses: ['1.2.3.4/32'] } } },
     { field: 'snat.ip4', init: { snat: { ip4: 'fd00::1' } } },
     { field: 'defaultLbType', init: { defaultLbType: 'random' } },
-  ] as { field: string; init: Partial<ServicesInit> }[])('bad config $field: ServicesConfigError naming the field', ({ field, init }) => {
-    let err: unknown;
-    try {
-      make(init);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toMatchObject({ name: 'ServicesConfigError', code: 'SERVICES_CONFIG', field });
-  });
+  ] as { field: string; init: Partial<ServicesInit> }[])(
+    'bad config $field: ServicesConfigError naming the field',
+    ({ field, init }) => {
+      let err: unknown;
+      try {
+        make(init);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ name: 'ServicesConfigError', code: 'SERVICES_CONFIG', field });
+    },
+  );
 });
 
 describe('restart safety', () => {
@@ -133,7 +162,10 @@ describe('restart safety', () => {
     await fake.restart();
     expect(fake.state.cnatTranslations.size).toBe(0);
     await reconciled;
-    expect(await dumpBrief(vpp)).toEqual({ 'TCP/10.96.0.1/80': '10.244.1.1:8080', 'TCP/10.96.0.2/80': '10.244.2.1:8080' });
+    expect(await dumpBrief(vpp)).toEqual({
+      'TCP/10.96.0.1/80': '10.244.1.1:8080',
+      'TCP/10.96.0.2/80': '10.244.2.1:8080',
+    });
     expect(fake.state.cnatSnatPolicy).toBe(CNAT_POLICY_K8S);
     expect(fake.state.cnatSnatExcluded.has('10.96.0.0/12')).toBe(true);
   });
@@ -170,7 +202,11 @@ describe('restart safety', () => {
     const r = await s.sync();
     expect(r.failed.map((f) => [f.name, f.service])).toEqual([['TranslationProgramError', 'default/a']]);
     await fake.restart();
-    await until(async () => (await dumpBrief(vpp).catch((): Record<string, string> => ({})))['TCP/10.96.0.1/80'] === '10.244.1.1:8080,10.244.1.2:8080');
+    await until(
+      async () =>
+        (await dumpBrief(vpp).catch((): Record<string, string> => ({})))['TCP/10.96.0.1/80'] ===
+        '10.244.1.1:8080,10.244.1.2:8080',
+    );
   });
 });
 
@@ -187,7 +223,12 @@ describe('VPP errors', () => {
     s.upsertEndpointSlice(slice('b', ['10.244.2.1']));
     const r = await s.sync();
     expect(r.failed).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ name: 'TranslationProgramError', code: 'SERVICES_TRANSLATION_FAILED', retval: -7, messageName: 'cnat_translation_update' });
+    expect(errors[0]).toMatchObject({
+      name: 'TranslationProgramError',
+      code: 'SERVICES_TRANSLATION_FAILED',
+      retval: -7,
+      messageName: 'cnat_translation_update',
+    });
     const failedKey = r.failed[0]!.key;
     expect(errors[0]!.message).toContain(`Service ${r.failed[0]!.service}`);
     const dumped = await dumpBrief(vpp);
@@ -205,18 +246,47 @@ describe('bad input through the running services', () => {
     s.addEventListener('services:error', (e) => errors.push(e.detail.error));
     await s.start();
     s.upsertService(svc('a', '10.96.0.1'));
-    s.upsertEndpointSlice(makeSlice({ name: 'a-1', service: 'a', endpoints: [endpoint('10.244.1.1')], ports: [{ name: 'http', port: 8080 }, { name: 'grpc', port: 9000 }] }));
+    s.upsertEndpointSlice(
+      makeSlice({
+        name: 'a-1',
+        service: 'a',
+        endpoints: [endpoint('10.244.1.1')],
+        ports: [
+          { name: 'http', port: 8080 },
+          { name: 'grpc', port: 9000 },
+        ],
+      }),
+    );
     await s.sync();
     expect(await dumpBrief(vpp)).toEqual({ 'TCP/10.96.0.1/80': '10.244.1.1:8080' });
-    expect(errors).toEqual([expect.objectContaining({ name: 'MissingPortError', code: 'SERVICES_MISSING_PORT', port: 'grpc', object: { kind: 'EndpointSlice', namespace: 'default', name: 'a-1' } })]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        name: 'MissingPortError',
+        code: 'SERVICES_MISSING_PORT',
+        port: 'grpc',
+        object: { kind: 'EndpointSlice', namespace: 'default', name: 'a-1' },
+      }),
+    ]);
     expect(logger.lines.filter((l) => l.level === 'warn' && l.fields.code === 'UNKNOWN_SLICE_PORT')).toHaveLength(1);
   });
 
   it.each([
     { name: 'invalid IP', svc: svc('b', '10.96.0.999'), code: 'INVALID_IP' },
-    { name: 'port out of range', svc: svc('b', '10.96.0.2', { ports: [{ name: 'http', port: 65536 }] }), code: 'INVALID_PORT' },
-    { name: 'unknown protocol', svc: svc('b', '10.96.0.2', { ports: [{ name: 'http', protocol: 'QUIC', port: 443 }] }), code: 'UNKNOWN_PROTOCOL' },
-    { name: 'unknown LB type', svc: svc('b', '10.96.0.2', { annotations: { 'cni.projectcalico.org/vppLBType': 'weighted' } }), code: 'UNKNOWN_LB_TYPE' },
+    {
+      name: 'port out of range',
+      svc: svc('b', '10.96.0.2', { ports: [{ name: 'http', port: 65536 }] }),
+      code: 'INVALID_PORT',
+    },
+    {
+      name: 'unknown protocol',
+      svc: svc('b', '10.96.0.2', { ports: [{ name: 'http', protocol: 'QUIC', port: 443 }] }),
+      code: 'UNKNOWN_PROTOCOL',
+    },
+    {
+      name: 'unknown LB type',
+      svc: svc('b', '10.96.0.2', { annotations: { 'cni.projectcalico.org/vppLBType': 'weighted' } }),
+      code: 'UNKNOWN_LB_TYPE',
+    },
   ])('$name: a typed error naming the Service, logged; the others are programmed', async ({ svc: bad, code }) => {
     const logger = memoryLogger();
     const s = make({ snat: { enabled: false } }, logger);
@@ -229,7 +299,12 @@ describe('bad input through the running services', () => {
     s.upsertEndpointSlice(slice('b', ['10.244.2.1']));
     await s.sync();
     expect(await dumpBrief(vpp)).toEqual({ 'TCP/10.96.0.1/80': '10.244.1.1:8080' });
-    expect(errors).toEqual([expect.objectContaining({ name: 'InvalidServiceError', object: { kind: 'Service', namespace: 'default', name: 'b' } })]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        name: 'InvalidServiceError',
+        object: { kind: 'Service', namespace: 'default', name: 'b' },
+      }),
+    ]);
     expect((errors[0] as unknown as { issues: { code: string }[] }).issues.map((i) => i.code)).toEqual([code]);
     expect(logger.lines.some((l) => l.level === 'error' && String(l.msg).includes('Service default/b'))).toBe(true);
   });
@@ -243,21 +318,24 @@ describe('VIP collisions', () => {
     s.upsertEndpointSlice(slice('a', ['10.244.1.1']));
     s.upsertEndpointSlice(slice('b', ['10.244.2.1']));
   };
-  it.each(['ab', 'ba'] as const)('are resolved the same way whatever the order (%s), logged, and handed over on delete', async (order) => {
-    const logger = memoryLogger();
-    const s = make({}, logger);
-    const collisions: unknown[] = [];
-    s.addEventListener('vip:collision', (e) => collisions.push(e.detail));
-    await s.start();
-    both(order, s);
-    await s.sync();
-    expect((await dumpBrief(vpp))['TCP/198.51.100.3/80']).toBe('10.244.1.1:8080');
-    expect(collisions).toEqual([{ key: 'TCP/198.51.100.3/80', winner: 'default/a', losers: ['default/b'] }]);
-    expect(logger.lines.some((l) => l.level === 'warn' && l.fields.key === 'TCP/198.51.100.3/80')).toBe(true);
-    s.deleteService({ metadata: { name: 'a', namespace: 'default' } });
-    expect(await s.sync()).toMatchObject({ updates: 1, deletes: 1 });
-    expect((await dumpBrief(vpp))['TCP/198.51.100.3/80']).toBe('10.244.2.1:8080');
-  });
+  it.each(['ab', 'ba'] as const)(
+    'are resolved the same way whatever the order (%s), logged, and handed over on delete',
+    async (order) => {
+      const logger = memoryLogger();
+      const s = make({}, logger);
+      const collisions: unknown[] = [];
+      s.addEventListener('vip:collision', (e) => collisions.push(e.detail));
+      await s.start();
+      both(order, s);
+      await s.sync();
+      expect((await dumpBrief(vpp))['TCP/198.51.100.3/80']).toBe('10.244.1.1:8080');
+      expect(collisions).toEqual([{ key: 'TCP/198.51.100.3/80', winner: 'default/a', losers: ['default/b'] }]);
+      expect(logger.lines.some((l) => l.level === 'warn' && l.fields.key === 'TCP/198.51.100.3/80')).toBe(true);
+      s.deleteService({ metadata: { name: 'a', namespace: 'default' } });
+      expect(await s.sync()).toMatchObject({ updates: 1, deletes: 1 });
+      expect((await dumpBrief(vpp))['TCP/198.51.100.3/80']).toBe('10.244.2.1:8080');
+    },
+  );
 });
 
 describe('announcements for BGP', () => {
@@ -287,7 +365,13 @@ describe('announcements for BGP', () => {
     expect(seen[0]).toEqual({ type: 'announce', address: '198.51.100.3', prefix: '198.51.100.3/32', family: 4 });
 
     // a local endpoint appears: the Local LB address is announced
-    s.upsertEndpointSlice(makeSlice({ name: 'lb-1', service: 'lb', endpoints: [endpoint('10.244.2.1', 'node-b'), endpoint('10.244.1.9', 'node-a')] }));
+    s.upsertEndpointSlice(
+      makeSlice({
+        name: 'lb-1',
+        service: 'lb',
+        endpoints: [endpoint('10.244.2.1', 'node-b'), endpoint('10.244.1.9', 'node-a')],
+      }),
+    );
     await s.sync();
     // it goes: withdrawn
     s.upsertEndpointSlice(slice('lb', ['10.244.2.1'], 'node-b'));
@@ -314,8 +398,22 @@ describe('announcements for BGP', () => {
     await s.start();
     s.upsertService(svc('a', '10.96.0.1', { externalIPs: ['198.51.100.3'], ports: [{ name: 'http', port: 80 }] }));
     s.upsertService(svc('b', '10.96.0.2', { externalIPs: ['198.51.100.3'], ports: [{ name: 'http', port: 81 }] }));
-    s.upsertEndpointSlice(makeSlice({ name: 'a-1', service: 'a', endpoints: [endpoint('10.244.1.1')], ports: [{ name: 'http', port: 80 }] }));
-    s.upsertEndpointSlice(makeSlice({ name: 'b-1', service: 'b', endpoints: [endpoint('10.244.1.2')], ports: [{ name: 'http', port: 81 }] }));
+    s.upsertEndpointSlice(
+      makeSlice({
+        name: 'a-1',
+        service: 'a',
+        endpoints: [endpoint('10.244.1.1')],
+        ports: [{ name: 'http', port: 80 }],
+      }),
+    );
+    s.upsertEndpointSlice(
+      makeSlice({
+        name: 'b-1',
+        service: 'b',
+        endpoints: [endpoint('10.244.1.2')],
+        ports: [{ name: 'http', port: 81 }],
+      }),
+    );
     await s.sync();
     s.deleteService({ metadata: { name: 'a', namespace: 'default' } });
     await s.sync();
@@ -408,7 +506,12 @@ describe('sources', () => {
     const source = {
       async *stream(kind: 'Service' | 'EndpointSlice', opts?: { signal?: AbortSignal }) {
         if (kind === 'Service') {
-          yield { type: 'error' as const, error: Object.assign(new Error('invalid Service default/broken: spec.ports: expected array'), { name: 'KubeInvalidObjectError' }) };
+          yield {
+            type: 'error' as const,
+            error: Object.assign(new Error('invalid Service default/broken: spec.ports: expected array'), {
+              name: 'KubeInvalidObjectError',
+            }),
+          };
           yield { type: 'added' as const, object: svc('a', '10.96.0.1') };
         } else yield { type: 'added' as const, object: slice('a', ['10.244.1.1']) };
         yield { type: 'synced' as const };
@@ -454,7 +557,10 @@ describe('node changes', () => {
   it('setNode with a bad address: ServicesConfigError, nothing changes', async () => {
     const s = make();
     await s.start();
-    await expect(s.setNode({ name: 'node-a', addresses: ['192.168.1.300'] })).rejects.toMatchObject({ name: 'ServicesConfigError', field: 'node.addresses[0]' });
+    await expect(s.setNode({ name: 'node-a', addresses: ['192.168.1.300'] })).rejects.toMatchObject({
+      name: 'ServicesConfigError',
+      field: 'node.addresses[0]',
+    });
     expect(fake.state.cnatSnat.snat_ip4).toBe('192.168.1.10');
   });
 });

@@ -21,7 +21,8 @@ const CTX: TranslateContext = {
   defaultHashConfig: 0,
 };
 
-const svc = (name: string, ip: string, extra: Parameters<typeof makeService>[0] = {}): ServiceInput => makeService({ name, clusterIP: ip, clusterIPs: [ip], ...extra });
+const svc = (name: string, ip: string, extra: Parameters<typeof makeService>[0] = {}): ServiceInput =>
+  makeService({ name, clusterIP: ip, clusterIPs: [ip], ...extra });
 const slice = (service: string, ips: string[], name = `${service}-1`): EndpointSliceInput =>
   makeSlice({ name, service, endpoints: ips.map((ip) => endpoint(ip, 'node-b')) });
 
@@ -70,9 +71,15 @@ describe('ServiceChangeTracker', () => {
     t.updateSlice(slice('a', ['10.244.1.1']));
     t.flush();
     const bad = t.updateService(svc('a', '10.96.0.1', { ports: [{ name: 'http', protocol: 'ICMP', port: 80 }] }));
-    expect(bad.error).toMatchObject({ name: 'InvalidServiceError', object: { kind: 'Service', namespace: 'default', name: 'a' } });
+    expect(bad.error).toMatchObject({
+      name: 'InvalidServiceError',
+      object: { kind: 'Service', namespace: 'default', name: 'a' },
+    });
     const badSlice = t.updateSlice(slice('a', ['10.244.1.x']));
-    expect(badSlice.error).toMatchObject({ name: 'InvalidEndpointSliceError', object: { kind: 'EndpointSlice', name: 'a-1' } });
+    expect(badSlice.error).toMatchObject({
+      name: 'InvalidEndpointSliceError',
+      object: { kind: 'EndpointSlice', name: 'a-1' },
+    });
     expect(t.flush().keys.size).toBe(0);
     expect(t.desired('TCP/10.96.0.1/80')?.paths.map((p) => p.dst.addr)).toEqual(['10.244.1.1']);
   });
@@ -91,7 +98,9 @@ describe('ServiceChangeTracker', () => {
       const c = t.flush();
       expect(t.desired('TCP/198.51.100.3/80')?.service).toBe('default/a');
       expect(seen).toEqual([{ key: 'TCP/198.51.100.3/80', winner: 'default/a', losers: ['default/b'] }]);
-      expect(c.issues).toContainEqual(expect.objectContaining({ code: 'VIP_COLLISION', severity: 'warning', value: 'TCP/198.51.100.3/80' }));
+      expect(c.issues).toContainEqual(
+        expect.objectContaining({ code: 'VIP_COLLISION', severity: 'warning', value: 'TCP/198.51.100.3/80' }),
+      );
     }
   });
 
@@ -101,7 +110,11 @@ describe('ServiceChangeTracker', () => {
     t.updateSlice(slice('np', ['10.244.1.1']));
     t.flush();
     expect(t.desired('TCP/192.168.1.10/30080')).toBeDefined();
-    t.setContext({ ...CTX, node: { name: 'node-a', addresses: [{ family: 4, text: '192.168.1.20' }] }, defaultLbType: 'maglev' });
+    t.setContext({
+      ...CTX,
+      node: { name: 'node-a', addresses: [{ family: 4, text: '192.168.1.20' }] },
+      defaultLbType: 'maglev',
+    });
     const c = t.flush();
     expect([...c.keys].sort()).toEqual(['TCP/10.96.0.1/80', 'TCP/192.168.1.10/30080', 'TCP/192.168.1.20/30080']);
     expect(t.desired('TCP/192.168.1.10/30080')).toBeUndefined();
@@ -111,9 +124,29 @@ describe('ServiceChangeTracker', () => {
   it('repeated warnings are reported once, until they change', () => {
     const t = new ServiceChangeTracker(CTX);
     t.updateService(svc('a', '10.96.0.1'));
-    t.updateSlice(makeSlice({ name: 'a-1', service: 'a', endpoints: [endpoint('10.244.1.1')], ports: [{ name: 'http', port: 8080 }, { name: 'zzz', port: 1 }] }));
+    t.updateSlice(
+      makeSlice({
+        name: 'a-1',
+        service: 'a',
+        endpoints: [endpoint('10.244.1.1')],
+        ports: [
+          { name: 'http', port: 8080 },
+          { name: 'zzz', port: 1 },
+        ],
+      }),
+    );
     expect(t.flush().issues.map((i) => i.code)).toEqual(['UNKNOWN_SLICE_PORT']);
-    t.updateSlice(makeSlice({ name: 'a-1', service: 'a', endpoints: [endpoint('10.244.1.2')], ports: [{ name: 'http', port: 8080 }, { name: 'zzz', port: 1 }] }));
+    t.updateSlice(
+      makeSlice({
+        name: 'a-1',
+        service: 'a',
+        endpoints: [endpoint('10.244.1.2')],
+        ports: [
+          { name: 'http', port: 8080 },
+          { name: 'zzz', port: 1 },
+        ],
+      }),
+    );
     expect(t.flush().issues).toEqual([]);
   });
 });
@@ -138,30 +171,80 @@ const T = (over: Partial<DesiredTranslation> = {}): DesiredTranslation => ({
 describe('what a change costs in VPP', () => {
   it.each([
     { name: 'same', want: T(), change: 'none' },
-    { name: 'same backends in another order', have: T({ paths: [{ dst: { addr: 'b', port: 1 }, src: undefined, flags: 0 }, { dst: { addr: 'a', port: 1 }, src: undefined, flags: 0 }] }), want: T({ paths: [{ dst: { addr: 'a', port: 1 }, src: undefined, flags: 0 }, { dst: { addr: 'b', port: 1 }, src: undefined, flags: 0 }] }), change: 'none' },
-    { name: 'a backend more', want: T({ paths: [...T().paths, { dst: { addr: '10.244.1.2', port: 8080 }, src: undefined, flags: 0 }] }), change: 'update' },
-    { name: 'a backend port', want: T({ paths: [{ dst: { addr: '10.244.1.1', port: 8081 }, src: undefined, flags: 0 }] }), change: 'update' },
-    { name: 'a source rewrite', want: T({ paths: [{ dst: { addr: '10.244.1.1', port: 8080 }, src: { addr: '192.168.1.10', port: 0 }, flags: 0 }] }), change: 'update' },
-    { name: 'DSR flag', want: T({ paths: [{ dst: { addr: '10.244.1.1', port: 8080 }, src: undefined, flags: CNAT_EPT_NO_NAT }] }), change: 'update' },
+    {
+      name: 'same backends in another order',
+      have: T({
+        paths: [
+          { dst: { addr: 'b', port: 1 }, src: undefined, flags: 0 },
+          { dst: { addr: 'a', port: 1 }, src: undefined, flags: 0 },
+        ],
+      }),
+      want: T({
+        paths: [
+          { dst: { addr: 'a', port: 1 }, src: undefined, flags: 0 },
+          { dst: { addr: 'b', port: 1 }, src: undefined, flags: 0 },
+        ],
+      }),
+      change: 'none',
+    },
+    {
+      name: 'a backend more',
+      want: T({ paths: [...T().paths, { dst: { addr: '10.244.1.2', port: 8080 }, src: undefined, flags: 0 }] }),
+      change: 'update',
+    },
+    {
+      name: 'a backend port',
+      want: T({ paths: [{ dst: { addr: '10.244.1.1', port: 8081 }, src: undefined, flags: 0 }] }),
+      change: 'update',
+    },
+    {
+      name: 'a source rewrite',
+      want: T({
+        paths: [{ dst: { addr: '10.244.1.1', port: 8080 }, src: { addr: '192.168.1.10', port: 0 }, flags: 0 }],
+      }),
+      change: 'update',
+    },
+    {
+      name: 'DSR flag',
+      want: T({ paths: [{ dst: { addr: '10.244.1.1', port: 8080 }, src: undefined, flags: CNAT_EPT_NO_NAT }] }),
+      change: 'update',
+    },
     { name: 'LB type', want: T({ lbType: 1 }), change: 'recreate' },
     { name: 'hash', want: T({ flowHashConfig: 1 }), change: 'recreate' },
     { name: 'is_real_ip', want: T({ isRealIp: true }), change: 'recreate' },
-  ] as { name: string; have?: DesiredTranslation; want: DesiredTranslation; change: string }[])('$name → $change', ({ have, want, change }) => {
-    expect(changeNeeded(have ?? T(), want)).toBe(change);
-  });
+  ] as { name: string; have?: DesiredTranslation; want: DesiredTranslation; change: string }[])(
+    '$name → $change',
+    ({ have, want, change }) => {
+      expect(changeNeeded(have ?? T(), want)).toBe(change);
+    },
+  );
 
   it('samePaths compares sets', () => {
     expect(samePaths(T().paths, [])).toBe(false);
   });
 
   it('the update request carries VPP’s field values: address endpoints (sw_if_index ~0), family, proto number, zero source for no rewrite', () => {
-    const r = updateRequest(T({ vip: 'fd00::a', family: 6, proto: 'SCTP', isRealIp: true, paths: [{ dst: { addr: 'fd00::1', port: 80 }, src: undefined, flags: 0 }] }));
+    const r = updateRequest(
+      T({
+        vip: 'fd00::a',
+        family: 6,
+        proto: 'SCTP',
+        isRealIp: true,
+        paths: [{ dst: { addr: 'fd00::1', port: 80 }, src: undefined, flags: 0 }],
+      }),
+    );
     expect(r.translation).toMatchObject({
       vip: { addr: 'fd00::a', sw_if_index: 0xffffffff, if_af: 1, port: 80 },
       ip_proto: 132,
       is_real_ip: 1,
       flags: 1,
-      paths: [{ dst_ep: { addr: 'fd00::1', sw_if_index: 0xffffffff, if_af: 1, port: 80 }, src_ep: { addr: '::', sw_if_index: 0xffffffff, port: 0 }, flags: 0 }],
+      paths: [
+        {
+          dst_ep: { addr: 'fd00::1', sw_if_index: 0xffffffff, if_af: 1, port: 80 },
+          src_ep: { addr: '::', sw_if_index: 0xffffffff, port: 0 },
+          flags: 0,
+        },
+      ],
     });
   });
 
@@ -173,7 +256,11 @@ describe('what a change costs in VPP', () => {
       lb_type: 1,
       paths: [
         { dst_ep: { addr: '10.244.1.1', port: 53 }, src_ep: { addr: '0.0.0.0', port: 0 }, flags: 4 },
-        { dst_ep: { addr: '10.244.1.2', port: 53 }, src_ep: { addr: '192.168.1.10', port: 0 }, flags: 4 | CNAT_EPT_NO_NAT },
+        {
+          dst_ep: { addr: '10.244.1.2', port: 53 },
+          src_ep: { addr: '192.168.1.10', port: 0 },
+          flags: 4 | CNAT_EPT_NO_NAT,
+        },
       ],
     };
     expect(fromDetails(d)).toEqual({

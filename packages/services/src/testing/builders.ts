@@ -19,10 +19,17 @@ export function makeService(init: MakeServiceInit = {}): ServiceInput {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace, ...(annotations ? { annotations } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
+    metadata: {
+      name,
+      namespace,
+      ...(annotations ? { annotations } : {}),
+      ...(resourceVersion ? { resourceVersion } : {}),
+    },
     spec: {
       type: 'ClusterIP',
-      ...(spec.clusterIP === undefined && spec.clusterIPs === undefined ? { clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'] } : {}),
+      ...(spec.clusterIP === undefined && spec.clusterIPs === undefined
+        ? { clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'] }
+        : {}),
       ...spec,
       ports,
     },
@@ -31,7 +38,11 @@ export function makeService(init: MakeServiceInit = {}): ServiceInput {
 }
 
 /** An endpoint: ready on `node` unless conditions say otherwise. */
-export function endpoint(address: string | string[], node?: string, conditions?: EndpointInput['conditions']): EndpointInput {
+export function endpoint(
+  address: string | string[],
+  node?: string,
+  conditions?: EndpointInput['conditions'],
+): EndpointInput {
   return {
     addresses: Array.isArray(address) ? address : [address],
     ...(node !== undefined ? { nodeName: node } : {}),
@@ -55,7 +66,11 @@ export function makeSlice(init: MakeSliceInit = {}): EndpointSliceInput {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: init.name ?? `${service}-abc`, namespace: init.namespace ?? 'default', labels: { [SERVICE_NAME_LABEL]: service } },
+    metadata: {
+      name: init.name ?? `${service}-abc`,
+      namespace: init.namespace ?? 'default',
+      labels: { [SERVICE_NAME_LABEL]: service },
+    },
     addressType: init.addressType ?? 'IPv4',
     endpoints: init.endpoints ?? [],
     ports: init.ports ?? [{ name: 'http', protocol: 'TCP', port: 8080 }],

@@ -25,7 +25,12 @@ function service(name: string, ip: string, port = 80): V1Service {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace: 'default' },
-    spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'http', protocol: 'TCP', port, targetPort: 8080 }] },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: ip,
+      clusterIPs: [ip],
+      ports: [{ name: 'http', protocol: 'TCP', port, targetPort: 8080 }],
+    },
   };
 }
 
@@ -41,7 +46,10 @@ function slice(svc: string, ips: string[], name = `${svc}-1`): V1EndpointSlice {
 }
 
 beforeEach(async () => {
-  server = await startTestApiServer({ bookmarkIntervalMs: 100, objects: [service('a', '10.96.0.1'), slice('a', ['10.244.1.1'])] });
+  server = await startTestApiServer({
+    bookmarkIntervalMs: 100,
+    objects: [service('a', '10.96.0.1'), slice('a', ['10.244.1.1'])],
+  });
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfigFor(server.url));
   core = kc.makeApiClient(CoreV1Api);
@@ -75,12 +83,22 @@ describe('services fed by the Kubernetes API (test API server, @kubernetes/clien
     expect(await dumpBrief(vpp)).toEqual({ 'TCP/10.96.0.1/80': '10.244.1.1:8080' });
 
     await core.createNamespacedService({ namespace: 'default', body: service('b', '10.96.0.2') });
-    await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('b', ['10.244.2.1', '10.244.2.2']) });
+    await discovery.createNamespacedEndpointSlice({
+      namespace: 'default',
+      body: slice('b', ['10.244.2.1', '10.244.2.2']),
+    });
     await expectVpp({ 'TCP/10.96.0.1/80': '10.244.1.1:8080', 'TCP/10.96.0.2/80': '10.244.2.1:8080,10.244.2.2:8080' });
 
     const before = services.vppCalls.cnat_translation_update ?? 0;
-    await discovery.replaceNamespacedEndpointSlice({ name: 'b-1', namespace: 'default', body: slice('b', ['10.244.2.1', '10.244.2.2', '10.244.2.3']) });
-    await expectVpp({ 'TCP/10.96.0.1/80': '10.244.1.1:8080', 'TCP/10.96.0.2/80': '10.244.2.1:8080,10.244.2.2:8080,10.244.2.3:8080' });
+    await discovery.replaceNamespacedEndpointSlice({
+      name: 'b-1',
+      namespace: 'default',
+      body: slice('b', ['10.244.2.1', '10.244.2.2', '10.244.2.3']),
+    });
+    await expectVpp({
+      'TCP/10.96.0.1/80': '10.244.1.1:8080',
+      'TCP/10.96.0.2/80': '10.244.2.1:8080,10.244.2.2:8080,10.244.2.3:8080',
+    });
     expect(services.vppCalls.cnat_translation_update).toBe(before + 1);
 
     await core.deleteNamespacedService({ name: 'a', namespace: 'default' });
@@ -91,12 +109,20 @@ describe('services fed by the Kubernetes API (test API server, @kubernetes/clien
     await services.start();
     await services.ready({ signal: AbortSignal.timeout(10_000) });
     await until(() => server.watchCount === 2);
-    await discovery.replaceNamespacedEndpointSlice({ name: 'a-1', namespace: 'default', body: slice('a', ['10.244.1.1', '10.244.1.2']) });
+    await discovery.replaceNamespacedEndpointSlice({
+      name: 'a-1',
+      namespace: 'default',
+      body: slice('a', ['10.244.1.1', '10.244.1.2']),
+    });
     server.dropWatches();
     await core.createNamespacedService({ namespace: 'default', body: service('c', '10.96.0.3') });
     await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('c', ['10.244.3.1']) });
     server.dropWatches();
-    await discovery.replaceNamespacedEndpointSlice({ name: 'a-1', namespace: 'default', body: slice('a', ['10.244.1.2']) });
+    await discovery.replaceNamespacedEndpointSlice({
+      name: 'a-1',
+      namespace: 'default',
+      body: slice('a', ['10.244.1.2']),
+    });
     await expectVpp({ 'TCP/10.96.0.1/80': '10.244.1.2:8080', 'TCP/10.96.0.3/80': '10.244.3.1:8080' });
   });
 
@@ -134,13 +160,17 @@ describe('services fed by the Kubernetes API (test API server, @kubernetes/clien
     await services.ready({ signal: AbortSignal.timeout(10_000) });
     await core.createNamespacedService({
       namespace: 'default',
-      body: { ...service('bad', '10.96.0.9'), metadata: { name: 'bad', namespace: 'default', annotations: { 'cni.projectcalico.org/vppLBType': 'random' } } },
+      body: {
+        ...service('bad', '10.96.0.9'),
+        metadata: { name: 'bad', namespace: 'default', annotations: { 'cni.projectcalico.org/vppLBType': 'random' } },
+      },
     });
     await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('bad', ['10.244.9.1']) });
     await core.createNamespacedService({ namespace: 'default', body: service('good', '10.96.0.10') });
     await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('good', ['10.244.10.1']) });
     await expectVpp({ 'TCP/10.96.0.1/80': '10.244.1.1:8080', 'TCP/10.96.0.10/80': '10.244.10.1:8080' });
-    const bad = errors.find((e) => e.name === 'InvalidServiceError') as (Error & { object: unknown; issues: { code: string }[] }) | undefined;
+    const bad = errors.find((e) => e.name === 'InvalidServiceError') as
+      (Error & { object: unknown; issues: { code: string }[] }) | undefined;
     expect(bad?.object).toEqual({ kind: 'Service', namespace: 'default', name: 'bad' });
     expect(bad?.issues.map((i) => i.code)).toEqual(['UNKNOWN_LB_TYPE']);
   });

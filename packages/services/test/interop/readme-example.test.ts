@@ -56,7 +56,12 @@ beforeAll(async () => {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name: 'web', namespace: 'default' },
-        spec: { clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], externalIPs: ['198.51.100.20'], ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }] },
+        spec: {
+          clusterIP: '10.96.0.20',
+          clusterIPs: ['10.96.0.20'],
+          externalIPs: ['198.51.100.20'],
+          ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }],
+        },
       },
       {
         apiVersion: 'discovery.k8s.io/v1',
@@ -75,7 +80,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const [k, v] of [['VPP_API_SOCKET', saved.socket], ['KUBECONFIG', saved.kubeconfig]] as const) {
+  for (const [k, v] of [
+    ['VPP_API_SOCKET', saved.socket],
+    ['KUBECONFIG', saved.kubeconfig],
+  ] as const) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
@@ -96,7 +104,13 @@ it('the README example is the code run here', () => {
     .trim();
   const imports = block.split('\n').filter((l) => l.startsWith('import ')).length;
   expect(imports).toBe(3);
-  expect(block.split('\n').filter((l) => !l.startsWith('import ')).join('\n').trim()).toBe(body);
+  expect(
+    block
+      .split('\n')
+      .filter((l) => !l.startsWith('import '))
+      .join('\n')
+      .trim(),
+  ).toBe(body);
 });
 
 it('runs the README example against the fake VPP and the test API server', async () => {

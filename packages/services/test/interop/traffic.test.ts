@@ -58,8 +58,18 @@ describe.skipIf(skip !== undefined)('ClusterIP traffic through a real VPP', () =
     vpp = await connectVpp({ socket: testVpp.apiSocket, name: 'svc-traffic' });
     ip('netns', 'add', client);
     ip('netns', 'add', backend);
-    const pods = [await attach(client, `svcc${tag}`, '10.61.1.1', '10.61.1.2'), await attach(backend, `svcb${tag}`, '10.61.2.1', '10.61.2.2')];
-    services = createServices({ node: { name: 'node-a', addresses: ['10.61.1.1'] }, serviceCidrs: ['10.96.0.0/12'], snat: { podCidrs: ['10.61.0.0/16'] } }, { vpp });
+    const pods = [
+      await attach(client, `svcc${tag}`, '10.61.1.1', '10.61.1.2'),
+      await attach(backend, `svcb${tag}`, '10.61.2.1', '10.61.2.2'),
+    ];
+    services = createServices(
+      {
+        node: { name: 'node-a', addresses: ['10.61.1.1'] },
+        serviceCidrs: ['10.96.0.0/12'],
+        snat: { podCidrs: ['10.61.0.0/16'] },
+      },
+      { vpp },
+    );
     await services.start();
     // as a node registers its pod interfaces: pod-to-pod traffic through a Service is not source-NATed
     for (const sw of pods) await services.registerInterface(sw, 'pod');
@@ -81,21 +91,35 @@ describe.skipIf(skip !== undefined)('ClusterIP traffic through a real VPP', () =
 
   it('a TCP connection to the ClusterIP reaches the backend', async () => {
     server = spawn('ip', [
-      'netns', 'exec', backend, process.execPath, '-e',
+      'netns',
+      'exec',
+      backend,
+      process.execPath,
+      '-e',
       "require('net').createServer((s) => s.end('hello from the backend\\n')).listen(8080, '0.0.0.0', () => console.log('listening'))",
     ]);
     await new Promise<void>((resolve, reject) => {
       server!.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
       server!.once('exit', (code) => reject(new Error(`backend server exited with ${code}`)));
     });
-    services.upsertService(makeService({ clusterIP: '10.96.0.50', clusterIPs: ['10.96.0.50'], ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
+    services.upsertService(
+      makeService({
+        clusterIP: '10.96.0.50',
+        clusterIPs: ['10.96.0.50'],
+        ports: [{ name: 'http', port: 80, targetPort: 8080 }],
+      }),
+    );
     services.upsertEndpointSlice(makeSlice({ endpoints: [endpoint('10.61.2.2', 'node-a')] }));
     const r = await services.sync();
     expect(r.failed).toEqual([]);
     const out = execFileSync(
       'ip',
       [
-        'netns', 'exec', client, process.execPath, '-e',
+        'netns',
+        'exec',
+        client,
+        process.execPath,
+        '-e',
         "const s = require('net').connect(80, '10.96.0.50'); let b = ''; s.on('data', (d) => (b += d)); s.on('end', () => { process.stdout.write(b); process.exit(0); }); s.on('error', (e) => { console.error(e.message); process.exit(1); }); setTimeout(() => process.exit(2), 10000);",
       ],
       { encoding: 'utf8', timeout: 20_000 },
