@@ -2,7 +2,9 @@
  * The `vectorplane` command line. Exit codes: 0 done, 1 failure at run time, 2 bad usage or configuration,
  * 3 agent reachable but not ready, 4 agent not reachable.
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { connectVpp } from '@vectorplane/vpp-binapi';
 import { stringify as toYaml } from 'yaml';
 import { loadAgentConfig } from './config.js';
 
@@ -22,6 +24,7 @@ Commands:
   policies            policies and their bindings
   bgp peers|routes    BGP sessions, learned routes
   config --print      the effective configuration (defaults <- file <- environment)
+  vppctl <cli>        VPP's CLI over the API (cli_inband), e.g. vppctl show interface
 
 Options of every command:
   --json              JSON output
@@ -33,6 +36,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 not ready, 4 agent 
 `,
   run: `Usage: vectorplane run [--config FILE]\n\nRuns the agent until SIGTERM/SIGINT, then stops every component in reverse order within the deadline.\n`,
   status: `Usage: vectorplane status [--json] [--address A:P]\n\nExit 0 when ready, 3 when not ready, 4 when the agent does not answer.\n`,
+  vppctl: `Usage: vectorplane vppctl [--socket PATH] [--json] <cli command…>\n\nRuns a VPP CLI command over VPP's binary API (cli_inband) and prints VPP's answer. The socket defaults to <vpp.runtimeDir>/api.sock from the configuration. Exit 1 when VPP refuses the command, 4 when VPP does not answer.\n`,
   config: `Usage: vectorplane config --print [--json] [--config FILE]\n\nPrints the effective configuration; exit 2 with every problem named when it is invalid.\n`,
 };
 
@@ -66,6 +70,45 @@ function table(rows: readonly Record<string, unknown>[]): string {
   );
 }
 
+/** `vectorplane vppctl <cli>`: VPP's CLI through `cli_inband` on the API socket. */
+async function vppctl(
+  cmd: string,
+  values: { socket?: string | undefined; json?: boolean | undefined },
+  loadConfig: () => { vpp: { runtimeDir: string } },
+  io: Io,
+): Promise<number> {
+  if (cmd.trim() === '') {
+    io.err(HELP.vppctl!);
+    return EXIT.USAGE;
+  }
+  let socket = values.socket;
+  if (socket === undefined) {
+    try {
+      socket = join(loadConfig().vpp.runtimeDir, 'api.sock');
+    } catch (err) {
+      io.err(`vectorplane: ${(err as Error).message}\n`);
+      return EXIT.USAGE;
+    }
+  }
+  let vpp;
+  try {
+    vpp = await connectVpp({ socket, timeoutMs: 5_000 });
+  } catch (err) {
+    io.err(`vectorplane: VPP does not answer at ${socket}: ${(err as Error).message}\n`);
+    return EXIT.UNREACHABLE;
+  }
+  try {
+    const r = await vpp.call('cli_inband', { cmd });
+    io.out(values.json ? `${JSON.stringify({ command: cmd, reply: r.reply }, null, 2)}\n` : r.reply);
+    return EXIT.OK;
+  } catch (err) {
+    io.err(`vectorplane: vppctl ${cmd}: ${(err as Error).message}\n`);
+    return EXIT.FAILURE;
+  } finally {
+    await vpp.close();
+  }
+}
+
 /** Runs one `vectorplane` invocation; resolves with the exit code. `run` is delegated to `runAgent`. */
 export async function main(
   argv: readonly string[],
@@ -83,6 +126,7 @@ export async function main(
         print: { type: 'boolean', default: false },
         address: { type: 'string' },
         config: { type: 'string' },
+        socket: { type: 'string' },
       },
     });
   } catch (err) {
@@ -112,6 +156,7 @@ export async function main(
       return EXIT.USAGE;
     }
   }
+  if (command === 'vppctl') return vppctl(positionals.slice(1).join(' '), values, loadConfig, io);
   const views: Record<string, (s: Record<string, unknown>) => unknown> = {
     status: (s) => s,
     pods: (s) => s.pods ?? [],

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { startFakeVpp, type FakeVpp } from '@vectorplane/vpp-binapi/testing';
 import { EXIT, main } from '../src/cli.js';
 import { startHealthServer, type HealthServer } from '../src/health.js';
 import { createRuntime, type AgentComponent } from '../src/runtime.js';
@@ -124,5 +125,33 @@ describe('vectorplane CLI', () => {
       expect(await main(['bgp', 'routes', '--address', server.address], c, noRun)).toBe(EXIT.OK);
       expect(c.text()).toBe('(none)\n');
     });
+  });
+});
+
+describe('vectorplane vppctl (fake VPP)', () => {
+  let fake: FakeVpp;
+  let socket: string;
+  beforeAll(async () => {
+    socket = join(mkdtempSync(join(tmpdir(), 'vp-vppctl-')), 'api.sock');
+    fake = await startFakeVpp({ socket });
+  });
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  it("passes the command to VPP's CLI over the API and prints the answer; --json wraps it", async () => {
+    const t = io();
+    expect(await main(['vppctl', '--socket', socket, 'show', 'version'], t, noRun)).toBe(EXIT.OK);
+    expect(t.text()).toMatch(/vpp v?26\.06/i);
+    const j = io();
+    expect(await main(['vppctl', '--json', '--socket', socket, 'show', 'version'], j, noRun)).toBe(EXIT.OK);
+    expect(JSON.parse(j.text())).toMatchObject({ command: 'show version' });
+  });
+
+  it('no command is a usage error; an absent VPP exits 4', async () => {
+    expect(await main(['vppctl', '--socket', socket], io(), noRun)).toBe(EXIT.USAGE);
+    const t = io();
+    expect(await main(['vppctl', '--socket', `${socket}.absent`, 'show', 'version'], t, noRun)).toBe(EXIT.UNREACHABLE);
+    expect(t.errors()).toContain(`${socket}.absent`);
   });
 });
