@@ -21,7 +21,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connectVpp } from '../src/client/connect.js';
-import { FRAME_HEADER_SIZE, FrameDecoder, frame } from '../src/codec/frame.js';
+import { FRAME_HEADER_SIZE, frame } from '../src/codec/frame.js';
 import { messagesByName, releases } from '../src/generated/index.js';
 import { startFakeVpp } from '../src/testing/index.js';
 import { ECHO_IDS, startEchoPeer } from './echo-peer.js';
@@ -121,7 +121,7 @@ async function rawDriver(socket: string): Promise<Driver> {
   let buf: Buffer | undefined;
   const replyCtx = FRAME_HEADER_SIZE + messagesByName.get('control_ping_reply')!.contextOffset;
   sock.on('data', (chunk: Buffer) => {
-    let data = buf ? Buffer.concat([buf, chunk]) : chunk;
+    const data = buf ? Buffer.concat([buf, chunk]) : chunk;
     let off = 0;
     while (data.length - off >= FRAME_HEADER_SIZE) {
       const len = data.readUInt32BE(off + 8);
@@ -135,7 +135,6 @@ async function rawDriver(socket: string): Promise<Driver> {
       off += FRAME_HEADER_SIZE + len;
     }
     buf = off < data.length ? data.subarray(off) : undefined;
-    data = Buffer.alloc(0);
   });
   const encoded = (name: string, init: object): Buffer => {
     const def = messagesByName.get(name)!;

@@ -4,7 +4,7 @@
  * `_get` streams as async iterables, `want_*` events, pipelining with back-pressure, reconnect.
  */
 import { createConnection, type Socket } from 'node:net';
-import type { MessageDef } from '../codec/types.js';
+import type { AnyMessageDef } from '../codec/registry.js';
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE, FrameDecoder, writeFrameHeader } from '../codec/frame.js';
 import {
   VppAbortError,
@@ -87,9 +87,9 @@ interface Conn {
   /** Our message name → VPP's id, for messages whose name_crc VPP has. */
   readonly idByName: Map<string, number>;
   /** Our message name → the definition whose name_crc VPP announced (one of several releases'). */
-  readonly defByName: Map<string, MessageDef<any>>;
+  readonly defByName: Map<string, AnyMessageDef>;
   /** VPP id → our definition. */
-  readonly defById: (MessageDef<any> | undefined)[];
+  readonly defById: (AnyMessageDef | undefined)[];
   /** VPP's whole table: wire name → id. */
   readonly table: Map<string, number>;
   readonly wireById: Map<number, string>;
@@ -463,7 +463,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
           socket.write(
             encodeFrame(
               def,
-              def.create({ name: this.#clientName, context }),
+              def.create({ name: this.#clientName, context }) as Msg,
               SOCKCLNT_CREATE_ID,
               conn.clientIndex,
               context,
@@ -515,7 +515,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     const missing: string[] = [];
     let matched = 0;
     const b = this.#bindings;
-    const crcsOf = (defs: readonly MessageDef<any>[]): VppKnownCrc[] =>
+    const crcsOf = (defs: readonly AnyMessageDef[]): VppKnownCrc[] =>
       defs.map((d) => ({ crc: d.crc, releases: b.releasesOf?.(d.nameCrc) ?? [] }));
     // the releases the table agrees with: each message VPP announces that we know must have a release's CRC
     let releases: readonly string[] = b.releases ?? [];
@@ -710,7 +710,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   // ------------------------------------------------------------------------------------------
   // requests
 
-  #def(name: string): MessageDef<any> {
+  #def(name: string): AnyMessageDef {
     const def = this.#bindings.messages.get(name);
     if (!def) throw new VppUnknownMessageError(name);
     return def;
@@ -760,7 +760,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
    * it goes out on, with the definition that connection's VPP announced.
    * @throws VppInvalidRequestError when they are not an object.
    */
-  #check(def: MessageDef<any>, init: unknown): void {
+  #check(def: AnyMessageDef, init: unknown): void {
     if (
       init !== undefined &&
       (typeof init !== 'object' || init === null || Array.isArray(init) || init instanceof Uint8Array)
@@ -786,7 +786,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
 
   /** Waits for a slot (and a connection), then exchanges one request; resolves with the final message. */
   #request(
-    def: MessageDef<any>,
+    def: AnyMessageDef,
     init: Msg | undefined,
     expect: string,
     details: string | undefined,
@@ -813,7 +813,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
   /** Sends `init` as the definition of `def.name` that `conn`'s VPP announced (several releases may have one). */
   #exchange(
     conn: Conn,
-    def: MessageDef<any>,
+    def: AnyMessageDef,
     init: Msg | undefined,
     expect: string,
     details: string | undefined,
@@ -831,10 +831,10 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
       this.#usable(conn, expect);
       if (details) this.#usable(conn, details);
       const use = conn.defByName.get(def.name) ?? def;
-      out.add(use, use.create(init), id, conn.clientIndex, context);
+      out.add(use, use.create(init) as Msg, id, conn.clientIndex, context);
       if (withPing) {
         const ping = this.#def('control_ping');
-        out.add(ping, ping.create({}), this.#usable(conn, ping.name), conn.clientIndex, context);
+        out.add(ping, ping.create({}) as Msg, this.#usable(conn, ping.name), conn.clientIndex, context);
       }
     } catch (err) {
       // nothing of a request that failed to encode goes out, not even its first frame
@@ -1064,7 +1064,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
 
   /** Sends one streamed request; yields its details through a StreamQueue and returns the message that ends it. */
   #stream(
-    def: MessageDef<any>,
+    def: AnyMessageDef,
     msg: Msg | undefined,
     expect: string,
     details: string,
@@ -1278,7 +1278,7 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     }
   }
 
-  #onEvent(def: MessageDef<any>, p: Uint8Array): void {
+  #onEvent(def: AnyMessageDef, p: Uint8Array): void {
     const subs = this.#eventSubs.get(def.name);
     if (!subs?.size) {
       this.#log?.debug({ message: def.name }, 'event without subscriber dropped');
@@ -1294,12 +1294,18 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     for (const sub of subs) sub.push(msg);
   }
 
-  #keepalive(conn: Conn, def: MessageDef<any>, p: Uint8Array): void {
+  #keepalive(conn: Conn, def: AnyMessageDef, p: Uint8Array): void {
     const reply = this.#bindings.messages.get('memclnt_keepalive_reply');
     const context = contextOf(def, p);
     if (!reply || context === undefined) return;
     try {
-      conn.out.add(reply, reply.create({ retval: 0 }), this.#usable(conn, reply.name), conn.clientIndex, context);
+      conn.out.add(
+        reply,
+        reply.create({ retval: 0 }) as Msg,
+        this.#usable(conn, reply.name),
+        conn.clientIndex,
+        context,
+      );
       this.#commit(conn);
     } catch (err) {
       conn.out.rollback();
@@ -1322,7 +1328,7 @@ function capture(resolve: (msg: Msg) => void, reject: (err: Error) => void): voi
 }
 
 /** The context of a received payload; undefined when its message has none or the payload is too short for it. */
-function contextOf(def: MessageDef<any>, p: Uint8Array): number | undefined {
+function contextOf(def: AnyMessageDef, p: Uint8Array): number | undefined {
   const co = def.contextOffset;
   if (co < 0 || p.length < co + 4) return undefined;
   return ((p[co]! << 24) | (p[co + 1]! << 16) | (p[co + 2]! << 8) | p[co + 3]!) >>> 0;
@@ -1369,7 +1375,7 @@ class FrameBatch {
   }
 
   /** Encodes one frame after the others; undone by `rollback` until `commit`. */
-  add(def: MessageDef<any>, msg: Msg, id: number, clientIndex: number, context: number): void {
+  add(def: AnyMessageDef, msg: Msg, id: number, clientIndex: number, context: number): void {
     const size = def.size(msg);
     const need = FRAME_HEADER_SIZE + size;
     if (this.#cursor + need > this.#slab.length) this.#grow(need);
@@ -1445,7 +1451,7 @@ class FrameBatch {
 }
 
 /** One frame ready for the socket: header, then the payload with VPP's message id, our client index and the context written in. */
-function encodeFrame(def: MessageDef<any>, msg: Msg, id: number, clientIndex: number, context: number): Buffer {
+function encodeFrame(def: AnyMessageDef, msg: Msg, id: number, clientIndex: number, context: number): Buffer {
   const size = def.size(msg);
   const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size);
   writeFrameHeader(buf, 0, size);
