@@ -148,7 +148,8 @@ const NO_COMPAT: VppCompat = { ok: true, mismatched: [], missing: [], matched: 0
 
 type AddOptions = Parameters<EventTarget['addEventListener']>[2];
 type RemoveOptions = Parameters<EventTarget['removeEventListener']>[2];
-type AnyListener = Parameters<EventTarget['addEventListener']>[1] | null;
+type NativeListener = Parameters<EventTarget['addEventListener']>[1];
+type AnyListener = NativeListener | null;
 type TypedListener<E> = ((ev: E) => void) | { handleEvent(ev: E): void } | null;
 
 /**
@@ -372,8 +373,13 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     options?: AddOptions,
   ): void;
   override addEventListener(type: string, listener: AnyListener, options?: AddOptions): void;
-  override addEventListener(type: string, listener: any, options?: AddOptions): void {
-    super.addEventListener(type, listener, options);
+  override addEventListener(
+    type: string,
+    listener: AnyListener | TypedListener<VppClientEvents[keyof VppClientEvents]>,
+    options?: AddOptions,
+  ): void {
+    // A typed listener takes the CustomEvent the client dispatches for its type.
+    super.addEventListener(type, listener as NativeListener, options);
   }
 
   override removeEventListener<K extends keyof VppClientEvents>(
@@ -382,8 +388,12 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     options?: RemoveOptions,
   ): void;
   override removeEventListener(type: string, listener: AnyListener, options?: RemoveOptions): void;
-  override removeEventListener(type: string, listener: any, options?: RemoveOptions): void {
-    super.removeEventListener(type, listener, options);
+  override removeEventListener(
+    type: string,
+    listener: AnyListener | TypedListener<VppClientEvents[keyof VppClientEvents]>,
+    options?: RemoveOptions,
+  ): void {
+    super.removeEventListener(type, listener as NativeListener, options);
   }
 
   // ------------------------------------------------------------------------------------------
