@@ -89,8 +89,16 @@ export interface BgpController extends EventTarget {
   readonly issues: readonly BgpIssue[];
   readonly speaker: BgpSpeaker | undefined;
   readonly programmer: RouteProgrammer;
-  /** Resolves when every change seen so far has been applied (speaker and VPP). */
+  /**
+   * Resolves when every change seen so far has been applied (speaker and VPP) and the speaker is up.
+   * Rejects while the speaker is down: with the error that kept it from starting (e.g.
+   * `GobgpdNotFoundError`, `GobgpdStartError`), or a `BgpSpeakerDownError` while a supervised gobgpd that
+   * died is being restarted. `start()` awaits this, so it rejects the same way; the controller stays
+   * started and tries the speaker again on the next change (call `stop()` to end it).
+   */
   idle(): Promise<void>;
+  /** Why the speaker is down now (see {@link idle}), or undefined when it is up or no node settings exist yet. */
+  readonly speakerError: Error | undefined;
 }
 
 const KINDS = ['Node', 'BGPConfiguration', 'BGPPeer', 'BGPFilter', 'Secret', 'IPPool', 'FelixConfiguration'] as const;
@@ -136,6 +144,8 @@ class Controller extends EventTarget implements BgpController {
   #scheduled = false;
   #watching: Promise<void> | undefined;
   #started = false;
+  /** Why the speaker is down, or undefined while it is up (or not needed yet). */
+  #speakerError: Error | undefined;
 
   constructor(init: BgpControllerInit, components: BgpControllerComponents) {
     super();
@@ -154,6 +164,9 @@ class Controller extends EventTarget implements BgpController {
   }
   get speaker(): BgpSpeaker | undefined {
     return this.#speaker;
+  }
+  get speakerError(): Error | undefined {
+    return this.#speakerError;
   }
 
   #makeProgrammer(d: BgpDesiredState | undefined): RouteProgrammer {
@@ -263,6 +276,7 @@ class Controller extends EventTarget implements BgpController {
     await this.#speaker?.stop();
     await this.#watching?.catch(() => {});
     this.#speaker = undefined;
+    this.#speakerError = undefined;
   }
 
   setServiceIPs(ips: readonly string[]): void {
@@ -281,7 +295,10 @@ class Controller extends EventTarget implements BgpController {
   async idle(): Promise<void> {
     for (;;) {
       await this.#chain;
-      if (this.#pending === 0 && !this.#scheduled) return;
+      if (this.#pending === 0 && !this.#scheduled) {
+        if (this.#speakerError) throw this.#speakerError;
+        return;
+      }
       // a reconcile is scheduled (setImmediate) or queued: let it run
       await new Promise((r) => setImmediate(r));
     }
@@ -341,6 +358,8 @@ class Controller extends EventTarget implements BgpController {
       if (this.#speaker) {
         this.#log.info({ global: result.global }, 'global BGP settings changed: restarting the speaker');
         await this.#speaker.stop();
+        this.#speaker = undefined;
+        this.#global = undefined;
         this.#peers.clear();
         this.#policies.clear();
         this.#announced.clear();
@@ -352,7 +371,21 @@ class Controller extends EventTarget implements BgpController {
             { logger: this.#log },
           );
       speaker.addEventListener('speaker:error', (e) => this.#error((e as CustomEvent<{ error: Error }>).detail.error));
-      await speaker.start({ signal });
+      speaker.addEventListener('speaker:down', (e) => {
+        if (this.#speaker === speaker) this.#speakerError = (e as CustomEvent<{ error: Error }>).detail.error;
+      });
+      speaker.addEventListener('speaker:up', () => {
+        if (this.#speaker === speaker) this.#speakerError = undefined;
+      });
+      try {
+        await speaker.start({ signal });
+      } catch (err) {
+        // idle() rejects with this until a later change starts a speaker
+        this.#speakerError = err as Error;
+        await speaker.stop().catch(() => {});
+        throw err;
+      }
+      this.#speakerError = undefined;
       this.#speaker = speaker;
       this.#global = result.global;
       this.#watching = this.#watch(speaker);

@@ -15,15 +15,23 @@ export class BgpError extends Error {
 
 /** The `gobgpd` binary is not installed where we looked. */
 export class GobgpdNotFoundError extends BgpError {
+  /** The path or bare command name that was asked for. */
   readonly path: string;
-  constructor(path: string, options?: { cause?: unknown }) {
+  /** The candidate files that were tried (one for a path with a slash; one per PATH directory for a bare name). */
+  readonly searched: readonly string[];
+  constructor(path: string, options?: { cause?: unknown; searched?: readonly string[] }) {
+    const searched = options?.searched ?? [path];
+    const where = path.includes('/')
+      ? `at ${path}`
+      : `as "${path}" in PATH (tried ${searched.join(', ') || 'nothing: PATH is empty'})`;
     super(
       'GOBGPD_NOT_FOUND',
-      `gobgpd not found at ${path} (install the Debian package gobgpd, or set gobgpdPath)`,
-      options,
+      `gobgpd not found ${where} (install the Debian package gobgpd, or set gobgpdPath)`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = 'GobgpdNotFoundError';
     this.path = path;
+    this.searched = searched;
   }
 }
 

@@ -270,7 +270,9 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
   async peers(options: BgpCallOptions = {}): Promise<BgpPeerStatus[]> {
     const c = await this.#ready(options.signal);
     const out: BgpPeerStatus[] = [];
-    for await (const r of c.stream('ListPeer', {}, this.#opts(options))) if (r.peer) out.push(fromApiPeer(r.peer));
+    // gobgpd counts afi_safis[].state.advertised only when asked (enableAdvertised); it is 0 otherwise
+    for await (const r of c.stream('ListPeer', { enableAdvertised: true }, this.#opts(options)))
+      if (r.peer) out.push(fromApiPeer(r.peer));
     return out;
   }
 

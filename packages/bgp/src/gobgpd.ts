@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, constants as fsc, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { createGobgpClient } from './api/client.js';
 import { DEFAULT_GOBGPD_PATH } from './constants.js';
 import { BgpAbortError, GobgpdNotFoundError, GobgpdStartError } from './errors.js';
@@ -9,7 +9,10 @@ import { NOOP_LOGGER, type BgpLogger } from './logger.js';
 
 /** Options of {@link spawnGobgpd}. */
 export interface GobgpdInit {
-  /** Path of the binary (default `/usr/bin/gobgpd`). */
+  /**
+   * The binary (default `/usr/bin/gobgpd`). A name without a slash (e.g. `gobgpd`) is looked up in
+   * `PATH` like execvp does; a path with a slash is used as is.
+   */
   gobgpdPath?: string;
   /** Unix socket of the gRPC API (default: `gobgpd.sock` in a new temp dir, removed on stop). */
   socket?: string;
@@ -39,6 +42,29 @@ export interface GobgpdProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Find the executable `bin` names: as is when it holds a slash, else the first executable regular file
+ * `<dir>/<bin>` for the directories of `PATH` (an empty entry is the current directory; no `PATH`
+ * means `/bin:/usr/bin`, as execvp).
+ * @throws GobgpdNotFoundError naming every candidate tried
+ */
+export async function resolveGobgpd(bin: string, path: string | undefined = process.env['PATH']): Promise<string> {
+  const candidates = bin.includes('/')
+    ? [bin]
+    : (path ?? '/bin:/usr/bin').split(':').map((dir) => join(dir || '.', bin));
+  let lastErr: unknown;
+  for (const c of candidates) {
+    try {
+      await access(c, fsc.X_OK);
+      if ((await stat(c)).isFile()) return bin.includes('/') ? bin : resolvePath(c);
+      lastErr = new Error(`${c} is not a regular file`);
+    } catch (err) {
+      lastErr = err;
+    }
+  }
+  throw new GobgpdNotFoundError(bin, { cause: lastErr, searched: candidates });
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -51,16 +77,11 @@ async function exists(path: string): Promise<boolean> {
 /**
  * Start gobgpd with its API on a unix socket only (`--api-hosts unix://…`) and pprof off, and wait until
  * the API answers. BGP itself does not listen until `StartBgp`.
- * @throws GobgpdNotFoundError when the binary is missing; GobgpdStartError when the API never answers
+ * @throws GobgpdNotFoundError when the binary is missing (a bare name is looked up in PATH); GobgpdStartError when the API never answers
  */
 export async function spawnGobgpd(init: GobgpdInit = {}): Promise<GobgpdProcess> {
-  const bin = init.gobgpdPath ?? DEFAULT_GOBGPD_PATH;
   const log = init.logger ?? NOOP_LOGGER;
-  try {
-    await access(bin, fsc.X_OK);
-  } catch (err) {
-    throw new GobgpdNotFoundError(bin, { cause: err });
-  }
+  const bin = await resolveGobgpd(init.gobgpdPath ?? DEFAULT_GOBGPD_PATH);
   if (init.signal?.aborted) throw new BgpAbortError('spawnGobgpd', { cause: init.signal.reason });
   let tmp: string | undefined;
   let socket = init.socket;

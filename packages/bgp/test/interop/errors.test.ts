@@ -1,9 +1,17 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createMemorySource } from '@vectorplane/kube';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGobgpClient, createGobgpSpeaker, spawnGobgpd, type BgpSpeaker } from '../../src/index.js';
-import { interopSkipReason } from './env.js';
+import {
+  createBgpController,
+  createGobgpClient,
+  createGobgpSpeaker,
+  spawnGobgpd,
+  type BgpSpeaker,
+} from '../../src/index.js';
+import { interopSkipReason, nodeObject, startNodeVpp } from './env.js';
 
 const skip = interopSkipReason();
 if (skip) console.log(`bgp interop errors: skipped (${skip})`);
@@ -28,6 +36,82 @@ describe('bgp: gobgpd that cannot start', () => {
       daemon: { spawn: { gobgpdPath: join(dir, 'no-such-gobgpd') } },
     });
     await expect(speaker.start()).rejects.toMatchObject({ name: 'GobgpdNotFoundError' });
+  });
+
+  it('bgp: a bare gobgpdPath is looked up in PATH (non-executable files skipped); not on PATH → GobgpdNotFoundError listing what was tried', async () => {
+    const [empty, nonExec, bin] = [join(dir, 'p-empty'), join(dir, 'p-nonexec'), join(dir, 'p-bin')];
+    for (const d of [empty, nonExec, bin]) await mkdir(d, { recursive: true });
+    await writeFile(join(nonExec, 'vp-test-gobgpd'), '#!/bin/sh\necho "wrong one" >&2\nexit 1\n');
+    await chmod(join(nonExec, 'vp-test-gobgpd'), 0o644);
+    await writeFile(join(bin, 'vp-test-gobgpd'), '#!/bin/sh\necho "ran $0 from PATH" >&2\nexit 1\n');
+    await chmod(join(bin, 'vp-test-gobgpd'), 0o755);
+    const saved = process.env['PATH'];
+    process.env['PATH'] = [empty, nonExec, bin].join(':');
+    try {
+      // found: it is run (and fails like a daemon that exits), so the error is GobgpdStartError with its output
+      const err = await spawnGobgpd({ gobgpdPath: 'vp-test-gobgpd' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'GobgpdStartError' });
+      expect((err as { stderr: string }).stderr).toContain(`ran ${join(bin, 'vp-test-gobgpd')} from PATH`);
+      const missing = await spawnGobgpd({ gobgpdPath: 'vp-no-such-gobgpd' }).catch((e: unknown) => e);
+      expect(missing).toMatchObject({
+        name: 'GobgpdNotFoundError',
+        code: 'GOBGPD_NOT_FOUND',
+        path: 'vp-no-such-gobgpd',
+        searched: [empty, nonExec, bin].map((d) => join(d, 'vp-no-such-gobgpd')),
+      });
+      expect((missing as Error).message).toContain(`in PATH (tried ${join(empty, 'vp-no-such-gobgpd')}, `);
+    } finally {
+      process.env['PATH'] = saved;
+    }
+  });
+
+  it.skipIf(!existsSync('/usr/bin/gobgpd'))('bgp: the bare name "gobgpd" starts the installed daemon', async () => {
+    const saved = process.env['PATH'];
+    process.env['PATH'] = `${join(dir, 'p-empty-2')}:/usr/bin`;
+    try {
+      const d = await spawnGobgpd({ gobgpdPath: 'gobgpd' });
+      try {
+        const client = createGobgpClient({ target: d.target });
+        try {
+          await expect(client.call('GetBgp', {})).resolves.toBeDefined();
+        } finally {
+          client.close();
+        }
+      } finally {
+        await d.stop();
+      }
+    } finally {
+      process.env['PATH'] = saved;
+    }
+  });
+
+  it('bgp: a controller whose gobgpd cannot start does not report idle: start() and idle() reject with the typed error', async () => {
+    const { fake, vpp, uplink } = await startNodeVpp('10.99.9.1', undefined);
+    const source = createMemorySource();
+    const controller = createBgpController(
+      { nodeName: 'node-x', uplinkSwIfIndex: uplink, gobgpd: { gobgpdPath: join(dir, 'no-such-gobgpd') } },
+      { vpp, source },
+    );
+    const errors: Error[] = [];
+    controller.addEventListener('bgp:error', (e) => errors.push((e as CustomEvent<{ error: Error }>).detail.error));
+    try {
+      source.apply(nodeObject('node-x', '10.99.9.1', undefined));
+      const notFound = { name: 'GobgpdNotFoundError', path: join(dir, 'no-such-gobgpd') };
+      await expect(controller.start()).rejects.toMatchObject(notFound);
+      await expect(controller.idle()).rejects.toMatchObject(notFound);
+      expect(controller.speakerError).toMatchObject(notFound);
+      expect(controller.speaker).toBeUndefined();
+      expect(errors.map((e) => e.name)).toContain('GobgpdNotFoundError');
+      // a later change tries again, and still does not report success
+      source.apply(nodeObject('node-y', '10.99.9.2', undefined));
+      await expect(controller.idle()).rejects.toMatchObject(notFound);
+    } finally {
+      await controller.stop();
+      await source.close();
+      await vpp.close();
+      await fake.stop();
+    }
+    expect(controller.speakerError).toBeUndefined();
   });
 
   it('bgp: a daemon whose socket never appears → GobgpdStartError after the timeout; one that exits → GobgpdStartError with its output', async () => {

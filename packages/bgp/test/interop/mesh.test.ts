@@ -64,6 +64,15 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
       return p.length === 2 && p.every((x) => x.state === 'ESTABLISHED') && p;
     });
     expect(peers.map((p) => p.address).sort()).toEqual(['10.99.1.2', 'fd99:1::2']);
+    // node-a announces v4 and v6 blocks: each session counts what it advertises and receives (not 0)
+    const counted = await until('advertised and received counted on both sessions', async () => {
+      const p = await a.controller.speaker!.peers();
+      return p.every((x) => x.advertised > 0 && x.received > 0) && p;
+    });
+    for (const p of counted) {
+      expect(p.advertised, `advertised to ${p.address}`).toBeGreaterThan(0);
+      expect(p.received, `received from ${p.address}`).toBeGreaterThan(0);
+    }
     expect(a.controller.issues).toEqual([]);
   });
 
