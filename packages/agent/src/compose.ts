@@ -303,7 +303,10 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
       });
       shared.policies = c;
       await c.start({ signal });
-      void c.synced.then(() => (policiesSynced = true));
+      void c.synced.then(
+        () => (policiesSynced = true),
+        (err: unknown) => loggers.component('policies').error({ err }, 'policies did not sync'),
+      );
     },
     async stop() {
       await shared.policies?.stop();
@@ -333,7 +336,11 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
       await b.start({ signal });
       publishPods();
       b.setServiceIPs([...shared.vips]);
-      void b.idle().then(() => (bgpSynced = true));
+      // idle() rejects while the speaker is down (gobgpd missing, dead or restarting): not synced then.
+      void b.idle().then(
+        () => (bgpSynced = true),
+        (err: unknown) => loggers.component('bgp').error({ err }, 'BGP speaker is down'),
+      );
       // `/status` is synchronous: keep the speaker's session states fresh in the background.
       const refresh = () =>
         void b.speaker
@@ -348,7 +355,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
       clearInterval(bgpPeersTimer);
       await shared.bgp?.stop();
     },
-    synced: () => bgpSynced,
+    synced: () => bgpSynced && shared.bgp?.speakerError === undefined,
     details: () => ({ peers: bgpPeers.length, routes: shared.bgp?.programmer.routes().length ?? 0 }),
   };
 
