@@ -10,10 +10,9 @@ import { createHash } from 'node:crypto';
 import type { acl_rule } from '@vectorplane/vpp-binapi';
 import { compileChain, type AclEntry, type ChainInput } from '../compile-acl.js';
 import type { DirectionConfig } from '../endpoints.js';
-import { PolicyVppError } from '../errors.js';
 import { ruleIpSetRefs } from '../model.js';
 import { anyPrefix, formatPrefix } from '../prefix.js';
-import type { BackendContext, PolicyBackend } from './backend.js';
+import { type BackendContext, type PolicyBackend, vppCaller } from './backend.js';
 
 const INDEX_NONE = 0xffffffff;
 const ACTION: Record<AclEntry['action'], number> = { deny: 0, permit: 1, reflect: 2 };
@@ -62,6 +61,7 @@ export interface AclBackendInit {
 }
 
 export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {}): PolicyBackend {
+  const call = vppCaller(ctx);
   const tagPrefix = init.tagPrefix ?? 'vp-pol';
   const chains = new Map<string, Chain>();
   const interfaces = new Map<
@@ -71,21 +71,6 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
   const dirtyInterfaces = new Set<number>();
   const orphans = new Map<string, number>();
   const foreignLists = new Map<number, number[]>();
-
-  async function call<K extends Parameters<BackendContext['vpp']['call']>[0]>(
-    name: K,
-    req: Parameters<BackendContext['vpp']['call']>[1],
-    object: string,
-    signal?: AbortSignal,
-  ) {
-    ctx.count(name);
-    try {
-      return await ctx.vpp.call(name, req as never, signal ? { signal } : {});
-    } catch (e) {
-      const err = e as { name?: string; retval?: number };
-      throw new PolicyVppError(name, err.name === 'VppApiError' ? err.retval : undefined, object, { cause: e });
-    }
-  }
 
   const policyKeysOf = (shape: Shape): string[] => {
     if (shape.dir === 'reflect-all') return [];

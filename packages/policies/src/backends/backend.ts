@@ -1,5 +1,5 @@
 import type { InterfaceConfig } from '../endpoints.js';
-import type { PolicyIssue } from '../errors.js';
+import { type PolicyIssue, PolicyVppError } from '../errors.js';
 import type { IpSetMember, IpSetType, Policy } from '../model.js';
 import type { PolicyBackendKind, PolicyLogger, PolicyVpp } from '../types.js';
 
@@ -38,4 +38,25 @@ export interface PolicyBackend {
   forget(): void;
   /** Whether a policy key is programmed (npol) or compiled into a list (ACL). */
   has(key: string): boolean;
+}
+
+/**
+ * The backends' one way to call VPP: counts the request and turns a failure into PolicyVppError naming the
+ * message, VPP's retval (when VPP answered one) and the object being programmed.
+ */
+export function vppCaller(ctx: BackendContext) {
+  return async function call<K extends Parameters<PolicyVpp['call']>[0]>(
+    name: K,
+    req: Parameters<PolicyVpp['call']>[1],
+    object: string,
+    signal?: AbortSignal,
+  ) {
+    ctx.count(name);
+    try {
+      return await ctx.vpp.call(name, req as never, signal ? { signal } : {});
+    } catch (e) {
+      const err = e as { name?: string; retval?: number };
+      throw new PolicyVppError(name, err.name === 'VppApiError' ? err.retval : undefined, object, { cause: e });
+    }
+  };
 }

@@ -6,9 +6,8 @@
 import { npol_policy_default, type npol_rule } from '@vectorplane/vpp-binapi';
 import { NPOL_IPSET_TYPE, npolMember, npolRule } from '../compile-npol.js';
 import { BUILTIN, type DefaultAction, type DirectionConfig } from '../endpoints.js';
-import { PolicyVppError } from '../errors.js';
 import type { IpSetMember } from '../model.js';
-import type { BackendContext, PolicyBackend } from './backend.js';
+import { type BackendContext, type PolicyBackend, vppCaller } from './backend.js';
 
 interface ProgrammedSet {
   setId: number;
@@ -47,6 +46,7 @@ export function npolPolicyList(d: DirectionConfig): { keys: string[]; policyDefa
 }
 
 export function createNpolBackend(ctx: BackendContext): PolicyBackend {
+  const call = vppCaller(ctx);
   const sets = new Map<string, ProgrammedSet>();
   const policies = new Map<string, ProgrammedPolicy>();
   const interfaces = new Map<number, string>();
@@ -59,21 +59,6 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
     if (--e.refs > 0) return;
     rules.delete(r.json);
     await call('npol_rule_delete', { rule_id: r.id }, `${key} rule`, signal);
-  }
-
-  async function call<K extends Parameters<BackendContext['vpp']['call']>[0]>(
-    name: K,
-    req: Parameters<BackendContext['vpp']['call']>[1],
-    object: string,
-    signal?: AbortSignal,
-  ) {
-    ctx.count(name);
-    try {
-      return await ctx.vpp.call(name, req as never, signal ? { signal } : {});
-    } catch (e) {
-      const err = e as { name?: string; retval?: number };
-      throw new PolicyVppError(name, err.name === 'VppApiError' ? err.retval : undefined, object, { cause: e });
-    }
   }
 
   async function members(s: ProgrammedSet, id: string, add: IpSetMember[], isAdd: boolean, signal?: AbortSignal) {
