@@ -169,8 +169,9 @@ async function main(): Promise<void> {
   const rs = await resync.apply(byKey.keys(), (k) => byKey.get(k));
   const resyncMs = performance.now() - tf;
 
-  child.send('stop');
+  // close our client first, then stop the fake: VPP going away is not what this measures
   await vpp.close();
+  child.send('stop');
 
   // ---- the services side alone: a VPP stub that answers at once (no socket, no fake) ----
   let stubId = 0;
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
       feedMs: +(tFed - t0).toFixed(1),
       startToProgrammedMs: +(tSynced - tFed).toFixed(1),
       servicesProcessCpuMs: +((fullCpu.user + fullCpu.system) / 1000).toFixed(1),
-      note: 'wall time is dominated by the fake VPP: it finds a translation by scanning all of them (O(n) per update, O(n²) for a full sync), where VPP uses a bihash; servicesProcessCpuMs is this process (services + client) and servicesSideOnly the services alone',
+      note: 'totalMs is from the first upsert to every translation answered by the fake VPP (a child process, one cnat_translation_update each); servicesProcessCpuMs is this process (services + client) and servicesSideOnly the services alone',
       vppCalls: fullCalls,
       heapUsedMiB: {
         before: +(heap0 / 2 ** 20).toFixed(1),

@@ -440,6 +440,19 @@ describe('disconnect and reconnect', () => {
     await vpp.close(); // idempotent
   });
 
+  it('close() ends at once when VPP drops the connection instead of answering sockclnt_delete', async () => {
+    const { peer, vpp } = await setup();
+    // VPP exiting while we close: the socket goes, no reply comes (the sweep timer for it is unref'd, so
+    // a pending sockclnt_delete would hold close() for its whole time limit, or forever in a process with
+    // nothing else to do)
+    peer.on('sockclnt_delete', (_msg, conn) => conn.socket.destroy());
+    const t = performance.now();
+    await vpp.close();
+    expect(performance.now() - t).toBeLessThan(500);
+    expect(vpp.stats.inFlight).toBe(0);
+    await expect(vpp.call('control_ping')).rejects.toMatchObject({ name: 'VppClientClosedError' });
+  });
+
   it('rejects outstanding calls when closed', async () => {
     const { peer, vpp } = await setup();
     peer.on('delete_loopback', () => {});

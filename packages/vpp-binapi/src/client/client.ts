@@ -619,7 +619,13 @@ export class VppClient<A extends VppApiShape = AnyVppApi> extends EventTarget {
     if (this.#conn !== conn) return;
     this.#conn = undefined;
     conn.out.drop();
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed') {
+      // VPP went away while we were closing: our sockclnt_delete will never be answered
+      const gone = (): VppClientClosedError => new VppClientClosedError();
+      for (const op of [...this.#pending.values()]) this.#settle(op, gone());
+      this.#stopSweep();
+      return;
+    }
     const error = conn.error;
     const reconnecting = this.#reconnect !== undefined;
     this.#state = reconnecting ? 'down' : 'failed';
