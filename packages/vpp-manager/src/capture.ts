@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { InterfaceSnapshot, Link, NetlinkHandle } from '@vectorplane/netlink';
-import { snapshot } from '@vectorplane/netlink';
+import { SNAPSHOT_VERSION, snapshot } from '@vectorplane/netlink';
 import { StateFileError, UplinkNoAddressError, UplinkNotFoundError } from './errors.js';
 
 /** What kind of link the uplink is. */
@@ -123,8 +123,36 @@ export async function captureUplink(
   };
 }
 
-/** How far the take-over went: what a restore must undo. */
-export type TakeoverPhase = 'captured' | 'uplink-moved' | 'host-interface' | 'ready';
+/**
+ * How far the take-over went: what a restore must undo. `creating-macvlan` is the intent written before the
+ * manager creates a macvlan uplink: its `uplink` holds only the name (the macvlan is deleted, not restored).
+ */
+export type TakeoverPhase = 'creating-macvlan' | 'captured' | 'uplink-moved' | 'host-interface' | 'ready';
+
+/** The capture recorded with the intent to create a macvlan uplink: its name and MAC, nothing to restore. */
+export function plannedMacvlanCapture(name: string, mac: string | undefined): UplinkCapture {
+  return {
+    name,
+    kind: 'macvlan',
+    linkKind: 'macvlan',
+    driver: undefined,
+    pciAddress: undefined,
+    mac,
+    mtu: 0,
+    up: true,
+    promisc: false,
+    numRxQueues: 1,
+    numTxQueues: 1,
+    snapshot: {
+      version: SNAPSHOT_VERSION,
+      ifname: name,
+      capturedAt: new Date().toISOString(),
+      link: { mtu: 0, up: true, promisc: false, txqueuelen: 0, ...(mac && { mac }) },
+      addresses: [],
+      routes: [],
+    },
+  };
+}
 
 /** The state file's content. */
 export interface ManagerState {

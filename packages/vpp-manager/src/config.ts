@@ -11,8 +11,11 @@ import { ConfigError, type ConfigIssue } from './errors.js';
 /** Uplink drivers; `auto` tries them in order and falls back when one is unsupported or VPP refuses it. */
 export const DRIVERS = ['af_packet', 'af_xdp', 'virtio', 'rdma', 'vmxnet3', 'dpdk'] as const;
 export type DriverName = (typeof DRIVERS)[number];
-/** The order `auto` tries drivers in: native ones first, af_packet (always possible) last. */
-export const AUTO_DRIVER_ORDER: readonly DriverName[] = ['rdma', 'vmxnet3', 'virtio', 'af_xdp', 'dpdk', 'af_packet'];
+/**
+ * The order `auto` tries drivers in: the native PCI drivers first, then the socket drivers that park the
+ * uplink netdev in VPP's namespace (af_xdp, then af_packet, which is always possible) last.
+ */
+export const AUTO_DRIVER_ORDER: readonly DriverName[] = ['rdma', 'vmxnet3', 'virtio', 'dpdk', 'af_xdp', 'af_packet'];
 
 const ifname = z
   .string()

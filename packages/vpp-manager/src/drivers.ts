@@ -46,6 +46,11 @@ export interface UplinkDriver {
   ): DriverRequest | undefined;
   /** Name VPP gives the interface, to find it when no create reply tells (dpdk) or to check. */
   vppInterfaceName(uplink: Pick<UplinkCapture, 'name'>): string;
+  /**
+   * The request that deletes an interface this driver created (auto mode removes what a refused attempt
+   * left in VPP); undefined when VPP made it from startup.conf (dpdk).
+   */
+  deleteRequest(sw_if_index: number, uplink: Pick<UplinkCapture, 'name'>): DriverRequest | undefined;
 }
 
 /** `0000:00:04.0` → VPP's `pci_address` struct. */
@@ -95,6 +100,7 @@ export const afPacketDriver: UplinkDriver = {
     };
   },
   vppInterfaceName: (u) => `host-${u.name}`,
+  deleteRequest: (_sw, u) => ({ message: 'af_packet_delete', fields: { host_if_name: u.name } }),
 };
 
 /** Largest MTU af_xdp handles: one 4k page per frame less headroom. */
@@ -128,6 +134,7 @@ export const afXdpDriver: UplinkDriver = {
     };
   },
   vppInterfaceName: (u) => u.name,
+  deleteRequest: (sw_if_index) => ({ message: 'af_xdp_delete', fields: { sw_if_index } }),
 };
 
 export const virtioDriver: UplinkDriver = {
@@ -159,6 +166,7 @@ export const virtioDriver: UplinkDriver = {
     };
   },
   vppInterfaceName: (u) => u.name,
+  deleteRequest: (sw_if_index) => ({ message: 'virtio_pci_delete', fields: { sw_if_index } }),
 };
 
 export const rdmaDriver: UplinkDriver = {
@@ -191,6 +199,7 @@ export const rdmaDriver: UplinkDriver = {
     };
   },
   vppInterfaceName: (u) => `rdma-${u.name}`.slice(0, 63),
+  deleteRequest: (sw_if_index) => ({ message: 'rdma_delete', fields: { sw_if_index } }),
 };
 
 export const vmxnet3Driver: UplinkDriver = {
@@ -222,6 +231,7 @@ export const vmxnet3Driver: UplinkDriver = {
     };
   },
   vppInterfaceName: (u) => u.name,
+  deleteRequest: (sw_if_index) => ({ message: 'vmxnet3_delete', fields: { sw_if_index } }),
 };
 
 export const dpdkDriver: UplinkDriver = {
@@ -236,6 +246,7 @@ export const dpdkDriver: UplinkDriver = {
   },
   createRequest: () => undefined,
   vppInterfaceName: (u) => u.name,
+  deleteRequest: () => undefined,
 };
 
 export const UPLINK_DRIVERS: Readonly<Record<DriverName, UplinkDriver>> = {
@@ -247,11 +258,17 @@ export const UPLINK_DRIVERS: Readonly<Record<DriverName, UplinkDriver>> = {
   dpdk: dpdkDriver,
 };
 
-/** Drivers to try, in order, each with why it was left out (empty `reasons` = candidate). */
+/**
+ * Drivers to try, in order, each with why it was left out (empty `reasons` = candidate). The drivers that
+ * park the uplink netdev in VPP's namespace (af_xdp, af_packet) come after those that do not, so a
+ * fallback never has to move the uplink back between two attempts.
+ */
 export function driverCandidates(
   config: ManagerConfig,
   facts: DriverHostFacts,
 ): { driver: UplinkDriver; reasons: string[] }[] {
   const names = config.uplink.driver === 'auto' ? AUTO_DRIVER_ORDER : [config.uplink.driver];
-  return names.map((n) => ({ driver: UPLINK_DRIVERS[n], reasons: UPLINK_DRIVERS[n].unsupported(facts) }));
+  return names
+    .map((n) => ({ driver: UPLINK_DRIVERS[n], reasons: UPLINK_DRIVERS[n].unsupported(facts) }))
+    .sort((a, b) => Number(a.driver.movesNetdev) - Number(b.driver.movesNetdev));
 }

@@ -40,6 +40,8 @@ export {
   type ReadyInfo,
   type RestoreSummary,
   type PhaseTiming,
+  type DriverRefusal,
+  type ManagerCheckpoint,
 } from './manager.js';
 export {
   parseConfig,
@@ -63,6 +65,7 @@ export {
   isLinkLocal,
   readState,
   removeState,
+  plannedMacvlanCapture,
   writeJsonAtomic,
   readSysfs,
   type UplinkCapture,
@@ -105,6 +108,8 @@ export {
   configureHostInterface,
   enableHostStack,
   findInterface,
+  interfaceNames,
+  removeDriverLeftovers,
   replayableRoutes,
   vppPrefix,
   ip4Range,

@@ -22,6 +22,7 @@ import { checkCapabilities } from './caps.js';
 import {
   captureUplink,
   isLinkLocal,
+  plannedMacvlanCapture,
   readState,
   removeState,
   writeJsonAtomic,
@@ -41,6 +42,8 @@ import {
   createUplinkInterface,
   createVlans,
   enableHostStack,
+  interfaceNames,
+  removeDriverLeftovers,
   setupGlobal,
   type Vpp,
 } from './vpp-setup.js';
@@ -53,9 +56,38 @@ export interface VppManagerLogger {
   error?(fields: Record<string, unknown>, msg?: string): void;
 }
 
+/** Named points of the take-over where {@link VppManagerComponents.checkpoint} is called. */
+export type ManagerCheckpoint =
+  /** The manager created the macvlan uplink (`uplink.macvlan`); the uplink is not captured yet. */
+  | 'macvlan-created'
+  /** The uplink netdev was moved into VPP's namespace. */
+  | 'uplink-parked'
+  /** VPP's uplink interface exists; `detail` names the driver. */
+  | 'uplink-created'
+  /** The host interface (veth or tap) exists in Linux. */
+  | 'host-interface-created';
+
 /** Collaborators of the manager. */
 export interface VppManagerComponents {
   readonly logger?: VppManagerLogger;
+  /**
+   * Awaited at each {@link ManagerCheckpoint}: for fault-injection tests (a test process that kills itself
+   * there stands for a crash of the manager at that point). Default: none.
+   */
+  readonly checkpoint?: (name: ManagerCheckpoint, detail?: string) => void | Promise<void>;
+}
+
+/** A driver VPP refused in auto mode, before the manager fell back to the next one. */
+export interface DriverRefusal {
+  readonly driver: string;
+  /** The refusal as VPP or the step put it (`af_xdp_create_v3 failed: VNET_API_ERROR_INVALID_VALUE (retval -73)`). */
+  readonly reason: string;
+  /** VPP's retval, when VPP answered with one. */
+  readonly retval?: number;
+  /** Interfaces the refused attempt left in VPP that the manager deleted (by name). */
+  readonly removed: readonly string[];
+  /** The driver tried next; undefined when none was left. */
+  readonly next?: string;
 }
 
 /** Options of {@link createVppManager}. */
@@ -83,6 +115,8 @@ export interface StatusRecord {
   readonly uplinkSwIfIndex?: number;
   readonly hostSwIfIndex?: number;
   readonly hostMode?: 'tap' | 'veth' | 'none';
+  /** Drivers VPP refused before `driver` (auto mode), each as `name: reason`. */
+  readonly refusedDrivers?: readonly string[];
   readonly error?: { readonly name: string; readonly code?: string; readonly message: string };
 }
 
@@ -90,6 +124,8 @@ export interface StatusRecord {
 export interface ReadyInfo {
   readonly vppPid: number;
   readonly driver: string;
+  /** Drivers VPP refused before `driver` was taken (auto mode), in the order they were tried. */
+  readonly refusedDrivers: readonly DriverRefusal[];
   readonly uplinkSwIfIndex: number;
   /** `~0` without a host interface (`hostInterface.mode: 'none'`, macvlan uplinks). */
   readonly hostSwIfIndex: number;
@@ -114,7 +150,10 @@ export interface RestoreSummary {
   readonly report?: RestoreReport;
 }
 
-/** A running manager; `status` events carry a {@link StatusRecord}. */
+/**
+ * A running manager; `status` events carry a {@link StatusRecord}, `driver:fallback` events (auto mode) a
+ * {@link DriverRefusal}.
+ */
 export interface VppManager extends EventTarget {
   readonly config: ManagerConfig;
   readonly status: ManagerStatus;
@@ -294,9 +333,10 @@ export async function restoreUplink(
         if (vppNl && side && (await vppNl.link.find(side))) await vppNl.link.delete(side);
       });
       if (state.createdMacvlan) {
+        // only a macvlan of that name is ours (a crash right after the intent was written leaves none)
         await phase('remove-macvlan', async () => {
-          if (parked) await vppNl!.link.delete(name);
-          else if (await host.link.find(name)) await host.link.delete(name);
+          if (parked?.kind === 'macvlan') await vppNl!.link.delete(name);
+          else if ((await host.link.find(name))?.kind === 'macvlan') await host.link.delete(name);
         });
       } else {
         if (parked && vppNl)
@@ -334,6 +374,7 @@ export async function restoreFromStateFile(
 class Manager extends EventTarget implements VppManager {
   readonly config: ManagerConfig;
   readonly #log: VppManagerLogger | undefined;
+  readonly #checkpoint: NonNullable<VppManagerComponents['checkpoint']>;
   #status: ManagerStatus = 'idle';
   #child: ChildProcess | undefined;
   #exit: { code: number | null; signal: string | null } | undefined;
@@ -352,6 +393,7 @@ class Manager extends EventTarget implements VppManager {
     super();
     this.config = parseConfig(init.config);
     this.#log = components.logger;
+    this.#checkpoint = components.checkpoint ?? (() => undefined);
     this.done = new Promise((r) => (this.#resolveDone = r));
   }
 
@@ -405,28 +447,50 @@ class Manager extends EventTarget implements VppManager {
         throw err;
       }
     }
-    const recovered = await timed('recover-previous', () =>
-      restoreFromStateFile(c.stateFile, {
-        ...(this.#log && { logger: this.#log }),
-        vppCommandMatch: vppPaths(c).configFile,
-      }),
-    );
-
     let host: NetlinkHandle | undefined;
     let vppNl: NetlinkHandle | undefined;
     try {
+      // an unreadable state file is reported (status failed) and left as it is: nothing is touched
+      const recovered = await timed('recover-previous', () =>
+        restoreFromStateFile(c.stateFile, {
+          ...(this.#log && { logger: this.#log }),
+          vppCommandMatch: vppPaths(c).configFile,
+        }),
+      );
+      if (recovered && !recovered.ok) throw new RestoreError(recovered.failed);
       host = await openNetlink({ netns: hostRef(c.netns) });
       if (c.uplink.macvlan) {
         const mv = c.uplink.macvlan;
         const m = c.uplink.mac;
+        const name = c.uplink.interfaceName;
         await timed('create-macvlan', () =>
-          host!.link.add({
-            kind: 'macvlan',
-            name: c.uplink.interfaceName,
-            parent: mv.parent,
-            mode: mv.mode,
-            up: true,
-            ...(m && { mac: m }),
+          steps.run('create macvlan', async () => {
+            // a link of that name is not ours: refuse before the intent below could make a restore delete it
+            if (await host!.link.find(name))
+              throw new Error(`a link named ${name} already exists${c.netns ? ` in netns ${c.netns}` : ''}`);
+            // the intent goes to the state file first: a crash between the create and the capture leaves a
+            // state whose restore deletes the macvlan (the next start or `vpp-manager restore` runs it)
+            this.#state = {
+              version: 1,
+              pid: process.pid,
+              startedAt: new Date().toISOString(),
+              phase: 'creating-macvlan',
+              hostNetns: c.netns,
+              vppNetns: c.vpp.netns,
+              createdVppNetns: false,
+              uplink: plannedMacvlanCapture(name, m),
+              createdMacvlan: { parent: mv.parent },
+            };
+            await this.#saveState();
+            await host!.link.add({
+              kind: 'macvlan',
+              name,
+              parent: mv.parent,
+              mode: mv.mode,
+              up: true,
+              ...(m && { mac: m }),
+            });
+            await this.#checkpoint('macvlan-created');
           }),
         );
       }
@@ -475,26 +539,31 @@ class Manager extends EventTarget implements VppManager {
       vppNl = await openNetlink({ netns: c.vpp.netns });
       await vppNl.link.up('lo');
 
+      // #spawnVpp records VPP's pid in the state file as soon as VPP is spawned
       const vpp = await timed('vpp-start', () => this.#spawnVpp(usable, uplink, hostMode === 'tap', opts.signal));
-      this.#state.vppPid = this.#child!.pid!;
-      await this.#saveState();
 
       await timed('vpp-global', () => setupGlobal(vpp, c, steps));
 
       // The uplink: park the netdev in VPP's namespace for the drivers that open it there, then create.
+      // In auto mode a driver VPP refuses is cleaned up after (whatever the attempt left in VPP is deleted)
+      // and the next one is tried; the drivers that park the netdev come last, so parking happens once.
       let chosen: { driver: UplinkDriver; sw: number } | undefined;
-      const refusals: string[] = [];
+      const refused: DriverRefusal[] = [];
+      const auto = c.uplink.driver === 'auto';
       await timed('uplink', async () => {
-        for (const driver of usable) {
+        for (const [i, driver] of usable.entries()) {
           if (driver.movesNetdev && this.#state!.phase === 'captured') {
             await steps.run('park uplink', async () => {
-              if (driver.name === 'af_packet') await host!.link.set(uplink.name, { promisc: true });
+              // af_packet and af_xdp take only frames for the netdev's MAC unless it is promiscuous
+              await host!.link.set(uplink.name, { promisc: true });
               this.#state!.phase = 'uplink-moved';
               await this.#saveState();
               await host!.link.moveTo(uplink.name, c.vpp.netns);
               await vppNl!.link.set(uplink.name, { up: true, ...(uplink.mac && { mac: uplink.mac }) });
             });
+            await this.#checkpoint('uplink-parked');
           }
+          const known = auto ? await interfaceNames(vpp) : undefined;
           try {
             const sw = await steps.run(`create uplink (${driver.name})`, () =>
               createUplinkInterface(vpp, driver, c, uplink),
@@ -503,12 +572,31 @@ class Manager extends EventTarget implements VppManager {
             break;
           } catch (e) {
             this.#throwIfVppGone('uplink creation', e);
-            if (c.uplink.driver !== 'auto') throw e;
-            refusals.push(`${driver.name}: ${(e as Error).message}`);
-            this.#log?.warn?.({ driver: driver.name, err: e }, 'vpp-manager: driver refused, trying the next');
+            if (!auto) throw e;
+            const removed = await removeDriverLeftovers(vpp, driver, uplink, known!, steps, this.#log);
+            const cause = (e as { cause?: { retval?: unknown; message?: string } }).cause;
+            const next = usable[i + 1]?.name;
+            const refusal: DriverRefusal = {
+              driver: driver.name,
+              reason: cause?.message ?? (e as Error).message,
+              ...(typeof cause?.retval === 'number' && { retval: cause.retval }),
+              removed,
+              ...(next && { next }),
+            };
+            refused.push(refusal);
+            this.#log?.warn?.(
+              { driver: driver.name, next, retval: refusal.retval, removed, err: e },
+              `vpp-manager: VPP refused driver ${driver.name}; ${next ? `falling back to ${next}` : 'no driver left'}`,
+            );
+            this.dispatchEvent(new CustomEvent<DriverRefusal>('driver:fallback', { detail: refusal }));
           }
         }
-        if (!chosen) throw new DriverUnsupportedError('auto', refusals);
+        if (!chosen)
+          throw new DriverUnsupportedError(
+            'auto',
+            refused.map((r) => `${r.driver}: ${r.reason}`),
+          );
+        await this.#checkpoint('uplink-created', chosen.driver.name);
         await configureUplink(vpp, chosen.sw, chosen.driver, c, uplink, steps);
       });
       const vlans = await timed('vlans', () => createVlans(vpp, chosen!.sw, c, steps));
@@ -522,6 +610,7 @@ class Manager extends EventTarget implements VppManager {
         await this.#saveState();
         hostSw = await timed('host-interface', async () => {
           const sw = await this.#createHostInterface(vpp, host!, vppNl!, hostMode, uplink, mtu, steps);
+          await this.#checkpoint('host-interface-created');
           await configureHostInterface(vpp, sw, chosen!.sw, c, uplink, steps);
           return sw;
         });
@@ -537,6 +626,7 @@ class Manager extends EventTarget implements VppManager {
       this.#ready = {
         vppPid: this.#child!.pid!,
         driver: chosen!.driver.name,
+        refusedDrivers: refused,
         uplinkSwIfIndex: chosen!.sw,
         hostSwIfIndex: hostSw,
         hostMode: hostless ? 'none' : hostMode,
@@ -549,6 +639,7 @@ class Manager extends EventTarget implements VppManager {
       await this.#setStatus('ready', {
         vppPid: this.#child!.pid!,
         driver: chosen!.driver.name,
+        ...(refused.length && { refusedDrivers: refused.map((r) => `${r.driver}: ${r.reason}`) }),
         uplinkSwIfIndex: chosen!.sw,
         hostSwIfIndex: hostSw,
         hostMode: hostless ? 'none' : hostMode,
@@ -752,6 +843,13 @@ class Manager extends EventTarget implements VppManager {
         resolve(this.#exit);
       });
     });
+    // the pid goes to the state file at once: a manager that crashes while VPP boots leaves no orphan VPP
+    if (this.#state && child.pid !== undefined) {
+      this.#state.vppPid = child.pid;
+      await this.#saveState().catch((e: unknown) =>
+        this.#log?.warn?.({ err: e }, 'vpp-manager: state file not updated with the VPP pid'),
+      );
+    }
     // Wait for a connect that answers, not for the socket file (a killed VPP leaves it behind).
     const deadline = Date.now() + c.vpp.readyTimeoutMs;
     let last: unknown;

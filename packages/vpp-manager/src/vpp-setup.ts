@@ -126,6 +126,48 @@ export async function findInterface(vpp: Vpp, name: string): Promise<number | un
   return undefined;
 }
 
+/** Every interface VPP has: sw_if_index → name. */
+export async function interfaceNames(vpp: Vpp): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  for await (const i of vpp.dump('sw_interface_dump', {
+    sw_if_index: INDEX_INVALID,
+    name_filter_valid: false,
+    name_filter: '',
+  }))
+    out.set(i.sw_if_index, i.interface_name);
+  return out;
+}
+
+/**
+ * Deletes what a refused driver attempt left in VPP: the interfaces that are not in `known` (taken before
+ * the attempt), e.g. from a create VPP carried out but answered too late. Returns their names; an interface
+ * the driver has no delete message for (dpdk) is logged and left.
+ * @throws SetupError naming the interface when VPP refuses to delete it
+ */
+export async function removeDriverLeftovers(
+  vpp: Vpp,
+  driver: UplinkDriver,
+  uplink: Pick<UplinkCapture, 'name'>,
+  known: ReadonlyMap<number, string>,
+  steps: Steps,
+  logger?: { warn?(fields: Record<string, unknown>, msg?: string): void },
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const [sw, name] of await interfaceNames(vpp)) {
+    if (known.has(sw)) continue;
+    const req = driver.deleteRequest(sw, uplink);
+    if (!req) {
+      logger?.warn?.({ driver: driver.name, sw_if_index: sw, name }, 'vpp-manager: cannot delete a leftover');
+      continue;
+    }
+    await steps.run(`remove ${name} (${driver.name} refused)`, () =>
+      (vpp.call as (n: string, f: unknown) => Promise<unknown>)(req.message, req.fields),
+    );
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** Creates VPP's uplink interface with `driver`. */
 export async function createUplinkInterface(
   vpp: Vpp,

@@ -179,10 +179,13 @@ describe('uplink drivers', () => {
     ).toEqual([]);
   });
 
-  it('auto tries native drivers first and af_packet last', () => {
+  it('auto tries native drivers first, then the ones that park the netdev in VPP (af_packet last)', () => {
     const c = parseConfig({ uplink: { interfaceName: 'eth0' } });
     const cands = driverCandidates(c, facts());
-    expect(cands.map((x) => x.driver.name)).toEqual(['rdma', 'vmxnet3', 'virtio', 'af_xdp', 'dpdk', 'af_packet']);
+    expect(cands.map((x) => x.driver.name)).toEqual(['rdma', 'vmxnet3', 'virtio', 'dpdk', 'af_xdp', 'af_packet']);
+    // once a driver parked the uplink, no later candidate needs it back in the host namespace
+    const moves = cands.map((x) => x.driver.movesNetdev);
+    expect(moves).toEqual([...moves].sort((a, b) => Number(a) - Number(b)));
     expect(cands.filter((x) => x.reasons.length === 0).map((x) => x.driver.name)).toEqual(['af_xdp', 'af_packet']);
     expect(
       driverCandidates(parseConfig({ uplink: { interfaceName: 'eth0', driver: 'rdma' } }), facts()).map(
@@ -198,16 +201,28 @@ describe('uplink drivers', () => {
     const up = { name: 'eth0', mac: '02:00:00:00:0a:10', pciAddress: '0000:3b:00.1' };
     for (const d of Object.values(UPLINK_DRIVERS)) {
       const req = d.createRequest(c, up);
+      const del = d.deleteRequest(7, up);
       if (!req) {
         expect(d.name).toBe('dpdk'); // created from startup.conf
+        expect(del).toBeUndefined();
         continue;
       }
-      const def = messagesByName.get(req.message)!;
-      expect(def, req.message).toBeDefined();
-      const msg = def.create(req.fields as never);
-      const back = def.decode(def.encode(msg)) as Record<string, unknown>;
-      expect(back).toMatchObject(req.fields);
+      for (const r of [req, del!]) {
+        const def = messagesByName.get(r.message)!;
+        expect(def, r.message).toBeDefined();
+        const msg = def.create(r.fields as never);
+        const back = def.decode(def.encode(msg)) as Record<string, unknown>;
+        expect(back).toMatchObject(r.fields);
+      }
     }
+    expect(UPLINK_DRIVERS.af_packet.deleteRequest(7, up)).toEqual({
+      message: 'af_packet_delete',
+      fields: { host_if_name: 'eth0' },
+    });
+    expect(UPLINK_DRIVERS.af_xdp.deleteRequest(7, up)).toEqual({
+      message: 'af_xdp_delete',
+      fields: { sw_if_index: 7 },
+    });
     const afp = UPLINK_DRIVERS.af_packet.createRequest(c, up)!.fields;
     expect(afp).toMatchObject({
       host_if_name: 'eth0',

@@ -4,12 +4,15 @@
  * stop (SIGTERM/SIGINT: SIGINT to VPP, then the uplink is restored). The configuration file is the typed
  * configuration as JSON; Calico/VPP's environment (CALICOVPP_INTERFACES, …) is applied on top of it.
  * `vpp-manager restore --config <file.json>`: restores the uplink from the state file an earlier run left.
- * Exit status: 0 after a clean stop, 1 on a failed start or an incomplete restore, 2 on bad usage.
+ * Exit status: 0 after a clean stop or a complete restore, 1 on a failed start or an incomplete restore,
+ * 2 on bad usage or configuration, 3 when `restore` finds no state file (nothing to restore), 4 when the
+ * state file cannot be read or is not a vpp-manager state (nothing is changed).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { configFromEnv } from '../config.js';
 import { createVppManager, restoreFromStateFile } from '../manager.js';
+import { vppPaths } from '../startup-conf.js';
 
 const USAGE = 'usage: vpp-manager run|restore --config <file.json>';
 
@@ -39,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(
-      `${USAGE}\n\n  run      take the uplink into VPP and supervise VPP until it exits or SIGTERM/SIGINT\n  restore  restore the uplink from the state file an earlier run left\n\nExit status: 0 clean stop, 1 failed start or incomplete restore, 2 bad usage.\n`,
+      `${USAGE}\n\n  run      take the uplink into VPP and supervise VPP until it exits or SIGTERM/SIGINT\n  restore  restore the uplink from the state file an earlier run left\n\nExit status: 0 clean stop or complete restore, 1 failed start or incomplete restore, 2 bad usage or\nconfiguration, 3 restore: no state file (nothing to restore), 4 unreadable or corrupt state file (nothing changed).\n`,
     );
     return 0;
   }
@@ -63,9 +66,25 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (cmd === 'restore') {
-    const s = await restoreFromStateFile(config.stateFile, { logger });
-    if (s && !s.ok) process.stderr.write(`vpp-manager: restore incomplete: ${s.failed.join('; ')}\n`);
-    return s && !s.ok ? 1 : 0;
+    let s;
+    try {
+      // the recorded VPP is killed only when its command line still names this configuration's startup.conf
+      s = await restoreFromStateFile(config.stateFile, { logger, vppCommandMatch: vppPaths(config).configFile });
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'StateFileError') throw e;
+      process.stderr.write(`vpp-manager: ${(e as Error).message}; nothing was changed\n`);
+      return 4;
+    }
+    if (!s) {
+      process.stderr.write(`vpp-manager: no state file at ${config.stateFile}: nothing to restore\n`);
+      return 3;
+    }
+    if (!s.ok) {
+      process.stderr.write(`vpp-manager: restore incomplete (state file kept): ${s.failed.join('; ')}\n`);
+      return 1;
+    }
+    process.stderr.write(`vpp-manager: restored from ${config.stateFile}\n`);
+    return 0;
   }
   const manager = createVppManager({ config }, { logger });
   let stopping = false;
@@ -85,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
     await manager.start();
   } catch (e) {
     process.stderr.write(`vpp-manager: ${(e as Error).message}\n`);
-    return 1;
+    return (e as { name?: string }).name === 'StateFileError' ? 4 : 1;
   }
   const summary = await manager.done;
   return summary.ok ? 0 : 1;
