@@ -52,7 +52,7 @@ const inProcess = process.env['CNI_BENCH_FAKE'] === 'inprocess';
 const testVpp = inProcess ? undefined : await startTestVpp();
 const fake = inProcess ? await startFakeVpp() : undefined;
 const vpp = await connectVpp({ socket: testVpp?.apiSocket ?? fake!.socketPath });
-const vppNs = await createNetns('cnib');
+const vppNs = await createNetns('cnhb');
 const dir = mkdtempSync(join(tmpdir(), 'cni-bench-'));
 const server = createCniServer(
   { stateFile: join(dir, 'state.json'), socket: false, vppNetns: testVpp?.netns ?? vppNs.name, interfaceMode: 'veth' },
@@ -60,7 +60,7 @@ const server = createCniServer(
 );
 try {
   await server.start();
-  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('cnib')));
+  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('cnhb')));
 
   // warm-up (code paths, handles)
   await server.add(req(nss[0]!, '10.90.255.1'));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { create_fib_path, type fib_path } from '@vectorplane/vpp-binapi';
 import { openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
+import { configurePodNetns, createVeth, type VethReaper } from './kernel.js';
 import { INDEX_INVALID, TAG_PREFIX } from './constants.js';
 import { InterfaceExistsError, PodSetupError } from './errors.js';
 import type { PodSpec, RxMode } from './spec.js';
@@ -62,6 +63,8 @@ export interface BuilderContext {
   readonly vppNetns: NetnsRef;
   /** A long-lived handle in VPP's netns (veth host ends); one per server. */
   readonly vppNl: () => Promise<NetlinkHandle>;
+  /** Deletes veths in VPP's netns, batching concurrent deletions. */
+  readonly reaper: VethReaper;
   readonly podsVrfId: number;
   readonly mainVrfId: number;
   readonly nodeIps: { readonly ip4?: string; readonly ip6?: string };
@@ -99,12 +102,16 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
   const undo: { step: string; fn: () => Promise<unknown> }[] = [];
   const { vpp } = ctx;
   const opts = ctx.signal ? { signal: ctx.signal } : {};
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
   const step = async <T>(name: string, fn: () => Promise<T>, rollback?: (v: T) => Promise<unknown>): Promise<T> => {
     ctx.crash.throwIfAborted();
     ctx.signal?.throwIfAborted();
     let v: T;
+    const t = performance.now();
     try {
       v = await fn();
+      timings[name.replace(/ [0-9a-f.:/]+$/, '')] = Number((performance.now() - t).toFixed(2));
     } catch (e) {
       if ((e as Error)?.name === 'InterfaceExistsError') throw e;
       throw new PodSetupError(name, e);
@@ -138,15 +145,11 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
   let podNl: NetlinkHandle | undefined;
 
   try {
-    // 0. names must be free: the pod's ifname in its netns, the host end where VPP runs
+    // 0. names must be free: the pod's ifname in its netns (veth: the kernel says EEXIST when creating, below)
     const nl = await openNetlink({ netns: { path: spec.netns } });
     podNl = nl;
-    if (await nl.link.find(spec.ifname))
+    if (spec.mode !== 'veth' && (await nl.link.find(spec.ifname)))
       throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
-    if (spec.mode === 'veth') {
-      if (await (await ctx.vppNl()).link.find(spec.hostIfName))
-        throw new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
-    }
 
     // 1. VRFs
     const table = async (which: keyof PodVrfs, ip6: boolean): Promise<number> => {
@@ -232,18 +235,22 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     let lo = INDEX_INVALID;
     const vethCreate = async (): Promise<void> => {
       if (spec.mode !== 'veth') return;
-      await step(
-        'veth create',
-        async () =>
-          (await ctx.vppNl()).link.add({
-            kind: 'veth',
-            name: spec.hostIfName,
-            mtu: spec.mtu,
-            up: true,
-            peer: { name: spec.ifname, netns: { path: spec.netns }, mtu: spec.mtu, mac: containerMac },
-          }),
-        async () => (await ctx.vppNl()).link.delete(spec.hostIfName),
-      );
+      const vppNl = await ctx.vppNl();
+      try {
+        await step(
+          'veth create',
+          () => createVeth(vppNl, spec, containerMac),
+          () => ctx.reaper.delete(spec.hostIfName),
+        );
+      } catch (e) {
+        if ((e as PodSetupError).cause && ((e as PodSetupError).cause as { code?: string }).code === 'EEXIST') {
+          // which name is taken: the pod's in its netns, or the host end's in VPP's
+          if (await nl.link.find(spec.ifname).catch(() => undefined))
+            throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
+          throw new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
+        }
+        throw e;
+      }
     };
     await together(async () => {
       lo = await loopback();
@@ -549,10 +556,11 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     };
     const podNetns = async (): Promise<void> => {
       // 8. inside the pod netns
-      await step('pod netns', () => configureNetns(nl, spec, vppMac));
+      await step('pod netns', () => configurePodNetns(nl, spec, vppMac));
     };
     // 5–8 depend only on the interface: neighbours, routes, uRPF, hostPorts, memif and the pod netns at once
     await together(neighbours, mainRoutes, urpf, hostPorts, memifs, podNetns);
+    ctx.logger?.debug({ pod: spec.key, ms: Number((performance.now() - t0).toFixed(2)), steps: timings }, 'pod built');
 
     return {
       key: spec.key,
@@ -584,47 +592,6 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     throw e;
   } finally {
     podNl?.close();
-  }
-}
-
-async function configureNetns(nl: NetlinkHandle, spec: PodSpec, vppMac: string): Promise<void> {
-  {
-    const families = new Set(spec.ips.map((i) => i.family));
-    if (families.has(6)) {
-      await nl.sysctl.setDisableIpv6('all', false);
-      await nl.sysctl.setDisableIpv6(spec.ifname, false);
-      await nl.sysctl.setAcceptRa(spec.ifname, 0);
-    }
-    if (spec.allowIpForwarding) {
-      await nl.sysctl.setIpForward(true);
-      if (families.has(6)) await nl.sysctl.setForwarding('inet6', 'all', true);
-    }
-    await nl.link.up(spec.ifname);
-    for (const ip of spec.ips) {
-      await nl.address.add({
-        link: spec.ifname,
-        address: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
-        ...(ip.family === 6 ? { flags: ['nodad'] as const } : {}),
-      });
-    }
-    const l2 = spec.mode !== 'tun';
-    const gateways = new Map<4 | 6, string>();
-    for (const ip of spec.ips) if (!gateways.has(ip.family)) gateways.set(ip.family, ip.gateway);
-    for (const [af, gw] of gateways) {
-      if (l2) {
-        await nl.neigh.add({ link: spec.ifname, dst: gw, lladdr: vppMac, state: 'permanent' });
-        if (af === 4) await nl.route.add({ dst: `${gw}/32`, oif: spec.ifname, scope: 'link' });
-      }
-    }
-    const routes =
-      spec.routes.length > 0
-        ? spec.routes
-        : [...families].map((f) => ({ dst: f === 4 ? '0.0.0.0/0' : '::/0', family: f }));
-    for (const r of routes) {
-      const gw = gateways.get(r.family);
-      if (l2 && gw) await nl.route.add({ dst: r.dst, gateway: gw, oif: spec.ifname, onlink: true });
-      else await nl.route.add({ dst: r.dst, oif: spec.ifname, scope: 'link' });
-    }
   }
 }
 
@@ -660,50 +627,55 @@ export async function teardownPod(
   };
   // cnat ids are only meaningful in the VPP that gave them out
   const sameVpp = rec.epoch === ctx.epoch || (where.swIfIndex !== undefined && where.swIfIndex === rec.swIfIndex);
-  if (sameVpp)
-    for (const id of rec.cnatIds) await run('cnat_translation_del', () => vpp.call('cnat_translation_del', { id }));
-  {
-    for (const ip of rec.spec.ips) {
+  // stages in order (what points at an interface goes before it, interfaces before their tables); the calls
+  // of one stage are independent and go out at once
+  const stage = (...fns: (false | undefined | (() => Promise<void>))[]): Promise<unknown> =>
+    Promise.all(fns.map((f) => (f ? f() : Promise.resolve())));
+  await stage(
+    ...(sameVpp ? rec.cnatIds : []).map(
+      (id) => () => run('cnat_translation_del', () => vpp.call('cnat_translation_del', { id })),
+    ),
+    ...rec.spec.ips.map((ip) => () => {
       const route = {
         table_id: mainVrfId,
         stats_index: 0,
         prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
         paths: [],
       };
-      await run('ip_route_add_del', () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }));
-    }
-  }
-  if (where.swIfIndex !== undefined) {
-    const sw = where.swIfIndex;
-    if (rec.spec.mode === 'veth')
-      await run('af_packet_delete', () => vpp.call('af_packet_delete', { host_if_name: rec.spec.hostIfName }));
-    else await run('tap_delete_v2', () => vpp.call('tap_delete_v2', { sw_if_index: sw }));
-  }
-  if (rec.spec.mode === 'veth') {
-    await run('veth delete', async () => {
-      const nl = await ctx.vppNl();
-      if (await nl.link.find(rec.spec.hostIfName)) await nl.link.delete(rec.spec.hostIfName);
-    });
-  }
-  if (where.memifSwIfIndex !== undefined) {
-    const msw = where.memifSwIfIndex;
-    await run('memif_delete', () => vpp.call('memif_delete', { sw_if_index: msw }));
-  }
-  if (rec.memif && sameVpp) {
-    const socketId = rec.memif.socketId;
-    await run('memif_socket_filename_add_del_v2', () =>
-      vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: socketId, socket_filename: '' }),
-    );
-  }
-  if (where.loopbackSwIfIndex !== undefined) {
-    const lo = where.loopbackSwIfIndex;
-    await run('delete_loopback', () => vpp.call('delete_loopback', { sw_if_index: lo }));
-  }
-  for (const t of where.tables) {
-    await run('ip_table_add_del', () =>
-      vpp.call('ip_table_add_del', { is_add: false, table: { table_id: t.id, is_ip6: t.ip6, name: '' } }),
-    );
-  }
+      return run('ip_route_add_del', () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }));
+    }),
+  );
+  const sw = where.swIfIndex;
+  const msw = where.memifSwIfIndex;
+  await stage(
+    sw !== undefined &&
+      (() =>
+        rec.spec.mode === 'veth'
+          ? run('af_packet_delete', () => vpp.call('af_packet_delete', { host_if_name: rec.spec.hostIfName }))
+          : run('tap_delete_v2', () => vpp.call('tap_delete_v2', { sw_if_index: sw }))),
+    msw !== undefined && (() => run('memif_delete', () => vpp.call('memif_delete', { sw_if_index: msw }))),
+  );
+  const lo = where.loopbackSwIfIndex;
+  const socketId = rec.memif?.socketId;
+  await stage(
+    // the veth goes after its af_packet (VPP closes its socket first); the pod end goes with it
+    rec.spec.mode === 'veth' && (() => run('veth delete', () => ctx.reaper.delete(rec.spec.hostIfName))),
+    socketId !== undefined &&
+      sameVpp &&
+      (() =>
+        run('memif_socket_filename_add_del_v2', () =>
+          vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: socketId, socket_filename: '' }),
+        )),
+    lo !== undefined && (() => run('delete_loopback', () => vpp.call('delete_loopback', { sw_if_index: lo }))),
+  );
+  await stage(
+    ...where.tables.map(
+      (t) => () =>
+        run('ip_table_add_del', () =>
+          vpp.call('ip_table_add_del', { is_add: false, table: { table_id: t.id, is_ip6: t.ip6, name: '' } }),
+        ),
+    ),
+  );
   for (const id of [rec.vrfs.pod4, rec.vrfs.pod6, rec.vrfs.rpf4, rec.vrfs.rpf6]) ctx.vrfs.release(id);
   return errors;
 }

@@ -4,6 +4,7 @@ import { DEFAULT_CNI_SERVER_SOCKET, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_VRF_BASE,
 import { DuplicateIpError, NetnsNotFoundError, ServerNotRunningError } from './errors.js';
 import { EventFanout, KeyedMutex, Semaphore } from './event-stream.js';
 import { listenGrpc, type GrpcListener } from './grpc.js';
+import { VethReaper } from './kernel.js';
 import {
   buildPod,
   idOfTag,
@@ -56,10 +57,15 @@ export interface CniServerInit {
   /** Honour `vppExtraMemifPorts`. Default false. */
   readonly memif?: boolean;
   /**
-   * Pods built or torn down at the same time (different keys); more wait in arrival order, so under a burst
+   * Pods built at the same time (different keys); more wait in arrival order, so under a burst
    * the first pods finish first instead of all sharing VPP and the kernel until the end. Default 16.
    */
   readonly maxParallel?: number;
+  /**
+   * Pods torn down at the same time. Larger than `maxParallel` because concurrent Dels share one kernel
+   * deletion of their veths (one set of RCU grace periods per batch). Default 64.
+   */
+  readonly maxParallelDel?: number;
   /** Largest gRPC request accepted. Default 1 MiB. */
   readonly maxMessageBytes?: number;
 }
@@ -116,6 +122,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   const vrfs = new VrfAllocator(init.vrfBase ?? DEFAULT_VRF_BASE);
   const locks = new KeyedMutex();
   const slots = new Semaphore(init.maxParallel ?? 16);
+  const delSlots = new Semaphore(init.maxParallelDel ?? 64);
   const fanout = new EventFanout<PodEvent>();
   const building = new Map<string, string>(); // pod id → host interface name, for pods being added (orphan sweeps leave them alone)
   const ipOwners = new Map<string, string>(); // address → key, for pods held and pods being added
@@ -150,11 +157,13 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     vppNlHandle = undefined;
     if (h) (await h.catch(() => undefined))?.close();
   };
+  const reaper = new VethReaper(vppNl);
   const ctx = (signal?: AbortSignal): BuilderContext => ({
     vpp,
     vrfs,
     vppNetns: init.vppNetns,
     vppNl,
+    reaper,
     podsVrfId: init.podsVrfId ?? 0,
     mainVrfId: init.mainVrfId ?? 0,
     nodeIps: init.nodeIps ?? {},
@@ -234,7 +243,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   async function delLocked(key: string): Promise<void> {
     const rec = pods.get(key);
     if (!rec) return;
-    const errors = await slots.run(async () => teardownPod(rec, await currentObjects(rec), ctx()));
+    const errors = await delSlots.run(async () => teardownPod(rec, await currentObjects(rec), ctx()));
     drop(rec);
     await store.save();
     fanout.push({ type: 'podDeleted', reason: 'del', pod: podInfo(rec) });
@@ -418,11 +427,11 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       {
         const prefix = defaults.hostIfPrefix;
         const ownedNames = new Set([...[...pods.values()].map((r) => r.spec.hostIfName), ...building.values()]);
-        for (const link of await nl.link.list({ kind: 'veth' })) {
-          if (!link.name.startsWith(prefix) || ownedNames.has(link.name)) continue;
-          orphanIds.add(link.name);
-          await nl.link.delete(link.name).catch(() => undefined);
-        }
+        const doomedVeths = (await nl.link.list({ kind: 'veth' }))
+          .map((l) => l.name)
+          .filter((n) => n.startsWith(prefix) && !ownedNames.has(n));
+        for (const n of doomedVeths) orphanIds.add(n);
+        await Promise.all(doomedVeths.map((n) => reaper.delete(n).catch(() => undefined)));
       }
     } catch (e) {
       report.failed.push({ key: 'veth sweep', error: errorMessage(e) });

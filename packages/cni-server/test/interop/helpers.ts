@@ -7,7 +7,7 @@ import { createNetns, kernelSkipReason, type TestNetns } from '@vectorplane/netl
 import { openNetlink, type NetlinkHandle } from '@vectorplane/netlink';
 import { createCniServer, type CniServer, type CniServerInit } from '../../src/index.js';
 
-export const PREFIX = 'cni';
+export const PREFIX = 'cnh';
 
 export interface Bed {
   readonly fake: FakeVpp | undefined;

@@ -19,8 +19,8 @@ describe.skipIf(!!skip)('the README example runs', () => {
   let dir: string;
   beforeAll(async () => {
     fake = await startFakeVpp();
-    host = await createNetns('cni'); // the example runs in here: its veths never touch the real host
-    pod = await createNetns('cni');
+    host = await createNetns('cnh'); // the example runs in here: its veths never touch the real host
+    pod = await createNetns('cnh');
     dir = mkdtempSync(join(tmpdir(), 'cni-readme-'));
   });
   afterAll(async () => {
