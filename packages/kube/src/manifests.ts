@@ -1,7 +1,7 @@
 /** Reading manifest files: YAML (multi-document) and JSON (an object, an array, or a `List`). */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import { KubeFileError, KubeParseError } from './errors.js';
 
 /** File names the folder source and `--load` read. */
@@ -33,6 +33,61 @@ function expand(value: unknown, index: number, out: ManifestDocument[]): void {
   out.push({ document: index, value });
 }
 
+/** One YAML document of a stream: its text (marker lines blanked) and the 0-based line it starts on. */
+interface YamlDocument {
+  text: string;
+  line: number;
+}
+
+const DOC_START = /^---(?=\s|$)/;
+const DOC_END = /^\.\.\.(?=\s|$)/;
+
+/**
+ * Splits a YAML stream at its document markers (`---` and `...` at column 0, which YAML forbids inside a document's
+ * content, block scalars included). Lines before the first `---` form a document only when they hold content, as
+ * in YAML (a leading `---` starts the first document). Each document keeps its lines, so positions stay true.
+ */
+export function splitDocuments(text: string): YamlDocument[] {
+  const lines = text.split(/\r?\n/);
+  const docs: YamlDocument[] = [];
+  let cur: { lines: string[]; line: number; explicit: boolean } | undefined = { lines: [], line: 0, explicit: false };
+  const close = (): void => {
+    if (cur === undefined) return;
+    const body = cur.lines.join('\n');
+    // an implicit first document holding only comments, directives or blanks is no document
+    if (cur.explicit || cur.lines.some((l) => !/^\s*(#.*)?$/.test(l) && !l.startsWith('%')))
+      docs.push({ text: body, line: cur.line });
+    cur = undefined;
+  };
+  lines.forEach((l, n) => {
+    if (DOC_START.test(l)) {
+      close();
+      // content after the marker (`--- {a: 1}`) belongs to the document; the marker becomes blanks
+      cur = { lines: [`   ${l.slice(3)}`], line: n, explicit: true };
+    } else if (DOC_END.test(l)) {
+      if (cur !== undefined) cur.explicit = true;
+      close();
+    } else if (cur !== undefined) cur.lines.push(l);
+    else if (!/^\s*(#.*)?$/.test(l) && !l.startsWith('%')) cur = { lines: [l], line: n, explicit: false };
+  });
+  close();
+  return docs;
+}
+
+/** Nodes a document may expand to through aliases (`&a` … `*a`): a guard against alias bombs. */
+const MAX_EXPANDED_NODES = 1_000_000;
+
+function checkExpansion(value: unknown): void {
+  let count = 0;
+  const walk = (v: unknown): void => {
+    if (++count > MAX_EXPANDED_NODES)
+      throw new Error(`the document expands to more than ${MAX_EXPANDED_NODES} nodes through aliases`);
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) walk(x);
+  };
+  walk(value);
+}
+
 /** Parse manifest text; a document that does not parse is an error naming file, document and line, the others are kept. */
 export function parseManifests(file: string, text: string): ManifestFile {
   const documents: ManifestDocument[] = [];
@@ -45,24 +100,27 @@ export function parseManifests(file: string, text: string): ManifestFile {
     }
     return { file, documents, errors };
   }
-  const docs = parseAllDocuments(text, { prettyErrors: true });
-  const list = Array.isArray(docs) ? docs : [docs];
-  list.forEach((doc, i) => {
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
+  splitDocuments(text).forEach((doc, i) => {
+    let value: unknown;
+    try {
+      // YAML 1.2's core schema, as the API server reads it: no timestamps or binary, `2024-01-01` stays a string
+      value = load(doc.text, { filename: file, schema: CORE_SCHEMA });
+      checkExpansion(value);
+    } catch (err) {
+      const e = err as { reason?: string; message: string; mark?: { line: number; column: number } };
       errors.push(
         new KubeParseError({
           file,
           document: i,
-          line: e.linePos?.[0]?.line,
-          column: e.linePos?.[0]?.col,
-          message: e.message.split('\n')[0] ?? e.message,
-          cause: e,
+          line: e.mark !== undefined ? doc.line + e.mark.line + 1 : undefined,
+          column: e.mark !== undefined ? e.mark.column + 1 : undefined,
+          message: e.reason ?? e.message.split('\n')[0] ?? e.message,
+          cause: err,
         }),
       );
       return;
     }
-    expand(doc.toJS({ maxAliasCount: 100 }) as unknown, i, documents);
+    expand(value, i, documents);
   });
   return { file, documents, errors };
 }

@@ -1,6 +1,6 @@
 /** Kubeconfig files for the test API server. */
 import { writeFile } from 'node:fs/promises';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 
 export interface KubeconfigOptions {
   /** Names of the cluster, user and context; default 'vectorplane-test'. */
@@ -14,7 +14,7 @@ export interface KubeconfigOptions {
 /** The text of a kubeconfig whose current context points at `server` (no credentials: the test server has no auth). */
 export function kubeconfigFor(server: string, opts: KubeconfigOptions = {}): string {
   const name = opts.name ?? 'vectorplane-test';
-  return stringify({
+  return dump({
     apiVersion: 'v1',
     kind: 'Config',
     // @kubernetes/client-node refuses plain http unless insecure-skip-tls-verify is set; kubectl accepts it.
