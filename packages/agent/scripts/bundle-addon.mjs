@@ -1,6 +1,6 @@
 // After the bundle is built: puts the netlink native addon where the bundled @vectorplane/netlink looks for it
-// (`../build/Release/` relative to dist/bin/vectorplane.js), and prints the bundle's size.
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+// (`../build/Release/` relative to dist/bin/vectorplane.js).
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,5 +15,3 @@ if (existsSync(addon)) {
   copyFileSync(addon, join(dest, 'vectorplane_netlink.node'));
 } else
   process.stderr.write(`bundle: netlink addon not built (${addon}); run npm run install -w @vectorplane/netlink\n`);
-const size = statSync(join(pkg, 'dist', 'bin', 'vectorplane.js')).size;
-process.stderr.write(`bundle: dist/bin/vectorplane.js ${(size / 1024).toFixed(0)} KiB\n`);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectVpp } from '@vectorplane/vpp-binapi';
-import { stringify as toYaml } from 'yaml';
+import { dump as toYaml } from 'js-yaml';
 import { loadAgentConfig } from './config.js';
 
 /** Exit codes of the `vectorplane` command. */

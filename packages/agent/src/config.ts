@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
-import { parse as parseYaml } from 'yaml';
+import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import { z } from 'zod';
 import { AgentConfigError, type ConfigOrigin, type ConfigProblem } from './errors.js';
 
@@ -214,7 +214,7 @@ function readFile(file: string, problems: ConfigProblem[]): Json {
     return {};
   }
   try {
-    const v: unknown = parseYaml(text); // YAML is a superset of JSON
+    const v: unknown = loadYaml(text, { filename: file, schema: CORE_SCHEMA }); // YAML is a superset of JSON
     if (v === null || v === undefined) return {};
     if (typeof v === 'object' && !Array.isArray(v)) return v as Json;
     problems.push({ origin: { kind: 'file', file }, field: '', message: 'must be a mapping of settings' });

@@ -21,6 +21,27 @@ it('is one file that imports none of our packages at run time, with the addon be
   expect(statSync(bundle).size).toBeGreaterThan(100_000);
 });
 
+it('stays under the 3 MiB budget (scripts/check-bundle.mjs, which names the top contributors when it fails)', () => {
+  const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'check-bundle.mjs')], { encoding: 'utf8' });
+  expect(r.stderr).toMatch(/budget 3145728/);
+  expect(r.status, r.stderr).toBe(0);
+});
+
+it('holds one YAML parser, English zod messages only, and none of client-node exec/cp/port-forward dependencies', () => {
+  const meta = JSON.parse(readFileSync(join(pkg, 'dist', 'metafile-esm.json'), 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+  };
+  const inputs = Object.entries(meta.outputs)
+    .filter(([p]) => p.endsWith('bin/vectorplane.js'))
+    .flatMap(([, o]) => Object.keys(o.inputs));
+  const from = (re: RegExp) => inputs.filter((f) => re.test(f));
+  expect(from(/node_modules\/js-yaml\//).length).toBeGreaterThan(0); // client-node's, and ours
+  expect(from(/node_modules\/yaml\//)).toEqual([]);
+  expect(from(/node_modules\/(tr46|whatwg-url|tar-fs|tar-stream|streamx|ws|isomorphic-ws)\//)).toEqual([]);
+  expect(from(/^(?!zod-locales-en:).*zod\/v4\/locales\/(?!en\.js)/)).toEqual([]);
+  expect(from(/zod\/v4\/locales\/en\.js/)).toHaveLength(1);
+});
+
 it('runs with plain node: --help, config --print --json, and a configuration error exits 2 naming the variable', () => {
   const help = spawnSync(process.execPath, [bundle, '--help'], { encoding: 'utf8' });
   expect(help.status).toBe(0);

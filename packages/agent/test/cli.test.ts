@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import { startFakeVpp, type FakeVpp } from '@vectorplane/vpp-binapi/testing';
 import { EXIT, main } from '../src/cli.js';
 import { startHealthServer, type HealthServer } from '../src/health.js';

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { KINDS } from '@vectorplane/kube';
 import { loadAgentConfig } from '../src/config.js';
 
-const docs = parseAllDocuments(readFileSync(new URL('../deploy/vectorplane.yaml', import.meta.url), 'utf8')).map(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- YAML documents of many shapes, read field by field
-  (d) => d.toJSON() as Record<string, any>,
-);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- YAML documents of many shapes, read field by field
+type Doc = Record<string, any>;
+const docs = loadAll(readFileSync(new URL('../deploy/vectorplane.yaml', import.meta.url), 'utf8')) as Doc[];
 const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
 
 describe('deployment manifests', () => {
