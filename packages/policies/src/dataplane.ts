@@ -5,9 +5,10 @@
  * policy updates its rules in place; `replace()` reconciles a whole snapshot (Felix's InSync, a restart)
  * without touching what stays the same, so traffic that stays allowed is never dropped.
  */
-import type { PolicyBackend, BackendContext } from './backends/backend.js';
+import type { AdoptionReport, PolicyBackend, BackendContext } from './backends/backend.js';
 import { createAclBackend } from './backends/acl.js';
 import { createNpolBackend } from './backends/npol.js';
+import { DEFAULT_NPOL_STATE_DELAY_MS, DEFAULT_NPOL_STATE_PATH } from './backends/npol-state.js';
 import {
   BUILTIN,
   builtinPolicies,
@@ -44,6 +45,14 @@ export interface PolicyDataplaneInit {
   readonly host?: HostConfig;
   /** Tag prefix of the ACLs this dataplane owns (ACL backend). Default `vp-pol`. */
   readonly aclTagPrefix?: string;
+  /**
+   * npol backend: the file recording what is programmed, so that a restarted agent adopts it instead of
+   * programming (and leaking) everything again; `null` keeps no file. Default
+   * `/var/lib/vectorplane/policies-npol.json`.
+   */
+  readonly npolStatePath?: string | null;
+  /** npol backend: how long changes are coalesced before the state file is written. Default 200 ms. */
+  readonly npolStateDelayMs?: number;
 }
 
 /** Outcome of one `apply()` / `replace()`. */
@@ -66,6 +75,13 @@ export interface PolicyDataplaneEvents {
 export interface PolicyDataplane extends EventTarget {
   /** The backend in use (known after `start()`). */
   readonly backend: PolicyBackendKind | undefined;
+  /**
+   * What `start()` took over from a previous run (npol: from the state file; the ACL backend finds its
+   * ACLs by tag and reports nothing here).
+   */
+  readonly adoption: AdoptionReport | undefined;
+  /** npol state files written so far (changes are coalesced: a burst of batches writes once). */
+  readonly stateWrites: number;
   /** Detects the backend, learns what VPP holds from a previous run and creates the built-ins. */
   start(options?: { signal?: AbortSignal }): Promise<void>;
   stop(): Promise<void>;
@@ -182,6 +198,7 @@ export function createPolicyDataplane(
     issue,
     ipset: (id) => ipsets.get(id),
     policy: policyOf,
+    quiesce: (fn) => serial(async () => fn()),
   };
 
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -542,6 +559,8 @@ export function createPolicyDataplane(
 
   Object.defineProperties(target, {
     backend: { get: () => backend?.kind, enumerable: true },
+    adoption: { get: () => backend?.adoption, enumerable: true },
+    stateWrites: { get: () => backend?.stateWrites ?? 0, enumerable: true },
     issues: { get: () => issues, enumerable: true },
     calls: { get: () => calls, enumerable: true },
   });
@@ -552,22 +571,37 @@ export function createPolicyDataplane(
         backend =
           kind === 'acl'
             ? createAclBackend(ctx, init.aclTagPrefix ? { tagPrefix: init.aclTagPrefix } : {})
-            : createNpolBackend(ctx);
+            : createNpolBackend(ctx, {
+                statePath: init.npolStatePath === undefined ? DEFAULT_NPOL_STATE_PATH : init.npolStatePath,
+                stateDelayMs: init.npolStateDelayMs ?? DEFAULT_NPOL_STATE_DELAY_MS,
+              });
         logger?.info({ backend: kind }, 'policy backend selected');
         await backend.start(options.signal);
         ipsets.set(BUILTIN.allPods, { type: 'ip', members: new Map() });
         const d = newDirty();
-        d.sets.set(BUILTIN.allPods, undefined);
+        // an adopted all-pods set keeps its members until the workloads are known (no flap)
+        d.sets.set(BUILTIN.allPods, backend.adopting ? { added: [], removed: [] } : undefined);
         for (const k of builtins.keys()) d.policies.add(k);
         await program(d, options.signal);
       });
     },
     async stop() {
       await queue;
+      await backend?.close?.();
     },
     apply(changes: Iterable<PolicyChange>, options: { signal?: AbortSignal } = {}) {
       const list = [...changes];
-      return serial(() => run(list, options.signal));
+      return serial(async () => {
+        const r = await run(list, options.signal);
+        // after a restart the first batch is the whole state (the Kubernetes controller's first apply):
+        // what the previous run programmed and this batch left unused goes now
+        if (backend!.adopting && list.length) {
+          const before = batchCalls;
+          await backend!.finishResync(options.signal);
+          return { ...r, vppCalls: r.vppCalls + batchCalls - before };
+        }
+        return r;
+      });
     },
     replace(snapshot: PolicySnapshot, options: { signal?: AbortSignal } = {}) {
       return serial(async () => {
@@ -626,6 +660,7 @@ export function createPolicyDataplane(
         ];
         const r = await run(changes, options.signal);
         const before = batchCalls;
+        if (backend!.adopting) await backend!.finishResync(options.signal);
         await each([...builtins.keys()], (k) => backend!.policyRemove(k, options.signal));
         await backend!.ipsetRemove(BUILTIN.allPods, options.signal);
         await backend!.flush(options.signal);

@@ -50,6 +50,23 @@ export class PolicyVppError extends PolicyError {
   }
 }
 
+/**
+ * The npol state file (what a previous run programmed) cannot be used: unreadable, not JSON, another
+ * version, or a bad field. The backend logs it and programs npol from scratch.
+ */
+export class PolicyStateError extends PolicyError {
+  override name = 'PolicyStateError';
+  override readonly code = 'POLICY_STATE_INVALID';
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${file}: ${field}: ${detail}`, options);
+  }
+}
+
 /** A Felix frame's length prefix is larger than the configured maximum. */
 export class FelixFrameTooLargeError extends PolicyError {
   override name = 'FelixFrameTooLargeError';

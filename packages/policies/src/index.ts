@@ -49,6 +49,14 @@ export {
   type PolicyDataplaneEvents,
   type PolicyDataplaneInit,
 } from './dataplane.js';
+export type { AdoptionReport } from './backends/backend.js';
+export {
+  DEFAULT_NPOL_STATE_PATH,
+  parseNpolState,
+  type LoadedNpolState,
+  type NpolStateFile,
+  type NpolVppIdentity,
+} from './backends/npol-state.js';
 export { BUILTIN, type InterfaceConfig, type DirectionConfig, type TierRef } from './endpoints.js';
 export { compileChain, ruleMatches, type AclEntry, type ChainInput } from './compile-acl.js';
 export { npolRule } from './compile-npol.js';
@@ -83,6 +91,7 @@ export {
   PolicyModelError,
   PolicyReferenceError,
   PolicyVppError,
+  PolicyStateError,
   FelixFrameTooLargeError,
   FelixFrameTruncatedError,
   FelixDecodeError,

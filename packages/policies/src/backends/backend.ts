@@ -13,6 +13,22 @@ export interface BackendContext {
   ipset(id: string): { readonly type: IpSetType; readonly members: ReadonlyMap<string, IpSetMember> } | undefined;
   /** A policy by key (`policy:<id>`, `profile:<id>`, `builtin:<name>`). */
   policy(key: string): Policy | undefined;
+  /** Runs `fn` between batches (no backend call in flight); used to snapshot what is programmed. */
+  quiesce?<T>(fn: () => Promise<T> | T): Promise<T>;
+}
+
+/** What a backend's `start()` found from a previous run (npol: the state file). */
+export interface AdoptionReport {
+  /** `adopted`: objects taken over; `fresh`: programmed from scratch; `disabled`: no state file configured. */
+  readonly outcome: 'adopted' | 'fresh' | 'disabled';
+  /** Why nothing was adopted: `missing`, `invalid`, `unclean`, `other-vpp`, `no-marker`, `vpp-restart`. */
+  readonly reason?: string;
+  readonly detail?: string;
+  /** Objects taken over. */
+  readonly ipsets: number;
+  readonly rules: number;
+  readonly policies: number;
+  readonly interfaces: number;
 }
 
 /** One enforcement backend. Every method programs VPP at once (ACL: at `flush`). */
@@ -38,6 +54,14 @@ export interface PolicyBackend {
   forget(): void;
   /** Whether a policy key is programmed (npol) or compiled into a list (ACL). */
   has(key: string): boolean;
+  /** True from a `start()` that adopted objects until the `finishResync()` that settles them. */
+  readonly adopting?: boolean;
+  /** What the last `start()` adopted. */
+  readonly adoption?: AdoptionReport;
+  /** State files written so far (npol). */
+  readonly stateWrites?: number;
+  /** Persists what is pending (npol state file); called by `stop()`. */
+  close?(): Promise<void>;
 }
 
 /**

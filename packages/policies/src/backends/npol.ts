@@ -6,13 +6,31 @@
 import { npol_policy_default, type npol_rule } from '@vectorplane/vpp-binapi';
 import { NPOL_IPSET_TYPE, npolMember, npolRule } from '../compile-npol.js';
 import { BUILTIN, type DefaultAction, type DirectionConfig } from '../endpoints.js';
-import type { IpSetMember } from '../model.js';
-import { type BackendContext, type PolicyBackend, vppCaller } from './backend.js';
+import type { PolicyVppError } from '../errors.js';
+import { ruleIpSetRefs, type IpSetMember, type IpSetType } from '../model.js';
+import { type AdoptionReport, type BackendContext, type PolicyBackend, vppCaller } from './backend.js';
+import { type LoadedNpolState, NpolStateStore, npolVppIdentity } from './npol-state.js';
+
+/** Options of the npol backend. */
+export interface NpolBackendInit {
+  /** State file recording what is programmed (adopted after an agent restart); null: none. */
+  readonly statePath: string | null;
+  /** Delay before the state file is written after a change (changes in it are coalesced). */
+  readonly stateDelayMs: number;
+}
+
+/** VNET_API_ERROR_NO_SUCH_ENTRY: the object is not (or no longer) in VPP. */
+const NO_SUCH_ENTRY = -6;
+const gone = (e: unknown) =>
+  (e as PolicyVppError).name === 'PolicyVppError' && (e as PolicyVppError).retval === NO_SUCH_ENTRY;
 
 interface ProgrammedSet {
   setId: number;
   type: number;
+  modelType: IpSetType;
   members: Map<string, IpSetMember>;
+  /** Taken over from the state file and not yet synced with the desired state. */
+  adopted?: boolean;
 }
 interface ProgrammedRule {
   id: number;
@@ -25,6 +43,7 @@ interface ProgrammedPolicy {
   rules: ProgrammedRule[];
   items: string;
   inbound: boolean[];
+  adopted?: boolean;
 }
 
 const DEFAULT: Record<DefaultAction, number> = {
@@ -45,20 +64,161 @@ export function npolPolicyList(d: DirectionConfig): { keys: string[]; policyDefa
   return { keys, policyDefault };
 }
 
-export function createNpolBackend(ctx: BackendContext): PolicyBackend {
-  const call = vppCaller(ctx);
+const NONE: AdoptionReport = { outcome: 'disabled', ipsets: 0, rules: 0, policies: 0, interfaces: 0 };
+
+export function createNpolBackend(
+  ctx: BackendContext,
+  init: NpolBackendInit = { statePath: null, stateDelayMs: 0 },
+): PolicyBackend {
+  const raw = vppCaller(ctx);
   const sets = new Map<string, ProgrammedSet>();
   const policies = new Map<string, ProgrammedPolicy>();
   const interfaces = new Map<number, string>();
+  /** What VPP called each configured interface (name, tag, MAC), filled in lazily at each write. */
+  const interfaceNames = new Map<number, string>();
   /** npol rules by content, shared by every policy that has the same rule. */
   const rules = new Map<string, { id: Promise<number>; refs: number }>();
+  /** Adopted interfaces not yet confirmed by the programmer; rules of the file no policy uses. */
+  const adoptedInterfaces = new Set<number>();
+  let orphanRules: number[] = [];
+  /** Policies to compile again because an ipset they use got a new id. */
+  const refresh = new Set<string>();
+  let adopting = false;
+  let adoption: AdoptionReport = NONE;
+  /** After forget() (VPP restarted): the next start() must not adopt. */
+  let vppRestarted = false;
+
+  const store =
+    init.statePath === null
+      ? undefined
+      : new NpolStateStore({
+          path: init.statePath,
+          delayMs: init.stateDelayMs,
+          logger: ctx.logger,
+          quiesce: ctx.quiesce ? (fn) => ctx.quiesce!(fn) : async (fn) => fn(),
+          snapshot,
+        });
+
+  /** Every npol request that changes VPP goes through here (the state file learns it is behind). */
+  const call: typeof raw = (name, req, object, signal) => {
+    store?.touch();
+    return raw(name, req, object, signal);
+  };
+  /** A delete of an object that is already gone is done. */
+  const remove = async (...args: Parameters<typeof raw>) => {
+    try {
+      await call(...args);
+    } catch (e) {
+      if (!gone(e)) throw e;
+      ctx.logger?.debug({ object: args[2], message: args[0] }, 'npol object already gone');
+    }
+  };
+
+  const fingerprint = (d: { interface_name: string; tag: string; l2_address: string }) =>
+    `${d.interface_name}|${d.tag}|${d.l2_address}`;
+  async function names(signal?: AbortSignal): Promise<Map<number, string>> {
+    const m = new Map<number, string>();
+    for await (const d of ctx.vpp.dump(
+      'sw_interface_dump',
+      { sw_if_index: 0xffffffff, name_filter_valid: false, name_filter: '' },
+      signal ? { signal } : {},
+    ))
+      m.set(d.sw_if_index, fingerprint(d));
+    return m;
+  }
+
+  async function snapshot() {
+    if ([...interfaces.keys()].some((sw) => !interfaceNames.has(sw))) {
+      try {
+        const now = await names();
+        for (const sw of interfaces.keys()) {
+          const n = now.get(sw);
+          if (n !== undefined) interfaceNames.set(sw, n);
+        }
+      } catch (e) {
+        ctx.logger?.debug({ err: e }, 'npol state: sw_interface_dump failed; interface names not recorded');
+      }
+    }
+    const ruleTable = new Map<number, string>();
+    const pols: Record<string, { policyId: number; rules: number[]; inbound: boolean[] }> = {};
+    for (const [key, p] of policies) {
+      for (const r of p.rules) ruleTable.set(r.id, r.json);
+      pols[key] = { policyId: p.policyId, rules: p.rules.map((r) => r.id), inbound: p.inbound };
+    }
+    for (const id of orphanRules) ruleTable.delete(id);
+    const ipsets: Record<string, { setId: number; type: IpSetType; members: string[] }> = {};
+    for (const [name, s] of sets) ipsets[name] = { setId: s.setId, type: s.modelType, members: [...s.members.keys()] };
+    const itfs: Record<string, string> = {};
+    const itfNames: Record<string, string> = {};
+    for (const [sw, json] of interfaces) {
+      itfs[sw] = json;
+      const n = interfaceNames.get(sw);
+      if (n !== undefined) itfNames[sw] = n;
+    }
+    return { ipsets, rules: [...ruleTable], policies: pols, interfaces: itfs, interfaceNames: itfNames };
+  }
+
+  /** Takes over what the state file says this VPP holds. */
+  async function adopt(st: LoadedNpolState, signal?: AbortSignal) {
+    for (const [name, s] of st.ipsets)
+      sets.set(name, {
+        setId: s.setId,
+        type: NPOL_IPSET_TYPE[s.type],
+        modelType: s.type,
+        members: s.members,
+        adopted: true,
+      });
+    const used = new Set<number>();
+    for (const [key, p] of st.policies) {
+      const list = p.rules.map((id) => ({ id, json: st.rules.get(id)! }));
+      for (const r of list) {
+        used.add(r.id);
+        const e = rules.get(r.json);
+        if (e) e.refs++;
+        else rules.set(r.json, { id: Promise.resolve(r.id), refs: 1 });
+      }
+      policies.set(key, {
+        policyId: p.policyId,
+        rules: list,
+        items: JSON.stringify(p.rules.map((id, i) => ({ is_inbound: p.inbound[i], rule_id: id }))),
+        inbound: p.inbound,
+        adopted: true,
+      });
+    }
+    orphanRules = [...st.rules.keys()].filter((id) => !used.has(id));
+    // an interface deleted while the agent was away lost its npol configuration with it (npol's
+    // interface add/del callback); its index may belong to a new interface now
+    let now: Map<number, string> | undefined;
+    try {
+      now = await names(signal);
+    } catch (e) {
+      ctx.logger?.warn({ err: e }, 'npol state: sw_interface_dump failed; adopted interfaces are not checked');
+    }
+    for (const [sw, json] of st.interfaces) {
+      const was = st.interfaceNames.get(sw);
+      if (now && (!now.has(sw) || (was !== undefined && now.get(sw) !== was))) continue;
+      interfaces.set(sw, json);
+      if (now?.has(sw)) interfaceNames.set(sw, now.get(sw)!);
+      adoptedInterfaces.add(sw);
+    }
+  }
 
   async function release(r: { id: number; json: string }, key: string, signal?: AbortSignal) {
     const e = rules.get(r.json);
     if (!e || (await e.id) !== r.id) return;
     if (--e.refs > 0) return;
     rules.delete(r.json);
-    await call('npol_rule_delete', { rule_id: r.id }, `${key} rule`, signal);
+    await remove('npol_rule_delete', { rule_id: r.id }, `${key} rule`, signal);
+  }
+
+  /** Keys of programmed policies whose rules use ipset `id`. */
+  function usersOf(id: string): string[] {
+    const out: string[] = [];
+    for (const key of policies.keys()) {
+      const p = ctx.policy(key);
+      if (p && [...p.inbound, ...p.outbound].some((r) => ruleIpSetRefs(r).some((x) => x.id === id))) out.push(key);
+    }
+    return out;
   }
 
   async function members(s: ProgrammedSet, id: string, add: IpSetMember[], isAdd: boolean, signal?: AbortSignal) {
@@ -76,43 +236,103 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
 
   return {
     kind: 'npol',
-    async start() {
-      // npol has no dumps: after an agent restart the previous objects cannot be found; VPP restarts clear them.
+    get adopting() {
+      return adopting;
+    },
+    get adoption() {
+      return adoption;
+    },
+    get stateWrites() {
+      return store?.writes ?? 0;
+    },
+    async start(signal) {
+      // npol has no dumps: what a previous run programmed is known only from the state file
+      const zero = { ipsets: 0, rules: 0, policies: 0, interfaces: 0 };
+      if (!store) {
+        adoption = NONE;
+        return;
+      }
+      const identity = await npolVppIdentity(ctx.vpp, ctx.logger, signal);
+      if (vppRestarted) {
+        vppRestarted = false;
+        store.setIdentity(identity);
+        adoption = { outcome: 'fresh', reason: 'vpp-restart', detail: 'VPP restarted empty', ...zero };
+        return;
+      }
+      const r = await store.load(identity);
+      if ('rejected' in r) {
+        adoption = { outcome: 'fresh', reason: r.rejected, detail: r.detail, ...zero };
+        ctx.logger?.warn(
+          { reason: r.rejected, ...(r.error ? { err: r.error, code: r.error.code } : {}) },
+          `npol state not adopted (${r.rejected}): ${r.detail}; programming npol from scratch`,
+        );
+        return;
+      }
+      await adopt(r.state, signal);
+      adopting = true;
+      adoption = {
+        outcome: 'adopted',
+        ipsets: sets.size,
+        rules: rules.size,
+        policies: policies.size,
+        interfaces: interfaces.size,
+      };
+      ctx.logger?.info({ ...adoption }, 'npol state adopted: the first sync sends only the difference');
     },
     async ipsetUpsert(id, delta, signal) {
       const want = ctx.ipset(id);
       if (!want) return;
       const type = NPOL_IPSET_TYPE[want.type];
       let s = sets.get(id);
+      // an adopted set is settled by its first full sync; a delta (relative to the programmer's new view,
+      // not to what VPP holds) only adds and removes, and the set stays to be settled by finishResync()
+      if (s?.adopted && !delta) s.adopted = false;
       if (s && s.type !== type) {
         await this.ipsetRemove(id, signal);
         s = undefined;
       }
-      if (!s) {
+      const create = async () => {
         const r = await call('npol_ipset_create', { type }, `ipset ${id}`, signal);
-        s = { setId: r.set_id, type, members: new Map() };
-        sets.set(id, s);
+        const c: ProgrammedSet = { setId: r.set_id, type, modelType: want.type, members: new Map() };
+        sets.set(id, c);
+        return c;
+      };
+      if (!s) {
+        s = await create();
         delta = undefined;
       }
-      let added: IpSetMember[];
-      let removed: IpSetMember[];
-      if (delta) {
-        added = delta.added.filter((m) => !s.members.has(m.text));
-        removed = delta.removed.filter((m) => s.members.has(m.text));
-      } else {
-        added = [...want.members.values()].filter((m) => !s.members.has(m.text));
-        removed = [...s.members.values()].filter((m) => !want.members.has(m.text));
+      const sync = async (s: ProgrammedSet, delta: { added: IpSetMember[]; removed: IpSetMember[] } | undefined) => {
+        let added: IpSetMember[];
+        let removed: IpSetMember[];
+        if (delta) {
+          added = delta.added.filter((m) => !s.members.has(m.text));
+          removed = delta.removed.filter((m) => s.members.has(m.text));
+        } else {
+          added = [...want.members.values()].filter((m) => !s.members.has(m.text));
+          removed = [...s.members.values()].filter((m) => !want.members.has(m.text));
+        }
+        if (removed.length) await members(s, id, removed, false, signal);
+        for (const m of removed) s.members.delete(m.text);
+        if (added.length) await members(s, id, added, true, signal);
+        for (const m of added) s.members.set(m.text, m);
+      };
+      try {
+        await sync(s, delta);
+      } catch (e) {
+        if (!gone(e)) throw e;
+        // the set was deleted behind our back (or the state file was wrong about it): create it again;
+        // the rules that use it are compiled again with its new id at flush()
+        ctx.logger?.warn({ ipset: id, setId: s.setId }, 'npol ipset is gone from VPP; creating it again');
+        sets.delete(id);
+        await sync(await create(), undefined);
+        for (const k of usersOf(id)) refresh.add(k);
       }
-      if (removed.length) await members(s, id, removed, false, signal);
-      for (const m of removed) s.members.delete(m.text);
-      if (added.length) await members(s, id, added, true, signal);
-      for (const m of added) s.members.set(m.text, m);
     },
     async ipsetRemove(id, signal) {
       const s = sets.get(id);
       if (!s) return;
       sets.delete(id);
-      await call('npol_ipset_delete', { set_id: s.setId }, `ipset ${id}`, signal);
+      await remove('npol_ipset_delete', { set_id: s.setId }, `ipset ${id}`, signal);
     },
     async policyUpsert(key, signal) {
       const p = ctx.policy(key);
@@ -132,6 +352,7 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
       add(p.inbound, true);
       add(p.outbound, false);
       let prog = policies.get(key);
+      if (prog) prog.adopted = false;
       const old = prog?.rules ?? [];
       // rules are shared by content between policies (refcounted); a rule only this policy uses is
       // updated in place when it changes
@@ -188,7 +409,7 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
       const prog = policies.get(key);
       if (!prog) return;
       policies.delete(key);
-      await call('npol_policy_delete', { policy_id: prog.policyId }, key, signal);
+      await remove('npol_policy_delete', { policy_id: prog.policyId }, key, signal);
       for (const r of prog.rules) await release(r, key, signal);
     },
     async interfaceUpsert(cfg, signal) {
@@ -233,13 +454,16 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
         policy_ids: [...rxIds, ...txIds, ...profIds],
       };
       const json = JSON.stringify(req);
+      adoptedInterfaces.delete(cfg.swIfIndex);
       if (interfaces.get(cfg.swIfIndex) === json) return;
       await call('npol_configure_policies', req, `interface ${cfg.swIfIndex}`, signal);
+      if (!interfaces.has(cfg.swIfIndex)) interfaceNames.delete(cfg.swIfIndex);
       interfaces.set(cfg.swIfIndex, json);
     },
     async interfaceRemove(sw, signal) {
       if (!interfaces.has(sw)) return;
       interfaces.delete(sw);
+      interfaceNames.delete(sw);
       const allow = npol_policy_default.NPOL_DEFAULT_ALLOW;
       await call(
         'npol_configure_policies',
@@ -258,13 +482,48 @@ export function createNpolBackend(ctx: BackendContext): PolicyBackend {
         signal,
       );
     },
-    async flush() {},
-    async finishResync() {},
+    async flush(signal) {
+      for (const k of [...refresh]) {
+        refresh.delete(k);
+        if (policies.has(k) && ctx.policy(k)) await this.policyUpsert(k, signal);
+      }
+    },
+    async finishResync(signal) {
+      if (!adopting) return;
+      adopting = false;
+      // adopted objects still wanted but not part of the first sync (built-ins): settle them now
+      for (const [id, s] of [...sets]) if (s.adopted && ctx.ipset(id)) await this.ipsetUpsert(id, undefined, signal);
+      for (const [key, p] of [...policies]) if (p.adopted && ctx.policy(key)) await this.policyUpsert(key, signal);
+      await this.flush(signal);
+      // the rest of the previous run's objects: users first
+      for (const sw of [...adoptedInterfaces]) {
+        adoptedInterfaces.delete(sw);
+        try {
+          await this.interfaceRemove(sw, signal);
+        } catch (e) {
+          // the interface may be gone (VPP unconfigured it then)
+          ctx.logger?.debug({ err: e, swIfIndex: sw }, 'npol: unconfiguring an adopted interface failed');
+        }
+      }
+      for (const [key, p] of [...policies]) if (p.adopted) await this.policyRemove(key, signal);
+      for (const id of orphanRules) await remove('npol_rule_delete', { rule_id: id }, 'orphan rule', signal);
+      orphanRules = [];
+      for (const [id, s] of [...sets]) if (s.adopted) await this.ipsetRemove(id, signal);
+    },
     forget() {
       rules.clear();
       sets.clear();
       policies.clear();
       interfaces.clear();
+      interfaceNames.clear();
+      adoptedInterfaces.clear();
+      refresh.clear();
+      orphanRules = [];
+      adopting = false;
+      vppRestarted = true;
+    },
+    async close() {
+      await store?.close();
     },
     has(key) {
       return policies.has(key);
