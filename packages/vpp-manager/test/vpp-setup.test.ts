@@ -16,7 +16,9 @@ import {
   createVlans,
   enableHostStack,
   fibPath,
+  interfaceNames,
   parseConfig,
+  removeDriverLeftovers,
   setupGlobal,
   type ManagerConfig,
   type UplinkCapture,
@@ -256,3 +258,45 @@ for (const [kind, enabled] of targets) {
     );
   });
 }
+
+describe('what a refused driver attempt leaves in VPP (fake VPP)', () => {
+  it("deletes the interfaces that appeared since the attempt began, with the driver's own delete message", async () => {
+    const fake = await startFakeVpp();
+    const vpp = await connectVpp({ socket: fake.socketPath });
+    try {
+      const config = parseConfig({ uplink: { interfaceName: 'eth0', driver: 'auto' } });
+      const keep = (await vpp.call('create_loopback', { mac_address: '02:00:00:00:00:01' })).sw_if_index;
+      const known = await interfaceNames(vpp);
+      expect([...known.values()]).toContain('local0');
+      // an af_xdp create that VPP carried out although the manager saw it fail (a late answer)
+      fake.state.devices.addNetdev('eth0');
+      const req = UPLINK_DRIVERS.af_xdp.createRequest(config, uplink)!;
+      const { sw_if_index } = await (vpp.call as (n: string, f: unknown) => Promise<{ sw_if_index: number }>)(
+        req.message,
+        req.fields,
+      );
+      const warns: unknown[] = [];
+      const removed = await removeDriverLeftovers(vpp, UPLINK_DRIVERS.af_xdp, uplink, known, new Steps(), {
+        warn: (f) => warns.push(f),
+      });
+      expect(removed).toEqual(['eth0/0']);
+      expect([...(await interfaceNames(vpp)).keys()].sort()).toEqual([...known.keys()].sort());
+      expect(fake.state.interfaces.get(sw_if_index)).toBeUndefined();
+      expect(fake.state.interfaces.get(keep)).toBeDefined(); // what was there before is not touched
+      expect(warns).toEqual([]);
+
+      // nothing new: nothing deleted; dpdk has no delete message: the leftover is reported, not deleted
+      expect(await removeDriverLeftovers(vpp, UPLINK_DRIVERS.af_packet, uplink, known, new Steps())).toEqual([]);
+      const other = (await vpp.call('create_loopback', { mac_address: '02:00:00:00:00:02' })).sw_if_index;
+      expect(
+        await removeDriverLeftovers(vpp, UPLINK_DRIVERS.dpdk, uplink, known, new Steps(), {
+          warn: (f) => warns.push(f),
+        }),
+      ).toEqual([]);
+      expect(warns).toEqual([expect.objectContaining({ driver: 'dpdk', sw_if_index: other })]);
+    } finally {
+      await vpp.close();
+      await fake.stop();
+    }
+  });
+});

@@ -18,10 +18,11 @@ export const SKIP_REASON = root ? '' : 'needs root (network namespaces)';
 export async function testConfig(
   nodeNs: string,
   extra: Partial<ManagerConfigInput> = {},
+  prefix = 'vpm',
 ): Promise<{ config: ManagerConfigInput; dir: string; cleanup(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'vpm-mgr-'));
+  const dir = await mkdtemp(join(tmpdir(), `${prefix}-mgr-`));
   const fake = vppFakeCommand();
-  const vppNs = `vpm-vpp-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+  const vppNs = `${prefix}-vpp-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
   const real = process.env.VPP_BIN;
   const config: ManagerConfigInput = {
     netns: nodeNs,
