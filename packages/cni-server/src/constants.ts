@@ -24,3 +24,12 @@ export const DEFAULT_VRF_BASE = 1_000_000;
 /** Largest gRPC message accepted. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 export const INDEX_INVALID = 0xffffffff;
+/**
+ * Loopback instances of pod loopbacks (`loop8192` …): created with `create_loopback_instance` in this range so that
+ * a loopback left untagged by a crash is still known as ours. VPP caps instances below LOOPBACK_MAX_INSTANCE (16384,
+ * src/vnet/ethernet/interface.c); other components get the lowest free instance, far below.
+ */
+export const LOOPBACK_INSTANCE_MIN = 8192;
+export const LOOPBACK_INSTANCE_MAX = 16383;
+/** VNET_API_ERROR_INVALID_REGISTRATION: a loopback instance is taken. */
+export const VPP_INSTANCE_IN_USE = -31;

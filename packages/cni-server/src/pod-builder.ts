@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { create_fib_path, type fib_path } from '@vectorplane/vpp-binapi';
 import { openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
 import { configurePodNetns, createVeth, type VethReaper } from './kernel.js';
-import { INDEX_INVALID, TAG_PREFIX } from './constants.js';
+import { INDEX_INVALID, TAG_PREFIX, VPP_INSTANCE_IN_USE } from './constants.js';
 import { InterfaceExistsError, PodSetupError } from './errors.js';
 import type { PodSpec, RxMode } from './spec.js';
-import type { CniLogger, CniVpp, PodRecord, PodVrfs } from './types.js';
+import type { CniLogger, CniVpp, PodIntent, PodRecord, PodVrfs } from './types.js';
 import type { AddRequest } from './proto.js';
 
 const AF_PACKET_MODE_ETHERNET = 1;
@@ -31,18 +31,30 @@ export function idOfTag(tag: string): string | undefined {
   return tag.slice(TAG_PREFIX.length).split(':')[0];
 }
 
-/** Hands out VRF ids from `base` up, never two alike. */
+/** Hands out ids (VRF ids, loopback instances) from `base` up to `max`, never two alike. */
 export class VrfAllocator {
   readonly #used = new Set<number>();
   #next: number;
-  constructor(readonly base: number) {
+  constructor(
+    readonly base: number,
+    readonly max = 0xfffffffe,
+  ) {
     this.#next = base;
   }
   reserve(id: number): void {
     this.#used.add(id);
   }
+  has(id: number): boolean {
+    return this.#used.has(id);
+  }
+  /** @throws RangeError when every id up to `max` is taken. */
   alloc(): number {
     while (this.#used.has(this.#next)) this.#next++;
+    if (this.#next > this.max) {
+      this.#next = this.base;
+      while (this.#used.has(this.#next) && this.#next <= this.max) this.#next++;
+      if (this.#next > this.max) throw new RangeError(`no free id in ${this.base}..${this.max}`);
+    }
     const id = this.#next++;
     this.#used.add(id);
     return id;
@@ -60,6 +72,10 @@ export class VrfAllocator {
 export interface BuilderContext {
   readonly vpp: CniVpp;
   readonly vrfs: VrfAllocator;
+  /** Loopback instances of pod loopbacks (LOOPBACK_INSTANCE_MIN..MAX). */
+  readonly loopInstances: VrfAllocator;
+  /** Makes `intent` durable before the untaggable objects it names are created. */
+  readonly intend: (intent: PodIntent) => Promise<void>;
   readonly vppNetns: NetnsRef;
   /** A long-lived handle in VPP's netns (veth host ends); one per server. */
   readonly vppNl: () => Promise<NetlinkHandle>;
@@ -140,6 +156,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
   const vppMac = randomMac();
   const containerMac = randomMac();
   let swIfIndex = INDEX_INVALID;
+  let loopInstance: number | undefined;
   const cnatIds: number[] = [];
   const l2 = spec.mode !== 'tun';
   let podNl: NetlinkHandle | undefined;
@@ -192,9 +209,26 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
         () => podTable(4),
         () => podTable(6),
       );
+      // an instance of our range: if a crash comes before the tag below, the next start still knows it as ours
       const lo = await step(
-        'create_loopback',
-        async () => (await vpp.call('create_loopback', { mac_address: '00:00:00:00:00:00' }, opts)).sw_if_index,
+        'create_loopback_instance',
+        async () => {
+          for (let tries = 0; ; tries++) {
+            const inst = ctx.loopInstances.alloc();
+            loopInstance = inst;
+            try {
+              const r = await vpp.call(
+                'create_loopback_instance',
+                { mac_address: '00:00:00:00:00:00', is_specified: true, user_instance: inst },
+                opts,
+              );
+              return r.sw_if_index;
+            } catch (e) {
+              // taken by someone else: it stays reserved, try the next one
+              if ((e as { retval?: number }).retval !== VPP_INSTANCE_IN_USE || tries >= 16) throw e;
+            }
+          }
+        },
         (sw) => vpp.call('delete_loopback', { sw_if_index: sw }),
       );
       await step('sw_interface_tag_add_del loopback', () =>
@@ -443,48 +477,61 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       }
     };
     const hostPorts = async (): Promise<void> => {
-      // 7. hostPorts → cnat translations
+      // 7. hostPorts → cnat translations; VPP gives them no tag, so the intent is made durable first
+      const wanted: { hp: PodSpec['hostPorts'][number]; ip: PodSpec['ips'][number]; hostIp: string }[] = [];
       for (const hp of spec.hostPorts) {
         for (const ip of spec.ips) {
           const hostIp = hp.hostIp || (ip.family === 4 ? ctx.nodeIps.ip4 : ctx.nodeIps.ip6);
           if (!hostIp || hostIp.includes(':') !== (ip.family === 6)) continue;
-          const ep = (addr: string, port: number) => ({
-            addr,
-            sw_if_index: INDEX_INVALID,
-            if_af: ip.family === 4 ? 0 : 1,
-            port,
-          });
-          const id = await step(
-            `cnat_translation_update ${hostIp}:${hp.hostPort}`,
-            async () =>
-              (
-                await vpp.call(
-                  'cnat_translation_update',
-                  {
-                    translation: {
-                      vip: ep(hostIp, hp.hostPort),
-                      id: 0,
-                      ip_proto: PROTO[hp.protocol],
-                      is_real_ip: 1,
-                      flags: 0,
-                      lb_type: 0,
-                      flow_hash_config: 0,
-                      paths: [
-                        {
-                          dst_ep: ep(ip.address, hp.port),
-                          src_ep: ep(ip.family === 4 ? '0.0.0.0' : '::', 0),
-                          flags: 0,
-                        },
-                      ],
-                    },
-                  },
-                  opts,
-                )
-              ).id,
-            (tid) => vpp.call('cnat_translation_del', { id: tid }),
-          );
-          cnatIds.push(id);
+          wanted.push({ hp, ip, hostIp });
         }
+      }
+      if (wanted.length === 0) return;
+      await step('persist intent', () =>
+        ctx.intend({
+          key: spec.key,
+          id: spec.id,
+          ips: spec.ips.map((i) => i.address),
+          cnat: wanted.map((w) => ({ addr: w.hostIp, port: w.hp.hostPort, proto: PROTO[w.hp.protocol] })),
+        }),
+      );
+      for (const { hp, ip, hostIp } of wanted) {
+        const ep = (addr: string, port: number) => ({
+          addr,
+          sw_if_index: INDEX_INVALID,
+          if_af: ip.family === 4 ? 0 : 1,
+          port,
+        });
+        const id = await step(
+          `cnat_translation_update ${hostIp}:${hp.hostPort}`,
+          async () =>
+            (
+              await vpp.call(
+                'cnat_translation_update',
+                {
+                  translation: {
+                    vip: ep(hostIp, hp.hostPort),
+                    id: 0,
+                    ip_proto: PROTO[hp.protocol],
+                    is_real_ip: 1,
+                    flags: 0,
+                    lb_type: 0,
+                    flow_hash_config: 0,
+                    paths: [
+                      {
+                        dst_ep: ep(ip.address, hp.port),
+                        src_ep: ep(ip.family === 4 ? '0.0.0.0' : '::', 0),
+                        flags: 0,
+                      },
+                    ],
+                  },
+                },
+                opts,
+              )
+            ).id,
+          (tid) => vpp.call('cnat_translation_del', { id: tid }),
+        );
+        cnatIds.push(id);
       }
     };
     let memif: PodRecord['memif'];
@@ -569,6 +616,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       spec,
       swIfIndex,
       loopbackSwIfIndex: lo,
+      loopInstance,
       vrfs,
       vppMac,
       containerMac: l2 ? containerMac : '',
@@ -588,6 +636,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       }
       for (const id of [vrfs.pod4, vrfs.pod6, vrfs.rpf4, vrfs.rpf6])
         if (id !== undefined && id >= 0) ctx.vrfs.release(id);
+      ctx.loopInstances.release(loopInstance);
     }
     throw e;
   } finally {
@@ -677,6 +726,7 @@ export async function teardownPod(
     ),
   );
   for (const id of [rec.vrfs.pod4, rec.vrfs.pod6, rec.vrfs.rpf4, rec.vrfs.rpf6]) ctx.vrfs.release(id);
+  ctx.loopInstances.release(rec.loopInstance);
   return errors;
 }
 

@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs';
 import { openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
-import { DEFAULT_CNI_SERVER_SOCKET, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_VRF_BASE, TAG_PREFIX } from './constants.js';
+import {
+  DEFAULT_CNI_SERVER_SOCKET,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_VRF_BASE,
+  LOOPBACK_INSTANCE_MAX,
+  LOOPBACK_INSTANCE_MIN,
+  TAG_PREFIX,
+} from './constants.js';
 import { DuplicateIpError, NetnsNotFoundError, ServerNotRunningError } from './errors.js';
 import { EventFanout, KeyedMutex, Semaphore } from './event-stream.js';
 import { listenGrpc, type GrpcListener } from './grpc.js';
@@ -24,6 +31,7 @@ import {
   type CniVpp,
   type PodEvent,
   type PodInfo,
+  type PodIntent,
   type PodRecord,
   type ReconcileReport,
 } from './types.js';
@@ -118,8 +126,13 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   const { vpp, logger } = components;
   const store = new StateStore(init.stateFile);
   const pods = new Map<string, PodRecord>();
-  store.source(() => [...pods.values()]);
+  const intents = new Map<string, PodIntent>(); // pod id → intent, for pods being added (and, after a crash, were)
+  store.source(
+    () => [...pods.values()],
+    () => [...intents.values()],
+  );
   const vrfs = new VrfAllocator(init.vrfBase ?? DEFAULT_VRF_BASE);
+  const loopInstances = new VrfAllocator(LOOPBACK_INSTANCE_MIN, LOOPBACK_INSTANCE_MAX);
   const locks = new KeyedMutex();
   const slots = new Semaphore(init.maxParallel ?? 16);
   const delSlots = new Semaphore(init.maxParallelDel ?? 64);
@@ -161,6 +174,11 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   const ctx = (signal?: AbortSignal): BuilderContext => ({
     vpp,
     vrfs,
+    loopInstances,
+    intend: async (intent) => {
+      intents.set(intent.id, intent);
+      await store.save();
+    },
     vppNetns: init.vppNetns,
     vppNl,
     reaper,
@@ -204,6 +222,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     try {
       const rec = await slots.run(() => buildPod(spec, full, ctx(signal)));
       hold(rec);
+      intents.delete(spec.id); // the record names the translations from now on
       await store.save();
       fanout.push({ type: 'podAdded', reason: 'add', pod: podInfo(rec) });
       return {
@@ -213,8 +232,10 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
         container_mac: rec.containerMac,
       };
     } catch (e) {
-      if (!pods.has(spec.key))
+      if (!pods.has(spec.key)) {
         for (const ip of spec.ips) if (ipOwners.get(ip.address) === spec.key) ipOwners.delete(ip.address);
+        if (!crash.signal.aborted) intents.delete(spec.id); // unwound: nothing of it is left
+      }
       throw e;
     } finally {
       building.delete(spec.id);
@@ -306,6 +327,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       vrfs.reserve(rec.vrfs.pod6);
       if (rec.vrfs.rpf4 !== undefined) vrfs.reserve(rec.vrfs.rpf4);
       if (rec.vrfs.rpf6 !== undefined) vrfs.reserve(rec.vrfs.rpf6);
+      if (rec.loopInstance !== undefined) loopInstances.reserve(rec.loopInstance);
     }
     for (const rec of [...pods.values()]) {
       signal?.throwIfAborted();
@@ -335,6 +357,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
           try {
             const fresh = await buildPod(spec, rec.request, ctx(signal));
             hold(fresh);
+            intents.delete(spec.id);
             report.rebuilt.push(rec.key);
             fanout.push({ type: 'podAdded', reason: 'replayed', pod: podInfo(fresh) });
           } finally {
@@ -386,6 +409,39 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
         report.failed.push({ key: itf.tag, error: errorMessage(e) });
       }
     }
+    // a loopback made just before a crash carries no tag yet: known by its instance (ours: LOOPBACK_INSTANCE_MIN…)
+    for (const [sw, itf] of after.itfs) {
+      const m = /^loop(\d+)$/.exec(itf.name);
+      const inst = Number(m?.[1]);
+      if (!m || itf.tag || inst < LOOPBACK_INSTANCE_MIN || inst > LOOPBACK_INSTANCE_MAX || loopInstances.has(inst))
+        continue;
+      orphanIds.add(itf.name);
+      await vpp
+        .call('delete_loopback', { sw_if_index: sw })
+        .catch((e: unknown) => report.failed.push({ key: itf.name, error: errorMessage(e) }));
+    }
+    // cnat translations of pods that were being added when the last run stopped (their intents survived it)
+    const stale = [...intents.values()].filter((i) => !owned.has(i.id) && !building.has(i.id));
+    if (stale.length > 0) {
+      try {
+        for await (const d of vpp.dump('cnat_translation_dump', {})) {
+          const t = d.translation;
+          const of = stale.find((i) =>
+            i.cnat.some((c) => c.addr === t.vip.addr && c.port === t.vip.port && c.proto === t.ip_proto) &&
+            t.paths.some((p) => i.ips.includes(p.dst_ep.addr)),
+          );
+          if (!of) continue;
+          orphanIds.add(of.id);
+          await vpp
+            .call('cnat_translation_del', { id: t.id })
+            .catch((e: unknown) => report.failed.push({ key: `cnat ${t.id}`, error: errorMessage(e) }));
+        }
+        for (const i of stale) intents.delete(i.id);
+      } catch (e) {
+        report.failed.push({ key: 'cnat translations', error: errorMessage(e) });
+      }
+    }
+    for (const id of [...intents.keys()]) if (owned.has(id)) intents.delete(id);
     // memif sockets of pods we no longer hold (their memif is gone with the sweep above)
     try {
       const heldNetns = new Set([...pods.values()].filter((r) => r.memif).map((r) => r.spec.netns));
@@ -464,8 +520,9 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
 
     async start(opts = {}) {
       if (running) throw new Error('already started');
-      const loaded = await store.load();
-      for (const rec of loaded) hold({ ...rec, epoch: -1 });
+      const loaded = await store.loadAll();
+      for (const rec of loaded.pods) hold({ ...rec, epoch: -1 });
+      for (const intent of loaded.intents) intents.set(intent.id, intent);
       running = true;
       // records from the file carry the last run's epoch; compare with VPP by tag
       const report = await reconcile(true, opts.signal);

@@ -2,13 +2,15 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { STATE_FILE_VERSION } from './constants.js';
 import { StateFileError } from './errors.js';
-import type { PodRecord } from './types.js';
+import type { PodIntent, PodRecord } from './types.js';
 
 /** The state file's content. */
 export interface StateFile {
   readonly version: number;
   readonly writtenAt: string;
   readonly pods: readonly PodRecord[];
+  /** Intents of pods that were being added (absent when none). */
+  readonly intents?: readonly PodIntent[];
 }
 
 /**
@@ -18,6 +20,7 @@ export interface StateFile {
 export class StateStore {
   readonly path: string;
   #latest: () => readonly PodRecord[] = () => [];
+  #intents: () => readonly PodIntent[] = () => [];
   #writing: Promise<void> | undefined;
   #dirty = false;
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -32,11 +35,19 @@ export class StateStore {
    * @throws StateFileError for bad JSON, an unknown version or a malformed pod list.
    */
   async load(): Promise<PodRecord[]> {
+    return (await this.loadAll()).pods;
+  }
+
+  /**
+   * Reads the pods and the intents of pods that were being added.
+   * @throws StateFileError as `load()`, also for a malformed intent list.
+   */
+  async loadAll(): Promise<{ pods: PodRecord[]; intents: PodIntent[] }> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { pods: [], intents: [] };
       throw new StateFileError(this.path, `cannot read: ${(e as Error).message}`, { cause: e });
     }
     let parsed: unknown;
@@ -62,12 +73,20 @@ export class StateStore {
         throw new StateFileError(this.path, `pods[${i}]: not a pod record`);
       }
     });
-    return f.pods as PodRecord[];
+    const intents = f.intents ?? [];
+    if (!Array.isArray(intents)) throw new StateFileError(this.path, 'intents: not an array');
+    intents.forEach((p, i) => {
+      const r = p as Partial<PodIntent>;
+      if (typeof r?.id !== 'string' || !Array.isArray(r.ips) || !Array.isArray(r.cnat))
+        throw new StateFileError(this.path, `intents[${i}]: not a pod intent`);
+    });
+    return { pods: f.pods as PodRecord[], intents: intents as PodIntent[] };
   }
 
   /** Sets where the current pod list comes from (read at write time, so bursts coalesce). */
-  source(fn: () => readonly PodRecord[]): void {
+  source(fn: () => readonly PodRecord[], intents?: () => readonly PodIntent[]): void {
     this.#latest = fn;
+    if (intents) this.#intents = intents;
   }
 
   #frozen = false;
@@ -93,7 +112,7 @@ export class StateStore {
       this.#waiters = [];
       try {
         if (this.#frozen) throw new Error('state store is frozen');
-        await this.#write(this.#latest());
+        await this.#write(this.#latest(), this.#intents());
         for (const w of waiters) w.resolve();
       } catch (e) {
         for (const w of waiters) w.reject(e);
@@ -102,8 +121,13 @@ export class StateStore {
     this.#writing = undefined;
   }
 
-  async #write(pods: readonly PodRecord[]): Promise<void> {
-    const body: StateFile = { version: STATE_FILE_VERSION, writtenAt: new Date().toISOString(), pods };
+  async #write(pods: readonly PodRecord[], intents: readonly PodIntent[]): Promise<void> {
+    const body: StateFile = {
+      version: STATE_FILE_VERSION,
+      writtenAt: new Date().toISOString(),
+      pods,
+      ...(intents.length > 0 ? { intents } : {}),
+    };
     const dir = dirname(this.path);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.tmp-${process.pid}`;

@@ -34,11 +34,26 @@ export interface PodRecord {
   readonly vppMac: string;
   readonly containerMac: string;
   readonly cnatIds: readonly number[];
+  /** Instance of the loopback (`loop<N>`), from LOOPBACK_INSTANCE_MIN up; absent in records of older versions. */
+  readonly loopInstance?: number | undefined;
   /** The memif of `vppExtraMemifPorts` (when the memif feature is on and the pod asks for it). */
   readonly memif?: { readonly swIfIndex: number; readonly socketId: number } | undefined;
   /** The VPP connection the ids above belong to (bumped when VPP restarts). */
   readonly epoch: number;
   readonly createdAt: string;
+}
+
+/**
+ * What a pod being added is about to create that VPP cannot tag (cnat translations of its hostPorts), written to
+ * the state file before it is created, so that after a crash the next start finds and removes it.
+ */
+export interface PodIntent {
+  readonly key: string;
+  readonly id: string;
+  /** The pod's addresses: a translation is the pod's only when a backend is one of them. */
+  readonly ips: readonly string[];
+  /** The translations' VIPs: address, port, IP protocol number. */
+  readonly cnat: readonly { readonly addr: string; readonly port: number; readonly proto: number }[];
 }
 
 /** A pod as announced to consumers (policies, BGP, the agent). */

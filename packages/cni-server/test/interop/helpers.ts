@@ -5,7 +5,7 @@ import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi
 import { startFakeVpp, type FakeVpp, type FakeVppInit } from '@vectorplane/vpp-binapi/testing';
 import { createNetns, kernelSkipReason, type TestNetns } from '@vectorplane/netlink/testing';
 import { openNetlink, type NetlinkHandle } from '@vectorplane/netlink';
-import { createCniServer, type CniServer, type CniServerInit } from '../../src/index.js';
+import { createCniServer, type CniServer, type CniServerInit, type CniVpp } from '../../src/index.js';
 
 export const PREFIX = 'cnh';
 
@@ -19,7 +19,10 @@ export interface Bed {
   readonly stateFile: string;
   readonly socket: string;
   server: CniServer;
-  newServer(extra?: Partial<CniServerInit>): CniServer;
+  /** A server on the bed's config; `vpp` replaces the bed's client (e.g. a wrapper that injects a crash). */
+  newServer(extra?: Partial<CniServerInit>, vpp?: CniVpp): CniServer;
+  /** Prefix of the veth host names the bed's servers generate. */
+  readonly hostIfPrefix: string;
   pod(): Promise<TestNetns>;
   close(): Promise<void>;
 }
@@ -66,7 +69,8 @@ export async function startBed(
     stateFile,
     socket,
     server: createCniServer(base, { vpp }),
-    newServer: (extra = {}) => createCniServer({ ...base, ...extra }, { vpp }),
+    newServer: (extra = {}, other?: CniVpp) => createCniServer({ ...base, ...extra }, { vpp: other ?? vpp }),
+    hostIfPrefix: realSocket ? 'cnih' : 'vpcni',
     async pod() {
       const ns = await createNetns(PREFIX);
       pods.push(ns);
