@@ -60,6 +60,8 @@ export interface VppManagerLogger {
 export type ManagerCheckpoint =
   /** The manager created the macvlan uplink (`uplink.macvlan`); the uplink is not captured yet. */
   | 'macvlan-created'
+  /** VPP was spawned and its pid saved in the state file; its API does not answer yet. */
+  | 'vpp-spawned'
   /** The uplink netdev was moved into VPP's namespace. */
   | 'uplink-parked'
   /** VPP's uplink interface exists; `detail` names the driver. */
@@ -656,7 +658,9 @@ class Manager extends EventTarget implements VppManager {
         (e as { name?: string }).name !== 'VppExitedError'
           ? new VppExitedError('set-up', this.#exit.code, this.#exit.signal, { cause: e })
           : e;
-      if (err instanceof Error && this.#stderr && (err as { name?: string }).name === 'VppStartError')
+      // VPP's last words (a binary that cannot run, a startup.conf it refuses, a crash)
+      const errName = (err as { name?: string }).name;
+      if (err instanceof Error && this.#stderr && (errName === 'VppStartError' || errName === 'VppExitedError'))
         err.message += `\n${this.#stderr.trim()}`;
       await this.#fail(err);
       throw err;
@@ -850,6 +854,7 @@ class Manager extends EventTarget implements VppManager {
         this.#log?.warn?.({ err: e }, 'vpp-manager: state file not updated with the VPP pid'),
       );
     }
+    await this.#checkpoint('vpp-spawned');
     // Wait for a connect that answers, not for the socket file (a killed VPP leaves it behind).
     const deadline = Date.now() + c.vpp.readyTimeoutMs;
     let last: unknown;

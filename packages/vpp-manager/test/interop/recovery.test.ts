@@ -262,6 +262,34 @@ describe.skipIf(!root)('vpp-manager recovery: driver fallback, crash points, the
     await expectRestored();
   });
 
+  it('a crash while VPP boots: its pid was saved at spawn, so the restore stops it (no orphan VPP)', async () => {
+    writeConfig(env.config);
+    const crash = await crashAt(cfgFile, 'vpp-spawned');
+    expect(crash.signal, crash.err).toBe('SIGKILL');
+    const state = await readState(stateFile);
+    expect(state?.phase).toBe('captured');
+    const vppPid = state!.vppPid!;
+    expect(alive(vppPid)).toBe(true);
+    const summary = await restoreFromStateFile(stateFile, { vppCommandMatch: join(env.dir, 'run') });
+    expect(summary?.failed).toEqual([]);
+    expect(alive(vppPid)).toBe(false);
+    await expectRestored();
+  });
+
+  it('a VPP binary that cannot be started: VppExitedError quoting why, uplink untouched', async () => {
+    const m = createVppManager({
+      config: { ...env.config, vpp: { ...(env.config.vpp as object), bin: '/nonexistent/vpp', args: [] } },
+    } as { config: ManagerConfigInput });
+    const err = await m.start().then(
+      () => undefined,
+      (e: unknown) => e as { name: string; phase: string; message: string },
+    );
+    expect(err).toMatchObject({ name: 'VppExitedError', code: 'EVPPEXIT', phase: 'start' });
+    expect(err!.message).toMatch(/\/nonexistent\/vpp/);
+    expect(readStatus()).toMatchObject({ status: 'failed', error: { name: 'VppExitedError' } });
+    await expectRestored();
+  });
+
   it('a link of the macvlan uplink name that the manager did not make is refused and never deleted', async () => {
     await topo.nodeNs.nl.link.add({ kind: 'veth', name: 'vmhmv0', peer: { name: 'vmhmv1' } });
     const m = createVppManager({
