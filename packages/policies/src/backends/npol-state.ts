@@ -211,8 +211,13 @@ export interface NpolStateStoreInit {
   readonly path: string;
   readonly delayMs: number;
   readonly logger: PolicyLogger | undefined;
-  /** Builds the file's content; called between batches (no npol call in flight). */
-  readonly snapshot: () => Promise<Omit<NpolStateFile, 'kind' | 'version' | 'writtenAt' | 'vpp'>>;
+  /** Reads what the snapshot needs from VPP (outside the batches: it only reads). */
+  readonly prepare?: () => Promise<void>;
+  /**
+   * Copies the file's content; called between batches (no npol call in flight), synchronously, so that
+   * it holds the programmer up only for the copy (the JSON is rendered afterwards).
+   */
+  readonly snapshot: () => Omit<NpolStateFile, 'kind' | 'version' | 'writtenAt' | 'vpp'>;
   /** Runs `fn` between batches (the programmer's serial queue). */
   readonly quiesce: <T>(fn: () => Promise<T> | T) => Promise<T>;
 }
@@ -311,7 +316,18 @@ export class NpolStateStore {
     this.#timer = undefined;
     while (this.#writing) await this.#writing;
     if (this.#failed || !this.#identity || !this.#sentinel) return;
-    const w = this.#init.quiesce(() => this.#snapshot()).then((s) => this.#write(s));
+    const w = (async () => {
+      await this.#init.prepare?.();
+      const snap = await this.#init.quiesce(() => ({ body: this.#init.snapshot(), gen: this.#gen }));
+      const body: NpolStateFile = {
+        kind: NPOL_STATE_KIND,
+        version: NPOL_STATE_VERSION,
+        writtenAt: new Date().toISOString(),
+        vpp: this.#identity!,
+        ...snap.body,
+      };
+      await this.#write({ text: JSON.stringify(body), gen: snap.gen });
+    })();
     this.#writing = w;
     try {
       await w;
@@ -336,18 +352,6 @@ export class NpolStateStore {
     await this.flush();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-  }
-
-  async #snapshot(): Promise<{ text: string; gen: number }> {
-    const gen = this.#gen;
-    const body: NpolStateFile = {
-      kind: NPOL_STATE_KIND,
-      version: NPOL_STATE_VERSION,
-      writtenAt: new Date().toISOString(),
-      vpp: this.#identity!,
-      ...(await this.#init.snapshot()),
-    };
-    return { text: JSON.stringify(body), gen };
   }
 
   async #write(s: { text: string; gen: number }): Promise<void> {

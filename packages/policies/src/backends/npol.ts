@@ -96,6 +96,7 @@ export function createNpolBackend(
           delayMs: init.stateDelayMs,
           logger: ctx.logger,
           quiesce: ctx.quiesce ? (fn) => ctx.quiesce!(fn) : async (fn) => fn(),
+          prepare,
           snapshot,
         });
 
@@ -127,18 +128,21 @@ export function createNpolBackend(
     return m;
   }
 
-  async function snapshot() {
-    if ([...interfaces.keys()].some((sw) => !interfaceNames.has(sw))) {
-      try {
-        const now = await names();
-        for (const sw of interfaces.keys()) {
-          const n = now.get(sw);
-          if (n !== undefined) interfaceNames.set(sw, n);
-        }
-      } catch (e) {
-        ctx.logger?.debug({ err: e }, 'npol state: sw_interface_dump failed; interface names not recorded');
+  /** Learns the names of configured interfaces that have none yet (one dump, only when needed). */
+  async function prepare() {
+    if (![...interfaces.keys()].some((sw) => !interfaceNames.has(sw))) return;
+    try {
+      const now = await names();
+      for (const sw of interfaces.keys()) {
+        const n = now.get(sw);
+        if (n !== undefined && !interfaceNames.has(sw)) interfaceNames.set(sw, n);
       }
+    } catch (e) {
+      ctx.logger?.debug({ err: e }, 'npol state: sw_interface_dump failed; interface names not recorded');
     }
+  }
+
+  function snapshot() {
     const ruleTable = new Map<number, string>();
     const pols: Record<string, { policyId: number; rules: number[]; inbound: boolean[] }> = {};
     for (const [key, p] of policies) {
@@ -404,6 +408,7 @@ export function createNpolBackend(
       }
       prog.rules = next.map(({ id, json }) => ({ id, json }));
       prog.items = itemsJson;
+      prog.inbound = compiled.map((c) => c.inbound);
     },
     async policyRemove(key, signal) {
       const prog = policies.get(key);
