@@ -16,7 +16,6 @@ function crashingServer(bed: Bed, message: string, nth = 1): { server: CniServer
   let seen = 0;
   let crashed!: () => void;
   const done = new Promise<void>((r) => (crashed = r));
-  let server!: CniServer;
   const call = (async (name: string, fields?: object, opts?: object) => {
     const r = await (bed.vpp.call as (n: string, f?: object, o?: object) => Promise<unknown>)(name, fields, opts);
     if (name === message && ++seen === nth) {
@@ -26,7 +25,7 @@ function crashingServer(bed: Bed, message: string, nth = 1): { server: CniServer
     }
     return r;
   }) as CniVpp['call'];
-  server = bed.newServer({ socket: false }, { call, dump: bed.vpp.dump.bind(bed.vpp) });
+  const server = bed.newServer({ socket: false }, { call, dump: bed.vpp.dump.bind(bed.vpp) });
   return { server, crashed: done };
 }
 
