@@ -4,15 +4,19 @@
  * VPP calls, heap and machine info. Never fails on time.
  *
  *   npx tsx bench/run.ts [--backend npol|acl] [--policies 10000] [--rules 10] [--ipsets 1000] [--members 20] [--workloads 1000]
+ *                        [--src <dir with dataplane.ts>] [--no-write]
+ *
+ * `--src` runs another copy of the sources (e.g. a baseline extracted with `git archive`), for
+ * before/after ratios measured in one run (bench/compare.ts does that).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectVpp } from '@vectorplane/vpp-binapi';
 import { startFakeVpp } from '@vectorplane/vpp-binapi/testing';
-import { createPolicyDataplane } from '../src/dataplane.js';
+import type { createPolicyDataplane as CreatePolicyDataplane } from '../src/dataplane.js';
 import type { Policy, Rule } from '../src/model.js';
 import type { PolicyChange } from '../src/types.js';
 
@@ -24,8 +28,13 @@ const { values } = parseArgs({
     ipsets: { type: 'string', default: '1000' },
     members: { type: 'string', default: '20' },
     workloads: { type: 'string', default: '1000' },
+    src: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
   },
 });
+const { createPolicyDataplane } = (await import(
+  values.src ? resolve(values.src, 'dataplane.ts') : '../src/dataplane.js'
+)) as { createPolicyDataplane: typeof CreatePolicyDataplane };
 const backend = values.backend === 'acl' ? 'acl' : 'npol';
 const P = Number(values.policies);
 const R = Number(values.rules);
@@ -80,16 +89,35 @@ async function main() {
     });
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
+  const byMessage = () => Object.fromEntries(dp.calls);
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   let t = performance.now();
+  let c = cpu();
   const full = await dp.apply(changes);
   const fullMs = performance.now() - t;
+  const fullCpuMs = cpu() - c;
   const heap1 = process.memoryUsage().heapUsed;
   if (full.errors.length) throw full.errors[0];
+  const fullCalls = byMessage();
 
-  t = performance.now();
-  const member = await dp.apply([{ kind: 'ipset-delta', id: 'set-7', added: ['10.250.0.1'], removed: [ip(7 * M)] }]);
-  const memberMs = performance.now() - t;
-
+  // single changes: the median of 5 (each undone by the next), so one GC pause does not decide
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const memberRuns: number[] = [];
+  let member = full;
+  for (let i = 0; i < 5; i++) {
+    t = performance.now();
+    member = await dp.apply([
+      i % 2
+        ? { kind: 'ipset-delta', id: 'set-7', added: [ip(7 * M)], removed: ['10.250.0.1'] }
+        : { kind: 'ipset-delta', id: 'set-7', added: ['10.250.0.1'], removed: [ip(7 * M)] },
+    ]);
+    memberRuns.push(performance.now() - t);
+  }
+  const memberMs = median(memberRuns);
+  c = cpu();
   t = performance.now();
   const pol = await dp.apply([
     {
@@ -102,6 +130,7 @@ async function main() {
     },
   ]);
   const policyMs = performance.now() - t;
+  const policyCpuMs = cpu() - c;
 
   const result = {
     date: new Date().toISOString(),
@@ -115,9 +144,20 @@ async function main() {
       workloads: W,
       policiesPerWorkload: perWorkload,
     },
-    full: { ms: Math.round(fullMs), vppCalls: full.vppCalls, heapDeltaMB: Math.round((heap1 - heap0) / 1048576) },
-    ipsetMemberChange: { ms: Number(memberMs.toFixed(2)), vppCalls: member.vppCalls },
-    policyChange: { ms: Number(policyMs.toFixed(2)), vppCalls: pol.vppCalls },
+    source: values.src ?? 'src',
+    full: {
+      ms: Math.round(fullMs),
+      cpuMs: Math.round(fullCpuMs),
+      vppCalls: full.vppCalls,
+      byMessage: fullCalls,
+      heapDeltaMB: Math.round((heap1 - heap0) / 1048576),
+    },
+    ipsetMemberChange: {
+      ms: Number(memberMs.toFixed(2)),
+      runsMs: memberRuns.map((x) => Number(x.toFixed(2))),
+      vppCalls: member.vppCalls,
+    },
+    policyChange: { ms: Number(policyMs.toFixed(2)), cpuMs: Number(policyCpuMs.toFixed(2)), vppCalls: pol.vppCalls },
     heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
     rssMB: Math.round(process.memoryUsage().rss / 1048576),
     machine: {
@@ -132,11 +172,14 @@ async function main() {
     },
     note: 'fake VPP in the same process: times include the fake decoding and answering every message',
   };
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, `${backend}-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
-  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n${file}\n`);
+  if (values['no-write']) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `${backend}-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
+    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n${file}\n`);
+  }
   await vpp.close();
   await fake.stop();
 }

@@ -4,7 +4,7 @@
  * endpoint and direction, and `allow` becomes `permit+reflect` so that replies pass.
  */
 import type { PolicyIssue } from './errors.js';
-import { memberPrefix, type IpSetMember, type Rule } from './model.js';
+import { memberPrefix, ruleIpSetRefs, type IpSetMember, type Rule } from './model.js';
 import {
   anyPrefix,
   normalizePrefixes,
@@ -32,6 +32,59 @@ const PORT_PROTOS = [6, 17, 132];
 /** What the compiler needs to know about ipsets. */
 export interface IpSetLookup {
   members(id: string): readonly IpSetMember[] | undefined;
+  /**
+   * The set's members as normalised prefixes ({@link normalizePrefixes}); empty when the set is unknown.
+   * Optional: a caller that caches it per set version saves normalising the same set for every rule.
+   */
+  prefixes?(id: string): readonly Prefix[];
+}
+
+/** The set's members as normalised prefixes (what {@link IpSetLookup.prefixes} caches). */
+export function ipSetPrefixes(members: Iterable<IpSetMember>): Prefix[] {
+  const out: Prefix[] = [];
+  for (const m of members) out.push(memberPrefix(m));
+  return normalizePrefixes(out);
+}
+
+/** The union of CIDRs and ipset members, normalised; undefined when both lists are empty (no criterion). */
+function prefixesOf(
+  nets: readonly string[] | undefined,
+  sets: readonly string[] | undefined,
+  ipsets: IpSetLookup,
+): readonly Prefix[] | undefined {
+  const nNets = nets?.length ?? 0;
+  const nSets = sets?.length ?? 0;
+  if (!nNets && !nSets) return undefined;
+  if (!nNets && nSets === 1 && ipsets.prefixes) return ipsets.prefixes(sets![0]!);
+  const out: Prefix[] = [];
+  for (const n of nets ?? []) {
+    const p = parsePrefix(n);
+    if (p) out.push(p);
+  }
+  for (const s of sets ?? []) for (const m of ipsets.members(s) ?? []) out.push(memberPrefix(m));
+  return normalizePrefixes(out);
+}
+
+const ANY_PREFIXES: Record<string, readonly Prefix[]> = {
+  '4': [anyPrefix(4)],
+  '6': [anyPrefix(6)],
+  '4,6': [anyPrefix(4), anyPrefix(6)],
+};
+
+/** One side of a rule (addresses minus not-addresses), restricted to the rule's families. */
+function sideOf(
+  afs: readonly Af[],
+  ipsets: IpSetLookup,
+  nets?: readonly string[],
+  sets?: readonly string[],
+  notNets?: readonly string[],
+  notSets?: readonly string[],
+): readonly Prefix[] {
+  const pos = prefixesOf(nets, sets, ipsets) ?? ANY_PREFIXES[afs.join(',')]!;
+  const neg = prefixesOf(notNets, notSets, ipsets);
+  // a normalised list minus nothing is itself
+  const all = neg?.length ? normalizePrefixes(pos.flatMap((p) => prefixSubtract(p, neg))) : pos;
+  return afs.length === 2 ? all : all.filter((p) => p.af === afs[0]);
 }
 
 type Range = readonly [number, number];
@@ -86,45 +139,62 @@ export interface RuleCompileContext {
  * `undefined` when the rule cannot be expressed (then the caller fails closed).
  */
 export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | undefined {
-  const issue = (code: string, path: string, message: string) =>
-    ctx.issue({ code, object: ctx.object, path: `${ctx.path}.${path}`, message });
-  const afs: Af[] = rule.ipVersion ? [rule.ipVersion] : [4, 6];
-  const prefixesOf = (
-    nets: readonly string[] | undefined,
-    sets: readonly string[] | undefined,
-  ): Prefix[] | undefined => {
-    if (!nets?.length && !sets?.length) return undefined;
-    const out: Prefix[] = [];
-    for (const n of nets ?? []) {
-      const p = parsePrefix(n);
-      if (p) out.push(p);
+  return ruleMatchesAs(rule, ctx, 'deny');
+}
+
+/** {@link ruleMatches} with the entries' action set (saves a copy of every entry). */
+function ruleIssue(ctx: RuleCompileContext, code: string, path: string, message: string): void {
+  ctx.issue({ code, object: ctx.object, path: `${ctx.path}.${path}`, message });
+}
+
+/** One entry, or undefined when the parts cannot go together (families, ICMP of the other family). */
+function entryOf(
+  action: AclEntry['action'],
+  proto: number,
+  src: Prefix,
+  dst: Prefix,
+  sp: Range,
+  dp: Range,
+): AclEntry | undefined {
+  if (src.af !== dst.af) return undefined;
+  if (proto === 1 && src.af === 6) return undefined;
+  if (proto === 58 && src.af === 4) return undefined;
+  return { action, af: src.af, proto, src, dst, sp: proto ? sp : ALL_PORTS, dp: proto ? dp : ALL_PORTS };
+}
+
+/** Named-port members of `ids` whose protocol the rule allows and whose address is on `side`. */
+function namedMembers(ids: readonly string[], side: readonly Prefix[], protos: readonly number[], ipsets: IpSetLookup) {
+  const found: { host: Prefix; proto: number; port: number }[] = [];
+  for (const id of ids)
+    for (const m of ipsets.members(id) ?? []) {
+      if (m.kind !== 'ip-port' || !(protos.includes(m.proto) || protos[0] === 0)) continue;
+      const host = memberPrefix(m);
+      if (side.some((p) => prefixIntersect(p, host))) found.push({ host, proto: m.proto, port: m.port });
     }
-    for (const s of sets ?? []) for (const m of ctx.ipsets.members(s) ?? []) out.push(memberPrefix(m));
-    return normalizePrefixes(out);
-  };
-  const side = (
-    nets?: readonly string[],
-    sets?: readonly string[],
-    notNets?: readonly string[],
-    notSets?: readonly string[],
-  ) => {
-    const pos = prefixesOf(nets, sets) ?? afs.map(anyPrefix);
-    const neg = prefixesOf(notNets, notSets) ?? [];
-    return normalizePrefixes(pos.flatMap((p) => prefixSubtract(p, neg))).filter((p) => afs.includes(p.af));
-  };
+  return found;
+}
+
+const AFS: Record<string, readonly Af[]> = { '4': [4], '6': [6], both: [4, 6] };
+const ANY_PROTO: readonly number[] = [0];
+const rangesOf = (list: readonly { first: number; last: number }[] | undefined): Range[] | undefined =>
+  list?.length ? list.map((r) => [r.first, r.last] as const) : undefined;
+
+function ruleMatchesAs(rule: Rule, ctx: RuleCompileContext, action: AclEntry['action']): AclEntry[] | undefined {
+  const afs = AFS[rule.ipVersion ?? 'both']!;
   if (rule.notSrcNamedPortIpSets?.length || rule.notDstNamedPortIpSets?.length) {
-    issue(
+    ruleIssue(
+      ctx,
       'unsupported-negated-named-port',
       'notDstNamedPortIpSets',
       'negated named ports cannot be expressed in ACL rules',
     );
     return undefined;
   }
-  const srcs = side(rule.srcNets, rule.srcIpSets, rule.notSrcNets, rule.notSrcIpSets);
-  const dsts = side(rule.dstNets, rule.dstIpSets, rule.notDstNets, rule.notDstIpSets);
+  const srcs = sideOf(afs, ctx.ipsets, rule.srcNets, rule.srcIpSets, rule.notSrcNets, rule.notSrcIpSets);
+  const dsts = sideOf(afs, ctx.ipsets, rule.dstNets, rule.dstIpSets, rule.notDstNets, rule.notDstIpSets);
 
   // protocols
-  let protos: number[];
+  let protos: readonly number[];
   const hasPorts = !!(
     rule.srcPorts?.length ||
     rule.dstPorts?.length ||
@@ -134,20 +204,16 @@ export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | u
   if (rule.protocol !== undefined) protos = [rule.protocol];
   else if (hasPorts) protos = PORT_PROTOS;
   else if (rule.notProtocol !== undefined) protos = Array.from({ length: 255 }, (_, i) => i + 1);
-  else protos = [0];
+  else protos = ANY_PROTO;
   if (rule.notProtocol !== undefined) protos = protos.filter((p) => p !== rule.notProtocol);
 
   // ports (or ICMP type/code, which the ACL plugin reads from the same fields)
-  let sps: Range[] = rule.srcPorts?.length ? rule.srcPorts.map((r) => [r.first, r.last] as const) : [ALL_PORTS];
-  let dps: Range[] = rule.dstPorts?.length ? rule.dstPorts.map((r) => [r.first, r.last] as const) : [ALL_PORTS];
-  sps = rangeSubtract(
-    sps,
-    (rule.notSrcPorts ?? []).map((r) => [r.first, r.last] as const),
-  );
-  dps = rangeSubtract(
-    dps,
-    (rule.notDstPorts ?? []).map((r) => [r.first, r.last] as const),
-  );
+  let sps: readonly Range[] = rangesOf(rule.srcPorts) ?? [ALL_PORTS];
+  let dps: readonly Range[] = rangesOf(rule.dstPorts) ?? [ALL_PORTS];
+  const notSps = rangesOf(rule.notSrcPorts);
+  const notDps = rangesOf(rule.notDstPorts);
+  if (notSps) sps = rangeSubtract(sps, notSps);
+  if (notDps) dps = rangeSubtract(dps, notDps);
   if (rule.icmp) {
     sps = [[rule.icmp.type, rule.icmp.type]];
     dps = rule.icmp.code === undefined ? [[0, 255]] : [[rule.icmp.code, rule.icmp.code]];
@@ -157,18 +223,17 @@ export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | u
     if (rule.notIcmp.code === undefined)
       sps = rangeSubtract(sps.length ? sps : [[0, 255]], [[rule.notIcmp.type, rule.notIcmp.type]]);
     else {
-      issue('unsupported-not-icmp-code', 'notIcmp', 'a negated ICMP type+code cannot be expressed in ACL rules');
+      ruleIssue(
+        ctx,
+        'unsupported-not-icmp-code',
+        'notIcmp',
+        'a negated ICMP type+code cannot be expressed in ACL rules',
+      );
       return undefined;
     }
   }
 
   const out: AclEntry[] = [];
-  const base = (proto: number, src: Prefix, dst: Prefix, sp: Range, dp: Range): AclEntry | undefined => {
-    if (src.af !== dst.af) return undefined;
-    if (proto === 1 && src.af === 6) return undefined;
-    if (proto === 58 && src.af === 4) return undefined;
-    return { action: 'deny', af: src.af, proto, src, dst, sp: proto ? sp : ALL_PORTS, dp: proto ? dp : ALL_PORTS };
-  };
   const dstNamed = rule.dstNamedPortIpSets ?? [];
   const srcNamed = rule.srcNamedPortIpSets ?? [];
   const numeric =
@@ -179,32 +244,24 @@ export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | u
         for (const dst of dsts)
           for (const sp of sps)
             for (const dp of dps) {
-              const e = base(proto, src, dst, sp, dp);
+              const e = entryOf(action, proto, src, dst, sp, dp);
               if (e) out.push(e);
             }
   // named ports: (address, protocol, port) members, OR'd with the numeric ports of the same side
-  const namedMembers = (ids: readonly string[], side: Prefix[]) => {
-    const found: { host: Prefix; proto: number; port: number }[] = [];
-    for (const id of ids)
-      for (const m of ctx.ipsets.members(id) ?? []) {
-        if (m.kind !== 'ip-port' || !(protos.includes(m.proto) || protos[0] === 0)) continue;
-        const host = memberPrefix(m);
-        if (side.some((p) => prefixIntersect(p, host))) found.push({ host, proto: m.proto, port: m.port });
-      }
-    return found;
-  };
-  for (const n of namedMembers(dstNamed, dsts))
-    for (const src of srcs)
-      for (const sp of sps) {
-        const e = base(n.proto, src, n.host, sp, [n.port, n.port]);
-        if (e) out.push(e);
-      }
-  for (const n of namedMembers(srcNamed, srcs))
-    for (const dst of dsts)
-      for (const dp of dps) {
-        const e = base(n.proto, n.host, dst, [n.port, n.port], dp);
-        if (e) out.push(e);
-      }
+  if (dstNamed.length)
+    for (const n of namedMembers(dstNamed, dsts, protos, ctx.ipsets))
+      for (const src of srcs)
+        for (const sp of sps) {
+          const e = entryOf(action, n.proto, src, n.host, sp, [n.port, n.port]);
+          if (e) out.push(e);
+        }
+  if (srcNamed.length)
+    for (const n of namedMembers(srcNamed, srcs, protos, ctx.ipsets))
+      for (const dst of dsts)
+        for (const dp of dps) {
+          const e = entryOf(action, n.proto, n.host, dst, [n.port, n.port], dp);
+          if (e) out.push(e);
+        }
   return out;
 }
 
@@ -229,27 +286,129 @@ export interface ChainCompileContext {
   readonly issue: (i: PolicyIssue) => void;
 }
 
-const CATCH_ALL = (action: AclEntry['action']): AclEntry[] => [
-  { action, af: 4, proto: 0, src: anyPrefix(4), dst: anyPrefix(4), sp: ALL_PORTS, dp: ALL_PORTS },
-  { action, af: 6, proto: 0, src: anyPrefix(6), dst: anyPrefix(6), sp: ALL_PORTS, dp: ALL_PORTS },
-];
+/** Matches everything of both families with `action` (a tier's end, a default). */
+export function catchAll(action: AclEntry['action']): AclEntry[] {
+  return [
+    { action, af: 4, proto: 0, src: anyPrefix(4), dst: anyPrefix(4), sp: ALL_PORTS, dp: ALL_PORTS },
+    { action, af: 6, proto: 0, src: anyPrefix(6), dst: anyPrefix(6), sp: ALL_PORTS, dp: ALL_PORTS },
+  ];
+}
+
+/** One rule of a policy, compiled: `pass` keeps its match, to be intersected with what follows its tier. */
+export interface CompiledRule {
+  readonly action: 'reflect' | 'deny' | 'pass';
+  readonly entries: readonly AclEntry[];
+}
+
+/** One direction of one policy (or profile), compiled once and kept until the policy or one of its ipsets changes. */
+export interface CompiledPolicy {
+  /** The expressible rules in order (`log` and unexpressible allow/pass rules left out, fail closed). */
+  readonly rules: readonly CompiledRule[];
+  /** Whether the policy has a `pass` rule: then it cannot stand alone as an ACL (see {@link flattenGroup}). */
+  readonly hasPass: boolean;
+  /** The ipsets its rules refer to. */
+  readonly ipsets: ReadonlySet<string>;
+  /** Without `pass`: the policy as one ACL, its rules in order (first match). Empty when `hasPass`. */
+  readonly entries: readonly AclEntry[];
+}
+
+/** Whether any rule is a `pass` (decides between a policy's own ACL and a flattened tier). */
+export function hasPassRule(rules: readonly Rule[]): boolean {
+  return rules.some((r) => r.action === 'pass');
+}
+
+/**
+ * Compiles one direction of one policy: allow becomes permit+reflect, deny deny, `log` is left out; a rule
+ * that cannot be expressed fails closed (an allow or pass is left out, a deny applies without the criterion).
+ */
+export function compilePolicy(id: string, rules: readonly Rule[], ctx: ChainCompileContext): CompiledPolicy {
+  const out: CompiledRule[] = [];
+  const ipsets = new Set<string>();
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    for (const ref of ruleIpSetRefs(rule)) ipsets.add(ref.id);
+    const action = rule.action === 'allow' ? 'reflect' : 'deny';
+    const m = ruleMatchesAs(
+      rule,
+      { object: ctx.object, path: `policy ${id}.rules[${i}]`, ipsets: ctx.ipsets, issue: ctx.issue },
+      action,
+    );
+    if (m === undefined) {
+      if (rule.action === 'deny')
+        out.push({
+          action: 'deny',
+          entries: catchAll('deny').filter((e) => !rule.ipVersion || e.af === rule.ipVersion),
+        });
+      continue;
+    }
+    if (rule.action === 'log') continue;
+    out.push({ action: rule.action === 'pass' ? 'pass' : action, entries: m });
+  }
+  const hasPass = hasPassRule(rules);
+  let entries: AclEntry[] = [];
+  if (!hasPass && out.length === 1) entries = out[0]!.entries as AclEntry[];
+  else if (!hasPass) {
+    // the policy's own ACL: its rules in order, less what an earlier any-to-any rule hides (repeats are harmless)
+    const wide: AclEntry[] = [];
+    for (const r of out)
+      for (const e of r.entries) {
+        if (wide.length && wide.some((w) => covers(w, e))) continue;
+        entries.push(e);
+        if (e.src.len === 0 && e.dst.len === 0) wide.push(e);
+      }
+  }
+  return { rules: out, hasPass, ipsets, entries };
+}
+
+/**
+ * Flattens a group (a tier's policies in order, or one profile) into one first-match list: each rule's
+ * entries in order, a `pass` rule's match intersected with `next` (what the packet meets after the group:
+ * the rest of the chain, ending in a catch-all, so a passed packet is decided here), then `tail` (the
+ * group's end: a tier's deny, or nothing when what follows is placed after this list).
+ */
+export function flattenGroup(
+  policies: readonly Pick<CompiledPolicy, 'rules'>[],
+  tail: readonly AclEntry[],
+  next: readonly AclEntry[],
+): AclEntry[] {
+  const out: AclEntry[] = [];
+  for (const p of policies)
+    for (const r of p.rules) {
+      if (r.action !== 'pass') {
+        for (const e of r.entries) out.push(e);
+        continue;
+      }
+      for (const a of r.entries)
+        for (const t of next) {
+          const x = intersectEntries(a, t, t.action);
+          if (x) out.push(x);
+        }
+    }
+  for (const e of tail) out.push(e);
+  return prune(out);
+}
+
+/** Whether an any-to-any entry `a` matches everything `b` matches. */
+function covers(a: AclEntry, b: AclEntry): boolean {
+  return (
+    a.af === b.af &&
+    (a.proto === 0 ||
+      (a.proto === b.proto && a.sp[0] <= b.sp[0] && b.sp[1] <= a.sp[1] && a.dp[0] <= b.dp[0] && b.dp[1] <= a.dp[1]))
+  );
+}
 
 /**
  * Drops entries that can never match: exact repeats, and entries an earlier any-to-any entry (both
  * prefixes /0, e.g. a tier's end) covers entirely. Linear: only /0-/0 entries are kept as coverers.
  */
-function prune(list: AclEntry[]): AclEntry[] {
+export function prune(list: readonly AclEntry[]): AclEntry[] {
   const out: AclEntry[] = [];
   const seen = new Set<string>();
   const wide: AclEntry[] = [];
-  const covers = (a: AclEntry, b: AclEntry) =>
-    a.af === b.af &&
-    (a.proto === 0 ||
-      (a.proto === b.proto && a.sp[0] <= b.sp[0] && b.sp[1] <= a.sp[1] && a.dp[0] <= b.dp[0] && b.dp[1] <= a.dp[1]));
   for (const e of list) {
+    if (wide.length && wide.some((w) => covers(w, e))) continue;
     const key = `${e.af}|${e.proto}|${e.src.addr}/${e.src.len}|${e.dst.addr}/${e.dst.len}|${e.sp[0]}-${e.sp[1]}|${e.dp[0]}-${e.dp[1]}`;
     if (seen.has(key)) continue;
-    if (wide.some((w) => covers(w, e))) continue;
     seen.add(key);
     out.push(e);
     if (e.src.len === 0 && e.dst.len === 0) wide.push(e);
@@ -257,65 +416,49 @@ function prune(list: AclEntry[]): AclEntry[] {
   return out;
 }
 
+/** Whether two lists are the same rules in the same order (change detection without serialising). */
+export function sameEntries(a: readonly AclEntry[], b: readonly AclEntry[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (
+      x.action !== y.action ||
+      x.af !== y.af ||
+      x.proto !== y.proto ||
+      x.src.len !== y.src.len ||
+      x.src.addr !== y.src.addr ||
+      x.dst.len !== y.dst.len ||
+      x.dst.addr !== y.dst.addr ||
+      x.sp[0] !== y.sp[0] ||
+      x.sp[1] !== y.sp[1] ||
+      x.dp[0] !== y.dp[0] ||
+      x.dp[1] !== y.dp[1]
+    )
+      return false;
+  }
+  return true;
+}
+
 /**
- * Flattens one endpoint direction into a first-match ACL rule list (Calico semantics: tiers in order,
- * first matching rule of a tier's policies decides, `pass` jumps to the next tier, end of tier denies
- * unless the tier says pass; profiles only when no tier has a policy for this direction).
+ * Flattens one endpoint direction into a single first-match ACL rule list (Calico semantics: tiers in
+ * order, first matching rule of a tier's policies decides, `pass` jumps to the next tier, end of tier
+ * denies unless the tier says pass; profiles only when no tier has a policy for this direction). The ACL
+ * backend splits the same chain into shared per-policy ACLs; this single-list form is the reference
+ * they are tested against, and what the backend falls back to where an interface would need more ACLs
+ * than `acl_interface_set_acl_list` carries.
  */
 export function compileChain(input: ChainInput, ctx: ChainCompileContext): AclEntry[] {
-  const compileRules = (rules: readonly Rule[], policyId: string, tail: AclEntry[], next: AclEntry[]): AclEntry[] => {
-    let out = tail;
-    for (let i = rules.length - 1; i >= 0; i--) {
-      const rule = rules[i]!;
-      const m = ruleMatches(rule, {
-        object: ctx.object,
-        path: `policy ${policyId}.rules[${i}]`,
-        ipsets: ctx.ipsets,
-        issue: ctx.issue,
-      });
-      if (m === undefined) {
-        // fail closed: an allow or pass that cannot be expressed is left out; a deny applies without the criterion
-        if (rule.action === 'deny')
-          out = [...CATCH_ALL('deny').filter((e) => !rule.ipVersion || e.af === rule.ipVersion), ...out];
-        continue;
-      }
-      if (rule.action === 'log') continue;
-      if (rule.action === 'pass') {
-        const jumped: AclEntry[] = [];
-        for (const a of m)
-          for (const t of next) {
-            const x = intersectEntries(a, t, t.action);
-            if (x) jumped.push(x);
-          }
-        out = [...jumped, ...out];
-        continue;
-      }
-      const action = rule.action === 'allow' ? 'reflect' : 'deny';
-      out = [...m.map((e) => ({ ...e, action }) as AclEntry), ...out];
-    }
-    return out;
-  };
-  const profilesChain = (): AclEntry[] => {
-    let tail = CATCH_ALL(input.defaultAction === 'permit' ? 'reflect' : 'deny');
-    for (let i = input.profiles.length - 1; i >= 0; i--) {
-      const p = input.profiles[i]!;
-      tail = compileRules(p.rules, p.id, tail, tail);
-    }
-    return tail;
-  };
+  const compiled = (p: { readonly id: string; readonly rules: readonly Rule[] }) => compilePolicy(p.id, p.rules, ctx);
+  let tail = catchAll(input.defaultAction === 'permit' ? 'reflect' : 'deny');
+  for (let i = input.profiles.length - 1; i >= 0; i--) tail = flattenGroup([compiled(input.profiles[i]!)], tail, tail);
   const tiers = input.tiers.filter((t) => t.policies.length > 0);
-  let chain: AclEntry[];
-  if (tiers.length === 0) chain = profilesChain();
-  else {
-    let next = profilesChain();
-    for (let t = tiers.length - 1; t >= 0; t--) {
-      const tier = tiers[t]!;
-      let tail = tier.defaultAction === 'pass' ? next : CATCH_ALL('deny');
-      for (let p = tier.policies.length - 1; p >= 0; p--)
-        tail = compileRules(tier.policies[p]!.rules, tier.policies[p]!.id, tail, next);
-      next = tail;
-    }
-    chain = next;
+  let next = tail;
+  for (let t = tiers.length - 1; t >= 0; t--) {
+    const tier = tiers[t]!;
+    next = flattenGroup(tier.policies.map(compiled), tier.defaultAction === 'pass' ? next : catchAll('deny'), next);
   }
-  return prune([...input.prefix, ...chain]);
+  return prune([...input.prefix, ...next]);
 }

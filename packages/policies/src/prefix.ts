@@ -90,6 +90,15 @@ export function formatPrefix(p: Prefix): string {
   return `${formatAddress(p.af, p.addr)}/${p.len}`;
 }
 
+const FORMATTED = new WeakMap<Prefix, string>();
+
+/** {@link formatPrefix}, remembered per prefix object (ipset prefixes are shared by every rule that uses the set). */
+export function formatPrefixCached(p: Prefix): string {
+  let s = FORMATTED.get(p);
+  if (s === undefined) FORMATTED.set(p, (s = formatPrefix(p)));
+  return s;
+}
+
 export function formatAddress(af: Af, addr: bigint): string {
   if (af === 4) return [24n, 16n, 8n, 0n].map((s) => Number((addr >> s) & 0xffn)).join('.');
   const g: string[] = [];
