@@ -231,10 +231,13 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
         },
         (sw) => vpp.call('delete_loopback', { sw_if_index: sw }),
       );
-      await step('sw_interface_tag_add_del loopback', () =>
-        vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: lo, tag: tagOf.loop(spec.id) }, opts),
-      );
+      // the tag with the tables (its instance already names it ours); tables before addresses (VPP refuses a
+      // table change on an interface with addresses)
       await together(
+        () =>
+          step('sw_interface_tag_add_del loopback', () =>
+            vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: lo, tag: tagOf.loop(spec.id) }, opts),
+          ),
         () =>
           step('sw_interface_set_table loopback ip4', () =>
             vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
@@ -312,9 +315,6 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
           ).sw_if_index,
         () => vpp.call('af_packet_delete', { host_if_name: spec.hostIfName }),
       );
-      await step('sw_interface_tag_add_del', () =>
-        vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: swIfIndex, tag: tagOf.itf(spec.id) }, opts),
-      );
     } else {
       swIfIndex = await step(
         'tap_create_v3',
@@ -348,8 +348,18 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       );
     }
 
-    // 4. VPP side settings
+    // 4. VPP side settings (and the af_packet's tag: an untagged one is still known by its host name)
     await together(
+      () =>
+        spec.mode === 'veth'
+          ? step('sw_interface_tag_add_del', () =>
+              vpp.call(
+                'sw_interface_tag_add_del',
+                { is_add: true, sw_if_index: swIfIndex, tag: tagOf.itf(spec.id) },
+                opts,
+              ),
+            )
+          : Promise.resolve(),
       () =>
         step('sw_interface_set_table ip4', () =>
           vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
@@ -374,23 +384,31 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     await step('sw_interface_set_flags', () =>
       vpp.call('sw_interface_set_flags', { sw_if_index: swIfIndex, flags: 1 }, opts),
     );
-    await optional('sw_interface_set_rx_mode', () =>
-      vpp.call(
-        'sw_interface_set_rx_mode',
-        { sw_if_index: swIfIndex, queue_id_valid: false, queue_id: 0, mode: RX_MODES[spec.rxMode] },
-        opts,
-      ),
-    );
-    await step(
-      'sw_interface_set_unnumbered',
+    await together(
       () =>
-        vpp.call(
-          'sw_interface_set_unnumbered',
-          { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: true },
-          opts,
+        optional('sw_interface_set_rx_mode', () =>
+          vpp.call(
+            'sw_interface_set_rx_mode',
+            { sw_if_index: swIfIndex, queue_id_valid: false, queue_id: 0, mode: RX_MODES[spec.rxMode] },
+            opts,
+          ),
         ),
       () =>
-        vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: false }),
+        step(
+          'sw_interface_set_unnumbered',
+          () =>
+            vpp.call(
+              'sw_interface_set_unnumbered',
+              { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: true },
+              opts,
+            ),
+          () =>
+            vpp.call('sw_interface_set_unnumbered', {
+              sw_if_index: lo,
+              unnumbered_sw_if_index: swIfIndex,
+              is_add: false,
+            }),
+        ),
     );
     const neighbours = async (): Promise<void> => {
       if (families.has(6)) {
