@@ -306,6 +306,33 @@ describe.skipIf(!root)('vpp-manager recovery: driver fallback, crash points, the
     expect((await topo.nodeNs.nl.link.get('vmhmv0')).kind).toBe('veth');
     expect(existsSync(stateFile)).toBe(false);
     await topo.nodeNs.nl.link.delete('vmhmv0');
+
+    // a parent that does not exist: the kernel's refusal, named by the step; the intent is undone
+    const m2 = createVppManager({
+      config: {
+        ...env.config,
+        uplink: { interfaceName: 'vmhmv0', driver: 'af_packet', macvlan: { parent: 'vmhnone0', mode: 'bridge' } },
+      },
+    });
+    const err = await m2.start().then(
+      () => undefined,
+      (e: unknown) => e as { name: string; step: string; cause: { code?: string } },
+    );
+    expect(err).toMatchObject({ name: 'SetupError', step: 'create macvlan' });
+    expect(err!.cause.code).toBe('ENODEV');
+    expect(existsSync(stateFile)).toBe(false);
+    await expectRestored();
+  });
+
+  it('a driver that cannot run on this host (virtio on a veth) is refused with its reasons before VPP starts', async () => {
+    const m = createVppManager({ config: { ...env.config, uplink: { interfaceName: 'eth0', driver: 'virtio' } } });
+    const err = await m.start().then(
+      () => undefined,
+      (e: unknown) => e as { name: string; code: string; driver: string; reasons: string[] },
+    );
+    expect(err).toMatchObject({ name: 'DriverUnsupportedError', code: 'EDRIVERUNSUPPORTED', driver: 'virtio' });
+    expect(err!.reasons).toContainEqual('virtio: eth0 is not a PCI device (kind veth)');
+    expect(m.vppPid).toBeUndefined(); // VPP was never started
     await expectRestored();
   });
 
