@@ -375,6 +375,12 @@ export class NpolStateStore {
   #fail(e: unknown) {
     if (this.#failed) return;
     this.#failed = true;
+    // a file left from an earlier write would describe VPP as it was: it must not be adopted later
+    try {
+      unlinkSync(this.#init.path);
+    } catch {
+      // nothing there, or not removable either (then the sentinel decides, when it exists)
+    }
     this.#init.logger?.warn(
       { err: e, file: this.#init.path },
       'npol state: cannot write the state file; a restarted agent will program npol from scratch',
