@@ -82,7 +82,7 @@ export interface VppManagerComponents {
 /** A driver VPP refused in auto mode, before the manager fell back to the next one. */
 export interface DriverRefusal {
   readonly driver: string;
-  /** The refusal as VPP or the step put it (`af_xdp_create_v3 failed: VNET_API_ERROR_INVALID_VALUE (retval -73)`). */
+  /** The refusal as VPP or the step put it (`af_xdp_create_v3 failed: VNET_API_ERROR_INVALID_VALUE (retval -7)`). */
   readonly reason: string;
   /** VPP's retval, when VPP answered with one. */
   readonly retval?: number;

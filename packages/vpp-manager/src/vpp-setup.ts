@@ -141,7 +141,8 @@ export async function interfaceNames(vpp: Vpp): Promise<Map<number, string>> {
 /**
  * Deletes what a refused driver attempt left in VPP: the interfaces that are not in `known` (taken before
  * the attempt), e.g. from a create VPP carried out but answered too late. Returns their names; an interface
- * the driver has no delete message for (dpdk) is logged and left.
+ * the driver has no delete message for (dpdk) is logged and left. Meant for the take-over, when the VPP the
+ * manager just spawned has no other client that could be creating interfaces at the same time.
  * @throws SetupError naming the interface when VPP refuses to delete it
  */
 export async function removeDriverLeftovers(
