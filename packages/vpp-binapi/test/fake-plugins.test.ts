@@ -79,6 +79,8 @@ describe('uplink drivers', () => {
       kind: 'af_xdp',
       interface_name: 'eth1/0',
       l2_address: '02:aa:00:00:00:01',
+      // sw_interface_details.interface_dev_type is the device class name (af_xdp/device.c)
+      interface_dev_type: 'AF_XDP interface',
     });
     await expect(c.call('af_xdp_delete', { sw_if_index: 0 })).rejects.toMatchObject({ retval: -71 });
     await c.call('af_xdp_delete', { sw_if_index: x.sw_if_index });
@@ -100,7 +102,10 @@ describe('uplink drivers', () => {
     f.state.devices.addNetdev('mlx0', { rdma: true });
     await expect(c.call('rdma_create_v4', rdma)).rejects.toMatchObject({ retval: -71 });
     const r = (await c.call('rdma_create_v4', { ...rdma, host_if: 'mlx0' })) as { sw_if_index: number };
-    expect(f.state.interfaces.get(r.sw_if_index)?.interface_name).toBe('mlx0/0');
+    expect(f.state.interfaces.get(r.sw_if_index)).toMatchObject({
+      interface_name: 'mlx0/0',
+      interface_dev_type: 'RDMA interface',
+    });
 
     const pci = { domain: 0, bus: 0, slot: 8, function: 0 };
     await expect(c.call('virtio_pci_create_v2', { pci_addr: pci, use_random_mac: true })).rejects.toMatchObject({
@@ -119,7 +124,10 @@ describe('uplink drivers', () => {
     await expect(c.call('vmxnet3_create', { pci_addr: vmx })).rejects.toMatchObject({ retval: -71 });
     f.state.devices.addPci('0000:0b:00.0', 'vmxnet3');
     const m = (await c.call('vmxnet3_create', { pci_addr: vmx })) as { sw_if_index: number };
-    expect(f.state.interfaces.get(m.sw_if_index)?.interface_name).toBe('vmxnet3-0/b/0/0');
+    expect(f.state.interfaces.get(m.sw_if_index)).toMatchObject({
+      interface_name: 'vmxnet3-0/b/0/0',
+      interface_dev_type: 'VMXNET3 interface',
+    });
     await expect(c.call('vmxnet3_create', { pci_addr: vmx, rxq_size: 100 })).rejects.toMatchObject({ retval: -7 });
   });
 

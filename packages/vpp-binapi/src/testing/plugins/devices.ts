@@ -103,7 +103,7 @@ export const afXdpPlugin: FakePlugin = {
         'af_xdp',
         name,
         0,
-        { devType: 'af_xdp', ...ETH_DEFAULTS },
+        { devType: 'AF_XDP interface' /* device class names, as VPP reports them */, ...ETH_DEFAULTS },
         {
           l2_address: num(m, 'flags') & 2 ? dev.mac : randomMac(0x02, 0xfe),
           rxQueues: Math.min(rxqNum, dev.queues),
@@ -139,7 +139,7 @@ export const rdmaPlugin: FakePlugin = {
         'rdma',
         str(m, 'name') || `${host}/${n}`,
         n,
-        { devType: 'rdma', ...ETH_DEFAULTS },
+        { devType: 'RDMA interface', ...ETH_DEFAULTS },
         { l2_address: dev.mac, rxQueues: num(m, 'rxq_num') || 2, plugin: { host_if: host } },
       );
       ctx.reply({ retval: 0, sw_if_index: itf.sw_if_index });
@@ -169,7 +169,7 @@ export const vmxnet3Plugin: FakePlugin = {
         'vmxnet3',
         pciName('vmxnet3', addr),
         0,
-        { devType: 'vmxnet3', ...ETH_DEFAULTS },
+        { devType: 'VMXNET3 interface', ...ETH_DEFAULTS },
         { l2_address: randomMac(0x00, 0x50), rxQueues: rxqNum, plugin: { pci: addr } },
       );
       ctx.reply({ retval: 0, sw_if_index: itf.sw_if_index });

@@ -161,7 +161,7 @@ export const wireguardPlugin: FakePlugin = {
         return ctx.reply({ retval: VNET_API_ERROR.INVALID_REGISTRATION, sw_if_index: INDEX_INVALID });
       const priv = m.generate_key ? new Uint8Array(randomBytes(32)) : bytes(i.private_key);
       const itf = ctx.state.addInterface('wireguard', `wg${inst}`, inst, {
-        devType: 'wireguard',
+        devType: 'Wireguard Tunnel', // wg_if_device_class.name in src/plugins/wireguard/wireguard_if.c
         linkMtu: 0,
         mtu: [9000, 0, 0, 0],
       });
