@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { connectVpp } from '@vectorplane/vpp-binapi';
 import { startFakeVpp, startTestVpp } from '@vectorplane/vpp-binapi/testing';
 import { createNetns, removeAllNetns, type TestNetns } from '@vectorplane/netlink/testing';
-import { createCniServer, StateStore } from '../src/index.js';
+import { openNetlink } from '@vectorplane/netlink';
+import { createCniServer, StateStore, type CniServer } from '../src/index.js';
+import { configurePodNetns, createVeth, VethReaper } from '../src/kernel.js';
+import { toPodSpec } from '../src/spec.js';
+import { normaliseAddRequest } from '../src/proto.js';
 import { cniVppObjects } from '../src/testing/index.js';
 
 const PODS = Number(process.env['CNI_BENCH_PODS'] ?? 100);
@@ -54,10 +58,18 @@ const fake = inProcess ? await startFakeVpp() : undefined;
 const vpp = await connectVpp({ socket: testVpp?.apiSocket ?? fake!.socketPath });
 const vppNs = await createNetns('cnhb');
 const dir = mkdtempSync(join(tmpdir(), 'cni-bench-'));
-const server = createCniServer(
-  { stateFile: join(dir, 'state.json'), socket: false, vppNetns: testVpp?.netns ?? vppNs.name, interfaceMode: 'veth' },
-  { vpp },
-);
+const serverWith = (maxParallel: number): CniServer =>
+  createCniServer(
+    {
+      stateFile: join(dir, 'state.json'),
+      socket: false,
+      vppNetns: testVpp?.netns ?? vppNs.name,
+      interfaceMode: 'veth',
+      maxParallel,
+    },
+    { vpp },
+  );
+const server = serverWith(16);
 try {
   await server.start();
   const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('cnhb')));
@@ -98,6 +110,71 @@ try {
   t0 = performance.now();
   const dels = await Promise.all(nss.map((ns) => timed(() => server.del({ netns: ns.path, interface_name: 'eth0' }))));
   const delWall = performance.now() - t0;
+
+  // 1b. admission: the same burst with every Add admitted at once (no FIFO bound)
+  await server.stop();
+  const allAtOnce = serverWith(PODS);
+  await allAtOnce.start();
+  t0 = performance.now();
+  const adds2 = await Promise.all(
+    nss.map((ns, i) => timed(() => allAtOnce.add(req(ns, `10.93.${i >> 8}.${(i & 255) + 1}`)))),
+  );
+  const addWall2 = performance.now() - t0;
+  t0 = performance.now();
+  const dels2 = await Promise.all(
+    nss.map((ns) => timed(() => allAtOnce.del({ netns: ns.path, interface_name: 'eth0' }))),
+  );
+  const delWall2 = performance.now() - t0;
+  await allAtOnce.stop();
+  await server.start();
+
+  // 1c. the kernel's share, without VPP or the server: per pod a veth into its netns and the netns batch (one
+  // at a time), then deleting the veths one by one against one group delete
+  const floorNl = await openNetlink({ netns: vppNs.name });
+  const floorSpecs = nss.map((ns, i) =>
+    toPodSpec(normaliseAddRequest({ ...req(ns, `10.94.0.${i + 1}`), desired_host_interface_name: `cnhf${i}` }), {
+      mode: 'veth',
+      mtu: 1500,
+      encapsulation: 'none',
+      rxMode: 'adaptive',
+      hostIfPrefix: 'cnhf',
+      memif: false,
+    }),
+  );
+  const createMs: number[] = [];
+  t0 = performance.now();
+  for (const spec of floorSpecs) {
+    const t = performance.now();
+    await createVeth(floorNl, spec, '02:00:00:00:00:01');
+    const podNl = await openNetlink({ netns: { path: spec.netns } });
+    await configurePodNetns(podNl, spec, '02:00:00:00:00:02');
+    podNl.close();
+    createMs.push(performance.now() - t);
+  }
+  const half = Math.floor(PODS / 2);
+  t0 = performance.now();
+  for (const spec of floorSpecs.slice(0, half)) await floorNl.link.delete(spec.hostIfName);
+  const oneByOneMs = performance.now() - t0;
+  const reaper = new VethReaper(async () => floorNl);
+  t0 = performance.now();
+  await Promise.all(floorSpecs.slice(half).map((spec) => reaper.delete(spec.hostIfName)));
+  const groupMs = performance.now() - t0;
+  floorNl.close();
+  const kernelFloor = {
+    note: 'kernel work alone, one pod at a time: veth with its peer in the pod netns + the pod netns batch (up, address, routes)',
+    perPodCreate: stats(createMs),
+    deleteOneByOne: {
+      veths: half,
+      ms: Number(oneByOneMs.toFixed(1)),
+      perVethMs: Number((oneByOneMs / half).toFixed(2)),
+    },
+    deleteAsOneGroup: {
+      veths: PODS - half,
+      ms: Number(groupMs.toFixed(1)),
+      perVethMs: Number((groupMs / (PODS - half)).toFixed(2)),
+      batches: reaper.batches,
+    },
+  };
 
   // 2. one at a time
   const seqAdd: number[] = [];
@@ -142,6 +219,27 @@ try {
       firstFailure: failedAdds[0],
     },
     concurrentDel: { pods: PODS, wallMs: Number(delWall.toFixed(1)), ...stats(dels.map(([, ms]) => ms)) },
+    admission: {
+      note: 'the same burst: FIFO with at most 16 pods built at once (the default, above) vs every Add admitted at once',
+      fifo16: {
+        addWallMs: Number(addWall.toFixed(1)),
+        addP50: pct(
+          adds.map(([, ms]) => ms),
+          50,
+        ),
+      },
+      allAtOnce: {
+        addWallMs: Number(addWall2.toFixed(1)),
+        ...stats(adds2.map(([, ms]) => ms)),
+        failures: adds2.filter(([r]) => !r.successful).length,
+        delWallMs: Number(delWall2.toFixed(1)),
+        delP50: pct(
+          dels2.map(([, ms]) => ms),
+          50,
+        ),
+      },
+    },
+    kernelFloor,
     sequentialAdd: stats(seqAdd),
     sequentialDel: stats(seqDel),
     churn: {

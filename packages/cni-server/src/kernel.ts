@@ -22,15 +22,17 @@ const RTM_SETLINK = 19;
 const IFLA_IFNAME = 3;
 const IFLA_GROUP = 27;
 const IFINFOMSG_LEN = 16;
+const IFF_UP = 1;
 
 /** One link message (netlink header, struct ifinfomsg, attributes) for what the netlink package has no encoder for. */
-function linkMessage(type: number, attrs: readonly [number, Uint8Array][]): Uint8Array {
+function linkMessage(type: number, attrs: readonly [number, Uint8Array][], ifiChange = 0): Uint8Array {
   const len = 16 + IFINFOMSG_LEN + attrs.reduce((a, [, d]) => a + ((4 + d.length + 3) & ~3), 0);
   const out = new Uint8Array(len);
   const v = new DataView(out.buffer);
   v.setUint32(0, len, true);
   v.setUint16(4, type, true);
-  let off = 16 + IFINFOMSG_LEN; // ifinfomsg all zero: no index, no flag change
+  v.setUint32(16 + 12, ifiChange, true); // ifinfomsg: no index, flags 0, ifi_change: the flags to clear
+  let off = 16 + IFINFOMSG_LEN;
   for (const [t, d] of attrs) {
     v.setUint16(off, 4 + d.length, true);
     v.setUint16(off + 2, t, true);
@@ -53,6 +55,11 @@ export function encodeSetGroupByName(name: string, group: number): Uint8Array {
     [IFLA_IFNAME, cstr(name)],
     [IFLA_GROUP, u32(group)],
   ]);
+}
+
+/** RTM_SETLINK taking the link named `name` down (its peer loses carrier: nothing passes any more). */
+export function encodeSetDownByName(name: string): Uint8Array {
+  return linkMessage(RTM_SETLINK, [[IFLA_IFNAME, cstr(name)]], IFF_UP);
 }
 
 /** RTM_DELLINK of every device in `group` (one unregister_netdevice_many for all of them). */
@@ -149,6 +156,15 @@ export class VethReaper {
   #running: Promise<void> | undefined;
   batches = 0;
   constructor(readonly nl: () => Promise<NetlinkHandle>) {}
+
+  /** Takes the veth down at once (one request; ENODEV: already gone). */
+  async down(name: string): Promise<void> {
+    try {
+      await (await this.nl()).request(encodeSetDownByName(name));
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ENODEV') throw e;
+    }
+  }
 
   delete(name: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {

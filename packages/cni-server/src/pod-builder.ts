@@ -678,6 +678,13 @@ export async function teardownPod(
   rec: PodRecord,
   where: PodVppObjects,
   ctx: Omit<BuilderContext, 'crash'>,
+  opts: {
+    /**
+     * Finish the veth deletion after returning: the veth is taken down first (the pod can no longer send),
+     * and `done` settles once the kernel removed it (a deletion waits for RCU grace periods).
+     */
+    deferVeth?: (hostIfName: string, done: Promise<void>) => void;
+  } = {},
 ): Promise<string[]> {
   const errors: string[] = [];
   const { vpp, mainVrfId } = ctx;
@@ -726,7 +733,14 @@ export async function teardownPod(
   const socketId = rec.memif?.socketId;
   await stage(
     // the veth goes after its af_packet (VPP closes its socket first); the pod end goes with it
-    rec.spec.mode === 'veth' && (() => run('veth delete', () => ctx.reaper.delete(rec.spec.hostIfName))),
+    rec.spec.mode === 'veth' &&
+      (() =>
+        run('veth delete', async () => {
+          const defer = opts.deferVeth;
+          if (!defer) return ctx.reaper.delete(rec.spec.hostIfName);
+          await ctx.reaper.down(rec.spec.hostIfName);
+          defer(rec.spec.hostIfName, ctx.reaper.delete(rec.spec.hostIfName));
+        })),
     socketId !== undefined &&
       sameVpp &&
       (() =>

@@ -137,6 +137,8 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   const slots = new Semaphore(init.maxParallel ?? 16);
   const delSlots = new Semaphore(init.maxParallelDel ?? 64);
   const fanout = new EventFanout<PodEvent>();
+  // veths of deleted pods the kernel is still removing (host name → done): an Add of the same pod waits for it
+  const vethsGoing = new Map<string, Promise<void>>();
   const building = new Map<string, string>(); // pod id → host interface name, for pods being added (orphan sweeps leave them alone)
   const ipOwners = new Map<string, string>(); // address → key, for pods held and pods being added
   const crash = new AbortController();
@@ -212,6 +214,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
         container_mac: existing.containerMac,
       };
     if (!existsSync(spec.netns)) throw new NetnsNotFoundError(spec.netns);
+    await vethsGoing.get(spec.hostIfName); // the same pod deleted a moment ago: its old veth must be gone first
     spec.ips.forEach((ip, i) => {
       const owner = ipOwners.get(ip.address);
       if (owner !== undefined && owner !== spec.key)
@@ -264,7 +267,20 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   async function delLocked(key: string): Promise<void> {
     const rec = pods.get(key);
     if (!rec) return;
-    const errors = await delSlots.run(async () => teardownPod(rec, await currentObjects(rec), ctx()));
+    // the reply does not wait for the kernel to free the veth (RCU grace periods): it is down, so the pod is
+    // cut off; a crash before it is gone leaves a veth nobody owns, which the next start sweeps
+    const errors = await delSlots.run(async () =>
+      teardownPod(rec, await currentObjects(rec), ctx(), {
+        deferVeth: (name, done) => {
+          const settled = done
+            .catch((e: unknown) => logger?.warn({ pod: key, veth: name, err: errorMessage(e) }, 'veth delete failed'))
+            .finally(() => {
+              if (vethsGoing.get(name) === settled) vethsGoing.delete(name);
+            });
+          vethsGoing.set(name, settled);
+        },
+      }),
+    );
     drop(rec);
     await store.save();
     fanout.push({ type: 'podDeleted', reason: 'del', pod: podInfo(rec) });
@@ -426,9 +442,10 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       try {
         for await (const d of vpp.dump('cnat_translation_dump', {})) {
           const t = d.translation;
-          const of = stale.find((i) =>
-            i.cnat.some((c) => c.addr === t.vip.addr && c.port === t.vip.port && c.proto === t.ip_proto) &&
-            t.paths.some((p) => i.ips.includes(p.dst_ep.addr)),
+          const of = stale.find(
+            (i) =>
+              i.cnat.some((c) => c.addr === t.vip.addr && c.port === t.vip.port && c.proto === t.ip_proto) &&
+              t.paths.some((p) => i.ips.includes(p.dst_ep.addr)),
           );
           if (!of) continue;
           orphanIds.add(of.id);
@@ -542,6 +559,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       await grpc?.close();
       grpc = undefined;
       await reconciling?.catch(() => undefined);
+      await Promise.all(vethsGoing.values());
       await closeVppNl();
       fanout.close();
     },
