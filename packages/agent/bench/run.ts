@@ -7,6 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestVpp } from '@vectorplane/vpp-binapi/testing';
 import { runLab } from '../src/lab/lab.js';
+import { DAEMON_ENV, daemonEnv } from '../src/tuning.js';
+import { idleMemory } from './idle-memory.js';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(pkg, 'dist', 'bin', 'vectorplane.js');
@@ -49,7 +51,7 @@ async function startToReady(runs: number) {
       log: { level: 'warn' },
     };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-    const env: NodeJS.ProcessEnv = { ...process.env, VECTORPLANE_CONFIG: join(dir, 'config.json') };
+    const env = daemonEnv({ ...process.env, VECTORPLANE_CONFIG: join(dir, 'config.json') });
     delete env.VPP_BIN;
     const t0 = performance.now();
     const child = spawn(process.execPath, [bundle, 'run'], { env, stdio: 'ignore' });
@@ -85,6 +87,8 @@ async function startToReady(runs: number) {
 }
 
 const ready = await startToReady(5);
+// where the idle RSS goes, with the daemon's malloc settings (as deployed) and without them
+const memory = { tuned: await idleMemory([], 3000, DAEMON_ENV), untuned: await idleMemory([], 3000, {}) };
 let lab: { totalMs: number; timings: Record<string, number> } | { skipped: string };
 if (process.getuid?.() !== 0) lab = { skipped: 'not root' };
 else if (process.env.BENCH_LAB === '0') lab = { skipped: 'BENCH_LAB=0' };
@@ -106,6 +110,7 @@ const result = {
   startToReadyFakeVpp: { ...ready, goalMs: 1000 },
   idleRssMiB: ready.idleRssKiB !== undefined ? +(ready.idleRssKiB / 1024).toFixed(1) : undefined,
   idleRssGoalMiB: 80,
+  idleMemoryKiB: memory,
   lab,
 };
 mkdirSync(join(pkg, 'bench', 'results'), { recursive: true });

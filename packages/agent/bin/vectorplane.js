@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=131072 MALLOC_ARENA_MAX=2 node
 // `vectorplane`: the built dist/bin/vectorplane.js; in this workspace before a build, src/bin/vectorplane.ts from source (scripts/dev-bin.mjs).
 import { existsSync } from 'node:fs';
 

@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectVpp } from '@vectorplane/vpp-binapi';
 import { dump as toYaml } from 'js-yaml';
 import { loadAgentConfig } from './config.js';
 
@@ -90,6 +89,7 @@ async function vppctl(
       return EXIT.USAGE;
     }
   }
+  const { connectVpp } = await import('@vectorplane/vpp-binapi');
   let vpp;
   try {
     vpp = await connectVpp({ socket, timeoutMs: 5_000 });

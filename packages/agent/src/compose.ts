@@ -7,27 +7,26 @@
  *   kube source → cni-server, services, policies, bgp
  *   cni-server pods → policies (pod bindings), bgp (pod addresses)
  *   services VIPs → bgp announcements
+ *
+ * Each package is imported when its component starts (`await import(…)`), so a node loads only what it runs:
+ * no vpp-manager without CALICOVPP_INTERFACES, no BGP stack with bgp disabled, no API-server client in folder
+ * or memory mode. In the bundle those imports are lazy initialisers; idle RSS and start-up pay only for them.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBgpController, type BgpController } from '@vectorplane/bgp';
-import { createCniServer, type CniServer, type PodInfo } from '@vectorplane/cni-server';
+import type { BgpController } from '@vectorplane/bgp';
+import type { CniServer, PodInfo } from '@vectorplane/cni-server';
 import {
   calicoNodeInfo,
-  createApiServerSource,
   createFolderSource,
   createMemorySource,
   type Node,
   type ResourceSource,
 } from '@vectorplane/kube';
-import {
-  createNetworkPolicyController,
-  createPolicyDataplane,
-  type NetworkPolicyController,
-} from '@vectorplane/policies';
-import { createServices, type Services } from '@vectorplane/services';
-import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
-import { configFromEnv, createVppManager, type ReadyInfo, type VppManager } from '@vectorplane/vpp-manager';
+import type { NetworkPolicyController, PolicyDataplane } from '@vectorplane/policies';
+import type { Services } from '@vectorplane/services';
+import type { VppApi, VppClient } from '@vectorplane/vpp-binapi';
+import type { ReadyInfo, VppManager } from '@vectorplane/vpp-manager';
 import type { AgentConfig } from './config.js';
 import type { AgentMetrics } from './health.js';
 import type { AgentLoggers } from './logger.js';
@@ -115,6 +114,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
         // the fake VPP only when no VPP binary is configured (loaded lazily: the bundle leaves the testing module out)
         const fake =
           config.vpp.bin === undefined ? (await import('@vectorplane/vpp-binapi/testing')).vppFakeCommand() : undefined;
+        const { configFromEnv, createVppManager } = await import('@vectorplane/vpp-manager');
         const mc = configFromEnv(config.vpp.managerEnv, {
           vpp: {
             bin: config.vpp.bin ?? fake!.command,
@@ -139,6 +139,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
           process.kill(process.pid, 'SIGTERM');
         });
       }
+      const { connectVpp } = await import('@vectorplane/vpp-binapi');
       const vpp = await connectVpp({ socket, reconnect: true, signal });
       shared.vpp = vpp;
       vpp.addEventListener('vpp:error', () => metrics.vppApiErrors.inc({ message: 'connection', retval: 'n/a' }));
@@ -173,7 +174,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
           ? createFolderSource({ dir: config.kube.manifests! })
           : config.kube.mode === 'memory'
             ? createMemorySource()
-            : createApiServerSource({
+            : (await import('@vectorplane/kube/apiserver')).createApiServerSource({
                 ...(config.kube.kubeconfig !== undefined && { kubeConfig: config.kube.kubeconfig }),
                 logger: log,
               }));
@@ -207,6 +208,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
   const cniComponent: AgentComponent = {
     name: 'cni-server',
     async start(signal) {
+      const { createCniServer } = await import('@vectorplane/cni-server');
       shared.cni = createCniServer(
         {
           socket: config.cni.socket,
@@ -246,6 +248,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
   const servicesComponent: AgentComponent = {
     name: 'services',
     async start(signal) {
+      const { createServices } = await import('@vectorplane/services');
       const s = createServices(
         {
           node: { name: config.nodeName, addresses: shared.nodeAddresses },
@@ -282,11 +285,12 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
 
   // 5. Policies: Kubernetes NetworkPolicy natively, bound to the CNI server's pod interfaces.
   let policiesSynced = false;
-  let policyDataplane: ReturnType<typeof createPolicyDataplane> | undefined;
+  let policyDataplane: PolicyDataplane | undefined;
   const policiesComponent: AgentComponent = {
     name: 'policies',
     async start(signal) {
       const log = loggers.component('policies');
+      const { createNetworkPolicyController, createPolicyDataplane } = await import('@vectorplane/policies');
       const dataplane = createPolicyDataplane({ vpp: vppOf(), logger: log }, { backend: config.policies.backend });
       await dataplane.start({ signal });
       policyDataplane = dataplane;
@@ -322,6 +326,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
   const bgpComponent: AgentComponent = {
     name: 'bgp',
     async start(signal) {
+      const { createBgpController } = await import('@vectorplane/bgp');
       const b = createBgpController(
         {
           nodeName: config.nodeName,

@@ -3,6 +3,7 @@ import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { KINDS } from '@vectorplane/kube';
 import { loadAgentConfig } from '../src/config.js';
+import { DAEMON_ENV } from '../src/tuning.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- YAML documents of many shapes, read field by field
 type Doc = Record<string, any>;
@@ -34,6 +35,19 @@ describe('deployment manifests', () => {
     expect(ds.spec.template.spec.serviceAccountName).toBe(byKind('ServiceAccount')[0]!.metadata.name);
     expect(container.env.find((e: { name: string }) => e.name === 'NODENAME').valueFrom.fieldRef.fieldPath).toBe(
       'spec.nodeName',
+    );
+  });
+
+  it('the image runs the bundle that the build makes, with the daemon malloc settings of src/tuning.ts', () => {
+    const dockerfile = readFileSync(new URL('../deploy/Dockerfile', import.meta.url), 'utf8');
+    expect(dockerfile).toContain('/src/packages/agent/dist/bin/vectorplane.js');
+    expect(dockerfile).toContain('/src/packages/agent/dist/build/Release/vectorplane_netlink.node');
+    for (const [k, v] of Object.entries(DAEMON_ENV)) expect(dockerfile).toContain(`${k}="\${${k}:-${v}}"`);
+    const shebang = readFileSync(new URL('../src/bin/vectorplane.ts', import.meta.url), 'utf8').split('\n')[0];
+    expect(shebang).toBe(
+      `#!/usr/bin/env -S ${Object.entries(DAEMON_ENV)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')} node`,
     );
   });
 });

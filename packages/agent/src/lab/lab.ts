@@ -27,6 +27,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectVpp } from '@vectorplane/vpp-binapi';
 import { startTestVpp, type TestVpp } from '@vectorplane/vpp-binapi/testing';
+import { daemonEnv } from '../tuning.js';
 import { LabTopology, sh, type LabNode } from './topology.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -350,7 +351,7 @@ export async function runLab(init: LabInit = {}): Promise<LabReport> {
       };
       const configFile = join(n.dir, 'vectorplane.json');
       writeFileSync(configFile, JSON.stringify(config, null, 2));
-      const env: NodeJS.ProcessEnv = { ...process.env, VECTORPLANE_CONFIG: configFile, CALICOVPP_LOG_LEVEL: 'info' };
+      const env = daemonEnv({ ...process.env, VECTORPLANE_CONFIG: configFile, CALICOVPP_LOG_LEVEL: 'info' });
       delete env.NODENAME;
       delete env.SERVICE_PREFIX;
       delete env.VECTORPLANE_MANIFESTS;
