@@ -16,11 +16,11 @@ const good = () => ({
   vpp: { pid: 1234, marker: 'vp-npol:abc' },
   ipsets: { front: { setId: 3, type: 'ip', members: ['10.0.0.1', 'fd00::1'] } },
   rules: [
-    [7, '{"action":0}'],
-    [8, '{"action":1}'],
+    [7, { action: 0, matches: [] }],
+    [8, { action: 1, matches: [] }],
   ],
   policies: { 'policy:web': { policyId: 2, rules: [7, 8], inbound: [false, true] } },
-  interfaces: { '5': '{"sw_if_index":5}' },
+  interfaces: { '5': { sw_if_index: 5, policy_ids: [2] } },
   interfaceNames: { '5': 'loop0||de:ad:00:00:00:00' },
 });
 
@@ -29,9 +29,9 @@ describe('pol npol state file', () => {
     const s = parseNpolState('f.json', JSON.stringify(good()));
     expect(s.vpp).toEqual({ pid: 1234, marker: 'vp-npol:abc' });
     expect([...s.ipsets.get('front')!.members.keys()]).toEqual(['10.0.0.1', 'fd00::1']);
-    expect(s.rules.get(8)).toBe('{"action":1}');
+    expect(s.rules.get(8)).toBe('{"action":1,"matches":[]}');
     expect(s.policies.get('policy:web')).toEqual({ policyId: 2, rules: [7, 8], inbound: [false, true] });
-    expect(s.interfaces.get(5)).toBe('{"sw_if_index":5}');
+    expect(s.interfaces.get(5)).toBe('{"sw_if_index":5,"policy_ids":[2]}');
   });
 
   test.each<[string, (f: ReturnType<typeof good>) => unknown, string]>([
@@ -60,8 +60,8 @@ describe('pol npol state file', () => {
       (f) => ({
         ...f,
         rules: [
-          [1, 'a'],
-          [1, 'b'],
+          [1, { a: 1 }],
+          [1, { b: 1 }],
         ],
       }),
       'rules[1]',
@@ -71,8 +71,8 @@ describe('pol npol state file', () => {
       (f) => ({
         ...f,
         rules: [
-          [1, 'a'],
-          [2, 'a'],
+          [1, { a: 1 }],
+          [2, { a: 1 }],
         ],
       }),
       'rules[1]',
@@ -95,8 +95,8 @@ describe('pol npol state file', () => {
       (f) => ({ ...f, policies: { a: { policyId: 1, rules: [7], inbound: [1] } } }),
       'policies."a".inbound[0]',
     ],
-    ['an interface key that is not an index', (f) => ({ ...f, interfaces: { eth0: '{}' } }), 'interfaces."eth0"'],
-    ['an interface request that is not a string', (f) => ({ ...f, interfaces: { '5': {} } }), 'interfaces.5'],
+    ['an interface key that is not an index', (f) => ({ ...f, interfaces: { eth0: {} } }), 'interfaces."eth0"'],
+    ['an interface request that is not an object', (f) => ({ ...f, interfaces: { '5': 'x' } }), 'interfaces.5'],
     ['no interface names', (f) => ({ ...f, interfaceNames: undefined }), 'interfaceNames'],
   ])('%s: PolicyStateError naming the field', (_what, edit, field) => {
     let err: unknown;

@@ -47,12 +47,12 @@ export interface NpolStateFile {
   readonly vpp: NpolVppIdentity;
   /** ipset name → VPP set id, model type and member texts. */
   readonly ipsets: Record<string, { setId: number; type: IpSetType; members: string[] }>;
-  /** [rule id, rule content (JSON of the npol_rule sent)]. */
-  readonly rules: [number, string][];
+  /** [rule id, rule content (the npol_rule sent)]. */
+  readonly rules: [number, unknown][];
   /** policy key → VPP policy id and its rule ids in order, with their direction. */
   readonly policies: Record<string, { policyId: number; rules: number[]; inbound: boolean[] }>;
-  /** sw_if_index → the npol_configure_policies request sent (JSON). */
-  readonly interfaces: Record<string, string>;
+  /** sw_if_index → the npol_configure_policies request sent. */
+  readonly interfaces: Record<string, unknown>;
   /**
    * sw_if_index → what VPP called that interface (name, tag, MAC), to notice an index that was deleted
    * (npol unconfigures it) and given to a new interface while the agent was away.
@@ -118,12 +118,14 @@ export function parseNpolState(file: string, text: string): LoadedNpolState {
   const contents = new Set<string>();
   if (!Array.isArray(raw.rules)) return bad('rules', 'not a list');
   raw.rules.forEach((r: unknown, i) => {
-    if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0]) || typeof r[1] !== 'string')
-      return bad(`rules[${i}]`, 'not [id, content]');
+    if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0]) || !isRecord(r[1]))
+      return bad(`rules[${i}]`, 'not [id, rule]');
+    // the content as the backend compares it: JSON.stringify of what it sent (a round trip keeps it)
+    const json = JSON.stringify(r[1]);
     if (rules.has(r[0])) bad(`rules[${i}]`, `rule id ${r[0]} listed twice`);
-    if (contents.has(r[1])) bad(`rules[${i}]`, 'the same content listed twice');
-    contents.add(r[1]);
-    rules.set(r[0], r[1]);
+    if (contents.has(json)) bad(`rules[${i}]`, 'the same content listed twice');
+    contents.add(json);
+    rules.set(r[0], json);
   });
 
   const policies: LoadedNpolState['policies'] = new Map();
@@ -151,8 +153,8 @@ export function parseNpolState(file: string, text: string): LoadedNpolState {
   for (const [sw, v] of Object.entries(raw.interfaces)) {
     const n = Number(sw);
     if (!isUint(n) || String(n) !== sw) bad(`interfaces.${JSON.stringify(sw)}`, 'not an interface index');
-    if (typeof v !== 'string') bad(`interfaces.${sw}`, 'not a request');
-    interfaces.set(n, v as string);
+    if (!isRecord(v)) bad(`interfaces.${sw}`, 'not a request');
+    interfaces.set(n, JSON.stringify(v));
   }
   const interfaceNames = new Map<number, string>();
   if (!isRecord(raw.interfaceNames)) return bad('interfaceNames', 'not an object');
@@ -214,10 +216,10 @@ export interface NpolStateStoreInit {
   /** Reads what the snapshot needs from VPP (outside the batches: it only reads). */
   readonly prepare?: () => Promise<void>;
   /**
-   * Copies the file's content; called between batches (no npol call in flight), synchronously, so that
-   * it holds the programmer up only for the copy (the JSON is rendered afterwards).
+   * The file's body as JSON members (`"ipsets":…,"interfaceNames":…`, no braces); called between batches
+   * (no npol call in flight), synchronously.
    */
-  readonly snapshot: () => Omit<NpolStateFile, 'kind' | 'version' | 'writtenAt' | 'vpp'>;
+  readonly snapshot: () => string;
   /** Runs `fn` between batches (the programmer's serial queue). */
   readonly quiesce: <T>(fn: () => Promise<T> | T) => Promise<T>;
 }
@@ -317,16 +319,17 @@ export class NpolStateStore {
     while (this.#writing) await this.#writing;
     if (this.#failed || !this.#identity || !this.#sentinel) return;
     const w = (async () => {
+      // the names dump waits for the batch that triggered the write to end: it must not slow it down
+      await this.#init.quiesce(() => undefined);
       await this.#init.prepare?.();
       const snap = await this.#init.quiesce(() => ({ body: this.#init.snapshot(), gen: this.#gen }));
-      const body: NpolStateFile = {
+      const head = JSON.stringify({
         kind: NPOL_STATE_KIND,
         version: NPOL_STATE_VERSION,
         writtenAt: new Date().toISOString(),
         vpp: this.#identity!,
-        ...snap.body,
-      };
-      await this.#write({ text: JSON.stringify(body), gen: snap.gen });
+      } satisfies Pick<NpolStateFile, 'kind' | 'version' | 'writtenAt' | 'vpp'>);
+      await this.#write({ text: `${head.slice(0, -1)},${snap.body}}`, gen: snap.gen });
     })();
     this.#writing = w;
     try {

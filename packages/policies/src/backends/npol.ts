@@ -29,6 +29,8 @@ interface ProgrammedSet {
   type: number;
   modelType: IpSetType;
   members: Map<string, IpSetMember>;
+  /** This set's entry in the state file, kept until the set changes. */
+  frag?: string | undefined;
   /** Taken over from the state file and not yet synced with the desired state. */
   adopted?: boolean;
 }
@@ -44,7 +46,25 @@ interface ProgrammedPolicy {
   items: string;
   inbound: boolean[];
   adopted?: boolean;
+  /** This policy's entry in the state file, kept until the policy changes. */
+  frag?: string | undefined;
 }
+
+/** An npol rule shared by content: its id (once VPP answered) and how many policy positions use it. */
+interface RuleEntry {
+  id: Promise<number>;
+  rid?: number;
+  refs: number;
+}
+const ruleEntry = (id: Promise<number> | number): RuleEntry => {
+  if (typeof id === 'number') return { id: Promise.resolve(id), rid: id, refs: 1 };
+  const e: RuleEntry = { id, refs: 1 };
+  id.then(
+    (n) => (e.rid = n),
+    () => undefined,
+  );
+  return e;
+};
 
 const DEFAULT: Record<DefaultAction, number> = {
   allow: npol_policy_default.NPOL_DEFAULT_ALLOW,
@@ -77,10 +97,10 @@ export function createNpolBackend(
   /** What VPP called each configured interface (name, tag, MAC), filled in lazily at each write. */
   const interfaceNames = new Map<number, string>();
   /** npol rules by content, shared by every policy that has the same rule. */
-  const rules = new Map<string, { id: Promise<number>; refs: number }>();
+  const rules = new Map<string, RuleEntry>();
   /** Adopted interfaces not yet confirmed by the programmer; rules of the file no policy uses. */
   const adoptedInterfaces = new Set<number>();
-  let orphanRules: number[] = [];
+  let orphanRules = new Map<number, string>();
   /** Policies to compile again because an ipset they use got a new id. */
   const refresh = new Set<string>();
   let adopting = false;
@@ -142,24 +162,37 @@ export function createNpolBackend(
     }
   }
 
-  function snapshot() {
-    const ruleTable = new Map<number, string>();
-    const pols: Record<string, { policyId: number; rules: number[]; inbound: boolean[] }> = {};
-    for (const [key, p] of policies) {
-      for (const r of p.rules) ruleTable.set(r.id, r.json);
-      pols[key] = { policyId: p.policyId, rules: p.rules.map((r) => r.id), inbound: p.inbound };
-    }
-    for (const id of orphanRules) ruleTable.delete(id);
-    const ipsets: Record<string, { setId: number; type: IpSetType; members: string[] }> = {};
-    for (const [name, s] of sets) ipsets[name] = { setId: s.setId, type: s.modelType, members: [...s.members.keys()] };
-    const itfs: Record<string, string> = {};
-    const itfNames: Record<string, string> = {};
+  /**
+   * The state file's body (everything but the header), from per-object pieces kept until the object
+   * changes: a write after a small change costs a join, not a serialisation of every policy. Rule
+   * contents and interface requests are JSON already and go in as they are.
+   */
+  function snapshot(): string {
+    const q = JSON.stringify;
+    const setParts: string[] = [];
+    for (const [name, s] of sets)
+      setParts.push(
+        (s.frag ??= `${q(name)}:${q({ setId: s.setId, type: s.modelType, members: [...s.members.keys()] })}`),
+      );
+    const policyParts: string[] = [];
+    for (const [key, p] of policies)
+      policyParts.push(
+        (p.frag ??= `${q(key)}:${q({ policyId: p.policyId, rules: p.rules.map((r) => r.id), inbound: p.inbound })}`),
+      );
+    const ruleParts: string[] = [];
+    for (const [json, e] of rules) if (e.rid !== undefined) ruleParts.push(`[${e.rid},${json}]`);
+    for (const [id, json] of orphanRules) ruleParts.push(`[${id},${json}]`);
+    const itfParts: string[] = [];
+    const nameParts: string[] = [];
     for (const [sw, json] of interfaces) {
-      itfs[sw] = json;
+      itfParts.push(`"${sw}":${json}`);
       const n = interfaceNames.get(sw);
-      if (n !== undefined) itfNames[sw] = n;
+      if (n !== undefined) nameParts.push(`"${sw}":${q(n)}`);
     }
-    return { ipsets, rules: [...ruleTable], policies: pols, interfaces: itfs, interfaceNames: itfNames };
+    return (
+      `"ipsets":{${setParts.join(',')}},"rules":[${ruleParts.join(',')}],"policies":{${policyParts.join(',')}},` +
+      `"interfaces":{${itfParts.join(',')}},"interfaceNames":{${nameParts.join(',')}}`
+    );
   }
 
   /** Takes over what the state file says this VPP holds. */
@@ -179,7 +212,7 @@ export function createNpolBackend(
         used.add(r.id);
         const e = rules.get(r.json);
         if (e) e.refs++;
-        else rules.set(r.json, { id: Promise.resolve(r.id), refs: 1 });
+        else rules.set(r.json, ruleEntry(r.id));
       }
       policies.set(key, {
         policyId: p.policyId,
@@ -189,7 +222,7 @@ export function createNpolBackend(
         adopted: true,
       });
     }
-    orphanRules = [...st.rules.keys()].filter((id) => !used.has(id));
+    orphanRules = new Map([...st.rules].filter(([id]) => !used.has(id)));
     // an interface deleted while the agent was away lost its npol configuration with it (npol's
     // interface add/del callback); its index may belong to a new interface now
     let now: Map<number, string> | undefined;
@@ -319,6 +352,7 @@ export function createNpolBackend(
         for (const m of removed) s.members.delete(m.text);
         if (added.length) await members(s, id, added, true, signal);
         for (const m of added) s.members.set(m.text, m);
+        if (added.length || removed.length) s.frag = undefined;
       };
       try {
         await sync(s, delta);
@@ -374,14 +408,13 @@ export function createNpolBackend(
           if (o && own && own.refs === 1) {
             // only this policy uses the old rule: update it in place and re-key it
             rules.delete(o.json);
-            rules.set(json, { id: Promise.resolve(o.id), refs: 1 });
+            rules.set(json, ruleEntry(o.id));
             await call('npol_rule_update', { rule_id: o.id, rule: c.rule }, `${key} rule ${i}`, signal);
             return { id: o.id, json, inPlace: true };
           }
-          const entry = {
-            id: call('npol_rule_create', { rule: c.rule }, `${key} rule ${i}`, signal).then((r) => r.rule_id),
-            refs: 1,
-          };
+          const entry = ruleEntry(
+            call('npol_rule_create', { rule: c.rule }, `${key} rule ${i}`, signal).then((r) => r.rule_id),
+          );
           rules.set(json, entry);
           try {
             return { id: await entry.id, json };
@@ -409,6 +442,7 @@ export function createNpolBackend(
       prog.rules = next.map(({ id, json }) => ({ id, json }));
       prog.items = itemsJson;
       prog.inbound = compiled.map((c) => c.inbound);
+      prog.frag = undefined;
     },
     async policyRemove(key, signal) {
       const prog = policies.get(key);
@@ -511,8 +545,10 @@ export function createNpolBackend(
         }
       }
       for (const [key, p] of [...policies]) if (p.adopted) await this.policyRemove(key, signal);
-      for (const id of orphanRules) await remove('npol_rule_delete', { rule_id: id }, 'orphan rule', signal);
-      orphanRules = [];
+      for (const id of [...orphanRules.keys()]) {
+        await remove('npol_rule_delete', { rule_id: id }, 'orphan rule', signal);
+        orphanRules.delete(id);
+      }
       for (const [id, s] of [...sets]) if (s.adopted) await this.ipsetRemove(id, signal);
     },
     forget() {
@@ -523,7 +559,7 @@ export function createNpolBackend(
       interfaceNames.clear();
       adoptedInterfaces.clear();
       refresh.clear();
-      orphanRules = [];
+      orphanRules.clear();
       adopting = false;
       vppRestarted = true;
     },
