@@ -4,7 +4,10 @@
  * VPP calls, heap and machine info. Never fails on time.
  *
  *   npx tsx bench/run.ts [--backend npol|acl] [--policies 10000] [--rules 10] [--ipsets 1000] [--members 20] [--workloads 1000]
- *                        [--src <dir with dataplane.ts>] [--no-write]
+ *                        [--src <dir with dataplane.ts>] [--no-write] [--vpp fake|stub]
+ *
+ * `--vpp stub` answers every request at once without encoding it (no socket, no fake state): what is
+ * left is the policy package's own cost.
  *
  * `--src` runs another copy of the sources (e.g. a baseline extracted with `git archive`), for
  * before/after ratios measured in one run (bench/compare.ts does that).
@@ -18,7 +21,7 @@ import { connectVpp } from '@vectorplane/vpp-binapi';
 import { startFakeVpp } from '@vectorplane/vpp-binapi/testing';
 import type { createPolicyDataplane as CreatePolicyDataplane } from '../src/dataplane.js';
 import type { Policy, Rule } from '../src/model.js';
-import type { PolicyChange } from '../src/types.js';
+import type { PolicyChange, PolicyVpp } from '../src/types.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     workloads: { type: 'string', default: '1000' },
     src: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    vpp: { type: 'string', default: 'fake' },
   },
 });
 const { createPolicyDataplane } = (await import(
@@ -54,9 +58,23 @@ const policy = (p: number, salt = 0): Policy => ({
   outbound: [],
 });
 
+/** Answers at once: ACL indices and interface indices from counters, dumps empty. */
+function stubVpp(): PolicyVpp & { close(): Promise<void> } {
+  let next = 0;
+  const stub = {
+    call: (name: string) =>
+      Promise.resolve({ retval: 0, acl_index: name === 'acl_add_replace' ? next++ : 0, sw_if_index: next++ }),
+    dump: async function* () {
+      yield* [];
+    },
+    close: () => Promise.resolve(),
+  };
+  return stub as unknown as PolicyVpp & { close(): Promise<void> };
+}
+
 async function main() {
-  const fake = await startFakeVpp();
-  const vpp = await connectVpp({ socket: fake.socketPath, timeoutMs: 120_000 });
+  const fake = values.vpp === 'stub' ? undefined : await startFakeVpp();
+  const vpp = fake ? await connectVpp({ socket: fake.socketPath, timeoutMs: 120_000 }) : stubVpp();
   const sws: number[] = [];
   for (let i = 0; i < W; i++) sws.push((await vpp.call('create_loopback', {})).sw_if_index);
   const dp = createPolicyDataplane({ vpp }, { backend });
@@ -181,7 +199,7 @@ async function main() {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n${file}\n`);
   }
   await vpp.close();
-  await fake.stop();
+  await fake?.stop();
 }
 
 await main();

@@ -4,7 +4,7 @@
  * endpoint and direction, and `allow` becomes `permit+reflect` so that replies pass.
  */
 import type { PolicyIssue } from './errors.js';
-import { memberPrefix, ruleIpSetRefs, type IpSetMember, type Rule } from './model.js';
+import { memberPrefix, type IpSetMember, type Rule } from './model.js';
 import {
   anyPrefix,
   normalizePrefixes,
@@ -143,8 +143,14 @@ export function ruleMatches(rule: Rule, ctx: RuleCompileContext): AclEntry[] | u
 }
 
 /** {@link ruleMatches} with the entries' action set (saves a copy of every entry). */
-function ruleIssue(ctx: RuleCompileContext, code: string, path: string, message: string): void {
-  ctx.issue({ code, object: ctx.object, path: `${ctx.path}.${path}`, message });
+/** A rule context whose path is made only when an issue is reported. */
+interface LazyRuleContext extends Omit<RuleCompileContext, 'path'> {
+  readonly path: string | (() => string);
+}
+
+function ruleIssue(ctx: LazyRuleContext, code: string, path: string, message: string): void {
+  const base = typeof ctx.path === 'string' ? ctx.path : ctx.path();
+  ctx.issue({ code, object: ctx.object, path: `${base}.${path}`, message });
 }
 
 /** One entry, or undefined when the parts cannot go together (families, ICMP of the other family). */
@@ -179,7 +185,7 @@ const ANY_PROTO: readonly number[] = [0];
 const rangesOf = (list: readonly { first: number; last: number }[] | undefined): Range[] | undefined =>
   list?.length ? list.map((r) => [r.first, r.last] as const) : undefined;
 
-function ruleMatchesAs(rule: Rule, ctx: RuleCompileContext, action: AclEntry['action']): AclEntry[] | undefined {
+function ruleMatchesAs(rule: Rule, ctx: LazyRuleContext, action: AclEntry['action']): AclEntry[] | undefined {
   const afs = AFS[rule.ipVersion ?? 'both']!;
   if (rule.notSrcNamedPortIpSets?.length || rule.notDstNamedPortIpSets?.length) {
     ruleIssue(
@@ -312,6 +318,18 @@ export interface CompiledPolicy {
   readonly entries: readonly AclEntry[];
 }
 
+/** The rule fields that name ipsets (what `ruleIpSetRefs` reads, without building its report). */
+const IPSET_FIELDS = [
+  'srcIpSets',
+  'notSrcIpSets',
+  'dstIpSets',
+  'notDstIpSets',
+  'srcNamedPortIpSets',
+  'dstNamedPortIpSets',
+  'notSrcNamedPortIpSets',
+  'notDstNamedPortIpSets',
+] as const;
+
 /** Whether any rule is a `pass` (decides between a policy's own ACL and a flattened tier). */
 export function hasPassRule(rules: readonly Rule[]): boolean {
   return rules.some((r) => r.action === 'pass');
@@ -326,11 +344,14 @@ export function compilePolicy(id: string, rules: readonly Rule[], ctx: ChainComp
   const ipsets = new Set<string>();
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]!;
-    for (const ref of ruleIpSetRefs(rule)) ipsets.add(ref.id);
+    for (const f of IPSET_FIELDS) {
+      const ids = rule[f];
+      if (ids) for (const x of ids) ipsets.add(x);
+    }
     const action = rule.action === 'allow' ? 'reflect' : 'deny';
     const m = ruleMatchesAs(
       rule,
-      { object: ctx.object, path: `policy ${id}.rules[${i}]`, ipsets: ctx.ipsets, issue: ctx.issue },
+      { object: ctx.object, path: () => `policy ${id}.rules[${i}]`, ipsets: ctx.ipsets, issue: ctx.issue },
       action,
     );
     if (m === undefined) {

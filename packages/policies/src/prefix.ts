@@ -130,33 +130,27 @@ export function formatAddress(af: Af, addr: bigint): string {
 export function normalizePrefixes(list: readonly Prefix[]): Prefix[] {
   const out: Prefix[] = [];
   for (const af of [4, 6] as const) {
-    let ps = list
+    const ps = list
       .filter((p) => p.af === af)
       .sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.len - b.len));
-    let changed = true;
-    while (changed) {
-      changed = false;
-      const kept: Prefix[] = [];
-      for (const p of ps) {
-        const last = kept[kept.length - 1];
-        if (last && prefixContains(last, p)) {
-          changed ||= false;
-          continue;
-        }
-        if (last && last.len === p.len && last.len > 0) {
-          const parentLen = last.len - 1;
-          const m = mask(af, parentLen);
-          if ((last.addr & m) === (p.addr & m)) {
-            kept[kept.length - 1] = { af, addr: last.addr & m, len: parentLen };
-            changed = true;
-            continue;
-          }
-        }
-        kept.push(p);
+    // one pass: the kept prefixes are disjoint and sorted, so only the last one can contain the next,
+    // and a merge can only make a new sibling pair with the one before it
+    const kept: Prefix[] = [];
+    for (const p of ps) {
+      const last = kept[kept.length - 1];
+      if (last && prefixContains(last, p)) continue;
+      kept.push(p);
+      for (;;) {
+        const b = kept[kept.length - 1]!;
+        const a = kept[kept.length - 2];
+        if (!a || a.len !== b.len || a.len === 0) break;
+        const m = mask(af, a.len - 1);
+        if ((a.addr & m) !== (b.addr & m)) break;
+        kept.length -= 2;
+        kept.push({ af, addr: a.addr & m, len: a.len - 1 });
       }
-      ps = kept.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.len - b.len));
     }
-    out.push(...ps);
+    for (const p of kept) out.push(p);
   }
   return out;
 }

@@ -31,7 +31,6 @@
  * ACLs and lists of the previous run (`acl_dump`, `acl_interface_list_dump`) and sends nothing for what
  * is unchanged.
  */
-import { createHash } from 'node:crypto';
 import type { acl_rule } from '@vectorplane/vpp-binapi';
 import {
   catchAll,
@@ -155,9 +154,24 @@ const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.
  * ones, else `<prefix>:<p|g|m>:<hash of what it is built from>` (p: one policy, g: a flattened group, m: merged).
  */
 export function segmentTag(tagPrefix: string, id: string): string {
-  return id.startsWith('s|')
-    ? `${tagPrefix}:${id.slice(2)}`
-    : `${tagPrefix}:${id[0]}:${createHash('sha256').update(id).digest('base64url').slice(0, 32)}`;
+  return id.startsWith('s|') ? `${tagPrefix}:${id.slice(2)}` : `${tagPrefix}:${id[0]}:${hash64(id)}`;
+}
+
+/**
+ * Two 32-bit multiplicative hashes of a string (FNV-1a and a murmur-style mix), 7+7 base-36 digits: far
+ * cheaper than a crypto hash per ACL; a collision (~10^-12 among 10,000 ACLs) would only make one of
+ * two ACLs miss adoption after a restart (it would be created anew; contents are always compared).
+ */
+function hash64(s: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return `${(a >>> 0).toString(36).padStart(7, '0')}${(b >>> 0).toString(36).padStart(7, '0')}`;
 }
 
 /** The tag of the ACL holding one direction (Calico's) of a policy (`policy:<id>`, `profile:<id>`, `builtin:<name>`). */
@@ -328,40 +342,55 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
   // ---- planning: one interface direction as a list of segments ------------------------------------
   const isOpen = (d: DirectionConfig) => d.tiers.length === 0 && d.policyDefault === 'allow';
 
+  /** Whether the policy direction has a pass rule, remembered (with who asked) to re-plan when that changes. */
+  function passOf(dir: Dir, key: string, keys: string[]): boolean {
+    const dk = `${dir}|${key}`;
+    keys.push(dk);
+    const v = hasPassRule(rulesOf(dir, key));
+    planPass.set(dk, v);
+    return v;
+  }
+
+  /** One group (a tier's policies, or one profile) in front of `rest`, the segments that follow it. */
+  function planGroup(dir: Dir, ks: readonly string[], end: 'deny' | 'fall', rest: string[], keys: string[]): string[] {
+    let passes = false;
+    for (const k of ks) if (passOf(dir, k, keys)) passes = true;
+    if (passes) {
+      const g = groupSegment(dir, ks, end, rest);
+      return end === 'deny' ? [g] : [g, ...rest];
+    }
+    const out: string[] = [];
+    for (const k of ks) out.push(policySegment(dir, k));
+    // after a tier's end (deny all) nothing is reached: later tiers only through pass rules, flattened above
+    if (end === 'deny') out.push(staticSegment(STATIC.deny));
+    else for (const r of rest) out.push(r);
+    return out;
+  }
+
   function planDirection(dir: Dir, d: DirectionConfig | 'reflect-all', profiles: readonly string[], keys: string[]) {
     if (d === 'reflect-all') return [staticSegment(STATIC.reflect)];
-    const catchFor = (a: 'allow' | 'deny' | 'pass') => staticSegment(a === 'allow' ? STATIC.reflect : STATIC.deny);
     if (d.tiers.length === 0 && d.policyDefault !== 'pass')
-      return [staticSegment(STATIC.nd), catchFor(d.policyDefault)];
+      return [staticSegment(STATIC.nd), staticSegment(d.policyDefault === 'allow' ? STATIC.reflect : STATIC.deny)];
     const tiers = d.tiers.filter((t) => t.policies.length > 0);
     const reachProfiles =
       tiers.length === 0 ? d.policyDefault === 'pass' : tiers[tiers.length - 1]!.defaultAction === 'pass';
-    const hasPass = (k: string) => {
-      const dk = `${dir}|${k}`;
-      keys.push(dk);
-      const v = hasPassRule(rulesOf(dir, k));
-      planPass.set(dk, v);
-      return v;
-    };
     // built from the end: each group needs what follows it
-    const group = (ks: readonly string[], end: 'deny' | 'fall', rest: string[]): string[] => {
-      const passes = ks.map(hasPass).some(Boolean);
-      if (passes) {
-        const g = groupSegment(dir, ks, end, rest);
-        return end === 'deny' ? [g] : [g, ...rest];
-      }
-      const ps = ks.map((k) => policySegment(dir, k));
-      // after a tier's end (deny all) nothing is reached: later tiers only through pass rules, flattened above
-      return end === 'deny' ? [...ps, staticSegment(STATIC.deny)] : [...ps, ...rest];
-    };
-    let rest = [catchFor(d.profileDefault)];
-    if (reachProfiles) for (let i = profiles.length - 1; i >= 0; i--) rest = group([profiles[i]!], 'fall', rest);
+    let rest = [staticSegment(d.profileDefault === 'allow' ? STATIC.reflect : STATIC.deny)];
+    if (reachProfiles)
+      for (let i = profiles.length - 1; i >= 0; i--) rest = planGroup(dir, [profiles[i]!], 'fall', rest, keys);
     for (let t = tiers.length - 1; t >= 0; t--) {
       const tier = tiers[t]!;
-      rest = group(tier.policies, tier.defaultAction === 'pass' ? 'fall' : 'deny', rest);
+      rest = planGroup(dir, tier.policies, tier.defaultAction === 'pass' ? 'fall' : 'deny', rest, keys);
     }
     // a repeated ACL is refused by VPP and could not match anything its first occurrence did not
-    return [...new Set([staticSegment(STATIC.nd), ...rest])];
+    const out = [staticSegment(STATIC.nd)];
+    const seen = new Set(out);
+    for (const id of rest) {
+      if (seen.has(id)) continue;
+      out.push(id);
+      seen.add(id);
+    }
+    return out;
   }
 
   function plan(sw: number) {
