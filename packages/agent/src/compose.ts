@@ -46,6 +46,11 @@ export interface ComposeNodeInit {
 /** The node's components behind one runtime, plus what `/status` shows of them. */
 export interface ComposedNode {
   readonly runtime: Runtime;
+  /**
+   * Settles with the reason when the node cannot go on: VPP exited under vpp-manager (which restored the uplink).
+   * The process then stops and exits non-zero so that its supervisor starts it again, with a new VPP.
+   */
+  readonly fatal: Promise<Error>;
   /** Status sections for the CLI: pods, services, bgp. */
   sections(): Record<string, unknown>;
 }
@@ -96,6 +101,8 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
   const { config, loggers, metrics } = init;
   const stateDir = init.stateDir ?? config.stateDir;
   const shared: Shared = { nodeAddresses: [], vips: new Set() };
+  let fail: (err: Error) => void = () => undefined;
+  const fatal = new Promise<Error>((resolve) => (fail = resolve));
   const vppOf = (): VppClient<VppApi> => {
     if (!shared.vpp) throw new Error('VPP is not connected');
     return shared.vpp;
@@ -120,6 +127,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
             bin: config.vpp.bin ?? fake!.command,
             args: fake?.args ?? [],
             runtimeDir: config.vpp.runtimeDir,
+            ...(config.vpp.netns !== undefined && { netns: config.vpp.netns }),
           },
           servicePrefixes: config.serviceCidrs,
           stateFile: join(stateDir, 'uplink.json'),
@@ -136,7 +144,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
               { summary },
               'VPP exited: uplink restored; the agent stops so that its supervisor restarts it with VPP',
             );
-          process.kill(process.pid, 'SIGTERM');
+          fail(new Error(`VPP exited (${summary.vppExit?.signal ?? `code ${String(summary.vppExit?.code)}`})`));
         });
       }
       const { connectVpp } = await import('@vectorplane/vpp-binapi');
@@ -371,6 +379,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
   if (config.bgp.enabled) components.push(bgpComponent);
 
   return {
+    fatal,
     runtime: createRuntime({
       components,
       logger: loggers.component('agent'),

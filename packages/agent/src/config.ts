@@ -65,6 +65,8 @@ export const AgentConfigSchema = z
         bin: z.string().optional(),
         /** VPP's runtime directory (api.sock, cli.sock, pid file). */
         runtimeDir: z.string().default('/run/vpp'),
+        /** With vpp-manager: the network namespace VPP runs in (a name under /run/netns). Default vpp-manager's. */
+        netns: z.string().min(1).max(64).optional(),
         /** Calico/VPP's vpp-manager variables, passed through as they are for vpp-manager to validate. */
         managerEnv: z.record(z.string(), z.string()).default({}),
       })

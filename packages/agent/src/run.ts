@@ -1,6 +1,7 @@
 /**
  * `vectorplane run`: load the configuration, compose the node, serve health and metrics, start, and on
- * SIGTERM/SIGINT stop everything in reverse order within the deadline.
+ * SIGTERM/SIGINT stop everything in reverse order within the deadline (exit 0). When the node cannot go on (VPP
+ * exited under vpp-manager), it stops the same way and exits 1, for its supervisor to start it again.
  */
 import { loadAgentConfig } from './config.js';
 import { composeNode } from './compose.js';
@@ -39,10 +40,19 @@ export async function runAgentProcess(init: RunAgentInit): Promise<number> {
       await startHealthServer({ listen: config.health.listen, runtime: node.runtime, sections: node.sections }),
     );
     servers.push(await startHealthServer({ listen: config.metrics.listen, metrics }));
+    let fatal: Error | undefined;
+    void node.fatal.then((err) => {
+      fatal = err;
+      stopSignal.abort();
+    });
     await node.runtime.start({ signal: stopSignal.signal });
-    await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
+    if (!stopSignal.signal.aborted)
+      await new Promise<void>((resolve) =>
+        stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
     await node.runtime.stop();
-    return 0;
+    if (fatal) log.error({ err: fatal }, 'stopped: exit 1 for the supervisor to start the agent again');
+    return fatal ? 1 : 0;
   } catch (err) {
     log.error({ err }, 'agent failed');
     await node.runtime.stop().catch(() => undefined);
