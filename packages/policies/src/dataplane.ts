@@ -581,7 +581,9 @@ export function createPolicyDataplane(
         const d = newDirty();
         // an adopted all-pods set keeps its members until the workloads are known (no flap)
         d.sets.set(BUILTIN.allPods, backend.adopting ? { added: [], removed: [] } : undefined);
-        for (const k of builtins.keys()) d.policies.add(k);
+        // adopted built-ins stay as they are until the first sync brings the node's settings (Felix's
+        // host metadata): compiling them now from init.host could narrow them for a moment
+        for (const k of builtins.keys()) if (!backend.adopting || !backend.has(k)) d.policies.add(k);
         await program(d, options.signal);
       });
     },
