@@ -76,10 +76,14 @@ NetlinkHandle.prototype.dump = function (this: NetlinkHandle, ...a: Parameters<t
 const vppNs = await createNetns('cnhb');
 const dir = mkdtempSync(join(tmpdir(), 'cni-prof-state-'));
 const steps = new Map<string, number[]>();
+let writes = 0;
 const logger = {
   debug: (o: object, msg?: string) => {
-    const s = (o as { steps?: Record<string, number> }).steps;
-    if (msg === 'pod built' && s) for (const [k, v] of Object.entries(s)) steps.set(k, [...(steps.get(k) ?? []), v]);
+    const s = { ...(o as { steps?: Record<string, number> }).steps, total: (o as { ms?: number }).ms ?? 0 };
+    if (msg === 'pod saved')
+      steps.set('state save wait', [...(steps.get('state save wait') ?? []), (o as { ms: number }).ms]);
+    if (msg === 'pod saved') writes = (o as { writes: number }).writes;
+    if (msg === 'pod built') for (const [k, v] of Object.entries(s)) steps.set(k, [...(steps.get(k) ?? []), v]);
   },
   info: () => undefined,
   warn: (o: object, m?: string) => process.stderr.write(`warn ${m} ${JSON.stringify(o)}\n`),

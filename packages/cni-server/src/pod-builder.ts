@@ -203,12 +203,12 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       );
     };
 
-    // 2. loopback holding the container IPs, in the pod VRFs (after the VRFs; the veth meanwhile)
+    // 2. loopback holding the container IPs, in the pod VRFs; created while the VRFs and the veth are made
+    const tablesReady = together(
+      () => podTable(4),
+      () => podTable(6),
+    );
     const loopback = async (): Promise<number> => {
-      await together(
-        () => podTable(4),
-        () => podTable(6),
-      );
       // an instance of our range: if a crash comes before the tag below, the next start still knows it as ours
       const lo = await step(
         'create_loopback_instance',
@@ -233,6 +233,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       );
       // the tag with the tables (its instance already names it ours); tables before addresses (VPP refuses a
       // table change on an interface with addresses)
+      await tablesReady;
       await together(
         () =>
           step('sw_interface_tag_add_del loopback', () =>
@@ -289,100 +290,107 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
         throw e;
       }
     };
-    await together(async () => {
-      lo = await loopback();
-    }, vethCreate);
-
-    // 3. the pod interface
-    if (spec.mode === 'veth') {
-      swIfIndex = await step(
-        'af_packet_create_v3',
-        async () =>
-          (
-            await vpp.call(
-              'af_packet_create_v3',
-              {
-                mode: AF_PACKET_MODE_ETHERNET,
-                hw_addr: vppMac,
-                use_random_hw_addr: false,
-                host_if_name: spec.hostIfName,
-                flags: AF_PACKET_FLAGS,
-                num_rx_queues: spec.rxQueues,
-                num_tx_queues: spec.txQueues,
-              },
-              opts,
-            )
-          ).sw_if_index,
-        () => vpp.call('af_packet_delete', { host_if_name: spec.hostIfName }),
-      );
-    } else {
-      swIfIndex = await step(
-        'tap_create_v3',
-        async () =>
-          (
-            await vpp.call(
-              'tap_create_v3',
-              {
-                id: INDEX_INVALID,
-                use_random_mac: false,
-                mac_address: vppMac,
-                num_rx_queues: spec.rxQueues,
-                num_tx_queues: spec.txQueues,
-                rx_ring_sz: spec.rxQueueSize,
-                tx_ring_sz: spec.txQueueSize,
-                host_mtu_set: true,
-                host_mtu_size: spec.mtu,
-                host_mac_addr_set: l2,
-                host_mac_addr: l2 ? containerMac : '00:00:00:00:00:00',
-                tap_flags: TAP_FLAG_GSO | (spec.mode === 'tun' ? TAP_FLAG_TUN : 0),
-                host_namespace_set: true,
-                host_namespace: spec.netns,
-                host_if_name_set: true,
-                host_if_name: spec.ifname,
-                tag: tagOf.itf(spec.id),
-              },
-              opts,
-            )
-          ).sw_if_index,
-        (sw) => vpp.call('tap_delete_v2', { sw_if_index: sw }),
-      );
-    }
-
-    // 4. VPP side settings (and the af_packet's tag: an untagged one is still known by its host name)
-    await together(
-      () =>
-        spec.mode === 'veth'
-          ? step('sw_interface_tag_add_del', () =>
-              vpp.call(
-                'sw_interface_tag_add_del',
-                { is_add: true, sw_if_index: swIfIndex, tag: tagOf.itf(spec.id) },
+    // 3. the pod interface, then its VPP settings once the VRFs exist
+    const podInterface = async (): Promise<void> => {
+      await vethCreate();
+      if (spec.mode === 'veth') {
+        swIfIndex = await step(
+          'af_packet_create_v3',
+          async () =>
+            (
+              await vpp.call(
+                'af_packet_create_v3',
+                {
+                  mode: AF_PACKET_MODE_ETHERNET,
+                  hw_addr: vppMac,
+                  use_random_hw_addr: false,
+                  host_if_name: spec.hostIfName,
+                  flags: AF_PACKET_FLAGS,
+                  num_rx_queues: spec.rxQueues,
+                  num_tx_queues: spec.txQueues,
+                },
                 opts,
-              ),
-            )
-          : Promise.resolve(),
-      () =>
-        step('sw_interface_set_table ip4', () =>
-          vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
-        ),
-      () =>
-        step('sw_interface_set_table ip6', () =>
-          vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
-        ),
-      () =>
-        step('sw_interface_set_mtu', () =>
-          vpp.call('sw_interface_set_mtu', { sw_if_index: swIfIndex, mtu: [spec.mtu, 0, 0, 0] }, opts),
-        ),
-      () =>
-        optional('feature_gso_enable_disable', () =>
-          vpp.call('feature_gso_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
-        ),
-      () =>
-        step('feature_cnat_enable_disable', () =>
-          vpp.call('feature_cnat_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
-        ),
-    );
-    await step('sw_interface_set_flags', () =>
-      vpp.call('sw_interface_set_flags', { sw_if_index: swIfIndex, flags: 1 }, opts),
+              )
+            ).sw_if_index,
+          () => vpp.call('af_packet_delete', { host_if_name: spec.hostIfName }),
+        );
+      } else {
+        swIfIndex = await step(
+          'tap_create_v3',
+          async () =>
+            (
+              await vpp.call(
+                'tap_create_v3',
+                {
+                  id: INDEX_INVALID,
+                  use_random_mac: false,
+                  mac_address: vppMac,
+                  num_rx_queues: spec.rxQueues,
+                  num_tx_queues: spec.txQueues,
+                  rx_ring_sz: spec.rxQueueSize,
+                  tx_ring_sz: spec.txQueueSize,
+                  host_mtu_set: true,
+                  host_mtu_size: spec.mtu,
+                  host_mac_addr_set: l2,
+                  host_mac_addr: l2 ? containerMac : '00:00:00:00:00:00',
+                  tap_flags: TAP_FLAG_GSO | (spec.mode === 'tun' ? TAP_FLAG_TUN : 0),
+                  host_namespace_set: true,
+                  host_namespace: spec.netns,
+                  host_if_name_set: true,
+                  host_if_name: spec.ifname,
+                  tag: tagOf.itf(spec.id),
+                },
+                opts,
+              )
+            ).sw_if_index,
+          (sw) => vpp.call('tap_delete_v2', { sw_if_index: sw }),
+        );
+      }
+
+      // 4. VPP side settings (and the af_packet's tag: an untagged one is still known by its host name)
+      await tablesReady;
+      await together(
+        () =>
+          spec.mode === 'veth'
+            ? step('sw_interface_tag_add_del', () =>
+                vpp.call(
+                  'sw_interface_tag_add_del',
+                  { is_add: true, sw_if_index: swIfIndex, tag: tagOf.itf(spec.id) },
+                  opts,
+                ),
+              )
+            : Promise.resolve(),
+        () =>
+          step('sw_interface_set_table ip4', () =>
+            vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
+          ),
+        () =>
+          step('sw_interface_set_table ip6', () =>
+            vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
+          ),
+        () =>
+          step('sw_interface_set_mtu', () =>
+            vpp.call('sw_interface_set_mtu', { sw_if_index: swIfIndex, mtu: [spec.mtu, 0, 0, 0] }, opts),
+          ),
+        () =>
+          optional('feature_gso_enable_disable', () =>
+            vpp.call('feature_gso_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
+          ),
+        () =>
+          step('feature_cnat_enable_disable', () =>
+            vpp.call('feature_cnat_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
+          ),
+      );
+      await step('sw_interface_set_flags', () =>
+        vpp.call('sw_interface_set_flags', { sw_if_index: swIfIndex, flags: 1 }, opts),
+      );
+    };
+    await together(
+      () => tablesReady,
+      async () => {
+        lo = await loopback();
+      },
+      podInterface,
     );
     await together(
       () =>

@@ -226,7 +226,12 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       const rec = await slots.run(() => buildPod(spec, full, ctx(signal)));
       hold(rec);
       intents.delete(spec.id); // the record names the translations from now on
+      const t = performance.now();
       await store.save();
+      logger?.debug(
+        { pod: spec.key, ms: Number((performance.now() - t).toFixed(2)), writes: store.writes },
+        'pod saved',
+      );
       fanout.push({ type: 'podAdded', reason: 'add', pod: podInfo(rec) });
       return {
         successful: true,
@@ -560,6 +565,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       grpc = undefined;
       await reconciling?.catch(() => undefined);
       await Promise.all(vethsGoing.values());
+      await store.close();
       await closeVppNl();
       fanout.close();
     },
@@ -567,6 +573,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     async crash() {
       running = false;
       store.freeze();
+      void store.close();
       crash.abort(new Error('crashed'));
       vpp.removeEventListener?.('vpp:up', onVppUp);
       grpc?.kill();
