@@ -161,6 +161,37 @@ function caseFns(b: Bindings): { name: string; fn: () => unknown }[] {
       { name: `${label} decode`, fn: () => def.decode(bytes) },
     );
   }
+  // the other hot messages: a service with two backends (what the services package programs) and
+  // control_ping (every dump ends with one), built with create() so every binding set encodes the same
+  const cnat = b.messagesByName.get('cnat_translation_update')!;
+  const ep = (addr: string, port: number): object => ({ addr, sw_if_index: 0xffffffff, if_af: 0, port });
+  const cnatMsg = cnat.create({
+    context: 7,
+    translation: {
+      vip: ep('10.96.0.10', 53),
+      id: 0,
+      ip_proto: 17,
+      is_real_ip: 0,
+      flags: 0,
+      lb_type: 0,
+      flow_hash_config: 0,
+      paths: [
+        { dst_ep: ep('10.1.0.5', 53), src_ep: ep('0.0.0.0', 0), flags: 0 },
+        { dst_ep: ep('10.1.1.7', 53), src_ep: ep('0.0.0.0', 0), flags: 0 },
+      ],
+    },
+  } as never) as object;
+  const ping = b.messagesByName.get('control_ping')!;
+  const pingMsg = ping.create({ _vl_msg_id: 0x10, client_index: 1, context: 9 } as never) as object;
+  const pingReply = b.messagesByName.get('control_ping_reply')!;
+  const pingReplyBytes = pingReply.encode(pingReply.create({ _vl_msg_id: 0x11, context: 9, vpe_pid: 42 } as never));
+  const cnatBytes = cnat.encode(cnatMsg);
+  out.push(
+    { name: 'cnat_translation_update (2 backends) encode', fn: () => cnat.encode(cnatMsg) },
+    { name: 'cnat_translation_update (2 backends) decode', fn: () => cnat.decode(cnatBytes) },
+    { name: 'control_ping encode', fn: () => ping.encode(pingMsg) },
+    { name: 'control_ping_reply decode', fn: () => pingReply.decode(pingReplyBytes) },
+  );
   // what the client does per message: find the definition by wire name (at connect, per table entry)
   // and by name (per request), then build and encode the request
   const wire = route.nameCrc;

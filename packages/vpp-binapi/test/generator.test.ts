@@ -253,7 +253,13 @@ describe('generate()', () => {
       { release: '3.0', files: [{ name: 'synth', json: cur }] },
     ]);
     // 1.0 and 2.0 share synth_set's CRC: one definition, in the newest release that has it
-    expect([...out.keys()].sort()).toEqual(['index.ts', 'synth.ts', 'v2_0/synth.ts']);
+    expect([...out.keys()].sort()).toEqual(['_shared.ts', 'index.ts', 'synth.ts', 'v2_0/synth.ts']);
+    // the two replies (header and retval only) share one set of codec functions, in _shared.ts
+    const primary = out.get('synth.ts')!;
+    expect(primary.match(/\.\.\.impl0,/g)).toHaveLength(2);
+    expect(primary).toContain("import { impl0 } from './_shared.js';");
+    expect(out.get('_shared.ts')).toMatch(/^export const impl0 = \[$/m);
+    expect(out.get('_shared.ts')).not.toMatch(/impl1/);
     const v2 = out.get('v2_0/synth.ts')!;
     expect(v2).toMatch(/export const synth_set: MessageDef<synth_set>/);
     expect(v2).toMatch(/export const synth_old: MessageDef<synth_old>/);

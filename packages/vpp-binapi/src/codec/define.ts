@@ -1,6 +1,6 @@
 import { VppDecodeError, VppEncodeError, messageOf, withMessageName } from './errors.js';
 import { BufferViews, cursor, type Cursor } from './runtime.js';
-import type { MessageDef } from './types.js';
+import type { FieldDef, HeaderKind, MessageDef } from './types.js';
 
 /** Static facts about one message, as the generator writes them: `MessageDef`'s data but `nameCrc`. @internal */
 export type MessageMeta = Pick<
@@ -68,6 +68,78 @@ function rebase(err: unknown, base: number): unknown {
  * merging live here once instead of in every generated message. @internal
  */
 export function defineMessage<T extends object>(meta: MessageMeta, impl: MessageImpl<T>): MessageDef<T> {
+  return build(meta, impl, () => meta.fields);
+}
+
+/** Header kinds by the letter a field spec starts with, their standard fields and offsets (context, client_index). */
+const HEADERS: Record<string, { kind: HeaderKind; fields: string; context: number; client: number }> = {
+  q: { kind: 'request', fields: '_vl_msg_id:u16;client_index:u32;context:u32', context: 6, client: 2 },
+  r: { kind: 'reply', fields: '_vl_msg_id:u16;context:u32', context: 2, client: -1 },
+  e: { kind: 'event', fields: '_vl_msg_id:u16;client_index:u32', context: -1, client: 2 },
+  o: { kind: 'other', fields: '', context: -1, client: -1 },
+};
+
+const FIELD = /^([^:]+):([^[=]+)(?:\[(\d*)(?:@([^\]]+))?\])?(?:=(.*))?$/;
+
+/**
+ * The fields a compact spec describes (see `message`): one `name:type[length@lengthFrom]=default`
+ * per field, `;` between them, `.x` standing for `vl_api_x_t`, the default as JSON. @internal
+ */
+export function parseFields(spec: string): FieldDef[] {
+  const h = HEADERS[spec[0]!.toLowerCase()];
+  if (!h) throw new Error(`vpp-binapi: bad field spec ${JSON.stringify(spec)}`);
+  let body = spec.slice(1);
+  if (spec[0] !== spec[0]!.toLowerCase()) body = body ? `${h.fields};${body}` : h.fields;
+  if (body === '') return [];
+  return body.split(';').map((f) => {
+    const m = FIELD.exec(f);
+    if (!m) throw new Error(`vpp-binapi: bad field spec ${JSON.stringify(f)}`);
+    const type = m[2]!.startsWith('.') ? `vl_api_${m[2]!.slice(1)}_t` : m[2]!;
+    const out: { -readonly [K in keyof FieldDef]: FieldDef[K] } = { name: m[1]!, type };
+    if (m[3] !== undefined && m[3] !== '') out.length = Number(m[3]);
+    if (m[4] !== undefined) out.lengthFrom = m[4];
+    if (m[5] !== undefined) out.default = JSON.parse(m[5]) as unknown;
+    return out;
+  });
+}
+
+/**
+ * `defineMessage` in the form the generator writes, as short as it can be: the module, name, CRC
+ * (hex without `0x`), a field spec (`parseFields`) whose first letter gives the header kind
+ * (`q` request, `r` reply, `e` event, `o` other; upper-case when the spec leaves out the header's
+ * standard fields), then the specialised functions. `fields` is parsed when first read. @internal
+ */
+export function message<T extends object>(
+  module: string,
+  name: string,
+  crc: string,
+  spec: string | readonly FieldDef[],
+  create: MessageImpl<T>['create'],
+  size: MessageImpl<T>['size'],
+  enc: MessageImpl<T>['enc'],
+  dec: MessageImpl<T>['dec'],
+  status?: 'deprecated' | 'in_progress',
+  header?: [HeaderKind, number, number],
+): MessageDef<T> {
+  const h = typeof spec === 'string' ? HEADERS[spec[0]!.toLowerCase()]! : undefined;
+  let fields: readonly FieldDef[] | undefined = typeof spec === 'string' ? undefined : spec;
+  const meta: Omit<MessageMeta, 'fields'> = {
+    name,
+    crc: `0x${crc}`,
+    module,
+    header: header?.[0] ?? h?.kind ?? 'other',
+    contextOffset: header?.[1] ?? h?.context ?? -1,
+    clientIndexOffset: header?.[2] ?? h?.client ?? -1,
+    ...(status ? { status } : {}),
+  };
+  return build(meta, { create, size, enc, dec }, () => (fields ??= parseFields(spec as string)));
+}
+
+function build<T extends object>(
+  meta: Omit<MessageMeta, 'fields'>,
+  impl: MessageImpl<T>,
+  fields: () => readonly FieldDef[],
+): MessageDef<T> {
   const { name } = meta;
   const { create, enc, dec } = impl;
   const fixed = typeof impl.size === 'number' ? impl.size : -1;
@@ -77,7 +149,7 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
       throw new VppEncodeError('bad_type', '', `expected a message object, got ${msg === null ? 'null' : typeof msg}`);
     return fixed >= 0 ? fixed : sizeFn!(msg);
   };
-  const def: MessageDef<T> = {
+  const def: Omit<MessageDef<T>, 'fields'> = {
     name,
     crc: meta.crc,
     nameCrc: `${name}_${meta.crc.replace(/^0x/, '')}`,
@@ -85,7 +157,6 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
     header: meta.header,
     contextOffset: meta.contextOffset,
     clientIndexOffset: meta.clientIndexOffset,
-    fields: meta.fields,
     ...(meta.status ? { status: meta.status } : {}),
     create(init?: Partial<T>): T {
       const msg = create();
@@ -135,5 +206,18 @@ export function defineMessage<T extends object>(meta: MessageMeta, impl: Message
       }
     },
   };
-  return def;
+  // one getter for every message, added after the literal: an accessor in the literal itself would
+  // leave the object in dictionary mode, and calls through it (def.encode) would not be inlined
+  fieldSources.set(def, fields);
+  Object.defineProperty(def, 'fields', FIELDS_PROPERTY);
+  return def as MessageDef<T>;
 }
+
+const fieldSources = new WeakMap<object, () => readonly FieldDef[]>();
+const FIELDS_PROPERTY: PropertyDescriptor = {
+  get(this: object): readonly FieldDef[] {
+    return fieldSources.get(this)!();
+  },
+  enumerable: true,
+  configurable: false,
+};

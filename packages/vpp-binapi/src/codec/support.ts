@@ -6,7 +6,7 @@
  */
 export * from './index.js';
 export type { MessageDef, ServiceDef, FieldDef, HeaderKind } from './types.js';
-export { defineMessage, type MessageImpl, type MessageMeta } from './define.js';
+export { defineMessage, message, parseFields, type MessageImpl, type MessageMeta } from './define.js';
 export { nestError } from './errors.js';
 export {
   EMPTY_OBJECT,
@@ -53,3 +53,4 @@ export {
   writeVarString,
   type Cursor,
 } from './runtime.js';
+export { boolOr, boolValue, chk, intOr, intValue, wF64, wI64, wU64 } from './fields.js';

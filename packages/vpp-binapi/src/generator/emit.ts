@@ -13,6 +13,8 @@ import {
   type StructSpec,
   type TypeSpec,
 } from './schema.js';
+import { parseFields } from '../codec/define.js';
+import { IMPL_END, IMPL_START } from './share.js';
 
 export interface EmitOptions {
   /** Module specifier the generated files import the codec runtime from. */
@@ -86,6 +88,13 @@ function q(s: string): string {
   return JSON.stringify(s);
 }
 
+/** The names of every type of `set` (a function naming one cannot move to the shared file). */
+export function typeNamesOf(set: SchemaSet): Set<string> {
+  const out = new Set<string>();
+  for (const m of set.modules.values()) for (const t of m.types) out.add(t.name);
+  return out;
+}
+
 /** All loaded modules, with type ownership across imports. */
 export class SchemaSet {
   readonly modules = new Map<string, ModuleSpec>();
@@ -131,6 +140,8 @@ interface Ctx {
   typeImports: Map<string, Set<string>>;
   runtime: Set<string>;
   counter: number;
+  /** Whether a message refers to the module name constant `M_`. */
+  usesModule?: boolean;
 }
 
 function rt(ctx: Ctx, name: string): string {
@@ -338,8 +349,37 @@ function intCheck(w: string, x: string): string {
  * A block writing integer field `val` (width `w`) at `off`: absent takes `def`; anything but a number
  * that fits (bigint, string, null, NaN, fractions, out of range) throws `intError`, a VppEncodeError.
  */
-function intStmt(ctx: Ctx, w: string, val: string, off: string, p: string, def: string | undefined, x: string): string {
-  return `{ let ${x} = ${val}; if (${x} === undefined) ${x} = ${def ?? '0'}; else if (typeof ${x} !== 'number' || ${intCheck(w, x)}) throw ${rt(ctx, 'intError')}(${p}, ${x}, '${w}'); ${intWrite(w, off, x)} }`;
+function intStmt(ctx: Ctx, w: string, val: string, off: string, p: string, def: string | undefined): string {
+  // written out at every field (not a shared helper): V8 inlines only so many calls into one
+  // function, and a check that is not inlined costs more than the encoding of a small message
+  // (a header included: one helper for the three header fields measured up to 20% slower on
+  // control_ping, as its checks then see every message's values)
+  const ok = intCheck(w, 'x').replace(' !== ', ' === ');
+  const slow =
+    def !== undefined && def !== '0'
+      ? `${rt(ctx, 'intOr')}(x, ${p}, ${INT_CODE[w]!}, ${def})`
+      : `${rt(ctx, 'intValue')}(x, ${p}, ${INT_CODE[w]!})`;
+  return `${intWriteExpr(w, off, `typeof (x = ${val}) === 'number' && ${ok} ? x : ${slow}`)};`;
+}
+
+/** The width codes `intValue` takes (src/codec/fields.ts): bytes, negative for signed. */
+const INT_CODE: Record<string, number> = { u8: 1, u16: 2, u32: 4, i8: -1, i16: -2, i32: -4 };
+
+function intWriteExpr(w: string, off: string, e: string): string {
+  switch (w) {
+    case 'u8':
+    case 'i8':
+      return `b[${off}] = ${e}`;
+    case 'u16':
+      return `dv.setUint16(${off}, ${e})`;
+    case 'i16':
+      return `dv.setInt16(${off}, ${e})`;
+    case 'u32':
+      return `dv.setUint32(${off}, ${e})`;
+    case 'i32':
+      return `dv.setInt32(${off}, ${e})`;
+  }
+  throw new SchemaError(`no int write for ${w}`);
 }
 
 function intWrite(w: string, off: string, x: string): string {
@@ -436,9 +476,8 @@ function plusExpr(off: string, k: number): string {
  * Declares `name` as struct/union value `val` checked to be an object: the common case (a plain object)
  * is tested in place, `objectOf` (a call) only handles absent values and throws on the rest.
  */
-function objDecl(ctx: Ctx, name: string, val: string): string {
-  const t = `${name}_`;
-  return `const ${t} = ${val}; const ${name} = typeof ${t} === 'object' && ${t} !== null && !Array.isArray(${t}) ? ${t} : ${rt(ctx, 'objectOf')}(${t});`;
+function objDecl(ctx: Ctx, name: string, val: string, ts: string): string {
+  return `const ${name}: ${ts} = typeof (x = ${val}) === 'object' && x !== null && !Array.isArray(x) ? x : ${rt(ctx, 'objectOf')}(x);`;
 }
 
 /** Statements writing fixed-size `c` from `val` at `off`; `path` is a template-literal body. */
@@ -455,25 +494,14 @@ function encFixed(
   const p = '`' + path + '`';
   switch (c.k) {
     case 'int':
-      return intStmt(ctx, c.w, val, off, p, def, `x${depth}`);
-    case 'bool': {
-      const x = `x${depth}`;
-      const d = def === 'true' ? 1 : 0;
-      return `{ const ${x} = ${val}; b[${off}] = ${x} === true ? 1 : ${x} === false ? 0 : ${x} === undefined ? ${d} : ${rt(ctx, 'bool')}(${p}, ${x}); }`;
-    }
-    case 'big': {
-      const x = `x${depth}`;
-      return c.w === 'u64'
-        ? `{ const ${x} = ${val}; dv.setBigUint64(${off}, ${x} === undefined ? ${def ?? '0n'} : ${rt(ctx, 'u64')}(${p}, ${x})); }`
-        : `{ const ${x} = ${val}; dv.setBigInt64(${off}, ${x} === undefined ? ${def ?? '0n'} : ${rt(ctx, 'i64')}(${p}, ${x})); }`;
-    }
-    case 'f64': {
-      const x = `x${depth}`;
-      // f64 travels little-endian, unlike VPP's integers: a real VPP 26.06 answers get_f64_endian_value
-      // 1.0 only when sent so (else -159), and its Python client packs f64 as native `=d`
-      // (../shared/vpp-golden/session-dataplane.jsonl records both f64 messages)
-      return `{ const ${x} = ${val}; dv.setFloat64(${off}, ${x} === undefined ? ${def ?? '0'} : ${rt(ctx, 'f64')}(${p}, ${x}), true); }`;
-    }
+      return intStmt(ctx, c.w, val, off, p, def);
+    case 'bool':
+      return `b[${off}] = (x = ${val}) === true ? 1 : x === false ? 0 : ${def === 'true' ? `${rt(ctx, 'boolOr')}(x, ${p}, 1)` : `${rt(ctx, 'boolValue')}(x, ${p})`};`;
+    case 'big':
+      return `${rt(ctx, c.w === 'u64' ? 'wU64' : 'wI64')}(dv, ${off}, ${val}, ${p}${def !== undefined && def !== '0n' ? `, ${def}` : ''});`;
+    case 'f64':
+      // f64 travels little-endian (see wF64)
+      return `${rt(ctx, 'wF64')}(dv, ${off}, ${val}, ${p}${def !== undefined && def !== '0' ? `, ${def}` : ''});`;
     case 'text':
       return `${rt(ctx, 'write' + c.t)}(b, ${off}, ${val}, ${p});`;
     case 'fstring':
@@ -501,11 +529,11 @@ function encFixed(
           K += fc.size!;
           return stmt;
         });
-        return `try { ${objDecl(ctx, sv, val)} ${stmts.join(' ')} } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+        return `try { ${objDecl(ctx, sv, val, c.ts)} ${stmts.join(' ')} } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
       }
       const fn = ref(ctx, c.name, `encode_${c.name}`);
       const sv = `s${ctx.counter++}`;
-      return `try { ${objDecl(ctx, sv, val)} ${fn}(${sv}, b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      return `try { ${objDecl(ctx, sv, val, c.ts)} ${fn}(${sv}, b, dv, ${off}); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array': {
       if (c.elem.size === null) throw new SchemaError('fixed array of variable elements reached encFixed');
@@ -565,7 +593,7 @@ function encVar(ctx: Ctx, c: Codec, val: string, path: string, depth: number): s
     case 'struct': {
       const fn = ref(ctx, c.name, `encode_${c.name}`);
       const sv = `s${ctx.counter++}`;
-      return `try { ${objDecl(ctx, sv, val)} o = ${fn}(${sv}, b, dv, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
+      return `try { ${objDecl(ctx, sv, val, c.ts)} o = ${fn}(${sv}, b, dv, o); } catch (e) { throw ${rt(ctx, 'nestError')}(e, ${p}); }`;
     }
     case 'array':
     case 'varray': {
@@ -821,8 +849,7 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
   };
   const closeRun = (): void => {
     if (runStart >= 0) {
-      dec[runStart] =
-        runSize > 0 ? `if (o + ${runSize} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${runSize});` : '';
+      dec[runStart] = runSize > 0 ? `${rt(ctx, 'chk')}(c, o, ${runSize});` : '';
       runStart = -1;
     }
   };
@@ -991,11 +1018,11 @@ function emitStruct(ctx: Ctx, t: StructSpec, out: string[]): void {
   );
   if (body.fixed === null) {
     out.push(
-      `/** Encoded size of a \`${n}\`. @internal */\nexport function size_${n}(v: ${n}): number {\n  let n = 0;\n  ${body.size.join('\n  ')}\n  return n;\n}`,
+      `/** Encoded size of a \`${n}\`. @internal */\nexport function size_${n}(v: ${n}): number {\n  return ${sizeExpr(body.size)};\n}`,
     );
   }
   out.push(
-    `/** @internal */\nexport function encode_${n}(v: ${n}, b: Uint8Array, dv: DataView, o: number): number {\n  ${body.enc.join('\n  ')}\n}`,
+    `/** @internal */\nexport function encode_${n}(v: ${n}, b: Uint8Array, dv: DataView, o: number): number {\n  ${withScratch(body.enc).join('\n  ')}\n}`,
   );
   out.push(
     `/** @internal */\nexport function decode_${n}(c: ${rt(ctx, 'Cursor')}): ${n} {\n  type T__ = ${n};\n  ${body.dec.join('\n  ')}\n}`,
@@ -1038,7 +1065,7 @@ function emitUnion(ctx: Ctx, t: StructSpec, out: string[]): void {
   enc.push(`return o + ${size};`);
   out.push(`const s_${n} = new Uint8Array(${size});\nconst sdv_${n} = new DataView(s_${n}.buffer);`);
   out.push(
-    `/** @internal */\nexport function encode_${n}(v: ${n}, out: Uint8Array, _dv: DataView, o: number): number {\n  ${enc.join('\n  ')}\n}`,
+    `/** @internal */\nexport function encode_${n}(v: ${n}, out: Uint8Array, _dv: DataView, o: number): number {\n  ${withScratch(enc).join('\n  ')}\n}`,
   );
   const dec: string[] = [
     'const b = c.b;',
@@ -1093,6 +1120,11 @@ function headerOf(fields: FieldSpec[]): { header: string; context: number; clien
   return { header, context, client };
 }
 
+/** `enc` with the scratch variable `x` the field writers use declared first, when they use it. */
+function withScratch(enc: string[]): string[] {
+  return enc.some((l) => /\(x = |\bx ===/.test(l)) ? ['let x: any;', ...enc] : enc;
+}
+
 function tsdoc(lines: string[]): string {
   return `/**\n${lines.map((l) => ` * ${l}`).join('\n')}\n */`;
 }
@@ -1106,31 +1138,95 @@ function emitMessage(ctx: Ctx, m: MessageSpec, out: string[]): void {
     doc.push('@experimental VPP marks this message in progress: it may change without notice.');
   if (body.ts.startsWith('\n')) out.push(`${tsdoc(doc)}\nexport type ${n} =${body.ts};`);
   else out.push(`${tsdoc(doc)}\nexport interface ${n} ${body.ts}`);
-  const { header, context, client } = headerOf(m.fields);
-  const fieldDefs = m.fields.map((f) => {
-    const parts = [`name: ${q(f.name)}`, `type: ${q(f.type)}`];
-    if (f.length !== undefined) parts.push(`length: ${f.length}`);
-    if (f.lengthFrom !== undefined) parts.push(`lengthFrom: ${q(f.lengthFrom)}`);
-    if (f.default !== undefined) parts.push(`default: ${JSON.stringify(f.default)}`);
-    return `{ ${parts.join(', ')} }`;
-  });
-  const meta = [
-    `name: ${q(n)}`,
-    `crc: ${q(m.crc)}`,
-    `module: ${q(ctx.mod)}`,
-    `header: ${q(header)}`,
-    `contextOffset: ${context}`,
-    `clientIndexOffset: ${client}`,
-    `fields: [\n    ${fieldDefs.join(',\n    ')},\n  ]`,
+  const sizeImpl = body.fixed !== null ? String(body.fixed) : `(v: ${n}): number => ${sizeExpr(body.size)}`;
+  const args = [
+    'M_',
+    q(n),
+    q(m.crc.replace(/^0x/, '')),
+    fieldSpec(m.fields),
+    `(): ${n} => (${body.create}) as ${n}`,
+    sizeImpl,
+    `(v: ${n}, b: Uint8Array, dv: DataView, o: number): number => {\n      ${withScratch(body.enc).join('\n      ')}\n    }`,
+    `(c: ${rt(ctx, 'Cursor')}): ${n} => {\n      type T__ = ${n};\n      ${body.dec.join('\n      ')}\n    }`,
   ];
-  if (m.status) meta.push(`status: ${q(m.status)}`);
-  const sizeImpl =
-    body.fixed !== null
-      ? String(body.fixed)
-      : `(v: ${n}): number => {\n      let n = 0;\n      ${body.size.join('\n      ')}\n      return n;\n    }`;
+  const { header, context, client } = headerOf(m.fields);
+  const std = STD_HEADERS[header]!;
+  // a spec written as an array of objects carries no header letter: its header is always written out
+  const explicit = std.context !== context || std.client !== client || args[3]!.startsWith('[');
+  const rest: string[] = [];
+  if (m.status || explicit) rest.push(m.status ? q(m.status) : 'undefined');
+  if (explicit) rest.push(`[${q(header)}, ${context}, ${client}]`);
+  ctx.usesModule = true;
+  // the functions go between markers: shareImpls (share.ts) moves sets that several messages repeat
+  const impl = `${IMPL_START}${n}*/\n  ${args.slice(4).join(',\n  ')},${IMPL_END}`;
   out.push(
-    `${tsdoc([`Codec for {@link ${n}}.`, ...(m.status === 'deprecated' ? ['@deprecated VPP marks this message deprecated.'] : [])])}\nexport const ${n}: ${rt(ctx, 'MessageDef')}<${n}> = ${rt(ctx, 'defineMessage')}<${n}>(\n  {\n  ${meta.join(',\n  ')},\n  },\n  {\n    create: (): ${n} => (${body.create}) as ${n},\n    size: ${sizeImpl},\n    enc: (v: ${n}, b: Uint8Array, dv: DataView, o: number): number => {\n      ${body.enc.join('\n      ')}\n    },\n    dec: (c: ${rt(ctx, 'Cursor')}): ${n} => {\n      type T__ = ${n};\n      ${body.dec.join('\n      ')}\n    },\n  },\n);`,
+    `${tsdoc([`Codec for {@link ${n}}.`, ...(m.status === 'deprecated' ? ['@deprecated VPP marks this message deprecated.'] : [])])}\nexport const ${n}: ${rt(ctx, 'MessageDef')}<${n}> = ${rt(ctx, 'message')}<${n}>(\n  ${args.slice(0, 4).join(',\n  ')},${impl}${rest.map((r) => `\n  ${r},`).join('')}\n);`,
   );
+}
+
+function parsesTo(spec: string, defs: object[]): boolean {
+  try {
+    return JSON.stringify(parseFields(spec)) === JSON.stringify(defs);
+  } catch {
+    return false;
+  }
+}
+
+/** The sum the `n += x;` lines of a size function add up. */
+function sizeExpr(lines: readonly string[]): string {
+  if (lines.length === 0) return '0';
+  return lines
+    .map((l) => {
+      const m = /^n \+= (.*);$/.exec(l);
+      if (!m) throw new SchemaError(`unexpected size line ${l}`);
+      return m[1]!;
+    })
+    .join(' + ');
+}
+
+/** The offsets (context, client_index) `message()` assumes for each header kind; others are written out. */
+const STD_HEADERS: Record<string, { letter: string; prefix: string; context: number; client: number }> = {
+  request: { letter: 'q', prefix: '_vl_msg_id:u16;client_index:u32;context:u32;', context: 6, client: 2 },
+  reply: { letter: 'r', prefix: '_vl_msg_id:u16;context:u32;', context: 2, client: -1 },
+  event: { letter: 'e', prefix: '_vl_msg_id:u16;client_index:u32;', context: -1, client: 2 },
+  other: { letter: 'o', prefix: '', context: -1, client: -1 },
+};
+
+/** A message's fields as `FieldDef`s, as the bindings promise them. */
+function fieldDefs(fields: readonly FieldSpec[]): object[] {
+  return fields.map((f) => ({
+    name: f.name,
+    type: f.type,
+    ...(f.length !== undefined ? { length: f.length } : {}),
+    ...(f.lengthFrom !== undefined ? { lengthFrom: f.lengthFrom } : {}),
+    ...(f.default !== undefined ? { default: f.default } : {}),
+  }));
+}
+
+/**
+ * The compact field spec `message()` parses (src/codec/define.ts `parseFields`), checked to parse back
+ * to exactly the same `FieldDef`s; anything it cannot carry is written as an array of objects.
+ */
+function fieldSpec(fields: readonly FieldSpec[]): string {
+  const defs = fieldDefs(fields);
+  const one = (f: FieldSpec): string => {
+    const t = /^vl_api_(\w+)_t$/.exec(f.type);
+    let s = `${f.name}:${t ? `.${t[1]!}` : f.type}`;
+    if (f.length !== undefined || f.lengthFrom !== undefined)
+      s += `[${f.length ?? ''}${f.lengthFrom !== undefined ? `@${f.lengthFrom}` : ''}]`;
+    if (f.default !== undefined) s += `=${JSON.stringify(f.default)}`;
+    return s;
+  };
+  const std = STD_HEADERS[headerOf([...fields]).header]!;
+  let text = fields.map(one).join(';');
+  let letter = std.letter;
+  if (std.prefix && `${text};`.startsWith(std.prefix)) {
+    text = text.slice(std.prefix.length);
+    letter = letter.toUpperCase();
+  }
+  const spec = letter + text;
+  if (parsesTo(spec, defs)) return q(spec);
+  return `[\n    ${defs.map((d) => JSON.stringify(d)).join(',\n    ')},\n  ]`;
 }
 
 export interface ModuleOutput {
@@ -1217,6 +1313,7 @@ export function emitModule(set: SchemaSet, mod: ModuleSpec, opts: EmitOptions): 
     const parts = [...vals, ...types.map((x) => `type ${x}`)];
     head.push(`import { ${parts.join(', ')} } from '${im}';`);
   }
+  if (ctx.usesModule) head.push('', `const M_ = ${q(mod.name)};`);
   return {
     module: mod.name,
     file: `${mod.name}.ts`,

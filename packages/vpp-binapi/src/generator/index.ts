@@ -2,8 +2,9 @@
  * The binding generator: VPP `.api.json` schemas in, TypeScript source text out. Pure functions; the
  * file system is the caller's business (see scripts/generate.ts and src/bin/vpp-binapi.ts).
  */
-import { emitIndex, emitModule, SchemaSet, type EmitOptions } from './emit.js';
+import { emitIndex, emitModule, SchemaSet, typeNamesOf, type EmitOptions } from './emit.js';
 import { parseModule, type ApiJson } from './schema.js';
+import { shareImpls } from './share.js';
 
 export {
   SchemaError,
@@ -46,5 +47,6 @@ export function generate(files: readonly SchemaFile[], init: GenerateInit = {}):
   const outputs = mods.map((m) => emitModule(set, m, opts));
   for (const o of outputs) out.set(o.file, o.code);
   out.set('index.ts', emitIndex(set, outputs, opts));
+  shareImpls(out, typeNamesOf(set), opts.runtimeImport);
   return out;
 }

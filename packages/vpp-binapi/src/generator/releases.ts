@@ -10,7 +10,16 @@
  * release, which messages it lacks and which definitions it uses instead (`releaseDiffs`), and gives
  * the message and service type maps per release and as the union over releases.
  */
-import { SchemaSet, emitIndex, emitModule, isTextType, type EmitOptions, type ModuleOutput } from './emit.js';
+import {
+  SchemaSet,
+  emitIndex,
+  emitModule,
+  isTextType,
+  typeNamesOf,
+  type EmitOptions,
+  type ModuleOutput,
+} from './emit.js';
+import { shareImpls } from './share.js';
 import {
   SchemaError,
   parseModule,
@@ -225,6 +234,9 @@ export function generateReleases(releases: readonly ReleaseSchemas[], init: Gene
     'index.ts',
     `${index.slice(0, cut)}\n${imports.join('\n')}${index.slice(cut)}${emitReleaseIndex(models, generated)}`,
   );
+  // the primary's modules share functions exactly as generate() would for the primary alone; the
+  // other releases' few modules keep theirs
+  shareImpls(out, typeNamesOf(pSet), runtimeImport, (f) => !f.includes('/'));
   return out;
 }
 
