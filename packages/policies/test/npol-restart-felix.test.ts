@@ -87,7 +87,7 @@ function sync(p: FelixPeer, front: string[] = [A]) {
 
 async function agent(statePath: string, itfs: Map<string, number[]>) {
   const vpp = await connectVpp({ socket: fake!.socketPath });
-  const dp = createPolicyDataplane({ vpp }, { backend: 'npol', npolStatePath: statePath, npolStateDelayMs: 20 });
+  const dp = createPolicyDataplane({ vpp }, { backend: 'npol', npolStatePath: statePath, npolStateDelayMs: 500 });
   await dp.start();
   const socketPath = join(dir!, `felix-${Math.random().toString(36).slice(2)}.sock`);
   const server: FelixServer = createFelixServer(
