@@ -308,7 +308,10 @@ export interface CompiledRule {
 
 /** One direction of one policy (or profile), compiled once and kept until the policy or one of its ipsets changes. */
 export interface CompiledPolicy {
-  /** The expressible rules in order (`log` and unexpressible allow/pass rules left out, fail closed). */
+  /**
+   * With a pass rule: the expressible rules in order (`log` and unexpressible allow/pass rules left
+   * out, fail closed). Without: empty, `entries` holds them.
+   */
   readonly rules: readonly CompiledRule[];
   /** Whether the policy has a `pass` rule: then it cannot stand alone as an ACL (see {@link flattenGroup}). */
   readonly hasPass: boolean;
@@ -378,7 +381,8 @@ export function compilePolicy(id: string, rules: readonly Rule[], ctx: ChainComp
         if (e.src.len === 0 && e.dst.len === 0) wide.push(e);
       }
   }
-  return { rules: out, hasPass, ipsets, entries };
+  // without a pass rule the entries say it all: the per-rule lists are not kept
+  return { rules: hasPass ? out : [], hasPass, ipsets, entries };
 }
 
 /**
@@ -388,12 +392,16 @@ export function compilePolicy(id: string, rules: readonly Rule[], ctx: ChainComp
  * group's end: a tier's deny, or nothing when what follows is placed after this list).
  */
 export function flattenGroup(
-  policies: readonly Pick<CompiledPolicy, 'rules'>[],
+  policies: readonly Pick<CompiledPolicy, 'rules' | 'hasPass' | 'entries'>[],
   tail: readonly AclEntry[],
   next: readonly AclEntry[],
 ): AclEntry[] {
   const out: AclEntry[] = [];
-  for (const p of policies)
+  for (const p of policies) {
+    if (!p.hasPass) {
+      for (const e of p.entries) out.push(e);
+      continue;
+    }
     for (const r of p.rules) {
       if (r.action !== 'pass') {
         for (const e of r.entries) out.push(e);
@@ -405,6 +413,7 @@ export function flattenGroup(
           if (x) out.push(x);
         }
     }
+  }
   for (const e of tail) out.push(e);
   return prune(out);
 }

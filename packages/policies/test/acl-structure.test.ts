@@ -9,6 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { policyAclTag } from '../src/backends/acl.js';
 import { createPolicyDataplane } from '../src/dataplane.js';
 import type { Policy, Tier, WorkloadEndpoint } from '../src/model.js';
+import type { PolicyVpp } from '../src/types.js';
 import { policyEnv, reply, tcp, udp, type PolicyEnv } from './helpers/env.js';
 
 const HOST = '192.168.0.1';
@@ -323,5 +324,38 @@ describe('acl backend structure', () => {
     expect((await lists(env, b)).output).toEqual(['vp-pol:nd', AFH, ing('P'), 'vp-pol:deny-all']);
     expect(await env.hop(b, 'output', tcp(A, B, 80))).toBe(true);
     expect(await env.hop(b, 'output', tcp(A, B, 81))).toBe(false);
+  });
+
+  test('a VPP failure while programming is a PolicyVppError; the next batch finishes what was left', async () => {
+    env = await policyEnv('acl');
+    const b = await env.iface();
+    const real = env.vpp;
+    let failures = 1;
+    const flaky = {
+      call: (name: string, req: unknown, opts: unknown) =>
+        name === 'acl_add_replace' && failures-- > 0
+          ? Promise.reject(Object.assign(new Error('no memory'), { name: 'VppApiError', retval: -4 }))
+          : (real.call as (n: string, r: unknown, o: unknown) => Promise<unknown>)(name, req, opts),
+      dump: real.dump.bind(real),
+    } as unknown as PolicyVpp;
+    const dp = createPolicyDataplane({ vpp: flaky }, { backend: 'acl' });
+    await dp.start();
+    const err = await dp
+      .apply([
+        { kind: 'policy', id: 'P', policy: allowTcp(80) },
+        { kind: 'workload', id: 'b', endpoint: wep(b, B, [tier('t', ['P'])]) },
+      ])
+      .then(
+        () => undefined,
+        (e: unknown) => e as { name: string; retval?: number; message: string },
+      );
+    expect(err?.name).toBe('PolicyVppError');
+    expect(err?.retval).toBe(-4);
+    expect(err?.message).toContain('acl_add_replace');
+    // nothing half-applied reaches the interface: its list is not set yet
+    expect(env.fake.state.acl.output.get(b)).toBeUndefined();
+    const r = await dp.apply([]);
+    expect(r.errors).toEqual([]);
+    expect((await lists(env, b)).output).toEqual(['vp-pol:nd', AFH, ing('P'), 'vp-pol:deny-all']);
   });
 });

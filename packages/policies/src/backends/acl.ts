@@ -460,12 +460,63 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
     }
   }
 
+  /** Sends the segments in use that VPP lacks or holds stale, then the lists of `sws` that differ. */
+  async function sendAndApply(sws: readonly number[], pending: Set<number>, signal: AbortSignal | undefined) {
+    // 2. segments in use whose rules are stale or not in VPP: compile, and send only what differs
+    const todo: Segment[] = [];
+    for (const seg of segments.values()) {
+      if (seg.refs <= 0 || (seg.aclIndex !== undefined && seg.current && seg.current === seg.sent)) continue;
+      const entries = entriesOf(seg);
+      if (seg.aclIndex !== undefined && seg.sent && sameEntries(entries, seg.sent)) continue;
+      if (seg.aclIndex === undefined) {
+        const found = orphans.get(seg.tag);
+        if (found) {
+          orphans.delete(seg.tag);
+          seg.aclIndex = found.index;
+          const had = found.rules.map(fromAclRule);
+          if (had.every((e) => e !== undefined) && sameEntries(entries, had as AclEntry[])) {
+            seg.sent = entries; // adopted as it is
+            continue;
+          }
+        }
+      }
+      todo.push(seg);
+    }
+    await each(todo, async (seg) => {
+      const entries = seg.current!;
+      const r = await call(
+        'acl_add_replace',
+        { acl_index: seg.aclIndex ?? INDEX_NONE, tag: seg.tag, r: entries.map(toAclRule) },
+        seg.tag,
+        signal,
+      );
+      seg.aclIndex = r.acl_index;
+      seg.sent = entries;
+    });
+    // 3. interface lists that differ from what VPP holds
+    await each(sws, async (sw) => {
+      const itf = interfaces.get(sw)!;
+      const acls = [...itf.input, ...itf.output].map((id) => segments.get(id)!.aclIndex!);
+      const nInput = itf.input.length;
+      const same = itf.applied && itf.applied.nInput === nInput && sameList(itf.applied.acls, acls);
+      if (!same && (itf.applied || acls.length)) {
+        await call('acl_interface_set_acl_list', { sw_if_index: sw, n_input: nInput, acls }, `interface ${sw}`, signal);
+      }
+      itf.applied = { acls, nInput };
+      pending.delete(sw);
+      foreignLists.delete(sw);
+      if (!itf.cfg) interfaces.delete(sw);
+    });
+  }
+
   return {
     kind: 'acl',
     async start(signal) {
       for await (const d of ctx.vpp.dump('acl_dump', { acl_index: INDEX_NONE }, signal ? { signal } : {})) {
         ctx.count('acl_dump');
-        if (d.tag.startsWith(`${tagPrefix}:`)) orphans.set(d.tag, { index: d.acl_index, rules: d.r });
+        if (!d.tag.startsWith(`${tagPrefix}:`)) continue;
+        // a second ACL with the same tag (a run that stopped half-way) is only deleted, never adopted
+        orphans.set(orphans.has(d.tag) ? `${d.tag}#${d.acl_index}` : d.tag, { index: d.acl_index, rules: d.r });
       }
       const ours = new Set([...orphans.values()].map((o) => o.index));
       for await (const d of ctx.vpp.dump(
@@ -514,55 +565,13 @@ export function createAclBackend(ctx: BackendContext, init: AclBackendInit = {})
       const sws = [...dirtyInterfaces];
       dirtyInterfaces.clear();
       for (const sw of sws) plan(sw);
-      // 2. segments in use whose rules are stale or not in VPP: compile, and send only what differs
-      const todo: Segment[] = [];
-      for (const seg of segments.values()) {
-        if (seg.refs <= 0 || (seg.aclIndex !== undefined && seg.current && seg.current === seg.sent)) continue;
-        const entries = entriesOf(seg);
-        if (seg.aclIndex !== undefined && seg.sent && sameEntries(entries, seg.sent)) continue;
-        if (seg.aclIndex === undefined) {
-          const found = orphans.get(seg.tag);
-          if (found) {
-            orphans.delete(seg.tag);
-            seg.aclIndex = found.index;
-            const had = found.rules.map(fromAclRule);
-            if (had.every((e) => e !== undefined) && sameEntries(entries, had as AclEntry[])) {
-              seg.sent = entries; // adopted as it is
-              continue;
-            }
-          }
-        }
-        todo.push(seg);
+      // a failure below leaves these to the next flush (planning them again gives the same lists)
+      const pending = new Set(sws);
+      try {
+        await sendAndApply(sws, pending, signal);
+      } finally {
+        for (const sw of pending) dirtyInterfaces.add(sw);
       }
-      await each(todo, async (seg) => {
-        const entries = seg.current!;
-        const r = await call(
-          'acl_add_replace',
-          { acl_index: seg.aclIndex ?? INDEX_NONE, tag: seg.tag, r: entries.map(toAclRule) },
-          seg.tag,
-          signal,
-        );
-        seg.aclIndex = r.acl_index;
-        seg.sent = entries;
-      });
-      // 3. interface lists that differ from what VPP holds
-      await each(sws, async (sw) => {
-        const itf = interfaces.get(sw)!;
-        const acls = [...itf.input, ...itf.output].map((id) => segments.get(id)!.aclIndex!);
-        const nInput = itf.input.length;
-        const same = itf.applied && itf.applied.nInput === nInput && sameList(itf.applied.acls, acls);
-        if (!same && (itf.applied || acls.length)) {
-          await call(
-            'acl_interface_set_acl_list',
-            { sw_if_index: sw, n_input: nInput, acls },
-            `interface ${sw}`,
-            signal,
-          );
-        }
-        itf.applied = { acls, nInput };
-        foreignLists.delete(sw);
-        if (!itf.cfg) interfaces.delete(sw);
-      });
       // 4. ACLs no list uses any more (a segment other segments are built from stays known)
       const unused = [...segments.values()].filter((s) => s.refs <= 0);
       await each(unused, async (seg) => {
