@@ -424,6 +424,29 @@ describe('pol npol restart: adoption from the state file', () => {
     if (fake) expect(fake.state.npol.ipsets.get(allPods.setId)?.members).toHaveLength(2);
   });
 
+  test('an adopted ipset nobody declares any more is deleted, and a policy still naming it stops using its id', async () => {
+    const first = await run();
+    const [a, b, c] = (await interfaces(first.vpp, 3)) as [number, number, number];
+    await first.dp.replace(desired(a, b, c));
+    await first.dp.stop();
+    const st = JSON.parse(await readFile(statePath, 'utf8')) as { ipsets: Record<string, { setId: number }> };
+    const second = await run();
+    const d = desired(a, b, c);
+    const r = await second.dp.replace({ ...d, ipsets: new Map() }); // web still names "front"
+    expect(r.errors.map((e) => e.name)).toContain('PolicyReferenceError');
+    expect(count(second.dp, 'npol_ipset_delete')).toBe(1);
+    // web's rule can never match without the set (a missing ipset is empty): it leaves the policy
+    expect(count(second.dp, 'npol_policy_update')).toBe(1);
+    if (fake) {
+      expect(fake.state.npol.ipsets.has(st.ipsets.front!.setId)).toBe(false);
+      const used = JSON.stringify([...fake.state.npol.rules.values()]);
+      expect(used).not.toContain(`"set_id":${st.ipsets.front!.setId}}`);
+      // a missing ipset is empty (as in Felix): nobody reaches b on 80 any more
+      expect(verdicts([[b, 'output', tcp(A, B, 80)]])).toEqual([false]);
+    }
+    await second.dp.stop();
+  });
+
   test('a burst of single-change batches writes the state file a few times, not once per change', async () => {
     // at most one write per 500 ms however slow the machine is
     const first = await run(undefined, 500);

@@ -549,7 +549,14 @@ export function createNpolBackend(
         await remove('npol_rule_delete', { rule_id: id }, 'orphan rule', signal);
         orphanRules.delete(id);
       }
-      for (const [id, s] of [...sets]) if (s.adopted) await this.ipsetRemove(id, signal);
+      // adopted sets nobody wants: the policies still naming one (a dangling reference) stop using it first
+      const doomed = [...sets].filter(([, s]) => s.adopted);
+      for (const [id] of doomed) {
+        sets.delete(id);
+        for (const k of usersOf(id)) refresh.add(k);
+      }
+      await this.flush(signal);
+      for (const [id, s] of doomed) await remove('npol_ipset_delete', { set_id: s.setId }, `ipset ${id}`, signal);
     },
     forget() {
       rules.clear();
