@@ -111,6 +111,8 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
   // 1. VPP: vpp-manager takes the uplink and supervises VPP, or an already running VPP is used.
   let manager: VppManager | undefined;
   let vppStopping = false;
+  /** The API connection is up (false from `vpp:down` until the client's reconnect answers). */
+  let vppUp = false;
   const managed = config.vpp.managerEnv.CALICOVPP_INTERFACES !== undefined;
   const vppComponent: AgentComponent = {
     name: 'vpp-manager',
@@ -150,6 +152,12 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
       const { connectVpp } = await import('@vectorplane/vpp-binapi');
       const vpp = await connectVpp({ socket, reconnect: true, signal });
       shared.vpp = vpp;
+      vppUp = true;
+      vpp.addEventListener('vpp:down', () => {
+        vppUp = false;
+        loggers.component('vpp-manager').warn({}, 'VPP API connection lost: not ready until VPP answers again');
+      });
+      vpp.addEventListener('vpp:up', () => (vppUp = true));
       vpp.addEventListener('vpp:error', () => metrics.vppApiErrors.inc({ message: 'connection', retval: 'n/a' }));
     },
     async stop() {
@@ -157,7 +165,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
       await shared.vpp?.close().catch(() => undefined);
       if (manager) await manager.stop();
     },
-    synced: () => shared.vpp !== undefined && (!managed || manager?.status === 'ready'),
+    synced: () => shared.vpp !== undefined && vppUp && (!managed || manager?.status === 'ready'),
     details: () => ({
       managed,
       ...(shared.ready && {
@@ -235,6 +243,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
           if (ev.type === 'podAdded') podsByWorkload.set(key, ev.pod);
           else podsByWorkload.delete(key);
           publishPods();
+          if (replayPending?.delete(key) && replayPending.size === 0) replayed?.();
           await shared.policies?.refreshPod(ev.pod.workload.namespace, ev.pod.workload.name).catch((err: unknown) => {
             loggers.component('policies').error({ err, pod: key }, 'binding a pod failed');
           });
@@ -294,33 +303,65 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
   // 5. Policies: Kubernetes NetworkPolicy natively, bound to the CNI server's pod interfaces.
   let policiesSynced = false;
   let policyDataplane: PolicyDataplane | undefined;
+  let onVppUpPolicies: ((ev: Event) => void) | undefined;
+  /** Pods the CNI server has yet to replay after VPP came back; the policies wait for them. */
+  let replayPending: Set<string> | undefined;
+  let replayed: (() => void) | undefined;
   const policiesComponent: AgentComponent = {
     name: 'policies',
     async start(signal) {
       const log = loggers.component('policies');
       const { createNetworkPolicyController, createPolicyDataplane } = await import('@vectorplane/policies');
-      const dataplane = createPolicyDataplane({ vpp: vppOf(), logger: log }, { backend: config.policies.backend });
-      await dataplane.start({ signal });
-      policyDataplane = dataplane;
-      const c = createNetworkPolicyController({
-        dataplane,
-        source: shared.source!,
-        endpoints: {
-          pod: (namespace, name) => {
-            const p = podsByWorkload.get(`${namespace}/${name}`);
-            return p ? [p.swIfIndex] : undefined;
+      const build = async () => {
+        const dataplane = createPolicyDataplane({ vpp: vppOf(), logger: log }, { backend: config.policies.backend });
+        await dataplane.start({ signal });
+        policyDataplane = dataplane;
+        const c = createNetworkPolicyController({
+          dataplane,
+          source: shared.source!,
+          endpoints: {
+            pod: (namespace, name) => {
+              const p = podsByWorkload.get(`${namespace}/${name}`);
+              return p ? [p.swIfIndex] : undefined;
+            },
           },
-        },
-        logger: log,
-      });
-      shared.policies = c;
-      await c.start({ signal });
-      void c.synced.then(
-        () => (policiesSynced = true),
-        (err: unknown) => loggers.component('policies').error({ err }, 'policies did not sync'),
-      );
+          logger: log,
+        });
+        shared.policies = c;
+        await c.start({ signal });
+        void c.synced.then(
+          () => (policiesSynced = true),
+          (err: unknown) => log.error({ err }, 'policies did not sync'),
+        );
+      };
+      await build();
+      // VPP came back empty (restarted under someone else's supervision; under vpp-manager the agent restarts):
+      // once the CNI server has replayed the pods (new interfaces), build the policies again from the sources.
+      // Rebuilding, not resync(): the dataplane's workloads still name the dead VPP's interfaces.
+      onVppUpPolicies = (ev) => {
+        if (!(ev as CustomEvent<{ reconnected?: boolean }>).detail?.reconnected) return;
+        policiesSynced = false;
+        const old = { controller: shared.policies, dataplane: policyDataplane };
+        delete shared.policies; // pod events meanwhile: nothing to bind to the old state
+        replayPending = new Set(podsByWorkload.keys());
+        const waitReplay = new Promise<void>((resolve) => {
+          replayed = resolve;
+          if (replayPending!.size === 0) resolve();
+          setTimeout(resolve, 30_000).unref();
+        });
+        void (async () => {
+          await waitReplay;
+          replayPending = undefined;
+          await old.controller?.stop();
+          await old.dataplane?.stop();
+          await build();
+          log.info({ pods: podsByWorkload.size }, 'policies programmed again after a VPP restart');
+        })().catch((err: unknown) => log.error({ err }, 'programming the policies again after a VPP restart failed'));
+      };
+      vppOf().addEventListener('vpp:up', onVppUpPolicies);
     },
     async stop() {
+      if (onVppUpPolicies) shared.vpp?.removeEventListener('vpp:up', onVppUpPolicies);
       await shared.policies?.stop();
       await policyDataplane?.stop();
     },

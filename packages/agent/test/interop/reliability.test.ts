@@ -2,7 +2,7 @@
 // duplicates), an agent restart (pods keep their addresses, nothing duplicated in VPP), socket modes, and the TCP
 // listeners of a running `vectorplane run` (only health and metrics).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -178,7 +178,9 @@ describe.skipIf(!root)('a running `vectorplane run`: its TCP listeners', () => {
     try {
       await until(
         'the agent ready',
-        () => spawnSync('ip', ['netns', 'exec', ns, 'ss', '-ltn'], { encoding: 'utf8' }).stdout.includes(':9091'),
+        () =>
+          existsSync(join(dir, 'cni.sock')) && // the CNI server is up (components start after the listeners)
+          spawnSync('ip', ['netns', 'exec', ns, 'ss', '-ltn'], { encoding: 'utf8' }).stdout.includes(':9091'),
         60_000,
       );
       const listeners = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn'], { encoding: 'utf8' })

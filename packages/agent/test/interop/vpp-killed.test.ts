@@ -12,15 +12,93 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCniClient } from '@vectorplane/cni-server';
 import { diffSnapshots, snapshot, type InterfaceSnapshot } from '@vectorplane/netlink';
 import { connectVpp } from '@vectorplane/vpp-binapi';
+import { startTestVpp, type TestVpp } from '@vectorplane/vpp-binapi/testing';
 import { createUplinkTopology, pingUntil, type UplinkTopology } from '@vectorplane/vpp-manager/testing';
 import { DAEMON_ENV } from '../../src/tuning.js';
-import { buildBundle, until } from './helpers.js';
+import { buildBundle, freePort, until } from './helpers.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.log('VPP-killed test skipped: not root (network namespaces, uplink take-over)');
 
 const VIP = '10.96.0.50';
 const POD_IP = '10.244.1.9';
+
+/** What VPP holds for us: pod interfaces (CNI tags), translations of the VIP, ACLs on the pod interfaces. */
+async function readVppState(socket: string) {
+  const vpp = await connectVpp({ socket });
+  try {
+    const pods: number[] = [];
+    for await (const i of vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff }))
+      if (i.tag.startsWith('vpcni') && i.interface_name.startsWith('host-')) pods.push(i.sw_if_index);
+    const vips: string[] = [];
+    for await (const t of vpp.dump('cnat_translation_dump', {}))
+      vips.push(`${t.translation.vip.addr}:${t.translation.vip.port}`);
+    const acls = new Map<number, number>();
+    for await (const a of vpp.dump('acl_interface_list_dump', { sw_if_index: 0xffffffff }))
+      acls.set(a.sw_if_index, a.acls.length);
+    return { pods, vips: vips.filter((v) => v.startsWith(VIP)), aclsOnPods: pods.map((p) => acls.get(p) ?? 0) };
+  } finally {
+    await vpp.close();
+  }
+}
+type VppState = Awaited<ReturnType<typeof readVppState>>;
+/** One pod interface, one translation of the VIP, ACLs on the pod: everything programmed, once. */
+const complete = (s: VppState | undefined) => s?.pods.length === 1 && s.vips.length === 1 && s.aclsOnPods[0]! > 0;
+
+/** The objects of both scenarios: this node, a pod, a Service with it as endpoint, a policy selecting it. */
+function manifests(nodeIp: string) {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'node-a' },
+      status: { addresses: [{ type: 'InternalIP', address: nodeIp }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'db', namespace: 'default', labels: { app: 'db' } },
+      spec: { nodeName: 'node-a', containers: [{ name: 'db' }] },
+      status: { podIP: POD_IP, podIPs: [{ ip: POD_IP }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'db', namespace: 'default' },
+      spec: { clusterIP: VIP, clusterIPs: [VIP], ports: [{ port: 5432, protocol: 'TCP', targetPort: 5432 }] },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'db-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'db' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [POD_IP], conditions: { ready: true }, nodeName: 'node-a' }],
+      ports: [{ port: 5432, protocol: 'TCP' }],
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'db-ingress', namespace: 'default' },
+      spec: { podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Ingress'] },
+    },
+  ];
+}
+
+/** Adds the pod `default/db` through the CNI server's socket. */
+async function addPod(cniSocket: string, podNs: string, log: () => string): Promise<void> {
+  const cni = createCniClient(cniSocket);
+  try {
+    const reply = await cni.add({
+      interface_name: 'eth0',
+      netns: `/run/netns/${podNs}`,
+      container_ips: [{ address: `${POD_IP}/32`, gateway: '169.254.1.1' }],
+      workload: { name: 'db', namespace: 'default', pod: 'db', labels: { app: 'db' } },
+    });
+    expect(reply, log()).toMatchObject({ successful: true });
+  } finally {
+    cni.close();
+  }
+}
 
 describe.skipIf(!root)('VPP killed mid-run (agent with vpp-manager)', () => {
   let topo: UplinkTopology;
@@ -71,25 +149,7 @@ describe.skipIf(!root)('VPP killed mid-run (agent with vpp-manager)', () => {
       60_000,
       () => agent?.log() ?? '',
     );
-
-  /** What VPP holds for us: pod interfaces (CNI tags), translations of the VIP, ACLs on the pod interfaces. */
-  const vppState = async () => {
-    const vpp = await connectVpp({ socket: join(dir, 'vpp', 'api.sock') });
-    try {
-      const pods: number[] = [];
-      for await (const i of vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff }))
-        if (i.tag.startsWith('vpcni') && i.interface_name.startsWith('host-')) pods.push(i.sw_if_index);
-      const vips: string[] = [];
-      for await (const t of vpp.dump('cnat_translation_dump', {}))
-        vips.push(`${t.translation.vip.addr}:${t.translation.vip.port}`);
-      const acls = new Map<number, number>();
-      for await (const a of vpp.dump('acl_interface_list_dump', { sw_if_index: 0xffffffff }))
-        acls.set(a.sw_if_index, a.acls.length);
-      return { pods, vips: vips.filter((v) => v.startsWith(VIP)), aclsOnPods: pods.map((p) => acls.get(p) ?? 0) };
-    } finally {
-      await vpp.close();
-    }
-  };
+  const vppState = () => readVppState(join(dir, 'vpp', 'api.sock'));
 
   beforeAll(async () => {
     bundle = buildBundle();
@@ -97,42 +157,7 @@ describe.skipIf(!root)('VPP killed mid-run (agent with vpp-manager)', () => {
     before = await snapshot(topo.nodeNs.nl, 'eth0');
     dir = mkdtempSync(join(tmpdir(), 'agh-killed-'));
     mkdirSync(join(dir, 'manifests'));
-    const manifests = [
-      {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name: 'node-a' },
-        status: { addresses: [{ type: 'InternalIP', address: topo.nodeIp4 }] },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'db', namespace: 'default', labels: { app: 'db' } },
-        spec: { nodeName: 'node-a', containers: [{ name: 'db' }] },
-        status: { podIP: POD_IP, podIPs: [{ ip: POD_IP }] },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'db', namespace: 'default' },
-        spec: { clusterIP: VIP, clusterIPs: [VIP], ports: [{ port: 5432, protocol: 'TCP', targetPort: 5432 }] },
-      },
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: 'db-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'db' } },
-        addressType: 'IPv4',
-        endpoints: [{ addresses: [POD_IP], conditions: { ready: true }, nodeName: 'node-a' }],
-        ports: [{ port: 5432, protocol: 'TCP' }],
-      },
-      {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: { name: 'db-ingress', namespace: 'default' },
-        spec: { podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Ingress'] },
-      },
-    ];
-    writeFileSync(join(dir, 'manifests', 'objects.json'), JSON.stringify(manifests));
+    writeFileSync(join(dir, 'manifests', 'objects.json'), JSON.stringify(manifests(topo.nodeIp4)));
     writeFileSync(
       join(dir, 'config.json'),
       JSON.stringify({
@@ -170,24 +195,13 @@ describe.skipIf(!root)('VPP killed mid-run (agent with vpp-manager)', () => {
   it('programs the pod, the Service and the policy; after SIGKILL to VPP the uplink is back, the agent exits 1, and a new start programs it all again', async () => {
     agent = startAgent();
     await waitReady();
-    const cni = createCniClient(join(dir, 'cni.sock'));
-    try {
-      const reply = await cni.add({
-        interface_name: 'eth0',
-        netns: `/run/netns/${podNs}`,
-        container_ips: [{ address: `${POD_IP}/32`, gateway: '169.254.1.1' }],
-        workload: { name: 'db', namespace: 'default', pod: 'db', labels: { app: 'db' } },
-      });
-      expect(reply, agent.log()).toMatchObject({ successful: true });
-    } finally {
-      cni.close();
-    }
-    let first: Awaited<ReturnType<typeof vppState>> | undefined;
+    await addPod(join(dir, 'cni.sock'), podNs, agent.log);
+    let first: VppState | undefined;
     await until(
       'pod, translation and ACLs in VPP',
       async () => {
         first = await vppState();
-        return first.pods.length === 1 && first.vips.length === 1 && first.aclsOnPods[0]! > 0;
+        return complete(first);
       },
       20_000,
       () => `${JSON.stringify(first)}\n${agent!.log()}`,
@@ -214,12 +228,12 @@ describe.skipIf(!root)('VPP killed mid-run (agent with vpp-manager)', () => {
     // its supervisor starts it again: everything is programmed again, once, and the pod keeps its address
     agent = startAgent();
     await waitReady();
-    let again: Awaited<ReturnType<typeof vppState>> | undefined;
+    let again: VppState | undefined;
     await until(
       'pod, translation and ACLs in the new VPP',
       async () => {
         again = await vppState();
-        return again.pods.length === 1 && again.vips.length === 1 && again.aclsOnPods[0]! > 0;
+        return complete(again);
       },
       30_000,
       () => `${JSON.stringify(again)}\n${agent!.log()}`,
@@ -229,4 +243,105 @@ describe.skipIf(!root)('VPP killed mid-run (agent with vpp-manager)', () => {
     const pods = (status() as { pods?: { pod: string; ips: string[] }[] }).pods ?? [];
     expect(pods.map((p) => [p.pod, p.ips.map((i) => i.split('/')[0])])).toEqual([['default/db', [POD_IP]]]);
   }, 240_000);
+});
+
+// The other design: VPP supervised by someone else (here the test harness, startTestVpp: the fake as a process, a
+// real VPP with VPP_BIN) and the agent connected to its socket. Killed with SIGKILL, VPP takes everything with it:
+// the agent reports not ready while VPP is away and, when VPP is back, reconnects and programs the pod's
+// interface, the translation and the policy's ACLs again, each once, without restarting.
+describe.skipIf(!root)('VPP killed mid-run (VPP supervised outside the agent)', () => {
+  let dir: string;
+  let vpp: TestVpp | undefined;
+  let agent: ChildProcess | undefined;
+  let log = '';
+  let health: string;
+  const podNs = `agh-pod2-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+
+  const readiness = () =>
+    fetch(`http://${health}/readiness`).then(
+      (r) => r.status,
+      () => 0,
+    );
+
+  beforeAll(async () => {
+    const bundle = buildBundle();
+    dir = mkdtempSync(join(tmpdir(), 'agh-killed2-'));
+    mkdirSync(join(dir, 'manifests'));
+    writeFileSync(join(dir, 'manifests', 'objects.json'), JSON.stringify(manifests('198.18.0.11')));
+    health = `127.0.0.1:${await freePort()}`;
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        nodeName: 'node-a',
+        kube: { mode: 'folder', manifests: join(dir, 'manifests') },
+        serviceCidrs: ['10.96.0.0/12'],
+        stateDir: join(dir, 'state'),
+        vpp: { runtimeDir: join(dir, 'vpp') },
+        cni: { socket: join(dir, 'cni.sock') },
+        bgp: { enabled: false },
+        policies: { backend: 'acl' },
+        health: { listen: health },
+        metrics: { listen: `127.0.0.1:${await freePort()}` },
+      }),
+    );
+    spawnSync('ip', ['netns', 'add', podNs]);
+    vpp = await startTestVpp({ runtimeDir: join(dir, 'vpp') });
+    agent = spawn(process.execPath, [bundle, 'run'], {
+      env: { PATH: process.env.PATH ?? '', ...DAEMON_ENV, VECTORPLANE_CONFIG: join(dir, 'config.json') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    agent.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    agent.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  }, 180_000);
+
+  afterAll(async () => {
+    if (agent && agent.exitCode === null) {
+      agent.kill('SIGTERM');
+      await new Promise((r) => agent!.once('exit', r));
+    }
+    await vpp?.stop();
+    spawnSync('ip', ['netns', 'del', podNs]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('reports not ready while VPP is away and programs the pod, the Service and the policy again when it is back', async () => {
+    await until(
+      'the agent ready',
+      async () => (await readiness()) === 200,
+      60_000,
+      () => log,
+    );
+    await addPod(join(dir, 'cni.sock'), podNs, () => log);
+    const socket = join(dir, 'vpp', 'api.sock');
+    let state: VppState | undefined;
+    const programmed = (what: string) =>
+      until(
+        what,
+        async () => complete((state = await readVppState(socket).catch(() => undefined))),
+        30_000,
+        () => `${JSON.stringify(state)}\n${log}`,
+      );
+    await programmed('pod, translation and ACLs in VPP');
+
+    process.kill(vpp!.pid, 'SIGKILL');
+    await vpp!.exited;
+    await until(
+      'not ready while VPP is away',
+      async () => (await readiness()) === 503,
+      10_000,
+      () => log,
+    );
+
+    vpp = await startTestVpp({ runtimeDir: join(dir, 'vpp') }); // an empty VPP
+    await programmed('pod, translation and ACLs in the new VPP');
+    await until(
+      'ready again',
+      async () => (await readiness()) === 200,
+      30_000,
+      () => log,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await readVppState(socket)).toEqual(state);
+    expect(agent!.exitCode).toBeNull();
+  }, 180_000);
 });
