@@ -447,6 +447,27 @@ describe('pol npol restart: adoption from the state file', () => {
     await second.dp.stop();
   });
 
+  test('an interface deleted while the agent was away and its index given to a new one: configured again', async () => {
+    const first = await run();
+    const [a, b, c] = (await interfaces(first.vpp, 3)) as [number, number, number];
+    await first.dp.replace(desired(a, b, c));
+    const before = verdicts(table(a, b, c));
+    await first.dp.stop();
+    // the pod behind b goes and a new one comes while the agent is down: npol drops b's configuration
+    await first.vpp.call('delete_loopback', { sw_if_index: b });
+    const [b2] = (await interfaces(first.vpp, 1)) as [number];
+    await first.vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: b2, tag: 'pol-new-pod' });
+    if (fake) expect(b2).toBe(b); // VPP reuses the freed index, and so does the fake
+    if (b2 !== b) return; // (a real VPP that did not: nothing to show)
+    const second = await run();
+    expect(second.dp.adoption).toMatchObject({ outcome: 'adopted', interfaces: 2 });
+    await second.dp.replace(desired(a, b, c));
+    expect(createsAndDeletes(second.dp)).toBe(0);
+    expect(count(second.dp, 'npol_configure_policies')).toBe(1);
+    expect(verdicts(table(a, b, c))).toEqual(before);
+    await second.dp.stop();
+  });
+
   test('a burst of single-change batches writes the state file a few times, not once per change', async () => {
     // at most one write per 500 ms however slow the machine is
     const first = await run(undefined, 500);

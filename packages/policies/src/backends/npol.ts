@@ -137,22 +137,25 @@ export function createNpolBackend(
 
   const fingerprint = (d: { interface_name: string; tag: string; l2_address: string }) =>
     `${d.interface_name}|${d.tag}|${d.l2_address}`;
-  async function names(signal?: AbortSignal): Promise<Map<number, string>> {
+  /** Fingerprints of every interface (`sw_if_index` ~0), or of the few asked for. */
+  async function names(signal?: AbortSignal, only?: number[]): Promise<Map<number, string>> {
     const m = new Map<number, string>();
-    for await (const d of ctx.vpp.dump(
-      'sw_interface_dump',
-      { sw_if_index: 0xffffffff, name_filter_valid: false, name_filter: '' },
-      signal ? { signal } : {},
-    ))
-      m.set(d.sw_if_index, fingerprint(d));
+    for (const sw_if_index of only ?? [0xffffffff])
+      for await (const d of ctx.vpp.dump(
+        'sw_interface_dump',
+        { sw_if_index, name_filter_valid: false, name_filter: '' },
+        signal ? { signal } : {},
+      ))
+        m.set(d.sw_if_index, fingerprint(d));
     return m;
   }
 
-  /** Learns the names of configured interfaces that have none yet (one dump, only when needed). */
+  /** Learns the names of configured interfaces that have none yet (a dump of those, or of all when many). */
   async function prepare() {
-    if (![...interfaces.keys()].some((sw) => !interfaceNames.has(sw))) return;
+    const missing = [...interfaces.keys()].filter((sw) => !interfaceNames.has(sw));
+    if (!missing.length) return;
     try {
-      const now = await names();
+      const now = await names(undefined, missing.length <= 16 ? missing : undefined);
       for (const sw of interfaces.keys()) {
         const n = now.get(sw);
         if (n !== undefined && !interfaceNames.has(sw)) interfaceNames.set(sw, n);
