@@ -5,7 +5,7 @@
  *
  *   git archive <commit> packages/policies | tar -x -C /tmp/polbase --strip-components=2
  *   ln -s "$PWD/node_modules" /tmp/polbase/node_modules      # from the repository root
- *   npx tsx bench/compare.ts --baseline /tmp/polbase/src --commit <commit> [--backend acl] [--rounds 2]
+ *   npx tsx bench/compare.ts --baseline /tmp/polbase/src --commit <commit> [--backend acl] [--rounds 2] [--vpp fake|stub]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     commit: { type: 'string', default: 'unknown' },
     backend: { type: 'string', default: 'acl' },
     rounds: { type: 'string', default: '2' },
+    vpp: { type: 'string', default: 'fake' },
   },
 });
 if (!values.baseline) throw new Error('--baseline <dir with the baseline dataplane.ts> is required');
@@ -37,7 +38,7 @@ interface Run {
 
 function run(src: string | undefined): Run {
   const args = ['--conditions', '@vectorplane/source', '--import', 'tsx', 'bench/run.ts'];
-  args.push('--backend', values.backend!, '--no-write');
+  args.push('--backend', values.backend!, '--no-write', '--vpp', values.vpp!);
   if (src) args.push('--src', relative(pkg, src));
   const out = execFileSync(process.execPath, args, { cwd: pkg, encoding: 'utf8', maxBuffer: 1 << 26 });
   return JSON.parse(out.trim().split('\n').at(-1)!) as Run;
@@ -73,6 +74,7 @@ const ratio = (x: number, y: number) => Number((x / y).toFixed(2));
 const result = {
   date: new Date().toISOString(),
   backend: values.backend,
+  vpp: values.vpp,
   baselineCommit: values.commit,
   loadAverage1m: { start: Number(loadStart.toFixed(1)), end: Number(loadavg()[0]!.toFixed(1)) },
   baseline: b,
@@ -88,6 +90,9 @@ const result = {
 };
 const dir = join(here, 'results');
 await mkdir(dir, { recursive: true });
-const file = join(dir, `${values.backend}-compare-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
+const file = join(
+  dir,
+  `${values.backend}-compare-${values.vpp === 'stub' ? 'stub-' : ''}${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`,
+);
 await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify({ baseline: b, current: a, speedup: result.speedup }, null, 2)}\n${file}\n`);

@@ -96,6 +96,10 @@ describe('acl backend structure', () => {
     expect(await env.passes(b, a, tcp(B, A, 443, 41001))).toBe(true);
     expect(await env.hop(b, 'input', out)).toBe(true);
     expect(await env.hop(b, 'output', reply(out))).toBe(true);
+    // clear(): every list emptied, every ACL deleted
+    await env.dp.clear();
+    expect(env.fake.state.acl.acls.size).toBe(0);
+    expect([...env.fake.state.acl.input.keys(), ...env.fake.state.acl.output.keys()]).toEqual([]);
   });
 
   test("a policy change replaces only that policy's ACL, in place; no list is set again", async () => {
