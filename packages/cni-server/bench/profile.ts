@@ -96,6 +96,7 @@ const server = createCniServer(
     vppNetns: vppNs.name,
     interfaceMode: 'veth',
     ...(process.env['CNI_BENCH_PARALLEL'] ? { maxParallel: Number(process.env['CNI_BENCH_PARALLEL']) } : {}),
+    ...(process.env['CNI_BENCH_PARALLEL_DEL'] ? { maxParallelDel: Number(process.env['CNI_BENCH_PARALLEL_DEL']) } : {}),
   },
   { vpp, logger },
 );
@@ -144,7 +145,7 @@ try {
       `VPP calls per pod: ${[...calls.values()].reduce((a, b) => a + b, 0) / PODS}  ${JSON.stringify(Object.fromEntries(calls))}\n`,
     );
     process.stdout.write(
-      `netlink per pod: requests ${nlRequests / PODS}, batches ${nlBatches / PODS}, dumps ${nlDumps / PODS}\n`,
+      `netlink per pod: requests ${nlRequests / PODS}, batches ${nlBatches / PODS}, dumps ${nlDumps / PODS}; state writes so far ${writes}\n`,
     );
     for (const [k, v] of steps) {
       v.sort((a, b) => a - b);

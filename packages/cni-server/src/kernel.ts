@@ -22,17 +22,15 @@ const RTM_SETLINK = 19;
 const IFLA_IFNAME = 3;
 const IFLA_GROUP = 27;
 const IFINFOMSG_LEN = 16;
-const IFF_UP = 1;
 
 /** One link message (netlink header, struct ifinfomsg, attributes) for what the netlink package has no encoder for. */
-function linkMessage(type: number, attrs: readonly [number, Uint8Array][], ifiChange = 0): Uint8Array {
+function linkMessage(type: number, attrs: readonly [number, Uint8Array][]): Uint8Array {
   const len = 16 + IFINFOMSG_LEN + attrs.reduce((a, [, d]) => a + ((4 + d.length + 3) & ~3), 0);
   const out = new Uint8Array(len);
   const v = new DataView(out.buffer);
   v.setUint32(0, len, true);
   v.setUint16(4, type, true);
-  v.setUint32(16 + 12, ifiChange, true); // ifinfomsg: no index, flags 0, ifi_change: the flags to clear
-  let off = 16 + IFINFOMSG_LEN;
+  let off = 16 + IFINFOMSG_LEN; // ifinfomsg all zero: no index, no flag change
   for (const [t, d] of attrs) {
     v.setUint16(off, 4 + d.length, true);
     v.setUint16(off + 2, t, true);
@@ -55,11 +53,6 @@ export function encodeSetGroupByName(name: string, group: number): Uint8Array {
     [IFLA_IFNAME, cstr(name)],
     [IFLA_GROUP, u32(group)],
   ]);
-}
-
-/** RTM_SETLINK taking the link named `name` down (its peer loses carrier: nothing passes any more). */
-export function encodeSetDownByName(name: string): Uint8Array {
-  return linkMessage(RTM_SETLINK, [[IFLA_IFNAME, cstr(name)]], IFF_UP);
 }
 
 /** RTM_DELLINK of every device in `group` (one unregister_netdevice_many for all of them). */
@@ -154,29 +147,68 @@ export async function configurePodNetns(nl: NetlinkHandle, spec: PodSpec, vppMac
 export class VethReaper {
   #pending: { name: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
   #running: Promise<void> | undefined;
+  #hurry: (() => void) | undefined;
   batches = 0;
-  constructor(readonly nl: () => Promise<NetlinkHandle>) {}
+  /**
+   * @param nl the handle in VPP's netns
+   * @param quietMs a batch goes once no deletion arrived for this long (the kernel work blocks the thread that
+   *   sends it, so it is kept out of a burst of Dels), or after `maxWaitMs` at the latest
+   */
+  constructor(
+    readonly nl: () => Promise<NetlinkHandle>,
+    readonly quietMs = 20,
+    readonly maxWaitMs = 200,
+  ) {}
 
-  /** Takes the veth down at once (one request; ENODEV: already gone). */
-  async down(name: string): Promise<void> {
-    try {
-      await (await this.nl()).request(encodeSetDownByName(name));
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'ENODEV') throw e;
-    }
-  }
-
+  /** Deletes the veth in the next batch; resolves once it is gone. */
   delete(name: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (this.#abandoned) return;
       this.#pending.push({ name, resolve, reject });
+      this.#arrived?.();
       if (!this.#running) this.#running = this.#loop();
     });
   }
 
+  /** Forgets the pending deletions without sending them (a crash); their promises never settle. */
+  abandon(): void {
+    this.#abandoned = true;
+    this.#pending = [];
+    this.#hurry?.();
+  }
+
+  #abandoned = false;
+
+  /** Sends the pending batch now (someone waits for it). */
+  hurry(): void {
+    this.#hurry?.();
+  }
+
+  #arrived: (() => void) | undefined;
+
+  /** Waits until deletions stop arriving for `quietMs` (at most `maxWaitMs`) or `hurry()`. */
+  async #quiet(): Promise<void> {
+    const start = performance.now();
+    for (;;) {
+      const arrivedAgain = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), this.quietMs);
+        const done = (again: boolean) => () => {
+          clearTimeout(t);
+          resolve(again);
+        };
+        this.#arrived = done(true);
+        this.#hurry = done(false);
+      });
+      this.#arrived = undefined;
+      this.#hurry = undefined;
+      if (!arrivedAgain || performance.now() - start >= this.maxWaitMs) return;
+    }
+  }
+
   async #loop(): Promise<void> {
-    // let Dels that start in the same turn join the first batch
-    await new Promise<void>((r) => setImmediate(r));
-    while (this.#pending.length > 0) {
+    while (this.#pending.length > 0 && !this.#abandoned) {
+      await this.#quiet();
+      if (this.#abandoned) break;
       const batch = this.#pending;
       this.#pending = [];
       try {

@@ -688,8 +688,10 @@ export async function teardownPod(
   ctx: Omit<BuilderContext, 'crash'>,
   opts: {
     /**
-     * Finish the veth deletion after returning: the veth is taken down first (the pod can no longer send),
-     * and `done` settles once the kernel removed it (a deletion waits for RCU grace periods).
+     * Finish the veth deletion after returning: `done` settles once the kernel removed it (a deletion waits
+     * for RCU grace periods). The pod is cut off already: its af_packet, routes and everything else in VPP
+     * are gone, and its host end sits in VPP's netns where nothing but that af_packet read it. (Taking the
+     * link down first is no cheaper: closing a device waits for a grace period too.)
      */
     deferVeth?: (hostIfName: string, done: Promise<void>) => void;
   } = {},
@@ -746,7 +748,6 @@ export async function teardownPod(
         run('veth delete', async () => {
           const defer = opts.deferVeth;
           if (!defer) return ctx.reaper.delete(rec.spec.hostIfName);
-          await ctx.reaper.down(rec.spec.hostIfName);
           defer(rec.spec.hostIfName, ctx.reaper.delete(rec.spec.hostIfName));
         })),
     socketId !== undefined &&

@@ -70,10 +70,15 @@ export interface CniServerInit {
    */
   readonly maxParallel?: number;
   /**
-   * Pods torn down at the same time. Larger than `maxParallel` because concurrent Dels share one kernel
-   * deletion of their veths (one set of RCU grace periods per batch). Default 64.
+   * Pods torn down at the same time (their own bound, so Dels never queue behind Adds); more wait in arrival
+   * order. Their veths are deleted after the reply, in kernel batches of whatever is pending. Default 16.
    */
   readonly maxParallelDel?: number;
+  /**
+   * Veths of deleted pods are removed together once Dels stop arriving for this long (ms), and at the latest
+   * after ten times as long. Default 20.
+   */
+  readonly vethBatchQuietMs?: number;
   /** Largest gRPC request accepted. Default 1 MiB. */
   readonly maxMessageBytes?: number;
 }
@@ -135,7 +140,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   const loopInstances = new VrfAllocator(LOOPBACK_INSTANCE_MIN, LOOPBACK_INSTANCE_MAX);
   const locks = new KeyedMutex();
   const slots = new Semaphore(init.maxParallel ?? 16);
-  const delSlots = new Semaphore(init.maxParallelDel ?? 64);
+  const delSlots = new Semaphore(init.maxParallelDel ?? 16);
   const fanout = new EventFanout<PodEvent>();
   // veths of deleted pods the kernel is still removing (host name → done): an Add of the same pod waits for it
   const vethsGoing = new Map<string, Promise<void>>();
@@ -172,7 +177,8 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     vppNlHandle = undefined;
     if (h) (await h.catch(() => undefined))?.close();
   };
-  const reaper = new VethReaper(vppNl);
+  const quiet = init.vethBatchQuietMs ?? 20;
+  const reaper = new VethReaper(vppNl, quiet, quiet * 10);
   const ctx = (signal?: AbortSignal): BuilderContext => ({
     vpp,
     vrfs,
@@ -214,7 +220,11 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
         container_mac: existing.containerMac,
       };
     if (!existsSync(spec.netns)) throw new NetnsNotFoundError(spec.netns);
-    await vethsGoing.get(spec.hostIfName); // the same pod deleted a moment ago: its old veth must be gone first
+    const going = vethsGoing.get(spec.hostIfName); // the same pod deleted a moment ago: its old veth goes first
+    if (going) {
+      reaper.hurry();
+      await going;
+    }
     spec.ips.forEach((ip, i) => {
       const owner = ipOwners.get(ip.address);
       if (owner !== undefined && owner !== spec.key)
@@ -272,8 +282,8 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   async function delLocked(key: string): Promise<void> {
     const rec = pods.get(key);
     if (!rec) return;
-    // the reply does not wait for the kernel to free the veth (RCU grace periods): it is down, so the pod is
-    // cut off; a crash before it is gone leaves a veth nobody owns, which the next start sweeps
+    // the reply does not wait for the kernel to free the veth (RCU grace periods): with its af_packet gone the
+    // pod is cut off; a crash before the veth is gone leaves one nobody owns, which the next start sweeps
     const errors = await delSlots.run(async () =>
       teardownPod(rec, await currentObjects(rec), ctx(), {
         deferVeth: (name, done) => {
@@ -564,6 +574,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       await grpc?.close();
       grpc = undefined;
       await reconciling?.catch(() => undefined);
+      reaper.hurry();
       await Promise.all(vethsGoing.values());
       await store.close();
       await closeVppNl();
@@ -574,6 +585,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       running = false;
       store.freeze();
       void store.close();
+      reaper.abandon(); // a crashed process deletes nothing more
       crash.abort(new Error('crashed'));
       vpp.removeEventListener?.('vpp:up', onVppUp);
       grpc?.kill();

@@ -21,6 +21,7 @@ describe.skipIf(!!skip)('Add/Del churn leaks nothing', () => {
     // warm up once so lazily opened handles are not counted as leaks
     await bed.server.add(addReq(nss[0]!, '10.80.0.1'));
     await bed.server.del({ netns: nss[0]!.path, interface_name: 'eth0' });
+    await vi.waitFor(async () => expect(await nss[0]!.nl.link.find('eth0')).toBeUndefined(), { timeout: 5000 });
     const fds = readdirSync('/proc/self/fd').length;
     const vppBefore = await cniVppObjects(bed.vpp);
     const routesBefore = await hostRoutes(bed.vpp);

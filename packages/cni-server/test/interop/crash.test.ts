@@ -127,3 +127,24 @@ describe.skipIf(!!skip)('a crash at any point of Add leaves nothing behind after
     expect(bed.server.pods()).toHaveLength(1);
   });
 });
+
+describe.skipIf(!!skip)('a crash after Del replied, before the kernel freed the veth', () => {
+  it('leaves a veth nobody owns, which the next start removes', async () => {
+    const bed = await startBed({ real, server: { socket: false } });
+    try {
+      const ns = await bed.pod();
+      const server = bed.newServer({ socket: false, vethBatchQuietMs: 60_000 });
+      await server.start();
+      expect((await server.add(addReq(ns, '10.32.1.1'))).error_message).toBe('');
+      const host = server.pods()[0]!.hostInterfaceName;
+      expect((await server.del({ netns: ns.path, interface_name: 'eth0' })).successful).toBe(true);
+      await server.crash();
+      expect(await bed.hostNl.link.find(host)).toBeDefined(); // the deletion was still pending
+      const report = await bed.server.start();
+      expect(report.orphansRemoved).toContain(host);
+      expect(await leftovers(bed, ns.path)).toEqual(nothing);
+    } finally {
+      await bed.close();
+    }
+  });
+});
