@@ -3,8 +3,9 @@
  *
  * How VPP evaluates an interface's ACLs (checked in VPP 26.06, src/plugins/acl/):
  * - `acl_interface_set_acl_list` gives each interface an ordered input and output list of ACL indices
- *   (acl.c `acl_interface_set_inout_acl_list`, one ACL at most once per list: -145 otherwise; `count` and
- *   `n_input` are u8 in acl.api, so at most 255 ACLs per interface, both directions together).
+ *   (acl.c `acl_interface_set_inout_acl_list`; an ACL at most once per list: ENTRY_ALREADY_EXISTS -116
+ *   inside, which the handler's `rv = rv || …` turns into retval 1; `count` and `n_input` are u8 in
+ *   acl.api, so at most 255 ACLs per interface, both directions together).
  * - The datapath (dataplane_node.c) starts from `action = 0 /* deny by default *\/` and asks
  *   `acl_plugin_match_5tuple_inline` (public_inlines.h): the linear matcher walks the list's ACLs in order
  *   and each ACL's rules in order, the first matching rule anywhere decides (`linear_multi_acl_match_5tuple`);
@@ -27,9 +28,9 @@
  * - an interface whose lists would exceed 255 ACLs gets its longest direction merged into one ACL.
  * Allow rules are `permit+reflect` so replies to allowed connections pass. Interfaces get input = VPP rx
  * = from the pod (Calico egress), output = VPP tx = to the pod (Calico ingress); uplinks and tunnels
- * invert that. Every ACL carries a tag derived from what it holds, so that a restarted agent adopts the
- * ACLs and lists of the previous run (`acl_dump`, `acl_interface_list_dump`) and sends nothing for what
- * is unchanged.
+ * invert that. Every ACL carries a tag derived from what it is built from (a policy, a group), so that a
+ * restarted agent adopts the ACLs and lists of the previous run (`acl_dump`, `acl_interface_list_dump`)
+ * and sends nothing for what is unchanged.
  */
 import type { acl_rule } from '@vectorplane/vpp-binapi';
 import {
