@@ -1,11 +1,12 @@
 /**
- * One-field encoders the generated code calls instead of writing the same checks out for every field:
- * each takes the value and the field path (for the error), checks it and writes it. The fast path (a
- * value that fits) is a few bytecodes, small enough for V8 to inline at every call site; absent values,
- * defaults and errors go through the slow paths below. Not part of the public API.
+ * Helpers the generated field writers call. Integer and bool fields are checked in place by the
+ * generated code (a shared helper's checks would see every message's values, and V8 inlines only so
+ * much into one function); only their slow paths are here: an absent value takes its default, anything
+ * else that got there is refused naming the field. 64-bit and f64 fields are written here whole. Not
+ * part of the public API.
  * @internal
  */
-import { bool, f64, i64, intError, objectOf, u64, type Cursor, truncatedAt } from './runtime.js';
+import { bool, f64, i64, intError, u64 } from './runtime.js';
 
 /**
  * The slow path of an integer field the generated code checks in place: an absent value is 0; anything
@@ -54,14 +55,4 @@ export function wI64(dv: DataView, o: number, x: unknown, p: string, d?: bigint)
  */
 export function wF64(dv: DataView, o: number, x: unknown, p: string, d?: number): void {
   dv.setFloat64(o, x === undefined ? (d ?? 0) : f64(p, x), true);
-}
-
-/** @throws VppDecodeError `truncated` when fewer than `n` bytes are left at `o`. */
-export function chk(c: Cursor, o: number, n: number): void {
-  if (o + n > c.end) throw truncatedAt(c, o, n);
-}
-
-/** A struct or union value: a plain object as it is, else through `objectOf` (absent: all defaults; anything else: refused). */
-export function obj<T>(v: T | undefined): T {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : objectOf(v);
 }

@@ -53,4 +53,4 @@ export {
   writeVarString,
   type Cursor,
 } from './runtime.js';
-export { boolOr, boolValue, chk, intOr, intValue, wF64, wI64, wU64 } from './fields.js';
+export { boolOr, boolValue, intOr, intValue, wF64, wI64, wU64 } from './fields.js';

@@ -849,7 +849,8 @@ function emitBody(ctx: Ctx, owner: string, fields: FieldSpec[], isMessage: boole
   };
   const closeRun = (): void => {
     if (runStart >= 0) {
-      dec[runStart] = runSize > 0 ? `${rt(ctx, 'chk')}(c, o, ${runSize});` : '';
+      dec[runStart] =
+        runSize > 0 ? `if (o + ${runSize} > c.end) throw ${rt(ctx, 'truncatedAt')}(c, o, ${runSize});` : '';
       runStart = -1;
     }
   };
