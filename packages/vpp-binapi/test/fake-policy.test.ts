@@ -157,8 +157,17 @@ describe('ACL evaluator', () => {
     expect(f.state.evaluate(reply).acl).toMatchObject({ allowed: true, reason: 'session' });
     expect(f.state.evaluate({ ...reply, sw_if_index: other }).allowed).toBe(false);
     expect(f.state.evaluate({ ...reply, sport: 81 }).allowed).toBe(false);
-    // a new ACL list on the interface drops its sessions
+    // the same ACLs sent again keep the sessions (acl.c clears them only when the set of ACLs changes)
     await c.call('acl_interface_set_acl_list', { sw_if_index: sw, count: 2, n_input: 1, acls: [reflect, deny] });
+    expect(f.state.evaluate(reply).acl).toMatchObject({ allowed: true, reason: 'session' });
+    // a list with another ACL on the interface drops them
+    const extra = await acl(c, [rule({ is_permit: 0, proto: 17 })]);
+    await c.call('acl_interface_set_acl_list', {
+      sw_if_index: sw,
+      count: 3,
+      n_input: 2,
+      acls: [reflect, extra, deny],
+    });
     expect(f.state.evaluate(reply).allowed).toBe(false);
   });
 

@@ -179,10 +179,14 @@ export class FakeAclState {
   }
 
   #set(lists: Map<number, number[]>, sw: number, l: number[]): void {
+    const before = new Set(lists.get(sw) ?? []);
     if (l.length) lists.set(sw, [...l]);
     else lists.delete(sw);
-    // a new policy on the interface drops the sessions it had (acl plugin clears them on a list change)
-    for (const [k, s] of this.sessions) if (s.sw_if_index === sw) this.sessions.delete(k);
+    // acl_interface_set_inout_acl_list (acl.c): the interface's sessions are cleared only when the set of
+    // ACLs changes (XOR of the old and new bitmaps not empty; reclassify_sessions is off by default):
+    // sending the same ACLs again, or in another order, keeps them
+    const changed = l.length !== before.size || l.some((i) => !before.has(i));
+    if (changed) for (const [k, s] of this.sessions) if (s.sw_if_index === sw) this.sessions.delete(k);
   }
 
   /** @internal The interface went away: the plugin's interface-delete callback clears its lists. */
