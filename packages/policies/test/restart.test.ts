@@ -10,7 +10,7 @@ describe('pol restarts', () => {
     const fake = await startFakeVpp();
     const vpp = await connectVpp({ socket: fake.socketPath, reconnect: { initialDelayMs: 10, healthIntervalMs: 0 } });
     try {
-      const dp = createPolicyDataplane({ vpp }, { backend: kind });
+      const dp = createPolicyDataplane({ vpp }, { backend: kind, npolStatePath: null });
       await dp.start();
       const sw = (await vpp.call('create_loopback', {})).sw_if_index;
       await dp.apply([

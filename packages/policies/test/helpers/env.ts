@@ -26,7 +26,7 @@ export async function policyEnv(
 ): Promise<PolicyEnv> {
   const fake = await startFakeVpp();
   const vpp = await connectVpp({ socket: fake.socketPath });
-  const dp = createPolicyDataplane({ vpp }, { ...init, backend: kind });
+  const dp = createPolicyDataplane({ vpp }, { npolStatePath: null, ...init, backend: kind });
   await dp.start();
   const view = new AclView(vpp);
   // Two independent evaluators must agree: the fake VPP's own (its ACL plugin / npol_match_func model)

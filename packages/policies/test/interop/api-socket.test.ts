@@ -69,7 +69,7 @@ describe.skipIf(!socket)('pol dataplane against VPP_API_SOCKET', () => {
     } catch {
       return; // npol plugin not loaded on this VPP
     }
-    const dp = createPolicyDataplane({ vpp }, { backend: 'npol' });
+    const dp = createPolicyDataplane({ vpp }, { backend: 'npol', npolStatePath: null });
     await dp.start();
     const r = await dp.apply([
       { kind: 'ipset', id: 'front', set: { type: 'ip', members: ['10.0.0.1', 'fd00::1'] } },

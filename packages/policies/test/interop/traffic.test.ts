@@ -80,7 +80,7 @@ describe.skipIf(skip !== undefined)('pol TCP through a real VPP with policies', 
     sw['a'] = await attach(nsA, `pola${tag}`, '10.71.1.1', A);
     sw['b'] = await attach(nsB, `polb${tag}`, '10.71.2.1', B);
     const backend = await detectBackend(vpp);
-    dp = createPolicyDataplane({ vpp }, { backend, host: { hostAddresses: [] } });
+    dp = createPolicyDataplane({ vpp }, { backend, host: { hostAddresses: [] }, npolStatePath: null });
     await dp.start();
     server = spawn('ip', [
       'netns',
