@@ -99,6 +99,22 @@ export interface BgpController extends EventTarget {
   idle(): Promise<void>;
   /** Why the speaker is down now (see {@link idle}), or undefined when it is up or no node settings exist yet. */
   readonly speakerError: Error | undefined;
+  /** Counters of the learned-route pipeline (see {@link BgpControllerStats}). */
+  readonly stats: Readonly<BgpControllerStats>;
+}
+
+/** Counters of the controller's learned-route pipeline since it was created. */
+export interface BgpControllerStats {
+  /** Best-path changes received from the speaker (learned paths, not our own). */
+  paths: number;
+  /** Route changes handed to the programmer; `paths - changes` were coalesced away (a later state of the same prefix came first). */
+  changes: number;
+  /** Drains: runs of the programming pipeline. */
+  drains: number;
+  /** Snapshots of the whole table applied (a watch (re)started). */
+  snapshots: number;
+  /** Prefixes with a learned best path now. */
+  learned: number;
 }
 
 const KINDS = ['Node', 'BGPConfiguration', 'BGPPeer', 'BGPFilter', 'Secret', 'IPPool', 'FelixConfiguration'] as const;
@@ -146,6 +162,7 @@ class Controller extends EventTarget implements BgpController {
   #started = false;
   /** Why the speaker is down, or undefined while it is up (or not needed yet). */
   #speakerError: Error | undefined;
+  readonly #stats = { paths: 0, changes: 0, drains: 0, snapshots: 0 };
 
   constructor(init: BgpControllerInit, components: BgpControllerComponents) {
     super();
@@ -167,6 +184,9 @@ class Controller extends EventTarget implements BgpController {
   }
   get speakerError(): Error | undefined {
     return this.#speakerError;
+  }
+  get stats(): Readonly<BgpControllerStats> {
+    return { ...this.#stats, learned: this.#learned.size };
   }
 
   #makeProgrammer(d: BgpDesiredState | undefined): RouteProgrammer {
@@ -324,7 +344,14 @@ class Controller extends EventTarget implements BgpController {
     // coalesce a burst of resource events into one reconcile
     setImmediate(() => {
       this.#scheduled = false;
-      this.#enqueue(() => this.#reconcile());
+      this.#enqueue(async () => {
+        try {
+          await this.#reconcile();
+        } finally {
+          // a drain that stopped for this reconcile goes on after it
+          if (this.#dirty.size && this.#started) this.#kickDrain();
+        }
+      });
     });
   }
 
@@ -481,27 +508,54 @@ class Controller extends EventTarget implements BgpController {
     };
   }
 
-  /** Program every prefix whose best path changed since the last drain, many at a time. */
+  #kickDrain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#enqueue(() => this.#drain());
+  }
+
+  /**
+   * Program the prefixes whose best path changed, many at a time, until none is left. Prefixes are
+   * taken from `#dirty` as the pipeline has room, so changes that arrive meanwhile join this drain and
+   * only the latest state of a prefix is programmed (announced and withdrawn before its turn: nothing
+   * is sent). A reconcile that is waiting stops the drain early; the drain goes on after it.
+   */
   async #drain(): Promise<void> {
-    this.#draining = false;
-    const prefixes = [...this.#dirty];
-    this.#dirty.clear();
-    const changes = prefixes.map((prefix) => {
-      const p = this.#learned.get(prefix);
-      return { prefix, target: p ? this.#target(p) : undefined };
-    });
-    const res = await this.programmer.apply(changes, { signal: this.#abort.signal, concurrency: 128 });
-    const failed = new Set<string>();
-    if (res.errors.length) this.#routesFailed = true;
-    for (const e of res.errors) {
-      this.#error(e);
-      const prefix = (e as { prefix?: unknown }).prefix;
-      if (typeof prefix === 'string') failed.add(prefix);
+    const applied: { prefix: string; target: RouteTarget | undefined }[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    function* take(): Generator<{ prefix: string; target: RouteTarget | undefined }> {
+      // a Set iterates live: prefixes added (or re-added) while we run are visited too
+      for (const prefix of self.#dirty) {
+        if (self.#scheduled || self.#pending > 1 || !self.#started) return;
+        self.#dirty.delete(prefix);
+        const p = self.#learned.get(prefix);
+        const change = { prefix, target: p ? self.#target(p) : undefined };
+        self.#stats.changes++;
+        applied.push(change);
+        yield change;
+      }
     }
-    for (const c of changes) {
-      if (failed.has(c.prefix)) continue;
-      if (c.target) this.dispatchEvent(new CustomEvent('route:add', { detail: c.target }));
-      else this.dispatchEvent(new CustomEvent('route:delete', { detail: { prefix: c.prefix } }));
+    try {
+      this.#stats.drains++;
+      const res = await this.programmer.apply(take(), { signal: this.#abort.signal, concurrency: 128 });
+      const failed = new Set<string>();
+      if (res.errors.length) this.#routesFailed = true;
+      for (const e of res.errors) {
+        this.#error(e);
+        const prefix = (e as { prefix?: unknown }).prefix;
+        if (typeof prefix === 'string') failed.add(prefix);
+      }
+      for (const c of applied) {
+        if (failed.has(c.prefix)) continue;
+        if (c.target) this.dispatchEvent(new CustomEvent('route:add', { detail: c.target }));
+        else this.dispatchEvent(new CustomEvent('route:delete', { detail: { prefix: c.prefix } }));
+      }
+    } finally {
+      this.#draining = false;
+      // changes left: go on behind the work that stopped us; a reconcile still to be queued
+      // (setImmediate) kicks the drain itself when it is done
+      if (this.#dirty.size && this.#started && !this.#scheduled) this.#kickDrain();
     }
   }
 
@@ -523,19 +577,21 @@ class Controller extends EventTarget implements BgpController {
       for await (const ev of speaker.watch({ signal })) {
         if (this.#speaker !== speaker && this.#speaker !== undefined) return;
         if (ev.type === 'snapshot') {
+          this.#stats.snapshots++;
           this.#learned.clear();
           for (const p of ev.paths) if (!p.local) this.#learned.set(p.prefix, p);
           this.#enqueue(() => this.#syncRoutes());
-        } else if (ev.type === 'path') {
-          const p = ev.path;
-          if (p.local) continue;
-          if (p.withdrawn) this.#learned.delete(p.prefix);
-          else this.#learned.set(p.prefix, p);
-          this.#dirty.add(p.prefix);
-          if (!this.#draining) {
-            this.#draining = true;
-            this.#enqueue(() => this.#drain());
+        } else if (ev.type === 'paths') {
+          const learned = this.#learned;
+          const dirty = this.#dirty;
+          for (const p of ev.paths) {
+            if (p.local) continue;
+            if (p.withdrawn) learned.delete(p.prefix);
+            else learned.set(p.prefix, p);
+            dirty.add(p.prefix);
+            this.#stats.paths++;
           }
+          if (dirty.size) this.#kickDrain();
         }
       }
     } catch (err) {

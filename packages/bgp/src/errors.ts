@@ -150,6 +150,17 @@ export class BgpRouteProgramError extends BgpError {
   }
 }
 
+/**
+ * A message gobgpd streamed is not valid protobuf (truncated, or a wire type we cannot skip). The
+ * watch stream reports it as a `GobgpApiError` (`INTERNAL`) with this as the cause.
+ */
+export class PathDecodeError extends BgpError {
+  constructor(message: string) {
+    super('BGP_PATH_DECODE', `gobgpd path message: ${message}`);
+    this.name = 'PathDecodeError';
+  }
+}
+
 /** The speaker is not connected (not started, or gobgpd is down and being restarted). */
 export class BgpSpeakerDownError extends BgpError {
   constructor(message: string, options?: { cause?: unknown }) {

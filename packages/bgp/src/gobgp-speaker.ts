@@ -18,6 +18,7 @@ import {
 import { spawnGobgpd, type GobgpdInit, type GobgpdProcess } from './gobgpd.js';
 import { NOOP_LOGGER, type BgpLogger } from './logger.js';
 import { canonicalAddress, canonicalCidr, type IpFamily } from './net.js';
+import { createPathDecoder } from './path-decoder.js';
 import { apiFamily, fromApiPath, toApiPath, type BgpAnnouncement, type BgpPath } from './paths.js';
 import type {
   BgpCallOptions,
@@ -44,6 +45,9 @@ export interface GobgpSpeakerInit {
 export interface GobgpSpeakerComponents {
   logger?: BgpLogger;
 }
+
+/** `WatchEventResponse.PeerEvent.Type.STATE`. */
+const PEER_EVENT_STATE = 3;
 
 interface PathEntry {
   announcement: BgpAnnouncement;
@@ -424,35 +428,38 @@ class GobgpSpeaker extends EventTarget implements BgpSpeaker {
   }
 
   async *#watchEvents(signal: AbortSignal | undefined): AsyncGenerator<BgpWatchEvent> {
+    // one decoder per watch: its attribute cache lives as long as the watch
+    const decoder = createPathDecoder();
     while (this.#running) {
       const c = await this.#ready(signal);
       const gen = this.#generation;
       let first = true;
       try {
-        const stream = c.stream(
+        const stream = c.streamBatches(
           'WatchEvent',
           { peer: {}, table: { filters: [{ type: 'BEST', init: true }] } },
+          (bytes) => decoder.watchEvent(bytes),
           signal ? { signal } : {},
         );
-        for await (const ev of stream) {
-          if (ev.table) {
-            const paths: BgpPath[] = [];
-            for (const p of ev.table.paths ?? []) {
-              const bp = fromApiPath(p);
-              if (bp) paths.push(bp);
+        for await (const batch of stream) {
+          // consecutive table events become one `paths` event; peer events keep their place
+          let paths: BgpPath[] = [];
+          for (const ev of batch) {
+            if (ev.kind === 'table') {
+              if (first) {
+                // gobgpd sends the whole best table as the first table event of an `init` watch
+                first = false;
+                yield { type: 'snapshot', paths: ev.paths };
+              } else for (const p of ev.paths) paths.push(p);
+            } else if (ev.kind === 'peer' && ev.peer && ev.type === PEER_EVENT_STATE) {
+              if (paths.length) yield { type: 'paths', paths };
+              paths = [];
+              const peer = fromApiPeer(ev.peer);
+              this.dispatchEvent(new CustomEvent('peer:state', { detail: peer }));
+              yield { type: 'peer', peer };
             }
-            if (first) {
-              // gobgpd sends the whole best table as the first table event of an `init` watch
-              first = false;
-              yield { type: 'snapshot', paths };
-            } else {
-              for (const path of paths) yield { type: 'path', path };
-            }
-          } else if (ev.peer?.peer && ev.peer.type === 'STATE') {
-            const peer = fromApiPeer(ev.peer.peer);
-            this.dispatchEvent(new CustomEvent('peer:state', { detail: peer }));
-            yield { type: 'peer', peer };
           }
+          if (paths.length) yield { type: 'paths', paths };
         }
       } catch (err) {
         if (signal?.aborted || !this.#running) return;

@@ -12,7 +12,7 @@
  * await speaker.start();
  * await speaker.addPeer({ address: '10.0.0.2', asn: 64512 });
  * await speaker.announce({ prefix: '10.244.1.0/26', nextHop: '10.0.0.1' });
- * for await (const ev of speaker.watch()) if (ev.type === 'path') console.log(ev.path.prefix, ev.path.nextHop);
+ * for await (const ev of speaker.watch()) if (ev.type === 'paths') for (const p of ev.paths) console.log(p.prefix, p.nextHop);
  * ```
  * @packageDocumentation
  */
@@ -74,6 +74,7 @@ export {
   type BgpControllerInit,
   type BgpControllerComponents,
   type BgpControllerEvents,
+  type BgpControllerStats,
 } from './controller.js';
 
 // misc
@@ -92,4 +93,5 @@ export {
   BgpPolicyRefusedError,
   BgpRouteProgramError,
   BgpSpeakerDownError,
+  PathDecodeError,
 } from './errors.js';

@@ -1,4 +1,4 @@
-import { isIP, isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
 
 /** Address family of a prefix or address. */
 export type IpFamily = 'ipv4' | 'ipv6';
@@ -11,22 +11,66 @@ export interface Cidr {
   length: number;
 }
 
+/**
+ * The 32-bit value of a dotted-quad IPv4 address in the form Node's `isIPv4` accepts (no leading zeros),
+ * or -1. A loop over char codes: the hot paths (every learned route) parse many of these.
+ */
+function ipv4Value(text: string, start = 0, end = text.length): number {
+  let value = 0;
+  let octets = 0;
+  let i = start;
+  while (i < end) {
+    const first = text.charCodeAt(i);
+    if (first < 48 || first > 57) return -1;
+    let n = first - 48;
+    i++;
+    let digits = 1;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      if (first === 48 || ++digits > 3) return -1; // leading zero, or too long
+      n = n * 10 + (c - 48);
+      i++;
+    }
+    if (n > 255) return -1;
+    value = value * 256 + n;
+    octets++;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== 46 || octets === 4) return -1;
+    i++;
+    if (i === end) return -1; // trailing dot
+  }
+  return octets === 4 ? value : -1;
+}
+
+function ipv4Text(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** Canonical v6 texts already computed (learned routes repeat next hops); bounded. */
+const v6Canonical = new Map<string, string>();
+const V6_CACHE_MAX = 4096;
+
 /** Parse `a.b.c.d/len` or `x::/len` (host bits are cleared); undefined if malformed. */
 export function parseCidr(text: string): Cidr | undefined {
   if (typeof text !== 'string') return undefined;
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
-  const addr = text.slice(0, slash);
   const lenText = text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lenText)) return undefined;
   const length = Number(lenText);
-  const v = isIP(addr);
-  if (v === 0) return undefined;
-  const family: IpFamily = v === 4 ? 'ipv4' : 'ipv6';
-  if (length > (v === 4 ? 32 : 128)) return undefined;
+  const v4 = ipv4Value(text, 0, slash);
+  if (v4 >= 0) {
+    if (length > 32) return undefined;
+    const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
+    const net = (v4 & mask) >>> 0;
+    return { family: 'ipv4', address: net === v4 ? text.slice(0, slash) : ipv4Text(net), length };
+  }
+  const addr = text.slice(0, slash);
+  if (isIP(addr) !== 6 || length > 128) return undefined;
   const bytes = addressBytes(addr);
   const masked = maskBytes(bytes, length);
-  return { family, address: bytesToAddress(masked), length };
+  return { family: 'ipv6', address: bytesToAddress(masked), length };
 }
 
 /** The canonical `address/len` text of a CIDR. */
@@ -42,27 +86,37 @@ export function canonicalCidr(text: string): string | undefined {
 
 /** The family of an address, or undefined when it is not one. */
 export function addressFamily(addr: string): IpFamily | undefined {
-  const v = isIP(addr);
-  return v === 4 ? 'ipv4' : v === 6 ? 'ipv6' : undefined;
+  if (typeof addr !== 'string') return undefined;
+  if (ipv4Value(addr) >= 0) return 'ipv4';
+  return isIP(addr) === 6 ? 'ipv6' : undefined;
 }
 
 /** Canonical text of an address (`::ffff:0:1` style compression for v6). */
 export function canonicalAddress(addr: string): string {
-  return bytesToAddress(addressBytes(addr));
+  // a valid dotted quad (no leading zeros) is already canonical
+  if (ipv4Value(addr) >= 0) return addr;
+  let c = v6Canonical.get(addr);
+  if (c === undefined) {
+    c = bytesToAddress(addressBytes(addr));
+    if (v6Canonical.size >= V6_CACHE_MAX) v6Canonical.clear();
+    v6Canonical.set(addr, c);
+  }
+  return c;
 }
 
 /** The 4 or 16 bytes of an address. */
 export function addressBytes(addr: string): Uint8Array {
-  if (isIPv4(addr)) return Uint8Array.from(addr.split('.').map(Number));
+  const v4 = ipv4Value(addr);
+  if (v4 >= 0) return Uint8Array.of(v4 >>> 24, (v4 >>> 16) & 255, (v4 >>> 8) & 255, v4 & 255);
   const out = new Uint8Array(16);
   let text = addr;
   // embedded v4 tail
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  const tailV4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   let tail: number[] = [];
-  if (v4) {
-    const b = v4[1]!.split('.').map(Number);
+  if (tailV4) {
+    const b = tailV4[1]!.split('.').map(Number);
     tail = [(b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!];
-    text = text.slice(0, -v4[1]!.length) + '0:0';
+    text = text.slice(0, -tailV4[1]!.length) + '0:0';
   }
   const [head, rest] = text.split('::') as [string, string | undefined];
   const hs = head ? head.split(':') : [];

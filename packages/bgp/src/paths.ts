@@ -36,10 +36,13 @@ export interface BgpPath {
   sourceAsn: number;
   /** Router id of the originating peer. */
   sourceId: string;
-  asPath: number[];
-  communities: number[];
+  /** AS numbers of the AS_PATH, segments flattened (shared by paths with the same attributes: do not modify). */
+  asPath: readonly number[];
+  /** Standard communities as 32-bit values (shared, like `asPath`). */
+  communities: readonly number[];
   originatorId: string | undefined;
-  clusterList: string[];
+  /** CLUSTER_LIST (shared, like `asPath`). */
+  clusterList: readonly string[];
 }
 
 const ORIGIN = { igp: 0, egp: 1, incomplete: 2 } as const;

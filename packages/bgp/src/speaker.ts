@@ -80,9 +80,13 @@ export interface BgpPeerStatus {
   advertised: number;
 }
 
-/** What a watch yields: first one snapshot of every best path, then changes. */
+/**
+ * What a watch yields: first one snapshot of every best path, then changes. Changes come in batches
+ * (`paths`, in the order gobgpd sent them: a later entry for a prefix supersedes an earlier one); a
+ * withdrawal has `withdrawn: true`.
+ */
 export type BgpWatchEvent =
-  { type: 'snapshot'; paths: BgpPath[] } | { type: 'path'; path: BgpPath } | { type: 'peer'; peer: BgpPeerStatus };
+  { type: 'snapshot'; paths: BgpPath[] } | { type: 'paths'; paths: BgpPath[] } | { type: 'peer'; peer: BgpPeerStatus };
 
 /** Options of async speaker calls. */
 export interface BgpCallOptions {
@@ -128,7 +132,10 @@ export interface BgpSpeaker extends EventTarget {
   announce(route: BgpAnnouncement, options?: BgpCallOptions): Promise<void>;
   /** Withdraw a route we originated (no-op when not announced). */
   withdraw(prefix: string, options?: BgpCallOptions): Promise<void>;
-  /** Best paths of v4 and v6 unicast: a snapshot, then changes; survives daemon restarts (a new snapshot follows each). */
+  /**
+   * Best paths of v4 and v6 unicast: a snapshot, then batches of changes; survives daemon restarts (a
+   * new snapshot follows each).
+   */
   watch(options?: BgpCallOptions): AsyncIterable<BgpWatchEvent>;
   /** Every best path now held (ours and learned). */
   bestPaths(family: IpFamily, options?: BgpCallOptions): Promise<BgpPath[]>;

@@ -32,7 +32,7 @@ async function example(): Promise<void> {
       const { sw_if_index } = await vpp.call('create_loopback', { mac_address: '02:00:00:00:00:02' });
       const programmer = createRouteProgrammer({ uplinkSwIfIndex: sw_if_index, sourceAddress4: '127.0.0.2' }, { vpp });
       for await (const ev of b.watch({ signal: AbortSignal.timeout(30_000) })) {
-        const learned = ev.type === 'snapshot' ? ev.paths : ev.type === 'path' ? [ev.path] : [];
+        const learned = ev.type === 'snapshot' || ev.type === 'paths' ? ev.paths : [];
         const path = learned.find((p) => !p.local && !p.withdrawn);
         if (!path) continue;
         await programmer.add({ prefix: path.prefix, nextHop: path.nextHop, provider: 'flat' });

@@ -37,6 +37,19 @@ export interface GobgpClient {
     req: GobgpStreamMethods[M]['req'],
     options?: GobgpCallOptions,
   ): AsyncIterable<GobgpStreamMethods[M]['res']>;
+  /**
+   * Call a server-streaming method and decode each message with `decode` (its wire bytes) instead of
+   * the generic decoder; yields batches: every message that arrived since the consumer last asked, in
+   * order. While `highWaterMark` decoded messages (default 16384) wait for the consumer, reading stops
+   * (gRPC flow control then holds the server back). Breaking out cancels the call.
+   * @throws GobgpApiError (a decode error is `INTERNAL`), BgpAbortError
+   */
+  streamBatches<M extends keyof GobgpStreamMethods, T>(
+    method: M,
+    req: GobgpStreamMethods[M]['req'],
+    decode: (bytes: Buffer) => T,
+    options?: GobgpCallOptions & { highWaterMark?: number },
+  ): AsyncIterable<T[]>;
   /** Send every request of a client-streaming method and wait for its reply. */
   clientStream<M extends keyof GobgpClientStreamMethods>(
     method: M,
@@ -135,6 +148,75 @@ export function createGobgpClient(init: GobgpClientInit): GobgpClient {
           } catch (err) {
             if (signal?.aborted) throw new BgpAbortError(`GobgpApi.${method}`, { cause: signal.reason });
             throw toError(method, err);
+          } finally {
+            signal?.removeEventListener('abort', onAbort);
+            call.cancel();
+          }
+        },
+      };
+    },
+    streamBatches(method, req, decode, options = {}) {
+      const d = def(method, false, true);
+      const { signal } = options;
+      const high = Math.max(1, options.highWaterMark ?? 16_384);
+      type Item = ReturnType<typeof decode>;
+      return {
+        async *[Symbol.asyncIterator]() {
+          if (signal?.aborted) throw new BgpAbortError(`GobgpApi.${method}`, { cause: signal.reason });
+          // bytes as they come: the caller's decoder runs in our 'data' handler, not grpc-js's
+          const call = client.makeServerStreamRequest(d.path, d.requestSerialize, (b: Buffer) => b, req, {});
+          let batch: Item[] = [];
+          let ended = false;
+          let failure: unknown;
+          let wake: (() => void) | undefined;
+          const notify = (): void => {
+            const w = wake;
+            wake = undefined;
+            w?.();
+          };
+          call.on('data', (bytes: Buffer) => {
+            if (failure !== undefined) return;
+            try {
+              batch.push(decode(bytes));
+            } catch (err) {
+              failure = new GobgpApiError(
+                method,
+                grpc.status.INTERNAL,
+                `undecodable message: ${(err as Error).message}`,
+                {
+                  cause: err,
+                },
+              );
+              call.cancel();
+            }
+            if (batch.length >= high) call.pause();
+            notify();
+          });
+          call.on('error', (err: Error) => {
+            failure ??= err;
+            ended = true;
+            notify();
+          });
+          call.on('end', () => {
+            ended = true;
+            notify();
+          });
+          const onAbort = () => call.cancel();
+          signal?.addEventListener('abort', onAbort, { once: true });
+          try {
+            for (;;) {
+              if (batch.length) {
+                const out = batch;
+                batch = [];
+                if (call.isPaused()) call.resume();
+                yield out;
+                continue;
+              }
+              if (signal?.aborted) throw new BgpAbortError(`GobgpApi.${method}`, { cause: signal.reason });
+              if (failure !== undefined) throw toError(method, failure);
+              if (ended) return;
+              await new Promise<void>((r) => (wake = r));
+            }
           } finally {
             signal?.removeEventListener('abort', onAbort);
             call.cancel();

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI, DEFAULT_WIREGUARD_PORT, SW_IF_INDEX_NONE } from '../constants.js';
-import { BgpInvalidConfigError, BgpRouteProgramError } from '../errors.js';
+import { BgpAbortError, BgpInvalidConfigError, BgpRouteProgramError } from '../errors.js';
 import { NOOP_LOGGER, type BgpLogger } from '../logger.js';
 import {
   addressFamily,
@@ -129,6 +129,7 @@ function key32(b64: string, object: string, field: string): Uint8Array {
 }
 
 const FIB_PATH_NH_PROTO = { ipv4: 0, ipv6: 1 } as const;
+const PROVIDERS = new Set<string>(['flat', 'ipip', 'vxlan', 'wireguard']);
 
 interface Tunnel {
   provider: Exclude<ProviderKind, 'flat'>;
@@ -145,6 +146,11 @@ interface Programmed extends RouteTarget {
   /** The path as sent: via address, through interface (~0 for FLAT). */
   via: string;
   swIfIndex: number;
+}
+
+/** The family of a prefix already checked (canonical). */
+function familyOf(prefix: string): IpFamily {
+  return prefix.includes(':') ? 'ipv6' : 'ipv4';
 }
 
 function tunnelKey(provider: string, remote: string): string {
@@ -177,28 +183,33 @@ export function createRouteProgrammer(
   const vpp = components.vpp;
 
   const routes = new Map<string, Programmed>();
-  // keyed locks: operations on the same prefix or tunnel run in order, others run side by side
-  const locks = new Map<string, Promise<void>>();
-  async function withLocks<T>(keys: string[], fn: () => Promise<T>): Promise<T> {
-    const prev = keys.map((k) => locks.get(k)).filter((x): x is Promise<void> => x !== undefined);
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    for (const k of keys) locks.set(k, mine);
-    if (prev.length) await Promise.all(prev);
-    try {
-      return await fn();
-    } finally {
-      release();
-      for (const k of keys) if (locks.get(k) === mine) locks.delete(k);
+  // keyed locks: operations on the same prefix or tunnel run in order, others run side by side. A
+  // route's key is its (canonical) prefix; tunnel keys start with `t|` and cannot be mistaken for one.
+  const locks = new Map<string, Promise<unknown>>();
+  const settled = (): void => {};
+  function withLocks<T>(keys: string[], fn: () => Promise<T>): Promise<T> {
+    let prev: Promise<unknown>[] | undefined;
+    for (const k of keys) {
+      const p = locks.get(k);
+      if (p) (prev ??= []).push(p);
     }
+    // nothing ahead of us (the common case): start now, no extra promise or tick
+    const run = prev ? Promise.all(prev).then(fn) : fn();
+    const mine = run.then(settled, settled);
+    for (const k of keys) locks.set(k, mine);
+    void mine.then(() => {
+      for (const k of keys) if (locks.get(k) === mine) locks.delete(k);
+    });
+    return run;
   }
   const lockKeys = (prefix: string, target: RouteTarget | undefined): string[] => {
-    const keys = [`r|${prefix}`];
     const cur = routes.get(prefix);
+    if ((!cur || cur.provider === 'flat') && (!target || target.provider === 'flat')) return [prefix];
+    const keys = [prefix];
     for (const x of [cur, target]) {
       if (!x || x.provider === 'flat') continue;
       keys.push(`t|${x.provider}|${x.nextHop}`);
-      if (x.provider === 'wireguard') keys.push('wg-interface');
+      if (x.provider === 'wireguard') keys.push('t|wg-interface');
     }
     return keys;
   };
@@ -259,15 +270,15 @@ export function createRouteProgrammer(
     };
   }
 
-  async function routeAddDel(
+  function routeAddDel(
     isAdd: boolean,
     prefix: string,
     family: IpFamily,
     via: string,
     swIfIndex: number,
     o: { signal?: AbortSignal },
-  ) {
-    await call(
+  ): Promise<unknown> {
+    return call(
       'ip_route_add_del',
       {
         is_add: isAdd,
@@ -277,6 +288,10 @@ export function createRouteProgrammer(
       o,
     );
   }
+
+  /** VPP answered that the route is not there (e.g. removed by hand): nothing to remove. */
+  const isNoSuchEntry = (err: Error & { errorName?: string }): boolean =>
+    err.name === 'VppApiError' && err.errorName === 'VNET_API_ERROR_NO_SUCH_ENTRY';
 
   async function upUnnumbered(sw: number, o: { signal?: AbortSignal }) {
     await call(
@@ -476,7 +491,7 @@ export function createRouteProgrammer(
     if (!prefix) throw new BgpInvalidConfigError(object2, 'prefix', route.prefix, 'is not a CIDR prefix');
     const nh = addressFamily(route.nextHop);
     if (!nh) throw new BgpInvalidConfigError(object2, 'nextHop', route.nextHop, 'is not an address');
-    if (!['flat', 'ipip', 'vxlan', 'wireguard'].includes(route.provider))
+    if (!PROVIDERS.has(route.provider))
       throw new BgpInvalidConfigError(object2, 'provider', route.provider, 'is not flat, ipip, vxlan or wireguard');
     return { prefix, nextHop: canonicalAddress(route.nextHop), provider: route.provider };
   }
@@ -485,7 +500,7 @@ export function createRouteProgrammer(
     const cur = routes.get(r.prefix);
     if (cur && cur.provider === r.provider && cur.nextHop === r.nextHop) return;
     if (cur) await removeChecked(r.prefix, o);
-    const family = parseCidr(r.prefix)!.family;
+    const family = familyOf(r.prefix);
     try {
       if (r.provider === 'flat') {
         await routeAddDel(true, r.prefix, family, r.nextHop, SW_IF_INDEX_NONE, o);
@@ -520,15 +535,11 @@ export function createRouteProgrammer(
   async function removeChecked(prefix: string, o: { signal?: AbortSignal }): Promise<void> {
     const cur = routes.get(prefix);
     if (!cur) return;
-    const family = parseCidr(prefix)!.family;
+    const family = familyOf(prefix);
     try {
-      await routeAddDel(false, prefix, family, cur.via, cur.swIfIndex, o).catch(
-        (err: Error & { errorName?: string }) => {
-          // already gone from VPP (e.g. removed by hand): nothing to remove
-          if (err.name === 'VppApiError' && err.errorName === 'VNET_API_ERROR_NO_SUCH_ENTRY') return;
-          throw err;
-        },
-      );
+      await routeAddDel(false, prefix, family, cur.via, cur.swIfIndex, o).catch((err: Error) => {
+        if (!isNoSuchEntry(err)) throw err;
+      });
       routes.delete(prefix);
       stats.routes = routes.size;
       if (cur.provider !== 'flat') {
@@ -671,30 +682,118 @@ export function createRouteProgrammer(
       let added = 0;
       let removed = 0;
       const limit = Math.max(1, options.concurrency ?? 64);
-      const running = new Set<Promise<void>>();
-      for (const ch of changes) {
-        let op: Promise<void>;
-        try {
-          if (ch.target) {
-            const r = check(ch.target);
-            op = withLocks(lockKeys(r.prefix, r), () => addChecked(r, options)).then(() => void added++);
-          } else {
-            const p = canonicalCidr(ch.prefix);
-            if (!p) throw new BgpInvalidConfigError(`route ${ch.prefix}`, 'prefix', ch.prefix, 'is not a CIDR prefix');
-            if (!routes.has(p)) continue;
-            op = withLocks(lockKeys(p, undefined), () => removeChecked(p, options)).then(() => void removed++);
+      // refill in rounds: once the pipeline is full, wait until half of it has answered, then send the
+      // next half in one go (one socket write, not one per answer)
+      const refillAt = limit >> 1;
+      // one abort listener for the whole batch rather than one per VPP request; on abort no new
+      // request is sent and apply returns without waiting for those on the wire
+      const signal = options.signal;
+      const perCall = {};
+      let aborted = signal?.aborted ?? false;
+      // a counter and one waiter instead of racing every running promise for each free slot
+      let running = 0;
+      let wake: (() => void) | undefined;
+      const wakeUp = (): void => {
+        const w = wake;
+        wake = undefined;
+        w?.();
+      };
+      const onAbort = (): void => {
+        aborted = true;
+        wakeUp();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => {
+        running--;
+        if (running <= refillAt) wakeUp();
+      };
+      const onAdded = (): void => {
+        added++;
+        settle();
+      };
+      const onRemoved = (): void => {
+        removed++;
+        settle();
+      };
+      const onError = (err: Error): void => {
+        errors.push(err);
+        settle();
+      };
+      try {
+        for (const ch of changes) {
+          if (aborted) break;
+          try {
+            if (ch.target) {
+              const r = check(ch.target);
+              const cur = routes.get(r.prefix);
+              if (r.provider === 'flat' && !cur && !locks.has(r.prefix)) {
+                // the common case of a burst: a new FLAT route, nothing else in flight for it.
+                // One VPP request and one continuation; the prefix stays locked until it settles.
+                running++;
+                const prefix = r.prefix;
+                const op: Promise<void> = routeAddDel(
+                  true,
+                  prefix,
+                  familyOf(prefix),
+                  r.nextHop,
+                  SW_IF_INDEX_NONE,
+                  perCall,
+                ).then(
+                  () => {
+                    if (locks.get(prefix) === op) locks.delete(prefix);
+                    routes.set(prefix, { ...r, via: r.nextHop, swIfIndex: SW_IF_INDEX_NONE });
+                    stats.routes = routes.size;
+                    onAdded();
+                  },
+                  (err: unknown) => {
+                    if (locks.get(prefix) === op) locks.delete(prefix);
+                    onError(new BgpRouteProgramError(prefix, 'flat', 'add', err));
+                  },
+                );
+                locks.set(prefix, op);
+              } else {
+                running++;
+                withLocks(lockKeys(r.prefix, r), () => addChecked(r, perCall)).then(onAdded, onError);
+              }
+            } else {
+              const p = canonicalCidr(ch.prefix);
+              if (!p)
+                throw new BgpInvalidConfigError(`route ${ch.prefix}`, 'prefix', ch.prefix, 'is not a CIDR prefix');
+              const cur = routes.get(p);
+              if (!cur) continue;
+              running++;
+              if (cur.provider === 'flat' && !locks.has(p)) {
+                // a FLAT route going away: the same single request
+                const op: Promise<void> = routeAddDel(false, p, familyOf(p), cur.via, cur.swIfIndex, perCall).then(
+                  () => {
+                    if (locks.get(p) === op) locks.delete(p);
+                    if (routes.get(p) === cur) routes.delete(p);
+                    stats.routes = routes.size;
+                    onRemoved();
+                  },
+                  (err: Error) => {
+                    if (locks.get(p) === op) locks.delete(p);
+                    if (isNoSuchEntry(err)) {
+                      if (routes.get(p) === cur) routes.delete(p);
+                      stats.routes = routes.size;
+                      onRemoved();
+                    } else onError(new BgpRouteProgramError(p, 'flat', 'delete', err));
+                  },
+                );
+                locks.set(p, op);
+              } else withLocks(lockKeys(p, undefined), () => removeChecked(p, perCall)).then(onRemoved, onError);
+            }
+          } catch (err) {
+            errors.push(err as Error);
+            continue;
           }
-        } catch (err) {
-          errors.push(err as Error);
-          continue;
+          if (running >= limit) while (running > refillAt && !aborted) await new Promise<void>((r) => (wake = r));
         }
-        const tracked: Promise<void> = op
-          .catch((err: Error) => void errors.push(err))
-          .finally(() => running.delete(tracked));
-        running.add(tracked);
-        if (running.size >= limit) await Promise.race(running);
+        while (running > 0 && !aborted) await new Promise<void>((r) => (wake = r));
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
       }
-      await Promise.all(running);
+      if (aborted) errors.push(new BgpAbortError('route programming', { cause: signal?.reason }));
       return { added, removed, errors };
     },
     async sync(desired, options = {}) {

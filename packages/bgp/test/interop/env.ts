@@ -76,14 +76,14 @@ export class Lab {
   source: MemorySource = createMemorySource();
 
   async addNetns(): Promise<TestNetns> {
-    const ns = await createTestNetns('bgp');
+    const ns = await createTestNetns('bgh');
     this.netns.push(ns);
     return ns;
   }
 
   /** Join netns `a` and `b` with addresses. */
   async link(a: TestNetns, aAddrs: string[], b: TestNetns, bAddrs: string[]): Promise<void> {
-    await linkNetns({ netns: a.name, addresses: aAddrs }, { netns: b.name, addresses: bAddrs }, 'bgp');
+    await linkNetns({ netns: a.name, addresses: aAddrs }, { netns: b.name, addresses: bAddrs }, 'bgh');
   }
 
   onCleanup(f: () => Promise<unknown>): void {
