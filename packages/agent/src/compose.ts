@@ -39,7 +39,7 @@ export interface ComposeNodeInit {
   readonly metrics: AgentMetrics;
   /** The resource source; default: built from `config.kube`. */
   readonly source?: ResourceSource;
-  /** Where state files live (CNI pods, uplink capture). Default `config.stateDir`. */
+  /** Where state files live (CNI pods, uplink capture, npol state). Default `config.stateDir`. */
   readonly stateDir?: string;
 }
 
@@ -313,7 +313,11 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
       const log = loggers.component('policies');
       const { createNetworkPolicyController, createPolicyDataplane } = await import('@vectorplane/policies');
       const build = async () => {
-        const dataplane = createPolicyDataplane({ vpp: vppOf(), logger: log }, { backend: config.policies.backend });
+        const dataplane = createPolicyDataplane(
+          { vpp: vppOf(), logger: log },
+          // the npol backend keeps what it programmed here, to adopt it after an agent restart
+          { backend: config.policies.backend, npolStatePath: join(stateDir, 'policies-npol.json') },
+        );
         await dataplane.start({ signal });
         policyDataplane = dataplane;
         const c = createNetworkPolicyController({
