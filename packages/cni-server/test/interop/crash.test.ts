@@ -148,3 +148,22 @@ describe.skipIf(!!skip)('a crash after Del replied, before the kernel freed the 
     }
   });
 });
+
+describe.skipIf(!!skip)('Del then Add of the same pod', () => {
+  it('the Add waits for the old veth to be gone (and hurries its deletion)', async () => {
+    const bed = await startBed({ real, server: { socket: false, vethBatchQuietMs: 60_000 } });
+    try {
+      const ns = await bed.pod();
+      await bed.server.start();
+      expect((await bed.server.add(addReq(ns, '10.32.2.1'))).error_message).toBe('');
+      const t = performance.now();
+      expect((await bed.server.del({ netns: ns.path, interface_name: 'eth0' })).successful).toBe(true);
+      expect((await bed.server.add(addReq(ns, '10.32.2.1'))).error_message).toBe('');
+      expect(performance.now() - t).toBeLessThan(10_000); // not the 60 s quiet period
+      expect(bed.server.pods()).toHaveLength(1);
+      expect((await bed.server.del({ netns: ns.path, interface_name: 'eth0' })).successful).toBe(true);
+    } finally {
+      await bed.close();
+    }
+  });
+});
