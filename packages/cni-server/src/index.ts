@@ -67,6 +67,7 @@ export type {
   PodEvent,
   PodEventReason,
   PodInfo,
+  PodIntent,
   PodRecord,
   PodVrfs,
   ReconcileReport,
