@@ -189,6 +189,83 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       expect(await dumpAll(vpp.dump('vxlan_tunnel_v2_dump', { sw_if_index: 0xffffffff }))).toHaveLength(0);
     });
 
+    it('bgp: apply pipelines many FLAT routes; changes to one prefix keep their order; a route removed by hand is no error', async () => {
+      const prog = createRouteProgrammer(base, { vpp });
+      const pfx = (i: number) => `10.244.${100 + (i >> 6)}.${(i & 63) << 2}/30`;
+      const n = 300;
+      const first = await prog.apply(
+        Array.from({ length: n }, (_, i) => ({
+          prefix: pfx(i),
+          target: { prefix: pfx(i), nextHop: '192.168.77.2', provider: 'flat' as const },
+        })),
+        { concurrency: 16 },
+      );
+      expect(first).toEqual({ added: n, removed: 0, errors: [] });
+      expect(await routeVia(pfx(n - 1))).toEqual({ sw_if_index: 0xffffffff, nh: '192.168.77.2' });
+      // one prefix: move, then remove, then add again, in one apply: the last state wins in VPP
+      const p = pfx(0);
+      const again = await prog.apply([
+        { prefix: p, target: { prefix: p, nextHop: '192.168.77.3', provider: 'flat' } },
+        { prefix: p, target: undefined },
+        { prefix: p, target: { prefix: p, nextHop: '192.168.77.4', provider: 'flat' } },
+      ]);
+      expect(again.errors).toEqual([]);
+      expect(await routeVia(p)).toEqual({ sw_if_index: 0xffffffff, nh: '192.168.77.4' });
+      // gone from VPP behind our back: removing it is not an error
+      const q = pfx(1);
+      await vpp.call('ip_route_add_del', {
+        is_add: false,
+        is_multipath: false,
+        route: {
+          table_id: 0,
+          prefix: q,
+          n_paths: 1,
+          paths: [
+            {
+              sw_if_index: 0xffffffff,
+              table_id: 0,
+              rpf_id: 0,
+              weight: 1,
+              preference: 0,
+              type: 0,
+              flags: 0,
+              proto: 0,
+              nh: { address: { ip4: '192.168.77.2' }, via_label: 0, obj_id: 0, classify_table_index: 0xffffffff },
+              n_labels: 0,
+              label_stack: [],
+            },
+          ],
+        },
+      } as never);
+      const all = await prog.apply(Array.from({ length: n }, (_, i) => ({ prefix: pfx(i), target: undefined })));
+      expect(all).toEqual({ added: 0, removed: n, errors: [] });
+      expect(prog.stats.routes).toBe(0);
+      expect(await routeVia(pfx(n - 1))).toBeUndefined();
+    });
+
+    it('bgp: an aborted apply sends nothing more and reports a BgpAbortError', async () => {
+      const prog = createRouteProgrammer(base, { vpp });
+      await prog.sync([]); // adopt first: the dumps are not part of what is aborted
+      const ac = new AbortController();
+      let yielded = 0;
+      function* changes() {
+        for (let i = 0; i < 100; i++) {
+          if (i === 10) ac.abort(new Error('stop'));
+          yielded++;
+          const prefix = `10.244.200.${i}/32`;
+          yield { prefix, target: { prefix, nextHop: '192.168.77.2', provider: 'flat' as const } };
+        }
+      }
+      const calls0 = prog.stats.vppCalls;
+      const res = await prog.apply(changes(), { signal: ac.signal });
+      expect(yielded).toBe(11);
+      expect(prog.stats.vppCalls - calls0).toBe(10);
+      expect(res.errors.map((e) => e.name)).toEqual(['BgpAbortError']);
+      // what was on the wire settles on its own; clean up
+      await new Promise((r) => setTimeout(r, 100));
+      await prog.sync([]);
+    });
+
     it('bgp: malformed routes and settings get a typed error naming the field', async () => {
       const prog = createRouteProgrammer(base, { vpp });
       await expect(
