@@ -95,6 +95,45 @@ describe('bgp translator: global and node-to-node mesh', () => {
 });
 
 describe('bgp translator: BGPPeer', () => {
+  it('bgp: BGPPeer fields gobgpd is not driven with are named once per peer (unsupported) and the peering is still made', () => {
+    const { result, issues } = translateBgp({
+      nodeName: 'c',
+      nodes,
+      bgpConfigurations: [cfg({ nodeToNodeMeshEnabled: false })],
+      bgpPeers: [
+        peer('tor', {
+          node: 'c',
+          peerIP: '192.168.2.254',
+          asNumber: 65100,
+          keepaliveTime: '10s',
+          numAllowedLocalASNumbers: 2,
+          reachableBy: '192.168.2.1',
+          localWorkloadSelector: "app == 'lb'",
+          failureDetectionMode: 'BFDIfDirectlyConnected',
+        }),
+        // defaults / off values are not reported
+        peer('plain', {
+          node: 'c',
+          peerIP: '192.168.2.253',
+          asNumber: 65100,
+          failureDetectionMode: 'None',
+          numAllowedLocalASNumbers: 0,
+        }),
+        // a peer for another node says nothing here
+        peer('elsewhere', { node: 'a', peerIP: '192.168.1.254', asNumber: 65100, keepaliveTime: '10s' }),
+      ],
+    });
+    expect(issues.map((i) => [i.code, i.object, i.path])).toEqual([
+      ['unsupported', 'BGPPeer/tor', 'spec.keepaliveTime'],
+      ['unsupported', 'BGPPeer/tor', 'spec.numAllowedLocalASNumbers'],
+      ['unsupported', 'BGPPeer/tor', 'spec.reachableBy'],
+      ['unsupported', 'BGPPeer/tor', 'spec.localWorkloadSelector'],
+      ['unsupported', 'BGPPeer/tor', 'spec.failureDetectionMode'],
+    ]);
+    expect(issues[0]!.message).toMatch(/"10s" is not supported/);
+    expect(result!.peers.map((p) => p.address)).toEqual(['192.168.2.254', '192.168.2.253']);
+  });
+
   it('bgp: peerIP peers with password, ttlSecurity, keepOriginalNextHop, maxRestartTime, port; node and nodeSelector match', () => {
     const { result, issues } = translateBgp({
       nodeName: 'c',

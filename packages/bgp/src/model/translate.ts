@@ -428,6 +428,22 @@ export function translateBgp(input: BgpModelInput): { result: BgpDesiredState | 
       policies.exportPolicies.push(filterPolicyName(name, 'export'));
     });
     if (!filtersOk) continue;
+    // fields gobgpd is not driven with (yet): said once per peer, field by field, and the peering goes on
+    const unmapped: [string, unknown, boolean][] = [
+      ['keepaliveTime', s.keepaliveTime, s.keepaliveTime !== undefined],
+      ['numAllowedLocalASNumbers', s.numAllowedLocalASNumbers, (s.numAllowedLocalASNumbers ?? 0) > 0],
+      ['reachableBy', s.reachableBy, !!s.reachableBy],
+      ['localWorkloadSelector', s.localWorkloadSelector, !!s.localWorkloadSelector],
+      ['failureDetectionMode', s.failureDetectionMode, !!s.failureDetectionMode && s.failureDetectionMode !== 'None'],
+    ];
+    for (const [field, value, set] of unmapped)
+      if (set)
+        issues.push({
+          code: 'unsupported',
+          object,
+          path: `spec.${field}`,
+          message: `${JSON.stringify(value)} is not supported with gobgpd yet; ignored (the peering is made without it)`,
+        });
     const common = (addr: string, fam: IpFamily, asn: number): BgpPeerConfig | undefined => {
       const p: BgpPeerConfig = { address: addr, asn, families: [fam], description: object };
       p.gracefulRestart = { restartTimeS: restart };
