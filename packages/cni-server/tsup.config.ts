@@ -26,4 +26,19 @@ export default defineConfig([
       js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
   },
+  {
+    // The same plugin as one CommonJS file (bin/vectorplane-cni.cjs): what an extensionless copy in
+    // /opt/cni/bin is loaded as, and what a Node single executable application embeds (deploy/Dockerfile).
+    entry: { 'bin/vectorplane-cni': 'src/bin/vectorplane-cni.ts' },
+    format: ['cjs'],
+    dts: false,
+    sourcemap: false,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    noExternal: [/.*/],
+    splitting: false,
+    minify: true,
+    banner: { js: '#!/usr/bin/env node' },
+  },
 ]);

@@ -42,6 +42,15 @@ describe('deployment manifests', () => {
     const dockerfile = readFileSync(new URL('../deploy/Dockerfile', import.meta.url), 'utf8');
     expect(dockerfile).toContain('/src/packages/agent/dist/bin/vectorplane.js');
     expect(dockerfile).toContain('/src/packages/agent/dist/build/Release/vectorplane_netlink.node');
+    // the CNI plugin is a single executable made from the CommonJS bundle cni-server's build writes (the host
+    // need not have Node), and the DaemonSet's init container installs exactly that file
+    expect(dockerfile).toContain('"main":"packages/cni-server/dist/bin/vectorplane-cni.cjs"');
+    expect(dockerfile).toContain('NODE_SEA_BLOB');
+    const tsup = readFileSync(new URL('../../cni-server/tsup.config.ts', import.meta.url), 'utf8');
+    expect(tsup).toMatch(/format: \['cjs'\]/);
+    const manifests = readFileSync(new URL('../deploy/vectorplane.yaml', import.meta.url), 'utf8');
+    expect(manifests).toContain('[cp, /usr/local/lib/vectorplane/vectorplane-cni, /host/opt/cni/bin/vectorplane-cni]');
+    expect(dockerfile).toContain('COPY --from=build /src/vectorplane-cni /usr/local/lib/vectorplane/vectorplane-cni');
     for (const [k, v] of Object.entries(DAEMON_ENV)) expect(dockerfile).toContain(`${k}="\${${k}:-${v}}"`);
     const shebang = readFileSync(new URL('../src/bin/vectorplane.ts', import.meta.url), 'utf8').split('\n')[0];
     expect(shebang).toBe(

@@ -16,8 +16,16 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(HELP);
   process.exit(0);
 }
-const command = process.env['CNI_COMMAND'];
-const stdin = command === 'VERSION' && process.stdin.isTTY ? '{}' : readFileSync(0, 'utf8');
-const out = await runCniPlugin({ env: process.env, stdin });
-if (out.stdout) process.stdout.write(`${out.stdout}\n`);
-process.exitCode = out.exitCode;
+// no top-level await: the plugin is also built as one CommonJS file (what a Node single executable runs,
+// and what node loads from an extensionless file in /opt/cni/bin)
+async function main(): Promise<void> {
+  const command = process.env['CNI_COMMAND'];
+  const stdin = command === 'VERSION' && process.stdin.isTTY ? '{}' : readFileSync(0, 'utf8');
+  const out = await runCniPlugin({ env: process.env, stdin });
+  if (out.stdout) process.stdout.write(`${out.stdout}\n`);
+  process.exitCode = out.exitCode;
+}
+main().catch((err: unknown) => {
+  process.stderr.write(`vectorplane-cni: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
