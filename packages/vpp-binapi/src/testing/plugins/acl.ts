@@ -90,38 +90,46 @@ export class FakeAclState {
   readonly sessions = new Map<string, { sw_if_index: number; direction: 'input' | 'output' }>();
   readonly #ids = new IndexPool(0);
 
+  /** Prefixes as sent → family and dump text; ACLs repeat the same few prefixes many times. */
+  readonly #prefixes = new Map<string, { family: number; text: string } | undefined>();
+
+  #prefix(sent: string): { family: number; text: string } | undefined {
+    if (this.#prefixes.has(sent)) return this.#prefixes.get(sent);
+    let v: { family: number; text: string } | undefined;
+    try {
+      const p = parsePrefix(sent);
+      v = { family: p.family, text: formatPrefix(p) };
+    } catch {
+      v = undefined;
+    }
+    if (this.#prefixes.size >= 100_000) this.#prefixes.clear();
+    this.#prefixes.set(sent, v);
+    return v;
+  }
+
   /**
    * `acl_add_list`: checks every rule (-57 for a bad or mixed-family prefix, -8 for a reversed port range),
    * then creates (`acl_index` ~0) or replaces the rules of an existing ACL (-6 when there is none).
    */
   addReplace(aclIndex: number, tag: string, rules: FakeAclRule[]): { retval: number; acl_index: number } {
     if (Buffer.byteLength(tag) >= 64) return { retval: VNET_API_ERROR.INVALID_VALUE, acl_index: aclIndex };
-    for (const r of rules) {
-      let s, d;
-      try {
-        s = parsePrefix(r.src_prefix);
-      } catch {
-        return { retval: VNET_API_ERROR.INVALID_SRC_ADDRESS, acl_index: aclIndex };
-      }
-      try {
-        d = parsePrefix(r.dst_prefix);
-      } catch {
-        return { retval: VNET_API_ERROR.INVALID_DST_ADDRESS, acl_index: aclIndex };
-      }
+    const stored: FakeAclRule[] = new Array<FakeAclRule>(rules.length);
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      const s = this.#prefix(r.src_prefix);
+      if (!s) return { retval: VNET_API_ERROR.INVALID_SRC_ADDRESS, acl_index: aclIndex };
+      const d = this.#prefix(r.dst_prefix);
+      if (!d) return { retval: VNET_API_ERROR.INVALID_DST_ADDRESS, acl_index: aclIndex };
       if (s.family !== d.family) return { retval: VNET_API_ERROR.INVALID_SRC_ADDRESS, acl_index: aclIndex };
       if (r.srcport_or_icmptype_first > r.srcport_or_icmptype_last)
         return { retval: VNET_API_ERROR.INVALID_VALUE_2, acl_index: aclIndex };
       if (r.dstport_or_icmpcode_first > r.dstport_or_icmpcode_last)
         return { retval: VNET_API_ERROR.INVALID_VALUE_2, acl_index: aclIndex };
+      // VPP keeps the address as sent (ip_address_decode); the dump shows it with the prefix length
+      stored[i] = { ...r, src_prefix: s.text, dst_prefix: d.text };
     }
     if (aclIndex !== INDEX_INVALID && !this.acls.has(aclIndex))
       return { retval: VNET_API_ERROR.NO_SUCH_ENTRY, acl_index: aclIndex };
-    const stored = rules.map((r) => ({
-      ...r,
-      // VPP keeps the address as sent (ip_address_decode); the dump shows it with the prefix length
-      src_prefix: formatPrefix(parsePrefix(r.src_prefix)),
-      dst_prefix: formatPrefix(parsePrefix(r.dst_prefix)),
-    }));
     if (aclIndex === INDEX_INVALID) {
       aclIndex = this.#ids.alloc();
       this.acls.set(aclIndex, { acl_index: aclIndex, tag, rules: stored });
