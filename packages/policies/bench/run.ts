@@ -12,8 +12,8 @@
  * `--src` runs another copy of the sources (e.g. a baseline extracted with `git archive`), for
  * before/after ratios measured in one run (bench/compare.ts does that).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -77,7 +77,9 @@ async function main() {
   const vpp = fake ? await connectVpp({ socket: fake.socketPath, timeoutMs: 120_000 }) : stubVpp();
   const sws: number[] = [];
   for (let i = 0; i < W; i++) sws.push((await vpp.call('create_loopback', {})).sw_if_index);
-  const dp = createPolicyDataplane({ vpp }, { backend });
+  // the npol backend's state file as the agent keeps it (in its state dir), here in a temporary one
+  const stateDir = await mkdtemp(join(tmpdir(), 'pol-bench-'));
+  const dp = createPolicyDataplane({ vpp }, { backend, npolStatePath: join(stateDir, 'policies-npol.json') });
   await dp.start();
   const changes: PolicyChange[] = [];
   for (let s = 0; s < S; s++)
@@ -135,20 +137,34 @@ async function main() {
     memberRuns.push(performance.now() - t);
   }
   const memberMs = median(memberRuns);
-  c = cpu();
-  t = performance.now();
-  const pol = await dp.apply([
-    {
-      kind: 'policy',
-      id: 'pol-42',
-      policy: {
-        inbound: policy(42).inbound.map((r, i) => (i === 3 ? { ...r, dstPorts: [{ first: 2000, last: 2100 }] } : r)),
-        outbound: [],
+  // the same for a policy change (one rule's ports changed, then back)
+  const policyRuns: number[] = [];
+  const policyCpuRuns: number[] = [];
+  let pol = full;
+  for (let i = 0; i < 5; i++) {
+    c = cpu();
+    t = performance.now();
+    pol = await dp.apply([
+      {
+        kind: 'policy',
+        id: 'pol-42',
+        policy:
+          i % 2
+            ? policy(42)
+            : {
+                inbound: policy(42).inbound.map((r, j) =>
+                  j === 3 ? { ...r, dstPorts: [{ first: 2000, last: 2100 }] } : r,
+                ),
+                outbound: [],
+              },
       },
-    },
-  ]);
-  const policyMs = performance.now() - t;
-  const policyCpuMs = cpu() - c;
+    ]);
+    policyRuns.push(performance.now() - t);
+    policyCpuRuns.push(cpu() - c);
+  }
+  const policyMs = median(policyRuns);
+  const policyCpuMs = median(policyCpuRuns);
+  await rm(stateDir, { recursive: true, force: true });
 
   const result = {
     date: new Date().toISOString(),
@@ -175,7 +191,12 @@ async function main() {
       runsMs: memberRuns.map((x) => Number(x.toFixed(2))),
       vppCalls: member.vppCalls,
     },
-    policyChange: { ms: Number(policyMs.toFixed(2)), cpuMs: Number(policyCpuMs.toFixed(2)), vppCalls: pol.vppCalls },
+    policyChange: {
+      ms: Number(policyMs.toFixed(2)),
+      cpuMs: Number(policyCpuMs.toFixed(2)),
+      runsMs: policyRuns.map((x) => Number(x.toFixed(2))),
+      vppCalls: pol.vppCalls,
+    },
     heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
     rssMB: Math.round(process.memoryUsage().rss / 1048576),
     machine: {
