@@ -93,7 +93,7 @@ function loadKubeConfig(init: ApiServerSourceInit): KubeConfig {
   return kc;
 }
 
-function apiError(path: string, err: unknown): KubeApiError {
+export function apiError(path: string, err: unknown): KubeApiError {
   if (err instanceof ApiException) {
     let body: unknown = err.body;
     if (typeof body === 'string') {
@@ -139,6 +139,8 @@ export interface ApiServerSourceStats {
 
 export interface ApiServerSource extends ResourceSource {
   readonly stats: Readonly<ApiServerSourceStats>;
+  /** The loaded kubeconfig, for the few writes this package makes (see `publishNodeWireguard`). */
+  readonly kubeConfig: KubeConfig;
 }
 
 /**
@@ -416,6 +418,7 @@ export function createApiServerSource(init: ApiServerSourceInit = {}): ApiServer
 
   return {
     stats,
+    kubeConfig: kc,
     stream,
     async close() {
       closing.abort();

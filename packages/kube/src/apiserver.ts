@@ -11,3 +11,4 @@ export {
   type ApiServerSourceStats,
   type KubeLogger,
 } from './apiserver-source.js';
+export { publishNodeWireguard, type NodeWireguardInfo, type PublishNodeWireguardResult } from './node-writer.js';

@@ -13,6 +13,10 @@ export const CALICO_NODE_ANNOTATIONS = {
   ipv6VXLANTunnelAddr: 'projectcalico.org/IPv6VXLANTunnelAddr',
   vxlanTunnelMACAddrV6: 'projectcalico.org/VXLANTunnelMACAddrV6',
   wireguardPublicKey: 'projectcalico.org/WireguardPublicKey',
+  wireguardPublicKeyV6: 'projectcalico.org/WireguardPublicKeyV6',
+  /** The node's address on its WireGuard interface, a bare address (no prefix length). */
+  ipv4WireguardInterfaceAddr: 'projectcalico.org/IPv4WireguardInterfaceAddr',
+  ipv6WireguardInterfaceAddr: 'projectcalico.org/IPv6WireguardInterfaceAddr',
 } as const;
 
 /** What the dataplane needs to know about a node, whichever way Calico stored it. */
@@ -29,6 +33,8 @@ export interface CalicoNodeInfo {
   vxlanTunnelMACAddr: string | undefined;
   ipv6VXLANTunnelAddr: string | undefined;
   wireguardPublicKey: string | undefined;
+  /** The node's address on its WireGuard interface (v3 `spec.wireguard.interfaceIPv4Address`, else the annotation). */
+  wireguardInterfaceIPv4Address: string | undefined;
   podCIDRs: string[];
 }
 
@@ -56,6 +62,8 @@ export function calicoNodeInfo(node: Node): CalicoNodeInfo {
     vxlanTunnelMACAddr: node.spec?.vxlanTunnelMACAddr ?? a[CALICO_NODE_ANNOTATIONS.vxlanTunnelMACAddr],
     ipv6VXLANTunnelAddr: node.spec?.ipv6VXLANTunnelAddr ?? a[CALICO_NODE_ANNOTATIONS.ipv6VXLANTunnelAddr],
     wireguardPublicKey: node.status?.wireguardPublicKey ?? a[CALICO_NODE_ANNOTATIONS.wireguardPublicKey],
+    wireguardInterfaceIPv4Address:
+      node.spec?.wireguard?.interfaceIPv4Address ?? a[CALICO_NODE_ANNOTATIONS.ipv4WireguardInterfaceAddr],
     podCIDRs,
   };
 }

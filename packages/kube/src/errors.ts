@@ -29,7 +29,9 @@ export type KubeErrorCode =
   | 'KUBE_API'
   | 'KUBE_CLOSED'
   | 'KUBE_CONFIG'
-  | 'KUBE_SELECTOR';
+  | 'KUBE_SELECTOR'
+  | 'KUBE_READ_ONLY'
+  | 'KUBE_INVALID_VALUE';
 
 /** The base of every error this package reports, in `error` events and in rejections. */
 export class KubeError extends Error {
@@ -213,5 +215,34 @@ export class KubeSelectorError extends KubeError {
   constructor(selector: string, message: string) {
     super('KUBE_SELECTOR', `invalid selector ${JSON.stringify(selector)}: ${message}`);
     this.selector = selector;
+  }
+}
+
+/** A write was asked of a source that cannot write (a folder of manifests, memory): `node` and `field` name it. */
+export class KubeReadOnlyError extends KubeError {
+  override name = 'KubeReadOnlyError';
+  readonly node: string;
+  readonly field: string;
+  constructor(init: { node: string; field: string; source: string }) {
+    super(
+      'KUBE_READ_ONLY',
+      `cannot set ${init.field} on Node ${init.node}: the ${init.source} source is read-only (put it in the Node's manifest)`,
+    );
+    this.node = init.node;
+    this.field = init.field;
+  }
+}
+
+/** A value to be written is malformed: `node` and `field` name where it was going, `value` is what was given. */
+export class KubeInvalidValueError extends KubeError {
+  override name = 'KubeInvalidValueError';
+  readonly node: string;
+  readonly field: string;
+  readonly value: unknown;
+  constructor(init: { node: string; field: string; value: unknown; message: string }) {
+    super('KUBE_INVALID_VALUE', `Node ${init.node} ${init.field}: ${init.message} (got ${JSON.stringify(init.value)})`);
+    this.node = init.node;
+    this.field = init.field;
+    this.value = init.value;
   }
 }

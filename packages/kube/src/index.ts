@@ -40,6 +40,7 @@ export {
   type LabelMatcher,
   type FieldMatcher,
 } from './selectors.js';
+export { publishNodeWireguard, type NodeWireguardInfo, type PublishNodeWireguardResult } from './node-writer.js';
 export { calicoNodeInfo, CALICO_NODE_ANNOTATIONS, type CalicoNodeInfo } from './calico-node.js';
 export {
   KubeError,
@@ -47,6 +48,8 @@ export {
   KubeConfigError,
   KubeFileError,
   KubeInvalidObjectError,
+  KubeInvalidValueError,
+  KubeReadOnlyError,
   KubeParseError,
   KubeSelectorError,
   KubeSourceClosedError,

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
 import { apiVersionOf, SERVED_RESOURCES, type ServedResource } from './resources.js';
@@ -105,6 +106,8 @@ export interface RequestRecord {
   path: string;
   query: Record<string, string>;
   status: number;
+  /** The request's Content-Type header, when it had one. */
+  contentType?: string;
 }
 
 export interface TestApiServer {
@@ -528,6 +531,8 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
     const method = req.method ?? 'GET';
     const query = Object.fromEntries(url.searchParams);
     const rec: RequestRecord = { method, path: url.pathname, query, status: 0 };
+    const contentType = req.headers['content-type'];
+    if (contentType !== undefined) rec.contentType = contentType;
     requests.push(rec);
     if (requests.length > 10_000) requests.splice(0, 5_000);
     const reply = (code: number, body: unknown): void => {
@@ -820,6 +825,11 @@ export async function startTestApiServer(init: TestApiServerInit = {}): Promise<
             { name, kind: kindLower },
           ),
         );
+        return;
+      }
+      // As the real API server: a patch that changes nothing writes nothing (same resourceVersion, no event).
+      if (isDeepStrictEqual(o, existing)) {
+        reply(200, existing);
         return;
       }
       reply(200, storeObject(store, o, 'MODIFIED'));
