@@ -71,6 +71,27 @@ async function fib4(vpp: VppClient<VppApi>): Promise<Map<string, string>> {
   return out;
 }
 
+/** What both VPPs say about their FIB, neighbours and interfaces: attached to a failed ping. */
+async function diagnostics(nodes: readonly Node[]): Promise<string> {
+  const out: string[] = [];
+  for (const n of nodes)
+    for (const cmd of ['show ip fib', 'show ip neighbors', 'show interface', 'show errors', 'show trace']) {
+      const r = await n.vpp
+        .call('cli_inband', { cmd })
+        .then((x) => x.reply)
+        .catch((e: unknown) => `(failed: ${(e as Error).message})`);
+      out.push(`--- ${n.name}: ${cmd}\n${r.trim()}`);
+    }
+  return out.join('\n');
+}
+
+/** Pings until one answers or `timeoutMs` passes; the message names what VPP showed when none did. */
+async function pingsWithin(nodes: readonly Node[], from: string, dst: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) if (ping(from, dst)) return;
+  expect.fail(`no ping from ${from} to ${dst} answered within ${timeoutMs} ms\n${await diagnostics(nodes)}`);
+}
+
 interface Node {
   name: string;
   vppAddr: string;
@@ -211,11 +232,15 @@ describe.skipIf(!!skip)('bgp interop: two real VPPs carry a pod ping over a BGP-
   }, 60_000);
 
   it('bgp: pod A pings pod B through both VPPs', async () => {
-    // the first echo may be lost while VPP resolves the next hop (glean): ping again until one answers
-    const ok = await until('a ping from pod A to pod B answered', () => ping(a.podNs, b.podAddr), 30_000);
-    expect(ok).toBe(true);
-    expect(ping(b.podNs, a.podAddr)).toBe(true);
-  }, 60_000);
+    // a packet trace of what each VPP receives, for the diagnostics of a failed ping (best effort)
+    for (const n of nodes) await n.vpp.call('cli_inband', { cmd: 'trace add af-packet-input 50' }).catch(() => {});
+    // each pod reaches its own VPP first (the af_packet attachment), then the other pod; the first echo
+    // may be lost while VPP resolves the next hop (glean), so ping again until one answers
+    await pingsWithin(nodes, a.podNs, a.podGw, 15_000);
+    await pingsWithin(nodes, b.podNs, b.podGw, 15_000);
+    await pingsWithin(nodes, a.podNs, b.podAddr, 30_000);
+    await pingsWithin(nodes, b.podNs, a.podAddr, 15_000);
+  }, 120_000);
 
   it("bgp: withdrawing B's block removes the route from VPP A and the ping fails", async () => {
     b.controller.setIpamBlocks([]);
