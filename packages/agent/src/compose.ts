@@ -12,7 +12,7 @@
  * no vpp-manager without CALICOVPP_INTERFACES, no BGP stack with bgp disabled, no API-server client in folder
  * or memory mode. In the bundle those imports are lazy initialisers; idle RSS and start-up pay only for them.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BgpController } from '@vectorplane/bgp';
 import type { CniServer, PodInfo } from '@vectorplane/cni-server';
@@ -27,6 +27,7 @@ import type { NetworkPolicyController, PolicyDataplane } from '@vectorplane/poli
 import type { Services } from '@vectorplane/services';
 import type { VppApi, VppClient } from '@vectorplane/vpp-binapi';
 import type { ReadyInfo, VppManager } from '@vectorplane/vpp-manager';
+import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import type { AgentMetrics } from './health.js';
 import type { AgentLoggers } from './logger.js';
@@ -41,6 +42,14 @@ export interface ComposeNodeInit {
   readonly source?: ResourceSource;
   /** Where state files live (CNI pods, uplink capture, npol state). Default `config.stateDir`. */
   readonly stateDir?: string;
+  /**
+   * This node's WireGuard private key (base64). Default: the one kept in `<stateDir>/wireguard.key`, generated
+   * (mode 0600) on the first start. BGP uses WireGuard when FelixConfiguration `default` enables it; the public
+   * key is then published on our Node.
+   */
+  readonly wireguardPrivateKey?: string;
+  /** Our WireGuard interface address (bare IPv4) to publish with the key; default: none (Calico's IPAM sets it). */
+  readonly wireguardInterfaceIPv4Address?: string;
 }
 
 /** The node's components behind one runtime, plus what `/status` shows of them. */
@@ -94,6 +103,123 @@ async function readNode(source: ResourceSource, name: string, signal: AbortSigna
     if (ev.type === 'synced') break;
   }
   return node;
+}
+
+/** The WireGuard private key kept in `file`, or a new one written there (mode 0600) when it has none or a bad one. */
+function wireguardKeyFile(
+  file: string,
+  bgp: { generateWireguardKeyPair(): { privateKey: string }; wireguardPublicKey(k: string): string },
+  log: Pick<Logger, 'warn'>,
+): string {
+  try {
+    const key = readFileSync(file, 'utf8').trim();
+    bgp.wireguardPublicKey(key); // throws on a malformed key
+    return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err, file }, 'bad WireGuard key file: new key');
+  }
+  const { privateKey } = bgp.generateWireguardKeyPair();
+  writeFileSync(file, `${privateKey}\n`, { mode: 0o600 });
+  return privateKey;
+}
+
+/** Options of {@link publishWireguardKey}. */
+export interface WireguardKeyPublisherInit {
+  readonly source: ResourceSource;
+  readonly nodeName: string;
+  readonly publicKey: string;
+  readonly interfaceIPv4Address?: string;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  /** Wait after a failed publish before trying again, doubled per failure up to 60 s; default 5000 ms. */
+  readonly retryMs?: number;
+}
+
+/**
+ * Keep our WireGuard public key (and inner address) on our Node while FelixConfiguration `default` has
+ * `wireguardEnabled`, as Calico does: published when WireGuard turns on and again whenever the Node's watch
+ * shows it without them (a Node already carrying them costs no request). Failures are logged and retried after
+ * `retryMs` (doubling, at most 60 s; a 403 means the agent's ClusterRole lacks `patch` on nodes); a read-only
+ * source (folder, memory) is logged once with the key to put in the Node's manifest.
+ * Resolves when `signal` aborts.
+ */
+export async function publishWireguardKey(init: WireguardKeyPublisherInit, signal: AbortSignal): Promise<void> {
+  const { source, nodeName, publicKey, interfaceIPv4Address, logger: log } = init;
+  let node: Node | undefined;
+  let enabled = false;
+  let running = false;
+  let again = false;
+  let readOnly = false;
+  let retry: NodeJS.Timeout | undefined;
+  const firstDelay = init.retryMs ?? 5_000;
+  let delay = firstDelay;
+  const current = () => {
+    const info = node ? calicoNodeInfo(node) : undefined;
+    return (
+      info?.wireguardPublicKey === publicKey &&
+      (interfaceIPv4Address === undefined || info.wireguardInterfaceIPv4Address === interfaceIPv4Address)
+    );
+  };
+  const check = async (): Promise<void> => {
+    if (!enabled || node === undefined || readOnly || signal.aborted || current()) return;
+    if (running) return void (again = true);
+    running = true;
+    try {
+      if (!('kubeConfig' in source)) {
+        readOnly = true;
+        log.info(
+          { node: nodeName, publicKey, interfaceIPv4Address },
+          'WireGuard is on but the resource source is read-only: put projectcalico.org/WireguardPublicKey on this Node in its manifest',
+        );
+        return;
+      }
+      const { publishNodeWireguard } = await import('@vectorplane/kube/apiserver');
+      const { changed } = await publishNodeWireguard(
+        source,
+        nodeName,
+        { publicKey, ...(interfaceIPv4Address !== undefined && { interfaceIPv4Address }) },
+        { signal },
+      );
+      delay = firstDelay;
+      log.info({ node: nodeName, changed }, 'WireGuard public key published on the Node');
+    } catch (err) {
+      if (signal.aborted) return;
+      log.warn(
+        { err, node: nodeName, retryMs: delay },
+        'publishing the WireGuard public key on the Node failed: retrying',
+      );
+      clearTimeout(retry);
+      retry = setTimeout(() => void check(), delay);
+      delay = Math.min(delay * 2, 60_000);
+      retry.unref();
+    } finally {
+      running = false;
+      if (again) {
+        again = false;
+        void check();
+      }
+    }
+  };
+  const watch = async (kind: 'Node' | 'FelixConfiguration', name: string, apply: (o: unknown) => void) => {
+    try {
+      for await (const ev of source.stream(kind, { signal, fieldSelector: `metadata.name=${name}` })) {
+        if (ev.type === 'added' || ev.type === 'modified') apply(ev.object);
+        else if (ev.type === 'deleted') apply(undefined);
+        else continue;
+        void check();
+      }
+    } catch (err) {
+      if (!signal.aborted) log.warn({ err, kind }, 'watch for the WireGuard key publisher ended');
+    }
+  };
+  await Promise.all([
+    watch('Node', nodeName, (o) => (node = o as Node | undefined)),
+    watch(
+      'FelixConfiguration',
+      'default',
+      (o) => (enabled = (o as { spec?: { wireguardEnabled?: boolean } } | undefined)?.spec?.wireguardEnabled === true),
+    ),
+  ]);
+  clearTimeout(retry);
 }
 
 /** Builds every component from the configuration; nothing starts until `runtime.start()`. */
@@ -376,13 +502,32 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
   let bgpSynced = false;
   let bgpPeers: unknown[] = [];
   let bgpPeersTimer: NodeJS.Timeout | undefined;
+  let wireguardPublisher: AbortController | undefined;
   const bgpComponent: AgentComponent = {
     name: 'bgp',
     async start(signal) {
-      const { createBgpController } = await import('@vectorplane/bgp');
+      const bgp = await import('@vectorplane/bgp');
+      const { createBgpController } = bgp;
+      const log = loggers.component('bgp');
+      const wireguardPrivateKey =
+        init.wireguardPrivateKey ?? wireguardKeyFile(join(stateDir, 'wireguard.key'), bgp, log);
+      wireguardPublisher = new AbortController();
+      void publishWireguardKey(
+        {
+          source: shared.source!,
+          nodeName: config.nodeName,
+          publicKey: bgp.wireguardPublicKey(wireguardPrivateKey),
+          ...(init.wireguardInterfaceIPv4Address !== undefined && {
+            interfaceIPv4Address: init.wireguardInterfaceIPv4Address,
+          }),
+          logger: log,
+        },
+        wireguardPublisher.signal,
+      );
       const b = createBgpController(
         {
           nodeName: config.nodeName,
+          wireguardPrivateKey,
           uplinkSwIfIndex: shared.ready?.uplinkSwIfIndex ?? 0,
           gobgpd: { gobgpdPath: resolveCommand(config.bgp.gobgpd), logger: loggers.component('bgp') },
         },
@@ -411,6 +556,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
     },
     async stop() {
       clearInterval(bgpPeersTimer);
+      wireguardPublisher?.abort();
       await shared.bgp?.stop();
     },
     synced: () => bgpSynced && shared.bgp?.speakerError === undefined,
