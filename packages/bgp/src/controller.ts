@@ -199,7 +199,8 @@ class Controller extends EventTarget implements BgpController {
     if (d?.node.ipv4) init.sourceAddress4 = d.node.ipv4.host;
     if (d?.node.ipv6) init.sourceAddress6 = d.node.ipv6.host;
     const self = this.#list('Node').find((n) => (n as Node).metadata.name === this.#init.nodeName) as Node | undefined;
-    const inner = self?.spec?.wireguard?.interfaceIPv4Address;
+    // the inner address: a v3 Node's spec.wireguard, or (core/v1 Node) Calico's IPv4WireguardInterfaceAddr annotation
+    const inner = self ? calicoNodeInfo(self).wireguardInterfaceIPv4Address : undefined;
     if (this.#init.wireguardPrivateKey && inner) {
       init.wireguard = {
         privateKey: this.#init.wireguardPrivateKey,
@@ -219,7 +220,7 @@ class Controller extends EventTarget implements BgpController {
         .filter((a): a is string => !!a && !!addressFamily(a))
         .map(canonicalAddress);
       if (!hosts.includes(nodeAddress)) continue;
-      const inner = n.spec?.wireguard?.interfaceIPv4Address?.split('/')[0];
+      const inner = info.wireguardInterfaceIPv4Address?.split('/')[0];
       if (!info.wireguardPublicKey || !inner) return undefined;
       return {
         publicKey: info.wireguardPublicKey,

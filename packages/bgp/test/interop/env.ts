@@ -39,13 +39,16 @@ export function nodeObject(
     ...(extra.annotations ?? {}),
   };
   if (v6) annotations['projectcalico.org/IPv6Address'] = `${v6}/64`;
-  if (extra.wireguard) annotations['projectcalico.org/WireguardPublicKey'] = extra.wireguard.publicKey;
+  // as Calico keeps them on a core/v1 Node (KDD): the public key and the inner address as annotations
+  if (extra.wireguard) {
+    annotations['projectcalico.org/WireguardPublicKey'] = extra.wireguard.publicKey;
+    annotations['projectcalico.org/IPv4WireguardInterfaceAddr'] = extra.wireguard.inner;
+  }
   const o: Record<string, unknown> = {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name, labels: extra.labels ?? {}, annotations },
   };
-  if (extra.wireguard) o['spec'] = { wireguard: { interfaceIPv4Address: extra.wireguard.inner } };
   return o;
 }
 
