@@ -11,7 +11,7 @@ const docs = loadAll(readFileSync(new URL('../deploy/vectorplane.yaml', import.m
 const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
 
 describe('deployment manifests', () => {
-  it('the ClusterRole lets the agent list and watch every kind it streams, and write nothing', () => {
+  it('the ClusterRole lets the agent list and watch every kind it streams, and write only Node annotations', () => {
     const rules = byKind('ClusterRole')[0]!.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
     for (const info of Object.values(KINDS)) {
       const group = info.apiVersions[0]!.includes('/') ? info.apiVersions[0]!.split('/')[0]! : '';
@@ -20,7 +20,10 @@ describe('deployment manifests', () => {
       expect(rule!.verbs).toEqual(expect.arrayContaining(['list', 'watch']));
     }
     const verbs = new Set(rules.flatMap((r) => r.verbs));
-    expect([...verbs].sort()).toEqual(['get', 'list', 'watch']);
+    expect([...verbs].sort()).toEqual(['get', 'list', 'patch', 'watch']);
+    // the only write: patch on core Nodes (the WireGuard key annotations)
+    const writes = rules.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
+    expect(writes).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['patch'] }]);
   });
 
   it('the ConfigMap is a valid configuration for the agent, and the probes hit the health listener', () => {
