@@ -117,7 +117,14 @@ describe.skipIf(!root)('VPP killed mid-run (agent with vpp-manager)', () => {
       ...DAEMON_ENV,
       VECTORPLANE_CONFIG: join(dir, 'config.json'),
       CALICOVPP_INTERFACES: JSON.stringify({ uplinkInterfaces: [{ interfaceName: 'eth0', vppDriver: 'af_packet' }] }),
-      ...(process.env.VPP_BIN && { VPP_BIN: process.env.VPP_BIN }),
+      ...(process.env.VPP_BIN
+        ? { VPP_BIN: process.env.VPP_BIN }
+        : {
+            // the bundle leaves the fake VPP out: vpp-manager imports @vectorplane/vpp-binapi/testing when VPP_BIN
+            // is unset, which resolves to vpp-binapi's dist/, not built yet when a fresh clone runs its tests;
+            // take it from the sources instead (as the packages' bin shims do)
+            NODE_OPTIONS: '--conditions=@vectorplane/source --import tsx',
+          }),
     };
     const p = spawn('ip', ['netns', 'exec', topo.nodeNs.name, process.execPath, bundle, 'run'], {
       env,
