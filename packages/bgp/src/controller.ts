@@ -164,6 +164,15 @@ class Controller extends EventTarget implements BgpController {
   #speakerError: Error | undefined;
   readonly #stats = { paths: 0, changes: 0, drains: 0, snapshots: 0 };
 
+  /** VPP came back after a restart (`vpp:up` with reconnected): it is empty, so every learned route goes in again. */
+  readonly #onVppUp = (ev: Event): void => {
+    if (!(ev as CustomEvent<{ reconnected?: boolean }>).detail?.reconnected || !this.#started) return;
+    this.#log.info({}, 'VPP connection is back: programming the learned routes again');
+    this.#programmer.forget();
+    this.#routesFailed = true;
+    this.#schedule();
+  };
+
   constructor(init: BgpControllerInit, components: BgpControllerComponents) {
     super();
     this.#init = init;
@@ -244,6 +253,8 @@ class Controller extends EventTarget implements BgpController {
     this.#started = true;
     this.#abort = new AbortController();
     const signal = this.#abort.signal;
+    // a VPP client (with reconnect) says when VPP is back; a plain { call, dump } has no events
+    (this.#c.vpp as Partial<EventTarget>).addEventListener?.('vpp:up', this.#onVppUp);
     // every in-flight VPP request and stream listens on this one signal
     setMaxListeners(0, signal);
     const allSynced = new Promise<void>((resolve) => {
@@ -292,6 +303,7 @@ class Controller extends EventTarget implements BgpController {
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    (this.#c.vpp as Partial<EventTarget>).removeEventListener?.('vpp:up', this.#onVppUp);
     this.#abort.abort();
     await this.#chain.catch(() => {});
     await this.#speaker?.stop();

@@ -93,21 +93,26 @@ describe('bgp controller: learned routes → VPP', () => {
   let speaker: ReturnType<typeof scriptedSpeaker>;
   let controller: BgpController;
   let routeCalls: number;
+  let counted: EventTarget;
 
   beforeEach(async () => {
     fake = await startFakeVpp();
-    vpp = await connectVpp({ socket: fake.socketPath });
+    vpp = await connectVpp({
+      socket: fake.socketPath,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 50, healthIntervalMs: 0 },
+    });
     const uplink = (await vpp.call('create_loopback', { mac_address: '02:00:00:00:0e:01' })).sw_if_index;
     await vpp.call('sw_interface_add_del_address', { sw_if_index: uplink, is_add: true, prefix: '10.98.1.1/24' });
     // count the route requests the controller sends
     routeCalls = 0;
-    const counted = {
+    // (an EventTarget like the client, so that a test can say when VPP is back)
+    counted = Object.assign(new EventTarget(), {
       call: ((name: string, req: unknown, o: unknown) => {
         if (name === 'ip_route_add_del') routeCalls++;
         return (vpp.call as (n: string, r: unknown, o: unknown) => Promise<unknown>)(name, req, o);
       }) as VppClient<VppApi>['call'],
       dump: vpp.dump.bind(vpp),
-    };
+    });
     source = createMemorySource();
     source.apply({
       apiVersion: 'v1',
@@ -132,6 +137,24 @@ describe('bgp controller: learned routes → VPP', () => {
     await source.close();
     await vpp.close();
     await fake.stop();
+  });
+
+  it('after a VPP restart (vpp:up, reconnected) the learned routes are programmed again', async () => {
+    speaker.push({ type: 'paths', paths: [path('10.244.7.0/26', '10.98.1.2')] });
+    await until(() => routeCalls >= 1);
+    expect((await fib(vpp)).get('10.244.7.0/26')).toBe('10.98.1.2');
+    const back = new Promise<void>((r) => vpp.addEventListener('vpp:up', () => r(), { once: true }));
+    await fake.restart();
+    await back;
+    expect((await fib(vpp)).has('10.244.7.0/26')).toBe(false);
+    // what vpp-manager does after a restart: the uplink again (a fresh VPP gives it the same index)
+    const uplink = (await vpp.call('create_loopback', { mac_address: '02:00:00:00:0e:01' })).sw_if_index;
+    await vpp.call('sw_interface_add_del_address', { sw_if_index: uplink, is_add: true, prefix: '10.98.1.1/24' });
+    counted.dispatchEvent(new CustomEvent('vpp:up', { detail: { reconnected: true } }));
+    await controller.idle();
+    await until(() => routeCalls >= 2);
+    await controller.idle();
+    expect((await fib(vpp)).get('10.244.7.0/26')).toBe('10.98.1.2');
   });
 
   it('a prefix announced and withdrawn in one burst costs nothing in VPP', async () => {
