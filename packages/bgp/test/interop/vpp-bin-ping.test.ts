@@ -18,7 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
-import { startTestVpp, type TestVpp } from '@vectorplane/vpp-binapi/testing';
+import { afPacketWithAddress, startTestVpp, type TestVpp } from '@vectorplane/vpp-binapi/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBgpController, type BgpController } from '../../src/index.js';
 import { randomSuffix } from '../../src/testing/index.js';
@@ -42,25 +42,6 @@ function ping(netns: string, dst: string, count = 3): boolean {
     timeout: 15_000,
   });
   return r.status === 0;
-}
-
-/** af_packet on a host interface of VPP's netns, admin-up, with an address. */
-async function afPacket(vpp: VppClient<VppApi>, hostIf: string, prefix: string): Promise<number> {
-  const { sw_if_index } = await vpp.call('af_packet_create_v3', {
-    mode: 1,
-    use_random_hw_addr: true,
-    host_if_name: hostIf,
-    rx_frame_size: 2048,
-    tx_frame_size: 2048,
-    rx_frames_per_block: 32,
-    tx_frames_per_block: 32,
-    flags: 0,
-    num_rx_queues: 1,
-    num_tx_queues: 1,
-  });
-  await vpp.call('sw_interface_set_flags', { sw_if_index, flags: 1 });
-  await vpp.call('sw_interface_add_del_address', { sw_if_index, is_add: true, prefix });
-  return sw_if_index;
 }
 
 /** The IPv4 routes of VPP's table 0: prefix → next hop of its first path. */
@@ -162,11 +143,11 @@ describe.skipIf(!!skip)('bgp interop: two real VPPs carry a pod ping over a BGP-
       const vpp = await connectVpp({ socket: testVpp.apiSocket, timeoutMs: 30_000 });
       lab.onCleanup(() => vpp.close());
       const vppAddr = `192.168.77.${s.i}`;
-      const uplink = await afPacket(vpp, 'uplink', `${vppAddr}/24`);
+      const uplink = await afPacketWithAddress(vpp, 'uplink', `${vppAddr}/24`);
       const block = `10.244.${s.i}.0/24`;
       const podGw = `10.244.${s.i}.1`;
       const podAddr = `10.244.${s.i}.2`;
-      await afPacket(vpp, 'pod0', `${podGw}/24`);
+      await afPacketWithAddress(vpp, 'pod0', `${podGw}/24`);
       ip('-n', podNs.name, 'link', 'set', 'eth0', 'up');
       ip('-n', podNs.name, 'addr', 'add', `${podAddr}/24`, 'dev', 'eth0');
       ip('-n', podNs.name, 'route', 'add', `10.244.${s.peer}.0/24`, 'via', podGw);

@@ -7,7 +7,7 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
-import { startTestVpp, type TestVpp } from '@vectorplane/vpp-binapi/testing';
+import { afPacketWithAddress, startTestVpp, type TestVpp } from '@vectorplane/vpp-binapi/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicyDataplane, detectBackend, type PolicyDataplane } from '../../src/index.js';
 
@@ -34,20 +34,7 @@ describe.skipIf(skip !== undefined)('pol TCP through a real VPP with policies', 
   async function attach(ns: string, hostIf: string, vppAddr: string, podAddr: string): Promise<number> {
     ip('-n', testVpp.netns!, 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
     ip('-n', testVpp.netns!, 'link', 'set', hostIf, 'up');
-    const { sw_if_index } = await vpp.call('af_packet_create_v3', {
-      mode: 1,
-      use_random_hw_addr: true,
-      host_if_name: hostIf,
-      rx_frame_size: 2048,
-      tx_frame_size: 2048,
-      rx_frames_per_block: 32,
-      tx_frames_per_block: 32,
-      flags: 0,
-      num_rx_queues: 1,
-      num_tx_queues: 1,
-    });
-    await vpp.call('sw_interface_set_flags', { sw_if_index, flags: 1 });
-    await vpp.call('sw_interface_add_del_address', { sw_if_index, is_add: true, prefix: `${vppAddr}/24` });
+    const sw_if_index = await afPacketWithAddress(vpp, hostIf, `${vppAddr}/24`);
     ip('-n', ns, 'link', 'set', 'lo', 'up');
     ip('-n', ns, 'link', 'set', 'eth0', 'up');
     ip('-n', ns, 'addr', 'add', `${podAddr}/24`, 'dev', 'eth0');

@@ -84,6 +84,7 @@ export { FakeNodeGraph } from './plugins/vlib.js';
 export { PLUGINS, composeHandlers } from './plugins/index.js';
 export type { FakePlugin, Handler, HandlerContext, Msg } from './plugins/context.js';
 export { VNET_API_ERROR, INDEX_INVALID, DEFAULT_VPP_VERSION, FIB_SOURCE_ID, INTERFACE_DEFAULTS } from './constants.js';
+export { afPacketWithAddress } from './traffic.js';
 export { connectRawVpp, RawVppApiError, type RawMessage, type RawVppClient, type RawVppInit } from './raw-client.js';
 export {
   createVethHostInterface,
