@@ -66,20 +66,47 @@ export class KeyedMutex {
   }
 }
 
-/** At most `limit` tasks at once; the others wait in arrival order. */
+/**
+ * At most `limit` tasks at once; the others wait in arrival order. `limit` may be a function of the demand
+ * (tasks running + waiting), read each time a task arrives or one ends.
+ */
 export class Semaphore {
   #active = 0;
   readonly #waiting: (() => void)[] = [];
-  constructor(readonly limit: number) {}
+  readonly #limit: (demand: number) => number;
+  constructor(limit: number | ((demand: number) => number)) {
+    this.#limit = typeof limit === 'number' ? () => limit : limit;
+  }
+  /** Tasks running now. */
+  get active(): number {
+    return this.#active;
+  }
+  /** Tasks waiting now. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+  #bound(): number {
+    return Math.max(1, this.#limit(this.#active + this.#waiting.length));
+  }
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.limit) await new Promise<void>((r) => this.#waiting.push(r));
-    else this.#active++;
+    if (this.#active >= this.#bound() || this.#waiting.length > 0) {
+      await new Promise<void>((r) => {
+        this.#waiting.push(r);
+        this.#admit();
+      });
+    } else this.#active++;
     try {
       return await fn();
     } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#active--;
+      this.#active--;
+      this.#admit();
+    }
+  }
+  /** Lets waiting tasks in, first come first served, while the bound allows. */
+  #admit(): void {
+    while (this.#waiting.length > 0 && this.#active < this.#bound()) {
+      this.#active++;
+      this.#waiting.shift()!();
     }
   }
 }

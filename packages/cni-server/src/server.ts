@@ -3,6 +3,9 @@ import { openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/net
 import {
   DEFAULT_CNI_SERVER_SOCKET,
   DEFAULT_MAX_MESSAGE_BYTES,
+  AUTO_PARALLEL_MAX,
+  AUTO_PARALLEL_MIN,
+  DEFAULT_MAX_PARALLEL_DEL,
   DEFAULT_VRF_BASE,
   LOOPBACK_INSTANCE_MAX,
   LOOPBACK_INSTANCE_MIN,
@@ -65,10 +68,13 @@ export interface CniServerInit {
   /** Honour `vppExtraMemifPorts`. Default false. */
   readonly memif?: boolean;
   /**
-   * Pods built at the same time (different keys); more wait in arrival order, so under a burst
-   * the first pods finish first instead of all sharing VPP and the kernel until the end. Default 16.
+   * Pods built at the same time (different keys); more wait in arrival order, so under a burst the first pods
+   * finish first instead of all sharing VPP and the kernel until the end. `auto` (default): half of the Adds in
+   * the server (building + waiting), at least 16 and at most 128, so a burst of N runs as about two waves of
+   * N/2: the first half is done at about half the burst's time, and each wave is large enough for its VPP
+   * requests and replies to travel many per socket write (fewer wake-ups per pod than 16 at a time).
    */
-  readonly maxParallel?: number;
+  readonly maxParallel?: number | 'auto';
   /**
    * Pods torn down at the same time (their own bound, so Dels never queue behind Adds); more wait in arrival
    * order. Their veths are deleted after the reply, in kernel batches of whatever is pending. Default 16.
@@ -139,8 +145,13 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   const vrfs = new VrfAllocator(init.vrfBase ?? DEFAULT_VRF_BASE);
   const loopInstances = new VrfAllocator(LOOPBACK_INSTANCE_MIN, LOOPBACK_INSTANCE_MAX);
   const locks = new KeyedMutex();
-  const slots = new Semaphore(init.maxParallel ?? 16);
-  const delSlots = new Semaphore(init.maxParallelDel ?? 16);
+  const maxParallel = init.maxParallel ?? 'auto';
+  const slots = new Semaphore(
+    maxParallel === 'auto'
+      ? (demand) => Math.min(AUTO_PARALLEL_MAX, Math.max(AUTO_PARALLEL_MIN, Math.ceil(demand / 2)))
+      : maxParallel,
+  );
+  const delSlots = new Semaphore(init.maxParallelDel ?? DEFAULT_MAX_PARALLEL_DEL);
   const fanout = new EventFanout<PodEvent>();
   // veths of deleted pods the kernel is still removing (host name → done): an Add of the same pod waits for it
   const vethsGoing = new Map<string, Promise<void>>();
@@ -233,15 +244,20 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     for (const ip of spec.ips) ipOwners.set(ip.address, spec.key);
     building.set(spec.id, spec.hostIfName);
     try {
-      const rec = await slots.run(() => buildPod(spec, full, ctx(signal)));
-      hold(rec);
-      intents.delete(spec.id); // the record names the translations from now on
-      const t = performance.now();
-      await store.save();
-      logger?.debug(
-        { pod: spec.key, ms: Number((performance.now() - t).toFixed(2)), writes: store.writes },
-        'pod saved',
-      );
+      // the slot is held until the pod is durable: the next pods' kernel and VPP work would otherwise hold up
+      // this pod's (short) state write on the event loop, and a burst's first wave would finish late
+      const rec = await slots.run(async () => {
+        const built = await buildPod(spec, full, ctx(signal));
+        hold(built);
+        intents.delete(spec.id); // the record names the translations from now on
+        const t = performance.now();
+        await store.save();
+        logger?.debug(
+          { pod: spec.key, ms: Number((performance.now() - t).toFixed(2)), writes: store.writes },
+          'pod saved',
+        );
+        return built;
+      });
       fanout.push({ type: 'podAdded', reason: 'add', pod: podInfo(rec) });
       return {
         successful: true,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore, STATE_FILE_VERSION, type PodRecord } from '../src/index.js';
-import { EventFanout, KeyedMutex } from '../src/event-stream.js';
+import { EventFanout, KeyedMutex, Semaphore } from '../src/event-stream.js';
 import { VrfAllocator } from '../src/pod-builder.js';
 
 const dirs: string[] = [];
@@ -164,6 +164,39 @@ describe('concurrency primitives', () => {
     expect(await m.run('a', async () => 7)).toBe(7);
     await new Promise((r) => setTimeout(r, 0));
     expect(m.size).toBe(0);
+  });
+
+  it('Semaphore admits in arrival order; a limit by demand (auto admission: half, at least 2 here) grows with a burst', async () => {
+    const gates: (() => void)[] = [];
+    const order: number[] = [];
+    const peak = { n: 0 };
+    const sem = new Semaphore((demand) => Math.max(2, Math.ceil(demand / 2)));
+    const task = (i: number) =>
+      sem.run(async () => {
+        order.push(i);
+        peak.n = Math.max(peak.n, sem.active);
+        await new Promise<void>((r) => gates.push(r));
+      });
+    const all = Array.from({ length: 10 }, (_, i) => task(i));
+    await new Promise((r) => setTimeout(r, 0));
+    // 10 arrived at once: half of them run, the rest wait, first come first served
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+    expect(sem.waiting).toBe(5);
+    gates.shift()!(); // one ends: demand 9 → bound 5, one more goes in
+    await new Promise((r) => setTimeout(r, 0));
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    while (gates.length > 0 || sem.waiting > 0) {
+      gates.splice(0).forEach((g) => g());
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(all);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(peak.n).toBe(5);
+    expect(sem.active).toBe(0);
+    // a fixed limit: never more than that at once, and a failing task frees its slot
+    const fixed = new Semaphore(1);
+    await expect(fixed.run(async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    expect(await fixed.run(async () => 3)).toBe(3);
   });
 
   it('VrfAllocator never hands out an id twice and reuses released ones', () => {
