@@ -41,3 +41,5 @@ export const AUTO_PARALLEL_MIN = 16;
 export const AUTO_PARALLEL_MAX = 128;
 /** Pods torn down at once by default (`maxParallelDel`). */
 export const DEFAULT_MAX_PARALLEL_DEL = 16;
+/** Default interval of the sweep for pods whose netns is gone (`netnsSweepIntervalMs`). */
+export const DEFAULT_NETNS_SWEEP_INTERVAL_MS = 60_000;

@@ -71,6 +71,7 @@ export type {
   PodRecord,
   PodVrfs,
   ReconcileReport,
+  SweepReport,
 } from './types.js';
 export {
   CniServerError,

@@ -6,6 +6,7 @@ import {
   AUTO_PARALLEL_MAX,
   AUTO_PARALLEL_MIN,
   DEFAULT_MAX_PARALLEL_DEL,
+  DEFAULT_NETNS_SWEEP_INTERVAL_MS,
   DEFAULT_VRF_BASE,
   LOOPBACK_INSTANCE_MAX,
   LOOPBACK_INSTANCE_MIN,
@@ -37,6 +38,7 @@ import {
   type PodIntent,
   type PodRecord,
   type ReconcileReport,
+  type SweepReport,
 } from './types.js';
 
 /** Options of {@link createCniServer}. */
@@ -87,6 +89,12 @@ export interface CniServerInit {
   readonly vethBatchQuietMs?: number;
   /** Largest gRPC request accepted. Default 1 MiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * Every this many ms, pods whose netns path no longer exists (the runtime removed it without a Del, or
+   * crashed) are removed as a Del would (reason `orphaned`); `start()` and every reconcile do it too.
+   * Default 60000; 0: no periodic sweep.
+   */
+  readonly netnsSweepIntervalMs?: number;
 }
 
 /** Collaborators of the server. */
@@ -122,6 +130,11 @@ export interface CniServer {
   events(opts?: CallOptions): AsyncIterable<PodEvent>;
   /** Brings VPP and the netns back in line with the state (also run on start and after VPP reconnects). */
   reconcile(opts?: CallOptions): Promise<ReconcileReport>;
+  /**
+   * Removes the pods whose netns path no longer exists, as a Del would: VPP objects, veth, state entry, a
+   * `podDeleted` event (reason `orphaned`). Runs every `netnsSweepIntervalMs`; other pods are not touched.
+   */
+  sweep(opts?: CallOptions): Promise<SweepReport>;
   /** The gRPC socket path, when listening. */
   readonly socketPath: string | undefined;
   readonly stateFile: string;
@@ -161,7 +174,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   let epoch = 0;
   let running = false;
   let grpc: GrpcListener | undefined;
-  let reconciling: Promise<ReconcileReport> | undefined;
+  let reconciling: Promise<unknown> | undefined;
   const mode: InterfaceMode =
     !init.interfaceMode || init.interfaceMode === 'auto'
       ? existsSync('/dev/vhost-net')
@@ -295,16 +308,17 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     };
   }
 
-  async function delLocked(key: string): Promise<void> {
-    const rec = pods.get(key);
-    if (!rec) return;
+  /** Removes a held pod (its key locked): VPP side, then the veth after the reply, the state entry, the event. */
+  async function removeLocked(rec: PodRecord, reason: 'del' | 'orphaned'): Promise<string[]> {
     // the reply does not wait for the kernel to free the veth (RCU grace periods): with its af_packet gone the
     // pod is cut off; a crash before the veth is gone leaves one nobody owns, which the next start sweeps
     const errors = await delSlots.run(async () =>
       teardownPod(rec, await currentObjects(rec), ctx(), {
         deferVeth: (name, done) => {
           const settled = done
-            .catch((e: unknown) => logger?.warn({ pod: key, veth: name, err: errorMessage(e) }, 'veth delete failed'))
+            .catch((e: unknown) =>
+              logger?.warn({ pod: rec.key, veth: name, err: errorMessage(e) }, 'veth delete failed'),
+            )
             .finally(() => {
               if (vethsGoing.get(name) === settled) vethsGoing.delete(name);
             });
@@ -314,8 +328,33 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     );
     drop(rec);
     await store.save();
-    fanout.push({ type: 'podDeleted', reason: 'del', pod: podInfo(rec) });
-    if (errors.length > 0) logger?.warn({ pod: key, errors }, 'pod removed with errors');
+    fanout.push({ type: 'podDeleted', reason, pod: podInfo(rec) });
+    if (errors.length > 0) logger?.warn({ pod: rec.key, errors }, 'pod removed with errors');
+    return errors;
+  }
+
+  async function delLocked(key: string): Promise<void> {
+    const rec = pods.get(key);
+    if (rec) await removeLocked(rec, 'del');
+  }
+
+  /** Pods whose netns is gone: removed one by one under their key's lock (an Add or Del of it goes first). */
+  async function sweepOnce(signal?: AbortSignal): Promise<SweepReport> {
+    const report: SweepReport = { removed: [], failed: [] };
+    const gone = [...pods.values()].filter((rec) => !existsSync(rec.spec.netns));
+    await Promise.all(
+      gone.map((rec) =>
+        locks.run(rec.key, async () => {
+          signal?.throwIfAborted();
+          if (pods.get(rec.key) !== rec || existsSync(rec.spec.netns)) return;
+          const errors = await removeLocked(rec, 'orphaned');
+          report.removed.push(rec.key);
+          if (errors.length > 0) report.failed.push({ key: rec.key, error: errors.join('; ') });
+        }),
+      ),
+    );
+    if (report.removed.length > 0) logger?.info({ removed: report.removed }, 'pods whose netns is gone removed');
+    return report;
   }
 
   async function vppSnapshot(): Promise<{
@@ -546,11 +585,24 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     return report;
   }
 
-  function reconcile(restored: boolean, signal?: AbortSignal): Promise<ReconcileReport> {
-    const run = (reconciling ?? Promise.resolve()).catch(() => undefined).then(() => reconcileOnce(restored, signal));
+  /** Reconciles and sweeps run one after another (a sweep must not remove a pod under a reconcile's feet). */
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = (reconciling ?? Promise.resolve()).catch(() => undefined).then(fn);
     reconciling = run;
     return run;
   }
+  const reconcile = (restored: boolean, signal?: AbortSignal): Promise<ReconcileReport> =>
+    serial(() => reconcileOnce(restored, signal));
+  const sweep = (signal?: AbortSignal): Promise<SweepReport> => {
+    if (!running) return Promise.reject(new ServerNotRunningError('sweep'));
+    return serial(() => sweepOnce(signal));
+  };
+  const sweepEvery = init.netnsSweepIntervalMs ?? DEFAULT_NETNS_SWEEP_INTERVAL_MS;
+  let sweepTimer: ReturnType<typeof setInterval> | undefined;
+  const stopSweeps = (): void => {
+    if (sweepTimer) clearInterval(sweepTimer);
+    sweepTimer = undefined;
+  };
 
   const onVppUp = (ev: Event): void => {
     const detail = (ev as CustomEvent<{ reconnected?: boolean }>).detail;
@@ -573,8 +625,19 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       for (const intent of loaded.intents) intents.set(intent.id, intent);
       running = true;
       // records from the file carry the last run's epoch; compare with VPP by tag
-      const report = await reconcile(true, opts.signal);
+      const report = await reconcile(true, opts.signal); // removes pods whose netns is gone, too
       vpp.addEventListener?.('vpp:up', onVppUp);
+      if (sweepEvery > 0) {
+        let sweeping = false; // one periodic sweep at a time
+        sweepTimer = setInterval(() => {
+          if (pods.size === 0 || sweeping) return;
+          sweeping = true;
+          sweep()
+            .catch((e: unknown) => logger?.warn({ err: errorMessage(e) }, 'netns sweep failed'))
+            .finally(() => (sweeping = false));
+        }, sweepEvery);
+        sweepTimer.unref();
+      }
       if (init.socket !== false) {
         grpc = await listenGrpc(init.socket ?? DEFAULT_CNI_SERVER_SOCKET, server, {
           maxMessageBytes: init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
@@ -586,6 +649,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
 
     async stop() {
       running = false;
+      stopSweeps();
       vpp.removeEventListener?.('vpp:up', onVppUp);
       await grpc?.close();
       grpc = undefined;
@@ -599,6 +663,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
 
     async crash() {
       running = false;
+      stopSweeps();
       store.freeze();
       void store.close();
       reaper.abandon(); // a crashed process deletes nothing more
@@ -643,6 +708,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     pods: () => [...pods.values()].map(podInfo),
     events: (opts = {}) => fanout.stream(opts.signal),
     reconcile: (opts = {}) => reconcile(false, opts.signal),
+    sweep: (opts = {}) => sweep(opts.signal),
   };
   return server;
 }

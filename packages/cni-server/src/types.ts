@@ -93,6 +93,14 @@ export interface ReconcileReport {
   readonly failed: { key: string; error: string }[];
 }
 
+/** What a sweep of pods whose netns is gone did (see `CniServer.sweep`). */
+export interface SweepReport {
+  /** Keys of the pods removed (VPP objects, veth, state entry; a `podDeleted` event with reason `orphaned`). */
+  readonly removed: string[];
+  /** Pods removed with errors on the way (their state entry is gone all the same). */
+  readonly failed: { key: string; error: string }[];
+}
+
 export function podInfo(r: PodRecord): PodInfo {
   return {
     key: r.key,
