@@ -216,7 +216,7 @@ describe('wireguard', () => {
     const p = (await c.call('wireguard_peer_add', { peer })) as { peer_index: number };
     expect(f.state.wireguard.peers.get(p.peer_index)).toMatchObject({
       allowed_ips: ['10.1.0.0/16', 'fd00::/64'],
-      flags: 1,
+      flags: 0, // wg_peer_fill clears the DEAD flag wg_peer_clear set; no handshake: not ESTABLISHED
     });
     const psk = new Uint8Array(32).fill(9);
     const p2 = (await c.call('wireguard_peer_add_v2', {

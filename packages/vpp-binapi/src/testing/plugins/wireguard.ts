@@ -1,6 +1,6 @@
 /**
  * VPP's wireguard plugin (src/plugins/wireguard/wireguard_api.c, wireguard_if.c, wireguard_peer.c):
- * `wg<instance>` interfaces with real X25519 keys, and peers. No handshake happens: peers stay dead.
+ * `wg<instance>` interfaces with real X25519 keys, and peers. No handshake happens: peers never get ESTABLISHED.
  */
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { INDEX_INVALID, VNET_API_ERROR } from '../constants.js';
@@ -18,8 +18,13 @@ import {
   u32OrAny,
 } from './context.js';
 
-/** `wireguard_peer_flags`: WIREGUARD_PEER_STATUS_DEAD, set by wg_peer_init until a handshake. */
+/**
+ * `wireguard_peer_flags`: WIREGUARD_PEER_STATUS_DEAD is set by wg_peer_init (wg_peer_clear) and cleared again by
+ * wg_peer_fill within the same wg_peer_add, so a peer just added reads 0; WIREGUARD_PEER_ESTABLISHED (2) comes
+ * with a handshake, which the fake never does.
+ */
 export const WG_PEER_STATUS_DEAD = 1;
+export const WG_PEER_ESTABLISHED = 2;
 
 export interface FakeWireguardInterface {
   readonly sw_if_index: number;
@@ -79,7 +84,7 @@ export class FakeWireguardState {
       if (Buffer.from(q.public_key).toString('hex') === hex)
         return { retval: VNET_API_ERROR.ENTRY_ALREADY_EXISTS, peer_index: INDEX_INVALID };
     const peer_index = this.#peerIds.alloc();
-    this.peers.set(peer_index, { ...p, peer_index, flags: WG_PEER_STATUS_DEAD });
+    this.peers.set(peer_index, { ...p, peer_index, flags: 0 });
     return { retval: 0, peer_index };
   }
 
