@@ -33,8 +33,12 @@ export interface CalicoNodeInfo {
   vxlanTunnelMACAddr: string | undefined;
   ipv6VXLANTunnelAddr: string | undefined;
   wireguardPublicKey: string | undefined;
+  /** The public key of the node's IPv6 WireGuard device (Calico keeps a second key for IPv6). */
+  wireguardPublicKeyV6: string | undefined;
   /** The node's address on its WireGuard interface (v3 `spec.wireguard.interfaceIPv4Address`, else the annotation). */
   wireguardInterfaceIPv4Address: string | undefined;
+  /** The same for IPv6 (`spec.wireguard.interfaceIPv6Address`, else the annotation). */
+  wireguardInterfaceIPv6Address: string | undefined;
   podCIDRs: string[];
 }
 
@@ -62,8 +66,11 @@ export function calicoNodeInfo(node: Node): CalicoNodeInfo {
     vxlanTunnelMACAddr: node.spec?.vxlanTunnelMACAddr ?? a[CALICO_NODE_ANNOTATIONS.vxlanTunnelMACAddr],
     ipv6VXLANTunnelAddr: node.spec?.ipv6VXLANTunnelAddr ?? a[CALICO_NODE_ANNOTATIONS.ipv6VXLANTunnelAddr],
     wireguardPublicKey: node.status?.wireguardPublicKey ?? a[CALICO_NODE_ANNOTATIONS.wireguardPublicKey],
+    wireguardPublicKeyV6: node.status?.wireguardPublicKeyV6 ?? a[CALICO_NODE_ANNOTATIONS.wireguardPublicKeyV6],
     wireguardInterfaceIPv4Address:
       node.spec?.wireguard?.interfaceIPv4Address ?? a[CALICO_NODE_ANNOTATIONS.ipv4WireguardInterfaceAddr],
+    wireguardInterfaceIPv6Address:
+      node.spec?.wireguard?.interfaceIPv6Address ?? a[CALICO_NODE_ANNOTATIONS.ipv6WireguardInterfaceAddr],
     podCIDRs,
   };
 }

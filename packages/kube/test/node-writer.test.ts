@@ -109,6 +109,37 @@ describe('publishNodeWireguard', () => {
     expect(server.requests.filter((r) => r.path.startsWith('/api/v1/nodes/'))).toEqual([]);
   });
 
+  it('publishes the IPv6 key and address beside the IPv4 ones, and removes what is set to null', async () => {
+    const res = await publishNodeWireguard(source, 'n1', {
+      publicKey: KEY,
+      publicKeyV6: KEY2,
+      interfaceIPv4Address: '10.244.1.0',
+      interfaceIPv6Address: 'fd00:244:1::',
+    });
+    expect(Object.keys(res.changed)).toHaveLength(4);
+    const info = calicoNodeInfo(server.get('v1', 'Node', 'n1') as unknown as Node);
+    expect(info.wireguardPublicKeyV6).toBe(KEY2);
+    expect(info.wireguardInterfaceIPv6Address).toBe('fd00:244:1::');
+    // WireGuard off for IPv6: both v6 annotations go, the v4 ones stay
+    const off = await publishNodeWireguard(source, 'n1', { publicKeyV6: null, interfaceIPv6Address: null });
+    expect(off.changed).toEqual({ [A.wireguardPublicKeyV6]: null, [A.ipv6WireguardInterfaceAddr]: null });
+    expect(annotations('n1')).toEqual({
+      'other.example/keep': 'yes',
+      [A.wireguardPublicKey]: KEY,
+      [A.ipv4WireguardInterfaceAddr]: '10.244.1.0',
+    });
+    // removing what is already absent writes nothing
+    const before = patches().length;
+    expect((await publishNodeWireguard(source, 'n1', { publicKeyV6: null })).changed).toEqual({});
+    expect(patches()).toHaveLength(before);
+    await expect(
+      publishNodeWireguard(source, 'n1', { publicKey: KEY, interfaceIPv6Address: '10.244.1.0' }),
+    ).rejects.toMatchObject({
+      name: 'KubeInvalidValueError',
+      field: `metadata.annotations[${A.ipv6WireguardInterfaceAddr}]`,
+    });
+  });
+
   it('rejects with KubeApiError (404) for a Node that does not exist', async () => {
     await expect(publishNodeWireguard(source, 'nope', { publicKey: KEY })).rejects.toMatchObject({
       name: 'KubeApiError',
