@@ -9,6 +9,8 @@ export const DEFAULT_VXLAN_VNI = 4096;
 export const DEFAULT_VXLAN_PORT = 4789;
 /** Calico's default WireGuard listen port. */
 export const DEFAULT_WIREGUARD_PORT = 51820;
+/** Calico's `wireguardListeningPortV6` default: the IPv6 device listens on its own port. */
+export const DEFAULT_WIREGUARD_PORT_V6 = 51821;
 /** Default graceful-restart time in seconds (Calico's maxRestartTime default). */
 export const DEFAULT_RESTART_TIME_S = 120;
 /** Largest 4-byte AS number. */

@@ -13,7 +13,12 @@ import {
   type ResourceTypes,
   type Secret,
 } from '@vectorplane/kube';
-import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI, DEFAULT_WIREGUARD_PORT } from './constants.js';
+import {
+  DEFAULT_VXLAN_PORT,
+  DEFAULT_VXLAN_VNI,
+  DEFAULT_WIREGUARD_PORT,
+  DEFAULT_WIREGUARD_PORT_V6,
+} from './constants.js';
 import { createGobgpSpeaker } from './gobgp-speaker.js';
 import type { GobgpdInit } from './gobgpd.js';
 import { NOOP_LOGGER, type BgpLogger } from './logger.js';
@@ -43,8 +48,13 @@ export interface BgpControllerInit {
   listenAddresses?: string[];
   /** VPP's uplink interface: tunnels are unnumbered to it. */
   uplinkSwIfIndex: number;
-  /** This node's WireGuard private key (base64); WireGuard is used when FelixConfiguration enables it. */
+  /**
+   * This node's WireGuard private key (base64) for IPv4: IPv4 routes to a node that published its key go through
+   * WireGuard while FelixConfiguration `default` has `wireguardEnabled`.
+   */
   wireguardPrivateKey?: string;
+  /** The same for IPv6 (Calico keeps a second key), used while `wireguardEnabledV6`. */
+  wireguardPrivateKeyV6?: string;
   /** How the speaker is made for the global settings (default: a supervised gobgpd, see `gobgpd`). */
   speaker?: (global: BgpGlobalConfig) => BgpSpeaker;
   /** Options of the spawned gobgpd when `speaker` is not given. */
@@ -145,7 +155,11 @@ class Controller extends EventTarget implements BgpController {
   readonly #announced = new Map<string, BgpAnnouncement>();
   #desired: BgpDesiredState | undefined;
   #pools: PoolEncap[] = [];
-  #wireguard = false;
+  /** Per family: WireGuard on (FelixConfiguration and our key), and what every node published for it. */
+  #wireguard = { ipv4: false, ipv6: false };
+  #wireguardPeers = '';
+  /** {@link #wireguardPeer}'s answers until a Node or the FelixConfiguration changes (asked once per route). */
+  readonly #wgPeerCache = new Map<string, WireguardPeerInfo | undefined>();
   /** Best learned paths by prefix (what VPP should hold). */
   readonly #learned = new Map<string, BgpPath>();
   /** Prefixes whose best path changed and are not programmed yet. */
@@ -207,37 +221,71 @@ class Controller extends EventTarget implements BgpController {
     };
     if (d?.node.ipv4) init.sourceAddress4 = d.node.ipv4.host;
     if (d?.node.ipv6) init.sourceAddress6 = d.node.ipv6.host;
-    const self = this.#list('Node').find((n) => (n as Node).metadata.name === this.#init.nodeName) as Node | undefined;
-    // the inner address: a v3 Node's spec.wireguard, or (core/v1 Node) Calico's IPv4WireguardInterfaceAddr annotation
-    const inner = self ? calicoNodeInfo(self).wireguardInterfaceIPv4Address : undefined;
-    if (this.#init.wireguardPrivateKey && inner) {
+    if (this.#init.wireguardPrivateKey) {
+      const felix = this.#felix();
       init.wireguard = {
         privateKey: this.#init.wireguardPrivateKey,
-        port: this.#felix()?.wireguardListeningPort ?? DEFAULT_WIREGUARD_PORT,
-        address: inner.includes('/') ? inner : `${inner}/32`,
+        port: felix?.wireguardListeningPort ?? DEFAULT_WIREGUARD_PORT,
+        ...(this.#init.wireguardPrivateKeyV6 && { privateKey6: this.#init.wireguardPrivateKeyV6 }),
+        port6: felix?.wireguardListeningPortV6 ?? DEFAULT_WIREGUARD_PORT_V6,
         peer: (addr) => this.#wireguardPeer(addr),
       };
     }
     return createRouteProgrammer(init, { vpp: this.#c.vpp, logger: this.#log });
   }
 
+  /** The WireGuard key, inner address and port the node with this underlay address published for its family. */
   #wireguardPeer(nodeAddress: string): WireguardPeerInfo | undefined {
+    if (this.#wgPeerCache.has(nodeAddress)) return this.#wgPeerCache.get(nodeAddress);
+    const found = this.#findWireguardPeer(nodeAddress);
+    this.#wgPeerCache.set(nodeAddress, found);
+    return found;
+  }
+
+  #findWireguardPeer(nodeAddress: string): WireguardPeerInfo | undefined {
+    const family = addressFamily(nodeAddress);
+    if (!family) return undefined;
+    const want = canonicalAddress(nodeAddress);
     for (const n of this.#list('Node') as Node[]) {
       const info = calicoNodeInfo(n);
-      const hosts = [info.ipv4Address, info.ipv6Address]
-        .map((a) => a?.split('/')[0])
-        .filter((a): a is string => !!a && !!addressFamily(a))
-        .map(canonicalAddress);
-      if (!hosts.includes(nodeAddress)) continue;
-      const inner = info.wireguardInterfaceIPv4Address?.split('/')[0];
-      if (!info.wireguardPublicKey || !inner) return undefined;
+      const host = (family === 'ipv4' ? info.ipv4Address : info.ipv6Address)?.split('/')[0];
+      if (!host || addressFamily(host) !== family || canonicalAddress(host) !== want) continue;
+      const publicKey = family === 'ipv4' ? info.wireguardPublicKey : info.wireguardPublicKeyV6;
+      if (!publicKey) return undefined;
+      const inner = (
+        family === 'ipv4' ? info.wireguardInterfaceIPv4Address : info.wireguardInterfaceIPv6Address
+      )?.split('/')[0];
+      const felix = this.#felix();
       return {
-        publicKey: info.wireguardPublicKey,
-        innerAddress: inner,
-        port: this.#felix()?.wireguardListeningPort ?? DEFAULT_WIREGUARD_PORT,
+        publicKey,
+        ...(inner && addressFamily(inner) === family && { innerAddress: inner }),
+        port:
+          family === 'ipv4'
+            ? (felix?.wireguardListeningPort ?? DEFAULT_WIREGUARD_PORT)
+            : (felix?.wireguardListeningPortV6 ?? DEFAULT_WIREGUARD_PORT_V6),
       };
     }
     return undefined;
+  }
+
+  /** What every other node published for WireGuard, as one comparable string. */
+  #wireguardPeersSignature(): string {
+    return JSON.stringify(
+      (this.#list('Node') as Node[])
+        .filter((n) => n.metadata.name !== this.#init.nodeName)
+        .map((n) => {
+          const i = calicoNodeInfo(n);
+          return [
+            i.ipv4Address,
+            i.ipv6Address,
+            i.wireguardPublicKey,
+            i.wireguardPublicKeyV6,
+            i.wireguardInterfaceIPv4Address,
+            i.wireguardInterfaceIPv6Address,
+          ];
+        })
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
   }
 
   #felix(): FelixConfiguration['spec'] | undefined {
@@ -281,6 +329,7 @@ class Controller extends EventTarget implements BgpController {
                 const key = objectKey(ev.object as never);
                 if (ev.type === 'deleted') this.#objects.get(kind)!.delete(key);
                 else this.#objects.get(kind)!.set(key, ev.object);
+                if (kind === 'Node' || kind === 'FelixConfiguration') this.#wgPeerCache.clear();
               }
               if (this.#synced.size === KINDS.length) this.#schedule();
             }
@@ -495,10 +544,22 @@ class Controller extends EventTarget implements BgpController {
 
     // providers depend on pools, our address and WireGuard: recompute learned routes when those change
     const pools = poolEncaps(this.#list('IPPool') as IPPool[]);
-    const wireguard = !!(this.#felix()?.wireguardEnabled && this.#init.wireguardPrivateKey);
-    if (nodeChanged || !same(pools, this.#pools) || wireguard !== this.#wireguard) {
+    const felix = this.#felix();
+    const wireguard = {
+      ipv4: !!(felix?.wireguardEnabled && this.#init.wireguardPrivateKey),
+      ipv6: !!(felix?.wireguardEnabledV6 && this.#init.wireguardPrivateKeyV6),
+    };
+    // keys published (or withdrawn, or rotated) by other nodes move their routes onto or off WireGuard
+    const wireguardPeers = wireguard.ipv4 || wireguard.ipv6 ? this.#wireguardPeersSignature() : '';
+    if (
+      nodeChanged ||
+      !same(pools, this.#pools) ||
+      !same(wireguard, this.#wireguard) ||
+      wireguardPeers !== this.#wireguardPeers
+    ) {
       this.#pools = pools;
       this.#wireguard = wireguard;
+      this.#wireguardPeers = wireguardPeers;
       // a new programmer for the new settings adopts what the old one made (dumps) on its first sync
       this.#programmer = this.#makeProgrammer(result);
       await this.#syncRoutes();
@@ -517,7 +578,14 @@ class Controller extends EventTarget implements BgpController {
     return {
       prefix: p.prefix,
       nextHop: p.nextHop,
-      provider: chooseProvider(p.prefix, p.nextHop, this.#pools, d.node, this.#wireguard),
+      // WireGuard for the family when it is on and the next hop's node published its key (as Calico/VPP)
+      provider: chooseProvider(
+        p.prefix,
+        p.nextHop,
+        this.#pools,
+        d.node,
+        this.#wireguard[p.family] && this.#wireguardPeer(p.nextHop) !== undefined,
+      ),
     };
   }
 

@@ -12,7 +12,9 @@ import {
 const REAL = process.env['VPP_API_SOCKET'];
 
 const peerKeys = generateWireguardKeyPair();
+const peerKeys6 = generateWireguardKeyPair();
 const ownKeys = generateWireguardKeyPair();
+const ownKeys6 = generateWireguardKeyPair();
 
 async function dumpAll<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -26,6 +28,8 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
     let vpp: VppClient<VppApi>;
     let uplink: number;
     let base: RouteProgrammerInit;
+    // what the peer nodes published, per underlay address (Calico: one key per family)
+    const wgPeers = new Map<string, { publicKey: string; innerAddress?: string }>();
 
     beforeAll(async () => {
       if (target === 'fake') fake = await startFakeVpp();
@@ -36,6 +40,9 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       await fake?.stop();
     });
     beforeEach(async () => {
+      wgPeers.clear();
+      wgPeers.set('192.168.77.2', { publicKey: peerKeys.publicKey, innerAddress: '10.244.2.1' });
+      wgPeers.set('fd77::2', { publicKey: peerKeys6.publicKey });
       uplink = (await vpp.call('create_loopback', { mac_address: '02:00:00:00:0b:01' })).sw_if_index;
       await vpp.call('sw_interface_add_del_address', { sw_if_index: uplink, is_add: true, prefix: '192.168.77.1/24' });
       await vpp.call('sw_interface_add_del_address', { sw_if_index: uplink, is_add: true, prefix: 'fd77::1/64' });
@@ -48,9 +55,8 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
         wireguard: {
           privateKey: ownKeys.privateKey,
           port: 51820,
-          address: '10.244.1.0/32',
-          peer: (addr) =>
-            addr === '192.168.77.2' ? { publicKey: peerKeys.publicKey, innerAddress: '10.244.2.0' } : undefined,
+          privateKey6: ownKeys6.privateKey,
+          peer: (addr) => wgPeers.get(addr),
         },
       };
     });
@@ -120,28 +126,115 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       expect(await dumpAll(vpp.dump('vxlan_tunnel_v2_dump', { sw_if_index: 0xffffffff }))).toHaveLength(0);
     });
 
-    it('bgp: WireGuard — interface with our address, peer with inner address + pod CIDR allowed, route via the inner address', async () => {
+    async function wgInterfaces() {
+      return (
+        await dumpAll(vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }))
+      ).map((d) => d.interface);
+    }
+    async function wgPeerList() {
+      return (await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff }))).map((d) => ({
+        ...d.peer,
+        key: Buffer.from(d.peer.public_key).toString('base64'),
+        allowed: [...d.peer.allowed_ips].sort(),
+      }));
+    }
+    async function removeWgInterfaces() {
+      for (const w of await wgInterfaces())
+        await vpp.call('wireguard_interface_delete', { sw_if_index: w.sw_if_index });
+    }
+
+    it('bgp: WireGuard — one interface per family, unnumbered to the uplink; a peer per node with its addresses + routes allowed; routes via the node address', async () => {
       const prog = createRouteProgrammer(base, { vpp });
       await prog.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'wireguard' });
       await prog.add({ prefix: '10.244.2.64/26', nextHop: '192.168.77.2', provider: 'wireguard' });
-      const itfs = await dumpAll(
-        vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }),
-      );
+      let itfs = await wgInterfaces();
       expect(itfs).toHaveLength(1);
-      const wg = itfs[0]!.interface;
-      expect(Buffer.from(wg.public_key).toString('base64')).toBe(ownKeys.publicKey);
-      const peers = await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff }));
+      const wg4 = itfs[0]!;
+      expect(Buffer.from(wg4.public_key).toString('base64')).toBe(ownKeys.publicKey);
+      expect(wg4).toMatchObject({ src_ip: '192.168.77.1', port: 51820 });
+      // unnumbered to the uplink (as Calico/VPP): no address of its own, admin up
+      const unnumbered = await dumpAll(vpp.dump('ip_unnumbered_dump', { sw_if_index: wg4.sw_if_index }));
+      expect(unnumbered.map((u) => u.ip_sw_if_index)).toEqual([uplink]);
+      let peers = await wgPeerList();
       expect(peers).toHaveLength(1);
-      expect(peers[0]!.peer.endpoint).toBe('192.168.77.2');
-      expect([...peers[0]!.peer.allowed_ips].sort()).toEqual(['10.244.2.0/26', '10.244.2.0/32', '10.244.2.64/26']);
-      expect(await routeVia('10.244.2.0/26')).toEqual({ sw_if_index: wg.sw_if_index, nh: '10.244.2.0' });
+      expect(peers[0]).toMatchObject({ endpoint: '192.168.77.2', key: peerKeys.publicKey, port: 51820 });
+      // the node's underlay address (the routes' next hop) and its inner address (what its host sends from)
+      expect(peers[0]!.allowed).toEqual(['10.244.2.0/26', '10.244.2.1/32', '10.244.2.64/26', '192.168.77.2/32']);
+      expect(await routeVia('10.244.2.0/26')).toEqual({ sw_if_index: wg4.sw_if_index, nh: '192.168.77.2' });
+
+      // IPv6: its own interface (source our IPv6 address, Calico's v6 port) and the node's IPv6 key
+      await prog.add({ prefix: 'fd00:244:2::/64', nextHop: 'fd77::2', provider: 'wireguard' });
+      itfs = await wgInterfaces();
+      expect(itfs).toHaveLength(2);
+      const wg6 = itfs.find((i) => i.sw_if_index !== wg4.sw_if_index)!;
+      expect(wg6).toMatchObject({ src_ip: 'fd77::1', port: 51821 });
+      expect(Buffer.from(wg6.public_key).toString('base64')).toBe(ownKeys6.publicKey);
+      peers = await wgPeerList();
+      const p6 = peers.find((p) => p.endpoint === 'fd77::2')!;
+      expect(p6).toMatchObject({ key: peerKeys6.publicKey, sw_if_index: wg6.sw_if_index, port: 51821 });
+      expect(p6.allowed).toEqual(['fd00:244:2::/64', 'fd77::2/128']);
+      expect(await routeVia('fd00:244:2::/64')).toEqual({ sw_if_index: wg6.sw_if_index, nh: 'fd77::2' });
+
       await prog.remove('10.244.2.0/26');
-      expect(
-        [...(await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff })))[0]!.peer.allowed_ips].sort(),
-      ).toEqual(['10.244.2.0/32', '10.244.2.64/26']);
+      expect((await wgPeerList()).find((p) => p.endpoint === '192.168.77.2')!.allowed).toEqual([
+        '10.244.2.1/32',
+        '10.244.2.64/26',
+        '192.168.77.2/32',
+      ]);
       await prog.remove('10.244.2.64/26');
-      expect(await dumpAll(vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff }))).toHaveLength(0);
-      await vpp.call('wireguard_interface_delete', { sw_if_index: wg.sw_if_index });
+      await prog.remove('fd00:244:2::/64');
+      expect(await wgPeerList()).toHaveLength(0);
+      await removeWgInterfaces();
+    });
+
+    it('bgp: WireGuard after a restart: a new programmer adopts interfaces, peers and routes (no call); a rotated key re-makes the peer', async () => {
+      const first = createRouteProgrammer(base, { vpp });
+      await first.add({ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'wireguard' });
+      await first.add({ prefix: 'fd00:244:2::/64', nextHop: 'fd77::2', provider: 'wireguard' });
+      const second = createRouteProgrammer(base, { vpp });
+      const want = [
+        { prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'wireguard' as const },
+        { prefix: 'fd00:244:2::/64', nextHop: 'fd77::2', provider: 'wireguard' as const },
+      ];
+      const res = await second.sync(want);
+      expect(res).toMatchObject({ added: 0, removed: 0, kept: 2, errors: [] });
+      const dumps = second.stats.vppCalls;
+      await second.add(want[0]!);
+      expect(second.stats.vppCalls).toBe(dumps); // nothing sent again
+      expect(await wgInterfaces()).toHaveLength(2);
+
+      // the node publishes a new IPv4 key: the same route, the peer made again with the new key
+      const rotated = generateWireguardKeyPair();
+      wgPeers.set('192.168.77.2', { publicKey: rotated.publicKey });
+      await second.add(want[0]!);
+      const peers = await wgPeerList();
+      expect(peers).toHaveLength(2);
+      expect(peers.find((p) => p.endpoint === '192.168.77.2')).toMatchObject({
+        key: rotated.publicKey,
+        allowed: ['10.244.2.0/26', '192.168.77.2/32'],
+      });
+      expect(await routeVia('10.244.2.0/26')).toMatchObject({ nh: '192.168.77.2' });
+      expect(await second.sync([])).toMatchObject({ removed: 2, errors: [] });
+      expect(await wgPeerList()).toHaveLength(0);
+      await removeWgInterfaces();
+    });
+
+    it('bgp: WireGuard refusals are typed and leave nothing: no IPv6 key of ours, a next hop of the other family', async () => {
+      const prog = createRouteProgrammer(
+        { ...base, wireguard: { ...base.wireguard!, privateKey6: undefined } as never },
+        {
+          vpp,
+        },
+      );
+      await expect(
+        prog.add({ prefix: 'fd00:244:2::/64', nextHop: 'fd77::2', provider: 'wireguard' }),
+      ).rejects.toMatchObject({ name: 'BgpInvalidConfigError', field: 'wireguard.privateKey6' });
+      await expect(
+        prog.add({ prefix: 'fd00:244:3::/64', nextHop: '192.168.77.2', provider: 'wireguard' }),
+      ).rejects.toMatchObject({ name: 'BgpInvalidConfigError', field: 'nextHop' });
+      expect(prog.routes()).toEqual([]);
+      expect(await wgPeerList()).toHaveLength(0);
+      expect(await wgInterfaces()).toHaveLength(0);
     });
 
     it('bgp: a provider change is delete then add; an unknown WireGuard key is a typed error naming the node', async () => {
@@ -160,10 +253,7 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       });
       expect(prog.routes()).toEqual([{ prefix: '10.244.2.0/26', nextHop: '192.168.77.2', provider: 'flat' }]);
       await prog.remove('10.244.2.0/26');
-      const wgs = await dumpAll(
-        vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }),
-      );
-      for (const w of wgs) await vpp.call('wireguard_interface_delete', { sw_if_index: w.interface.sw_if_index });
+      await removeWgInterfaces();
     });
 
     it('bgp: after a restart a new programmer adopts tunnels and routes from dumps: no duplicates, stale ones removed', async () => {

@@ -1,5 +1,11 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI, DEFAULT_WIREGUARD_PORT, SW_IF_INDEX_NONE } from '../constants.js';
+import {
+  DEFAULT_VXLAN_PORT,
+  DEFAULT_VXLAN_VNI,
+  DEFAULT_WIREGUARD_PORT,
+  DEFAULT_WIREGUARD_PORT_V6,
+  SW_IF_INDEX_NONE,
+} from '../constants.js';
 import { BgpAbortError, BgpInvalidConfigError, BgpRouteProgramError } from '../errors.js';
 import { NOOP_LOGGER, type BgpLogger } from '../logger.js';
 import {
@@ -13,13 +19,23 @@ import {
 } from '../net.js';
 import type { BgpVpp, ProviderKind, RouteTarget } from './types.js';
 
-/** What the programmer needs to know about a WireGuard peer node. */
+/**
+ * What the programmer needs to know about a WireGuard peer node, for one family: Calico gives a node one key
+ * (and device) per family, and VPP accepts a public key on one peer only.
+ */
 export interface WireguardPeerInfo {
-  /** The peer's public key, base64 (Calico: `Node.status.wireguardPublicKey`). */
+  /**
+   * The peer's public key for the family of the address asked about, base64 (Calico: `WireguardPublicKey` for
+   * IPv4, `WireguardPublicKeyV6` for IPv6).
+   */
   publicKey: string;
-  /** The peer's address on its wireguard interface (Calico: `Node.spec.wireguard.interfaceIPv4Address`). */
-  innerAddress: string;
-  /** Its UDP port (default 51820). */
+  /**
+   * The peer's address on its wireguard device in that family, if it has one (Calico:
+   * `IPv4WireguardInterfaceAddr` / `IPv6WireguardInterfaceAddr`). It is added to the peer's allowed IPs, so that
+   * what the node's host sends from it is accepted; routes never go via it.
+   */
+  innerAddress?: string;
+  /** Its UDP port (default 51820 for IPv4, 51821 for IPv6). */
   port?: number;
 }
 
@@ -35,15 +51,21 @@ export interface RouteProgrammerInit {
   /** VXLAN VNI and UDP port (defaults 4096, 4789). */
   vxlanVni?: number;
   vxlanPort?: number;
-  /** WireGuard: this node's keys and inner address, and how to find a peer node's key and inner address. */
+  /**
+   * WireGuard: this node's keys, and how to find a peer node's key. One wireguard interface per family (source:
+   * our underlay address of that family), unnumbered to the uplink as Calico/VPP makes it; IPv4 routes go through
+   * the IPv4 one to peers at their IPv4 address, IPv6 routes likewise.
+   */
   wireguard?: {
-    /** Private key, base64 (see {@link generateWireguardKeyPair}). */
+    /** Private key of the IPv4 interface, base64 (see {@link generateWireguardKeyPair}). */
     privateKey: string;
-    /** UDP port (default 51820). */
+    /** UDP port of the IPv4 interface (default 51820). */
     port?: number;
-    /** This node's inner address as a CIDR (e.g. `10.244.1.0/32`), put on the wireguard interface. */
-    address: string;
-    /** The wireguard info of the node with this underlay address; undefined when not (yet) known. */
+    /** Private key of the IPv6 interface; without it, IPv6 WireGuard routes are refused (a typed error). */
+    privateKey6?: string;
+    /** UDP port of the IPv6 interface (default 51821, Calico's `wireguardListeningPortV6`). */
+    port6?: number;
+    /** The wireguard info of the node with this underlay address (its family's key); undefined when not known. */
     peer(nodeAddress: string): WireguardPeerInfo | undefined;
   };
 }
@@ -135,9 +157,9 @@ interface Tunnel {
   provider: Exclude<ProviderKind, 'flat'>;
   remote: string;
   swIfIndex: number;
-  /** wireguard: the peer's index, inner address and the allowed IPs it was added with */
+  /** wireguard: the peer's index, its public key and the allowed IPs it was added with */
   wgPeerIndex?: number;
-  wgInner?: string;
+  wgKey?: string;
   wgAllowed?: string[];
   refs: Set<string>;
 }
@@ -177,9 +199,11 @@ export function createRouteProgrammer(
   const vni = init.vxlanVni ?? DEFAULT_VXLAN_VNI;
   const vxPort = init.vxlanPort ?? DEFAULT_VXLAN_PORT;
   const wg = init.wireguard;
-  const wgPrivate = wg ? key32(wg.privateKey, object, 'wireguard.privateKey') : undefined;
-  if (wg && !parseCidr(wg.address))
-    throw new BgpInvalidConfigError(object, 'wireguard.address', wg.address, 'is not a CIDR');
+  const wgPrivate = new Map<IpFamily, Uint8Array>();
+  if (wg) wgPrivate.set('ipv4', key32(wg.privateKey, object, 'wireguard.privateKey'));
+  if (wg?.privateKey6 !== undefined) wgPrivate.set('ipv6', key32(wg.privateKey6, object, 'wireguard.privateKey6'));
+  const wgPort = (f: IpFamily): number =>
+    f === 'ipv4' ? (wg?.port ?? DEFAULT_WIREGUARD_PORT) : (wg?.port6 ?? DEFAULT_WIREGUARD_PORT_V6);
   const vpp = components.vpp;
 
   const routes = new Map<string, Programmed>();
@@ -220,7 +244,7 @@ export function createRouteProgrammer(
     await adopting;
   };
   const tunnels = new Map<string, Tunnel>();
-  let wgSwIfIndex: number | undefined;
+  const wgSw = new Map<IpFamily, number>();
   const decapNext = new Map<IpFamily, number>();
   let adopted = false;
 
@@ -318,46 +342,56 @@ export function createRouteProgrammer(
     return n;
   }
 
-  async function ensureWgInterface(o: { signal?: AbortSignal }): Promise<number> {
-    if (wgSwIfIndex !== undefined) return wgSwIfIndex;
-    if (!wg || !wgPrivate)
-      throw new BgpInvalidConfigError(object, 'wireguard', undefined, 'is needed for WireGuard routes');
+  async function ensureWgInterface(f: IpFamily, o: { signal?: AbortSignal }): Promise<number> {
+    const have = wgSw.get(f);
+    if (have !== undefined) return have;
+    const key = wgPrivate.get(f);
+    if (!wg || !key)
+      throw new BgpInvalidConfigError(
+        object,
+        f === 'ipv4' ? 'wireguard' : 'wireguard.privateKey6',
+        undefined,
+        `is needed for ${f} WireGuard routes`,
+      );
     const r = await call(
       'wireguard_interface_create',
       {
         interface: {
           user_instance: SW_IF_INDEX_NONE,
           sw_if_index: SW_IF_INDEX_NONE,
-          private_key: wgPrivate,
+          private_key: key,
           public_key: new Uint8Array(32),
-          port: wg.port ?? DEFAULT_WIREGUARD_PORT,
-          src_ip: sourceFor('ipv4'),
+          port: wgPort(f),
+          src_ip: sourceFor(f),
         },
         generate_key: false,
       },
       o,
     );
     const sw = r.sw_if_index;
-    await call(
-      'sw_interface_add_del_address',
-      { sw_if_index: sw, is_add: true, del_all: false, prefix: wg.address },
-      o,
-    );
-    await call('sw_interface_set_flags', { sw_if_index: sw, flags: 1 }, o);
-    wgSwIfIndex = sw;
+    wgSw.set(f, sw);
+    await upUnnumbered(sw, o);
     return sw;
   }
 
-  function wgAllowedFor(t: Tunnel): string[] {
-    const inner = t.wgInner!;
-    return [`${inner}/${addressFamily(inner) === 'ipv6' ? 128 : 32}`, ...[...t.refs].sort()];
+  /** The peer's allowed IPs: its underlay and inner addresses (host prefixes), then the routes through it. */
+  function wgAllowedFor(t: Tunnel, info: WireguardPeerInfo): string[] {
+    const host = (a: string) => `${canonicalAddress(a)}/${addressFamily(a) === 'ipv6' ? 128 : 32}`;
+    const hosts = [host(t.remote)];
+    if (info.innerAddress && addressFamily(info.innerAddress)) hosts.push(host(info.innerAddress));
+    return [...new Set([...hosts, ...[...t.refs].sort()])];
   }
 
   async function wgPeerSet(t: Tunnel, o: { signal?: AbortSignal }) {
     // VPP has no peer update: remove and add with the new allowed IPs
     const info = wg!.peer(t.remote)!;
-    const allowed = wgAllowedFor(t);
-    if (t.wgPeerIndex !== undefined && JSON.stringify(allowed) === JSON.stringify(t.wgAllowed)) return;
+    const allowed = wgAllowedFor(t, info);
+    if (
+      t.wgPeerIndex !== undefined &&
+      t.wgKey === info.publicKey &&
+      JSON.stringify(allowed) === JSON.stringify(t.wgAllowed)
+    )
+      return;
     if (t.wgPeerIndex !== undefined) await call('wireguard_peer_remove', { peer_index: t.wgPeerIndex }, o);
     delete t.wgPeerIndex;
     const r = await call(
@@ -366,7 +400,7 @@ export function createRouteProgrammer(
         peer: {
           peer_index: 0,
           public_key: key32(info.publicKey, `node ${t.remote}`, 'wireguardPublicKey'),
-          port: info.port ?? DEFAULT_WIREGUARD_PORT,
+          port: info.port ?? wgPort(addressFamily(t.remote)!),
           persistent_keepalive: 0,
           table_id: 0,
           endpoint: t.remote,
@@ -379,6 +413,7 @@ export function createRouteProgrammer(
       o,
     );
     t.wgPeerIndex = r.peer_index;
+    t.wgKey = info.publicKey;
     t.wgAllowed = allowed;
   }
 
@@ -438,19 +473,19 @@ export function createRouteProgrammer(
       if (!info)
         throw new BgpInvalidConfigError(
           `node ${remote}`,
-          'wireguardPublicKey',
+          f === 'ipv4' ? 'wireguardPublicKey' : 'wireguardPublicKeyV6',
           undefined,
           'is not known (no WireGuard key published for this node yet)',
         );
-      if (!addressFamily(info.innerAddress))
+      key32(info.publicKey, `node ${remote}`, f === 'ipv4' ? 'wireguardPublicKey' : 'wireguardPublicKeyV6');
+      if (info.innerAddress !== undefined && !addressFamily(info.innerAddress))
         throw new BgpInvalidConfigError(
           `node ${remote}`,
-          'wireguard.interfaceIPv4Address',
+          f === 'ipv4' ? 'wireguard.interfaceIPv4Address' : 'wireguard.interfaceIPv6Address',
           info.innerAddress,
           'is not an address',
         );
-      sw = await ensureWgInterface(o);
-      t.wgInner = canonicalAddress(info.innerAddress);
+      sw = await ensureWgInterface(f, o);
     }
     t.swIfIndex = sw;
     tunnels.set(key, t);
@@ -496,9 +531,16 @@ export function createRouteProgrammer(
     return { prefix, nextHop: canonicalAddress(route.nextHop), provider: route.provider };
   }
 
+  /** A WireGuard route whose peer node has since published another key: its peer must be made again. */
+  function wgStale(cur: Programmed): boolean {
+    if (cur.provider !== 'wireguard') return false;
+    const t = tunnels.get(tunnelKey('wireguard', cur.nextHop));
+    return !t || t.wgKey !== wg?.peer(cur.nextHop)?.publicKey;
+  }
+
   async function addChecked(r: RouteTarget, o: { signal?: AbortSignal }): Promise<void> {
     const cur = routes.get(r.prefix);
-    if (cur && cur.provider === r.provider && cur.nextHop === r.nextHop) return;
+    if (cur && cur.provider === r.provider && cur.nextHop === r.nextHop && !wgStale(cur)) return;
     if (cur) await removeChecked(r.prefix, o);
     const family = familyOf(r.prefix);
     try {
@@ -506,6 +548,13 @@ export function createRouteProgrammer(
         await routeAddDel(true, r.prefix, family, r.nextHop, SW_IF_INDEX_NONE, o);
         routes.set(r.prefix, { ...r, via: r.nextHop, swIfIndex: SW_IF_INDEX_NONE });
       } else {
+        if (r.provider === 'wireguard' && addressFamily(r.nextHop) !== family)
+          throw new BgpInvalidConfigError(
+            `route ${r.prefix}`,
+            'nextHop',
+            r.nextHop,
+            `is not ${family}: WireGuard carries a family to peers of the same family`,
+          );
         const t = await ensureTunnel(r.provider, r.nextHop, o);
         try {
           t.refs.add(r.prefix);
@@ -515,7 +564,7 @@ export function createRouteProgrammer(
             via = r.nextHop; // never a glean route through the tunnel
           else {
             await wgPeerSet(t, o);
-            via = t.wgInner!;
+            via = r.nextHop; // covered by the peer's allowed IPs: VPP picks the peer by the next hop
           }
           await routeAddDel(true, r.prefix, family, via, t.swIfIndex, o);
           routes.set(r.prefix, { ...r, via, swIfIndex: t.swIfIndex });
@@ -559,7 +608,7 @@ export function createRouteProgrammer(
   async function adopt(o: { signal?: AbortSignal }): Promise<void> {
     routes.clear();
     tunnels.clear();
-    wgSwIfIndex = undefined;
+    wgSw.clear();
     const bySw = new Map<number, Tunnel>();
     const sources = new Set(
       [init.sourceAddress4, init.sourceAddress6].filter((x): x is string => !!x).map(canonicalAddress),
@@ -589,39 +638,44 @@ export function createRouteProgrammer(
     }
     if (wg) {
       try {
+        // ours: the port and the source address we create them with, one per family
         for await (const d of dump(
           'wireguard_interface_dump',
           { show_private_key: false, sw_if_index: SW_IF_INDEX_NONE },
           o,
         )) {
-          const itf = d['interface'] as { sw_if_index: number; port: number };
-          if (itf.port === (wg.port ?? DEFAULT_WIREGUARD_PORT)) wgSwIfIndex = itf.sw_if_index;
+          const itf = d['interface'] as { sw_if_index: number; port: number; src_ip: string };
+          const f = addressFamily(itf.src_ip);
+          if (!f || !sources.has(canonicalAddress(itf.src_ip)) || itf.port !== wgPort(f)) continue;
+          if (!wgSw.has(f)) wgSw.set(f, itf.sw_if_index);
         }
-        if (wgSwIfIndex !== undefined) {
+        const ours = new Set(wgSw.values());
+        if (ours.size) {
           for await (const d of dump('wireguard_peers_dump', { peer_index: SW_IF_INDEX_NONE }, o)) {
-            const p = d['peer'] as { peer_index: number; endpoint: string; sw_if_index: number; allowed_ips: string[] };
-            if (p.sw_if_index !== wgSwIfIndex) continue;
-            const remote = canonicalAddress(p.endpoint);
-            const info = wg.peer(remote);
+            const p = d['peer'] as {
+              peer_index: number;
+              endpoint: string;
+              sw_if_index: number;
+              allowed_ips: string[];
+              public_key: Uint8Array;
+            };
+            if (!ours.has(p.sw_if_index)) continue;
             const tun: Tunnel = {
               provider: 'wireguard',
-              remote,
-              swIfIndex: wgSwIfIndex,
+              remote: canonicalAddress(p.endpoint),
+              swIfIndex: p.sw_if_index,
               wgPeerIndex: p.peer_index,
+              wgKey: Buffer.from(p.public_key).toString('base64'),
               wgAllowed: [...p.allowed_ips].map((x) => canonicalCidr(x) ?? x),
               refs: new Set(),
             };
-            if (info) tun.wgInner = canonicalAddress(info.innerAddress);
-            tunnels.set(tunnelKey('wireguard', remote), tun);
+            tunnels.set(tunnelKey('wireguard', tun.remote), tun);
           }
         }
       } catch (err) {
         log.warn({ err }, 'wireguard dumps failed; WireGuard state not adopted');
       }
     }
-    const wgInnerToTunnel = new Map(
-      [...tunnels.values()].filter((t) => t.provider === 'wireguard' && t.wgInner).map((t) => [t.wgInner!, t]),
-    );
     for (const isIp6 of [false, true]) {
       for await (const d of dump('ip_route_v2_dump', { src: 0, table: { table_id: 0, is_ip6: isIp6, name: '' } }, o)) {
         const r = d['route'] as {
@@ -637,9 +691,10 @@ export function createRouteProgrammer(
         if (tun) {
           tun.refs.add(prefix);
           routes.set(prefix, { prefix, nextHop: tun.remote, provider: tun.provider, via, swIfIndex: p.sw_if_index });
-        } else if (wgSwIfIndex !== undefined && p.sw_if_index === wgSwIfIndex) {
-          const t = wgInnerToTunnel.get(via);
-          if (!t) continue;
+        } else if (wgSw.get(isIp6 ? 'ipv6' : 'ipv4') === p.sw_if_index) {
+          // routes go via the peer's underlay address (see addChecked)
+          const t = tunnels.get(tunnelKey('wireguard', via));
+          if (!t || t.swIfIndex !== p.sw_if_index) continue;
           t.refs.add(prefix);
           routes.set(prefix, { prefix, nextHop: t.remote, provider: 'wireguard', via, swIfIndex: p.sw_if_index });
         } else if (

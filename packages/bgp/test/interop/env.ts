@@ -31,7 +31,7 @@ export function nodeObject(
   extra: {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
-    wireguard?: { inner: string; publicKey: string };
+    wireguard?: { inner: string; publicKey: string; publicKeyV6?: string };
   } = {},
 ): unknown {
   const annotations: Record<string, string> = {
@@ -43,6 +43,8 @@ export function nodeObject(
   if (extra.wireguard) {
     annotations['projectcalico.org/WireguardPublicKey'] = extra.wireguard.publicKey;
     annotations['projectcalico.org/IPv4WireguardInterfaceAddr'] = extra.wireguard.inner;
+    if (extra.wireguard.publicKeyV6)
+      annotations['projectcalico.org/WireguardPublicKeyV6'] = extra.wireguard.publicKeyV6;
   }
   const o: Record<string, unknown> = {
     apiVersion: 'v1',
@@ -105,7 +107,7 @@ export class Lab {
     netns: TestNetns,
     v4: string,
     v6: string,
-    opts: { ipamBlocks?: string[]; wireguardPrivateKey?: string } = {},
+    opts: { ipamBlocks?: string[]; wireguardPrivateKey?: string; wireguardPrivateKeyV6?: string } = {},
   ): Promise<TestNode> {
     const { fake, vpp, uplink } = await startNodeVpp(v4, v6);
     this.onCleanup(() => fake.stop());
@@ -117,6 +119,7 @@ export class Lab {
         ipamBlocks: opts.ipamBlocks ?? [],
         gobgpd: { netns: netns.name },
         ...(opts.wireguardPrivateKey ? { wireguardPrivateKey: opts.wireguardPrivateKey } : {}),
+        ...(opts.wireguardPrivateKeyV6 ? { wireguardPrivateKeyV6: opts.wireguardPrivateKeyV6 } : {}),
       },
       {
         vpp,

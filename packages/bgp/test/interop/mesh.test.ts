@@ -12,6 +12,8 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
   let b: TestNode;
   const keysA = generateWireguardKeyPair();
   const keysB = generateWireguardKeyPair();
+  const keysA6 = generateWireguardKeyPair();
+  const keysB6 = generateWireguardKeyPair();
 
   beforeAll(async () => {
     const nsA = await lab.addNetns();
@@ -19,12 +21,12 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
     await lab.link(nsA, ['10.99.1.1/24', 'fd99:1::1/64'], nsB, ['10.99.1.2/24', 'fd99:1::2/64']);
     lab.source.apply(
       nodeObject('node-a', '10.99.1.1', 'fd99:1::1', {
-        wireguard: { inner: '10.244.1.1', publicKey: keysA.publicKey },
+        wireguard: { inner: '10.244.1.1', publicKey: keysA.publicKey, publicKeyV6: keysA6.publicKey },
       }),
     );
     lab.source.apply(
       nodeObject('node-b', '10.99.1.2', 'fd99:1::2', {
-        wireguard: { inner: '10.244.2.1', publicKey: keysB.publicKey },
+        wireguard: { inner: '10.244.2.1', publicKey: keysB.publicKey, publicKeyV6: keysB6.publicKey },
       }),
     );
     lab.source.apply({
@@ -51,6 +53,7 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
     b = await lab.node('node-b', nsB, '10.99.1.2', 'fd99:1::2', {
       ipamBlocks: ['10.244.2.0/26', 'fd00:244::2:0/112'],
       wireguardPrivateKey: keysB.privateKey,
+      wireguardPrivateKeyV6: keysB6.privateKey,
     });
     await Promise.all([a.controller.start(), b.controller.start()]);
   });
@@ -124,7 +127,19 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
     });
   });
 
-  it('bgp: FelixConfiguration wireguardEnabled moves node routes to WireGuard (keys and inner addresses from the Node resources)', async () => {
+  const wgState = async (n: TestNode) => {
+    const itfs = [];
+    for await (const d of n.vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }))
+      itfs.push(d.interface);
+    const peers = [];
+    for await (const d of n.vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff })) peers.push(d.peer);
+    return {
+      itfs,
+      peers: peers.map((p) => [p.endpoint, Buffer.from(p.public_key).toString('base64'), [...p.allowed_ips].sort()]),
+    };
+  };
+
+  it('bgp: FelixConfiguration wireguardEnabled moves IPv4 node routes to WireGuard (keys from the Node resources), IPv6 with wireguardEnabledV6', async () => {
     lab.source.apply({
       apiVersion: 'projectcalico.org/v3',
       kind: 'FelixConfiguration',
@@ -133,20 +148,49 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
     });
     const via = await until('10.245.1.0/26 via wireguard in node-b', () => {
       const r = fibOf(b.fake)['10.245.1.0/26'];
-      return r?.[0]?.startsWith('via 10.244.1.1 ') && r;
+      return r?.[0]?.includes(' wg') && r;
     });
-    expect(via).toEqual([expect.stringMatching(/^via 10\.244\.1\.1 wg\d+$/)]);
-    const wgs = [];
-    for await (const d of b.vpp.dump('wireguard_interface_dump', { show_private_key: false, sw_if_index: 0xffffffff }))
-      wgs.push(d.interface);
-    expect(wgs).toHaveLength(1);
-    expect(Buffer.from(wgs[0]!.public_key).toString('base64')).toBe(keysB.publicKey);
-    const peers = [];
-    for await (const d of b.vpp.dump('wireguard_peers_dump', { peer_index: 0xffffffff })) peers.push(d.peer);
-    expect(
-      peers.map((p) => [p.endpoint, Buffer.from(p.public_key).toString('base64'), [...p.allowed_ips].sort()]),
-    ).toEqual([['10.99.1.1', keysA.publicKey, ['10.244.1.0/26', '10.244.1.1/32', '10.245.1.0/26']]]);
-    // the VXLAN tunnel that carried the route is gone with it
+    // via the node's address on a wireguard interface: VPP finds the peer by the next hop in its allowed IPs
+    expect(via).toEqual([expect.stringMatching(/^via 10\.99\.1\.1 wg\d+$/)]);
+    let wg = await wgState(b);
+    expect(wg.itfs).toHaveLength(1);
+    expect(wg.itfs[0]).toMatchObject({ src_ip: '10.99.1.2', port: 51820 });
+    expect(Buffer.from(wg.itfs[0]!.public_key).toString('base64')).toBe(keysB.publicKey);
+    expect(wg.peers).toEqual([
+      ['10.99.1.1', keysA.publicKey, ['10.244.1.0/26', '10.244.1.1/32', '10.245.1.0/26', '10.99.1.1/32']],
+    ]);
+    // the VXLAN tunnel that carried the route is gone with it; IPv6 (not enabled for WireGuard) keeps its VXLAN
+    expect(fibOf(b.fake)['fd00:244::1:0/112']).toEqual([expect.stringMatching(/^via fd99:1::1 vxlan_tunnel\d+$/)]);
+
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'FelixConfiguration',
+      metadata: { name: 'default' },
+      spec: { wireguardEnabled: true, wireguardEnabledV6: true },
+    });
+    await until('fd00:244::1:0/112 via wireguard in node-b', () =>
+      fibOf(b.fake)['fd00:244::1:0/112']?.[0]?.includes(' wg'),
+    );
+    wg = await wgState(b);
+    expect(wg.itfs.map((i) => [i.src_ip, i.port]).sort()).toEqual([
+      ['10.99.1.2', 51820],
+      ['fd99:1::2', 51821],
+    ]);
+    expect(wg.peers).toContainEqual(['fd99:1::1', keysA6.publicKey, ['fd00:244::1:0/112', 'fd99:1::1/128']]);
     expect(Object.keys(b.fake.state.snapshot().interfaces).filter((n) => n.startsWith('vxlan'))).toEqual([]);
+  });
+
+  it('bgp: a node that withdraws its WireGuard key gets its routes back on the pool provider; the peer goes', async () => {
+    lab.source.apply(
+      nodeObject('node-a', '10.99.1.1', 'fd99:1::1', {
+        wireguard: { inner: '10.244.1.1', publicKey: keysA.publicKey },
+      }),
+    ); // the IPv6 key is gone
+    await until('fd00:244::1:0/112 back on VXLAN in node-b', () =>
+      fibOf(b.fake)['fd00:244::1:0/112']?.[0]?.includes('vxlan'),
+    );
+    const wg = await wgState(b);
+    expect(wg.peers.map((p) => p[0])).toEqual(['10.99.1.1']);
+    expect(fibOf(b.fake)['10.245.1.0/26']?.[0]).toMatch(/^via 10\.99\.1\.1 wg\d+$/);
   });
 });

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { connectVpp, type VppApi, type VppClient } from '@vectorplane/vpp-binapi';
 import { afPacketWithAddress, startTestVpp, type TestVpp } from '@vectorplane/vpp-binapi/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBgpController, type BgpController } from '../../src/index.js';
+import { createBgpController, generateWireguardKeyPair, type BgpController } from '../../src/index.js';
 import { randomSuffix } from '../../src/testing/index.js';
 import { until } from '../helpers/until.js';
 import { interopSkipReason, Lab, nodeObject } from './env.js';
@@ -75,6 +75,7 @@ async function pingsWithin(nodes: readonly Node[], from: string, dst: string, ti
 
 interface Node {
   name: string;
+  wgKeys: { privateKey: string; publicKey: string };
   vppAddr: string;
   bgpAddr: string;
   block: string;
@@ -152,9 +153,11 @@ describe.skipIf(!!skip)('bgp interop: two real VPPs carry a pod ping over a BGP-
       ip('-n', podNs.name, 'addr', 'add', `${podAddr}/24`, 'dev', 'eth0');
       ip('-n', podNs.name, 'route', 'add', `10.244.${s.peer}.0/24`, 'via', podGw);
 
+      const wgKeys = generateWireguardKeyPair();
       const controller = createBgpController(
         {
           nodeName: s.name,
+          wireguardPrivateKey: wgKeys.privateKey, // used once FelixConfiguration turns WireGuard on
           uplinkSwIfIndex: uplink,
           ipamBlocks: [block],
           listenAddresses: [bgpAddr],
@@ -165,6 +168,7 @@ describe.skipIf(!!skip)('bgp interop: two real VPPs carry a pod ping over a BGP-
       lab.onCleanup(() => controller.stop());
       nodes.push({
         name: s.name,
+        wgKeys,
         vppAddr,
         bgpAddr,
         block,
@@ -221,6 +225,76 @@ describe.skipIf(!!skip)('bgp interop: two real VPPs carry a pod ping over a BGP-
     await pingsWithin(nodes, b.podNs, b.podGw, 15_000);
     await pingsWithin(nodes, a.podNs, b.podAddr, 30_000);
     await pingsWithin(nodes, b.podNs, a.podAddr, 15_000);
+  }, 120_000);
+
+  it('bgp: with WireGuard on (keys on the Nodes) the routes move onto wg interfaces and the ping goes through WireGuard', async () => {
+    for (const n of nodes)
+      lab.source.apply(
+        nodeObject(n.name, n.vppAddr, undefined, {
+          annotations: { 'projectcalico.org/WireguardPublicKey': n.wgKeys.publicKey },
+        }),
+      );
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'FelixConfiguration',
+      metadata: { name: 'default' },
+      spec: { wireguardEnabled: true },
+    });
+    for (const [n, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const wg = await until(
+        `${n.name}: ${other.block} through a wg interface`,
+        async () => {
+          const itfs = [];
+          for await (const d of n.vpp.dump('wireguard_interface_dump', {
+            show_private_key: false,
+            sw_if_index: ~0 >>> 0,
+          }))
+            itfs.push(d.interface);
+          if (itfs.length !== 1) return false;
+          for await (const d of n.vpp.dump('ip_route_v2_dump', {
+            src: 0,
+            table: { table_id: 0, is_ip6: false, name: '' },
+          }))
+            if (d.route.prefix === other.block && d.route.paths[0]?.sw_if_index === itfs[0]!.sw_if_index)
+              return itfs[0]!;
+          return false;
+        },
+        30_000,
+      );
+      expect(Buffer.from(wg.public_key).toString('base64')).toBe(n.wgKeys.publicKey);
+    }
+    // the first echoes start the handshake: ping until one answers, both ways
+    await pingsWithin(nodes, a.podNs, b.podAddr, 30_000);
+    await pingsWithin(nodes, b.podNs, a.podAddr, 15_000);
+    // the peers did a handshake: VPP sets WIREGUARD_PEER_ESTABLISHED (flag 2)
+    for (const n of nodes) {
+      const flags = [];
+      for await (const d of n.vpp.dump('wireguard_peers_dump', { peer_index: ~0 >>> 0 })) flags.push(d.peer.flags);
+      expect(flags).toHaveLength(1);
+      expect(flags[0]! & 2).toBe(2);
+    }
+    // WireGuard off again: FLAT routes back for the test below
+    lab.source.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'FelixConfiguration',
+      metadata: { name: 'default' },
+      spec: { wireguardEnabled: false },
+    });
+    await until(
+      'FLAT again in VPP A',
+      async () => {
+        for await (const d of a.vpp.dump('ip_route_v2_dump', {
+          src: 0,
+          table: { table_id: 0, is_ip6: false, name: '' },
+        }))
+          if (d.route.prefix === b.block) return d.route.paths[0]?.sw_if_index === ~0 >>> 0;
+        return false;
+      },
+      30_000,
+    );
   }, 120_000);
 
   it("bgp: withdrawing B's block removes the route from VPP A and the ping fails", async () => {
