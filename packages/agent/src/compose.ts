@@ -48,8 +48,12 @@ export interface ComposeNodeInit {
    * key is then published on our Node.
    */
   readonly wireguardPrivateKey?: string;
+  /** The same for IPv6: default `<stateDir>/wireguard-v6.key` (Calico gives IPv6 its own key). */
+  readonly wireguardPrivateKeyV6?: string;
   /** Our WireGuard interface address (bare IPv4) to publish with the key; default: none (Calico's IPAM sets it). */
   readonly wireguardInterfaceIPv4Address?: string;
+  /** The same for IPv6. */
+  readonly wireguardInterfaceIPv6Address?: string;
 }
 
 /** The node's components behind one runtime, plus what `/status` shows of them. */
@@ -127,66 +131,80 @@ function wireguardKeyFile(
 export interface WireguardKeyPublisherInit {
   readonly source: ResourceSource;
   readonly nodeName: string;
+  /** Our IPv4 public key, published while `wireguardEnabled`. */
   readonly publicKey: string;
+  /** Our IPv6 public key (Calico keeps a second one), published while `wireguardEnabledV6`. */
+  readonly publicKeyV6?: string;
+  /** Inner addresses to publish with the keys; default: none (Calico's IPAM sets them, we leave them alone). */
   readonly interfaceIPv4Address?: string;
+  readonly interfaceIPv6Address?: string;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   /** Wait after a failed publish before trying again, doubled per failure up to 60 s; default 5000 ms. */
   readonly retryMs?: number;
 }
 
 /**
- * Keep our WireGuard public key (and inner address) on our Node while FelixConfiguration `default` has
- * `wireguardEnabled`, as Calico does: published when WireGuard turns on and again whenever the Node's watch
- * shows it without them (a Node already carrying them costs no request). Failures are logged and retried after
- * `retryMs` (doubling, at most 60 s; a 403 means the agent's ClusterRole lacks `patch` on nodes); a read-only
- * source (folder, memory) is logged once with the key to put in the Node's manifest.
+ * Keep our WireGuard public keys (and inner addresses, when given) on our Node as FelixConfiguration `default`
+ * says, as Calico/VPP does: the IPv4 key while `wireguardEnabled`, the IPv6 key while `wireguardEnabledV6`, each
+ * removed when its family is turned off (so that other nodes stop sending to us through WireGuard). Nothing is
+ * written before both watches have listed, nor when the Node already shows what we want. Failures are logged and
+ * retried after `retryMs` (doubling, at most 60 s; a 403 means the agent's ClusterRole lacks `patch` on nodes); a
+ * read-only source (folder, memory) is logged once with the keys to put in the Node's manifest.
  * Resolves when `signal` aborts.
  */
 export async function publishWireguardKey(init: WireguardKeyPublisherInit, signal: AbortSignal): Promise<void> {
-  const { source, nodeName, publicKey, interfaceIPv4Address, logger: log } = init;
+  const { source, nodeName, logger: log } = init;
   let node: Node | undefined;
-  let enabled = false;
+  let felix: { wireguardEnabled?: boolean; wireguardEnabledV6?: boolean } = {};
+  const synced = { node: false, felix: false };
   let running = false;
   let again = false;
   let readOnly = false;
   let retry: NodeJS.Timeout | undefined;
   const firstDelay = init.retryMs ?? 5_000;
   let delay = firstDelay;
-  const current = () => {
+  /** What the Node should carry: a value, or null for "not there". Fields we do not manage are left out. */
+  const wanted = (): Record<string, string | null> => {
+    const v4 = felix.wireguardEnabled === true;
+    const v6 = felix.wireguardEnabledV6 === true && init.publicKeyV6 !== undefined;
+    const want: Record<string, string | null> = { publicKey: v4 ? init.publicKey : null };
+    if (init.interfaceIPv4Address !== undefined) want['interfaceIPv4Address'] = v4 ? init.interfaceIPv4Address : null;
+    want['publicKeyV6'] = v6 ? init.publicKeyV6! : null;
+    if (init.interfaceIPv6Address !== undefined) want['interfaceIPv6Address'] = v6 ? init.interfaceIPv6Address : null;
+    return want;
+  };
+  const differs = (): Record<string, string | null> => {
     const info = node ? calicoNodeInfo(node) : undefined;
-    return (
-      info?.wireguardPublicKey === publicKey &&
-      (interfaceIPv4Address === undefined || info.wireguardInterfaceIPv4Address === interfaceIPv4Address)
-    );
+    const have: Record<string, string | undefined> = {
+      publicKey: info?.wireguardPublicKey,
+      publicKeyV6: info?.wireguardPublicKeyV6,
+      interfaceIPv4Address: info?.wireguardInterfaceIPv4Address,
+      interfaceIPv6Address: info?.wireguardInterfaceIPv6Address,
+    };
+    return Object.fromEntries(Object.entries(wanted()).filter(([k, v]) => (have[k] ?? null) !== v));
   };
   const check = async (): Promise<void> => {
-    if (!enabled || node === undefined || readOnly || signal.aborted || current()) return;
+    if (!synced.node || !synced.felix || node === undefined || readOnly || signal.aborted) return;
+    const change = differs();
+    if (Object.keys(change).length === 0) return;
     if (running) return void (again = true);
     running = true;
     try {
       if (!('kubeConfig' in source)) {
         readOnly = true;
         log.info(
-          { node: nodeName, publicKey, interfaceIPv4Address },
-          'WireGuard is on but the resource source is read-only: put projectcalico.org/WireguardPublicKey on this Node in its manifest',
+          { node: nodeName, want: wanted() },
+          'the resource source is read-only: put these WireGuard annotations (projectcalico.org/WireguardPublicKey, …V6) on this Node in its manifest',
         );
         return;
       }
       const { publishNodeWireguard } = await import('@vectorplane/kube/apiserver');
-      const { changed } = await publishNodeWireguard(
-        source,
-        nodeName,
-        { publicKey, ...(interfaceIPv4Address !== undefined && { interfaceIPv4Address }) },
-        { signal },
-      );
+      const { changed } = await publishNodeWireguard(source, nodeName, change, { signal });
       delay = firstDelay;
-      log.info({ node: nodeName, changed }, 'WireGuard public key published on the Node');
+      log.info({ node: nodeName, changed }, 'WireGuard public keys updated on the Node');
     } catch (err) {
       if (signal.aborted) return;
-      log.warn(
-        { err, node: nodeName, retryMs: delay },
-        'publishing the WireGuard public key on the Node failed: retrying',
-      );
+      log.warn({ err, node: nodeName, retryMs: delay }, 'updating the WireGuard keys on the Node failed: retrying');
       clearTimeout(retry);
       retry = setTimeout(() => void check(), delay);
       delay = Math.min(delay * 2, 60_000);
@@ -204,6 +222,7 @@ export async function publishWireguardKey(init: WireguardKeyPublisherInit, signa
       for await (const ev of source.stream(kind, { signal, fieldSelector: `metadata.name=${name}` })) {
         if (ev.type === 'added' || ev.type === 'modified') apply(ev.object);
         else if (ev.type === 'deleted') apply(undefined);
+        else if (ev.type === 'synced') synced[kind === 'Node' ? 'node' : 'felix'] = true;
         else continue;
         void check();
       }
@@ -213,11 +232,7 @@ export async function publishWireguardKey(init: WireguardKeyPublisherInit, signa
   };
   await Promise.all([
     watch('Node', nodeName, (o) => (node = o as Node | undefined)),
-    watch(
-      'FelixConfiguration',
-      'default',
-      (o) => (enabled = (o as { spec?: { wireguardEnabled?: boolean } } | undefined)?.spec?.wireguardEnabled === true),
-    ),
+    watch('FelixConfiguration', 'default', (o) => (felix = (o as { spec?: typeof felix } | undefined)?.spec ?? {})),
   ]);
   clearTimeout(retry);
 }
@@ -511,14 +526,20 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
       const log = loggers.component('bgp');
       const wireguardPrivateKey =
         init.wireguardPrivateKey ?? wireguardKeyFile(join(stateDir, 'wireguard.key'), bgp, log);
+      const wireguardPrivateKeyV6 =
+        init.wireguardPrivateKeyV6 ?? wireguardKeyFile(join(stateDir, 'wireguard-v6.key'), bgp, log);
       wireguardPublisher = new AbortController();
       void publishWireguardKey(
         {
           source: shared.source!,
           nodeName: config.nodeName,
           publicKey: bgp.wireguardPublicKey(wireguardPrivateKey),
+          publicKeyV6: bgp.wireguardPublicKey(wireguardPrivateKeyV6),
           ...(init.wireguardInterfaceIPv4Address !== undefined && {
             interfaceIPv4Address: init.wireguardInterfaceIPv4Address,
+          }),
+          ...(init.wireguardInterfaceIPv6Address !== undefined && {
+            interfaceIPv6Address: init.wireguardInterfaceIPv6Address,
           }),
           logger: log,
         },
@@ -528,6 +549,7 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
         {
           nodeName: config.nodeName,
           wireguardPrivateKey,
+          wireguardPrivateKeyV6,
           uplinkSwIfIndex: shared.ready?.uplinkSwIfIndex ?? 0,
           gobgpd: { gobgpdPath: resolveCommand(config.bgp.gobgpd), logger: loggers.component('bgp') },
         },

@@ -92,6 +92,10 @@ describe.skipIf(!gobgpd.startsWith('/'))('composed node: WireGuard key on the No
     const file = join(dir, 'state', 'wireguard.key');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const pub = wireguardPublicKey(readFileSync(file, 'utf8').trim());
+    // IPv6 gets a key of its own (VPP accepts a public key on one peer only, Calico publishes two)
+    const file6 = join(dir, 'state', 'wireguard-v6.key');
+    expect(statSync(file6).mode & 0o777).toBe(0o600);
+    expect(wireguardPublicKey(readFileSync(file6, 'utf8').trim())).not.toBe(pub);
     const annotations = () =>
       (server.get('v1', 'Node', 'node-a')?.['metadata'] as { annotations?: Record<string, string> }).annotations ?? {};
     await until('the key on the Node', () => annotations()[KEY_ANN] === pub);

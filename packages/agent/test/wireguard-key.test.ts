@@ -9,18 +9,20 @@ import { publishWireguardKey } from '../src/compose.js';
 
 const KEY_ANN = 'projectcalico.org/WireguardPublicKey';
 const ADDR_ANN = 'projectcalico.org/IPv4WireguardInterfaceAddr';
+const KEY6_ANN = 'projectcalico.org/WireguardPublicKeyV6';
 const { publicKey } = generateWireguardKeyPair();
+const { publicKey: publicKeyV6 } = generateWireguardKeyPair();
 
 const nodeA = (annotations: Record<string, string> = {}) => ({
   apiVersion: 'v1',
   kind: 'Node',
   metadata: { name: 'node-a', annotations: { 'projectcalico.org/IPv4Address': '198.18.0.11/24', ...annotations } },
 });
-const felix = (wireguardEnabled: boolean) => ({
+const felix = (wireguardEnabled: boolean, wireguardEnabledV6 = false) => ({
   apiVersion: 'crd.projectcalico.org/v1',
   kind: 'FelixConfiguration',
   metadata: { name: 'default' },
-  spec: { wireguardEnabled },
+  spec: { wireguardEnabled, wireguardEnabledV6 },
 });
 
 const until = async (what: string, f: () => boolean, ms = 10_000) => {
@@ -84,6 +86,37 @@ describe('publishWireguardKey', () => {
     await until('the key back on the Node', () => annotations()[KEY_ANN] === publicKey);
     expect(annotations()[ADDR_ANN]).toBe('10.244.1.0');
     expect(patches()).toBe(2);
+  });
+
+  it('IPv6 has its own key, published while wireguardEnabledV6; turning a family off removes what we put there', async () => {
+    running = publishWireguardKey(
+      { source, nodeName: 'node-a', publicKey, publicKeyV6, interfaceIPv4Address: '10.244.1.0', logger },
+      stop.signal,
+    );
+    await until('both watches', () => server.watchCount === 2);
+    server.put(felix(true, true));
+    await until('both keys on the Node', () => annotations()[KEY6_ANN] === publicKeyV6);
+    expect(annotations()).toMatchObject({ [KEY_ANN]: publicKey, [ADDR_ANN]: '10.244.1.0' });
+    server.put(felix(true, false));
+    await until('the IPv6 key gone', () => annotations()[KEY6_ANN] === undefined);
+    expect(annotations()[KEY_ANN]).toBe(publicKey);
+    server.put(felix(false, false));
+    await until('the IPv4 key gone', () => annotations()[KEY_ANN] === undefined);
+    // the inner address we published goes with the key; Calico's own annotations stay
+    expect(annotations()).toEqual({ 'projectcalico.org/IPv4Address': '198.18.0.11/24' });
+    const n = patches();
+    server.touch('v1', 'Node');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(patches()).toBe(n); // off and absent: nothing more to write
+  });
+
+  it('a key left on the Node while WireGuard is off (an earlier run) is removed once both watches have listed', async () => {
+    server.put(nodeA({ [KEY_ANN]: publicKey, [KEY6_ANN]: publicKeyV6, [ADDR_ANN]: '10.244.9.9' }));
+    running = publishWireguardKey({ source, nodeName: 'node-a', publicKey, publicKeyV6, logger }, stop.signal);
+    await until('the keys gone', () => annotations()[KEY_ANN] === undefined && annotations()[KEY6_ANN] === undefined);
+    // an inner address we were not given is not ours to remove (Calico's IPAM owns it)
+    expect(annotations()[ADDR_ANN]).toBe('10.244.9.9');
+    expect(patches()).toBe(1);
   });
 
   it('logs a failed publish and retries; never throws', async () => {
