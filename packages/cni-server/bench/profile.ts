@@ -1,7 +1,7 @@
 /**
  * Where the time of a burst goes: 100 concurrent Adds then Dels against the fake VPP (child process) with the
  * CPU profiler on around each burst; prints VPP calls per pod, netlink requests, state writes and the top
- * functions by self time. Not part of the results file.
+ * functions by self time. Not part of the results file. CNI_PROFILE_SEQUENTIAL=1: one pod at a time.
  *
  *   node --conditions=@vectorplane/source --import tsx bench/profile.ts [outDir]
  */
@@ -73,7 +73,7 @@ NetlinkHandle.prototype.dump = function (this: NetlinkHandle, ...a: Parameters<t
   return origDump.apply(this, a);
 };
 
-const vppNs = await createNetns('cnhb');
+const vppNs = await createNetns('vpc6p');
 const dir = mkdtempSync(join(tmpdir(), 'cni-prof-state-'));
 const steps = new Map<string, number[]>();
 let writes = 0;
@@ -112,7 +112,7 @@ await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 200 });
 try {
   await server.start();
-  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('cnhb')));
+  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('vpc6p')));
   await server.add(req(nss[0]!, '10.90.255.1'));
   await server.del({ netns: nss[0]!.path, interface_name: 'eth0' });
   for (const phase of ['add', 'del'] as const) {
@@ -122,17 +122,19 @@ try {
     const cpu0 = process.cpuUsage();
     await session.post('Profiler.start');
     const t0 = performance.now();
-    const lat = await Promise.all(
-      nss.map(async (ns, i) => {
-        const t = performance.now();
-        const r =
-          phase === 'add'
-            ? await server.add(req(ns, `10.90.${i >> 8}.${(i & 255) + 1}`))
-            : await server.del({ netns: ns.path, interface_name: 'eth0' });
-        if (!r.successful) throw new Error(r.error_message);
-        return performance.now() - t;
-      }),
-    );
+    const one = async (ns: TestNetns, i: number): Promise<number> => {
+      const t = performance.now();
+      const r =
+        phase === 'add'
+          ? await server.add(req(ns, `10.90.${i >> 8}.${(i & 255) + 1}`))
+          : await server.del({ netns: ns.path, interface_name: 'eth0' });
+      if (!r.successful) throw new Error(r.error_message);
+      return performance.now() - t;
+    };
+    // CNI_PROFILE_SEQUENTIAL=1: one pod at a time (the CPU of one Add without a burst's batching)
+    const lat: number[] = [];
+    if (process.env['CNI_PROFILE_SEQUENTIAL']) for (const [i, ns] of nss.entries()) lat.push(await one(ns, i));
+    else lat.push(...(await Promise.all(nss.map(one))));
     const wall = performance.now() - t0;
     const { profile } = await session.post('Profiler.stop');
     const cpu = process.cpuUsage(cpu0);

@@ -30,6 +30,7 @@ import { normaliseAddRequest, type AddReply, type AddRequestInit, type DelReply,
 import { podKey, toPodSpec, type Encapsulation, type InterfaceMode, type RxMode } from './spec.js';
 import { StateStore } from './state-store.js';
 import {
+  debugEnabled,
   podInfo,
   type CniLogger,
   type CniVpp,
@@ -265,10 +266,11 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
         intents.delete(spec.id); // the record names the translations from now on
         const t = performance.now();
         await store.save();
-        logger?.debug(
-          { pod: spec.key, ms: Number((performance.now() - t).toFixed(2)), writes: store.writes },
-          'pod saved',
-        );
+        if (debugEnabled(logger))
+          logger.debug(
+            { pod: spec.key, ms: Number((performance.now() - t).toFixed(2)), writes: store.writes },
+            'pod saved',
+          );
         return built;
       });
       fanout.push({ type: 'podAdded', reason: 'add', pod: podInfo(rec) });

@@ -12,6 +12,13 @@ export interface CniLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** pino's: when it says `debug` is off, the per-step timings of an Add are not even measured. */
+  isLevelEnabled?(level: string): boolean;
+}
+
+/** True when `logger` would write a debug line (a logger without `isLevelEnabled` is asked every time). */
+export function debugEnabled(logger: CniLogger | undefined): logger is CniLogger {
+  return logger !== undefined && (logger.isLevelEnabled?.('debug') ?? true);
 }
 
 /** VRFs of one pod (VPP table ids); `rpf*` only for the families the pod has. */
