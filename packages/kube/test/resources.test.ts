@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { calicoNodeInfo, parseAnyResource, parseResource, type EndpointSlice, type Node } from '../src/index.js';
+import {
+  calicoNodeInfo,
+  isConfirmedBlockAffinity,
+  parseAnyResource,
+  parseResource,
+  type BlockAffinity,
+  type EndpointSlice,
+  type Node,
+} from '../src/index.js';
 
 describe('parseResource', () => {
   it('accepts a Service list item without apiVersion/kind and fills them from the kind', () => {
@@ -91,6 +99,35 @@ describe('parseResource', () => {
     expect(a.ok ? '' : a.error.name).toBe('KubeUnknownKindError');
     const b = parseAnyResource({ apiVersion: 'v1', kind: 'IPPool', metadata: { name: 'x' } });
     expect(b.ok ? '' : b.error.name).toBe('KubeUnknownKindError');
+  });
+});
+
+describe('BlockAffinity', () => {
+  const affinity = (spec: Record<string, unknown>, apiVersion = 'crd.projectcalico.org/v1') => {
+    const r = parseResource('BlockAffinity', { apiVersion, kind: 'BlockAffinity', metadata: { name: 'b' }, spec });
+    if (!r.ok) throw new Error(r.error.message);
+    return r.object as BlockAffinity;
+  };
+  it('gives its node the block when confirmed and not deleted (string in the CRD, boolean in v3)', () => {
+    const base = { node: 'node-a', cidr: '10.244.1.0/26' };
+    expect(isConfirmedBlockAffinity(affinity({ ...base, state: 'confirmed', deleted: 'false' }))).toBe(true);
+    expect(isConfirmedBlockAffinity(affinity({ ...base, state: 'confirmed' }, 'projectcalico.org/v3'))).toBe(true);
+    expect(isConfirmedBlockAffinity(affinity({ ...base, state: 'pending', deleted: 'false' }))).toBe(false);
+    expect(isConfirmedBlockAffinity(affinity({ ...base, state: 'pendingDeletion' }))).toBe(false);
+    expect(isConfirmedBlockAffinity(affinity({ ...base, state: 'confirmed', deleted: 'true' }))).toBe(false);
+    expect(
+      isConfirmedBlockAffinity(affinity({ ...base, state: 'confirmed', deleted: true }, 'projectcalico.org/v3')),
+    ).toBe(false);
+  });
+  it('names the missing field', () => {
+    const r = parseResource('BlockAffinity', {
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'BlockAffinity',
+      metadata: { name: 'b' },
+      spec: { cidr: '10.244.1.0/26' },
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/spec\.node/);
   });
 });
 

@@ -177,3 +177,33 @@ export const FelixConfigurationSchema = z.object({
   spec: FelixConfigurationSpecSchema.optional(),
 });
 export type FelixConfiguration = z.infer<typeof FelixConfigurationSchema>;
+
+// ---------------------------------------------------------------- BlockAffinity
+
+/**
+ * Calico IPAM's claim of a block for a host (`blockaffinities`): the blocks a node announces over BGP are the
+ * ones affine to it with `state: confirmed` and not `deleted`. `deleted` is a string in the CRD ("true") and a
+ * boolean in projectcalico.org/v3.
+ */
+export const BlockAffinitySpecSchema = z.object({
+  cidr: z.string().min(1),
+  node: z.string().min(1),
+  state: z.string().optional(),
+  deleted: z.union([z.string(), z.boolean()]).optional(),
+  type: z.string().optional(),
+});
+export type BlockAffinitySpec = z.infer<typeof BlockAffinitySpecSchema>;
+
+export const BlockAffinitySchema = z.object({
+  apiVersion: CalicoApiVersion,
+  kind: z.literal('BlockAffinity'),
+  metadata: ObjectMetaSchema,
+  spec: BlockAffinitySpecSchema,
+});
+export type BlockAffinity = z.infer<typeof BlockAffinitySchema>;
+
+/** True when the affinity gives its node the block: confirmed (or a state-less older object) and not deleted. */
+export function isConfirmedBlockAffinity(a: BlockAffinity): boolean {
+  const deleted = a.spec.deleted === true || a.spec.deleted === 'true';
+  return !deleted && (a.spec.state === undefined || a.spec.state === 'confirmed');
+}

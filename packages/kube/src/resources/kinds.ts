@@ -5,10 +5,11 @@ import {
   BGPConfigurationSchema,
   BGPFilterSchema,
   BGPPeerSchema,
+  BlockAffinitySchema,
   FelixConfigurationSchema,
   IPPoolSchema,
 } from './calico.js';
-import type { BGPConfiguration, BGPFilter, BGPPeer, FelixConfiguration, IPPool } from './calico.js';
+import type { BGPConfiguration, BGPFilter, BGPPeer, BlockAffinity, FelixConfiguration, IPPool } from './calico.js';
 import {
   EndpointSliceSchema,
   NamespaceSchema,
@@ -32,7 +33,8 @@ export type ResourceKind =
   | 'BGPConfiguration'
   | 'BGPPeer'
   | 'BGPFilter'
-  | 'FelixConfiguration';
+  | 'FelixConfiguration'
+  | 'BlockAffinity';
 
 /** Kind name → its typed object. */
 export interface ResourceTypes {
@@ -48,6 +50,7 @@ export interface ResourceTypes {
   BGPPeer: BGPPeer;
   BGPFilter: BGPFilter;
   FelixConfiguration: FelixConfiguration;
+  BlockAffinity: BlockAffinity;
 }
 
 /** Any object of a kind this package knows. */
@@ -97,6 +100,7 @@ export const KINDS: Readonly<Record<ResourceKind, KindInfo>> = {
     false,
     FelixConfigurationSchema,
   ),
+  BlockAffinity: info('BlockAffinity', CALICO_API_VERSIONS, 'blockaffinities', false, BlockAffinitySchema),
 };
 
 /** All kind names. */

@@ -37,6 +37,7 @@ const calico = (group: string, version: string): ServedResource[] => [
   r(group, version, 'bgppeers', 'BGPPeer', false),
   r(group, version, 'bgpfilters', 'BGPFilter', false),
   r(group, version, 'felixconfigurations', 'FelixConfiguration', false),
+  r(group, version, 'blockaffinities', 'BlockAffinity', false),
 ];
 
 /** Every resource the server knows, by group/version. */
