@@ -1,7 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import {
   calicoNodeInfo,
+  isConfirmedBlockAffinity,
   objectKey,
+  type BlockAffinity,
   type BGPConfiguration,
   type BGPFilter,
   type BGPPeer,
@@ -42,8 +44,16 @@ export interface BgpControllerInit {
   nodeName: string;
   /** Namespace of the password Secrets (default: any). */
   secretsNamespace?: string;
-  /** This node's IPAM blocks to announce. */
+  /**
+   * This node's IPAM blocks to announce, besides the ones Calico IPAM confirmed for it (BlockAffinity objects
+   * whose `spec.node` is this node, `state: confirmed`, not `deleted`), which are always announced.
+   */
   ipamBlocks?: string[];
+  /**
+   * Announce this Node's `spec.podCIDRs` as blocks too: Calico's `USE_POD_CIDR`, for clusters whose pods get
+   * addresses from host-local IPAM (`subnet: usePodCidr`). Default false.
+   */
+  usePodCIDR?: boolean;
   /** BGP listen addresses (default: the node's addresses). */
   listenAddresses?: string[];
   /** VPP's uplink interface: tunnels are unnumbered to it. */
@@ -127,7 +137,16 @@ export interface BgpControllerStats {
   learned: number;
 }
 
-const KINDS = ['Node', 'BGPConfiguration', 'BGPPeer', 'BGPFilter', 'Secret', 'IPPool', 'FelixConfiguration'] as const;
+const KINDS = [
+  'Node',
+  'BGPConfiguration',
+  'BGPPeer',
+  'BGPFilter',
+  'Secret',
+  'IPPool',
+  'FelixConfiguration',
+  'BlockAffinity',
+] as const;
 
 /** Create the controller. */
 export function createBgpController(init: BgpControllerInit, components: BgpControllerComponents): BgpController {
@@ -288,6 +307,22 @@ class Controller extends EventTarget implements BgpController {
     );
   }
 
+  /**
+   * The blocks to announce: those given (init, setIpamBlocks), those Calico IPAM confirmed for this node and,
+   * with `usePodCIDR`, the Node's pod CIDRs.
+   */
+  #blocks(): string[] {
+    const affine = (this.#list('BlockAffinity') as BlockAffinity[])
+      .filter((a) => a.spec.node === this.#init.nodeName && isConfirmedBlockAffinity(a))
+      .map((a) => a.spec.cidr)
+      .sort();
+    const self = this.#init.usePodCIDR
+      ? (this.#list('Node') as Node[]).find((n) => n.metadata.name === this.#init.nodeName)
+      : undefined;
+    const podCIDRs = self ? calicoNodeInfo(self).podCIDRs : [];
+    return [...new Set([...this.#ipamBlocks, ...affine, ...podCIDRs])];
+  }
+
   #felix(): FelixConfiguration['spec'] | undefined {
     return (this.#list('FelixConfiguration') as FelixConfiguration[]).find((f) => f.metadata.name === 'default')?.spec;
   }
@@ -428,7 +463,7 @@ class Controller extends EventTarget implements BgpController {
       secrets: this.#list('Secret') as Secret[],
       ...(this.#init.secretsNamespace ? { secretsNamespace: this.#init.secretsNamespace } : {}),
       ipPools: this.#list('IPPool') as IPPool[],
-      ipamBlocks: this.#ipamBlocks,
+      ipamBlocks: this.#blocks(),
       podAddresses: this.#podAddresses,
       serviceIPs: this.#serviceIPs,
       ...(this.#init.listenAddresses ? { listenAddresses: this.#init.listenAddresses } : {}),

@@ -7,7 +7,8 @@ import type { BgpPath } from '../src/paths.js';
 import type { BgpSpeaker, BgpWatchEvent } from '../src/speaker.js';
 
 /** A speaker that only streams what the test pushes (no daemon). */
-function scriptedSpeaker(): BgpSpeaker & { push(ev: BgpWatchEvent): void } {
+function scriptedSpeaker(): BgpSpeaker & { push(ev: BgpWatchEvent): void; announced: Set<string> } {
+  const announced = new Set<string>();
   const queue: BgpWatchEvent[] = [{ type: 'snapshot', paths: [] }];
   let wake: (() => void) | undefined;
   const notify = () => {
@@ -27,8 +28,13 @@ function scriptedSpeaker(): BgpSpeaker & { push(ev: BgpWatchEvent): void } {
     },
     async setPolicy() {},
     async deletePolicy() {},
-    async announce() {},
-    async withdraw() {},
+    announced,
+    async announce(a: { prefix: string }) {
+      announced.add(a.prefix);
+    },
+    async withdraw(prefix: string) {
+      announced.delete(prefix);
+    },
     async bestPaths() {
       return [];
     },
@@ -49,7 +55,7 @@ function scriptedSpeaker(): BgpSpeaker & { push(ev: BgpWatchEvent): void } {
       notify();
     },
   });
-  return sp as unknown as BgpSpeaker & { push(ev: BgpWatchEvent): void };
+  return sp as unknown as BgpSpeaker & { push(ev: BgpWatchEvent): void; announced: Set<string> };
 }
 
 function path(prefix: string, nextHop: string, withdrawn = false): BgpPath {
@@ -155,6 +161,56 @@ describe('bgp controller: learned routes → VPP', () => {
     await until(() => routeCalls >= 2);
     await controller.idle();
     expect((await fib(vpp)).get('10.244.7.0/26')).toBe('10.98.1.2');
+  });
+
+  it("announces the blocks Calico IPAM confirmed for this node (BlockAffinity), not others' nor pending ones", async () => {
+    const affinity = (name: string, node: string, cidr: string, state: string, deleted = 'false') =>
+      source.apply({
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'BlockAffinity',
+        metadata: { name },
+        spec: { node, cidr, state, deleted },
+      });
+    affinity('us-1', 'us', '10.244.1.0/26', 'confirmed');
+    affinity('us-2', 'us', '10.244.1.64/26', 'pending');
+    affinity('them-1', 'them', '10.244.2.0/26', 'confirmed');
+    await until(() => speaker.announced.has('10.244.1.0/26'));
+    await controller.idle();
+    expect([...speaker.announced].filter((p) => p.startsWith('10.244.'))).toEqual(['10.244.1.0/26']);
+    affinity('us-2', 'us', '10.244.1.64/26', 'confirmed');
+    await until(() => speaker.announced.has('10.244.1.64/26'));
+    // released by IPAM (deleted, then gone): withdrawn
+    affinity('us-1', 'us', '10.244.1.0/26', 'confirmed', 'true');
+    await until(() => !speaker.announced.has('10.244.1.0/26'));
+    source.delete('BlockAffinity', 'us-2');
+    await until(() => !speaker.announced.has('10.244.1.64/26'));
+  });
+
+  it("with usePodCIDR (Calico's USE_POD_CIDR) the Node's podCIDRs are announced as blocks, and follow the Node", async () => {
+    const sp = scriptedSpeaker();
+    const c = createBgpController(
+      { nodeName: 'us', uplinkSwIfIndex: 0, usePodCIDR: true, speaker: () => sp },
+      { vpp: counted as never, source },
+    );
+    const node = (cidrs: string[]) =>
+      source.apply({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'us', annotations: { 'projectcalico.org/IPv4Address': '10.98.1.1/24' } },
+        spec: { podCIDRs: cidrs },
+      });
+    node(['10.244.5.0/24']);
+    await c.start();
+    try {
+      await until(() => sp.announced.has('10.244.5.0/24'));
+      node(['10.244.6.0/24']);
+      await until(() => sp.announced.has('10.244.6.0/24') && !sp.announced.has('10.244.5.0/24'));
+      // the controller without it (beforeEach) announces no pod CIDR
+      await controller.idle();
+      expect([...speaker.announced].filter((p) => p.startsWith('10.244.'))).toEqual([]);
+    } finally {
+      await c.stop();
+    }
   });
 
   it('a prefix announced and withdrawn in one burst costs nothing in VPP', async () => {
