@@ -551,6 +551,8 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
           wireguardPrivateKey,
           wireguardPrivateKeyV6,
           uplinkSwIfIndex: shared.ready?.uplinkSwIfIndex ?? 0,
+          ipamBlocks: config.bgp.ipamBlocks,
+          usePodCIDR: config.bgp.usePodCidr,
           gobgpd: { gobgpdPath: resolveCommand(config.bgp.gobgpd), logger: loggers.component('bgp') },
         },
         { vpp: vppOf(), source: shared.source!, logger: loggers.component('bgp') },

@@ -105,9 +105,16 @@ export const AgentConfigSchema = z
         enabled: z.boolean().default(true),
         /** gobgpd binary. */
         gobgpd: z.string().default('gobgpd'),
+        /**
+         * This node's IPAM blocks to announce (`VECTORPLANE_IPAM_BLOCKS`, comma-separated), besides those Calico
+         * IPAM's BlockAffinities confirm for this node: for a node whose pods get addresses from host-local.
+         */
+        ipamBlocks: z.array(cidr).default([]),
+        /** Announce this Node's `spec.podCIDRs` as blocks (Calico's `USE_POD_CIDR=true`, host-local IPAM). */
+        usePodCidr: z.boolean().default(false),
       })
       .strict()
-      .default({ enabled: true, gobgpd: 'gobgpd' }),
+      .default({ enabled: true, gobgpd: 'gobgpd', ipamBlocks: [], usePodCidr: false }),
     features: z
       .object({
         memifEnabled: z.boolean().default(false),
@@ -263,6 +270,22 @@ export function loadAgentConfig(init: LoadAgentConfigInit = {}): AgentConfig {
       .map((s) => s.trim())
       .filter(Boolean);
     fromEnv('SERVICE_PREFIX', ['serviceCidrs'], list);
+  }
+  if (env.VECTORPLANE_IPAM_BLOCKS !== undefined) {
+    const list = env.VECTORPLANE_IPAM_BLOCKS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    fromEnv('VECTORPLANE_IPAM_BLOCKS', ['bgp', 'ipamBlocks'], list);
+  }
+  if (env.USE_POD_CIDR !== undefined) {
+    const v = env.USE_POD_CIDR.trim().toLowerCase();
+    if (v === 'true' || v === 'false') fromEnv('USE_POD_CIDR', ['bgp', 'usePodCidr'], v === 'true');
+    else
+      problems.push({
+        origin: { kind: 'env', variable: 'USE_POD_CIDR' },
+        field: '',
+        message: `must be true or false, got ${JSON.stringify(env.USE_POD_CIDR)}`,
+      });
   }
   if (env.CALICOVPP_LOG_LEVEL) fromEnv('CALICOVPP_LOG_LEVEL', ['log', 'level'], env.CALICOVPP_LOG_LEVEL.toLowerCase());
   if (env.VPP_BIN) fromEnv('VPP_BIN', ['vpp', 'bin'], env.VPP_BIN);

@@ -78,6 +78,25 @@ describe('loadAgentConfig', () => {
     expect(err.message).toContain('stateDir');
   });
 
+  it('bgp.ipamBlocks: none by default, from VECTORPLANE_IPAM_BLOCKS; a bad one names the variable and its index', () => {
+    expect(loadAgentConfig({ env: { NODENAME: 'n' } }).bgp.ipamBlocks).toEqual([]);
+    const c = loadAgentConfig({ env: { NODENAME: 'n', VECTORPLANE_IPAM_BLOCKS: '10.244.1.0/24, fd00:244:1::/64' } });
+    expect(c.bgp.ipamBlocks).toEqual(['10.244.1.0/24', 'fd00:244:1::/64']);
+    const e = configError(() =>
+      loadAgentConfig({ env: { NODENAME: 'n', VECTORPLANE_IPAM_BLOCKS: '10.244.1.0/24,10.244.2.0' } }),
+    );
+    expect(e.problems).toEqual([
+      expect.objectContaining({ origin: { kind: 'env', variable: 'VECTORPLANE_IPAM_BLOCKS' }, field: '1' }),
+    ]);
+  });
+
+  it("bgp.usePodCidr from Calico's USE_POD_CIDR; anything but true/false is refused naming the variable", () => {
+    expect(loadAgentConfig({ env: { NODENAME: 'n' } }).bgp.usePodCidr).toBe(false);
+    expect(loadAgentConfig({ env: { NODENAME: 'n', USE_POD_CIDR: 'true' } }).bgp.usePodCidr).toBe(true);
+    const e = configError(() => loadAgentConfig({ env: { NODENAME: 'n', USE_POD_CIDR: 'yes' } }));
+    expect(e.problems).toEqual([expect.objectContaining({ origin: { kind: 'env', variable: 'USE_POD_CIDR' } })]);
+  });
+
   it('standalone mode from VECTORPLANE_MANIFESTS', () => {
     const c = loadAgentConfig({ env: { NODENAME: 'n', VECTORPLANE_MANIFESTS: '/tmp/m' } });
     expect(c.kube).toMatchObject({ mode: 'folder', manifests: '/tmp/m' });
