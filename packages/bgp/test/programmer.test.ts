@@ -182,9 +182,11 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
         '192.168.77.2/32',
       ]);
       await prog.remove('10.244.2.64/26');
+      // the IPv4 interface goes with its last peer; the IPv6 one still carries a route
+      expect((await wgInterfaces()).map((i) => i.sw_if_index)).toEqual([wg6.sw_if_index]);
       await prog.remove('fd00:244:2::/64');
       expect(await wgPeerList()).toHaveLength(0);
-      await removeWgInterfaces();
+      expect(await wgInterfaces()).toHaveLength(0);
     });
 
     it('bgp: WireGuard after a restart: a new programmer adopts interfaces, peers and routes (no call); a rotated key re-makes the peer', async () => {
@@ -216,7 +218,23 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       expect(await routeVia('10.244.2.0/26')).toMatchObject({ nh: '192.168.77.2' });
       expect(await second.sync([])).toMatchObject({ removed: 2, errors: [] });
       expect(await wgPeerList()).toHaveLength(0);
-      await removeWgInterfaces();
+      expect(await wgInterfaces()).toHaveLength(0);
+
+      // an interface of ours left without peers (a crash between the two removals) goes at the next sync
+      await vpp.call('wireguard_interface_create', {
+        interface: {
+          user_instance: 0xffffffff,
+          sw_if_index: 0xffffffff,
+          private_key: new Uint8Array(Buffer.from(ownKeys.privateKey, 'base64')),
+          public_key: new Uint8Array(32),
+          port: 51820,
+          src_ip: '192.168.77.1',
+        },
+        generate_key: false,
+      });
+      const third = createRouteProgrammer(base, { vpp });
+      expect(await third.sync([])).toMatchObject({ errors: [] });
+      expect(await wgInterfaces()).toHaveLength(0);
     });
 
     it('bgp: WireGuard refusals are typed and leave nothing: no IPv6 key of ours, a next hop of the other family', async () => {

@@ -518,6 +518,16 @@ export function createRouteProgrammer(
     } else if (t.wgPeerIndex !== undefined) await call('wireguard_peer_remove', { peer_index: t.wgPeerIndex }, o);
     tunnels.delete(tunnelKey(t.provider, t.remote));
     stats.tunnels = tunnels.size;
+    if (t.provider === 'wireguard') await dropUnusedWgInterfaces(o);
+  }
+
+  /** A wireguard interface goes with its last peer, as every other tunnel goes with its last route. */
+  async function dropUnusedWgInterfaces(o: { signal?: AbortSignal }) {
+    for (const [f, sw] of [...wgSw]) {
+      if ([...tunnels.values()].some((x) => x.provider === 'wireguard' && x.swIfIndex === sw)) continue;
+      await call('wireguard_interface_delete', { sw_if_index: sw }, o);
+      wgSw.delete(f);
+    }
   }
 
   function check(route: RouteTarget): RouteTarget {
@@ -866,12 +876,15 @@ export function createRouteProgrammer(
       const removals = [...routes.keys()].filter((p) => !want.has(p)).map((prefix) => ({ prefix, target: undefined }));
       const rem = await this.apply(removals, options);
       rem.errors.forEach((e) => errors.push(asProgramError(e, '', 'unknown')));
-      // tunnels found in VPP that carry no route any more
+      // tunnels found in VPP that carry no route any more (and wireguard interfaces without a peer)
       for (const t of [...tunnels.values()])
         if (t.refs.size === 0)
           await releaseTunnel(t, options).catch((err: unknown) =>
             errors.push(new BgpRouteProgramError(t.remote, t.provider, 'delete', err)),
           );
+      await withLocks(['t|wg-interface'], () => dropUnusedWgInterfaces(options)).catch((err: unknown) =>
+        errors.push(new BgpRouteProgramError('wireguard', 'wireguard', 'delete', err)),
+      );
       let kept = 0;
       const adds: { prefix: string; target: RouteTarget }[] = [];
       for (const r of want.values()) {

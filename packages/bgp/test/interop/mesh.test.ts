@@ -191,6 +191,8 @@ describe.skipIf(!!skip)('bgp interop: two nodes, two gobgpd in two netns, node-t
     );
     const wg = await wgState(b);
     expect(wg.peers.map((p) => p[0])).toEqual(['10.99.1.1']);
+    // the IPv6 wireguard interface went with its last peer
+    expect(wg.itfs.map((i) => i.src_ip)).toEqual(['10.99.1.2']);
     expect(fibOf(b.fake)['10.245.1.0/26']?.[0]).toMatch(/^via 10\.99\.1\.1 wg\d+$/);
   });
 });
