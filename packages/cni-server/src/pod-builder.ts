@@ -97,6 +97,13 @@ function randomMac(): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
+/**
+ * Resolves after the VPP requests queued so far are written: the client writes them at the end of the tick,
+ * and a netlink request runs its kernel work inside the sending (our only) thread, so without this a burst's
+ * veth creations would all run before their pods' VPP requests leave, with VPP idle meanwhile.
+ */
+const afterVppWrite = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function path(init: Partial<fib_path>): fib_path {
   return { ...create_fib_path(), sw_if_index: INDEX_INVALID, ...init };
 }
@@ -275,6 +282,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     const vethCreate = async (): Promise<void> => {
       if (spec.mode !== 'veth') return;
       const vppNl = await ctx.vppNl();
+      await afterVppWrite();
       try {
         await step(
           'veth create',
@@ -630,6 +638,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     };
     const podNetns = async (): Promise<void> => {
       // 8. inside the pod netns
+      await afterVppWrite();
       await step('pod netns', () => configurePodNetns(nl, spec, vppMac));
     };
     // 5–8 depend only on the interface: neighbours, routes, uRPF, hostPorts, memif and the pod netns at once
