@@ -345,6 +345,8 @@ export async function runLab(init: LabInit = {}): Promise<LabReport> {
         vpp: { runtimeDir: join(n.dir, 'vpp') },
         cni: { socket: n.cniSocket },
         policies: { backend: 'acl' },
+        // host-local IPAM from the Node's podCIDR: announce that CIDR, as Calico does (USE_POD_CIDR)
+        bgp: { usePodCidr: true },
         health: { listen: '127.0.0.1:9090' },
         metrics: { listen: '127.0.0.1:9091' },
         shutdownDeadlineMs: 10_000,
@@ -462,15 +464,17 @@ export async function runLab(init: LabInit = {}): Promise<LabReport> {
       signal,
     );
     const bgpWait = await until(
-      'BGP sessions established and pod routes learned',
+      "BGP sessions established and each node's pod CIDR learned by the others",
       () => {
-        const all = nodes.map((n) => agentStatus(n.topo.netns));
-        const ok = all.every(
-          (s) =>
+        const ok = nodes.every((n) => {
+          const s = agentStatus(n.topo.netns);
+          const learned = new Set(s?.bgp?.routes.map((r) => r.prefix));
+          return (
             s?.bgp?.peers.length &&
             s.bgp.peers.every((p) => p.state.toLowerCase() === 'established') &&
-            (s.bgp.routes.length ?? 0) >= 2,
-        );
+            nodes.every((o) => o === n || learned.has(o.spec.podSubnet))
+          );
+        });
         return ok ? true : undefined;
       },
       Math.min(timeoutMs, 30_000),

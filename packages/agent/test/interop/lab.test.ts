@@ -55,13 +55,14 @@ describe.skipIf(!root)('the lab with the fake VPP', () => {
     }
   });
 
-  it('the BGP mesh is established over the switch and each node learned the other’s pod routes (FLAT)', () => {
+  it('the BGP mesh is established over the switch and each node learned the other’s pod CIDR (USE_POD_CIDR, FLAT)', () => {
     const [a, b] = report.nodes;
     expect(a!.bgpPeers.map((p) => [p.address, p.state.toLowerCase()])).toEqual([[b!.ip4, 'established']]);
     expect(b!.bgpPeers.map((p) => [p.address, p.state.toLowerCase()])).toEqual([[a!.ip4, 'established']]);
     const learned = (n: typeof a) => n!.bgpRoutes.map((r) => `${r.prefix} ${r.via}`).sort();
-    expect(learned(a)).toEqual(['10.244.2.10/32 198.18.0.12 (flat)', '10.244.2.11/32 198.18.0.12 (flat)']);
-    expect(learned(b)).toEqual(['10.244.1.10/32 198.18.0.11 (flat)', '10.244.1.11/32 198.18.0.11 (flat)']);
+    // the Node's podCIDR, where host-local takes the pods' addresses from: no per-pod /32 inside it
+    expect(learned(a)).toEqual(['10.244.2.0/24 198.18.0.12 (flat)']);
+    expect(learned(b)).toEqual(['10.244.1.0/24 198.18.0.11 (flat)']);
   });
 
   it('the report says plainly that no packets flow, and draws the topology', () => {
