@@ -67,8 +67,9 @@ export class KeyedMutex {
 }
 
 /**
- * At most `limit` tasks at once; the others wait in arrival order. `limit` may be a function of the demand
- * (tasks running + waiting), read each time a task arrives or one ends.
+ * At most `limit` tasks at once; the others wait in arrival order. `limit` may be a function of the demand:
+ * the most tasks running + waiting at one time since the semaphore was last idle (so a bound that grew with a
+ * burst does not shrink while the burst drains), read each time a task arrives or one ends.
  */
 export class Semaphore {
   #active = 0;
@@ -85,8 +86,11 @@ export class Semaphore {
   get waiting(): number {
     return this.#waiting.length;
   }
+  #peak = 0;
   #bound(): number {
-    return Math.max(1, this.#limit(this.#active + this.#waiting.length));
+    const demand = this.#active + this.#waiting.length;
+    this.#peak = demand === 0 ? 0 : Math.max(this.#peak, demand);
+    return Math.max(1, this.#limit(this.#peak));
   }
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#active >= this.#bound() || this.#waiting.length > 0) {

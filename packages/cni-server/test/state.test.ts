@@ -166,7 +166,7 @@ describe('concurrency primitives', () => {
     expect(m.size).toBe(0);
   });
 
-  it('Semaphore admits in arrival order; a limit by demand (auto admission: half, at least 2 here) grows with a burst', async () => {
+  it('Semaphore admits in arrival order; a limit by demand (auto admission: half, at least 2 here) grows with a burst and holds while it drains', async () => {
     const gates: (() => void)[] = [];
     const order: number[] = [];
     const peak = { n: 0 };
@@ -182,9 +182,16 @@ describe('concurrency primitives', () => {
     // 10 arrived at once: half of them run, the rest wait, first come first served
     expect(order).toEqual([0, 1, 2, 3, 4]);
     expect(sem.waiting).toBe(5);
-    gates.shift()!(); // one ends: demand 9 → bound 5, one more goes in
+    gates.shift()!(); // one ends: the bound stays 5 (peak demand 10), one more goes in
     await new Promise((r) => setTimeout(r, 0));
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    for (let i = 0; i < 5; i++) {
+      gates.shift()!();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    // 6 ended, 4 left: the bound did not shrink with the backlog (half of 4 would be 2), all 4 run
+    expect(sem.active).toBe(4);
+    expect(sem.waiting).toBe(0);
     while (gates.length > 0 || sem.waiting > 0) {
       gates.splice(0).forEach((g) => g());
       await new Promise((r) => setTimeout(r, 0));
@@ -193,6 +200,15 @@ describe('concurrency primitives', () => {
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(peak.n).toBe(5);
     expect(sem.active).toBe(0);
+    // idle again: the next burst starts from its own demand
+    const small = Array.from({ length: 3 }, (_, i) => task(10 + i));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sem.active).toBe(2);
+    while (gates.length > 0 || sem.waiting > 0) {
+      gates.splice(0).forEach((g) => g());
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(small);
     // a fixed limit: never more than that at once, and a failing task frees its slot
     const fixed = new Semaphore(1);
     await expect(fixed.run(async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
