@@ -24,7 +24,7 @@ const ADMISSION_NOTE =
 const ADMISSION_WHY = [
   'Why FIFO-16 took longer than admitting all at once: a pod costs less CPU the more pods are in flight, because the VPP requests and replies of many pods travel in one socket write and one read each (see wakeupsPerPod of the VPP process and cpuPerPodMs). With 16 in flight each pod waits on about 8 round trips to VPP with little to batch, so the two cores are not kept busy and the burst ends later.',
   'Two more effects made it worse before: a pod released its slot before its state write, so the next pods kernel work (a netlink request runs its kernel work inside our thread) held that write up on the event loop (bench/timeline.ts: first pods built at about 135 ms, durable only at about 181 ms); and a pods kernel work ran before its own VPP requests were written (they go out at the end of the tick), leaving VPP idle meanwhile. Both are fixed. The earlier single run also measured fifo16 first, cold (JIT).',
-  'Default auto: half of the most Adds in the server at one time since it was last idle (building + waiting), 16..128, so a burst of N runs as about two waves of N/2: each wave is large enough to batch like all-at-once (similar wall), and the first half is acknowledged at about half the burst time (p50 about wall/2) instead of at its end.',
+  'Default auto: one more than half of the most Adds in the server at one time since it was last idle (building + waiting), 16..128, so a burst of N runs as two waves, the median pod in the first: each wave is large enough to batch like all-at-once (similar wall), and the first half is acknowledged at about half the burst time (p50 about wall/2) instead of at its end.',
 ].join(' ');
 
 const PODS = Number(process.env['CNI_BENCH_PODS'] ?? 100);

@@ -34,8 +34,8 @@ export const LOOPBACK_INSTANCE_MAX = 16383;
 /** VNET_API_ERROR_INVALID_REGISTRATION: a loopback instance is taken. */
 export const VPP_INSTANCE_IN_USE = -31;
 /**
- * `maxParallel: 'auto'` (the default) builds half of the most Adds in the server at one time (running + waiting,
- * since it was last idle) at once, at least AUTO_PARALLEL_MIN and at most AUTO_PARALLEL_MAX; the rest wait in
+ * `maxParallel: 'auto'` (the default) builds one more than half of the most Adds in the server at one time
+ * (running + waiting, since it was last idle) at once (a burst's median pod is in its first wave), at least AUTO_PARALLEL_MIN and at most AUTO_PARALLEL_MAX; the rest wait in
  * arrival order.
  */
 export const AUTO_PARALLEL_MIN = 16;

@@ -72,9 +72,9 @@ export interface CniServerInit {
   readonly memif?: boolean;
   /**
    * Pods built at the same time (different keys); more wait in arrival order, so under a burst the first pods
-   * finish first instead of all sharing VPP and the kernel until the end. `auto` (default): half of the most
-   * Adds in the server at one time (building + waiting) since it was last idle, at least 16 and at most 128, so
-   * a burst of N runs as about two waves of N/2: the first half is done at about half the burst's time, and each wave is large enough for its VPP
+   * finish first instead of all sharing VPP and the kernel until the end. `auto` (default): one more than half of
+   * the most Adds in the server at one time (building + waiting) since it was last idle, at least 16 and at most
+   * 128, so a burst of N runs as two waves, the first holding the median pod: the first half is done at about half the burst's time, and each wave is large enough for its VPP
    * requests and replies to travel many per socket write (fewer wake-ups per pod than 16 at a time).
    */
   readonly maxParallel?: number | 'auto';
@@ -162,7 +162,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   const maxParallel = init.maxParallel ?? 'auto';
   const slots = new Semaphore(
     maxParallel === 'auto'
-      ? (demand) => Math.min(AUTO_PARALLEL_MAX, Math.max(AUTO_PARALLEL_MIN, Math.ceil(demand / 2)))
+      ? (demand) => Math.min(AUTO_PARALLEL_MAX, Math.max(AUTO_PARALLEL_MIN, Math.floor(demand / 2) + 1))
       : maxParallel,
   );
   const delSlots = new Semaphore(init.maxParallelDel ?? DEFAULT_MAX_PARALLEL_DEL);
