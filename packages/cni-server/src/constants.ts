@@ -40,6 +40,11 @@ export const VPP_INSTANCE_IN_USE = -31;
  */
 export const AUTO_PARALLEL_MIN = 16;
 export const AUTO_PARALLEL_MAX = 128;
+/**
+ * `auto` admits a saturated burst in waves: freed slots are refilled once the whole wave is done, or after this
+ * long (ms) at the latest (a stuck pod does not hold the others back).
+ */
+export const AUTO_WAVE_MAX_WAIT_MS = 500;
 /** Pods torn down at once by default (`maxParallelDel`). */
 export const DEFAULT_MAX_PARALLEL_DEL = 16;
 /** Default interval of the sweep for pods whose netns is gone (`netnsSweepIntervalMs`). */

@@ -70,13 +70,23 @@ export class KeyedMutex {
  * At most `limit` tasks at once; the others wait in arrival order. `limit` may be a function of the demand:
  * the most tasks running + waiting at one time since the semaphore was last idle (so a bound that grew with a
  * burst does not shrink while the burst drains), read each time a task arrives or one ends.
+ *
+ * With `waves`, a saturated semaphore (a task had to wait) admits in waves: the slots of tasks that end are not
+ * refilled until the whole wave has ended (or `maxWaitMs` passed since the wave closed), so the next wave's
+ * work does not compete with the current wave's last steps; a bound that grows with new arrivals still admits
+ * them into the current wave.
  */
 export class Semaphore {
   #active = 0;
   readonly #waiting: (() => void)[] = [];
   readonly #limit: (demand: number) => number;
-  constructor(limit: number | ((demand: number) => number)) {
+  readonly #waves: { readonly maxWaitMs: number } | undefined;
+  /** Waves: tasks admitted into the current (closed) wave; undefined while open. */
+  #wave: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(limit: number | ((demand: number) => number), opts: { waves?: { maxWaitMs: number } } = {}) {
     this.#limit = typeof limit === 'number' ? () => limit : limit;
+    this.#waves = opts.waves;
   }
   /** Tasks running now. */
   get active(): number {
@@ -93,7 +103,7 @@ export class Semaphore {
     return Math.max(1, this.#limit(this.#peak));
   }
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.#bound() || this.#waiting.length > 0) {
+    if (this.#waiting.length > 0 || this.#wave !== undefined || this.#active >= this.#bound()) {
       await new Promise<void>((r) => {
         this.#waiting.push(r);
         this.#admit();
@@ -106,9 +116,34 @@ export class Semaphore {
       this.#admit();
     }
   }
-  /** Lets waiting tasks in, first come first served, while the bound allows. */
+  #open(): void {
+    this.#wave = undefined;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+  /** Lets waiting tasks in, first come first served, while the bound (and the wave) allows. */
   #admit(): void {
-    while (this.#waiting.length > 0 && this.#active < this.#bound()) {
+    if (this.#wave !== undefined && this.#active === 0) this.#open(); // the wave has ended
+    const bound = this.#bound();
+    if (this.#wave === undefined) {
+      while (this.#waiting.length > 0 && this.#active < bound) {
+        this.#active++;
+        this.#waiting.shift()!();
+      }
+      if (this.#waiting.length === 0 || !this.#waves) return;
+      // saturated: from now on, only a growing bound lets more into this wave
+      this.#wave = this.#active;
+      const t = setTimeout(() => {
+        if (this.#timer !== t) return;
+        this.#open();
+        this.#admit();
+      }, this.#waves.maxWaitMs);
+      t.unref?.();
+      this.#timer = t;
+      return;
+    }
+    while (this.#waiting.length > 0 && this.#wave < bound) {
+      this.#wave++;
       this.#active++;
       this.#waiting.shift()!();
     }

@@ -5,6 +5,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   AUTO_PARALLEL_MAX,
   AUTO_PARALLEL_MIN,
+  AUTO_WAVE_MAX_WAIT_MS,
   DEFAULT_MAX_PARALLEL_DEL,
   DEFAULT_NETNS_SWEEP_INTERVAL_MS,
   DEFAULT_VRF_BASE,
@@ -74,8 +75,10 @@ export interface CniServerInit {
    * Pods built at the same time (different keys); more wait in arrival order, so under a burst the first pods
    * finish first instead of all sharing VPP and the kernel until the end. `auto` (default): one more than half of
    * the most Adds in the server at one time (building + waiting) since it was last idle, at least 16 and at most
-   * 128, so a burst of N runs as two waves, the first holding the median pod: the first half is done at about half the burst's time, and each wave is large enough for its VPP
-   * requests and replies to travel many per socket write (fewer wake-ups per pod than 16 at a time).
+   * 128, admitted in waves once saturated (freed slots are refilled when the whole wave is done, or after 500 ms),
+   * so a burst of N runs as two waves, the first holding the median pod: it is acknowledged at about half the
+   * burst's time, and each wave is large enough for its VPP requests and replies to travel many per socket write
+   * (fewer wake-ups per pod than 16 at a time). A number: at most that many, freed slots refilled at once.
    */
   readonly maxParallel?: number | 'auto';
   /**
@@ -160,11 +163,13 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   const loopInstances = new VrfAllocator(LOOPBACK_INSTANCE_MIN, LOOPBACK_INSTANCE_MAX);
   const locks = new KeyedMutex();
   const maxParallel = init.maxParallel ?? 'auto';
-  const slots = new Semaphore(
+  const slots =
     maxParallel === 'auto'
-      ? (demand) => Math.min(AUTO_PARALLEL_MAX, Math.max(AUTO_PARALLEL_MIN, Math.floor(demand / 2) + 1))
-      : maxParallel,
-  );
+      ? new Semaphore(
+          (demand) => Math.min(AUTO_PARALLEL_MAX, Math.max(AUTO_PARALLEL_MIN, Math.floor(demand / 2) + 1)),
+          { waves: { maxWaitMs: AUTO_WAVE_MAX_WAIT_MS } },
+        )
+      : new Semaphore(maxParallel);
   const delSlots = new Semaphore(init.maxParallelDel ?? DEFAULT_MAX_PARALLEL_DEL);
   const fanout = new EventFanout<PodEvent>();
   // veths of deleted pods the kernel is still removing (host name → done): an Add of the same pod waits for it

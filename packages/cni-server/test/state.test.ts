@@ -215,6 +215,45 @@ describe('concurrency primitives', () => {
     expect(await fixed.run(async () => 3)).toBe(3);
   });
 
+  it('Semaphore with waves: a saturated burst refills its slots only once the whole wave is done (or after maxWaitMs)', async () => {
+    const gates: (() => void)[] = [];
+    const order: number[] = [];
+    const sem = new Semaphore((demand) => Math.max(2, Math.floor(demand / 2) + 1), { waves: { maxWaitMs: 150 } });
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    const task = (i: number) =>
+      sem.run(async () => {
+        order.push(i);
+        await new Promise<void>((r) => gates.push(r));
+      });
+    const all = Array.from({ length: 10 }, (_, i) => task(i));
+    await tick();
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]); // the bound grew with the arrivals: one more than half of 10
+    for (let i = 0; i < 5; i++) gates.shift()!();
+    await tick();
+    expect(order).toHaveLength(6); // 5 of the wave ended, its last one runs: nobody new yet
+    expect(sem.waiting).toBe(4);
+    gates.shift()!(); // the wave is done: the next one goes in at once
+    await tick();
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    gates.splice(0).forEach((g) => g());
+    await Promise.all(all);
+    // a stuck task holds the next wave back for maxWaitMs at most
+    const more = Array.from({ length: 4 }, (_, i) => task(20 + i));
+    await tick();
+    expect(sem.active).toBe(3);
+    const stuck = gates.shift()!;
+    gates.splice(0).forEach((g) => g()); // two of three end, one is stuck
+    await tick();
+    expect(sem.waiting).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sem.waiting).toBe(0);
+    expect(order.slice(-4)).toEqual([20, 21, 22, 23]);
+    stuck();
+    gates.splice(0).forEach((g) => g());
+    await Promise.all(more);
+    expect(sem.active).toBe(0);
+  });
+
   it('VrfAllocator never hands out an id twice and reuses released ones', () => {
     const v = new VrfAllocator(100);
     v.reserve(101);
