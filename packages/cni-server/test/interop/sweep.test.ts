@@ -79,8 +79,9 @@ describe.skipIf(!!skip).each(targets)('pods whose netns is gone, against the %s 
     // state: only B, in memory and on disk
     expect(server.pods().map((p) => p.key)).toEqual([pb.key]);
     expect((await new StateStore(bed.stateFile).load()).map((p) => p.key)).toEqual([pb.key]);
-    // the veth host end went with its netns; B's is still there
-    await new Promise((r) => setTimeout(r, 300)); // the kernel frees a deleted netns' devices asynchronously
+    // the veth host end went with its netns (the kernel frees a deleted netns' devices a moment later); B's stays
+    for (let waited = 0; waited < 5000 && (await bed.hostNl.link.find(pa.hostInterfaceName)); waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await bed.hostNl.link.find(pa.hostInterfaceName)).toBeUndefined();
     expect(await bed.hostNl.link.find(pb.hostInterfaceName)).toBeDefined();
     // B still answers as held (same reply, nothing made), and a second sweep finds nothing
