@@ -73,7 +73,7 @@ NetlinkHandle.prototype.dump = function (this: NetlinkHandle, ...a: Parameters<t
   return origDump.apply(this, a);
 };
 
-const vppNs = await createNetns('vpc6p');
+const vppNs = await createNetns('vpc7p');
 const dir = mkdtempSync(join(tmpdir(), 'cni-prof-state-'));
 const steps = new Map<string, number[]>();
 let writes = 0;
@@ -112,7 +112,7 @@ await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 200 });
 try {
   await server.start();
-  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('vpc6p')));
+  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('vpc7p')));
   await server.add(req(nss[0]!, '10.90.255.1'));
   await server.del({ netns: nss[0]!.path, interface_name: 'eth0' });
   for (const phase of ['add', 'del'] as const) {

@@ -64,7 +64,7 @@ const inProcess = process.env['CNI_BENCH_FAKE'] === 'inprocess';
 const testVpp = inProcess ? undefined : await startTestVpp();
 const fake = inProcess ? await startFakeVpp() : undefined;
 const vpp = await connectVpp({ socket: testVpp?.apiSocket ?? fake!.socketPath });
-const vppNs = await createNetns('vpc6b');
+const vppNs = await createNetns('vpc7b');
 const dir = mkdtempSync(join(tmpdir(), 'cni-bench-'));
 const serverWith = (maxParallel?: number | 'auto'): CniServer =>
   createCniServer(
@@ -73,7 +73,7 @@ const serverWith = (maxParallel?: number | 'auto'): CniServer =>
       socket: false,
       vppNetns: testVpp?.netns ?? vppNs.name,
       interfaceMode: 'veth',
-      hostIfPrefix: 'vpc6h',
+      hostIfPrefix: 'vpc7h',
       ...(maxParallel === undefined ? {} : { maxParallel }),
     },
     { vpp },
@@ -208,7 +208,7 @@ function summary(runs: Burst[]) {
 }
 try {
   await server.start();
-  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('vpc6b')));
+  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('vpc7b')));
 
   // 1. PODS Adds at once, then their Dels at once, per admission variant: one warm-up round of every variant
   // (JIT, handles, caches; not reported), then ROUNDS rounds, the variants in a different order each round
@@ -229,12 +229,12 @@ try {
   // at a time), then deleting the veths one by one against one group delete
   const floorNl = await openNetlink({ netns: vppNs.name });
   const floorSpecs = nss.map((ns, i) =>
-    toPodSpec(normaliseAddRequest({ ...req(ns, `10.94.0.${i + 1}`), desired_host_interface_name: `vpc6f${i}` }), {
+    toPodSpec(normaliseAddRequest({ ...req(ns, `10.94.0.${i + 1}`), desired_host_interface_name: `vpc7f${i}` }), {
       mode: 'veth',
       mtu: 1500,
       encapsulation: 'none',
       rxMode: 'adaptive',
-      hostIfPrefix: 'vpc6f',
+      hostIfPrefix: 'vpc7f',
       memif: false,
     }),
   );

@@ -17,7 +17,7 @@ const par = process.env['CNI_BENCH_PARALLEL'] ?? 'auto';
 const maxParallel = par === 'auto' ? ('auto' as const) : Number(par);
 const testVpp = await startTestVpp();
 const vpp = await connectVpp({ socket: testVpp.apiSocket });
-const vppNs = await createNetns('vpc6t');
+const vppNs = await createNetns('vpc7t');
 const dir = mkdtempSync(join(tmpdir(), 'cni-tl-'));
 let t0 = 0;
 const built = new Map<string, { start: number; end: number }>();
@@ -47,7 +47,7 @@ const req = (ns: TestNetns, ip: string) => ({
 const server = mk();
 try {
   await server.start();
-  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('vpc6t')));
+  const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('vpc7t')));
   for (let round = 0; round < 4; round++) {
     built.clear();
     saved.clear();

@@ -118,8 +118,18 @@ function isUnsupported(e: unknown): boolean {
 
 /**
  * Builds one pod: VRFs, loopback, the pod interface (veth + af_packet, tun or tap), its VPP settings,
- * routes, uRPF, hostPorts, then the pod netns. Any failure unwinds what was made, in reverse.
- * @throws InterfaceExistsError, PodSetupError (with the failing `step`).
+ * routes, uRPF, hostPorts and the pod netns. Any failure unwinds what was made, in reverse.
+ *
+ * A request goes out as soon as the values it carries are known; it does not wait for the answers of the
+ * requests it must merely come after. VPP handles one client's messages one at a time in the order they were
+ * written (socket_api.c hands each message to the API process in turn) and the client writes them in call
+ * order, so a table and the routes and bindings that need it can go in one write. Only what needs a value
+ * from an answer waits for it: the loopback's and the pod interface's sw_if_index (and a memif's socket id),
+ * two round trips per pod instead of nine. The order of the calls keeps VPP's rules: a table before the
+ * routes in it and the interfaces bound to it; an interface's tables before its addresses, unnumbered and
+ * IPv6 (VPP refuses a table change on an interface with addresses, borrowed ones included); both the
+ * loopback's and the interface's tables before unnumbered (VPP wants the two in the same table).
+ * @throws InterfaceExistsError, PodSetupError (with the failing `step`: the first one that failed).
  */
 export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderContext): Promise<PodRecord> {
   const undo: { step: string; fn: () => Promise<unknown> }[] = [];
@@ -128,46 +138,58 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
   const t0 = performance.now();
   // per-step timings only for a debug log (they cost a clock read and a property per VPP call)
   const timings: Record<string, number> | undefined = debugEnabled(ctx.logger) ? {} : undefined;
-  const step = async <T>(name: string, fn: () => Promise<T>, rollback?: (v: T) => Promise<unknown>): Promise<T> => {
+  /** The first step that failed: no step starts after it; those in flight settle, then everything is unwound. */
+  let failed: Error | undefined;
+  /**
+   * One step: its undo is recorded once it succeeded (answers come in the order VPP handled the requests,
+   * so the undo list is in an order VPP can take backwards). `optional`: VPP not supporting it is no failure.
+   */
+  const step = async <T>(
+    name: string,
+    fn: () => Promise<T>,
+    rollback?: (v: T) => Promise<unknown>,
+    optional = false,
+  ): Promise<T> => {
     ctx.crash.throwIfAborted();
     ctx.signal?.throwIfAborted();
+    if (failed) throw failed;
     let v: T;
     const t = timings ? performance.now() : 0;
     try {
       v = await fn();
       if (timings) timings[name] = performance.now() - t;
     } catch (e) {
-      if ((e as Error)?.name === 'InterfaceExistsError') throw e;
-      throw new PodSetupError(name, e);
+      if (optional && isUnsupported(e)) {
+        ctx.logger?.warn({ step: name, pod: spec.key }, 'VPP does not support this step here; skipped');
+        return undefined as T;
+      }
+      const err = (e as Error)?.name === 'InterfaceExistsError' ? (e as Error) : new PodSetupError(name, e);
+      failed ??= err;
+      throw err;
     }
     if (rollback) undo.push({ step: name, fn: () => rollback(v) });
     return v;
   };
-  const optional = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
-    try {
-      await step(name, fn);
-    } catch (e) {
-      if (!isUnsupported((e as PodSetupError).cause)) throw e;
-      ctx.logger?.warn({ step: name, pod: spec.key }, 'VPP does not support this step here; skipped');
-    }
+  const optional = (name: string, fn: () => Promise<unknown>): Promise<unknown> => step(name, fn, undefined, true);
+  /** Waits for all (so each one's undo is recorded), then throws the first failure. */
+  const all = async (ps: readonly Promise<unknown>[]): Promise<void> => {
+    const results = await Promise.allSettled(ps);
+    const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (bad) throw failed ?? bad.reason;
   };
-
-  /** Independent steps at once; all settle before the first failure is thrown, so each one's undo is recorded. */
-  const together = async (...fns: (() => Promise<unknown>)[]): Promise<void> => {
-    const results = await Promise.allSettled(fns.map((f) => f()));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  };
+  const call: CniVpp['call'] = (name, fields, o) => vpp.call(name, fields, o ?? opts);
 
   const families = new Set(spec.ips.map((i) => i.family));
   const vrfs: PodVrfs = { pod4: -1, pod6: -1 };
   const vppMac = randomMac();
   const containerMac = randomMac();
   let swIfIndex = INDEX_INVALID;
+  let lo = INDEX_INVALID;
   let loopInstance: number | undefined;
   const cnatIds: number[] = [];
   const l2 = spec.mode !== 'tun';
   let podNl: NetlinkHandle | undefined;
+  let memif: PodRecord['memif'];
 
   try {
     // 0. names must be free: the pod's ifname in its netns (veth: the kernel says EEXIST when creating, below)
@@ -176,28 +198,31 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     if (spec.mode !== 'veth' && (await nl.link.find(spec.ifname)))
       throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
 
-    // 1. VRFs
-    const table = async (which: keyof PodVrfs, ip6: boolean): Promise<number> => {
+    // From here on every call is made before the first await of this function that could let an answer in,
+    // and every promise is handed on at once (no rejection goes unhandled): the wiring is synchronous.
+
+    // 1. what needs no answer: the pod VRFs with their default routes, the uRPF tables, the loopback, the
+    // memif socket, the tap (veth: the kernel makes the pair first, then the af_packet)
+    const table = (which: keyof PodVrfs, ip6: boolean): Promise<unknown> => {
       const id = ctx.vrfs.alloc();
       vrfs[which] = id;
-      await step(
+      return step(
         `ip_table_add_del ${which}`,
         () =>
-          vpp.call(
-            'ip_table_add_del',
-            { is_add: true, table: { table_id: id, is_ip6: ip6, name: tagOf.table(spec.id, which) } },
-            opts,
-          ),
+          call('ip_table_add_del', {
+            is_add: true,
+            table: { table_id: id, is_ip6: ip6, name: tagOf.table(spec.id, which) },
+          }),
         () => vpp.call('ip_table_add_del', { is_add: false, table: { table_id: id, is_ip6: ip6, name: '' } }),
       );
-      return id;
     };
-    const podTable = async (af: 4 | 6): Promise<void> => {
-      const t = await table(af === 4 ? 'pod4' : 'pod6', af === 6);
-      await step(`ip_route_add_del default pod${af}`, () =>
-        vpp.call(
-          'ip_route_add_del',
-          {
+    const tables: Promise<unknown>[] = [];
+    for (const af of [4, 6] as const) {
+      tables.push(table(af === 4 ? 'pod4' : 'pod6', af === 6));
+      const t = af === 4 ? vrfs.pod4 : vrfs.pod6;
+      tables.push(
+        step(`ip_route_add_del default pod${af}`, () =>
+          call('ip_route_add_del', {
             is_add: true,
             route: {
               table_id: t,
@@ -205,82 +230,161 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
               prefix: af === 4 ? '0.0.0.0/0' : '::/0',
               paths: [path({ table_id: ctx.podsVrfId, proto: af === 4 ? 0 : 1 })],
             },
-          },
-          opts,
+          }),
         ),
       );
-    };
+    }
+    // strict uRPF looks up a per-pod table: the pod's own IPs and its AllowedSourcePrefixes (routes: step 3)
+    for (const af of [4, 6] as const) if (families.has(af)) tables.push(table(af === 4 ? 'rpf4' : 'rpf6', af === 6));
 
-    // 2. loopback holding the container IPs, in the pod VRFs; created while the VRFs and the veth are made
-    const tablesReady = together(
-      () => podTable(4),
-      () => podTable(6),
-    );
-    const loopback = async (): Promise<number> => {
-      // an instance of our range: if a crash comes before the tag below, the next start still knows it as ours
-      const lo = await step(
-        'create_loopback_instance',
-        async () => {
-          for (let tries = 0; ; tries++) {
-            const inst = ctx.loopInstances.alloc();
-            loopInstance = inst;
-            try {
-              const r = await vpp.call(
-                'create_loopback_instance',
-                { mac_address: '00:00:00:00:00:00', is_specified: true, user_instance: inst },
-                opts,
-              );
-              return r.sw_if_index;
-            } catch (e) {
-              // taken by someone else: it stays reserved, try the next one
-              if ((e as { retval?: number }).retval !== VPP_INSTANCE_IN_USE || tries >= 16) throw e;
-            }
+    // a loopback holding the container IPs, of an instance in our range: if a crash comes before its tag, the
+    // next start still knows it as ours
+    const loMade = step(
+      'create_loopback_instance',
+      async () => {
+        for (let tries = 0; ; tries++) {
+          const inst = ctx.loopInstances.alloc();
+          loopInstance = inst;
+          try {
+            const r = await call('create_loopback_instance', {
+              mac_address: '00:00:00:00:00:00',
+              is_specified: true,
+              user_instance: inst,
+            });
+            return r.sw_if_index;
+          } catch (e) {
+            // taken by someone else: it stays reserved, try the next one
+            if ((e as { retval?: number }).retval !== VPP_INSTANCE_IN_USE || tries >= 16) throw e;
           }
-        },
-        (sw) => vpp.call('delete_loopback', { sw_if_index: sw }),
-      );
-      // the tag with the tables (its instance already names it ours); tables before addresses (VPP refuses a
-      // table change on an interface with addresses)
-      await tablesReady;
-      await together(
-        () =>
-          step('sw_interface_tag_add_del loopback', () =>
-            vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: lo, tag: tagOf.loop(spec.id) }, opts),
-          ),
-        () =>
-          step('sw_interface_set_table loopback ip4', () =>
-            vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
-          ),
-        () =>
-          step('sw_interface_set_table loopback ip6', () =>
-            vpp.call('sw_interface_set_table', { sw_if_index: lo, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
-          ),
-      );
-      await together(
-        ...spec.ips.map(
-          (ip) => () =>
-            step(`sw_interface_add_del_address loopback ${ip.address}`, () =>
-              vpp.call(
-                'sw_interface_add_del_address',
-                {
-                  sw_if_index: lo,
+        }
+      },
+      (sw) => vpp.call('delete_loopback', { sw_if_index: sw }),
+    );
+
+    const memifSocket =
+      spec.memifPorts.length > 0
+        ? step(
+            'memif_socket_filename_add_del_v2',
+            async () =>
+              (
+                await call('memif_socket_filename_add_del_v2', {
                   is_add: true,
-                  del_all: false,
-                  prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
-                },
-                opts,
-              ),
-            ),
+                  socket_id: INDEX_INVALID,
+                  socket_filename: `abstract:vpp/memif-${spec.ifname},netns_name=${spec.netns}`,
+                })
+              ).socket_id,
+            (id) => vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: id, socket_filename: '' }),
+          )
+        : undefined;
+
+    // the pod interface: tap_create_v3 now; veth: the pair (kernel work, in this thread: after the requests
+    // above are written, so VPP works on them meanwhile), then af_packet_create_v3
+    const vethMade = spec.mode === 'veth' ? vethCreate() : undefined;
+    const itfMade: Promise<number> = vethMade ? vethMade.then(afPacketCreate) : tapCreate();
+
+    // 2. the loopback's settings once its sw_if_index is known: tag, tables, then addresses, up
+    let loSteps: Promise<unknown>[] = [];
+    const loIssued = loMade.then((sw) => {
+      lo = sw;
+      loSteps = [
+        step('sw_interface_tag_add_del loopback', () =>
+          call('sw_interface_tag_add_del', { is_add: true, sw_if_index: sw, tag: tagOf.loop(spec.id) }),
         ),
-      );
-      await step('sw_interface_set_flags loopback', () =>
-        vpp.call('sw_interface_set_flags', { sw_if_index: lo, flags: 1 }, opts),
-      );
-      return lo;
-    };
-    let lo = INDEX_INVALID;
-    const vethCreate = async (): Promise<void> => {
-      if (spec.mode !== 'veth') return;
+        ...setTables('loopback ', sw),
+        ...spec.ips.map((ip) =>
+          step(`sw_interface_add_del_address loopback ${ip.address}`, () =>
+            call('sw_interface_add_del_address', {
+              sw_if_index: sw,
+              is_add: true,
+              del_all: false,
+              prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
+            }),
+          ),
+        ),
+        step('sw_interface_set_flags loopback', () => call('sw_interface_set_flags', { sw_if_index: sw, flags: 1 })),
+      ];
+    });
+    const loDone = loIssued.then(() => all(loSteps));
+
+    // 2. the pod interface's own settings once its sw_if_index is known (and the af_packet's tag: an untagged
+    // one is still known by its host name)
+    let itfSteps: Promise<unknown>[] = [];
+    const itfIssued = itfMade.then((sw) => {
+      swIfIndex = sw;
+      itfSteps = [
+        spec.mode === 'veth'
+          ? step('sw_interface_tag_add_del', () =>
+              call('sw_interface_tag_add_del', { is_add: true, sw_if_index: sw, tag: tagOf.itf(spec.id) }),
+            )
+          : Promise.resolve(),
+        ...setTables('', sw),
+        step('sw_interface_set_mtu', () => call('sw_interface_set_mtu', { sw_if_index: sw, mtu: [spec.mtu, 0, 0, 0] })),
+        optional('feature_gso_enable_disable', () =>
+          call('feature_gso_enable_disable', { sw_if_index: sw, enable_disable: true }),
+        ),
+        step('feature_cnat_enable_disable', () =>
+          call('feature_cnat_enable_disable', { sw_if_index: sw, enable_disable: true }),
+        ),
+        step('sw_interface_set_flags', () => call('sw_interface_set_flags', { sw_if_index: sw, flags: 1 })),
+        optional('sw_interface_set_rx_mode', () =>
+          call('sw_interface_set_rx_mode', {
+            sw_if_index: sw,
+            queue_id_valid: false,
+            queue_id: 0,
+            mode: RX_MODES[spec.rxMode],
+          }),
+        ),
+      ];
+    });
+    const itfDone = itfIssued.then(() => all(itfSteps));
+
+    // 3. once both are known (and the tables of both are set): unnumbered, IPv6, neighbours, the routes to the
+    // pod in the main VRF, the uRPF routes and uRPF
+    let podSteps: Promise<unknown>[] = [];
+    const podDone = Promise.all([loIssued, itfIssued])
+      .then(() => {
+        podSteps = podRouting();
+      })
+      .then(() => all(podSteps));
+
+    // 3b. memif (vppExtraMemifPorts): a memif master on a socket inside the pod netns, in the pod VRFs
+    const memifDone = memifSocket ? memifSocket.then((socketId) => memifCreate(socketId)) : undefined;
+
+    // hostPorts → cnat translations; VPP gives them no tag, so the intent is made durable first
+    const hostPortsDone = hostPorts();
+
+    // 4. inside the pod netns (the veth's pod end, or the tap VPP made there): once the pod interface's settings
+    // are written, so that this thread's kernel work runs while VPP works on the largest batch of the pod
+    const netnsDone = itfIssued.then(async () => {
+      await afterVppWrite();
+      await step('pod netns', () => configurePodNetns(nl, spec, vppMac));
+    });
+
+    await all([
+      ...tables,
+      loMade,
+      loDone,
+      itfMade,
+      itfDone,
+      podDone,
+      ...(memifDone ? [memifDone] : []),
+      hostPortsDone,
+      netnsDone,
+    ]);
+
+    /** sw_interface_set_table ip4 and ip6 of `sw` into the pod VRFs. */
+    function setTables(what: string, sw: number): Promise<unknown>[] {
+      return [
+        step(`sw_interface_set_table ${what}ip4`, () =>
+          call('sw_interface_set_table', { sw_if_index: sw, is_ipv6: false, vrf_id: vrfs.pod4 }),
+        ),
+        step(`sw_interface_set_table ${what}ip6`, () =>
+          call('sw_interface_set_table', { sw_if_index: sw, is_ipv6: true, vrf_id: vrfs.pod6 }),
+        ),
+      ];
+    }
+
+    async function vethCreate(): Promise<void> {
       const vppNl = await ctx.vppNl();
       await afterVppWrite();
       try {
@@ -292,169 +396,95 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       } catch (e) {
         if ((e as PodSetupError).cause && ((e as PodSetupError).cause as { code?: string }).code === 'EEXIST') {
           // which name is taken: the pod's in its netns, or the host end's in VPP's
-          if (await nl.link.find(spec.ifname).catch(() => undefined))
-            throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
-          throw new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
+          const taken = (await nl.link.find(spec.ifname).catch(() => undefined))
+            ? new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`)
+            : new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
+          if (failed === e) failed = taken;
+          throw taken;
         }
         throw e;
       }
-    };
-    // 3. the pod interface, then its VPP settings once the VRFs exist
-    const podInterface = async (): Promise<void> => {
-      await vethCreate();
-      if (spec.mode === 'veth') {
-        swIfIndex = await step(
-          'af_packet_create_v3',
-          async () =>
-            (
-              await vpp.call(
-                'af_packet_create_v3',
-                {
-                  mode: AF_PACKET_MODE_ETHERNET,
-                  hw_addr: vppMac,
-                  use_random_hw_addr: false,
-                  host_if_name: spec.hostIfName,
-                  flags: AF_PACKET_FLAGS,
-                  num_rx_queues: spec.rxQueues,
-                  num_tx_queues: spec.txQueues,
-                },
-                opts,
-              )
-            ).sw_if_index,
-          () => vpp.call('af_packet_delete', { host_if_name: spec.hostIfName }),
-        );
-      } else {
-        swIfIndex = await step(
-          'tap_create_v3',
-          async () =>
-            (
-              await vpp.call(
-                'tap_create_v3',
-                {
-                  id: INDEX_INVALID,
-                  use_random_mac: false,
-                  mac_address: vppMac,
-                  num_rx_queues: spec.rxQueues,
-                  num_tx_queues: spec.txQueues,
-                  rx_ring_sz: spec.rxQueueSize,
-                  tx_ring_sz: spec.txQueueSize,
-                  host_mtu_set: true,
-                  host_mtu_size: spec.mtu,
-                  host_mac_addr_set: l2,
-                  host_mac_addr: l2 ? containerMac : '00:00:00:00:00:00',
-                  tap_flags: TAP_FLAG_GSO | (spec.mode === 'tun' ? TAP_FLAG_TUN : 0),
-                  host_namespace_set: true,
-                  host_namespace: spec.netns,
-                  host_if_name_set: true,
-                  host_if_name: spec.ifname,
-                  tag: tagOf.itf(spec.id),
-                },
-                opts,
-              )
-            ).sw_if_index,
-          (sw) => vpp.call('tap_delete_v2', { sw_if_index: sw }),
-        );
-      }
+    }
 
-      // 4. VPP side settings (and the af_packet's tag: an untagged one is still known by its host name)
-      await tablesReady;
-      await together(
-        () =>
-          spec.mode === 'veth'
-            ? step('sw_interface_tag_add_del', () =>
-                vpp.call(
-                  'sw_interface_tag_add_del',
-                  { is_add: true, sw_if_index: swIfIndex, tag: tagOf.itf(spec.id) },
-                  opts,
-                ),
-              )
-            : Promise.resolve(),
-        () =>
-          step('sw_interface_set_table ip4', () =>
-            vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
-          ),
-        () =>
-          step('sw_interface_set_table ip6', () =>
-            vpp.call('sw_interface_set_table', { sw_if_index: swIfIndex, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
-          ),
-        () =>
-          step('sw_interface_set_mtu', () =>
-            vpp.call('sw_interface_set_mtu', { sw_if_index: swIfIndex, mtu: [spec.mtu, 0, 0, 0] }, opts),
-          ),
-        () =>
-          optional('feature_gso_enable_disable', () =>
-            vpp.call('feature_gso_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
-          ),
-        () =>
-          step('feature_cnat_enable_disable', () =>
-            vpp.call('feature_cnat_enable_disable', { sw_if_index: swIfIndex, enable_disable: true }, opts),
-          ),
+    function afPacketCreate(): Promise<number> {
+      return step(
+        'af_packet_create_v3',
+        async () =>
+          (
+            await call('af_packet_create_v3', {
+              mode: AF_PACKET_MODE_ETHERNET,
+              hw_addr: vppMac,
+              use_random_hw_addr: false,
+              host_if_name: spec.hostIfName,
+              flags: AF_PACKET_FLAGS,
+              num_rx_queues: spec.rxQueues,
+              num_tx_queues: spec.txQueues,
+            })
+          ).sw_if_index,
+        () => vpp.call('af_packet_delete', { host_if_name: spec.hostIfName }),
       );
-      await step('sw_interface_set_flags', () =>
-        vpp.call('sw_interface_set_flags', { sw_if_index: swIfIndex, flags: 1 }, opts),
+    }
+
+    function tapCreate(): Promise<number> {
+      return step(
+        'tap_create_v3',
+        async () =>
+          (
+            await call('tap_create_v3', {
+              id: INDEX_INVALID,
+              use_random_mac: false,
+              mac_address: vppMac,
+              num_rx_queues: spec.rxQueues,
+              num_tx_queues: spec.txQueues,
+              rx_ring_sz: spec.rxQueueSize,
+              tx_ring_sz: spec.txQueueSize,
+              host_mtu_set: true,
+              host_mtu_size: spec.mtu,
+              host_mac_addr_set: l2,
+              host_mac_addr: l2 ? containerMac : '00:00:00:00:00:00',
+              tap_flags: TAP_FLAG_GSO | (spec.mode === 'tun' ? TAP_FLAG_TUN : 0),
+              host_namespace_set: true,
+              host_namespace: spec.netns,
+              host_if_name_set: true,
+              host_if_name: spec.ifname,
+              tag: tagOf.itf(spec.id),
+            })
+          ).sw_if_index,
+        (sw) => vpp.call('tap_delete_v2', { sw_if_index: sw }),
       );
-    };
-    await together(
-      () => tablesReady,
-      async () => {
-        lo = await loopback();
-      },
-      podInterface,
-    );
-    await together(
-      () =>
-        optional('sw_interface_set_rx_mode', () =>
-          vpp.call(
-            'sw_interface_set_rx_mode',
-            { sw_if_index: swIfIndex, queue_id_valid: false, queue_id: 0, mode: RX_MODES[spec.rxMode] },
-            opts,
-          ),
-        ),
-      () =>
+    }
+
+    function podRouting(): Promise<unknown>[] {
+      const sw = swIfIndex;
+      const out: Promise<unknown>[] = [
         step(
           'sw_interface_set_unnumbered',
-          () =>
-            vpp.call(
-              'sw_interface_set_unnumbered',
-              { sw_if_index: lo, unnumbered_sw_if_index: swIfIndex, is_add: true },
-              opts,
-            ),
-          () =>
-            vpp.call('sw_interface_set_unnumbered', {
-              sw_if_index: lo,
-              unnumbered_sw_if_index: swIfIndex,
-              is_add: false,
-            }),
+          () => call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: sw, is_add: true }),
+          () => vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: sw, is_add: false }),
         ),
-    );
-    const neighbours = async (): Promise<void> => {
-      if (families.has(6)) {
-        await optional('sw_interface_ip6_enable_disable', () =>
-          vpp.call('sw_interface_ip6_enable_disable', { sw_if_index: swIfIndex, enable: true }, opts),
+      ];
+      if (families.has(6))
+        out.push(
+          optional('sw_interface_ip6_enable_disable', () =>
+            call('sw_interface_ip6_enable_disable', { sw_if_index: sw, enable: true }),
+          ),
         );
-      }
-      if (l2) {
-        for (const ip of spec.ips) {
-          await step(`ip_neighbor_add_del ${ip.address}`, () =>
-            vpp.call(
-              'ip_neighbor_add_del',
-              {
+      if (l2)
+        for (const ip of spec.ips)
+          out.push(
+            step(`ip_neighbor_add_del ${ip.address}`, () =>
+              call('ip_neighbor_add_del', {
                 is_add: true,
                 neighbor: {
-                  sw_if_index: swIfIndex,
+                  sw_if_index: sw,
                   flags: NEIGHBOR_STATIC,
                   mac_address: containerMac,
                   ip_address: ip.address,
                 },
-              },
-              opts,
+              }),
             ),
           );
-        }
-      }
-    };
-    const mainRoutes = async (): Promise<void> => {
-      // 5. routes to the pod in the main VRF
+      // routes to the pod in the main VRF
       for (const ip of spec.ips) {
         const route = {
           table_id: ctx.mainVrfId,
@@ -462,57 +492,99 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
           prefix: `${ip.address}/${ip.family === 4 ? 32 : 128}`,
           paths: [
             path({
-              sw_if_index: swIfIndex,
+              sw_if_index: sw,
               proto: ip.family === 4 ? 0 : 1,
               nh: { ...create_fib_path().nh, address: ip.family === 4 ? { ip4: ip.address } : { ip6: ip.address } },
             }),
           ],
         };
-        await step(
-          `ip_route_add_del ${route.prefix}`,
-          () => vpp.call('ip_route_add_del', { is_add: true, is_multipath: false, route }, opts),
-          () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }),
+        out.push(
+          step(
+            `ip_route_add_del ${route.prefix}`,
+            () => call('ip_route_add_del', { is_add: true, is_multipath: false, route }),
+            () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }),
+          ),
         );
       }
-    };
-    const urpf = async (): Promise<void> => {
-      // 6. strict uRPF against a per-pod table: the pod's own IPs and its AllowedSourcePrefixes
+      // strict uRPF against the per-pod table: the pod's own IPs and its AllowedSourcePrefixes
       for (const af of [4, 6] as const) {
-        if (!families.has(af)) continue;
-        const rpf = await table(af === 4 ? 'rpf4' : 'rpf6', af === 6);
+        const rpf = af === 4 ? vrfs.rpf4 : vrfs.rpf6;
+        if (!families.has(af) || rpf === undefined) continue;
         const prefixes = [
           ...spec.ips.filter((i) => i.family === af).map((i) => `${i.address}/${af === 4 ? 32 : 128}`),
           ...spec.allowedSourcePrefixes.filter((p) => p.includes(':') === (af === 6)),
         ];
-        for (const prefix of prefixes) {
-          await step(`ip_route_add_del rpf ${prefix}`, () =>
-            vpp.call(
-              'ip_route_add_del',
-              {
+        for (const prefix of prefixes)
+          out.push(
+            step(`ip_route_add_del rpf ${prefix}`, () =>
+              call('ip_route_add_del', {
                 is_add: true,
                 is_multipath: false,
                 route: {
                   table_id: rpf,
                   stats_index: 0,
                   prefix,
-                  paths: [path({ sw_if_index: swIfIndex, proto: af === 4 ? 0 : 1 })],
+                  paths: [path({ sw_if_index: sw, proto: af === 4 ? 0 : 1 })],
                 },
-              },
-              opts,
+              }),
             ),
           );
-        }
-        await optional(`urpf_update_v2 ip${af}`, () =>
-          vpp.call(
-            'urpf_update_v2',
-            { is_input: true, mode: URPF_STRICT, af: af === 4 ? 0 : 1, sw_if_index: swIfIndex, table_id: rpf },
-            opts,
+        out.push(
+          optional(`urpf_update_v2 ip${af}`, () =>
+            call('urpf_update_v2', {
+              is_input: true,
+              mode: URPF_STRICT,
+              af: af === 4 ? 0 : 1,
+              sw_if_index: sw,
+              table_id: rpf,
+            }),
           ),
         );
       }
-    };
-    const hostPorts = async (): Promise<void> => {
-      // 7. hostPorts → cnat translations; VPP gives them no tag, so the intent is made durable first
+      return out;
+    }
+
+    async function memifCreate(socketId: number): Promise<void> {
+      const msw = await step(
+        'memif_create_v2',
+        async () =>
+          (
+            await call('memif_create_v2', {
+              role: 0, // master: the pod's application connects
+              mode: spec.mode === 'tun' ? 1 : 0,
+              rx_queues: spec.rxQueues,
+              tx_queues: spec.txQueues,
+              id: 0,
+              socket_id: socketId,
+              ring_size: spec.rxQueueSize,
+              buffer_size: 2048,
+              no_zero_copy: false,
+              use_dma: false,
+              hw_addr: randomMac(),
+              secret: '',
+            })
+          ).sw_if_index,
+        (sw) => vpp.call('memif_delete', { sw_if_index: sw }),
+      );
+      // unnumbered to the loopback wants the loopback's tables set (sent) first
+      await loIssued;
+      await all([
+        step('sw_interface_tag_add_del memif', () =>
+          call('sw_interface_tag_add_del', { is_add: true, sw_if_index: msw, tag: tagOf.memif(spec.id) }),
+        ),
+        ...setTables('memif ', msw),
+        step('sw_interface_set_unnumbered memif', () =>
+          call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: msw, is_add: true }),
+        ),
+        step('feature_cnat_enable_disable memif', () =>
+          call('feature_cnat_enable_disable', { sw_if_index: msw, enable_disable: true }),
+        ),
+        step('sw_interface_set_flags memif', () => call('sw_interface_set_flags', { sw_if_index: msw, flags: 1 })),
+      ]);
+      memif = { swIfIndex: msw, socketId };
+    }
+
+    async function hostPorts(): Promise<void> {
       const wanted: { hp: PodSpec['hostPorts'][number]; ip: PodSpec['ips'][number]; hostIp: string }[] = [];
       for (const hp of spec.hostPorts) {
         for (const ip of spec.ips) {
@@ -530,20 +602,20 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
           cnat: wanted.map((w) => ({ addr: w.hostIp, port: w.hp.hostPort, proto: PROTO[w.hp.protocol] })),
         }),
       );
-      for (const { hp, ip, hostIp } of wanted) {
-        const ep = (addr: string, port: number) => ({
-          addr,
-          sw_if_index: INDEX_INVALID,
-          if_af: ip.family === 4 ? 0 : 1,
-          port,
-        });
-        const id = await step(
-          `cnat_translation_update ${hostIp}:${hp.hostPort}`,
-          async () =>
-            (
-              await vpp.call(
-                'cnat_translation_update',
-                {
+      const ids: number[] = [];
+      await all(
+        wanted.map(({ hp, ip, hostIp }, i) => {
+          const ep = (addr: string, port: number) => ({
+            addr,
+            sw_if_index: INDEX_INVALID,
+            if_af: ip.family === 4 ? 0 : 1,
+            port,
+          });
+          return step(
+            `cnat_translation_update ${hostIp}:${hp.hostPort}`,
+            async () =>
+              (ids[i] = (
+                await call('cnat_translation_update', {
                   translation: {
                     vip: ep(hostIp, hp.hostPort),
                     id: 0,
@@ -560,89 +632,14 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
                       },
                     ],
                   },
-                },
-                opts,
-              )
-            ).id,
-          (tid) => vpp.call('cnat_translation_del', { id: tid }),
-        );
-        cnatIds.push(id);
-      }
-    };
-    let memif: PodRecord['memif'];
-    const memifs = async (): Promise<void> => {
-      // 7b. memif (vppExtraMemifPorts): a memif master on a socket inside the pod netns, in the pod VRFs
-
-      if (spec.memifPorts.length > 0) {
-        const socketId = await step(
-          'memif_socket_filename_add_del_v2',
-          async () =>
-            (
-              await vpp.call(
-                'memif_socket_filename_add_del_v2',
-                {
-                  is_add: true,
-                  socket_id: INDEX_INVALID,
-                  socket_filename: `abstract:vpp/memif-${spec.ifname},netns_name=${spec.netns}`,
-                },
-                opts,
-              )
-            ).socket_id,
-          (id) => vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: id, socket_filename: '' }),
-        );
-        const msw = await step(
-          'memif_create_v2',
-          async () =>
-            (
-              await vpp.call(
-                'memif_create_v2',
-                {
-                  role: 0, // master: the pod's application connects
-                  mode: spec.mode === 'tun' ? 1 : 0,
-                  rx_queues: spec.rxQueues,
-                  tx_queues: spec.txQueues,
-                  id: 0,
-                  socket_id: socketId,
-                  ring_size: spec.rxQueueSize,
-                  buffer_size: 2048,
-                  no_zero_copy: false,
-                  use_dma: false,
-                  hw_addr: randomMac(),
-                  secret: '',
-                },
-                opts,
-              )
-            ).sw_if_index,
-          (sw) => vpp.call('memif_delete', { sw_if_index: sw }),
-        );
-        await step('sw_interface_tag_add_del memif', () =>
-          vpp.call('sw_interface_tag_add_del', { is_add: true, sw_if_index: msw, tag: tagOf.memif(spec.id) }, opts),
-        );
-        await step('sw_interface_set_table memif ip4', () =>
-          vpp.call('sw_interface_set_table', { sw_if_index: msw, is_ipv6: false, vrf_id: vrfs.pod4 }, opts),
-        );
-        await step('sw_interface_set_table memif ip6', () =>
-          vpp.call('sw_interface_set_table', { sw_if_index: msw, is_ipv6: true, vrf_id: vrfs.pod6 }, opts),
-        );
-        await step('sw_interface_set_unnumbered memif', () =>
-          vpp.call('sw_interface_set_unnumbered', { sw_if_index: lo, unnumbered_sw_if_index: msw, is_add: true }, opts),
-        );
-        await step('feature_cnat_enable_disable memif', () =>
-          vpp.call('feature_cnat_enable_disable', { sw_if_index: msw, enable_disable: true }, opts),
-        );
-        await step('sw_interface_set_flags memif', () =>
-          vpp.call('sw_interface_set_flags', { sw_if_index: msw, flags: 1 }, opts),
-        );
-        memif = { swIfIndex: msw, socketId };
-      }
-    };
-    const podNetns = async (): Promise<void> => {
-      // 8. inside the pod netns
-      await afterVppWrite();
-      await step('pod netns', () => configurePodNetns(nl, spec, vppMac));
-    };
-    // 5–8 depend only on the interface: neighbours, routes, uRPF, hostPorts, memif and the pod netns at once
-    await together(neighbours, mainRoutes, urpf, hostPorts, memifs, podNetns);
+                })
+              ).id),
+            (tid) => vpp.call('cnat_translation_del', { id: tid }),
+          );
+        }),
+      );
+      cnatIds.push(...ids);
+    }
     if (timings) {
       const steps: Record<string, number> = {};
       for (const [name, ms] of Object.entries(timings))
@@ -679,7 +676,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
         if (id !== undefined && id >= 0) ctx.vrfs.release(id);
       ctx.loopInstances.release(loopInstance);
     }
-    throw e;
+    throw failed ?? e;
   } finally {
     podNl?.close();
   }
@@ -726,15 +723,18 @@ export async function teardownPod(
   };
   // cnat ids are only meaningful in the VPP that gave them out
   const sameVpp = rec.epoch === ctx.epoch || (where.swIfIndex !== undefined && where.swIfIndex === rec.swIfIndex);
-  // stages in order (what points at an interface goes before it, interfaces before their tables); the calls
-  // of one stage are independent and go out at once
-  const stage = (...fns: (false | undefined | (() => Promise<void>))[]): Promise<unknown> =>
-    Promise.all(fns.map((f) => (f ? f() : Promise.resolve())));
-  await stage(
-    ...(sameVpp ? rec.cnatIds : []).map(
-      (id) => () => run('cnat_translation_del', () => vpp.call('cnat_translation_del', { id })),
+  // every VPP request at once, in an order VPP can take as written (it handles them in turn): what points at
+  // an interface before it, the memif before its socket, the interfaces unnumbered to the loopback before it,
+  // interfaces before their tables. Only the veth waits: for its af_packet's answer (VPP closes its socket).
+  const sw = where.swIfIndex;
+  const msw = where.memifSwIfIndex;
+  const lo = where.loopbackSwIfIndex;
+  const socketId = rec.memif?.socketId;
+  const calls: Promise<void>[] = [
+    ...(sameVpp ? rec.cnatIds : []).map((id) =>
+      run('cnat_translation_del', () => vpp.call('cnat_translation_del', { id })),
     ),
-    ...rec.spec.ips.map((ip) => () => {
+    ...rec.spec.ips.map((ip) => {
       const route = {
         table_id: mainVrfId,
         stats_index: 0,
@@ -743,44 +743,40 @@ export async function teardownPod(
       };
       return run('ip_route_add_del', () => vpp.call('ip_route_add_del', { is_add: false, is_multipath: false, route }));
     }),
-  );
-  const sw = where.swIfIndex;
-  const msw = where.memifSwIfIndex;
-  await stage(
-    sw !== undefined &&
-      (() =>
-        rec.spec.mode === 'veth'
-          ? run('af_packet_delete', () => vpp.call('af_packet_delete', { host_if_name: rec.spec.hostIfName }))
-          : run('tap_delete_v2', () => vpp.call('tap_delete_v2', { sw_if_index: sw }))),
-    msw !== undefined && (() => run('memif_delete', () => vpp.call('memif_delete', { sw_if_index: msw }))),
-  );
-  const lo = where.loopbackSwIfIndex;
-  const socketId = rec.memif?.socketId;
-  await stage(
-    // the veth goes after its af_packet (VPP closes its socket first); the pod end goes with it
-    rec.spec.mode === 'veth' &&
-      (() =>
+  ];
+  const itfGone =
+    sw === undefined
+      ? Promise.resolve()
+      : rec.spec.mode === 'veth'
+        ? run('af_packet_delete', () => vpp.call('af_packet_delete', { host_if_name: rec.spec.hostIfName }))
+        : run('tap_delete_v2', () => vpp.call('tap_delete_v2', { sw_if_index: sw }));
+  calls.push(itfGone);
+  if (msw !== undefined) calls.push(run('memif_delete', () => vpp.call('memif_delete', { sw_if_index: msw })));
+  if (socketId !== undefined && sameVpp)
+    calls.push(
+      run('memif_socket_filename_add_del_v2', () =>
+        vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: socketId, socket_filename: '' }),
+      ),
+    );
+  if (lo !== undefined) calls.push(run('delete_loopback', () => vpp.call('delete_loopback', { sw_if_index: lo })));
+  for (const t of where.tables)
+    calls.push(
+      run('ip_table_add_del', () =>
+        vpp.call('ip_table_add_del', { is_add: false, table: { table_id: t.id, is_ip6: t.ip6, name: '' } }),
+      ),
+    );
+  // the veth goes after its af_packet; the pod end goes with it
+  if (rec.spec.mode === 'veth')
+    calls.push(
+      itfGone.then(() =>
         run('veth delete', async () => {
           const defer = opts.deferVeth;
           if (!defer) return ctx.reaper.delete(rec.spec.hostIfName);
           defer(rec.spec.hostIfName, ctx.reaper.delete(rec.spec.hostIfName));
-        })),
-    socketId !== undefined &&
-      sameVpp &&
-      (() =>
-        run('memif_socket_filename_add_del_v2', () =>
-          vpp.call('memif_socket_filename_add_del_v2', { is_add: false, socket_id: socketId, socket_filename: '' }),
-        )),
-    lo !== undefined && (() => run('delete_loopback', () => vpp.call('delete_loopback', { sw_if_index: lo }))),
-  );
-  await stage(
-    ...where.tables.map(
-      (t) => () =>
-        run('ip_table_add_del', () =>
-          vpp.call('ip_table_add_del', { is_add: false, table: { table_id: t.id, is_ip6: t.ip6, name: '' } }),
-        ),
-    ),
-  );
+        }),
+      ),
+    );
+  await Promise.all(calls);
   for (const id of [rec.vrfs.pod4, rec.vrfs.pod6, rec.vrfs.rpf4, rec.vrfs.rpf6]) ctx.vrfs.release(id);
   ctx.loopInstances.release(rec.loopInstance);
   return errors;

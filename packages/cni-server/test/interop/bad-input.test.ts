@@ -124,7 +124,19 @@ describe.skipIf(!!skip).each(targets)(
     it('a VPP failure half way unwinds everything already made, in VPP and in the netns', async () => {
       if (!bed.fake) return;
       const ns = await bed.pod();
-      for (const step of ['feature_cnat_enable_disable', 'ip_route_add_del', 'cnat_translation_update']) {
+      // every level of the build (requests go out before the answers of those they follow: a failure lets the
+      // ones in flight settle, then all is unwound)
+      for (const step of [
+        'ip_table_add_del',
+        'create_loopback_instance',
+        'af_packet_create_v3',
+        'sw_interface_set_table',
+        'sw_interface_add_del_address',
+        'feature_cnat_enable_disable',
+        'sw_interface_set_unnumbered',
+        'ip_route_add_del',
+        'cnat_translation_update',
+      ]) {
         bed.fake.faults.failNext(step, -1, 1);
         const req = addReq(ns, '10.20.0.8', { workload: { ports: [{ protocol: 'TCP', port: 80, host_port: 8081 }] } });
         await expectRefused(req, new RegExp(`^PodSetupError: ${step}`));
@@ -132,6 +144,9 @@ describe.skipIf(!!skip).each(targets)(
         expect(
           (await bed.vppNs.nl.link.list({ kind: 'veth' })).map((l) => l.name).filter((n) => n.startsWith('vpcni')),
         ).toHaveLength(1); // the witness
+        const cnat: number[] = [];
+        for await (const d of bed.vpp.dump('cnat_translation_dump', {})) cnat.push(d.translation.vip.port);
+        expect(cnat).not.toContain(8081);
       }
       // and the same pod then works
       expect((await bed.server.add(addReq(ns, '10.20.0.8'))).successful).toBe(true);

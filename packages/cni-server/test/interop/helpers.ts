@@ -7,7 +7,7 @@ import { createNetns, kernelSkipReason, type TestNetns } from '@vectorplane/netl
 import { openNetlink, type NetlinkHandle } from '@vectorplane/netlink';
 import { createCniServer, type CniServer, type CniServerInit, type CniVpp } from '../../src/index.js';
 
-export const PREFIX = 'vpc6';
+export const PREFIX = 'vpc7';
 
 export interface Bed {
   readonly fake: FakeVpp | undefined;

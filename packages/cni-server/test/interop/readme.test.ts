@@ -19,8 +19,8 @@ describe.skipIf(!!skip)('the README example runs', () => {
   let dir: string;
   beforeAll(async () => {
     fake = await startFakeVpp();
-    host = await createNetns('vpc6'); // the example runs in here: its veths never touch the real host
-    pod = await createNetns('vpc6');
+    host = await createNetns('vpc7'); // the example runs in here: its veths never touch the real host
+    pod = await createNetns('vpc7');
     dir = mkdtempSync(join(tmpdir(), 'cni-readme-'));
   });
   afterAll(async () => {

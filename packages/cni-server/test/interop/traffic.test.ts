@@ -46,7 +46,7 @@ describe.skipIf(!!skip)('traffic through a real VPP: two veth pods ping each oth
   }, 60_000);
 
   it('pod A pings pod B and back, through VPP', async () => {
-    for (let i = 0; i < 2; i++) pods.push(await createNetns('vpc6'));
+    for (let i = 0; i < 2; i++) pods.push(await createNetns('vpc7'));
     const [a, b] = pods as [TestNetns, TestNetns];
     expect((await server.add(addReq(a, '10.70.0.1/32'))).error_message).toBe('');
     expect((await server.add(addReq(b, '10.70.0.2/32'))).error_message).toBe('');
