@@ -13,7 +13,7 @@ import { connectVpp } from '@vectorplane/vpp-binapi';
 import { startFakeVpp, startTestVpp } from '@vectorplane/vpp-binapi/testing';
 import { createNetns, removeAllNetns, type TestNetns } from '@vectorplane/netlink/testing';
 import { openNetlink } from '@vectorplane/netlink';
-import { createCniServer, StateStore, type CniServer } from '../src/index.js';
+import { createCniServer, StateStore, type CniServer, type CniVpp } from '../src/index.js';
 import { configurePodNetns, createVeth, VethReaper } from '../src/kernel.js';
 import { toPodSpec } from '../src/spec.js';
 import { normaliseAddRequest } from '../src/proto.js';
@@ -22,7 +22,7 @@ import { cniVppObjects } from '../src/testing/index.js';
 const ADMISSION_NOTE =
   'the same burst per admission (maxParallel: pods built at once, the rest wait first-come first-served); one warm-up round of every variant first (not reported), then the variants alternate, each round in a rotated order; medians over the rounds. cpuPerPodMs: server user and system time and the fake VPP process, per pod; wakeupsPerPod: voluntary context switches of the server main thread and the VPP process per pod';
 const ADMISSION_WHY = [
-  'Why FIFO-16 took longer than admitting all at once: a pod costs less CPU the more pods are in flight, because the VPP requests and replies of many pods travel in one socket write and one read each (see wakeupsPerPod of the VPP process and cpuPerPodMs). With 16 in flight each pod waits on about 8 round trips to VPP with little to batch, so the two cores are not kept busy and the burst ends later.',
+  'Why FIFO-16 took longer than admitting all at once: a pod costs less CPU the more pods are in flight, because the VPP requests and replies of many pods travel in one socket write and one read each (see wakeupsPerPod of the VPP process and cpuPerPodMs). With 16 in flight each pod waits on its round trips to VPP (about 9 deep before its requests were pipelined, 2 now) with little to batch, so the two cores are not kept busy and the burst ends later.',
   'Two more effects made it worse before: a pod released its slot before its state write, so the next pods kernel work (a netlink request runs its kernel work inside our thread) held that write up on the event loop (bench/timeline.ts: first pods built at about 135 ms, durable only at about 181 ms); and a pods kernel work ran before its own VPP requests were written (they go out at the end of the tick), leaving VPP idle meanwhile. Both are fixed. The earlier single run also measured fifo16 first, cold (JIT).',
   'Default auto: one more than half of the most Adds in the server at one time since it was last idle (building + waiting), 16..128, admitted in waves once saturated (freed slots refilled when the whole wave is done, so the next wave does not slow the end of this one), so a burst of N runs as two waves, the median pod in the first: each wave is large enough to batch like all-at-once (similar wall), and the first half is acknowledged at about half the burst time (p50 about wall/2) instead of at its end.',
 ].join(' ');
@@ -66,7 +66,25 @@ const fake = inProcess ? await startFakeVpp() : undefined;
 const vpp = await connectVpp({ socket: testVpp?.apiSocket ?? fake!.socketPath });
 const vppNs = await createNetns('vpc7b');
 const dir = mkdtempSync(join(tmpdir(), 'cni-bench-'));
-const serverWith = (maxParallel?: number | 'auto'): CniServer =>
+/**
+ * The client with its calls counted, and the writes they go out in (the client writes the calls of one tick
+ * together): a pod's writes, one pod at a time, are how many times it waits on VPP plus the kernel's turns.
+ */
+const counted = { calls: 0, writes: 0 };
+let writeOpen = false;
+const countingVpp: CniVpp = {
+  call: ((name: string, fields: object, o?: object) => {
+    counted.calls++;
+    if (!writeOpen) {
+      writeOpen = true;
+      counted.writes++;
+      process.nextTick(() => (writeOpen = false));
+    }
+    return (vpp.call as (n: string, f: object, o?: object) => Promise<unknown>)(name, fields, o);
+  }) as CniVpp['call'],
+  dump: vpp.dump.bind(vpp),
+};
+const serverWith = (maxParallel?: number | 'auto', client: CniVpp = vpp): CniServer =>
   createCniServer(
     {
       stateFile: join(dir, 'state.json'),
@@ -76,7 +94,7 @@ const serverWith = (maxParallel?: number | 'auto'): CniServer =>
       hostIfPrefix: 'vpc7h',
       ...(maxParallel === undefined ? {} : { maxParallel }),
     },
-    { vpp },
+    { vpp: client },
   );
 let server = serverWith();
 const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
@@ -273,12 +291,26 @@ try {
     },
   };
 
-  // 2. one at a time
+  // 2. one at a time, with the VPP calls and writes of each counted
+  await server.stop();
+  server = serverWith(undefined, countingVpp);
+  await server.start();
   const seqAdd: number[] = [];
   const seqDel: number[] = [];
+  const vppPerAdd = { calls: [] as number[], writes: [] as number[] };
+  const vppPerDel = { calls: [] as number[], writes: [] as number[] };
+  const sample = (into: { calls: number[]; writes: number[] }) => {
+    into.calls.push(counted.calls);
+    into.writes.push(counted.writes);
+    counted.calls = 0;
+    counted.writes = 0;
+  };
   for (const [i, ns] of nss.slice(0, 50).entries()) {
+    sample({ calls: [], writes: [] });
     seqAdd.push((await timed(() => server.add(req(ns, `10.91.0.${i + 1}`))))[1]);
+    sample(vppPerAdd);
     seqDel.push((await timed(() => server.del({ netns: ns.path, interface_name: 'eth0' })))[1]);
+    sample(vppPerDel);
   }
 
   // 3. churn: CYCLES Add+Del cycles, CHURN_PODS at a time
@@ -339,8 +371,13 @@ try {
       ...admission,
     },
     kernelFloor,
-    sequentialAdd: stats(seqAdd),
-    sequentialDel: stats(seqDel),
+    sequentialAdd: {
+      ...stats(seqAdd),
+      vppCalls: median(vppPerAdd.calls),
+      vppWrites: median(vppPerAdd.writes),
+      note: 'vppWrites: the writes its VPP calls went out in (calls of one tick go together): one of what needs no answer, the af_packet once the kernel made the veth, then the settings of the loopback and of the pod interface once each sw_if_index came back (10 before requests were pipelined)',
+    },
+    sequentialDel: { ...stats(seqDel), vppCalls: median(vppPerDel.calls), vppWrites: median(vppPerDel.writes) },
     churn: {
       cycles: CYCLES,
       concurrency: CHURN_PODS,

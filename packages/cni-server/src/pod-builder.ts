@@ -125,7 +125,7 @@ function isUnsupported(e: unknown): boolean {
  * written (socket_api.c hands each message to the API process in turn) and the client writes them in call
  * order, so a table and the routes and bindings that need it can go in one write. Only what needs a value
  * from an answer waits for it: the loopback's and the pod interface's sw_if_index (and a memif's socket id),
- * two round trips per pod instead of nine. The order of the calls keeps VPP's rules: a table before the
+ * two round trips per pod instead of about nine. The order of the calls keeps VPP's rules: a table before the
  * routes in it and the interfaces bound to it; an interface's tables before its addresses, unnumbered and
  * IPv6 (VPP refuses a table change on an interface with addresses, borrowed ones included); both the
  * loopback's and the interface's tables before unnumbered (VPP wants the two in the same table).
