@@ -134,7 +134,6 @@ function isUnsupported(e: unknown): boolean {
 export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderContext): Promise<PodRecord> {
   const undo: { step: string; fn: () => Promise<unknown> }[] = [];
   const { vpp } = ctx;
-  const opts = ctx.signal ? { signal: ctx.signal } : {};
   const t0 = performance.now();
   // per-step timings only for a debug log (they cost a clock read and a property per VPP call)
   const timings: Record<string, number> | undefined = debugEnabled(ctx.logger) ? {} : undefined;
@@ -177,7 +176,9 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (bad) throw failed ?? bad.reason;
   };
-  const call: CniVpp['call'] = (name, fields, o) => vpp.call(name, fields, o ?? opts);
+  // no signal on the calls themselves: an aborted Add stops before its next step, and what is in flight
+  // settles and is recorded, so the unwinding knows every object that VPP made
+  const call: CniVpp['call'] = (name, fields) => vpp.call(name, fields);
 
   const families = new Set(spec.ips.map((i) => i.family));
   const vrfs: PodVrfs = { pod4: -1, pod6: -1 };

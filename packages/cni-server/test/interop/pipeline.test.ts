@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALLOWED_SOURCE_PREFIXES_ANNOTATION, type CniVpp } from '../../src/index.js';
+import { ALLOWED_SOURCE_PREFIXES_ANNOTATION, LOOPBACK_INSTANCE_MIN, type CniVpp } from '../../src/index.js';
+import { cniVppObjects } from '../../src/testing/index.js';
 import { addReq, skipReason, startBed, type Bed } from './helpers.js';
 
 const skip = await skipReason();
@@ -120,5 +121,39 @@ describe.skipIf(!!skip).each(targets)('Add and Del pipeline their VPP requests (
     expect(del.lastIndexOf('ip_route_add_del')).toBeLessThan(del.indexOf('af_packet_delete'));
     expect(del.indexOf('delete_loopback')).toBeLessThan(del.indexOf('ip_table_add_del'));
     await server.stop();
+  });
+
+  it('an Add aborted half way (its requests in flight) leaves nothing behind', async () => {
+    const what = async () => {
+      const loops: string[] = [];
+      for await (const d of bed.vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff }))
+        if (Number(/^loop(\d+)$/.exec(d.interface_name)?.[1]) >= LOOPBACK_INSTANCE_MIN) loops.push(d.interface_name);
+      const afp: string[] = [];
+      for await (const d of bed.vpp.dump('af_packet_dump', {})) afp.push(d.host_if_name);
+      const veths = (await bed.hostNl.link.list({ kind: 'veth' })).map((l) => l.name);
+      return { ...(await cniVppObjects(bed.vpp)), loops, afp, veths };
+    };
+    const ac = new AbortController();
+    const call = (async (name: string, fields: object, opts?: object) => {
+      const r = await (bed.vpp.call as (n: string, f: object, o?: object) => Promise<unknown>)(name, fields, opts);
+      if (name === 'create_loopback_instance') ac.abort(new Error('the caller gave up'));
+      return r;
+    }) as CniVpp['call'];
+    const server = bed.newServer({ socket: false }, { call, dump: bed.vpp.dump.bind(bed.vpp) });
+    await server.start();
+    const ns = await bed.pod();
+    const before = await what();
+    const r = await server.add(addReq(ns, '10.33.0.9/32'), { signal: ac.signal });
+    expect(r.successful).toBe(false);
+    expect(r.error_message).toMatch(/gave up|abort/i);
+    expect(await what()).toEqual(before);
+    expect(server.pods()).toHaveLength(0);
+    await server.stop();
+    // and it can be added now
+    const again = bed.newServer({ socket: false });
+    await again.start();
+    expect((await again.add(addReq(ns, '10.33.0.9/32'))).error_message).toBe('');
+    expect((await again.del({ netns: ns.path, interface_name: 'eth0' })).successful).toBe(true);
+    await again.stop();
   });
 });
