@@ -63,7 +63,14 @@ const req = (ns: TestNetns, ip: string) => ({
 const inProcess = process.env['CNI_BENCH_FAKE'] === 'inprocess';
 const testVpp = inProcess ? undefined : await startTestVpp();
 const fake = inProcess ? await startFakeVpp() : undefined;
-const vpp = await connectVpp({ socket: testVpp?.apiSocket ?? fake!.socketPath });
+/**
+ * A burst sends about 15 requests per pod at once (its requests are pipelined): past the client's in-flight
+ * bound (default 128) every further request waits in the client's queue, with a timer and a promise each, on
+ * the main thread that bounds the burst (2048 against 128, alternating: burst wall 0.87, p50 0.97, main-thread CPU
+ * 0.89).
+ */
+const MAX_IN_FLIGHT = 2048;
+const vpp = await connectVpp({ socket: testVpp?.apiSocket ?? fake!.socketPath, maxInFlight: MAX_IN_FLIGHT });
 const vppNs = await createNetns('vpc7b');
 const dir = mkdtempSync(join(tmpdir(), 'cni-bench-'));
 /**
@@ -337,6 +344,7 @@ try {
     benchmark: 'cni-server',
     date: new Date().toISOString(),
     vpp: testVpp ? testVpp.kind : 'fake (in-process)',
+    vppClientMaxInFlight: MAX_IN_FLIGHT,
     machine: {
       cpus: cpus().length,
       cpu: cpus()[0]?.model,

@@ -1,7 +1,8 @@
 import { connectVpp } from '@vectorplane/vpp-binapi';
 import { createCniClient, createCniServer } from '@vectorplane/cni-server';
 
-const vpp = await connectVpp({ reconnect: true }); // $VPP_API_SOCKET or /run/vpp/api.sock
+// $VPP_API_SOCKET or /run/vpp/api.sock; a burst of Adds sends about 15 requests per pod at once
+const vpp = await connectVpp({ reconnect: true, maxInFlight: 2048 });
 const cni = createCniServer(
   {
     stateFile: '/var/lib/vectorplane/cni-server-state.json',
