@@ -9,7 +9,7 @@
  * import { connectVpp } from '@vectorplane/vpp-binapi';
  * import { createCniServer } from '@vectorplane/cni-server';
  *
- * const vpp = await connectVpp({ reconnect: true });
+ * const vpp = await connectVpp({ reconnect: true, maxInFlight: 2048 }); // a burst of Adds: ~15 requests per pod at once
  * const cni = createCniServer({ stateFile: '/var/lib/vectorplane/cni.json' }, { vpp });
  * await cni.start();
  * for await (const ev of cni.events()) console.log(ev.type, ev.pod.workload.name, ev.pod.swIfIndex);

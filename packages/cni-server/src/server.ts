@@ -103,7 +103,11 @@ export interface CniServerInit {
 
 /** Collaborators of the server. */
 export interface CniServerComponents {
-  /** A connected VPP client; with `reconnect`, the server replays every pod when VPP comes back. */
+  /**
+   * A connected VPP client; with `reconnect`, the server replays every pod when VPP comes back. An Add sends
+   * most of its 25 requests at once: give the client room for a burst (`maxInFlight` about 15 per pod added at
+   * once, e.g. 2048), or the queued requests cost the main thread what the pipelining saves.
+   */
   readonly vpp: CniVpp;
   readonly logger?: CniLogger;
 }
