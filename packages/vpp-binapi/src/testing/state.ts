@@ -819,7 +819,11 @@ export class FakeVppState {
   setUnnumbered(ipSw: number, unnumbered: number, isAdd: boolean): number {
     const borrower = this.interfaces.get(unnumbered);
     if (!borrower) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
-    if (isAdd && !this.interfaces.has(ipSw)) return VNET_API_ERROR.INVALID_SW_IF_INDEX_2;
+    const lender = this.interfaces.get(ipSw);
+    if (isAdd && !lender) return VNET_API_ERROR.INVALID_SW_IF_INDEX_2;
+    // vnet_sw_interface_check_table_same: both interfaces in the same IPv4 and IPv6 tables
+    if (isAdd && (lender!.ip4TableId !== borrower.ip4TableId || lender!.ip6TableId !== borrower.ip6TableId))
+      return VNET_API_ERROR.UNEXPECTED_INTF_STATE;
     if (isAdd) borrower.unnumberedTo = ipSw;
     else delete borrower.unnumberedTo;
     return 0;
@@ -829,7 +833,9 @@ export class FakeVppState {
     const itf = this.interfaces.get(sw);
     if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
     if (!this.tables.has(tableKey(isIp6, tableId))) return VNET_API_ERROR.NO_SUCH_FIB;
-    if (itf.addresses.some((a) => a.includes(':') === isIp6)) return VNET_API_ERROR.ADDRESS_FOUND_FOR_INTERFACE;
+    // ip_table_bind: no address of the family on it, honouring unnumbered (then the lender's addresses count)
+    const holder = itf.unnumberedTo !== undefined ? this.interfaces.get(itf.unnumberedTo) : itf;
+    if (holder?.addresses.some((a) => a.includes(':') === isIp6)) return VNET_API_ERROR.ADDRESS_FOUND_FOR_INTERFACE;
     const old = isIp6 ? itf.ip6TableId : itf.ip4TableId;
     if (old === tableId) return 0;
     this.lockTable(isIp6, tableId, 1);

@@ -39,6 +39,7 @@ const E = {
   INVALID_SUB_SW_IF_INDEX: -98,
   TUNNEL_EXIST: -75,
   ADDRESS_FOUND_FOR_INTERFACE: -114,
+  UNEXPECTED_INTF_STATE: -74,
 } as const;
 
 type Defer = (c: () => Promise<unknown>) => void;
@@ -714,6 +715,63 @@ export const coreConformanceCases: ConformanceCase[] = [
           del_all: true,
           prefix: '0.0.0.0/0',
         });
+      });
+    },
+  },
+  {
+    name: 'unnumbered needs both interfaces in the same tables (-74); set_table on an unnumbered interface counts the lender addresses (-114)',
+    async run({ vpp }) {
+      await withCleanup(async (defer) => {
+        const lender = await loopback(vpp, defer);
+        const borrower = await loopback(vpp, defer);
+        const id = 300000 + nonce(100000);
+        await call(vpp, 'ip_table_add_del', { is_add: true, table: { table_id: id, is_ip6: false, name: '' } });
+        defer(() => vpp.call('ip_table_add_del', { is_add: false, table: { table_id: id, is_ip6: false, name: '' } }));
+        const { net } = subnet();
+        await call(vpp, 'sw_interface_add_del_address', {
+          sw_if_index: lender.sw,
+          is_add: true,
+          del_all: false,
+          prefix: `${net}.1/24`,
+        });
+        defer(() =>
+          vpp.call('sw_interface_add_del_address', {
+            sw_if_index: lender.sw,
+            is_add: false,
+            del_all: true,
+            prefix: '0.0.0.0/0',
+          }),
+        );
+        // vnet_sw_interface_check_table_same: the borrower in another IPv4 table is refused
+        await call(vpp, 'sw_interface_set_table', { sw_if_index: borrower.sw, is_ipv6: false, vrf_id: id });
+        defer(() => vpp.call('sw_interface_set_table', { sw_if_index: borrower.sw, is_ipv6: false, vrf_id: 0 }));
+        await expectRetval(
+          vpp,
+          'sw_interface_set_unnumbered',
+          { sw_if_index: lender.sw, unnumbered_sw_if_index: borrower.sw, is_add: true },
+          E.UNEXPECTED_INTF_STATE,
+        );
+        equal(await dump(vpp, 'ip_unnumbered_dump', { sw_if_index: borrower.sw }), [], 'no binding after -74');
+        // back in table 0 it is accepted; then a table change is refused: the borrowed address counts
+        await call(vpp, 'sw_interface_set_table', { sw_if_index: borrower.sw, is_ipv6: false, vrf_id: 0 });
+        await call(vpp, 'sw_interface_set_unnumbered', {
+          sw_if_index: lender.sw,
+          unnumbered_sw_if_index: borrower.sw,
+          is_add: true,
+        });
+        defer(() =>
+          vpp.call('sw_interface_set_unnumbered', {
+            sw_if_index: lender.sw,
+            unnumbered_sw_if_index: borrower.sw,
+            is_add: false,
+          }),
+        );
+        await expectRetval(
+          vpp,
+          'sw_interface_set_table',
+          { sw_if_index: borrower.sw, is_ipv6: false, vrf_id: id },
+          E.ADDRESS_FOUND_FOR_INTERFACE,
+        );
       });
     },
   },
