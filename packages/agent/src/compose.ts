@@ -291,7 +291,8 @@ export function composeNode(init: ComposeNodeInit): ComposedNode {
         });
       }
       const { connectVpp } = await import('@vectorplane/vpp-binapi');
-      const vpp = await connectVpp({ socket, reconnect: true, signal });
+      // many requests in flight: a burst of pod Adds pipelines about 15 requests per pod (cni-server bench)
+      const vpp = await connectVpp({ socket, reconnect: true, signal, maxInFlight: 2048 });
       shared.vpp = vpp;
       vppUp = true;
       vpp.addEventListener('vpp:down', () => {
