@@ -167,6 +167,8 @@ for (const [kind, enabled] of targets) {
         expect.arrayContaining([`${uplinkSw}/192.0.2.1/0`, `${uplinkSw}/192.0.2.2/0`]),
       );
       expect(r4.get('192.0.2.0/24')).toBeDefined(); // connected, because the interface was up first
+      // cnat's features, for NodePorts and the return traffic of translated flows (no dump in VPP: the fake's state)
+      if (fake) expect(fake.state.cnatFeatureInterfaces.has(uplinkSw)).toBe(true);
       expect(r4.has('203.0.113.0/24')).toBe(false); // table 100 stays Linux's
       expect((await routes(0, true)).get('::/0')).toEqual([`${uplinkSw}/2001:db8::1/0`]);
     });
@@ -195,6 +197,7 @@ for (const [kind, enabled] of targets) {
       for await (const u of vpp.dump('ip_unnumbered_dump', { sw_if_index: INDEX_INVALID }))
         un.push([u.sw_if_index, u.ip_sw_if_index]);
       expect(un).toContainEqual([hostSw, uplinkSw]);
+      if (fake) expect(fake.state.cnatFeatureInterfaces.has(hostSw)).toBe(true); // the host's traffic to Service IPs
       const punts: string[] = [];
       for (const af of [0, 1]) {
         for await (const p of vpp.dump('ip_punt_redirect_v2_dump', { sw_if_index: INDEX_INVALID, af })) {
