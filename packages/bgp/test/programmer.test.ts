@@ -104,6 +104,8 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
         vpp.dump('sw_interface_dump', { sw_if_index: t.sw_if_index, name_filter_valid: false, name_filter: '' }),
       );
       expect(itf!.flags & 1).toBe(1);
+      // cnat's features, as Calico/VPP gives every tunnel (VPP has no dump of them: the fake's state)
+      if (fake) expect(fake.state.cnatFeatureInterfaces.has(t.sw_if_index)).toBe(true);
       expect((await routeVia('10.244.2.0/26'))?.sw_if_index).toBe(t.sw_if_index);
       await prog.remove('10.244.2.0/26');
       expect(await dumpAll(vpp.dump('ipip_tunnel_dump', { sw_if_index: 0xffffffff }))).toHaveLength(1);
@@ -155,6 +157,7 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
       // unnumbered to the uplink (as Calico/VPP): no address of its own, admin up
       const unnumbered = await dumpAll(vpp.dump('ip_unnumbered_dump', { sw_if_index: wg4.sw_if_index }));
       expect(unnumbered.map((u) => u.ip_sw_if_index)).toEqual([uplink]);
+      if (fake) expect(fake.state.cnatFeatureInterfaces.has(wg4.sw_if_index)).toBe(true);
       let peers = await wgPeerList();
       expect(peers).toHaveLength(1);
       expect(peers[0]).toMatchObject({ endpoint: '192.168.77.2', key: peerKeys.publicKey, port: 51820 });

@@ -317,12 +317,25 @@ export function createRouteProgrammer(
   const isNoSuchEntry = (err: Error & { errorName?: string }): boolean =>
     err.name === 'VppApiError' && err.errorName === 'VNET_API_ERROR_NO_SUCH_ENTRY';
 
+  /**
+   * A tunnel as Calico/VPP sets one up: unnumbered to the uplink, GSO (where VPP has it), cnat's features (the
+   * return traffic of a translated Service flow that comes back through the tunnel is only looked up on
+   * interfaces that have them), admin up.
+   */
   async function upUnnumbered(sw: number, o: { signal?: AbortSignal }) {
     await call(
       'sw_interface_set_unnumbered',
       { sw_if_index: init.uplinkSwIfIndex, unnumbered_sw_if_index: sw, is_add: true },
       o,
     );
+    await call('feature_gso_enable_disable', { sw_if_index: sw, enable_disable: true }, o).catch((err: Error) => {
+      if (err.name !== 'VppUnsupportedMessageError') throw err;
+    });
+    await call('feature_cnat_enable_disable', { sw_if_index: sw, enable_disable: true }, o).catch((err: Error) => {
+      // a VPP without the cnat plugin has no Services to return through the tunnel either
+      if (err.name !== 'VppUnsupportedMessageError') throw err;
+      log.warn({ sw_if_index: sw }, 'VPP has no cnat plugin: the tunnel gets no cnat features');
+    });
     await call('sw_interface_set_flags', { sw_if_index: sw, flags: 1 }, o);
   }
 
