@@ -236,8 +236,9 @@ export async function configureUplink(
   await steps.run('uplink admin up', () =>
     vpp.call('sw_interface_set_flags', { sw_if_index, flags: if_status_flags.IF_STATUS_API_FLAG_ADMIN_UP }),
   );
-  // Services: cnat's input and output features on the uplink (NodePorts from outside, and the return traffic
-  // of translated flows, are only looked up on interfaces that have them), as Calico/VPP's vpp-manager does
+  // Services: cnat's per-interface features on the uplink (cnat-input/lookup on ip4/ip6-unicast, output and
+  // writeback on ip4/ip6-output), as Calico/VPP's vpp-manager sets them; VPP 26.06 also translates VIPs and
+  // return sessions through FIB entries it interposes, which need no feature
   await steps.run('uplink cnat', () => vpp.call('feature_cnat_enable_disable', { sw_if_index, enable_disable: true }));
   const hasV6 = uplink.snapshot.addresses.some((a) => isV6(a.address));
   if (hasV6)
@@ -349,7 +350,7 @@ export async function configureHostInterface(
   await steps.run('host interface unnumbered', () =>
     vpp.call('sw_interface_set_unnumbered', { sw_if_index: uplinkSw, unnumbered_sw_if_index: hostSw, is_add: true }),
   );
-  // the host's own traffic to Service IPs enters VPP here: cnat translates it on this interface (Calico/VPP: vpptap0)
+  // the host's own traffic to Service IPs enters VPP here: cnat's features on it too (Calico/VPP: vpptap0)
   await steps.run('host interface cnat', () =>
     vpp.call('feature_cnat_enable_disable', { sw_if_index: hostSw, enable_disable: true }),
   );

@@ -318,9 +318,8 @@ export function createRouteProgrammer(
     err.name === 'VppApiError' && err.errorName === 'VNET_API_ERROR_NO_SUCH_ENTRY';
 
   /**
-   * A tunnel as Calico/VPP sets one up: unnumbered to the uplink, GSO (where VPP has it), cnat's features (the
-   * return traffic of a translated Service flow that comes back through the tunnel is only looked up on
-   * interfaces that have them), admin up.
+   * A tunnel as Calico/VPP sets one up: unnumbered to the uplink, GSO (where VPP has it), cnat's per-interface
+   * features (the return traffic of a translated Service flow comes back through the tunnel), admin up.
    */
   async function upUnnumbered(sw: number, o: { signal?: AbortSignal }) {
     await call(
