@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { connectVpp } from '@vectorplane/vpp-binapi';
 import { startTestVpp } from '@vectorplane/vpp-binapi/testing';
 import { createNetns, removeAllNetns, type TestNetns } from '@vectorplane/netlink/testing';
+import { benchRequest } from './request.js';
 import { NetlinkHandle } from '@vectorplane/netlink';
 import { createCniServer, type CniVpp } from '../src/index.js';
 
@@ -100,12 +101,7 @@ const server = createCniServer(
   },
   { vpp, logger },
 );
-const req = (ns: TestNetns, ip: string) => ({
-  interface_name: 'eth0',
-  netns: ns.path,
-  container_ips: [{ address: `${ip}/32` }],
-  workload: { name: 'bench', namespace: 'default', ports: [{ protocol: 'TCP', port: 80, host_port: 0 }] },
-});
+const req = benchRequest;
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');

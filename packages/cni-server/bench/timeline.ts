@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectVpp } from '@vectorplane/vpp-binapi';
 import { startTestVpp } from '@vectorplane/vpp-binapi/testing';
-import { createNetns, removeAllNetns, type TestNetns } from '@vectorplane/netlink/testing';
+import { createNetns, removeAllNetns } from '@vectorplane/netlink/testing';
+import { benchRequest } from './request.js';
 import { createCniServer, type CniServer } from '../src/index.js';
 
 const PODS = Number(process.env['CNI_BENCH_PODS'] ?? 100);
@@ -38,12 +39,7 @@ const mk = (): CniServer =>
     { stateFile: join(dir, 's.json'), socket: false, vppNetns: vppNs.name, interfaceMode: 'veth', maxParallel },
     { vpp, logger },
   );
-const req = (ns: TestNetns, ip: string) => ({
-  interface_name: 'eth0',
-  netns: ns.path,
-  container_ips: [{ address: `${ip}/32` }],
-  workload: { name: 'bench', namespace: 'default', ports: [{ protocol: 'TCP', port: 80, host_port: 0 }] },
-});
+const req = benchRequest;
 const server = mk();
 try {
   await server.start();
