@@ -219,6 +219,13 @@ for (const target of ['fake', ...(REAL ? ['real'] : [])] as const) {
         allowed: ['10.244.2.0/26', '192.168.77.2/32'],
       });
       expect(await routeVia('10.244.2.0/26')).toMatchObject({ nh: '192.168.77.2' });
+      // and again through sync (the controller's path after a Node change): not kept, made again
+      const rotated2 = generateWireguardKeyPair();
+      wgPeers.set('192.168.77.2', { publicKey: rotated2.publicKey });
+      expect(await second.sync(want)).toMatchObject({ kept: 1, errors: [] });
+      expect((await wgPeerList()).find((p) => p.endpoint === '192.168.77.2')).toMatchObject({
+        key: rotated2.publicKey,
+      });
       expect(await second.sync([])).toMatchObject({ removed: 2, errors: [] });
       expect(await wgPeerList()).toHaveLength(0);
       expect(await wgInterfaces()).toHaveLength(0);

@@ -144,6 +144,9 @@ export function wireguardPublicKey(privateKey: string): string {
   return Buffer.from(pub.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
 }
 
+/** The Node field that carries a node's WireGuard public key for a family (Calico keeps one per family). */
+const wgKeyField = (f: IpFamily): string => (f === 'ipv4' ? 'wireguardPublicKey' : 'wireguardPublicKeyV6');
+
 function key32(b64: string, object: string, field: string): Uint8Array {
   const b = Buffer.from(b64 ?? '', 'base64');
   if (b.length !== 32) throw new BgpInvalidConfigError(object, field, b64, 'is not a base64 32-byte WireGuard key');
@@ -411,7 +414,7 @@ export function createRouteProgrammer(
       {
         peer: {
           peer_index: 0,
-          public_key: key32(info.publicKey, `node ${t.remote}`, 'wireguardPublicKey'),
+          public_key: key32(info.publicKey, `node ${t.remote}`, wgKeyField(addressFamily(t.remote)!)),
           port: info.port ?? wgPort(addressFamily(t.remote)!),
           persistent_keepalive: 0,
           table_id: 0,
@@ -485,11 +488,11 @@ export function createRouteProgrammer(
       if (!info)
         throw new BgpInvalidConfigError(
           `node ${remote}`,
-          f === 'ipv4' ? 'wireguardPublicKey' : 'wireguardPublicKeyV6',
+          wgKeyField(f),
           undefined,
           'is not known (no WireGuard key published for this node yet)',
         );
-      key32(info.publicKey, `node ${remote}`, f === 'ipv4' ? 'wireguardPublicKey' : 'wireguardPublicKeyV6');
+      key32(info.publicKey, `node ${remote}`, wgKeyField(f));
       if (info.innerAddress !== undefined && !addressFamily(info.innerAddress))
         throw new BgpInvalidConfigError(
           `node ${remote}`,
@@ -560,9 +563,14 @@ export function createRouteProgrammer(
     return !t || t.wgKey !== wg?.peer(cur.nextHop)?.publicKey;
   }
 
+  /** True when what VPP holds for the prefix is `r` already (add and sync keep it as it is). */
+  function isProgrammed(cur: Programmed | undefined, r: RouteTarget): boolean {
+    return !!cur && cur.provider === r.provider && cur.nextHop === r.nextHop && !wgStale(cur);
+  }
+
   async function addChecked(r: RouteTarget, o: { signal?: AbortSignal }): Promise<void> {
     const cur = routes.get(r.prefix);
-    if (cur && cur.provider === r.provider && cur.nextHop === r.nextHop && !wgStale(cur)) return;
+    if (isProgrammed(cur, r)) return;
     if (cur) await removeChecked(r.prefix, o);
     const family = familyOf(r.prefix);
     try {
@@ -901,7 +909,7 @@ export function createRouteProgrammer(
       const adds: { prefix: string; target: RouteTarget }[] = [];
       for (const r of want.values()) {
         const cur = routes.get(r.prefix);
-        if (cur && cur.provider === r.provider && cur.nextHop === r.nextHop) kept++;
+        if (isProgrammed(cur, r)) kept++;
         else adds.push({ prefix: r.prefix, target: r });
       }
       const add = await this.apply(adds, options);
