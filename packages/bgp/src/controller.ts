@@ -289,22 +289,21 @@ class Controller extends EventTarget implements BgpController {
 
   /** What every other node published for WireGuard, as one comparable string. */
   #wireguardPeersSignature(): string {
-    return JSON.stringify(
-      (this.#list('Node') as Node[])
-        .filter((n) => n.metadata.name !== this.#init.nodeName)
-        .map((n) => {
-          const i = calicoNodeInfo(n);
-          return [
-            i.ipv4Address,
-            i.ipv6Address,
-            i.wireguardPublicKey,
-            i.wireguardPublicKeyV6,
-            i.wireguardInterfaceIPv4Address,
-            i.wireguardInterfaceIPv6Address,
-          ];
-        })
-        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
-    );
+    return (this.#list('Node') as Node[])
+      .filter((n) => n.metadata.name !== this.#init.nodeName)
+      .map((n) => {
+        const i = calicoNodeInfo(n);
+        return JSON.stringify([
+          i.ipv4Address,
+          i.ipv6Address,
+          i.wireguardPublicKey,
+          i.wireguardPublicKeyV6,
+          i.wireguardInterfaceIPv4Address,
+          i.wireguardInterfaceIPv6Address,
+        ]);
+      })
+      .sort()
+      .join('\n');
   }
 
   /**
@@ -586,19 +585,16 @@ class Controller extends EventTarget implements BgpController {
     };
     // keys published (or withdrawn, or rotated) by other nodes move their routes onto or off WireGuard
     const wireguardPeers = wireguard.ipv4 || wireguard.ipv6 ? this.#wireguardPeersSignature() : '';
-    if (
-      nodeChanged ||
-      !same(pools, this.#pools) ||
-      !same(wireguard, this.#wireguard) ||
-      wireguardPeers !== this.#wireguardPeers
-    ) {
+    const peersChanged = wireguardPeers !== this.#wireguardPeers;
+    this.#wireguardPeers = wireguardPeers;
+    if (nodeChanged || !same(pools, this.#pools) || !same(wireguard, this.#wireguard)) {
       this.#pools = pools;
       this.#wireguard = wireguard;
-      this.#wireguardPeers = wireguardPeers;
       // a new programmer for the new settings adopts what the old one made (dumps) on its first sync
       this.#programmer = this.#makeProgrammer(result);
       await this.#syncRoutes();
-    } else if (this.#routesFailed) {
+    } else if (peersChanged || this.#routesFailed) {
+      // the programmer asks for peers' keys as it goes: the same one syncs the routes again, no dumps
       await this.#syncRoutes();
     }
   }
