@@ -265,18 +265,21 @@ export function loadAgentConfig(init: LoadAgentConfigInit = {}): AgentConfig {
 
   if (env.NODENAME) fromEnv('NODENAME', ['nodeName'], env.NODENAME);
   else if (raw.nodeName === undefined) raw.nodeName = hostname();
-  if (env.SERVICE_PREFIX !== undefined) {
-    const list = env.SERVICE_PREFIX.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    fromEnv('SERVICE_PREFIX', ['serviceCidrs'], list);
-  }
-  if (env.VECTORPLANE_IPAM_BLOCKS !== undefined) {
-    const list = env.VECTORPLANE_IPAM_BLOCKS.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    fromEnv('VECTORPLANE_IPAM_BLOCKS', ['bgp', 'ipamBlocks'], list);
-  }
+  /** A comma-separated variable as a list (blanks dropped). */
+  const listFromEnv = (variable: 'SERVICE_PREFIX' | 'VECTORPLANE_IPAM_BLOCKS', path: readonly string[]) => {
+    const v = env[variable];
+    if (v === undefined) return;
+    fromEnv(
+      variable,
+      path,
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+  };
+  listFromEnv('SERVICE_PREFIX', ['serviceCidrs']);
+  listFromEnv('VECTORPLANE_IPAM_BLOCKS', ['bgp', 'ipamBlocks']);
   if (env.USE_POD_CIDR !== undefined) {
     const v = env.USE_POD_CIDR.trim().toLowerCase();
     if (v === 'true' || v === 'false') fromEnv('USE_POD_CIDR', ['bgp', 'usePodCidr'], v === 'true');
