@@ -60,6 +60,8 @@ export function encodeGroupDelete(group: number): Uint8Array {
   return linkMessage(RTM_DELLINK, [[IFLA_GROUP, u32(group)]]);
 }
 
+const ONE_QUEUE = { numTxQueues: 1, numRxQueues: 1 } as const;
+
 /** Creates the veth pair of a pod: host end in VPP's netns (handle `vppNl`), pod end in the pod netns. */
 export async function createVeth(vppNl: NetlinkHandle, spec: PodSpec, containerMac: string): Promise<void> {
   const fd = openSync(spec.netns, 'r');
@@ -71,7 +73,10 @@ export async function createVeth(vppNl: NetlinkHandle, spec: PodSpec, containerM
         name: spec.hostIfName,
         mtu: spec.mtu,
         up: true,
-        peer: { name: spec.ifname, mtu: spec.mtu, mac: containerMac },
+        // one queue each, as the kernel would trim them to anyway: without, each end waits for an expedited RCU
+        // grace period under the RTNL lock and makes a sysfs directory per possible CPU (see LinkQueuesInit)
+        ...ONE_QUEUE,
+        peer: { name: spec.ifname, mtu: spec.mtu, mac: containerMac, ...ONE_QUEUE },
         peerNetnsFd: fd,
       }),
     );

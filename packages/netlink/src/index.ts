@@ -72,6 +72,7 @@ export type {
   LinkKind,
   LinkAddSpec,
   LinkCommonInit,
+  LinkQueuesInit,
   VethPeerInit,
   LinkSetInit,
   LinkListFilter,

@@ -119,6 +119,44 @@ describe('link add encoding (byte for byte)', () => {
     );
   });
 
+  it('queue counts: IFLA_NUM_TX_QUEUES (31) and IFLA_NUM_RX_QUEUES (32) u32, for the link and inside the peer', () => {
+    const peer = cat(ifinfomsg(), nla(IFLA_IFNAME, str('vp')), nla(31, u32le(1)), nla(32, u32le(2)));
+    expect(
+      add({
+        kind: 'veth',
+        name: 'v',
+        numTxQueues: 4,
+        numRxQueues: 1,
+        peer: { name: 'vp', numTxQueues: 1, numRxQueues: 2 },
+      }),
+    ).toEqual(
+      nlmsg(
+        RTM_NEWLINK,
+        CREATE,
+        cat(
+          ifinfomsg(),
+          nla(IFLA_IFNAME, str('v')),
+          nla(31, u32le(4)),
+          nla(32, u32le(1)),
+          kindInfo('veth', nest(1, peer)),
+        ),
+      ),
+    );
+  });
+
+  it('queue counts outside 1..4096, or on tun/tap, are refused before sending', () => {
+    const veth = (q: object, peer: object = {}) =>
+      validateLinkAdd({ kind: 'veth', name: 'v', peer: { name: 'p', ...peer }, ...q } as LinkAddSpec);
+    expect(() => veth({ numTxQueues: 0 })).toThrow(expect.objectContaining({ field: 'numTxQueues' }));
+    expect(() => veth({ numRxQueues: 4097 })).toThrow(expect.objectContaining({ field: 'numRxQueues' }));
+    expect(() => veth({ numTxQueues: 1.5 })).toThrow(expect.objectContaining({ field: 'numTxQueues' }));
+    expect(() => veth({}, { numRxQueues: 0 })).toThrow(expect.objectContaining({ field: 'peer.numRxQueues' }));
+    expect(() => veth({ numTxQueues: 4096, numRxQueues: 1 }, { numTxQueues: 1 })).not.toThrow();
+    expect(() => validateLinkAdd({ kind: 'tun', name: 't', numTxQueues: 2 })).toThrow(
+      expect.objectContaining({ field: 'numTxQueues' }),
+    );
+  });
+
   it('vlan: parent in IFLA_LINK, id u16, protocol big endian', () => {
     expect(add({ kind: 'vlan', name: 'eth0.10', parent: 'eth0', parentIndex: 2, id: 10, protocol: '802.1ad' })).toEqual(
       nlmsg(

@@ -65,6 +65,21 @@ describe.skipIf(reason !== undefined)('links (kernel)', () => {
     });
   });
 
+  it('veth with its queue counts fixed at creation, for each end; more than one stays possible', async () => {
+    const v = await a.nl.link.add({
+      kind: 'veth',
+      name: 'q0',
+      numTxQueues: 1,
+      numRxQueues: 1,
+      peer: { name: 'q0p', netns: b.name, numTxQueues: 3, numRxQueues: 2 },
+    });
+    expect(v).toMatchObject({ numTxQueues: 1, numRxQueues: 1 });
+    expect(await b.nl.link.get('q0p')).toMatchObject({ numTxQueues: 3, numRxQueues: 2 });
+    // iproute2 reads the same counts back
+    expect(ipJson(a.name, 'link', 'show', 'q0')[0]).toMatchObject({ num_tx_queues: 1, num_rx_queues: 1 });
+    expect(ipJson(b.name, 'link', 'show', 'q0p')[0]).toMatchObject({ num_tx_queues: 3, num_rx_queues: 2 });
+  });
+
   it('set: up/down, MTU, MAC, name, alias, txqueuelen, promisc', async () => {
     await a.nl.link.add({ kind: 'veth', name: 's0', peer: { name: 's0p' } });
     await a.nl.link.set('s0', {
