@@ -199,6 +199,47 @@ describe('startTestVpp', () => {
     },
   );
 
+  it.skipIf(!existsSync('/usr/bin/setpriv') && !existsSync('/bin/setpriv'))(
+    'a VPP whose test process is killed without stop() ends too (parent death signal)',
+    async () => {
+      // a process that starts a VPP, prints its pid, then is killed with SIGKILL (no cleanup can run)
+      const script = `import { startTestVpp } from ${JSON.stringify(new URL('../src/testing/index.ts', import.meta.url).href)};
+const v = await startTestVpp(); process.stdout.write(v.pid + ' ' + v.runtimeDir + '\\n'); setInterval(() => {}, 1000);`;
+      const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        parent.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        parent.once('exit', (code) => reject(new Error(`parent exited first (${code})`)));
+      });
+      const [pidText, runtimeDir] = line.split(' ');
+      const pid = Number(pidText);
+      const alive = (): boolean => {
+        try {
+          process.kill(pid, 0);
+          return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        } catch {
+          return false;
+        }
+      };
+      try {
+        expect(alive()).toBe(true);
+        parent.kill('SIGKILL');
+        const end = Date.now() + (process.env.VPP_BIN ? 15_000 : 5_000);
+        while (alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+        expect(alive()).toBe(false);
+      } finally {
+        if (alive()) process.kill(pid, 'SIGKILL');
+        if (runtimeDir) await rm(runtimeDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
+
   it('removes a stale socket left by a killed VPP and waits for a connect that answers', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vpm-stale-'));
     try {

@@ -277,6 +277,11 @@ async function waitForApi(
 
 const STALE = ['api.sock', 'cli.sock', 'stats.sock'];
 
+/** util-linux's setpriv, when this machine has it (it sets PR_SET_PDEATHSIG, which Node cannot). */
+function setprivPath(): string | undefined {
+  return ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+}
+
 /**
  * Starts a VPP for a test: real when `VPP_BIN` is set (in `init.netns` or a fresh namespace, own runtime
  * dir, stale sockets removed first), else the `vpp-fake` bin as a child process. Resolves once a connect
@@ -329,6 +334,13 @@ export async function startTestVpp(init: TestVppInit = {}): Promise<TestVpp> {
       // `ip netns exec` execs in place: the pid is VPP's own
       args = ['netns', 'exec', netns, command, ...args];
       command = 'ip';
+    }
+    // a test process that dies without stop() (killed, crashed) takes its VPP with it: setpriv sets the parent
+    // death signal and execs, so the pid is still VPP's own
+    const setpriv = setprivPath();
+    if (setpriv) {
+      args = ['--pdeathsig', 'TERM', '--', command, ...args];
+      command = setpriv;
     }
     child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'], cwd: runtimeDir });
   } catch (e) {
