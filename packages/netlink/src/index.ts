@@ -22,7 +22,15 @@
  */
 
 // handle and transport
-export { openNetlink, NetlinkHandle, DEFAULT_RCVBUF, errnoCode, decodeNlError } from './handle.js';
+export {
+  openNetlink,
+  batchIn,
+  BATCH_IN_MAX_MESSAGES,
+  NetlinkHandle,
+  DEFAULT_RCVBUF,
+  errnoCode,
+  decodeNlError,
+} from './handle.js';
 export type { NetlinkInit, MulticastListener } from './handle.js';
 export type { RtnlTransport, CallOptions, BatchItemResult } from './transport.js';
 

@@ -37,6 +37,11 @@ export interface NativeAddon {
     group: number,
     keepFd: number,
   ): Promise<{ name: string; fd: number }>;
+  /**
+   * On the namespace thread inside `netns`: a throwaway rtnetlink socket, `requests` sent as one datagram, every
+   * answer read until `acks` NLMSG_ERROR messages came (or `timeoutMs` without one), the socket closed.
+   */
+  exchangeIn(netns: string, requests: Uint8Array, acks: number, timeoutMs: number): Promise<Buffer>;
   /** Creates a namespace bound at `path` (as `ip netns add`). */
   netnsAdd(path: string): Promise<void>;
   /** Unmounts and removes a namespace file. */
