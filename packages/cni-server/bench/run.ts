@@ -20,7 +20,7 @@ import { normaliseAddRequest } from '../src/proto.js';
 import { cniVppObjects } from '../src/testing/index.js';
 
 const ADMISSION_NOTE =
-  'the same burst per admission (maxParallel: pods built at once, the rest wait first-come first-served); one warm-up round of every variant first (not reported), then the variants alternate, each round in a rotated order; medians over the rounds. cpuPerPodMs: server user and system time and the fake VPP process, per pod; wakeupsPerPod: voluntary context switches of the server main thread and the VPP process per pod';
+  'the same burst per admission (maxParallel: pods built at once, the rest wait first-come first-served); after the warm-up (see warmup) one round of every other variant first (not reported), then the variants alternate, each round in a rotated order; medians over the rounds. cpuPerPodMs: server user and system time and the fake VPP process, per pod; wakeupsPerPod: voluntary context switches of the server main thread and the VPP process per pod';
 const ADMISSION_WHY = [
   'Why FIFO-16 took longer than admitting all at once: a pod costs less CPU the more pods are in flight, because the VPP requests and replies of many pods travel in one socket write and one read each (see wakeupsPerPod of the VPP process and cpuPerPodMs). With 16 in flight each pod waits on its round trips to VPP (about 9 deep before its requests were pipelined, 2 now) with little to batch, so the two cores are not kept busy and the burst ends later.',
   'Two more effects made it worse before: a pod released its slot before its state write, so the next pods kernel work (a netlink request runs its kernel work inside our thread) held that write up on the event loop (bench/timeline.ts: first pods built at about 135 ms, durable only at about 181 ms); and a pods kernel work ran before its own VPP requests were written (they go out at the end of the tick), leaving VPP idle meanwhile. Both are fixed. The earlier single run also measured fifo16 first, cold (JIT).',
@@ -144,7 +144,9 @@ const VARIANTS: Record<string, number | 'auto'> = {
   allAtOnce: PODS,
 };
 const DEFAULT_VARIANT = 'auto';
-const ROUNDS = Number(process.env['CNI_BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['CNI_BENCH_ROUNDS'] ?? 5);
+/** Bursts of the default admission before the measured rounds (see 1. below). */
+const WARMUP = Number(process.env['CNI_BENCH_WARMUP'] ?? 20);
 interface Burst {
   wallMs: number;
   p50: number;
@@ -235,10 +237,24 @@ try {
   await server.start();
   const nss = await Promise.all(Array.from({ length: PODS }, () => createNetns('vpc7b')));
 
-  // 1. PODS Adds at once, then their Dels at once, per admission variant: one warm-up round of every variant
-  // (JIT, handles, caches; not reported), then ROUNDS rounds, the variants in a different order each round
+  // 1. PODS Adds at once, then their Dels at once, per admission variant. First the cold start: the first burst
+  // of a fresh process (nothing compiled by the JIT yet), reported apart. Then WARMUP bursts of the default until
+  // the JIT has settled, as in a server that has been up for a while (V8 optimises a function only once it ran
+  // often enough, on helper threads that take the same cores: after one burst they still compile most of the
+  // next), and one of every other variant; then ROUNDS rounds, the variants in a different order each round
   const names = Object.keys(VARIANTS);
-  for (const name of names) await burst(nss, VARIANTS[name]!);
+  const cold = await burst(nss, VARIANTS[DEFAULT_VARIANT]!);
+  const warmup: { p50: number; wallMs: number; serverCpuPerPodMs: number; vppCpuPerPodMs: number }[] = [];
+  for (let w = 0; w < WARMUP; w++) {
+    const b = await burst(nss, VARIANTS[DEFAULT_VARIANT]!);
+    warmup.push({
+      p50: b.p50,
+      wallMs: b.wallMs,
+      serverCpuPerPodMs: round2((b.serverUserMs + b.serverSysMs) / PODS),
+      vppCpuPerPodMs: round2(b.vppMs / PODS),
+    });
+  }
+  for (const name of names) if (name !== DEFAULT_VARIANT) await burst(nss, VARIANTS[name]!);
   const runs = new Map<string, Burst[]>(names.map((n) => [n, []]));
   for (let r = 0; r < ROUNDS; r++) {
     const order = names.map((_, i) => names[(i + r) % names.length]!);
@@ -267,10 +283,8 @@ try {
   let t0 = performance.now();
   for (const spec of floorSpecs) {
     const t = performance.now();
-    await createVeth(floorNl, spec, '02:00:00:00:00:01');
-    const podNl = await openNetlink({ netns: { path: spec.netns } });
-    await configurePodNetns(podNl, spec, '02:00:00:00:00:02');
-    podNl.close();
+    const index = await createVeth(floorNl, spec, '02:00:00:00:00:01');
+    await configurePodNetns(spec, '02:00:00:00:00:02', index);
     createMs.push(performance.now() - t);
   }
   const half = Math.floor(PODS / 2);
@@ -356,7 +370,7 @@ try {
     concurrentAdd: {
       pods: PODS,
       maxParallel: VARIANTS[DEFAULT_VARIANT],
-      note: 'medians over the rounds of the default admission (see admission)',
+      note: 'medians over the rounds of the default admission (see admission), after the warm-up (see coldStart and warmup)',
       wallMs: def.wallMs,
       p50: def.p50,
       p99: def.p99,
@@ -370,6 +384,21 @@ try {
         wallMs: floorWall,
         p50Ms: round2(floorWall / 2),
       },
+    },
+    coldStart: {
+      note: 'the first burst of a fresh process, default admission: what a node sees right after the server started (JIT cold); one sample',
+      wallMs: cold.wallMs,
+      p50: cold.p50,
+      p99: cold.p99,
+      cpuPerPodMs: round2((cold.serverUserMs + cold.serverSysMs + cold.vppMs) / PODS),
+    },
+    warmup: {
+      note: 'the bursts after the cold one, before the measured rounds: latency and CPU per pod fall as the JIT of the server and of the fake VPP (a Node process too) settles',
+      bursts: warmup.length,
+      p50: warmup.map((w) => w.p50),
+      wallMs: warmup.map((w) => w.wallMs),
+      serverCpuPerPodMs: warmup.map((w) => w.serverCpuPerPodMs),
+      vppCpuPerPodMs: warmup.map((w) => w.vppCpuPerPodMs),
     },
     concurrentDel: { pods: PODS, wallMs: def.delWallMs, p50: def.delP50, p99: def.delP99 },
     admission: {

@@ -7,16 +7,21 @@
 import { closeSync, openSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import {
+  batchIn,
+  decodeLink,
   encodeAddress,
   encodeLinkAdd,
+  encodeLinkGet,
   encodeNeigh,
   encodeRoute,
   encodeLinkSet,
+  Sysctl,
   type NetlinkHandle,
   type RouteSpec,
 } from '@vectorplane/netlink';
 import type { PodSpec } from './spec.js';
 
+const RTM_NEWLINK = 16;
 const RTM_DELLINK = 17;
 const RTM_SETLINK = 19;
 const IFLA_IFNAME = 3;
@@ -62,51 +67,85 @@ export function encodeGroupDelete(group: number): Uint8Array {
 
 const ONE_QUEUE = { numTxQueues: 1, numRxQueues: 1 } as const;
 
-/** Creates the veth pair of a pod: host end in VPP's netns (handle `vppNl`), pod end in the pod netns. */
-export async function createVeth(vppNl: NetlinkHandle, spec: PodSpec, containerMac: string): Promise<void> {
+const NLM_F_ECHO = 0x08;
+
+/**
+ * Creates the veth pair of a pod: host end in VPP's netns (handle `vppNl`), pod end in the pod netns.
+ * @returns the pod end's interface index in the pod netns: the kernel echoes the host end (NLM_F_ECHO), whose
+ *   IFLA_LINK is its peer's index, so the pod netns needs no lookup.
+ */
+export async function createVeth(vppNl: NetlinkHandle, spec: PodSpec, containerMac: string): Promise<number> {
   const fd = openSync(spec.netns, 'r');
   try {
     // the host end up at once; the pod end cannot be (veth_open needs the pair linked): the netns batch does it
-    await vppNl.request(
-      encodeLinkAdd({
-        kind: 'veth',
-        name: spec.hostIfName,
-        mtu: spec.mtu,
-        up: true,
-        // one queue each, as the kernel would trim them to anyway: without, each end waits for an expedited RCU
-        // grace period under the RTNL lock and makes a sysfs directory per possible CPU (see LinkQueuesInit)
-        ...ONE_QUEUE,
-        peer: { name: spec.ifname, mtu: spec.mtu, mac: containerMac, ...ONE_QUEUE },
-        peerNetnsFd: fd,
-      }),
+    const msg = encodeLinkAdd({
+      kind: 'veth',
+      name: spec.hostIfName,
+      mtu: spec.mtu,
+      up: true,
+      // one queue each, as the kernel would trim them to anyway: without, each end waits for an expedited RCU
+      // grace period under the RTNL lock and makes a sysfs directory per possible CPU (see LinkQueuesInit)
+      ...ONE_QUEUE,
+      peer: { name: spec.ifname, mtu: spec.mtu, mac: containerMac, ...ONE_QUEUE },
+      peerNetnsFd: fd,
+    });
+    new DataView(msg.buffer, msg.byteOffset).setUint16(
+      6,
+      new DataView(msg.buffer, msg.byteOffset).getUint16(6, true) | NLM_F_ECHO,
+      true,
     );
+    const replies = await vppNl.request(msg);
+    const echoed = replies.find((m) => m.type === RTM_NEWLINK);
+    const peer = echoed ? decodeLink(echoed).parent : undefined;
+    if (peer === undefined) {
+      // a kernel without the echo (before 6.3): ask the pod netns for it
+      const index = await podLinkIndex(spec.netns, spec.ifname);
+      if (index === undefined) throw new Error(`veth peer ${spec.ifname} not found in ${spec.netns} after creating it`);
+      return index;
+    }
+    return peer;
   } finally {
     closeSync(fd);
   }
 }
 
+/** The index of link `name` in the netns at `netnsPath`, or undefined when there is none. */
+export async function podLinkIndex(netnsPath: string, name: string): Promise<number | undefined> {
+  const [r] = await batchIn({ path: netnsPath }, [encodeLinkGet(name)]);
+  if (!r) return undefined;
+  if (!r.ok) {
+    if ((r.error as { code?: string }).code === 'ENODEV') return undefined;
+    throw r.error;
+  }
+  const m = r.replies.find((x) => x.type === RTM_NEWLINK);
+  return m ? decodeLink(m).index : undefined;
+}
+
 /**
- * Configures the pod end inside the pod netns in one batch: link up, addresses,
- * the gateway's neighbour and on-link route in L2 modes, then the routes.
+ * Configures the pod end (interface `index` in the pod netns) in one batch, on a throwaway socket there
+ * (`batchIn`: a pod netns is configured once, so no handle is opened for it): link up, addresses, the gateway's
+ * neighbour and on-link route in L2 modes, then the routes. The sysctls first (IPv6 on, forwarding).
  * @throws the first refused item's NetlinkError
  */
-export async function configurePodNetns(nl: NetlinkHandle, spec: PodSpec, vppMac: string): Promise<void> {
+export async function configurePodNetns(spec: PodSpec, vppMac: string, index: number): Promise<void> {
   const families = new Set(spec.ips.map((i) => i.family));
-  if (families.has(6)) {
-    // per-netns and per-link: the pod netns is the pod's own, so these are written once per pod, at once
-    await Promise.all([
-      nl.sysctl.setDisableIpv6('all', false),
-      nl.sysctl.setDisableIpv6(spec.ifname, false),
-      nl.sysctl.setAcceptRa(spec.ifname, 0),
-    ]);
+  if (families.has(6) || spec.allowIpForwarding) {
+    const sysctl = new Sysctl({ netns: { path: spec.netns } });
+    if (families.has(6)) {
+      // per-netns and per-link: the pod netns is the pod's own, so these are written once per pod, at once
+      await Promise.all([
+        sysctl.setDisableIpv6('all', false),
+        sysctl.setDisableIpv6(spec.ifname, false),
+        sysctl.setAcceptRa(spec.ifname, 0),
+      ]);
+    }
+    if (spec.allowIpForwarding) {
+      await Promise.all([
+        sysctl.setIpForward(true),
+        families.has(6) ? sysctl.setForwarding('inet6', 'all', true) : undefined,
+      ]);
+    }
   }
-  if (spec.allowIpForwarding) {
-    await Promise.all([
-      nl.sysctl.setIpForward(true),
-      families.has(6) ? nl.sysctl.setForwarding('inet6', 'all', true) : undefined,
-    ]);
-  }
-  const index = await nl.linkIndex(spec.ifname);
   const byIndex = (): number => index;
   const msgs: Uint8Array[] = [encodeLinkSet(index, { up: true })];
   for (const ip of spec.ips)
@@ -139,7 +178,7 @@ export async function configurePodNetns(nl: NetlinkHandle, spec: PodSpec, vppMac
       l2 && gw ? { dst: r.dst, gateway: gw, oif: index, onlink: true } : { dst: r.dst, oif: index, scope: 'link' };
     msgs.push(encodeRoute('add', route, byIndex));
   }
-  const results = await nl.batch(msgs);
+  const results = await batchIn({ path: spec.netns }, msgs);
   const failed = results.find((r) => !r.ok);
   if (failed && !failed.ok) throw failed.error;
 }

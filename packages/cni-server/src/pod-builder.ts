@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { create_fib_path, type fib_path } from '@vectorplane/vpp-binapi';
-import { openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
-import { configurePodNetns, createVeth, type VethReaper } from './kernel.js';
+import { type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
+import { configurePodNetns, createVeth, podLinkIndex, type VethReaper } from './kernel.js';
 import { INDEX_INVALID, TAG_PREFIX, VPP_INSTANCE_IN_USE } from './constants.js';
 import { InterfaceExistsError, PodSetupError } from './errors.js';
 import type { PodSpec, RxMode } from './spec.js';
@@ -189,14 +189,11 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
   let loopInstance: number | undefined;
   const cnatIds: number[] = [];
   const l2 = spec.mode !== 'tun';
-  let podNl: NetlinkHandle | undefined;
   let memif: PodRecord['memif'];
 
   try {
     // 0. names must be free: the pod's ifname in its netns (veth: the kernel says EEXIST when creating, below)
-    const nl = await openNetlink({ netns: { path: spec.netns } });
-    podNl = nl;
-    if (spec.mode !== 'veth' && (await nl.link.find(spec.ifname)))
+    if (spec.mode !== 'veth' && (await podLinkIndex(spec.netns, spec.ifname)) !== undefined)
       throw new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`);
 
     // From here on every call is made before the first await of this function that could let an answer in,
@@ -280,6 +277,8 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
 
     // the pod interface: tap_create_v3 now; veth: the pair (kernel work, in this thread: after the requests
     // above are written, so VPP works on them meanwhile), then af_packet_create_v3
+    /** The pod end's interface index in the pod netns (veth: echoed by its creation; tun/tap: looked up). */
+    let podIndex: number | undefined;
     const vethMade = spec.mode === 'veth' ? vethCreate() : undefined;
     const itfMade: Promise<number> = vethMade ? vethMade.then(afPacketCreate) : tapCreate();
 
@@ -358,7 +357,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     // are written, so that this thread's kernel work runs while VPP works on the largest batch of the pod
     const netnsDone = itfIssued.then(async () => {
       await afterVppWrite();
-      await step('pod netns', () => configurePodNetns(nl, spec, vppMac));
+      await step('pod netns', async () => configurePodNetns(spec, vppMac, podIndex ?? (await tapIndex())));
     });
 
     await all([
@@ -389,7 +388,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       const vppNl = await ctx.vppNl();
       await afterVppWrite();
       try {
-        await step(
+        podIndex = await step(
           'veth create',
           () => createVeth(vppNl, spec, containerMac),
           () => ctx.reaper.delete(spec.hostIfName),
@@ -397,14 +396,22 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       } catch (e) {
         if ((e as PodSetupError).cause && ((e as PodSetupError).cause as { code?: string }).code === 'EEXIST') {
           // which name is taken: the pod's in its netns, or the host end's in VPP's
-          const taken = (await nl.link.find(spec.ifname).catch(() => undefined))
-            ? new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`)
-            : new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
+          const taken =
+            (await podLinkIndex(spec.netns, spec.ifname).catch(() => undefined)) !== undefined
+              ? new InterfaceExistsError('interface_name', spec.ifname, `netns ${spec.netns}`)
+              : new InterfaceExistsError('desired_host_interface_name', spec.hostIfName, "VPP's netns");
           if (failed === e) failed = taken;
           throw taken;
         }
         throw e;
       }
+    }
+
+    /** The index of the tap VPP made in the pod netns. */
+    async function tapIndex(): Promise<number> {
+      const index = await podLinkIndex(spec.netns, spec.ifname);
+      if (index === undefined) throw new Error(`VPP made no ${spec.ifname} in ${spec.netns}`);
+      return index;
     }
 
     function afPacketCreate(): Promise<number> {
@@ -678,8 +685,6 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
       ctx.loopInstances.release(loopInstance);
     }
     throw failed ?? e;
-  } finally {
-    podNl?.close();
   }
 }
 
