@@ -283,7 +283,7 @@ try {
   let t0 = performance.now();
   for (const spec of floorSpecs) {
     const t = performance.now();
-    const index = await createVeth(floorNl, spec, '02:00:00:00:00:01');
+    const index = await createVeth(vppNs.name, spec, '02:00:00:00:00:01');
     await configurePodNetns(spec, '02:00:00:00:00:02', index);
     createMs.push(performance.now() - t);
   }

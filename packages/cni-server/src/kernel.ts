@@ -1,8 +1,10 @@
 /**
- * Kernel work of a pod in as few rtnetlink round trips as possible: the veth pair created in one request (no
- * follow-up get), the pod netns configured in one batch, and veth deletions of concurrent Dels
- * coalesced into one group delete (one `unregister_netdevice_many`, so one set of RCU grace periods for the
- * whole batch instead of one per veth, which is what made a burst of Dels slow).
+ * Kernel work of a pod in as few rtnetlink round trips as possible, off the server's thread: the veth pair
+ * created in one request whose echo names the pod end's index, the pod netns configured in one batch (both
+ * through `batchIn`, on the netlink addon's namespace thread: a netlink request runs its kernel work inside the
+ * sending thread, which would otherwise be our event loop), and veth deletions of concurrent Dels coalesced into
+ * one group delete (one `unregister_netdevice_many`, so one set of RCU grace periods for the whole batch
+ * instead of one per veth, which is what made a burst of Dels slow).
  */
 import { closeSync, openSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
@@ -17,6 +19,7 @@ import {
   encodeLinkSet,
   Sysctl,
   type NetlinkHandle,
+  type NetnsRef,
   type RouteSpec,
 } from '@vectorplane/netlink';
 import type { PodSpec } from './spec.js';
@@ -70,11 +73,11 @@ const ONE_QUEUE = { numTxQueues: 1, numRxQueues: 1 } as const;
 const NLM_F_ECHO = 0x08;
 
 /**
- * Creates the veth pair of a pod: host end in VPP's netns (handle `vppNl`), pod end in the pod netns.
+ * Creates the veth pair of a pod: host end in VPP's netns, pod end in the pod netns.
  * @returns the pod end's interface index in the pod netns: the kernel echoes the host end (NLM_F_ECHO), whose
  *   IFLA_LINK is its peer's index, so the pod netns needs no lookup.
  */
-export async function createVeth(vppNl: NetlinkHandle, spec: PodSpec, containerMac: string): Promise<number> {
+export async function createVeth(vppNetns: NetnsRef, spec: PodSpec, containerMac: string): Promise<number> {
   const fd = openSync(spec.netns, 'r');
   try {
     // the host end up at once; the pod end cannot be (veth_open needs the pair linked): the netns batch does it
@@ -94,7 +97,10 @@ export async function createVeth(vppNl: NetlinkHandle, spec: PodSpec, containerM
       new DataView(msg.buffer, msg.byteOffset).getUint16(6, true) | NLM_F_ECHO,
       true,
     );
-    const replies = await vppNl.request(msg);
+    const [r] = await batchIn(vppNetns, [msg]);
+    if (!r) throw new Error('no answer');
+    if (!r.ok) throw r.error;
+    const replies = r.replies;
     const echoed = replies.find((m) => m.type === RTM_NEWLINK);
     const peer = echoed ? decodeLink(echoed).parent : undefined;
     if (peer === undefined) {

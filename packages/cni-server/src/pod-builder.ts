@@ -97,13 +97,6 @@ function randomMac(): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-/**
- * Resolves after the VPP requests queued so far are written: the client writes them at the end of the tick,
- * and a netlink request runs its kernel work inside the sending (our only) thread, so without this a burst's
- * veth creations would all run before their pods' VPP requests leave, with VPP idle meanwhile.
- */
-const afterVppWrite = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 function path(init: Partial<fib_path>): fib_path {
   return { ...create_fib_path(), sw_if_index: INDEX_INVALID, ...init };
 }
@@ -275,8 +268,8 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
           )
         : undefined;
 
-    // the pod interface: tap_create_v3 now; veth: the pair (kernel work, in this thread: after the requests
-    // above are written, so VPP works on them meanwhile), then af_packet_create_v3
+    // the pod interface: tap_create_v3 now; veth: the pair (kernel work, on the netlink addon's namespace
+    // thread in VPP's netns, while VPP works on the requests above), then af_packet_create_v3
     /** The pod end's interface index in the pod netns (veth: echoed by its creation; tun/tap: looked up). */
     let podIndex: number | undefined;
     const vethMade = spec.mode === 'veth' ? vethCreate() : undefined;
@@ -353,10 +346,10 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     // hostPorts → cnat translations; VPP gives them no tag, so the intent is made durable first
     const hostPortsDone = hostPorts();
 
-    // 4. inside the pod netns (the veth's pod end, or the tap VPP made there): once the pod interface's settings
-    // are written, so that this thread's kernel work runs while VPP works on the largest batch of the pod
+    // 4. inside the pod netns (the veth's pod end, or the tap VPP made there), once the pod interface exists in
+    // VPP: the kernel work runs on the netlink addon's namespace thread, not on ours, while VPP works on the
+    // interface's settings
     const netnsDone = itfIssued.then(async () => {
-      await afterVppWrite();
       await step('pod netns', async () => configurePodNetns(spec, vppMac, podIndex ?? (await tapIndex())));
     });
 
@@ -385,12 +378,10 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     }
 
     async function vethCreate(): Promise<void> {
-      const vppNl = await ctx.vppNl();
-      await afterVppWrite();
       try {
         podIndex = await step(
           'veth create',
-          () => createVeth(vppNl, spec, containerMac),
+          () => createVeth(ctx.vppNetns, spec, containerMac),
           () => ctx.reaper.delete(spec.hostIfName),
         );
       } catch (e) {
