@@ -10,6 +10,7 @@ import { closeSync, openSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import {
   batchIn,
+  BATCH_IN_MAX_MESSAGES,
   decodeLink,
   encodeAddress,
   encodeLinkAdd,
@@ -200,14 +201,18 @@ export class VethReaper {
   #hurry: (() => void) | undefined;
   batches = 0;
   /**
-   * @param nl the handle in VPP's netns
-   * @param quietMs a batch goes once no deletion arrived for this long (the kernel work blocks the thread that
-   *   sends it, so it is kept out of a burst of Dels), or after `maxWaitMs` at the latest
+   * @param nl what sends a batch in VPP's netns: a handle there, or `batchIn` on the netlink addon's namespace
+   *   thread (the server's: a group delete of many veths is many milliseconds of kernel work in the sending
+   *   thread)
+   * @param quietMs a batch goes once no deletion arrived for this long (one group delete for a burst of Dels),
+   *   or after `maxWaitMs` at the latest
+   * @param maxPerBatch most veths in one batch (`batchIn` takes BATCH_IN_MAX_MESSAGES requests, the delete included)
    */
   constructor(
-    readonly nl: () => Promise<NetlinkHandle>,
+    readonly nl: () => Promise<Pick<NetlinkHandle, 'batch'>>,
     readonly quietMs = 20,
     readonly maxWaitMs = 200,
+    readonly maxPerBatch = BATCH_IN_MAX_MESSAGES - 1,
   ) {}
 
   /** Deletes the veth in the next batch; resolves once it is gone. */
@@ -256,11 +261,12 @@ export class VethReaper {
   }
 
   async #loop(): Promise<void> {
+    let full = false; // the last batch left some behind: they go at once
     while (this.#pending.length > 0 && !this.#abandoned) {
-      await this.#quiet();
+      if (!full) await this.#quiet();
       if (this.#abandoned) break;
-      const batch = this.#pending;
-      this.#pending = [];
+      const batch = this.#pending.splice(0, this.maxPerBatch);
+      full = this.#pending.length > 0;
       try {
         const nl = await this.nl();
         // a random group in a range nothing else uses; the change and the delete travel in one datagram

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
+import { batchIn, openNetlink, type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
 import {
   DEFAULT_CNI_SERVER_SOCKET,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -212,7 +212,12 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
     if (h) (await h.catch(() => undefined))?.close();
   };
   const quiet = init.vethBatchQuietMs ?? 20;
-  const reaper = new VethReaper(vppNl, quiet, quiet * 10);
+  // deletions go through batchIn: their kernel work runs on the netlink addon's namespace thread, not ours
+  const reaper = new VethReaper(
+    async () => ({ batch: (msgs, opts) => batchIn(init.vppNetns, msgs, opts) }),
+    quiet,
+    quiet * 10,
+  );
   const ctx = (signal?: AbortSignal): BuilderContext => ({
     vpp,
     vrfs,

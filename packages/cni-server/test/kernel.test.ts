@@ -64,6 +64,14 @@ describe('VethReaper', () => {
     expect(ok?.status).toBe('fulfilled');
   });
 
+  it('more veths than one batch takes go in several batches, each ending in its own group delete', async () => {
+    const { nl, batches } = fakeNl(() => undefined);
+    const reaper = new VethReaper(async () => nl, 5, 50, 4);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => reaper.delete(`v${i}`)));
+    expect(batches.map((b) => b.length)).toEqual([5, 5, 3]); // 4 + delete, 4 + delete, 2 + delete
+    for (const b of batches) expect(new DataView(b.at(-1)!.buffer, b.at(-1)!.byteOffset).getUint16(4, true)).toBe(17);
+  });
+
   it('waits while deletions keep arriving, at most maxWaitMs; hurry() sends at once; abandon() sends nothing', async () => {
     const { nl, batches } = fakeNl(() => undefined);
     const reaper = new VethReaper(async () => nl, 10_000, 100_000);
