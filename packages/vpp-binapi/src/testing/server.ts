@@ -155,14 +155,66 @@ function buildTable(bindings: FakeVppBindings, init: FakeVppMessagesInit | undef
   return out.sort((a, b) => a.id - b.id);
 }
 
+/** Size of the buffers replies are encoded into (a larger frame gets a buffer of its own size). */
+const OUT_CHUNK = 64 * 1024;
+
+/**
+ * Frames encoded for one connection and not yet written, in order: `full` (buffers that filled up), then
+ * `buf[start, pos)`. Bytes once handed to the socket are never written again: the next frames go after
+ * `pos`, in a new zeroed buffer when this one is full.
+ */
+interface Outbox {
+  buf: Uint8Array;
+  start: number;
+  pos: number;
+  full: Uint8Array[];
+}
+
 interface Connection {
   readonly socket: Socket;
   readonly decoder: FrameDecoder;
   clientIndex: number;
   name: string;
   interfaceEventsPid: number | undefined;
-  out: Uint8Array[];
+  readonly out: Outbox;
   flushScheduled: boolean;
+}
+
+/** Room for `n` more bytes at `out.pos`: a new zeroed buffer when the current one lacks it. */
+function reserve(out: Outbox, n: number): void {
+  if (out.buf.length - out.pos >= n) return;
+  if (out.pos > out.start) out.full.push(out.buf.subarray(out.start, out.pos));
+  out.buf = new Uint8Array(Math.max(OUT_CHUNK, n));
+  out.start = 0;
+  out.pos = 0;
+}
+
+/** Appends an encoded frame (header included) to the outbox. */
+function appendFrame(out: Outbox, f: Uint8Array): void {
+  reserve(out, f.length);
+  out.buf.set(f, out.pos);
+  out.pos += f.length;
+}
+
+/** Takes what the outbox holds, as one buffer (or none), leaving it empty. */
+function takeOutbox(out: Outbox): Uint8Array | undefined {
+  const tail = out.pos > out.start ? out.buf.subarray(out.start, out.pos) : undefined;
+  out.start = out.pos;
+  if (out.full.length === 0) return tail;
+  const parts = tail ? [...out.full, tail] : out.full;
+  out.full = [];
+  return Buffer.concat(parts);
+}
+
+/** Splits bytes holding whole frames (as the outbox does) back into frames. */
+function splitFrames(bytes: Uint8Array): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  for (let off = 0; off + FRAME_HEADER_SIZE <= bytes.length;) {
+    const len = ((bytes[off + 8]! << 24) | (bytes[off + 9]! << 16) | (bytes[off + 10]! << 8) | bytes[off + 11]!) >>> 0;
+    frames.push(bytes.subarray(off, off + FRAME_HEADER_SIZE + len));
+    off += FRAME_HEADER_SIZE + len;
+  }
+  return frames;
 }
 
 /**
@@ -221,15 +273,23 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     logger?.[level]?.(fields, msg);
   };
 
-  const encode = (name: string, fields: Msg): Uint8Array | undefined => {
+  /** The message's definition with `_vl_msg_id` set in `fields`, or undefined (logged) when not in the table. */
+  const defFor = (name: string, fields: Msg): AnyMessageDef | undefined => {
     const id = idByName.get(name);
     const def = bindings.messages.get(name);
     if (id === undefined || !def) {
       log('warn', { message: name }, 'fake-vpp: message not in table, not sent');
       return undefined;
     }
+    fields._vl_msg_id = id;
+    return def;
+  };
+
+  /** A frame of its own (header and payload) for `name`, or undefined (logged) when it cannot be encoded. */
+  const encode = (name: string, fields: Msg): Uint8Array | undefined => {
+    const def = defFor(name, fields);
+    if (!def) return undefined;
     try {
-      fields._vl_msg_id = id;
       const msg = def.create(fields);
       const size = def.size(msg);
       const out = new Uint8Array(FRAME_HEADER_SIZE + size);
@@ -246,16 +306,53 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     }
   };
 
+  /**
+   * Encodes `name` straight into the connection's outbox (the bytes {@link encode} would make) and schedules
+   * the flush; false (logged) when it cannot be encoded. With a delay on, goes through {@link send}.
+   */
+  const encodeTo = (c: Connection, name: string, fields: Msg): boolean => {
+    if (delayMs !== null) {
+      const f = encode(name, fields);
+      send(c, f);
+      return f !== undefined;
+    }
+    const def = defFor(name, fields);
+    if (!def) return false;
+    const out = c.out;
+    let at = -1;
+    let size = 0;
+    try {
+      const msg = def.create(fields);
+      size = def.size(msg);
+      reserve(out, FRAME_HEADER_SIZE + size);
+      at = out.pos;
+      const b = out.buf;
+      // Header: 8 bytes of nothing, the payload length (u32 BE), a zero gc mark (the buffer is zeroed).
+      b[at + 8] = size >>> 24;
+      b[at + 9] = (size >>> 16) & 0xff;
+      b[at + 10] = (size >>> 8) & 0xff;
+      b[at + 11] = size & 0xff;
+      def.encodeInto(msg, b, at + FRAME_HEADER_SIZE);
+    } catch (err) {
+      // whatever a failed encode wrote goes back to zero: the next frame starts at the same place
+      if (at >= 0) out.buf.fill(0, at, Math.min(out.buf.length, at + FRAME_HEADER_SIZE + size));
+      log('warn', { message: name, err }, 'fake-vpp: cannot encode');
+      return false;
+    }
+    out.pos = at + FRAME_HEADER_SIZE + size;
+    scheduleFlush(c);
+    return true;
+  };
+
   const flush = (c: Connection): void => {
     c.flushScheduled = false;
-    if (c.socket.destroyed || c.out.length === 0) return;
-    const frames = c.out;
-    c.out = [];
+    const bytes = takeOutbox(c.out);
+    if (c.socket.destroyed || !bytes) return;
     if (!corrupt && !cutNext) {
-      c.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+      c.socket.write(bytes);
       return;
     }
-    for (let f of frames) {
+    for (let f of splitFrames(bytes)) {
       if (corrupt) {
         f = corruptFrame(f, corrupt);
         corrupt = undefined;
@@ -271,35 +368,37 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     }
   };
 
-  const send = (c: Connection, f: Uint8Array | undefined): void => {
-    if (!f) return;
-    if (delayMs !== null) {
-      setTimeout(() => {
-        c.out.push(f);
-        flush(c);
-      }, delayMs);
-      return;
-    }
-    c.out.push(f);
+  const scheduleFlush = (c: Connection): void => {
     if (!c.flushScheduled) {
       c.flushScheduled = true;
       setImmediate(() => flush(c));
     }
   };
 
+  /** Queues a frame made by {@link encode} (after the delay, if one is set). */
+  const send = (c: Connection, f: Uint8Array | undefined): void => {
+    if (!f) return;
+    if (delayMs !== null) {
+      setTimeout(() => {
+        appendFrame(c.out, f);
+        flush(c);
+      }, delayMs);
+      return;
+    }
+    appendFrame(c.out, f);
+    scheduleFlush(c);
+  };
+
   const sendEvent = (ev: { sw_if_index: number; flags: number; deleted: boolean }): void => {
     for (const c of conns) {
       if (c.interfaceEventsPid === undefined) continue;
-      send(
-        c,
-        encode('sw_interface_event', {
-          client_index: c.clientIndex,
-          pid: c.interfaceEventsPid,
-          sw_if_index: ev.sw_if_index,
-          flags: ev.flags,
-          deleted: ev.deleted,
-        }),
-      );
+      encodeTo(c, 'sw_interface_event', {
+        client_index: c.clientIndex,
+        pid: c.interfaceEventsPid,
+        sw_if_index: ev.sw_if_index,
+        flags: ev.flags,
+        deleted: ev.deleted,
+      });
     }
   };
 
@@ -314,16 +413,13 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
   const handshake = (c: Connection, msg: Msg): void => {
     c.name = typeof msg.name === 'string' ? msg.name : '';
     c.clientIndex = (0x80000000 | nextClient++) >>> 0;
-    send(
-      c,
-      encode('sockclnt_create_reply', {
-        context: msg.context,
-        response: 0,
-        index: c.clientIndex,
-        count: table.length,
-        message_table: table.map((e) => ({ index: e.id, name: e.nameCrc })),
-      }),
-    );
+    encodeTo(c, 'sockclnt_create_reply', {
+      context: msg.context,
+      response: 0,
+      index: c.clientIndex,
+      count: table.length,
+      message_table: table.map((e) => ({ index: e.id, name: e.nameCrc })),
+    });
   };
 
   /** What a handler sees of one request; a class so that no closures are made per request. */
@@ -355,22 +451,21 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       // VPP writes its int rv with htonl into whatever 32-bit retval the reply has (u32 in a few)
       const unsigned = typeof fields.retval === 'number' && retvalType.get(name) === 'u32';
       if (unsigned) fields.retval = (fields.retval as number) >>> 0;
-      let frame = encode(name, fields);
       // a reply that cannot be encoded (a handler bug) still answers: retval alone, else the client is
       // told by a closed connection rather than left waiting
-      frame ??= encode(name, { context: this.context, retval: fields.retval ?? VNET_API_ERROR.UNSPECIFIED });
-      if (!frame) {
-        if (!idByName.has(name)) return;
-        log('warn', { message: name }, 'fake-vpp: reply cannot be encoded; closing the connection');
-        flush(this.c);
-        this.c.socket.destroy();
+      if (
+        encodeTo(this.c, name, fields) ||
+        encodeTo(this.c, name, { context: this.context, retval: fields.retval ?? VNET_API_ERROR.UNSPECIFIED })
+      )
         return;
-      }
-      send(this.c, frame);
+      if (!idByName.has(name)) return;
+      log('warn', { message: name }, 'fake-vpp: reply cannot be encoded; closing the connection');
+      flush(this.c);
+      this.c.socket.destroy();
     }
     details(name: string, fields: Msg): void {
       fields.context = this.context;
-      send(this.c, encode(name, fields));
+      encodeTo(this.c, name, fields);
     }
     wantInterfaceEvents(enable: boolean, evPid: number): number {
       const registered = this.c.interfaceEventsPid !== undefined;
@@ -407,7 +502,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
     if (ignoring) return;
     const context = typeof msg.context === 'number' ? msg.context : 0;
     if (name === 'sockclnt_delete') {
-      send(c, encode('sockclnt_delete_reply', { context, response: 1 }));
+      encodeTo(c, 'sockclnt_delete_reply', { context, response: 1 });
       c.interfaceEventsPid = undefined;
       setImmediate(() => {
         flush(c);
@@ -454,7 +549,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       clientIndex: 0,
       name: '',
       interfaceEventsPid: undefined,
-      out: [],
+      out: { buf: new Uint8Array(0), start: 0, pos: 0, full: [] },
       flushScheduled: false,
     };
     conns.add(c);
@@ -524,7 +619,7 @@ export async function startFakeVpp(init: FakeVppInit = {}): Promise<FakeVpp> {
       },
       sendUnknownContext: () => {
         for (const c of conns)
-          send(c, encode('control_ping_reply', { context: 0x7ffffff1, retval: 0, client_index: 0, vpe_pid: pid }));
+          encodeTo(c, 'control_ping_reply', { context: 0x7ffffff1, retval: 0, client_index: 0, vpe_pid: pid });
       },
       sendUnknownMessageId: () => {
         let unused = 0xfff0;
