@@ -16,7 +16,55 @@ export function familyOf(addr: string): Family {
   return addr.includes(':') ? 6 : 4;
 }
 
+/**
+ * Texts → values the fake computes again and again (the same prefixes and next hops in every request):
+ * pure functions of the text, so their results are kept, up to `max` texts (then forgotten all at once).
+ * Only results are kept: a text that throws throws again each time. Values must be immutable.
+ */
+class Memo<V> {
+  readonly #map = new Map<string, V>();
+  constructor(
+    private readonly fn: (text: string) => V,
+    private readonly max = 4096,
+  ) {}
+
+  get(text: string): V {
+    let v = this.#map.get(text);
+    if (v === undefined) {
+      v = this.fn(text);
+      if (this.#map.size >= this.max) this.#map.clear();
+      this.#map.set(text, v);
+    }
+    return v;
+  }
+}
+
+/** The value of a dotted quad of 1-3 digit decimal parts, or -1 for anything else (parsed the long way). */
+function dottedQuad(text: string): number {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return -1;
+      part = part * 10 + (c - 48);
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      if (part > 255) return -1;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  return v * 256 + part;
+}
+
 export function parseIp4(text: string): bigint {
+  const quad = dottedQuad(text);
+  if (quad >= 0) return BigInt(quad);
   const parts = text.split('.');
   if (parts.length !== 4) throw new RangeError(`not an IPv4 address: ${text}`);
   let v = 0n;
@@ -58,7 +106,9 @@ export function parseAddress(text: string): { family: Family; value: bigint } {
 }
 
 export function formatIp4(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
+  // the low 32 bits, as the byte-by-byte shifts of the bigint read them
+  const n = Number(BigInt.asUintN(32, v));
+  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
 }
 
 /** RFC 5952 text: lower case, longest run of zero groups (length ≥ 2) as `::`. */
@@ -89,24 +139,42 @@ export function formatAddress(family: Family, v: bigint): string {
   return family === 4 ? formatIp4(v) : formatIp6(v);
 }
 
-/** Canonical text of an address (`'fd00:0::1'` → `'fd00::1'`). */
-export function canonicalAddress(text: string): string {
+const canonicalAddresses = new Memo((text) => {
   const a = parseAddress(text);
   return formatAddress(a.family, a.value);
+});
+
+/** Canonical text of an address (`'fd00:0::1'` → `'fd00::1'`). */
+export function canonicalAddress(text: string): string {
+  return canonicalAddresses.get(text);
 }
 
 export function bits(family: Family): number {
   return family === 4 ? 32 : 128;
 }
 
-function mask(family: Family, len: number): bigint {
+function computeMask(family: Family, len: number): bigint {
   const b = BigInt(bits(family));
   const all = (1n << b) - 1n;
   return len === 0 ? 0n : (all >> (b - BigInt(len))) << (b - BigInt(len));
 }
 
+/** Masks by prefix length, per family (indexes 0..32 and 0..128). */
+const MASKS4 = Array.from({ length: 33 }, (_, len) => computeMask(4, len));
+const MASKS6 = Array.from({ length: 129 }, (_, len) => computeMask(6, len));
+
+function mask(family: Family, len: number): bigint {
+  return (family === 4 ? MASKS4[len] : MASKS6[len]) ?? computeMask(family, len);
+}
+
+const parsedPrefixes = new Memo(parsePrefixText);
+
 /** Parses `'10.0.0.1/24'` keeping the host bits. */
 export function parsePrefix(text: string): ParsedPrefix {
+  return parsedPrefixes.get(text);
+}
+
+function parsePrefixText(text: string): ParsedPrefix {
   const slash = text.indexOf('/');
   const addr = slash < 0 ? text : text.slice(0, slash);
   const a = parseAddress(addr);
@@ -128,9 +196,17 @@ export function formatPrefix(p: ParsedPrefix): string {
   return `${formatAddress(p.family, p.value)}/${p.len}`;
 }
 
+const canonicalPrefixes = new Memo((text) => formatPrefix(networkOf(parsePrefix(text))));
+const networkPrefixes = new Memo((text) => networkOf(parsePrefix(text)));
+
 /** Canonical network prefix text: host bits cleared (`'10.0.0.1/24'` → `'10.0.0.0/24'`). */
 export function canonicalPrefix(text: string): string {
-  return formatPrefix(networkOf(parsePrefix(text)));
+  return canonicalPrefixes.get(text);
+}
+
+/** `networkOf(parsePrefix(text))`, kept per text like {@link canonicalPrefix}. */
+export function networkPrefix(text: string): ParsedPrefix {
+  return networkPrefixes.get(text);
 }
 
 /** True when `inner` (an address or prefix) lies within `outer`. */

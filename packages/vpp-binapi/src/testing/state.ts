@@ -20,6 +20,7 @@ import {
   formatPrefix,
   linkLocalFromMac,
   networkOf,
+  networkPrefix,
   parsePrefix,
   prefixContains,
   prefixesOverlap,
@@ -275,6 +276,16 @@ function tableKey(isIp6: boolean, tableId: number): string {
   return `${isIp6 ? 6 : 4}:${tableId}`;
 }
 
+/** The set at `key`, made when missing. */
+function setOf<K, V>(m: Map<K, Set<V>>, key: K): Set<V> {
+  let set = m.get(key);
+  if (!set) {
+    set = new Set();
+    m.set(key, set);
+  }
+  return set;
+}
+
 function samePath(a: FakePath, b: FakePath): boolean {
   return (
     a.type === b.type &&
@@ -413,6 +424,20 @@ export class FakeVppState {
   private nextAdjIndex = 5;
   private listener: InterfaceEventListener | undefined;
 
+  // Indexes over the public maps, kept by the methods that change those maps (the maps are for reading):
+  // they spare the scans of every interface, neighbour or table that requests would otherwise cost.
+  /** `tables` by family and table id. */
+  readonly #tables4 = new Map<number, FakeFibTable>();
+  readonly #tables6 = new Map<number, FakeFibTable>();
+  /** Sub-interfaces by parent sw_if_index, in creation order. */
+  readonly #subs = new Map<number, Set<FakeInterface>>();
+  /** Unnumbered interfaces by the interface they borrow from. */
+  readonly #borrowers = new Map<number, Set<FakeInterface>>();
+  /** `neighbors` keys by sw_if_index, in insertion order. */
+  readonly #neighborKeys = new Map<number, Set<string>>();
+  /** af_packet interfaces by host interface name. */
+  readonly #afPackets = new Map<string, FakeInterface>();
+
   /** `ip_pmtu_pool`: path MTU entries by pool index (holes are free indexes). */
   readonly pathMtus: (FakePathMtu | undefined)[] = [];
   readonly #pathMtuIndexes = new IndexPool();
@@ -548,6 +573,8 @@ export class FakeVppState {
       ...extra,
     };
     this.interfaces.set(sw, itf);
+    if (kind === 'sub') setOf(this.#subs, itf.sup_sw_if_index).add(itf);
+    if (kind === 'af_packet' && itf.hostIfName !== undefined) this.#afPackets.set(itf.hostIfName, itf);
     this.lockTable(false, 0, 1);
     this.lockTable(true, 0, 1);
     return itf;
@@ -555,24 +582,42 @@ export class FakeVppState {
 
   /** @internal Deletes an interface and everything on it, as VPP's interface-delete callbacks do. */
   removeInterface(itf: FakeInterface): void {
+    const sw = itf.sw_if_index;
     this.delAllAddresses(itf);
-    for (const [k, n] of this.neighbors) if (n.sw_if_index === itf.sw_if_index) this.deleteNeighbor(k);
-    for (const other of this.interfaces.values()) {
-      if (other.unnumberedTo === itf.sw_if_index) delete other.unnumberedTo;
-      if (other.kind === 'sub' && other.sup_sw_if_index === itf.sw_if_index) this.removeInterface(other);
+    const neighbors = this.#neighborKeys.get(sw);
+    if (neighbors) for (const k of [...neighbors]) this.deleteNeighbor(k);
+    const borrowers = this.#borrowers.get(sw);
+    if (borrowers) {
+      for (const other of borrowers) if (other.unnumberedTo === sw) delete other.unnumberedTo;
+      this.#borrowers.delete(sw);
     }
-    this.npol.interfaces.delete(itf.sw_if_index);
-    this.acl.interfaceDeleted(itf.sw_if_index);
-    for (const [k, u] of this.urpf) if (u.sw_if_index === itf.sw_if_index) this.urpf.delete(k);
-    this.proxyArp.interfaces.delete(itf.sw_if_index);
-    this.ip6ndProxy.interfaces.delete(itf.sw_if_index);
-    this.ip6ndProxy.entries = this.ip6ndProxy.entries.filter((e) => e.sw_if_index !== itf.sw_if_index);
-    this.wireguard.interfaceDeleted(itf.sw_if_index);
+    if (itf.unnumberedTo !== undefined) this.#borrowers.get(itf.unnumberedTo)?.delete(itf);
+    const subs = this.#subs.get(sw);
+    if (subs) for (const sub of [...subs]) this.removeInterface(sub);
+    this.npol.interfaces.delete(sw);
+    this.acl.interfaceDeleted(sw);
+    // urpf entries are keyed '<sw>|<af>|<rx|tx>' (plugins/urpf.ts), af 0 or 1
+    for (const k of [`${sw}|0|rx`, `${sw}|0|tx`, `${sw}|1|rx`, `${sw}|1|tx`]) {
+      const u = this.urpf.get(k);
+      if (u && u.sw_if_index === sw) this.urpf.delete(k);
+    }
+    this.proxyArp.interfaces.delete(sw);
+    this.ip6ndProxy.interfaces.delete(sw);
+    if (this.ip6ndProxy.entries.length)
+      this.ip6ndProxy.entries = this.ip6ndProxy.entries.filter((e) => e.sw_if_index !== sw);
+    this.wireguard.interfaceDeleted(sw);
     this.lockTable(false, itf.ip4TableId, -1);
     this.lockTable(true, itf.ip6TableId, -1);
-    this.interfaces.delete(itf.sw_if_index);
-    this.swIfIndexes.release(itf.sw_if_index);
-    this.listener?.({ sw_if_index: itf.sw_if_index, flags: 0, deleted: true });
+    this.interfaces.delete(sw);
+    if (itf.kind === 'sub') {
+      const siblings = this.#subs.get(itf.sup_sw_if_index);
+      siblings?.delete(itf);
+      if (siblings?.size === 0) this.#subs.delete(itf.sup_sw_if_index);
+    }
+    if (itf.kind === 'af_packet' && itf.hostIfName !== undefined && this.#afPackets.get(itf.hostIfName) === itf)
+      this.#afPackets.delete(itf.hostIfName);
+    this.swIfIndexes.release(sw);
+    this.listener?.({ sw_if_index: sw, flags: 0, deleted: true });
   }
 
   createLoopback(mac: string, instance?: number): { retval: number; sw_if_index: number } {
@@ -638,9 +683,8 @@ export class FakeVppState {
    * interface's index; a host interface the kernel does not have answers -71 (SIOCGIFINDEX fails).
    */
   createAfPacket(hostIfName: string, mac: string, rxQueues = 1): { retval: number; sw_if_index: number } {
-    for (const i of this.interfaces.values())
-      if (i.kind === 'af_packet' && i.hostIfName === hostIfName)
-        return { retval: VNET_API_ERROR.IF_ALREADY_EXISTS, sw_if_index: i.sw_if_index };
+    const existing = this.#afPackets.get(hostIfName);
+    if (existing) return { retval: VNET_API_ERROR.IF_ALREADY_EXISTS, sw_if_index: existing.sw_if_index };
     if (this.hostInterfaces !== 'any' && !this.hostInterfaces.has(hostIfName))
       return { retval: VNET_API_ERROR.INVALID_INTERFACE, sw_if_index: INDEX_INVALID };
     const itf = this.addInterface('af_packet', `host-${hostIfName}`, 0, INTERFACE_DEFAULTS.af_packet, {
@@ -653,13 +697,10 @@ export class FakeVppState {
   }
 
   deleteAfPacket(hostIfName: string): number {
-    for (const i of this.interfaces.values()) {
-      if (i.kind === 'af_packet' && i.hostIfName === hostIfName) {
-        this.removeInterface(i);
-        return 0;
-      }
-    }
-    return VNET_API_ERROR.SYSCALL_ERROR_1;
+    const i = this.#afPackets.get(hostIfName);
+    if (!i) return VNET_API_ERROR.SYSCALL_ERROR_1;
+    this.removeInterface(i);
+    return 0;
   }
 
   /**
@@ -671,9 +712,8 @@ export class FakeVppState {
     const p = this.interfaces.get(parent);
     if (!p || p.kind === 'sub' || p.kind === 'local')
       return { retval: VNET_API_ERROR.INVALID_SW_IF_INDEX, sw_if_index: INDEX_INVALID };
-    for (const i of this.interfaces.values())
-      if (i.kind === 'sub' && i.sup_sw_if_index === parent && i.sub?.id === sub.id)
-        return { retval: VNET_API_ERROR.VLAN_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
+    for (const i of this.#subs.get(parent) ?? [])
+      if (i.sub?.id === sub.id) return { retval: VNET_API_ERROR.VLAN_ALREADY_EXISTS, sw_if_index: INDEX_INVALID };
     const defaults = { devType: p.interface_dev_type, linkMtu: p.link_mtu, mtu: p.mtu };
     const itf = this.addInterface('sub', `${p.interface_name}.${sub.id}`, sub.id, defaults, {
       sup_sw_if_index: parent,
@@ -693,7 +733,7 @@ export class FakeVppState {
   }
 
   createIpip(t: Omit<FakeIpipTunnel, 'instance'> & { instance: number }): { retval: number; sw_if_index: number } {
-    if (!this.tables.has(tableKey(t.src.includes(':'), t.table_id)))
+    if (!this.table(t.src.includes(':'), t.table_id))
       return { retval: VNET_API_ERROR.NO_SUCH_FIB, sw_if_index: INDEX_INVALID };
     for (const i of this.interfaces.values())
       if (
@@ -737,7 +777,7 @@ export class FakeVppState {
       return { retval: 0, sw_if_index: existing.sw_if_index };
     }
     if (existing) return { retval: VNET_API_ERROR.TUNNEL_EXIST, sw_if_index: INDEX_INVALID };
-    if (!this.tables.has(tableKey(t.src_address.includes(':'), t.encap_vrf_id)))
+    if (!this.table(t.src_address.includes(':'), t.encap_vrf_id))
       return { retval: VNET_API_ERROR.NO_SUCH_FIB, sw_if_index: INDEX_INVALID };
     const inst = this.vxlanInstances.alloc(t.instance === INDEX_INVALID ? undefined : t.instance);
     if (inst === undefined) return { retval: VNET_API_ERROR.INSTANCE_IN_USE, sw_if_index: INDEX_INVALID };
@@ -773,8 +813,8 @@ export class FakeVppState {
     const after = this.interfaceFlags(itf);
     if (before !== after) {
       this.listener?.({ sw_if_index: itf.sw_if_index, flags: after, deleted: false });
-      for (const sub of this.interfaces.values()) {
-        if (sub.kind === 'sub' && sub.sup_sw_if_index === itf.sw_if_index && sub.linkUp !== itf.linkUp) {
+      for (const sub of this.#subs.get(itf.sw_if_index) ?? []) {
+        if (sub.linkUp !== itf.linkUp) {
           sub.linkUp = itf.linkUp;
           this.listener?.({ sw_if_index: sub.sw_if_index, flags: this.interfaceFlags(sub), deleted: false });
         }
@@ -824,15 +864,18 @@ export class FakeVppState {
     // vnet_sw_interface_check_table_same: both interfaces in the same IPv4 and IPv6 tables
     if (isAdd && (lender!.ip4TableId !== borrower.ip4TableId || lender!.ip6TableId !== borrower.ip6TableId))
       return VNET_API_ERROR.UNEXPECTED_INTF_STATE;
-    if (isAdd) borrower.unnumberedTo = ipSw;
-    else delete borrower.unnumberedTo;
+    if (borrower.unnumberedTo !== undefined) this.#borrowers.get(borrower.unnumberedTo)?.delete(borrower);
+    if (isAdd) {
+      borrower.unnumberedTo = ipSw;
+      setOf(this.#borrowers, ipSw).add(borrower);
+    } else delete borrower.unnumberedTo;
     return 0;
   }
 
   setTable(sw: number, isIp6: boolean, tableId: number): number {
     const itf = this.interfaces.get(sw);
     if (!itf) return VNET_API_ERROR.INVALID_SW_IF_INDEX;
-    if (!this.tables.has(tableKey(isIp6, tableId))) return VNET_API_ERROR.NO_SUCH_FIB;
+    if (!this.table(isIp6, tableId)) return VNET_API_ERROR.NO_SUCH_FIB;
     // ip_table_bind: no address of the family on it, honouring unnumbered (then the lender's addresses count)
     const holder = itf.unnumberedTo !== undefined ? this.interfaces.get(itf.unnumberedTo) : itf;
     if (holder?.addresses.some((a) => a.includes(':') === isIp6)) return VNET_API_ERROR.ADDRESS_FOUND_FOR_INTERFACE;
@@ -974,7 +1017,7 @@ export class FakeVppState {
   private removeAddressRoutes(itf: FakeInterface, p: ParsedPrefix, tableId: number, force = false): void {
     if (!itf.adminUp && !force) return;
     for (const [pfx, path] of this.addressRoutes(itf, p)) {
-      const e = this.tables.get(tableKey(p.family === 6, tableId))?.entries.get(pfx);
+      const e = this.table(p.family === 6, tableId)?.entries.get(pfx);
       const paths = e?.sources.get('interface');
       if (!e || !paths) continue;
       const idx = paths.findIndex((x) => samePath(x, path));
@@ -987,7 +1030,7 @@ export class FakeVppState {
   // ---- FIB --------------------------------------------------------------------------------------
 
   table(isIp6: boolean, tableId: number): FakeFibTable | undefined {
-    return this.tables.get(tableKey(isIp6, tableId));
+    return (isIp6 ? this.#tables6 : this.#tables4).get(tableId);
   }
 
   private createTable(isIp6: boolean, tableId: number, name: string): FakeFibTable {
@@ -1000,6 +1043,7 @@ export class FakeVppState {
       entries: new Map(),
     };
     this.tables.set(tableKey(isIp6, tableId), t);
+    (isIp6 ? this.#tables6 : this.#tables4).set(tableId, t);
     if (!isIp6) {
       this.addSourcePath(false, tableId, '0.0.0.0/0', 'default', drop(4));
       for (const p of ['0.0.0.0/32', '240.0.0.0/4', '224.0.0.0/4', '255.255.255.255/32'])
@@ -1014,8 +1058,7 @@ export class FakeVppState {
   /** `ip_table_add_del`: table 0 is ignored; adding twice is fine; deleting flushes the API's routes. */
   addDelTable(isAdd: boolean, isIp6: boolean, tableId: number, name: string): number {
     if (tableId === 0) return 0;
-    const key = tableKey(isIp6, tableId);
-    let t = this.tables.get(key);
+    let t = this.table(isIp6, tableId);
     if (isAdd) {
       t ??= this.createTable(isIp6, tableId, name);
       t.apiLocked = true;
@@ -1032,14 +1075,17 @@ export class FakeVppState {
   }
 
   private lockTable(isIp6: boolean, tableId: number, delta: number): void {
-    const t = this.tables.get(tableKey(isIp6, tableId));
+    const t = this.table(isIp6, tableId);
     if (!t) return;
     t.interfaceLocks += delta;
     this.maybeFreeTable(t);
   }
 
   private maybeFreeTable(t: FakeFibTable): void {
-    if (t.table_id !== 0 && !t.apiLocked && t.interfaceLocks <= 0) this.tables.delete(tableKey(t.is_ip6, t.table_id));
+    if (t.table_id !== 0 && !t.apiLocked && t.interfaceLocks <= 0) {
+      this.tables.delete(tableKey(t.is_ip6, t.table_id));
+      (t.is_ip6 ? this.#tables6 : this.#tables4).delete(t.table_id);
+    }
   }
 
   /**
@@ -1073,11 +1119,10 @@ export class FakeVppState {
   private entryFor(isIp6: boolean, tableId: number, prefix: string): FakeFibEntry | undefined {
     const t = this.table(isIp6, tableId);
     if (!t) return undefined;
-    const parsed = networkOf(parsePrefix(prefix));
-    const key = formatPrefix(parsed);
+    const key = canonicalPrefix(prefix);
     let e = t.entries.get(key);
     if (!e) {
-      e = { prefix: key, parsed, stats_index: this.nextStatsIndex++, sources: new Map() };
+      e = { prefix: key, parsed: networkPrefix(prefix), stats_index: this.nextStatsIndex++, sources: new Map() };
       t.entries.set(key, e);
     }
     return e;
@@ -1203,6 +1248,7 @@ export class FakeVppState {
     }
     const rec: FakeNeighbor = { ...n, ip_address: ip, stats_index: this.nextAdjIndex++ };
     this.neighbors.set(key, rec);
+    setOf(this.#neighborKeys, n.sw_if_index).add(key);
     if (!(n.flags & IP_NEIGHBOR_FLAG_NO_FIB_ENTRY)) {
       const isIp6 = ip.includes(':');
       this.addSourcePath(
@@ -1229,6 +1275,9 @@ export class FakeVppState {
     const n = this.neighbors.get(key);
     if (!n) return;
     this.neighbors.delete(key);
+    const keys = this.#neighborKeys.get(n.sw_if_index);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#neighborKeys.delete(n.sw_if_index);
     const itf = this.interfaces.get(n.sw_if_index);
     const isIp6 = n.ip_address.includes(':');
     if (itf)
