@@ -167,11 +167,22 @@ function mask(family: Family, len: number): bigint {
   return (family === 4 ? MASKS4[len] : MASKS6[len]) ?? computeMask(family, len);
 }
 
-const parsedPrefixes = new Memo(parsePrefixText);
+/** What the fake wants of a prefix text: as parsed, its network, and the network's canonical text. */
+interface PrefixInfo {
+  readonly parsed: ParsedPrefix;
+  readonly network: ParsedPrefix;
+  readonly canonical: string;
+}
+
+const prefixInfos = new Memo<PrefixInfo>((text) => {
+  const parsed = parsePrefixText(text);
+  const network = networkOf(parsed);
+  return { parsed, network, canonical: formatPrefix(network) };
+}, 8192);
 
 /** Parses `'10.0.0.1/24'` keeping the host bits. */
 export function parsePrefix(text: string): ParsedPrefix {
-  return parsedPrefixes.get(text);
+  return prefixInfos.get(text).parsed;
 }
 
 function parsePrefixText(text: string): ParsedPrefix {
@@ -196,17 +207,14 @@ export function formatPrefix(p: ParsedPrefix): string {
   return `${formatAddress(p.family, p.value)}/${p.len}`;
 }
 
-const canonicalPrefixes = new Memo((text) => formatPrefix(networkOf(parsePrefix(text))));
-const networkPrefixes = new Memo((text) => networkOf(parsePrefix(text)));
-
 /** Canonical network prefix text: host bits cleared (`'10.0.0.1/24'` → `'10.0.0.0/24'`). */
 export function canonicalPrefix(text: string): string {
-  return canonicalPrefixes.get(text);
+  return prefixInfos.get(text).canonical;
 }
 
 /** `networkOf(parsePrefix(text))`, kept per text like {@link canonicalPrefix}. */
 export function networkPrefix(text: string): ParsedPrefix {
-  return networkPrefixes.get(text);
+  return prefixInfos.get(text).network;
 }
 
 /** True when `inner` (an address or prefix) lies within `outer`. */

@@ -303,6 +303,32 @@ function drop(family: Family): FakePath {
   return makePath({ type: FIB_PATH_TYPE_DROP, proto: family === 6 ? FIB_PATH_NH_PROTO_IP6 : FIB_PATH_NH_PROTO_IP4 });
 }
 
+/**
+ * The entries a new FIB table starts with (fib_table_create_and_lock): IPv4 the default route (drop) and
+ * the special drops for 0.0.0.0/32, 240/4, 224/4 and the broadcast; IPv6 the default route (drop) and
+ * the link-local prefix (local). In creation order.
+ */
+const TABLE_ENTRIES_4: readonly { prefix: string; parsed: ParsedPrefix; source: FibSource; path: () => FakePath }[] = [
+  ['0.0.0.0/0', 'default'],
+  ['0.0.0.0/32', 'special'],
+  ['240.0.0.0/4', 'special'],
+  ['224.0.0.0/4', 'special'],
+  ['255.255.255.255/32', 'special'],
+].map(([p, source]) => ({
+  prefix: canonicalPrefix(p!),
+  parsed: networkPrefix(p!),
+  source: source as FibSource,
+  path: () => drop(4),
+}));
+const TABLE_ENTRIES_6: readonly { prefix: string; parsed: ParsedPrefix; source: FibSource; path: () => FakePath }[] = [
+  { prefix: '::/0', source: 'default' as const, path: () => drop(6) },
+  {
+    prefix: 'fe80::/10',
+    source: 'special' as const,
+    path: () => makePath({ type: FIB_PATH_TYPE_LOCAL, proto: 1 }),
+  },
+].map((d) => ({ ...d, prefix: canonicalPrefix(d.prefix), parsed: networkPrefix(d.prefix) }));
+
 /** A complete path from a partial one, with VPP's defaults (weight 1, no interface). */
 export function makePath(p: Partial<FakePath>): FakePath {
   const proto = p.proto ?? FIB_PATH_NH_PROTO_IP4;
@@ -1044,13 +1070,11 @@ export class FakeVppState {
     };
     this.tables.set(tableKey(isIp6, tableId), t);
     (isIp6 ? this.#tables6 : this.#tables4).set(tableId, t);
-    if (!isIp6) {
-      this.addSourcePath(false, tableId, '0.0.0.0/0', 'default', drop(4));
-      for (const p of ['0.0.0.0/32', '240.0.0.0/4', '224.0.0.0/4', '255.255.255.255/32'])
-        this.addSourcePath(false, tableId, p, 'special', drop(4));
-    } else {
-      this.addSourcePath(true, tableId, '::/0', 'default', drop(6));
-      this.addSourcePath(true, tableId, 'fe80::/10', 'special', makePath({ type: FIB_PATH_TYPE_LOCAL, proto: 1 }));
+    // each entry new, with its one path, in this order (stats indexes follow it)
+    for (const d of isIp6 ? TABLE_ENTRIES_6 : TABLE_ENTRIES_4) {
+      const sources = new Map<FibSource, FakePath[]>();
+      sources.set(d.source, [d.path()]);
+      t.entries.set(d.prefix, { prefix: d.prefix, parsed: d.parsed, stats_index: this.nextStatsIndex++, sources });
     }
     return t;
   }
@@ -1131,9 +1155,13 @@ export class FakeVppState {
   private addSourcePath(isIp6: boolean, tableId: number, prefix: string, source: FibSource, path: FakePath): void {
     const e = this.entryFor(isIp6, tableId, prefix);
     if (!e) return;
-    const paths = e.sources.get(source) ?? [];
-    if (!paths.some((p) => samePath(p, path))) paths.push(path);
-    e.sources.set(source, paths);
+    const paths = e.sources.get(source);
+    if (!paths) {
+      e.sources.set(source, [path]);
+      return;
+    }
+    for (const p of paths) if (samePath(p, path)) return;
+    paths.push(path);
   }
 
   private removeSourcePaths(isIp6: boolean, tableId: number, prefix: string, source: FibSource, sw: number): void {
