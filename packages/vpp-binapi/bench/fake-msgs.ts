@@ -8,18 +8,19 @@
  *
  * The fake runs in a child process, so its CPU time is its own:
  *  - `FAKE_PEER=child` (default): a child process running `startFakeVpp()` from src/ (bench/fake-peer.ts,
- *    bundled like `vpp-fake`), which reports `process.cpuUsage()` (µs resolution). `FAKE_CPU_PROF=<dir>`
+ *    bundled like `vpp-fake`). `FAKE_CPU_PROF=<dir>`
  *    writes a V8 CPU profile of it there. `FAKE_PEER_MODULE=<file.mjs>` runs a bundle kept from another
- *    commit instead (to compare old and new in alternation; the bundle's path is printed).
- *  - `FAKE_PEER=test-vpp`: `startTestVpp()`, the bundled `vpp-fake` process the CNI bench uses; CPU from
- *    /proc/<pid>/stat (10 ms ticks: use enough pods).
+ *    commit instead (to compare old and new in alternation; the bundle's path is printed). `FAKE_NODE_ARGS`:
+ *    node options for it (`--trace-gc`, `--max-semi-space-size=…`).
+ *  - `FAKE_PEER=test-vpp`: `startTestVpp()`, the bundled `vpp-fake` process the CNI bench uses.
+ * The fake's CPU time is that of all its threads (GC helpers included), read from /proc/<pid>/task/<tid>/schedstat.
  * Each round is one burst of Adds then one of Dels; figures are medians over the measured rounds.
  * A benchmark, not a test.
  *
  *   npx tsx bench/fake-msgs.ts            # FAKE_PODS=100 FAKE_ROUNDS=15 FAKE_WARM=5
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,6 +34,8 @@ const PODS = Number(process.env['FAKE_PODS'] ?? 100);
 const ROUNDS = Number(process.env['FAKE_ROUNDS'] ?? 15);
 const WARM = Number(process.env['FAKE_WARM'] ?? 5);
 const PEER = process.env['FAKE_PEER'] ?? 'child';
+/** `pods` (default): the pod Add/Del mix; `ping`: as many `control_ping`s instead (the fake's floor per message). */
+const MIX = process.env['FAKE_MIX'] ?? 'pods';
 const INDEX_INVALID = 0xffffffff;
 
 interface Peer {
@@ -75,7 +78,11 @@ async function childPeer(): Promise<Peer> {
   const prof = process.env['FAKE_CPU_PROF'];
   const { module, execArgv } = peerEntry();
   const child: ChildProcess = fork(module, [], {
-    execArgv: [...execArgv, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+    execArgv: [
+      ...execArgv,
+      ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+      ...(process.env['FAKE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const socket = await new Promise<string>((resolve, reject) => {
@@ -84,11 +91,7 @@ async function childPeer(): Promise<Peer> {
   });
   return {
     socket,
-    cpu: () =>
-      new Promise((resolve) => {
-        child.once('message', (m) => resolve((m as { cpu: number }).cpu));
-        child.send('cpu');
-      }),
+    cpu: async () => taskCpu(child.pid!),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -99,15 +102,27 @@ async function childPeer(): Promise<Peer> {
 
 async function testVppPeer(): Promise<Peer> {
   const vpp = await startTestVpp();
-  const tick = 1e6 / 100; // USER_HZ 100
   return {
     socket: vpp.apiSocket,
-    cpu: async () => {
-      const f = readFileSync(`/proc/${vpp.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(f[11]) + Number(f[12])) * tick;
-    },
+    cpu: async () => taskCpu(vpp.pid),
     stop: () => vpp.stop(),
   };
+}
+
+/**
+ * CPU time (µs) of every thread of a process so far, from /proc/<pid>/task/<tid>/schedstat (ns on CPU):
+ * precise, and asking costs the process nothing.
+ */
+function taskCpu(pid: number): number {
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1000;
 }
 
 function path(init: Partial<fib_path>): fib_path {
@@ -128,6 +143,10 @@ async function main(): Promise<void> {
     round: number,
     i: number,
   ): Promise<{ lo: number; host: string; vrfs: number[]; ip: string }> => {
+    if (MIX === 'ping') {
+      await Promise.all(Array.from({ length: 25 }, () => call('control_ping', {})));
+      return { lo: 0, host: '', vrfs: [], ip: '' };
+    }
     const id = `bench${i}`;
     const base = 1000 + i * 4;
     const vrfs = [base, base + 1, base + 2];
@@ -213,6 +232,10 @@ async function main(): Promise<void> {
   };
 
   const delPod = async (p: { lo: number; host: string; vrfs: number[]; ip: string }): Promise<void> => {
+    if (MIX === 'ping') {
+      await Promise.all(Array.from({ length: 6 }, () => call('control_ping', {})));
+      return;
+    }
     await Promise.all([
       call('ip_route_add_del', {
         is_add: false,
