@@ -157,6 +157,12 @@ export function testVppStartupConfig(dir: string, extra = ''): string {
 }
 
 /**
+ * Node options of the fake's process: a young generation of 8 MiB (V8's default grows it to 16) keeps the
+ * scavenges of a burst of requests in cache; bench/fake-msgs.ts measured about 13% less CPU per message.
+ */
+const FAKE_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=8'];
+
+/**
  * How to run the `vpp-fake` bin from wherever this module is: from sources through tsx (a fresh clone
  * needs no build), or the built `dist/bin/vpp-fake.js` next to a built `dist/testing`.
  */
@@ -166,14 +172,14 @@ export function vppFakeCommand(): { command: string; args: string[] } {
   const ts = join(dir, '..', 'bin', 'vpp-fake.ts');
   if (here.endsWith('.ts') && existsSync(ts)) {
     const bundle = process.env.VPP_FAKE_NO_BUNDLE ? undefined : bundledFake(here, ts);
-    if (bundle) return { command: process.execPath, args: [bundle] };
-    return { command: process.execPath, args: ['--import', tsxLoader(here), ts] };
+    if (bundle) return { command: process.execPath, args: [...FAKE_NODE_OPTIONS, bundle] };
+    return { command: process.execPath, args: ['--import', tsxLoader(here), ...FAKE_NODE_OPTIONS, ts] };
   }
   const built = join(dir, '..', 'bin', 'vpp-fake.js');
-  if (existsSync(built)) return { command: process.execPath, args: [built] };
+  if (existsSync(built)) return { command: process.execPath, args: [...FAKE_NODE_OPTIONS, built] };
   // a built testing module without a built bin (partial build): fall back to the sources
   const src = join(dir, '..', '..', 'src', 'bin', 'vpp-fake.ts');
-  return { command: process.execPath, args: ['--import', tsxLoader(here), src] };
+  return { command: process.execPath, args: ['--import', tsxLoader(here), ...FAKE_NODE_OPTIONS, src] };
 }
 
 /** Newest modification time and total size of the files under `dir` (recursively). */
