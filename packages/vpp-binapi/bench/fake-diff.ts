@@ -178,7 +178,7 @@ async function workload(c: Conn, events: Conn): Promise<void> {
         vlan: 0,
         host: `vpf9d${i}`,
         vrfs: [base, base + 1, base + 2],
-        ip: `10.${100 + round}.${i >> 8}.${(i & 255) + 1}`,
+        ip: `10.${100 + round}.${(i >> 7) & 255}.${(i & 127) + 1}`,
         ip6: `fd00:${round}::${i.toString(16)}`,
       };
       c.send('ip_table_add_del', { is_add: true, table: { table_id: p.vrfs[0], is_ip6: false, name: `t${i}` } });
