@@ -2,7 +2,7 @@
  * Differential check of the fake VPP against another build of it: both get the same request stream
  * (written in the same seeded random pieces, so requests are split across socket chunks) and every byte
  * they send back must be the same. For changes to the fake that must not change its behaviour (speed-ups):
- * keep a bundle of the old fake (`npx tsx bench/fake-msgs.ts` prints the path of the one it builds), change
+ * keep a bundle of the old fake (`FAKE_KEEP_BUNDLE=/tmp/old-fake-peer.mjs npx tsx bench/fake-msgs.ts`), change
  * the code, then
  *
  *   FAKE_DIFF_OLD=/tmp/old-fake-peer.mjs npx tsx bench/fake-diff.ts
@@ -15,7 +15,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,9 +29,9 @@ const PODS = Number(process.env['FAKE_DIFF_PODS'] ?? 40);
 const ROUNDS = Number(process.env['FAKE_DIFF_ROUNDS'] ?? 3);
 const INDEX_INVALID = 0xffffffff;
 
-function bundle(): string {
+function bundle(dir: string): string {
   const esbuild = createRequire(here)('esbuild') as { buildSync(o: Record<string, unknown>): unknown };
-  const out = join(mkdtempSync(join(tmpdir(), 'fake-diff-')), 'fake-peer.mjs');
+  const out = join(dir, 'fake-peer.mjs');
   esbuild.buildSync({
     entryPoints: [join(dirname(here), 'fake-peer.ts')],
     bundle: true,
@@ -334,7 +334,8 @@ async function workload(c: Conn, events: Conn): Promise<void> {
 async function main(): Promise<void> {
   const old = process.env['FAKE_DIFF_OLD'];
   if (!old) throw new Error('FAKE_DIFF_OLD=<bundle of the old fake> is required');
-  const peers = await Promise.all([startPeer(old), startPeer(bundle())]);
+  const dir = mkdtempSync(join(tmpdir(), 'fake-diff-'));
+  const peers = await Promise.all([startPeer(old), startPeer(bundle(dir))]);
   try {
     const streams: Buffer[] = [];
     for (const p of peers) {
@@ -367,6 +368,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const p of peers) p.child.kill();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -9,8 +9,9 @@
  * The fake runs in a child process, so its CPU time is its own:
  *  - `FAKE_PEER=child` (default): a child process running `startFakeVpp()` from src/ (bench/fake-peer.ts,
  *    bundled like `vpp-fake`). `FAKE_CPU_PROF=<dir>`
- *    writes a V8 CPU profile of it there. `FAKE_PEER_MODULE=<file.mjs>` runs a bundle kept from another
- *    commit instead (to compare old and new in alternation; the bundle's path is printed). `FAKE_NODE_ARGS`:
+ *    writes a V8 CPU profile of it there. `FAKE_KEEP_BUNDLE=<file.mjs>` keeps the bundle there;
+ *    `FAKE_PEER_MODULE=<file.mjs>` runs such a bundle, kept from another commit, instead (to compare old and
+ *    new in alternation). `FAKE_NODE_ARGS`:
  *    node options for it (`--trace-gc`, `--max-semi-space-size=…`).
  *  - `FAKE_PEER=test-vpp`: `startTestVpp()`, the bundled `vpp-fake` process the CNI bench uses.
  * The fake's CPU time is that of all its threads (GC helpers included), read from /proc/<pid>/task/<tid>/schedstat.
@@ -20,7 +21,7 @@
  *   npx tsx bench/fake-msgs.ts            # FAKE_PODS=100 FAKE_ROUNDS=15 FAKE_WARM=5
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,13 +52,15 @@ await main();
  * bench/fake-peer.ts bundled with esbuild as `vpp-fake` is by startTestVpp() (same code, and a profile
  * with the sources' names and lines); run with tsx when esbuild is not there.
  */
-function peerEntry(): { module: string; execArgv: string[] } {
+function peerEntry(): { module: string; execArgv: string[]; cleanup(): void } {
   const given = process.env['FAKE_PEER_MODULE'];
-  if (given) return { module: given, execArgv: [] };
+  if (given) return { module: given, execArgv: [], cleanup: () => undefined };
   const entry = join(dirname(here), 'fake-peer.ts');
   try {
     const esbuild = createRequire(here)('esbuild') as { buildSync(o: Record<string, unknown>): unknown };
-    const out = join(mkdtempSync(join(tmpdir(), 'fake-msgs-')), 'fake-peer.mjs');
+    const keep = process.env['FAKE_KEEP_BUNDLE'];
+    const dir = keep ? undefined : mkdtempSync(join(tmpdir(), 'fake-msgs-'));
+    const out = keep ?? join(dir!, 'fake-peer.mjs');
     esbuild.buildSync({
       entryPoints: [entry],
       bundle: true,
@@ -67,16 +70,16 @@ function peerEntry(): { module: string; execArgv: string[] } {
       outfile: out,
       logLevel: 'silent',
     });
-    console.log(`fake-msgs: peer bundle ${out}`);
-    return { module: out, execArgv: [] };
+    if (keep) console.log(`fake-msgs: peer bundle kept at ${out}`);
+    return { module: out, execArgv: [], cleanup: () => dir && rmSync(dir, { recursive: true, force: true }) };
   } catch {
-    return { module: entry, execArgv: ['--import', 'tsx'] };
+    return { module: entry, execArgv: ['--import', 'tsx'], cleanup: () => undefined };
   }
 }
 
 async function childPeer(): Promise<Peer> {
   const prof = process.env['FAKE_CPU_PROF'];
-  const { module, execArgv } = peerEntry();
+  const { module, execArgv, cleanup } = peerEntry();
   const child: ChildProcess = fork(module, [], {
     execArgv: [
       ...execArgv,
@@ -94,7 +97,10 @@ async function childPeer(): Promise<Peer> {
     cpu: async () => taskCpu(child.pid!),
     stop: () =>
       new Promise((resolve) => {
-        child.once('exit', () => resolve());
+        child.once('exit', () => {
+          cleanup();
+          resolve();
+        });
         child.send('stop');
       }),
   };
