@@ -23,7 +23,7 @@ const ADMISSION_NOTE =
   'the same burst per admission (maxParallel: pods built at once, the rest wait first-come first-served); after the warm-up (see warmup) one round of every other variant first (not reported), then the variants alternate, each round in a rotated order; medians over the rounds. cpuPerPodMs: server user and system time and the fake VPP process, per pod; wakeupsPerPod: voluntary context switches of the server main thread and the VPP process per pod';
 const ADMISSION_WHY = [
   'Why FIFO-16 took longer than admitting all at once: a pod costs less CPU the more pods are in flight, because the VPP requests and replies of many pods travel in one socket write and one read each (see wakeupsPerPod of the VPP process and cpuPerPodMs). With 16 in flight each pod waits on its round trips to VPP (about 9 deep before its requests were pipelined, 2 now) with little to batch, so the two cores are not kept busy and the burst ends later.',
-  'Two more effects made it worse before: a pod released its slot before its state write, so the next pods kernel work (a netlink request runs its kernel work inside our thread) held that write up on the event loop (bench/timeline.ts: first pods built at about 135 ms, durable only at about 181 ms); and a pods kernel work ran before its own VPP requests were written (they go out at the end of the tick), leaving VPP idle meanwhile. Both are fixed. The earlier single run also measured fifo16 first, cold (JIT).',
+  "Two more effects made it worse before: a pod released its slot before its state write, so the next pods kernel work (then on our thread: a netlink request runs its kernel work inside the sending thread) held that write up on the event loop (bench/timeline.ts: first pods built at about 135 ms, durable only at about 181 ms); and a pods kernel work ran before its own VPP requests were written, leaving VPP idle meanwhile. Both are gone: a pod holds its slot until durable, and its kernel work now runs on the netlink addon's namespace thread. The earlier single run also measured fifo16 first, cold (JIT).",
   'Default auto: one more than half of the most Adds in the server at one time since it was last idle (building + waiting), 16..128, admitted in waves once saturated (freed slots refilled when the whole wave is done, so the next wave does not slow the end of this one), so a burst of N runs as two waves, the median pod in the first: each wave is large enough to batch like all-at-once (similar wall), and the first half is acknowledged at about half the burst time (p50 about wall/2) instead of at its end.',
 ].join(' ');
 
@@ -144,9 +144,9 @@ const VARIANTS: Record<string, number | 'auto'> = {
   allAtOnce: PODS,
 };
 const DEFAULT_VARIANT = 'auto';
-const ROUNDS = Number(process.env['CNI_BENCH_ROUNDS'] ?? 5);
+const ROUNDS = Number(process.env['CNI_BENCH_ROUNDS'] ?? 7);
 /** Bursts of the default admission before the measured rounds (see 1. below). */
-const WARMUP = Number(process.env['CNI_BENCH_WARMUP'] ?? 20);
+const WARMUP = Number(process.env['CNI_BENCH_WARMUP'] ?? 40);
 interface Burst {
   wallMs: number;
   p50: number;
@@ -164,13 +164,30 @@ interface Burst {
   delP99: number;
 }
 let burstNo = 0;
+const vppNsNl = await openNetlink({ netns: testVpp?.netns ?? vppNs.name });
+/**
+ * Waits until the kernel removed the veths of the last Dels (a Del answers before its veth is gone: the veths of
+ * a burst go in one group delete once Dels stop arriving) and a little more for the work it defers, so that a
+ * burst does not share the CPU with the previous one's teardown.
+ */
+async function settle(): Promise<void> {
+  const end = performance.now() + 3000;
+  while (performance.now() < end) {
+    let left = 0;
+    for (const l of await vppNsNl.link.list()) if (l.name.startsWith('vpc7h')) left++;
+    if (left === 0) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await new Promise((r) => setTimeout(r, 50));
+}
 /** One burst of PODS Adds at once on a fresh server with `maxParallel`, then their Dels at once. */
 async function burst(nss: TestNetns[], maxParallel: number | 'auto'): Promise<Burst> {
   await server.stop();
   server = serverWith(maxParallel);
   await server.start();
   const net = 100 + (burstNo++ % 100);
-  (globalThis as { gc?: () => void }).gc?.();
+  // no forced full GC before a burst: V8 then shrinks the young generation and a burst pays for it in scavenges on
+  // its helper threads (server CPU per pod up by half, measured), which a server that is just running does not
   const cpu0 = process.cpuUsage();
   const me0 = procStat(process.pid, true);
   const vpp0 = procStat(testVpp?.pid);
@@ -186,6 +203,7 @@ async function burst(nss: TestNetns[], maxParallel: number | 'auto'): Promise<Bu
   const t1 = performance.now();
   const dels = await Promise.all(nss.map((ns) => timed(() => server.del({ netns: ns.path, interface_name: 'eth0' }))));
   const delWallMs = performance.now() - t1;
+  await settle();
   const lat = adds.map(([, ms]) => ms);
   const dlat = dels.map(([, ms]) => ms);
   return {
@@ -377,7 +395,7 @@ try {
       failures: def.failures,
       cpuPerPodMs: def.cpuPerPodMs,
       floor: {
-        note: 'what no admission can beat with this CPU per pod: the server does its JavaScript and the kernel work of its netlink requests (run inside the sending thread) on its main thread, VPP runs in its own process; a burst cannot end before the busier of (main thread time x pods) and (all CPU x pods / cores), and in arrival order its first half at best at half of that (CPU times in 10 ms ticks, medians over the rounds: a rough floor)',
+        note: "what no admission can beat with this CPU per pod: the server does its JavaScript on its main thread, the kernel work of its netlink requests on the netlink addon's namespace thread (batchIn), VPP runs in its own process; a burst cannot end before the busier of (main thread time x pods) and (all CPU x pods / cores), and in arrival order its first half at best at half of that (CPU times in 10 ms ticks, medians over the rounds: a rough floor)",
         serverMainThreadPerPodMs: def.cpuPerPodMs.serverMainThread,
         kernelPerPodMs: kernelFloor.perPodCreate.p50,
         vppPerPodMs: def.cpuPerPodMs.vppProcess,
@@ -454,6 +472,7 @@ try {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {
   await server.stop();
+  vppNsNl.close();
   await vpp.close();
   await testVpp?.stop();
   await fake?.stop();
