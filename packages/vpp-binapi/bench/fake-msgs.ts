@@ -21,9 +21,9 @@
  *   npx tsx bench/fake-msgs.ts            # FAKE_PODS=100 FAKE_ROUNDS=15 FAKE_WARM=5
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectVpp } from '../src/client/connect.js';
@@ -295,4 +295,40 @@ async function main(): Promise<void> {
   const total =
     (sum(add.map((a) => a.us)) * addMsgs + sum(del.map((d) => d.us)) * delMsgs) / ((addMsgs + delMsgs) * add.length);
   console.log(`add+del: fake CPU mean ${f(total)} µs/msg`);
+  const round2 = (x: number): number => Number(x.toFixed(2));
+  const resultsDir = join(dirname(here), 'results');
+  const summary = (xs: { us: number; wall: number }[], n: number) => ({
+    messagesPerBurst: n,
+    fakeCpuUsPerMessage: {
+      median: round2(med(xs.map((x) => x.us))),
+      mean: round2(sum(xs.map((x) => x.us)) / xs.length),
+    },
+    wallMsMedian: round2(med(xs.map((x) => x.wall))),
+  });
+  const cpu = cpus();
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    join(resultsDir, 'fake-msgs.json'),
+    `${JSON.stringify(
+      {
+        benchmark: "fake VPP: CPU per API message on the CNI server's pod Add/Del mix (fake in its own process)",
+        date: new Date().toISOString(),
+        machine: {
+          cpu: cpu[0]?.model ?? 'unknown',
+          cores: cpu.length,
+          node: process.version,
+          loadavgAtEnd: loadavg().map((x) => round2(x)),
+        },
+        peer: PEER,
+        pods: PODS,
+        rounds: ROUNDS,
+        warmRounds: WARM,
+        add: summary(add, addMsgs),
+        del: summary(del, delMsgs),
+        addDelMeanUsPerMessage: round2(total),
+      },
+      null,
+      2,
+    )}\n`,
+  );
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let failed = 0;
-for (const bench of ['codec.ts', 'roundtrip.ts']) {
+for (const bench of ['codec.ts', 'roundtrip.ts', 'fake-msgs.ts']) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, bench)], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
