@@ -408,7 +408,11 @@ try {
       wallMs: cold.wallMs,
       p50: cold.p50,
       p99: cold.p99,
-      cpuPerPodMs: round2((cold.serverUserMs + cold.serverSysMs + cold.vppMs) / PODS),
+      cpuPerPodMs: {
+        server: round2((cold.serverUserMs + cold.serverSysMs) / PODS),
+        serverMainThread: round2(cold.serverMainThreadMs / PODS),
+        vppProcess: round2(cold.vppMs / PODS),
+      },
     },
     warmup: {
       note: 'the bursts after the cold one, before the measured rounds: latency and CPU per pod fall as the JIT of the server and of the fake VPP (a Node process too) settles',
