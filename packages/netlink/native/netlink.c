@@ -91,10 +91,13 @@ static int get_str(napi_env env, napi_value v, char *buf, size_t size) {
 
 enum op_kind { OP_SOCKET, OP_OPEN, OP_TUN, OP_EXCHANGE, OP_NETNS_ADD, OP_NETNS_DEL };
 
+struct env_data;
+
 typedef struct op {
   enum op_kind kind;
-  struct op *next; /* queue of the namespace thread */
-  int done;
+  struct op *next;       /* queue of the namespace thread */
+  struct env_data *ed;   /* where its promise is settled (ops of the namespace thread) */
+  napi_threadsafe_function tsfn; /* ed's, acquired for this op so that it outlives a closing env */
   char netns[4096]; /* path of the namespace to enter, "" = current */
   char path[4096];  /* OP_OPEN file; OP_NETNS_* mount point */
   int domain, type, protocol; /* OP_SOCKET */
@@ -369,15 +372,21 @@ static void *helper_main(void *arg) {
 }
 
 /*
- * The namespace thread: one long-lived thread of ours that runs the socket, open and tun ops one after the other,
- * each in its namespace: it enters the op's namespace, or goes back to the process's own (held open since load)
- * for an op in the current one. Only this thread ever changes namespace, so no libuv pool thread (which also
- * resolves names) ever leaves the process's, and no thread is created per op (creating, entering and ending a
- * thread per socket cost about 0.2 ms of CPU each).
+ * The namespace thread: one long-lived thread of ours that runs the socket, open, tun and exchange ops one after
+ * the other, each in its namespace: it enters the op's namespace, or goes back to the process's own (held open
+ * since load) for an op in the current one. Only this thread ever changes namespace, so no libuv pool thread
+ * (which also resolves names) ever leaves the process's, and no thread is created per op (creating, entering and
+ * ending a thread per socket cost about 0.2 ms of CPU each). Ops come straight from the JavaScript thread and go
+ * back to it through a thread-safe function: no libuv pool thread waits on them, so a burst of them never holds
+ * up the file system work that shares that pool.
  */
+typedef struct env_data {
+  napi_threadsafe_function tsfn;
+  int pending; /* ops not settled yet: the loop stays alive while there are any */
+} env_data_t;
+
 static pthread_mutex_t ns_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ns_work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t ns_done = PTHREAD_COND_INITIALIZER;
 static op_t *ns_head, *ns_tail;
 static pthread_once_t ns_once = PTHREAD_ONCE_INIT;
 static int ns_ready; /* the thread runs and the process's namespace is held */
@@ -407,11 +416,16 @@ static void *ns_thread_main(void *arg) {
       }
     }
     if (!op->err) run_op(op);
-
-    pthread_mutex_lock(&ns_mu);
-    op->done = 1;
-    pthread_cond_broadcast(&ns_done);
-    pthread_mutex_unlock(&ns_mu);
+    /* unlimited queue: never blocks; fails only once the env is closing (then nobody waits for it) */
+    napi_threadsafe_function tsfn = op->tsfn;
+    napi_status st = napi_call_threadsafe_function(tsfn, op, napi_tsfn_nonblocking);
+    napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+    if (st != napi_ok) {
+      if (op->result_fd >= 0) close(op->result_fd);
+      free(op->wire);
+      free(op->reply);
+      free(op);
+    }
   }
   return NULL;
 }
@@ -437,30 +451,81 @@ static void ns_thread_start(void) {
   }
 }
 
-/* Runs `op` on the namespace thread and waits for it; 0 when that thread is not available. */
-static int run_on_ns_thread(op_t *op) {
+static void settle_op(napi_env env, op_t *op);
+
+/* On the JavaScript thread: an op the namespace thread finished. */
+static void ns_op_done(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  env_data_t *ed = context;
+  op_t *op = data;
+  if (env) {
+    settle_op(env, op);
+    if (--ed->pending == 0) napi_unref_threadsafe_function(env, ed->tsfn);
+  } else if (op->result_fd >= 0) {
+    close(op->result_fd); /* the env is going away: nobody takes the fd */
+  }
+  free(op->wire);
+  free(op->reply);
+  free(op);
+}
+
+static void env_data_free(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  env_data_t *ed = data;
+  napi_release_threadsafe_function(ed->tsfn, napi_tsfn_abort);
+  free(ed);
+}
+
+/* This env's way back from the namespace thread, made on first use; NULL when it cannot be had. */
+static env_data_t *env_data(napi_env env) {
+  env_data_t *ed = NULL;
+  if (napi_get_instance_data(env, (void **)&ed) == napi_ok && ed) return ed;
+  ed = calloc(1, sizeof *ed);
+  if (!ed) return NULL;
+  napi_value name;
+  napi_create_string_utf8(env, "vectorplane:netlink-ns", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, ed, ns_op_done, &ed->tsfn) !=
+      napi_ok) {
+    free(ed);
+    return NULL;
+  }
+  napi_unref_threadsafe_function(env, ed->tsfn);
+  if (napi_set_instance_data(env, ed, env_data_free, NULL) != napi_ok) {
+    napi_release_threadsafe_function(ed->tsfn, napi_tsfn_abort);
+    free(ed);
+    return NULL;
+  }
+  return ed;
+}
+
+/* Hands `op` to the namespace thread; 0 when that thread is not available (then a fresh thread runs it). */
+static int queue_on_ns_thread(napi_env env, op_t *op) {
   pthread_once(&ns_once, ns_thread_start);
   if (!ns_ready) return 0;
+  env_data_t *ed = env_data(env);
+  if (!ed) return 0;
+  if (napi_acquire_threadsafe_function(ed->tsfn) != napi_ok) return 0;
+  op->ed = ed;
+  op->tsfn = ed->tsfn;
+  if (ed->pending++ == 0) napi_ref_threadsafe_function(env, ed->tsfn);
   pthread_mutex_lock(&ns_mu);
   op->next = NULL;
-  op->done = 0;
   if (ns_tail)
     ns_tail->next = op;
   else
     ns_head = op;
   ns_tail = op;
   pthread_cond_signal(&ns_work);
-  while (!op->done) pthread_cond_wait(&ns_done, &ns_mu);
   pthread_mutex_unlock(&ns_mu);
   return 1;
 }
 
-/* Runs on a libuv pool thread, which never leaves the process's namespace: socket, open and tun ops go to the
- * namespace thread; namespace create/delete (unshare, mounts) to a fresh thread of their own. */
+/* Runs on a libuv pool thread, which never leaves the process's namespace: starts a fresh thread for the op
+ * (namespace create/delete, or any op when the namespace thread is not available) and waits for it. */
 static void op_execute(napi_env env, void *data) {
   (void)env;
   op_t *op = data;
-  if (op->kind != OP_NETNS_ADD && op->kind != OP_NETNS_DEL && run_on_ns_thread(op)) return;
   pthread_t t;
   int rc = pthread_create(&t, NULL, helper_main, op);
   if (rc) {
@@ -471,12 +536,8 @@ static void op_execute(napi_env env, void *data) {
   pthread_join(t, NULL);
 }
 
-static void op_complete(napi_env env, napi_status status, void *data) {
-  op_t *op = data;
-  if (status != napi_ok && !op->err) {
-    op->err = ECANCELED;
-    op->where = "async work";
-  }
+/* Resolves or rejects the promise of a finished op. */
+static void settle_op(napi_env env, op_t *op) {
   if (op->err) {
     napi_reject_deferred(env, op->deferred, make_errno_error(env, op->err, op->where ? op->where : "op"));
   } else if (op->kind == OP_TUN) {
@@ -503,6 +564,15 @@ static void op_complete(napi_env env, napi_status status, void *data) {
     napi_get_undefined(env, &undef);
     napi_resolve_deferred(env, op->deferred, undef);
   }
+}
+
+static void op_complete(napi_env env, napi_status status, void *data) {
+  op_t *op = data;
+  if (status != napi_ok && !op->err) {
+    op->err = ECANCELED;
+    op->where = "async work";
+  }
+  settle_op(env, op);
   napi_delete_async_work(env, op->work);
   free(op->wire);
   free(op->reply);
@@ -515,6 +585,7 @@ static napi_value queue_op(napi_env env, op_t *op) {
     free(op);
     return NULL;
   }
+  if (op->kind != OP_NETNS_ADD && op->kind != OP_NETNS_DEL && queue_on_ns_thread(env, op)) return promise;
   napi_create_string_utf8(env, "vectorplane:netlink", NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, op_execute, op_complete, op, &op->work);
   napi_queue_async_work(env, op->work);

@@ -3,6 +3,7 @@
  * namespace thread), results item by item, typed errors, and the namespace thread going back to the
  * process's namespace for work in the current one.
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchIn, BATCH_IN_MAX_MESSAGES, openNetlink } from '../../src/handle.js';
 import { encodeAddress } from '../../src/address.js';
@@ -108,6 +109,20 @@ describe.skipIf(reason !== undefined)('batchIn (kernel)', () => {
     } finally {
       for (const ns of nss) await ns.remove();
     }
+  });
+
+  it('a pending batchIn keeps the process alive, and nothing is left holding it afterwards', () => {
+    // top-level await on a promise nothing keeps alive ends the process with code 13 and no output
+    const script = `import { batchIn, encodeLinkGet } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)};
+const r = await batchIn(${JSON.stringify(a.path)} ? { path: ${JSON.stringify(a.path)} } : undefined, [encodeLinkGet('lo')]);
+process.stdout.write(r[0].ok ? 'ok' : 'refused');`;
+    const t0 = Date.now();
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(out).toBe('ok');
+    expect(Date.now() - t0).toBeLessThan(15_000); // exited by itself once settled
   });
 
   it('bad input is refused before anything is sent; a missing namespace is NetnsNotFoundError', async () => {
