@@ -118,6 +118,19 @@ typedef struct op {
   napi_async_work work;
 } op_t;
 
+/* Frees an op and what it owns. */
+static void free_op(op_t *op) {
+  free(op->wire);
+  free(op->reply);
+  free(op);
+}
+
+/* Frees an op nobody will settle: the fd it made, if any, is closed too. */
+static void discard_op(op_t *op) {
+  if (op->result_fd >= 0) close(op->result_fd);
+  free_op(op);
+}
+
 static int enter_netns(op_t *op) {
   if (!op->netns[0]) return 0;
   int fd = open(op->netns, O_RDONLY | O_CLOEXEC);
@@ -249,6 +262,7 @@ static int do_netns_del(op_t *op) {
  * then; the receive timeout only guards against a kernel that does not answer), the socket closed.
  */
 static int do_exchange(op_t *op) {
+  uint8_t *buf = NULL;
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) {
     op->where = "socket";
@@ -269,19 +283,12 @@ static int do_exchange(op_t *op) {
     op->where = "sendto";
     goto fail;
   }
-  size_t cap = 16384, len = 0;
-  uint8_t *buf = malloc(cap);
-  if (!buf) {
-    errno = ENOMEM;
-    op->where = "malloc";
-    goto fail;
-  }
+  size_t cap = 0, len = 0;
   int seen = 0;
   while (seen < op->acks) {
-    if (cap - len < 65536) {
+    if (cap - len < 65536) { /* a datagram never exceeds 64 KiB: keep that much free */
       uint8_t *nb = realloc(buf, cap * 2 + 65536);
       if (!nb) {
-        free(buf);
         errno = ENOMEM;
         op->where = "realloc";
         goto fail;
@@ -294,13 +301,11 @@ static int do_exchange(op_t *op) {
     ssize_t n = recvfrom(fd, buf + len, cap - len, MSG_TRUNC, (struct sockaddr *)&from, &flen);
     if (n < 0) {
       if (errno == EINTR) continue;
-      free(buf);
       if (errno == EAGAIN || errno == EWOULDBLOCK) errno = ETIMEDOUT;
       op->where = "recv";
       goto fail;
     }
-    if ((size_t)n > cap - len) { /* larger than the room left: cannot happen with 64 KiB kept free */
-      free(buf);
+    if ((size_t)n > cap - len) { /* truncated: cannot happen with 64 KiB kept free */
       errno = EMSGSIZE;
       op->where = "recv";
       goto fail;
@@ -320,6 +325,7 @@ static int do_exchange(op_t *op) {
   return 0;
 fail: {
   int e = errno;
+  free(buf);
   close(fd);
   return e;
 }
@@ -420,12 +426,7 @@ static void *ns_thread_main(void *arg) {
     napi_threadsafe_function tsfn = op->tsfn;
     napi_status st = napi_call_threadsafe_function(tsfn, op, napi_tsfn_nonblocking);
     napi_release_threadsafe_function(tsfn, napi_tsfn_release);
-    if (st != napi_ok) {
-      if (op->result_fd >= 0) close(op->result_fd);
-      free(op->wire);
-      free(op->reply);
-      free(op);
-    }
+    if (st != napi_ok) discard_op(op);
   }
   return NULL;
 }
@@ -458,15 +459,13 @@ static void ns_op_done(napi_env env, napi_value js_cb, void *context, void *data
   (void)js_cb;
   env_data_t *ed = context;
   op_t *op = data;
-  if (env) {
-    settle_op(env, op);
-    if (--ed->pending == 0) napi_unref_threadsafe_function(env, ed->tsfn);
-  } else if (op->result_fd >= 0) {
-    close(op->result_fd); /* the env is going away: nobody takes the fd */
+  if (!env) { /* the env is going away: nobody takes the fd */
+    discard_op(op);
+    return;
   }
-  free(op->wire);
-  free(op->reply);
-  free(op);
+  settle_op(env, op);
+  if (--ed->pending == 0) napi_unref_threadsafe_function(env, ed->tsfn);
+  free_op(op);
 }
 
 static void env_data_free(napi_env env, void *data, void *hint) {
@@ -574,15 +573,13 @@ static void op_complete(napi_env env, napi_status status, void *data) {
   }
   settle_op(env, op);
   napi_delete_async_work(env, op->work);
-  free(op->wire);
-  free(op->reply);
-  free(op);
+  free_op(op);
 }
 
 static napi_value queue_op(napi_env env, op_t *op) {
   napi_value promise, name;
   if (napi_create_promise(env, &op->deferred, &promise) != napi_ok) {
-    free(op);
+    free_op(op);
     return NULL;
   }
   if (op->kind != OP_NETNS_ADD && op->kind != OP_NETNS_DEL && queue_on_ns_thread(env, op)) return promise;
@@ -629,7 +626,6 @@ static napi_value js_open_in(napi_env env, napi_callback_info info) {
   return queue_op(env, op);
 }
 
-/* tunCreate(netnsPath|null, name, ifrFlags, persist, owner, group, keepFd) → Promise<{ name, fd }> */
 /* exchangeIn(netnsPath|'', requests: Uint8Array, acks, timeoutMs) → Promise<Buffer> (every answer, in order) */
 static napi_value js_exchange_in(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -660,6 +656,7 @@ static napi_value js_exchange_in(napi_env env, napi_callback_info info) {
   return queue_op(env, op);
 }
 
+/* tunCreate(netnsPath|null, name, ifrFlags, persist, owner, group, keepFd) → Promise<{ name, fd }> */
 static napi_value js_tun_create(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
