@@ -150,6 +150,36 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
 }
 
+/** A request's 4-aligned length on the wire. @throws InvalidArgumentError when it is not a whole netlink header */
+function requestLength(m: unknown, i: number): number {
+  if (!(m instanceof Uint8Array) || m.length < NLMSG_HDRLEN)
+    throw new InvalidArgumentError(
+      `messages[${i}]`,
+      m instanceof Uint8Array ? m.length : m,
+      'shorter than a netlink header',
+    );
+  return align4(m.length);
+}
+
+/**
+ * `msgs[from..to)` (checked, `bytes` = their 4-aligned total) copied once into one datagram, with each one's
+ * length, NLM_F_REQUEST|NLM_F_ACK and consecutive seqs from `first` written in place.
+ */
+function packRequests(msgs: readonly Uint8Array[], from: number, to: number, bytes: number, first: number): Uint8Array {
+  const wire = new Uint8Array(bytes);
+  const view = new DataView(wire.buffer);
+  let off = 0;
+  for (let k = 0; k < to - from; k++) {
+    const src = msgs[from + k] as Uint8Array;
+    wire.set(src, off);
+    view.setUint32(off, src.length, true);
+    view.setUint16(off + 6, view.getUint16(off + 6, true) | NLM_F_REQUEST | NLM_F_ACK, true);
+    view.setUint32(off + 8, (first + k) >>> 0, true);
+    off += align4(src.length);
+  }
+  return wire;
+}
+
 /**
  * One datagram of requests in flight: items `first .. first + count - 1` by seq, results written straight
  * into `out[base + k]` (a hole = not settled yet); one promise per window, not per item.
@@ -505,15 +535,7 @@ export class NetlinkHandle implements RtnlTransport {
       let bytes = 0;
       let j = i;
       while (j < msgs.length && j - i < this.#batchMax) {
-        const m = msgs[j];
-        if (!(m instanceof Uint8Array) || m.length < NLMSG_HDRLEN) {
-          throw new InvalidArgumentError(
-            `messages[${j}]`,
-            m instanceof Uint8Array ? m.length : m,
-            'shorter than a netlink header',
-          );
-        }
-        const len = align4(m.length);
+        const len = requestLength(msgs[j], j);
         if (j > i && bytes + len > this.#batchBytes) break;
         bytes += len;
         j++;
@@ -542,17 +564,7 @@ export class NetlinkHandle implements RtnlTransport {
     signal?.throwIfAborted();
     const count = to - from;
     const first = this.#takeSeqs(count);
-    const wire = new Uint8Array(bytes);
-    const view = new DataView(wire.buffer);
-    let off = 0;
-    for (let k = 0; k < count; k++) {
-      const src = msgs[from + k] as Uint8Array;
-      wire.set(src, off);
-      view.setUint32(off, src.length, true);
-      view.setUint16(off + 6, view.getUint16(off + 6, true) | NLM_F_REQUEST | NLM_F_ACK, true);
-      view.setUint32(off + 8, (first + k) >>> 0, true);
-      off += align4(src.length);
-    }
+    const wire = packRequests(msgs, from, to, bytes, first);
     let done!: () => void;
     const settled = new Promise<void>((resolve) => (done = resolve));
     const w: PendingWindow = {
@@ -786,32 +798,18 @@ export async function batchIn(
       Array.isArray(msgs) ? msgs.length : msgs,
       `must be 1..${BATCH_IN_MAX_MESSAGES} requests`,
     );
+  const list: readonly Uint8Array[] = msgs;
   let bytes = 0;
-  msgs.forEach((m, i) => {
-    if (!(m instanceof Uint8Array) || m.length < NLMSG_HDRLEN)
-      throw new InvalidArgumentError(
-        `messages[${i}]`,
-        m instanceof Uint8Array ? m.length : m,
-        'shorter than a netlink header',
-      );
+  list.forEach((m, i) => {
+    bytes += requestLength(m, i);
     // NLM_F_ROOT|NLM_F_MATCH mean a dump on a GET only (rtnetlink GET types are 4n + 2); on a NEW they are
     // NLM_F_REPLACE|NLM_F_EXCL
     const h = new DataView(m.buffer, m.byteOffset, m.byteLength);
     const type = h.getUint16(4, true);
     if (type >= 16 && (type & 3) === 2 && h.getUint16(6, true) & NLM_F_DUMP)
       throw new InvalidArgumentError(`messages[${i}]`, 'NLM_F_DUMP', 'a dump needs a handle (dump())');
-    bytes += align4(m.length);
   });
-  const wire = new Uint8Array(bytes);
-  const view = new DataView(wire.buffer);
-  let off = 0;
-  (msgs as readonly Uint8Array[]).forEach((m, k) => {
-    wire.set(m, off);
-    view.setUint32(off, m.length, true);
-    view.setUint16(off + 6, view.getUint16(off + 6, true) | NLM_F_REQUEST | NLM_F_ACK, true);
-    view.setUint32(off + 8, k + 1, true); // a socket of its own: seq k + 1 is request k
-    off += align4(m.length);
-  });
+  const wire = packRequests(list, 0, list.length, bytes, 1); // a socket of its own: seq k + 1 is request k
   let answer: Uint8Array;
   try {
     answer = await native().exchangeIn(path, wire, msgs.length, BATCH_IN_TIMEOUT_MS);

@@ -459,17 +459,14 @@ export interface LinkCommonInit {
   readonly promisc?: boolean;
 }
 
-/** A veth end's own settings (the peer of a pair). */
-export interface VethPeerInit {
+/** A veth end's own settings (the peer of a pair), its queues included (see `LinkQueuesInit`). */
+export interface VethPeerInit extends LinkQueuesInit {
   readonly name: string;
   readonly mac?: string;
   readonly mtu?: number;
   readonly txqlen?: number;
   /** Namespace the peer is created in: a name under /run/netns or `{ path }`; default: same as the link. */
   readonly netns?: NetnsRef;
-  /** Transmit and receive queues the peer is created with (see `LinkQueuesInit`). */
-  readonly numTxQueues?: number;
-  readonly numRxQueues?: number;
 }
 
 /**
