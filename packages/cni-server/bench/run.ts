@@ -309,7 +309,7 @@ try {
   t0 = performance.now();
   for (const spec of floorSpecs.slice(0, half)) await floorNl.link.delete(spec.hostIfName);
   const oneByOneMs = performance.now() - t0;
-  const reaper = new VethReaper(async () => floorNl);
+  const reaper = new VethReaper((msgs) => floorNl.batch(msgs));
   t0 = performance.now();
   await Promise.all(floorSpecs.slice(half).map((spec) => reaper.delete(spec.hostIfName)));
   const groupMs = performance.now() - t0;

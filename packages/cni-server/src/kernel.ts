@@ -19,7 +19,7 @@ import {
   encodeRoute,
   encodeLinkSet,
   Sysctl,
-  type NetlinkHandle,
+  type BatchItemResult,
   type NetnsRef,
   type RouteSpec,
 } from '@vectorplane/netlink';
@@ -93,16 +93,12 @@ export async function createVeth(vppNetns: NetnsRef, spec: PodSpec, containerMac
       peer: { name: spec.ifname, mtu: spec.mtu, mac: containerMac, ...ONE_QUEUE },
       peerNetnsFd: fd,
     });
-    new DataView(msg.buffer, msg.byteOffset).setUint16(
-      6,
-      new DataView(msg.buffer, msg.byteOffset).getUint16(6, true) | NLM_F_ECHO,
-      true,
-    );
+    const flags = new DataView(msg.buffer, msg.byteOffset);
+    flags.setUint16(6, flags.getUint16(6, true) | NLM_F_ECHO, true);
     const [r] = await batchIn(vppNetns, [msg]);
     if (!r) throw new Error('no answer');
     if (!r.ok) throw r.error;
-    const replies = r.replies;
-    const echoed = replies.find((m) => m.type === RTM_NEWLINK);
+    const echoed = r.replies.find((m) => m.type === RTM_NEWLINK);
     const peer = echoed ? decodeLink(echoed).parent : undefined;
     if (peer === undefined) {
       // a kernel without the echo (before 6.3): ask the pod netns for it
@@ -201,15 +197,14 @@ export class VethReaper {
   #hurry: (() => void) | undefined;
   batches = 0;
   /**
-   * @param nl what sends a batch in VPP's netns: a handle there, or `batchIn` on the netlink addon's namespace
-   *   thread (the server's: a group delete of many veths is many milliseconds of kernel work in the sending
-   *   thread)
+   * @param send sends a batch in VPP's netns: `batchIn` on the netlink addon's namespace thread (the server's: a
+   *   group delete of many veths is many milliseconds of kernel work in the sending thread), or a handle's `batch`
    * @param quietMs a batch goes once no deletion arrived for this long (one group delete for a burst of Dels),
    *   or after `maxWaitMs` at the latest
    * @param maxPerBatch most veths in one batch (`batchIn` takes BATCH_IN_MAX_MESSAGES requests, the delete included)
    */
   constructor(
-    readonly nl: () => Promise<Pick<NetlinkHandle, 'batch'>>,
+    readonly send: (msgs: readonly Uint8Array[]) => Promise<BatchItemResult[]>,
     readonly quietMs = 20,
     readonly maxWaitMs = 200,
     readonly maxPerBatch = BATCH_IN_MAX_MESSAGES - 1,
@@ -268,10 +263,9 @@ export class VethReaper {
       const batch = this.#pending.splice(0, this.maxPerBatch);
       full = this.#pending.length > 0;
       try {
-        const nl = await this.nl();
         // a random group in a range nothing else uses; the change and the delete travel in one datagram
         const group = 0x76700000 + randomInt(0x100000);
-        const results = await nl.batch([
+        const results = await this.send([
           ...batch.map((b) => encodeSetGroupByName(b.name, group)),
           encodeGroupDelete(group),
         ]);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { create_fib_path, type fib_path } from '@vectorplane/vpp-binapi';
-import { type NetlinkHandle, type NetnsRef } from '@vectorplane/netlink';
+import { type NetnsRef } from '@vectorplane/netlink';
 import { configurePodNetns, createVeth, podLinkIndex, type VethReaper } from './kernel.js';
 import { INDEX_INVALID, TAG_PREFIX, VPP_INSTANCE_IN_USE } from './constants.js';
 import { InterfaceExistsError, PodSetupError } from './errors.js';
@@ -77,8 +77,6 @@ export interface BuilderContext {
   /** Makes `intent` durable before the untaggable objects it names are created. */
   readonly intend: (intent: PodIntent) => Promise<void>;
   readonly vppNetns: NetnsRef;
-  /** A long-lived handle in VPP's netns (veth host ends); one per server. */
-  readonly vppNl: () => Promise<NetlinkHandle>;
   /** Deletes veths in VPP's netns, batching concurrent deletions. */
   readonly reaper: VethReaper;
   readonly podsVrfId: number;

@@ -213,11 +213,7 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
   };
   const quiet = init.vethBatchQuietMs ?? 20;
   // deletions go through batchIn: their kernel work runs on the netlink addon's namespace thread, not ours
-  const reaper = new VethReaper(
-    async () => ({ batch: (msgs, opts) => batchIn(init.vppNetns, msgs, opts) }),
-    quiet,
-    quiet * 10,
-  );
+  const reaper = new VethReaper((msgs) => batchIn(init.vppNetns, msgs), quiet, quiet * 10);
   const ctx = (signal?: AbortSignal): BuilderContext => ({
     vpp,
     vrfs,
@@ -227,7 +223,6 @@ export function createCniServer(init: CniServerInit, components: CniServerCompon
       await store.save();
     },
     vppNetns: init.vppNetns,
-    vppNl,
     reaper,
     podsVrfId: init.podsVrfId ?? 0,
     mainVrfId: init.mainVrfId ?? 0,

@@ -42,7 +42,7 @@ function fakeNl(answer: (msg: Uint8Array, i: number) => Error | undefined) {
 describe('VethReaper', () => {
   it('deletes veths that arrive together in one batch: a group change each, then one group delete', async () => {
     const { nl, batches } = fakeNl(() => undefined);
-    const reaper = new VethReaper(async () => nl, 5, 50);
+    const reaper = new VethReaper((msgs) => nl.batch(msgs), 5, 50);
     await Promise.all(['a', 'b', 'c'].map((n) => reaper.delete(n)));
     expect(batches).toHaveLength(1);
     const types = batches[0]!.map((m) => new DataView(m.buffer, m.byteOffset).getUint16(4, true));
@@ -57,7 +57,7 @@ describe('VethReaper', () => {
     const enodev = Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
     const eperm = Object.assign(new Error('EPERM'), { code: 'EPERM' });
     const { nl } = fakeNl((_, i) => (i === 0 ? enodev : i === 1 ? eperm : undefined));
-    const reaper = new VethReaper(async () => nl, 5, 50);
+    const reaper = new VethReaper((msgs) => nl.batch(msgs), 5, 50);
     const [gone, refused, ok] = await Promise.allSettled(['a', 'b', 'c'].map((n) => reaper.delete(n)));
     expect(gone?.status).toBe('fulfilled');
     expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'EPERM' } });
@@ -66,7 +66,7 @@ describe('VethReaper', () => {
 
   it('more veths than one batch takes go in several batches, each ending in its own group delete', async () => {
     const { nl, batches } = fakeNl(() => undefined);
-    const reaper = new VethReaper(async () => nl, 5, 50, 4);
+    const reaper = new VethReaper((msgs) => nl.batch(msgs), 5, 50, 4);
     await Promise.all(Array.from({ length: 10 }, (_, i) => reaper.delete(`v${i}`)));
     expect(batches.map((b) => b.length)).toEqual([5, 5, 3]); // 4 + delete, 4 + delete, 2 + delete
     for (const b of batches) expect(new DataView(b.at(-1)!.buffer, b.at(-1)!.byteOffset).getUint16(4, true)).toBe(17);
@@ -74,7 +74,7 @@ describe('VethReaper', () => {
 
   it('waits while deletions keep arriving, at most maxWaitMs; hurry() sends at once; abandon() sends nothing', async () => {
     const { nl, batches } = fakeNl(() => undefined);
-    const reaper = new VethReaper(async () => nl, 10_000, 100_000);
+    const reaper = new VethReaper((msgs) => nl.batch(msgs), 10_000, 100_000);
     const first = reaper.delete('a');
     await new Promise((r) => setTimeout(r, 20));
     expect(batches).toHaveLength(0); // still quiet-waiting
