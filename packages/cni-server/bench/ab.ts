@@ -9,12 +9,10 @@
  *
  *   node --expose-gc --conditions=@vectorplane/source --import tsx bench/ab.ts
  */
-import { mkdtempSync, rmSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectVpp } from '@vectorplane/vpp-binapi';
-import { startTestVpp } from '@vectorplane/vpp-binapi/testing';
-import { createNetns, removeAllNetns } from '@vectorplane/netlink/testing';
+import { createNetns } from '@vectorplane/netlink/testing';
+import { startBenchEnv, vethsGone } from './env.js';
 import { benchRequest } from './request.js';
 import { createCniServer } from '../src/index.js';
 
@@ -23,10 +21,8 @@ const WARM = Number(process.env['AB_WARM'] ?? 6);
 const N = Number(process.env['AB_N'] ?? 12);
 const ctl = process.env['PERF_CTL'];
 const perf = (cmd: string) => ctl && writeFileSync(ctl, `${cmd}\n`);
-const testVpp = await startTestVpp();
-const vpp = await connectVpp({ socket: testVpp.apiSocket, maxInFlight: 2048 });
-const vppNs = await createNetns('vpc7a');
-const dir = mkdtempSync(join(tmpdir(), 'cni-ab-'));
+const env = await startBenchEnv('vpc7a', { maxInFlight: 2048 });
+const { testVpp, vpp, vppNs, dir } = env;
 const mk = () =>
   createCniServer(
     {
@@ -91,11 +87,7 @@ try {
       res.push({ wall, p50: lat[PODS / 2 - 1]!, p99: lat[PODS - 1]!, del });
       for (const [k, v] of c1) cpu.set(k, (cpu.get(k) ?? 0) + v - (c0.get(k) ?? 0));
     }
-    for (let k = 0; k < 300; k++) {
-      if (!(await vppNs.nl.link.list()).some((l) => l.name.startsWith('vpc7h'))) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    await new Promise((r) => setTimeout(r, 50));
+    await vethsGone(vppNs.nl, 'vpc7h');
   }
   const f = (x: number) => x.toFixed(1);
   console.log(
@@ -111,9 +103,5 @@ try {
   );
 } finally {
   await server.stop();
-  await vpp.close();
-  await testVpp.stop();
-  await vppNs.remove();
-  await removeAllNetns();
-  rmSync(dir, { recursive: true, force: true });
+  await env.close();
 }

@@ -18,6 +18,7 @@ import { configurePodNetns, createVeth, VethReaper } from '../src/kernel.js';
 import { toPodSpec } from '../src/spec.js';
 import { normaliseAddRequest } from '../src/proto.js';
 import { cniVppObjects } from '../src/testing/index.js';
+import { vethsGone } from './env.js';
 
 const ADMISSION_NOTE =
   'the same burst per admission (maxParallel: pods built at once, the rest wait first-come first-served); after the warm-up (see warmup) one round of every other variant first (not reported), then the variants alternate, each round in a rotated order; medians over the rounds. cpuPerPodMs: server user and system time and the fake VPP process, per pod; wakeupsPerPod: voluntary context switches of the server main thread and the VPP process per pod';
@@ -165,21 +166,8 @@ interface Burst {
 }
 let burstNo = 0;
 const vppNsNl = await openNetlink({ netns: testVpp?.netns ?? vppNs.name });
-/**
- * Waits until the kernel removed the veths of the last Dels (a Del answers before its veth is gone: the veths of
- * a burst go in one group delete once Dels stop arriving) and a little more for the work it defers, so that a
- * burst does not share the CPU with the previous one's teardown.
- */
-async function settle(): Promise<void> {
-  const end = performance.now() + 3000;
-  while (performance.now() < end) {
-    let left = 0;
-    for (const l of await vppNsNl.link.list()) if (l.name.startsWith('vpc7h')) left++;
-    if (left === 0) break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  await new Promise((r) => setTimeout(r, 50));
-}
+/** Each burst starts once the last one's veths are gone (see vethsGone). */
+const settle = (): Promise<void> => vethsGone(vppNsNl, 'vpc7h');
 /** One burst of PODS Adds at once on a fresh server with `maxParallel`, then their Dels at once. */
 async function burst(nss: TestNetns[], maxParallel: number | 'auto'): Promise<Burst> {
   await server.stop();
@@ -353,8 +341,8 @@ try {
   }
 
   // 3. churn: CYCLES Add+Del cycles, CHURN_PODS at a time
-  const settle = () => new Promise((r) => setTimeout(r, 500)); // the veths of the last Dels are gone
-  await settle();
+  const pause = () => new Promise((r) => setTimeout(r, 500)); // the veths of the last Dels are gone
+  await pause();
   const before = { ...mem(), fds: fds(), vpp: await cniVppObjects(vpp), netns: (await vppNs.nl.link.list()).length };
   const churn = nss.slice(0, CHURN_PODS);
   t0 = performance.now();
@@ -365,7 +353,7 @@ try {
     await Promise.all(churn.map((ns) => server.del({ netns: ns.path, interface_name: 'eth0' })));
   }
   const churnMs = performance.now() - t0;
-  await settle();
+  await pause();
   const after = { ...mem(), fds: fds(), vpp: await cniVppObjects(vpp), netns: (await vppNs.nl.link.list()).length };
   const stateEntries = (await new StateStore(join(dir, 'state.json')).load()).length;
 

@@ -4,22 +4,17 @@
  *
  *   node --conditions=@vectorplane/source --import tsx bench/timeline.ts
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectVpp } from '@vectorplane/vpp-binapi';
-import { startTestVpp } from '@vectorplane/vpp-binapi/testing';
-import { createNetns, removeAllNetns } from '@vectorplane/netlink/testing';
+import { createNetns } from '@vectorplane/netlink/testing';
+import { startBenchEnv } from './env.js';
 import { benchRequest } from './request.js';
 import { createCniServer, type CniServer } from '../src/index.js';
 
 const PODS = Number(process.env['CNI_BENCH_PODS'] ?? 100);
 const par = process.env['CNI_BENCH_PARALLEL'] ?? 'auto';
 const maxParallel = par === 'auto' ? ('auto' as const) : Number(par);
-const testVpp = await startTestVpp();
-const vpp = await connectVpp({ socket: testVpp.apiSocket });
-const vppNs = await createNetns('vpc7t');
-const dir = mkdtempSync(join(tmpdir(), 'cni-tl-'));
+const env = await startBenchEnv('vpc7t');
+const { vpp, vppNs, dir } = env;
 let t0 = 0;
 const built = new Map<string, { start: number; end: number }>();
 const saved = new Map<string, number>();
@@ -77,9 +72,5 @@ try {
   }
 } finally {
   await server.stop();
-  await vpp.close();
-  await testVpp.stop();
-  await vppNs.remove();
-  await removeAllNetns();
-  rmSync(dir, { recursive: true, force: true });
+  await env.close();
 }
