@@ -6,6 +6,7 @@
  * the first programming and after random policy and ipset changes.
  */
 import { describe, expect, test } from 'vitest';
+import { seededRandom } from '@vectorplane/vpp-binapi/testing';
 import { compileChain, type AclEntry, type ChainInput } from '../src/compile-acl.js';
 import { BUILTIN, builtinPolicies, workloadConfigs, type DirectionConfig } from '../src/endpoints.js';
 import { parseMember, type IpSet, type Policy, type Rule, type Tier, type WorkloadEndpoint } from '../src/model.js';
@@ -15,16 +16,9 @@ import { policyEnv, type PolicyEnv } from './helpers/env.js';
 
 const HOST = '192.168.0.1';
 
-/** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
+/** Random choices from a seed, so that a failure can be replayed. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return {
     int: (n: number) => Math.floor(next() * n),
     pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,

@@ -13,57 +13,19 @@
  * sub-interfaces and unnumbered borrowers), dumps again, Adds again (indexes reused), for several rounds.
  * After each batch a barrier request whose reply marks the batch's end. Exits 1 on the first difference.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { FRAME_HEADER_SIZE, FrameDecoder, frame } from '../src/codec/frame.js';
 import { create_fib_path, messagesByName } from '../src/generated/index.js';
+import { seededRandom } from '../src/testing/random.js';
+import { bundleFakePeer, forkFakePeer } from './fake-peer-process.js';
 
 type Fields = Record<string, unknown>;
-const here = fileURLToPath(import.meta.url);
 const PODS = Number(process.env['FAKE_DIFF_PODS'] ?? 40);
 const ROUNDS = Number(process.env['FAKE_DIFF_ROUNDS'] ?? 3);
 const INDEX_INVALID = 0xffffffff;
-
-function bundle(dir: string): string {
-  const esbuild = createRequire(here)('esbuild') as { buildSync(o: Record<string, unknown>): unknown };
-  const out = join(dir, 'fake-peer.mjs');
-  esbuild.buildSync({
-    entryPoints: [join(dirname(here), 'fake-peer.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: out,
-    logLevel: 'silent',
-  });
-  return out;
-}
-
-async function startPeer(module: string): Promise<{ socket: string; child: ChildProcess }> {
-  const child = fork(module, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const socket = await new Promise<string>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { socket: string }).socket));
-    child.once('exit', (code) => reject(new Error(`fake exited with ${code}`)));
-  });
-  return { socket, child };
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One raw connection: requests are queued, written as a batch in random pieces, then a barrier. */
 class Conn {
@@ -92,7 +54,7 @@ class Conn {
   static async open(path: string, seed: number): Promise<Conn> {
     const s = connect(path);
     await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
-    const c = new Conn(s, rng(seed));
+    const c = new Conn(s, seededRandom(seed));
     const def = messagesByName.get('sockclnt_create')!;
     s.write(frame(def.encode(def.create({ _vl_msg_id: 15, context: 1, name: 'fake-diff' }))));
     const [reply] = await c.#take(1);
@@ -335,7 +297,7 @@ async function main(): Promise<void> {
   const old = process.env['FAKE_DIFF_OLD'];
   if (!old) throw new Error('FAKE_DIFF_OLD=<bundle of the old fake> is required');
   const dir = mkdtempSync(join(tmpdir(), 'fake-diff-'));
-  const peers = await Promise.all([startPeer(old), startPeer(bundle(dir))]);
+  const peers = await Promise.all([forkFakePeer(old), forkFakePeer(bundleFakePeer(join(dir, 'fake-peer.mjs')))]);
   try {
     const streams: Buffer[] = [];
     for (const p of peers) {

@@ -20,15 +20,14 @@
  *
  *   npx tsx bench/fake-msgs.ts            # FAKE_PODS=100 FAKE_ROUNDS=15 FAKE_WARM=5
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectVpp } from '../src/client/connect.js';
 import { create_fib_path, type fib_path } from '../src/generated/index.js';
 import { startTestVpp } from '../src/testing/index.js';
+import { FAKE_PEER_ENTRY, bundleFakePeer, forkFakePeer } from './fake-peer-process.js';
 
 const here = fileURLToPath(import.meta.url);
 const PODS = Number(process.env['FAKE_PODS'] ?? 100);
@@ -55,43 +54,25 @@ await main();
 function peerEntry(): { module: string; execArgv: string[]; cleanup(): void } {
   const given = process.env['FAKE_PEER_MODULE'];
   if (given) return { module: given, execArgv: [], cleanup: () => undefined };
-  const entry = join(dirname(here), 'fake-peer.ts');
   try {
-    const esbuild = createRequire(here)('esbuild') as { buildSync(o: Record<string, unknown>): unknown };
     const keep = process.env['FAKE_KEEP_BUNDLE'];
     const dir = keep ? undefined : mkdtempSync(join(tmpdir(), 'fake-msgs-'));
-    const out = keep ?? join(dir!, 'fake-peer.mjs');
-    esbuild.buildSync({
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile: out,
-      logLevel: 'silent',
-    });
+    const out = bundleFakePeer(keep ?? join(dir!, 'fake-peer.mjs'));
     if (keep) console.log(`fake-msgs: peer bundle kept at ${out}`);
     return { module: out, execArgv: [], cleanup: () => dir && rmSync(dir, { recursive: true, force: true }) };
   } catch {
-    return { module: entry, execArgv: ['--import', 'tsx'], cleanup: () => undefined };
+    return { module: FAKE_PEER_ENTRY, execArgv: ['--import', 'tsx'], cleanup: () => undefined };
   }
 }
 
 async function childPeer(): Promise<Peer> {
   const prof = process.env['FAKE_CPU_PROF'];
   const { module, execArgv, cleanup } = peerEntry();
-  const child: ChildProcess = fork(module, [], {
-    execArgv: [
-      ...execArgv,
-      ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
-      ...(process.env['FAKE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
-    ],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const socket = await new Promise<string>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { socket: string }).socket));
-    child.once('exit', (code) => reject(new Error(`fake child exited with ${code}`)));
-  });
+  const { socket, child } = await forkFakePeer(module, [
+    ...execArgv,
+    ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+    ...(process.env['FAKE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+  ]);
   return {
     socket,
     cpu: async () => taskCpu(child.pid!),

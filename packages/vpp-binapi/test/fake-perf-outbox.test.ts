@@ -10,7 +10,7 @@ import type { AnyMessageDef } from '../src/codec/registry.js';
 import { FRAME_HEADER_SIZE, FrameDecoder, frame } from '../src/codec/frame.js';
 import { messagesByName } from '../src/generated/index.js';
 import { defaultBindings } from '../src/testing/registry.js';
-import { type FakeVpp, type FakeVppInit, startFakeVpp } from '../src/testing/index.js';
+import { type FakeVpp, type FakeVppInit, seededRandom, startFakeVpp } from '../src/testing/index.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -69,18 +69,6 @@ function expected(f: FakeVpp, name: string, fields: Record<string, unknown>): Bu
   return Buffer.from(frame(def(name).encode(def(name).create({ ...fields, _vl_msg_id: f.messageId(name)! }))));
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('fake VPP outbox: replies whole, in order, byte for byte', () => {
   it('pipelined requests written in random pieces (headers split too) get every reply, in order', async () => {
     const f = await fake();
@@ -102,7 +90,7 @@ describe('fake VPP outbox: replies whole, in order, byte for byte', () => {
       }
     }
     const all = Buffer.concat(reqs);
-    const random = rng(7);
+    const random = seededRandom(7);
     for (let off = 0; off < all.length;) {
       // mostly small pieces, some of 1-20 bytes (a header split in two), some large
       const r = random();

@@ -105,6 +105,7 @@ export {
   type ConformanceTarget,
   type ConformanceTestApi,
 } from './conformance/index.js';
+export { seededRandom } from './random.js';
 export {
   startTestVpp,
   parseStartupConf,
