@@ -100,16 +100,18 @@ export async function createVeth(vppNetns: NetnsRef, spec: PodSpec, containerMac
     if (!r.ok) throw r.error;
     const echoed = r.replies.find((m) => m.type === RTM_NEWLINK);
     const peer = echoed ? decodeLink(echoed).parent : undefined;
-    if (peer === undefined) {
-      // a kernel without the echo (before 6.3): ask the pod netns for it
-      const index = await podLinkIndex(spec.netns, spec.ifname);
-      if (index === undefined) throw new Error(`veth peer ${spec.ifname} not found in ${spec.netns} after creating it`);
-      return index;
-    }
-    return peer;
+    // a kernel without the echo (before 6.3): ask the pod netns for it
+    return peer ?? (await podEndIndex(spec));
   } finally {
     closeSync(fd);
   }
+}
+
+/** The index of the pod's interface (`spec.ifname`) in its netns, which must be there by now. */
+export async function podEndIndex(spec: PodSpec): Promise<number> {
+  const index = await podLinkIndex(spec.netns, spec.ifname);
+  if (index === undefined) throw new Error(`${spec.ifname} is not in ${spec.netns}`);
+  return index;
 }
 
 /** The index of link `name` in the netns at `netnsPath`, or undefined when there is none. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { create_fib_path, type fib_path } from '@vectorplane/vpp-binapi';
 import { type NetnsRef } from '@vectorplane/netlink';
-import { configurePodNetns, createVeth, podLinkIndex, type VethReaper } from './kernel.js';
+import { configurePodNetns, createVeth, podEndIndex, podLinkIndex, type VethReaper } from './kernel.js';
 import { INDEX_INVALID, TAG_PREFIX, VPP_INSTANCE_IN_USE } from './constants.js';
 import { InterfaceExistsError, PodSetupError } from './errors.js';
 import type { PodSpec, RxMode } from './spec.js';
@@ -348,7 +348,7 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
     // VPP: the kernel work runs on the netlink addon's namespace thread, not on ours, while VPP works on the
     // interface's settings
     const netnsDone = itfIssued.then(async () => {
-      await step('pod netns', async () => configurePodNetns(spec, vppMac, podIndex ?? (await tapIndex())));
+      await step('pod netns', async () => configurePodNetns(spec, vppMac, podIndex ?? (await podEndIndex(spec))));
     });
 
     await all([
@@ -394,13 +394,6 @@ export async function buildPod(spec: PodSpec, request: AddRequest, ctx: BuilderC
         }
         throw e;
       }
-    }
-
-    /** The index of the tap VPP made in the pod netns. */
-    async function tapIndex(): Promise<number> {
-      const index = await podLinkIndex(spec.netns, spec.ifname);
-      if (index === undefined) throw new Error(`VPP made no ${spec.ifname} in ${spec.netns}`);
-      return index;
     }
 
     function afPacketCreate(): Promise<number> {
